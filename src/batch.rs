@@ -1,0 +1,1 @@
+//! The batch layer: walk inputs, clean files in parallel, write outputs atomically.

@@ -1,0 +1,1 @@
+//! Per-file and per-run statistics, mergeable across threads.
