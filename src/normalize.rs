@@ -1,20 +1,861 @@
-//! Stage 2: make the text uniform so later stages see one spelling of everything.
+//! Stage 2: make the text uniform so later stages see one spelling of everything: one kind
+//! of line break and of space, no invisible characters, NFC, no mojibake or leaked HTML
+//! entities, trimmed lines and at most one blank line in a row.
 //!
-//! STUB: to be implemented.
+//! It runs on every document, so the common case is cheap: one byte scan finds out which
+//! steps the text needs, and each step runs only when needed. Clean text costs that scan and
+//! one copy.
+
+mod entities;
+mod mojibake;
+
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// A normalized document.
 #[derive(Debug, Clone)]
 pub struct Normalized {
-    /// The normalized text: `\n` line endings, no trailing spaces, no control characters, NFC.
+    /// The normalized text: `\n` line endings, plain spaces, no control or zero-width
+    /// characters, NFC, lines trimmed, runs of spaces and of blank lines collapsed, no blank
+    /// line first or last, a final `\n` unless empty.
     pub text: String,
     /// Whether mojibake was found and repaired.
     pub mojibake_repaired: bool,
 }
 
+/// How many times [`normalize`] re-runs its steps on their own output at most. One step can
+/// make work for another (a decoded `&#769;` needs NFC, a removed zero-width space can join
+/// "&" and "amp;"); re-running until nothing changes makes normalizing idempotent. Real
+/// text settles in one or two rounds; the bound only stops adversarial input.
+const MAX_ROUNDS: usize = 4;
+
 /// Normalizes decoded text.
+///
+/// Line endings become `\n`; tabs, NBSP and the other Unicode spaces a plain space;
+/// zero-width characters (except a joiner inside a non-ASCII word, as in emoji sequences and
+/// Persian), soft hyphens, BOMs, bidi controls and C0 controls are removed; C1 controls
+/// become their windows-1252 characters (what they almost always were) or are removed;
+/// mojibake is repaired; HTML character references are decoded; the text is put in NFC;
+/// each line is trimmed and its runs of spaces collapsed; runs of blank lines become one.
+/// Normalizing normalized text changes nothing.
 pub fn normalize(text: &str) -> Normalized {
+    let mut mojibake_repaired = false;
+    let (first, mut cascade) = round(text, &mut mojibake_repaired);
+    let mut current = match first {
+        Cow::Borrowed(same) => {
+            return Normalized {
+                text: same.to_owned(),
+                mojibake_repaired,
+            }
+        }
+        Cow::Owned(changed) => changed,
+    };
+    for _ in 1..MAX_ROUNDS {
+        if !cascade {
+            break;
+        }
+        let (next, again) = round(&current, &mut mojibake_repaired);
+        match next {
+            Cow::Owned(changed) if changed != current => current = changed,
+            _ => break,
+        }
+        cascade = again;
+    }
     Normalized {
-        text: text.replace("\r\n", "\n").replace('\u{a0}', " "),
-        mojibake_repaired: false,
+        text: current,
+        mojibake_repaired,
+    }
+}
+
+/// One pass of every step the text needs; borrowed back when it needed none. The flag
+/// tells whether a step did something that can make work for another (repaired mojibake,
+/// decoded a reference, removed or replaced a character, composed): only then can another
+/// round change anything.
+fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool) {
+    let mut cascade = false;
+    let mut needs = scan(text);
+    let mut text = Cow::Borrowed(text);
+    // Mojibake first: its shapes include NBSP and C1 controls, which the next step rewrites.
+    if needs.mojibake {
+        if let Some(fixed) = mojibake::repair(&text) {
+            *mojibake_repaired = true;
+            cascade = true;
+            needs = scan(&fixed);
+            text = Cow::Owned(fixed);
+        }
+    }
+    if needs.chars {
+        let (cleaned, removed) = clean_chars(&text);
+        cascade |= removed;
+        text = Cow::Owned(cleaned);
+    }
+    if needs.amp {
+        if let Some(decoded) = decode_entities(&text) {
+            text = Cow::Owned(decoded);
+            cascade = true;
+            // Decoded characters can need NFC or change the layout.
+            needs.nfc = true;
+            needs.layout = true;
+        }
+    }
+    if needs.nfc {
+        if let Some(composed) = nfc(&text) {
+            text = Cow::Owned(composed);
+            cascade = true;
+        }
+    }
+    if needs.layout || needs.chars {
+        text = Cow::Owned(layout(&text));
+    }
+    (text, cascade)
+}
+
+/// What a text needs done, found by [`scan`].
+#[derive(Debug, Default)]
+struct Needs {
+    /// Line endings, spaces, invisible or control characters to rewrite ([`clean_chars`]).
+    chars: bool,
+    /// Spaces or blank lines to trim or collapse, or a final newline to fix ([`layout`]).
+    layout: bool,
+    /// A `&` that may start an HTML character reference.
+    amp: bool,
+    /// A lead character followed by a continuation image, the shape of mojibake.
+    mojibake: bool,
+    /// A character at or above U+0300 (all those below are NFC and never combine with what
+    /// precedes them), so NFC must be checked.
+    nfc: bool,
+}
+
+/// One pass over the bytes to find out what the text needs.
+fn scan(text: &str) -> Needs {
+    let b = text.as_bytes();
+    let mut needs = Needs::default();
+    let Some(&last) = b.last() else {
+        return needs;
+    };
+    if last != b'\n' || b.ends_with(b"\n\n") {
+        needs.layout = true;
+    }
+    // Consecutive '\n' just before `i`; 2 at the start, so a leading newline counts as a
+    // blank line too many.
+    let mut newlines = 2u32;
+    let mut i = 0;
+    while i < b.len() {
+        // Eight bytes at a time when none of them needs a closer look: the common case.
+        // Otherwise the bytes of that word are looked at one by one.
+        let word_end = match b.get(i..i + 8) {
+            Some(word) => {
+                let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                if plain_word(w) && (w as u8 != b' ' || (newlines == 0 && b[i - 1] != b' ')) {
+                    needs.nfc |= has_byte_from_cc(w);
+                    newlines = 0;
+                    i += 8;
+                    continue;
+                }
+                // Once the layout needs work, spaces and line breaks need no closer look.
+                if needs.layout && plain_chars(w) {
+                    needs.nfc |= has_byte_from_cc(w);
+                    i += 8;
+                    continue;
+                }
+                i + 8
+            }
+            None => b.len(),
+        };
+        while i < word_end {
+            let c = b[i];
+            if c < 0x80 {
+                match c {
+                    b'\n' => {
+                        newlines += 1;
+                        if newlines >= 3 || (i > 0 && b[i - 1] == b' ') {
+                            needs.layout = true;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
+                    b'&' => needs.amp = true,
+                    0..=0x1F | 0x7F => needs.chars = true,
+                    _ => {}
+                }
+                newlines = 0;
+                i += 1;
+                continue;
+            }
+            newlines = 0;
+            let len = match c {
+                // A continuation byte: the word test above left us inside a character.
+                0x80..=0xBF => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            let b1 = b.get(i + 1).copied().unwrap_or(0);
+            let b2 = b.get(i + 2).copied().unwrap_or(0);
+            match c {
+                // U+0080..U+00BF: C1 controls, NBSP, soft hyphen.
+                0xC2 if b1 <= 0x9F || b1 == 0xA0 || b1 == 0xAD => needs.chars = true,
+                // U+00C2..U+00F4, the mojibake leads: is a continuation image next?
+                0xC3 if (0x82..=0xB4).contains(&b1) => {
+                    if let Some(next) = text.get(i + 2..).and_then(|s| s.chars().next()) {
+                        if mojibake::is_continuation(next) {
+                            needs.mojibake = true;
+                        }
+                    }
+                }
+                // U+1680 OGHAM SPACE MARK.
+                0xE1 if b1 == 0x9A && b2 == 0x80 => needs.chars = true,
+                // U+2000..U+200F spaces, zero-width and direction marks; U+2028..U+202F line
+                // and paragraph separators, bidi embeddings, narrow NBSP. A joiner after a
+                // non-ASCII character is kept (see `action`), so it needs nothing.
+                0xE2 if b1 == 0x80 => match b2 {
+                    0x8C | 0x8D if i > 0 && b[i - 1] >= 0x80 => {}
+                    0x80..=0x8F | 0xA8..=0xAF => needs.chars = true,
+                    _ => {}
+                },
+                // U+205F medium math space, U+2060..U+2064 invisible operators and word joiner,
+                // U+2066..U+2069 bidi isolates.
+                0xE2 if b1 == 0x81 && matches!(b2, 0x9F..=0xA4 | 0xA6..=0xA9) => needs.chars = true,
+                // U+3000 IDEOGRAPHIC SPACE.
+                0xE3 if b1 == 0x80 && b2 == 0x80 => needs.chars = true,
+                // U+FEFF BOM / zero-width no-break space.
+                0xEF if b1 == 0xBB && b2 == 0xBF => needs.chars = true,
+                _ => {}
+            }
+            // Lead bytes from 0xCC on start the characters at or above U+0300.
+            needs.nfc |= c >= 0xCC;
+            i += len;
+        }
+    }
+    needs
+}
+
+/// Bytes whose high bit is set where the byte of `x` is zero.
+const fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Whether some byte of `w` is below `n` (at most 0x80).
+const fn has_byte_below(w: u64, n: u64) -> bool {
+    w.wrapping_sub(n * ONES) & !w & HIGH != 0
+}
+
+/// Whether some byte of `w` is `v`.
+const fn has_byte(w: u64, v: u8) -> bool {
+    zero_bytes(w ^ (v as u64 * ONES)) != 0
+}
+
+/// Whether some byte of `w` is at or above 0xCC, the lead bytes of U+0300 and up.
+const fn has_byte_from_cc(w: u64) -> bool {
+    w & ((w & !HIGH) + 0x34 * ONES) & HIGH != 0
+}
+
+/// Whether the lead bytes of the characters [`scan`] or [`clean_chars`] look at closely
+/// (U+0080..U+00BF, U+1680, U+2000..U+207F, U+3000, U+FEFF, and with `c0_to_ff` also
+/// U+00C0..U+00FF, the mojibake leads) are absent from `w`. Continuation bytes (0x80..0xBF)
+/// never equal them, so a word may start or end inside a character.
+const fn no_special_lead(w: u64, c0_to_ff: bool) -> bool {
+    !(has_byte(w, 0xC2)
+        || (c0_to_ff && has_byte(w, 0xC3))
+        || has_byte(w, 0xE1)
+        || has_byte(w, 0xE2)
+        || has_byte(w, 0xE3)
+        || has_byte(w, 0xEF))
+}
+
+/// Whether the eight bytes of `w` hold nothing for [`clean_chars`] or [`decode_entities`]:
+/// no control character but '\n', no DEL or `&`, no lead byte of a character [`scan`] looks
+/// at. Spaces and line breaks may be anywhere.
+const fn plain_chars(w: u64) -> bool {
+    // '\n' bytes become 0x2A, so that only other control bytes are below 0x20.
+    let newlines_masked = w | (zero_bytes(w ^ (b'\n' as u64 * ONES)) >> 2);
+    !has_byte_below(newlines_masked, 0x20)
+        && !has_byte(w, b'&')
+        && !has_byte(w, 0x7F)
+        && (w & HIGH == 0 || no_special_lead(w, true))
+}
+
+/// Whether [`scan`] has nothing to say about the eight bytes of `w`: no control character,
+/// DEL or `&`, no two spaces in a row, no lead byte of a character it looks at.
+const fn plain_word(w: u64) -> bool {
+    let spaces = zero_bytes(w ^ (b' ' as u64 * ONES));
+    !has_byte_below(w, 0x20)
+        && !has_byte(w, b'&')
+        && !has_byte(w, 0x7F)
+        && spaces & (spaces >> 8) == 0
+        && (w & HIGH == 0 || no_special_lead(w, true))
+}
+
+/// What [`clean_chars`] does with one character.
+enum Action {
+    Keep,
+    Drop,
+    Space,
+    Newline,
+    Replace(char),
+}
+
+/// What to do with `c`; `after_non_ascii` tells whether the character before it (in the
+/// output) is non-ASCII.
+fn action(c: char, after_non_ascii: bool) -> Action {
+    match c {
+        '\n' | '\u{B}' | '\u{C}' | '\u{2028}' | '\u{2029}' => Action::Newline,
+        '\t'
+        | '\u{A0}'
+        | '\u{1680}'
+        | '\u{2000}'..='\u{200A}'
+        | '\u{202F}'
+        | '\u{205F}'
+        | '\u{3000}' => Action::Space,
+        // ZWNJ and ZWJ carry meaning inside emoji sequences and Persian or Indic words.
+        '\u{200C}' | '\u{200D}' if after_non_ascii => Action::Keep,
+        // C1 controls in text are nearly always windows-1252 read as latin-1.
+        '\u{80}'..='\u{9F}' => match mojibake::cp1252_high(c as u8) {
+            Some(r) => Action::Replace(r),
+            None => Action::Drop,
+        },
+        '\0'..='\u{1F}'
+        | '\u{7F}'
+        | '\u{AD}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}' => Action::Drop,
+        _ => Action::Keep,
+    }
+}
+
+/// Applies `action` to `c`, appending the result to `out`; true when `c` was removed or
+/// replaced by another visible character (which can join its neighbours into new shapes).
+fn push_char(out: &mut String, c: char) -> bool {
+    let after_non_ascii = out.as_bytes().last().is_some_and(|&b| b >= 0x80);
+    match action(c, after_non_ascii) {
+        Action::Keep => out.push(c),
+        Action::Drop => return true,
+        Action::Space => out.push(' '),
+        Action::Newline => out.push('\n'),
+        Action::Replace(r) => {
+            out.push(r);
+            return true;
+        }
+    }
+    false
+}
+
+/// Rewrites line endings, spaces, invisible and control characters (see [`action`]); the
+/// flag tells whether a character was removed or replaced (see [`push_char`]).
+fn clean_chars(text: &str) -> (String, bool) {
+    let mut removed = false;
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // `text[start..i]` is kept as is, copied in one go when something must change.
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            // '\n' bytes become 0x2A, so that only other control bytes are below 0x20.
+            let newlines_masked = w | (zero_bytes(w ^ (b'\n' as u64 * ONES)) >> 2);
+            if !has_byte_below(newlines_masked, 0x20)
+                && !has_byte(w, 0x7F)
+                && (w & HIGH == 0 || no_special_lead(w, false))
+            {
+                i += 8;
+                continue;
+            }
+        }
+        let c = b[i];
+        // Printable ASCII, '\n', continuation bytes and the leads of characters that are
+        // always kept stay as they are.
+        if (0x20..0x7F).contains(&c)
+            || c == b'\n'
+            || (c >= 0x80 && !matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF))
+        {
+            i += 1;
+            continue;
+        }
+        out.push_str(&text[start..i]);
+        if c == b'\r' {
+            out.push('\n');
+            i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+        } else {
+            let ch = text[i..].chars().next().unwrap_or_default();
+            removed |= push_char(&mut out, ch);
+            i += ch.len_utf8();
+        }
+        start = i;
+    }
+    out.push_str(&text[start..]);
+    (out, removed)
+}
+
+/// Decodes HTML character references; `None` when there were none. A decoded `&` that
+/// starts another reference is decoded again ("&amp;lt;" is "<"), so the output holds no
+/// reference; decoded characters go through [`action`] like the others.
+fn decode_entities(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find('&') {
+        let amp = from + found;
+        let Some((mut c, len)) = entities::parse(&b[amp + 1..]) else {
+            from = amp + 1;
+            continue;
+        };
+        let mut end = amp + 1 + len;
+        while c == '&' {
+            match entities::parse(&b[end..]) {
+                Some((next, len)) => {
+                    c = next;
+                    end += len;
+                }
+                None => break,
+            }
+        }
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..amp]);
+        // A lone decoded CR (from "&#13;&#10;") would double the line break.
+        if c != '\r' {
+            let _ = push_char(out, c);
+        }
+        copied = end;
+        from = end;
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// Puts `text` in NFC; `None` when it already is.
+///
+/// Most text is made of characters that are NFC and never combine with a neighbour (see
+/// [`nfc_inert`]); a quick pass over the characters proves it. Only the lines holding
+/// another character (a line break never combines with anything) are checked and composed:
+/// a text with one combining mark costs one line of composing.
+fn nfc(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut composed = String::new();
+    // `text[..copied]` is in `out` already.
+    let mut copied = 0;
+    let mut cursor = 0;
+    while let Some(at) = next_lead_from_cc(b, cursor) {
+        let c = text[at..].chars().next().unwrap_or_default();
+        if nfc_inert(c) {
+            cursor = at + c.len_utf8();
+            continue;
+        }
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        let line = &text[start..end];
+        cursor = end;
+        if is_nfc_quick(line.chars()) == IsNormalized::Yes {
+            continue;
+        }
+        composed.clear();
+        composed.extend(line.nfc());
+        if composed != line {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..start]);
+            out.push_str(&composed);
+            copied = end;
+        }
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The position of the first byte at or above 0xCC (the lead byte of a character at or above
+/// U+0300) from `from` on.
+fn next_lead_from_cc(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(word) = b.get(i..i + 8) {
+        if has_byte_from_cc(u64::from_le_bytes(word.try_into().unwrap_or_default())) {
+            break;
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&x| x >= 0xCC).map(|p| i + p)
+}
+
+/// Whether `c` is NFC whatever surrounds it: NFC quick check "yes" (so it never combines
+/// with what precedes it) and canonical combining class 0 (so it is never reordered). True
+/// of everything below U+0300 and of the letters of the common scripts; a unit test checks
+/// every character listed here against the Unicode data.
+fn nfc_inert(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{2FF}'
+        | '\u{388}'..='\u{3FF}'       // Greek
+        | '\u{400}'..='\u{482}'       // Cyrillic
+        | '\u{48A}'..='\u{52F}'
+        | '\u{531}'..='\u{556}'       // Armenian
+        | '\u{561}'..='\u{587}'
+        | '\u{5D0}'..='\u{5EA}'       // Hebrew letters
+        | '\u{620}'..='\u{64A}'       // Arabic letters
+        | '\u{900}'..='\u{93B}' // Devanagari, less nukta, virama and accents
+        | '\u{93D}'..='\u{94C}'
+        | '\u{94E}'..='\u{950}'
+        | '\u{960}'..='\u{97F}'
+        | '\u{E01}'..='\u{E30}'       // Thai
+        | '\u{E32}'..='\u{E33}'
+        | '\u{E3F}'..='\u{E46}'
+        | '\u{E50}'..='\u{E59}'
+        | '\u{1E00}'..='\u{1EFF}'     // Latin Extended Additional (Vietnamese)
+        | '\u{2002}'..='\u{206F}'     // General Punctuation
+        | '\u{20A0}'..='\u{20C0}'     // currency
+        | '\u{2100}'..='\u{2125}' // letterlike symbols, number forms
+        | '\u{2127}'..='\u{2129}'
+        | '\u{212C}'..='\u{218F}'
+        | '\u{2190}'..='\u{22FF}'     // arrows, math
+        | '\u{2300}'..='\u{2328}' // technical symbols, enclosed alphanumerics
+        | '\u{232B}'..='\u{24FF}'
+        | '\u{2500}'..='\u{27BF}'     // box drawing, shapes, dingbats
+        | '\u{3000}'..='\u{3029}'     // CJK punctuation
+        | '\u{3030}'..='\u{303F}'
+        | '\u{3041}'..='\u{3096}'     // kana
+        | '\u{30A0}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'     // CJK ideographs
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}'     // Hangul syllables
+        | '\u{FE00}'..='\u{FE0F}'     // variation selectors
+        | '\u{FF01}'..='\u{FFEF}'     // full and half width forms
+        | '\u{1F000}'..='\u{1FAFF}'   // emoji
+    )
+}
+
+/// Trims each line, collapses runs of spaces and of blank lines, drops blank lines at both
+/// ends and ends a non-empty text with one `\n`. Expects [`clean_chars`] done: the only
+/// whitespace left is ' ' and '\n'.
+fn layout(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    let mut blank_before = false;
+    for line in text.split('\n') {
+        let line = line.trim_matches(' ');
+        if line.is_empty() {
+            blank_before = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+            if blank_before {
+                out.push('\n');
+            }
+        }
+        blank_before = false;
+        if !line.contains("  ") {
+            out.push_str(line);
+            continue;
+        }
+        let lb = line.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i + 1 < lb.len() {
+            if lb[i] == b' ' && lb[i + 1] == b' ' {
+                out.push_str(&line[start..=i]);
+                i += 1;
+                while lb[i] == b' ' {
+                    i += 1;
+                }
+                start = i;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&line[start..]);
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn norm(s: &str) -> String {
+        normalize(s).text
+    }
+
+    /// `s` encoded as UTF-8 and decoded as windows-1252 the way browsers and encoding_rs do
+    /// (the five undefined bytes become C1 controls).
+    fn as_cp1252(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                0x80..=0x9F => mojibake::cp1252_high(b).unwrap_or(b as char),
+                _ => b as char,
+            })
+            .collect()
+    }
+
+    /// `s` encoded as UTF-8 and decoded as latin-1.
+    fn as_latin1(s: &str) -> String {
+        s.bytes().map(|b| b as char).collect()
+    }
+
+    #[test]
+    fn clean_text_is_copied() {
+        let s = "A headline\n\nA paragraph, with words.\nAnother line.\n";
+        let n = normalize(s);
+        assert_eq!(n.text, s);
+        assert!(!n.mojibake_repaired);
+        assert_eq!(norm(""), "");
+        assert_eq!(norm("\n \n\t\n"), "");
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(norm("a\r\nb\rc\nd"), "a\nb\nc\nd\n");
+        assert_eq!(norm("a\r\r\nb"), "a\n\nb\n");
+        assert_eq!(norm("page\u{C}next\u{2028}line"), "page\nnext\nline\n");
+    }
+
+    #[test]
+    fn spaces() {
+        assert_eq!(
+            norm("a\u{A0}b\tc\u{2003}d\u{202F}e\u{3000}f"),
+            "a b c d e f\n"
+        );
+        assert_eq!(norm("a \u{A0}\t b"), "a b\n");
+        assert_eq!(norm("   indented   line   \n\tx\t"), "indented line\nx\n");
+    }
+
+    #[test]
+    fn invisible_and_control_characters() {
+        assert_eq!(norm("zero\u{200B}width\u{FEFF}\u{2060}"), "zerowidth\n");
+        assert_eq!(norm("\u{FEFF}BOM first"), "BOM first\n");
+        assert_eq!(norm("soft\u{AD}hyphen"), "softhyphen\n");
+        assert_eq!(
+            norm("bell\u{7}nul\u{0}del\u{7F}esc\u{1B}"),
+            "bellnuldelesc\n"
+        );
+        assert_eq!(norm("\u{200F}rtl\u{202E}mark\u{2066}"), "rtlmark\n");
+        // A joiner at an ASCII boundary goes, inside an emoji sequence it stays.
+        assert_eq!(norm("a\u{200D}b"), "ab\n");
+        assert_eq!(norm("👨\u{200D}👩"), "👨\u{200D}👩\n");
+    }
+
+    #[test]
+    fn c1_controls_become_windows_1252() {
+        assert_eq!(norm("it\u{92}s \u{93}so\u{94}\u{85}"), "it’s “so”…\n");
+        assert_eq!(norm("un\u{81}defined\u{9D}"), "undefined\n");
+    }
+
+    #[test]
+    fn nfc() {
+        assert_eq!(norm("cafe\u{301}"), "café\n");
+        assert_eq!(norm("A\u{30A}ngstro\u{308}m"), "Ångström\n");
+        // Already NFC: untouched, also past U+0300.
+        assert_eq!(
+            norm("Ελληνικά и русский 日本語"),
+            "Ελληνικά и русский 日本語\n"
+        );
+    }
+
+    #[test]
+    fn nfc_inert_agrees_with_unicode_data() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| nfc_inert(c))
+        {
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            let alone = is_nfc_quick(std::iter::once(c));
+            assert_eq!(alone, IsNormalized::Yes, "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(norm("Tom &amp; Jerry"), "Tom & Jerry\n");
+        assert_eq!(
+            norm("a&nbsp;b &quot;q&quot; it&#8217;s &#x2019; &mdash; &eacute;"),
+            "a b \"q\" it’s ’ — é\n"
+        );
+        assert_eq!(norm("&lt;b&gt; &#146;"), "<b> ’\n");
+        assert_eq!(
+            norm("double &amp;amp; &amp;lt;tag&amp;gt; &amp;#8217;"),
+            "double & <tag> ’\n"
+        );
+        assert_eq!(norm("cafe&#769;"), "café\n");
+        assert_eq!(norm("one&#10;two"), "one\ntwo\n");
+        assert_eq!(norm("x&nbsp;&nbsp;&nbsp;y&#8203;z"), "x yz\n");
+    }
+
+    #[test]
+    fn non_entities_stay() {
+        for s in [
+            "AT&T and P&G",
+            "Q&A: a&b, &c; &#; &#x; &copy 2019",
+            "&nosuch; & ; &&",
+            "price 5&#0; &#xD800;",
+        ] {
+            assert_eq!(norm(s), format!("{s}\n"), "{s}");
+        }
+    }
+
+    #[test]
+    fn layout() {
+        assert_eq!(
+            norm("\n\n  first\n\n\n\nsecond  \n \n\t\nthird\n\n\n"),
+            "first\n\nsecond\n\nthird\n"
+        );
+        assert_eq!(norm("a  b     c"), "a b c\n");
+        assert_eq!(norm("no final newline"), "no final newline\n");
+    }
+
+    const LANGUAGES: [&str; 14] = [
+        "Le café est très apprécié à Paris, où êtes-vous allé l’été dernier ?",
+        "Größere Straßen führen über die Brücke nach Österreich.",
+        "El niño comió piña en la montaña; ¿qué más? ¡Olé!",
+        "Спасибо за ваше письмо, мы ответим в ближайшее время.",
+        "Η γρήγορη καφέ αλεπού πηδά πάνω από τον τεμπέλη σκύλο.",
+        "Zażółć gęślą jaźń — źródło łódź.",
+        "日本語のテキストです。東京は晴れ。",
+        "He said “hello” and she said ‘goodbye’ — it’s fine…",
+        "Price: 20€ – that’s £17 or so ™",
+        "Emoji time 😀 👍🏽 and ❤️ done",
+        "Čeština: příliš žluťoučký kůň úpěl ďábelské ódy.",
+        "Română: știință, țară, școală, în Âncora",
+        "Tiếng Việt có dấu: Người ơi, đừng đi.",
+        "עברית: שלום עולם, العربية: مرحبا بالعالم",
+    ];
+
+    #[test]
+    fn mojibake_once_and_twice() {
+        for s in LANGUAGES {
+            let want = format!("{s}\n");
+            for (how, broken) in [
+                ("cp1252", as_cp1252(s)),
+                ("latin1", as_latin1(s)),
+                ("cp1252 twice", as_cp1252(&as_cp1252(s))),
+                ("latin1 then cp1252", as_cp1252(&as_latin1(s))),
+            ] {
+                let n = normalize(&broken);
+                assert_eq!(n.text, want, "{how}: {broken:?}");
+                assert!(n.mojibake_repaired, "{how}: {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn mojibake_in_clean_context() {
+        let n = normalize("Clean line.\nThe cafÃ© opened.\nItâ€™s here.\n");
+        assert_eq!(n.text, "Clean line.\nThe café opened.\nIt’s here.\n");
+        assert!(n.mojibake_repaired);
+        // An NBSP that was the second byte of "à".
+        assert_eq!(norm("voilÃ\u{A0}!"), "voilà!\n");
+        // A mojibake NBSP is a space.
+        assert_eq!(norm("10Â\u{A0}km"), "10 km\n");
+        // Entities spelling mojibake.
+        assert_eq!(norm("caf&Atilde;&copy;"), "café\n");
+    }
+
+    #[test]
+    fn legit_text_is_left_alone() {
+        for s in [
+            "São Paulo é a maior cidade do Brasil, não é? NÃO, SÃO, MÃE.",
+            "naïve café, résumé, coöperate, Noël; NAÏVE CAFÉ…",
+            "Þórður og Guðrún fóru til Reykjavíkur. ÐÞÆÖ",
+            "©2019 All rights reserved. ® ™ ¶ § — “quoted”",
+            "The ₤ sign and the £ sign; 5 ¢; ¥100",
+            "Âncora, Âmbar, ÂNCORA; România, învăţământ",
+            "Ålesund, København, Øresund, Århus",
+            "Das ist groß“, sagte er. „Schön“",
+            "1 × 2 ÷ 3 ± 4° ½ ¼ ¾ µ",
+            "Ñandú, ESPAÑA, ¿Dónde está?",
+            "È già, perché sì.",
+            "Ð is eth. Ñ is eñe. Ã is a-tilde. Â is a-circumflex.",
+        ] {
+            let n = normalize(s);
+            assert_eq!(n.text, format!("{s}\n"), "{s}");
+            assert!(!n.mojibake_repaired, "{s}");
+        }
+    }
+
+    #[test]
+    fn idempotent_on_examples() {
+        let mut samples: Vec<String> = LANGUAGES.iter().map(|s| as_cp1252(s)).collect();
+        samples.extend(
+            [
+                "&\u{200B}amp;lt;",
+                "&amp;&#97;mp;",
+                "Ã\u{AD}©",
+                "caf&Atilde;&copy;",
+                " a \r\n\r\n\r\n b\u{A0}\u{A0}c ",
+                "é\u{200D}\u{200D}x",
+                "A\u{302}©",
+                "&amp\u{37E}",
+            ]
+            .map(String::from),
+        );
+        for s in samples {
+            let once = norm(&s);
+            assert_eq!(norm(&once), once, "{s:?}");
+        }
+    }
+
+    /// Text made of the pieces normalization cares about, so the properties meet them often.
+    fn tricky() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("&".to_string()),
+            Just("amp;".to_string()),
+            Just("&#".to_string()),
+            Just("lt;".to_string()),
+            Just(";".to_string()),
+            Just(" ".to_string()),
+            Just("\n".to_string()),
+            Just("\r".to_string()),
+            Just("\t".to_string()),
+            Just("\u{A0}".to_string()),
+            Just("\u{200B}".to_string()),
+            Just("\u{200D}".to_string()),
+            Just("\u{AD}".to_string()),
+            Just("\u{85}".to_string()),
+            Just("\u{301}".to_string()),
+            Just("Ã".to_string()),
+            Just("Â".to_string()),
+            Just("©".to_string()),
+            Just("â€™".to_string()),
+            Just("Ð¡".to_string()),
+            Just("é".to_string()),
+            Just("e".to_string()),
+            "[a-z0-9]{1,5}",
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(s in tricky()) {
+            let once = normalize(&s).text;
+            prop_assert!(once.is_empty() || once.ends_with('\n'));
+            prop_assert!(!once.contains("\n\n\n") && !once.contains("  ") && !once.contains('\r'));
+            prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn any_string(s in any::<String>()) {
+            let once = normalize(&s).text;
+            prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn mojibake_round_trips(s in "[a-zA-Z àéèçôöüßñłąśżčřěαβγδжзийклмнопр日本語’“”—…😀]{1,40}") {
+            let want = normalize(&s).text;
+            prop_assume!(!want.is_ascii());
+            prop_assert_eq!(normalize(&as_cp1252(&s)).text, want);
+        }
     }
 }
