@@ -1,9 +1,69 @@
 //! Known UI text ("Leave a Reply", "Get short URL", ...) as data: `rules/default.toml`
 //! plus user rule files, compiled once into fast matchers.
 //!
-//! STUB: to be implemented.
+//! # Rule files
+//!
+//! A rule file is TOML with a list of `[[rule]]` tables:
+//!
+//! ```toml
+//! [[rule]]
+//! id = "comments.leave-a-reply"   # unique across all loaded files, `category.slug`
+//! category = "comments"
+//! languages = ["en"]              # documentation only; default ["*"]
+//! scope = "line"                  # line (default), prefix, suffix or contains
+//! phrases = ["Leave a Reply", "Leave a comment"]
+//! # or, instead of phrases and scope:
+//! # regex = '(?i)^...$'
+//! max_words = 12                  # optional: only lines of at most this many words
+//! max_chars = 80                  # optional: only lines of at most this many characters
+//! note = "why this rule exists"   # optional, free text
+//! ```
+//!
+//! Matching, on one trimmed line:
+//! - `line`: the whole line is one of the phrases, compared case-insensitively after
+//!   trimming punctuation and symbols at both ends (`»`, `:`, `|`, `…`, `*`, brackets)
+//!   and a count at either end (`Comments (12)`, `3 Comments`).
+//! - `prefix` / `suffix`: the line starts / ends with a phrase (after leading / trailing
+//!   decoration such as `»`, `|`, `•`), on a word boundary.
+//! - `contains`: a phrase occurs in the line, on word boundaries.
+//! - `regex`: the regex matches the line as given (case-sensitive unless it says `(?i)`).
+//!   Avoid `\b` in rule regexes: a Unicode word boundary makes the lazy DFA give up
+//!   on non-ASCII text and the regex becomes ten times slower.
+//! - Last, a short line made of several whole-line phrases glued together, with spaces
+//!   or with no space at a lowercase-to-uppercase step (`Community standardsDiscussion`,
+//!   `Skip to content Skip to site index`), matches the rule of its first piece; the
+//!   last piece may also be a line that a `prefix` rule matches (`Image` + `Credit: X`).
+//!
+//! Word boundaries are not required next to CJK characters, which are written without
+//! spaces. When several rules match, the order of the checks above decides; within a
+//! check, the longest phrase wins for prefixes and suffixes, otherwise the first rule
+//! in load order. A phrase listed by two rules of the same scope belongs to the first.
+//!
+//! Built-in rules load first, then each extra file in order. A rule id defined twice,
+//! in one file or across files, is an error: a user file extends the built-in set, it
+//! never silently replaces a rule (to change a built-in rule, load without the built-in
+//! set and a modified copy of `rules/default.toml`).
 
-use std::path::{Path, PathBuf};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::PathBuf;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use regex::Regex;
+use serde::Deserialize;
+
+/// The built-in rules, embedded at compile time.
+const BUILTIN: &str = include_str!("../rules/default.toml");
+/// The origin named in errors about the built-in rules.
+const BUILTIN_ORIGIN: &str = "built-in";
+/// Lines with more bytes than this are never compared as whole-line phrases (glued or
+/// not): UI labels are short, and skipping long lines keeps the common case cheap.
+const KEY_LINE_MAX_BYTES: usize = 240;
+/// Glued phrases are only looked for in lines of at most this many words.
+const GLUE_MAX_WORDS: usize = 16;
+/// At most this many glue points (spaces and case steps) are tried in one line.
+const GLUE_MAX_BOUNDS: usize = 24;
 
 /// Why rules could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +95,98 @@ pub struct RuleMatch<'a> {
     pub category: &'a str,
 }
 
+/// One rule as written in a file, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Option<String>,
+    category: Option<String>,
+    languages: Option<Vec<String>>,
+    scope: Option<String>,
+    phrases: Option<Vec<String>>,
+    regex: Option<String>,
+    max_words: Option<usize>,
+    max_chars: Option<usize>,
+    #[allow(dead_code)] // free text for readers of the file
+    note: Option<String>,
+}
+
+/// A rule file: `[[rule]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+/// How a rule's phrases are compared with a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Line,
+    Prefix,
+    Suffix,
+    Contains,
+    Regex,
+}
+
+/// A validated rule: what is needed to report and constrain a match.
+#[derive(Debug)]
+struct Rule {
+    id: String,
+    category: String,
+    languages: Vec<String>,
+    max_words: Option<usize>,
+    max_chars: Option<usize>,
+}
+
+/// Phrases of one scope in one automaton, with the rule each pattern belongs to.
+#[derive(Debug)]
+struct PhraseMatcher {
+    /// Built over lowercased phrases (reversed for suffixes), ASCII-case-insensitive so
+    /// that ASCII lines need no lowercasing. Prefix and suffix automata are anchored
+    /// DFAs (leftmost-longest): a search costs at most the longest phrase's length.
+    ac: AhoCorasick,
+    /// Rule index of each pattern.
+    rule_of: Vec<u32>,
+    /// Whether a pattern starts / ends with a character that needs a word boundary.
+    word_start: Vec<bool>,
+    word_end: Vec<bool>,
+    /// The longest pattern, in characters.
+    max_chars: usize,
+    /// Lines with more words than this cannot match any rule of this matcher.
+    gate_words: usize,
+}
+
+/// A compiled regex rule.
+#[derive(Debug)]
+struct RegexRule {
+    re: Regex,
+    rule: u32,
+    /// The rule's word limit (`usize::MAX` when it has none), checked before the regex.
+    max_words: usize,
+}
+
 /// Compiled rules.
 #[derive(Debug, Default)]
-pub struct RuleSet {}
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Normalized whole-line phrase -> rule index (the first rule listing it).
+    whole: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
+    /// The longest whole-line key, in bytes.
+    max_key_bytes: usize,
+    /// The first segment (up to a space or case step) of every whole-line phrase: a
+    /// line can only be glued phrases when its first segment is one of these.
+    glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
+    prefix: Option<PhraseMatcher>,
+    suffix: Option<PhraseMatcher>,
+    contains: Option<PhraseMatcher>,
+    /// Regex rules in load order. Each is its own `Regex` rather than one `RegexSet`:
+    /// a set of large Unicode patterns falls back to the slow PikeVM, while single
+    /// regexes keep their lazy DFA, and word limits skip most of them on long lines.
+    /// (Rule regexes should avoid `\b`: a Unicode word boundary makes the lazy DFA
+    /// give up on non-ASCII text.)
+    regexes: Vec<RegexRule>,
+}
 
 impl RuleSet {
     /// Loads the built-in rules (when `builtin`) and the given extra files.
@@ -45,13 +194,1230 @@ impl RuleSet {
     /// # Errors
     /// [`RuleError`] when a file cannot be read or a rule is invalid.
     pub fn load(builtin: bool, extra: &[PathBuf]) -> Result<Self, RuleError> {
-        let _ = (builtin, extra.iter().map(PathBuf::as_path).collect::<Vec<&Path>>());
-        Ok(RuleSet {})
+        let mut sources = Vec::with_capacity(extra.len() + 1);
+        if builtin {
+            sources.push((BUILTIN_ORIGIN.to_string(), BUILTIN.to_string()));
+        }
+        for path in extra {
+            let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            sources.push((path.display().to_string(), text));
+        }
+        compile(&sources)
+    }
+
+    /// Compiles the rules of one TOML source; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`RuleError::Invalid`] when the TOML or a rule is invalid.
+    pub fn from_toml(src: &str, origin: &str) -> Result<Self, RuleError> {
+        compile(&[(origin.to_string(), src.to_string())])
+    }
+
+    /// The built-in rule file's text (`rules/default.toml`).
+    pub fn builtin_source() -> &'static str {
+        BUILTIN
+    }
+
+    /// How many rules are loaded.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether no rule is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule ids, in load order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// The category and languages of the rule `id`, if loaded.
+    pub fn describe(&self, id: &str) -> Option<(&str, &[String])> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| (r.category.as_str(), r.languages.as_slice()))
     }
 
     /// The first rule that matches `line` (a trimmed, normalized line), if any.
     pub fn match_line(&self, line: &str) -> Option<RuleMatch<'_>> {
-        let _ = line;
+        let line = line.trim();
+        if line.is_empty() || self.rules.is_empty() {
+            return None;
+        }
+        let words = count_words(line);
+        let found = KEY_SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (exact, glue) = self.match_whole(line, words, &mut scratch);
+            exact
+                .or_else(|| self.match_prefix(line, words))
+                .or_else(|| self.match_suffix(line, words))
+                .or_else(|| self.match_contains(line, words))
+                .or_else(|| self.match_regex(line, words))
+                .or_else(|| {
+                    let nb = scratch.bounds_len;
+                    glue.then(|| self.match_glued(&scratch.key, &scratch.bounds[..nb]))
+                        .flatten()
+                })
+        })?;
+        let rule = &self.rules[found as usize];
+        Some(RuleMatch {
+            id: &rule.id,
+            category: &rule.category,
+        })
+    }
+
+    /// Whether rule `r` accepts a line (or glued piece) of this size.
+    fn fits(&self, r: u32, words: usize, text: &str) -> bool {
+        let rule = &self.rules[r as usize];
+        rule.max_words.is_none_or(|m| words <= m)
+            && rule.max_chars.is_none_or(|m| text.chars().count() <= m)
+    }
+
+    /// Whole-line phrases. Leaves the lowercased key and its glue points in `scratch`
+    /// and says whether the line may be glued phrases (checked last, by the caller).
+    fn match_whole(
+        &self,
+        line: &str,
+        words: usize,
+        scratch: &mut KeyScratch,
+    ) -> (Option<u32>, bool) {
+        if self.whole.is_empty() {
+            return (None, false);
+        }
+        let core = line.trim_matches(|c: char| !c.is_alphanumeric());
+        // Too long to be one phrase (with room for a count and case changes), and too
+        // many words to be glued ones.
+        let too_long = core.len() > 2 * self.max_key_bytes + 32;
+        if core.is_empty()
+            || core.len() > KEY_LINE_MAX_BYTES
+            || (too_long && words > GLUE_MAX_WORDS)
+        {
+            return (None, false);
+        }
+        // A single lowercase ASCII word is already in key form: no copy needed.
+        if words == 1
+            && core
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            return (self.whole_rule(normalize_key(core), 1), false);
+        }
+        scratch.key.clear();
+        let nb = build_key(core, &mut scratch.key, &mut scratch.bounds);
+        scratch.bounds_len = nb.min(GLUE_MAX_BOUNDS);
+        if let Some(r) = self.whole_rule(normalize_key(&scratch.key), words) {
+            return (Some(r), false);
+        }
+        let glue = nb > 0
+            && nb <= GLUE_MAX_BOUNDS
+            && words <= GLUE_MAX_WORDS
+            && self
+                .glue_starts
+                .contains(first_segment(&scratch.key, &scratch.bounds[..nb]));
+        (None, glue)
+    }
+
+    /// The rule of a whole-line key, if it fits the line.
+    fn whole_rule(&self, key: &str, words: usize) -> Option<u32> {
+        if key.is_empty() || key.len() > self.max_key_bytes {
+            return None;
+        }
+        let r = *self.whole.get(key)?;
+        self.fits(r, words, key).then_some(r)
+    }
+
+    /// A line made entirely of two or more pieces: whole-line phrases, the last one
+    /// possibly a line that a prefix rule matches (`Image` + `Credit: Name`). Dynamic
+    /// programming over the glue points of the lowercased key; returns the rule of the
+    /// first piece.
+    fn match_glued(&self, key: &str, bounds: &[usize]) -> Option<u32> {
+        let n = bounds.len() + 1;
+        let pos = |i: usize| -> usize {
+            match i {
+                0 => 0,
+                i if i == n => key.len(),
+                i => bounds[i - 1],
+            }
+        };
+        // reach[i]: the rule of the first piece of a split of key[..pos(i)].
+        let mut reach = [None::<u32>; GLUE_MAX_BOUNDS + 2];
+        for i in 0..n {
+            let first = if i == 0 { None } else { reach[i] };
+            if i > 0 && first.is_none() {
+                continue;
+            }
+            let start = pos(i);
+            for j in (i + 1)..=n {
+                if pos(j) - start > self.max_key_bytes + 16 {
+                    break;
+                }
+                if (i == 0 && j == n) || reach[j].is_some() {
+                    continue;
+                }
+                let piece = normalize_key(&key[start..pos(j)]);
+                if let Some(r) = self.whole_rule(piece, count_words(piece)) {
+                    reach[j] = Some(first.unwrap_or(r));
+                }
+            }
+            if i > 0 && reach[n].is_none() {
+                let rest = normalize_key(&key[start..]);
+                if let Some(r) = self.prefix_rule(rest, true, count_words(rest), rest) {
+                    reach[n] = Some(first.unwrap_or(r));
+                }
+            }
+            if reach[n].is_some() {
+                break;
+            }
+        }
+        reach[n]
+    }
+
+    /// Prefix phrases: the line, after leading decoration, starts with a phrase.
+    fn match_prefix(&self, line: &str, words: usize) -> Option<u32> {
+        let m = self.prefix.as_ref()?;
+        if words > m.gate_words {
+            return None;
+        }
+        let text = line.trim_start_matches(is_decoration);
+        let head_end = text
+            .char_indices()
+            .nth(m.max_chars + 1)
+            .map_or(text.len(), |(i, _)| i);
+        let head = &text[..head_end];
+        let whole = head_end == text.len();
+        if head.is_ascii() {
+            return self.prefix_rule(head, whole, words, line);
+        }
+        KEY_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            lower_into(head, &mut buf);
+            self.prefix_rule(&buf, whole, words, line)
+        })
+    }
+
+    /// The rule of the longest prefix phrase that starts `hay` (lowercase or ASCII).
+    /// `whole`: `hay` runs to the end of the line; `words`, `line`: for the rule limits.
+    fn prefix_rule(&self, hay: &str, whole: bool, words: usize, line: &str) -> Option<u32> {
+        let m = self.prefix.as_ref()?;
+        self.anchored(m, hay, whole, words, line)
+    }
+
+    /// Leftmost-longest anchored search at the start of `hay`; when the longest phrase
+    /// fails its word boundary or its rule's limits, the next shorter one is tried.
+    fn anchored(
+        &self,
+        m: &PhraseMatcher,
+        hay: &str,
+        whole: bool,
+        words: usize,
+        line: &str,
+    ) -> Option<u32> {
+        let mut end = hay.len();
+        while end > 0 {
+            let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
+            let hit = m.ac.find(input)?;
+            let p = hit.pattern().as_usize();
+            let r = m.rule_of[p];
+            if !(m.word_end[p] && next_is_word(hay, hit.end(), whole)) && self.fits(r, words, line)
+            {
+                return Some(r);
+            }
+            end = hit.end() - 1;
+        }
         None
+    }
+
+    /// Suffix phrases: the line, before trailing decoration, ends with a phrase. The
+    /// tail is reversed so that the search is an anchored prefix search.
+    fn match_suffix(&self, line: &str, words: usize) -> Option<u32> {
+        let m = self.suffix.as_ref()?;
+        if words > m.gate_words {
+            return None;
+        }
+        let text = line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c));
+        let tail_start = text
+            .char_indices()
+            .rev()
+            .nth(m.max_chars)
+            .map_or(0, |(i, _)| i);
+        let tail = &text[tail_start..];
+        KEY_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            for c in tail.chars().rev() {
+                buf.extend(c.to_lowercase());
+            }
+            self.anchored(m, &buf, tail_start == 0, words, line)
+        })
+    }
+
+    /// Contains phrases: a phrase anywhere in the line, on word boundaries.
+    fn match_contains(&self, line: &str, words: usize) -> Option<u32> {
+        let m = self.contains.as_ref()?;
+        if words > m.gate_words {
+            return None;
+        }
+        let run = |hay: &str| -> Option<u32> {
+            let mut best: Option<u32> = None;
+            for hit in m.ac.find_overlapping_iter(hay) {
+                let p = hit.pattern().as_usize();
+                if (m.word_start[p] && prev_is_word(hay, hit.start()))
+                    || (m.word_end[p] && next_is_word(hay, hit.end(), true))
+                {
+                    continue;
+                }
+                let r = m.rule_of[p];
+                if best.is_none_or(|b| r < b) && self.fits(r, words, line) {
+                    best = Some(r);
+                }
+            }
+            best
+        };
+        run(line)
+    }
+
+    /// Regex rules, on the line as given.
+    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+        self.regexes
+            .iter()
+            .filter(|r| words <= r.max_words)
+            .find(|r| r.re.is_match(line) && self.fits(r.rule, words, line))
+            .map(|r| r.rule)
+    }
+}
+
+/// A line's whole-line key and glue points, kept between the first check (exact
+/// phrase) and the last (glued phrases).
+struct KeyScratch {
+    key: String,
+    bounds: [usize; GLUE_MAX_BOUNDS],
+    bounds_len: usize,
+}
+
+thread_local! {
+    /// Scratch space for lowercasing a line's head or tail without allocating per line.
+    static KEY_BUF: RefCell<String> = RefCell::new(String::with_capacity(256));
+    /// Scratch space for a line's whole-line key.
+    static KEY_SCRATCH: RefCell<KeyScratch> = RefCell::new(KeyScratch {
+        key: String::with_capacity(256),
+        bounds: [0; GLUE_MAX_BOUNDS],
+        bounds_len: 0,
+    });
+}
+
+/// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
+fn count_words(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_word = false;
+    for b in s.bytes() {
+        let space = b == b' ' || b == b'\t';
+        if !space && !in_word {
+            n += 1;
+        }
+        in_word = !space;
+    }
+    n
+}
+
+/// Decoration scrapers leave around UI labels: bullets, separators, arrows.
+fn is_decoration(c: char) -> bool {
+    c.is_whitespace() || "»«›‹•·|*>■□▪▶►▸→←↑↓✓✔✕✖×—–-~:…".contains(c)
+}
+
+/// Scripts written without spaces between words, where boundaries are not required.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+}
+
+/// Whether `c` is part of a word for boundary checks.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
+/// Whether the character at byte `at` of `hay` continues a word. `whole`: `hay` ends
+/// where the line ends (otherwise a match reaching its end is treated as inside a word).
+fn next_is_word(hay: &str, at: usize, whole: bool) -> bool {
+    match hay[at..].chars().next() {
+        Some(c) => is_word_char(c),
+        None => !whole,
+    }
+}
+
+/// Whether the character before byte `at` of `hay` is part of a word.
+fn prev_is_word(hay: &str, at: usize) -> bool {
+    hay[..at].chars().next_back().is_some_and(is_word_char)
+}
+
+/// FNV-1a for the whole-line table: keys are short and fixed at load time, so a
+/// simple fast hash beats SipHash's per-lookup setup.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
+/// lines, so that both sides agree), with an ASCII fast path.
+fn lower_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        push_lower(c, out);
+    }
+}
+
+/// Pushes the lowercase form of `c`.
+#[inline]
+fn push_lower(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
+/// Lowercases `core` into `out` with whitespace runs collapsed to one space, and
+/// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
+/// Returns the number of glue points (more than `bounds.len()` when they overflowed).
+fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
+    let mut nb = 0;
+    let mut push = |at: usize, nb: &mut usize| {
+        if *nb < bounds.len() {
+            bounds[*nb] = at;
+        }
+        *nb += 1;
+    };
+    let mut prev_lower = false;
+    let mut prev_space = false;
+    for c in core.chars() {
+        let (space, lower, upper) = if c.is_ascii() {
+            (
+                c == ' ' || c == '\t',
+                c.is_ascii_lowercase(),
+                c.is_ascii_uppercase(),
+            )
+        } else {
+            (c.is_whitespace(), c.is_lowercase(), c.is_uppercase())
+        };
+        if space {
+            if !prev_space {
+                push(out.len(), &mut nb);
+                out.push(' ');
+            }
+            prev_space = true;
+            prev_lower = false;
+            continue;
+        }
+        if prev_lower && upper {
+            push(out.len(), &mut nb);
+        }
+        prev_lower = lower;
+        prev_space = false;
+        push_lower(c, out);
+    }
+    nb
+}
+
+/// The first segment of a key with glue points `bounds` that is not empty or a count.
+fn first_segment<'a>(key: &'a str, bounds: &[usize]) -> &'a str {
+    let mut start = 0;
+    for &end in bounds.iter().chain(std::iter::once(&key.len())) {
+        let seg = normalize_key(&key[start..end]);
+        if !seg.is_empty() && !is_count(seg) {
+            return seg;
+        }
+        start = end;
+    }
+    ""
+}
+
+/// A count token: digits with separators and a magnitude suffix (`12`, `1,024`, `1.2k`).
+fn is_count(tok: &str) -> bool {
+    let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
+    !tok.is_empty()
+        && tok.starts_with(|c: char| c.is_ascii_digit())
+        && tok
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+}
+
+/// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
+/// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
+fn normalize_key(s: &str) -> &str {
+    fn trim(s: &str) -> &str {
+        s.trim_matches(|c: char| !c.is_alphanumeric())
+    }
+    let mut k = trim(s);
+    if let Some(i) = k.rfind([' ', '(', '[']) {
+        if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
+            k = trim(&k[..i]);
+        }
+    }
+    if let Some(i) = k.find(' ') {
+        if is_count(&k[..i]) && !trim(&k[i..]).is_empty() {
+            k = trim(&k[i..]);
+        }
+    }
+    k
+}
+
+/// Checks an id or category: lowercase ASCII letters, digits, `-`, `_`, parts joined
+/// by dots (`dots` allowed).
+fn valid_name(s: &str, dots: bool) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
+        && (dots || !s.contains('.'))
+}
+
+/// A language tag: `*` or a lowercase ISO 639 code, optionally with a region.
+fn valid_language(s: &str) -> bool {
+    if s == "*" {
+        return true;
+    }
+    let (lang, region) = s.split_once('-').unwrap_or((s, "A"));
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_lowercase())
+        && !region.is_empty()
+        && region.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Phrases of one scope, gathered before building the automaton.
+#[derive(Default)]
+struct PhraseList {
+    patterns: Vec<String>,
+    rule_of: Vec<u32>,
+    /// Patterns already listed: a phrase belongs to the first rule that lists it.
+    seen: HashMap<String, u32>,
+    gate_words: usize,
+}
+
+impl PhraseList {
+    /// Adds a lowercased phrase of rule `rule` (with word limit `gate`).
+    fn add(&mut self, pattern: String, rule: u32, gate: usize) {
+        self.gate_words = self.gate_words.max(gate);
+        if self.seen.contains_key(&pattern) {
+            return;
+        }
+        self.seen.insert(pattern.clone(), rule);
+        self.patterns.push(pattern);
+        self.rule_of.push(rule);
+    }
+}
+
+/// Validates and compiles rule sources (origin, TOML text), in order.
+fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
+    let mut set = RuleSet::default();
+    let mut origin_of: HashMap<String, String> = HashMap::new();
+    let mut prefix = PhraseList::default();
+    let mut suffix = PhraseList::default();
+    let mut contains = PhraseList::default();
+
+    for (origin, src) in sources {
+        let invalid = |message: String| RuleError::Invalid {
+            origin: origin.clone(),
+            message,
+        };
+        let file: RawFile = toml::from_str(src).map_err(|e| invalid(e.to_string()))?;
+        for (n, raw) in file.rule.into_iter().enumerate() {
+            let id = raw
+                .id
+                .ok_or_else(|| invalid(format!("rule #{}: missing `id`", n + 1)))?;
+            let bad = |what: String| invalid(format!("rule `{id}`: {what}"));
+            if !valid_name(&id, true) || !id.contains('.') {
+                return Err(bad(
+                    "id must look like `category.slug` (lowercase letters, digits, `-`)".into(),
+                ));
+            }
+            if let Some(first) = origin_of.get(&id) {
+                return Err(bad(format!("duplicate id (first defined in {first})")));
+            }
+            let category = raw
+                .category
+                .ok_or_else(|| bad("missing `category`".into()))?;
+            if !valid_name(&category, false) {
+                return Err(bad(format!("invalid category `{category}`")));
+            }
+            if !id.starts_with(&format!("{category}.")) {
+                return Err(bad(format!(
+                    "id must start with its category `{category}.`"
+                )));
+            }
+            let languages = raw.languages.unwrap_or_else(|| vec!["*".to_string()]);
+            if languages.is_empty() {
+                return Err(bad("`languages` is empty (use [\"*\"])".into()));
+            }
+            if let Some(l) = languages.iter().find(|l| !valid_language(l)) {
+                return Err(bad(format!("invalid language `{l}`")));
+            }
+            if raw.max_words == Some(0) || raw.max_chars == Some(0) {
+                return Err(bad("`max_words` and `max_chars` must be at least 1".into()));
+            }
+            let scope = match (&raw.phrases, &raw.regex) {
+                (Some(_), Some(_)) => {
+                    return Err(bad("has both `phrases` and `regex`; use one".into()))
+                }
+                (None, None) => return Err(bad("missing `phrases` or `regex`".into())),
+                (None, Some(_)) => match raw.scope.as_deref() {
+                    None | Some("line") => Scope::Regex,
+                    Some(s) => {
+                        return Err(bad(format!(
+                            "`scope = \"{s}\"` does not apply to a regex (the regex says \
+                             where it matches)"
+                        )))
+                    }
+                },
+                (Some(_), None) => match raw.scope.as_deref().unwrap_or("line") {
+                    "line" => Scope::Line,
+                    "prefix" => Scope::Prefix,
+                    "suffix" => Scope::Suffix,
+                    "contains" => Scope::Contains,
+                    s => {
+                        return Err(bad(format!(
+                            "unknown scope `{s}` (expected line, prefix, suffix or contains)"
+                        )))
+                    }
+                },
+            };
+            let index = set.rules.len() as u32;
+            let gate = raw.max_words.unwrap_or(usize::MAX);
+            match scope {
+                Scope::Regex => {
+                    let re = Regex::new(&raw.regex.unwrap_or_default())
+                        .map_err(|e| bad(format!("bad regex: {e}")))?;
+                    set.regexes.push(RegexRule {
+                        re,
+                        rule: index,
+                        max_words: gate,
+                    });
+                }
+                _ => {
+                    let phrases = raw.phrases.unwrap_or_default();
+                    if phrases.is_empty() {
+                        return Err(bad("`phrases` is empty".into()));
+                    }
+                    for phrase in &phrases {
+                        let mut lower = String::new();
+                        lower_into(phrase.trim(), &mut lower);
+                        if scope == Scope::Line {
+                            let mut key = String::new();
+                            build_key(&lower, &mut key, &mut []);
+                            let key = normalize_key(&key);
+                            if key.is_empty() {
+                                return Err(bad(format!(
+                                    "phrase {phrase:?} has no letters or digits"
+                                )));
+                            }
+                            set.max_key_bytes = set.max_key_bytes.max(key.len());
+                            let first_word = key.split(' ').next().unwrap_or(key).to_string();
+                            set.glue_starts.insert(first_word);
+                            let mut cased = String::new();
+                            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+                            let nb = build_key(phrase.trim(), &mut cased, &mut bounds);
+                            let seg = first_segment(&cased, &bounds[..nb.min(GLUE_MAX_BOUNDS)]);
+                            set.glue_starts.insert(seg.to_string());
+                            set.whole.entry(key.to_string()).or_insert(index);
+                            continue;
+                        }
+                        if lower.is_empty() {
+                            return Err(bad("empty phrase".into()));
+                        }
+                        match scope {
+                            Scope::Prefix => prefix.add(lower, index, gate),
+                            Scope::Suffix => suffix.add(lower.chars().rev().collect(), index, gate),
+                            _ => {
+                                // Contains searches run on whole, possibly long lines
+                                // that are not lowercased: non-ASCII phrases are also
+                                // listed capitalized and in capitals (ASCII letters are
+                                // matched case-insensitively by the automaton).
+                                if !lower.is_ascii() {
+                                    let mut chars = lower.chars();
+                                    let first =
+                                        chars.next().map(|c| c.to_uppercase().collect::<String>());
+                                    let cap = first.unwrap_or_default() + chars.as_str();
+                                    contains.add(cap, index, gate);
+                                    contains.add(lower.to_uppercase(), index, gate);
+                                }
+                                contains.add(lower, index, gate)
+                            }
+                        }
+                    }
+                }
+            }
+            origin_of.insert(id.clone(), origin.clone());
+            set.rules.push(Rule {
+                id,
+                category,
+                languages,
+                max_words: raw.max_words,
+                max_chars: raw.max_chars,
+            });
+        }
+    }
+
+    let build_err = |e: String| RuleError::Invalid {
+        origin: sources
+            .iter()
+            .map(|(o, _)| o.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        message: e,
+    };
+    set.prefix = phrase_matcher(prefix, true).map_err(build_err)?;
+    set.suffix = phrase_matcher(suffix, true).map_err(build_err)?;
+    set.contains = phrase_matcher(contains, false).map_err(build_err)?;
+    Ok(set)
+}
+
+/// Builds the automaton of one scope (none when it has no phrases): anchored
+/// leftmost-longest for prefixes and (reversed) suffixes, overlapping for `contains`.
+fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatcher>, String> {
+    if list.patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = AhoCorasick::builder();
+    builder
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::DFA));
+    if anchored {
+        builder
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored);
+    } else {
+        builder.match_kind(MatchKind::Standard);
+    }
+    let ac = builder.build(&list.patterns).map_err(|e| e.to_string())?;
+    let edge = |c: Option<char>| c.is_some_and(is_word_char);
+    Ok(Some(PhraseMatcher {
+        ac,
+        word_start: list
+            .patterns
+            .iter()
+            .map(|p| edge(p.chars().next()))
+            .collect(),
+        word_end: list
+            .patterns
+            .iter()
+            .map(|p| edge(p.chars().next_back()))
+            .collect(),
+        max_chars: list
+            .patterns
+            .iter()
+            .map(|p| p.chars().count())
+            .max()
+            .unwrap_or(0),
+        rule_of: list.rule_of,
+        gate_words: list.gate_words,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> RuleSet {
+        RuleSet::load(true, &[]).expect("built-in rules compile")
+    }
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/rules")
+            .join(name)
+    }
+
+    /// The category of the rule matching `line`, if any.
+    fn category(rules: &RuleSet, line: &str) -> Option<String> {
+        rules.match_line(line).map(|m| m.category.to_string())
+    }
+
+    fn invalid(src: &str) -> String {
+        match RuleSet::from_toml(src, "test.toml") {
+            Err(RuleError::Invalid { origin, message }) => {
+                assert_eq!(origin, "test.toml");
+                message
+            }
+            other => panic!("expected an invalid-rules error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_file_parses_with_unique_well_formed_ids() {
+        let rules = builtin();
+        assert!(rules.len() > 50, "only {} rules", rules.len());
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        let mut seen = HashSet::new();
+        for rule in &raw.rule {
+            let id = rule.id.as_deref().unwrap();
+            assert!(seen.insert(id), "duplicate id {id}");
+            let category = rule.category.as_deref().unwrap();
+            assert!(
+                id.starts_with(&format!("{category}.")),
+                "{id} vs {category}"
+            );
+        }
+        assert_eq!(seen.len(), rules.len());
+        assert_eq!(rules.ids().count(), rules.len());
+        assert_eq!(rules.describe("comments.widget").unwrap().0, "comments");
+    }
+
+    #[test]
+    fn categories_match_their_examples_in_each_language() {
+        let rules = builtin();
+        let icons = "icon bookmark-bicon bookmarkicon cameraicon checkicon chevron downicon \
+                     chevron lefticon chevron righticon closeicon downloadicon editicon fbicon";
+        let cases: &[(&str, &str)] = &[
+            // English
+            ("Leave a Reply", "comments"),
+            (
+                "Your email address will not be published. Required fields are marked *",
+                "comments",
+            ),
+            ("Comments", "comments"),
+            ("Comments (12)", "comments"),
+            ("3 Comments", "comments"),
+            ("Community standardsDiscussion", "comments"),
+            ("Comment via FacebookComment via Sputnik", "comments"),
+            ("Show comments", "comments"),
+            ("Sign in", "account"),
+            ("Registration was successful!", "account"),
+            ("log in or register", "account"),
+            ("To participate in the discussion", "account"),
+            ("Please follow the link from the email sent to", "account"),
+            ("Share", "share"),
+            ("Tweet", "share"),
+            ("Share on Facebook", "share"),
+            ("Get short URL", "share"),
+            ("Copy link", "share"),
+            ("Print", "share"),
+            ("Email", "share"),
+            ("WhatsApp", "share"),
+            ("Listen Live", "player"),
+            ("Play video", "player"),
+            ("Image 1 of 23", "player"),
+            (
+                "We use cookies to improve your experience. By continuing you agree.",
+                "cookie",
+            ),
+            ("Accept all cookies", "cookie"),
+            ("Cookie settings", "cookie"),
+            ("Subscribe to our newsletter", "newsletter"),
+            (
+                "Sign up for our daily newsletter to get the news in your inbox",
+                "newsletter",
+            ),
+            ("Enter your email", "newsletter"),
+            ("Subscribe to continue reading", "paywall"),
+            ("Advertisement", "ads"),
+            ("Sponsored", "ads"),
+            ("Home", "navigation"),
+            ("Menu", "navigation"),
+            ("Search", "navigation"),
+            ("Skip to content", "navigation"),
+            ("Skip to content Skip to site index", "navigation"),
+            ("Back to top", "navigation"),
+            ("Next article", "navigation"),
+            ("Previous", "navigation"),
+            ("» Read more", "navigation"),
+            ("More from Business", "navigation"),
+            ("Most read", "navigation"),
+            ("Trending", "navigation"),
+            ("Home > News > World", "navigation"),
+            ("Related articles", "related"),
+            ("You may also like", "related"),
+            ("Read more: Markets rally as rates fall", "related"),
+            (icons, "icons"),
+            ("© AFP 2019 / Jean Dupont", "credit"),
+            ("(Photo: Jane Doe / Reuters)", "credit"),
+            ("Photo: John Smith", "credit"),
+            ("Image: Lake at dawn", "credit"),
+            ("John Smith/Getty Images", "credit"),
+            ("Source: Reuters", "credit"),
+            ("By Jane Doe and John Smith", "credit"),
+            ("03:22 GMT +315 December 2019", "dateline"),
+            ("7 Apr, 2016 05:27", "dateline"),
+            ("Published: 12 March 2020", "dateline"),
+            (
+                "Updated 1:39 am EST, Wednesday, November 20, 2019",
+                "dateline",
+            ),
+            ("2 hours ago", "dateline"),
+            ("Tags: politics, economy, elections", "tags"),
+            ("Topics: Russia", "tags"),
+            (
+                "rapprochement, policy, NATO, Donald Trump, United States",
+                "tags",
+            ),
+            // Russian
+            ("Комментарии", "comments"),
+            ("Войти", "account"),
+            ("Войдите или зарегистрируйтесь", "account"),
+            ("Поделиться", "share"),
+            (
+                "Мы используем файлы cookie, чтобы сайт работал лучше",
+                "cookie",
+            ),
+            ("Подпишитесь на нашу рассылку", "newsletter"),
+            ("Реклама", "ads"),
+            ("Главная", "navigation"),
+            ("Все новости", "navigation"),
+            ("Заголовок открываемого материала", "navigation"),
+            ("Читайте также", "related"),
+            ("Читайте также: Правительство снизило налоги", "related"),
+            ("Фото: Иван Петров", "credit"),
+            ("Опубликовано 15 декабря 2019, 10:30", "dateline"),
+            ("3 часа назад", "dateline"),
+            ("Темы: политика, экономика", "tags"),
+            ("Только для подписчиков", "paywall"),
+            // German
+            ("Kommentare", "comments"),
+            ("Anmelden", "account"),
+            ("Teilen", "share"),
+            (
+                "Wir verwenden Cookies, um Ihnen ein besseres Erlebnis zu bieten.",
+                "cookie",
+            ),
+            ("Alle akzeptieren", "cookie"),
+            ("Newsletter abonnieren", "newsletter"),
+            ("Anzeige", "ads"),
+            ("Startseite", "navigation"),
+            ("Lesen Sie auch", "related"),
+            ("Foto: dpa", "credit"),
+            ("Bild: Keystone", "credit"),
+            ("Veröffentlicht am 15.12.2019 um 10:30 Uhr", "dateline"),
+            ("Schlagwörter: Politik, Wirtschaft", "tags"),
+            ("Nur für Abonnenten", "paywall"),
+            // French
+            ("Laisser un commentaire", "comments"),
+            ("Se connecter", "account"),
+            ("Partager sur Facebook", "share"),
+            (
+                "Nous utilisons des cookies pour améliorer votre expérience.",
+                "cookie",
+            ),
+            ("Tout accepter", "cookie"),
+            ("Abonnez-vous à notre newsletter", "newsletter"),
+            ("Publicité", "ads"),
+            ("Accueil", "navigation"),
+            ("Lire aussi", "related"),
+            ("Crédit photo : AFP", "credit"),
+            ("Publié le 15 décembre 2019 à 14h30", "dateline"),
+            ("Mots-clés : politique, économie", "tags"),
+            ("Réservé aux abonnés", "paywall"),
+            // Spanish
+            ("Deja un comentario", "comments"),
+            ("Iniciar sesión", "account"),
+            ("Compartir", "share"),
+            (
+                "Utilizamos cookies propias y de terceros para mejorar nuestros servicios.",
+                "cookie",
+            ),
+            ("Aceptar todas", "cookie"),
+            ("Suscríbete a nuestro boletín", "newsletter"),
+            ("Publicidad", "ads"),
+            ("Inicio", "navigation"),
+            ("Leer más", "navigation"),
+            ("Lee también", "related"),
+            ("Publicado el 3 de marzo de 2020", "dateline"),
+            ("Etiquetas: política, economía", "tags"),
+            // Italian, Portuguese, Dutch, Polish, Ukrainian
+            ("Lascia un commento", "comments"),
+            ("Accedi", "account"),
+            ("Condividi", "share"),
+            ("Leggi anche", "related"),
+            ("Pubblicità", "ads"),
+            ("Deixe um comentário", "comments"),
+            ("Compartilhar", "share"),
+            ("Leia também", "related"),
+            ("Reacties", "comments"),
+            ("Inloggen", "account"),
+            ("Delen", "share"),
+            ("Lees ook", "related"),
+            ("Komentarze", "comments"),
+            ("Zaloguj się", "account"),
+            ("Udostępnij", "share"),
+            ("Czytaj także", "related"),
+            ("Коментарі", "comments"),
+            ("Увійти", "account"),
+            ("Поділитися", "share"),
+            ("Читайте також", "related"),
+            // Chinese, Japanese, Korean
+            ("发表评论", "comments"),
+            ("登录", "account"),
+            ("分享", "share"),
+            ("相关阅读", "related"),
+            ("2019年12月15日 10:30", "dateline"),
+            ("コメント", "comments"),
+            ("ログイン", "account"),
+            ("シェア", "share"),
+            ("関連記事", "related"),
+            ("댓글", "comments"),
+            ("로그인", "account"),
+            ("공유하기", "share"),
+            ("관련기사", "related"),
+        ];
+        let mut failures = Vec::new();
+        for (line, want) in cases {
+            let got = category(&rules, line);
+            if got.as_deref() != Some(*want) {
+                failures.push(format!("{line:?}: want {want}, got {got:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn article_sentences_do_not_match() {
+        let rules = builtin();
+        let sentences = [
+            "He declined to share the details of the meeting with reporters.",
+            "Comments by the minister were criticised.",
+            "Share prices fell sharply on Monday after the announcement.",
+            "Home prices rose 5% in the third quarter, the report said.",
+            "The company said it would not comment on the case.",
+            "Search and rescue teams worked through the night.",
+            "Photo albums from the era show a different picture.",
+            "Sign in the window said the shop was closed.",
+            "Print media have struggled to adapt to the internet age.",
+            "Tags are attached to each animal before it is released.",
+            "By Monday, the talks had collapsed.",
+            "By the end of the year, prices had doubled.",
+            "The meeting was held on December 15, 2019 in Brussels.",
+            "Subscribers to the service will see prices rise next year.",
+            "Related research suggests the effect is small.",
+            "Trending topics on social media included the election.",
+            "Washington, London, Paris and Berlin agreed on the plan.",
+            "Next, the committee will vote on the bill.",
+            "More than 200 people attended the event.",
+            "Video footage shows the car speeding away.",
+            "Live coverage of the summit continues on Friday.",
+            "Email was the main channel used by the attackers.",
+            "Leave a message after the tone, the recording says.",
+            "Listen to the experts, she told the audience.",
+            "Read more books, the teacher advised her students.",
+            "Source: the ministry's annual report, which was published in March and covers all \
+             regions of the country and every year since the reform.",
+            "Комментарии министра вызвали критику в парламенте.",
+            "Главная задача правительства — снизить инфляцию.",
+            "Teilen Sie uns Ihre Meinung mit, sagte der Minister.",
+            "Nous utilisons des données publiques pour cette étude.",
+            "Shareholders approved the merger on Tuesday.",
+            "Homeland security officials declined to comment.",
+            "The icon of the movement, she inspired a generation of activists.",
+        ];
+        let hits: Vec<String> = sentences
+            .iter()
+            .filter_map(|s| rules.match_line(s).map(|m| format!("{s:?} -> {}", m.id)))
+            .collect();
+        assert!(hits.is_empty(), "{}", hits.join("\n"));
+    }
+
+    #[test]
+    fn match_reports_rule_id_and_trims_the_line() {
+        let rules = builtin();
+        let m = rules.match_line("  Leave a Reply  ").unwrap();
+        assert_eq!(m.id, "comments.widget");
+        assert_eq!(m.category, "comments");
+        assert_eq!(rules.match_line(""), None);
+        assert_eq!(rules.match_line("   "), None);
+    }
+
+    #[test]
+    fn whole_line_keys_ignore_case_decoration_and_counts() {
+        assert_eq!(normalize_key("comments (12)"), "comments");
+        assert_eq!(normalize_key("12 comments"), "comments");
+        assert_eq!(normalize_key("» read more …"), "read more");
+        assert_eq!(normalize_key("1.2k shares"), "shares");
+        assert_eq!(normalize_key("2019"), "2019");
+        let rules = builtin();
+        for line in [
+            "COMMENTS",
+            "| Share |",
+            "Comments: 0",
+            "Read More »",
+            "Share  this  article",
+        ] {
+            assert!(rules.match_line(line).is_some(), "{line:?} should match");
+        }
+        // Glued pieces must all be phrases.
+        assert_eq!(rules.match_line("Community standardsDinner recipes"), None);
+        assert_eq!(rules.match_line("Share Prices Tumble"), None);
+    }
+
+    #[test]
+    fn prefix_suffix_and_contains_respect_word_boundaries() {
+        let src = r#"
+            [[rule]]
+            id = "t.prefix"
+            category = "t"
+            scope = "prefix"
+            max_words = 5
+            phrases = ["Share on"]
+
+            [[rule]]
+            id = "t.suffix"
+            category = "t"
+            scope = "suffix"
+            max_words = 6
+            phrases = ["/ Wire"]
+
+            [[rule]]
+            id = "t.contains"
+            category = "t"
+            scope = "contains"
+            max_words = 12
+            phrases = ["cookie", "мы используем"]
+
+            [[rule]]
+            id = "t.cjk"
+            category = "t"
+            scope = "prefix"
+            max_words = 3
+            phrases = ["相关"]
+        "#;
+        let rules = RuleSet::from_toml(src, "inline").unwrap();
+        let id = |l: &str| rules.match_line(l).map(|m| m.id.to_string());
+        assert_eq!(id("Share on Facebook").as_deref(), Some("t.prefix"));
+        assert_eq!(id("» Share on Tumblr").as_deref(), Some("t.prefix"));
+        assert_eq!(id("Share onboarding tips"), None);
+        assert_eq!(id("Share on this and that and more"), None); // too many words
+        assert_eq!(id("Jane Doe / Wire").as_deref(), Some("t.suffix"));
+        assert_eq!(id("(Jane Doe / Wire)").as_deref(), Some("t.suffix"));
+        assert_eq!(id("Jane Doe / Wireless"), None);
+        assert_eq!(id("We like the cookie jar").as_deref(), Some("t.contains"));
+        assert_eq!(id("We like cookies"), None);
+        assert_eq!(id("Мы используем всё").as_deref(), Some("t.contains"));
+        assert_eq!(id("МЫ ИСПОЛЬЗУЕМ всё").as_deref(), Some("t.contains"));
+        assert_eq!(id("相关阅读").as_deref(), Some("t.cjk"));
+    }
+
+    #[test]
+    fn user_rule_file_adds_rules() {
+        let base = builtin();
+        let rules = RuleSet::load(true, &[fixture("extra.toml")]).unwrap();
+        assert_eq!(rules.len(), base.len() + 2);
+        assert_eq!(base.match_line("Rate this article"), None);
+        let m = rules.match_line("Rate this article").unwrap();
+        assert_eq!((m.id, m.category), ("widgets.rate-this", "widgets"));
+        assert_eq!(rules.match_line("12 points").unwrap().id, "widgets.points");
+        // Built-in rules still apply.
+        assert_eq!(
+            rules.match_line("Leave a Reply").unwrap().id,
+            "comments.widget"
+        );
+        // Without the built-in set only the user rules apply.
+        let only = RuleSet::load(false, &[fixture("extra.toml")]).unwrap();
+        assert_eq!(only.len(), 2);
+        assert_eq!(only.match_line("Leave a Reply"), None);
+    }
+
+    #[test]
+    fn duplicate_id_across_files_names_the_file_and_rule() {
+        let path = fixture("duplicate-builtin.toml");
+        match RuleSet::load(true, std::slice::from_ref(&path)) {
+            Err(RuleError::Invalid { origin, message }) => {
+                assert_eq!(origin, path.display().to_string());
+                assert!(message.contains("comments.widget"), "{message}");
+                assert!(message.contains("duplicate"), "{message}");
+                assert!(message.contains("built-in"), "{message}");
+            }
+            other => panic!("expected a duplicate-id error, got {other:?}"),
+        }
+        // Alone, the same file is fine.
+        assert_eq!(RuleSet::load(false, &[path]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn unreadable_file_is_a_read_error_with_its_path() {
+        let path = fixture("does-not-exist.toml");
+        match RuleSet::load(false, std::slice::from_ref(&path)) {
+            Err(RuleError::Read { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("expected a read error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_rules_are_errors_naming_the_rule() {
+        let rule = |body: &str| format!("[[rule]]\nid = \"x.bad\"\ncategory = \"x\"\n{body}\n");
+        let cases = [
+            (
+                format!("{}{}", rule("phrases = [\"a\"]"), rule("phrases = [\"b\"]")),
+                "duplicate id",
+            ),
+            (rule(""), "missing `phrases` or `regex`"),
+            (rule("regex = '(unclosed'"), "bad regex"),
+            (
+                rule("scope = \"middle\"\nphrases = [\"a\"]"),
+                "unknown scope `middle`",
+            ),
+            (rule("phrases = []"), "`phrases` is empty"),
+            (
+                rule("phrases = [\"a\"]\nregex = 'a'"),
+                "both `phrases` and `regex`",
+            ),
+            (rule("phrases = [\"***\"]"), "no letters or digits"),
+            (rule("phrases = [\"a\"]\nmax_words = 0"), "at least 1"),
+            (
+                rule("phrases = [\"a\"]\nlanguages = [\"English\"]"),
+                "invalid language",
+            ),
+            (
+                rule("regex = 'a'\nscope = \"prefix\""),
+                "does not apply to a regex",
+            ),
+        ];
+        for (src, want) in &cases {
+            let message = invalid(src);
+            assert!(message.contains("x.bad"), "{message}");
+            assert!(message.contains(want), "want {want:?} in {message}");
+        }
+        let message = invalid("[[rule]]\nid = \"y.ok\"\ncategory = \"x\"\nphrases = [\"a\"]\n");
+        assert!(
+            message.contains("y.ok") && message.contains("category"),
+            "{message}"
+        );
+        let message = invalid("[[rule]]\ncategory = \"x\"\nphrases = [\"a\"]\n");
+        assert!(
+            message.contains("rule #1") && message.contains("id"),
+            "{message}"
+        );
+        let message = invalid("[[rule]]\nid = \"x.a\"\ncategory = \"x\"\nphrase = [\"a\"]\n");
+        assert!(message.contains("phrase"), "{message}");
+        // The Display form names the origin too.
+        let err = RuleSet::from_toml("[[rule]]\nid = 3", "mine.toml").unwrap_err();
+        assert!(err.to_string().contains("mine.toml"), "{err}");
+    }
+
+    #[test]
+    fn long_lines_only_meet_unbounded_rules() {
+        let rules = builtin();
+        let long = "word ".repeat(500) + "Comments";
+        assert_eq!(rules.match_line(&long), None);
+        let sprite = "icon a-icon bicon cicon dicon eicon ".repeat(20);
+        assert_eq!(rules.match_line(sprite.trim()).unwrap().category, "icons");
     }
 }
