@@ -1,17 +1,52 @@
 //! Stage 4: give every line a verdict (keep or drop) and the reason for it.
+//!
+//! Decide first, apply later: this stage only labels lines; `assemble` builds the text.
+//! The order of the deciders is the order of their certainty:
+//! 1. a UI-text rule (`rules/default.toml`) drops the line outright;
+//! 2. a caption repeated inside a neighbouring line (alt text next to its figcaption, or
+//!    the same with a credit glued on) is dropped;
+//! 3. the line classifier (two logistic regressions over the line and its neighbourhood,
+//!    then Viterbi smoothing, see `model`) finds the article's span;
+//! 4. the headline is picked among the lines just before the article, kept once, and its
+//!    repeats dropped.
 
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::features::{self, LineContext};
+use crate::model::Model;
 use crate::rules::RuleSet;
-use crate::segment::Document;
+use crate::segment::{Document, Line, LineEnd};
 
 /// Why a line was kept or dropped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// A UI-text rule matched (its id).
     Rule(String),
-    /// The line classifier decided, with this probability of being article text.
+    /// A caption whose text stands again in a neighbouring line.
+    Caption,
+    /// The line classifier decided (see [`Verdict::score`]).
     Classifier,
-    /// The line is the document's headline.
+    /// A layout rule applied after the classifier (its id: `before-headline`,
+    /// `caption-neighbour`, `set-apart`, `trailing-tags`).
+    Layout(&'static str),
+    /// The document's headline.
     Headline,
+    /// A repeat of the headline.
+    HeadlineRepeat,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Rule(id) => write!(f, "rule:{id}"),
+            Reason::Caption => f.write_str("caption-repeat"),
+            Reason::Classifier => f.write_str("classifier"),
+            Reason::Layout(id) => f.write_str(id),
+            Reason::Headline => f.write_str("headline"),
+            Reason::HeadlineRepeat => f.write_str("headline-repeat"),
+        }
+    }
 }
 
 /// The decision for one line.
@@ -25,13 +60,412 @@ pub struct Verdict {
     pub score: f32,
 }
 
-/// Decides every line of `doc`.
-pub fn classify(doc: &Document, rules: &RuleSet) -> Vec<Verdict> {
-    doc.lines
+/// The facts about each line that come before the classifier: rule hits, captions, and the
+/// feature context. Shared by [`classify`] and the trainer.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The rule that matched each line, if any.
+    pub rule: Vec<Option<String>>,
+    /// The category of that rule.
+    pub category: Vec<Option<String>>,
+    /// Whether each line is a repeated caption.
+    pub caption: Vec<bool>,
+    /// Stage-1 feature vectors, row-major.
+    pub x1: Vec<f32>,
+}
+
+/// Runs the rules and computes the stage-1 features of every line.
+pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
+    let matches: Vec<Option<(String, String)>> = doc
+        .lines
         .iter()
-        .map(|l| match rules.match_line(&l.text) {
-            Some(m) => Verdict { keep: false, reason: Reason::Rule(m.id.to_string()), score: 0.0 },
-            None => Verdict { keep: true, reason: Reason::Classifier, score: 1.0 },
+        .map(|l| {
+            rules
+                .match_line(&l.text)
+                .map(|m| (m.id.to_string(), m.category.to_string()))
+        })
+        .collect();
+    let mut caption = repeated_captions(&doc.lines);
+    for (c, s) in caption.iter_mut().zip(attributed_captions(&doc.lines)) {
+        *c |= s;
+    }
+    let title = doc
+        .lines
+        .first()
+        .map(|l| word_set(&l.text))
+        .unwrap_or_default();
+    let ctx: Vec<LineContext> = doc
+        .lines
+        .iter()
+        .zip(&matches)
+        .enumerate()
+        .map(|(i, (l, m))| {
+            let category = m.as_ref().map(|(_, c)| c.as_str());
+            LineContext {
+                rule: m.is_some(),
+                title_overlap: if i == 0 {
+                    0.0
+                } else {
+                    overlap(&l.text, &title)
+                },
+                comments_rule: category == Some("comments"),
+                related_rule: matches!(category, Some("related" | "navigation")),
+            }
+        })
+        .collect();
+    let x1 = features::stage1(doc, &ctx);
+    let (rule, category) = matches
+        .into_iter()
+        .map(|m| m.map_or((None, None), |(id, c)| (Some(id), Some(c))))
+        .unzip();
+    Prepared {
+        rule,
+        category,
+        caption,
+        x1,
+    }
+}
+
+/// Decides every line of `doc`.
+pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> {
+    decide(doc, &prepare(doc, rules), model)
+}
+
+/// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
+/// try many models).
+pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
+    let p1 = model.stage1.predict(&prepared.x1);
+    let x2 = features::stage2(&prepared.x1, &p1);
+    let mut p2 = model.stage2.predict(&x2);
+    for (p, (r, c)) in p2
+        .iter_mut()
+        .zip(prepared.rule.iter().zip(&prepared.caption))
+    {
+        if r.is_some() || *c {
+            *p = p.min(0.01);
+        }
+    }
+    let keep = model.smooth(&p2);
+    let mut verdicts: Vec<Verdict> = (0..doc.lines.len())
+        .map(|i| match (&prepared.rule[i], prepared.caption[i]) {
+            (Some(id), _) => Verdict {
+                keep: false,
+                reason: Reason::Rule(id.clone()),
+                score: p2[i],
+            },
+            (None, true) => Verdict {
+                keep: false,
+                reason: Reason::Caption,
+                score: p2[i],
+            },
+            (None, false) => Verdict {
+                keep: keep[i],
+                reason: Reason::Classifier,
+                score: p2[i],
+            },
+        })
+        .collect();
+    if let Some(h) = mark_headline(doc, &mut verdicts) {
+        // The article starts at its headline: short lines kept above it are teasers,
+        // captions or menus (prose above it may be a standfirst: kept).
+        for (v, _) in verdicts[..h]
+            .iter_mut()
+            .zip(&doc.lines)
+            .filter(|(v, l)| v.keep && !features::sentence_like(l))
+        {
+            v.keep = false;
+            v.reason = Reason::Layout("before-headline");
+        }
+    }
+    drop_caption_neighbours(doc, prepared, &mut verdicts);
+    drop_set_apart(doc, &mut verdicts);
+    drop_trailing_tags(doc, &mut verdicts);
+    verdicts
+}
+
+/// Picks the headline among the lines just before the article body, marks it, drops its
+/// repeats, and returns its index.
+fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
+    const LOOKBACK: usize = 15;
+    let first_kept = verdicts.iter().position(|v| v.keep)?;
+    let body_start = (first_kept..doc.lines.len())
+        .find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
+        .unwrap_or(first_kept);
+    let title = word_set(&doc.lines[0].text);
+    let candidate = |i: usize| {
+        let l = &doc.lines[i];
+        verdicts[i].reason == Reason::Classifier
+            && looks_like_headline(l)
+            && !features::sentence_like(l)
+    };
+    // Score the lines around the start of the body: an on-page headline that repeats the
+    // page title (the first line) is the surest sign; then title case, a headline's
+    // length, no final period, and nearness to the body.
+    let score = |i: usize| -> f32 {
+        let l = &doc.lines[i];
+        let s = &l.stats;
+        let mut score = -0.15 * i.abs_diff(body_start) as f32;
+        if i > 0 && s.words >= 4 {
+            score += 3.0 * overlap(&l.text, &title);
+        } else if i == 0 {
+            score += 0.5;
+        }
+        if s.words < 4 {
+            score -= 1.5;
+        }
+        if s.capitalized * 2 >= s.words {
+            score += 0.5;
+        }
+        if matches!(l.text.chars().last(), Some('.' | '…' | '。')) {
+            score -= 2.0;
+        }
+        score
+    };
+    let lo = body_start.saturating_sub(LOOKBACK);
+    let h = (lo..=body_start)
+        .chain(std::iter::once(0))
+        .filter(|&i| candidate(i))
+        .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))?;
+    verdicts[h].keep = true;
+    verdicts[h].reason = Reason::Headline;
+    let text = &doc.lines[h].text;
+    for (i, line) in doc.lines.iter().enumerate() {
+        if i != h && (&line.text == text || (i == 0 && h > 0 && overlap(text, &title) >= 0.6)) {
+            verdicts[i].keep = false;
+            verdicts[i].reason = Reason::HeadlineRepeat;
+        }
+    }
+    Some(h)
+}
+
+/// Short, unpunctuated lines right next to a photo credit or a caption are the rest of the
+/// caption (a name under a photo) or a related headline printed with the photo.
+fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+    const MAX_WORDS: u32 = 25;
+    let n = doc.lines.len();
+    let is_caption =
+        |j: usize| prepared.caption[j] || prepared.category[j].as_deref() == Some("credit");
+    for (i, l) in doc.lines.iter().enumerate() {
+        let v = &verdicts[i];
+        if !v.keep
+            || v.reason != Reason::Classifier
+            || features::sentence_like(l)
+            || l.stats.end == Some(LineEnd::Sentence)
+            || l.stats.words > MAX_WORDS
+        {
+            continue;
+        }
+        if (i > 0 && is_caption(i - 1)) || (i + 1 < n && is_caption(i + 1)) {
+            verdicts[i].keep = false;
+            verdicts[i].reason = Reason::Layout("caption-neighbour");
+        }
+    }
+}
+
+/// An unpunctuated line followed by two blank lines, on a page whose paragraphs are
+/// otherwise followed by one, is a block of its own inside the article: a related
+/// headline or a teaser, not a subheading (which leads into the next paragraph).
+fn drop_set_apart(doc: &Document, verdicts: &mut [Verdict]) {
+    const MAX_WORDS: u32 = 25;
+    let prose: Vec<&Line> = doc
+        .lines
+        .iter()
+        .filter(|l| features::sentence_like(l))
+        .collect();
+    let wide = prose.iter().filter(|l| l.wide_gap_after).count();
+    if prose.is_empty() || wide * 4 > prose.len() {
+        return;
+    }
+    for (l, v) in doc.lines.iter().zip(verdicts.iter_mut()) {
+        if v.keep
+            && v.reason == Reason::Classifier
+            && l.wide_gap_after
+            && l.stats.end != Some(LineEnd::Sentence)
+            && l.stats.words <= MAX_WORDS
+        {
+            v.keep = false;
+            v.reason = Reason::Layout("set-apart");
+        }
+    }
+}
+
+/// A comma-separated list of short names after the article's last paragraph is its tag
+/// list (`USA, Russia, NATO`).
+fn drop_trailing_tags(doc: &Document, verdicts: &mut [Verdict]) {
+    let Some(last_prose) = (0..doc.lines.len())
+        .rev()
+        .find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
+    else {
+        return;
+    };
+    for (v, l) in verdicts.iter_mut().zip(&doc.lines).skip(last_prose + 1) {
+        if v.keep && v.reason == Reason::Classifier && is_name_list(l) {
+            v.keep = false;
+            v.reason = Reason::Layout("trailing-tags");
+        }
+    }
+}
+
+/// Three or more comma-separated items of one to three words each, without stopwords or
+/// sentence punctuation.
+fn is_name_list(line: &Line) -> bool {
+    let items: Vec<&str> = line.text.split([',', '，', '、']).map(str::trim).collect();
+    items.len() >= 3
+        && line.stats.stopword_share == 0.0
+        && line.stats.end == Some(LineEnd::Alnum)
+        && items
+            .iter()
+            .all(|it| (1..=3).contains(&it.split_whitespace().count()))
+}
+
+fn looks_like_headline(line: &Line) -> bool {
+    let s = &line.stats;
+    (2..=40).contains(&s.words)
+        && s.inner_sentences == 0
+        && !s.copyright
+        && !s.link
+        && s.end != Some(LineEnd::Colon)
+        && s.letters * 2 > s.chars
+}
+
+/// Lines of at least a few words whose text (without a trailing ` - Source`) stands
+/// inside a longer line at most three lines away: captions printed twice (alt text, then
+/// the figcaption with a credit or source glued on).
+fn repeated_captions(lines: &[Line]) -> Vec<bool> {
+    const RADIUS: usize = 3;
+    const MIN_CHARS: usize = 25;
+    let mut out = vec![false; lines.len()];
+    for (i, line) in lines.iter().enumerate() {
+        let core = strip_source_suffix(&line.text);
+        if core.len() < MIN_CHARS || line.stats.words < 4 || line.stats.words > 80 {
+            continue;
+        }
+        let lo = i.saturating_sub(RADIUS);
+        let hi = (i + RADIUS + 1).min(lines.len());
+        for (j, other) in lines.iter().enumerate().take(hi).skip(lo) {
+            if j == i || other.text == line.text {
+                continue;
+            }
+            let other_core = strip_source_suffix(&other.text);
+            if (other.text.len() > core.len() && other.text.contains(core))
+                || (other_core.len() >= MIN_CHARS
+                    && other_core.len() < line.text.len()
+                    && core.contains(other_core)
+                    && line.text.len() - other_core.len() < 60)
+            {
+                // Only the contained copy: the longer line may be the article's own
+                // sentence that a caption quotes; credits glued to it are the rules' job.
+                out[i] = true;
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Lines that end with the same ` - Source Name` as another line of the page (not the
+/// page title): captions credited to the photo agency or the site, however many.
+fn attributed_captions(lines: &[Line]) -> Vec<bool> {
+    fn suffix(l: &Line) -> Option<&str> {
+        let core = strip_source_suffix(&l.text);
+        (core.len() < l.text.len() && l.stats.words >= 6).then(|| &l.text[core.len()..])
+    }
+    let suffixes: Vec<Option<&str>> = lines.iter().map(suffix).collect();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in suffixes.iter().skip(1).flatten() {
+        *counts
+            .entry(s.trim_start_matches([' ', '-', '–', '—', '|']))
+            .or_insert(0) += 1;
+    }
+    suffixes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            i > 0 && s.is_some_and(|s| counts[s.trim_start_matches([' ', '-', '–', '—', '|'])] >= 2)
         })
         .collect()
+}
+
+/// `text` without a trailing ` - Source Name` (a short, dash-separated attribution).
+fn strip_source_suffix(text: &str) -> &str {
+    for sep in [" - ", " – ", " — ", " | "] {
+        if let Some(pos) = text.rfind(sep) {
+            let tail = &text[pos + sep.len()..];
+            if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+                return text[..pos].trim_end();
+            }
+        }
+    }
+    text
+}
+
+/// Lowercased words of `text`.
+fn word_set(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Share of the words of `text` that are in `set`.
+fn overlap(text: &str, set: &HashSet<String>) -> f32 {
+    if set.is_empty() {
+        return 0.0;
+    }
+    let mut total = 0u32;
+    let mut found = 0u32;
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        total += 1;
+        if set.contains(&w.to_lowercase()) {
+            found += 1;
+        }
+        if total > 40 {
+            break;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        found as f32 / total as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::segment;
+
+    #[test]
+    fn captions_printed_twice_are_found() {
+        let doc = segment(
+            "© Agency / Some Photographer A man walks past the ruined building in the city.\n\
+             A man walks past the ruined building in the city. - Some Agency\n\
+             The article itself starts here and is much longer than the caption above it.\n",
+        );
+        assert_eq!(repeated_captions(&doc.lines), [true, true, false]);
+    }
+
+    #[test]
+    fn source_suffix_is_stripped_only_when_short() {
+        assert_eq!(
+            strip_source_suffix("A caption here - News Agency"),
+            "A caption here"
+        );
+        assert_eq!(
+            strip_source_suffix("Left - right politics are more than five words long here"),
+            "Left - right politics are more than five words long here"
+        );
+    }
+
+    #[test]
+    fn reasons_display_as_ids() {
+        assert_eq!(
+            Reason::Rule("comments.reply".into()).to_string(),
+            "rule:comments.reply"
+        );
+        assert_eq!(Reason::Headline.to_string(), "headline");
+    }
 }

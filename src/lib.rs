@@ -19,10 +19,14 @@ pub mod batch;
 pub mod classify;
 pub mod decode;
 pub mod eval;
+pub mod features;
+pub mod language;
+pub mod model;
 pub mod normalize;
 pub mod report;
 pub mod rules;
 pub mod segment;
+pub mod train;
 
 use std::path::PathBuf;
 
@@ -54,6 +58,7 @@ pub enum ConfigError {
 #[derive(Debug)]
 pub struct Cleaner {
     rules: RuleSet,
+    model: &'static model::Model,
 }
 
 /// One input line and what was decided about it.
@@ -89,7 +94,10 @@ impl Cleaner {
     /// [`ConfigError::Rules`] when a rule file cannot be read or a rule does not compile.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let rules = RuleSet::load(!config.no_builtin_rules, &config.extra_rules)?;
-        Ok(Cleaner { rules })
+        Ok(Cleaner {
+            rules,
+            model: model::Model::builtin(),
+        })
     }
 
     /// Cleans one document given as raw bytes in any supported encoding.
@@ -100,13 +108,16 @@ impl Cleaner {
         let decoded = decode::decode(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
-        let verdicts = classify::classify(&doc, &self.rules);
+        let verdicts = classify::classify(&doc, &self.rules, self.model);
         let text = assemble::assemble(&doc, &verdicts);
         let lines = doc
             .lines
             .into_iter()
             .zip(verdicts)
-            .map(|(line, verdict)| LineDecision { text: line.text, verdict })
+            .map(|(line, verdict)| LineDecision {
+                text: line.text,
+                verdict,
+            })
             .collect();
         Ok(Cleaned {
             text,

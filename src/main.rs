@@ -1,1 +1,28 @@
-fn main() {}
+//! The `boilerstrip` command: parse the flags, run, map the outcome to an exit status
+//! (0 all cleaned, 1 some inputs failed, 2 usage or fatal error).
+
+mod cli;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match run::run(args) {
+        Ok(run::Outcome::AllOk) => ExitCode::SUCCESS,
+        Ok(run::Outcome::SomeFailed) => ExitCode::from(1),
+        Err(err) => {
+            // A closed pipe (`boilerstrip clean x | head`) is not an error.
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("boilerstrip: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

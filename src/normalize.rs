@@ -1,6 +1,6 @@
 //! Stage 2: make the text uniform so later stages see one spelling of everything: one kind
 //! of line break and of space, no invisible characters, NFC, no mojibake or leaked HTML
-//! entities, trimmed lines and at most one blank line in a row.
+//! entities, trimmed lines and at most two blank lines in a row.
 //!
 //! It runs on every document, so the common case is cheap: one byte scan finds out which
 //! steps the text needs, and each step runs only when needed. Clean text costs that scan and
@@ -29,6 +29,11 @@ pub struct Normalized {
 /// "&" and "amp;"); re-running until nothing changes makes normalizing idempotent. Real
 /// text settles in one or two rounds; the bound only stops adversarial input.
 const MAX_ROUNDS: usize = 4;
+
+/// Newlines kept in a row: runs of blank lines shrink to at most two. A double blank line
+/// is a wider break (the end of a widget or block) that the segmenter reads; the output
+/// never has it.
+const MAX_NEWLINES: usize = 3;
 
 /// Normalizes decoded text.
 ///
@@ -137,9 +142,9 @@ fn scan(text: &str) -> Needs {
     if last != b'\n' || b.ends_with(b"\n\n") {
         needs.layout = true;
     }
-    // Consecutive '\n' just before `i`; 2 at the start, so a leading newline counts as a
+    // Consecutive '\n' just before `i`; 3 at the start, so a leading newline counts as a
     // blank line too many.
-    let mut newlines = 2u32;
+    let mut newlines = 3u32;
     let mut i = 0;
     while i < b.len() {
         // Eight bytes at a time when none of them needs a closer look: the common case.
@@ -169,7 +174,7 @@ fn scan(text: &str) -> Needs {
                 match c {
                     b'\n' => {
                         newlines += 1;
-                        if newlines >= 3 || (i > 0 && b[i - 1] == b' ') {
+                        if newlines as usize > MAX_NEWLINES || (i > 0 && b[i - 1] == b' ') {
                             needs.layout = true;
                         }
                         i += 1;
@@ -537,20 +542,21 @@ fn nfc_inert(c: char) -> bool {
 /// whitespace left is ' ' and '\n'.
 fn layout(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
-    let mut blank_before = false;
+    let mut blanks = 0;
     for line in text.split('\n') {
         let line = line.trim_matches(' ');
         if line.is_empty() {
-            blank_before = !out.is_empty();
+            if !out.is_empty() {
+                blanks += 1;
+            }
             continue;
         }
         if !out.is_empty() {
-            out.push('\n');
-            if blank_before {
+            for _ in 0..blanks.min(MAX_NEWLINES) {
                 out.push('\n');
             }
         }
-        blank_before = false;
+        blanks = 1;
         if !line.contains("  ") {
             out.push_str(line);
             continue;
@@ -706,9 +712,10 @@ mod tests {
 
     #[test]
     fn layout() {
+        // Four blank lines shrink to two (a wide break), whitespace-only lines are blank.
         assert_eq!(
-            norm("\n\n  first\n\n\n\nsecond  \n \n\t\nthird\n\n\n"),
-            "first\n\nsecond\n\nthird\n"
+            norm("\n\n  first\n\n\n\n\nsecond  \n \n\t\nthird\n\nfourth\n\n"),
+            "first\n\n\nsecond\n\n\nthird\n\nfourth\n"
         );
         assert_eq!(norm("a  b     c"), "a b c\n");
         assert_eq!(norm("no final newline"), "no final newline\n");
@@ -841,7 +848,7 @@ mod tests {
         fn never_panics_and_is_idempotent(s in tricky()) {
             let once = normalize(&s).text;
             prop_assert!(once.is_empty() || once.ends_with('\n'));
-            prop_assert!(!once.contains("\n\n\n") && !once.contains("  ") && !once.contains('\r'));
+            prop_assert!(!once.contains("\n\n\n\n") && !once.contains("  ") && !once.contains('\r'));
             prop_assert_eq!(normalize(&once).text, once);
         }
 

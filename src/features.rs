@@ -1,0 +1,333 @@
+//! The line classifier's inputs: a numeric vector per line, made of the line's own
+//! statistics, its neighbours' and the shape of the whole page around it.
+//!
+//! A line alone says little ("Comments" may be a heading in a blog post or a widget); the
+//! page around it says more. Measured on shb-dev, the strongest signals are the means of
+//! the (log) word counts of the surrounding lines and the distance to the densest run of
+//! sentence-like lines, which is where the article is.
+
+use crate::segment::{Document, Line, LineEnd};
+
+/// Names of the per-line features, in vector order (for the model file and `--explain`).
+pub const BASE_NAMES: &[&str] = &[
+    "ln_chars",
+    "ln_words",
+    "stopword_share",
+    "end_sentence",
+    "end_colon",
+    "end_alnum",
+    "end_other",
+    "capitalized_share",
+    "upper_share",
+    "digit_share",
+    "separator_share",
+    "commas_per_word",
+    "ln_inner_sentences",
+    "has_quotes",
+    "bullet",
+    "copyright",
+    "link",
+    "ln_repeats",
+    "blank_before",
+    "blank_after",
+    "rule",
+    "short",
+    "sentence_like",
+    "position",
+    "ln_chars_vs_median",
+    "letter_share",
+    "title_overlap",
+    "comments_rule",
+    "after_comments",
+    "recent_related",
+];
+
+/// Base features copied from the neighbours at offsets -2, -1, +1, +2.
+const NEIGHBOUR_FEATURES: &[usize] = &[1, 2, 3, 5, 10, 18, 19, 20, 22];
+/// Neighbour offsets.
+const OFFSETS: &[isize] = &[-2, -1, 1, 2];
+/// Base features averaged over windows of these radii.
+const WINDOW_FEATURES: &[usize] = &[1, 2, 20, 22];
+/// Window radii.
+const RADII: &[usize] = &[3, 10];
+
+/// Number of features in a stage-1 vector.
+pub fn stage1_len() -> usize {
+    BASE_NAMES.len()
+        + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
+        + WINDOW_FEATURES.len() * RADII.len()
+        + 13
+}
+
+/// Number of extra features stage 2 adds (the neighbours' stage-1 probabilities).
+pub const STAGE2_EXTRA: usize = 8;
+
+/// The per-line facts classify knows besides the segment statistics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineContext {
+    /// A UI-text rule matched the line.
+    pub rule: bool,
+    /// Share of the line's words that occur in the page title (the first line).
+    pub title_overlap: f32,
+    /// The rule that matched is about comments ("Leave a Reply", "12 Comments").
+    pub comments_rule: bool,
+    /// The rule that matched introduces links elsewhere ("Related articles", "Read more").
+    pub related_rule: bool,
+}
+
+fn flag(b: bool) -> f32 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Whether a line reads like a sentence of prose.
+pub fn sentence_like(line: &Line) -> bool {
+    let s = &line.stats;
+    s.words >= 8 && s.end == Some(LineEnd::Sentence) && s.stopword_share >= 0.1
+}
+
+/// Where the comment section and link lists begin, for each line: whether a comments
+/// rule matched on an earlier line, and whether a related-links rule matched within the
+/// previous ten lines.
+fn section_flags(ctx: &[LineContext]) -> Vec<(bool, bool)> {
+    const RELATED_REACH: usize = 10;
+    let mut after_comments = false;
+    let mut last_related: Option<usize> = None;
+    ctx.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let flags = (
+                after_comments,
+                last_related.is_some_and(|j| i - j <= RELATED_REACH),
+            );
+            after_comments |= c.comments_rule;
+            if c.related_rule {
+                last_related = Some(i);
+            }
+            flags
+        })
+        .collect()
+}
+
+fn base(
+    line: &Line,
+    ctx: LineContext,
+    section: (bool, bool),
+    position: f32,
+    median_ln_chars: f32,
+) -> Vec<f32> {
+    let s = &line.stats;
+    let words = s.words.max(1) as f32;
+    let chars = s.chars.max(1) as f32;
+    let ln_chars = (1.0 + s.chars as f32).ln();
+    vec![
+        ln_chars,
+        (1.0 + s.words as f32).ln(),
+        s.stopword_share,
+        flag(s.end == Some(LineEnd::Sentence)),
+        flag(s.end == Some(LineEnd::Colon)),
+        flag(s.end == Some(LineEnd::Alnum)),
+        flag(s.end == Some(LineEnd::Other)),
+        s.capitalized as f32 / words,
+        s.upper as f32 / s.letters.max(1) as f32,
+        s.digits as f32 / chars,
+        (10.0 * s.separators as f32 / chars).min(1.0),
+        (s.commas as f32 / words).min(1.0),
+        (1.0 + s.inner_sentences as f32).ln(),
+        flag(s.quotes > 0),
+        flag(s.bullet),
+        flag(s.copyright),
+        flag(s.link),
+        (s.repeats.max(1) as f32).ln(),
+        flag(line.blank_before),
+        flag(line.blank_after),
+        flag(ctx.rule),
+        flag(s.words <= 3),
+        flag(sentence_like(line)),
+        position,
+        ln_chars - median_ln_chars,
+        s.letters as f32 / chars,
+        ctx.title_overlap,
+        flag(ctx.comments_rule),
+        flag(section.0),
+        flag(section.1),
+    ]
+}
+
+/// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
+/// +ln(words) for sentence-like lines and -1 for others (a maximum-subarray search).
+pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
+    let mut best = (0.0f32, None);
+    let mut sum = 0.0f32;
+    let mut start = 0;
+    for (i, line) in doc.lines.iter().enumerate() {
+        let gain = if sentence_like(line) {
+            (1.0 + line.stats.words as f32).ln()
+        } else {
+            -1.0
+        };
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += gain;
+        if sum > best.0 {
+            best = (sum, Some((start, i)));
+        }
+    }
+    best.1
+}
+
+/// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
+pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
+    let n = doc.lines.len();
+    let width = stage1_len();
+    let mut out = Vec::with_capacity(n * width);
+    if n == 0 {
+        return out;
+    }
+    let mut ln_chars: Vec<f32> = doc
+        .lines
+        .iter()
+        .map(|l| (1.0 + l.stats.chars as f32).ln())
+        .collect();
+    ln_chars.sort_by(f32::total_cmp);
+    let median = ln_chars[n / 2];
+    let sections = section_flags(ctx);
+    let bases: Vec<Vec<f32>> = doc
+        .lines
+        .iter()
+        .zip(ctx)
+        .enumerate()
+        .map(|(i, (l, c))| base(l, *c, sections[i], i as f32 / n as f32, median))
+        .collect();
+    // Prefix sums of the windowed features for O(1) window means.
+    let mut prefix = vec![vec![0.0f32; n + 1]; WINDOW_FEATURES.len()];
+    for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
+        for i in 0..n {
+            prefix[k][i + 1] = prefix[k][i] + bases[i][f];
+        }
+    }
+    let region = densest_region(doc);
+    let sentence_share = bases.iter().map(|b| b[22]).sum::<f32>() / n as f32;
+    // How often the page's prose lines are followed by a blank line.
+    let prose_lines = bases.iter().filter(|b| b[22] > 0.0).count().max(1) as f32;
+    let blank_share = bases
+        .iter()
+        .filter(|b| b[22] > 0.0)
+        .map(|b| b[19])
+        .sum::<f32>()
+        / prose_lines;
+    for i in 0..n {
+        out.extend_from_slice(&bases[i]);
+        for &off in OFFSETS {
+            let j = i as isize + off;
+            if j >= 0 && (j as usize) < n {
+                out.extend(NEIGHBOUR_FEATURES.iter().map(|&f| bases[j as usize][f]));
+            } else {
+                out.extend(std::iter::repeat_n(0.0, NEIGHBOUR_FEATURES.len()));
+            }
+        }
+        for &r in RADII {
+            let lo = i.saturating_sub(r);
+            let hi = (i + r + 1).min(n);
+            for p in &prefix {
+                out.push((p[hi] - p[lo]) / (hi - lo) as f32);
+            }
+        }
+        let (inside, dist) = match region {
+            Some((a, _)) if i < a => (0.0, (a - i) as f32),
+            Some((_, b)) if i > b => (0.0, (i - b) as f32),
+            Some(_) => (1.0, 0.0),
+            None => (0.0, n as f32),
+        };
+        out.push(inside);
+        out.push((1.0 + dist).ln());
+        out.push(dist / n as f32);
+        out.push((1.0 + n as f32).ln());
+        out.push(sentence_share);
+        out.push((1.0 + i.min(n - 1 - i) as f32).ln());
+        // Interactions a linear model cannot form itself: an unpunctuated line between
+        // two paragraphs is a subheading when short, a related headline or caption when
+        // long; a paragraph break missing where the page otherwise has them sets a line apart.
+        let b = &bases[i];
+        let prose = |j: isize| j >= 0 && (j as usize) < n && bases[j as usize][22] > 0.0;
+        let between = flag(prose(i as isize - 1) && prose(i as isize + 1));
+        let alnum = b[5];
+        out.push(alnum * b[1]);
+        out.push(alnum * between);
+        out.push(alnum * between * b[1]);
+        out.push(alnum * b[2]);
+        out.push(alnum * b[7]);
+        out.push((1.0 - b[18]) * blank_share);
+        out.push((1.0 - b[19]) * blank_share);
+    }
+    out
+}
+
+/// Stage-2 vectors: each stage-1 vector followed by the stage-1 probabilities of the line
+/// and its neighbourhood (±1, ±2, window means over ±3 and ±10, the maximum over ±2).
+pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
+    let n = p1.len();
+    let width = stage1_len();
+    let mut out = Vec::with_capacity(n * (width + STAGE2_EXTRA));
+    let at = |j: isize| {
+        if j >= 0 && (j as usize) < n {
+            p1[j as usize]
+        } else {
+            0.0
+        }
+    };
+    let mean = |i: usize, r: usize| {
+        let lo = i.saturating_sub(r);
+        let hi = (i + r + 1).min(n);
+        p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+    };
+    for i in 0..n {
+        out.extend_from_slice(&stage1[i * width..(i + 1) * width]);
+        let ii = i as isize;
+        out.push(p1[i]);
+        out.push(at(ii - 2));
+        out.push(at(ii - 1));
+        out.push(at(ii + 1));
+        out.push(at(ii + 2));
+        out.push(mean(i, 3));
+        out.push(mean(i, 10));
+        out.push((-2..=2).map(|d| at(ii + d)).fold(0.0, f32::max));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::segment;
+
+    const PAGE: &str = "Home | News | Sport\n\nA headline about things\n\n\
+        The first paragraph of the article tells the story in full sentences.\n\n\
+        The second paragraph goes on with more of the story, and then ends.\n\n\
+        Share\nTweet\n";
+
+    #[test]
+    fn vectors_have_the_declared_width() {
+        let doc = segment(PAGE);
+        let ctx = vec![LineContext::default(); doc.lines.len()];
+        let x1 = stage1(&doc, &ctx);
+        assert_eq!(x1.len(), doc.lines.len() * stage1_len());
+        let p1 = vec![0.5; doc.lines.len()];
+        assert_eq!(
+            stage2(&x1, &p1).len(),
+            doc.lines.len() * (stage1_len() + STAGE2_EXTRA)
+        );
+        assert!(x1.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn densest_region_covers_the_prose() {
+        let doc = segment(PAGE);
+        assert_eq!(densest_region(&doc), Some((2, 3)));
+    }
+}

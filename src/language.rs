@@ -1,0 +1,158 @@
+//! Which language a document is in, and which of its words are stopwords.
+//!
+//! The share of stopwords is the strongest sign that a line is prose rather than a menu
+//! entry, but only if the list fits the document's language: an English list empties
+//! every German page. whatlang guesses the language from a sample of the document's
+//! longer lines; the stop-words crate gives the list (NLTK's where it has one, since its
+//! lists hold function words only; the ISO lists otherwise). Chinese and Japanese have no
+//! spaces, so they are measured per character against a short list of function characters.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// The languages with a stopword list, as ISO 639-1 codes.
+pub const SUPPORTED: &[&str] = &[
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "zh", "ja", "ko", "cs", "sv", "da",
+    "no", "fi", "hu", "ro", "tr", "el", "bg", "hr", "sk", "sl", "ca", "id", "ar", "he",
+];
+
+/// Function characters of Chinese (particles, pronouns, copulas, prepositions): in prose
+/// they make up a large share of characters, in menus and headlines much less.
+const ZH_FUNCTION_CHARS: &str =
+    "的了是在和有我他她它们这那也就不都一上中为对说与而及等将被从但其之以于由到个来着过所又";
+/// Function characters of Japanese: hiragana particles and auxiliaries.
+const JA_FUNCTION_CHARS: &str = "のにはをたがでてとしれさもなかいるますだよね";
+
+/// A stopword list ready for lookups.
+#[derive(Debug)]
+pub struct StopWords {
+    /// The language's ISO 639-1 code.
+    pub lang: &'static str,
+    words: HashSet<&'static str>,
+    /// For languages written without spaces: count characters, not words.
+    chars: Option<HashSet<char>>,
+}
+
+impl StopWords {
+    /// Whether this list counts characters (Chinese, Japanese) rather than words.
+    pub fn per_char(&self) -> bool {
+        self.chars.is_some()
+    }
+
+    /// Whether `word`, already lowercased, is a stopword.
+    pub fn is_stopword(&self, word: &str) -> bool {
+        self.words.contains(word)
+    }
+
+    /// Whether `c` is a function character (only for per-character languages).
+    pub fn is_function_char(&self, c: char) -> bool {
+        self.chars.as_ref().is_some_and(|s| s.contains(&c))
+    }
+}
+
+/// The stopword list of `lang` (ISO 639-1), built once and shared. Unknown codes get the
+/// English list: most scraped UI text is English whatever the page's language.
+pub fn stopwords(lang: &str) -> &'static StopWords {
+    static LISTS: OnceLock<Vec<StopWords>> = OnceLock::new();
+    let lists = LISTS.get_or_init(|| SUPPORTED.iter().map(|code| build(code)).collect());
+    let idx = SUPPORTED.iter().position(|c| *c == lang).unwrap_or(0);
+    &lists[idx]
+}
+
+fn build(code: &'static str) -> StopWords {
+    let words = stop_words::lookup(code)
+        .unwrap_or(&[])
+        .iter()
+        .copied()
+        .collect();
+    let chars = match code {
+        "zh" => Some(ZH_FUNCTION_CHARS.chars().collect()),
+        "ja" => Some(JA_FUNCTION_CHARS.chars().collect()),
+        _ => None,
+    };
+    StopWords {
+        lang: code,
+        words,
+        chars,
+    }
+}
+
+/// Guesses the language of a document from a sample of its text (ISO 639-1 code), or
+/// `None` when whatlang is unsure or the language has no stopword list.
+pub fn detect(sample: &str) -> Option<&'static str> {
+    let info = whatlang::detect(sample)?;
+    let code = match info.lang() {
+        whatlang::Lang::Eng => "en",
+        whatlang::Lang::Deu => "de",
+        whatlang::Lang::Fra => "fr",
+        whatlang::Lang::Spa => "es",
+        whatlang::Lang::Ita => "it",
+        whatlang::Lang::Por => "pt",
+        whatlang::Lang::Nld => "nl",
+        whatlang::Lang::Pol => "pl",
+        whatlang::Lang::Rus => "ru",
+        whatlang::Lang::Ukr => "uk",
+        whatlang::Lang::Cmn => "zh",
+        whatlang::Lang::Jpn => "ja",
+        whatlang::Lang::Kor => "ko",
+        whatlang::Lang::Ces => "cs",
+        whatlang::Lang::Swe => "sv",
+        whatlang::Lang::Dan => "da",
+        whatlang::Lang::Nob => "no",
+        whatlang::Lang::Fin => "fi",
+        whatlang::Lang::Hun => "hu",
+        whatlang::Lang::Ron => "ro",
+        whatlang::Lang::Tur => "tr",
+        whatlang::Lang::Ell => "el",
+        whatlang::Lang::Bul => "bg",
+        whatlang::Lang::Hrv => "hr",
+        whatlang::Lang::Slk => "sk",
+        whatlang::Lang::Slv => "sl",
+        whatlang::Lang::Cat => "ca",
+        whatlang::Lang::Ind => "id",
+        whatlang::Lang::Ara => "ar",
+        whatlang::Lang::Heb => "he",
+        _ => return None,
+    };
+    Some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_supported_language_has_words_or_chars() {
+        for code in SUPPORTED {
+            let s = stopwords(code);
+            assert_eq!(s.lang, *code);
+            assert!(!s.words.is_empty() || s.per_char(), "{code} has no list");
+        }
+    }
+
+    #[test]
+    fn lists_fit_their_language() {
+        assert!(stopwords("en").is_stopword("the"));
+        assert!(stopwords("de").is_stopword("und"));
+        assert!(stopwords("ru").is_stopword("и"));
+        assert!(stopwords("pl").is_stopword("jest"));
+        assert!(!stopwords("en").is_stopword("nato"));
+        assert!(stopwords("zh").is_function_char('的'));
+        assert!(stopwords("ja").is_function_char('の'));
+    }
+
+    #[test]
+    fn unknown_code_falls_back_to_english() {
+        assert_eq!(stopwords("xx").lang, "en");
+    }
+
+    #[test]
+    fn detects_common_languages() {
+        let de = "Die Bundesregierung hat am Mittwoch beschlossen, dass die neuen Regeln \
+                  für alle Unternehmen gelten sollen, die mehr als zehn Mitarbeiter haben.";
+        let ru = "Правительство в среду решило, что новые правила будут действовать для всех \
+                  компаний, в которых работает больше десяти человек.";
+        assert_eq!(detect(de), Some("de"));
+        assert_eq!(detect(ru), Some("ru"));
+    }
+}

@@ -1,0 +1,296 @@
+//! The line classifier's weights: two logistic regressions and the smoothing that follows,
+//! stored as data (`models/line-classifier.json`) and trained by `boilerstrip train`.
+//!
+//! A linear model was chosen over boosted trees because it carries over to languages and
+//! sites it was not trained on better (measured while designing it); it is also fast and
+//! small enough to read.
+
+use serde::{Deserialize, Serialize};
+
+use crate::features;
+
+/// One logistic regression over standardized features.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Linear {
+    /// Feature means (subtracted before weighting).
+    pub mean: Vec<f32>,
+    /// Feature scales (divided by before weighting; 1 for constant features).
+    pub scale: Vec<f32>,
+    /// One weight per feature.
+    pub weights: Vec<f32>,
+    /// The intercept.
+    pub bias: f32,
+}
+
+impl Linear {
+    /// The probability of the positive class for each row of `x` (row-major, `weights.len()`
+    /// columns).
+    pub fn predict(&self, x: &[f32]) -> Vec<f32> {
+        let width = self.weights.len();
+        // Fold the standardization into the weights once: w' = w / scale, b' = b - sum(w' * mean).
+        let w: Vec<f32> = self
+            .weights
+            .iter()
+            .zip(&self.scale)
+            .map(|(w, s)| w / s)
+            .collect();
+        let b = self.bias - w.iter().zip(&self.mean).map(|(w, m)| w * m).sum::<f32>();
+        x.chunks_exact(width)
+            .map(|row| sigmoid(b + row.iter().zip(&w).map(|(x, w)| x * w).sum::<f32>()))
+            .collect()
+    }
+
+    /// Fits a logistic regression to rows `x` with labels `y` (0/1) and per-row weights,
+    /// by full-batch gradient descent (Adam) with an L2 penalty `l2`.
+    pub fn fit(x: &[f32], y: &[f32], sample_weight: &[f32], l2: f32, epochs: usize) -> Linear {
+        let n = y.len();
+        let width = x.len().checked_div(n).unwrap_or(0);
+        let mut mean = vec![0.0f64; width];
+        let mut var = vec![0.0f64; width];
+        let total_w: f64 = sample_weight
+            .iter()
+            .map(|&w| f64::from(w))
+            .sum::<f64>()
+            .max(1e-9);
+        for (row, &sw) in x.chunks_exact(width.max(1)).zip(sample_weight) {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += f64::from(sw) * f64::from(*v);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= total_w);
+        for (row, &sw) in x.chunks_exact(width.max(1)).zip(sample_weight) {
+            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += f64::from(sw) * (f64::from(*v) - m).powi(2);
+            }
+        }
+        let scale: Vec<f32> = var
+            .iter()
+            .map(|v| {
+                let sd = (v / total_w).sqrt() as f32;
+                if sd > 1e-6 {
+                    sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        let z: Vec<f32> = x
+            .chunks_exact(width.max(1))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&mean)
+                    .zip(&scale)
+                    .map(|((v, m), s)| (v - m) / s)
+            })
+            .collect();
+
+        let mut w = vec![0.0f32; width];
+        let mut b = 0.0f32;
+        let (mut mw, mut vw) = (vec![0.0f32; width], vec![0.0f32; width]);
+        let (mut mb, mut vb) = (0.0f32, 0.0f32);
+        let (beta1, beta2, lr, eps) = (0.9f32, 0.999f32, 0.05f32, 1e-8f32);
+        let tw = total_w as f32;
+        for t in 1..=epochs {
+            let mut gw = vec![0.0f32; width];
+            let mut gb = 0.0f32;
+            for ((row, &label), &sw) in z.chunks_exact(width.max(1)).zip(y).zip(sample_weight) {
+                let p = sigmoid(b + row.iter().zip(&w).map(|(x, w)| x * w).sum::<f32>());
+                let err = sw * (p - label);
+                gb += err;
+                for (g, x) in gw.iter_mut().zip(row) {
+                    *g += err * x;
+                }
+            }
+            for (g, wi) in gw.iter_mut().zip(&w) {
+                *g = *g / tw + l2 * wi;
+            }
+            gb /= tw;
+            let c1 = 1.0 - beta1.powi(t as i32);
+            let c2 = 1.0 - beta2.powi(t as i32);
+            for i in 0..width {
+                mw[i] = beta1 * mw[i] + (1.0 - beta1) * gw[i];
+                vw[i] = beta2 * vw[i] + (1.0 - beta2) * gw[i] * gw[i];
+                w[i] -= lr * (mw[i] / c1) / ((vw[i] / c2).sqrt() + eps);
+            }
+            mb = beta1 * mb + (1.0 - beta1) * gb;
+            vb = beta2 * vb + (1.0 - beta2) * gb * gb;
+            b -= lr * (mb / c1) / ((vb / c2).sqrt() + eps);
+        }
+        Linear {
+            mean,
+            scale,
+            weights: w,
+            bias: b,
+        }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The whole line classifier: two stages and the smoothing that turns probabilities into
+/// keep/drop decisions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    /// What it was trained on and how it scored (informational).
+    pub trained_on: String,
+    /// Stage 1: from the line's and its neighbours' features.
+    pub stage1: Linear,
+    /// Stage 2: stage-1 features plus the neighbours' stage-1 probabilities.
+    pub stage2: Linear,
+    /// The cost of switching between keep and drop from one line to the next in the
+    /// smoothing (in log-odds units); 0 disables smoothing.
+    pub switch_penalty: f32,
+    /// Probability above which a line counts as article text.
+    pub threshold: f32,
+}
+
+/// Why a model file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The file is not valid JSON for a model.
+    #[error("invalid model: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// The model was trained on other features than this version computes.
+    #[error("model expects {expected} features, this version computes {found}")]
+    Width {
+        /// What the model has.
+        expected: usize,
+        /// What the code computes.
+        found: usize,
+    },
+}
+
+impl Model {
+    /// The model shipped with boilerstrip.
+    pub fn builtin() -> &'static Model {
+        static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+        MODEL.get_or_init(|| {
+            Model::from_json(include_str!("../models/line-classifier.json"))
+                .expect("the built-in model matches the features (checked by a unit test)")
+        })
+    }
+
+    /// Parses and checks a model file's contents.
+    ///
+    /// # Errors
+    /// [`ModelError`] when the JSON is invalid or the feature counts do not match.
+    pub fn from_json(json: &str) -> Result<Model, ModelError> {
+        let m: Model = serde_json::from_str(json)?;
+        let w1 = features::stage1_len();
+        let w2 = w1 + features::STAGE2_EXTRA;
+        for (lin, want) in [(&m.stage1, w1), (&m.stage2, w2)] {
+            for len in [lin.weights.len(), lin.mean.len(), lin.scale.len()] {
+                if len != want {
+                    return Err(ModelError::Width {
+                        expected: len,
+                        found: want,
+                    });
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// Keep (true) or drop for each line, from the stage-2 probabilities: the most likely
+    /// keep/drop sequence (Viterbi) when each switch costs `switch_penalty`.
+    pub fn smooth(&self, p: &[f32]) -> Vec<bool> {
+        let n = p.len();
+        if self.switch_penalty <= 0.0 || n == 0 {
+            return p.iter().map(|&x| x >= self.threshold).collect();
+        }
+        // Log-odds relative to the threshold: positive favours keep.
+        let bias = (self.threshold / (1.0 - self.threshold)).ln();
+        let score = |x: f32| {
+            let x = x.clamp(1e-4, 1.0 - 1e-4);
+            (x / (1.0 - x)).ln() - bias
+        };
+        // State 0 = drop, 1 = keep; emission scores 0 for drop, score(p) for keep.
+        let mut best = [0.0f32, score(p[0])];
+        let mut from = vec![[0u8; 2]; n];
+        for i in 1..n {
+            let e = [0.0, score(p[i])];
+            let mut next = [0.0f32; 2];
+            for s in 0..2 {
+                let stay = best[s];
+                let switch = best[1 - s] - self.switch_penalty;
+                if stay >= switch {
+                    next[s] = stay + e[s];
+                    from[i][s] = s as u8;
+                } else {
+                    next[s] = switch + e[s];
+                    from[i][s] = (1 - s) as u8;
+                }
+            }
+            best = next;
+        }
+        let mut state = if best[1] > best[0] { 1 } else { 0 };
+        let mut keep = vec![false; n];
+        for i in (0..n).rev() {
+            keep[i] = state == 1;
+            state = from[i][state] as usize;
+        }
+        keep
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_model_matches_the_features() {
+        let json = include_str!("../models/line-classifier.json");
+        Model::from_json(json).unwrap();
+    }
+
+    #[test]
+    fn fit_separates_a_separable_problem() {
+        // Label is 1 when the first feature is positive; the second is noise.
+        let x: Vec<f32> = (0..200)
+            .flat_map(|i| [(i as f32 - 100.0) / 10.0, ((i * 7) % 13) as f32])
+            .collect();
+        let y: Vec<f32> = (0..200).map(|i| if i >= 100 { 1.0 } else { 0.0 }).collect();
+        let model = Linear::fit(&x, &y, &vec![1.0; 200], 1e-4, 300);
+        let p = model.predict(&x);
+        let correct = p
+            .iter()
+            .zip(&y)
+            .filter(|(p, y)| (**p >= 0.5) == (**y == 1.0))
+            .count();
+        assert!(correct >= 195, "{correct}");
+    }
+
+    #[test]
+    fn smoothing_removes_isolated_flips() {
+        let m = Model {
+            trained_on: String::new(),
+            stage1: Linear {
+                mean: vec![],
+                scale: vec![],
+                weights: vec![],
+                bias: 0.0,
+            },
+            stage2: Linear {
+                mean: vec![],
+                scale: vec![],
+                weights: vec![],
+                bias: 0.0,
+            },
+            switch_penalty: 3.0,
+            threshold: 0.5,
+        };
+        let p = [0.9, 0.9, 0.4, 0.9, 0.9, 0.1, 0.1, 0.1];
+        assert_eq!(
+            m.smooth(&p),
+            [true, true, true, true, true, false, false, false]
+        );
+        let m0 = Model {
+            switch_penalty: 0.0,
+            ..m
+        };
+        assert!(!m0.smooth(&p)[2]);
+    }
+}

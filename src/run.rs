@@ -1,0 +1,435 @@
+//! Carries out the subcommands: the only place that prints, draws progress bars and reads
+//! the terminal.
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use boilerstrip::batch::{self, FileError, Job};
+use boilerstrip::eval::{self, DocScore};
+use boilerstrip::report::{Failure, FileReport, RunReport};
+use boilerstrip::train::{self, TrainOptions};
+use boilerstrip::{Cleaned, Cleaner};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{CleanArgs, Cli, Command, CommonArgs, EvalArgs, TrainArgs};
+
+/// How a run ended when it did not fail as a whole.
+pub enum Outcome {
+    /// Every input was cleaned.
+    AllOk,
+    /// Some inputs failed; the others were cleaned.
+    SomeFailed,
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Clean(args) => clean(&args),
+        Command::Eval(args) => evaluate(&args),
+        Command::Train(args) => train_model(&args),
+    }
+}
+
+fn build(common: &CommonArgs) -> Result<Cleaner> {
+    if let Some(n) = common.jobs {
+        if n == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .ok();
+    }
+    Cleaner::new(common.config()).context("cannot load the rules")
+}
+
+fn clean(args: &CleanArgs) -> Result<Outcome> {
+    let cleaner = build(&args.common)?;
+    let stdin_only = args.inputs.is_empty() || args.inputs == [PathBuf::from("-")];
+    if stdin_only {
+        if args.inputs.is_empty() && io::stdin().is_terminal() {
+            bail!("no input: name files or folders, or pipe text in (see --help)");
+        }
+        let mut bytes = Vec::new();
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        return clean_to_stdout(&cleaner, Path::new("-"), &bytes, args);
+    }
+    match &args.out {
+        None if args.inputs.len() == 1 && !args.inputs[0].is_dir() => {
+            let path = &args.inputs[0];
+            match batch::read_input(path) {
+                Ok(bytes) => clean_to_stdout(&cleaner, path, &bytes, args),
+                Err(e) => {
+                    eprintln!("boilerstrip: {e}");
+                    Ok(Outcome::SomeFailed)
+                }
+            }
+        }
+        None => bail!(
+            "several inputs or a folder need --out DIR (one file, or stdin, may go to stdout)"
+        ),
+        Some(_) if args.explain => {
+            bail!("--explain works on a single file or stdin, without --out")
+        }
+        Some(out) => clean_to_dir(&cleaner, out, args),
+    }
+}
+
+fn clean_to_stdout(
+    cleaner: &Cleaner,
+    path: &Path,
+    bytes: &[u8],
+    args: &CleanArgs,
+) -> Result<Outcome> {
+    let start = Instant::now();
+    let cleaned = match cleaner.clean(bytes) {
+        Ok(c) => c,
+        Err(source) => {
+            let e = FileError::Decode {
+                path: path.to_path_buf(),
+                source,
+            };
+            eprintln!("boilerstrip: {e}");
+            write_report(
+                args,
+                RunReport {
+                    totals: boilerstrip::report::Stats {
+                        files_failed: 1,
+                        ..Default::default()
+                    },
+                    seconds: start.elapsed().as_secs_f64(),
+                    files: vec![],
+                    failures: vec![Failure {
+                        input: path.to_path_buf(),
+                        error: e.to_string(),
+                    }],
+                },
+            )?;
+            return Ok(Outcome::SomeFailed);
+        }
+    };
+    let mut out = io::stdout().lock();
+    if args.explain {
+        out.write_all(explain(&cleaned).as_bytes())?;
+    } else {
+        out.write_all(cleaned.text.as_bytes())?;
+    }
+    out.flush()?;
+    let mut report = FileReport::new(path.to_path_buf(), None, bytes.len() as u64, &cleaned);
+    report.seconds = start.elapsed().as_secs_f64();
+    let mut totals = boilerstrip::report::Stats::default();
+    totals += &report;
+    write_report(
+        args,
+        RunReport {
+            totals,
+            seconds: report.seconds,
+            files: vec![report],
+            failures: vec![],
+        },
+    )?;
+    Ok(Outcome::AllOk)
+}
+
+/// One line per input line: `+`/`-`, the classifier's score, the reason, the text.
+fn explain(cleaned: &Cleaned) -> String {
+    let mut s = format!(
+        "# encoding: {}  replaced: {}  mojibake repaired: {}\n",
+        cleaned.encoding, cleaned.replaced, cleaned.mojibake_repaired
+    );
+    for l in &cleaned.lines {
+        let v = &l.verdict;
+        s += &format!(
+            "{} {:.2} {:<40} {}\n",
+            if v.keep { '+' } else { '-' },
+            v.score,
+            v.reason.to_string(),
+            l.text
+        );
+    }
+    s
+}
+
+fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files, {binary_bytes_per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outcome> {
+    let start = Instant::now();
+    let inputs: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let (jobs, walk_errors) = batch::plan(&inputs, out);
+    for e in &walk_errors {
+        eprintln!("boilerstrip: {e}");
+    }
+    let bar = progress_bar(jobs.len(), args.quiet);
+    let (results, mut stats) = batch::run(cleaner, &jobs, |r| {
+        if let Ok(report) = r {
+            bar.inc_length(0);
+            bar.inc(1);
+            bar.set_message(report.input.display().to_string());
+        } else {
+            bar.inc(1);
+        }
+        if let Err(e) = r {
+            bar.suspend(|| eprintln!("boilerstrip: {e}"));
+        }
+    });
+    bar.finish_and_clear();
+    stats.files_failed += walk_errors.len() as u64;
+    let seconds = start.elapsed().as_secs_f64();
+    if !args.quiet {
+        eprint!("{}", stats.summary(seconds));
+    }
+    let failed = stats.files_failed > 0;
+    let mut files = Vec::new();
+    let mut failures: Vec<Failure> = walk_errors
+        .iter()
+        .map(|e| Failure {
+            input: e.path().to_path_buf(),
+            error: e.to_string(),
+        })
+        .collect();
+    for r in results {
+        match r {
+            Ok(report) => files.push(report),
+            Err(e) => failures.push(Failure {
+                input: e.path().to_path_buf(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    write_report(
+        args,
+        RunReport {
+            totals: stats,
+            seconds,
+            files,
+            failures,
+        },
+    )?;
+    Ok(if failed {
+        Outcome::SomeFailed
+    } else {
+        Outcome::AllOk
+    })
+}
+
+fn write_report(args: &CleanArgs, report: RunReport) -> Result<()> {
+    if let Some(path) = &args.report {
+        let json = serde_json::to_vec_pretty(&report)?;
+        batch::write_atomic(path, &json)
+            .with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Input files of `input` paired with their gold files of the same relative path.
+fn pairs(input: &Path, gold: &Path) -> Result<Vec<Job>> {
+    let (jobs, errors) = batch::plan(&[input.to_path_buf()], gold);
+    if let Some(e) = errors.first() {
+        bail!("{e}");
+    }
+    if jobs.is_empty() {
+        bail!("{}: no input files", input.display());
+    }
+    Ok(jobs)
+}
+
+struct Scored {
+    name: String,
+    score: DocScore,
+    wrongly_kept: Vec<(String, String)>,
+    wrongly_dropped: Vec<(String, String)>,
+}
+
+fn evaluate(args: &EvalArgs) -> Result<Outcome> {
+    use rayon::prelude::*;
+    let cleaner = build(&args.common)?;
+    let jobs = pairs(&args.input, &args.gold)?;
+    let results: Vec<Result<Scored>> = jobs
+        .par_iter()
+        .map(|job| {
+            let bytes = batch::read_input(&job.input)?;
+            let gold = fs::read_to_string(&job.output)
+                .with_context(|| format!("{}: cannot read gold file", job.output.display()))?;
+            let cleaned = cleaner.clean(&bytes).map_err(|source| FileError::Decode {
+                path: job.input.clone(),
+                source,
+            })?;
+            let gold_shingles = eval::shingles(&gold);
+            let texts: Vec<&str> = cleaned.lines.iter().map(|l| l.text.as_str()).collect();
+            let covered = eval::lines_in_gold(&texts, &gold_shingles);
+            let mut wrongly_kept = Vec::new();
+            let mut wrongly_dropped = Vec::new();
+            for (l, c) in cleaned.lines.iter().zip(covered) {
+                let in_gold = c.is_some_and(|c| c >= 0.5);
+                let reason = format!("{} {:.2}", l.verdict.reason, l.verdict.score);
+                if l.verdict.keep
+                    && !in_gold
+                    && c.is_some()
+                    && l.verdict.reason != boilerstrip::Reason::Headline
+                {
+                    wrongly_kept.push((reason, l.text.clone()));
+                } else if !l.verdict.keep && in_gold {
+                    wrongly_dropped.push((reason, l.text.clone()));
+                }
+            }
+            let name = job
+                .input
+                .strip_prefix(&args.input)
+                .unwrap_or(&job.input)
+                .display()
+                .to_string();
+            Ok(Scored {
+                name,
+                score: eval::score_doc(&cleaned.text, &gold),
+                wrongly_kept,
+                wrongly_dropped,
+            })
+        })
+        .collect();
+    let mut scored = Vec::new();
+    let mut failed = 0;
+    for r in results {
+        match r {
+            Ok(s) => scored.push(s),
+            Err(e) => {
+                failed += 1;
+                eprintln!("boilerstrip: {e:#}");
+            }
+        }
+    }
+    let summary = eval::summarize(&scored.iter().map(|s| s.score).collect::<Vec<_>>());
+    scored.sort_by(|a, b| a.score.f1.total_cmp(&b.score.f1).then(a.name.cmp(&b.name)));
+    if args.json {
+        let docs: Vec<serde_json::Value> = scored
+            .iter()
+            .map(|s| {
+                serde_json::json!({"name": s.name, "f1": s.score.f1, "precision": s.score.precision, "recall": s.score.recall})
+            })
+            .collect();
+        let json = serde_json::json!({
+            "f1": summary.f1, "precision": summary.precision, "recall": summary.recall,
+            "documents": summary.documents, "failed": failed, "per_document": docs,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!("worst documents (wrongly kept +, wrongly dropped -, with the reason and score):");
+        for s in scored.iter().take(args.worst) {
+            println!(
+                "\n{}  F1 {:.3}  P {}  R {}",
+                s.name,
+                s.score.f1,
+                fmt_opt(s.score.precision),
+                fmt_opt(s.score.recall)
+            );
+            for (sign, lines) in [('+', &s.wrongly_kept), ('-', &s.wrongly_dropped)] {
+                for (reason, text) in lines.iter().take(6) {
+                    println!("  {sign} {reason:<32} {}", truncate(text, 90));
+                }
+                if lines.len() > 6 {
+                    println!("  {sign} ... {} more", lines.len() - 6);
+                }
+            }
+        }
+        println!();
+        println!("documents: {}  failed: {failed}", summary.documents);
+        println!(
+            "precision: {:.4}  recall: {:.4}",
+            summary.precision, summary.recall
+        );
+        println!("F1: {:.4}", summary.f1);
+    }
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::AllOk
+    })
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"))
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+fn train_model(args: &TrainArgs) -> Result<Outcome> {
+    use rayon::prelude::*;
+    let rules = boilerstrip::RuleSet::load(true, &[])?;
+    let jobs = pairs(&args.input, &args.gold)?;
+    let examples: Vec<train::Example> = jobs
+        .par_iter()
+        .map(|job| -> Result<train::Example> {
+            let bytes = batch::read_input(&job.input)?;
+            let gold = fs::read_to_string(&job.output)
+                .with_context(|| format!("{}: cannot read gold file", job.output.display()))?;
+            let name = job
+                .input
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            train::example(&name, &bytes, &gold, &rules)
+                .with_context(|| job.input.display().to_string())
+        })
+        .collect::<Result<_>>()?;
+    let opts = TrainOptions::default();
+    let cv = train::cross_validate(&examples, args.folds, &opts);
+    eprintln!(
+        "{}-fold cross-validation on {} pages: F1 {:.4}  precision {:.4}  recall {:.4}",
+        args.folds,
+        examples.len(),
+        cv.f1,
+        cv.precision,
+        cv.recall
+    );
+    let all: Vec<&train::Example> = examples.iter().collect();
+    let mut model = train::train(&all, &opts);
+    let in_sample = eval::summarize(&train::score_each(&all, &model));
+    model.trained_on = format!(
+        "{} pages of {}; {}-fold cross-validated F1 {:.4} (P {:.4}, R {:.4}); in-sample F1 {:.4}",
+        examples.len(),
+        args.input.display(),
+        args.folds,
+        cv.f1,
+        cv.precision,
+        cv.recall,
+        in_sample.f1
+    );
+    eprintln!(
+        "in-sample F1 {:.4}; threshold {}, switch penalty {}",
+        in_sample.f1, model.threshold, model.switch_penalty
+    );
+    let json = serde_json::to_string_pretty(&model)?;
+    batch::write_atomic(&args.out, json.as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!("model written to {}", args.out.display());
+    Ok(Outcome::AllOk)
+}
