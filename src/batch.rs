@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::corpus::{self, LineStats};
 use crate::report::{FileReport, Stats};
 use crate::{Cleaned, Cleaner, DecodeError};
 
@@ -82,12 +83,18 @@ pub struct Job {
     pub input: PathBuf,
     /// The output file.
     pub output: PathBuf,
+    /// The scope whose line counts apply (see [`corpus`]): the folder INPUT the file was
+    /// found in, or the folder of a file INPUT, as written (`pages/` -> `pages`).
+    pub scope: String,
 }
 
 /// Lists the files under `inputs` (files as given, folders walked recursively, following
 /// links) and where each output goes: `out_dir/<path relative to the input folder>`, or
 /// `out_dir/<file name>` for a file given directly. Jobs are sorted by output path so that
 /// runs are reproducible. Paths that cannot be listed come back as errors.
+///
+/// Each job's scope is the folder INPUT it came from (subfolders included), or for a file
+/// INPUT the folder it is in, so `clean pages` and `clean pages/*.txt` count alike.
 pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
@@ -98,6 +105,7 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
                 message: e.to_string(),
             }),
             Ok(meta) if meta.is_dir() => {
+                let scope = corpus::scope_name(input);
                 for entry in walkdir::WalkDir::new(input)
                     .follow_links(true)
                     .sort_by_file_name()
@@ -109,6 +117,7 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
                             jobs.push(Job {
                                 input: e.path().to_path_buf(),
                                 output: out_dir.join(rel),
+                                scope: scope.clone(),
                             });
                         }
                         Err(e) => {
@@ -131,6 +140,7 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
                 jobs.push(Job {
                     input: input.clone(),
                     output: out_dir.join(name),
+                    scope: corpus::scope_name(input.parent().unwrap_or(Path::new(""))),
                 });
             }
         }
@@ -207,14 +217,23 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Cleans one job: read, clean, write.
+/// Cleans one job: read, clean (dropping the lines that `stats` show repeated across the
+/// job's scope, when given), write.
 ///
 /// # Errors
 /// A [`FileError`] naming the input.
-pub fn clean_job(cleaner: &Cleaner, job: &Job) -> Result<FileReport, FileError> {
+pub fn clean_job(
+    cleaner: &Cleaner,
+    job: &Job,
+    stats: Option<&LineStats>,
+) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = read_input(&job.input)?;
-    let cleaned: Cleaned = cleaner.clean(&bytes).map_err(|source| FileError::Decode {
+    let cleaned: Cleaned = match stats {
+        Some(stats) => cleaner.clean_with_stats(&bytes, stats, &job.scope),
+        None => cleaner.clean(&bytes),
+    }
+    .map_err(|source| FileError::Decode {
         path: job.input.clone(),
         source,
     })?;
@@ -235,9 +254,11 @@ pub fn clean_job(cleaner: &Cleaner, job: &Job) -> Result<FileReport, FileError> 
 
 /// Cleans all jobs on the current rayon pool, calling `on_done` as each file finishes
 /// (from worker threads, in any order). Returns the results in job order and the totals.
+/// With `stats`, lines repeated across each job's scope are dropped too.
 pub fn run<F>(
     cleaner: &Cleaner,
     jobs: &[Job],
+    stats: Option<&LineStats>,
     on_done: F,
 ) -> (Vec<Result<FileReport, FileError>>, Stats)
 where
@@ -246,7 +267,7 @@ where
     let results: Vec<Result<FileReport, FileError>> = jobs
         .par_iter()
         .map(|job| {
-            let r = clean_job(cleaner, job);
+            let r = clean_job(cleaner, job, stats);
             on_done(&r);
             r
         })
@@ -259,6 +280,50 @@ where
         }
     }
     (results, stats)
+}
+
+/// The first pass over a corpus: counts the lines of every job's input in its scope, on
+/// the current rayon pool, calling `on_done` with each file's size (or its error) as it is
+/// counted. Reads one file at a time per thread; the counts are the same whatever the
+/// thread count or order. Files that cannot be read or are not text are returned as
+/// errors and not counted.
+pub fn count<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>)
+where
+    F: Fn(&Result<u64, FileError>) + Sync,
+{
+    let count_one = |stats: &mut LineStats, job: &Job| -> Result<u64, FileError> {
+        let bytes = read_input(&job.input)?;
+        stats
+            .count_bytes(&job.scope, &bytes)
+            .map_err(|source| FileError::Decode {
+                path: job.input.clone(),
+                source,
+            })?;
+        Ok(bytes.len() as u64)
+    };
+    let (stats, mut errors) = jobs
+        .par_iter()
+        .fold(
+            || (LineStats::new(), Vec::new()),
+            |(mut stats, mut errors), job| {
+                let r = count_one(&mut stats, job);
+                on_done(&r);
+                if let Err(e) = r {
+                    errors.push(e);
+                }
+                (stats, errors)
+            },
+        )
+        .reduce(
+            || (LineStats::new(), Vec::new()),
+            |(mut a, mut ea), (b, eb)| {
+                a += b;
+                ea.extend(eb);
+                (a, ea)
+            },
+        );
+    errors.sort_by(|a, b| a.path().cmp(b.path()));
+    (stats, errors)
 }
 
 #[cfg(test)]
@@ -279,11 +344,13 @@ mod tests {
             vec![
                 Job {
                     input: input.join("a.txt"),
-                    output: out.join("a.txt")
+                    output: out.join("a.txt"),
+                    scope: corpus::scope_name(&input),
                 },
                 Job {
                     input: input.join("sub/b.txt"),
-                    output: out.join("sub/b.txt")
+                    output: out.join("sub/b.txt"),
+                    scope: corpus::scope_name(&input),
                 },
             ]
         );

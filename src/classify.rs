@@ -34,6 +34,12 @@ pub enum Reason {
     Headline,
     /// A repeat of the headline.
     HeadlineRepeat,
+    /// The line recurs in this many documents of its scope (a site's template: menu,
+    /// footer, sidebar); see `corpus`.
+    Repeated {
+        /// Documents of the scope the line occurs in.
+        documents: u32,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -45,6 +51,7 @@ impl fmt::Display for Reason {
             Reason::Layout(id) => f.write_str(id),
             Reason::Headline => f.write_str("headline"),
             Reason::HeadlineRepeat => f.write_str("headline-repeat"),
+            Reason::Repeated { documents } => write!(f, "repeated-across-documents:{documents}"),
         }
     }
 }

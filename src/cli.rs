@@ -45,6 +45,19 @@ pub enum Command {
     /// the lines that were wrongly kept or dropped and why, then precision, recall and F1
     /// (shingle metric of the article-extraction benchmark, see benches/data/README.md).
     Eval(EvalArgs),
+    /// Count the lines of a corpus across documents, for `clean --line-stats`.
+    ///
+    /// The first pass of `clean --out`, on its own: each folder INPUT is a scope (or the
+    /// folder of a file INPUT; --scope names one for all), and every distinct line is
+    /// counted once per document. Counts given with --line-stats are added, so this also
+    /// merges counts made on several machines or shards:
+    ///
+    ///   boilerstrip count shard1 --scope site -o s1.bin      # on each machine
+    ///
+    ///   boilerstrip count --line-stats s1.bin --line-stats s2.bin -o all.bin
+    ///
+    ///   boilerstrip clean shard1 --scope site --line-stats all.bin --out clean1
+    Count(CountArgs),
     /// Train the line classifier on pages with gold bodies (for developers).
     ///
     /// Prints the cross-validated score, then writes the model trained on all pages.
@@ -63,6 +76,32 @@ pub struct CommonArgs {
     /// Use only the rules given with --rules, not the built-in ones.
     #[arg(long)]
     pub no_builtin_rules: bool,
+    /// A line is repeated across documents (and dropped) when it occurs in at least this
+    /// many documents of its scope ...
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub repeat_min_docs: u32,
+    /// ... and in at least this share of them (0..1). The larger bound applies, so two
+    /// pages sharing a text are never enough, and in a big mixed folder a line must be on
+    /// a tenth of the pages.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub repeat_min_share: f64,
+    /// Keep lines repeated across documents (skips the counting pass).
+    #[arg(long)]
+    pub keep_repeated: bool,
+}
+
+/// Where cross-document line counts come from.
+#[derive(Debug, Args)]
+pub struct CorpusArgs {
+    /// Put every input in this one scope (default: each folder INPUT is a scope, and a
+    /// file INPUT belongs to the scope of its folder; standard input's scope is `-`).
+    /// Lines are counted and compared within a scope only.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// Line counts written by `boilerstrip count` or --line-stats-out (repeatable: they
+    /// add up). Used instead of counting the inputs, so they must include them.
+    #[arg(long = "line-stats", value_name = "FILE")]
+    pub line_stats: Vec<PathBuf>,
 }
 
 /// `boilerstrip clean`.
@@ -85,6 +124,13 @@ pub struct CleanArgs {
     /// verdict (+ keep, - drop), the classifier's score and the reason.
     #[arg(long)]
     pub explain: bool,
+    /// Write the line counts used to drop repeated lines (with --out) to FILE, for later
+    /// runs' --line-stats.
+    #[arg(long, value_name = "FILE")]
+    pub line_stats_out: Option<PathBuf>,
+    /// Where line counts come from.
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
     /// Options shared with eval.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -108,6 +154,26 @@ pub struct EvalArgs {
     /// Options shared with clean.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `boilerstrip count`.
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// Files or folders to count (folders recursively).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Write the counts to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar and no summary on stderr (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Scopes, and counts to add.
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
 }
 
 /// `boilerstrip train`.
@@ -137,6 +203,10 @@ impl CommonArgs {
         boilerstrip::Config {
             extra_rules: self.rules.clone(),
             no_builtin_rules: self.no_builtin_rules,
+            repeat_threshold: boilerstrip::corpus::Threshold {
+                min_docs: self.repeat_min_docs,
+                min_share: self.repeat_min_share,
+            },
         }
     }
 }
@@ -171,6 +241,53 @@ mod tests {
         assert_eq!(args.common.jobs, Some(2));
         assert!(args.quiet);
         assert_eq!(args.common.config().extra_rules, [PathBuf::from("x.toml")]);
+    }
+
+    #[test]
+    fn parses_line_stats_flags() {
+        let cli = Cli::try_parse_from([
+            "boilerstrip",
+            "clean",
+            "a",
+            "--out",
+            "o",
+            "--line-stats",
+            "x.bin",
+            "--line-stats",
+            "y.bin",
+            "--line-stats-out",
+            "z.bin",
+            "--scope",
+            "site",
+            "--repeat-min-docs",
+            "5",
+            "--repeat-min-share",
+            "0.25",
+        ])
+        .unwrap();
+        let Command::Clean(args) = cli.command else {
+            panic!("not clean")
+        };
+        assert_eq!(
+            args.corpus.line_stats,
+            [PathBuf::from("x.bin"), PathBuf::from("y.bin")]
+        );
+        assert_eq!(args.line_stats_out, Some(PathBuf::from("z.bin")));
+        assert_eq!(args.corpus.scope.as_deref(), Some("site"));
+        let t = args.common.config().repeat_threshold;
+        assert_eq!((t.min_docs, t.min_share), (5, 0.25));
+        let cli = Cli::try_parse_from(["boilerstrip", "clean", "a", "--out", "o"]).unwrap();
+        let Command::Clean(args) = cli.command else {
+            panic!("not clean")
+        };
+        assert_eq!(
+            args.common.config().repeat_threshold,
+            boilerstrip::corpus::Threshold::default()
+        );
+        assert!(
+            Cli::try_parse_from(["boilerstrip", "count", "a"]).is_err(),
+            "needs -o"
+        );
     }
 
     #[test]

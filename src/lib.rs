@@ -3,7 +3,9 @@
 //! The data flows one way, one document at a time:
 //! [`decode`] -> [`normalize`] -> [`segment`] -> [`classify`] -> [`assemble`].
 //! [`Cleaner::clean`] runs that chain; the [`batch`] layer runs it over many files in
-//! parallel and writes the results atomically.
+//! parallel and writes the results atomically. Over a folder it runs twice: a first pass
+//! counts lines across the documents ([`corpus`]), and [`Cleaner::clean_with_stats`] drops
+//! the lines that recur in many of them.
 //!
 //! ```
 //! use boilerstrip::{Cleaner, Config};
@@ -17,6 +19,7 @@
 pub mod assemble;
 pub mod batch;
 pub mod classify;
+pub mod corpus;
 pub mod decode;
 pub mod eval;
 pub mod features;
@@ -43,6 +46,9 @@ pub struct Config {
     pub extra_rules: Vec<PathBuf>,
     /// Leave out the built-in rules (only `extra_rules` apply). Default: false.
     pub no_builtin_rules: bool,
+    /// When a line counts as repeated across the documents of its scope, for
+    /// [`Cleaner::clean_with_stats`]. Default: in 3 documents and 10 % of them.
+    pub repeat_threshold: corpus::Threshold,
 }
 
 /// Why a [`Cleaner`] could not be built.
@@ -59,6 +65,7 @@ pub enum ConfigError {
 pub struct Cleaner {
     rules: RuleSet,
     model: &'static model::Model,
+    repeat_threshold: corpus::Threshold,
 }
 
 /// One input line and what was decided about it.
@@ -97,6 +104,7 @@ impl Cleaner {
         Ok(Cleaner {
             rules,
             model: model::Model::builtin(),
+            repeat_threshold: config.repeat_threshold,
         })
     }
 
@@ -105,10 +113,39 @@ impl Cleaner {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, DecodeError> {
+        self.clean_inner(bytes, None)
+    }
+
+    /// Cleans one document of `scope`, also dropping the lines that `stats` show repeated
+    /// across the scope's documents (under [`Config::repeat_threshold`]), with the reason
+    /// [`Reason::Repeated`]. The same as [`clean`](Self::clean) when `stats` has no counts
+    /// for `scope`.
+    ///
+    /// A document made only of repeated lines comes out empty.
+    ///
+    /// # Errors
+    /// [`DecodeError`] when the bytes are not text (binary data).
+    pub fn clean_with_stats(
+        &self,
+        bytes: &[u8],
+        stats: &corpus::LineStats,
+        scope: &str,
+    ) -> Result<Cleaned, DecodeError> {
+        self.clean_inner(bytes, stats.repeats(scope, &self.repeat_threshold))
+    }
+
+    fn clean_inner(
+        &self,
+        bytes: &[u8],
+        repeats: Option<corpus::Repeats<'_>>,
+    ) -> Result<Cleaned, DecodeError> {
         let decoded = decode::decode(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
-        let verdicts = classify::classify(&doc, &self.rules, self.model);
+        let verdicts = match repeats {
+            Some(repeats) => self.classify_without_repeats(&doc, &repeats),
+            None => classify::classify(&doc, &self.rules, self.model),
+        };
         let text = assemble::assemble(&doc, &verdicts);
         let lines = doc
             .lines
@@ -126,5 +163,46 @@ impl Cleaner {
             mojibake_repaired: normalized.mojibake_repaired,
             lines,
         })
+    }
+
+    /// Classifies `doc` as if the lines repeated across its scope were not there, and drops
+    /// them with [`Reason::Repeated`]. Taking them out *before* the classifier means a
+    /// site's template is neither picked as the headline nor smoothed into the article,
+    /// and the headline is chosen among the remaining lines. Lines a UI rule matches stay
+    /// in, with the rule's verdict: the rule is the more specific reason, and the
+    /// classifier reads rule hits as context (a comment prompt announces comments).
+    fn classify_without_repeats(
+        &self,
+        doc: &segment::Document,
+        repeats: &corpus::Repeats<'_>,
+    ) -> Vec<Verdict> {
+        let repeated: Vec<Option<u32>> = doc
+            .lines
+            .iter()
+            .map(|l| {
+                repeats
+                    .documents(&l.text)
+                    .filter(|_| self.rules.match_line(&l.text).is_none())
+            })
+            .collect();
+        if repeated.iter().all(Option::is_none) {
+            return classify::classify(doc, &self.rules, self.model);
+        }
+        let mut rest = doc.clone();
+        let mut is_repeated = repeated.iter();
+        rest.lines
+            .retain(|_| is_repeated.next().is_some_and(Option::is_none));
+        let mut verdicts = classify::classify(&rest, &self.rules, self.model).into_iter();
+        repeated
+            .into_iter()
+            .map(|r| match r {
+                Some(documents) => Verdict {
+                    keep: false,
+                    reason: Reason::Repeated { documents },
+                    score: 0.0,
+                },
+                None => verdicts.next().expect("one verdict per remaining line"),
+            })
+            .collect()
     }
 }

@@ -28,7 +28,8 @@ pub struct FileReport {
     pub mojibake_repaired: bool,
     /// Lines kept.
     pub lines_kept: u64,
-    /// Lines dropped, per reason (`rule:<id>`, `classifier`, ...).
+    /// Lines dropped, per reason (`rule:<id>`, `classifier`, `repeated-across-documents`,
+    /// ...).
     pub lines_dropped: BTreeMap<String, u64>,
     /// Time spent on the file, in seconds.
     pub seconds: f64,
@@ -43,9 +44,12 @@ impl FileReport {
             if l.verdict.keep {
                 lines_kept += 1;
             } else {
-                *lines_dropped
-                    .entry(l.verdict.reason.to_string())
-                    .or_insert(0) += 1;
+                // Per reason, not per count: one table row for repeated lines.
+                let reason = match l.verdict.reason {
+                    crate::Reason::Repeated { .. } => "repeated-across-documents".to_string(),
+                    ref r => r.to_string(),
+                };
+                *lines_dropped.entry(reason).or_insert(0) += 1;
             }
         }
         FileReport {

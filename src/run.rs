@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use boilerstrip::batch::{self, FileError, Job};
+use boilerstrip::corpus::{self, LineStats};
 use boilerstrip::eval::{self, DocScore};
 use boilerstrip::report::{Failure, FileReport, RunReport};
 use boilerstrip::train::{self, TrainOptions};
 use boilerstrip::{Cleaned, Cleaner};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{CleanArgs, Cli, Command, CommonArgs, EvalArgs, TrainArgs};
+use crate::cli::{CleanArgs, Cli, Command, CommonArgs, CorpusArgs, CountArgs, EvalArgs, TrainArgs};
 
 /// How a run ended when it did not fail as a whole.
 pub enum Outcome {
@@ -29,12 +30,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Clean(args) => clean(&args),
         Command::Eval(args) => evaluate(&args),
+        Command::Count(args) => count(&args),
         Command::Train(args) => train_model(&args),
     }
 }
 
 fn build(common: &CommonArgs) -> Result<Cleaner> {
-    if let Some(n) = common.jobs {
+    set_jobs(common.jobs)?;
+    Cleaner::new(common.config()).context("cannot load the rules")
+}
+
+fn set_jobs(jobs: Option<usize>) -> Result<()> {
+    if let Some(n) = jobs {
         if n == 0 {
             bail!("--jobs must be at least 1");
         }
@@ -43,11 +50,32 @@ fn build(common: &CommonArgs) -> Result<Cleaner> {
             .build_global()
             .ok();
     }
-    Cleaner::new(common.config()).context("cannot load the rules")
+    Ok(())
+}
+
+/// The counts of --line-stats files, added up; `None` when none are named.
+fn load_line_stats(corpus: &CorpusArgs) -> Result<Option<LineStats>> {
+    if corpus.line_stats.is_empty() {
+        return Ok(None);
+    }
+    let mut stats = LineStats::new();
+    for path in &corpus.line_stats {
+        stats += LineStats::load(path)?;
+    }
+    Ok(Some(stats))
 }
 
 fn clean(args: &CleanArgs) -> Result<Outcome> {
     let cleaner = build(&args.common)?;
+    if args.line_stats_out.is_some() && args.out.is_none() {
+        bail!("--line-stats-out needs --out DIR (to count without cleaning: boilerstrip count)");
+    }
+    // Without --out there is one document: repeats come only from --line-stats.
+    let single_stats = if args.common.keep_repeated || args.out.is_some() {
+        None
+    } else {
+        load_line_stats(&args.corpus)?
+    };
     let stdin_only = args.inputs.is_empty() || args.inputs == [PathBuf::from("-")];
     if stdin_only {
         if args.inputs.is_empty() && io::stdin().is_terminal() {
@@ -57,13 +85,21 @@ fn clean(args: &CleanArgs) -> Result<Outcome> {
         io::stdin()
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
-        return clean_to_stdout(&cleaner, Path::new("-"), &bytes, args);
+        let scope = args.corpus.scope.as_deref().unwrap_or("-");
+        let stats = single_stats.as_ref().map(|s| (s, scope));
+        return clean_to_stdout(&cleaner, Path::new("-"), &bytes, stats, args);
     }
     match &args.out {
         None if args.inputs.len() == 1 && !args.inputs[0].is_dir() => {
             let path = &args.inputs[0];
+            let scope = args
+                .corpus
+                .scope
+                .clone()
+                .unwrap_or_else(|| corpus::scope_name(path.parent().unwrap_or(Path::new(""))));
+            let stats = single_stats.as_ref().map(|s| (s, scope.as_str()));
             match batch::read_input(path) {
-                Ok(bytes) => clean_to_stdout(&cleaner, path, &bytes, args),
+                Ok(bytes) => clean_to_stdout(&cleaner, path, &bytes, stats, args),
                 Err(e) => {
                     eprintln!("boilerstrip: {e}");
                     Ok(Outcome::SomeFailed)
@@ -84,10 +120,15 @@ fn clean_to_stdout(
     cleaner: &Cleaner,
     path: &Path,
     bytes: &[u8],
+    stats: Option<(&LineStats, &str)>,
     args: &CleanArgs,
 ) -> Result<Outcome> {
     let start = Instant::now();
-    let cleaned = match cleaner.clean(bytes) {
+    let cleaned = match stats {
+        Some((stats, scope)) => cleaner.clean_with_stats(bytes, stats, scope),
+        None => cleaner.clean(bytes),
+    };
+    let cleaned = match cleaned {
         Ok(c) => c,
         Err(source) => {
             let e = FileError::Decode {
@@ -177,12 +218,34 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let (jobs, walk_errors) = batch::plan(&inputs, out);
+    let (mut jobs, walk_errors) = batch::plan(&inputs, out);
     for e in &walk_errors {
         eprintln!("boilerstrip: {e}");
     }
+    if let Some(scope) = &args.corpus.scope {
+        for job in &mut jobs {
+            job.scope.clone_from(scope);
+        }
+    }
+    // First pass: the counts, from --line-stats or from the inputs themselves.
+    let line_stats = if args.common.keep_repeated && args.line_stats_out.is_none() {
+        None
+    } else if let Some(loaded) = load_line_stats(&args.corpus)? {
+        Some(loaded)
+    } else {
+        let bar = progress_bar(jobs.len(), args.quiet);
+        bar.set_message("counting lines");
+        // Unreadable files fail again in the second pass, which reports them.
+        let (counted, _) = batch::count(&jobs, |_| bar.inc(1));
+        bar.finish_and_clear();
+        Some(counted)
+    };
+    if let (Some(path), Some(line_stats)) = (&args.line_stats_out, &line_stats) {
+        line_stats.save(path)?;
+    }
+    let drop_with = line_stats.as_ref().filter(|_| !args.common.keep_repeated);
     let bar = progress_bar(jobs.len(), args.quiet);
-    let (results, mut stats) = batch::run(cleaner, &jobs, |r| {
+    let (results, mut stats) = batch::run(cleaner, &jobs, drop_with, |r| {
         if let Ok(report) = r {
             bar.inc_length(0);
             bar.inc(1);
@@ -266,13 +329,19 @@ fn evaluate(args: &EvalArgs) -> Result<Outcome> {
     use rayon::prelude::*;
     let cleaner = build(&args.common)?;
     let jobs = pairs(&args.input, &args.gold)?;
+    // The input folder is one scope, as in `clean DIR --out ...`.
+    let line_stats = (!args.common.keep_repeated).then(|| batch::count(&jobs, |_| {}).0);
     let results: Vec<Result<Scored>> = jobs
         .par_iter()
         .map(|job| {
             let bytes = batch::read_input(&job.input)?;
             let gold = fs::read_to_string(&job.output)
                 .with_context(|| format!("{}: cannot read gold file", job.output.display()))?;
-            let cleaned = cleaner.clean(&bytes).map_err(|source| FileError::Decode {
+            let cleaned = match &line_stats {
+                Some(stats) => cleaner.clean_with_stats(&bytes, stats, &job.scope),
+                None => cleaner.clean(&bytes),
+            }
+            .map_err(|source| FileError::Decode {
                 path: job.input.clone(),
                 source,
             })?;
@@ -364,6 +433,53 @@ fn evaluate(args: &EvalArgs) -> Result<Outcome> {
         Outcome::SomeFailed
     } else {
         Outcome::AllOk
+    })
+}
+
+fn count(args: &CountArgs) -> Result<Outcome> {
+    set_jobs(args.jobs)?;
+    if args.inputs.iter().any(|p| p.as_os_str() == "-") {
+        bail!("count reads files and folders, not standard input");
+    }
+    let start = Instant::now();
+    let (mut jobs, walk_errors) = batch::plan(&args.inputs, Path::new(""));
+    for e in &walk_errors {
+        eprintln!("boilerstrip: {e}");
+    }
+    if let Some(scope) = &args.corpus.scope {
+        for job in &mut jobs {
+            job.scope.clone_from(scope);
+        }
+    }
+    let bar = progress_bar(jobs.len(), args.quiet);
+    let (counted, errors) = batch::count(&jobs, |r| {
+        bar.inc(1);
+        if let Err(e) = r {
+            bar.suspend(|| eprintln!("boilerstrip: {e}"));
+        }
+    });
+    bar.finish_and_clear();
+    let mut stats = load_line_stats(&args.corpus)?.unwrap_or_default();
+    stats += counted;
+    stats.save(&args.out)?;
+    if !args.quiet {
+        let scopes: Vec<_> = stats.scopes().collect();
+        eprintln!(
+            "{} documents in {} scope(s), {} distinct lines, {} failed; {:.2} s",
+            scopes.iter().map(|(_, c)| c.documents).sum::<u64>(),
+            scopes.len(),
+            scopes
+                .iter()
+                .map(|(_, c)| c.distinct_lines())
+                .sum::<usize>(),
+            errors.len() + walk_errors.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if errors.is_empty() && walk_errors.is_empty() {
+        Outcome::AllOk
+    } else {
+        Outcome::SomeFailed
     })
 }
 

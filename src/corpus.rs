@@ -1,0 +1,669 @@
+//! Cross-document line statistics: lines that recur in many documents of one site or folder
+//! are its template (menus, footers, sidebars), whatever words they use. Counted in a first
+//! pass, merged across threads, runs and machines, then consulted by the second pass.
+//!
+//! This is CCNet's paragraph deduplication for Common Crawl (Wenzek et al. 2019, "CCNet:
+//! Extracting High Quality Monolingual Datasets from Web Crawl Data", section 3.3: hash each
+//! normalized paragraph, drop the ones seen before in the shard), made scoped and
+//! proportional so that it is safe on small folders:
+//!
+//! - counts are kept per **scope** (a folder given on the command line, or later a site key
+//!   such as the host of a JSONL record's `url`), so one site's template never counts
+//!   against another's text;
+//! - the count is a **document frequency**: a line is counted once per document however
+//!   often it occurs there (repeats inside a page are the classifier's business);
+//! - a line is repeated when its document frequency reaches **both** an absolute and a
+//!   relative threshold ([`Threshold`]): an article syndicated twice in a folder of three
+//!   pages is not boilerplate, a footer on every page of a site is.
+//!
+//! Lines are compared by a [key](line_key): trimmed, lowercased, each run of digits folded
+//! to one `0` (so `Page 3 of 12` and `Page 4 of 12`, or two dates, are the same line), then
+//! hashed to 64 bits (FNV-1a, stable across platforms and releases, so saved counts from
+//! other machines merge). Memory grows with the number of distinct lines of a scope (a
+//! hash-table entry each), not with the size of the documents.
+//!
+//! Counts add up: [`LineStats`] is a value with `+=`, so the result never depends on the
+//! thread count or the order of the files, and [`save`](LineStats::save) writes the same
+//! bytes for the same counts.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::AddAssign;
+use std::path::{Path, PathBuf};
+
+use crate::{decode, normalize, DecodeError};
+
+/// When a line counts as repeated across the documents of a scope.
+///
+/// A line is repeated when it occurs in at least `max(min_docs, ceil(min_share *
+/// documents))` documents of its scope, and never in fewer than two.
+///
+/// The defaults (3 documents, 10 %) are chosen so that:
+/// - a template line of a site is caught as soon as three of its pages are in the folder
+///   (a menu or footer is on every page, a sidebar on most);
+/// - a text that two pages share (a syndicated article, a quoted paragraph, a correction)
+///   is never dropped, and in a folder of a few dozen pages neither is a text that a
+///   handful share;
+/// - in a large mixed folder only lines on a tenth of the pages go, which are template or
+///   UI text whatever site they come from (`Advertisement`, `Share this article`). Give
+///   each site its own scope to catch more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold {
+    /// The fewest documents a repeated line occurs in. Default: 3.
+    pub min_docs: u32,
+    /// The smallest share (0..1) of the scope's documents a repeated line occurs in.
+    /// Default: 0.1.
+    pub min_share: f64,
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold {
+            min_docs: 3,
+            min_share: 0.1,
+        }
+    }
+}
+
+impl Threshold {
+    /// The document frequency from which a line of a scope of `documents` documents is
+    /// repeated.
+    pub fn min_documents(&self, documents: u64) -> u64 {
+        // The epsilon keeps 0.1 * 30 (= 3.0000000000000004 in binary) at 3.
+        let share = (self.min_share.max(0.0) * documents as f64 - 1e-9).ceil();
+        let share = if share.is_finite() && share > 0.0 {
+            share as u64
+        } else {
+            0
+        };
+        u64::from(self.min_docs).max(share).max(2)
+    }
+}
+
+/// The comparison key of a line: trimmed, lowercased, digit runs folded to `0`, hashed.
+///
+/// ```
+/// use boilerstrip::corpus::line_key;
+/// assert_eq!(line_key("  Page 3 of 12 "), line_key("page 10 of 9"));
+/// assert_ne!(line_key("Home"), line_key("About"));
+/// ```
+pub fn line_key(line: &str) -> u64 {
+    let mut h = Fnv::new();
+    let mut in_digits = false;
+    let mut buf = [0u8; 4];
+    for c in line.trim().chars() {
+        if c.is_numeric() {
+            if !in_digits {
+                h.write(b"0");
+            }
+            in_digits = true;
+            continue;
+        }
+        in_digits = false;
+        for l in c.to_lowercase() {
+            h.write(l.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    h.0
+}
+
+/// The text that [`line_key`] hashes, for tests and for showing a key to a person.
+pub fn key_text(line: &str) -> String {
+    let mut s = String::new();
+    let mut in_digits = false;
+    for c in line.trim().chars() {
+        if c.is_numeric() {
+            if !in_digits {
+                s.push('0');
+            }
+            in_digits = true;
+            continue;
+        }
+        in_digits = false;
+        s.extend(c.to_lowercase());
+    }
+    s
+}
+
+/// 64-bit FNV-1a: tiny, and its output is fixed by its definition (unlike std's hashers),
+/// which saved counts need.
+struct Fnv(u64);
+
+impl Fnv {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Self {
+        Fnv(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+}
+
+/// The non-blank lines of normalized text, as the segmenter sees them (split on `\n`,
+/// trimmed, blank ones left out).
+pub fn text_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty())
+}
+
+/// The scope name of a folder or file path as given on the command line: its components
+/// joined with `/`, without `.` components or a trailing slash (`./pages/` -> `pages`);
+/// `.` for the current folder.
+pub fn scope_name(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return ".".to_string();
+    }
+    let mut s = String::new();
+    for p in parts {
+        if !s.is_empty() && !s.ends_with('/') {
+            s.push('/');
+        }
+        s.push_str(&p);
+    }
+    s
+}
+
+/// The counts of one scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeCounts {
+    /// Documents counted.
+    pub documents: u64,
+    /// Documents per line key.
+    lines: HashMap<u64, u32>,
+}
+
+impl ScopeCounts {
+    /// In how many documents the line with this [key](line_key) occurs.
+    pub fn document_frequency(&self, key: u64) -> u32 {
+        self.lines.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Distinct lines counted.
+    pub fn distinct_lines(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// Document frequencies of lines, per scope. Build it with
+/// [`count_document`](Self::count_document), add others with `+=`, save and load it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineStats {
+    scopes: BTreeMap<String, ScopeCounts>,
+}
+
+impl LineStats {
+    /// No counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one document of `scope`: every distinct line key once.
+    pub fn count_document<'a>(&mut self, scope: &str, lines: impl IntoIterator<Item = &'a str>) {
+        let keys: HashSet<u64> = lines.into_iter().map(line_key).collect();
+        let counts = match self.scopes.get_mut(scope) {
+            Some(c) => c,
+            None => self.scopes.entry(scope.to_string()).or_default(),
+        };
+        counts.documents += 1;
+        for k in keys {
+            let n = counts.lines.entry(k).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// Decodes and normalizes `bytes` as [`Cleaner::clean`](crate::Cleaner::clean) does and
+    /// counts the lines as one document of `scope`.
+    ///
+    /// # Errors
+    /// [`DecodeError`] when the bytes are not text (nothing is counted).
+    pub fn count_bytes(&mut self, scope: &str, bytes: &[u8]) -> Result<(), DecodeError> {
+        let decoded = decode::decode(bytes)?;
+        let normalized = normalize::normalize(&decoded.text);
+        self.count_document(scope, text_lines(&normalized.text));
+        Ok(())
+    }
+
+    /// The counts of one scope, if any document of it was counted.
+    pub fn scope(&self, scope: &str) -> Option<&ScopeCounts> {
+        self.scopes.get(scope)
+    }
+
+    /// The scopes, in name order, with their counts.
+    pub fn scopes(&self) -> impl Iterator<Item = (&str, &ScopeCounts)> {
+        self.scopes.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// In how many documents of `scope` the line with this [key](line_key) occurs.
+    pub fn document_frequency(&self, scope: &str, key: u64) -> u32 {
+        self.scope(scope).map_or(0, |c| c.document_frequency(key))
+    }
+
+    /// Documents counted in `scope`.
+    pub fn documents(&self, scope: &str) -> u64 {
+        self.scope(scope).map_or(0, |c| c.documents)
+    }
+
+    /// What the second pass needs for one document of `scope`: which lines are repeated
+    /// under `threshold`. `None` when the scope has no counts.
+    pub fn repeats<'a>(&'a self, scope: &str, threshold: &Threshold) -> Option<Repeats<'a>> {
+        let counts = self.scope(scope)?;
+        let min = threshold.min_documents(counts.documents);
+        Some(Repeats {
+            counts,
+            min: u32::try_from(min).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Adds `other`'s counts into these (the same as `+=`).
+    pub fn merge(&mut self, other: &LineStats) {
+        for (scope, theirs) in &other.scopes {
+            let ours = self.scopes.entry(scope.clone()).or_default();
+            ours.documents += theirs.documents;
+            ours.lines.reserve(theirs.lines.len());
+            for (&k, &n) in &theirs.lines {
+                let m = ours.lines.entry(k).or_insert(0);
+                *m = m.saturating_add(n);
+            }
+        }
+    }
+
+    /// The counts in the saved format: deterministic bytes (scopes by name, keys in
+    /// ascending order), see [`save`](Self::save).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let keys: usize = self.scopes.values().map(|c| c.lines.len()).sum();
+        let mut out = Vec::with_capacity(MAGIC.len() + 4 + self.scopes.len() * 32 + keys * 12);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(self.scopes.len() as u32).to_le_bytes());
+        for (name, counts) in &self.scopes {
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&counts.documents.to_le_bytes());
+            out.extend_from_slice(&(counts.lines.len() as u64).to_le_bytes());
+            let mut lines: Vec<(u64, u32)> = counts.lines.iter().map(|(&k, &n)| (k, n)).collect();
+            lines.sort_unstable();
+            for (k, n) in lines {
+                out.extend_from_slice(&k.to_le_bytes());
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads counts in the format of [`to_bytes`](Self::to_bytes).
+    ///
+    /// # Errors
+    /// A message when the bytes are not saved counts (wrong header, cut short, trailing
+    /// bytes, a scope name that is not UTF-8).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err("not a boilerstrip line-stats file (bad header)".into());
+        }
+        let mut stats = LineStats::default();
+        for _ in 0..r.u32()? {
+            let len = r.u32()? as usize;
+            let name = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| "a scope name is not UTF-8".to_string())?
+                .to_string();
+            let documents = r.u64()?;
+            let n = usize::try_from(r.u64()?).map_err(|_| "too many lines".to_string())?;
+            if n > (r.bytes.len() - r.pos) / 12 {
+                return Err("cut short".into());
+            }
+            let mut lines = HashMap::with_capacity(n);
+            for _ in 0..n {
+                let k = r.u64()?;
+                lines.insert(k, r.u32()?);
+            }
+            // Merge, so a file that names a scope twice still loads to the sum.
+            stats.merge(&LineStats {
+                scopes: BTreeMap::from([(name, ScopeCounts { documents, lines })]),
+            });
+        }
+        if r.pos != bytes.len() {
+            return Err("trailing bytes after the counts".into());
+        }
+        Ok(stats)
+    }
+
+    /// Writes the counts to `path` atomically, in a compact little-endian binary format
+    /// (`BSLSTAT1`, then per scope: name, documents, and `(key u64, documents u32)` pairs
+    /// in ascending key order): the same counts always give the same bytes.
+    ///
+    /// # Errors
+    /// [`StatsError`] with the path when the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), StatsError> {
+        crate::batch::write_atomic(path, &self.to_bytes()).map_err(|e| StatsError {
+            path: path.to_path_buf(),
+            message: format!("cannot write: {e}"),
+        })
+    }
+
+    /// Reads counts written by [`save`](Self::save).
+    ///
+    /// # Errors
+    /// [`StatsError`] with the path when the file cannot be read or is not saved counts.
+    pub fn load(path: &Path) -> Result<Self, StatsError> {
+        let err = |message: String| StatsError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        Self::from_bytes(&bytes).map_err(err)
+    }
+}
+
+impl AddAssign<&LineStats> for LineStats {
+    fn add_assign(&mut self, other: &LineStats) {
+        self.merge(other);
+    }
+}
+
+impl AddAssign<LineStats> for LineStats {
+    fn add_assign(&mut self, mut other: LineStats) {
+        // Sums commute: fold the smaller tables into the larger.
+        let size = |s: &LineStats| s.scopes.values().map(|c| c.lines.len()).sum::<usize>();
+        if size(self) < size(&other) {
+            std::mem::swap(self, &mut other);
+        }
+        self.merge(&other);
+    }
+}
+
+const MAGIC: &[u8; 8] = b"BSLSTAT1";
+
+/// Why saved line counts could not be read or written. Names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct StatsError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| "cut short".to_string())?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
+
+/// The repeated lines of one scope under a threshold: what the second pass consults.
+#[derive(Debug, Clone, Copy)]
+pub struct Repeats<'a> {
+    counts: &'a ScopeCounts,
+    min: u32,
+}
+
+impl Repeats<'_> {
+    /// In how many documents `line` occurs, when that makes it repeated. A line without
+    /// letters never is: once its digits are folded, a page number, a score or a `*` is
+    /// the same line on every site, and says nothing about the template.
+    pub fn documents(&self, line: &str) -> Option<u32> {
+        if !line.chars().any(char::is_alphabetic) {
+            return None;
+        }
+        let n = self.counts.document_frequency(line_key(line));
+        (n >= self.min).then_some(n)
+    }
+
+    /// The document frequency from which a line is repeated.
+    pub fn min_documents(&self) -> u32 {
+        self.min
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_fold_case_digits_and_outer_space() {
+        assert_eq!(key_text("  Page 3 of 12 "), "page 0 of 0");
+        assert_eq!(key_text("Posted 2016-04-07 05:27"), "posted 0-0-0 0:0");
+        assert_eq!(key_text("ÉTÉ ٣ ½"), "été 0 0");
+        assert_eq!(line_key("Page 3 of 12"), line_key("page 10 of 9"));
+        assert_eq!(line_key("7 Apr, 2016"), line_key("12 apr, 1999"));
+        assert_ne!(line_key("7 Apr, 2016"), line_key("7 May, 2016"));
+        assert_ne!(line_key("page 1"), line_key("page"));
+        // The key hashes exactly the key text, so saved counts are stable.
+        let mut h = Fnv::new();
+        h.write(key_text("Home | News").as_bytes());
+        assert_eq!(line_key("Home | News"), h.0);
+        // FNV-1a's published test vector: its values must never change.
+        let mut h = Fnv::new();
+        h.write(b"a");
+        assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn lines_are_those_the_segmenter_sees() {
+        let text = "Title\n\n  Menu  \nBody text here.\n\n\nFooter\n";
+        let ours: Vec<&str> = text_lines(text).collect();
+        let seg = crate::segment::segment(text);
+        let theirs: Vec<&str> = seg.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn counts_documents_not_occurrences() {
+        let mut s = LineStats::new();
+        s.count_document("a", ["Menu", "menu", "Text one", "Menu"]);
+        s.count_document("a", ["MENU", "Text two"]);
+        s.count_document("b", ["Menu"]);
+        assert_eq!(s.documents("a"), 2);
+        assert_eq!(s.document_frequency("a", line_key("Menu")), 2);
+        assert_eq!(s.document_frequency("a", line_key("Text one")), 1);
+        assert_eq!(s.document_frequency("b", line_key("Menu")), 1);
+        assert_eq!(s.document_frequency("c", line_key("Menu")), 0);
+    }
+
+    fn sample(scope: &str, docs: &[&[&str]]) -> LineStats {
+        let mut s = LineStats::new();
+        for d in docs {
+            s.count_document(scope, d.iter().copied());
+        }
+        s
+    }
+
+    #[test]
+    fn merging_is_commutative_and_matches_counting_together() {
+        let a = sample("x", &[&["Home", "One"], &["Home", "Two"]]);
+        let b = sample("x", &[&["Home", "Three"]]);
+        let c = sample("y", &[&["Home"]]);
+        let mut ab = a.clone();
+        ab += &b;
+        ab += &c;
+        let mut ba = c.clone();
+        ba += b.clone();
+        ba += &a;
+        assert_eq!(ab, ba);
+        assert_eq!(ab.to_bytes(), ba.to_bytes());
+        let mut all = sample(
+            "x",
+            &[&["Home", "One"], &["Home", "Two"], &["Home", "Three"]],
+        );
+        all += &c;
+        assert_eq!(ab, all);
+        assert_eq!(ab.document_frequency("x", line_key("home")), 3);
+    }
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let mut s = sample("site/a", &[&["Home", "Ünïcode 12"], &["Home"]]);
+        s += sample("b", &[&["Other"]]);
+        let bytes = s.to_bytes();
+        assert_eq!(LineStats::from_bytes(&bytes).unwrap(), s);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("counts.bin");
+        s.save(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(LineStats::load(&path).unwrap(), s);
+        assert_eq!(
+            LineStats::from_bytes(&LineStats::new().to_bytes()).unwrap(),
+            LineStats::new()
+        );
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_the_path() {
+        let s = sample("a", &[&["Home", "Away"]]);
+        let bytes = s.to_bytes();
+        assert!(LineStats::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(LineStats::from_bytes(b"BSLSTAT0\0\0\0\0").is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(LineStats::from_bytes(&long).is_err());
+        let err = LineStats::load(Path::new("/nonexistent/counts.bin")).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("/nonexistent/counts.bin: cannot read"));
+    }
+
+    #[test]
+    fn threshold_takes_the_larger_of_count_and_share() {
+        let t = Threshold::default();
+        assert_eq!(t.min_documents(3), 3);
+        assert_eq!(t.min_documents(10), 3);
+        assert_eq!(t.min_documents(30), 3);
+        assert_eq!(t.min_documents(31), 4);
+        assert_eq!(t.min_documents(1000), 100);
+        let loose = Threshold {
+            min_docs: 0,
+            min_share: 0.0,
+        };
+        assert_eq!(
+            loose.min_documents(100),
+            2,
+            "one document is never a repeat"
+        );
+    }
+
+    #[test]
+    fn repeats_apply_the_threshold_of_the_scope() {
+        let docs: Vec<Vec<String>> = (0..10)
+            .map(|i| {
+                let mut d = vec!["Home".to_string(), format!("Article {i} text")];
+                if i < 2 {
+                    d.push("Shared quote".into());
+                }
+                d
+            })
+            .collect();
+        let mut s = LineStats::new();
+        for d in &docs {
+            s.count_document("site", d.iter().map(String::as_str));
+        }
+        let r = s.repeats("site", &Threshold::default()).unwrap();
+        assert_eq!(r.min_documents(), 3);
+        assert_eq!(r.documents("  HOME "), Some(10));
+        // "Article N text" folds to one key: ten documents.
+        assert_eq!(r.documents("Article 99 text"), Some(10));
+        assert_eq!(r.documents("Shared quote"), None);
+        s.count_document("site", ["12", "* * *"]);
+        s.count_document("site", ["7", "* * *"]);
+        s.count_document("site", ["3", "* * *"]);
+        let r = s.repeats("site", &Threshold::default()).unwrap();
+        assert_eq!(s.document_frequency("site", line_key("1")), 3);
+        assert_eq!(r.documents("1"), None, "no letters: never a repeat");
+        assert_eq!(r.documents("* * *"), None);
+        assert!(s.repeats("other", &Threshold::default()).is_none());
+    }
+
+    #[test]
+    fn cleaner_drops_repeats_before_classifying() {
+        let page = |i: usize| {
+            let (town, work) = [
+                ("Aldmere", "were cleaned"),
+                ("Carrow", "needed new mortar"),
+                ("Dunmore", "were rebuilt"),
+                ("Fairlight", "had cracked"),
+            ][i];
+            format!(
+                "Riverside Gazette\n\nParish notices and farming\n\nLetters to the editor\n\n\
+                 Bridge number {i} reopens after a long repair\n\n\
+                 The old bridge at {town} reopened this week after repairs that took most \
+                 of the year, to the relief of traders on both banks.\n\n\
+                 Engineers said the stone arches {work}, and that the bridge should last \
+                 for another century if heavy lorries keep away.\n"
+            )
+        };
+        let mut stats = LineStats::new();
+        for i in 0..4 {
+            stats.count_bytes("s", page(i).as_bytes()).unwrap();
+        }
+        let cleaner = crate::Cleaner::new(crate::Config::default()).unwrap();
+        let cleaned = cleaner
+            .clean_with_stats(page(0).as_bytes(), &stats, "s")
+            .unwrap();
+        let reasons: Vec<String> = cleaned
+            .lines
+            .iter()
+            .map(|l| l.verdict.reason.to_string())
+            .collect();
+        assert_eq!(
+            reasons[..3],
+            ["repeated-across-documents:4"; 3],
+            "{reasons:?}"
+        );
+        // The headline differs only in its digits, so it folds to a repeated key too.
+        assert_eq!(reasons[3], "repeated-across-documents:4");
+        assert!(
+            cleaned.text.starts_with("The old bridge at Aldmere"),
+            "{}",
+            cleaned.text
+        );
+        assert!(cleaned.text.contains("stone arches were cleaned"));
+        // Another scope, or no stats: plain cleaning.
+        let plain = cleaner.clean(page(0).as_bytes()).unwrap();
+        let other = cleaner
+            .clean_with_stats(page(0).as_bytes(), &stats, "t")
+            .unwrap();
+        assert_eq!(plain.lines, other.lines);
+        assert!(plain
+            .lines
+            .iter()
+            .all(|l| !matches!(l.verdict.reason, crate::Reason::Repeated { .. })));
+    }
+
+    #[test]
+    fn scope_names_ignore_dot_and_trailing_slash() {
+        assert_eq!(scope_name(Path::new("./pages/")), "pages");
+        assert_eq!(scope_name(Path::new("pages/site")), "pages/site");
+        assert_eq!(scope_name(Path::new("")), ".");
+        assert_eq!(scope_name(Path::new("/data/x")), "/data/x");
+    }
+}
