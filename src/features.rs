@@ -56,11 +56,11 @@ pub fn stage1_len() -> usize {
     BASE_NAMES.len()
         + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
         + WINDOW_FEATURES.len() * RADII.len()
-        + 13
+        + 15
 }
 
 /// Number of extra features stage 2 adds (the neighbours' stage-1 probabilities).
-pub const STAGE2_EXTRA: usize = 8;
+pub const STAGE2_EXTRA: usize = 10;
 
 /// The per-line facts classify knows besides the segment statistics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -212,6 +212,15 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         }
     }
     let region = densest_region(doc);
+    // The on-page headline: the line (after the first) that best repeats the page title.
+    // The article follows it.
+    let h1 = ctx
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, c)| c.title_overlap >= 0.6 && doc.lines[*i].stats.words >= 3)
+        .map(|(i, _)| i)
+        .next();
     let sentence_share = bases.iter().map(|b| b[22]).sum::<f32>() / n as f32;
     // How often the page's prose lines are followed by a blank line.
     let prose_lines = bases.iter().filter(|b| b[22] > 0.0).count().max(1) as f32;
@@ -264,6 +273,20 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         out.push(alnum * b[7]);
         out.push((1.0 - b[18]) * blank_share);
         out.push((1.0 - b[19]) * blank_share);
+        match h1 {
+            Some(h) if i > h => {
+                out.push(1.0);
+                out.push((1.0 + (i - h) as f32).ln());
+            }
+            Some(_) => {
+                out.push(-1.0);
+                out.push(0.0);
+            }
+            None => {
+                out.push(0.0);
+                out.push(0.0);
+            }
+        }
     }
     out
 }
@@ -286,8 +309,30 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
         let hi = (i + r + 1).min(n);
         p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
     };
+    // The article's span as stage 1 sees it: the run of lines maximising the sum of
+    // (p - 0.5); where a line stands relative to it says more than its own score.
+    let mut best = (0.0f32, None);
+    let (mut sum, mut start) = (0.0f32, 0);
+    for (i, p) in p1.iter().enumerate() {
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += p - 0.5;
+        if sum > best.0 {
+            best = (sum, Some((start, i)));
+        }
+    }
     for i in 0..n {
         out.extend_from_slice(&stage1[i * width..(i + 1) * width]);
+        let dist = match best.1 {
+            Some((a, _)) if i < a => a - i,
+            Some((_, b)) if i > b => i - b,
+            Some(_) => 0,
+            None => n,
+        };
+        out.push(flag(dist == 0));
+        out.push((1.0 + dist as f32).ln());
         let ii = i as isize;
         out.push(p1[i]);
         out.push(at(ii - 2));

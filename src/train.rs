@@ -71,6 +71,9 @@ pub fn example(
     })
 }
 
+/// Inner folds for the out-of-fold stage-1 probabilities that stage 2 is trained on.
+const INNER_FOLDS: usize = 3;
+
 /// Settings of the trainer.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -103,10 +106,33 @@ pub fn train(examples: &[&Example], opts: &TrainOptions) -> Model {
     }
     debug_assert_eq!(x1.len(), y.len() * w1);
     let stage1 = Linear::fit(&x1, &y, &sw, opts.l2, opts.epochs);
+    // Stage 2 learns how far to trust the neighbours' stage-1 probabilities, so it must see
+    // probabilities like those of unseen pages: out-of-fold ones, not in-sample ones.
+    let mut p1s: Vec<Vec<f32>> = vec![Vec::new(); examples.len()];
+    for k in 0..INNER_FOLDS {
+        let (mut fx, mut fy, mut fw) = (Vec::new(), Vec::new(), Vec::new());
+        for e in examples
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % INNER_FOLDS != k)
+            .map(|(_, e)| e)
+        {
+            fx.extend_from_slice(&e.prepared.x1);
+            fy.extend_from_slice(&e.labels);
+            fw.extend_from_slice(&e.weights);
+        }
+        let inner = Linear::fit(&fx, &fy, &fw, opts.l2, opts.epochs);
+        for (i, e) in examples
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % INNER_FOLDS == k)
+        {
+            p1s[i] = inner.predict(&e.prepared.x1);
+        }
+    }
     let mut x2 = Vec::new();
-    for e in examples {
-        let p1 = stage1.predict(&e.prepared.x1);
-        x2.extend(features::stage2(&e.prepared.x1, &p1));
+    for (e, p1) in examples.iter().zip(&p1s) {
+        x2.extend(features::stage2(&e.prepared.x1, p1));
     }
     let stage2 = Linear::fit(&x2, &y, &sw, opts.l2, opts.epochs);
     let mut model = Model {
