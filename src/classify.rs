@@ -28,7 +28,8 @@ pub enum Reason {
     /// The line classifier decided (see [`Verdict::score`]).
     Classifier,
     /// A layout rule applied after the classifier (its id: `before-headline`,
-    /// `caption-neighbour`, `set-apart`, `trailing-tags`).
+    /// `caption-neighbour`, `edge-prose` (kept), `related-link`, `set-apart`,
+    /// `standfirst` (kept), `trailing-tags`).
     Layout(&'static str),
     /// The document's headline.
     Headline,
@@ -185,6 +186,8 @@ pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict
         }
     }
     drop_caption_neighbours(doc, prepared, &mut verdicts);
+    keep_edge_prose(doc, prepared, &mut verdicts);
+    drop_related_links(doc, prepared, &mut verdicts);
     drop_set_apart(doc, &mut verdicts);
     drop_trailing_tags(doc, &mut verdicts);
     verdicts
@@ -233,6 +236,24 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
         .chain(std::iter::once(0))
         .filter(|&i| candidate(i))
         .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))?;
+    // A headline is followed by a longer standfirst (dek) more often than the reverse: when
+    // the pick has a shorter title-like line right above it, that line is the headline and
+    // the pick is the standfirst, which belongs to the article.
+    const MIN_STANDFIRST_WORDS: u32 = 15;
+    const MIN_HEADLINE_WORDS: u32 = 6;
+    let h = if h > 0
+        && h > lo
+        && candidate(h - 1)
+        && doc.lines[h - 1].stats.words >= MIN_HEADLINE_WORDS
+        && doc.lines[h].stats.words >= MIN_STANDFIRST_WORDS
+        && doc.lines[h - 1].stats.words + 3 <= doc.lines[h].stats.words
+    {
+        verdicts[h].keep = true;
+        verdicts[h].reason = Reason::Layout("standfirst");
+        h - 1
+    } else {
+        h
+    };
     verdicts[h].keep = true;
     verdicts[h].reason = Reason::Headline;
     let text = &doc.lines[h].text;
@@ -246,25 +267,90 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
 }
 
 /// Short, unpunctuated lines right next to a photo credit or a caption are the rest of the
-/// caption (a name under a photo) or a related headline printed with the photo.
+/// caption (a name under a photo) or a related headline printed with the photo. A short
+/// sentence glued to a credit, with no blank line between them, is the caption itself.
 fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
     const MAX_WORDS: u32 = 25;
+    const MAX_GLUED_SENTENCE_WORDS: u32 = 20;
     let n = doc.lines.len();
     let is_caption =
         |j: usize| prepared.caption[j] || prepared.category[j].as_deref() == Some("credit");
     for (i, l) in doc.lines.iter().enumerate() {
         let v = &verdicts[i];
-        if !v.keep
-            || v.reason != Reason::Classifier
-            || features::sentence_like(l)
-            || l.stats.end == Some(LineEnd::Sentence)
-            || l.stats.words > MAX_WORDS
-        {
+        if !v.keep || v.reason != Reason::Classifier || l.stats.words > MAX_WORDS {
             continue;
         }
-        if (i > 0 && is_caption(i - 1)) || (i + 1 < n && is_caption(i + 1)) {
+        let next_to = (i > 0 && is_caption(i - 1)) || (i + 1 < n && is_caption(i + 1));
+        let glued = (i > 0 && is_caption(i - 1) && !l.blank_before)
+            || (i + 1 < n && is_caption(i + 1) && !l.blank_after);
+        let unpunctuated = !features::sentence_like(l) && l.stats.end != Some(LineEnd::Sentence);
+        if (next_to && unpunctuated) || (glued && l.stats.words <= MAX_GLUED_SENTENCE_WORDS) {
             verdicts[i].keep = false;
             verdicts[i].reason = Reason::Layout("caption-neighbour");
+        }
+    }
+}
+
+/// Paragraphs at the edges of the article that the classifier doubted (their neighbours
+/// are widgets) are kept when they are plainly prose and nothing but rule-dropped lines or
+/// captions separates them from the kept article. A comment section ends the search.
+fn keep_edge_prose(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+    const MIN_WORDS: u32 = 15;
+    const MIN_STOPWORDS: f32 = 0.1;
+    let Some(first) = verdicts
+        .iter()
+        .position(|v| v.keep && v.reason == Reason::Classifier)
+    else {
+        return;
+    };
+    let last = verdicts
+        .iter()
+        .rposition(|v| v.keep && v.reason == Reason::Classifier)
+        .unwrap_or(first);
+    let prose = |l: &Line| {
+        features::sentence_like(l)
+            && l.stats.words >= MIN_WORDS
+            && l.stats.stopword_share >= MIN_STOPWORDS
+    };
+    // Walk outwards from each end of the kept span, over lines a rule or a caption took.
+    let walk = |range: &mut dyn Iterator<Item = usize>, verdicts: &mut [Verdict]| {
+        for i in range {
+            if prepared.category[i].as_deref() == Some("comments") {
+                return;
+            }
+            match &verdicts[i].reason {
+                Reason::Rule(_) | Reason::Caption | Reason::Layout(_) => continue,
+                Reason::Classifier if prose(&doc.lines[i]) => {
+                    verdicts[i].keep = true;
+                    verdicts[i].reason = Reason::Layout("edge-prose");
+                }
+                _ => return,
+            }
+        }
+    };
+    walk(&mut (last + 1..doc.lines.len()), verdicts);
+    walk(&mut (0..first).rev(), verdicts);
+}
+
+/// Headlines listed under a "Read also" / "Related" label (the rule-dropped line before
+/// them) link elsewhere: up to three title-like lines right after such a label go too.
+fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+    const MAX_LINKS: usize = 3;
+    const MAX_WORDS: u32 = 25;
+    for i in 0..doc.lines.len() {
+        if prepared.category[i].as_deref() != Some("related") {
+            continue;
+        }
+        let end = (i + 1 + MAX_LINKS).min(doc.lines.len());
+        for (l, v) in doc.lines[i + 1..end].iter().zip(&mut verdicts[i + 1..end]) {
+            let title_like = !features::sentence_like(l)
+                && l.stats.end != Some(LineEnd::Sentence)
+                && l.stats.words <= MAX_WORDS;
+            if !title_like || v.reason != Reason::Classifier {
+                break;
+            }
+            v.keep = false;
+            v.reason = Reason::Layout("related-link");
         }
     }
 }

@@ -19,7 +19,7 @@ pub const SUPPORTED: &[&str] = &[
 /// Function characters of Chinese (particles, pronouns, copulas, prepositions): in prose
 /// they make up a large share of characters, in menus and headlines much less.
 const ZH_FUNCTION_CHARS: &str =
-    "的了是在和有我他她它们这那也就不都一上中为对说与而及等将被从但其之以于由到个来着过所又";
+    "的了是在和有我他她它们这那也就不都一上中为对说与而及等将被从但其之以于由到个来着过所又下后会要可能时还并已把向更最很没只如让给此当该两每各";
 /// Function characters of Japanese: hiragana particles and auxiliaries.
 const JA_FUNCTION_CHARS: &str = "のにはをたがでてとしれさもなかいるますだよね";
 
