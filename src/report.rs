@@ -97,9 +97,9 @@ impl AddAssign<&FileReport> for Stats {
         self.bytes_out += r.bytes_out;
         self.lines_kept += r.lines_kept;
         for (k, v) in &r.lines_dropped {
-            *self.lines_dropped.entry(k.clone()).or_insert(0) += v;
+            add_count(&mut self.lines_dropped, k, *v);
         }
-        *self.encodings.entry(r.encoding.to_string()).or_insert(0) += 1;
+        add_count(&mut self.encodings, r.encoding, 1);
         self.replaced += r.replaced as u64;
         self.mojibake_repaired += u64::from(r.mojibake_repaired);
     }
@@ -113,13 +113,24 @@ impl AddAssign<&Stats> for Stats {
         self.bytes_out += o.bytes_out;
         self.lines_kept += o.lines_kept;
         for (k, v) in &o.lines_dropped {
-            *self.lines_dropped.entry(k.clone()).or_insert(0) += v;
+            add_count(&mut self.lines_dropped, k, *v);
         }
         for (k, v) in &o.encodings {
-            *self.encodings.entry(k.clone()).or_insert(0) += v;
+            add_count(&mut self.encodings, k, *v);
         }
         self.replaced += o.replaced;
         self.mojibake_repaired += o.mojibake_repaired;
+    }
+}
+
+/// Adds `n` to `key`'s count, allocating the key only the first time it is seen (the totals
+/// take every file's reasons, and most are seen before).
+fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
     }
 }
 

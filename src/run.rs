@@ -223,8 +223,9 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         eprintln!("boilerstrip: {e}");
     }
     if let Some(scope) = &args.corpus.scope {
+        let scope: std::sync::Arc<str> = scope.as_str().into();
         for job in &mut jobs {
-            job.scope.clone_from(scope);
+            job.scope = std::sync::Arc::clone(&scope);
         }
     }
     // First pass: the counts, from --line-stats or from the inputs themselves.
@@ -245,7 +246,10 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     }
     let drop_with = line_stats.as_ref().filter(|_| !args.common.keep_repeated);
     let bar = progress_bar(jobs.len(), args.quiet);
-    let (results, mut stats) = batch::run(cleaner, &jobs, drop_with, |r| {
+    // Per-file reports are kept only for --report; without it memory does not grow with
+    // the number of files.
+    let keep_reports = args.report.is_some();
+    let (results, mut stats) = batch::run(cleaner, &jobs, drop_with, keep_reports, |r| {
         if let Ok(report) = r {
             bar.inc_length(0);
             bar.inc(1);
@@ -447,8 +451,9 @@ fn count(args: &CountArgs) -> Result<Outcome> {
         eprintln!("boilerstrip: {e}");
     }
     if let Some(scope) = &args.corpus.scope {
+        let scope: std::sync::Arc<str> = scope.as_str().into();
         for job in &mut jobs {
-            job.scope.clone_from(scope);
+            job.scope = std::sync::Arc::clone(&scope);
         }
     }
     let bar = progress_bar(jobs.len(), args.quiet);
