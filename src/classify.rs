@@ -10,13 +10,13 @@
 //! 4. the headline is picked among the lines just before the article, kept once, and its
 //!    repeats dropped.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
-use crate::segment::{Document, Line, LineEnd};
+use crate::segment::{Document, FxBuild, Line, LineEnd};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -93,8 +93,16 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
                 .map(|m| (m.id.to_string(), m.category.to_string()))
         })
         .collect();
-    let mut caption = repeated_captions(&doc.lines);
-    for (c, s) in caption.iter_mut().zip(attributed_captions(&doc.lines)) {
+    let cores: Vec<&str> = doc
+        .lines
+        .iter()
+        .map(|l| strip_source_suffix(&l.text))
+        .collect();
+    let mut caption = repeated_captions_with(&doc.lines, &cores);
+    for (c, s) in caption
+        .iter_mut()
+        .zip(attributed_captions(&doc.lines, &cores))
+    {
         *c |= s;
     }
     let title = doc
@@ -102,6 +110,7 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
         .first()
         .map(|l| word_set(&l.text))
         .unwrap_or_default();
+    let mut buf = String::new();
     let ctx: Vec<LineContext> = doc
         .lines
         .iter()
@@ -114,7 +123,7 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
                 title_overlap: if i == 0 {
                     0.0
                 } else {
-                    overlap(&l.text, &title)
+                    overlap_with(&l.text, &title, &mut buf)
                 },
                 comments_rule: category == Some("comments"),
                 related_rule: matches!(category, Some("related" | "navigation")),
@@ -424,27 +433,36 @@ fn looks_like_headline(line: &Line) -> bool {
 /// Lines of at least a few words whose text (without a trailing ` - Source`) stands
 /// inside a longer line at most three lines away: captions printed twice (alt text, then
 /// the figcaption with a credit or source glued on).
+#[cfg(test)]
 fn repeated_captions(lines: &[Line]) -> Vec<bool> {
+    let cores: Vec<&str> = lines.iter().map(|l| strip_source_suffix(&l.text)).collect();
+    repeated_captions_with(lines, &cores)
+}
+
+/// [`repeated_captions`] given each line's [`strip_source_suffix`], computed once.
+fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     const RADIUS: usize = 3;
     const MIN_CHARS: usize = 25;
     let mut out = vec![false; lines.len()];
     for (i, line) in lines.iter().enumerate() {
-        let core = strip_source_suffix(&line.text);
+        let core = cores[i];
         if core.len() < MIN_CHARS || line.stats.words < 4 || line.stats.words > 80 {
             continue;
         }
         let lo = i.saturating_sub(RADIUS);
         let hi = (i + RADIUS + 1).min(lines.len());
-        for (j, other) in lines.iter().enumerate().take(hi).skip(lo) {
+        for j in lo..hi {
+            let other = &lines[j];
             if j == i || other.text == line.text {
                 continue;
             }
-            let other_core = strip_source_suffix(&other.text);
+            let other_core = cores[j];
             if (other.text.len() > core.len() && other.text.contains(core))
                 || (other_core.len() >= MIN_CHARS
                     && other_core.len() < line.text.len()
-                    && core.contains(other_core)
-                    && line.text.len() - other_core.len() < 60)
+                    && other_core.len() <= core.len()
+                    && line.text.len() - other_core.len() < 60
+                    && core.contains(other_core))
             {
                 // Only the contained copy: the longer line may be the article's own
                 // sentence that a caption quotes; credits glued to it are the rules' job.
@@ -458,13 +476,12 @@ fn repeated_captions(lines: &[Line]) -> Vec<bool> {
 
 /// Lines that end with the same ` - Source Name` as another line of the page (not the
 /// page title): captions credited to the photo agency or the site, however many.
-fn attributed_captions(lines: &[Line]) -> Vec<bool> {
-    fn suffix(l: &Line) -> Option<&str> {
-        let core = strip_source_suffix(&l.text);
+fn attributed_captions(lines: &[Line], cores: &[&str]) -> Vec<bool> {
+    fn suffix<'a>((l, core): (&'a Line, &&str)) -> Option<&'a str> {
         (core.len() < l.text.len() && l.stats.words >= 6).then(|| &l.text[core.len()..])
     }
-    let suffixes: Vec<Option<&str>> = lines.iter().map(suffix).collect();
-    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let suffixes: Vec<Option<&str>> = lines.iter().zip(cores).map(suffix).collect();
+    let mut counts: HashMap<&str, usize, FxBuild> = HashMap::default();
     for s in suffixes.iter().skip(1).flatten() {
         *counts
             .entry(s.trim_start_matches([' ', '-', '–', '—', '|']))
@@ -482,7 +499,7 @@ fn attributed_captions(lines: &[Line]) -> Vec<bool> {
 /// `text` without a trailing ` - Source Name` (a short, dash-separated attribution).
 fn strip_source_suffix(text: &str) -> &str {
     for sep in [" - ", " – ", " — ", " | "] {
-        if let Some(pos) = text.rfind(sep) {
+        if let Some(pos) = rfind_bytes(text.as_bytes(), sep.as_bytes()) {
             let tail = &text[pos + sep.len()..];
             if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
                 return text[..pos].trim_end();
@@ -492,8 +509,33 @@ fn strip_source_suffix(text: &str) -> &str {
     text
 }
 
+/// The last position of `needle` in `hay`, as `str::rfind` gives it: a plain backward scan,
+/// cheaper than the two-way searcher's set-up for these short needles and lines.
+fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let last = hay.len().checked_sub(needle.len())?;
+    (0..=last)
+        .rev()
+        .find(|&i| hay[i] == needle[0] && hay[i..].starts_with(needle))
+}
+
+/// Lowercased words of a title.
+type WordSet = HashSet<String, FxBuild>;
+
+/// Lowercases `w` into `buf` exactly as `str::to_lowercase` does, without allocating for
+/// ASCII words (most of them).
+fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
+    buf.clear();
+    if w.is_ascii() {
+        buf.push_str(w);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&w.to_lowercase());
+    }
+    buf
+}
+
 /// Lowercased words of `text`.
-fn word_set(text: &str) -> HashSet<String> {
+fn word_set(text: &str) -> WordSet {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
@@ -501,7 +543,12 @@ fn word_set(text: &str) -> HashSet<String> {
 }
 
 /// Share of the words of `text` that are in `set`.
-fn overlap(text: &str, set: &HashSet<String>) -> f32 {
+fn overlap(text: &str, set: &WordSet) -> f32 {
+    overlap_with(text, set, &mut String::new())
+}
+
+/// [`overlap`] with a scratch buffer reused across lines.
+fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
     if set.is_empty() {
         return 0.0;
     }
@@ -512,7 +559,7 @@ fn overlap(text: &str, set: &HashSet<String>) -> f32 {
         .filter(|w| !w.is_empty())
     {
         total += 1;
-        if set.contains(&w.to_lowercase()) {
+        if set.contains(lowercase_into(w, buf)) {
             found += 1;
         }
         if total > 40 {

@@ -112,18 +112,20 @@ fn section_flags(ctx: &[LineContext]) -> Vec<(bool, bool)> {
         .collect()
 }
 
+/// Appends the line's [`BASE_NAMES`] features to `out`.
 fn base(
+    out: &mut Vec<f32>,
     line: &Line,
     ctx: LineContext,
     section: (bool, bool),
     position: f32,
     median_ln_chars: f32,
-) -> Vec<f32> {
+) {
     let s = &line.stats;
     let words = s.words.max(1) as f32;
     let chars = s.chars.max(1) as f32;
     let ln_chars = (1.0 + s.chars as f32).ln();
-    vec![
+    out.extend_from_slice(&[
         ln_chars,
         (1.0 + s.words as f32).ln(),
         s.stopword_share,
@@ -154,7 +156,7 @@ fn base(
         flag(ctx.comments_rule),
         flag(section.0),
         flag(section.1),
-    ]
+    ]);
 }
 
 /// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
@@ -197,13 +199,13 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     ln_chars.sort_by(f32::total_cmp);
     let median = ln_chars[n / 2];
     let sections = section_flags(ctx);
-    let bases: Vec<Vec<f32>> = doc
-        .lines
-        .iter()
-        .zip(ctx)
-        .enumerate()
-        .map(|(i, (l, c))| base(l, *c, sections[i], i as f32 / n as f32, median))
-        .collect();
+    // One flat row of `BASE_NAMES.len()` features per line.
+    let nb = BASE_NAMES.len();
+    let mut flat = Vec::with_capacity(n * nb);
+    for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
+        base(&mut flat, l, *c, sections[i], i as f32 / n as f32, median);
+    }
+    let bases: Vec<&[f32]> = flat.chunks_exact(nb).collect();
     // Prefix sums of the windowed features for O(1) window means.
     let mut prefix = vec![vec![0.0f32; n + 1]; WINDOW_FEATURES.len()];
     for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
@@ -231,7 +233,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .sum::<f32>()
         / prose_lines;
     for i in 0..n {
-        out.extend_from_slice(&bases[i]);
+        out.extend_from_slice(bases[i]);
         for &off in OFFSETS {
             let j = i as isize + off;
             if j >= 0 && (j as usize) < n {
@@ -262,7 +264,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let b = &bases[i];
+        let b = bases[i];
         let prose = |j: isize| j >= 0 && (j as usize) < n && bases[j as usize][22] > 0.0;
         let between = flag(prose(i as isize - 1) && prose(i as isize + 1));
         let alnum = b[5];

@@ -5,8 +5,70 @@
 //! on the neighbours (windows, the article's densest region) is computed in `classify`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::language::{self, StopWords};
+
+/// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
+/// maps of lines and words: SipHash's flooding resistance is not needed for them and
+/// showed in profiles.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `BuildHasher` for [`FxHasher`].
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// How a line ends, the strongest single sign of prose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,16 +150,17 @@ pub fn segment(text: &str) -> Document {
     let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
-    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut counts: HashMap<&str, u32, FxBuild> = HashMap::default();
     for l in raw.iter().filter(|l| !l.is_empty()) {
         *counts.entry(l).or_insert(0) += 1;
     }
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(counts.len());
+    let mut buf = String::new();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
         }
-        let mut stats = line_stats(l, stop);
+        let mut stats = line_stats_with(l, stop, &mut buf);
         stats.repeats = counts[l];
         lines.push(Line {
             text: (*l).to_string(),
@@ -140,6 +203,11 @@ fn is_cjk(c: char) -> bool {
 
 /// Computes the statistics of one trimmed, non-empty line.
 pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
+    line_stats_with(line, stop, &mut String::new())
+}
+
+/// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
+fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
     let mut s = LineStats {
         repeats: 1,
         ..LineStats::default()
@@ -149,21 +217,42 @@ pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
     let mut cjk_function = 0u32;
     let mut word_start: Option<usize> = None;
     let mut prev: Option<char> = None;
-    let mut buf = String::new();
     let mut end_word = |start: usize, end: usize, s: &mut LineStats, stopwords: &mut u32| {
         let w = &line[start..end];
         s.words += 1;
-        if w.chars().next().is_some_and(char::is_uppercase) {
-            s.capitalized += 1;
-        }
         buf.clear();
-        buf.extend(w.chars().flat_map(char::to_lowercase));
-        if stop.is_stopword(&buf) {
+        if w.is_ascii() {
+            // Most words: lowercasing byte by byte gives the same as `char::to_lowercase`.
+            if w.as_bytes()[0].is_ascii_uppercase() {
+                s.capitalized += 1;
+            }
+            buf.push_str(w);
+            buf.make_ascii_lowercase();
+        } else {
+            if w.chars().next().is_some_and(char::is_uppercase) {
+                s.capitalized += 1;
+            }
+            buf.extend(w.chars().flat_map(char::to_lowercase));
+        }
+        if stop.is_stopword(buf) {
             *stopwords += 1;
         }
     };
+    // The copyright and link marks, found in the same pass: their needles start with an
+    // ASCII byte, so every match starts at a character.
+    let bytes = line.as_bytes();
+    let (mut copyright, mut link) = (false, false);
     for (i, c) in line.char_indices() {
         s.chars += 1;
+        match c {
+            '©' => copyright = true,
+            '@' => link = true,
+            '(' => copyright |= starts_ignore_ascii_case(&bytes[i..], b"(c)"),
+            'c' | 'C' => copyright |= starts_ignore_ascii_case(&bytes[i..], b"copyright"),
+            'h' | 'H' => link |= starts_ignore_ascii_case(&bytes[i..], b"http"),
+            'w' | 'W' => link |= starts_ignore_ascii_case(&bytes[i..], b"www."),
+            _ => {}
+        }
         let cjk_char = is_cjk(c);
         if c.is_alphanumeric() && !cjk_char {
             if word_start.is_none() {
@@ -216,14 +305,14 @@ pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
     };
     s.end = line_end(line);
     s.bullet = starts_like_bullet(line);
-    let lower_has = |needle: &str| {
-        line.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
-    s.copyright = line.contains('©') || lower_has("(c)") || lower_has("copyright");
-    s.link = line.contains('@') || lower_has("http") || lower_has("www.");
+    s.copyright = copyright;
+    s.link = link;
     s
+}
+
+/// Whether `hay` starts with `needle`, ignoring ASCII case.
+fn starts_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
 fn line_end(line: &str) -> Option<LineEnd> {
