@@ -164,6 +164,101 @@ struct RegexRule {
     rule: u32,
     /// The rule's word limit (`usize::MAX` when it has none), checked before the regex.
     max_words: usize,
+    /// Tests a line must pass for the regex to have a chance (built-in rules only).
+    needs: &'static [Needs],
+}
+
+/// A cheap necessary condition for one of the built-in regexes: running a regex costs
+/// far more than looking at a character or two, and on most lines some condition fails.
+/// Each one must hold whenever the regex matches (see `builtin_needs`), so skipping the
+/// regex when one fails never changes a result.
+#[derive(Debug, Clone, Copy)]
+enum Needs {
+    /// Some character of the line is one of these.
+    AnyChar(&'static str),
+    /// The line has a numeric character (a superset of Unicode `\d`).
+    Digit,
+    /// The line has an ASCII digit (`[0-9]`).
+    AsciiDigit,
+    /// The first character is one of these.
+    FirstChar(&'static str),
+    /// The first character is one of these or numeric.
+    FirstCharOrDigit(&'static str),
+    /// The first character is uppercase (a superset of `\p{Lu}`).
+    FirstUpper,
+    /// This lowercase ASCII word occurs in the line's first word (up to the first
+    /// whitespace), ignoring ASCII case (for letters whose Unicode case folding is
+    /// ASCII only).
+    FirstWordAsciiCi(&'static str),
+}
+
+impl Needs {
+    /// Whether `line` (trimmed, not empty) passes.
+    fn holds(self, line: &str, facts: &mut LineFacts) -> bool {
+        let first = || line.chars().next().unwrap_or(' ');
+        match self {
+            // One memchr-backed search per character beats testing each
+            // character of the line against the set.
+            Needs::AnyChar(set) => set.chars().any(|c| line.contains(c)),
+            Needs::Digit => facts.digit(line),
+            Needs::AsciiDigit => line.bytes().any(|b| b.is_ascii_digit()),
+            Needs::FirstChar(set) => set.contains(first()),
+            Needs::FirstCharOrDigit(set) => {
+                let c = first();
+                set.contains(c) || c.is_numeric()
+            }
+            Needs::FirstUpper => first().is_uppercase(),
+            Needs::FirstWordAsciiCi(word) => {
+                let end = line.find(char::is_whitespace).unwrap_or(line.len());
+                line.as_bytes()[..end]
+                    .windows(word.len())
+                    .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+            }
+        }
+    }
+}
+
+/// Facts about a line that several prefilters ask for, computed at most once.
+#[derive(Default)]
+struct LineFacts {
+    digit: Option<bool>,
+}
+
+impl LineFacts {
+    fn digit(&mut self, line: &str) -> bool {
+        *self.digit.get_or_insert_with(|| {
+            line.bytes().any(|b| b.is_ascii_digit())
+                || (!line.is_ascii() && line.chars().any(char::is_numeric))
+        })
+    }
+}
+
+/// The prefilters of the built-in regex rules, by id. Only applied to rules loaded from
+/// the built-in file, whose regexes are known; a test checks each against its regex.
+fn builtin_needs(id: &str) -> &'static [Needs] {
+    match id {
+        // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
+        "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
+        "icons.font-classes" => &[Needs::FirstChar("fgdibm")],
+        "comments.thread-header" => &[Needs::Digit],
+        "comments.thread-count" => &[Needs::FirstCharOrDigit("oOtT")],
+        "comments.timestamp" => &[Needs::Digit],
+        "player.gallery-counter" => &[Needs::Digit],
+        "newsletter.signup-prefix" => &[Needs::FirstChar("sSrRjJgGwWeE\u{17f}")],
+        "navigation.breadcrumb" => &[Needs::FirstUpper, Needs::AnyChar(">»›|→/")],
+        "tags.hashtags" => &[Needs::FirstChar("#")],
+        "tags.comma-list" => &[Needs::AnyChar(",")],
+        "credit.trailing-photo-label" => &[Needs::AnyChar(":")],
+        "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
+        "credit.caption-ko" => &[Needs::AnyChar("사")],
+        "credit.signature-cjk" => &[Needs::FirstChar("（(")],
+        "credit.byline-email" => &[Needs::AnyChar("@")],
+        "credit.byline" => &[Needs::FirstChar("BWRSTVPD\u{410}\u{422}")],
+        "dateline.date-time" => &[Needs::AsciiDigit],
+        "dateline.reading-time" => &[Needs::Digit],
+        "dateline.relative" => &[Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}")],
+        _ => &[],
+    }
 }
 
 /// Compiled rules.
@@ -485,9 +580,11 @@ impl RuleSet {
 
     /// Regex rules, on the line as given.
     fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+        let mut facts = LineFacts::default();
         self.regexes
             .iter()
             .filter(|r| words <= r.max_words)
+            .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
             .find(|r| r.re.is_match(line) && self.fits(r.rule, words, line))
             .map(|r| r.rule)
     }
@@ -810,10 +907,16 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                 Scope::Regex => {
                     let re = Regex::new(&raw.regex.unwrap_or_default())
                         .map_err(|e| bad(format!("bad regex: {e}")))?;
+                    let needs = if origin == BUILTIN_ORIGIN {
+                        builtin_needs(&id)
+                    } else {
+                        &[]
+                    };
                     set.regexes.push(RegexRule {
                         re,
                         rule: index,
                         max_words: gate,
+                        needs,
                     });
                 }
                 _ => {
@@ -1410,6 +1513,77 @@ mod tests {
         // The Display form names the origin too.
         let err = RuleSet::from_toml("[[rule]]\nid = 3", "mine.toml").unwrap_err();
         assert!(err.to_string().contains("mine.toml"), "{err}");
+    }
+
+    #[test]
+    fn builtin_regex_prefilters_never_hide_a_match() {
+        let rules = builtin();
+        let mut lines: Vec<String> = [
+            "icon a-icon bicon cicon dicon eicon",
+            "fa fa-star fab-x",
+            "On 3 May 2019 at 10:22 John said:",
+            "12 responses to this",
+            "Three comments on the post",
+            "March 3, 2019 at 10:22 am",
+            "Photo 3 of 12",
+            "3/12",
+            "Sign up for our newsletter",
+            "Home > News > World",
+            "Главная » Новости",
+            "#news #world",
+            "Politics, Economy, Culture, Science",
+            "the end. Photo: Jane Doe",
+            "记者 张三 摄",
+            "서울 / 사진 = 연합뉴스",
+            "（记者 张三）",
+            "Contact Jane Doe jane@example.com",
+            "By Jane Doe",
+            "Автор: Иван Петров",
+            "Текст: Иван Петров",
+            "Published 3 March 2019 10:22",
+            "Lesezeit: 3 Min.",
+            "5 min read",
+            "٣ comments on",
+            "vor 3 Stunden",
+            "Обновлено 5 минут назад",
+            "an hour ago",
+            "Just now",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            let path = entry.unwrap().path();
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                lines.extend(text.lines().map(|l| l.trim().to_string()));
+            }
+        }
+        let mut checked = 0;
+        for r in rules.regexes.iter().filter(|r| !r.needs.is_empty()) {
+            for line in lines.iter().filter(|l| !l.is_empty()) {
+                if r.re.is_match(line) {
+                    checked += 1;
+                    let mut facts = LineFacts::default();
+                    assert!(
+                        r.needs.iter().all(|n| n.holds(line, &mut facts)),
+                        "{} matches {line:?} but its prefilter says no",
+                        rules.rules[r.rule as usize].id
+                    );
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} matches checked");
+        // Every built-in regex rule named in the prefilter table exists.
+        let ids: HashSet<&str> = rules.ids().collect();
+        let with_needs = rules.regexes.iter().filter(|r| !r.needs.is_empty()).count();
+        assert_eq!(with_needs, 19);
+        assert!(ids.contains("credit.byline"));
+        // User files get no prefilters: their regexes are unknown.
+        let src = "[[rule]]\nid = \"credit.byline\"\ncategory = \"credit\"\nregex = 'x'\n";
+        let user = RuleSet::from_toml(src, "user.toml").unwrap();
+        assert!(user.regexes[0].needs.is_empty());
+        assert_eq!(user.match_line("x").unwrap().id, "credit.byline");
     }
 
     #[test]
