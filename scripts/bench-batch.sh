@@ -100,7 +100,7 @@ report() {
     rm -rf "$WORK/in"
 
     # On disk, as a user runs it: the input was just written, so it is mostly in the page
-    # cache; the outputs go to disk (each is synced before its rename).
+    # cache; the outputs go to disk (written to a temporary file, then renamed; not synced).
     generate "$DISK_WORK/in" "$DISK_MB"
     run "disk (target/), ${DISK_MB} MB" "$DISK_WORK/in" "$DISK_WORK/out" 2
     rm -rf "$DISK_WORK/in"
