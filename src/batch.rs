@@ -224,6 +224,27 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Cleans the bytes of `job`'s input, with the cross-document counts of its scope when
+/// given; a decoding failure names the input.
+///
+/// # Errors
+/// [`FileError::Decode`] when the bytes are not text.
+pub fn clean_bytes(
+    cleaner: &Cleaner,
+    job: &Job,
+    bytes: &[u8],
+    stats: Option<&LineStats>,
+) -> Result<Cleaned, FileError> {
+    match stats {
+        Some(stats) => cleaner.clean_with_stats(bytes, stats, &job.scope),
+        None => cleaner.clean(bytes),
+    }
+    .map_err(|source| FileError::Decode {
+        path: job.input.clone(),
+        source,
+    })
+}
+
 /// Cleans one job: read, clean (dropping the lines that `stats` show repeated across the
 /// job's scope, when given), write.
 ///
@@ -236,14 +257,7 @@ pub fn clean_job(
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = read_input(&job.input)?;
-    let cleaned: Cleaned = match stats {
-        Some(stats) => cleaner.clean_with_stats(&bytes, stats, &job.scope),
-        None => cleaner.clean(&bytes),
-    }
-    .map_err(|source| FileError::Decode {
-        path: job.input.clone(),
-        source,
-    })?;
+    let cleaned = clean_bytes(cleaner, job, &bytes, stats)?;
     write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
         path: job.input.clone(),
         output: job.output.clone(),

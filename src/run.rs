@@ -196,6 +196,22 @@ fn explain(cleaned: &Cleaned) -> String {
     s
 }
 
+/// Lists the jobs of `inputs`, reports the paths that cannot be listed on stderr, and puts
+/// every job in `scope` when one is given (`--scope`).
+fn plan_jobs(inputs: &[PathBuf], out: &Path, scope: Option<&str>) -> (Vec<Job>, Vec<FileError>) {
+    let (mut jobs, walk_errors) = batch::plan(inputs, out);
+    for e in &walk_errors {
+        eprintln!("boilerstrip: {e}");
+    }
+    if let Some(scope) = scope {
+        let scope: std::sync::Arc<str> = scope.into();
+        for job in &mut jobs {
+            job.scope = std::sync::Arc::clone(&scope);
+        }
+    }
+    (jobs, walk_errors)
+}
+
 fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
     if quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -218,16 +234,7 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let (mut jobs, walk_errors) = batch::plan(&inputs, out);
-    for e in &walk_errors {
-        eprintln!("boilerstrip: {e}");
-    }
-    if let Some(scope) = &args.corpus.scope {
-        let scope: std::sync::Arc<str> = scope.as_str().into();
-        for job in &mut jobs {
-            job.scope = std::sync::Arc::clone(&scope);
-        }
-    }
+    let (jobs, walk_errors) = plan_jobs(&inputs, out, args.corpus.scope.as_deref());
     // First pass: the counts, from --line-stats or from the inputs themselves.
     let line_stats = if args.common.keep_repeated && args.line_stats_out.is_none() {
         None
@@ -341,14 +348,7 @@ fn evaluate(args: &EvalArgs) -> Result<Outcome> {
             let bytes = batch::read_input(&job.input)?;
             let gold = fs::read_to_string(&job.output)
                 .with_context(|| format!("{}: cannot read gold file", job.output.display()))?;
-            let cleaned = match &line_stats {
-                Some(stats) => cleaner.clean_with_stats(&bytes, stats, &job.scope),
-                None => cleaner.clean(&bytes),
-            }
-            .map_err(|source| FileError::Decode {
-                path: job.input.clone(),
-                source,
-            })?;
+            let cleaned = batch::clean_bytes(&cleaner, job, &bytes, line_stats.as_ref())?;
             let gold_shingles = eval::shingles(&gold);
             let texts: Vec<&str> = cleaned.lines.iter().map(|l| l.text.as_str()).collect();
             let covered = eval::lines_in_gold(&texts, &gold_shingles);
@@ -446,16 +446,7 @@ fn count(args: &CountArgs) -> Result<Outcome> {
         bail!("count reads files and folders, not standard input");
     }
     let start = Instant::now();
-    let (mut jobs, walk_errors) = batch::plan(&args.inputs, Path::new(""));
-    for e in &walk_errors {
-        eprintln!("boilerstrip: {e}");
-    }
-    if let Some(scope) = &args.corpus.scope {
-        let scope: std::sync::Arc<str> = scope.as_str().into();
-        for job in &mut jobs {
-            job.scope = std::sync::Arc::clone(&scope);
-        }
-    }
+    let (jobs, walk_errors) = plan_jobs(&args.inputs, Path::new(""), args.corpus.scope.as_deref());
     let bar = progress_bar(jobs.len(), args.quiet);
     let (counted, errors) = batch::count(&jobs, |r| {
         bar.inc(1);
