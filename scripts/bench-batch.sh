@@ -111,19 +111,5 @@ report() {
 
 table=$(mktemp)
 report | tee "$table"
-python3 - BENCHMARKS.md "$table" <<'EOF'
-import sys
-path, table = sys.argv[1], open(sys.argv[2]).read().strip()
-begin, end = "<!-- batch:begin -->", "<!-- batch:end -->"
-try:
-    doc = open(path).read()
-except FileNotFoundError:
-    doc = "# Benchmarks\n"
-if begin in doc and end in doc:
-    doc = doc[: doc.index(begin) + len(begin)] + "\n" + table + "\n" + doc[doc.index(end):]
-else:
-    doc = (doc.rstrip("\n") + "\n\n## Batch (CLI)\n\n```sh\nscripts/bench-batch.sh\n```\n\n"
-           + begin + "\n" + table + "\n" + end + "\n")
-open(path, "w").write(doc)
-EOF
+python3 scripts/benchmarks_md.py BENCHMARKS.md batch "Batch (CLI)" "$table"
 rm -f "$table"

@@ -50,19 +50,5 @@ EOF
 } > "$table"
 cat "$table"
 
-python3 - BENCHMARKS.md "$table" <<'EOF'
-import sys
-path, table = sys.argv[1], open(sys.argv[2]).read().strip()
-begin, end = "<!-- throughput:begin -->", "<!-- throughput:end -->"
-try:
-    doc = open(path).read()
-except FileNotFoundError:
-    doc = "# Benchmarks\n"
-if begin in doc and end in doc:
-    doc = doc[: doc.index(begin) + len(begin)] + "\n" + table + "\n" + doc[doc.index(end):]
-else:
-    doc = (doc.rstrip("\n") + "\n\n## Throughput (criterion)\n\n```sh\nscripts/bench-pipeline.sh\n```\n\n"
-           + begin + "\n" + table + "\n" + end + "\n")
-open(path, "w").write(doc)
-EOF
+python3 scripts/benchmarks_md.py BENCHMARKS.md throughput "Throughput (criterion)" "$table"
 rm -f "$table"

@@ -24,6 +24,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from benchmarks_md import splice  # noqa: E402  (scripts/ is on sys.path when run)
+
 # ---------------------------------------------------------------------------------------
 # The metric (benches/data/README.md; src/eval.rs is the Rust implementation).
 # ---------------------------------------------------------------------------------------
@@ -199,20 +201,6 @@ PEERS = {
     "c4-lines": (c4_lines_clean, "datatrove {datatrove} `C4QualityFilter(min_num_sentences=-1)` (line rules only)"),
     "c4-bare": (c4_bare_clean, "C4 line rule in plain Python (terminal punctuation, >= 3 words)"),
 }
-
-
-def splice(path: Path, key: str, title: str, body: str) -> None:
-    """Replaces the text between `<!-- KEY:begin -->` and `<!-- KEY:end -->` in PATH (appends
-    a `## TITLE` section with the markers when they are missing)."""
-    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{begin}\n{body.rstrip()}\n{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + f"\n\n## {title}\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def binary_note(binary: Path) -> str:
