@@ -3,10 +3,12 @@
 //! exit with status 1.
 
 use std::fs;
-use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+
+mod util;
+use util::{tree_names, write};
 
 const ARTICLE: &str = "Menu\nHome\n\nA Quiet Town Gets Its First Library\n\n\
 The town council voted on Tuesday to open the first public library in the old school \
@@ -29,33 +31,6 @@ impl OkStdout for Command {
 
 fn bs() -> Command {
     Command::cargo_bin("boilerstrip").unwrap()
-}
-
-fn write(path: &Path, data: &[u8]) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, data).unwrap();
-}
-
-fn tree_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = walk(dir)
-        .iter()
-        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

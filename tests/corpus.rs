@@ -7,6 +7,9 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+mod util;
+use util::read_tree;
+
 const TOWNS: [&str; 10] = [
     "Aldmere",
     "Brookhaven",
@@ -93,31 +96,6 @@ fn boilerstrip(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("boilerstrip").unwrap();
     cmd.current_dir(dir);
     cmd
-}
-
-fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = walk(dir)
-        .into_iter()
-        .map(|p| {
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            (rel, fs::read(&p).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -7,18 +7,15 @@ use std::path::{Path, PathBuf};
 
 use boilerstrip::{eval, Cleaner, Config};
 
+mod util;
+use util::fold;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn cleaner() -> Cleaner {
     Cleaner::new(Config::default()).expect("built-in rules load")
-}
-
-/// Spaces of any kind folded to one ASCII space, ends trimmed: the editor's spacing and
-/// ours may differ in NBSPs without that being a content difference.
-fn fold(line: &str) -> String {
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

@@ -13,17 +13,14 @@ use std::path::{Path, PathBuf};
 use boilerstrip::{eval, Cleaner, Config};
 use encoding_rs::{Encoding, UTF_8};
 
+mod util;
+use util::fold;
+
 /// Lowest shingle F1 a page may score against the editor's text.
 const MIN_F1: f64 = 0.9;
 
 fn pages_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages")
-}
-
-/// Spaces of any kind folded to one ASCII space, ends trimmed: indentation and NBSPs are
-/// not content.
-fn fold(line: &str) -> String {
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The encoding named by the end of a folder name (`de-x-cp1252` -> windows-1252), else
