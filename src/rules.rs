@@ -48,6 +48,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use regex::Regex;
@@ -144,7 +145,7 @@ struct Rule {
 struct PhraseMatcher {
     /// Built over lowercased phrases (reversed for suffixes), ASCII-case-insensitive so
     /// that ASCII lines need no lowercasing. Prefix and suffix automata are anchored
-    /// DFAs (leftmost-longest): a search costs at most the longest phrase's length.
+    /// (leftmost-longest): a search costs at most the longest phrase's length.
     ac: AhoCorasick,
     /// Rule index of each pattern.
     rule_of: Vec<u32>,
@@ -157,15 +158,33 @@ struct PhraseMatcher {
     gate_words: usize,
 }
 
-/// A compiled regex rule.
+/// A regex rule, compiled on first use: compiling the built-in regexes (large Unicode
+/// classes and alternations) costs far more than cleaning a typical page, and most of
+/// them never run on a given page because their pre-checks fail. A user's regexes are
+/// compiled at load time, so that a bad one is reported before any file is cleaned; the
+/// built-in ones are known to compile (a test compiles each).
 #[derive(Debug)]
 struct RegexRule {
-    re: Regex,
+    /// The pattern, kept for the lazy compile.
+    src: Box<str>,
+    /// The compiled regex, shared by all threads once built.
+    re: OnceLock<Regex>,
     rule: u32,
     /// The rule's word limit (`usize::MAX` when it has none), checked before the regex.
     max_words: usize,
     /// Tests a line must pass for the regex to have a chance (built-in rules only).
     needs: &'static [Needs],
+}
+
+impl RegexRule {
+    /// The compiled regex (compiled now if this is its first use).
+    fn regex(&self) -> &Regex {
+        self.re.get_or_init(|| {
+            // Only built-in rules reach this (user regexes are compiled at load), and
+            // every built-in regex compiles (`builtin_regexes_compile`).
+            Regex::new(&self.src).expect("built-in regexes compile")
+        })
+    }
 }
 
 /// A cheap necessary condition for one of the built-in regexes: running a regex costs
@@ -190,6 +209,18 @@ enum Needs {
     /// whitespace), ignoring ASCII case (for letters whose Unicode case folding is
     /// ASCII only).
     FirstWordAsciiCi(&'static str),
+    /// The line holds at least this many of this character.
+    MinCount(char, usize),
+    /// Every character is alphanumeric (a superset of `\p{L}` and `\p{N}`), whitespace
+    /// (`\s`) or one of these.
+    OnlyChars(&'static str),
+    /// The line holds one of these characters, or a `/` between two whitespaces.
+    AnyCharOrSpacedSlash(&'static str),
+    /// The line holds one of these substrings (case-sensitive).
+    AnySubstr(&'static [&'static str]),
+    /// The last character, after trailing whitespace and `:` are trimmed, is one of
+    /// these.
+    LastCharBeforeColon(&'static str),
 }
 
 impl Needs {
@@ -214,6 +245,29 @@ impl Needs {
                     .windows(word.len())
                     .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
             }
+            Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            Needs::OnlyChars(set) => line
+                .chars()
+                .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)),
+            Needs::AnyCharOrSpacedSlash(set) => {
+                set.chars().any(|c| line.contains(c))
+                    || line.match_indices('/').any(|(i, _)| {
+                        line[..i]
+                            .chars()
+                            .next_back()
+                            .is_some_and(char::is_whitespace)
+                            && line[i + 1..]
+                                .chars()
+                                .next()
+                                .is_some_and(char::is_whitespace)
+                    })
+            }
+            Needs::AnySubstr(subs) => subs.iter().any(|s| line.contains(s)),
+            Needs::LastCharBeforeColon(set) => line
+                .trim_end_matches(|c: char| c == ':' || c.is_whitespace())
+                .chars()
+                .next_back()
+                .is_some_and(|c| set.contains(c)),
         }
     }
 }
@@ -240,22 +294,47 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
         "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
         "icons.font-classes" => &[Needs::FirstChar("fgdibm")],
-        "comments.thread-header" => &[Needs::Digit],
+        // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
+        // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
+        "comments.thread-header" => &[
+            Needs::Digit,
+            Needs::AnyChar(":hH"),
+            Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
+        ],
         "comments.thread-count" => &[Needs::FirstCharOrDigit("oOtT")],
-        "comments.timestamp" => &[Needs::Digit],
+        // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
+        // spaces and `./-:@`.
+        "comments.timestamp" => &[
+            Needs::Digit,
+            Needs::AnyChar(":"),
+            Needs::OnlyChars(".,/-:@"),
+        ],
         "player.gallery-counter" => &[Needs::Digit],
         "newsletter.signup-prefix" => &[Needs::FirstChar("sSrRjJgGwWeE\u{17f}")],
-        "navigation.breadcrumb" => &[Needs::FirstUpper, Needs::AnyChar(">»›|→/")],
+        // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
+        "navigation.breadcrumb" => &[
+            Needs::FirstUpper,
+            Needs::AnyCharOrSpacedSlash(">»›|→"),
+            Needs::OnlyChars("&'’.->»›|→/"),
+        ],
         "tags.hashtags" => &[Needs::FirstChar("#")],
-        "tags.comma-list" => &[Needs::AnyChar(",")],
-        "credit.trailing-photo-label" => &[Needs::AnyChar(":")],
+        // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
+        "tags.comma-list" => &[Needs::MinCount(',', 3), Needs::OnlyChars(",'’&+-")],
+        // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
+        // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
+        "credit.trailing-photo-label" => &[
+            Needs::AnyChar(":"),
+            Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
+        ],
         "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
         "credit.caption-ko" => &[Needs::AnyChar("사")],
         "credit.signature-cjk" => &[Needs::FirstChar("（(")],
         "credit.byline-email" => &[Needs::AnyChar("@")],
         "credit.byline" => &[Needs::FirstChar("BWRSTVPD\u{410}\u{422}")],
-        "dateline.date-time" => &[Needs::AsciiDigit],
-        "dateline.reading-time" => &[Needs::Digit],
+        // Only date words (letters), ASCII digits and the separators of the regex.
+        "dateline.date-time" => &[Needs::AsciiDigit, Needs::OnlyChars(",./|·–—-:+'º°)]")],
+        // Every branch holds `min`, `мин` or `хв` (any case).
+        "dateline.reading-time" => &[Needs::Digit, Needs::AnyChar("mMмМхХ")],
         "dateline.relative" => &[Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}")],
         _ => &[],
     }
@@ -585,7 +664,7 @@ impl RuleSet {
             .iter()
             .filter(|r| words <= r.max_words)
             .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
-            .find(|r| r.re.is_match(line) && self.fits(r.rule, words, line))
+            .find(|r| r.regex().is_match(line) && self.fits(r.rule, words, line))
             .map(|r| r.rule)
     }
 }
@@ -905,14 +984,17 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
             let gate = raw.max_words.unwrap_or(usize::MAX);
             match scope {
                 Scope::Regex => {
-                    let re = Regex::new(&raw.regex.unwrap_or_default())
-                        .map_err(|e| bad(format!("bad regex: {e}")))?;
-                    let needs = if origin == BUILTIN_ORIGIN {
-                        builtin_needs(&id)
-                    } else {
-                        &[]
-                    };
+                    let src = raw.regex.unwrap_or_default();
+                    let builtin = origin == BUILTIN_ORIGIN;
+                    let re = OnceLock::new();
+                    if !builtin {
+                        let compiled =
+                            Regex::new(&src).map_err(|e| bad(format!("bad regex: {e}")))?;
+                        let _ = re.set(compiled);
+                    }
+                    let needs = if builtin { builtin_needs(&id) } else { &[] };
                     set.regexes.push(RegexRule {
+                        src: src.into_boxed_str(),
                         re,
                         rule: index,
                         max_words: gate,
@@ -1006,7 +1088,10 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
     let mut builder = AhoCorasick::builder();
     builder
         .ascii_case_insensitive(true)
-        .kind(Some(AhoCorasickKind::DFA));
+        // A contiguous NFA builds several times faster than a DFA; on lines (short
+        // anchored searches, and `contains` only on lines within its word gate) the
+        // search is barely slower.
+        .kind(Some(AhoCorasickKind::ContiguousNFA));
     if anchored {
         builder
             .match_kind(MatchKind::LeftmostLongest)
@@ -1542,7 +1627,19 @@ mod tests {
             "Текст: Иван Петров",
             "Published 3 March 2019 10:22",
             "Lesezeit: 3 Min.",
+            "Temps de lecture : 4 min",
             "5 min read",
+            "Alex on September 17, 2018 at 6:34 am said:",
+            "Ирина on 17.09.2018 в 6h34 НАПИСАЛА :",
+            "November 19, 2019 at 6:44 am",
+            "Nov 19, 2019 at 9:08 GMT 1 day ago",
+            "Home / Business / Markets",
+            "Terms of Use | Privacy Policy",
+            "rapprochement, policy, NATO, Donald Trump, United States",
+            "гімназії № 4. Фото: Name",
+            "Serra Alta — Foto: Divulgação/Prefeitura",
+            "Updated 1:39 am EST, Wednesday, November 20, 2019",
+            "7 Apr, 2016 05:27",
             "٣ comments on",
             "vor 3 Stunden",
             "Обновлено 5 минут назад",
@@ -1562,7 +1659,7 @@ mod tests {
         let mut checked = 0;
         for r in rules.regexes.iter().filter(|r| !r.needs.is_empty()) {
             for line in lines.iter().filter(|l| !l.is_empty()) {
-                if r.re.is_match(line) {
+                if r.regex().is_match(line) {
                     checked += 1;
                     let mut facts = LineFacts::default();
                     assert!(
@@ -1584,6 +1681,23 @@ mod tests {
         let user = RuleSet::from_toml(src, "user.toml").unwrap();
         assert!(user.regexes[0].needs.is_empty());
         assert_eq!(user.match_line("x").unwrap().id, "credit.byline");
+    }
+
+    #[test]
+    fn builtin_regexes_compile() {
+        // Built-in regexes are compiled on first use, where an error could only panic.
+        let rules = builtin();
+        assert_eq!(rules.regexes.len(), 19);
+        for r in &rules.regexes {
+            assert!(r.re.get().is_none(), "compiled before its first use");
+            if let Err(e) = Regex::new(&r.src) {
+                panic!("{}: {e}", rules.rules[r.rule as usize].id);
+            }
+        }
+        // A user's regexes are compiled at load, so that errors come before any line.
+        let src = "[[rule]]\nid = \"x.re\"\ncategory = \"x\"\nregex = '^a+$'\n";
+        let user = RuleSet::from_toml(src, "user.toml").unwrap();
+        assert!(user.regexes[0].re.get().is_some());
     }
 
     #[test]
