@@ -88,7 +88,7 @@ pub enum RuleError {
 }
 
 /// A rule that matched a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMatch<'a> {
     /// The rule's id, e.g. `comments.leave-a-reply`.
     pub id: &'a str,
@@ -221,6 +221,22 @@ enum Needs {
     /// The last character, after trailing whitespace and `:` are trimmed, is one of
     /// these.
     LastCharBeforeColon(&'static str),
+    /// The line starts with one of these (case-sensitive).
+    StartsWith(&'static [&'static str]),
+    /// The line holds one of these lowercase ASCII words, ignoring ASCII case. Only for
+    /// words without `k` and `s`, the two ASCII letters that `(?i)` also matches with
+    /// a non-ASCII character (`K` Kelvin sign, `ſ` long s).
+    AsciiCiAny(&'static [&'static str]),
+    /// The line has a numeric character or passes `AsciiCiAny` with these words.
+    DigitOrAsciiCiAny(&'static [&'static str]),
+    /// One of these characters stands between two numeric characters (`8:03`).
+    BetweenDigits(&'static str),
+    /// Every piece between two of these characters (and before the first, after the
+    /// last) has at most this many words.
+    ShortItems(char, usize),
+    /// The last whitespace-separated token holds an `@` and, after it, a `.`; and the
+    /// line has more than one token.
+    EmailAtEnd,
 }
 
 impl Needs {
@@ -263,6 +279,29 @@ impl Needs {
                     })
             }
             Needs::AnySubstr(subs) => subs.iter().any(|s| line.contains(s)),
+            Needs::StartsWith(prefixes) => prefixes.iter().any(|p| line.starts_with(p)),
+            Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ascii_ci(line, w)),
+            Needs::DigitOrAsciiCiAny(words) => {
+                facts.digit(line) || words.iter().any(|w| contains_ascii_ci(line, w))
+            }
+            Needs::BetweenDigits(set) => {
+                let mut chars = line.chars();
+                let (mut a, mut b) = (chars.next(), chars.next());
+                chars.any(|c| {
+                    let hit = a.is_some_and(char::is_numeric)
+                        && b.is_some_and(|b| set.contains(b))
+                        && c.is_numeric();
+                    (a, b) = (b, Some(c));
+                    hit
+                })
+            }
+            Needs::ShortItems(sep, n) => line.split(sep).all(|item| count_words(item) <= n),
+            Needs::EmailAtEnd => match line.rsplit_once(char::is_whitespace) {
+                Some((_, last)) => last
+                    .split_once('@')
+                    .is_some_and(|(_, domain)| domain.contains('.')),
+                None => false,
+            },
             Needs::LastCharBeforeColon(set) => line
                 .trim_end_matches(|c: char| c == ':' || c.is_whitespace())
                 .chars()
@@ -270,6 +309,18 @@ impl Needs {
                 .is_some_and(|c| set.contains(c)),
         }
     }
+}
+
+/// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    hay.len() >= needle.len()
+        && (0..=hay.len() - needle.len()).any(|i| {
+            hay[i] | 0x20 == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+        })
 }
 
 /// Facts about a line that several prefilters ask for, computed at most once.
@@ -298,7 +349,7 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
         "comments.thread-header" => &[
             Needs::Digit,
-            Needs::AnyChar(":hH"),
+            Needs::BetweenDigits(":hH"),
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
         ],
         "comments.thread-count" => &[Needs::FirstCharOrDigit("oOtT")],
@@ -306,11 +357,16 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // spaces and `./-:@`.
         "comments.timestamp" => &[
             Needs::Digit,
-            Needs::AnyChar(":"),
+            Needs::BetweenDigits(":"),
             Needs::OnlyChars(".,/-:@"),
         ],
         "player.gallery-counter" => &[Needs::Digit],
-        "newsletter.signup-prefix" => &[Needs::FirstChar("sSrRjJgGwWeE\u{17f}")],
+        // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
+        // updates` or the `inbox`.
+        "newsletter.signup-prefix" => &[
+            Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
+            Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
+        ],
         // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
         "navigation.breadcrumb" => &[
             Needs::FirstUpper,
@@ -319,7 +375,12 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         ],
         "tags.hashtags" => &[Needs::FirstChar("#")],
         // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
-        "tags.comma-list" => &[Needs::MinCount(',', 3), Needs::OnlyChars(",'’&+-")],
+        // Each item has at most three words.
+        "tags.comma-list" => &[
+            Needs::MinCount(',', 3),
+            Needs::OnlyChars(",'’&+-"),
+            Needs::ShortItems(',', 3),
+        ],
         // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
         // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
         "credit.trailing-photo-label" => &[
@@ -329,13 +390,38 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
         "credit.caption-ko" => &[Needs::AnyChar("사")],
         "credit.signature-cjk" => &[Needs::FirstChar("（(")],
-        "credit.byline-email" => &[Needs::AnyChar("@")],
-        "credit.byline" => &[Needs::FirstChar("BWRSTVPD\u{410}\u{422}")],
+        // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
+        "credit.byline-email" => &[Needs::AnyChar("@"), Needs::EmailAtEnd],
+        // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
+        "credit.byline" => &[Needs::StartsWith(&[
+            "By",
+            "BY",
+            "Written by",
+            "Reported by",
+            "Words by",
+            "Story by",
+            "Text by",
+            "Автор",
+            "Von",
+            "VON",
+            "Par",
+            "PAR",
+            "Por",
+            "POR",
+            "Door",
+            "Autor",
+            "Текст:",
+        ])],
         // Only date words (letters), ASCII digits and the separators of the regex.
         "dateline.date-time" => &[Needs::AsciiDigit, Needs::OnlyChars(",./|·–—-:+'º°)]")],
         // Every branch holds `min`, `мин` or `хв` (any case).
         "dateline.reading-time" => &[Needs::Digit, Needs::AnyChar("mMмМхХ")],
-        "dateline.relative" => &[Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}")],
+        // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
+        // einer ...`, `il y a une ...` or `hace una ...`.
+        "dateline.relative" => &[
+            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
+        ],
         _ => &[],
     }
 }
@@ -1640,6 +1726,16 @@ mod tests {
             "Serra Alta — Foto: Divulgação/Prefeitura",
             "Updated 1:39 am EST, Wednesday, November 20, 2019",
             "7 Apr, 2016 05:27",
+            "Sign up for email alerts",
+            "Get the best stories in your INBOX",
+            "Written by Jane Doe",
+            "Автор материала: Иван Петров",
+            "an hour ago",
+            "vor einer Stunde",
+            "il y a une heure",
+            "hace una hora",
+            "Just now",
+            "Jane Roe jane.roe@example.com",
             "٣ comments on",
             "vor 3 Stunden",
             "Обновлено 5 минут назад",
