@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use crate::segment::FxBuild;
+
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
     "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "zh", "ja", "ko", "cs", "sv", "da",
@@ -28,9 +30,12 @@ const JA_FUNCTION_CHARS: &str = "のにはをたがでてとしれさもなか�
 pub struct StopWords {
     /// The language's ISO 639-1 code.
     pub lang: &'static str,
-    words: HashSet<&'static str>,
+    /// Looked up once per word of every line: FxHash, not SipHash.
+    words: HashSet<&'static str, FxBuild>,
+    /// The longest word in bytes: longer words need no lookup.
+    max_len: usize,
     /// For languages written without spaces: count characters, not words.
-    chars: Option<HashSet<char>>,
+    chars: Option<HashSet<char, FxBuild>>,
 }
 
 impl StopWords {
@@ -41,7 +46,12 @@ impl StopWords {
 
     /// Whether `word`, already lowercased, is a stopword.
     pub fn is_stopword(&self, word: &str) -> bool {
-        self.words.contains(word)
+        word.len() <= self.max_len && self.words.contains(word)
+    }
+
+    /// The length in bytes of the longest stopword.
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// Whether `c` is a function character (only for per-character languages).
@@ -60,11 +70,12 @@ pub fn stopwords(lang: &str) -> &'static StopWords {
 }
 
 fn build(code: &'static str) -> StopWords {
-    let words = stop_words::lookup(code)
+    let words: HashSet<&'static str, FxBuild> = stop_words::lookup(code)
         .unwrap_or(&[])
         .iter()
         .copied()
         .collect();
+    let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
     let chars = match code {
         "zh" => Some(ZH_FUNCTION_CHARS.chars().collect()),
         "ja" => Some(JA_FUNCTION_CHARS.chars().collect()),
@@ -73,6 +84,7 @@ fn build(code: &'static str) -> StopWords {
     StopWords {
         lang: code,
         words,
+        max_len,
         chars,
     }
 }
@@ -80,7 +92,7 @@ fn build(code: &'static str) -> StopWords {
 /// whatlang's cost grows with the text, and it settles on a language within two
 /// kilobytes of prose (1.5 KB already flips some mixed pages): only this many bytes of
 /// a sample are looked at.
-const DETECT_MAX_BYTES: usize = 2048;
+pub(crate) const DETECT_MAX_BYTES: usize = 2048;
 
 /// Guesses the language of a document from a sample of its text (ISO 639-1 code), or
 /// `None` when whatlang is unsure or the language has no stopword list. Only the first
