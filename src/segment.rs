@@ -239,8 +239,9 @@ const QUOTE: u8 = 32;
 /// May start a copyright or link mark (`@ ( c h w`).
 const MARK: u8 = 64;
 
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [0u8; 128];
+/// The class of every byte; 0 for the bytes of non-ASCII characters.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -268,6 +269,19 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
+/// Looks for a copyright or link mark at the start of `rest`, whose first byte has the
+/// [`MARK`] class.
+#[inline]
+fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
+    match rest[0] {
+        b'@' => *link = true,
+        b'(' => *copyright |= starts_ignore_ascii_case(rest, b"(c)"),
+        b'c' | b'C' => *copyright |= starts_ignore_ascii_case(rest, b"copyright"),
+        b'h' | b'H' => *link |= starts_ignore_ascii_case(rest, b"http"),
+        _ => *link |= starts_ignore_ascii_case(rest, b"www."),
+    }
+}
+
 /// Counts one word (`line[start..end]`) and whether it is a stopword. `ascii_lower` tells
 /// that the word is ASCII without uppercase letters, so it is its own lowercase form;
 /// `ascii` that it is ASCII.
@@ -281,22 +295,13 @@ fn end_word(
     s: &mut LineStats,
 ) -> bool {
     s.words += 1;
-    if ascii_lower {
-        return stop.is_stopword(w);
-    }
     if ascii {
-        // Lowercasing byte by byte gives the same as `char::to_lowercase`, and keeps the
-        // length: a word longer than every stopword needs no lowercasing nor lookup.
-        if w.as_bytes()[0].is_ascii_uppercase() {
+        if !ascii_lower && w.as_bytes()[0].is_ascii_uppercase() {
             s.capitalized += 1;
         }
-        if w.len() > stop.max_len() {
-            return false;
-        }
-        buf.clear();
-        buf.push_str(w);
-        buf.make_ascii_lowercase();
-    } else {
+        return stop.is_ascii_stopword(w.as_bytes());
+    }
+    {
         if w.chars().next().is_some_and(char::is_uppercase) {
             s.capitalized += 1;
         }
@@ -308,7 +313,7 @@ fn end_word(
 
 /// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
 ///
-/// ASCII bytes are classified with [`ASCII_CLASS`]; only other characters are decoded
+/// ASCII bytes are classified with [`BYTE_CLASS`]; only other characters are decoded
 /// and go through the Unicode predicates.
 fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
     let mut s = LineStats {
@@ -330,54 +335,58 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        s.chars += 1;
         if b < 0x80 {
-            let class = ASCII_CLASS[b as usize];
-            if class & MARK != 0 {
-                let rest = &bytes[i..];
-                match b {
-                    b'@' => link = true,
-                    b'(' => copyright |= starts_ignore_ascii_case(rest, b"(c)"),
-                    b'c' | b'C' => copyright |= starts_ignore_ascii_case(rest, b"copyright"),
-                    b'h' | b'H' => link |= starts_ignore_ascii_case(rest, b"http"),
-                    _ => link |= starts_ignore_ascii_case(rest, b"www."),
-                }
-            }
+            let class = BYTE_CLASS[b as usize];
             if class & (ALPHA | DIGIT) != 0 {
                 if word_start.is_none() {
                     word_start = Some(i);
                     (word_ascii, word_lower) = (true, true);
                 }
-                if class & ALPHA != 0 {
-                    s.letters += 1;
-                    if class & UPPER != 0 {
-                        s.upper += 1;
-                        word_lower = false;
+                // The whole run of ASCII letters and digits, in a tight loop.
+                let (mut j, mut upper) = (i, 0u32);
+                while let Some(&b) = bytes.get(j) {
+                    let class = BYTE_CLASS[b as usize];
+                    if class & (ALPHA | DIGIT) == 0 {
+                        break;
                     }
-                } else {
-                    s.digits += 1;
-                }
-            } else {
-                if let Some(start) = word_start.take() {
-                    let w = &line[start..i];
-                    if end_word(w, word_ascii, word_lower, stop, buf, &mut s) {
-                        stopwords += 1;
+                    if class & MARK != 0 {
+                        mark(&bytes[j..], &mut copyright, &mut link);
                     }
+                    s.letters += u32::from(class & ALPHA != 0);
+                    upper += u32::from(class & UPPER != 0);
+                    s.digits += u32::from(class & DIGIT != 0);
+                    j += 1;
                 }
-                if class & SEPARATOR != 0 {
-                    s.separators += 1;
-                } else if class & COMMA != 0 {
-                    s.commas += 1;
-                } else if class & QUOTE != 0 {
-                    s.quotes += 1;
-                } else if b == b' ' && prev_stop {
-                    s.inner_sentences += 1;
+                s.upper += upper;
+                word_lower &= upper == 0;
+                s.chars += (j - i) as u32;
+                prev_stop = false;
+                i = j;
+                continue;
+            }
+            s.chars += 1;
+            if class & MARK != 0 {
+                mark(&bytes[i..], &mut copyright, &mut link);
+            }
+            if let Some(start) = word_start.take() {
+                if end_word(&line[start..i], word_ascii, word_lower, stop, buf, &mut s) {
+                    stopwords += 1;
                 }
+            }
+            if class & SEPARATOR != 0 {
+                s.separators += 1;
+            } else if class & COMMA != 0 {
+                s.commas += 1;
+            } else if class & QUOTE != 0 {
+                s.quotes += 1;
+            } else if b == b' ' && prev_stop {
+                s.inner_sentences += 1;
             }
             prev_stop = matches!(b, b'.' | b'!' | b'?');
             i += 1;
             continue;
         }
+        s.chars += 1;
         let c = line[i..].chars().next().unwrap_or_default();
         if c == '©' {
             copyright = true;
@@ -525,6 +534,103 @@ mod tests {
         assert_eq!(doc.lines[0].stats.repeats, 2);
         assert!(doc.lines[1].stats.copyright);
         assert_eq!(doc.lines[1].stats.repeats, 1);
+    }
+
+    /// The per-character version [`line_stats`] must agree with: Unicode predicates on
+    /// every character, every word lowercased and looked up.
+    fn reference_stats(line: &str, stop: &StopWords) -> LineStats {
+        let mut s = LineStats {
+            repeats: 1,
+            ..LineStats::default()
+        };
+        let (mut stopwords, mut cjk, mut cjk_function) = (0u32, 0u32, 0u32);
+        let mut words: Vec<&str> = Vec::new();
+        let mut word_start: Option<usize> = None;
+        let mut prev: Option<char> = None;
+        let lower = line.to_ascii_lowercase();
+        for (i, c) in line.char_indices() {
+            s.chars += 1;
+            let cjk_char = is_cjk(c);
+            if c.is_alphanumeric() && !cjk_char {
+                word_start.get_or_insert(i);
+            } else if let Some(start) = word_start.take() {
+                words.push(&line[start..i]);
+            }
+            if cjk_char {
+                cjk += 1;
+                cjk_function += u32::from(stop.is_function_char(c));
+            }
+            if c.is_alphabetic() {
+                s.letters += 1;
+                s.upper += u32::from(c.is_uppercase());
+            } else if c.is_ascii_digit() {
+                s.digits += 1;
+            } else {
+                match c {
+                    '|' | '•' | '·' | '»' | '«' | '>' | '/' | '\\' | '_' | '=' | '+' | '*'
+                    | '#' | '@' | '~' | '►' | '▶' | '→' => s.separators += 1,
+                    ',' | '，' | '、' => s.commas += 1,
+                    '"' | '“' | '”' | '„' => s.quotes += 1,
+                    ' ' if matches!(prev, Some('.' | '!' | '?')) => s.inner_sentences += 1,
+                    _ => {}
+                }
+                s.quotes += u32::from(matches!(c, '«' | '»'));
+            }
+            prev = Some(c);
+        }
+        if let Some(start) = word_start {
+            words.push(&line[start..]);
+        }
+        for w in &words {
+            s.words += 1;
+            s.capitalized += u32::from(w.chars().next().is_some_and(char::is_uppercase));
+            let lw: String = w.chars().flat_map(char::to_lowercase).collect();
+            stopwords += u32::from(stop.words_contain(&lw));
+        }
+        if cjk > 0 {
+            s.words += cjk.div_ceil(2);
+        }
+        s.stopword_share = if stop.per_char() && cjk > s.words / 2 {
+            cjk_function as f32 / cjk.max(1) as f32
+        } else if s.words > 0 {
+            stopwords as f32 / s.words as f32
+        } else {
+            0.0
+        };
+        s.end = line_end(line);
+        s.bullet = starts_like_bullet(line);
+        s.copyright = line.contains('©') || lower.contains("(c)") || lower.contains("copyright");
+        s.link = line.contains('@') || lower.contains("http") || lower.contains("www.");
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_stats_match_the_reference(
+            line in "[a-zA-Z0-9 .,!?:;@()|/»«“”©•é ÄÖÜßñЖжИи日本語の的了İ-]{1,60}",
+            lang in proptest::sample::select(vec!["en", "de", "fr", "ru", "zh", "ja", "tr"]),
+        ) {
+            let stop = language::stopwords(lang);
+            proptest::prop_assert_eq!(line_stats(&line, stop), reference_stats(&line, stop));
+        }
+    }
+
+    #[test]
+    fn fast_stats_match_the_reference_on_words() {
+        let stop = language::stopwords("en");
+        for line in [
+            "The cat and THE Dog, it's www.Example.com (C) Copyright HTTP://x @me",
+            "Über die Straße und DIE Brücke: 2019!",
+            "Café naïve İstanbul ÀND THE end",
+            "a",
+            "THEREFORE therefore Therefore",
+        ] {
+            assert_eq!(
+                line_stats(line, stop),
+                reference_stats(line, stop),
+                "{line}"
+            );
+        }
     }
 
     #[test]
