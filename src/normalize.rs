@@ -863,6 +863,12 @@ mod tests {
         }
 
         #[test]
+        fn scan_sees_every_layout_need(s in "[ab \n]{0,40}") {
+            // Only layout can apply here: whatever scan decides, the result is its output.
+            prop_assert_eq!(normalize(&s).text, super::layout(&s));
+        }
+
+        #[test]
         fn any_string(s in any::<String>()) {
             let once = normalize(&s).text;
             prop_assert_eq!(normalize(&once).text, once);
