@@ -457,12 +457,12 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
                 continue;
             }
             let other_core = cores[j];
-            if (other.text.len() > core.len() && other.text.contains(core))
+            if (other.text.len() > core.len() && contains_long(&other.text, core))
                 || (other_core.len() >= MIN_CHARS
                     && other_core.len() < line.text.len()
                     && other_core.len() <= core.len()
                     && line.text.len() - other_core.len() < 60
-                    && core.contains(other_core))
+                    && contains_long(core, other_core))
             {
                 // Only the contained copy: the longer line may be the article's own
                 // sentence that a caption quotes; credits glued to it are the rules' job.
@@ -498,15 +498,41 @@ fn attributed_captions(lines: &[Line], cores: &[&str]) -> Vec<bool> {
 
 /// `text` without a trailing ` - Source Name` (a short, dash-separated attribution).
 fn strip_source_suffix(text: &str) -> &str {
+    const MAX_TAIL_WORDS: usize = 4;
+    // Only the last occurrence of a separator counts, and only when at most four words
+    // follow it; the words after a position only grow leftwards, so the search is confined
+    // to the last four words (and the separator before them), not the whole line.
+    let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
+    let bytes = text.as_bytes();
     for sep in [" - ", " – ", " — ", " | "] {
-        if let Some(pos) = rfind_bytes(text.as_bytes(), sep.as_bytes()) {
+        let from = end_of_fifth_last.map_or(0, |e| e.saturating_sub(sep.len()));
+        if let Some(pos) = rfind_bytes(&bytes[from..], sep.as_bytes()).map(|p| p + from) {
             let tail = &text[pos + sep.len()..];
-            if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+            if !tail.is_empty() && tail.split_whitespace().count() <= MAX_TAIL_WORDS && pos > 0 {
                 return text[..pos].trim_end();
             }
         }
     }
     text
+}
+
+/// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
+/// ends, or `None` when `text` has fewer words.
+fn end_of_nth_last_word(text: &str, n: usize) -> Option<usize> {
+    let mut words = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices().rev() {
+        if c.is_whitespace() {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+            if words == n {
+                return Some(i + c.len_utf8());
+            }
+        }
+    }
+    None
 }
 
 /// The last position of `needle` in `hay`, as `str::rfind` gives it: a plain backward scan,
@@ -516,6 +542,27 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (0..=last)
         .rev()
         .find(|&i| hay[i] == needle[0] && hay[i..].starts_with(needle))
+}
+
+/// `hay.contains(needle)` for needles of a caption's length: most neighbouring lines do not
+/// even hold the needle's first eight bytes, which a plain scan of 8-byte words rules out
+/// before the two-way searcher's set-up (linear in the needle) is paid.
+fn contains_long(hay: &str, needle: &str) -> bool {
+    const ANCHOR: usize = 8;
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.len() > h.len() {
+        return false;
+    }
+    if n.len() < ANCHOR {
+        return hay.contains(needle);
+    }
+    let word =
+        |b: &[u8], i: usize| u64::from_ne_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
+    let anchor = word(n, 0);
+    match (0..=h.len() - n.len()).find(|&i| word(h, i) == anchor) {
+        Some(i) => h[i..].starts_with(n) || hay[i..].contains(needle),
+        None => false,
+    }
 }
 
 /// Lowercased words of a title.
@@ -549,22 +596,53 @@ fn overlap(text: &str, set: &WordSet) -> f32 {
 
 /// [`overlap`] with a scratch buffer reused across lines.
 fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
+    const MAX_WORDS: u32 = 40;
     if set.is_empty() {
         return 0.0;
     }
     let mut total = 0u32;
     let mut found = 0u32;
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        total += 1;
-        if set.contains(lowercase_into(w, buf)) {
-            found += 1;
+    // Words are the runs of alphanumeric characters, found byte by byte with a fast path
+    // for ASCII; an ASCII word without capitals is looked up as it stands.
+    let bytes = text.as_bytes();
+    let mut start: Option<usize> = None;
+    let (mut ascii, mut upper) = (true, false);
+    let mut i = 0;
+    while i <= bytes.len() {
+        let (alnum, len) = match bytes.get(i) {
+            None => (false, 1),
+            Some(&b) if b < 0x80 => (b.is_ascii_alphanumeric(), 1),
+            Some(_) => {
+                let c = text[i..].chars().next().expect("a char starts here");
+                (c.is_alphanumeric(), c.len_utf8())
+            }
+        };
+        if alnum {
+            if start.is_none() {
+                start = Some(i);
+                (ascii, upper) = (true, false);
+            }
+            if len > 1 {
+                ascii = false;
+            } else {
+                upper |= bytes[i].is_ascii_uppercase();
+            }
+        } else if let Some(s) = start.take() {
+            let w = &text[s..i];
+            total += 1;
+            let hit = if ascii && !upper {
+                set.contains(w)
+            } else {
+                set.contains(lowercase_into(w, buf))
+            };
+            if hit {
+                found += 1;
+            }
+            if total > MAX_WORDS {
+                break;
+            }
         }
-        if total > 40 {
-            break;
-        }
+        i += len;
     }
     if total == 0 {
         0.0
@@ -598,6 +676,90 @@ mod tests {
             strip_source_suffix("Left - right politics are more than five words long here"),
             "Left - right politics are more than five words long here"
         );
+    }
+
+    /// Every string made of up to `n` of `parts`.
+    fn strings(parts: &[&str], n: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..n {
+            last = last
+                .iter()
+                .flat_map(|s| parts.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn source_suffix_search_of_the_last_words_matches_a_whole_line_search() {
+        fn whole_line(text: &str) -> &str {
+            for sep in [" - ", " – ", " — ", " | "] {
+                if let Some(pos) = text.rfind(sep) {
+                    let tail = &text[pos + sep.len()..];
+                    if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+                        return text[..pos].trim_end();
+                    }
+                }
+            }
+            text
+        }
+        let parts = ["ab", "É", " - ", " – ", " — ", " | ", " ", "\u{3000}", "-"];
+        for s in strings(&parts, 6) {
+            assert_eq!(strip_source_suffix(&s), whole_line(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn contains_long_is_contains() {
+        let parts = ["abcdefgh", "abcdefg", "é", "h", " "];
+        let all = strings(&parts, 4);
+        for hay in &all {
+            for needle in all.iter().filter(|n| n.len() <= 20) {
+                assert_eq!(
+                    contains_long(hay, needle),
+                    hay.contains(needle.as_str()),
+                    "{hay:?} {needle:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overlap_counts_words_as_a_split_on_non_alphanumerics() {
+        fn split_overlap(text: &str, set: &WordSet) -> f32 {
+            let words: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(41)
+                .map(str::to_lowercase)
+                .collect();
+            let found = words.iter().filter(|w| set.contains(*w)).count();
+            if words.is_empty() {
+                0.0
+            } else {
+                found as f32 / words.len() as f32
+            }
+        }
+        let title = word_set("Été in Σίσυφος: the CAT, ab 12 naïve");
+        let parts = [
+            "The",
+            "cat",
+            " ",
+            "été",
+            "ÉTÉ",
+            "ΣΊΣΥΦΟΣ",
+            "-",
+            "12",
+            "naïve",
+            "ab",
+        ];
+        for s in strings(&parts, 4) {
+            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+        let long = "cat ".repeat(60);
+        assert_eq!(overlap(&long, &title), split_overlap(&long, &title));
     }
 
     #[test]
