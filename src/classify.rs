@@ -110,7 +110,8 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
         .first()
         .map(|l| word_set(&l.text))
         .unwrap_or_default();
-    let mut buf = String::new();
+    let sketch = Sketch::of(&title);
+    let mut scratch = Scratch::default();
     let ctx: Vec<LineContext> = doc
         .lines
         .iter()
@@ -123,7 +124,7 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
                 title_overlap: if i == 0 {
                     0.0
                 } else {
-                    overlap_with(&l.text, &title, &mut buf)
+                    overlap_with(&l.text, &title, &sketch, &mut scratch)
                 },
                 comments_rule: category == Some("comments"),
                 related_rule: matches!(category, Some("related" | "navigation")),
@@ -504,6 +505,12 @@ fn strip_source_suffix(text: &str) -> &str {
     // to the last four words (and the separator before them), not the whole line.
     let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
     let bytes = text.as_bytes();
+    // Most lines have no dash or bar at all near their end: one pass over the window rules
+    // out all four separators (`–` and `—` start with 0xE2).
+    let window = &bytes[end_of_fifth_last.map_or(0, |e| e.saturating_sub(5))..];
+    if !window.iter().any(|&b| matches!(b, b'-' | b'|' | 0xE2)) {
+        return text;
+    }
     for sep in [" - ", " – ", " — ", " | "] {
         let from = end_of_fifth_last.map_or(0, |e| e.saturating_sub(sep.len()));
         if let Some(pos) = rfind_bytes(&bytes[from..], sep.as_bytes()).map(|p| p + from) {
@@ -591,11 +598,97 @@ fn word_set(text: &str) -> WordSet {
 
 /// Share of the words of `text` that are in `set`.
 fn overlap(text: &str, set: &WordSet) -> f32 {
-    overlap_with(text, set, &mut String::new())
+    overlap_with(text, set, &Sketch::of(set), &mut Scratch::default())
 }
 
-/// [`overlap`] with a scratch buffer reused across lines.
-fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
+/// A 256-bit summary of a [`WordSet`]: one bit per (length, first byte, last byte) of its
+/// words, so that most words of a line are ruled out without hashing them.
+struct Sketch([u64; 4]);
+
+impl Sketch {
+    fn of(set: &WordSet) -> Sketch {
+        let mut bits = [0u64; 4];
+        for w in set {
+            let b = w.as_bytes();
+            if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+                let k = Self::slot(b.len(), first, last);
+                bits[k / 64] |= 1 << (k % 64);
+            }
+        }
+        Sketch(bits)
+    }
+
+    fn slot(len: usize, first: u8, last: u8) -> usize {
+        let h = (len as u32) ^ (u32::from(first) << 8) ^ (u32::from(last) << 16);
+        (h.wrapping_mul(0x9e37_79b1) >> 24) as usize
+    }
+
+    /// Whether the lowercase form of the ASCII word `w` may be in the set.
+    fn may_hold_ascii(&self, w: &[u8]) -> bool {
+        let k = Self::slot(
+            w.len(),
+            w[0].to_ascii_lowercase(),
+            w[w.len() - 1].to_ascii_lowercase(),
+        );
+        self.0[k / 64] & (1 << (k % 64)) != 0
+    }
+}
+
+/// Scratch space of [`overlap_with`], reused across the lines of a document.
+struct Scratch {
+    /// A lowercased word.
+    buf: String,
+    /// `char::is_alphanumeric` of recently seen non-ASCII characters (direct-mapped by the
+    /// low bits; a page uses few distinct ones, and the Unicode table lookup is slow).
+    alnum: [(char, bool); 256],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        // NUL is ASCII, never looked up here: every slot starts as a miss.
+        Scratch {
+            buf: String::new(),
+            alnum: [('\0', false); 256],
+        }
+    }
+}
+
+impl Scratch {
+    fn is_alphanumeric(&mut self, c: char) -> bool {
+        let slot = &mut self.alnum[c as usize & 255];
+        if slot.0 != c {
+            *slot = (c, c.is_alphanumeric());
+        }
+        slot.1
+    }
+}
+
+/// Byte classes of the ASCII fast path of [`overlap_with`].
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const NON_ASCII: u8 = 3;
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [SEPARATOR; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if !c.is_ascii() {
+            NON_ASCII
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_alphanumeric() {
+            LOWER
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`overlap`] with the set's [`Sketch`] and scratch space, made once for all lines.
+fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratch) -> f32 {
     const MAX_WORDS: u32 = 40;
     if set.is_empty() {
         return 0.0;
@@ -605,35 +698,39 @@ fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
     // Words are the runs of alphanumeric characters, found byte by byte with a fast path
     // for ASCII; an ASCII word without capitals is looked up as it stands.
     let bytes = text.as_bytes();
-    let mut start: Option<usize> = None;
-    let (mut ascii, mut upper) = (true, false);
+    // The current word: its start, whether it is ASCII, whether it has capitals.
+    let mut word: Option<(usize, bool, bool)> = None;
     let mut i = 0;
-    while i <= bytes.len() {
-        let (alnum, len) = match bytes.get(i) {
-            None => (false, 1),
-            Some(&b) if b < 0x80 => (b.is_ascii_alphanumeric(), 1),
-            Some(_) => {
-                let c = text[i..].chars().next().expect("a char starts here");
-                (c.is_alphanumeric(), c.len_utf8())
-            }
+    loop {
+        let (alnum, len, ascii, upper) = match bytes.get(i) {
+            None => (false, 1, true, false),
+            Some(&b) => match BYTE_CLASS[usize::from(b)] {
+                SEPARATOR => (false, 1, true, false),
+                LOWER => (true, 1, true, false),
+                UPPER => (true, 1, true, true),
+                _ => {
+                    let c = text[i..].chars().next().expect("a char starts here");
+                    (scratch.is_alphanumeric(c), c.len_utf8(), false, false)
+                }
+            },
         };
         if alnum {
-            if start.is_none() {
-                start = Some(i);
-                (ascii, upper) = (true, false);
+            match &mut word {
+                Some((_, a, u)) => {
+                    *a &= ascii;
+                    *u |= upper;
+                }
+                None => word = Some((i, ascii, upper)),
             }
-            if len > 1 {
-                ascii = false;
-            } else {
-                upper |= bytes[i].is_ascii_uppercase();
-            }
-        } else if let Some(s) = start.take() {
-            let w = &text[s..i];
+        } else if let Some((start, ascii, upper)) = word.take() {
+            let w = &text[start..i];
             total += 1;
-            let hit = if ascii && !upper {
+            let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
+                false
+            } else if ascii && !upper {
                 set.contains(w)
             } else {
-                set.contains(lowercase_into(w, buf))
+                set.contains(lowercase_into(w, &mut scratch.buf))
             };
             if hit {
                 found += 1;
@@ -641,6 +738,9 @@ fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
             if total > MAX_WORDS {
                 break;
             }
+        }
+        if i >= bytes.len() {
+            break;
         }
         i += len;
     }
