@@ -69,13 +69,14 @@ pub struct Verdict {
 }
 
 /// The facts about each line that come before the classifier: rule hits, captions, and the
-/// feature context. Shared by [`classify`] and the trainer.
+/// feature context. Shared by [`classify`] and the trainer. Borrows the rule ids and
+/// categories from the [`RuleSet`] (no copy per line).
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub struct Prepared<'r> {
     /// The rule that matched each line, if any.
-    pub rule: Vec<Option<String>>,
+    pub rule: Vec<Option<&'r str>>,
     /// The category of that rule.
-    pub category: Vec<Option<String>>,
+    pub category: Vec<Option<&'r str>>,
     /// Whether each line is a repeated caption.
     pub caption: Vec<bool>,
     /// Stage-1 feature vectors, row-major.
@@ -83,15 +84,11 @@ pub struct Prepared {
 }
 
 /// Runs the rules and computes the stage-1 features of every line.
-pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
-    let matches: Vec<Option<(String, String)>> = doc
+pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
+    let matches: Vec<Option<(&'r str, &'r str)>> = doc
         .lines
         .iter()
-        .map(|l| {
-            rules
-                .match_line(&l.text)
-                .map(|m| (m.id.to_string(), m.category.to_string()))
-        })
+        .map(|l| rules.match_line(&l.text).map(|m| (m.id, m.category)))
         .collect();
     let cores: Vec<&str> = doc
         .lines
@@ -118,7 +115,7 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
         .zip(&matches)
         .enumerate()
         .map(|(i, (l, m))| {
-            let category = m.as_ref().map(|(_, c)| c.as_str());
+            let category = m.map(|(_, c)| c);
             LineContext {
                 rule: m.is_some(),
                 title_overlap: if i == 0 {
@@ -168,7 +165,7 @@ pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict
         .map(|i| match (&prepared.rule[i], prepared.caption[i]) {
             (Some(id), _) => Verdict {
                 keep: false,
-                reason: Reason::Rule(id.clone()),
+                reason: Reason::Rule((*id).to_string()),
                 score: p2[i],
             },
             (None, true) => Verdict {
@@ -283,8 +280,7 @@ fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [
     const MAX_WORDS: u32 = 25;
     const MAX_GLUED_SENTENCE_WORDS: u32 = 20;
     let n = doc.lines.len();
-    let is_caption =
-        |j: usize| prepared.caption[j] || prepared.category[j].as_deref() == Some("credit");
+    let is_caption = |j: usize| prepared.caption[j] || prepared.category[j] == Some("credit");
     for (i, l) in doc.lines.iter().enumerate() {
         let v = &verdicts[i];
         if !v.keep || v.reason != Reason::Classifier || l.stats.words > MAX_WORDS {
@@ -325,7 +321,7 @@ fn keep_edge_prose(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]
     // Walk outwards from each end of the kept span, over lines a rule or a caption took.
     let walk = |range: &mut dyn Iterator<Item = usize>, verdicts: &mut [Verdict]| {
         for i in range {
-            if prepared.category[i].as_deref() == Some("comments") {
+            if prepared.category[i] == Some("comments") {
                 return;
             }
             match &verdicts[i].reason {
@@ -348,7 +344,7 @@ fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdi
     const MAX_LINKS: usize = 3;
     const MAX_WORDS: u32 = 25;
     for i in 0..doc.lines.len() {
-        if prepared.category[i].as_deref() != Some("related") {
+        if prepared.category[i] != Some("related") {
             continue;
         }
         let end = (i + 1 + MAX_LINKS).min(doc.lines.len());
