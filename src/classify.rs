@@ -548,8 +548,8 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `hay.contains(needle)` for needles of a caption's length: most neighbouring lines do not
-/// even hold the needle's first eight bytes, which a plain scan of 8-byte words rules out
-/// before the two-way searcher's set-up (linear in the needle) is paid.
+/// even hold the needle's first eight bytes, which a check at each occurrence of its first
+/// character rules out before the two-way searcher's set-up (linear in the needle) is paid.
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
@@ -562,10 +562,24 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     let word =
         |b: &[u8], i: usize| u64::from_ne_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
     let anchor = word(n, 0);
-    match (0..=h.len() - n.len()).find(|&i| word(h, i) == anchor) {
-        Some(i) => h[i..].starts_with(n) || hay[i..].contains(needle),
-        None => false,
+    // Candidates are found with the first character's (memchr-backed) search.
+    let first = needle
+        .chars()
+        .next()
+        .expect("a needle of eight bytes or more");
+    let last_start = h.len() - n.len();
+    let mut from = 0;
+    while let Some(p) = hay[from..].find(first) {
+        let i = from + p;
+        if i > last_start {
+            return false;
+        }
+        if word(h, i) == anchor {
+            return h[i..].starts_with(n) || hay[i..].contains(needle);
+        }
+        from = i + first.len_utf8();
     }
+    false
 }
 
 /// Lowercased words of a title.
@@ -694,51 +708,65 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
     // Words are the runs of alphanumeric characters, found byte by byte with a fast path
     // for ASCII; an ASCII word without capitals is looked up as it stands.
     let bytes = text.as_bytes();
-    // The current word: its start, whether it is ASCII, whether it has capitals.
-    let mut word: Option<(usize, bool, bool)> = None;
+    let n = bytes.len();
     let mut i = 0;
-    loop {
-        let (alnum, len, ascii, upper) = match bytes.get(i) {
-            None => (false, 1, true, false),
-            Some(&b) => match BYTE_CLASS[usize::from(b)] {
-                SEPARATOR => (false, 1, true, false),
-                LOWER => (true, 1, true, false),
-                UPPER => (true, 1, true, true),
+    // Whether the character at `i` (not ASCII) is alphanumeric, and its length.
+    let wide = |i: usize, scratch: &mut Scratch| {
+        let c = text[i..].chars().next().expect("a char starts here");
+        (scratch.is_alphanumeric(c), c.len_utf8())
+    };
+    while i < n {
+        // Skip to the start of a word.
+        match BYTE_CLASS[usize::from(bytes[i])] {
+            SEPARATOR => {
+                i += 1;
+                continue;
+            }
+            NON_ASCII => {
+                let (alnum, len) = wide(i, scratch);
+                if !alnum {
+                    i += len;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        // Scan the word.
+        let start = i;
+        let (mut ascii, mut upper) = (true, false);
+        while i < n {
+            match BYTE_CLASS[usize::from(bytes[i])] {
+                LOWER => i += 1,
+                UPPER => {
+                    upper = true;
+                    i += 1;
+                }
+                SEPARATOR => break,
                 _ => {
-                    let c = text[i..].chars().next().expect("a char starts here");
-                    (scratch.is_alphanumeric(c), c.len_utf8(), false, false)
+                    let (alnum, len) = wide(i, scratch);
+                    if !alnum {
+                        break;
+                    }
+                    ascii = false;
+                    i += len;
                 }
-            },
-        };
-        if alnum {
-            match &mut word {
-                Some((_, a, u)) => {
-                    *a &= ascii;
-                    *u |= upper;
-                }
-                None => word = Some((i, ascii, upper)),
-            }
-        } else if let Some((start, ascii, upper)) = word.take() {
-            let w = &text[start..i];
-            total += 1;
-            let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
-                false
-            } else if ascii && !upper {
-                set.contains(w)
-            } else {
-                set.contains(lowercase_into(w, &mut scratch.buf))
-            };
-            if hit {
-                found += 1;
-            }
-            if total > MAX_WORDS {
-                break;
             }
         }
-        if i >= bytes.len() {
+        let w = &text[start..i];
+        total += 1;
+        let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
+            false
+        } else if ascii && !upper {
+            set.contains(w)
+        } else {
+            set.contains(lowercase_into(w, &mut scratch.buf))
+        };
+        if hit {
+            found += 1;
+        }
+        if total > MAX_WORDS {
             break;
         }
-        i += len;
     }
     if total == 0 {
         0.0
