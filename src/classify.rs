@@ -69,13 +69,14 @@ pub struct Verdict {
 }
 
 /// The facts about each line that come before the classifier: rule hits, captions, and the
-/// feature context. Shared by [`classify`] and the trainer.
+/// feature context. Shared by [`classify`] and the trainer. Borrows the rule ids and
+/// categories from the [`RuleSet`] (no copy per line).
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub struct Prepared<'r> {
     /// The rule that matched each line, if any.
-    pub rule: Vec<Option<String>>,
+    pub rule: Vec<Option<&'r str>>,
     /// The category of that rule.
-    pub category: Vec<Option<String>>,
+    pub category: Vec<Option<&'r str>>,
     /// Whether each line is a repeated caption.
     pub caption: Vec<bool>,
     /// Stage-1 feature vectors, row-major.
@@ -83,15 +84,11 @@ pub struct Prepared {
 }
 
 /// Runs the rules and computes the stage-1 features of every line.
-pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
-    let matches: Vec<Option<(String, String)>> = doc
+pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
+    let matches: Vec<Option<(&'r str, &'r str)>> = doc
         .lines
         .iter()
-        .map(|l| {
-            rules
-                .match_line(&l.text)
-                .map(|m| (m.id.to_string(), m.category.to_string()))
-        })
+        .map(|l| rules.match_line(&l.text).map(|m| (m.id, m.category)))
         .collect();
     let cores: Vec<&str> = doc
         .lines
@@ -110,20 +107,21 @@ pub fn prepare(doc: &Document, rules: &RuleSet) -> Prepared {
         .first()
         .map(|l| word_set(&l.text))
         .unwrap_or_default();
-    let mut buf = String::new();
+    let sketch = Sketch::of(&title);
+    let mut scratch = Scratch::default();
     let ctx: Vec<LineContext> = doc
         .lines
         .iter()
         .zip(&matches)
         .enumerate()
         .map(|(i, (l, m))| {
-            let category = m.as_ref().map(|(_, c)| c.as_str());
+            let category = m.map(|(_, c)| c);
             LineContext {
                 rule: m.is_some(),
                 title_overlap: if i == 0 {
                     0.0
                 } else {
-                    overlap_with(&l.text, &title, &mut buf)
+                    overlap_with(&l.text, &title, &sketch, &mut scratch)
                 },
                 comments_rule: category == Some("comments"),
                 related_rule: matches!(category, Some("related" | "navigation")),
@@ -167,7 +165,7 @@ pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict
         .map(|i| match (&prepared.rule[i], prepared.caption[i]) {
             (Some(id), _) => Verdict {
                 keep: false,
-                reason: Reason::Rule(id.clone()),
+                reason: Reason::Rule((*id).to_string()),
                 score: p2[i],
             },
             (None, true) => Verdict {
@@ -282,8 +280,7 @@ fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [
     const MAX_WORDS: u32 = 25;
     const MAX_GLUED_SENTENCE_WORDS: u32 = 20;
     let n = doc.lines.len();
-    let is_caption =
-        |j: usize| prepared.caption[j] || prepared.category[j].as_deref() == Some("credit");
+    let is_caption = |j: usize| prepared.caption[j] || prepared.category[j] == Some("credit");
     for (i, l) in doc.lines.iter().enumerate() {
         let v = &verdicts[i];
         if !v.keep || v.reason != Reason::Classifier || l.stats.words > MAX_WORDS {
@@ -324,7 +321,7 @@ fn keep_edge_prose(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]
     // Walk outwards from each end of the kept span, over lines a rule or a caption took.
     let walk = |range: &mut dyn Iterator<Item = usize>, verdicts: &mut [Verdict]| {
         for i in range {
-            if prepared.category[i].as_deref() == Some("comments") {
+            if prepared.category[i] == Some("comments") {
                 return;
             }
             match &verdicts[i].reason {
@@ -347,7 +344,7 @@ fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdi
     const MAX_LINKS: usize = 3;
     const MAX_WORDS: u32 = 25;
     for i in 0..doc.lines.len() {
-        if prepared.category[i].as_deref() != Some("related") {
+        if prepared.category[i] != Some("related") {
             continue;
         }
         let end = (i + 1 + MAX_LINKS).min(doc.lines.len());
@@ -457,12 +454,12 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
                 continue;
             }
             let other_core = cores[j];
-            if (other.text.len() > core.len() && other.text.contains(core))
+            if (other.text.len() > core.len() && contains_long(&other.text, core))
                 || (other_core.len() >= MIN_CHARS
                     && other_core.len() < line.text.len()
                     && other_core.len() <= core.len()
                     && line.text.len() - other_core.len() < 60
-                    && core.contains(other_core))
+                    && contains_long(core, other_core))
             {
                 // Only the contained copy: the longer line may be the article's own
                 // sentence that a caption quotes; credits glued to it are the rules' job.
@@ -498,15 +495,47 @@ fn attributed_captions(lines: &[Line], cores: &[&str]) -> Vec<bool> {
 
 /// `text` without a trailing ` - Source Name` (a short, dash-separated attribution).
 fn strip_source_suffix(text: &str) -> &str {
+    const MAX_TAIL_WORDS: usize = 4;
+    // Only the last occurrence of a separator counts, and only when at most four words
+    // follow it; the words after a position only grow leftwards, so the search is confined
+    // to the last four words (and the separator before them), not the whole line.
+    let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
+    let bytes = text.as_bytes();
+    // Most lines have no dash or bar at all near their end: one pass over the window rules
+    // out all four separators (`–` and `—` start with 0xE2).
+    let window = &bytes[end_of_fifth_last.map_or(0, |e| e.saturating_sub(5))..];
+    if !window.iter().any(|&b| matches!(b, b'-' | b'|' | 0xE2)) {
+        return text;
+    }
     for sep in [" - ", " – ", " — ", " | "] {
-        if let Some(pos) = rfind_bytes(text.as_bytes(), sep.as_bytes()) {
+        let from = end_of_fifth_last.map_or(0, |e| e.saturating_sub(sep.len()));
+        if let Some(pos) = rfind_bytes(&bytes[from..], sep.as_bytes()).map(|p| p + from) {
             let tail = &text[pos + sep.len()..];
-            if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+            if !tail.is_empty() && tail.split_whitespace().count() <= MAX_TAIL_WORDS && pos > 0 {
                 return text[..pos].trim_end();
             }
         }
     }
     text
+}
+
+/// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
+/// ends, or `None` when `text` has fewer words.
+fn end_of_nth_last_word(text: &str, n: usize) -> Option<usize> {
+    let mut words = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices().rev() {
+        if c.is_whitespace() {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+            if words == n {
+                return Some(i + c.len_utf8());
+            }
+        }
+    }
+    None
 }
 
 /// The last position of `needle` in `hay`, as `str::rfind` gives it: a plain backward scan,
@@ -516,6 +545,41 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (0..=last)
         .rev()
         .find(|&i| hay[i] == needle[0] && hay[i..].starts_with(needle))
+}
+
+/// `hay.contains(needle)` for needles of a caption's length: most neighbouring lines do not
+/// even hold the needle's first eight bytes, which a check at each occurrence of its first
+/// character rules out before the two-way searcher's set-up (linear in the needle) is paid.
+fn contains_long(hay: &str, needle: &str) -> bool {
+    const ANCHOR: usize = 8;
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.len() > h.len() {
+        return false;
+    }
+    if n.len() < ANCHOR {
+        return hay.contains(needle);
+    }
+    let word =
+        |b: &[u8], i: usize| u64::from_ne_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
+    let anchor = word(n, 0);
+    // Candidates are found with the first character's (memchr-backed) search.
+    let first = needle
+        .chars()
+        .next()
+        .expect("a needle of eight bytes or more");
+    let last_start = h.len() - n.len();
+    let mut from = 0;
+    while let Some(p) = hay[from..].find(first) {
+        let i = from + p;
+        if i > last_start {
+            return false;
+        }
+        if word(h, i) == anchor {
+            return h[i..].starts_with(n) || hay[i..].contains(needle);
+        }
+        from = i + first.len_utf8();
+    }
+    false
 }
 
 /// Lowercased words of a title.
@@ -544,25 +608,163 @@ fn word_set(text: &str) -> WordSet {
 
 /// Share of the words of `text` that are in `set`.
 fn overlap(text: &str, set: &WordSet) -> f32 {
-    overlap_with(text, set, &mut String::new())
+    overlap_with(text, set, &Sketch::of(set), &mut Scratch::default())
 }
 
-/// [`overlap`] with a scratch buffer reused across lines.
-fn overlap_with(text: &str, set: &WordSet, buf: &mut String) -> f32 {
+/// A 256-bit summary of a [`WordSet`]: one bit per (length, first byte, last byte) of its
+/// words, so that most words of a line are ruled out without hashing them.
+struct Sketch([u64; 4]);
+
+impl Sketch {
+    fn of(set: &WordSet) -> Sketch {
+        let mut bits = [0u64; 4];
+        for w in set {
+            let b = w.as_bytes();
+            if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+                let k = Self::slot(b.len(), first, last);
+                bits[k / 64] |= 1 << (k % 64);
+            }
+        }
+        Sketch(bits)
+    }
+
+    fn slot(len: usize, first: u8, last: u8) -> usize {
+        let h = (len as u32) ^ (u32::from(first) << 8) ^ (u32::from(last) << 16);
+        (h.wrapping_mul(0x9e37_79b1) >> 24) as usize
+    }
+
+    /// Whether the lowercase form of the ASCII word `w` may be in the set.
+    fn may_hold_ascii(&self, w: &[u8]) -> bool {
+        let k = Self::slot(
+            w.len(),
+            w[0].to_ascii_lowercase(),
+            w[w.len() - 1].to_ascii_lowercase(),
+        );
+        self.0[k / 64] & (1 << (k % 64)) != 0
+    }
+}
+
+/// Scratch space of [`overlap_with`], reused across the lines of a document.
+struct Scratch {
+    /// A lowercased word.
+    buf: String,
+    /// `char::is_alphanumeric` of recently seen non-ASCII characters (direct-mapped by the
+    /// low bits; a page uses few distinct ones, and the Unicode table lookup is slow).
+    alnum: [(char, bool); 256],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        // NUL is ASCII, never looked up here: every slot starts as a miss.
+        Scratch {
+            buf: String::new(),
+            alnum: [('\0', false); 256],
+        }
+    }
+}
+
+impl Scratch {
+    fn is_alphanumeric(&mut self, c: char) -> bool {
+        let slot = &mut self.alnum[c as usize & 255];
+        if slot.0 != c {
+            *slot = (c, c.is_alphanumeric());
+        }
+        slot.1
+    }
+}
+
+/// Byte classes of the ASCII fast path of [`overlap_with`].
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const NON_ASCII: u8 = 3;
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [SEPARATOR; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if !c.is_ascii() {
+            NON_ASCII
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_alphanumeric() {
+            LOWER
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`overlap`] with the set's [`Sketch`] and scratch space, made once for all lines.
+fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratch) -> f32 {
+    const MAX_WORDS: u32 = 40;
     if set.is_empty() {
         return 0.0;
     }
     let mut total = 0u32;
     let mut found = 0u32;
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    // Words are the runs of alphanumeric characters, found byte by byte with a fast path
+    // for ASCII; an ASCII word without capitals is looked up as it stands.
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    // Whether the character at `i` (not ASCII) is alphanumeric, and its length.
+    let wide = |i: usize, scratch: &mut Scratch| {
+        let c = text[i..].chars().next().expect("a char starts here");
+        (scratch.is_alphanumeric(c), c.len_utf8())
+    };
+    while i < n {
+        // Skip to the start of a word.
+        match BYTE_CLASS[usize::from(bytes[i])] {
+            SEPARATOR => {
+                i += 1;
+                continue;
+            }
+            NON_ASCII => {
+                let (alnum, len) = wide(i, scratch);
+                if !alnum {
+                    i += len;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        // Scan the word.
+        let start = i;
+        let (mut ascii, mut upper) = (true, false);
+        while i < n {
+            match BYTE_CLASS[usize::from(bytes[i])] {
+                LOWER => i += 1,
+                UPPER => {
+                    upper = true;
+                    i += 1;
+                }
+                SEPARATOR => break,
+                _ => {
+                    let (alnum, len) = wide(i, scratch);
+                    if !alnum {
+                        break;
+                    }
+                    ascii = false;
+                    i += len;
+                }
+            }
+        }
+        let w = &text[start..i];
         total += 1;
-        if set.contains(lowercase_into(w, buf)) {
+        let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
+            false
+        } else if ascii && !upper {
+            set.contains(w)
+        } else {
+            set.contains(lowercase_into(w, &mut scratch.buf))
+        };
+        if hit {
             found += 1;
         }
-        if total > 40 {
+        if total > MAX_WORDS {
             break;
         }
     }
@@ -598,6 +800,90 @@ mod tests {
             strip_source_suffix("Left - right politics are more than five words long here"),
             "Left - right politics are more than five words long here"
         );
+    }
+
+    /// Every string made of up to `n` of `parts`.
+    fn strings(parts: &[&str], n: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..n {
+            last = last
+                .iter()
+                .flat_map(|s| parts.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn source_suffix_search_of_the_last_words_matches_a_whole_line_search() {
+        fn whole_line(text: &str) -> &str {
+            for sep in [" - ", " – ", " — ", " | "] {
+                if let Some(pos) = text.rfind(sep) {
+                    let tail = &text[pos + sep.len()..];
+                    if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+                        return text[..pos].trim_end();
+                    }
+                }
+            }
+            text
+        }
+        let parts = ["ab", "É", " - ", " – ", " — ", " | ", " ", "\u{3000}", "-"];
+        for s in strings(&parts, 6) {
+            assert_eq!(strip_source_suffix(&s), whole_line(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn contains_long_is_contains() {
+        let parts = ["abcdefgh", "abcdefg", "é", "h", " "];
+        let all = strings(&parts, 4);
+        for hay in &all {
+            for needle in all.iter().filter(|n| n.len() <= 20) {
+                assert_eq!(
+                    contains_long(hay, needle),
+                    hay.contains(needle.as_str()),
+                    "{hay:?} {needle:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overlap_counts_words_as_a_split_on_non_alphanumerics() {
+        fn split_overlap(text: &str, set: &WordSet) -> f32 {
+            let words: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(41)
+                .map(str::to_lowercase)
+                .collect();
+            let found = words.iter().filter(|w| set.contains(*w)).count();
+            if words.is_empty() {
+                0.0
+            } else {
+                found as f32 / words.len() as f32
+            }
+        }
+        let title = word_set("Été in Σίσυφος: the CAT, ab 12 naïve");
+        let parts = [
+            "The",
+            "cat",
+            " ",
+            "été",
+            "ÉTÉ",
+            "ΣΊΣΥΦΟΣ",
+            "-",
+            "12",
+            "naïve",
+            "ab",
+        ];
+        for s in strings(&parts, 4) {
+            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+        let long = "cat ".repeat(60);
+        assert_eq!(overlap(&long, &title), split_overlap(&long, &title));
     }
 
     #[test]

@@ -120,7 +120,7 @@ fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
     if let Some(offset) = sample.iter().position(|&b| b == 0) {
         return Err(DecodeError::Binary(format!("NUL byte at offset {offset}")));
     }
-    let controls = sample.iter().filter(|&&b| is_binary_control(b)).count();
+    let controls = count_binary_controls(sample);
     if controls * 100 > sample.len() * MAX_CONTROL_PERCENT {
         return Err(DecodeError::Binary(format!(
             "{controls} control bytes in the first {} bytes",
@@ -128,6 +128,29 @@ fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
         )));
     }
     Ok(())
+}
+
+/// How many bytes of `sample` are [binary controls](is_binary_control). Eight bytes at a
+/// time: text has a control byte (mostly `\n`) in few of its eight-byte words.
+fn count_binary_controls(sample: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = sample.chunks_exact(8);
+    let mut controls = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // Whether some byte is below 0x20 (exact: a borrow only adds false positives above
+        // a true one).
+        if w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0 {
+            controls += chunk.iter().filter(|&&b| is_binary_control(b)).count();
+        }
+    }
+    controls
+        + chunks
+            .remainder()
+            .iter()
+            .filter(|&&b| is_binary_control(b))
+            .count()
 }
 
 /// C0 controls that do not occur in text. Escape is allowed: ISO-2022-JP and ANSI colour
@@ -141,8 +164,9 @@ fn is_binary_control(b: u8) -> bool {
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN) & !1];
     let units = sample.len() / 2;
-    // Too short to tell UTF-16 from binary.
-    if units < 16 {
+    // Too short to tell UTF-16 from binary; or no NUL byte, so neither side is clear (the
+    // common case, found by memchr).
+    if units < 16 || !sample.contains(&0) {
         return None;
     }
     let (mut zero_even, mut zero_odd) = (0usize, 0usize);

@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use crate::segment::FxBuild;
+
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
     "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "zh", "ja", "ko", "cs", "sv", "da",
@@ -28,9 +30,14 @@ const JA_FUNCTION_CHARS: &str = "のにはをたがでてとしれさもなか�
 pub struct StopWords {
     /// The language's ISO 639-1 code.
     pub lang: &'static str,
-    words: HashSet<&'static str>,
+    /// Looked up once per word of every line: FxHash, not SipHash.
+    words: HashSet<&'static str, FxBuild>,
+    /// The longest word in bytes: longer words need no lookup.
+    max_len: usize,
+    /// The words of up to [`SHORT_MAX`] bytes, for quick lookups.
+    short: ShortWords,
     /// For languages written without spaces: count characters, not words.
-    chars: Option<HashSet<char>>,
+    chars: Option<HashSet<char, FxBuild>>,
 }
 
 impl StopWords {
@@ -41,12 +48,116 @@ impl StopWords {
 
     /// Whether `word`, already lowercased, is a stopword.
     pub fn is_stopword(&self, word: &str) -> bool {
+        if word.len() > self.max_len {
+            return false;
+        }
+        match pack(word.as_bytes(), false) {
+            Some(key) => self.short.contains(key),
+            None => self.words.contains(word),
+        }
+    }
+
+    /// Whether `word`, ASCII in any case, is a stopword once lowercased (byte by byte, which
+    /// for ASCII is what `char::to_lowercase` does).
+    pub(crate) fn is_ascii_stopword(&self, word: &[u8]) -> bool {
+        if word.len() > self.max_len {
+            return false;
+        }
+        match pack(word, true) {
+            Some(key) => self.short.contains(key),
+            None => std::str::from_utf8(&word.to_ascii_lowercase())
+                .is_ok_and(|w| self.words.contains(w)),
+        }
+    }
+
+    /// Whether the list holds `word`, looked up the plain way (to check the quick ways).
+    #[cfg(test)]
+    pub(crate) fn words_contain(&self, word: &str) -> bool {
         self.words.contains(word)
     }
 
     /// Whether `c` is a function character (only for per-character languages).
     pub fn is_function_char(&self, c: char) -> bool {
         self.chars.as_ref().is_some_and(|s| s.contains(&c))
+    }
+}
+
+/// The longest word [`pack`] packs.
+const SHORT_MAX: usize = 15;
+
+/// A word of up to [`SHORT_MAX`] bytes (lowercased byte by byte when `lower`) packed with
+/// its length into 16 bytes; `None` when it is longer or empty. Packed words are compared
+/// as two integers, without hashing bytes one by one nor calling `memcmp`.
+#[inline]
+fn pack(word: &[u8], lower: bool) -> Option<[u64; 2]> {
+    if word.is_empty() || word.len() > SHORT_MAX {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    for (to, &from) in buf.iter_mut().zip(word) {
+        *to = if lower {
+            from.to_ascii_lowercase()
+        } else {
+            from
+        };
+    }
+    buf[15] = word.len() as u8;
+    let (lo, hi) = buf.split_at(8);
+    Some([
+        u64::from_le_bytes(lo.try_into().ok()?),
+        u64::from_le_bytes(hi.try_into().ok()?),
+    ])
+}
+
+/// An open-addressing set of [packed](pack) words: the stopwords of up to [`SHORT_MAX`]
+/// bytes, which are nearly all of them.
+#[derive(Debug)]
+struct ShortWords {
+    /// Power-of-two many slots; `[0, 0]` (never a packed word) is an empty one.
+    slots: Vec<[u64; 2]>,
+    /// `64 - log2(slots.len())`: the hash's top bits pick the first slot.
+    shift: u32,
+}
+
+impl ShortWords {
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Self {
+        let keys: Vec<[u64; 2]> = words.filter_map(|w| pack(w.as_bytes(), false)).collect();
+        // At most half full: probe runs stay short.
+        let len = (keys.len() * 2).next_power_of_two().max(16);
+        let mut set = ShortWords {
+            slots: vec![[0, 0]; len],
+            shift: 64 - len.trailing_zeros(),
+        };
+        for key in keys {
+            let mut i = set.slot(key);
+            while set.slots[i] != [0, 0] && set.slots[i] != key {
+                i = (i + 1) & (len - 1);
+            }
+            set.slots[i] = key;
+        }
+        set
+    }
+
+    #[inline]
+    fn slot(&self, key: [u64; 2]) -> usize {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        ((key[0] ^ key[1].rotate_left(29)).wrapping_mul(K) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn contains(&self, key: [u64; 2]) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let slot = self.slots[i];
+            if slot == key {
+                return true;
+            }
+            if slot == [0, 0] {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -60,19 +171,23 @@ pub fn stopwords(lang: &str) -> &'static StopWords {
 }
 
 fn build(code: &'static str) -> StopWords {
-    let words = stop_words::lookup(code)
+    let words: HashSet<&'static str, FxBuild> = stop_words::lookup(code)
         .unwrap_or(&[])
         .iter()
         .copied()
         .collect();
+    let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
     let chars = match code {
         "zh" => Some(ZH_FUNCTION_CHARS.chars().collect()),
         "ja" => Some(JA_FUNCTION_CHARS.chars().collect()),
         _ => None,
     };
+    let short = ShortWords::new(words.iter().copied());
     StopWords {
         lang: code,
         words,
+        short,
+        max_len,
         chars,
     }
 }
@@ -80,7 +195,7 @@ fn build(code: &'static str) -> StopWords {
 /// whatlang's cost grows with the text, and it settles on a language within two
 /// kilobytes of prose (1.5 KB already flips some mixed pages): only this many bytes of
 /// a sample are looked at.
-const DETECT_MAX_BYTES: usize = 2048;
+pub(crate) const DETECT_MAX_BYTES: usize = 2048;
 
 /// Guesses the language of a document from a sample of its text (ISO 639-1 code), or
 /// `None` when whatlang is unsure or the language has no stopword list. Only the first
@@ -149,6 +264,34 @@ mod tests {
         assert!(!stopwords("en").is_stopword("nato"));
         assert!(stopwords("zh").is_function_char('的'));
         assert!(stopwords("ja").is_function_char('の'));
+    }
+
+    #[test]
+    fn packed_lookups_agree_with_the_lists() {
+        for code in SUPPORTED {
+            let s = stopwords(code);
+            for w in &s.words {
+                assert!(s.is_stopword(w), "{code}: {w}");
+                if w.is_ascii() {
+                    assert!(s.is_ascii_stopword(w.to_ascii_uppercase().as_bytes()));
+                }
+                // A word with one more letter, or without its last byte, is another word.
+                let longer = format!("{w}q");
+                assert_eq!(s.is_stopword(&longer), s.words.contains(longer.as_str()));
+                let shorter = &w.as_bytes()[..w.len() - 1];
+                if let Ok(shorter) = std::str::from_utf8(shorter) {
+                    assert_eq!(
+                        s.is_stopword(shorter),
+                        s.words.contains(shorter),
+                        "{shorter}"
+                    );
+                }
+            }
+        }
+        let en = stopwords("en");
+        assert!(en.is_ascii_stopword(b"THE") && en.is_ascii_stopword(b"The"));
+        assert!(!en.is_ascii_stopword(b"thesis") && !en.is_stopword("th"));
+        assert!(!en.is_stopword("a\0") && !en.is_stopword(""));
     }
 
     #[test]

@@ -142,9 +142,12 @@ impl Cleaner {
         let decoded = decode::decode(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
-        let verdicts = match repeats {
-            Some(repeats) => self.classify_without_repeats(&doc, &repeats),
-            None => classify::classify(&doc, &self.rules, self.model),
+        let (doc, verdicts) = match repeats {
+            Some(repeats) => self.classify_without_repeats(doc, &repeats),
+            None => {
+                let verdicts = classify::classify(&doc, &self.rules, self.model);
+                (doc, verdicts)
+            }
         };
         let text = assemble::assemble(&doc, &verdicts);
         let lines = doc
@@ -173,9 +176,9 @@ impl Cleaner {
     /// classifier reads rule hits as context (a comment prompt announces comments).
     fn classify_without_repeats(
         &self,
-        doc: &segment::Document,
+        mut doc: segment::Document,
         repeats: &corpus::Repeats<'_>,
-    ) -> Vec<Verdict> {
+    ) -> (segment::Document, Vec<Verdict>) {
         let repeated: Vec<Option<u32>> = doc
             .lines
             .iter()
@@ -186,23 +189,46 @@ impl Cleaner {
             })
             .collect();
         if repeated.iter().all(Option::is_none) {
-            return classify::classify(doc, &self.rules, self.model);
+            let verdicts = classify::classify(&doc, &self.rules, self.model);
+            return (doc, verdicts);
         }
-        let mut rest = doc.clone();
-        let mut is_repeated = repeated.iter();
-        rest.lines
-            .retain(|_| is_repeated.next().is_some_and(Option::is_none));
-        let mut verdicts = classify::classify(&rest, &self.rules, self.model).into_iter();
-        repeated
+        // Move the repeated lines aside (no copies of the document), classify the rest,
+        // then put every line back in its place.
+        let mut aside = Vec::new();
+        let mut rest = Vec::with_capacity(doc.lines.len());
+        for (line, r) in std::mem::take(&mut doc.lines).into_iter().zip(&repeated) {
+            if r.is_some() {
+                aside.push(line);
+            } else {
+                rest.push(line);
+            }
+        }
+        doc.lines = rest;
+        let verdicts = classify::classify(&doc, &self.rules, self.model);
+        let (mut aside, mut rest) = (
+            aside.into_iter(),
+            std::mem::take(&mut doc.lines).into_iter(),
+        );
+        let mut verdicts = verdicts.into_iter();
+        let mut lines = Vec::with_capacity(repeated.len());
+        let verdicts = repeated
             .into_iter()
             .map(|r| match r {
-                Some(documents) => Verdict {
-                    keep: false,
-                    reason: Reason::Repeated { documents },
-                    score: 0.0,
-                },
-                None => verdicts.next().expect("one verdict per remaining line"),
+                Some(documents) => {
+                    lines.push(aside.next().expect("one line per repeated line"));
+                    Verdict {
+                        keep: false,
+                        reason: Reason::Repeated { documents },
+                        score: 0.0,
+                    }
+                }
+                None => {
+                    lines.push(rest.next().expect("one line per remaining line"));
+                    verdicts.next().expect("one verdict per remaining line")
+                }
             })
-            .collect()
+            .collect();
+        doc.lines = lines;
+        (doc, verdicts)
     }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::features;
 
-/// One logistic regression over standardized features.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One logistic regression over standardized features. Its fields are read once, at the
+/// first prediction: build a new one (or clone before the first prediction) to change them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Linear {
     /// Feature means (subtracted before weighting).
     pub mean: Vec<f32>,
@@ -20,23 +21,56 @@ pub struct Linear {
     pub weights: Vec<f32>,
     /// The intercept.
     pub bias: f32,
+    /// The weights and intercept with the standardization folded in, computed on the first
+    /// prediction (so once per loaded model, not once per document). Not part of the file.
+    #[serde(skip)]
+    folded: std::sync::OnceLock<(Vec<f32>, f32)>,
+}
+
+impl PartialEq for Linear {
+    fn eq(&self, other: &Self) -> bool {
+        // The folded weights are derived from the rest.
+        self.mean == other.mean
+            && self.scale == other.scale
+            && self.weights == other.weights
+            && self.bias == other.bias
+    }
 }
 
 impl Linear {
+    /// A regression from its parts.
+    pub fn new(mean: Vec<f32>, scale: Vec<f32>, weights: Vec<f32>, bias: f32) -> Linear {
+        Linear {
+            mean,
+            scale,
+            weights,
+            bias,
+            folded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The standardization folded into the weights: w' = w / scale, b' = b - sum(w' * mean).
+    fn folded(&self) -> (&[f32], f32) {
+        let (w, b) = self.folded.get_or_init(|| {
+            let w: Vec<f32> = self
+                .weights
+                .iter()
+                .zip(&self.scale)
+                .map(|(w, s)| w / s)
+                .collect();
+            let b = self.bias - w.iter().zip(&self.mean).map(|(w, m)| w * m).sum::<f32>();
+            (w, b)
+        });
+        (w, *b)
+    }
+
     /// The probability of the positive class for each row of `x` (row-major, `weights.len()`
     /// columns).
     pub fn predict(&self, x: &[f32]) -> Vec<f32> {
         let width = self.weights.len();
-        // Fold the standardization into the weights once: w' = w / scale, b' = b - sum(w' * mean).
-        let w: Vec<f32> = self
-            .weights
-            .iter()
-            .zip(&self.scale)
-            .map(|(w, s)| w / s)
-            .collect();
-        let b = self.bias - w.iter().zip(&self.mean).map(|(w, m)| w * m).sum::<f32>();
+        let (w, b) = self.folded();
         x.chunks_exact(width)
-            .map(|row| sigmoid(b + row.iter().zip(&w).map(|(x, w)| x * w).sum::<f32>()))
+            .map(|row| sigmoid(b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f32>()))
             .collect()
     }
 
@@ -117,12 +151,7 @@ impl Linear {
             vb = beta2 * vb + (1.0 - beta2) * gb * gb;
             b -= lr * (mb / c1) / ((vb / c2).sqrt() + eps);
         }
-        Linear {
-            mean,
-            scale,
-            weights: w,
-            bias: b,
-        }
+        Linear::new(mean, scale, w, b)
     }
 }
 
@@ -267,18 +296,8 @@ mod tests {
     fn smoothing_removes_isolated_flips() {
         let m = Model {
             trained_on: String::new(),
-            stage1: Linear {
-                mean: vec![],
-                scale: vec![],
-                weights: vec![],
-                bias: 0.0,
-            },
-            stage2: Linear {
-                mean: vec![],
-                scale: vec![],
-                weights: vec![],
-                bias: 0.0,
-            },
+            stage1: Linear::new(vec![], vec![], vec![], 0.0),
+            stage2: Linear::new(vec![], vec![], vec![], 0.0),
             switch_penalty: 3.0,
             threshold: 0.5,
         };

@@ -150,43 +150,65 @@ pub fn segment(text: &str) -> Document {
     let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
-    let mut counts: HashMap<&str, u32, FxBuild> = HashMap::default();
-    for l in raw.iter().filter(|l| !l.is_empty()) {
-        *counts.entry(l).or_insert(0) += 1;
-    }
-    let mut lines = Vec::with_capacity(counts.len());
+    // Each distinct line gets a slot counting its copies: one hash lookup per line; the
+    // counts are complete only after the last line, so they are filled in at the end.
+    let mut slots: HashMap<&str, u32, FxBuild> = HashMap::default();
+    let mut counts: Vec<u32> = Vec::new();
+    let mut line_slots: Vec<u32> = Vec::new();
+    let mut lines = Vec::new();
     let mut buf = String::new();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
         }
-        let mut stats = line_stats_with(l, stop, &mut buf);
-        stats.repeats = counts[l];
+        let slot = *slots.entry(l).or_insert_with(|| {
+            counts.push(0);
+            (counts.len() - 1) as u32
+        });
+        counts[slot as usize] += 1;
+        line_slots.push(slot);
         lines.push(Line {
             text: (*l).to_string(),
             blank_before: i == 0 || raw[i - 1].is_empty(),
             blank_after: i + 1 == raw.len() || raw[i + 1].is_empty(),
             wide_gap_after: i + 2 < raw.len() && raw[i + 1].is_empty() && raw[i + 2].is_empty(),
-            stats,
+            stats: line_stats_with(l, stop, &mut buf),
         });
+    }
+    for (line, slot) in lines.iter_mut().zip(line_slots) {
+        line.stats.repeats = counts[slot as usize];
     }
     Document { lines, lang }
 }
 
-/// The longer lines of the document, up to a few kilobytes: prose tells the language,
-/// menus mislead whatlang.
+/// The longer lines of the document, up to the [`language::DETECT_MAX_BYTES`] that
+/// detection looks at: prose tells the language, menus mislead whatlang.
 fn language_sample(lines: &[&str]) -> String {
-    const SAMPLE_BYTES: usize = 4096;
-    let mut sample = String::new();
+    // Lines are taken while the sample is shorter than this; only its head is looked at.
+    let sample_bytes = language::DETECT_MAX_BYTES;
+    // A pass over the long lines that gives at least this much is enough.
+    const ENOUGH: usize = 1024;
+    let mut sample = String::with_capacity(sample_bytes + 256);
     for min_len in [80, 20, 0] {
         for l in lines.iter().filter(|l| l.len() >= min_len) {
-            if sample.len() >= SAMPLE_BYTES {
+            if sample.len() >= sample_bytes {
+                return sample;
+            }
+            let room = sample_bytes + 4 - sample.len();
+            if l.len() >= room {
+                // Only the head is looked at: copy what can be (up to a character boundary
+                // past the limit; detect cuts at the limit anyway).
+                let mut end = room.min(l.len());
+                while !l.is_char_boundary(end) {
+                    end += 1;
+                }
+                sample.push_str(&l[..end]);
                 return sample;
             }
             sample.push_str(l);
             sample.push('\n');
         }
-        if sample.len() >= SAMPLE_BYTES / 4 {
+        if sample.len() >= ENOUGH {
             break;
         }
     }
@@ -206,7 +228,93 @@ pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
     line_stats_with(line, stop, &mut String::new())
 }
 
+/// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
+/// Unicode predicates answer for non-ASCII characters.
+const ALPHA: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 4;
+const SEPARATOR: u8 = 8;
+const COMMA: u8 = 16;
+const QUOTE: u8 = 32;
+/// May start a copyright or link mark (`@ ( c h w`).
+const MARK: u8 = 64;
+
+/// The class of every byte; 0 for the bytes of non-ASCII characters.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            ALPHA | UPPER
+        } else if c.is_ascii_lowercase() {
+            ALPHA
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else {
+            match c {
+                b'|' | b'>' | b'/' | b'\\' | b'_' | b'=' | b'+' | b'*' | b'#' | b'@' | b'~' => {
+                    SEPARATOR
+                }
+                b',' => COMMA,
+                b'"' => QUOTE,
+                _ => 0,
+            }
+        };
+        if matches!(c, b'@' | b'(' | b'c' | b'C' | b'h' | b'H' | b'w' | b'W') {
+            t[b] |= MARK;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Looks for a copyright or link mark at the start of `rest`, whose first byte has the
+/// [`MARK`] class.
+#[inline]
+fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
+    match rest[0] {
+        b'@' => *link = true,
+        b'(' => *copyright |= starts_ignore_ascii_case(rest, b"(c)"),
+        b'c' | b'C' => *copyright |= starts_ignore_ascii_case(rest, b"copyright"),
+        b'h' | b'H' => *link |= starts_ignore_ascii_case(rest, b"http"),
+        _ => *link |= starts_ignore_ascii_case(rest, b"www."),
+    }
+}
+
+/// Counts one word (`line[start..end]`) and whether it is a stopword. `ascii_lower` tells
+/// that the word is ASCII without uppercase letters, so it is its own lowercase form;
+/// `ascii` that it is ASCII.
+#[inline]
+fn end_word(
+    w: &str,
+    ascii: bool,
+    ascii_lower: bool,
+    stop: &StopWords,
+    buf: &mut String,
+    s: &mut LineStats,
+) -> bool {
+    s.words += 1;
+    if ascii {
+        if !ascii_lower && w.as_bytes()[0].is_ascii_uppercase() {
+            s.capitalized += 1;
+        }
+        return stop.is_ascii_stopword(w.as_bytes());
+    }
+    {
+        if w.chars().next().is_some_and(char::is_uppercase) {
+            s.capitalized += 1;
+        }
+        buf.clear();
+        buf.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    stop.is_stopword(buf)
+}
+
 /// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
+///
+/// ASCII bytes are classified with [`BYTE_CLASS`]; only other characters are decoded
+/// and go through the Unicode predicates.
 fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
     let mut s = LineStats {
         repeats: 1,
@@ -215,51 +323,85 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     let mut stopwords = 0u32;
     let mut cjk = 0u32;
     let mut cjk_function = 0u32;
+    // The current word: its start, whether it is ASCII, and ASCII without uppercase.
     let mut word_start: Option<usize> = None;
-    let mut prev: Option<char> = None;
-    let mut end_word = |start: usize, end: usize, s: &mut LineStats, stopwords: &mut u32| {
-        let w = &line[start..end];
-        s.words += 1;
-        buf.clear();
-        if w.is_ascii() {
-            // Most words: lowercasing byte by byte gives the same as `char::to_lowercase`.
-            if w.as_bytes()[0].is_ascii_uppercase() {
-                s.capitalized += 1;
-            }
-            buf.push_str(w);
-            buf.make_ascii_lowercase();
-        } else {
-            if w.chars().next().is_some_and(char::is_uppercase) {
-                s.capitalized += 1;
-            }
-            buf.extend(w.chars().flat_map(char::to_lowercase));
-        }
-        if stop.is_stopword(buf) {
-            *stopwords += 1;
-        }
-    };
+    let (mut word_ascii, mut word_lower) = (true, true);
+    // The previous character when it ends a sentence (`.` `!` `?`).
+    let mut prev_stop = false;
     // The copyright and link marks, found in the same pass: their needles start with an
     // ASCII byte, so every match starts at a character.
     let bytes = line.as_bytes();
     let (mut copyright, mut link) = (false, false);
-    for (i, c) in line.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            let class = BYTE_CLASS[b as usize];
+            if class & (ALPHA | DIGIT) != 0 {
+                if word_start.is_none() {
+                    word_start = Some(i);
+                    (word_ascii, word_lower) = (true, true);
+                }
+                // The whole run of ASCII letters and digits, in a tight loop.
+                let (mut j, mut upper) = (i, 0u32);
+                while let Some(&b) = bytes.get(j) {
+                    let class = BYTE_CLASS[b as usize];
+                    if class & (ALPHA | DIGIT) == 0 {
+                        break;
+                    }
+                    if class & MARK != 0 {
+                        mark(&bytes[j..], &mut copyright, &mut link);
+                    }
+                    s.letters += u32::from(class & ALPHA != 0);
+                    upper += u32::from(class & UPPER != 0);
+                    s.digits += u32::from(class & DIGIT != 0);
+                    j += 1;
+                }
+                s.upper += upper;
+                word_lower &= upper == 0;
+                s.chars += (j - i) as u32;
+                prev_stop = false;
+                i = j;
+                continue;
+            }
+            s.chars += 1;
+            if class & MARK != 0 {
+                mark(&bytes[i..], &mut copyright, &mut link);
+            }
+            if let Some(start) = word_start.take() {
+                if end_word(&line[start..i], word_ascii, word_lower, stop, buf, &mut s) {
+                    stopwords += 1;
+                }
+            }
+            if class & SEPARATOR != 0 {
+                s.separators += 1;
+            } else if class & COMMA != 0 {
+                s.commas += 1;
+            } else if class & QUOTE != 0 {
+                s.quotes += 1;
+            } else if b == b' ' && prev_stop {
+                s.inner_sentences += 1;
+            }
+            prev_stop = matches!(b, b'.' | b'!' | b'?');
+            i += 1;
+            continue;
+        }
         s.chars += 1;
-        match c {
-            '©' => copyright = true,
-            '@' => link = true,
-            '(' => copyright |= starts_ignore_ascii_case(&bytes[i..], b"(c)"),
-            'c' | 'C' => copyright |= starts_ignore_ascii_case(&bytes[i..], b"copyright"),
-            'h' | 'H' => link |= starts_ignore_ascii_case(&bytes[i..], b"http"),
-            'w' | 'W' => link |= starts_ignore_ascii_case(&bytes[i..], b"www."),
-            _ => {}
+        let c = line[i..].chars().next().unwrap_or_default();
+        if c == '©' {
+            copyright = true;
         }
         let cjk_char = is_cjk(c);
         if c.is_alphanumeric() && !cjk_char {
             if word_start.is_none() {
                 word_start = Some(i);
             }
+            (word_ascii, word_lower) = (false, false);
         } else if let Some(start) = word_start.take() {
-            end_word(start, i, &mut s, &mut stopwords);
+            let w = &line[start..i];
+            if end_word(w, word_ascii, word_lower, stop, buf, &mut s) {
+                stopwords += 1;
+            }
         }
         if cjk_char {
             cjk += 1;
@@ -272,25 +414,25 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
             if c.is_uppercase() {
                 s.upper += 1;
             }
-        } else if c.is_ascii_digit() {
-            s.digits += 1;
         } else {
             match c {
-                '|' | '•' | '·' | '»' | '«' | '>' | '/' | '\\' | '_' | '=' | '+' | '*' | '#'
-                | '@' | '~' | '►' | '▶' | '→' => s.separators += 1,
-                ',' | '，' | '、' => s.commas += 1,
-                '"' | '“' | '”' | '„' => s.quotes += 1,
-                ' ' if matches!(prev, Some('.' | '!' | '?')) => s.inner_sentences += 1,
+                '•' | '·' | '»' | '«' | '►' | '▶' | '→' => s.separators += 1,
+                '，' | '、' => s.commas += 1,
+                '“' | '”' | '„' => s.quotes += 1,
                 _ => {}
             }
             if matches!(c, '«' | '»') {
                 s.quotes += 1;
             }
         }
-        prev = Some(c);
+        prev_stop = false;
+        i += c.len_utf8();
     }
     if let Some(start) = word_start {
-        end_word(start, line.len(), &mut s, &mut stopwords);
+        let w = &line[start..];
+        if end_word(w, word_ascii, word_lower, stop, buf, &mut s) {
+            stopwords += 1;
+        }
     }
     if cjk > 0 {
         // About two characters a word: keeps word-count features comparable across scripts.
@@ -392,6 +534,103 @@ mod tests {
         assert_eq!(doc.lines[0].stats.repeats, 2);
         assert!(doc.lines[1].stats.copyright);
         assert_eq!(doc.lines[1].stats.repeats, 1);
+    }
+
+    /// The per-character version [`line_stats`] must agree with: Unicode predicates on
+    /// every character, every word lowercased and looked up.
+    fn reference_stats(line: &str, stop: &StopWords) -> LineStats {
+        let mut s = LineStats {
+            repeats: 1,
+            ..LineStats::default()
+        };
+        let (mut stopwords, mut cjk, mut cjk_function) = (0u32, 0u32, 0u32);
+        let mut words: Vec<&str> = Vec::new();
+        let mut word_start: Option<usize> = None;
+        let mut prev: Option<char> = None;
+        let lower = line.to_ascii_lowercase();
+        for (i, c) in line.char_indices() {
+            s.chars += 1;
+            let cjk_char = is_cjk(c);
+            if c.is_alphanumeric() && !cjk_char {
+                word_start.get_or_insert(i);
+            } else if let Some(start) = word_start.take() {
+                words.push(&line[start..i]);
+            }
+            if cjk_char {
+                cjk += 1;
+                cjk_function += u32::from(stop.is_function_char(c));
+            }
+            if c.is_alphabetic() {
+                s.letters += 1;
+                s.upper += u32::from(c.is_uppercase());
+            } else if c.is_ascii_digit() {
+                s.digits += 1;
+            } else {
+                match c {
+                    '|' | '•' | '·' | '»' | '«' | '>' | '/' | '\\' | '_' | '=' | '+' | '*'
+                    | '#' | '@' | '~' | '►' | '▶' | '→' => s.separators += 1,
+                    ',' | '，' | '、' => s.commas += 1,
+                    '"' | '“' | '”' | '„' => s.quotes += 1,
+                    ' ' if matches!(prev, Some('.' | '!' | '?')) => s.inner_sentences += 1,
+                    _ => {}
+                }
+                s.quotes += u32::from(matches!(c, '«' | '»'));
+            }
+            prev = Some(c);
+        }
+        if let Some(start) = word_start {
+            words.push(&line[start..]);
+        }
+        for w in &words {
+            s.words += 1;
+            s.capitalized += u32::from(w.chars().next().is_some_and(char::is_uppercase));
+            let lw: String = w.chars().flat_map(char::to_lowercase).collect();
+            stopwords += u32::from(stop.words_contain(&lw));
+        }
+        if cjk > 0 {
+            s.words += cjk.div_ceil(2);
+        }
+        s.stopword_share = if stop.per_char() && cjk > s.words / 2 {
+            cjk_function as f32 / cjk.max(1) as f32
+        } else if s.words > 0 {
+            stopwords as f32 / s.words as f32
+        } else {
+            0.0
+        };
+        s.end = line_end(line);
+        s.bullet = starts_like_bullet(line);
+        s.copyright = line.contains('©') || lower.contains("(c)") || lower.contains("copyright");
+        s.link = line.contains('@') || lower.contains("http") || lower.contains("www.");
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_stats_match_the_reference(
+            line in "[a-zA-Z0-9 .,!?:;@()|/»«“”©•é ÄÖÜßñЖжИи日本語の的了İ-]{1,60}",
+            lang in proptest::sample::select(vec!["en", "de", "fr", "ru", "zh", "ja", "tr"]),
+        ) {
+            let stop = language::stopwords(lang);
+            proptest::prop_assert_eq!(line_stats(&line, stop), reference_stats(&line, stop));
+        }
+    }
+
+    #[test]
+    fn fast_stats_match_the_reference_on_words() {
+        let stop = language::stopwords("en");
+        for line in [
+            "The cat and THE Dog, it's www.Example.com (C) Copyright HTTP://x @me",
+            "Über die Straße und DIE Brücke: 2019!",
+            "Café naïve İstanbul ÀND THE end",
+            "a",
+            "THEREFORE therefore Therefore",
+        ] {
+            assert_eq!(
+                line_stats(line, stop),
+                reference_stats(line, stop),
+                "{line}"
+            );
+        }
     }
 
     #[test]

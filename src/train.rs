@@ -15,15 +15,16 @@ use crate::rules::RuleSet;
 use crate::segment::{self, Document};
 use crate::{assemble, decode, normalize};
 
-/// A page prepared for training: its lines, their features and labels.
+/// A page prepared for training: its lines, their features and labels (borrowing the
+/// rules' ids).
 #[derive(Debug)]
-pub struct Example {
+pub struct Example<'r> {
     /// The page's name (its file name), for reports.
     pub name: String,
     /// The segmented page.
     pub doc: Document,
     /// Rules, captions and stage-1 features.
-    pub prepared: Prepared,
+    pub prepared: Prepared<'r>,
     /// 1 for article lines, 0 for the rest.
     pub labels: Vec<f32>,
     /// Each line's weight: its share of the page's tokens.
@@ -39,12 +40,12 @@ const LABEL_THRESHOLD: f64 = 0.5;
 ///
 /// # Errors
 /// [`decode::DecodeError`] when the input is not text.
-pub fn example(
+pub fn example<'r>(
     name: &str,
     input: &[u8],
     gold: &str,
-    rules: &RuleSet,
-) -> Result<Example, decode::DecodeError> {
+    rules: &'r RuleSet,
+) -> Result<Example<'r>, decode::DecodeError> {
     let decoded = decode::decode(input)?;
     let normalized = normalize::normalize(&decoded.text);
     let doc = segment::segment(&normalized.text);
