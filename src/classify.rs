@@ -217,11 +217,13 @@ fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verd
         return;
     };
     let Some(start) = (first_prose + 1..n).find(|&c| {
-        is_comment(c)
-            && (c + 1..(c + 1 + REACH).min(n))
+        is_comment(c) && {
+            let texts: HashSet<&str> = (c..(c + 1 + REACH).min(n))
                 .filter(|&j| is_comment(j))
-                .count()
-                >= MIN_MORE
+                .map(|j| doc.lines[j].text.as_str())
+                .collect();
+            texts.len() > MIN_MORE
+        }
     }) else {
         return;
     };
