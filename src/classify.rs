@@ -28,8 +28,8 @@ pub enum Reason {
     /// The line classifier decided (see [`Verdict::score`]).
     Classifier,
     /// A layout rule applied after the classifier (its id: `before-headline`,
-    /// `caption-neighbour`, `edge-prose` (kept), `related-link`, `set-apart`,
-    /// `standfirst` (kept), `trailing-tags`).
+    /// `caption-neighbour`, `comment-thread`, `edge-prose` (kept), `related-link`,
+    /// `set-apart`, `standfirst` (kept), `trailing-tags`).
     Layout(&'static str),
     /// The document's headline.
     Headline,
@@ -197,7 +197,40 @@ pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict
     drop_related_links(doc, prepared, &mut verdicts);
     drop_set_apart(doc, &mut verdicts);
     drop_trailing_tags(doc, &mut verdicts);
+    drop_comment_thread(doc, prepared, &mut verdicts);
     verdicts
+}
+
+/// A comment thread: a comments line (a rule of that category) after the article has
+/// begun, followed by more of them (one header or time stamp per comment). Everything
+/// the classifier kept from there on is the thread.
+fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+    const REACH: usize = 30;
+    const MIN_MORE: usize = 2;
+    let n = doc.lines.len();
+    let is_comment = |j: usize| prepared.category[j] == Some("comments");
+    let Some(first_prose) =
+        (0..n).find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
+    else {
+        return;
+    };
+    let Some(start) = (first_prose + 1..n).find(|&c| {
+        is_comment(c) && {
+            let texts: HashSet<&str> = (c..(c + 1 + REACH).min(n))
+                .filter(|&j| is_comment(j))
+                .map(|j| doc.lines[j].text.as_str())
+                .collect();
+            texts.len() > MIN_MORE
+        }
+    }) else {
+        return;
+    };
+    for v in verdicts.iter_mut().skip(start) {
+        if v.keep && v.reason == Reason::Classifier {
+            v.keep = false;
+            v.reason = Reason::Layout("comment-thread");
+        }
+    }
 }
 
 /// Picks the headline among the lines just before the article body, marks it, drops its

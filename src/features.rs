@@ -57,7 +57,11 @@ pub fn stage1_len() -> usize {
         + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
         + WINDOW_FEATURES.len() * RADII.len()
         + 15
+        + LIST_SHAPE_LEN
 }
+
+/// Number of list-shape features appended last (see `ListShape`).
+const LIST_SHAPE_LEN: usize = 3;
 
 /// Number of extra features stage 2 adds (the neighbours' stage-1 probabilities).
 pub const STAGE2_EXTRA: usize = 10;
@@ -183,6 +187,85 @@ pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
     best.1
 }
 
+/// The densest span of prose when a line that is not prose costs only `penalty`: a list
+/// or a table inside the article (short lines between paragraphs) does not break it.
+fn soft_region(doc: &Document, penalty: f32) -> Option<(usize, usize)> {
+    let mut best = (0.0f32, None);
+    let mut sum = 0.0f32;
+    let mut start = 0;
+    for (i, line) in doc.lines.iter().enumerate() {
+        let gain = if sentence_like(line) {
+            (1.0 + line.stats.words as f32).ln()
+        } else {
+            -penalty
+        };
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += gain;
+        if sum > best.0 {
+            best = (sum, Some((start, i)));
+        }
+    }
+    best.1
+}
+
+/// Cost of a non-prose line in [`soft_region`].
+const SOFT_PENALTY: f32 = 0.25;
+
+/// List and table shape, computed once per page and pushed per line by
+/// [`ListShape::push_row`]: lists inside an article follow a lead-in ending with a colon,
+/// their items look like one another, and they sit inside the prose, unlike a menu.
+struct ListShape {
+    /// The span of [`soft_region`].
+    soft: Option<(usize, usize)>,
+    /// For each line, how far above it a lead-in line ending with a colon is, with no
+    /// prose line between.
+    colon_above: Vec<Option<usize>>,
+    /// ln(1 + words) of each line.
+    ln_words: Vec<f32>,
+}
+
+impl ListShape {
+    fn new(doc: &Document, bases: &[&[f32]]) -> ListShape {
+        const MIN_LEAD_IN_WORDS: u32 = 3;
+        let mut colon_above = Vec::with_capacity(doc.lines.len());
+        let mut last: Option<usize> = None;
+        for (i, l) in doc.lines.iter().enumerate() {
+            colon_above.push(last.map(|j| i - j));
+            if l.stats.end == Some(LineEnd::Colon) && l.stats.words >= MIN_LEAD_IN_WORDS {
+                last = Some(i);
+            } else if sentence_like(l) {
+                last = None;
+            }
+        }
+        ListShape {
+            soft: soft_region(doc, SOFT_PENALTY),
+            colon_above,
+            ln_words: bases.iter().map(|b| b[1]).collect(),
+        }
+    }
+
+    /// Appends the [`LIST_SHAPE_LEN`] features of line `i`.
+    fn push_row(&self, out: &mut Vec<f32>, i: usize) {
+        // A short line (fewer than ~20 words) inside the soft span.
+        const LONG_LN_WORDS: f32 = 3.0;
+        let n = self.ln_words.len();
+        out.push(self.colon_above[i].map_or(0.0, |d| 1.0 / d as f32));
+        let w = &self.ln_words;
+        let diff = |j: isize| {
+            if j >= 0 && (j as usize) < n {
+                (w[i] - w[j as usize]).abs()
+            } else {
+                2.0
+            }
+        };
+        out.push((diff(i as isize - 1) + diff(i as isize + 1)) / 2.0);
+        let inside = self.soft.is_some_and(|(a, b)| (a..=b).contains(&i));
+        out.push(flag(inside && w[i] <= LONG_LN_WORDS));
+    }
+}
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let n = doc.lines.len();
@@ -232,6 +315,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .map(|b| b[19])
         .sum::<f32>()
         / prose_lines;
+    let list_shape = ListShape::new(doc, &bases);
     for i in 0..n {
         out.extend_from_slice(bases[i]);
         for &off in OFFSETS {
@@ -289,6 +373,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
                 out.push(0.0);
             }
         }
+        list_shape.push_row(&mut out, i);
     }
     out
 }

@@ -473,6 +473,15 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             Needs::AnyChar(":"),
             Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
         ],
+        // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
+        // (case-sensitive; `Imag` covers `Image`, `Imagem`, `Imagen`).
+        "credit.trailing-photo-parenthesis" => &[
+            Needs::LastCharBeforeColon(")"),
+            Needs::AnySubstr(&[
+                "Photo", "PHOTO", "Foto", "FOTO", "Фото", "Imag", "IMAGE", "Bild", "Zdjęcie",
+                "Crédit", "Credit",
+            ]),
+        ],
         "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
         "credit.caption-ko" => &[Needs::AnyChar("사")],
         "credit.signature-cjk" => &[Needs::FirstChar("（(")],
@@ -1837,6 +1846,10 @@ mod tests {
             "Обновлено 5 минут назад",
             "an hour ago",
             "Just now",
+            "at dawn. (Photo Jane Doe / Agency)",
+            "in June (Image: AGENCY )",
+            "gestern. (Foto: Name)",
+            "le matin » (Crédit photo : Nom)",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -1881,7 +1894,7 @@ mod tests {
         // Every built-in regex rule named in the prefilter table exists.
         let ids: HashSet<&str> = rules.ids().collect();
         let with_needs = rules.regexes.iter().filter(|r| !r.needs.is_empty()).count();
-        assert_eq!(with_needs, 19);
+        assert_eq!(with_needs, 20);
         assert!(ids.contains("credit.byline"));
         // User files get no prefilters: their regexes are unknown.
         let src = "[[rule]]\nid = \"credit.byline\"\ncategory = \"credit\"\nregex = 'x'\n";
@@ -1894,7 +1907,7 @@ mod tests {
     fn builtin_regexes_compile() {
         // Built-in regexes are compiled on first use, where an error could only panic.
         let rules = builtin();
-        assert_eq!(rules.regexes.len(), 19);
+        assert_eq!(rules.regexes.len(), 20);
         for r in &rules.regexes {
             assert!(r.re.get().is_none(), "compiled before its first use");
             if let Err(e) = Regex::new(&r.src) {
