@@ -8,11 +8,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// The cleaner allocates many short-lived line and word buffers from several threads;
-// glibc's malloc spent about a tenth of a run's instructions on them.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match run::run(args) {
