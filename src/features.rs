@@ -166,25 +166,7 @@ fn base(
 /// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
 /// +ln(words) for sentence-like lines and -1 for others (a maximum-subarray search).
 pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
-    let mut best = (0.0f32, None);
-    let mut sum = 0.0f32;
-    let mut start = 0;
-    for (i, line) in doc.lines.iter().enumerate() {
-        let gain = if sentence_like(line) {
-            (1.0 + line.stats.words as f32).ln()
-        } else {
-            -1.0
-        };
-        if sum <= 0.0 {
-            sum = 0.0;
-            start = i;
-        }
-        sum += gain;
-        if sum > best.0 {
-            best = (sum, Some((start, i)));
-        }
-    }
-    best.1
+    soft_region(doc, 1.0)
 }
 
 /// The densest span of prose when a line that is not prose costs only `penalty`: a list
