@@ -209,9 +209,7 @@ fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verd
     const MIN_MORE: usize = 2;
     let n = doc.lines.len();
     let is_comment = |j: usize| prepared.category[j] == Some("comments");
-    let Some(first_prose) =
-        (0..n).find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
-    else {
+    let Some(first_prose) = first_kept_prose(doc, verdicts, 0) else {
         return;
     };
     let Some(start) = (first_prose + 1..n).find(|&c| {
@@ -233,14 +231,17 @@ fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verd
     }
 }
 
+/// The first kept, sentence-like line at or after `from`: where the article body begins.
+fn first_kept_prose(doc: &Document, verdicts: &[Verdict], from: usize) -> Option<usize> {
+    (from..doc.lines.len()).find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
+}
+
 /// Picks the headline among the lines just before the article body, marks it, drops its
 /// repeats, and returns its index.
 fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     const LOOKBACK: usize = 15;
     let first_kept = verdicts.iter().position(|v| v.keep)?;
-    let body_start = (first_kept..doc.lines.len())
-        .find(|&i| verdicts[i].keep && features::sentence_like(&doc.lines[i]))
-        .unwrap_or(first_kept);
+    let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
     let title = word_set(&doc.lines[0].text);
     let candidate = |i: usize| {
         let l = &doc.lines[i];
