@@ -123,7 +123,7 @@ fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool
 }
 
 /// What a text needs done, found by [`scan`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Needs {
     /// Line endings, spaces, invisible or control characters to rewrite ([`clean_chars`]).
     chars: bool,
@@ -142,6 +142,12 @@ struct Needs {
 
 /// One pass over the bytes to find out what the text needs.
 fn scan(text: &str) -> Needs {
+    scan_words::<true>(text)
+}
+
+/// [`scan`], eight bytes at a time where they need no closer look when `WORDS`, else byte
+/// by byte (the plain version that tests hold the fast one to).
+fn scan_words<const WORDS: bool>(text: &str) -> Needs {
     let b = text.as_bytes();
     let mut needs = Needs::default();
     let Some(&last) = b.last() else {
@@ -159,7 +165,7 @@ fn scan(text: &str) -> Needs {
     while i < b.len() {
         // Eight bytes at a time when none of them needs a closer look: the common case.
         // Otherwise the bytes of that word are looked at one by one.
-        let word_end = match b.get(i..i + 8) {
+        let word_end = match b.get(i..i + 8).filter(|_| WORDS) {
             Some(word) => {
                 let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
                 if plain_word(w) && (w as u8 != b' ' || (newlines == 0 && b[i - 1] != b' ')) {
@@ -860,6 +866,18 @@ mod tests {
             prop_assert!(once.is_empty() || once.ends_with('\n'));
             prop_assert!(!once.contains("\n\n\n\n") && !once.contains("  ") && !once.contains('\r'));
             prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn scan_by_words_agrees_with_scan_by_bytes(
+            s in "[ab \n\t&é’\u{A0}\u{301}]{0,40}|([a-z]{0,9}[ \n]{0,3}){0,12}",
+            pad in 0usize..9,
+        ) {
+            // Every alignment of the words against the text.
+            let s = format!("{}{s}", "x".repeat(pad));
+            prop_assert_eq!(scan_words::<true>(&s), scan_words::<false>(&s));
+            let indented = format!("\n{s}");
+            prop_assert_eq!(scan_words::<true>(&indented), scan_words::<false>(&indented));
         }
 
         #[test]
