@@ -152,6 +152,12 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         }
         let c = text[i..].chars().next().expect("a char starts here");
         i += c.len_utf8();
+        // The common letters and signs without the Unicode tables' searches.
+        if let Some(l) = plain_lowercase(c) {
+            in_digits = false;
+            h.write(l.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
         if c.is_numeric() {
             if !in_digits {
                 h.write_byte(b'0');
@@ -165,6 +171,25 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         }
     }
     (h.0, i)
+}
+
+/// The lowercase of `c` when it is not numeric and lowercases to one character that is
+/// quick to tell: Latin-1 letters, and scripts and signs without case or digits
+/// (punctuation, kana, CJK, Hangul; Cyrillic lowercase). `None` for anything else, which
+/// the Unicode tables decide. A test checks every character against them.
+fn plain_lowercase(c: char) -> Option<char> {
+    match c {
+        '\u{C0}'..='\u{DE}' if c != '\u{D7}' => char::from_u32(c as u32 + 0x20),
+        '\u{D7}'..='\u{FF}'
+        | '\u{430}'..='\u{45F}'
+        | '\u{2010}'..='\u{2027}'
+        | '\u{2030}'..='\u{205E}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A0}'..='\u{30FF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}' => Some(c),
+        _ => None,
+    }
 }
 
 /// [`KEY_BYTE`]'s mark for an ASCII digit (and in [`KEY_BYTE_LINES`] for `\n`); it and
@@ -632,6 +657,18 @@ mod tests {
             let want: Vec<u64> = text_lines(&text).map(line_key).collect();
             proptest::prop_assert_eq!(keys, want);
         }
+    }
+
+    #[test]
+    fn plain_lowercase_agrees_with_the_unicode_tables() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if let Some(l) = plain_lowercase(c) {
+                assert!(!c.is_numeric(), "U+{:04X}", c as u32);
+                assert!(c.to_lowercase().eq([l]), "U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(plain_lowercase('É'), Some('é'));
+        assert_eq!(plain_lowercase('’'), Some('’'));
     }
 
     #[test]
