@@ -89,28 +89,75 @@ impl Threshold {
 /// ```
 pub fn line_key(line: &str) -> u64 {
     let line = line.trim();
-    let bytes = line.as_bytes();
+    hash_key::<false>(line, 0).0
+}
+
+/// The keys of the [lines](text_lines) of `text`, in order, appended to `keys`: the same as
+/// `text_lines(text).map(line_key)`, in one pass over the bytes that finds the line breaks
+/// as it hashes (the first pass keys every line of every document).
+fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
+    let mut start = 0;
+    while start < text.len() {
+        let (h, end) = hash_key::<true>(text, start);
+        let line = &text[start..end];
+        start = end + 1;
+        // Normalized lines are trimmed; any other line is keyed the plain way.
+        let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+        if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
+            keys.push(h);
+        } else if !line.trim().is_empty() {
+            keys.push(line_key(line));
+        }
+    }
+}
+
+/// Hashes the key text of `text[start..]` ([`line_key`] without the trimming), up to the
+/// first `\n` when `LINES`; returns the hash and where it stopped.
+fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
+    let bytes = text.as_bytes();
+    let table = if LINES { &KEY_BYTE_LINES } else { &KEY_BYTE };
     let mut h = Fnv::new();
     let mut in_digits = false;
     let mut buf = [0u8; 4];
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // ASCII (most text): a digit is numeric, and lowercasing is a byte's.
-        if b < 0x80 {
-            i += 1;
-            if b.is_ascii_digit() {
-                if !in_digits {
-                    h.write_byte(b'0');
-                }
-                in_digits = true;
-            } else {
-                in_digits = false;
-                h.write_byte(b.to_ascii_lowercase());
+    let mut i = start;
+    while i < bytes.len() {
+        // A run of ASCII bytes that are not digits (most text): each is hashed lowercased,
+        // looked up in a table, in a tight loop.
+        let mut plain = 0;
+        for &b in &bytes[i..] {
+            let k = table[usize::from(b)];
+            if k >= DIGIT {
+                break;
             }
+            h.write_byte(k);
+            plain += 1;
+        }
+        if plain > 0 {
+            in_digits = false;
+            i += plain;
             continue;
         }
-        let c = line[i..].chars().next().expect("a char starts here");
+        let b = bytes[i];
+        if b < 0x80 {
+            if LINES && b == b'\n' {
+                break;
+            }
+            // An ASCII digit.
+            if !in_digits {
+                h.write_byte(b'0');
+            }
+            in_digits = true;
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a char starts here");
         i += c.len_utf8();
+        // The common letters and signs without the Unicode tables' searches.
+        if let Some(l) = plain_lowercase(c) {
+            in_digits = false;
+            h.write(l.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
         if c.is_numeric() {
             if !in_digits {
                 h.write_byte(b'0');
@@ -123,7 +170,53 @@ pub fn line_key(line: &str) -> u64 {
             h.write(l.encode_utf8(&mut buf).as_bytes());
         }
     }
-    h.0
+    (h.0, i)
+}
+
+/// The lowercase of `c` when it is not numeric and lowercases to one character that is
+/// quick to tell: Latin-1 letters, and scripts and signs without case or digits
+/// (punctuation, kana, CJK, Hangul; Cyrillic lowercase). `None` for anything else, which
+/// the Unicode tables decide. A test checks every character against them.
+fn plain_lowercase(c: char) -> Option<char> {
+    match c {
+        '\u{C0}'..='\u{DE}' if c != '\u{D7}' => char::from_u32(c as u32 + 0x20),
+        '\u{D7}'..='\u{FF}'
+        | '\u{430}'..='\u{45F}'
+        | '\u{2010}'..='\u{2027}'
+        | '\u{2030}'..='\u{205E}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A0}'..='\u{30FF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}' => Some(c),
+        _ => None,
+    }
+}
+
+/// [`KEY_BYTE`]'s mark for an ASCII digit (and in [`KEY_BYTE_LINES`] for `\n`); it and
+/// [`NON_ASCII`] are the only values from 0x80 on.
+const DIGIT: u8 = 0x80;
+/// [`KEY_BYTE`]'s mark for a byte of a non-ASCII character.
+const NON_ASCII: u8 = 0x81;
+
+/// What [`line_key`] hashes for each byte: an ASCII byte that is not a digit lowercased,
+/// else [`DIGIT`] or [`NON_ASCII`].
+static KEY_BYTE: [u8; 256] = key_table(false);
+
+/// [`KEY_BYTE`] for [`text_line_keys`]: `\n` is marked too, as a line's end.
+static KEY_BYTE_LINES: [u8; 256] = key_table(true);
+
+const fn key_table(lines: bool) -> [u8; 256] {
+    let mut t = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        t[b] = if (b as u8).is_ascii_digit() || (lines && b == b'\n' as usize) {
+            DIGIT
+        } else {
+            (b as u8).to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    t
 }
 
 /// The text that [`line_key`] hashes, for tests and for showing a key to a person.
@@ -262,8 +355,13 @@ impl LineStats {
 
     /// Counts one document of `scope`: every distinct line key once.
     pub fn count_document<'a>(&mut self, scope: &str, lines: impl IntoIterator<Item = &'a str>) {
+        let keys: Vec<u64> = lines.into_iter().map(line_key).collect();
+        self.count_keys(scope, keys);
+    }
+
+    /// Counts one document of `scope` given its line keys.
+    fn count_keys(&mut self, scope: &str, mut keys: Vec<u64>) {
         // Sorted and deduplicated: each distinct key once, without a hash set per document.
-        let mut keys: Vec<u64> = lines.into_iter().map(line_key).collect();
         keys.sort_unstable();
         keys.dedup();
         let counts = match self.scopes.get_mut(scope) {
@@ -285,7 +383,9 @@ impl LineStats {
     pub fn count_bytes(&mut self, scope: &str, bytes: &[u8]) -> Result<(), DecodeError> {
         let decoded = decode::decode(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
-        self.count_document(scope, text_lines(&normalized.text));
+        let mut keys = Vec::new();
+        text_line_keys(&normalized.text, &mut keys);
+        self.count_keys(scope, keys);
         Ok(())
     }
 
@@ -533,6 +633,42 @@ mod tests {
         let mut h = Fnv::new();
         h.write(b"a");
         assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    proptest::proptest! {
+        /// The fast paths of `line_key` hash exactly the key text (`key_text` is the
+        /// plain definition).
+        #[test]
+        fn line_key_hashes_the_key_text(
+            line in "[ \t\na-zA-Z0-9.,:|/-]{0,30}|[ aAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,20}|\\PC{0,20}"
+        ) {
+            let mut h = Fnv::new();
+            h.write(key_text(&line).as_bytes());
+            proptest::prop_assert_eq!(line_key(&line), h.0);
+        }
+
+        /// Keying the lines in one pass is keying them one by one.
+        #[test]
+        fn text_line_keys_are_the_keys_of_the_lines(
+            text in "([ \t\na-zA-Z0-9.,:|/-]{0,12}\n{0,2}){0,8}|[ \naAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,30}|\\PC{0,30}"
+        ) {
+            let mut keys = Vec::new();
+            text_line_keys(&text, &mut keys);
+            let want: Vec<u64> = text_lines(&text).map(line_key).collect();
+            proptest::prop_assert_eq!(keys, want);
+        }
+    }
+
+    #[test]
+    fn plain_lowercase_agrees_with_the_unicode_tables() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if let Some(l) = plain_lowercase(c) {
+                assert!(!c.is_numeric(), "U+{:04X}", c as u32);
+                assert!(c.to_lowercase().eq([l]), "U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(plain_lowercase('É'), Some('é'));
+        assert_eq!(plain_lowercase('’'), Some('’'));
     }
 
     #[test]

@@ -117,10 +117,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 /// Refuses binary data: a NUL byte, or too many control bytes, in the first [`SNIFF_LEN`] bytes.
 fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN)];
-    if let Some(offset) = sample.iter().position(|&b| b == 0) {
-        return Err(DecodeError::Binary(format!("NUL byte at offset {offset}")));
-    }
-    let controls = count_binary_controls(sample);
+    let controls = match count_binary_controls(sample) {
+        Ok(controls) => controls,
+        Err(offset) => return Err(DecodeError::Binary(format!("NUL byte at offset {offset}"))),
+    };
     if controls * 100 > sample.len() * MAX_CONTROL_PERCENT {
         return Err(DecodeError::Binary(format!(
             "{controls} control bytes in the first {} bytes",
@@ -130,27 +130,35 @@ fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// How many bytes of `sample` are [binary controls](is_binary_control). Eight bytes at a
-/// time: text has a control byte (mostly `\n`) in few of its eight-byte words.
-fn count_binary_controls(sample: &[u8]) -> usize {
+/// How many bytes of `sample` are [binary controls](is_binary_control), or the offset of
+/// its first NUL byte. Eight bytes at a time, in one pass for both: text has a control
+/// byte (mostly `\n`) in few of its eight-byte words, and a NUL is a control byte too.
+fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = sample.chunks_exact(8);
     let mut controls = 0;
+    let mut look = |at: usize, bytes: &[u8]| -> Result<(), usize> {
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == 0 {
+                return Err(at + i);
+            }
+            controls += usize::from(is_binary_control(b));
+        }
+        Ok(())
+    };
+    let mut chunks = sample.chunks_exact(8);
+    let mut at = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         // Whether some byte is below 0x20 (exact: a borrow only adds false positives above
         // a true one).
         if w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0 {
-            controls += chunk.iter().filter(|&&b| is_binary_control(b)).count();
+            look(at, chunk)?;
         }
+        at += 8;
     }
-    controls
-        + chunks
-            .remainder()
-            .iter()
-            .filter(|&&b| is_binary_control(b))
-            .count()
+    look(at, chunks.remainder())?;
+    Ok(controls)
 }
 
 /// C0 controls that do not occur in text. Escape is allowed: ISO-2022-JP and ANSI colour
@@ -714,7 +722,39 @@ mod tests {
         assert_eq!(d.text, text);
     }
 
+    /// `check_binary` as it was written first (two passes, byte by byte): the word-at-a-time
+    /// version must agree with it.
+    fn check_binary_plain(bytes: &[u8]) -> Result<(), DecodeError> {
+        let sample = &bytes[..bytes.len().min(SNIFF_LEN)];
+        if let Some(offset) = sample.iter().position(|&b| b == 0) {
+            return Err(DecodeError::Binary(format!("NUL byte at offset {offset}")));
+        }
+        let controls = sample.iter().filter(|&&b| is_binary_control(b)).count();
+        if controls * 100 > sample.len() * MAX_CONTROL_PERCENT {
+            return Err(DecodeError::Binary(format!(
+                "{controls} control bytes in the first {} bytes",
+                sample.len()
+            )));
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
+        #[test]
+        fn binary_check_agrees_with_the_plain_one(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![0u8..0x20, 0x20u8..0x80, proptest::num::u8::ANY, proptest::strategy::Just(b'a')],
+                0..200,
+            ),
+            pad in 0usize..9000,
+        ) {
+            proptest::prop_assert_eq!(check_binary(&bytes), check_binary_plain(&bytes));
+            // Also past the sniffed prefix, where nothing may count.
+            let mut long = vec![b'x'; pad];
+            long.extend_from_slice(&bytes);
+            proptest::prop_assert_eq!(check_binary(&long), check_binary_plain(&long));
+        }
+
         #[test]
         fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
             if let Ok(d) = decode(&bytes) {
