@@ -164,6 +164,83 @@ struct PhraseMatcher {
     max_chars: usize,
     /// Lines with more words than this cannot match any rule of this matcher.
     gate_words: usize,
+    /// For `contains`: an exact pre-test run before the automaton.
+    grams: Option<GramFilter>,
+}
+
+/// An exact pre-test for unanchored phrase searches: the set of the phrases' first `width`
+/// bytes, ASCII-case-folded, hashed into a bit table. A line where no `width`-byte window
+/// hashes into the set holds no phrase; one pass of a few instructions per byte says so,
+/// where the automaton costs several times more (and a DFA, faster to search, costs
+/// more to build than cleaning a small page).
+#[derive(Debug)]
+struct GramFilter {
+    /// How many leading bytes of each phrase are hashed (4 to 8).
+    width: usize,
+    /// Keeps the low `width` bytes of a window.
+    mask: u64,
+    bits: Box<[u64]>,
+}
+
+/// Bits of the [`GramFilter`] hash (a 32 KB table).
+const GRAM_BITS: u32 = 18;
+/// Bit 0x20 of every byte of a window.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+impl GramFilter {
+    /// The filter of `patterns`, or `None` if one is shorter than 4 bytes.
+    fn new(patterns: &[String]) -> Option<GramFilter> {
+        let width = patterns.iter().map(String::len).min()?.min(8);
+        if width < 4 {
+            return None;
+        }
+        let mask = if width >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * width)) - 1
+        };
+        let mut bits = vec![0u64; 1 << (GRAM_BITS - 6)].into_boxed_slice();
+        for p in patterns {
+            let h = Self::hash(Self::padded(p.as_bytes()) & mask);
+            bits[h >> 6] |= 1 << (h & 63);
+        }
+        Some(GramFilter { width, mask, bits })
+    }
+
+    /// The first 8 bytes of `b` (zero-padded), with bit 0x20 set in each: the ASCII case
+    /// folding of the automaton maps a byte only to its other case, which has the same
+    /// value with that bit set.
+    #[inline]
+    fn padded(b: &[u8]) -> u64 {
+        let mut buf = [0u8; 8];
+        let n = b.len().min(8);
+        buf[..n].copy_from_slice(&b[..n]);
+        u64::from_le_bytes(buf) | FOLD
+    }
+
+    #[inline]
+    fn hash(x: u64) -> usize {
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - GRAM_BITS)) as usize
+    }
+
+    /// False when no phrase can occur in `hay`.
+    fn may_match(&self, hay: &str) -> bool {
+        let b = hay.as_bytes();
+        if b.len() < self.width {
+            return false;
+        }
+        let hit = |x: u64| {
+            let h = Self::hash(x & self.mask);
+            self.bits[h >> 6] & (1 << (h & 63)) != 0
+        };
+        // Full 8-byte windows, then the last few zero-padded ones.
+        let full = b.windows(8).any(|w| {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            hit(x | FOLD)
+        });
+        full || (b.len().saturating_sub(7)..=b.len() - self.width)
+            .any(|i| hit(Self::padded(&b[i..])))
+    }
 }
 
 /// A regex rule, compiled on first use: compiling the built-in regexes (large Unicode
@@ -669,6 +746,8 @@ pub struct RuleSet {
     whole: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
     /// The longest whole-line key, in bytes.
     max_key_bytes: usize,
+    /// The most words with a letter or digit in one whole-line key.
+    max_key_words: usize,
     /// The first segment (up to a space or case step) of every whole-line phrase: a
     /// line can only be glued phrases when its first segment is one of these.
     glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
@@ -792,6 +871,7 @@ impl RuleSet {
         if core.is_empty()
             || core.len() > KEY_LINE_MAX_BYTES
             || (too_long && words > GLUE_MAX_WORDS)
+            || self.too_many_words(line, words)
         {
             return (None, false);
         }
@@ -816,6 +896,32 @@ impl RuleSet {
                 .glue_starts
                 .contains(first_segment(&scratch.key, &scratch.bounds[..nb]));
         (None, glue)
+    }
+
+    /// Whether `line` (of `words` words) has too many words to be glued phrases and,
+    /// counting only words with an ASCII letter or digit, to be one phrase: its key
+    /// keeps each such word (lowercasing and collapsing spaces may split words, never
+    /// join them; trimming removes no letter or digit), less at most two counts. One
+    /// pass over the bytes instead of building the key.
+    fn too_many_words(&self, line: &str, words: usize) -> bool {
+        if words <= GLUE_MAX_WORDS {
+            return false;
+        }
+        let limit = self.max_key_words + 2;
+        let mut n = 0;
+        let mut counted = false;
+        for b in line.bytes() {
+            if b == b' ' || b == b'\t' {
+                counted = false;
+            } else if !counted && b.is_ascii_alphanumeric() {
+                counted = true;
+                n += 1;
+                if n > limit {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// The rule of a whole-line key, if it fits the line.
@@ -946,8 +1052,16 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            for c in tail.chars().rev() {
-                buf.extend(c.to_lowercase());
+            if tail.is_ascii() {
+                buf.extend(
+                    tail.bytes()
+                        .rev()
+                        .map(|b| char::from(b.to_ascii_lowercase())),
+                );
+            } else {
+                for c in tail.chars().rev() {
+                    buf.extend(c.to_lowercase());
+                }
             }
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
@@ -959,10 +1073,10 @@ impl RuleSet {
         if words > m.gate_words {
             return None;
         }
-        // Most lines hold no phrase at all: one non-overlapping search (which may use
-        // the automaton's prefilter) says so exactly, and is cheaper than walking the
+        // Most lines hold no phrase at all: the byte-window filter, then one
+        // non-overlapping search, say so exactly, more cheaply than walking the
         // overlapping matches.
-        if !m.ac.is_match(line) {
+        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !m.ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
@@ -1035,6 +1149,10 @@ fn count_words(s: &str) -> usize {
 
 /// Decoration scrapers leave around UI labels: bullets, separators, arrows.
 fn is_decoration(c: char) -> bool {
+    if c.is_ascii() {
+        // The ASCII part of the test below, without a search of the set.
+        return matches!(c, '\t'..='\r' | ' ' | '|' | '*' | '>' | '-' | '~' | ':');
+    }
     c.is_whitespace() || "»«›‹•·|*>■□▪▶►▸→←↑↓✓✔✕✖×—–-~:…".contains(c)
 }
 
@@ -1108,6 +1226,22 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
+    // The same steps on bytes when the line is ASCII: no UTF-8 decoding.
+    if core.is_ascii() {
+        out.reserve(core.len());
+        key_from_chars(core.bytes().map(char::from), out, bounds)
+    } else {
+        key_from_chars(core.chars(), out, bounds)
+    }
+}
+
+/// `build_key` over the characters of the core.
+#[inline(always)]
+fn key_from_chars(
+    chars: impl Iterator<Item = char>,
+    out: &mut String,
+    bounds: &mut [usize],
+) -> usize {
     let mut nb = 0;
     let mut push = |at: usize, nb: &mut usize| {
         if *nb < bounds.len() {
@@ -1117,7 +1251,7 @@ fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
     };
     let mut prev_lower = false;
     let mut prev_space = false;
-    for c in core.chars() {
+    for c in chars {
         let (space, lower, upper) = if c.is_ascii() {
             (
                 c == ' ' || c == '\t',
@@ -1352,6 +1486,11 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                                 )));
                             }
                             set.max_key_bytes = set.max_key_bytes.max(key.len());
+                            let key_words = key
+                                .split(' ')
+                                .filter(|w| w.chars().any(char::is_alphanumeric))
+                                .count();
+                            set.max_key_words = set.max_key_words.max(key_words);
                             let first_word = key.split(' ').next().unwrap_or(key).to_string();
                             set.glue_starts.insert(first_word);
                             let mut cased = String::new();
@@ -1422,13 +1561,9 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
     builder
         .ascii_case_insensitive(true)
         // A contiguous NFA builds several times faster than a DFA; on short anchored
-        // searches it is barely slower. `contains` scans most lines whole, where a DFA
-        // is several times faster per byte.
-        .kind(Some(if anchored {
-            AhoCorasickKind::ContiguousNFA
-        } else {
-            AhoCorasickKind::DFA
-        }));
+        // searches it is barely slower, and `contains` runs it only on the lines that
+        // pass its `GramFilter`.
+        .kind(Some(AhoCorasickKind::ContiguousNFA));
     if anchored {
         builder
             .match_kind(MatchKind::LeftmostLongest)
@@ -1456,6 +1591,11 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
             .map(|p| p.chars().count())
             .max()
             .unwrap_or(0),
+        grams: if anchored {
+            None
+        } else {
+            GramFilter::new(&list.patterns)
+        },
         rule_of: list.rule_of,
         gate_words: list.gate_words,
     }))
@@ -2077,6 +2217,122 @@ mod tests {
         let src = "[[rule]]\nid = \"x.re\"\ncategory = \"x\"\nregex = '^a+$'\n";
         let user = RuleSet::from_toml(src, "user.toml").unwrap();
         assert!(user.regexes[0].re.get().is_some());
+    }
+
+    #[test]
+    fn word_count_skip_never_hides_a_whole_line_match() {
+        let rules = builtin();
+        let mut reference = builtin();
+        reference.max_key_words = usize::MAX / 2;
+        assert!(rules.max_key_words >= 5 && rules.max_key_words < 40);
+        let mut lines: Vec<String> = vec![
+            "» » » » » » » » » » » » » » » » » » Share".into(),
+            "| - | - | - | - | - | - | - | - | - | Comments (12)".into(),
+            "12 comments - - - - - - - - - - - - - - - - 34".into(),
+        ];
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw.rule.iter().filter(|r| r.scope.is_none()) {
+            for p in r.phrases.iter().flatten() {
+                lines.push(format!("{} {p} {}", "- ".repeat(16), "* ".repeat(4)));
+                lines.push(format!("1,234 {p} ({})", 99));
+                lines.push(format!("{p} {p} {p} {p} {p} {p} {p} {p} {p}"));
+            }
+        }
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let mut skipped = 0;
+        for line in &lines {
+            let words = count_words(line.trim());
+            skipped += usize::from(rules.too_many_words(line.trim(), words));
+            assert_eq!(
+                rules.match_line(line),
+                reference.match_line(line),
+                "{line:?}"
+            );
+        }
+        assert!(skipped > 500, "only {skipped} lines skipped");
+        assert!(rules.match_line(&lines[0]).is_some());
+        assert!(rules.match_line(&lines[1]).is_some());
+    }
+
+    #[test]
+    fn decoration_fast_path_agrees_with_its_definition() {
+        for c in (0..=0x7f_u8)
+            .map(char::from)
+            .chain(['»', '…', '\u{a0}', 'é'])
+        {
+            let want = c.is_whitespace() || "»«›‹•·|*>■□▪▶►▸→←↑↓✓✔✕✖×—–-~:…".contains(c);
+            assert_eq!(is_decoration(c), want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_key_path_agrees_with_the_char_path() {
+        for core in [
+            "Share  this\tArticle",
+            "Community standardsDiscussion",
+            "Comments (12)",
+            "a",
+            "ABC def GhI",
+            "x  \t  y",
+        ] {
+            let (mut a, mut b) = (String::new(), String::new());
+            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+            let na = build_key(core, &mut a, &mut ba);
+            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn contains_gram_filter_never_hides_a_phrase() {
+        let rules = builtin();
+        let m = rules.contains.as_ref().unwrap();
+        let g = m
+            .grams
+            .as_ref()
+            .expect("built-in contains phrases are long enough");
+        let mut lines: Vec<String> = Vec::new();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for phrase in raw.rule.iter().filter_map(|r| r.phrases.as_ref()).flatten() {
+            for p in [phrase.clone(), phrase.to_uppercase(), phrase.to_lowercase()] {
+                lines.push(p.clone());
+                lines.push(format!("Some text: {p} and more"));
+                lines.push(format!("x{p}"));
+                lines.push(format!("tail {p}"));
+            }
+        }
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let (mut hits, mut passed) = (0, 0);
+        for line in &lines {
+            let found = m.ac.is_match(line.as_str());
+            let may = g.may_match(line);
+            assert!(may || !found, "filter hides a phrase in {line:?}");
+            hits += usize::from(found);
+            passed += usize::from(may);
+        }
+        assert!(hits > 400, "only {hits} lines hold a phrase");
+        // The filter is worth running only if it turns most lines away.
+        assert!(
+            passed < hits + lines.len() / 10,
+            "{passed} of {} pass",
+            lines.len()
+        );
+        // Short phrases get no filter (and still match).
+        let src =
+            "[[rule]]\nid = \"x.c\"\ncategory = \"x\"\nscope = \"contains\"\nphrases = [\"ab\"]\n";
+        let user = RuleSet::from_toml(src, "user.toml").unwrap();
+        assert!(user.contains.as_ref().unwrap().grams.is_none());
+        assert_eq!(user.match_line("x ab y").unwrap().id, "x.c");
     }
 
     #[test]
