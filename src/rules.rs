@@ -458,6 +458,13 @@ enum Needs {
     AsciiCiAny(&'static [&'static str]),
     /// The line has a numeric character or passes `AsciiCiAny` with these words.
     DigitOrAsciiCiAny(&'static [&'static str]),
+    /// The second word (after the first run of whitespace) starts with one of these
+    /// characters, or with one of these lowercase strings ignoring ASCII case (each
+    /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
+    /// listed in every form).
+    SecondWordStarts(&'static str, &'static [&'static str]),
+    /// The line has an ASCII letter, a non-ASCII character or one of these characters.
+    LetterOr(&'static str),
     /// One of these characters stands between two numeric characters (`8:03`).
     BetweenDigits(&'static str),
     /// Every piece between two of these characters (and before the first, after the
@@ -527,6 +534,23 @@ impl Needs {
             Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
+            }
+            Needs::SecondWordStarts(set, words) => {
+                let Some(i) = line.find(char::is_whitespace) else {
+                    return false;
+                };
+                let second = line[i..].trim_start();
+                second.starts_with(|c: char| set.contains(c))
+                    || words.iter().any(|w| {
+                        second
+                            .as_bytes()
+                            .get(..w.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
+                    })
+            }
+            Needs::LetterOr(set) => {
+                let b = facts.bytes(line);
+                b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
             }
             Needs::BetweenDigits(set) => {
                 let mut chars = line.chars();
@@ -604,6 +628,12 @@ impl ByteSet {
         self.0[0] & (0x3ff << 48) != 0
     }
 
+    /// Whether an ASCII letter occurs.
+    fn ascii_letter(self) -> bool {
+        // `A`..=`Z` and `a`..=`z` are bits 1..=26 and 33..=58 of the second word.
+        self.0[1] & ((0x3ff_ffff << 1) | (0x3ff_ffff << 33)) != 0
+    }
+
     /// Whether a non-ASCII byte occurs.
     fn non_ascii(self) -> bool {
         self.0[2] | self.0[3] != 0
@@ -635,8 +665,11 @@ impl LineFacts {
 
     /// Whether `line` may hold `c`: false only when a byte of `c` is absent.
     fn may_hold(&mut self, line: &str, c: char) -> bool {
-        let mut buf = [0u8; 4];
         let b = self.bytes(line);
+        if c.is_ascii() {
+            return b.has(c as u8);
+        }
+        let mut buf = [0u8; 4];
         c.encode_utf8(&mut buf).bytes().all(|x| b.has(x))
     }
 }
@@ -647,7 +680,15 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
     match id {
         // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
         "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
-        "icons.font-classes" => &[Needs::FirstChar("fgdibm")],
+        // Case-sensitive: the line starts with one of the class prefixes.
+        "icons.font-classes" => &[Needs::StartsWith(&[
+            "fa",
+            "glyphicon",
+            "dashicons",
+            "ion",
+            "bi",
+            "mdi",
+        ])],
         // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
         // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
         "comments.thread-header" => &[
@@ -655,7 +696,24 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             Needs::BetweenDigits(":hH"),
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
         ],
-        "comments.thread-count" => &[Needs::FirstCharOrDigit("oOtT")],
+        // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
+        // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
+        // variants, `к` for `комментарии`).
+        "comments.thread-count" => &[
+            Needs::FirstCharOrDigit("oOtT"),
+            Needs::SecondWordStarts(
+                "kK\u{212a}кК",
+                &[
+                    "repl",
+                    "reac",
+                    "resp",
+                    "re\u{17f}p",
+                    "thought",
+                    "comment",
+                    "coment",
+                ],
+            ),
+        ],
         // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
         // spaces and `./-:@`.
         "comments.timestamp" => &[
@@ -663,7 +721,13 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             Needs::BetweenDigits(":"),
             Needs::OnlyChars(".,/-:@"),
         ],
-        "player.gallery-counter" => &[Needs::Digit],
+        // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+        "player.gallery-counter" => &[
+            Needs::Digit,
+            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
+            // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
+            Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
+        ],
         // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
         // updates` or the `inbox`.
         "newsletter.signup-prefix" => &[
@@ -725,14 +789,27 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "Текст:",
         ])],
         // Only date words (letters), ASCII digits and the separators of the regex.
-        "dateline.date-time" => &[Needs::AsciiDigit, Needs::OnlyChars(",./|·–—-:+'º°)]")],
+        // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
+        // year before `年`/`년` or a month name: never digits alone.
+        "dateline.date-time" => &[
+            Needs::AsciiDigit,
+            Needs::OnlyChars(",./|·–—-:+'º°)]"),
+            Needs::LetterOr(":./-"),
+        ],
         // Every branch holds `min`, `мин` or `хв` (any case).
-        "dateline.reading-time" => &[Needs::Digit, Needs::AnyChar("mMмМхХ")],
+        "dateline.reading-time" => &[
+            Needs::Digit,
+            Needs::AnyChar("mMмМхХ"),
+            // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
+            Needs::OnlyChars(":.~-–"),
+        ],
         // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
         // einer ...`, `il y a une ...` or `hace una ...`.
         "dateline.relative" => &[
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
+            // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
+            Needs::LetterOr(""),
         ],
         _ => &[],
     }
@@ -2141,6 +2218,33 @@ mod tests {
             "in June (Image: AGENCY )",
             "gestern. (Foto: Name)",
             "le matin » (Crédit photo : Nom)",
+            "12 RESPONSES to the post",
+            "2 re\u{17f}ponses to it",
+            "3 Kommentare zum Artikel",
+            "one reply to x",
+            "4 Replies to this",
+            "2 thoughts on it",
+            "5 reactions to x",
+            "3 commentaires sur x",
+            "3 comentarios en x",
+            "5 комментариев к статье",
+            "Фото 3 из 12",
+            "Слайд 2 из 9",
+            "\u{17f}lide 3 of 5",
+            "Zdjęcie 1 z 4",
+            "Bild 2 von 7",
+            "3/12",
+            "Picture 4 of 9",
+            "Lesezeit: ca. 5-7 Min.",
+            "время чтения: ~ 4 мин",
+            "Reading time: 3–4 minutes",
+            "3 часа назад",
+            "5分钟前",
+            "2019年12月15日",
+            "2019.12.15",
+            "15/12/2019",
+            "12h30",
+            "15 December 2019",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -2257,6 +2361,32 @@ mod tests {
         assert!(skipped > 500, "only {skipped} lines skipped");
         assert!(rules.match_line(&lines[0]).is_some());
         assert!(rules.match_line(&lines[1]).is_some());
+    }
+
+    #[test]
+    fn byte_set_answers_like_the_line() {
+        for line in (0..=0x7f_u8).map(|b| char::from(b).to_string()).chain([
+            "é".into(),
+            "a1".into(),
+            "Z".into(),
+            "".into(),
+            "٣".into(),
+        ]) {
+            let b = ByteSet::of(&line);
+            assert_eq!(
+                b.ascii_letter(),
+                line.bytes().any(|x| x.is_ascii_alphabetic())
+            );
+            assert_eq!(b.ascii_digit(), line.bytes().any(|x| x.is_ascii_digit()));
+            assert_eq!(b.non_ascii(), !line.is_ascii());
+            assert!(line.bytes().all(|x| b.has(x)));
+            assert_eq!((0..=255).filter(|&x| b.has(x)).count(), {
+                let mut v: Vec<u8> = line.bytes().collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len()
+            });
+        }
     }
 
     #[test]
