@@ -1303,13 +1303,52 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
-    // The same steps on bytes when the line is ASCII: no UTF-8 decoding.
-    if core.is_ascii() {
-        out.reserve(core.len());
-        key_from_chars(core.bytes().map(char::from), out, bounds)
+    if core.is_ascii() && core.len() <= ASCII_KEY_MAX {
+        ascii_key(core.as_bytes(), out, bounds)
     } else {
         key_from_chars(core.chars(), out, bounds)
     }
+}
+
+/// Longest core that `ascii_key` handles (in a stack buffer); whole-line matching
+/// never builds longer keys than `KEY_LINE_MAX_BYTES`.
+const ASCII_KEY_MAX: usize = 256;
+
+/// `key_from_chars` for an ASCII core of at most `ASCII_KEY_MAX` bytes: the same steps
+/// on bytes, into a stack buffer, without UTF-8 decoding or encoding.
+fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
+    let mut buf = [0u8; ASCII_KEY_MAX];
+    let base = out.len();
+    let (mut n, mut nb) = (0, 0);
+    let mut mark = |at: usize, nb: &mut usize| {
+        if *nb < bounds.len() {
+            bounds[*nb] = at;
+        }
+        *nb += 1;
+    };
+    let mut prev_lower = false;
+    let mut prev_space = false;
+    for &b in core {
+        if b == b' ' || b == b'\t' {
+            if !prev_space {
+                mark(base + n, &mut nb);
+                buf[n] = b' ';
+                n += 1;
+            }
+            prev_space = true;
+            prev_lower = false;
+            continue;
+        }
+        if prev_lower && b.is_ascii_uppercase() {
+            mark(base + n, &mut nb);
+        }
+        prev_lower = b.is_ascii_lowercase();
+        prev_space = false;
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    out.push_str(std::str::from_utf8(&buf[..n]).expect("ASCII bytes"));
+    nb
 }
 
 /// `build_key` over the characters of the core.
@@ -1387,7 +1426,8 @@ fn normalize_key(s: &str) -> &str {
         s.trim_matches(|c: char| !c.is_alphanumeric())
     }
     let mut k = trim(s);
-    if let Some(i) = k.rfind([' ', '(', '[']) {
+    // The separators are ASCII: a byte search finds the same position as `rfind`.
+    if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
         if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
             k = trim(&k[..i]);
         }
@@ -2400,6 +2440,18 @@ mod tests {
         }
     }
 
+    /// The lines of the golden pages.
+    fn golden_lines() -> Vec<String> {
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        let mut lines = Vec::new();
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        lines
+    }
+
     #[test]
     fn ascii_key_path_agrees_with_the_char_path() {
         for core in [
@@ -2409,8 +2461,17 @@ mod tests {
             "a",
             "ABC def GhI",
             "x  \t  y",
-        ] {
-            let (mut a, mut b) = (String::new(), String::new());
+            "aB\tCd  eF1 2G ",
+            "- Share -",
+            &"a B ".repeat(40),
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain(golden_lines())
+        {
+            let core = core.as_str();
+            // A key appended to text already in the buffer records absolute positions.
+            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
             let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
             let na = build_key(core, &mut a, &mut ba);
             let nb = key_from_chars(core.chars(), &mut b, &mut bb);
