@@ -52,7 +52,10 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use regex::Regex;
-use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA as LazyDfa};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::pool::Pool;
+use regex_automata::Input as ReInput;
 use regex_syntax::hir::{
     Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
     Repetition,
@@ -161,6 +164,83 @@ struct PhraseMatcher {
     max_chars: usize,
     /// Lines with more words than this cannot match any rule of this matcher.
     gate_words: usize,
+    /// For `contains`: an exact pre-test run before the automaton.
+    grams: Option<GramFilter>,
+}
+
+/// An exact pre-test for unanchored phrase searches: the set of the phrases' first `width`
+/// bytes, ASCII-case-folded, hashed into a bit table. A line where no `width`-byte window
+/// hashes into the set holds no phrase; one pass of a few instructions per byte says so,
+/// where the automaton costs several times more (and a DFA, faster to search, costs
+/// more to build than cleaning a small page).
+#[derive(Debug)]
+struct GramFilter {
+    /// How many leading bytes of each phrase are hashed (4 to 8).
+    width: usize,
+    /// Keeps the low `width` bytes of a window.
+    mask: u64,
+    bits: Box<[u64]>,
+}
+
+/// Bits of the [`GramFilter`] hash (a 32 KB table).
+const GRAM_BITS: u32 = 18;
+/// Bit 0x20 of every byte of a window.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+impl GramFilter {
+    /// The filter of `patterns`, or `None` if one is shorter than 4 bytes.
+    fn new(patterns: &[String]) -> Option<GramFilter> {
+        let width = patterns.iter().map(String::len).min()?.min(8);
+        if width < 4 {
+            return None;
+        }
+        let mask = if width >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * width)) - 1
+        };
+        let mut bits = vec![0u64; 1 << (GRAM_BITS - 6)].into_boxed_slice();
+        for p in patterns {
+            let h = Self::hash(Self::padded(p.as_bytes()) & mask);
+            bits[h >> 6] |= 1 << (h & 63);
+        }
+        Some(GramFilter { width, mask, bits })
+    }
+
+    /// The first 8 bytes of `b` (zero-padded), with bit 0x20 set in each: the ASCII case
+    /// folding of the automaton maps a byte only to its other case, which has the same
+    /// value with that bit set.
+    #[inline]
+    fn padded(b: &[u8]) -> u64 {
+        let mut buf = [0u8; 8];
+        let n = b.len().min(8);
+        buf[..n].copy_from_slice(&b[..n]);
+        u64::from_le_bytes(buf) | FOLD
+    }
+
+    #[inline]
+    fn hash(x: u64) -> usize {
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - GRAM_BITS)) as usize
+    }
+
+    /// False when no phrase can occur in `hay`.
+    fn may_match(&self, hay: &str) -> bool {
+        let b = hay.as_bytes();
+        if b.len() < self.width {
+            return false;
+        }
+        let hit = |x: u64| {
+            let h = Self::hash(x & self.mask);
+            self.bits[h >> 6] & (1 << (h & 63)) != 0
+        };
+        // Full 8-byte windows, then the last few zero-padded ones.
+        let full = b.windows(8).any(|w| {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            hit(x | FOLD)
+        });
+        full || (b.len().saturating_sub(7)..=b.len() - self.width)
+            .any(|i| hit(Self::padded(&b[i..])))
+    }
 }
 
 /// A regex rule, compiled on first use: compiling the built-in regexes (large Unicode
@@ -172,15 +252,20 @@ struct PhraseMatcher {
 struct RegexRule {
     /// The pattern, kept for the lazy compile.
     src: Box<str>,
-    /// The compiled regex, shared by all threads once built.
+    /// The full regex: compiled at load for user rules; for built-in rules only if the
+    /// forward automaton below cannot be built or gives up on a line.
     re: OnceLock<Regex>,
-    /// The regex with every class narrowed to `NARROW` (the scripts and punctuation of
+    /// A forward-only lazy DFA of the pattern without capture states: a match test
+    /// needs nothing more, and it compiles about twice as fast as `Regex` (which also
+    /// builds a reverse automaton, capture-aware engines and literal prefilters).
+    /// `None` if it fails to build (then `re` serves every line).
+    fwd: OnceLock<Option<Forward>>,
+    /// The same with every class narrowed to `NARROW` (the scripts and punctuation of
     /// most lines), for lines made only of `NARROW` characters: on such a line it
     /// matches exactly when `re` does, since every character it could match is in
-    /// `NARROW`, and it compiles several times faster than `re` (UTF-8 automata for
-    /// `\w`, `\p{L}` and case folding over all of Unicode are large). `None` if it fails
-    /// to build (then `re` serves every line).
-    narrow: OnceLock<Option<MetaRegex>>,
+    /// `NARROW`, and it compiles several times faster (UTF-8 automata for `\w`, `\p{L}`
+    /// and case folding over all of Unicode are large). `None` if it fails to build.
+    narrow: OnceLock<Option<Forward>>,
     rule: u32,
     /// The rule's word limit (`usize::MAX` when it has none), checked before the regex.
     max_words: usize,
@@ -188,25 +273,78 @@ struct RegexRule {
     needs: &'static [Needs],
 }
 
+/// A forward-only lazy DFA and the search caches of the threads that use it.
+struct Forward {
+    dfa: LazyDfa,
+    caches: Pool<DfaCache, Box<dyn Fn() -> DfaCache + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward").finish_non_exhaustive()
+    }
+}
+
+impl Forward {
+    /// Compiles `hir` (no captures, forward only); `None` if the lazy DFA cannot
+    /// handle it (e.g. a Unicode word boundary).
+    fn new(hir: &Hir) -> Option<Forward> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_from_hir(hir)
+            .ok()?;
+        let dfa = LazyDfa::builder().build_from_nfa(nfa).ok()?;
+        let for_pool = dfa.clone();
+        Some(Forward {
+            dfa,
+            caches: Pool::new(Box::new(move || for_pool.create_cache())),
+        })
+    }
+
+    /// Whether the pattern matches somewhere in `line`; `None` if the lazy DFA gave
+    /// up (the caller then asks the full regex).
+    fn is_match(&self, line: &str) -> Option<bool> {
+        let mut cache = self.caches.get();
+        let input = ReInput::new(line).earliest(true);
+        self.dfa
+            .try_search_fwd(&mut cache, &input)
+            .ok()
+            .map(|m| m.is_some())
+    }
+}
+
 impl RegexRule {
     /// Whether the regex matches `line`; `narrow`: every character of the line is in
     /// `NARROW`.
     fn is_match(&self, line: &str, narrow: bool) -> bool {
         if narrow {
-            if let Some(re) = self.narrow_regex() {
-                return re.is_match(line);
+            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line)) {
+                return m;
+            }
+        }
+        // A user rule's regex is compiled already: no second automaton for it.
+        if self.re.get().is_none() {
+            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line)) {
+                return m;
             }
         }
         self.regex().is_match(line)
     }
 
-    /// The regex narrowed to `NARROW` (built now if this is its first use).
-    fn narrow_regex(&self) -> Option<&MetaRegex> {
+    /// The forward automaton narrowed to `NARROW` (built now if this is its first use).
+    fn narrow_fwd(&self) -> Option<&Forward> {
         self.narrow
             .get_or_init(|| {
                 let hir = regex_syntax::parse(&self.src).ok()?;
-                MetaRegex::builder().build_from_hir(&narrowed(&hir)).ok()
+                Forward::new(&narrowed(&hir))
             })
+            .as_ref()
+    }
+
+    /// The forward automaton of the whole pattern (built now if this is its first use).
+    fn full_fwd(&self) -> Option<&Forward> {
+        self.fwd
+            .get_or_init(|| Forward::new(&regex_syntax::parse(&self.src).ok()?))
             .as_ref()
     }
 
@@ -259,13 +397,18 @@ fn narrowed(hir: &Hir) -> Hir {
             Ok(s) if s.chars().all(in_narrow) => hir.clone(),
             _ => Hir::fail(),
         },
+        // Fields spelled out: `..r.clone()` would deep-copy the sub-expression only to
+        // drop it.
         HirKind::Repetition(r) => Hir::repetition(Repetition {
+            min: r.min,
+            max: r.max,
+            greedy: r.greedy,
             sub: Box::new(narrowed(&r.sub)),
-            ..r.clone()
         }),
         HirKind::Capture(c) => Hir::capture(Capture {
+            index: c.index,
+            name: c.name.clone(),
             sub: Box::new(narrowed(&c.sub)),
-            ..c.clone()
         }),
         HirKind::Concat(v) => Hir::concat(v.iter().map(narrowed).collect()),
         HirKind::Alternation(v) => Hir::alternation(v.iter().map(narrowed).collect()),
@@ -315,6 +458,13 @@ enum Needs {
     AsciiCiAny(&'static [&'static str]),
     /// The line has a numeric character or passes `AsciiCiAny` with these words.
     DigitOrAsciiCiAny(&'static [&'static str]),
+    /// The second word (after the first run of whitespace) starts with one of these
+    /// characters, or with one of these lowercase strings ignoring ASCII case (each
+    /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
+    /// listed in every form).
+    SecondWordStarts(&'static str, &'static [&'static str]),
+    /// The line has an ASCII letter, a non-ASCII character or one of these characters.
+    LetterOr(&'static str),
     /// One of these characters stands between two numeric characters (`8:03`).
     BetweenDigits(&'static str),
     /// Every piece between two of these characters (and before the first, after the
@@ -332,9 +482,11 @@ impl Needs {
         match self {
             // One memchr-backed search per character beats testing each
             // character of the line against the set.
-            Needs::AnyChar(set) => set.chars().any(|c| line.contains(c)),
+            Needs::AnyChar(set) => set
+                .chars()
+                .any(|c| facts.may_hold(line, c) && line.contains(c)),
             Needs::Digit => facts.digit(line),
-            Needs::AsciiDigit => line.bytes().any(|b| b.is_ascii_digit()),
+            Needs::AsciiDigit => facts.bytes(line).ascii_digit(),
             Needs::FirstChar(set) => set.contains(first()),
             Needs::FirstCharOrDigit(set) => {
                 let c = first();
@@ -347,28 +499,58 @@ impl Needs {
                     .windows(word.len())
                     .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
             }
-            Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            Needs::MinCount(c, n) => {
+                facts.may_hold(line, c) && line.matches(c).nth(n.saturating_sub(1)).is_some()
+            }
             Needs::OnlyChars(set) => line
                 .chars()
                 .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)),
             Needs::AnyCharOrSpacedSlash(set) => {
-                set.chars().any(|c| line.contains(c))
-                    || line.match_indices('/').any(|(i, _)| {
-                        line[..i]
-                            .chars()
-                            .next_back()
-                            .is_some_and(char::is_whitespace)
-                            && line[i + 1..]
+                set.chars()
+                    .any(|c| facts.may_hold(line, c) && line.contains(c))
+                    || (facts.may_hold(line, '/')
+                        && line.match_indices('/').any(|(i, _)| {
+                            line[..i]
                                 .chars()
-                                .next()
+                                .next_back()
                                 .is_some_and(char::is_whitespace)
+                                && line[i + 1..]
+                                    .chars()
+                                    .next()
+                                    .is_some_and(char::is_whitespace)
+                        }))
+            }
+            Needs::AnySubstr(subs) => subs.iter().any(|s| {
+                let b = facts.bytes(line);
+                s.bytes().all(|x| b.has(x)) && line.contains(s)
+            }),
+            Needs::StartsWith(prefixes) => {
+                // Compare first bytes before calling out to `starts_with`.
+                let first = line.as_bytes()[0];
+                prefixes
+                    .iter()
+                    .any(|p| p.as_bytes()[0] == first && line.starts_with(p))
+            }
+            Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
+            Needs::DigitOrAsciiCiAny(words) => {
+                facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
+            }
+            Needs::SecondWordStarts(set, words) => {
+                let Some(i) = line.find(char::is_whitespace) else {
+                    return false;
+                };
+                let second = line[i..].trim_start();
+                second.starts_with(|c: char| set.contains(c))
+                    || words.iter().any(|w| {
+                        second
+                            .as_bytes()
+                            .get(..w.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
                     })
             }
-            Needs::AnySubstr(subs) => subs.iter().any(|s| line.contains(s)),
-            Needs::StartsWith(prefixes) => prefixes.iter().any(|p| line.starts_with(p)),
-            Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ascii_ci(line, w)),
-            Needs::DigitOrAsciiCiAny(words) => {
-                facts.digit(line) || words.iter().any(|w| contains_ascii_ci(line, w))
+            Needs::LetterOr(set) => {
+                let b = facts.bytes(line);
+                b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
             }
             Needs::BetweenDigits(set) => {
                 let mut chars = line.chars();
@@ -409,18 +591,86 @@ fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
         })
 }
 
+/// `contains_ascii_ci`, skipped when some byte of `needle` (in either ASCII case)
+/// is absent from the line.
+fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool {
+    let b = facts.bytes(line);
+    needle
+        .bytes()
+        .all(|x| b.has(x) || b.has(x.to_ascii_uppercase()))
+        && contains_ascii_ci(line, needle)
+}
+
+/// The set of byte values that occur in a line: one pass over the line answers, for
+/// every character test of the prefilters, "this byte is absent, so the character is",
+/// instead of one search of the line per character.
+#[derive(Clone, Copy, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn of(line: &str) -> ByteSet {
+        let mut set = [0u64; 4];
+        for &b in line.as_bytes() {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        ByteSet(set)
+    }
+
+    /// Whether byte `b` occurs.
+    #[inline]
+    fn has(self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+
+    /// Whether an ASCII digit occurs.
+    fn ascii_digit(self) -> bool {
+        // Bits 48..=57 of the first word are `0`..=`9`.
+        self.0[0] & (0x3ff << 48) != 0
+    }
+
+    /// Whether an ASCII letter occurs.
+    fn ascii_letter(self) -> bool {
+        // `A`..=`Z` and `a`..=`z` are bits 1..=26 and 33..=58 of the second word.
+        self.0[1] & ((0x3ff_ffff << 1) | (0x3ff_ffff << 33)) != 0
+    }
+
+    /// Whether a non-ASCII byte occurs.
+    fn non_ascii(self) -> bool {
+        self.0[2] | self.0[3] != 0
+    }
+}
+
 /// Facts about a line that several prefilters ask for, computed at most once.
 #[derive(Default)]
 struct LineFacts {
     digit: Option<bool>,
+    bytes: Option<ByteSet>,
 }
 
 impl LineFacts {
     fn digit(&mut self, line: &str) -> bool {
-        *self.digit.get_or_insert_with(|| {
-            line.bytes().any(|b| b.is_ascii_digit())
-                || (!line.is_ascii() && line.chars().any(char::is_numeric))
-        })
+        if let Some(d) = self.digit {
+            return d;
+        }
+        let b = self.bytes(line);
+        let d = b.ascii_digit() || (b.non_ascii() && line.chars().any(char::is_numeric));
+        self.digit = Some(d);
+        d
+    }
+
+    /// The bytes of `line`.
+    fn bytes(&mut self, line: &str) -> ByteSet {
+        *self.bytes.get_or_insert_with(|| ByteSet::of(line))
+    }
+
+    /// Whether `line` may hold `c`: false only when a byte of `c` is absent.
+    fn may_hold(&mut self, line: &str, c: char) -> bool {
+        let b = self.bytes(line);
+        if c.is_ascii() {
+            return b.has(c as u8);
+        }
+        let mut buf = [0u8; 4];
+        c.encode_utf8(&mut buf).bytes().all(|x| b.has(x))
     }
 }
 
@@ -430,7 +680,15 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
     match id {
         // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
         "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
-        "icons.font-classes" => &[Needs::FirstChar("fgdibm")],
+        // Case-sensitive: the line starts with one of the class prefixes.
+        "icons.font-classes" => &[Needs::StartsWith(&[
+            "fa",
+            "glyphicon",
+            "dashicons",
+            "ion",
+            "bi",
+            "mdi",
+        ])],
         // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
         // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
         "comments.thread-header" => &[
@@ -438,7 +696,24 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             Needs::BetweenDigits(":hH"),
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
         ],
-        "comments.thread-count" => &[Needs::FirstCharOrDigit("oOtT")],
+        // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
+        // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
+        // variants, `к` for `комментарии`).
+        "comments.thread-count" => &[
+            Needs::FirstCharOrDigit("oOtT"),
+            Needs::SecondWordStarts(
+                "kK\u{212a}кК",
+                &[
+                    "repl",
+                    "reac",
+                    "resp",
+                    "re\u{17f}p",
+                    "thought",
+                    "comment",
+                    "coment",
+                ],
+            ),
+        ],
         // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
         // spaces and `./-:@`.
         "comments.timestamp" => &[
@@ -446,7 +721,13 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             Needs::BetweenDigits(":"),
             Needs::OnlyChars(".,/-:@"),
         ],
-        "player.gallery-counter" => &[Needs::Digit],
+        // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+        "player.gallery-counter" => &[
+            Needs::Digit,
+            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
+            // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
+            Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
+        ],
         // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
         // updates` or the `inbox`.
         "newsletter.signup-prefix" => &[
@@ -508,14 +789,27 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "Текст:",
         ])],
         // Only date words (letters), ASCII digits and the separators of the regex.
-        "dateline.date-time" => &[Needs::AsciiDigit, Needs::OnlyChars(",./|·–—-:+'º°)]")],
+        // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
+        // year before `年`/`년` or a month name: never digits alone.
+        "dateline.date-time" => &[
+            Needs::AsciiDigit,
+            Needs::OnlyChars(",./|·–—-:+'º°)]"),
+            Needs::LetterOr(":./-"),
+        ],
         // Every branch holds `min`, `мин` or `хв` (any case).
-        "dateline.reading-time" => &[Needs::Digit, Needs::AnyChar("mMмМхХ")],
+        "dateline.reading-time" => &[
+            Needs::Digit,
+            Needs::AnyChar("mMмМхХ"),
+            // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
+            Needs::OnlyChars(":.~-–"),
+        ],
         // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
         // einer ...`, `il y a une ...` or `hace una ...`.
         "dateline.relative" => &[
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
+            // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
+            Needs::LetterOr(""),
         ],
         _ => &[],
     }
@@ -529,6 +823,8 @@ pub struct RuleSet {
     whole: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
     /// The longest whole-line key, in bytes.
     max_key_bytes: usize,
+    /// The most words with a letter or digit in one whole-line key.
+    max_key_words: usize,
     /// The first segment (up to a space or case step) of every whole-line phrase: a
     /// line can only be glued phrases when its first segment is one of these.
     glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
@@ -652,6 +948,7 @@ impl RuleSet {
         if core.is_empty()
             || core.len() > KEY_LINE_MAX_BYTES
             || (too_long && words > GLUE_MAX_WORDS)
+            || self.too_many_words(line, words)
         {
             return (None, false);
         }
@@ -676,6 +973,32 @@ impl RuleSet {
                 .glue_starts
                 .contains(first_segment(&scratch.key, &scratch.bounds[..nb]));
         (None, glue)
+    }
+
+    /// Whether `line` (of `words` words) has too many words to be glued phrases and,
+    /// counting only words with an ASCII letter or digit, to be one phrase: its key
+    /// keeps each such word (lowercasing and collapsing spaces may split words, never
+    /// join them; trimming removes no letter or digit), less at most two counts. One
+    /// pass over the bytes instead of building the key.
+    fn too_many_words(&self, line: &str, words: usize) -> bool {
+        if words <= GLUE_MAX_WORDS {
+            return false;
+        }
+        let limit = self.max_key_words + 2;
+        let mut n = 0;
+        let mut counted = false;
+        for b in line.bytes() {
+            if b == b' ' || b == b'\t' {
+                counted = false;
+            } else if !counted && b.is_ascii_alphanumeric() {
+                counted = true;
+                n += 1;
+                if n > limit {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// The rule of a whole-line key, if it fits the line.
@@ -806,8 +1129,16 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            for c in tail.chars().rev() {
-                buf.extend(c.to_lowercase());
+            if tail.is_ascii() {
+                buf.extend(
+                    tail.bytes()
+                        .rev()
+                        .map(|b| char::from(b.to_ascii_lowercase())),
+                );
+            } else {
+                for c in tail.chars().rev() {
+                    buf.extend(c.to_lowercase());
+                }
             }
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
@@ -817,6 +1148,12 @@ impl RuleSet {
     fn match_contains(&self, line: &str, words: usize) -> Option<u32> {
         let m = self.contains.as_ref()?;
         if words > m.gate_words {
+            return None;
+        }
+        // Most lines hold no phrase at all: the byte-window filter, then one
+        // non-overlapping search, say so exactly, more cheaply than walking the
+        // overlapping matches.
+        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !m.ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
@@ -889,6 +1226,10 @@ fn count_words(s: &str) -> usize {
 
 /// Decoration scrapers leave around UI labels: bullets, separators, arrows.
 fn is_decoration(c: char) -> bool {
+    if c.is_ascii() {
+        // The ASCII part of the test below, without a search of the set.
+        return matches!(c, '\t'..='\r' | ' ' | '|' | '*' | '>' | '-' | '~' | ':');
+    }
     c.is_whitespace() || "»«›‹•·|*>■□▪▶►▸→←↑↓✓✔✕✖×—–-~:…".contains(c)
 }
 
@@ -962,6 +1303,61 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
+    if core.is_ascii() && core.len() <= ASCII_KEY_MAX {
+        ascii_key(core.as_bytes(), out, bounds)
+    } else {
+        key_from_chars(core.chars(), out, bounds)
+    }
+}
+
+/// Longest core that `ascii_key` handles (in a stack buffer); whole-line matching
+/// never builds longer keys than `KEY_LINE_MAX_BYTES`.
+const ASCII_KEY_MAX: usize = 256;
+
+/// `key_from_chars` for an ASCII core of at most `ASCII_KEY_MAX` bytes: the same steps
+/// on bytes, into a stack buffer, without UTF-8 decoding or encoding.
+fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
+    let mut buf = [0u8; ASCII_KEY_MAX];
+    let base = out.len();
+    let (mut n, mut nb) = (0, 0);
+    let mut mark = |at: usize, nb: &mut usize| {
+        if *nb < bounds.len() {
+            bounds[*nb] = at;
+        }
+        *nb += 1;
+    };
+    let mut prev_lower = false;
+    let mut prev_space = false;
+    for &b in core {
+        if b == b' ' || b == b'\t' {
+            if !prev_space {
+                mark(base + n, &mut nb);
+                buf[n] = b' ';
+                n += 1;
+            }
+            prev_space = true;
+            prev_lower = false;
+            continue;
+        }
+        if prev_lower && b.is_ascii_uppercase() {
+            mark(base + n, &mut nb);
+        }
+        prev_lower = b.is_ascii_lowercase();
+        prev_space = false;
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    out.push_str(std::str::from_utf8(&buf[..n]).expect("ASCII bytes"));
+    nb
+}
+
+/// `build_key` over the characters of the core.
+#[inline(always)]
+fn key_from_chars(
+    chars: impl Iterator<Item = char>,
+    out: &mut String,
+    bounds: &mut [usize],
+) -> usize {
     let mut nb = 0;
     let mut push = |at: usize, nb: &mut usize| {
         if *nb < bounds.len() {
@@ -971,7 +1367,7 @@ fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
     };
     let mut prev_lower = false;
     let mut prev_space = false;
-    for c in core.chars() {
+    for c in chars {
         let (space, lower, upper) = if c.is_ascii() {
             (
                 c == ' ' || c == '\t',
@@ -1030,7 +1426,8 @@ fn normalize_key(s: &str) -> &str {
         s.trim_matches(|c: char| !c.is_alphanumeric())
     }
     let mut k = trim(s);
-    if let Some(i) = k.rfind([' ', '(', '[']) {
+    // The separators are ASCII: a byte search finds the same position as `rfind`.
+    if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
         if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
             k = trim(&k[..i]);
         }
@@ -1181,6 +1578,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                     set.regexes.push(RegexRule {
                         src: src.into_boxed_str(),
                         re,
+                        fwd: OnceLock::new(),
                         narrow: OnceLock::new(),
                         rule: index,
                         max_words: gate,
@@ -1205,6 +1603,11 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                                 )));
                             }
                             set.max_key_bytes = set.max_key_bytes.max(key.len());
+                            let key_words = key
+                                .split(' ')
+                                .filter(|w| w.chars().any(char::is_alphanumeric))
+                                .count();
+                            set.max_key_words = set.max_key_words.max(key_words);
                             let first_word = key.split(' ').next().unwrap_or(key).to_string();
                             set.glue_starts.insert(first_word);
                             let mut cased = String::new();
@@ -1274,9 +1677,9 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
     let mut builder = AhoCorasick::builder();
     builder
         .ascii_case_insensitive(true)
-        // A contiguous NFA builds several times faster than a DFA; on lines (short
-        // anchored searches, and `contains` only on lines within its word gate) the
-        // search is barely slower.
+        // A contiguous NFA builds several times faster than a DFA; on short anchored
+        // searches it is barely slower, and `contains` runs it only on the lines that
+        // pass its `GramFilter`.
         .kind(Some(AhoCorasickKind::ContiguousNFA));
     if anchored {
         builder
@@ -1305,6 +1708,11 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
             .map(|p| p.chars().count())
             .max()
             .unwrap_or(0),
+        grams: if anchored {
+            None
+        } else {
+            GramFilter::new(&list.patterns)
+        },
         rule_of: list.rule_of,
         gate_words: list.gate_words,
     }))
@@ -1850,6 +2258,33 @@ mod tests {
             "in June (Image: AGENCY )",
             "gestern. (Foto: Name)",
             "le matin » (Crédit photo : Nom)",
+            "12 RESPONSES to the post",
+            "2 re\u{17f}ponses to it",
+            "3 Kommentare zum Artikel",
+            "one reply to x",
+            "4 Replies to this",
+            "2 thoughts on it",
+            "5 reactions to x",
+            "3 commentaires sur x",
+            "3 comentarios en x",
+            "5 комментариев к статье",
+            "Фото 3 из 12",
+            "Слайд 2 из 9",
+            "\u{17f}lide 3 of 5",
+            "Zdjęcie 1 z 4",
+            "Bild 2 von 7",
+            "3/12",
+            "Picture 4 of 9",
+            "Lesezeit: ca. 5-7 Min.",
+            "время чтения: ~ 4 мин",
+            "Reading time: 3–4 minutes",
+            "3 часа назад",
+            "5分钟前",
+            "2019年12月15日",
+            "2019.12.15",
+            "15/12/2019",
+            "12h30",
+            "15 December 2019",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -1866,15 +2301,23 @@ mod tests {
         for r in rules.regexes.iter().filter(|r| !r.needs.is_empty()) {
             for line in lines.iter().filter(|l| !l.is_empty()) {
                 // On a narrow line the narrowed regex is used and must agree.
+                let want = r.regex().is_match(line);
                 if is_narrow(line) {
                     assert_eq!(
-                        r.narrow_regex().expect("narrowed").is_match(line),
-                        r.regex().is_match(line),
+                        r.narrow_fwd().expect("narrowed").is_match(line),
+                        Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
                     );
                     narrow_checked += 1;
                 }
+                // The forward-only automaton agrees with the full regex on every line.
+                assert_eq!(
+                    r.full_fwd().expect("forward").is_match(line),
+                    Some(want),
+                    "{} forward disagrees on {line:?}",
+                    rules.rules[r.rule as usize].id
+                );
                 if r.regex().is_match(line) {
                     checked += 1;
                     let mut facts = LineFacts::default();
@@ -1918,6 +2361,169 @@ mod tests {
         let src = "[[rule]]\nid = \"x.re\"\ncategory = \"x\"\nregex = '^a+$'\n";
         let user = RuleSet::from_toml(src, "user.toml").unwrap();
         assert!(user.regexes[0].re.get().is_some());
+    }
+
+    #[test]
+    fn word_count_skip_never_hides_a_whole_line_match() {
+        let rules = builtin();
+        let mut reference = builtin();
+        reference.max_key_words = usize::MAX / 2;
+        assert!(rules.max_key_words >= 5 && rules.max_key_words < 40);
+        let mut lines: Vec<String> = vec![
+            "» » » » » » » » » » » » » » » » » » Share".into(),
+            "| - | - | - | - | - | - | - | - | - | Comments (12)".into(),
+            "12 comments - - - - - - - - - - - - - - - - 34".into(),
+        ];
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw.rule.iter().filter(|r| r.scope.is_none()) {
+            for p in r.phrases.iter().flatten() {
+                lines.push(format!("{} {p} {}", "- ".repeat(16), "* ".repeat(4)));
+                lines.push(format!("1,234 {p} ({})", 99));
+                lines.push(format!("{p} {p} {p} {p} {p} {p} {p} {p} {p}"));
+            }
+        }
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let mut skipped = 0;
+        for line in &lines {
+            let words = count_words(line.trim());
+            skipped += usize::from(rules.too_many_words(line.trim(), words));
+            assert_eq!(
+                rules.match_line(line),
+                reference.match_line(line),
+                "{line:?}"
+            );
+        }
+        assert!(skipped > 500, "only {skipped} lines skipped");
+        assert!(rules.match_line(&lines[0]).is_some());
+        assert!(rules.match_line(&lines[1]).is_some());
+    }
+
+    #[test]
+    fn byte_set_answers_like_the_line() {
+        for line in (0..=0x7f_u8).map(|b| char::from(b).to_string()).chain([
+            "é".into(),
+            "a1".into(),
+            "Z".into(),
+            "".into(),
+            "٣".into(),
+        ]) {
+            let b = ByteSet::of(&line);
+            assert_eq!(
+                b.ascii_letter(),
+                line.bytes().any(|x| x.is_ascii_alphabetic())
+            );
+            assert_eq!(b.ascii_digit(), line.bytes().any(|x| x.is_ascii_digit()));
+            assert_eq!(b.non_ascii(), !line.is_ascii());
+            assert!(line.bytes().all(|x| b.has(x)));
+            assert_eq!((0..=255).filter(|&x| b.has(x)).count(), {
+                let mut v: Vec<u8> = line.bytes().collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len()
+            });
+        }
+    }
+
+    #[test]
+    fn decoration_fast_path_agrees_with_its_definition() {
+        for c in (0..=0x7f_u8)
+            .map(char::from)
+            .chain(['»', '…', '\u{a0}', 'é'])
+        {
+            let want = c.is_whitespace() || "»«›‹•·|*>■□▪▶►▸→←↑↓✓✔✕✖×—–-~:…".contains(c);
+            assert_eq!(is_decoration(c), want, "{c:?}");
+        }
+    }
+
+    /// The lines of the golden pages.
+    fn golden_lines() -> Vec<String> {
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        let mut lines = Vec::new();
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn ascii_key_path_agrees_with_the_char_path() {
+        for core in [
+            "Share  this\tArticle",
+            "Community standardsDiscussion",
+            "Comments (12)",
+            "a",
+            "ABC def GhI",
+            "x  \t  y",
+            "aB\tCd  eF1 2G ",
+            "- Share -",
+            &"a B ".repeat(40),
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain(golden_lines())
+        {
+            let core = core.as_str();
+            // A key appended to text already in the buffer records absolute positions.
+            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+            let na = build_key(core, &mut a, &mut ba);
+            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn contains_gram_filter_never_hides_a_phrase() {
+        let rules = builtin();
+        let m = rules.contains.as_ref().unwrap();
+        let g = m
+            .grams
+            .as_ref()
+            .expect("built-in contains phrases are long enough");
+        let mut lines: Vec<String> = Vec::new();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for phrase in raw.rule.iter().filter_map(|r| r.phrases.as_ref()).flatten() {
+            for p in [phrase.clone(), phrase.to_uppercase(), phrase.to_lowercase()] {
+                lines.push(p.clone());
+                lines.push(format!("Some text: {p} and more"));
+                lines.push(format!("x{p}"));
+                lines.push(format!("tail {p}"));
+            }
+        }
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let (mut hits, mut passed) = (0, 0);
+        for line in &lines {
+            let found = m.ac.is_match(line.as_str());
+            let may = g.may_match(line);
+            assert!(may || !found, "filter hides a phrase in {line:?}");
+            hits += usize::from(found);
+            passed += usize::from(may);
+        }
+        assert!(hits > 400, "only {hits} lines hold a phrase");
+        // The filter is worth running only if it turns most lines away.
+        assert!(
+            passed < hits + lines.len() / 10,
+            "{passed} of {} pass",
+            lines.len()
+        );
+        // Short phrases get no filter (and still match).
+        let src =
+            "[[rule]]\nid = \"x.c\"\ncategory = \"x\"\nscope = \"contains\"\nphrases = [\"ab\"]\n";
+        let user = RuleSet::from_toml(src, "user.toml").unwrap();
+        assert!(user.contains.as_ref().unwrap().grams.is_none());
+        assert_eq!(user.match_line("x ab y").unwrap().id, "x.c");
     }
 
     #[test]
