@@ -151,7 +151,18 @@ pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> 
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
     let p1 = model.stage1.predict(&prepared.x1);
     let x2 = features::stage2(&prepared.x1, &p1);
-    let mut p2 = model.stage2.predict(&x2);
+    decide_from(doc, prepared, model, model.stage2.predict(&x2))
+}
+
+/// Decides every line from given stage-2 probabilities `p2` (the trainer passes
+/// out-of-fold ones to choose the threshold and smoothing penalty); `model` supplies only
+/// those two.
+pub fn decide_from(
+    doc: &Document,
+    prepared: &Prepared,
+    model: &Model,
+    mut p2: Vec<f32>,
+) -> Vec<Verdict> {
     for (p, (r, c)) in p2
         .iter_mut()
         .zip(prepared.rule.iter().zip(&prepared.caption))
