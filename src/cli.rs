@@ -204,7 +204,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub cv_only: bool,
     /// L2 penalty of both logistic regressions.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-4)]
     pub l2: f32,
     /// Gradient-descent epochs of both logistic regressions.
     #[arg(long, default_value_t = 400)]

@@ -78,7 +78,8 @@ const INNER_FOLDS: usize = 3;
 /// Settings of the trainer.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// L2 penalty of both regressions. Default 1e-3.
+    /// L2 penalty of both regressions. Default 1e-4 (1e-3 and 3e-3 scored lower in
+    /// cross-validation over four fold orders).
     pub l2: f32,
     /// Gradient-descent epochs. Default 400.
     pub epochs: usize,
@@ -87,7 +88,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            l2: 1e-3,
+            l2: 1e-4,
             epochs: 400,
         }
     }
