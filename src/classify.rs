@@ -151,7 +151,18 @@ pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> 
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
     let p1 = model.stage1.predict(&prepared.x1);
     let x2 = features::stage2(&prepared.x1, &p1);
-    let mut p2 = model.stage2.predict(&x2);
+    decide_from(doc, prepared, model, model.stage2.predict(&x2))
+}
+
+/// Decides every line from given stage-2 probabilities `p2` (the trainer passes
+/// out-of-fold ones to choose the threshold and smoothing penalty); `model` supplies only
+/// those two.
+pub fn decide_from(
+    doc: &Document,
+    prepared: &Prepared,
+    model: &Model,
+    mut p2: Vec<f32>,
+) -> Vec<Verdict> {
     for (p, (r, c)) in p2
         .iter_mut()
         .zip(prepared.rule.iter().zip(&prepared.caption))
@@ -198,7 +209,36 @@ pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict
     drop_set_apart(doc, &mut verdicts);
     drop_trailing_tags(doc, &mut verdicts);
     drop_comment_thread(doc, prepared, &mut verdicts);
+    keep_best_prose_if_empty(doc, &mut verdicts);
     verdicts
+}
+
+/// A page with an article yields some text: when every line was dropped, the prose lines
+/// the classifier liked best (within a factor of the best one) are kept. A short article
+/// among long menus and teasers scores low everywhere, yet it is still the best prose.
+fn keep_best_prose_if_empty(doc: &Document, verdicts: &mut [Verdict]) {
+    const SHARE_OF_BEST: f32 = 0.33;
+    if verdicts.iter().any(|v| v.keep) {
+        return;
+    }
+    let prose: Vec<usize> = (0..verdicts.len())
+        .filter(|&i| {
+            verdicts[i].reason == Reason::Classifier && features::sentence_like(&doc.lines[i])
+        })
+        .collect();
+    let Some(best) = prose
+        .iter()
+        .map(|&i| verdicts[i].score)
+        .max_by(f32::total_cmp)
+    else {
+        return;
+    };
+    for i in prose {
+        if verdicts[i].score >= best * SHARE_OF_BEST {
+            verdicts[i].keep = true;
+            verdicts[i].reason = Reason::Layout("best-prose-of-empty-page");
+        }
+    }
 }
 
 /// A comment thread: a comments line (a rule of that category) after the article has
@@ -822,6 +862,32 @@ mod tests {
              The article itself starts here and is much longer than the caption above it.\n",
         );
         assert_eq!(repeated_captions(&doc.lines), [true, true, false]);
+    }
+
+    #[test]
+    fn an_emptied_page_keeps_its_best_prose() {
+        let doc = segment(
+            "Home | News\n\
+             The short article says what happened in one plain sentence of some length.\n\
+             It adds a second sentence that the classifier liked much less than the first.\n\
+             A teaser line for another story, with no full stop\n",
+        );
+        let verdict = |score: f32| Verdict {
+            keep: false,
+            reason: Reason::Classifier,
+            score,
+        };
+        let mut verdicts = vec![verdict(0.3), verdict(0.2), verdict(0.01), verdict(0.25)];
+        keep_best_prose_if_empty(&doc, &mut verdicts);
+        let kept: Vec<bool> = verdicts.iter().map(|v| v.keep).collect();
+        // The menu and the teaser are not prose; the second sentence is below a third
+        // of the best one.
+        assert_eq!(kept, [false, true, false, false]);
+        // A page that kept something is left alone.
+        let mut some = vec![verdict(0.3), verdict(0.2), verdict(0.15), verdict(0.25)];
+        some[0].keep = true;
+        keep_best_prose_if_empty(&doc, &mut some);
+        assert_eq!(some.iter().filter(|v| v.keep).count(), 1);
     }
 
     #[test]

@@ -512,7 +512,10 @@ fn train_model(args: &TrainArgs) -> Result<Outcome> {
                 .with_context(|| job.input.display().to_string())
         })
         .collect::<Result<_>>()?;
-    let opts = TrainOptions::default();
+    let opts = TrainOptions {
+        l2: args.l2,
+        epochs: args.epochs,
+    };
     let cv = train::cross_validate(&examples, args.folds, &opts);
     eprintln!(
         "{}-fold cross-validation on {} pages: F1 {:.4}  precision {:.4}  recall {:.4}",
@@ -522,6 +525,28 @@ fn train_model(args: &TrainArgs) -> Result<Outcome> {
         cv.precision,
         cv.recall
     );
+    if args.cv_orders > 1 {
+        let mut f1s = vec![cv.f1];
+        for order in 1..args.cv_orders {
+            let s = train::cross_validate_order(&examples, args.folds, &opts, order);
+            eprintln!(
+                "  fold order {order}: F1 {:.4}  precision {:.4}  recall {:.4}",
+                s.f1, s.precision, s.recall
+            );
+            f1s.push(s.f1);
+        }
+        let mean = f1s.iter().sum::<f64>() / f1s.len() as f64;
+        let (lo, hi) = f1s
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &f| (lo.min(f), hi.max(f)));
+        eprintln!(
+            "mean F1 over {} fold orders {mean:.4} (min {lo:.4}, max {hi:.4})",
+            f1s.len()
+        );
+    }
+    if args.cv_only {
+        return Ok(Outcome::AllOk);
+    }
     let all: Vec<&train::Example> = examples.iter().collect();
     let mut model = train::train(&all, &opts);
     let in_sample = eval::summarize(&train::score_each(&all, &model));
