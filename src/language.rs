@@ -70,6 +70,33 @@ impl StopWords {
         }
     }
 
+    /// [`is_ascii_stopword`](Self::is_ascii_stopword) for the word `line[start..end]`,
+    /// which must be non-empty ASCII letters and digits only. The packed key is made from one
+    /// 16-byte load: for letters and digits, setting bit 5 of each byte lowercases it.
+    #[inline]
+    pub(crate) fn is_ascii_alnum_stopword(&self, line: &[u8], start: usize, end: usize) -> bool {
+        let len = end - start;
+        debug_assert!(len > 0, "an empty key is an empty slot");
+        if len > self.max_len {
+            return false;
+        }
+        if len > SHORT_MAX {
+            return self.is_ascii_stopword(&line[start..end]);
+        }
+        let word = match line.get(start..start + 16) {
+            Some(w) => u128::from_le_bytes(w.try_into().expect("16 bytes")),
+            None => {
+                let mut buf = [0u8; 16];
+                buf[..len].copy_from_slice(&line[start..end]);
+                u128::from_le_bytes(buf)
+            }
+        };
+        // `len` is 1..=15: keep its bytes, lowercase them, put the length in byte 15.
+        let key = ((word | 0x2020_2020_2020_2020_2020_2020_2020_2020) & KEEP_BYTES[len])
+            | ((len as u128) << 120);
+        self.short.contains([key as u64, (key >> 64) as u64])
+    }
+
     /// Whether the list holds `word`, looked up the plain way (to check the quick ways).
     #[cfg(test)]
     pub(crate) fn words_contain(&self, word: &str) -> bool {
@@ -108,6 +135,17 @@ fn pack(word: &[u8], lower: bool) -> Option<[u64; 2]> {
         u64::from_le_bytes(hi.try_into().ok()?),
     ])
 }
+
+/// `KEEP_BYTES[n]` keeps the low `n` bytes of a `u128`.
+const KEEP_BYTES: [u128; 16] = {
+    let mut t = [0u128; 16];
+    let mut n = 1;
+    while n < 16 {
+        t[n] = (1u128 << (n * 8)) - 1;
+        n += 1;
+    }
+    t
+};
 
 /// An open-addressing set of [packed](pack) words: the stopwords of up to [`SHORT_MAX`]
 /// bytes, which are nearly all of them.
@@ -292,6 +330,42 @@ mod tests {
         assert!(en.is_ascii_stopword(b"THE") && en.is_ascii_stopword(b"The"));
         assert!(!en.is_ascii_stopword(b"thesis") && !en.is_stopword("th"));
         assert!(!en.is_stopword("a\0") && !en.is_stopword(""));
+    }
+
+    #[test]
+    fn word_in_line_lookups_agree_with_the_lists() {
+        for code in SUPPORTED {
+            let s = stopwords(code);
+            for w in s
+                .words
+                .iter()
+                .filter(|w| w.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                let words = [
+                    w.to_string(),
+                    w.to_ascii_uppercase(),
+                    format!("{w}9"),
+                    w[1..].into(),
+                ];
+                // Words are never empty: an empty key would match an empty slot.
+                for word in words.into_iter().filter(|w| !w.is_empty()) {
+                    let want = s.is_ascii_stopword(word.as_bytes());
+                    // At the end of the line (short read) and inside a long one.
+                    let tail = format!("x {word}");
+                    assert_eq!(
+                        s.is_ascii_alnum_stopword(tail.as_bytes(), 2, tail.len()),
+                        want
+                    );
+                    let mid = format!("x {word} and more text after it");
+                    let end = 2 + word.len();
+                    assert_eq!(
+                        s.is_ascii_alnum_stopword(mid.as_bytes(), 2, end),
+                        want,
+                        "{word}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
