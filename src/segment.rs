@@ -709,6 +709,87 @@ mod tests {
         }
     }
 
+    /// The quick language guess and whatlang's on every file under `dirs`: how many files,
+    /// how many the quick guess was sure of, and the files where the two differ or where
+    /// it was unsure, as printable lines.
+    fn language_agreement(dirs: &[std::path::PathBuf]) -> (usize, usize, Vec<String>, Vec<String>) {
+        let mut files = Vec::new();
+        let mut todo = dirs.to_vec();
+        while let Some(p) = todo.pop() {
+            if p.is_dir() {
+                todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if p.file_name().is_some_and(|n| n != "expected.txt") {
+                files.push(p);
+            }
+        }
+        files.sort();
+        let (mut sure, mut differ, mut unsure) = (0, Vec::new(), Vec::new());
+        for f in &files {
+            let Ok(decoded) = crate::decode::decode(&std::fs::read(f).unwrap()) else {
+                continue;
+            };
+            let text = crate::normalize::normalize(&decoded.text).text;
+            let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
+            let sample = language_sample(&raw);
+            let mut end = sample.len().min(language::DETECT_MAX_BYTES);
+            while !sample.is_char_boundary(end) {
+                end -= 1;
+            }
+            let head = &sample[..end];
+            let wl = language::whatlang_detect(head);
+            match language::quick_detect(head) {
+                language::Quick::Sure(code) => {
+                    sure += 1;
+                    if Some(code) != wl {
+                        differ.push(format!("{} quick={code} whatlang={wl:?}", f.display()));
+                    }
+                }
+                language::Quick::Unsure(lead) => {
+                    unsure.push(format!("{} lead={lead:?} whatlang={wl:?}", f.display()));
+                }
+            }
+        }
+        (files.len(), sure, differ, unsure)
+    }
+
+    #[test]
+    fn quick_language_agrees_with_whatlang_on_the_golden_pages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = [
+            root.join("tests/golden/pages"),
+            root.join("tests/data/encodings"),
+        ];
+        let (files, sure, differ, _) = language_agreement(&dirs);
+        // Most are in Latin or Cyrillic letters; the Chinese, Japanese, Korean and Greek ones
+        // are left to whatlang.
+        assert!(files >= 20 && sure * 2 >= files, "{sure} of {files}");
+        assert!(differ.is_empty(), "{differ:#?}");
+    }
+
+    /// Prints the agreement on the directories in `LANG_AGREE` (separated by `:`); run
+    /// with `--ignored --nocapture`, e.g. on the benchmark pages.
+    #[test]
+    #[ignore]
+    fn quick_language_agreement_report() {
+        let Ok(dirs) = std::env::var("LANG_AGREE") else {
+            return;
+        };
+        let dirs: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+        let (files, sure, differ, unsure) = language_agreement(&dirs);
+        for line in differ
+            .iter()
+            .map(|d| format!("DIFF {d}"))
+            .chain(unsure.iter().map(|u| format!("UNSURE {u}")))
+        {
+            println!("{line}");
+        }
+        println!(
+            "files {files} sure {sure} differ {} unsure {}",
+            differ.len(),
+            unsure.len()
+        );
+    }
+
     #[test]
     fn character_classes_match_the_unicode_predicates() {
         for u in (0x80..0x800).chain(0x4E00..=0x9FFF) {
