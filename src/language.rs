@@ -262,6 +262,24 @@ pub fn detect(sample: &str) -> Option<&'static str> {
     }
 }
 
+/// 1 for the ASCII letters, 2 for the digits, 0 for every other byte.
+const ASCII_WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// What [`quick_detect`] found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Quick {
@@ -304,14 +322,21 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii_alphanumeric() {
+        if ASCII_WORD[b as usize] != 0 {
             // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
             let (mut j, mut letters) = (i, 0);
-            while let Some(b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
-                letters += u32::from(b.is_ascii_alphabetic());
+            while let Some(&b) = bytes.get(j) {
+                let class = ASCII_WORD[b as usize];
+                if class == 0 {
+                    break;
+                }
+                letters += u32::from(class & 1);
                 j += 1;
             }
-            if j == bytes.len() || !head[j..].starts_with(char::is_alphanumeric) {
+            if j == bytes.len()
+                || bytes[j] < 0x80
+                || !head[j..].starts_with(crate::segment::is_alphanumeric)
+            {
                 latin += letters;
                 if j - i <= SHORT_MAX {
                     hits.add(table, table.masks[table.find(ascii_alnum_key(bytes, i, j))]);
@@ -327,7 +352,8 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
         let start = i;
         buf.clear();
         for c in head[start..].chars() {
-            if !c.is_alphanumeric() && i > start {
+            let alnum = crate::segment::is_alphanumeric(c);
+            if !alnum && i > start {
                 break;
             }
             i += c.len_utf8();
@@ -350,7 +376,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
             } else if !c.is_ascii() {
                 other += 1;
             }
-            if !c.is_alphanumeric() {
+            if !alnum {
                 break;
             }
             buf.extend(c.to_lowercase());

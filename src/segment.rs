@@ -348,6 +348,16 @@ fn char_class(c: char) -> u8 {
     unicode_class(c)
 }
 
+/// `c.is_alphanumeric()`, with the two-byte characters and CJK ideographs from tables.
+#[inline]
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        char_class(c) & (ALPHA | DIGIT) != 0
+    }
+}
+
 /// The class of `c` from the Unicode predicates.
 fn unicode_class(c: char) -> u8 {
     let mut class = 0;
@@ -798,6 +808,7 @@ mod tests {
             assert_eq!(class & ALPHA != 0, c.is_alphabetic(), "{u:x}");
             assert_eq!(class & UPPER != 0, c.is_uppercase(), "{u:x}");
             assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{u:x}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{u:x}");
         }
     }
 
