@@ -76,7 +76,7 @@ impl StopWords {
     /// [`is_ascii_stopword`](Self::is_ascii_stopword) for the word `line[start..end]`,
     /// which must be non-empty ASCII letters and digits only. The packed key is made from one
     /// 16-byte load: for letters and digits, setting bit 5 of each byte lowercases it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_ascii_alnum_stopword(&self, line: &[u8], start: usize, end: usize) -> bool {
         let len = end - start;
         debug_assert!(len > 0, "an empty key is an empty slot");
@@ -131,7 +131,7 @@ fn pack(word: &[u8], lower: bool) -> Option<[u64; 2]> {
 /// [`pack`] of the lowercased word `line[start..end]`, which is 1 to [`SHORT_MAX`] ASCII
 /// letters and digits, from one 16-byte load: setting bit 5 of a letter or digit
 /// lowercases it.
-#[inline]
+#[inline(always)]
 fn ascii_alnum_key(line: &[u8], start: usize, end: usize) -> [u64; 2] {
     let len = end - start;
     let word = match line.get(start..start + 16) {
@@ -188,13 +188,13 @@ impl ShortWords {
         set
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(&self, key: [u64; 2]) -> usize {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         ((key[0] ^ key[1].rotate_left(29)).wrapping_mul(K) >> self.shift) as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn contains(&self, key: [u64; 2]) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = self.slot(key);

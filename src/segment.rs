@@ -303,8 +303,8 @@ fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
 
 /// Counts one word (`line[start..end]`) and whether it is a stopword. `ascii_lower` tells
 /// that the word is ASCII without uppercase letters; `ascii` that it is ASCII (letters and
-/// digits only, then).
-#[inline]
+/// digits only, then). Inlined: it runs once per word, nearly always on the ASCII path.
+#[inline(always)]
 fn end_word(
     line: &str,
     word: std::ops::Range<usize>,
@@ -315,15 +315,19 @@ fn end_word(
     s: &mut LineStats,
 ) -> bool {
     s.words += 1;
-    let (start, end) = (word.start, word.end);
-    let bytes = line.as_bytes();
     if ascii {
-        if !ascii_lower && bytes[start].is_ascii_uppercase() {
+        let bytes = line.as_bytes();
+        if !ascii_lower && bytes[word.start].is_ascii_uppercase() {
             s.capitalized += 1;
         }
-        return stop.is_ascii_alnum_stopword(bytes, start, end);
+        return stop.is_ascii_alnum_stopword(bytes, word.start, word.end);
     }
-    let w = &line[start..end];
+    end_other_word(&line[word], stop, buf, s)
+}
+
+/// [`end_word`] for a word with non-ASCII characters: lowercased into `buf`.
+#[inline(never)]
+fn end_other_word(w: &str, stop: &StopWords, buf: &mut String, s: &mut LineStats) -> bool {
     if w.chars().next().is_some_and(char::is_uppercase) {
         s.capitalized += 1;
     }
@@ -341,9 +345,14 @@ fn char_class(c: char) -> u8 {
     if u < 0x800 {
         return two_byte_classes()[u as usize];
     }
-    if (0x4E00..=0x9FFF).contains(&u) {
-        // CJK unified ideographs: all alphabetic (checked by a test), never cased.
+    if (0x4E00..=0x9FFF).contains(&u) || (0xAC00..=0xD7A3).contains(&u) {
+        // CJK unified ideographs and Hangul syllables: all alphabetic (checked by a test),
+        // never cased.
         return ALPHA;
+    }
+    if (0x2000..=0x206F).contains(&u) {
+        // General punctuation (quotes, dashes, ellipsis, spaces): no letters or digits.
+        return 0;
     }
     unicode_class(c)
 }
@@ -553,7 +562,7 @@ fn line_end(line: &str) -> Option<LineEnd> {
     Some(match last {
         '.' | '!' | '?' | '…' | '。' | '！' | '？' => LineEnd::Sentence,
         ':' | '：' => LineEnd::Colon,
-        c if c.is_alphanumeric() => LineEnd::Alnum,
+        c if is_alphanumeric(c) => LineEnd::Alnum,
         _ => LineEnd::Other,
     })
 }
@@ -802,7 +811,11 @@ mod tests {
 
     #[test]
     fn character_classes_match_the_unicode_predicates() {
-        for u in (0x80..0x800).chain(0x4E00..=0x9FFF) {
+        for u in (0x80..0x800)
+            .chain(0x2000..=0x206F)
+            .chain(0x4E00..=0x9FFF)
+            .chain(0xAC00..=0xD7A3)
+        {
             let c = char::from_u32(u).expect("no surrogates here");
             let class = char_class(c);
             assert_eq!(class & ALPHA != 0, c.is_alphabetic(), "{u:x}");
