@@ -840,6 +840,28 @@ mod tests {
     }
 
     #[test]
+    fn languages_without_a_list_are_left_to_whatlang() {
+        // Serbian, Macedonian and Belarusian share most stopwords with Russian and
+        // Bulgarian; Esperanto with Spanish and Italian; whatlang tells them apart.
+        for text in [
+            "Градско веће је у уторак саопштило да нови мост неће бити отворен пре краја \
+             године, зато што су радови на обали реке трајали много дуже него што је било \
+             планирано. Већина људи који живе у граду сада мора да вози заобилазним путем.",
+            "Градскиот совет во вторник соопшти дека новиот мост нема да биде отворен пред \
+             крајот на годината, бидејќи работите на брегот на реката траеја многу подолго \
+             отколку што беше планирано. Повеќето луѓе што живеат во градот сега мора да возат.",
+            "Гарадскі савет у аўторак паведаміў, што новы мост не будзе адкрыты да канца года, \
+             таму што работы на беразе ракі занялі значна больш часу, чым было запланавана. \
+             Большасць жыхароў горада цяпер павінны ездзіць на другі бераг у аб'езд.",
+            "La urba konsilio diris marde, ke la nova ponto ne estos malfermita antaŭ la fino \
+             de la jaro, ĉar la laboroj ĉe la rivera bordo daŭris multe pli longe ol estis \
+             planite. La plej multaj homoj, kiuj loĝas en la urbo, nun devas veturi ĉirkaŭe.",
+        ] {
+            assert!(matches!(quick_detect(text), Quick::Unsure(_)), "{text}");
+        }
+    }
+
+    #[test]
     fn thin_or_mixed_evidence_is_left_to_whatlang() {
         // Too few stopwords.
         assert!(matches!(

@@ -750,7 +750,12 @@ mod tests {
             let text = crate::normalize::normalize(&decoded.text).text;
             let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
             let sample = language_sample(&raw);
-            let mut end = sample.len().min(language::DETECT_MAX_BYTES);
+            // `LANG_AGREE_BYTES` shortens the samples: thinner evidence, as in short pages.
+            let max = std::env::var("LANG_AGREE_BYTES")
+                .ok()
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(language::DETECT_MAX_BYTES);
+            let mut end = sample.len().min(max);
             while !sample.is_char_boundary(end) {
                 end -= 1;
             }
