@@ -861,6 +861,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text: no panic, and a sure answer is a language of the text's script.
+        #[test]
+        fn quick_detection_takes_any_text(text in "[a-zA-Z0-9 .,é ßñЖжиіїє日本の語ά—“-]{0,300}") {
+            if let Quick::Sure(code) = quick_detect(&text) {
+                proptest::prop_assert!(LATIN_LANGS.contains(&code) || CYRILLIC_LANGS.contains(&code));
+            }
+        }
+    }
+
     #[test]
     fn thin_or_mixed_evidence_is_left_to_whatlang() {
         // Too few stopwords.
