@@ -2,10 +2,13 @@
 //!
 //! The share of stopwords is the strongest sign that a line is prose rather than a menu
 //! entry, but only if the list fits the document's language: an English list empties
-//! every German page. whatlang guesses the language from a sample of the document's
-//! longer lines; the stop-words crate gives the list (NLTK's where it has one, since its
-//! lists hold function words only; the ISO lists otherwise). Chinese and Japanese have no
-//! spaces, so they are measured per character against a short list of function characters.
+//! every German page. The language is guessed from a sample of the document's longer
+//! lines: in Latin or Cyrillic letters, by which language's stopwords dominate it (one
+//! table lookup per word); when that is unclear, and for other scripts, by whatlang, whose
+//! trigram scoring costs about a million instructions a document. The stop-words crate
+//! gives the lists (NLTK's where it has one, since its lists hold function words only; the
+//! ISO lists otherwise). Chinese and Japanese have no spaces, so they are measured per
+//! character against a short list of function characters.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -70,6 +73,22 @@ impl StopWords {
         }
     }
 
+    /// [`is_ascii_stopword`](Self::is_ascii_stopword) for the word `line[start..end]`,
+    /// which must be non-empty ASCII letters and digits only. The packed key is made from one
+    /// 16-byte load: for letters and digits, setting bit 5 of each byte lowercases it.
+    #[inline(always)]
+    pub(crate) fn is_ascii_alnum_stopword(&self, line: &[u8], start: usize, end: usize) -> bool {
+        let len = end - start;
+        debug_assert!(len > 0, "an empty key is an empty slot");
+        if len > self.max_len {
+            return false;
+        }
+        if len > SHORT_MAX {
+            return self.is_ascii_stopword(&line[start..end]);
+        }
+        self.short.contains(ascii_alnum_key(line, start, end))
+    }
+
     /// Whether the list holds `word`, looked up the plain way (to check the quick ways).
     #[cfg(test)]
     pub(crate) fn words_contain(&self, word: &str) -> bool {
@@ -109,6 +128,37 @@ fn pack(word: &[u8], lower: bool) -> Option<[u64; 2]> {
     ])
 }
 
+/// [`pack`] of the lowercased word `line[start..end]`, which is 1 to [`SHORT_MAX`] ASCII
+/// letters and digits, from one 16-byte load: setting bit 5 of a letter or digit
+/// lowercases it.
+#[inline(always)]
+fn ascii_alnum_key(line: &[u8], start: usize, end: usize) -> [u64; 2] {
+    let len = end - start;
+    let word = match line.get(start..start + 16) {
+        Some(w) => u128::from_le_bytes(w.try_into().expect("16 bytes")),
+        None => {
+            let mut buf = [0u8; 16];
+            buf[..len].copy_from_slice(&line[start..end]);
+            u128::from_le_bytes(buf)
+        }
+    };
+    // Keep the word's bytes, lowercase them, put the length in byte 15.
+    let key = ((word | 0x2020_2020_2020_2020_2020_2020_2020_2020) & KEEP_BYTES[len])
+        | ((len as u128) << 120);
+    [key as u64, (key >> 64) as u64]
+}
+
+/// `KEEP_BYTES[n]` keeps the low `n` bytes of a `u128`.
+const KEEP_BYTES: [u128; 16] = {
+    let mut t = [0u128; 16];
+    let mut n = 1;
+    while n < 16 {
+        t[n] = (1u128 << (n * 8)) - 1;
+        n += 1;
+    }
+    t
+};
+
 /// An open-addressing set of [packed](pack) words: the stopwords of up to [`SHORT_MAX`]
 /// bytes, which are nearly all of them.
 #[derive(Debug)]
@@ -138,13 +188,13 @@ impl ShortWords {
         set
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(&self, key: [u64; 2]) -> usize {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         ((key[0] ^ key[1].rotate_left(29)).wrapping_mul(K) >> self.shift) as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn contains(&self, key: [u64; 2]) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = self.slot(key);
@@ -205,7 +255,325 @@ pub fn detect(sample: &str) -> Option<&'static str> {
     while !sample.is_char_boundary(end) {
         end -= 1;
     }
-    let info = whatlang::detect(&sample[..end])?;
+    let head = &sample[..end];
+    match quick_detect(head) {
+        Quick::Sure(code) => Some(code),
+        Quick::Unsure(_) => whatlang_detect(head),
+    }
+}
+
+/// 1 for the ASCII letters, 2 for the digits, 0 for every other byte.
+const ASCII_WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// What [`quick_detect`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Quick {
+    /// The stopwords of one language dominate: its code.
+    Sure(&'static str),
+    /// Thin or close evidence: the leading language, if any, and the stopword hits of the
+    /// first and second.
+    Unsure(Option<(&'static str, u32, u32)>),
+}
+
+/// A language needs at least this many stopword hits in the sample to be sure of ...
+const QUICK_MIN_HITS: u32 = 12;
+/// ... and this many times the hits of the runner-up, or else ...
+const QUICK_MIN_RATIO: u32 = 2;
+/// A Cyrillic sample is Ukrainian if one letter in this many is one of `і ї є ґ`.
+const UKRAINIAN_LETTERS_PER: u32 = 30;
+/// ... this many hits of words no other language of its script has ...
+const QUICK_MIN_OWN: u32 = 5;
+/// ... and this many times as many as any other language has of its own.
+const QUICK_MIN_OWN_RATIO: u32 = 4;
+
+/// Tells the language of a sample written in Latin or Cyrillic letters by counting the
+/// stopwords of each language (one table lookup per word), when one language clearly
+/// leads; whatlang's trigram scoring of every language costs about a thousand times
+/// more. Other scripts, mixed scripts, and close or thin counts are left to whatlang.
+///
+/// The script is the one whatlang would pick: its letters must outnumber all other
+/// letters together (whatlang counts the same ranges, see `is_latin`, `is_cyrillic`).
+pub(crate) fn quick_detect(head: &str) -> Quick {
+    let table = word_languages();
+    let mut hits = Hits {
+        all: [0; SUPPORTED.len()],
+        own: [0; SUPPORTED.len()],
+    };
+    let (mut latin, mut cyrillic, mut other) = (0u32, 0u32, 0u32);
+    // Letters only Ukrainian has among the Cyrillic languages, and letters it lacks.
+    let (mut ukrainian, mut not_ukrainian) = (0u32, 0u32);
+    let bytes = head.as_bytes();
+    let mut buf = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if ASCII_WORD[b as usize] != 0 {
+            // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
+            let (mut j, mut letters) = (i, 0);
+            while let Some(&b) = bytes.get(j) {
+                let class = ASCII_WORD[b as usize];
+                if class == 0 {
+                    break;
+                }
+                letters += u32::from(class & 1);
+                j += 1;
+            }
+            if j == bytes.len()
+                || bytes[j] < 0x80
+                || !head[j..].starts_with(crate::segment::is_alphanumeric)
+            {
+                latin += letters;
+                if j - i <= SHORT_MAX {
+                    hits.add(table, table.masks[table.find(ascii_alnum_key(bytes, i, j))]);
+                }
+                i = j;
+                continue;
+            }
+        } else if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        // A word with non-ASCII characters, or one non-ASCII non-word character.
+        let start = i;
+        buf.clear();
+        for c in head[start..].chars() {
+            let alnum = crate::segment::is_alphanumeric(c);
+            if !alnum && i > start {
+                break;
+            }
+            i += c.len_utf8();
+            if is_latin_letter(c) {
+                latin += 1;
+            } else if is_cyrillic_letter(c) {
+                cyrillic += 1;
+                match c {
+                    'і' | 'ї' | 'є' | 'ґ' | 'І' | 'Ї' | 'Є' | 'Ґ' => ukrainian += 1,
+                    'ы' | 'э' | 'ё' | 'ъ' | 'Ы' | 'Э' | 'Ё' | 'Ъ' => not_ukrainian += 1,
+                    // Belarusian, Serbian, Macedonian.
+                    'ў' | 'ј' | 'љ' | 'њ' | 'ћ' | 'ђ' | 'ѓ' | 'ќ' | 'ѕ' | 'џ' => {
+                        not_ukrainian += 1
+                    }
+                    'Ў' | 'Ј' | 'Љ' | 'Њ' | 'Ћ' | 'Ђ' | 'Ѓ' | 'Ќ' | 'Ѕ' | 'Џ' => {
+                        not_ukrainian += 1
+                    }
+                    _ => {}
+                }
+            } else if !c.is_ascii() {
+                other += 1;
+            }
+            if !alnum {
+                break;
+            }
+            buf.extend(c.to_lowercase());
+        }
+        if !buf.is_empty() {
+            hits.add(table, table.get(buf.as_bytes()));
+        }
+    }
+    let candidates = if latin > cyrillic + other {
+        table.latin
+    } else if cyrillic > latin + other {
+        // `і ї є ґ` make up some 7% of Ukrainian letters and are absent from Russian and
+        // Bulgarian, whose lists share most words with the short Ukrainian one.
+        if ukrainian * UKRAINIAN_LETTERS_PER >= cyrillic
+            && ukrainian >= QUICK_MIN_OWN
+            && not_ukrainian == 0
+        {
+            return Quick::Sure("uk");
+        }
+        table.cyrillic
+    } else {
+        return Quick::Unsure(None);
+    };
+    let (idx, [top, second], [own, own_other]) = hits.leaders(candidates);
+    let dominant = top >= QUICK_MIN_RATIO * second
+        || (own >= QUICK_MIN_OWN && own >= QUICK_MIN_OWN_RATIO * own_other);
+    if top >= QUICK_MIN_HITS && dominant {
+        Quick::Sure(SUPPORTED[idx])
+    } else if top > 0 {
+        Quick::Unsure(Some((SUPPORTED[idx], top, second)))
+    } else {
+        Quick::Unsure(None)
+    }
+}
+
+/// Stopword hits per language of [`SUPPORTED`]: of all words, and of the words that only
+/// one language of the same script has (the telling ones between neighbours such as
+/// Spanish and Portuguese, or Russian and Bulgarian, whose lists share most words).
+struct Hits {
+    all: [u32; SUPPORTED.len()],
+    own: [u32; SUPPORTED.len()],
+}
+
+impl Hits {
+    #[inline]
+    fn add(&mut self, table: &WordLanguages, mut mask: u32) {
+        for script in [table.latin, table.cyrillic] {
+            let langs = mask & script;
+            if langs.is_power_of_two() {
+                self.own[langs.trailing_zeros() as usize] += 1;
+            }
+        }
+        while mask != 0 {
+            self.all[mask.trailing_zeros() as usize] += 1;
+            mask &= mask - 1;
+        }
+    }
+
+    /// The language of `candidates` (a mask) with the most hits, its hits, and the most
+    /// hits of another; the same for the words only one language has.
+    fn leaders(&self, candidates: u32) -> (usize, [u32; 2], [u32; 2]) {
+        let (mut first, mut second) = ((0usize, 0u32), 0u32);
+        for (idx, &h) in self.all.iter().enumerate() {
+            if candidates & (1 << idx) == 0 {
+                continue;
+            }
+            if h > first.1 {
+                second = first.1;
+                first = (idx, h);
+            } else if h > second {
+                second = h;
+            }
+        }
+        let idx = first.0;
+        let own_other = (0..SUPPORTED.len())
+            .filter(|&i| i != idx && candidates & (1 << i) != 0)
+            .map(|i| self.own[i])
+            .max()
+            .unwrap_or(0);
+        (idx, [first.1, second], [self.own[idx], own_other])
+    }
+}
+
+/// The languages [`quick_detect`] tells apart in Latin letters ...
+const LATIN_LANGS: &[&str] = &[
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sv", "da", "no", "fi", "hu", "ro", "tr",
+    "hr", "sk", "sl", "ca", "id",
+];
+/// ... and in Cyrillic ones.
+const CYRILLIC_LANGS: &[&str] = &["ru", "uk", "bg"];
+
+/// whatlang's Latin ranges (`scripts::chars::is_latin`), for non-ASCII characters.
+fn is_latin_letter(c: char) -> bool {
+    matches!(c,
+        'a'..='z'
+        | 'A'..='Z'
+        | '\u{0080}'..='\u{024F}'
+        | '\u{0250}'..='\u{02AF}'
+        | '\u{1D00}'..='\u{1DBF}'
+        | '\u{1E00}'..='\u{1EFF}'
+        | '\u{2100}'..='\u{214F}'
+        | '\u{2C60}'..='\u{2C7F}'
+        | '\u{A720}'..='\u{A7FF}'
+        | '\u{AB30}'..='\u{AB6F}'
+    )
+}
+
+/// whatlang's Cyrillic ranges (`scripts::chars::is_cyrillic`).
+fn is_cyrillic_letter(c: char) -> bool {
+    matches!(c,
+        '\u{0400}'..='\u{0484}'
+        | '\u{0487}'..='\u{052F}'
+        | '\u{2DE0}'..='\u{2DFF}'
+        | '\u{A640}'..='\u{A69D}'
+        | '\u{1D2B}'
+        | '\u{1D78}'
+        | '\u{A69F}'
+    )
+}
+
+/// Every stopword of the supported languages (up to [`SHORT_MAX`] bytes), with the set of
+/// languages whose list holds it as a bit mask over [`SUPPORTED`].
+#[derive(Debug)]
+struct WordLanguages {
+    /// Power-of-two many [packed](pack) keys; `[0, 0]` is an empty slot.
+    keys: Vec<[u64; 2]>,
+    /// The language mask of each slot.
+    masks: Vec<u32>,
+    /// `64 - log2(keys.len())`.
+    shift: u32,
+    /// The languages written in Latin letters, as a mask ...
+    latin: u32,
+    /// ... and those written in Cyrillic.
+    cyrillic: u32,
+}
+
+impl WordLanguages {
+    fn new() -> Self {
+        let mut words: Vec<([u64; 2], u32)> = Vec::new();
+        for (idx, code) in SUPPORTED.iter().enumerate() {
+            for w in stop_words::lookup(code).unwrap_or(&[]) {
+                if let Some(key) = pack(w.as_bytes(), false) {
+                    words.push((key, 1 << idx));
+                }
+            }
+        }
+        let len = (words.len() * 2).next_power_of_two().max(16);
+        let mut table = WordLanguages {
+            keys: vec![[0, 0]; len],
+            masks: vec![0; len],
+            shift: 64 - len.trailing_zeros(),
+            latin: lang_mask(LATIN_LANGS),
+            cyrillic: lang_mask(CYRILLIC_LANGS),
+        };
+        for (key, bit) in words {
+            let i = table.find(key);
+            table.keys[i] = key;
+            table.masks[i] |= bit;
+        }
+        table
+    }
+
+    /// The slot of `key`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, key: [u64; 2]) -> usize {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mask = self.keys.len() - 1;
+        let mut i = ((key[0] ^ key[1].rotate_left(29)).wrapping_mul(K) >> self.shift) as usize;
+        while self.keys[i] != key && self.keys[i] != [0, 0] {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// The languages of `word`, already lowercased.
+    fn get(&self, word: &[u8]) -> u32 {
+        pack(word, false).map_or(0, |key| self.masks[self.find(key)])
+    }
+}
+
+/// The bits of `codes` in masks over [`SUPPORTED`].
+fn lang_mask(codes: &[&str]) -> u32 {
+    SUPPORTED
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| codes.contains(c))
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
+fn word_languages() -> &'static WordLanguages {
+    static TABLE: OnceLock<WordLanguages> = OnceLock::new();
+    TABLE.get_or_init(WordLanguages::new)
+}
+
+/// whatlang's guess for `head`, as one of the [`SUPPORTED`] codes.
+pub(crate) fn whatlang_detect(head: &str) -> Option<&'static str> {
+    let info = whatlang::detect(head)?;
     let code = match info.lang() {
         whatlang::Lang::Eng => "en",
         whatlang::Lang::Deu => "de",
@@ -295,6 +663,42 @@ mod tests {
     }
 
     #[test]
+    fn word_in_line_lookups_agree_with_the_lists() {
+        for code in SUPPORTED {
+            let s = stopwords(code);
+            for w in s
+                .words
+                .iter()
+                .filter(|w| w.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                let words = [
+                    w.to_string(),
+                    w.to_ascii_uppercase(),
+                    format!("{w}9"),
+                    w[1..].into(),
+                ];
+                // Words are never empty: an empty key would match an empty slot.
+                for word in words.into_iter().filter(|w| !w.is_empty()) {
+                    let want = s.is_ascii_stopword(word.as_bytes());
+                    // At the end of the line (short read) and inside a long one.
+                    let tail = format!("x {word}");
+                    assert_eq!(
+                        s.is_ascii_alnum_stopword(tail.as_bytes(), 2, tail.len()),
+                        want
+                    );
+                    let mid = format!("x {word} and more text after it");
+                    let end = 2 + word.len();
+                    assert_eq!(
+                        s.is_ascii_alnum_stopword(mid.as_bytes(), 2, end),
+                        want,
+                        "{word}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_code_falls_back_to_english() {
         assert_eq!(stopwords("xx").lang, "en");
     }
@@ -307,6 +711,179 @@ mod tests {
                   компаний, в которых работает больше десяти человек.";
         assert_eq!(detect(de), Some("de"));
         assert_eq!(detect(ru), Some("ru"));
+    }
+
+    /// Short paragraphs of prose, the way a news page or a notice reads.
+    const PARAGRAPHS: &[(&str, &str)] = &[
+        (
+            "en",
+            "The council said on Tuesday that the new bridge would not be open before the \
+                end of the year, because the work on the river bank had taken much longer than \
+                it was planned. Most of the people who live in the town have to drive to the \
+                other side, and they are not happy about it.",
+        ),
+        (
+            "de",
+            "Der Gemeinderat hat am Dienstag mitgeteilt, dass die neue Brücke nicht vor dem \
+                Ende des Jahres geöffnet wird, weil die Arbeiten am Ufer viel länger gedauert \
+                haben, als es geplant war. Die meisten Leute, die in der Stadt wohnen, müssen \
+                nun auf die andere Seite fahren, und sie sind darüber nicht froh.",
+        ),
+        (
+            "fr",
+            "Le conseil municipal a annoncé mardi que le nouveau pont ne serait pas ouvert \
+                avant la fin de l'année, car les travaux sur la berge ont pris beaucoup plus de \
+                temps que prévu. La plupart des habitants de la ville doivent faire un détour \
+                par l'autre rive, et ils ne sont pas contents de cette situation.",
+        ),
+        (
+            "es",
+            "El ayuntamiento anunció el martes que el nuevo puente no estará abierto antes \
+                del final del año, porque las obras en la orilla del río han tardado mucho más \
+                de lo que se había previsto. La mayoría de los vecinos de la ciudad tienen que \
+                dar un rodeo por la otra orilla y no están contentos con ello.",
+        ),
+        (
+            "it",
+            "Il consiglio comunale ha annunciato martedì che il nuovo ponte non sarà aperto \
+                prima della fine dell'anno, perché i lavori sulla riva del fiume hanno richiesto \
+                molto più tempo di quanto era previsto. La maggior parte degli abitanti della \
+                città deve fare il giro dall'altra parte e non ne è contenta.",
+        ),
+        (
+            "pt",
+            "A câmara municipal anunciou na terça-feira que a nova ponte não vai abrir antes \
+                do fim do ano, porque as obras na margem do rio demoraram muito mais do que \
+                estava previsto. A maioria dos moradores da cidade tem de dar a volta pela \
+                outra margem, e eles não estão nada satisfeitos com isso.",
+        ),
+        (
+            "nl",
+            "De gemeenteraad heeft dinsdag laten weten dat de nieuwe brug niet voor het \
+                einde van het jaar open zal gaan, omdat het werk aan de oever veel langer heeft \
+                geduurd dan het was gepland. De meeste mensen die in de stad wonen, moeten nu \
+                omrijden naar de andere kant, en ze zijn er niet blij mee.",
+        ),
+        (
+            "pl",
+            "Rada miasta poinformowała we wtorek, że nowy most nie zostanie otwarty przed \
+                końcem roku, ponieważ prace na brzegu rzeki trwały o wiele dłużej, niż to było \
+                planowane. Większość mieszkańców miasta musi teraz jechać na drugą stronę \
+                objazdem i nie są z tego zadowoleni, bo to jest dla nich bardzo trudne.",
+        ),
+        (
+            "sv",
+            "Kommunen meddelade i tisdags att den nya bron inte kommer att öppnas före slutet \
+                av året, eftersom arbetet vid älvens strand har tagit mycket längre tid än det \
+                var planerat. De flesta som bor i staden måste nu köra en omväg till den andra \
+                sidan, och de är inte nöjda med det.",
+        ),
+        (
+            "ru",
+            "Городской совет во вторник сообщил, что новый мост не будет открыт до конца \
+                года, потому что работы на берегу реки заняли гораздо больше времени, чем это \
+                было запланировано. Большинство жителей города теперь должны ездить на другой \
+                берег в объезд, и они этим очень недовольны, так как это для них неудобно.",
+        ),
+        (
+            "uk",
+            "Міська рада у вівторок повідомила, що новий міст не буде відкрито до кінця \
+                року, тому що роботи на березі річки тривали набагато довше, ніж це було \
+                заплановано. Більшість мешканців міста тепер мають їздити на інший берег в \
+                об'їзд, і вони цим дуже незадоволені, бо це для них незручно.",
+        ),
+    ];
+
+    /// Pages whose language is told by their script alone.
+    const BY_SCRIPT: &[(&str, &str)] = &[
+        (
+            "zh",
+            "市政府周二表示，新桥在年底之前不会开放，因为河岸上的工程比原计划要长得多。\
+                城里的大多数居民现在必须绕道到对岸，他们对此很不满意。",
+        ),
+        (
+            "ja",
+            "市議会は火曜日、新しい橋は年末までに開通しないと発表しました。川岸での工事が\
+                予定よりもずっと長くかかったためです。町の住民の多くは対岸まで遠回りしなければ\
+                ならず、不満の声が上がっています。",
+        ),
+        (
+            "ko",
+            "시의회는 화요일에 새 다리가 연말 전에는 개통되지 않을 것이라고 발표했다. 강변의 \
+                공사가 계획보다 훨씬 오래 걸렸기 때문이다. 시내에 사는 주민 대부분은 이제 \
+                건너편으로 돌아가야 하며, 이에 대해 불만을 나타내고 있다.",
+        ),
+        (
+            "el",
+            "Το δημοτικό συμβούλιο ανακοίνωσε την Τρίτη ότι η νέα γέφυρα δεν θα ανοίξει πριν \
+                από το τέλος του χρόνου, επειδή οι εργασίες στην όχθη του ποταμού κράτησαν πολύ \
+                περισσότερο από ό,τι είχε προγραμματιστεί.",
+        ),
+    ];
+
+    #[test]
+    fn stopwords_tell_latin_and_cyrillic_languages() {
+        for (code, text) in PARAGRAPHS {
+            assert_eq!(quick_detect(text), Quick::Sure(code), "{code}");
+            assert_eq!(detect(text), Some(*code), "{code}");
+            // The shortcut only answers what whatlang would have.
+            assert_eq!(whatlang_detect(text), Some(*code), "{code}");
+        }
+    }
+
+    #[test]
+    fn scripts_tell_chinese_japanese_korean_and_greek() {
+        for (code, text) in BY_SCRIPT {
+            assert!(matches!(quick_detect(text), Quick::Unsure(_)), "{code}");
+            assert_eq!(detect(text), Some(*code), "{code}");
+        }
+    }
+
+    #[test]
+    fn languages_without_a_list_are_left_to_whatlang() {
+        // Serbian, Macedonian and Belarusian share most stopwords with Russian and
+        // Bulgarian; Esperanto with Spanish and Italian; whatlang tells them apart.
+        for text in [
+            "Градско веће је у уторак саопштило да нови мост неће бити отворен пре краја \
+             године, зато што су радови на обали реке трајали много дуже него што је било \
+             планирано. Већина људи који живе у граду сада мора да вози заобилазним путем.",
+            "Градскиот совет во вторник соопшти дека новиот мост нема да биде отворен пред \
+             крајот на годината, бидејќи работите на брегот на реката траеја многу подолго \
+             отколку што беше планирано. Повеќето луѓе што живеат во градот сега мора да возат.",
+            "Гарадскі савет у аўторак паведаміў, што новы мост не будзе адкрыты да канца года, \
+             таму што работы на беразе ракі занялі значна больш часу, чым было запланавана. \
+             Большасць жыхароў горада цяпер павінны ездзіць на другі бераг у аб'езд.",
+            "La urba konsilio diris marde, ke la nova ponto ne estos malfermita antaŭ la fino \
+             de la jaro, ĉar la laboroj ĉe la rivera bordo daŭris multe pli longe ol estis \
+             planite. La plej multaj homoj, kiuj loĝas en la urbo, nun devas veturi ĉirkaŭe.",
+        ] {
+            assert!(matches!(quick_detect(text), Quick::Unsure(_)), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic, and a sure answer is a language of the text's script.
+        #[test]
+        fn quick_detection_takes_any_text(text in "[a-zA-Z0-9 .,é ßñЖжиіїє日本の語ά—“-]{0,300}") {
+            if let Quick::Sure(code) = quick_detect(&text) {
+                proptest::prop_assert!(LATIN_LANGS.contains(&code) || CYRILLIC_LANGS.contains(&code));
+            }
+        }
+    }
+
+    #[test]
+    fn thin_or_mixed_evidence_is_left_to_whatlang() {
+        // Too few stopwords.
+        assert!(matches!(
+            quick_detect("Home | News | Sport | Contact"),
+            Quick::Unsure(_)
+        ));
+        // As much Cyrillic as Latin: no main script.
+        let mixed = "rivers and мост и река";
+        assert_eq!(quick_detect(mixed), Quick::Unsure(None));
+        // Spanish and Portuguese share most short words: a sentence that could be either
+        // has no clear leader.
+        assert!(matches!(quick_detect("a casa de la"), Quick::Unsure(_)));
     }
 
     #[test]

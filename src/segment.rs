@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use std::sync::OnceLock;
+
 use crate::language::{self, StopWords};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
@@ -269,6 +271,23 @@ const BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// What an ASCII letter or digit adds to the counts of a run: 1 for an uppercase letter
+/// in the low half, 1 for a digit in the high half (a run is one line, under 4 GB).
+const RUN_COUNT: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_uppercase() {
+            t[b] = 1;
+        } else if c.is_ascii_digit() {
+            t[b] = 1 << 32;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Looks for a copyright or link mark at the start of `rest`, whose first byte has the
 /// [`MARK`] class.
 #[inline]
@@ -283,11 +302,12 @@ fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
 }
 
 /// Counts one word (`line[start..end]`) and whether it is a stopword. `ascii_lower` tells
-/// that the word is ASCII without uppercase letters, so it is its own lowercase form;
-/// `ascii` that it is ASCII.
-#[inline]
+/// that the word is ASCII without uppercase letters; `ascii` that it is ASCII (letters and
+/// digits only, then). Inlined: it runs once per word, nearly always on the ASCII path.
+#[inline(always)]
 fn end_word(
-    w: &str,
+    line: &str,
+    word: std::ops::Range<usize>,
     ascii: bool,
     ascii_lower: bool,
     stop: &StopWords,
@@ -296,19 +316,83 @@ fn end_word(
 ) -> bool {
     s.words += 1;
     if ascii {
-        if !ascii_lower && w.as_bytes()[0].is_ascii_uppercase() {
+        let bytes = line.as_bytes();
+        if !ascii_lower && bytes[word.start].is_ascii_uppercase() {
             s.capitalized += 1;
         }
-        return stop.is_ascii_stopword(w.as_bytes());
+        return stop.is_ascii_alnum_stopword(bytes, word.start, word.end);
     }
-    {
-        if w.chars().next().is_some_and(char::is_uppercase) {
-            s.capitalized += 1;
-        }
-        buf.clear();
-        buf.extend(w.chars().flat_map(char::to_lowercase));
+    end_other_word(&line[word], stop, buf, s)
+}
+
+/// [`end_word`] for a word with non-ASCII characters: lowercased into `buf`.
+#[inline(never)]
+fn end_other_word(w: &str, stop: &StopWords, buf: &mut String, s: &mut LineStats) -> bool {
+    if w.chars().next().is_some_and(char::is_uppercase) {
+        s.capitalized += 1;
     }
+    buf.clear();
+    buf.extend(w.chars().flat_map(char::to_lowercase));
     stop.is_stopword(buf)
+}
+
+/// What [`line_stats_with`] asks of a non-ASCII character, as [`BYTE_CLASS`] bits:
+/// `ALPHA` (alphabetic), `UPPER` (uppercase), `DIGIT` here meaning numeric (so that
+/// `ALPHA | DIGIT` is `is_alphanumeric`).
+#[inline]
+fn char_class(c: char) -> u8 {
+    let u = c as u32;
+    if u < 0x800 {
+        return two_byte_classes()[u as usize];
+    }
+    if (0x4E00..=0x9FFF).contains(&u) || (0xAC00..=0xD7A3).contains(&u) {
+        // CJK unified ideographs and Hangul syllables: all alphabetic (checked by a test),
+        // never cased.
+        return ALPHA;
+    }
+    if (0x2000..=0x206F).contains(&u) {
+        // General punctuation (quotes, dashes, ellipsis, spaces): no letters or digits.
+        return 0;
+    }
+    unicode_class(c)
+}
+
+/// `c.is_alphanumeric()`, with the two-byte characters and CJK ideographs from tables.
+#[inline]
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        char_class(c) & (ALPHA | DIGIT) != 0
+    }
+}
+
+/// The class of `c` from the Unicode predicates.
+fn unicode_class(c: char) -> u8 {
+    let mut class = 0;
+    if c.is_alphabetic() {
+        class |= ALPHA;
+    }
+    if c.is_uppercase() {
+        class |= UPPER;
+    }
+    if c.is_numeric() {
+        class |= DIGIT;
+    }
+    class
+}
+
+/// [`unicode_class`] of every character below U+0800 (two UTF-8 bytes: Latin, Greek,
+/// Cyrillic, Hebrew, Arabic), built once: the Unicode tables cost a binary search each.
+fn two_byte_classes() -> &'static [u8; 0x800] {
+    static TABLE: OnceLock<[u8; 0x800]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u8; 0x800];
+        for (u, class) in t.iter_mut().enumerate() {
+            *class = char::from_u32(u as u32).map_or(0, unicode_class);
+        }
+        t
+    })
 }
 
 /// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
@@ -342,8 +426,9 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
                     word_start = Some(i);
                     (word_ascii, word_lower) = (true, true);
                 }
-                // The whole run of ASCII letters and digits, in a tight loop.
-                let (mut j, mut upper) = (i, 0u32);
+                // The whole run of ASCII letters and digits, in a tight loop: uppercase
+                // letters and digits are summed in one integer (see `RUN_COUNT`).
+                let (mut j, mut counts) = (i, 0u64);
                 while let Some(&b) = bytes.get(j) {
                     let class = BYTE_CLASS[b as usize];
                     if class & (ALPHA | DIGIT) == 0 {
@@ -352,14 +437,17 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
                     if class & MARK != 0 {
                         mark(&bytes[j..], &mut copyright, &mut link);
                     }
-                    s.letters += u32::from(class & ALPHA != 0);
-                    upper += u32::from(class & UPPER != 0);
-                    s.digits += u32::from(class & DIGIT != 0);
+                    counts += RUN_COUNT[b as usize];
                     j += 1;
                 }
+                let (upper, digits) = (counts as u32, (counts >> 32) as u32);
+                let run = (j - i) as u32;
                 s.upper += upper;
+                s.digits += digits;
+                // Every byte of the run is a letter or a digit.
+                s.letters += run - digits;
                 word_lower &= upper == 0;
-                s.chars += (j - i) as u32;
+                s.chars += run;
                 prev_stop = false;
                 i = j;
                 continue;
@@ -369,7 +457,7 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
                 mark(&bytes[i..], &mut copyright, &mut link);
             }
             if let Some(start) = word_start.take() {
-                if end_word(&line[start..i], word_ascii, word_lower, stop, buf, &mut s) {
+                if end_word(line, start..i, word_ascii, word_lower, stop, buf, &mut s) {
                     stopwords += 1;
                 }
             }
@@ -392,14 +480,14 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
             copyright = true;
         }
         let cjk_char = is_cjk(c);
-        if c.is_alphanumeric() && !cjk_char {
+        let class = char_class(c);
+        if class & (ALPHA | DIGIT) != 0 && !cjk_char {
             if word_start.is_none() {
                 word_start = Some(i);
             }
             (word_ascii, word_lower) = (false, false);
         } else if let Some(start) = word_start.take() {
-            let w = &line[start..i];
-            if end_word(w, word_ascii, word_lower, stop, buf, &mut s) {
+            if end_word(line, start..i, word_ascii, word_lower, stop, buf, &mut s) {
                 stopwords += 1;
             }
         }
@@ -409,9 +497,9 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
                 cjk_function += 1;
             }
         }
-        if c.is_alphabetic() {
+        if class & ALPHA != 0 {
             s.letters += 1;
-            if c.is_uppercase() {
+            if class & UPPER != 0 {
                 s.upper += 1;
             }
         } else {
@@ -429,8 +517,15 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         i += c.len_utf8();
     }
     if let Some(start) = word_start {
-        let w = &line[start..];
-        if end_word(w, word_ascii, word_lower, stop, buf, &mut s) {
+        if end_word(
+            line,
+            start..bytes.len(),
+            word_ascii,
+            word_lower,
+            stop,
+            buf,
+            &mut s,
+        ) {
             stopwords += 1;
         }
     }
@@ -467,7 +562,7 @@ fn line_end(line: &str) -> Option<LineEnd> {
     Some(match last {
         '.' | '!' | '?' | '…' | '。' | '！' | '？' => LineEnd::Sentence,
         ':' | '：' => LineEnd::Colon,
-        c if c.is_alphanumeric() => LineEnd::Alnum,
+        c if is_alphanumeric(c) => LineEnd::Alnum,
         _ => LineEnd::Other,
     })
 }
@@ -630,6 +725,108 @@ mod tests {
                 reference_stats(line, stop),
                 "{line}"
             );
+        }
+    }
+
+    /// The quick language guess and whatlang's on every file under `dirs`: how many files,
+    /// how many the quick guess was sure of, and the files where the two differ or where
+    /// it was unsure, as printable lines.
+    fn language_agreement(dirs: &[std::path::PathBuf]) -> (usize, usize, Vec<String>, Vec<String>) {
+        let mut files = Vec::new();
+        let mut todo = dirs.to_vec();
+        while let Some(p) = todo.pop() {
+            if p.is_dir() {
+                todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if p.file_name().is_some_and(|n| n != "expected.txt") {
+                files.push(p);
+            }
+        }
+        files.sort();
+        let (mut sure, mut differ, mut unsure) = (0, Vec::new(), Vec::new());
+        for f in &files {
+            let Ok(decoded) = crate::decode::decode(&std::fs::read(f).unwrap()) else {
+                continue;
+            };
+            let text = crate::normalize::normalize(&decoded.text).text;
+            let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
+            let sample = language_sample(&raw);
+            // `LANG_AGREE_BYTES` shortens the samples: thinner evidence, as in short pages.
+            let max = std::env::var("LANG_AGREE_BYTES")
+                .ok()
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(language::DETECT_MAX_BYTES);
+            let mut end = sample.len().min(max);
+            while !sample.is_char_boundary(end) {
+                end -= 1;
+            }
+            let head = &sample[..end];
+            let wl = language::whatlang_detect(head);
+            match language::quick_detect(head) {
+                language::Quick::Sure(code) => {
+                    sure += 1;
+                    if Some(code) != wl {
+                        differ.push(format!("{} quick={code} whatlang={wl:?}", f.display()));
+                    }
+                }
+                language::Quick::Unsure(lead) => {
+                    unsure.push(format!("{} lead={lead:?} whatlang={wl:?}", f.display()));
+                }
+            }
+        }
+        (files.len(), sure, differ, unsure)
+    }
+
+    #[test]
+    fn quick_language_agrees_with_whatlang_on_the_golden_pages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = [
+            root.join("tests/golden/pages"),
+            root.join("tests/data/encodings"),
+        ];
+        let (files, sure, differ, _) = language_agreement(&dirs);
+        // Most are in Latin or Cyrillic letters; the Chinese, Japanese, Korean and Greek ones
+        // are left to whatlang.
+        assert!(files >= 20 && sure * 2 >= files, "{sure} of {files}");
+        assert!(differ.is_empty(), "{differ:#?}");
+    }
+
+    /// Prints the agreement on the directories in `LANG_AGREE` (separated by `:`); run
+    /// with `--ignored --nocapture`, e.g. on the benchmark pages.
+    #[test]
+    #[ignore]
+    fn quick_language_agreement_report() {
+        let Ok(dirs) = std::env::var("LANG_AGREE") else {
+            return;
+        };
+        let dirs: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+        let (files, sure, differ, unsure) = language_agreement(&dirs);
+        for line in differ
+            .iter()
+            .map(|d| format!("DIFF {d}"))
+            .chain(unsure.iter().map(|u| format!("UNSURE {u}")))
+        {
+            println!("{line}");
+        }
+        println!(
+            "files {files} sure {sure} differ {} unsure {}",
+            differ.len(),
+            unsure.len()
+        );
+    }
+
+    #[test]
+    fn character_classes_match_the_unicode_predicates() {
+        for u in (0x80..0x800)
+            .chain(0x2000..=0x206F)
+            .chain(0x4E00..=0x9FFF)
+            .chain(0xAC00..=0xD7A3)
+        {
+            let c = char::from_u32(u).expect("no surrogates here");
+            let class = char_class(c);
+            assert_eq!(class & ALPHA != 0, c.is_alphabetic(), "{u:x}");
+            assert_eq!(class & UPPER != 0, c.is_uppercase(), "{u:x}");
+            assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{u:x}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{u:x}");
         }
     }
 
