@@ -241,6 +241,14 @@ fn keep_best_prose_if_empty(doc: &Document, verdicts: &mut [Verdict]) {
     }
 }
 
+/// Drops the headline (for output of the article body only); its verdict keeps the
+/// reason, so `--explain` still shows which line it was.
+pub fn drop_headline(verdicts: &mut [Verdict]) {
+    for v in verdicts.iter_mut().filter(|v| v.reason == Reason::Headline) {
+        v.keep = false;
+    }
+}
+
 /// A comment thread: a comments line (a rule of that category) after the article has
 /// begun, followed by more of them (one header or time stamp per comment). Everything
 /// the classifier kept from there on is the thread.

@@ -88,6 +88,10 @@ pub struct CommonArgs {
     /// Keep lines repeated across documents (skips the counting pass).
     #[arg(long)]
     pub keep_repeated: bool,
+    /// Leave the headline out and write the article body only (as trafilatura does, and
+    /// as benchmark golds such as shb-dev's are annotated).
+    #[arg(long)]
+    pub no_headline: bool,
 }
 
 /// Where cross-document line counts come from.
@@ -209,6 +213,10 @@ pub struct TrainArgs {
     /// Gradient-descent epochs of both logistic regressions.
     #[arg(long, default_value_t = 400)]
     pub epochs: usize,
+    /// Score (and choose the threshold on) the body without the headline, as the gold of
+    /// shb-dev is annotated.
+    #[arg(long)]
+    pub no_headline: bool,
 }
 
 impl CommonArgs {
@@ -221,6 +229,7 @@ impl CommonArgs {
                 min_docs: self.repeat_min_docs,
                 min_share: self.repeat_min_share,
             },
+            no_headline: self.no_headline,
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct Config {
     /// When a line counts as repeated across the documents of its scope, for
     /// [`Cleaner::clean_with_stats`]. Default: in 3 documents and 10 % of them.
     pub repeat_threshold: corpus::Threshold,
+    /// Leave the headline out: the article body only, as trafilatura gives it and as the
+    /// shb-dev gold is annotated. Default: false (headline first).
+    pub no_headline: bool,
 }
 
 /// Why a [`Cleaner`] could not be built.
@@ -66,6 +69,7 @@ pub struct Cleaner {
     rules: RuleSet,
     model: &'static model::Model,
     repeat_threshold: corpus::Threshold,
+    no_headline: bool,
 }
 
 /// One input line and what was decided about it.
@@ -105,6 +109,7 @@ impl Cleaner {
             rules,
             model: model::Model::builtin(),
             repeat_threshold: config.repeat_threshold,
+            no_headline: config.no_headline,
         })
     }
 
@@ -149,6 +154,10 @@ impl Cleaner {
                 (doc, verdicts)
             }
         };
+        let mut verdicts = verdicts;
+        if self.no_headline {
+            classify::drop_headline(&mut verdicts);
+        }
         let text = assemble::assemble(&doc, &verdicts);
         let lines = doc
             .lines

@@ -515,33 +515,45 @@ fn train_model(args: &TrainArgs) -> Result<Outcome> {
     let opts = TrainOptions {
         l2: args.l2,
         epochs: args.epochs,
+        no_headline: args.no_headline,
+    };
+    let line = |s: &eval::Summary| {
+        format!(
+            "F1 {:.4}  precision {:.4}  recall {:.4}",
+            s.f1, s.precision, s.recall
+        )
     };
     let cv = train::cross_validate(&examples, args.folds, &opts);
     eprintln!(
-        "{}-fold cross-validation on {} pages: F1 {:.4}  precision {:.4}  recall {:.4}",
+        "{}-fold cross-validation on {} pages: {}\n  body only (no headline, as the gold): {}",
         args.folds,
         examples.len(),
-        cv.f1,
-        cv.precision,
-        cv.recall
+        line(&cv.with_headline),
+        line(&cv.body_only)
     );
     if args.cv_orders > 1 {
-        let mut f1s = vec![cv.f1];
+        let mut all = vec![cv];
         for order in 1..args.cv_orders {
             let s = train::cross_validate_order(&examples, args.folds, &opts, order);
             eprintln!(
-                "  fold order {order}: F1 {:.4}  precision {:.4}  recall {:.4}",
-                s.f1, s.precision, s.recall
+                "  fold order {order}: {}  body only: F1 {:.4}",
+                line(&s.with_headline),
+                s.body_only.f1
             );
-            f1s.push(s.f1);
+            all.push(s);
         }
-        let mean = f1s.iter().sum::<f64>() / f1s.len() as f64;
-        let (lo, hi) = f1s
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), &f| (lo.min(f), hi.max(f)));
+        let stats = |f1s: Vec<f64>| {
+            let mean = f1s.iter().sum::<f64>() / f1s.len() as f64;
+            let (lo, hi) = f1s
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), &f| (lo.min(f), hi.max(f)));
+            format!("{mean:.4} (min {lo:.4}, max {hi:.4})")
+        };
         eprintln!(
-            "mean F1 over {} fold orders {mean:.4} (min {lo:.4}, max {hi:.4})",
-            f1s.len()
+            "mean F1 over {} fold orders {}; body only {}",
+            all.len(),
+            stats(all.iter().map(|s| s.with_headline.f1).collect()),
+            stats(all.iter().map(|s| s.body_only.f1).collect())
         );
     }
     if args.cv_only {
@@ -549,15 +561,18 @@ fn train_model(args: &TrainArgs) -> Result<Outcome> {
     }
     let all: Vec<&train::Example> = examples.iter().collect();
     let mut model = train::train(&all, &opts);
-    let in_sample = eval::summarize(&train::score_each(&all, &model));
+    let in_sample = eval::summarize(&train::score_each(&all, &model, &opts));
     model.trained_on = format!(
-        "{} pages of {}; {}-fold cross-validated F1 {:.4} (P {:.4}, R {:.4}); in-sample F1 {:.4}",
+        "{} pages of {}; {}-fold cross-validated F1 {:.4} (P {:.4}, R {:.4}), body only {:.4} (P {:.4}, R {:.4}); in-sample F1 {:.4}",
         examples.len(),
         args.input.display(),
         args.folds,
-        cv.f1,
-        cv.precision,
-        cv.recall,
+        cv.with_headline.f1,
+        cv.with_headline.precision,
+        cv.with_headline.recall,
+        cv.body_only.f1,
+        cv.body_only.precision,
+        cv.body_only.recall,
         in_sample.f1
     );
     eprintln!(

@@ -58,6 +58,23 @@ fn folder_in_folder_out_same_relative_paths() {
 }
 
 #[test]
+fn no_headline_writes_the_body_alone() {
+    let with = String::from_utf8(bs().arg("clean").write_stdin(ARTICLE).ok_stdout()).unwrap();
+    let body = String::from_utf8(
+        bs().args(["clean", "--no-headline"])
+            .write_stdin(ARTICLE)
+            .ok_stdout(),
+    )
+    .unwrap();
+    assert!(
+        with.starts_with("A Quiet Town Gets Its First Library\n\n"),
+        "{with}"
+    );
+    assert!(body.starts_with("The town council voted"), "{body}");
+    assert_eq!(with.split_once("\n\n").unwrap().1, body);
+}
+
+#[test]
 fn stdin_filter_and_single_file_to_stdout_agree() {
     let t = tempfile::tempdir().unwrap();
     let file = t.path().join("page.txt");
