@@ -269,6 +269,15 @@ def main() -> int:
         print(f"{peer}: F1 {s['f1']:.4f} P {s['precision']:.4f} R {s['recall']:.4f}", file=sys.stderr)
         rows.append((label.format(**v), s))
     rows.append(("**boilerstrip** (`boilerstrip clean`, model in `models/`, in-sample)", bs))
+    # The gold leaves the headline out; --no-headline writes what it holds (body only).
+    body_out = args.out / "boilerstrip-no-headline"
+    subprocess.run(
+        [str(args.boilerstrip), "clean", "--no-headline", str(args.input), "--out", str(body_out), "--quiet"],
+        check=True,
+    )
+    body = score_folder(body_out, args.gold, names)
+    print(f"boilerstrip --no-headline: F1 {body['f1']:.4f} P {body['precision']:.4f} R {body['recall']:.4f}", file=sys.stderr)
+    rows.append(("**boilerstrip** `--no-headline` (body only, as the gold; in-sample)", body))
 
     langs = Counter(pick_stoplist(read_text(args.input / n)) for n in names)
     out = [
