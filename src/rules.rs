@@ -1303,21 +1303,25 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
-    if core.is_ascii() && core.len() <= ASCII_KEY_MAX {
-        ascii_key(core.as_bytes(), out, bounds)
-    } else {
-        key_from_chars(core.chars(), out, bounds)
+    if core.len() <= KEY_FAST_MAX {
+        if let Some(nb) = fast_key(core, out, bounds) {
+            return nb;
+        }
     }
+    key_from_chars(core.chars(), out, bounds)
 }
 
-/// Longest core that `ascii_key` handles (in a stack buffer); whole-line matching
+/// Longest core that `fast_key` handles (in a stack buffer); whole-line matching
 /// never builds longer keys than `KEY_LINE_MAX_BYTES`.
-const ASCII_KEY_MAX: usize = 256;
+const KEY_FAST_MAX: usize = 256;
 
-/// `key_from_chars` for an ASCII core of at most `ASCII_KEY_MAX` bytes: the same steps
-/// on bytes, into a stack buffer, without UTF-8 decoding or encoding.
-fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
-    let mut buf = [0u8; ASCII_KEY_MAX];
+/// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
+/// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
+/// curly quote or a dash must not send a whole line down the per-character path).
+/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer.
+fn fast_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
+    // Lowercasing can lengthen a character (`Ⱥ` -> `ⱥ`): room for that.
+    let mut buf = [0u8; 2 * KEY_FAST_MAX];
     let base = out.len();
     let (mut n, mut nb) = (0, 0);
     let mut mark = |at: usize, nb: &mut usize| {
@@ -1328,8 +1332,58 @@ fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
     };
     let mut prev_lower = false;
     let mut prev_space = false;
-    for &b in core {
-        if b == b' ' || b == b'\t' {
+    let bytes = core.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight ASCII bytes at a time, unless a tab or a run of spaces must be collapsed.
+        if let Some(chunk) = bytes.get(i..i + 8).filter(|_| n + 8 <= buf.len()) {
+            let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if let Some(swar) = Swar8::of(x, prev_lower, prev_space) {
+                buf[n..n + 8].copy_from_slice(&swar.lowered.to_le_bytes());
+                let mut m = swar.marks;
+                while m != 0 {
+                    mark(base + n + (m.trailing_zeros() / 8) as usize, &mut nb);
+                    m &= m - 1;
+                }
+                (prev_lower, prev_space) = (swar.last_lower, swar.last_space);
+                n += 8;
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        let (space, lower, upper);
+        if b.is_ascii() {
+            i += 1;
+            (space, lower, upper) = (
+                b == b' ' || b == b'\t',
+                b.is_ascii_lowercase(),
+                b.is_ascii_uppercase(),
+            );
+            if !space {
+                if prev_lower && upper {
+                    mark(base + n, &mut nb);
+                }
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        } else {
+            let c = core[i..].chars().next().expect("a character at a boundary");
+            i += c.len_utf8();
+            (space, lower, upper) = (c.is_whitespace(), c.is_lowercase(), c.is_uppercase());
+            if !space {
+                if prev_lower && upper {
+                    mark(base + n, &mut nb);
+                }
+                for l in c.to_lowercase() {
+                    if n + 4 > buf.len() {
+                        return None;
+                    }
+                    n += l.encode_utf8(&mut buf[n..]).len();
+                }
+            }
+        }
+        if space {
             if !prev_space {
                 mark(base + n, &mut nb);
                 buf[n] = b' ';
@@ -1339,16 +1393,62 @@ fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
             prev_lower = false;
             continue;
         }
-        if prev_lower && b.is_ascii_uppercase() {
-            mark(base + n, &mut nb);
-        }
-        prev_lower = b.is_ascii_lowercase();
+        prev_lower = lower;
         prev_space = false;
-        buf[n] = b.to_ascii_lowercase();
-        n += 1;
     }
-    out.push_str(std::str::from_utf8(&buf[..n]).expect("ASCII bytes"));
-    nb
+    out.push_str(std::str::from_utf8(&buf[..n]).expect("whole characters"));
+    Some(nb)
+}
+
+/// `fast_key`'s step over eight ASCII bytes in one `u64` (byte `k` in bits `8k..`),
+/// each per-byte test a mask with the top bit of each byte set where it holds.
+struct Swar8 {
+    /// The eight bytes lowercased.
+    lowered: u64,
+    /// Glue points: spaces and lowercase-to-uppercase steps.
+    marks: u64,
+    last_lower: bool,
+    last_space: bool,
+}
+
+impl Swar8 {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+
+    /// Bytes equal to `c` (all bytes ASCII, so no carry crosses a byte).
+    fn eq(x: u64, c: u8) -> u64 {
+        let t = x ^ (Self::ONES * u64::from(c));
+        !(((t & Self::LO7) + Self::LO7) | t) & Self::HI
+    }
+
+    /// Bytes in `lo..=hi` (all bytes ASCII, `hi` < 0x7f).
+    fn within(x: u64, lo: u8, hi: u8) -> u64 {
+        let ge = x + Self::ONES * u64::from(0x80 - lo);
+        let gt = x + Self::ONES * u64::from(0x7f - hi);
+        ge & !gt & Self::HI
+    }
+
+    /// The step, or `None` when a byte is not ASCII, is a tab, or is a space after a
+    /// space (left to the byte-by-byte step). `prev_*`: the byte before the eight.
+    fn of(x: u64, prev_lower: bool, prev_space: bool) -> Option<Swar8> {
+        if x & Self::HI != 0 || Self::eq(x, b'\t') != 0 {
+            return None;
+        }
+        let space = Self::eq(x, b' ');
+        if ((space << 8) | (u64::from(prev_space) << 7)) & space != 0 {
+            return None;
+        }
+        let upper = Self::within(x, b'A', b'Z');
+        let lower = Self::within(x, b'a', b'z');
+        let steps = ((lower << 8) | (u64::from(prev_lower) << 7)) & upper;
+        Some(Swar8 {
+            lowered: x | (upper >> 2),
+            marks: space | steps,
+            last_lower: lower >> 63 != 0,
+            last_space: space >> 63 != 0,
+        })
+    }
 }
 
 /// `build_key` over the characters of the core.
@@ -2474,6 +2574,41 @@ mod tests {
             let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
             let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
             let na = build_key(core, &mut a, &mut ba);
+            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn fast_key_agrees_with_the_char_path_on_mixed_scripts() {
+        // Typographic punctuation, spaces of other scripts, letters with case (some
+        // lowercasing to longer forms), caseless letters, symbols.
+        // ASCII most of the time, so that runs of eight ASCII bytes (with spaces, tabs
+        // and case steps) are common.
+        let alphabet: Vec<char> = "aZ b\tC1.(yQ xW"
+            .repeat(6)
+            .chars()
+            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}éÉßẞİȺΣς中😀Ǆǅ".chars())
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let len = (next() % 90) as usize;
+            let mut core: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if round % 100 == 0 {
+                // The longest cores, where a lengthening lowercase needs the room.
+                core = "İȺ".repeat(64);
+            }
+            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+            let na = build_key(&core, &mut a, &mut ba);
             let nb = key_from_chars(core.chars(), &mut b, &mut bb);
             assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
         }
