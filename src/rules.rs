@@ -271,6 +271,10 @@ struct RegexRule {
     max_words: usize,
     /// Tests a line must pass for the regex to have a chance (built-in rules only).
     needs: &'static [Needs],
+    /// Byte sets the line must each meet for `needs` to hold (`Needs::clauses`): a
+    /// few bit operations per rule against the line's `ByteSet` turn most lines away
+    /// before any test looks at the text.
+    gate: Box<[ByteSet]>,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -476,6 +480,113 @@ enum Needs {
 }
 
 impl Needs {
+    /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
+    /// what the test needs, reduced to bytes (the first byte of a character or a
+    /// substring, both ASCII cases where case is ignored). Tests with no such
+    /// condition give none.
+    fn clauses(self) -> Vec<ByteSet> {
+        let firsts = |set: &str| {
+            let mut b = ByteSet::default();
+            set.chars().for_each(|c| b.add_first(c));
+            b
+        };
+        let words_ci = |b: &mut ByteSet, words: &[&str]| {
+            for w in words {
+                let first = w.as_bytes()[0];
+                b.add(first.to_ascii_lowercase());
+                b.add(first.to_ascii_uppercase());
+            }
+        };
+        let mut digit = ByteSet::default();
+        digit.add_range(b'0', b'9');
+        let mut digit_or_non_ascii = digit;
+        digit_or_non_ascii.add_range(0x80, 0xff);
+        match self {
+            Needs::AnyChar(set)
+            | Needs::FirstChar(set)
+            | Needs::BetweenDigits(set)
+            | Needs::LastCharBeforeColon(set) => vec![firsts(set)],
+            Needs::Digit => vec![digit_or_non_ascii],
+            Needs::AsciiDigit => vec![digit],
+            Needs::FirstCharOrDigit(set) => {
+                let mut b = firsts(set);
+                b.add_all(digit_or_non_ascii);
+                vec![b]
+            }
+            Needs::FirstUpper => {
+                let mut b = ByteSet::default();
+                b.add_range(b'A', b'Z');
+                b.add_range(0x80, 0xff);
+                vec![b]
+            }
+            // Every byte of the word, in either ASCII case.
+            Needs::FirstWordAsciiCi(word) => word
+                .bytes()
+                .map(|x| {
+                    let mut b = ByteSet::default();
+                    b.add(x.to_ascii_lowercase());
+                    b.add(x.to_ascii_uppercase());
+                    b
+                })
+                .collect(),
+            Needs::MinCount(c, n) if n > 0 => {
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|x| {
+                        let mut b = ByteSet::default();
+                        b.add(x);
+                        b
+                    })
+                    .collect()
+            }
+            Needs::AnyCharOrSpacedSlash(set) => {
+                let mut b = firsts(set);
+                b.add(b'/');
+                vec![b]
+            }
+            Needs::AnySubstr(subs) | Needs::StartsWith(subs)
+                if subs.iter().all(|s| !s.is_empty()) =>
+            {
+                let mut b = ByteSet::default();
+                subs.iter().for_each(|s| b.add(s.as_bytes()[0]));
+                vec![b]
+            }
+            Needs::AsciiCiAny(words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = ByteSet::default();
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::DigitOrAsciiCiAny(words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = digit_or_non_ascii;
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::SecondWordStarts(set, words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = firsts(set);
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::LetterOr(set) => {
+                let mut b = ByteSet::default();
+                b.add_range(b'A', b'Z');
+                b.add_range(b'a', b'z');
+                b.add_range(0x80, 0xff);
+                set.bytes().for_each(|x| b.add(x));
+                vec![b]
+            }
+            Needs::EmailAtEnd => [b'@', b'.']
+                .into_iter()
+                .map(|x| {
+                    let mut b = ByteSet::default();
+                    b.add(x);
+                    b
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether `line` (trimmed, not empty) passes.
     fn holds(self, line: &str, facts: &mut LineFacts) -> bool {
         let first = || line.chars().next().unwrap_or(' ');
@@ -604,7 +715,7 @@ fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool 
 /// The set of byte values that occur in a line: one pass over the line answers, for
 /// every character test of the prefilters, "this byte is absent, so the character is",
 /// instead of one search of the line per character.
-#[derive(Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct ByteSet([u64; 4]);
 
 impl ByteSet {
@@ -614,6 +725,39 @@ impl ByteSet {
             set[usize::from(b >> 6)] |= 1 << (b & 63);
         }
         ByteSet(set)
+    }
+
+    /// Adds byte `b`.
+    fn add(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    /// Adds the bytes `lo..=hi`.
+    fn add_range(&mut self, lo: u8, hi: u8) {
+        (lo..=hi).for_each(|b| self.add(b));
+    }
+
+    /// Adds the first byte of `c`'s UTF-8 form.
+    fn add_first(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.add(c.encode_utf8(&mut buf).as_bytes()[0]);
+    }
+
+    /// Adds every byte of `other`.
+    fn add_all(&mut self, other: ByteSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Whether some byte is in both sets.
+    #[inline]
+    fn meets(self, other: ByteSet) -> bool {
+        (self.0[0] & other.0[0])
+            | (self.0[1] & other.0[1])
+            | (self.0[2] & other.0[2])
+            | (self.0[3] & other.0[3])
+            != 0
     }
 
     /// Whether byte `b` occurs.
@@ -1177,11 +1321,17 @@ impl RuleSet {
 
     /// Regex rules, on the line as given.
     fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        let mut facts = LineFacts::default();
+        // Every line that gets here meets some gate: the byte set serves them all.
+        let bytes = ByteSet::of(line);
+        let mut facts = LineFacts {
+            digit: None,
+            bytes: Some(bytes),
+        };
         let mut narrow = None;
         self.regexes
             .iter()
             .filter(|r| words <= r.max_words)
+            .filter(|r| r.gate.iter().all(|c| c.meets(bytes)))
             .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
             .find(|r| {
                 let narrow = *narrow.get_or_insert_with(|| is_narrow(line));
@@ -1683,6 +1833,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                         rule: index,
                         max_words: gate,
                         needs,
+                        gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                     });
                 }
                 _ => {
@@ -2426,6 +2577,11 @@ mod tests {
                         "{} matches {line:?} but its prefilter says no",
                         rules.rules[r.rule as usize].id
                     );
+                    assert!(
+                        r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
+                        "{} matches {line:?} but its byte gate says no",
+                        rules.rules[r.rule as usize].id
+                    );
                 }
             }
         }
@@ -2612,6 +2768,49 @@ mod tests {
             let nb = key_from_chars(core.chars(), &mut b, &mut bb);
             assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
         }
+    }
+
+    #[test]
+    fn byte_gates_hold_whenever_their_test_holds() {
+        let rules = builtin();
+        // Golden lines, and random ones over the characters the tests look for.
+        let alphabet: Vec<char> = "aA b1:hH@./>»|→,#（(摄사ſKkRrEeIiCcOoNnMmсС\u{212a})’–\u{a0}é"
+            .chars()
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..20_000).map(|_| {
+            let len = 1 + (next() % 24) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        let lines: Vec<String> = golden_lines()
+            .into_iter()
+            .chain(random)
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut held = 0;
+        for need in rules.regexes.iter().flat_map(|r| r.needs) {
+            let clauses = need.clauses();
+            for line in &lines {
+                let mut facts = LineFacts::default();
+                if need.holds(line, &mut facts) {
+                    held += 1;
+                    assert!(
+                        clauses.iter().all(|c| c.meets(ByteSet::of(line))),
+                        "{need:?} holds on {line:?} but its clauses do not"
+                    );
+                }
+            }
+        }
+        assert!(held > 10_000, "only {held} lines passed a test");
     }
 
     #[test]
