@@ -1661,18 +1661,38 @@ fn first_segment<'a>(key: &'a str, bounds: &[usize]) -> &'a str {
 
 /// A count token: digits with separators and a magnitude suffix (`12`, `1,024`, `1.2k`).
 fn is_count(tok: &str) -> bool {
-    let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
-    !tok.is_empty()
-        && tok.starts_with(|c: char| c.is_ascii_digit())
-        && tok
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+    // A digit first (trimming the suffix never removes it); then the suffix letters
+    // are trimmed on bytes, as they are ASCII.
+    let b = tok.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let end = b
+        .iter()
+        .rposition(|&x| !matches!(x, b'k' | b'K' | b'm' | b'M' | b'+'))
+        .map_or(0, |i| i + 1);
+    b[..end]
+        .iter()
+        .all(|&x| x.is_ascii_digit() || x == b',' || x == b'.')
 }
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
 fn normalize_key(s: &str) -> &str {
+    /// Trims characters that are not alphanumeric: ASCII ones on bytes, then (at a
+    /// non-ASCII end) characters.
     fn trim(s: &str) -> &str {
+        let b = s.as_bytes();
+        let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
+        let Some(start) = b.iter().position(keep) else {
+            return "";
+        };
+        // Bytes after `end` are ASCII, so both cuts are character boundaries.
+        let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
+        let s = &s[start..end];
+        if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
+            return s;
+        }
         s.trim_matches(|c: char| !c.is_alphanumeric())
     }
     let mut k = trim(s);
@@ -2811,6 +2831,70 @@ mod tests {
             }
         }
         assert!(held > 10_000, "only {held} lines passed a test");
+    }
+
+    #[test]
+    fn normalize_key_agrees_with_its_definition() {
+        fn count(tok: &str) -> bool {
+            let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
+            !tok.is_empty()
+                && tok.starts_with(|c: char| c.is_ascii_digit())
+                && tok
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+        }
+        fn reference(s: &str) -> &str {
+            fn trim(s: &str) -> &str {
+                s.trim_matches(|c: char| !c.is_alphanumeric())
+            }
+            let mut k = trim(s);
+            if let Some(i) = k.rfind([' ', '(', '[']) {
+                if count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
+                    k = trim(&k[..i]);
+                }
+            }
+            if let Some(i) = k.find(' ') {
+                if count(&k[..i]) && !trim(&k[i..]).is_empty() {
+                    k = trim(&k[i..]);
+                }
+            }
+            k
+        }
+        let alphabet: Vec<char> = "a1 2(k[M+,.-:·’–é中\u{a0}\u{2163}".chars().collect();
+        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..50_000).map(|_| {
+            let len = (next() % 16) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        for s in golden_lines()
+            .into_iter()
+            .map(|l| l.to_lowercase())
+            .chain(random)
+            .chain(
+                [
+                    "comments (12)",
+                    "12 comments",
+                    "1.2k+",
+                    "12kk",
+                    "k",
+                    "—",
+                    "(3)",
+                    "",
+                ]
+                .map(String::from),
+            )
+        {
+            assert_eq!(normalize_key(&s), reference(&s), "{s:?}");
+            assert_eq!(is_count(&s), count(&s), "{s:?}");
+        }
     }
 
     #[test]
