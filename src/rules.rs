@@ -1273,17 +1273,13 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            if tail.is_ascii() {
-                buf.extend(
-                    tail.bytes()
-                        .rev()
-                        .map(|b| char::from(b.to_ascii_lowercase())),
-                );
-            } else {
-                for c in tail.chars().rev() {
-                    buf.extend(c.to_lowercase());
+            with_bytes(&mut buf, |v| {
+                if tail.is_ascii() {
+                    v.extend(tail.bytes().rev().map(|b| b.to_ascii_lowercase()));
+                } else {
+                    tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
                 }
-            }
+            });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
     }
@@ -1436,6 +1432,27 @@ impl Hasher for KeyHasher {
 fn lower_into(s: &str, out: &mut String) {
     for c in s.chars() {
         push_lower(c, out);
+    }
+}
+
+/// Runs `fill` on the bytes of `out`, taken out of the string (keeping its buffer) so
+/// that ASCII is pushed a byte at a time without a UTF-8 step per character; `fill`
+/// pushes whole characters.
+fn with_bytes(out: &mut String, fill: impl FnOnce(&mut Vec<u8>)) {
+    let mut v = std::mem::take(out).into_bytes();
+    fill(&mut v);
+    *out = String::from_utf8(v).expect("whole characters");
+}
+
+/// `push_lower` onto bytes.
+fn push_lower_bytes(c: char, v: &mut Vec<u8>) {
+    if c.is_ascii() {
+        v.push((c as u8).to_ascii_lowercase());
+    } else {
+        let mut b = [0u8; 4];
+        for l in c.to_lowercase() {
+            v.extend_from_slice(l.encode_utf8(&mut b).as_bytes());
+        }
     }
 }
 
@@ -2894,6 +2911,44 @@ mod tests {
         {
             assert_eq!(normalize_key(&s), reference(&s), "{s:?}");
             assert_eq!(is_count(&s), count(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn reversed_byte_lowercasing_agrees_with_to_lowercase() {
+        let alphabet: Vec<char> = "aZ b1.QxW"
+            .repeat(4)
+            .chars()
+            .chain("’–\u{a0}éÉßẞİȺΣς中😀Ǆǅ\u{212a}".chars())
+            .collect();
+        let mut seed = 0x1405_7b7e_f767_814f_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..20_000).map(|_| {
+            let len = (next() % 40) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        for s in golden_lines().into_iter().chain(random) {
+            // The suffix search's reversed form, appended to what the buffer holds.
+            let want: String = s.chars().rev().flat_map(char::to_lowercase).collect();
+            let mut rev = "pre".to_string();
+            with_bytes(&mut rev, |v| {
+                s.chars().rev().for_each(|c| push_lower_bytes(c, v))
+            });
+            assert_eq!(rev, format!("pre{want}"), "{s:?}");
+            if s.is_ascii() {
+                let mut ascii = "pre".to_string();
+                with_bytes(&mut ascii, |v| {
+                    v.extend(s.bytes().rev().map(|b| b.to_ascii_lowercase()))
+                });
+                assert_eq!(ascii, format!("pre{want}"), "{s:?}");
+            }
         }
     }
 
