@@ -271,6 +271,10 @@ struct RegexRule {
     max_words: usize,
     /// Tests a line must pass for the regex to have a chance (built-in rules only).
     needs: &'static [Needs],
+    /// Byte sets the line must each meet for `needs` to hold (`Needs::clauses`): a
+    /// few bit operations per rule against the line's `ByteSet` turn most lines away
+    /// before any test looks at the text.
+    gate: Box<[ByteSet]>,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -476,6 +480,113 @@ enum Needs {
 }
 
 impl Needs {
+    /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
+    /// what the test needs, reduced to bytes (the first byte of a character or a
+    /// substring, both ASCII cases where case is ignored). Tests with no such
+    /// condition give none.
+    fn clauses(self) -> Vec<ByteSet> {
+        let firsts = |set: &str| {
+            let mut b = ByteSet::default();
+            set.chars().for_each(|c| b.add_first(c));
+            b
+        };
+        let words_ci = |b: &mut ByteSet, words: &[&str]| {
+            for w in words {
+                let first = w.as_bytes()[0];
+                b.add(first.to_ascii_lowercase());
+                b.add(first.to_ascii_uppercase());
+            }
+        };
+        let mut digit = ByteSet::default();
+        digit.add_range(b'0', b'9');
+        let mut digit_or_non_ascii = digit;
+        digit_or_non_ascii.add_range(0x80, 0xff);
+        match self {
+            Needs::AnyChar(set)
+            | Needs::FirstChar(set)
+            | Needs::BetweenDigits(set)
+            | Needs::LastCharBeforeColon(set) => vec![firsts(set)],
+            Needs::Digit => vec![digit_or_non_ascii],
+            Needs::AsciiDigit => vec![digit],
+            Needs::FirstCharOrDigit(set) => {
+                let mut b = firsts(set);
+                b.add_all(digit_or_non_ascii);
+                vec![b]
+            }
+            Needs::FirstUpper => {
+                let mut b = ByteSet::default();
+                b.add_range(b'A', b'Z');
+                b.add_range(0x80, 0xff);
+                vec![b]
+            }
+            // Every byte of the word, in either ASCII case.
+            Needs::FirstWordAsciiCi(word) => word
+                .bytes()
+                .map(|x| {
+                    let mut b = ByteSet::default();
+                    b.add(x.to_ascii_lowercase());
+                    b.add(x.to_ascii_uppercase());
+                    b
+                })
+                .collect(),
+            Needs::MinCount(c, n) if n > 0 => {
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|x| {
+                        let mut b = ByteSet::default();
+                        b.add(x);
+                        b
+                    })
+                    .collect()
+            }
+            Needs::AnyCharOrSpacedSlash(set) => {
+                let mut b = firsts(set);
+                b.add(b'/');
+                vec![b]
+            }
+            Needs::AnySubstr(subs) | Needs::StartsWith(subs)
+                if subs.iter().all(|s| !s.is_empty()) =>
+            {
+                let mut b = ByteSet::default();
+                subs.iter().for_each(|s| b.add(s.as_bytes()[0]));
+                vec![b]
+            }
+            Needs::AsciiCiAny(words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = ByteSet::default();
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::DigitOrAsciiCiAny(words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = digit_or_non_ascii;
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::SecondWordStarts(set, words) if words.iter().all(|w| !w.is_empty()) => {
+                let mut b = firsts(set);
+                words_ci(&mut b, words);
+                vec![b]
+            }
+            Needs::LetterOr(set) => {
+                let mut b = ByteSet::default();
+                b.add_range(b'A', b'Z');
+                b.add_range(b'a', b'z');
+                b.add_range(0x80, 0xff);
+                set.bytes().for_each(|x| b.add(x));
+                vec![b]
+            }
+            Needs::EmailAtEnd => [b'@', b'.']
+                .into_iter()
+                .map(|x| {
+                    let mut b = ByteSet::default();
+                    b.add(x);
+                    b
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether `line` (trimmed, not empty) passes.
     fn holds(self, line: &str, facts: &mut LineFacts) -> bool {
         let first = || line.chars().next().unwrap_or(' ');
@@ -604,7 +715,7 @@ fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool 
 /// The set of byte values that occur in a line: one pass over the line answers, for
 /// every character test of the prefilters, "this byte is absent, so the character is",
 /// instead of one search of the line per character.
-#[derive(Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct ByteSet([u64; 4]);
 
 impl ByteSet {
@@ -614,6 +725,39 @@ impl ByteSet {
             set[usize::from(b >> 6)] |= 1 << (b & 63);
         }
         ByteSet(set)
+    }
+
+    /// Adds byte `b`.
+    fn add(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    /// Adds the bytes `lo..=hi`.
+    fn add_range(&mut self, lo: u8, hi: u8) {
+        (lo..=hi).for_each(|b| self.add(b));
+    }
+
+    /// Adds the first byte of `c`'s UTF-8 form.
+    fn add_first(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.add(c.encode_utf8(&mut buf).as_bytes()[0]);
+    }
+
+    /// Adds every byte of `other`.
+    fn add_all(&mut self, other: ByteSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Whether some byte is in both sets.
+    #[inline]
+    fn meets(self, other: ByteSet) -> bool {
+        (self.0[0] & other.0[0])
+            | (self.0[1] & other.0[1])
+            | (self.0[2] & other.0[2])
+            | (self.0[3] & other.0[3])
+            != 0
     }
 
     /// Whether byte `b` occurs.
@@ -1129,17 +1273,13 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            if tail.is_ascii() {
-                buf.extend(
-                    tail.bytes()
-                        .rev()
-                        .map(|b| char::from(b.to_ascii_lowercase())),
-                );
-            } else {
-                for c in tail.chars().rev() {
-                    buf.extend(c.to_lowercase());
+            with_bytes(&mut buf, |v| {
+                if tail.is_ascii() {
+                    v.extend(tail.bytes().rev().map(|b| b.to_ascii_lowercase()));
+                } else {
+                    tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
                 }
-            }
+            });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
     }
@@ -1177,11 +1317,17 @@ impl RuleSet {
 
     /// Regex rules, on the line as given.
     fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        let mut facts = LineFacts::default();
+        // Every line that gets here meets some gate: the byte set serves them all.
+        let bytes = ByteSet::of(line);
+        let mut facts = LineFacts {
+            digit: None,
+            bytes: Some(bytes),
+        };
         let mut narrow = None;
         self.regexes
             .iter()
             .filter(|r| words <= r.max_words)
+            .filter(|r| r.gate.iter().all(|c| c.meets(bytes)))
             .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
             .find(|r| {
                 let narrow = *narrow.get_or_insert_with(|| is_narrow(line));
@@ -1289,6 +1435,27 @@ fn lower_into(s: &str, out: &mut String) {
     }
 }
 
+/// Runs `fill` on the bytes of `out`, taken out of the string (keeping its buffer) so
+/// that ASCII is pushed a byte at a time without a UTF-8 step per character; `fill`
+/// pushes whole characters.
+fn with_bytes(out: &mut String, fill: impl FnOnce(&mut Vec<u8>)) {
+    let mut v = std::mem::take(out).into_bytes();
+    fill(&mut v);
+    *out = String::from_utf8(v).expect("whole characters");
+}
+
+/// `push_lower` onto bytes.
+fn push_lower_bytes(c: char, v: &mut Vec<u8>) {
+    if c.is_ascii() {
+        v.push((c as u8).to_ascii_lowercase());
+    } else {
+        let mut b = [0u8; 4];
+        for l in c.to_lowercase() {
+            v.extend_from_slice(l.encode_utf8(&mut b).as_bytes());
+        }
+    }
+}
+
 /// Pushes the lowercase form of `c`.
 #[inline]
 fn push_lower(c: char, out: &mut String) {
@@ -1303,21 +1470,25 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
-    if core.is_ascii() && core.len() <= ASCII_KEY_MAX {
-        ascii_key(core.as_bytes(), out, bounds)
-    } else {
-        key_from_chars(core.chars(), out, bounds)
+    if core.len() <= KEY_FAST_MAX {
+        if let Some(nb) = fast_key(core, out, bounds) {
+            return nb;
+        }
     }
+    key_from_chars(core.chars(), out, bounds)
 }
 
-/// Longest core that `ascii_key` handles (in a stack buffer); whole-line matching
+/// Longest core that `fast_key` handles (in a stack buffer); whole-line matching
 /// never builds longer keys than `KEY_LINE_MAX_BYTES`.
-const ASCII_KEY_MAX: usize = 256;
+const KEY_FAST_MAX: usize = 256;
 
-/// `key_from_chars` for an ASCII core of at most `ASCII_KEY_MAX` bytes: the same steps
-/// on bytes, into a stack buffer, without UTF-8 decoding or encoding.
-fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
-    let mut buf = [0u8; ASCII_KEY_MAX];
+/// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
+/// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
+/// curly quote or a dash must not send a whole line down the per-character path).
+/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer.
+fn fast_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
+    // Lowercasing can lengthen a character (`Ⱥ` -> `ⱥ`): room for that.
+    let mut buf = [0u8; 2 * KEY_FAST_MAX];
     let base = out.len();
     let (mut n, mut nb) = (0, 0);
     let mut mark = |at: usize, nb: &mut usize| {
@@ -1328,8 +1499,58 @@ fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
     };
     let mut prev_lower = false;
     let mut prev_space = false;
-    for &b in core {
-        if b == b' ' || b == b'\t' {
+    let bytes = core.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight ASCII bytes at a time, unless a tab or a run of spaces must be collapsed.
+        if let Some(chunk) = bytes.get(i..i + 8).filter(|_| n + 8 <= buf.len()) {
+            let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if let Some(swar) = Swar8::of(x, prev_lower, prev_space) {
+                buf[n..n + 8].copy_from_slice(&swar.lowered.to_le_bytes());
+                let mut m = swar.marks;
+                while m != 0 {
+                    mark(base + n + (m.trailing_zeros() / 8) as usize, &mut nb);
+                    m &= m - 1;
+                }
+                (prev_lower, prev_space) = (swar.last_lower, swar.last_space);
+                n += 8;
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        let (space, lower, upper);
+        if b.is_ascii() {
+            i += 1;
+            (space, lower, upper) = (
+                b == b' ' || b == b'\t',
+                b.is_ascii_lowercase(),
+                b.is_ascii_uppercase(),
+            );
+            if !space {
+                if prev_lower && upper {
+                    mark(base + n, &mut nb);
+                }
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        } else {
+            let c = core[i..].chars().next().expect("a character at a boundary");
+            i += c.len_utf8();
+            (space, lower, upper) = (c.is_whitespace(), c.is_lowercase(), c.is_uppercase());
+            if !space {
+                if prev_lower && upper {
+                    mark(base + n, &mut nb);
+                }
+                for l in c.to_lowercase() {
+                    if n + 4 > buf.len() {
+                        return None;
+                    }
+                    n += l.encode_utf8(&mut buf[n..]).len();
+                }
+            }
+        }
+        if space {
             if !prev_space {
                 mark(base + n, &mut nb);
                 buf[n] = b' ';
@@ -1339,16 +1560,62 @@ fn ascii_key(core: &[u8], out: &mut String, bounds: &mut [usize]) -> usize {
             prev_lower = false;
             continue;
         }
-        if prev_lower && b.is_ascii_uppercase() {
-            mark(base + n, &mut nb);
-        }
-        prev_lower = b.is_ascii_lowercase();
+        prev_lower = lower;
         prev_space = false;
-        buf[n] = b.to_ascii_lowercase();
-        n += 1;
     }
-    out.push_str(std::str::from_utf8(&buf[..n]).expect("ASCII bytes"));
-    nb
+    out.push_str(std::str::from_utf8(&buf[..n]).expect("whole characters"));
+    Some(nb)
+}
+
+/// `fast_key`'s step over eight ASCII bytes in one `u64` (byte `k` in bits `8k..`),
+/// each per-byte test a mask with the top bit of each byte set where it holds.
+struct Swar8 {
+    /// The eight bytes lowercased.
+    lowered: u64,
+    /// Glue points: spaces and lowercase-to-uppercase steps.
+    marks: u64,
+    last_lower: bool,
+    last_space: bool,
+}
+
+impl Swar8 {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+
+    /// Bytes equal to `c` (all bytes ASCII, so no carry crosses a byte).
+    fn eq(x: u64, c: u8) -> u64 {
+        let t = x ^ (Self::ONES * u64::from(c));
+        !(((t & Self::LO7) + Self::LO7) | t) & Self::HI
+    }
+
+    /// Bytes in `lo..=hi` (all bytes ASCII, `hi` < 0x7f).
+    fn within(x: u64, lo: u8, hi: u8) -> u64 {
+        let ge = x + Self::ONES * u64::from(0x80 - lo);
+        let gt = x + Self::ONES * u64::from(0x7f - hi);
+        ge & !gt & Self::HI
+    }
+
+    /// The step, or `None` when a byte is not ASCII, is a tab, or is a space after a
+    /// space (left to the byte-by-byte step). `prev_*`: the byte before the eight.
+    fn of(x: u64, prev_lower: bool, prev_space: bool) -> Option<Swar8> {
+        if x & Self::HI != 0 || Self::eq(x, b'\t') != 0 {
+            return None;
+        }
+        let space = Self::eq(x, b' ');
+        if ((space << 8) | (u64::from(prev_space) << 7)) & space != 0 {
+            return None;
+        }
+        let upper = Self::within(x, b'A', b'Z');
+        let lower = Self::within(x, b'a', b'z');
+        let steps = ((lower << 8) | (u64::from(prev_lower) << 7)) & upper;
+        Some(Swar8 {
+            lowered: x | (upper >> 2),
+            marks: space | steps,
+            last_lower: lower >> 63 != 0,
+            last_space: space >> 63 != 0,
+        })
+    }
 }
 
 /// `build_key` over the characters of the core.
@@ -1411,18 +1678,38 @@ fn first_segment<'a>(key: &'a str, bounds: &[usize]) -> &'a str {
 
 /// A count token: digits with separators and a magnitude suffix (`12`, `1,024`, `1.2k`).
 fn is_count(tok: &str) -> bool {
-    let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
-    !tok.is_empty()
-        && tok.starts_with(|c: char| c.is_ascii_digit())
-        && tok
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+    // A digit first (trimming the suffix never removes it); then the suffix letters
+    // are trimmed on bytes, as they are ASCII.
+    let b = tok.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let end = b
+        .iter()
+        .rposition(|&x| !matches!(x, b'k' | b'K' | b'm' | b'M' | b'+'))
+        .map_or(0, |i| i + 1);
+    b[..end]
+        .iter()
+        .all(|&x| x.is_ascii_digit() || x == b',' || x == b'.')
 }
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
 fn normalize_key(s: &str) -> &str {
+    /// Trims characters that are not alphanumeric: ASCII ones on bytes, then (at a
+    /// non-ASCII end) characters.
     fn trim(s: &str) -> &str {
+        let b = s.as_bytes();
+        let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
+        let Some(start) = b.iter().position(keep) else {
+            return "";
+        };
+        // Bytes after `end` are ASCII, so both cuts are character boundaries.
+        let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
+        let s = &s[start..end];
+        if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
+            return s;
+        }
         s.trim_matches(|c: char| !c.is_alphanumeric())
     }
     let mut k = trim(s);
@@ -1583,6 +1870,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                         rule: index,
                         max_words: gate,
                         needs,
+                        gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                     });
                 }
                 _ => {
@@ -2326,6 +2614,11 @@ mod tests {
                         "{} matches {line:?} but its prefilter says no",
                         rules.rules[r.rule as usize].id
                     );
+                    assert!(
+                        r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
+                        "{} matches {line:?} but its byte gate says no",
+                        rules.rules[r.rule as usize].id
+                    );
                 }
             }
         }
@@ -2476,6 +2769,186 @@ mod tests {
             let na = build_key(core, &mut a, &mut ba);
             let nb = key_from_chars(core.chars(), &mut b, &mut bb);
             assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn fast_key_agrees_with_the_char_path_on_mixed_scripts() {
+        // Typographic punctuation, spaces of other scripts, letters with case (some
+        // lowercasing to longer forms), caseless letters, symbols.
+        // ASCII most of the time, so that runs of eight ASCII bytes (with spaces, tabs
+        // and case steps) are common.
+        let alphabet: Vec<char> = "aZ b\tC1.(yQ xW"
+            .repeat(6)
+            .chars()
+            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}éÉßẞİȺΣς中😀Ǆǅ".chars())
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let len = (next() % 90) as usize;
+            let mut core: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if round % 100 == 0 {
+                // The longest cores, where a lengthening lowercase needs the room.
+                core = "İȺ".repeat(64);
+            }
+            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+            let na = build_key(&core, &mut a, &mut ba);
+            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn byte_gates_hold_whenever_their_test_holds() {
+        let rules = builtin();
+        // Golden lines, and random ones over the characters the tests look for.
+        let alphabet: Vec<char> = "aA b1:hH@./>»|→,#（(摄사ſKkRrEeIiCcOoNnMmсС\u{212a})’–\u{a0}é"
+            .chars()
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..20_000).map(|_| {
+            let len = 1 + (next() % 24) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        let lines: Vec<String> = golden_lines()
+            .into_iter()
+            .chain(random)
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut held = 0;
+        for need in rules.regexes.iter().flat_map(|r| r.needs) {
+            let clauses = need.clauses();
+            for line in &lines {
+                let mut facts = LineFacts::default();
+                if need.holds(line, &mut facts) {
+                    held += 1;
+                    assert!(
+                        clauses.iter().all(|c| c.meets(ByteSet::of(line))),
+                        "{need:?} holds on {line:?} but its clauses do not"
+                    );
+                }
+            }
+        }
+        assert!(held > 10_000, "only {held} lines passed a test");
+    }
+
+    #[test]
+    fn normalize_key_agrees_with_its_definition() {
+        fn count(tok: &str) -> bool {
+            let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
+            !tok.is_empty()
+                && tok.starts_with(|c: char| c.is_ascii_digit())
+                && tok
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+        }
+        fn reference(s: &str) -> &str {
+            fn trim(s: &str) -> &str {
+                s.trim_matches(|c: char| !c.is_alphanumeric())
+            }
+            let mut k = trim(s);
+            if let Some(i) = k.rfind([' ', '(', '[']) {
+                if count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
+                    k = trim(&k[..i]);
+                }
+            }
+            if let Some(i) = k.find(' ') {
+                if count(&k[..i]) && !trim(&k[i..]).is_empty() {
+                    k = trim(&k[i..]);
+                }
+            }
+            k
+        }
+        let alphabet: Vec<char> = "a1 2(k[M+,.-:·’–é中\u{a0}\u{2163}".chars().collect();
+        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..50_000).map(|_| {
+            let len = (next() % 16) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        for s in golden_lines()
+            .into_iter()
+            .map(|l| l.to_lowercase())
+            .chain(random)
+            .chain(
+                [
+                    "comments (12)",
+                    "12 comments",
+                    "1.2k+",
+                    "12kk",
+                    "k",
+                    "—",
+                    "(3)",
+                    "",
+                ]
+                .map(String::from),
+            )
+        {
+            assert_eq!(normalize_key(&s), reference(&s), "{s:?}");
+            assert_eq!(is_count(&s), count(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn reversed_byte_lowercasing_agrees_with_to_lowercase() {
+        let alphabet: Vec<char> = "aZ b1.QxW"
+            .repeat(4)
+            .chars()
+            .chain("’–\u{a0}éÉßẞİȺΣς中😀Ǆǅ\u{212a}".chars())
+            .collect();
+        let mut seed = 0x1405_7b7e_f767_814f_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random = (0..20_000).map(|_| {
+            let len = (next() % 40) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        });
+        for s in golden_lines().into_iter().chain(random) {
+            // The suffix search's reversed form, appended to what the buffer holds.
+            let want: String = s.chars().rev().flat_map(char::to_lowercase).collect();
+            let mut rev = "pre".to_string();
+            with_bytes(&mut rev, |v| {
+                s.chars().rev().for_each(|c| push_lower_bytes(c, v))
+            });
+            assert_eq!(rev, format!("pre{want}"), "{s:?}");
+            if s.is_ascii() {
+                let mut ascii = "pre".to_string();
+                with_bytes(&mut ascii, |v| {
+                    v.extend(s.bytes().rev().map(|b| b.to_ascii_lowercase()))
+                });
+                assert_eq!(ascii, format!("pre{want}"), "{s:?}");
+            }
         }
     }
 
