@@ -719,7 +719,14 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 fn word_set(text: &str) -> WordSet {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        // `to_lowercase` is slow even on ASCII words, where it is `to_ascii_lowercase`.
+        .map(|w| {
+            if w.is_ascii() {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -790,11 +797,12 @@ impl Scratch {
     }
 }
 
-/// Byte classes of the ASCII fast path of [`overlap_with`].
+/// Byte classes of the ASCII fast path of [`overlap_with`] (bits, so that a run of ASCII
+/// letters and digits is one test per byte and its capitals one `|`).
 const SEPARATOR: u8 = 0;
 const LOWER: u8 = 1;
 const UPPER: u8 = 2;
-const NON_ASCII: u8 = 3;
+const NON_ASCII: u8 = 4;
 static BYTE_CLASS: [u8; 256] = {
     let mut t = [SEPARATOR; 256];
     let mut b = 0;
@@ -848,27 +856,30 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
             }
             _ => {}
         }
-        // Scan the word.
+        // Scan the word: runs of ASCII letters and digits, joined by alphanumeric
+        // characters that are not ASCII.
         let start = i;
-        let (mut ascii, mut upper) = (true, false);
-        while i < n {
-            match BYTE_CLASS[usize::from(bytes[i])] {
-                LOWER => i += 1,
-                UPPER => {
-                    upper = true;
-                    i += 1;
+        let (mut ascii, mut seen) = (true, 0u8);
+        loop {
+            while i < n {
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & (LOWER | UPPER) == 0 {
+                    break;
                 }
-                SEPARATOR => break,
-                _ => {
-                    let (alnum, len) = wide(i, scratch);
-                    if !alnum {
-                        break;
-                    }
+                seen |= class;
+                i += 1;
+            }
+            if i < n && BYTE_CLASS[usize::from(bytes[i])] == NON_ASCII {
+                let (alnum, len) = wide(i, scratch);
+                if alnum {
                     ascii = false;
                     i += len;
+                    continue;
                 }
             }
+            break;
         }
+        let upper = seen & UPPER != 0;
         let w = &text[start..i];
         total += 1;
         let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
@@ -1017,6 +1028,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn word_set_lowercases_as_to_lowercase() {
+        let text = "The CAT's Été, ΣΊΣΥΦΟΣ and İstanbul: 12 NAÏVE x2Y";
+        let expected: WordSet = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        assert_eq!(word_set(text), expected);
+        assert!(word_set(text).contains("cat"));
     }
 
     #[test]
