@@ -83,12 +83,30 @@ pub struct Prepared<'r> {
     pub x1: Vec<f32>,
 }
 
+/// The rule match of one line as `(id, category)`.
+pub type LineMatch<'r> = Option<(&'r str, &'r str)>;
+
 /// Runs the rules and computes the stage-1 features of every line.
 pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
-    let matches: Vec<Option<(&'r str, &'r str)>> = doc
+    prepare_known(doc, rules, &[])
+}
+
+/// [`prepare`] with the rule matches of some lines already known: `known[i]`, when
+/// present and `Some`, is what `rules.match_line` returns for line `i` (a caller that has
+/// run the rules on a line need not run them twice).
+pub fn prepare_known<'r>(
+    doc: &Document,
+    rules: &'r RuleSet,
+    known: &[Option<LineMatch<'r>>],
+) -> Prepared<'r> {
+    let matches: Vec<LineMatch<'r>> = doc
         .lines
         .iter()
-        .map(|l| rules.match_line(&l.text).map(|m| (m.id, m.category)))
+        .enumerate()
+        .map(|(i, l)| match known.get(i) {
+            Some(Some(m)) => *m,
+            _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
+        })
         .collect();
     let cores: Vec<&str> = doc
         .lines
@@ -144,6 +162,16 @@ pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
 /// Decides every line of `doc`.
 pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> {
     decide(doc, &prepare(doc, rules), model)
+}
+
+/// [`classify`] with the rule matches of some lines already known (see [`prepare_known`]).
+pub fn classify_known<'r>(
+    doc: &Document,
+    rules: &'r RuleSet,
+    model: &Model,
+    known: &[Option<LineMatch<'r>>],
+) -> Vec<Verdict> {
+    decide(doc, &prepare_known(doc, rules, known), model)
 }
 
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
@@ -291,6 +319,8 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     let first_kept = verdicts.iter().position(|v| v.keep)?;
     let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
     let title = word_set(&doc.lines[0].text);
+    let sketch = Sketch::of(&title);
+    let mut scratch = Scratch::default();
     let candidate = |i: usize| {
         let l = &doc.lines[i];
         verdicts[i].reason == Reason::Classifier
@@ -300,12 +330,12 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     // Score the lines around the start of the body: an on-page headline that repeats the
     // page title (the first line) is the surest sign; then title case, a headline's
     // length, no final period, and nearness to the body.
-    let score = |i: usize| -> f32 {
+    let mut score = |i: usize| -> f32 {
         let l = &doc.lines[i];
         let s = &l.stats;
         let mut score = -0.15 * i.abs_diff(body_start) as f32;
         if i > 0 && s.words >= 4 {
-            score += 3.0 * overlap(&l.text, &title);
+            score += 3.0 * overlap_with(&l.text, &title, &sketch, &mut scratch);
         } else if i == 0 {
             score += 0.5;
         }
@@ -321,10 +351,15 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
         score
     };
     let lo = body_start.saturating_sub(LOOKBACK);
-    let h = (lo..=body_start)
+    // Each candidate is scored once (not once per comparison).
+    let scored: Vec<(usize, f32)> = (lo..=body_start)
         .chain(std::iter::once(0))
         .filter(|&i| candidate(i))
-        .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))?;
+        .map(|i| (i, score(i)))
+        .collect();
+    let (h, _) = *scored
+        .iter()
+        .max_by(|&&(a, sa), &&(b, sb)| sa.total_cmp(&sb).then(b.cmp(&a)))?;
     // A headline is followed by a longer standfirst (dek) more often than the reverse: when
     // the pick has a shorter title-like line right above it, that line is the headline and
     // the pick is the standfirst, which belongs to the article.
@@ -684,7 +719,14 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 fn word_set(text: &str) -> WordSet {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        // `to_lowercase` is slow even on ASCII words, where it is `to_ascii_lowercase`.
+        .map(|w| {
+            if w.is_ascii() {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -755,11 +797,12 @@ impl Scratch {
     }
 }
 
-/// Byte classes of the ASCII fast path of [`overlap_with`].
+/// Byte classes of the ASCII fast path of [`overlap_with`] (bits, so that a run of ASCII
+/// letters and digits is one test per byte and its capitals one `|`).
 const SEPARATOR: u8 = 0;
 const LOWER: u8 = 1;
 const UPPER: u8 = 2;
-const NON_ASCII: u8 = 3;
+const NON_ASCII: u8 = 4;
 static BYTE_CLASS: [u8; 256] = {
     let mut t = [SEPARATOR; 256];
     let mut b = 0;
@@ -813,27 +856,30 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
             }
             _ => {}
         }
-        // Scan the word.
+        // Scan the word: runs of ASCII letters and digits, joined by alphanumeric
+        // characters that are not ASCII.
         let start = i;
-        let (mut ascii, mut upper) = (true, false);
-        while i < n {
-            match BYTE_CLASS[usize::from(bytes[i])] {
-                LOWER => i += 1,
-                UPPER => {
-                    upper = true;
-                    i += 1;
+        let (mut ascii, mut seen) = (true, 0u8);
+        loop {
+            while i < n {
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & (LOWER | UPPER) == 0 {
+                    break;
                 }
-                SEPARATOR => break,
-                _ => {
-                    let (alnum, len) = wide(i, scratch);
-                    if !alnum {
-                        break;
-                    }
+                seen |= class;
+                i += 1;
+            }
+            if i < n && BYTE_CLASS[usize::from(bytes[i])] == NON_ASCII {
+                let (alnum, len) = wide(i, scratch);
+                if alnum {
                     ascii = false;
                     i += len;
+                    continue;
                 }
             }
+            break;
         }
+        let upper = seen & UPPER != 0;
         let w = &text[start..i];
         total += 1;
         let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
@@ -861,6 +907,32 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
 mod tests {
     use super::*;
     use crate::segment::segment;
+
+    #[test]
+    fn known_rule_matches_give_the_same_verdicts() {
+        let doc = segment(
+            "Leave a Reply\n\nA headline about the matter at hand\n\n\
+             The article says something worth reading, at length, in a full sentence.\n\
+             Related articles\n12 Comments\n",
+        );
+        let rules = RuleSet::load(true, &[]).unwrap();
+        let model = Model::builtin();
+        let all: Vec<Option<LineMatch>> = doc
+            .lines
+            .iter()
+            .map(|l| Some(rules.match_line(&l.text).map(|m| (m.id, m.category))))
+            .collect();
+        assert!(all.iter().flatten().any(Option::is_some), "a rule matches");
+        let plain = classify(&doc, &rules, model);
+        assert_eq!(classify_known(&doc, &rules, model, &all), plain);
+        // Only some lines known (the others are matched as usual).
+        let some: Vec<Option<LineMatch>> = all
+            .iter()
+            .enumerate()
+            .map(|(i, m)| if i % 2 == 0 { *m } else { None })
+            .collect();
+        assert_eq!(classify_known(&doc, &rules, model, &some), plain);
+    }
 
     #[test]
     fn captions_printed_twice_are_found() {
@@ -956,6 +1028,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn word_set_lowercases_as_to_lowercase() {
+        let text = "The CAT's Été, ΣΊΣΥΦΟΣ and İstanbul: 12 NAÏVE x2Y";
+        let expected: WordSet = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        assert_eq!(word_set(text), expected);
+        assert!(word_set(text).contains("cat"));
     }
 
     #[test]

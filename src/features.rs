@@ -310,14 +310,22 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .sum::<f32>()
         / prose_lines;
     let list_shape = ListShape::new(doc, &bases);
+    // The features each line lends its neighbours, gathered once per line (not once per
+    // neighbour) and copied in.
+    const NF: usize = NEIGHBOUR_FEATURES.len();
+    let mut lent = Vec::with_capacity(n * NF);
+    for b in &bases {
+        lent.extend(NEIGHBOUR_FEATURES.iter().map(|&f| b[f]));
+    }
     for i in 0..n {
         out.extend_from_slice(bases[i]);
         for &off in OFFSETS {
             let j = i as isize + off;
             if j >= 0 && (j as usize) < n {
-                out.extend(NEIGHBOUR_FEATURES.iter().map(|&f| bases[j as usize][f]));
+                let j = j as usize;
+                out.extend_from_slice(&lent[j * NF..(j + 1) * NF]);
             } else {
-                out.extend(std::iter::repeat_n(0.0, NEIGHBOUR_FEATURES.len()));
+                out.extend_from_slice(&[0.0; NF]);
             }
         }
         for &r in RADII {

@@ -188,17 +188,28 @@ impl Cleaner {
         mut doc: segment::Document,
         repeats: &corpus::Repeats<'_>,
     ) -> (segment::Document, Vec<Verdict>) {
+        // A repeated line that a rule matches is classified (the rule names why it goes);
+        // that match is handed to the classifier rather than computed twice.
+        let mut known = Vec::with_capacity(doc.lines.len());
         let repeated: Vec<Option<u32>> = doc
             .lines
             .iter()
-            .map(|l| {
-                repeats
-                    .documents(&l.text)
-                    .filter(|_| self.rules.match_line(&l.text).is_none())
+            .map(|l| match repeats.documents(&l.text) {
+                Some(documents) => match self.rules.match_line(&l.text) {
+                    None => Some(documents),
+                    Some(m) => {
+                        known.push(Some(Some((m.id, m.category))));
+                        None
+                    }
+                },
+                None => {
+                    known.push(None);
+                    None
+                }
             })
             .collect();
         if repeated.iter().all(Option::is_none) {
-            let verdicts = classify::classify(&doc, &self.rules, self.model);
+            let verdicts = classify::classify_known(&doc, &self.rules, self.model, &known);
             return (doc, verdicts);
         }
         // Move the repeated lines aside (no copies of the document), classify the rest,
@@ -213,7 +224,7 @@ impl Cleaner {
             }
         }
         doc.lines = rest;
-        let verdicts = classify::classify(&doc, &self.rules, self.model);
+        let verdicts = classify::classify_known(&doc, &self.rules, self.model, &known);
         let (mut aside, mut rest) = (
             aside.into_iter(),
             std::mem::take(&mut doc.lines).into_iter(),
