@@ -2010,6 +2010,30 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
 mod tests {
     use super::*;
 
+    /// `count` strings of characters drawn from `alphabet`, with lengths in `lens`, from a
+    /// xorshift64 sequence started at `seed`: random-looking, yet the same on every run.
+    fn random_strings(
+        alphabet: &[char],
+        mut seed: u64,
+        count: usize,
+        lens: std::ops::Range<usize>,
+    ) -> Vec<String> {
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..count)
+            .map(|_| {
+                let len = lens.start + (next() % (lens.end - lens.start) as u64) as usize;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
     fn builtin() -> RuleSet {
         RuleSet::load(true, &[]).expect("built-in rules compile")
     }
@@ -2783,18 +2807,8 @@ mod tests {
             .chars()
             .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}éÉßẞİȺΣς中😀Ǆǅ".chars())
             .collect();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for round in 0..20_000 {
-            let len = (next() % 90) as usize;
-            let mut core: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+        let cores = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 20_000, 0..90);
+        for (round, mut core) in cores.into_iter().enumerate() {
             if round % 100 == 0 {
                 // The longest cores, where a lengthening lowercase needs the room.
                 core = "İȺ".repeat(64);
@@ -2814,19 +2828,7 @@ mod tests {
         let alphabet: Vec<char> = "aA b1:hH@./>»|→,#（(摄사ſKkRrEeIiCcOoNnMmсС\u{212a})’–\u{a0}é"
             .chars()
             .collect();
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let random = (0..20_000).map(|_| {
-            let len = 1 + (next() % 24) as usize;
-            (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect::<String>()
-        });
+        let random = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 1..25);
         let lines: Vec<String> = golden_lines()
             .into_iter()
             .chain(random)
@@ -2878,19 +2880,7 @@ mod tests {
             k
         }
         let alphabet: Vec<char> = "a1 2(k[M+,.-:·’–é中\u{a0}\u{2163}".chars().collect();
-        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let random = (0..50_000).map(|_| {
-            let len = (next() % 16) as usize;
-            (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect::<String>()
-        });
+        let random = random_strings(&alphabet, 0x5851_f42d_4c95_7f2d, 50_000, 0..16);
         for s in golden_lines()
             .into_iter()
             .map(|l| l.to_lowercase())
@@ -2921,19 +2911,7 @@ mod tests {
             .chars()
             .chain("’–\u{a0}éÉßẞİȺΣς中😀Ǆǅ\u{212a}".chars())
             .collect();
-        let mut seed = 0x1405_7b7e_f767_814f_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let random = (0..20_000).map(|_| {
-            let len = (next() % 40) as usize;
-            (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect::<String>()
-        });
+        let random = random_strings(&alphabet, 0x1405_7b7e_f767_814f, 20_000, 0..40);
         for s in golden_lines().into_iter().chain(random) {
             // The suffix search's reversed form, appended to what the buffer holds.
             let want: String = s.chars().rev().flat_map(char::to_lowercase).collect();
