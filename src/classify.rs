@@ -92,19 +92,19 @@ pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
 }
 
 /// [`prepare`] with the rule matches of some lines already known: `known[i]`, when
-/// present and `Some`, is what `rules.match_line` returns for line `i` (a caller that has
-/// run the rules on a line need not run them twice).
+/// present and `Some`, is the match `rules.match_line` found on line `i` (a caller that has
+/// run the rules on a line need not run them twice); the rules run on every other line.
 pub fn prepare_known<'r>(
     doc: &Document,
     rules: &'r RuleSet,
-    known: &[Option<LineMatch<'r>>],
+    known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
     let matches: Vec<LineMatch<'r>> = doc
         .lines
         .iter()
         .enumerate()
         .map(|(i, l)| match known.get(i) {
-            Some(Some(m)) => *m,
+            Some(Some(m)) => Some(*m),
             _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
         })
         .collect();
@@ -169,7 +169,7 @@ pub fn classify_known<'r>(
     doc: &Document,
     rules: &'r RuleSet,
     model: &Model,
-    known: &[Option<LineMatch<'r>>],
+    known: &[LineMatch<'r>],
 ) -> Vec<Verdict> {
     decide(doc, &prepare_known(doc, rules, known), model)
 }
@@ -917,16 +917,16 @@ mod tests {
         );
         let rules = RuleSet::load(true, &[]).unwrap();
         let model = Model::builtin();
-        let all: Vec<Option<LineMatch>> = doc
+        let all: Vec<LineMatch> = doc
             .lines
             .iter()
-            .map(|l| Some(rules.match_line(&l.text).map(|m| (m.id, m.category))))
+            .map(|l| rules.match_line(&l.text).map(|m| (m.id, m.category)))
             .collect();
-        assert!(all.iter().flatten().any(Option::is_some), "a rule matches");
+        assert!(all.iter().any(Option::is_some), "a rule matches");
         let plain = classify(&doc, &rules, model);
         assert_eq!(classify_known(&doc, &rules, model, &all), plain);
         // Only some lines known (the others are matched as usual).
-        let some: Vec<Option<LineMatch>> = all
+        let some: Vec<LineMatch> = all
             .iter()
             .enumerate()
             .map(|(i, m)| if i % 2 == 0 { *m } else { None })

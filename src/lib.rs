@@ -147,14 +147,13 @@ impl Cleaner {
         let decoded = decode::decode(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
-        let (doc, verdicts) = match repeats {
+        let (doc, mut verdicts) = match repeats {
             Some(repeats) => self.classify_without_repeats(doc, &repeats),
             None => {
                 let verdicts = classify::classify(&doc, &self.rules, self.model);
                 (doc, verdicts)
             }
         };
-        let mut verdicts = verdicts;
         if self.no_headline {
             classify::drop_headline(&mut verdicts);
         }
@@ -198,7 +197,7 @@ impl Cleaner {
                 Some(documents) => match self.rules.match_line(&l.text) {
                     None => Some(documents),
                     Some(m) => {
-                        known.push(Some(Some((m.id, m.category))));
+                        known.push(Some((m.id, m.category)));
                         None
                     }
                 },

@@ -188,8 +188,8 @@ pub fn score_each(examples: &[&Example], model: &Model, opts: &TrainOptions) -> 
     examples
         .iter()
         .map(|e| {
-            let verdicts = classify::decide(&e.doc, &e.prepared, model);
-            score_verdicts(e, verdicts, opts)
+            let mut verdicts = classify::decide(&e.doc, &e.prepared, model);
+            score_verdicts(e, &mut verdicts, opts.no_headline)
         })
         .collect()
 }
@@ -205,18 +205,19 @@ fn score_from(
         .iter()
         .zip(p2s)
         .map(|(e, p2)| {
-            let verdicts = classify::decide_from(&e.doc, &e.prepared, model, p2.clone());
-            score_verdicts(e, verdicts, opts)
+            let mut verdicts = classify::decide_from(&e.doc, &e.prepared, model, p2.clone());
+            score_verdicts(e, &mut verdicts, opts.no_headline)
         })
         .collect();
     eval::summarize(&scores)
 }
 
-fn score_verdicts(e: &Example, mut verdicts: Vec<Verdict>, opts: &TrainOptions) -> DocScore {
-    if opts.no_headline {
-        classify::drop_headline(&mut verdicts);
+/// Scores the page's output, first dropping the headline when `no_headline`.
+fn score_verdicts(e: &Example, verdicts: &mut [Verdict], no_headline: bool) -> DocScore {
+    if no_headline {
+        classify::drop_headline(verdicts);
     }
-    eval::score_doc(&assemble::assemble(&e.doc, &verdicts), &e.gold)
+    eval::score_doc(&assemble::assemble(&e.doc, verdicts), &e.gold)
 }
 
 /// Cross-validated figures of one fold order, scored two ways: the output as `clean`
@@ -265,10 +266,8 @@ pub fn cross_validate_order(
                 .filter(|(_, f)| **f == k)
                 .map(|(e, _)| {
                     let mut verdicts = classify::decide(&e.doc, &e.prepared, &model);
-                    let with = eval::score_doc(&assemble::assemble(&e.doc, &verdicts), &e.gold);
-                    classify::drop_headline(&mut verdicts);
-                    let body = eval::score_doc(&assemble::assemble(&e.doc, &verdicts), &e.gold);
-                    (with, body)
+                    let with = score_verdicts(e, &mut verdicts, false);
+                    (with, score_verdicts(e, &mut verdicts, true))
                 })
                 .collect()
         })
