@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use crate::segment::FxBuild;
+use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
 
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
@@ -262,24 +262,6 @@ pub fn detect(sample: &str) -> Option<&'static str> {
     }
 }
 
-/// 1 for the ASCII letters, 2 for the digits, 0 for every other byte.
-const ASCII_WORD: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        t[b] = if c.is_ascii_alphabetic() {
-            1
-        } else if c.is_ascii_digit() {
-            2
-        } else {
-            0
-        };
-        b += 1;
-    }
-    t
-};
-
 /// What [`quick_detect`] found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Quick {
@@ -322,15 +304,15 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if ASCII_WORD[b as usize] != 0 {
+        if BYTE_CLASS[b as usize] & (ALPHA | DIGIT) != 0 {
             // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
             let (mut j, mut letters) = (i, 0);
             while let Some(&b) = bytes.get(j) {
-                let class = ASCII_WORD[b as usize];
+                let class = BYTE_CLASS[b as usize] & (ALPHA | DIGIT);
                 if class == 0 {
                     break;
                 }
-                letters += u32::from(class & 1);
+                letters += u32::from(class & ALPHA);
                 j += 1;
             }
             if j == bytes.len()

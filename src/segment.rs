@@ -232,17 +232,18 @@ pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
 
 /// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
 /// Unicode predicates answer for non-ASCII characters.
-const ALPHA: u8 = 1;
+pub(crate) const ALPHA: u8 = 1;
 const UPPER: u8 = 2;
-const DIGIT: u8 = 4;
+pub(crate) const DIGIT: u8 = 4;
 const SEPARATOR: u8 = 8;
 const COMMA: u8 = 16;
 const QUOTE: u8 = 32;
 /// May start a copyright or link mark (`@ ( c h w`).
 const MARK: u8 = 64;
 
-/// The class of every byte; 0 for the bytes of non-ASCII characters.
-const BYTE_CLASS: [u8; 256] = {
+/// The class of every byte; 0 for the bytes of non-ASCII characters (language ID's
+/// quick pass reads its letter and digit bits too).
+pub(crate) const BYTE_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 128 {
