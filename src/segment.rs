@@ -149,15 +149,16 @@ pub struct Document {
 /// Splits `text` (normalized: `\n` line ends, lines trimmed) into non-blank lines with
 /// their statistics.
 pub fn segment(text: &str) -> Document {
-    let raw: Vec<&str> = text.split('\n').map(str::trim).collect();
+    let (raw, non_blank) = split_lines(text);
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
     // counts are complete only after the last line, so they are filled in at the end.
-    let mut slots: HashMap<&str, u32, FxBuild> = HashMap::default();
-    let mut counts: Vec<u32> = Vec::new();
-    let mut line_slots: Vec<u32> = Vec::new();
-    let mut lines = Vec::new();
+    let mut slots: HashMap<&str, u32, FxBuild> =
+        HashMap::with_capacity_and_hasher(non_blank, FxBuild::default());
+    let mut counts: Vec<u32> = Vec::with_capacity(non_blank);
+    let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
+    let mut lines = Vec::with_capacity(non_blank);
     let mut buf = String::new();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
@@ -181,6 +182,54 @@ pub fn segment(text: &str) -> Document {
         line.stats.repeats = counts[slot as usize];
     }
     Document { lines, lang }
+}
+
+/// `text.split('\n').map(str::trim)` and how many of the lines are not empty, eight bytes
+/// at a time.
+fn split_lines(text: &str) -> (Vec<&str>, usize) {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut non_blank = 0;
+    let mut push = |start: usize, end: usize| {
+        let line = trim(&text[start..end]);
+        non_blank += usize::from(!line.is_empty());
+        lines.push(line);
+    };
+    let (mut start, mut i) = (0, 0);
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
+        // false, after a borrow), so only the first is taken.
+        let v = x ^ (LANES_LO * u64::from(b'\n'));
+        let zero = v.wrapping_sub(LANES_LO) & !v & LANES_HI;
+        if zero == 0 {
+            i += 8;
+            continue;
+        }
+        let end = i + first_lane(zero);
+        push(start, end);
+        start = end + 1;
+        i = start;
+    }
+    for (j, &b) in bytes.iter().enumerate().skip(i) {
+        if b == b'\n' {
+            push(start, j);
+            start = j + 1;
+        }
+    }
+    push(start, bytes.len());
+    (lines, non_blank)
+}
+
+/// `str::trim`, without its work when the line starts and ends with an ASCII byte that is
+/// not a space (every Unicode space is either ASCII up to `' '` or not ASCII).
+#[inline]
+fn trim(line: &str) -> &str {
+    match line.as_bytes() {
+        [first, .., last] if (0x21..0x80).contains(first) && (0x21..0x80).contains(last) => line,
+        [only] if (0x21..0x80).contains(only) => line,
+        _ => line.trim(),
+    }
 }
 
 /// The longer lines of the document, up to the [`language::DETECT_MAX_BYTES`] that
@@ -272,23 +321,6 @@ pub(crate) const BYTE_CLASS: [u8; 256] = {
     t
 };
 
-/// What an ASCII letter or digit adds to the counts of a run: 1 for an uppercase letter
-/// in the low half, 1 for a digit in the high half (a run is one line, under 4 GB).
-const RUN_COUNT: [u64; 256] = {
-    let mut t = [0u64; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_uppercase() {
-            t[b] = 1;
-        } else if c.is_ascii_digit() {
-            t[b] = 1 << 32;
-        }
-        b += 1;
-    }
-    t
-};
-
 /// Looks for a copyright or link mark at the start of `rest`, whose first byte has the
 /// [`MARK`] class.
 #[inline]
@@ -302,36 +334,209 @@ fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
     }
 }
 
-/// Counts one word (`line[start..end]`) and whether it is a stopword. `ascii_lower` tells
-/// that the word is ASCII without uppercase letters; `ascii` that it is ASCII (letters and
-/// digits only, then). Inlined: it runs once per word, nearly always on the ASCII path.
-#[inline(always)]
-fn end_word(
-    line: &str,
-    word: std::ops::Range<usize>,
-    ascii: bool,
-    ascii_lower: bool,
-    stop: &StopWords,
-    buf: &mut String,
-    s: &mut LineStats,
-) -> bool {
-    s.words += 1;
-    if ascii {
-        let bytes = line.as_bytes();
-        if !ascii_lower && bytes[word.start].is_ascii_uppercase() {
-            s.capitalized += 1;
-        }
-        return stop.is_ascii_alnum_stopword(bytes, word.start, word.end);
+/// The lanes of a `u64` read as eight bytes, first byte lowest: `LANES_LO` has 1 in each,
+/// `LANES_HI` the high bit of each (where the lane masks below keep their answers).
+const LANES_LO: u64 = 0x0101_0101_0101_0101;
+const LANES_HI: u64 = 0x8080_8080_8080_8080;
+
+/// `VALID_LANES[k]`: the high bits of the first `k` lanes.
+const VALID_LANES: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut k = 1;
+    while k < 9 {
+        t[k] = t[k - 1] | (0x80 << ((k - 1) * 8));
+        k += 1;
     }
-    end_other_word(&line[word], stop, buf, s)
+    t
+};
+
+/// The lanes of `x` holding a byte in `lo..=hi`, exact for lanes below 0x80 (a byte of
+/// 0x80 or more only carries into the lanes after it): `b + (0x80 - lo)` has its high
+/// bit set when `b >= lo`, `b + (0x7F - hi)` when `b > hi`.
+#[inline(always)]
+fn lanes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let ge_lo = x.wrapping_add(LANES_LO * u64::from(0x80 - lo));
+    let gt_hi = x.wrapping_add(LANES_LO * u64::from(0x7F - hi));
+    ge_lo & !gt_hi & LANES_HI
 }
 
-/// [`end_word`] for a word with non-ASCII characters: lowercased into `buf`.
-#[inline(never)]
-fn end_other_word(w: &str, stop: &StopWords, buf: &mut String, s: &mut LineStats) -> bool {
-    if w.chars().next().is_some_and(char::is_uppercase) {
-        s.capitalized += 1;
+/// The lanes of `x` equal to `c`, exact for lanes below 0x80 (as [`lanes_in`]).
+#[inline(always)]
+fn lanes_eq(x: u64, c: u8) -> u64 {
+    !(x ^ (LANES_LO * u64::from(c))).wrapping_add(LANES_LO * 0x7F) & LANES_HI
+}
+
+/// How many lanes a lane mask has: the 0/1 of each lane summed into the top one.
+#[inline(always)]
+fn lane_count(mask: u64) -> u32 {
+    ((mask >> 7).wrapping_mul(LANES_LO) >> 56) as u32
+}
+
+/// The first lane of a non-zero lane mask.
+#[inline(always)]
+fn first_lane(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The state of [`line_stats_with`]'s pass over one line.
+struct Scan<'a> {
+    line: &'a str,
+    stop: &'a StopWords,
+    s: LineStats,
+    stopwords: u32,
+    cjk: u32,
+    cjk_function: u32,
+    /// Where the current word starts, if a word is open ...
+    word_start: Option<usize>,
+    /// ... and whether it is ASCII so far.
+    word_ascii: bool,
+    /// The copyright and link marks: their needles start with an ASCII byte, so every
+    /// match starts at a character.
+    copyright: bool,
+    link: bool,
+}
+
+impl Scan<'_> {
+    /// Counts the word `start..end` and whether it is a stopword (its capital was
+    /// counted where it started).
+    #[inline(always)]
+    fn end_word(&mut self, start: usize, end: usize, buf: &mut String) {
+        self.s.words += 1;
+        let stopword = if self.word_ascii {
+            self.stop
+                .is_ascii_alnum_stopword(self.line.as_bytes(), start, end)
+        } else {
+            other_word_is_stopword(&self.line[start..end], self.stop, buf)
+        };
+        self.stopwords += u32::from(stopword);
     }
+
+    /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
+    /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
+    /// at the letters that may start a mark, and at the ends of words.
+    #[inline(always)]
+    fn ascii_chunk(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
+        let bytes = self.line.as_bytes();
+        let valid = VALID_LANES[k];
+        let upper = lanes_in(x, b'A', b'Z') & valid;
+        let alpha = upper | (lanes_in(x, b'a', b'z') & valid);
+        let digit = lanes_in(x, b'0', b'9') & valid;
+        let alnum = alpha | digit;
+        self.s.chars += k as u32;
+        self.s.letters += lane_count(alpha);
+        self.s.upper += lane_count(upper);
+        self.s.digits += lane_count(digit);
+        let mut punct = valid & !alnum & !lanes_eq(x, b' ');
+        while punct != 0 {
+            let at = p + first_lane(punct);
+            let b = bytes[at];
+            let class = BYTE_CLASS[b as usize];
+            if class & MARK != 0 {
+                mark(&bytes[at..], &mut self.copyright, &mut self.link);
+            }
+            if class & SEPARATOR != 0 {
+                self.s.separators += 1;
+            } else if class & COMMA != 0 {
+                self.s.commas += 1;
+            } else if class & QUOTE != 0 {
+                self.s.quotes += 1;
+            } else if matches!(b, b'.' | b'!' | b'?') && bytes.get(at + 1) == Some(&b' ') {
+                self.s.inner_sentences += 1;
+            }
+            punct &= punct - 1;
+        }
+        // Letters that may start `copyright`, `http` or `www.`, while they can still
+        // change a flag.
+        if !(self.copyright && self.link) {
+            let lower = x | (LANES_LO * 0x20);
+            let mut starts = 0;
+            if !self.link {
+                starts |= lanes_eq(lower, b'h') | lanes_eq(lower, b'w');
+            }
+            if !self.copyright {
+                starts |= lanes_eq(lower, b'c');
+            }
+            starts &= alpha;
+            while starts != 0 {
+                let at = p + first_lane(starts);
+                mark(&bytes[at..], &mut self.copyright, &mut self.link);
+                starts &= starts - 1;
+            }
+        }
+        // The words: a start is a letter or digit after another byte (or after the
+        // start of the line), an end another byte after a letter or digit; they alternate,
+        // so each end closes the open word or the first start not yet closed.
+        let before = (alnum << 8) | (u64::from(self.word_start.is_some()) << 7);
+        let mut starts = alnum & !before;
+        let mut ends = valid & !alnum & before;
+        self.s.capitalized += lane_count(starts & upper);
+        while ends != 0 {
+            let start = match self.word_start.take() {
+                Some(start) => start,
+                None => {
+                    let start = p + first_lane(starts);
+                    starts &= starts - 1;
+                    self.word_ascii = true;
+                    start
+                }
+            };
+            self.end_word(start, p + first_lane(ends), buf);
+            ends &= ends - 1;
+        }
+        if starts != 0 {
+            self.word_start = Some(p + first_lane(starts));
+            self.word_ascii = true;
+        }
+    }
+
+    /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode
+    /// predicates (from tables for the common scripts).
+    fn other_char(&mut self, c: char, i: usize, buf: &mut String) {
+        let s = &mut self.s;
+        s.chars += 1;
+        if c == '©' {
+            self.copyright = true;
+        }
+        let cjk_char = is_cjk(c);
+        let class = char_class(c);
+        if class & (ALPHA | DIGIT) != 0 && !cjk_char {
+            if self.word_start.is_none() {
+                self.word_start = Some(i);
+                s.capitalized += u32::from(class & UPPER != 0);
+            }
+            self.word_ascii = false;
+        } else if let Some(start) = self.word_start.take() {
+            self.end_word(start, i, buf);
+        }
+        let s = &mut self.s;
+        if cjk_char {
+            self.cjk += 1;
+            if self.stop.is_function_char(c) {
+                self.cjk_function += 1;
+            }
+        }
+        if class & ALPHA != 0 {
+            s.letters += 1;
+            if class & UPPER != 0 {
+                s.upper += 1;
+            }
+        } else {
+            match c {
+                '•' | '·' | '»' | '«' | '►' | '▶' | '→' => s.separators += 1,
+                '，' | '、' => s.commas += 1,
+                '“' | '”' | '„' => s.quotes += 1,
+                _ => {}
+            }
+            if matches!(c, '«' | '»') {
+                s.quotes += 1;
+            }
+        }
+    }
+}
+
+/// Whether a word with non-ASCII characters is a stopword: lowercased into `buf`.
+#[inline(never)]
+fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
     buf.clear();
     buf.extend(w.chars().flat_map(char::to_lowercase));
     stop.is_stopword(buf)
@@ -398,138 +603,61 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
 
 /// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
 ///
-/// ASCII bytes are classified with [`BYTE_CLASS`]; only other characters are decoded
-/// and go through the Unicode predicates.
+/// Eight bytes at a time: runs of ASCII are counted with lane masks (see [`lanes_in`]);
+/// only other characters are decoded and go through the Unicode predicates.
 fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
-    let mut s = LineStats {
-        repeats: 1,
-        ..LineStats::default()
+    let mut scan = Scan {
+        line,
+        stop,
+        s: LineStats {
+            repeats: 1,
+            ..LineStats::default()
+        },
+        stopwords: 0,
+        cjk: 0,
+        cjk_function: 0,
+        word_start: None,
+        word_ascii: true,
+        copyright: false,
+        link: false,
     };
-    let mut stopwords = 0u32;
-    let mut cjk = 0u32;
-    let mut cjk_function = 0u32;
-    // The current word: its start, whether it is ASCII, and ASCII without uppercase.
-    let mut word_start: Option<usize> = None;
-    let (mut word_ascii, mut word_lower) = (true, true);
-    // The previous character when it ends a sentence (`.` `!` `?`).
-    let mut prev_stop = false;
-    // The copyright and link marks, found in the same pass: their needles start with an
-    // ASCII byte, so every match starts at a character.
     let bytes = line.as_bytes();
-    let (mut copyright, mut link) = (false, false);
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            let class = BYTE_CLASS[b as usize];
-            if class & (ALPHA | DIGIT) != 0 {
-                if word_start.is_none() {
-                    word_start = Some(i);
-                    (word_ascii, word_lower) = (true, true);
-                }
-                // The whole run of ASCII letters and digits, in a tight loop: uppercase
-                // letters and digits are summed in one integer (see `RUN_COUNT`).
-                let (mut j, mut counts) = (i, 0u64);
-                while let Some(&b) = bytes.get(j) {
-                    let class = BYTE_CLASS[b as usize];
-                    if class & (ALPHA | DIGIT) == 0 {
-                        break;
-                    }
-                    if class & MARK != 0 {
-                        mark(&bytes[j..], &mut copyright, &mut link);
-                    }
-                    counts += RUN_COUNT[b as usize];
-                    j += 1;
-                }
-                let (upper, digits) = (counts as u32, (counts >> 32) as u32);
-                let run = (j - i) as u32;
-                s.upper += upper;
-                s.digits += digits;
-                // Every byte of the run is a letter or a digit.
-                s.letters += run - digits;
-                word_lower &= upper == 0;
-                s.chars += run;
-                prev_stop = false;
-                i = j;
-                continue;
+    while i < n {
+        let (x, avail) = match bytes.get(i..i + 8) {
+            Some(b) => (u64::from_le_bytes(b.try_into().expect("8 bytes")), 8),
+            None => {
+                let mut b = [0u8; 8];
+                b[..n - i].copy_from_slice(&bytes[i..]);
+                (u64::from_le_bytes(b), n - i)
             }
-            s.chars += 1;
-            if class & MARK != 0 {
-                mark(&bytes[i..], &mut copyright, &mut link);
-            }
-            if let Some(start) = word_start.take() {
-                if end_word(line, start..i, word_ascii, word_lower, stop, buf, &mut s) {
-                    stopwords += 1;
-                }
-            }
-            if class & SEPARATOR != 0 {
-                s.separators += 1;
-            } else if class & COMMA != 0 {
-                s.commas += 1;
-            } else if class & QUOTE != 0 {
-                s.quotes += 1;
-            } else if b == b' ' && prev_stop {
-                s.inner_sentences += 1;
-            }
-            prev_stop = matches!(b, b'.' | b'!' | b'?');
-            i += 1;
-            continue;
+        };
+        // The ASCII bytes before the first other one (zero padding is ASCII).
+        let high = x & LANES_HI;
+        let k = if high == 0 { avail } else { first_lane(high) };
+        if k > 0 {
+            scan.ascii_chunk(x, i, k, buf);
+            i += k;
         }
-        s.chars += 1;
-        let c = line[i..].chars().next().unwrap_or_default();
-        if c == '©' {
-            copyright = true;
-        }
-        let cjk_char = is_cjk(c);
-        let class = char_class(c);
-        if class & (ALPHA | DIGIT) != 0 && !cjk_char {
-            if word_start.is_none() {
-                word_start = Some(i);
-            }
-            (word_ascii, word_lower) = (false, false);
-        } else if let Some(start) = word_start.take() {
-            if end_word(line, start..i, word_ascii, word_lower, stop, buf, &mut s) {
-                stopwords += 1;
-            }
-        }
-        if cjk_char {
-            cjk += 1;
-            if stop.is_function_char(c) {
-                cjk_function += 1;
-            }
-        }
-        if class & ALPHA != 0 {
-            s.letters += 1;
-            if class & UPPER != 0 {
-                s.upper += 1;
-            }
-        } else {
-            match c {
-                '•' | '·' | '»' | '«' | '►' | '▶' | '→' => s.separators += 1,
-                '，' | '、' => s.commas += 1,
-                '“' | '”' | '„' => s.quotes += 1,
-                _ => {}
-            }
-            if matches!(c, '«' | '»') {
-                s.quotes += 1;
-            }
-        }
-        prev_stop = false;
-        i += c.len_utf8();
-    }
-    if let Some(start) = word_start {
-        if end_word(
-            line,
-            start..bytes.len(),
-            word_ascii,
-            word_lower,
-            stop,
-            buf,
-            &mut s,
-        ) {
-            stopwords += 1;
+        if k < avail {
+            let c = line[i..].chars().next().unwrap_or_default();
+            scan.other_char(c, i, buf);
+            i += c.len_utf8();
         }
     }
+    if let Some(start) = scan.word_start {
+        scan.end_word(start, n, buf);
+    }
+    let Scan {
+        mut s,
+        stopwords,
+        cjk,
+        cjk_function,
+        copyright,
+        link,
+        ..
+    } = scan;
     if cjk > 0 {
         // About two characters a word: keeps word-count features comparable across scripts.
         s.words += cjk.div_ceil(2);
@@ -708,6 +836,69 @@ mod tests {
         ) {
             let stop = language::stopwords(lang);
             proptest::prop_assert_eq!(line_stats(&line, stop), reference_stats(&line, stop));
+        }
+    }
+
+    proptest::proptest! {
+        /// Longer lines built from pieces that cross the eight-byte chunks at every offset:
+        /// words with and without capitals and non-ASCII letters, the marks, sentence ends.
+        #[test]
+        fn fast_stats_match_the_reference_on_long_lines(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "  ", "the", "The", "THE", "and", "Und", "die", "и", "не", "ist",
+                "word", "Words", "abcdefghijklmnopq", "x", "9", "2019", "a1b2",
+                "http", "HTTPS", "xhttp", "www.", "Www", "wwww.", "copyright", "Copyright",
+                "(c)", "(C)", "(", "@", "©", ". ", "! ", "? ", ".", ",", ";", ":", "\"",
+                "|", "»", "«", "“", "”", "•", "→", "é", "Über", "naïve", "Жук", "İ",
+                "日本語", "的了", "の", "，", "、", "-", "–", "\t", "\u{0}",
+            ]), 0..40),
+            lang in proptest::sample::select(vec!["en", "de", "ru", "zh", "ja"]),
+        ) {
+            let line = pieces.concat();
+            let stop = language::stopwords(lang);
+            proptest::prop_assert_eq!(line_stats(&line, stop), reference_stats(&line, stop));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_split_as_str_split_does(text in "[a-z \n\t\u{b}\u{a0}\u{3000}é.]{0,80}") {
+            let want: Vec<&str> = text.split('\n').map(str::trim).collect();
+            let non_blank = want.iter().filter(|l| !l.is_empty()).count();
+            proptest::prop_assert_eq!(split_lines(&text), (want, non_blank));
+        }
+    }
+
+    #[test]
+    fn lane_masks_match_byte_tests() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bytes = x.to_le_bytes();
+            // Only the lanes before the first byte of 0x80 or more are exact.
+            let k = bytes.iter().position(|&b| b >= 0x80).unwrap_or(8);
+            let valid = VALID_LANES[k];
+            let want = |f: &dyn Fn(u8) -> bool| -> u64 {
+                (0..k)
+                    .filter(|&j| f(bytes[j]))
+                    .map(|j| 0x80u64 << (8 * j))
+                    .sum()
+            };
+            assert_eq!(
+                lanes_in(x, b'a', b'z') & valid,
+                want(&|b| b.is_ascii_lowercase())
+            );
+            assert_eq!(
+                lanes_in(x, b'0', b'9') & valid,
+                want(&|b| b.is_ascii_digit())
+            );
+            assert_eq!(
+                lanes_eq(x, bytes[0] & 0x7F) & valid,
+                want(&|b| b == bytes[0] & 0x7F)
+            );
+            assert_eq!(lane_count(valid), k as u32);
         }
     }
 
