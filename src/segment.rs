@@ -287,7 +287,7 @@ pub(crate) const DIGIT: u8 = 4;
 const SEPARATOR: u8 = 8;
 const COMMA: u8 = 16;
 const QUOTE: u8 = 32;
-/// May start a copyright or link mark (`@ ( c h w`).
+/// Punctuation of a copyright or link mark (`@`, the `(` of `(c)`, the `.` of `www.`).
 const MARK: u8 = 64;
 
 /// The class of every byte; 0 for the bytes of non-ASCII characters (language ID's
@@ -313,7 +313,7 @@ pub(crate) const BYTE_CLASS: [u8; 256] = {
                 _ => 0,
             }
         };
-        if matches!(c, b'@' | b'(' | b'c' | b'C' | b'h' | b'H' | b'w' | b'W') {
+        if matches!(c, b'@' | b'(' | b'.') {
             t[b] |= MARK;
         }
         b += 1;
@@ -321,16 +321,14 @@ pub(crate) const BYTE_CLASS: [u8; 256] = {
     t
 };
 
-/// Looks for a copyright or link mark at the start of `rest`, whose first byte has the
+/// Looks for a copyright or link mark at the punctuation byte `bytes[at]`, which has the
 /// [`MARK`] class.
 #[inline]
-fn mark(rest: &[u8], copyright: &mut bool, link: &mut bool) {
-    match rest[0] {
+fn mark(bytes: &[u8], at: usize, copyright: &mut bool, link: &mut bool) {
+    match bytes[at] {
         b'@' => *link = true,
-        b'(' => *copyright |= starts_ignore_ascii_case(rest, b"(c)"),
-        b'c' | b'C' => *copyright |= starts_ignore_ascii_case(rest, b"copyright"),
-        b'h' | b'H' => *link |= starts_ignore_ascii_case(rest, b"http"),
-        _ => *link |= starts_ignore_ascii_case(rest, b"www."),
+        b'(' => *copyright |= starts_ignore_ascii_case(&bytes[at..], b"(c)"),
+        _ => *link |= at >= 3 && bytes[at - 3..at].eq_ignore_ascii_case(b"www"),
     }
 }
 
@@ -413,7 +411,7 @@ impl Scan<'_> {
 
     /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
     /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
-    /// at the letters that may start a mark, and at the ends of words.
+    /// at the letter `p` (in the marks `http` and `copyright`), and at the ends of words.
     #[inline(always)]
     fn ascii_chunk(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
         let bytes = self.line.as_bytes();
@@ -432,7 +430,7 @@ impl Scan<'_> {
             let b = bytes[at];
             let class = BYTE_CLASS[b as usize];
             if class & MARK != 0 {
-                mark(&bytes[at..], &mut self.copyright, &mut self.link);
+                mark(bytes, at, &mut self.copyright, &mut self.link);
             }
             if class & SEPARATOR != 0 {
                 self.s.separators += 1;
@@ -445,22 +443,16 @@ impl Scan<'_> {
             }
             punct &= punct - 1;
         }
-        // Letters that may start `copyright`, `http` or `www.`, while they can still
-        // change a flag.
+        // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
+        // `.` of `www.` is looked at with the other punctuation.
         if !(self.copyright && self.link) {
-            let lower = x | (LANES_LO * 0x20);
-            let mut starts = 0;
-            if !self.link {
-                starts |= lanes_eq(lower, b'h') | lanes_eq(lower, b'w');
-            }
-            if !self.copyright {
-                starts |= lanes_eq(lower, b'c');
-            }
-            starts &= alpha;
-            while starts != 0 {
-                let at = p + first_lane(starts);
-                mark(&bytes[at..], &mut self.copyright, &mut self.link);
-                starts &= starts - 1;
+            let mut ps = lanes_eq(x | (LANES_LO * 0x20), b'p') & alpha;
+            while ps != 0 {
+                let at = p + first_lane(ps);
+                self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
+                self.copyright |=
+                    at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
+                ps &= ps - 1;
             }
         }
         // The words: a start is a letter or digit after another byte (or after the
