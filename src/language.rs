@@ -39,6 +39,8 @@ pub struct StopWords {
     max_len: usize,
     /// The words of up to [`SHORT_MAX`] bytes, for quick lookups.
     short: ShortWords,
+    /// The words of up to eight bytes again, keyed by one integer: most words of a text.
+    eight: EightByteWords,
     /// For languages written without spaces: count characters, not words.
     chars: Option<HashSet<char, FxBuild>>,
 }
@@ -80,6 +82,14 @@ impl StopWords {
     pub(crate) fn is_ascii_alnum_stopword(&self, line: &[u8], start: usize, end: usize) -> bool {
         let len = end - start;
         debug_assert!(len > 0, "an empty key is an empty slot");
+        if len <= 8 {
+            if let Some(w) = line.get(start..start + 8) {
+                // Lowercased (see `ascii_alnum_key`), the bytes after the word cleared.
+                let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                let w = (w | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * len));
+                return self.eight.contains(w);
+            }
+        }
         if len > self.max_len {
             return false;
         }
@@ -211,6 +221,66 @@ impl ShortWords {
     }
 }
 
+/// An open-addressing set of the stopwords of one to eight bytes, each as its bytes in a
+/// `u64` with zeros after it (words have no zero bytes, so the length is implied): one
+/// multiplication to hash, one comparison per slot.
+#[derive(Debug)]
+struct EightByteWords {
+    /// Power-of-two many slots; 0 (never a word) is an empty one.
+    slots: Vec<u64>,
+    /// `64 - log2(slots.len())`: the hash's top bits pick the first slot.
+    shift: u32,
+}
+
+impl EightByteWords {
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Self {
+        let keys: Vec<u64> = words
+            .filter(|w| (1..=8).contains(&w.len()))
+            .map(|w| {
+                let mut buf = [0u8; 8];
+                buf[..w.len()].copy_from_slice(w.as_bytes());
+                u64::from_le_bytes(buf)
+            })
+            .collect();
+        // At most a quarter full: a word that is not there is told after one or two slots.
+        let len = (keys.len() * 4).next_power_of_two().max(16);
+        let mut set = EightByteWords {
+            slots: vec![0; len],
+            shift: 64 - len.trailing_zeros(),
+        };
+        for key in keys {
+            let mut i = set.slot(key);
+            while set.slots[i] != 0 && set.slots[i] != key {
+                i = (i + 1) & (len - 1);
+            }
+            set.slots[i] = key;
+        }
+        set
+    }
+
+    #[inline(always)]
+    fn slot(&self, key: u64) -> usize {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        (key.wrapping_mul(K) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn contains(&self, key: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let slot = self.slots[i & mask];
+            if slot == key {
+                return true;
+            }
+            if slot == 0 {
+                return false;
+            }
+            i += 1;
+        }
+    }
+}
+
 /// The stopword list of `lang` (ISO 639-1), built once and shared. Unknown codes get the
 /// English list: most scraped UI text is English whatever the page's language.
 pub fn stopwords(lang: &str) -> &'static StopWords {
@@ -233,10 +303,12 @@ fn build(code: &'static str) -> StopWords {
         _ => None,
     };
     let short = ShortWords::new(words.iter().copied());
+    let eight = EightByteWords::new(words.iter().copied());
     StopWords {
         lang: code,
         words,
         short,
+        eight,
         max_len,
         chars,
     }
