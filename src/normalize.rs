@@ -45,39 +45,47 @@ const MAX_NEWLINES: usize = 3;
 /// each line is trimmed and its runs of spaces collapsed; runs of blank lines become one.
 /// Normalizing normalized text changes nothing.
 pub fn normalize(text: &str) -> Normalized {
+    let (text, mojibake_repaired) = normalize_cow(text, true);
+    Normalized {
+        text: text.into_owned(),
+        mojibake_repaired,
+    }
+}
+
+/// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
+/// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
+/// text that lacks it (nor is the text copied for it): for callers that only read the
+/// lines, which that newline does not change.
+pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, bool) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade) = round(text, &mut mojibake_repaired);
+    let (first, mut cascade) = round(text, final_newline, &mut mojibake_repaired);
     let mut current = match first {
-        Cow::Borrowed(same) => {
-            return Normalized {
-                text: same.to_owned(),
-                mojibake_repaired,
-            }
-        }
+        Cow::Borrowed(same) => return (Cow::Borrowed(same), mojibake_repaired),
         Cow::Owned(changed) => changed,
     };
     for _ in 1..MAX_ROUNDS {
         if !cascade {
             break;
         }
-        let (next, again) = round(&current, &mut mojibake_repaired);
+        let (next, again) = round(&current, final_newline, &mut mojibake_repaired);
         match next {
             Cow::Owned(changed) if changed != current => current = changed,
             _ => break,
         }
         cascade = again;
     }
-    Normalized {
-        text: current,
-        mojibake_repaired,
-    }
+    (Cow::Owned(current), mojibake_repaired)
 }
 
 /// One pass of every step the text needs; borrowed back when it needed none. The flag
 /// tells whether a step did something that can make work for another (repaired mojibake,
 /// decoded a reference, removed or replaced a character, composed): only then can another
 /// round change anything.
-fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool) {
+fn round<'a>(
+    text: &'a str,
+    final_newline: bool,
+    mojibake_repaired: &mut bool,
+) -> (Cow<'a, str>, bool) {
     let mut cascade = false;
     let mut needs = scan(text);
     let mut text = Cow::Borrowed(text);
@@ -112,7 +120,7 @@ fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool
     }
     if needs.layout || needs.chars {
         text = Cow::Owned(layout(&text));
-    } else if needs.final_newline {
+    } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
         // add to it.
         let mut owned = text.into_owned();
