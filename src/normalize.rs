@@ -143,8 +143,8 @@ struct Needs {
     amp: bool,
     /// A lead character followed by a continuation image, the shape of mojibake.
     mojibake: bool,
-    /// A character at or above U+0300 (all those below are NFC and never combine with what
-    /// precedes them), so NFC must be checked.
+    /// A character that is not [NFC-inert](nfc_inert) (all those below U+0300 are, and the
+    /// letters of the common scripts), so NFC must be checked.
     nfc: bool,
 }
 
@@ -196,7 +196,6 @@ fn scan(text: &str) -> Needs {
             let odd = (below_20 & !zero_bytes(w ^ (u64::from(b'\n') * ONES)))
                 | zero_bytes(w ^ (0x7F * ONES))
                 | zero_bytes(w ^ (u64::from(b'&') * ONES));
-            needs.nfc |= has_byte_from_cc(w);
             // Lead bytes (0xC0 and up): bit 6 shifted onto bit 7 of the same byte.
             let mut leads = w & (w << 1) & HIGH;
             while leads != 0 {
@@ -241,8 +240,7 @@ fn blanks_need_layout(w: u64, prev: u64) -> bool {
     break_before & two_before & three_before != 0
 }
 
-/// What the character whose lead byte (0xC0 and up) is at `i` needs, for [`scan`]; the
-/// characters at or above U+0300 are noted by the caller.
+/// What the character whose lead byte (0xC0 and up) is at `i` needs, for [`scan`].
 fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
     let b = text.as_bytes();
     let b1 = b.get(i + 1).copied().unwrap_or(0);
@@ -276,6 +274,17 @@ fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
         // U+FEFF BOM / zero-width no-break space.
         0xEF if b1 == 0xBB && b2 == 0xBF => needs.chars = true,
         _ => {}
+    }
+    // Lead bytes from 0xCC on start the characters at or above U+0300; [`nfc`] changes
+    // nothing unless one of them is not NFC-inert, so most non-Latin text needs no pass
+    // of its own for it.
+    if !needs.nfc && b[i] >= 0xCC {
+        // U+2002..U+206F (quotes, dashes, ellipsis: the commonest) told without decoding.
+        let punctuation =
+            b[i] == 0xE2 && ((b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF));
+        if !punctuation {
+            needs.nfc = text[i..].chars().next().is_some_and(|c| !nfc_inert(c));
+        }
     }
 }
 
@@ -319,8 +328,6 @@ fn scan_bytes(text: &str) -> Needs {
         }
         newlines = 0;
         lead_needs(text, i, &mut needs);
-        // Lead bytes from 0xCC on start the characters at or above U+0300.
-        needs.nfc |= c >= 0xCC;
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
     needs
