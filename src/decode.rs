@@ -189,14 +189,18 @@ fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
         }
         Ok(())
     };
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let mut chunks = sample.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // Whether some byte is below 0x20 (exact: a borrow only adds false positives above
-        // a true one).
-        if w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0 {
-            look(at, chunk)?;
+        // The high bit of each byte below 0x20 (no sum carries out of its byte): only those
+        // are looked at, mostly one '\n'.
+        let mut below = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
+        while below != 0 {
+            let k = (below.trailing_zeros() / 8) as usize;
+            below &= below - 1;
+            look(at + k, &chunk[k..=k])?;
         }
         at += 8;
     }
