@@ -278,13 +278,23 @@ fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
     // Lead bytes from 0xCC on start the characters at or above U+0300; [`nfc`] changes
     // nothing unless one of them is not NFC-inert, so most non-Latin text needs no pass
     // of its own for it.
-    if !needs.nfc && b[i] >= 0xCC {
-        // U+2002..U+206F (quotes, dashes, ellipsis: the commonest) told without decoding.
-        let punctuation =
-            b[i] == 0xE2 && ((b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF));
-        if !punctuation {
-            needs.nfc = text[i..].chars().next().is_some_and(|c| !nfc_inert(c));
-        }
+    if !needs.nfc && b[i] >= 0xCC && !inert_by_bytes(b[i], b1, b2) {
+        needs.nfc = text[i..].chars().next().is_some_and(|c| !nfc_inert(c));
+    }
+}
+
+/// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
+/// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
+/// ellipsis; Cyrillic; CJK ideographs; Hangul) without decoding it. False means "look".
+fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
+    match b0 {
+        // U+0400..U+047F.
+        0xD0 | 0xD1 => true,
+        // U+2002..U+203F, U+2040..U+206F.
+        0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
+        // U+5000..U+9FFF, U+B000..U+CFFF.
+        0xE5..=0xE9 | 0xEB | 0xEC => true,
+        _ => false,
     }
 }
 
@@ -739,6 +749,22 @@ mod tests {
             norm("Ελληνικά и русский 日本語"),
             "Ελληνικά и русский 日本語\n"
         );
+    }
+
+    #[test]
+    fn inert_by_bytes_claims_only_inert_characters() {
+        let mut buf = [0u8; 4];
+        for c in (0x300..=0x10FFFFu32).filter_map(char::from_u32) {
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            let (b1, b2) = (
+                b.get(1).copied().unwrap_or(0),
+                b.get(2).copied().unwrap_or(0),
+            );
+            if inert_by_bytes(b[0], b1, b2) {
+                assert!(nfc_inert(c), "U+{:04X}", c as u32);
+            }
+        }
+        assert!(inert_by_bytes(0xE2, 0x80, 0x99) && !inert_by_bytes(0xE2, 0x80, 0x80));
     }
 
     #[test]
