@@ -12,6 +12,8 @@
 //!    sequences in ASCII text): UTF-8 with U+FFFD for the errors;
 //! 5. otherwise chardetng guesses a legacy encoding from a prefix and encoding_rs decodes it all.
 
+use std::borrow::Cow;
+
 use chardetng::EncodingDetector;
 use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -65,9 +67,43 @@ const UTF8_EVIDENCE: usize = 4096;
 /// [`DecodeError::Binary`] when the input is not text: a NUL byte in the first 8 KiB (unless
 /// the input is recognisably UTF-16), or more than 10% C0 control bytes there.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_borrowed(bytes).map(|d| Decoded {
+        text: d.text.into_owned(),
+        encoding: d.encoding,
+        replaced: d.replaced,
+    })
+}
+
+/// A [`Decoded`] document that borrows the input when it was valid UTF-8 (the common case),
+/// so that callers that only read the text need no copy of it.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodedRef<'a> {
+    /// The text, as UTF-8.
+    pub text: Cow<'a, str>,
+    /// See [`Decoded::encoding`].
+    pub encoding: &'static str,
+    /// See [`Decoded::replaced`].
+    pub replaced: usize,
+}
+
+impl<'a> From<Decoded> for DecodedRef<'a> {
+    fn from(d: Decoded) -> Self {
+        DecodedRef {
+            text: Cow::Owned(d.text),
+            encoding: d.encoding,
+            replaced: d.replaced,
+        }
+    }
+}
+
+/// [`decode`], borrowing the text from `bytes` when they are UTF-8 already.
+///
+/// # Errors
+/// As [`decode`].
+pub(crate) fn decode_borrowed(bytes: &[u8]) -> Result<DecodedRef<'_>, DecodeError> {
     if bytes.is_empty() {
-        return Ok(Decoded {
-            text: String::new(),
+        return Ok(DecodedRef {
+            text: Cow::Borrowed(""),
             encoding: UTF_8.name(),
             replaced: 0,
         });
@@ -77,26 +113,33 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         let body = &bytes[bom_len..];
         if encoding == UTF_8 {
             check_binary(body)?;
-            return Ok(decode_utf8(body));
+            if let Ok(text) = std::str::from_utf8(body) {
+                return Ok(DecodedRef {
+                    text: Cow::Borrowed(text),
+                    encoding: UTF_8.name(),
+                    replaced: 0,
+                });
+            }
+            return Ok(decode_utf8(body).into());
         }
-        return decode_utf16(encoding, body);
+        return decode_utf16(encoding, body).map(Into::into);
     }
 
     if let Some(encoding) = sniff_utf16(bytes) {
-        return decode_utf16(encoding, bytes);
+        return decode_utf16(encoding, bytes).map(Into::into);
     }
     check_binary(bytes)?;
 
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(Decoded {
-            text: text.to_owned(),
+        return Ok(DecodedRef {
+            text: Cow::Borrowed(text),
             encoding: UTF_8.name(),
             replaced: 0,
         });
     }
     let stats = utf8_stats(bytes);
     if stats.multibyte > 0 && damaged_utf8(stats) {
-        return Ok(decode_utf8(bytes));
+        return Ok(decode_utf8(bytes).into());
     }
 
     let encoding = detect_legacy(bytes);
@@ -104,11 +147,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if stats.multibyte == 0 {
         // ASCII plus bytes that are not UTF-8: legacy text, or stray/truncated bytes?
         if !legacy_reading_is_text(&text) {
-            return Ok(decode_utf8(bytes));
+            return Ok(decode_utf8(bytes).into());
         }
     }
-    Ok(Decoded {
-        text,
+    Ok(DecodedRef {
+        text: Cow::Owned(text),
         encoding: encoding.name(),
         replaced,
     })
@@ -146,14 +189,18 @@ fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
         }
         Ok(())
     };
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let mut chunks = sample.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // Whether some byte is below 0x20 (exact: a borrow only adds false positives above
-        // a true one).
-        if w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0 {
-            look(at, chunk)?;
+        // The high bit of each byte below 0x20 (no sum carries out of its byte): only those
+        // are looked at, mostly one '\n'.
+        let mut below = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
+        while below != 0 {
+            let k = (below.trailing_zeros() / 8) as usize;
+            below &= below - 1;
+            look(at + k, &chunk[k..=k])?;
         }
         at += 8;
     }

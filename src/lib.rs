@@ -144,7 +144,7 @@ impl Cleaner {
         bytes: &[u8],
         repeats: Option<corpus::Repeats<'_>>,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode(bytes)?;
+        let decoded = decode::decode_borrowed(bytes)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
         let (doc, mut verdicts) = match repeats {

@@ -45,39 +45,47 @@ const MAX_NEWLINES: usize = 3;
 /// each line is trimmed and its runs of spaces collapsed; runs of blank lines become one.
 /// Normalizing normalized text changes nothing.
 pub fn normalize(text: &str) -> Normalized {
+    let (text, mojibake_repaired) = normalize_cow(text, true);
+    Normalized {
+        text: text.into_owned(),
+        mojibake_repaired,
+    }
+}
+
+/// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
+/// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
+/// text that lacks it (nor is the text copied for it): for callers that only read the
+/// lines, which that newline does not change.
+pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, bool) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade) = round(text, &mut mojibake_repaired);
+    let (first, mut cascade) = round(text, final_newline, &mut mojibake_repaired);
     let mut current = match first {
-        Cow::Borrowed(same) => {
-            return Normalized {
-                text: same.to_owned(),
-                mojibake_repaired,
-            }
-        }
+        Cow::Borrowed(same) => return (Cow::Borrowed(same), mojibake_repaired),
         Cow::Owned(changed) => changed,
     };
     for _ in 1..MAX_ROUNDS {
         if !cascade {
             break;
         }
-        let (next, again) = round(&current, &mut mojibake_repaired);
+        let (next, again) = round(&current, final_newline, &mut mojibake_repaired);
         match next {
             Cow::Owned(changed) if changed != current => current = changed,
             _ => break,
         }
         cascade = again;
     }
-    Normalized {
-        text: current,
-        mojibake_repaired,
-    }
+    (Cow::Owned(current), mojibake_repaired)
 }
 
 /// One pass of every step the text needs; borrowed back when it needed none. The flag
 /// tells whether a step did something that can make work for another (repaired mojibake,
 /// decoded a reference, removed or replaced a character, composed): only then can another
 /// round change anything.
-fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool) {
+fn round<'a>(
+    text: &'a str,
+    final_newline: bool,
+    mojibake_repaired: &mut bool,
+) -> (Cow<'a, str>, bool) {
     let mut cascade = false;
     let mut needs = scan(text);
     let mut text = Cow::Borrowed(text);
@@ -112,7 +120,7 @@ fn round<'a>(text: &'a str, mojibake_repaired: &mut bool) -> (Cow<'a, str>, bool
     }
     if needs.layout || needs.chars {
         text = Cow::Owned(layout(&text));
-    } else if needs.final_newline {
+    } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
         // add to it.
         let mut owned = text.into_owned();
@@ -135,19 +143,164 @@ struct Needs {
     amp: bool,
     /// A lead character followed by a continuation image, the shape of mojibake.
     mojibake: bool,
-    /// A character at or above U+0300 (all those below are NFC and never combine with what
-    /// precedes them), so NFC must be checked.
+    /// A character that is not [NFC-inert](nfc_inert) (all those below U+0300 are, and the
+    /// letters of the common scripts), so NFC must be checked.
     nfc: bool,
 }
 
-/// One pass over the bytes to find out what the text needs.
+/// One pass over the bytes to find out what the text needs, eight bytes at a time: masks
+/// of the bytes that matter (spaces, line breaks, controls, `&`, lead bytes) say what a
+/// word needs without a look at each byte; only the lead bytes of the characters from
+/// U+0080 on that [`lead_needs`] names are looked at one by one. [`scan_bytes`] is the
+/// plain version that tests hold it to.
 fn scan(text: &str) -> Needs {
-    scan_words::<true>(text)
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let b = text.as_bytes();
+    let mut needs = Needs::default();
+    let Some(&last) = b.last() else {
+        return needs;
+    };
+    match last {
+        b'\n' => needs.layout = b.ends_with(b"\n\n"),
+        b' ' => needs.layout = true,
+        _ => needs.final_newline = true,
+    }
+    // The word before and its blanks (0x20 and below, see below); before the text, line
+    // breaks (the byte scan starts with three line breaks counted, so a leading blank is
+    // too many).
+    let mut prev = u64::from(b'\n') * ONES;
+    let mut prev_low = HIGH;
+    let mut i = 0;
+    while i < b.len() {
+        let w = match b.get(i..i + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().unwrap_or_default()),
+            // The last few bytes, padded with a letter, which needs nothing.
+            None => {
+                let mut word = [b'a'; 8];
+                word[..b.len() - i].copy_from_slice(&b[i..]);
+                u64::from_le_bytes(word)
+            }
+        };
+        // The high bit of each byte at or below 0x20 (spaces, line breaks, controls), and
+        // of each control but '\n', DEL and `&`. No sum carries out of its byte.
+        let (low, odd) = if w & HIGH == 0 {
+            let low = !(w + ONES * (0x80 - 0x21)) & HIGH;
+            let not_break = (w ^ (u64::from(b'\n') * ONES)) + LOW7;
+            let control = !(w + ONES * (0x80 - 0x20)) & not_break;
+            let amp = !((w ^ (u64::from(b'&') * ONES)) + LOW7);
+            let del = w + ONES;
+            (low, (control | amp | del) & HIGH)
+        } else {
+            let low = !(((w & LOW7) + ONES * (0x80 - 0x21)) | w) & HIGH;
+            let below_20 = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
+            let odd = (below_20 & !zero_bytes(w ^ (u64::from(b'\n') * ONES)))
+                | zero_bytes(w ^ (0x7F * ONES))
+                | zero_bytes(w ^ (u64::from(b'&') * ONES));
+            // Lead bytes (0xC0 and up): bit 6 shifted onto bit 7 of the same byte.
+            let mut leads = w & (w << 1) & HIGH;
+            while leads != 0 {
+                let j = i + (leads.trailing_zeros() / 8) as usize;
+                leads &= leads - 1;
+                lead_needs(text, j, &mut needs);
+            }
+            (low, odd)
+        };
+        if odd != 0 {
+            let amps = zero_bytes(w ^ (u64::from(b'&') * ONES));
+            needs.amp |= amps != 0;
+            needs.chars |= odd & !amps != 0;
+        }
+        // Layout work needs two blanks in a row, which few words hold: only then are the
+        // spaces and line breaks told apart.
+        if !needs.layout && low & ((low << 8) | (prev_low >> 56)) != 0 {
+            needs.layout = blanks_need_layout(w, prev);
+        }
+        prev = w;
+        prev_low = low;
+        i += 8;
+    }
+    needs
 }
 
-/// [`scan`], eight bytes at a time where they need no closer look when `WORDS`, else byte
-/// by byte (the plain version that tests hold the fast one to).
-fn scan_words<const WORDS: bool>(text: &str) -> Needs {
+/// Whether the word `w`, after the word `prev`, holds two blanks in a row that the layout
+/// must fix ("  ", " \n", "\n "), or a fourth line break in a row.
+fn blanks_need_layout(w: u64, prev: u64) -> bool {
+    let spaces = zero_bytes(w ^ (u64::from(b' ') * ONES));
+    let breaks = zero_bytes(w ^ (u64::from(b'\n') * ONES));
+    let prev_spaces = zero_bytes(prev ^ (u64::from(b' ') * ONES));
+    let prev_breaks = zero_bytes(prev ^ (u64::from(b'\n') * ONES));
+    let blanks = spaces | breaks;
+    let blank_before = (blanks << 8) | ((prev_spaces | prev_breaks) >> 56);
+    let break_before = breaks & ((breaks << 8) | (prev_breaks >> 56));
+    if blanks & blank_before & !break_before != 0 {
+        return true;
+    }
+    let two_before = (breaks << 16) | (prev_breaks >> 48);
+    let three_before = (breaks << 24) | (prev_breaks >> 40);
+    break_before & two_before & three_before != 0
+}
+
+/// What the character whose lead byte (0xC0 and up) is at `i` needs, for [`scan`].
+fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
+    let b = text.as_bytes();
+    let b1 = b.get(i + 1).copied().unwrap_or(0);
+    let b2 = b.get(i + 2).copied().unwrap_or(0);
+    match b[i] {
+        // U+0080..U+00BF: C1 controls, NBSP, soft hyphen.
+        0xC2 if b1 <= 0x9F || b1 == 0xA0 || b1 == 0xAD => needs.chars = true,
+        // U+00C2..U+00F4, the mojibake leads: is a continuation image next?
+        0xC3 if (0x82..=0xB4).contains(&b1) => {
+            if let Some(next) = text.get(i + 2..).and_then(|s| s.chars().next()) {
+                if mojibake::is_continuation(next) {
+                    needs.mojibake = true;
+                }
+            }
+        }
+        // U+1680 OGHAM SPACE MARK.
+        0xE1 if b1 == 0x9A && b2 == 0x80 => needs.chars = true,
+        // U+2000..U+200F spaces, zero-width and direction marks; U+2028..U+202F line
+        // and paragraph separators, bidi embeddings, narrow NBSP. A joiner after a
+        // non-ASCII character is kept (see `action`), so it needs nothing.
+        0xE2 if b1 == 0x80 => match b2 {
+            0x8C | 0x8D if i > 0 && b[i - 1] >= 0x80 => {}
+            0x80..=0x8F | 0xA8..=0xAF => needs.chars = true,
+            _ => {}
+        },
+        // U+205F medium math space, U+2060..U+2064 invisible operators and word joiner,
+        // U+2066..U+2069 bidi isolates.
+        0xE2 if b1 == 0x81 && matches!(b2, 0x9F..=0xA4 | 0xA6..=0xA9) => needs.chars = true,
+        // U+3000 IDEOGRAPHIC SPACE.
+        0xE3 if b1 == 0x80 && b2 == 0x80 => needs.chars = true,
+        // U+FEFF BOM / zero-width no-break space.
+        0xEF if b1 == 0xBB && b2 == 0xBF => needs.chars = true,
+        _ => {}
+    }
+    // Lead bytes from 0xCC on start the characters at or above U+0300; [`nfc`] changes
+    // nothing unless one of them is not NFC-inert, so most non-Latin text needs no pass
+    // of its own for it.
+    if !needs.nfc && b[i] >= 0xCC && !inert_by_bytes(b[i], b1, b2) {
+        needs.nfc = text[i..].chars().next().is_some_and(|c| !nfc_inert(c));
+    }
+}
+
+/// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
+/// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
+/// ellipsis; Cyrillic; CJK ideographs; Hangul) without decoding it. False means "look".
+fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
+    match b0 {
+        // U+0400..U+047F.
+        0xD0 | 0xD1 => true,
+        // U+2002..U+203F, U+2040..U+206F.
+        0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
+        // U+5000..U+9FFF, U+B000..U+CFFF.
+        0xE5..=0xE9 | 0xEB | 0xEC => true,
+        _ => false,
+    }
+}
+
+/// [`scan`] byte by byte: the plain definition.
+#[cfg(test)]
+fn scan_bytes(text: &str) -> Needs {
     let b = text.as_bytes();
     let mut needs = Needs::default();
     let Some(&last) = b.last() else {
@@ -163,105 +316,29 @@ fn scan_words<const WORDS: bool>(text: &str) -> Needs {
     let mut newlines = 3u32;
     let mut i = 0;
     while i < b.len() {
-        // Eight bytes at a time when none of them needs a closer look: the common case.
-        // Otherwise the bytes of that word are looked at one by one.
-        let word_end = match b.get(i..i + 8).filter(|_| WORDS) {
-            Some(word) => {
-                let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                // Plain ASCII (most words) in fewer steps, single line breaks included (a
-                // fifth of the words of prose hold one); it never needs NFC. Only the
-                // first byte depends on what came before, and the line breaks before the
-                // next word on the last byte.
-                if w & HIGH == 0 {
-                    if let Some(breaks) = plain_ascii_word(w) {
-                        if !matches!(w as u8, b' ' | b'\n') || (newlines == 0 && b[i - 1] != b' ') {
-                            newlines = u32::from(breaks >> 63 != 0);
-                            i += 8;
-                            continue;
-                        }
-                    }
-                }
-                if plain_word(w) && (w as u8 != b' ' || (newlines == 0 && b[i - 1] != b' ')) {
-                    needs.nfc |= has_byte_from_cc(w);
-                    newlines = 0;
-                    i += 8;
-                    continue;
-                }
-                // Once the layout needs work, spaces and line breaks need no closer look.
-                if needs.layout && plain_chars(w) {
-                    needs.nfc |= has_byte_from_cc(w);
-                    i += 8;
-                    continue;
-                }
-                i + 8
-            }
-            None => b.len(),
-        };
-        while i < word_end {
-            let c = b[i];
-            if c < 0x80 {
-                match c {
-                    b'\n' => {
-                        newlines += 1;
-                        if newlines as usize > MAX_NEWLINES || (i > 0 && b[i - 1] == b' ') {
-                            needs.layout = true;
-                        }
-                        i += 1;
-                        continue;
-                    }
-                    b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
-                    b'&' => needs.amp = true,
-                    0..=0x1F | 0x7F => needs.chars = true,
-                    _ => {}
-                }
-                newlines = 0;
-                i += 1;
-                continue;
-            }
-            newlines = 0;
-            let len = match c {
-                // A continuation byte: the word test above left us inside a character.
-                0x80..=0xBF => 1,
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            let b1 = b.get(i + 1).copied().unwrap_or(0);
-            let b2 = b.get(i + 2).copied().unwrap_or(0);
+        let c = b[i];
+        if c < 0x80 {
             match c {
-                // U+0080..U+00BF: C1 controls, NBSP, soft hyphen.
-                0xC2 if b1 <= 0x9F || b1 == 0xA0 || b1 == 0xAD => needs.chars = true,
-                // U+00C2..U+00F4, the mojibake leads: is a continuation image next?
-                0xC3 if (0x82..=0xB4).contains(&b1) => {
-                    if let Some(next) = text.get(i + 2..).and_then(|s| s.chars().next()) {
-                        if mojibake::is_continuation(next) {
-                            needs.mojibake = true;
-                        }
+                b'\n' => {
+                    newlines += 1;
+                    if newlines as usize > MAX_NEWLINES || (i > 0 && b[i - 1] == b' ') {
+                        needs.layout = true;
                     }
+                    i += 1;
+                    continue;
                 }
-                // U+1680 OGHAM SPACE MARK.
-                0xE1 if b1 == 0x9A && b2 == 0x80 => needs.chars = true,
-                // U+2000..U+200F spaces, zero-width and direction marks; U+2028..U+202F line
-                // and paragraph separators, bidi embeddings, narrow NBSP. A joiner after a
-                // non-ASCII character is kept (see `action`), so it needs nothing.
-                0xE2 if b1 == 0x80 => match b2 {
-                    0x8C | 0x8D if i > 0 && b[i - 1] >= 0x80 => {}
-                    0x80..=0x8F | 0xA8..=0xAF => needs.chars = true,
-                    _ => {}
-                },
-                // U+205F medium math space, U+2060..U+2064 invisible operators and word joiner,
-                // U+2066..U+2069 bidi isolates.
-                0xE2 if b1 == 0x81 && matches!(b2, 0x9F..=0xA4 | 0xA6..=0xA9) => needs.chars = true,
-                // U+3000 IDEOGRAPHIC SPACE.
-                0xE3 if b1 == 0x80 && b2 == 0x80 => needs.chars = true,
-                // U+FEFF BOM / zero-width no-break space.
-                0xEF if b1 == 0xBB && b2 == 0xBF => needs.chars = true,
+                b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
+                b'&' => needs.amp = true,
+                0..=0x1F | 0x7F => needs.chars = true,
                 _ => {}
             }
-            // Lead bytes from 0xCC on start the characters at or above U+0300.
-            needs.nfc |= c >= 0xCC;
-            i += len;
+            newlines = 0;
+            i += 1;
+            continue;
         }
+        newlines = 0;
+        lead_needs(text, i, &mut needs);
+        i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
     needs
 }
@@ -301,48 +378,6 @@ const fn no_special_lead(w: u64, c0_to_ff: bool) -> bool {
         || has_byte(w, 0xE2)
         || has_byte(w, 0xE3)
         || has_byte(w, 0xEF))
-}
-
-/// Whether the eight bytes of `w` hold nothing for [`clean_chars`] or [`decode_entities`]:
-/// no control character but '\n', no DEL or `&`, no lead byte of a character [`scan`] looks
-/// at. Spaces and line breaks may be anywhere.
-const fn plain_chars(w: u64) -> bool {
-    // '\n' bytes become 0x2A, so that only other control bytes are below 0x20.
-    let newlines_masked = w | (zero_bytes(w ^ (b'\n' as u64 * ONES)) >> 2);
-    !has_byte_below(newlines_masked, 0x20)
-        && !has_byte(w, b'&')
-        && !has_byte(w, 0x7F)
-        && (w & HIGH == 0 || no_special_lead(w, true))
-}
-
-/// Whether [`scan`] has nothing to say about the eight bytes of `w`: no control character,
-/// DEL or `&`, no two spaces in a row, no lead byte of a character it looks at.
-const fn plain_word(w: u64) -> bool {
-    let spaces = zero_bytes(w ^ (b' ' as u64 * ONES));
-    !has_byte_below(w, 0x20)
-        && !has_byte(w, b'&')
-        && !has_byte(w, 0x7F)
-        && spaces & (spaces >> 8) == 0
-        && (w & HIGH == 0 || no_special_lead(w, true))
-}
-
-/// Whether [`scan`] has nothing to say about eight ASCII bytes (no high bit set), but for
-/// the first: all printable (0x20..=0x7E) or '\n', no `&`, no two spaces or line breaks
-/// in a row (`"  "`, `" \n"`, `"\n "`, `"\n\n"`). Then the high bits of its '\n' bytes.
-/// No sum below carries out of its byte.
-const fn plain_ascii_word(w: u64) -> Option<u64> {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    // The high bit of each byte from 0x20 to 0x7E.
-    let printable = (ONES * (0x80 + 0x7E) - w) & (w + ONES * (0x80 - 0x20));
-    // The high bit of each byte but '&' (a byte plus 0x7F reaches it unless it is zero).
-    let not_amp = (w ^ (b'&' as u64 * ONES)) + LOW7;
-    let breaks = !((w ^ (b'\n' as u64 * ONES)) + LOW7) & HIGH;
-    let blanks = (!((w ^ (b' ' as u64 * ONES)) + LOW7) & HIGH) | breaks;
-    if (printable | breaks) & not_amp & HIGH == HIGH && blanks & (blanks >> 8) == 0 {
-        Some(breaks)
-    } else {
-        None
-    }
 }
 
 /// What [`clean_chars`] does with one character.
@@ -717,6 +752,22 @@ mod tests {
     }
 
     #[test]
+    fn inert_by_bytes_claims_only_inert_characters() {
+        let mut buf = [0u8; 4];
+        for c in (0x300..=0x10FFFFu32).filter_map(char::from_u32) {
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            let (b1, b2) = (
+                b.get(1).copied().unwrap_or(0),
+                b.get(2).copied().unwrap_or(0),
+            );
+            if inert_by_bytes(b[0], b1, b2) {
+                assert!(nfc_inert(c), "U+{:04X}", c as u32);
+            }
+        }
+        assert!(inert_by_bytes(0xE2, 0x80, 0x99) && !inert_by_bytes(0xE2, 0x80, 0x80));
+    }
+
+    #[test]
     fn nfc_inert_agrees_with_unicode_data() {
         use unicode_normalization::char::canonical_combining_class;
         for c in (0..=0x10FFFFu32)
@@ -907,9 +958,9 @@ mod tests {
         ) {
             // Every alignment of the words against the text.
             let s = format!("{}{s}", "x".repeat(pad));
-            prop_assert_eq!(scan_words::<true>(&s), scan_words::<false>(&s));
+            prop_assert_eq!(scan(&s), scan_bytes(&s));
             let indented = format!("\n{s}");
-            prop_assert_eq!(scan_words::<true>(&indented), scan_words::<false>(&indented));
+            prop_assert_eq!(scan(&indented), scan_bytes(&indented));
         }
 
         #[test]
