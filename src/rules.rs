@@ -252,6 +252,9 @@ impl GramFilter {
 struct RegexRule {
     /// The pattern, kept for the lazy compile.
     src: Box<str>,
+    /// The parsed pattern, shared by the two automata below (parsing large Unicode
+    /// classes under `(?i)` costs about as much as building an automaton).
+    hir: OnceLock<Option<Hir>>,
     /// The full regex: compiled at load for user rules; for built-in rules only if the
     /// forward automaton below cannot be built or gives up on a line.
     re: OnceLock<Regex>,
@@ -275,6 +278,11 @@ struct RegexRule {
     /// few bit operations per rule against the line's `ByteSet` turn most lines away
     /// before any test looks at the text.
     gate: Box<[ByteSet]>,
+    /// The bits of `gate`'s clauses in `RuleSet::regex_bytes` (see there).
+    gate_bits: u64,
+    /// Whether some clause of `gate` has no bit there (more than 64 distinct clauses):
+    /// then `gate` itself is checked against the line's `ByteSet`.
+    gate_spill: bool,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -338,17 +346,19 @@ impl RegexRule {
     /// The forward automaton narrowed to `NARROW` (built now if this is its first use).
     fn narrow_fwd(&self) -> Option<&Forward> {
         self.narrow
-            .get_or_init(|| {
-                let hir = regex_syntax::parse(&self.src).ok()?;
-                Forward::new(&narrowed(&hir))
-            })
+            .get_or_init(|| Forward::new(&narrowed(self.hir()?)))
             .as_ref()
     }
 
     /// The forward automaton of the whole pattern (built now if this is its first use).
     fn full_fwd(&self) -> Option<&Forward> {
-        self.fwd
-            .get_or_init(|| Forward::new(&regex_syntax::parse(&self.src).ok()?))
+        self.fwd.get_or_init(|| Forward::new(self.hir()?)).as_ref()
+    }
+
+    /// The parsed pattern (parsed now if this is its first use).
+    fn hir(&self) -> Option<&Hir> {
+        self.hir
+            .get_or_init(|| regex_syntax::parse(&self.src).ok())
             .as_ref()
     }
 
@@ -981,6 +991,11 @@ pub struct RuleSet {
     /// (Rule regexes should avoid `\b`: a Unicode word boundary makes the lazy DFA
     /// give up on non-ASCII text.)
     regexes: Vec<RegexRule>,
+    /// For each byte value, the regex gate clauses (bit `k`: the `k`th distinct clause
+    /// of all rules' `gate`s) that the byte meets: OR-ing the entries of a line's bytes
+    /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
+    /// line and a test of each clause against it cost several times more.
+    regex_bytes: Box<[u64]>,
 }
 
 impl RuleSet {
@@ -1317,18 +1332,23 @@ impl RuleSet {
 
     /// Regex rules, on the line as given.
     fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        // Every line that gets here meets some gate: the byte set serves them all.
-        let bytes = ByteSet::of(line);
-        let mut facts = LineFacts {
-            digit: None,
-            bytes: Some(bytes),
-        };
+        if self.regexes.is_empty() {
+            return None;
+        }
+        let hits = line
+            .bytes()
+            .fold(0u64, |acc, b| acc | self.regex_bytes[usize::from(b)]);
+        let mut facts = LineFacts::default();
         let mut narrow = None;
         self.regexes
             .iter()
-            .filter(|r| words <= r.max_words)
-            .filter(|r| r.gate.iter().all(|c| c.meets(bytes)))
-            .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
+            .filter(|r| words <= r.max_words && r.gate_bits & !hits == 0)
+            .filter(|r| {
+                (!r.gate_spill || {
+                    let bytes = facts.bytes(line);
+                    r.gate.iter().all(|c| c.meets(bytes))
+                }) && r.needs.iter().all(|n| n.holds(line, &mut facts))
+            })
             .find(|r| {
                 let narrow = *narrow.get_or_insert_with(|| is_narrow(line));
                 r.is_match(line, narrow) && self.fits(r.rule, words, line)
@@ -1357,7 +1377,37 @@ thread_local! {
 }
 
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
+/// Eight bytes at a time: a word starts at each non-space byte after a space (or at
+/// the start), and a popcount counts the starts of eight bytes at once; every line
+/// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
+/// short lines' checks.
 fn count_words(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut n = 0;
+    // Top bit of byte 7 of the previous chunk: set when that byte was not a space.
+    let mut prev_word = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let word = !(Swar8::eq(x, b' ') | Swar8::eq(x, b'\t')) & Swar8::HI;
+        let starts = word & !((word << 8) | prev_word);
+        n += starts.count_ones() as usize;
+        prev_word = word >> 56;
+    }
+    let mut in_word = prev_word != 0;
+    for &b in chunks.remainder() {
+        let space = b == b' ' || b == b'\t';
+        if !space && !in_word {
+            n += 1;
+        }
+        in_word = !space;
+    }
+    n
+}
+
+/// `count_words` one byte at a time (the definition the fast path must agree with).
+#[cfg(test)]
+fn count_words_bytewise(s: &str) -> usize {
     let mut n = 0;
     let mut in_word = false;
     for b in s.bytes() {
@@ -1583,7 +1633,8 @@ impl Swar8 {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
 
-    /// Bytes equal to `c` (all bytes ASCII, so no carry crosses a byte).
+    /// Bytes equal to `c` (`c` ASCII; exact for any bytes of `x`: each byte's low seven
+    /// bits plus 0x7f stay below 0x100, so no carry crosses a byte).
     fn eq(x: u64, c: u8) -> u64 {
         let t = x ^ (Self::ONES * u64::from(c));
         !(((t & Self::LO7) + Self::LO7) | t) & Self::HI
@@ -1864,6 +1915,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                     let needs = if builtin { builtin_needs(&id) } else { &[] };
                     set.regexes.push(RegexRule {
                         src: src.into_boxed_str(),
+                        hir: OnceLock::new(),
                         re,
                         fwd: OnceLock::new(),
                         narrow: OnceLock::new(),
@@ -1871,6 +1923,8 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                         max_words: gate,
                         needs,
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
+                        gate_bits: 0,
+                        gate_spill: false,
                     });
                 }
                 _ => {
@@ -1950,10 +2004,42 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
             .join(", "),
         message: e,
     };
+    index_regex_gates(&mut set);
     set.prefix = phrase_matcher(prefix, true).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false).map_err(build_err)?;
     Ok(set)
+}
+
+/// Numbers the distinct gate clauses of the regex rules (up to 64), fills in each
+/// rule's `gate_bits` and `gate_spill`, and builds `regex_bytes`.
+fn index_regex_gates(set: &mut RuleSet) {
+    let mut clauses: Vec<ByteSet> = Vec::new();
+    for r in &mut set.regexes {
+        for c in r.gate.iter() {
+            let k = match clauses.iter().position(|d| d.0 == c.0) {
+                Some(k) => k,
+                None => {
+                    clauses.push(*c);
+                    clauses.len() - 1
+                }
+            };
+            match u32::try_from(k).ok().filter(|&k| k < u64::BITS) {
+                Some(k) => r.gate_bits |= 1 << k,
+                None => r.gate_spill = true,
+            }
+        }
+    }
+    set.regex_bytes = (0..=255u8)
+        .map(|b| {
+            clauses
+                .iter()
+                .take(64)
+                .enumerate()
+                .filter(|(_, c)| c.has(b))
+                .fold(0u64, |acc, (k, _)| acc | 1 << k)
+        })
+        .collect();
 }
 
 /// Builds the automaton of one scope (none when it has no phrases): anchored
@@ -2721,6 +2807,17 @@ mod tests {
     }
 
     #[test]
+    fn word_count_fast_path_agrees_with_its_definition() {
+        let alphabet = [' ', ' ', '\t', 'a', 'B', 'é', '—', '\u{a0}', '1', '.'];
+        let mut lines = random_strings(&alphabet, 0x9e37_79b9, 4000, 0..40);
+        lines.extend(golden_lines());
+        for line in &lines {
+            assert_eq!(count_words(line), count_words_bytewise(line), "{line:?}");
+        }
+        assert_eq!(count_words("  one two\tthree   four five six seven  "), 7);
+    }
+
+    #[test]
     fn byte_set_answers_like_the_line() {
         for line in (0..=0x7f_u8).map(|b| char::from(b).to_string()).chain([
             "é".into(),
@@ -2850,6 +2947,30 @@ mod tests {
             }
         }
         assert!(held > 10_000, "only {held} lines passed a test");
+    }
+
+    #[test]
+    fn regex_byte_table_answers_like_the_gates() {
+        let rules = builtin();
+        assert!(rules.regexes.iter().all(|r| !r.gate_spill));
+        let alphabet: Vec<char> = "aA b1:hH@./>»|→,#（(摄사ſKkRrEeIiCcOoNnMmсС\u{212a})’–\u{a0}é"
+            .chars()
+            .collect();
+        let mut lines = random_strings(&alphabet, 0x5851_f42d_4c95_7f2d, 5000, 0..12);
+        lines.extend(golden_lines());
+        let mut passed = 0;
+        for line in &lines {
+            let hits = line
+                .bytes()
+                .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
+            let bytes = ByteSet::of(line);
+            for r in &rules.regexes {
+                let want = r.gate.iter().all(|c| c.meets(bytes));
+                assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
+                passed += usize::from(want);
+            }
+        }
+        assert!(passed > 5000, "only {passed} gates passed");
     }
 
     #[test]
