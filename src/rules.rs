@@ -50,7 +50,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA as LazyDfa};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
@@ -151,10 +151,12 @@ struct Rule {
 /// Phrases of one scope in one automaton, with the rule each pattern belongs to.
 #[derive(Debug)]
 struct PhraseMatcher {
-    /// Built over lowercased phrases (reversed for suffixes), ASCII-case-insensitive so
-    /// that ASCII lines need no lowercasing. Prefix and suffix automata are anchored
-    /// (leftmost-longest): a search costs at most the longest phrase's length.
-    ac: AhoCorasick,
+    /// How the phrases are found: a trie for the anchored scopes (prefix, suffix), an
+    /// automaton for `contains`.
+    search: PhraseSearch,
+    /// The patterns, for tests that compare the search with a reference.
+    #[cfg(test)]
+    patterns: Vec<String>,
     /// Rule index of each pattern.
     rule_of: Vec<u32>,
     /// Whether a pattern starts / ends with a character that needs a word boundary.
@@ -166,6 +168,114 @@ struct PhraseMatcher {
     gate_words: usize,
     /// For `contains`: an exact pre-test run before the automaton.
     grams: Option<GramFilter>,
+}
+
+/// The search structure of one scope.
+#[derive(Debug)]
+enum PhraseSearch {
+    /// Prefix and suffix phrases, searched only at the start of the (reversed) text.
+    Anchored(PhraseTrie),
+    /// `contains` phrases, built over lowercased phrases, ASCII-case-insensitive so
+    /// that lines need no lowercasing.
+    Anywhere(AhoCorasick),
+}
+
+/// A byte trie of lowercased phrases (reversed for suffixes), searched from the start of
+/// a text with ASCII case ignored: the same answers as an anchored leftmost-longest
+/// ASCII-case-insensitive Aho-Corasick automaton, whose build (failure transitions a
+/// search from one fixed start never uses) cost more than cleaning a small page, and
+/// whose search has a larger fixed cost than the few bytes a trie walk usually takes.
+#[derive(Debug)]
+struct PhraseTrie {
+    /// The root's child for each byte (`NO_NODE` if none): most lines leave here.
+    root: Box<[u32]>,
+    /// Per node (the root is node 0): its children as a range of `edges`, and the
+    /// pattern that ends at it (`NO_NODE` if none).
+    nodes: Vec<TrieNode>,
+    /// Children, (byte, node), each node's sorted by byte.
+    edges: Vec<(u8, u32)>,
+}
+
+/// One node of a [`PhraseTrie`].
+#[derive(Debug, Clone, Copy)]
+struct TrieNode {
+    first: u32,
+    len: u32,
+    pattern: u32,
+}
+
+/// No node, or no pattern.
+const NO_NODE: u32 = u32::MAX;
+
+impl PhraseTrie {
+    /// The trie of `patterns` (distinct, not empty, no uppercase ASCII letter).
+    fn new(patterns: &[String]) -> PhraseTrie {
+        // Built with per-node child lists, then flattened.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        let mut ends = vec![NO_NODE];
+        for (p, pattern) in patterns.iter().enumerate() {
+            let mut node = 0usize;
+            for &b in pattern.as_bytes() {
+                node = match children[node].iter().find(|&&(c, _)| c == b) {
+                    Some(&(_, next)) => next as usize,
+                    None => {
+                        let next = children.len();
+                        children[node].push((b, next as u32));
+                        children.push(Vec::new());
+                        ends.push(NO_NODE);
+                        next
+                    }
+                };
+            }
+            if ends[node] == NO_NODE {
+                ends[node] = p as u32;
+            }
+        }
+        let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        for &(b, next) in &children[0] {
+            root[usize::from(b)] = next;
+        }
+        let mut nodes = Vec::with_capacity(children.len());
+        let mut edges = Vec::new();
+        for (mut list, pattern) in children.into_iter().zip(ends) {
+            list.sort_unstable();
+            nodes.push(TrieNode {
+                first: edges.len() as u32,
+                len: list.len() as u32,
+                pattern,
+            });
+            edges.extend(list);
+        }
+        PhraseTrie { root, nodes, edges }
+    }
+
+    /// The longest pattern that starts `hay` and ends by byte `end`, ASCII case
+    /// ignored: (pattern, its end).
+    #[inline]
+    fn longest(&self, hay: &[u8], end: usize) -> Option<(usize, usize)> {
+        let hay = &hay[..end];
+        let first = *hay.first()?;
+        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let mut best = None;
+        let mut i = 1;
+        while node != NO_NODE {
+            let n = self.nodes[node as usize];
+            if n.pattern != NO_NODE {
+                best = Some((n.pattern as usize, i));
+            }
+            let Some(&b) = hay.get(i) else {
+                break;
+            };
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
+            node = kids
+                .iter()
+                .find(|&&(c, _)| c == b)
+                .map_or(NO_NODE, |&(_, next)| next);
+            i += 1;
+        }
+        best
+    }
 }
 
 /// An exact pre-test for unanchored phrase searches: the set of the phrases' first `width`
@@ -1256,17 +1366,17 @@ impl RuleSet {
         words: usize,
         line: &str,
     ) -> Option<u32> {
+        let PhraseSearch::Anchored(trie) = &m.search else {
+            return None;
+        };
         let mut end = hay.len();
         while end > 0 {
-            let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
-            let hit = m.ac.find(input)?;
-            let p = hit.pattern().as_usize();
+            let (p, hit_end) = trie.longest(hay.as_bytes(), end)?;
             let r = m.rule_of[p];
-            if !(m.word_end[p] && next_is_word(hay, hit.end(), whole)) && self.fits(r, words, line)
-            {
+            if !(m.word_end[p] && next_is_word(hay, hit_end, whole)) && self.fits(r, words, line) {
                 return Some(r);
             }
-            end = hit.end() - 1;
+            end = hit_end - 1;
         }
         None
     }
@@ -1308,12 +1418,15 @@ impl RuleSet {
         // Most lines hold no phrase at all: the byte-window filter, then one
         // non-overlapping search, say so exactly, more cheaply than walking the
         // overlapping matches.
-        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !m.ac.is_match(line) {
+        let PhraseSearch::Anywhere(ac) = &m.search else {
+            return None;
+        };
+        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
             let mut best: Option<u32> = None;
-            for hit in m.ac.find_overlapping_iter(hay) {
+            for hit in ac.find_overlapping_iter(hay) {
                 let p = hit.pattern().as_usize();
                 if (m.word_start[p] && prev_is_word(hay, hit.start()))
                     || (m.word_end[p] && next_is_word(hay, hit.end(), true))
@@ -2048,24 +2161,24 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
     if list.patterns.is_empty() {
         return Ok(None);
     }
-    let mut builder = AhoCorasick::builder();
-    builder
-        .ascii_case_insensitive(true)
-        // A contiguous NFA builds several times faster than a DFA; on short anchored
-        // searches it is barely slower, and `contains` runs it only on the lines that
-        // pass its `GramFilter`.
-        .kind(Some(AhoCorasickKind::ContiguousNFA));
-    if anchored {
-        builder
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored);
+    let search = if anchored {
+        PhraseSearch::Anchored(PhraseTrie::new(&list.patterns))
     } else {
-        builder.match_kind(MatchKind::Standard);
-    }
-    let ac = builder.build(&list.patterns).map_err(|e| e.to_string())?;
+        // A contiguous NFA builds several times faster than a DFA, and `contains` runs
+        // it only on the lines that pass its `GramFilter`.
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(&list.patterns)
+            .map_err(|e| e.to_string())?;
+        PhraseSearch::Anywhere(ac)
+    };
     let edge = |c: Option<char>| c.is_some_and(is_word_char);
     Ok(Some(PhraseMatcher {
-        ac,
+        search,
+        #[cfg(test)]
+        patterns: list.patterns.clone(),
         word_start: list
             .patterns
             .iter()
@@ -2974,6 +3087,55 @@ mod tests {
     }
 
     #[test]
+    fn phrase_trie_agrees_with_an_anchored_automaton() {
+        use aho_corasick::{Anchored, Input, StartKind};
+        let rules = builtin();
+        let mut checked = 0;
+        for m in [&rules.prefix, &rules.suffix].into_iter().flatten() {
+            let PhraseSearch::Anchored(trie) = &m.search else {
+                panic!("prefix and suffix phrases are searched with a trie");
+            };
+            let ac = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .start_kind(StartKind::Anchored)
+                .build(&m.patterns)
+                .unwrap();
+            let mut hays: Vec<String> = Vec::new();
+            for p in &m.patterns {
+                let cut = p
+                    .char_indices()
+                    .nth(p.chars().count() / 2)
+                    .map_or(0, |c| c.0);
+                hays.push(p.clone());
+                hays.push(p.to_uppercase());
+                hays.push(format!("{p} more words"));
+                hays.push(format!("{}x", p.to_ascii_uppercase()));
+                hays.push(p[..cut].to_string());
+            }
+            let alphabet: Vec<char> = m.patterns.iter().flat_map(|p| p.chars()).collect();
+            let mut alphabet: Vec<char> = alphabet
+                .iter()
+                .flat_map(|c| [*c, c.to_ascii_uppercase()])
+                .collect();
+            alphabet.sort_unstable();
+            alphabet.dedup();
+            hays.extend(random_strings(&alphabet, 0x1234_5678_9abc, 3000, 1..12));
+            hays.extend(golden_lines().iter().map(|l| l.to_lowercase()));
+            hays.extend(golden_lines());
+            for hay in &hays {
+                for end in 0..=hay.len() {
+                    let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
+                    let want = ac.find(input).map(|h| (h.pattern().as_usize(), h.end()));
+                    assert_eq!(trie.longest(hay.as_bytes(), end), want, "{hay:?} ..{end}");
+                    checked += usize::from(want.is_some());
+                }
+            }
+        }
+        assert!(checked > 5000, "only {checked} matches checked");
+    }
+
+    #[test]
     fn normalize_key_agrees_with_its_definition() {
         fn count(tok: &str) -> bool {
             let tok = tok.trim_end_matches(['k', 'K', 'm', 'M', '+']);
@@ -3077,7 +3239,10 @@ mod tests {
         }
         let (mut hits, mut passed) = (0, 0);
         for line in &lines {
-            let found = m.ac.is_match(line.as_str());
+            let found = match &m.search {
+                PhraseSearch::Anywhere(ac) => ac.is_match(line.as_str()),
+                PhraseSearch::Anchored(_) => panic!("contains phrases are searched anywhere"),
+            };
             let may = g.may_match(line);
             assert!(may || !found, "filter hides a phrase in {line:?}");
             hits += usize::from(found);
