@@ -253,8 +253,13 @@ impl PhraseTrie {
     /// ignored: (pattern, its end).
     #[inline]
     fn longest(&self, hay: &[u8], end: usize) -> Option<(usize, usize)> {
-        let hay = &hay[..end];
-        let first = *hay.first()?;
+        self.longest_of(hay[..end].iter().copied())
+    }
+
+    /// `longest` over the bytes `hay` yields.
+    #[inline]
+    fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
+        let first = hay.next()?;
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
         let mut best = None;
         let mut i = 1;
@@ -263,7 +268,7 @@ impl PhraseTrie {
             if n.pattern != NO_NODE {
                 best = Some((n.pattern as usize, i));
             }
-            let Some(&b) = hay.get(i) else {
+            let Some(b) = hay.next() else {
                 break;
             };
             let b = b.to_ascii_lowercase();
@@ -1395,18 +1400,48 @@ impl RuleSet {
             .nth(m.max_chars)
             .map_or(0, |(i, _)| i);
         let tail = &text[tail_start..];
+        if tail.is_ascii() {
+            return self.anchored_ascii_suffix(m, tail.as_bytes(), tail_start == 0, words, line);
+        }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             with_bytes(&mut buf, |v| {
-                if tail.is_ascii() {
-                    v.extend(tail.bytes().rev().map(|b| b.to_ascii_lowercase()));
-                } else {
-                    tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
-                }
+                tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
             });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
+    }
+
+    /// `anchored` on an ASCII tail read backwards in place, instead of on a reversed
+    /// copy: the trie ignores ASCII case, and a byte of the tail is the character the
+    /// copy would hold.
+    fn anchored_ascii_suffix(
+        &self,
+        m: &PhraseMatcher,
+        tail: &[u8],
+        whole: bool,
+        words: usize,
+        line: &str,
+    ) -> Option<u32> {
+        let PhraseSearch::Anchored(trie) = &m.search else {
+            return None;
+        };
+        let mut end = tail.len();
+        while end > 0 {
+            let (p, hit_end) = trie.longest_of(tail.iter().rev().take(end).copied())?;
+            let r = m.rule_of[p];
+            // The character before the phrase, in line order.
+            let next_word = match tail.len().checked_sub(hit_end + 1) {
+                Some(i) => is_word_char(char::from(tail[i])),
+                None => !whole,
+            };
+            if !(m.word_end[p] && next_word) && self.fits(r, words, line) {
+                return Some(r);
+            }
+            end = hit_end - 1;
+        }
+        None
     }
 
     /// Contains phrases: a phrase anywhere in the line, on word boundaries.
@@ -3133,6 +3168,48 @@ mod tests {
             }
         }
         assert!(checked > 5000, "only {checked} matches checked");
+    }
+
+    #[test]
+    fn ascii_suffix_walk_agrees_with_the_reversed_copy() {
+        let rules = builtin();
+        let m = rules.suffix.as_ref().unwrap();
+        // The copy path, as it runs for every non-ASCII tail.
+        let reference = |line: &str, words: usize| {
+            let text = line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c));
+            let tail_start = text
+                .char_indices()
+                .rev()
+                .nth(m.max_chars)
+                .map_or(0, |(i, _)| i);
+            let tail = &text[tail_start..];
+            let rev: String = tail.chars().rev().flat_map(char::to_lowercase).collect();
+            rules.anchored(m, &rev, tail_start == 0, words, line)
+        };
+        let mut lines = golden_lines();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.as_deref() == Some("suffix"))
+        {
+            for p in r.phrases.iter().flatten() {
+                lines.push(p.clone());
+                lines.push(p.to_uppercase());
+                lines.push(format!("Some words {p}"));
+                lines.push(format!("Some words{p} »"));
+                lines.push(format!("x{p}."));
+                lines.push(format!("{p}x"));
+            }
+        }
+        let mut found = 0;
+        for line in lines.iter().map(|l| l.trim()).filter(|l| l.is_ascii()) {
+            let words = count_words(line);
+            let want = reference(line, words);
+            assert_eq!(rules.match_suffix(line, words), want, "{line:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 20, "only {found} suffix matches");
     }
 
     #[test]
