@@ -398,6 +398,9 @@ struct RegexRule {
     /// Whether some clause of `gate` has no bit there (more than 64 distinct clauses):
     /// then `gate` itself is checked against the line's `ByteSet`.
     gate_spill: bool,
+    /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the 64th: no
+    /// first-byte test).
+    first_bit: u64,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -709,6 +712,21 @@ impl Needs {
                 })
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The bytes a line may start with when the test holds; `None` when the test says
+    /// nothing about the first character. The first character's first byte, so the
+    /// same sets as `clauses`, for the tests of the first character.
+    fn first_bytes(self) -> Option<ByteSet> {
+        match self {
+            Needs::FirstChar(_) | Needs::FirstCharOrDigit(_) | Needs::FirstUpper => {
+                self.clauses().first().copied()
+            }
+            Needs::StartsWith(prefixes) if prefixes.iter().all(|p| !p.is_empty()) => {
+                self.clauses().first().copied()
+            }
+            _ => None,
         }
     }
 
@@ -1111,6 +1129,10 @@ pub struct RuleSet {
     /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
     /// line and a test of each clause against it cost several times more.
     regex_bytes: Box<[u64]>,
+    /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
+    /// that starts with it (`Needs::first_bytes`): one load turns away, before any
+    /// test runs, the lines whose first character a rule's tests reject.
+    regex_first: Box<[u64]>,
 }
 
 impl RuleSet {
@@ -1486,11 +1508,14 @@ impl RuleSet {
         let hits = line
             .bytes()
             .fold(0u64, |acc, b| acc | self.regex_bytes[usize::from(b)]);
+        let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
         let mut facts = LineFacts::default();
         let mut narrow = None;
         self.regexes
             .iter()
-            .filter(|r| words <= r.max_words && r.gate_bits & !hits == 0)
+            .filter(|r| {
+                words <= r.max_words && r.gate_bits & !hits == 0 && r.first_bit & !first_ok == 0
+            })
             .filter(|r| {
                 (!r.gate_spill || {
                     let bytes = facts.bytes(line);
@@ -2073,6 +2098,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                         gate_bits: 0,
                         gate_spill: false,
+                        first_bit: 0,
                     });
                 }
                 _ => {
@@ -2178,6 +2204,22 @@ fn index_regex_gates(set: &mut RuleSet) {
             }
         }
     }
+    let mut first = vec![0u64; 256];
+    for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
+        r.first_bit = 1 << i;
+        let mut allowed = ByteSet([u64::MAX; 4]);
+        for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
+            for (a, b) in allowed.0.iter_mut().zip(set.0) {
+                *a &= b;
+            }
+        }
+        for (b, f) in first.iter_mut().enumerate() {
+            if allowed.has(b as u8) {
+                *f |= r.first_bit;
+            }
+        }
+    }
+    set.regex_first = first.into_boxed_slice();
     set.regex_bytes = (0..=255u8)
         .map(|b| {
             clauses
@@ -2877,6 +2919,11 @@ mod tests {
                         "{} matches {line:?} but its byte gate says no",
                         rules.rules[r.rule as usize].id
                     );
+                    assert!(
+                        r.first_bit & !rules.regex_first[usize::from(line.as_bytes()[0])] == 0,
+                        "{} matches {line:?} but its first-byte table says no",
+                        rules.rules[r.rule as usize].id
+                    );
                 }
             }
         }
@@ -3091,6 +3138,10 @@ mod tests {
                         clauses.iter().all(|c| c.meets(ByteSet::of(line))),
                         "{need:?} holds on {line:?} but its clauses do not"
                     );
+                    assert!(
+                        need.first_bytes().is_none_or(|f| f.has(line.as_bytes()[0])),
+                        "{need:?} holds on {line:?} but its first byte is not allowed"
+                    );
                 }
             }
         }
@@ -3107,7 +3158,19 @@ mod tests {
         let mut lines = random_strings(&alphabet, 0x5851_f42d_4c95_7f2d, 5000, 0..12);
         lines.extend(golden_lines());
         let mut passed = 0;
+        let mut first_checked = 0;
         for line in &lines {
+            if let Some(&b) = line.as_bytes().first() {
+                for r in &rules.regexes {
+                    let want = r
+                        .needs
+                        .iter()
+                        .filter_map(|n| n.first_bytes())
+                        .all(|f| f.has(b));
+                    assert_eq!(r.first_bit & !rules.regex_first[usize::from(b)] == 0, want);
+                    first_checked += usize::from(!want);
+                }
+            }
             let hits = line
                 .bytes()
                 .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
@@ -3119,6 +3182,10 @@ mod tests {
             }
         }
         assert!(passed > 5000, "only {passed} gates passed");
+        assert!(
+            first_checked > 5000,
+            "only {first_checked} first bytes turned away"
+        );
     }
 
     #[test]
