@@ -833,16 +833,32 @@ impl Needs {
     }
 }
 
-/// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case.
+/// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
+/// starts are found eight bytes at a time (a byte with bit 0x20 set equal to the
+/// needle's first byte), as most lines hold none.
 fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
     let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    hay.len() >= needle.len()
-        && (0..=hay.len() - needle.len()).any(|i| {
-            hay[i] | 0x20 == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
-        })
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let at = |i: usize| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest);
+    let mut i = 0;
+    // Eight starts at a time, all at most `last`.
+    while i + 8 <= last + 1 {
+        let x = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes")) | FOLD;
+        let mut starts = Swar8::eq(x, first);
+        while starts != 0 {
+            if at(i + (starts.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            starts &= starts - 1;
+        }
+        i += 8;
+    }
+    (i..=last).any(|i| hay[i] | 0x20 == first && at(i))
 }
 
 /// `contains_ascii_ci`, skipped when some byte of `needle` (in either ASCII case)
@@ -1359,10 +1375,16 @@ impl RuleSet {
             return None;
         }
         let text = line.trim_start_matches(is_decoration);
-        let head_end = text
-            .char_indices()
-            .nth(m.max_chars + 1)
-            .map_or(text.len(), |(i, _)| i);
+        // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
+        // those characters, without decoding them one by one.
+        let ascii_end = text.len().min(m.max_chars + 1);
+        let head_end = if text.as_bytes()[..ascii_end].is_ascii() {
+            ascii_end
+        } else {
+            text.char_indices()
+                .nth(m.max_chars + 1)
+                .map_or(text.len(), |(i, _)| i)
+        };
         let head = &text[..head_end];
         let whole = head_end == text.len();
         if head.is_ascii() {
@@ -3277,6 +3299,69 @@ mod tests {
             found += usize::from(want.is_some());
         }
         assert!(found > 20, "only {found} suffix matches");
+    }
+
+    #[test]
+    fn ascii_ci_search_agrees_with_its_definition() {
+        let reference = |hay: &str, needle: &str| {
+            let (h, n) = (hay.as_bytes(), needle.as_bytes());
+            h.len() >= n.len()
+                && (0..=h.len() - n.len()).any(|i| {
+                    h[i] | 0x20 == n[0] && h[i + 1..i + n.len()].eq_ignore_ascii_case(&n[1..])
+                })
+        };
+        let alphabet = ['a', 'G', 'o', 'O', 'n', 'W', ' ', 'é', 'ſ', 'i', 'L', '@'];
+        let hays = random_strings(&alphabet, 0xdead_beef_1234, 20_000, 0..30);
+        let mut found = 0;
+        for hay in &hays {
+            for needle in ["ago", "now", "il", "an", "@", "gonow"] {
+                let want = reference(hay, needle);
+                assert_eq!(contains_ascii_ci(hay, needle), want, "{hay:?} {needle:?}");
+                found += usize::from(want);
+            }
+        }
+        assert!(found > 2000, "only {found} found");
+        assert!(!contains_ascii_ci("ag", "ago"));
+    }
+
+    #[test]
+    fn prefix_head_shortcut_agrees_with_the_char_walk() {
+        let rules = builtin();
+        let m = rules.prefix.as_ref().unwrap();
+        let mut lines = golden_lines();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.as_deref() == Some("prefix"))
+        {
+            for p in r.phrases.iter().flatten() {
+                lines.push(format!("» {p} Jane Doe"));
+                lines.push(format!("{p}{}", "x".repeat(m.max_chars)));
+                lines.push(format!("{p}{}é", "x".repeat(m.max_chars)));
+                lines.push(p.to_uppercase());
+            }
+        }
+        let mut found = 0;
+        for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            let words = count_words(line);
+            let text = line.trim_start_matches(is_decoration);
+            let head_end = text
+                .char_indices()
+                .nth(m.max_chars + 1)
+                .map_or(text.len(), |(i, _)| i);
+            let head = &text[..head_end];
+            let lower: String = head.chars().flat_map(char::to_lowercase).collect();
+            let hay = if head.is_ascii() { head } else { &lower };
+            let want = if words > m.gate_words {
+                None
+            } else {
+                rules.prefix_rule(hay, head_end == text.len(), words, line)
+            };
+            assert_eq!(rules.match_prefix(line, words), want, "{line:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 50, "only {found} prefix matches");
     }
 
     #[test]
