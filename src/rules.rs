@@ -1322,6 +1322,16 @@ impl RuleSet {
         self.fits(r, words, key).then_some(r)
     }
 
+    /// `whole_rule` for a glued piece, counting its words only once its key is found
+    /// (most pieces are no phrase).
+    fn piece_rule(&self, key: &str) -> Option<u32> {
+        if key.is_empty() || key.len() > self.max_key_bytes {
+            return None;
+        }
+        let r = *self.whole.get(key)?;
+        self.fits(r, count_words(key), key).then_some(r)
+    }
+
     /// A line made entirely of two or more pieces: whole-line phrases, the last one
     /// possibly a line that a prefix rule matches (`Image` + `Credit: Name`). Dynamic
     /// programming over the glue points of the lowercased key; returns the rule of the
@@ -1351,7 +1361,7 @@ impl RuleSet {
                     continue;
                 }
                 let piece = normalize_key(&key[start..pos(j)]);
-                if let Some(r) = self.whole_rule(piece, count_words(piece)) {
+                if let Some(r) = self.piece_rule(piece) {
                     reach[j] = Some(first.unwrap_or(r));
                 }
             }
