@@ -50,7 +50,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA as LazyDfa};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
@@ -151,10 +151,12 @@ struct Rule {
 /// Phrases of one scope in one automaton, with the rule each pattern belongs to.
 #[derive(Debug)]
 struct PhraseMatcher {
-    /// Built over lowercased phrases (reversed for suffixes), ASCII-case-insensitive so
-    /// that ASCII lines need no lowercasing. Prefix and suffix automata are anchored
-    /// (leftmost-longest): a search costs at most the longest phrase's length.
-    ac: AhoCorasick,
+    /// How the phrases are found: a trie for the anchored scopes (prefix, suffix), an
+    /// automaton for `contains`.
+    search: PhraseSearch,
+    /// The patterns, for tests that compare the search with a reference.
+    #[cfg(test)]
+    patterns: Vec<String>,
     /// Rule index of each pattern.
     rule_of: Vec<u32>,
     /// Whether a pattern starts / ends with a character that needs a word boundary.
@@ -166,6 +168,119 @@ struct PhraseMatcher {
     gate_words: usize,
     /// For `contains`: an exact pre-test run before the automaton.
     grams: Option<GramFilter>,
+}
+
+/// The search structure of one scope.
+#[derive(Debug)]
+enum PhraseSearch {
+    /// Prefix and suffix phrases, searched only at the start of the (reversed) text.
+    Anchored(PhraseTrie),
+    /// `contains` phrases, built over lowercased phrases, ASCII-case-insensitive so
+    /// that lines need no lowercasing.
+    Anywhere(AhoCorasick),
+}
+
+/// A byte trie of lowercased phrases (reversed for suffixes), searched from the start of
+/// a text with ASCII case ignored: the same answers as an anchored leftmost-longest
+/// ASCII-case-insensitive Aho-Corasick automaton, whose build (failure transitions a
+/// search from one fixed start never uses) cost more than cleaning a small page, and
+/// whose search has a larger fixed cost than the few bytes a trie walk usually takes.
+#[derive(Debug)]
+struct PhraseTrie {
+    /// The root's child for each byte (`NO_NODE` if none): most lines leave here.
+    root: Box<[u32]>,
+    /// Per node (the root is node 0): its children as a range of `edges`, and the
+    /// pattern that ends at it (`NO_NODE` if none).
+    nodes: Vec<TrieNode>,
+    /// Children, (byte, node), each node's sorted by byte.
+    edges: Vec<(u8, u32)>,
+}
+
+/// One node of a [`PhraseTrie`].
+#[derive(Debug, Clone, Copy)]
+struct TrieNode {
+    first: u32,
+    len: u32,
+    pattern: u32,
+}
+
+/// No node, or no pattern.
+const NO_NODE: u32 = u32::MAX;
+
+impl PhraseTrie {
+    /// The trie of `patterns` (distinct, not empty, no uppercase ASCII letter).
+    fn new(patterns: &[String]) -> PhraseTrie {
+        // Built with per-node child lists, then flattened.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        let mut ends = vec![NO_NODE];
+        for (p, pattern) in patterns.iter().enumerate() {
+            let mut node = 0usize;
+            for &b in pattern.as_bytes() {
+                node = match children[node].iter().find(|&&(c, _)| c == b) {
+                    Some(&(_, next)) => next as usize,
+                    None => {
+                        let next = children.len();
+                        children[node].push((b, next as u32));
+                        children.push(Vec::new());
+                        ends.push(NO_NODE);
+                        next
+                    }
+                };
+            }
+            if ends[node] == NO_NODE {
+                ends[node] = p as u32;
+            }
+        }
+        let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        for &(b, next) in &children[0] {
+            root[usize::from(b)] = next;
+        }
+        let mut nodes = Vec::with_capacity(children.len());
+        let mut edges = Vec::new();
+        for (mut list, pattern) in children.into_iter().zip(ends) {
+            list.sort_unstable();
+            nodes.push(TrieNode {
+                first: edges.len() as u32,
+                len: list.len() as u32,
+                pattern,
+            });
+            edges.extend(list);
+        }
+        PhraseTrie { root, nodes, edges }
+    }
+
+    /// The longest pattern that starts `hay` and ends by byte `end`, ASCII case
+    /// ignored: (pattern, its end).
+    #[inline]
+    fn longest(&self, hay: &[u8], end: usize) -> Option<(usize, usize)> {
+        self.longest_of(hay[..end].iter().copied())
+    }
+
+    /// `longest` over the bytes `hay` yields.
+    #[inline]
+    fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
+        let first = hay.next()?;
+        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let mut best = None;
+        let mut i = 1;
+        while node != NO_NODE {
+            let n = self.nodes[node as usize];
+            if n.pattern != NO_NODE {
+                best = Some((n.pattern as usize, i));
+            }
+            let Some(b) = hay.next() else {
+                break;
+            };
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
+            node = kids
+                .iter()
+                .find(|&&(c, _)| c == b)
+                .map_or(NO_NODE, |&(_, next)| next);
+            i += 1;
+        }
+        best
+    }
 }
 
 /// An exact pre-test for unanchored phrase searches: the set of the phrases' first `width`
@@ -252,6 +367,9 @@ impl GramFilter {
 struct RegexRule {
     /// The pattern, kept for the lazy compile.
     src: Box<str>,
+    /// The parsed pattern, shared by the two automata below (parsing large Unicode
+    /// classes under `(?i)` costs about as much as building an automaton).
+    hir: OnceLock<Option<Hir>>,
     /// The full regex: compiled at load for user rules; for built-in rules only if the
     /// forward automaton below cannot be built or gives up on a line.
     re: OnceLock<Regex>,
@@ -275,6 +393,14 @@ struct RegexRule {
     /// few bit operations per rule against the line's `ByteSet` turn most lines away
     /// before any test looks at the text.
     gate: Box<[ByteSet]>,
+    /// The bits of `gate`'s clauses in `RuleSet::regex_bytes` (see there).
+    gate_bits: u64,
+    /// Whether some clause of `gate` has no bit there (more than 64 distinct clauses):
+    /// then `gate` itself is checked against the line's `ByteSet`.
+    gate_spill: bool,
+    /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the 64th: no
+    /// first-byte test).
+    first_bit: u64,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -338,17 +464,19 @@ impl RegexRule {
     /// The forward automaton narrowed to `NARROW` (built now if this is its first use).
     fn narrow_fwd(&self) -> Option<&Forward> {
         self.narrow
-            .get_or_init(|| {
-                let hir = regex_syntax::parse(&self.src).ok()?;
-                Forward::new(&narrowed(&hir))
-            })
+            .get_or_init(|| Forward::new(&narrowed(self.hir()?)))
             .as_ref()
     }
 
     /// The forward automaton of the whole pattern (built now if this is its first use).
     fn full_fwd(&self) -> Option<&Forward> {
-        self.fwd
-            .get_or_init(|| Forward::new(&regex_syntax::parse(&self.src).ok()?))
+        self.fwd.get_or_init(|| Forward::new(self.hir()?)).as_ref()
+    }
+
+    /// The parsed pattern (parsed now if this is its first use).
+    fn hir(&self) -> Option<&Hir> {
+        self.hir
+            .get_or_init(|| regex_syntax::parse(&self.src).ok())
             .as_ref()
     }
 
@@ -587,6 +715,21 @@ impl Needs {
         }
     }
 
+    /// The bytes a line may start with when the test holds; `None` when the test says
+    /// nothing about the first character. The first character's first byte, so the
+    /// same sets as `clauses`, for the tests of the first character.
+    fn first_bytes(self) -> Option<ByteSet> {
+        match self {
+            Needs::FirstChar(_) | Needs::FirstCharOrDigit(_) | Needs::FirstUpper => {
+                self.clauses().first().copied()
+            }
+            Needs::StartsWith(prefixes) if prefixes.iter().all(|p| !p.is_empty()) => {
+                self.clauses().first().copied()
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `line` (trimmed, not empty) passes.
     fn holds(self, line: &str, facts: &mut LineFacts) -> bool {
         let first = || line.chars().next().unwrap_or(' ');
@@ -690,16 +833,32 @@ impl Needs {
     }
 }
 
-/// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case.
+/// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
+/// starts are found eight bytes at a time (a byte with bit 0x20 set equal to the
+/// needle's first byte), as most lines hold none.
 fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
     let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    hay.len() >= needle.len()
-        && (0..=hay.len() - needle.len()).any(|i| {
-            hay[i] | 0x20 == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
-        })
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let at = |i: usize| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest);
+    let mut i = 0;
+    // Eight starts at a time, all at most `last`.
+    while i + 8 <= last + 1 {
+        let x = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes")) | FOLD;
+        let mut starts = Swar8::eq(x, first);
+        while starts != 0 {
+            if at(i + (starts.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            starts &= starts - 1;
+        }
+        i += 8;
+    }
+    (i..=last).any(|i| hay[i] | 0x20 == first && at(i))
 }
 
 /// `contains_ascii_ci`, skipped when some byte of `needle` (in either ASCII case)
@@ -981,6 +1140,15 @@ pub struct RuleSet {
     /// (Rule regexes should avoid `\b`: a Unicode word boundary makes the lazy DFA
     /// give up on non-ASCII text.)
     regexes: Vec<RegexRule>,
+    /// For each byte value, the regex gate clauses (bit `k`: the `k`th distinct clause
+    /// of all rules' `gate`s) that the byte meets: OR-ing the entries of a line's bytes
+    /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
+    /// line and a test of each clause against it cost several times more.
+    regex_bytes: Box<[u64]>,
+    /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
+    /// that starts with it (`Needs::first_bytes`): one load turns away, before any
+    /// test runs, the lines whose first character a rule's tests reject.
+    regex_first: Box<[u64]>,
 }
 
 impl RuleSet {
@@ -1154,6 +1322,16 @@ impl RuleSet {
         self.fits(r, words, key).then_some(r)
     }
 
+    /// `whole_rule` for a glued piece, counting its words only once its key is found
+    /// (most pieces are no phrase).
+    fn piece_rule(&self, key: &str) -> Option<u32> {
+        if key.is_empty() || key.len() > self.max_key_bytes {
+            return None;
+        }
+        let r = *self.whole.get(key)?;
+        self.fits(r, count_words(key), key).then_some(r)
+    }
+
     /// A line made entirely of two or more pieces: whole-line phrases, the last one
     /// possibly a line that a prefix rule matches (`Image` + `Credit: Name`). Dynamic
     /// programming over the glue points of the lowercased key; returns the rule of the
@@ -1183,7 +1361,7 @@ impl RuleSet {
                     continue;
                 }
                 let piece = normalize_key(&key[start..pos(j)]);
-                if let Some(r) = self.whole_rule(piece, count_words(piece)) {
+                if let Some(r) = self.piece_rule(piece) {
                     reach[j] = Some(first.unwrap_or(r));
                 }
             }
@@ -1207,10 +1385,16 @@ impl RuleSet {
             return None;
         }
         let text = line.trim_start_matches(is_decoration);
-        let head_end = text
-            .char_indices()
-            .nth(m.max_chars + 1)
-            .map_or(text.len(), |(i, _)| i);
+        // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
+        // those characters, without decoding them one by one.
+        let ascii_end = text.len().min(m.max_chars + 1);
+        let head_end = if text.as_bytes()[..ascii_end].is_ascii() {
+            ascii_end
+        } else {
+            text.char_indices()
+                .nth(m.max_chars + 1)
+                .map_or(text.len(), |(i, _)| i)
+        };
         let head = &text[..head_end];
         let whole = head_end == text.len();
         if head.is_ascii() {
@@ -1241,17 +1425,17 @@ impl RuleSet {
         words: usize,
         line: &str,
     ) -> Option<u32> {
+        let PhraseSearch::Anchored(trie) = &m.search else {
+            return None;
+        };
         let mut end = hay.len();
         while end > 0 {
-            let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
-            let hit = m.ac.find(input)?;
-            let p = hit.pattern().as_usize();
+            let (p, hit_end) = trie.longest(hay.as_bytes(), end)?;
             let r = m.rule_of[p];
-            if !(m.word_end[p] && next_is_word(hay, hit.end(), whole)) && self.fits(r, words, line)
-            {
+            if !(m.word_end[p] && next_is_word(hay, hit_end, whole)) && self.fits(r, words, line) {
                 return Some(r);
             }
-            end = hit.end() - 1;
+            end = hit_end - 1;
         }
         None
     }
@@ -1270,18 +1454,48 @@ impl RuleSet {
             .nth(m.max_chars)
             .map_or(0, |(i, _)| i);
         let tail = &text[tail_start..];
+        if tail.is_ascii() {
+            return self.anchored_ascii_suffix(m, tail.as_bytes(), tail_start == 0, words, line);
+        }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             with_bytes(&mut buf, |v| {
-                if tail.is_ascii() {
-                    v.extend(tail.bytes().rev().map(|b| b.to_ascii_lowercase()));
-                } else {
-                    tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
-                }
+                tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
             });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
+    }
+
+    /// `anchored` on an ASCII tail read backwards in place, instead of on a reversed
+    /// copy: the trie ignores ASCII case, and a byte of the tail is the character the
+    /// copy would hold.
+    fn anchored_ascii_suffix(
+        &self,
+        m: &PhraseMatcher,
+        tail: &[u8],
+        whole: bool,
+        words: usize,
+        line: &str,
+    ) -> Option<u32> {
+        let PhraseSearch::Anchored(trie) = &m.search else {
+            return None;
+        };
+        let mut end = tail.len();
+        while end > 0 {
+            let (p, hit_end) = trie.longest_of(tail.iter().rev().take(end).copied())?;
+            let r = m.rule_of[p];
+            // The character before the phrase, in line order.
+            let next_word = match tail.len().checked_sub(hit_end + 1) {
+                Some(i) => is_word_char(char::from(tail[i])),
+                None => !whole,
+            };
+            if !(m.word_end[p] && next_word) && self.fits(r, words, line) {
+                return Some(r);
+            }
+            end = hit_end - 1;
+        }
+        None
     }
 
     /// Contains phrases: a phrase anywhere in the line, on word boundaries.
@@ -1293,12 +1507,15 @@ impl RuleSet {
         // Most lines hold no phrase at all: the byte-window filter, then one
         // non-overlapping search, say so exactly, more cheaply than walking the
         // overlapping matches.
-        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !m.ac.is_match(line) {
+        let PhraseSearch::Anywhere(ac) = &m.search else {
+            return None;
+        };
+        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) || !ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
             let mut best: Option<u32> = None;
-            for hit in m.ac.find_overlapping_iter(hay) {
+            for hit in ac.find_overlapping_iter(hay) {
                 let p = hit.pattern().as_usize();
                 if (m.word_start[p] && prev_is_word(hay, hit.start()))
                     || (m.word_end[p] && next_is_word(hay, hit.end(), true))
@@ -1317,18 +1534,26 @@ impl RuleSet {
 
     /// Regex rules, on the line as given.
     fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        // Every line that gets here meets some gate: the byte set serves them all.
-        let bytes = ByteSet::of(line);
-        let mut facts = LineFacts {
-            digit: None,
-            bytes: Some(bytes),
-        };
+        if self.regexes.is_empty() {
+            return None;
+        }
+        let hits = line
+            .bytes()
+            .fold(0u64, |acc, b| acc | self.regex_bytes[usize::from(b)]);
+        let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
+        let mut facts = LineFacts::default();
         let mut narrow = None;
         self.regexes
             .iter()
-            .filter(|r| words <= r.max_words)
-            .filter(|r| r.gate.iter().all(|c| c.meets(bytes)))
-            .filter(|r| r.needs.iter().all(|n| n.holds(line, &mut facts)))
+            .filter(|r| {
+                words <= r.max_words && r.gate_bits & !hits == 0 && r.first_bit & !first_ok == 0
+            })
+            .filter(|r| {
+                (!r.gate_spill || {
+                    let bytes = facts.bytes(line);
+                    r.gate.iter().all(|c| c.meets(bytes))
+                }) && r.needs.iter().all(|n| n.holds(line, &mut facts))
+            })
             .find(|r| {
                 let narrow = *narrow.get_or_insert_with(|| is_narrow(line));
                 r.is_match(line, narrow) && self.fits(r.rule, words, line)
@@ -1357,7 +1582,37 @@ thread_local! {
 }
 
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
+/// Eight bytes at a time: a word starts at each non-space byte after a space (or at
+/// the start), and a popcount counts the starts of eight bytes at once; every line
+/// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
+/// short lines' checks.
 fn count_words(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut n = 0;
+    // Top bit of byte 7 of the previous chunk: set when that byte was not a space.
+    let mut prev_word = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let word = !(Swar8::eq(x, b' ') | Swar8::eq(x, b'\t')) & Swar8::HI;
+        let starts = word & !((word << 8) | prev_word);
+        n += starts.count_ones() as usize;
+        prev_word = word >> 56;
+    }
+    let mut in_word = prev_word != 0;
+    for &b in chunks.remainder() {
+        let space = b == b' ' || b == b'\t';
+        if !space && !in_word {
+            n += 1;
+        }
+        in_word = !space;
+    }
+    n
+}
+
+/// `count_words` one byte at a time (the definition the fast path must agree with).
+#[cfg(test)]
+fn count_words_bytewise(s: &str) -> usize {
     let mut n = 0;
     let mut in_word = false;
     for b in s.bytes() {
@@ -1583,7 +1838,8 @@ impl Swar8 {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
 
-    /// Bytes equal to `c` (all bytes ASCII, so no carry crosses a byte).
+    /// Bytes equal to `c` (`c` ASCII; exact for any bytes of `x`: each byte's low seven
+    /// bits plus 0x7f stay below 0x100, so no carry crosses a byte).
     fn eq(x: u64, c: u8) -> u64 {
         let t = x ^ (Self::ONES * u64::from(c));
         !(((t & Self::LO7) + Self::LO7) | t) & Self::HI
@@ -1864,6 +2120,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                     let needs = if builtin { builtin_needs(&id) } else { &[] };
                     set.regexes.push(RegexRule {
                         src: src.into_boxed_str(),
+                        hir: OnceLock::new(),
                         re,
                         fwd: OnceLock::new(),
                         narrow: OnceLock::new(),
@@ -1871,6 +2128,9 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
                         max_words: gate,
                         needs,
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
+                        gate_bits: 0,
+                        gate_spill: false,
+                        first_bit: 0,
                     });
                 }
                 _ => {
@@ -1950,10 +2210,58 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
             .join(", "),
         message: e,
     };
+    index_regex_gates(&mut set);
     set.prefix = phrase_matcher(prefix, true).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false).map_err(build_err)?;
     Ok(set)
+}
+
+/// Numbers the distinct gate clauses of the regex rules (up to 64), fills in each
+/// rule's `gate_bits` and `gate_spill`, and builds `regex_bytes`.
+fn index_regex_gates(set: &mut RuleSet) {
+    let mut clauses: Vec<ByteSet> = Vec::new();
+    for r in &mut set.regexes {
+        for c in r.gate.iter() {
+            let k = match clauses.iter().position(|d| d.0 == c.0) {
+                Some(k) => k,
+                None => {
+                    clauses.push(*c);
+                    clauses.len() - 1
+                }
+            };
+            match u32::try_from(k).ok().filter(|&k| k < u64::BITS) {
+                Some(k) => r.gate_bits |= 1 << k,
+                None => r.gate_spill = true,
+            }
+        }
+    }
+    let mut first = vec![0u64; 256];
+    for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
+        r.first_bit = 1 << i;
+        let mut allowed = ByteSet([u64::MAX; 4]);
+        for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
+            for (a, b) in allowed.0.iter_mut().zip(set.0) {
+                *a &= b;
+            }
+        }
+        for (b, f) in first.iter_mut().enumerate() {
+            if allowed.has(b as u8) {
+                *f |= r.first_bit;
+            }
+        }
+    }
+    set.regex_first = first.into_boxed_slice();
+    set.regex_bytes = (0..=255u8)
+        .map(|b| {
+            clauses
+                .iter()
+                .take(64)
+                .enumerate()
+                .filter(|(_, c)| c.has(b))
+                .fold(0u64, |acc, (k, _)| acc | 1 << k)
+        })
+        .collect();
 }
 
 /// Builds the automaton of one scope (none when it has no phrases): anchored
@@ -1962,24 +2270,24 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
     if list.patterns.is_empty() {
         return Ok(None);
     }
-    let mut builder = AhoCorasick::builder();
-    builder
-        .ascii_case_insensitive(true)
-        // A contiguous NFA builds several times faster than a DFA; on short anchored
-        // searches it is barely slower, and `contains` runs it only on the lines that
-        // pass its `GramFilter`.
-        .kind(Some(AhoCorasickKind::ContiguousNFA));
-    if anchored {
-        builder
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored);
+    let search = if anchored {
+        PhraseSearch::Anchored(PhraseTrie::new(&list.patterns))
     } else {
-        builder.match_kind(MatchKind::Standard);
-    }
-    let ac = builder.build(&list.patterns).map_err(|e| e.to_string())?;
+        // A contiguous NFA builds several times faster than a DFA, and `contains` runs
+        // it only on the lines that pass its `GramFilter`.
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(&list.patterns)
+            .map_err(|e| e.to_string())?;
+        PhraseSearch::Anywhere(ac)
+    };
     let edge = |c: Option<char>| c.is_some_and(is_word_char);
     Ok(Some(PhraseMatcher {
-        ac,
+        search,
+        #[cfg(test)]
+        patterns: list.patterns.clone(),
         word_start: list
             .patterns
             .iter()
@@ -2643,6 +2951,11 @@ mod tests {
                         "{} matches {line:?} but its byte gate says no",
                         rules.rules[r.rule as usize].id
                     );
+                    assert!(
+                        r.first_bit & !rules.regex_first[usize::from(line.as_bytes()[0])] == 0,
+                        "{} matches {line:?} but its first-byte table says no",
+                        rules.rules[r.rule as usize].id
+                    );
                 }
             }
         }
@@ -2718,6 +3031,17 @@ mod tests {
         assert!(skipped > 500, "only {skipped} lines skipped");
         assert!(rules.match_line(&lines[0]).is_some());
         assert!(rules.match_line(&lines[1]).is_some());
+    }
+
+    #[test]
+    fn word_count_fast_path_agrees_with_its_definition() {
+        let alphabet = [' ', ' ', '\t', 'a', 'B', 'é', '—', '\u{a0}', '1', '.'];
+        let mut lines = random_strings(&alphabet, 0x9e37_79b9, 4000, 0..40);
+        lines.extend(golden_lines());
+        for line in &lines {
+            assert_eq!(count_words(line), count_words_bytewise(line), "{line:?}");
+        }
+        assert_eq!(count_words("  one two\tthree   four five six seven  "), 7);
     }
 
     #[test]
@@ -2846,10 +3170,208 @@ mod tests {
                         clauses.iter().all(|c| c.meets(ByteSet::of(line))),
                         "{need:?} holds on {line:?} but its clauses do not"
                     );
+                    assert!(
+                        need.first_bytes().is_none_or(|f| f.has(line.as_bytes()[0])),
+                        "{need:?} holds on {line:?} but its first byte is not allowed"
+                    );
                 }
             }
         }
         assert!(held > 10_000, "only {held} lines passed a test");
+    }
+
+    #[test]
+    fn regex_byte_table_answers_like_the_gates() {
+        let rules = builtin();
+        assert!(rules.regexes.iter().all(|r| !r.gate_spill));
+        let alphabet: Vec<char> = "aA b1:hH@./>»|→,#（(摄사ſKkRrEeIiCcOoNnMmсС\u{212a})’–\u{a0}é"
+            .chars()
+            .collect();
+        let mut lines = random_strings(&alphabet, 0x5851_f42d_4c95_7f2d, 5000, 0..12);
+        lines.extend(golden_lines());
+        let mut passed = 0;
+        let mut first_checked = 0;
+        for line in &lines {
+            if let Some(&b) = line.as_bytes().first() {
+                for r in &rules.regexes {
+                    let want = r
+                        .needs
+                        .iter()
+                        .filter_map(|n| n.first_bytes())
+                        .all(|f| f.has(b));
+                    assert_eq!(r.first_bit & !rules.regex_first[usize::from(b)] == 0, want);
+                    first_checked += usize::from(!want);
+                }
+            }
+            let hits = line
+                .bytes()
+                .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
+            let bytes = ByteSet::of(line);
+            for r in &rules.regexes {
+                let want = r.gate.iter().all(|c| c.meets(bytes));
+                assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
+                passed += usize::from(want);
+            }
+        }
+        assert!(passed > 5000, "only {passed} gates passed");
+        assert!(
+            first_checked > 5000,
+            "only {first_checked} first bytes turned away"
+        );
+    }
+
+    #[test]
+    fn phrase_trie_agrees_with_an_anchored_automaton() {
+        use aho_corasick::{Anchored, Input, StartKind};
+        let rules = builtin();
+        let mut checked = 0;
+        for m in [&rules.prefix, &rules.suffix].into_iter().flatten() {
+            let PhraseSearch::Anchored(trie) = &m.search else {
+                panic!("prefix and suffix phrases are searched with a trie");
+            };
+            let ac = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .start_kind(StartKind::Anchored)
+                .build(&m.patterns)
+                .unwrap();
+            let mut hays: Vec<String> = Vec::new();
+            for p in &m.patterns {
+                let cut = p
+                    .char_indices()
+                    .nth(p.chars().count() / 2)
+                    .map_or(0, |c| c.0);
+                hays.push(p.clone());
+                hays.push(p.to_uppercase());
+                hays.push(format!("{p} more words"));
+                hays.push(format!("{}x", p.to_ascii_uppercase()));
+                hays.push(p[..cut].to_string());
+            }
+            let alphabet: Vec<char> = m.patterns.iter().flat_map(|p| p.chars()).collect();
+            let mut alphabet: Vec<char> = alphabet
+                .iter()
+                .flat_map(|c| [*c, c.to_ascii_uppercase()])
+                .collect();
+            alphabet.sort_unstable();
+            alphabet.dedup();
+            hays.extend(random_strings(&alphabet, 0x1234_5678_9abc, 3000, 1..12));
+            hays.extend(golden_lines().iter().map(|l| l.to_lowercase()));
+            hays.extend(golden_lines());
+            for hay in &hays {
+                for end in 0..=hay.len() {
+                    let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
+                    let want = ac.find(input).map(|h| (h.pattern().as_usize(), h.end()));
+                    assert_eq!(trie.longest(hay.as_bytes(), end), want, "{hay:?} ..{end}");
+                    checked += usize::from(want.is_some());
+                }
+            }
+        }
+        assert!(checked > 5000, "only {checked} matches checked");
+    }
+
+    #[test]
+    fn ascii_suffix_walk_agrees_with_the_reversed_copy() {
+        let rules = builtin();
+        let m = rules.suffix.as_ref().unwrap();
+        // The copy path, as it runs for every non-ASCII tail.
+        let reference = |line: &str, words: usize| {
+            let text = line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c));
+            let tail_start = text
+                .char_indices()
+                .rev()
+                .nth(m.max_chars)
+                .map_or(0, |(i, _)| i);
+            let tail = &text[tail_start..];
+            let rev: String = tail.chars().rev().flat_map(char::to_lowercase).collect();
+            rules.anchored(m, &rev, tail_start == 0, words, line)
+        };
+        let mut lines = golden_lines();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.as_deref() == Some("suffix"))
+        {
+            for p in r.phrases.iter().flatten() {
+                lines.push(p.clone());
+                lines.push(p.to_uppercase());
+                lines.push(format!("Some words {p}"));
+                lines.push(format!("Some words{p} »"));
+                lines.push(format!("x{p}."));
+                lines.push(format!("{p}x"));
+            }
+        }
+        let mut found = 0;
+        for line in lines.iter().map(|l| l.trim()).filter(|l| l.is_ascii()) {
+            let words = count_words(line);
+            let want = reference(line, words);
+            assert_eq!(rules.match_suffix(line, words), want, "{line:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 20, "only {found} suffix matches");
+    }
+
+    #[test]
+    fn ascii_ci_search_agrees_with_its_definition() {
+        let reference = |hay: &str, needle: &str| {
+            let (h, n) = (hay.as_bytes(), needle.as_bytes());
+            h.len() >= n.len()
+                && (0..=h.len() - n.len()).any(|i| {
+                    h[i] | 0x20 == n[0] && h[i + 1..i + n.len()].eq_ignore_ascii_case(&n[1..])
+                })
+        };
+        let alphabet = ['a', 'G', 'o', 'O', 'n', 'W', ' ', 'é', 'ſ', 'i', 'L', '@'];
+        let hays = random_strings(&alphabet, 0xdead_beef_1234, 20_000, 0..30);
+        let mut found = 0;
+        for hay in &hays {
+            for needle in ["ago", "now", "il", "an", "@", "gonow"] {
+                let want = reference(hay, needle);
+                assert_eq!(contains_ascii_ci(hay, needle), want, "{hay:?} {needle:?}");
+                found += usize::from(want);
+            }
+        }
+        assert!(found > 2000, "only {found} found");
+        assert!(!contains_ascii_ci("ag", "ago"));
+    }
+
+    #[test]
+    fn prefix_head_shortcut_agrees_with_the_char_walk() {
+        let rules = builtin();
+        let m = rules.prefix.as_ref().unwrap();
+        let mut lines = golden_lines();
+        let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
+        for r in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.as_deref() == Some("prefix"))
+        {
+            for p in r.phrases.iter().flatten() {
+                lines.push(format!("» {p} Jane Doe"));
+                lines.push(format!("{p}{}", "x".repeat(m.max_chars)));
+                lines.push(format!("{p}{}é", "x".repeat(m.max_chars)));
+                lines.push(p.to_uppercase());
+            }
+        }
+        let mut found = 0;
+        for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            let words = count_words(line);
+            let text = line.trim_start_matches(is_decoration);
+            let head_end = text
+                .char_indices()
+                .nth(m.max_chars + 1)
+                .map_or(text.len(), |(i, _)| i);
+            let head = &text[..head_end];
+            let lower: String = head.chars().flat_map(char::to_lowercase).collect();
+            let hay = if head.is_ascii() { head } else { &lower };
+            let want = if words > m.gate_words {
+                None
+            } else {
+                rules.prefix_rule(hay, head_end == text.len(), words, line)
+            };
+            assert_eq!(rules.match_prefix(line, words), want, "{line:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 50, "only {found} prefix matches");
     }
 
     #[test]
@@ -2956,7 +3478,10 @@ mod tests {
         }
         let (mut hits, mut passed) = (0, 0);
         for line in &lines {
-            let found = m.ac.is_match(line.as_str());
+            let found = match &m.search {
+                PhraseSearch::Anywhere(ac) => ac.is_match(line.as_str()),
+                PhraseSearch::Anchored(_) => panic!("contains phrases are searched anywhere"),
+            };
             let may = g.may_match(line);
             assert!(may || !found, "filter hides a phrase in {line:?}");
             hits += usize::from(found);
