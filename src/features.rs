@@ -273,8 +273,9 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .iter()
         .map(|l| ln_1p(l.stats.chars as usize))
         .collect();
-    ln_chars.sort_by(f32::total_cmp);
-    let median = ln_chars[n / 2];
+    // Only the middle value is needed, not the whole order (equal under `total_cmp` is
+    // equal bits, so it is the value a full sort puts there).
+    let median = *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let sections = section_flags(ctx);
     // One flat row of `BASE_NAMES.len()` features per line.
     let nb = BASE_NAMES.len();
@@ -385,7 +386,23 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
 pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let width = stage1_len();
+    let extras = stage2_extras(p1);
     let mut out = Vec::with_capacity(n * (width + STAGE2_EXTRA));
+    for (row, extra) in stage1
+        .chunks_exact(width)
+        .zip(extras.chunks_exact(STAGE2_EXTRA))
+    {
+        out.extend_from_slice(row);
+        out.extend_from_slice(extra);
+    }
+    out
+}
+
+/// The [`STAGE2_EXTRA`] values [`stage2`] appends to each stage-1 vector, row-major (the
+/// classifier scores the two parts without joining them).
+pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
+    let n = p1.len();
+    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
     let at = |j: isize| {
         if j >= 0 && (j as usize) < n {
             p1[j as usize]
@@ -412,25 +429,26 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
             best = (sum, Some((start, i)));
         }
     }
-    for i in 0..n {
-        out.extend_from_slice(&stage1[i * width..(i + 1) * width]);
+    for (i, &p) in p1.iter().enumerate() {
         let dist = match best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
             Some(_) => 0,
             None => n,
         };
-        out.push(flag(dist == 0));
-        out.push(ln_1p(dist));
         let ii = i as isize;
-        out.push(p1[i]);
-        out.push(at(ii - 2));
-        out.push(at(ii - 1));
-        out.push(at(ii + 1));
-        out.push(at(ii + 2));
-        out.push(mean(i, 3));
-        out.push(mean(i, 10));
-        out.push((-2..=2).map(|d| at(ii + d)).fold(0.0, f32::max));
+        out.extend_from_slice(&[
+            flag(dist == 0),
+            ln_1p(dist),
+            p,
+            at(ii - 2),
+            at(ii - 1),
+            at(ii + 1),
+            at(ii + 2),
+            mean(i, 3),
+            mean(i, 10),
+            (-2..=2).map(|d| at(ii + d)).fold(0.0, f32::max),
+        ]);
     }
     out
 }
