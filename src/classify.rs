@@ -815,6 +815,9 @@ struct TitleWords<'a> {
     words: Vec<&'a str>,
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
+    /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
+    /// lengths (capped at 63) of the title words it begins, one bit each.
+    lengths_by_first: [u64; 64],
 }
 
 impl<'a> TitleWords<'a> {
@@ -832,10 +835,25 @@ impl<'a> TitleWords<'a> {
         for k in 0..TITLE_SLOTS {
             start[k + 1] += start[k];
         }
+        let mut lengths_by_first = [0u64; 64];
+        for &(_, w) in &words {
+            lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
+        }
         TitleWords {
             words: words.into_iter().map(|(_, w)| w).collect(),
             start,
+            lengths_by_first,
         }
+    }
+
+    /// A key of a word's first byte that is the same for an ASCII byte and its lowercase
+    /// (several bytes share a key: a filter only).
+    fn first_key(b: u8) -> usize {
+        usize::from((b | 0x20) & 63)
+    }
+
+    fn length_bit(len: usize) -> u64 {
+        1 << len.min(63)
     }
 
     fn slot(len: usize, first: u8, last: u8) -> usize {
@@ -855,6 +873,11 @@ impl<'a> TitleWords<'a> {
     /// no ASCII capitals, so an ASCII-case-blind comparison is a comparison with the
     /// lowercased word).
     fn holds_ascii(&self, w: &[u8]) -> bool {
+        // Most words of a line begin with another letter or have another length than the
+        // title words do.
+        if self.lengths_by_first[Self::first_key(w[0])] & Self::length_bit(w.len()) == 0 {
+            return false;
+        }
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
