@@ -419,17 +419,17 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
-    let at = |j: isize| {
-        if j >= 0 && (j as usize) < n {
-            p1[j as usize]
-        } else {
-            0.0
-        }
-    };
+    // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
+    let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
         let lo = i.saturating_sub(r);
         let hi = (i + r + 1).min(n);
-        p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+        // Left to right from -0.0, as `Iterator::sum` adds (the same bits).
+        let mut sum = -0.0f32;
+        for &p in &p1[lo..hi] {
+            sum += p;
+        }
+        sum / (hi - lo) as f32
     };
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
@@ -452,18 +452,29 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             Some(_) => 0,
             None => n,
         };
-        let ii = i as isize;
+        let near = [
+            at(i.wrapping_sub(2)),
+            at(i.wrapping_sub(1)),
+            p,
+            at(i + 1),
+            at(i + 2),
+        ];
+        // The maximum over ±2, folded from 0 in order as before.
+        let mut max = 0.0f32;
+        for v in near {
+            max = max.max(v);
+        }
         out.extend_from_slice(&[
             flag(dist == 0),
             ln_1p(dist),
             p,
-            at(ii - 2),
-            at(ii - 1),
-            at(ii + 1),
-            at(ii + 2),
+            near[0],
+            near[1],
+            near[3],
+            near[4],
             mean(i, 3),
             mean(i, 10),
-            (-2..=2).map(|d| at(ii + d)).fold(0.0, f32::max),
+            max,
         ]);
     }
     out
