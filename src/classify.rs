@@ -733,10 +733,14 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `hay.contains(needle)` for needles of a caption's length: most neighbouring lines do not
-/// even hold the needle's first eight bytes, which a check at each occurrence of its first
-/// character rules out before the two-way searcher's set-up (linear in the needle) is paid.
+/// even hold the needle's first eight bytes. The occurrences of its first byte are found
+/// eight bytes at a time (a zero-byte test whose lowest flag is always a true match), and
+/// each is checked against those eight bytes before the whole needle, so the two-way
+/// searcher's set-up (linear in the needle) is never paid.
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     if n.len() > h.len() {
         return false;
@@ -745,24 +749,34 @@ fn contains_long(hay: &str, needle: &str) -> bool {
         return hay.contains(needle);
     }
     let word =
-        |b: &[u8], i: usize| u64::from_ne_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
+        |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
     let anchor = word(n, 0);
-    // Candidates are found with the first character's (memchr-backed) search.
-    let first = needle
-        .chars()
-        .next()
-        .expect("a needle of eight bytes or more");
+    let first = LO * u64::from(n[0]);
+    // The needle fits at positions up to here (and eight bytes can be read from each).
     let last_start = h.len() - n.len();
-    let mut from = 0;
-    while let Some(p) = hay[from..].find(first) {
-        let i = from + p;
-        if i > last_start {
+    let mut i = 0;
+    while i <= last_start {
+        let at = if i + ANCHOR <= h.len() {
+            let v = word(h, i) ^ first;
+            let flags = v.wrapping_sub(LO) & !v & HI;
+            if flags == 0 {
+                i += ANCHOR;
+                continue;
+            }
+            i + (flags.trailing_zeros() / 8) as usize
+        } else if h[i] == n[0] {
+            i
+        } else {
+            i += 1;
+            continue;
+        };
+        if at > last_start {
             return false;
         }
-        if word(h, i) == anchor {
-            return h[i..].starts_with(n) || hay[i..].contains(needle);
+        if word(h, at) == anchor && h[at..].starts_with(n) {
+            return true;
         }
-        from = i + first.len_utf8();
+        i = at + 1;
     }
     false
 }
@@ -1001,12 +1015,12 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             }
             break;
         }
-        let w = &text[start..i];
         total += 1;
+        // An ASCII word is compared as bytes (no `str` slicing, which checks boundaries).
         let hit = if ascii {
-            set.holds_ascii(w.as_bytes())
+            set.holds_ascii(&bytes[start..i])
         } else {
-            set.holds(lowercase_into(w, &mut scratch.buf))
+            set.holds(lowercase_into(&text[start..i], &mut scratch.buf))
         };
         if hit {
             found += 1;
