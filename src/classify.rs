@@ -633,9 +633,10 @@ fn strip_source_suffix(text: &str) -> &str {
     // follow it; the words after a position only grow leftwards, so the search is confined
     // to the last four words (and the separator before them), not the whole line.
     let bytes = text.as_bytes();
-    // Most lines have no dash or bar at all near their end (`–` and `—` start with 0xE2):
-    // none in the window from five bytes before the end of the fifth-last word rules out
-    // all four separators. Many lines have none at all, found a word at a time.
+    // Most lines have no dash or bar at all near their end: none in the window from five
+    // bytes before the end of the fifth-last word rules out all four separators (each has
+    // its `-`, `|`, `–` or `—` within four bytes of its start). Many lines have none at all,
+    // found a word at a time.
     let Some(last_separator) = last_separator_byte(bytes) else {
         return text;
     };
@@ -655,13 +656,19 @@ fn strip_source_suffix(text: &str) -> &str {
     text
 }
 
-/// Whether `b` may begin one of the separators of [`strip_source_suffix`].
-fn is_separator_byte(b: u8) -> bool {
-    matches!(b, b'-' | b'|' | 0xE2)
+/// Whether the byte at `p` is a separator's distinctive part: `-`, `|`, or the start of
+/// `–` or `—` (E2 80 93/94; other characters beginning with 0xE2, such as curly quotes,
+/// are not).
+fn is_separator_at(bytes: &[u8], p: usize) -> bool {
+    match bytes[p] {
+        b'-' | b'|' => true,
+        0xE2 => bytes.get(p + 1) == Some(&0x80) && matches!(bytes.get(p + 2), Some(0x93 | 0x94)),
+        _ => false,
+    }
 }
 
-/// The last position of a byte of [`is_separator_byte`] in `bytes`: eight bytes at a time
-/// (a zero-byte test of each XOR, which may flag too much but never too little), then the
+/// The last position of [`is_separator_at`] in `bytes`: eight bytes at a time (a
+/// zero-byte test of each XOR, which may flag too much but never too little), then the
 /// flagged word byte by byte.
 fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
@@ -675,16 +682,13 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
             | zero(v ^ (LO * 0xE2))
             != 0
         {
-            if let Some(p) = bytes[end - 8..end]
-                .iter()
-                .rposition(|&b| is_separator_byte(b))
-            {
-                return Some(end - 8 + p);
+            if let Some(p) = (end - 8..end).rev().find(|&p| is_separator_at(bytes, p)) {
+                return Some(p);
             }
         }
         end -= 8;
     }
-    bytes[..end].iter().rposition(|&b| is_separator_byte(b))
+    (0..end).rev().find(|&p| is_separator_at(bytes, p))
 }
 
 /// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
@@ -1149,14 +1153,15 @@ mod tests {
     }
 
     #[test]
-    fn last_separator_byte_is_the_last_dash_bar_or_0xe2() {
-        let parts = ["ab", "-", "|", "–", "é", " ", "abcdefghi"];
-        for s in strings(&parts, 5) {
-            assert_eq!(
-                last_separator_byte(s.as_bytes()),
-                s.bytes().rposition(|b| matches!(b, b'-' | b'|' | 0xE2)),
-                "{s:?}"
-            );
+    fn last_separator_byte_is_the_last_dash_or_bar() {
+        let parts = ["ab", "-", "|", "–", "—", "’", "é", " ", "abcdefghi"];
+        for s in strings(&parts, 4) {
+            let expected = s
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| matches!(c, '-' | '|' | '–' | '—'))
+                .map(|(i, _)| i);
+            assert_eq!(last_separator_byte(s.as_bytes()), expected, "{s:?}");
         }
     }
 
