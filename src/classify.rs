@@ -120,12 +120,12 @@ pub fn prepare_known<'r>(
     {
         *c |= s;
     }
-    let title = doc
+    let title_set = doc
         .lines
         .first()
         .map(|l| word_set(&l.text))
         .unwrap_or_default();
-    let sketch = Sketch::of(&title);
+    let title = TitleWords::of(&title_set);
     let mut scratch = Scratch::default();
     let ctx: Vec<LineContext> = doc
         .lines
@@ -139,7 +139,7 @@ pub fn prepare_known<'r>(
                 title_overlap: if i == 0 {
                     0.0
                 } else {
-                    overlap_with(&l.text, &title, &sketch, &mut scratch)
+                    overlap_with(&l.text, &title, &mut scratch)
                 },
                 comments_rule: category == Some("comments"),
                 related_rule: matches!(category, Some("related" | "navigation")),
@@ -178,8 +178,13 @@ pub fn classify_known<'r>(
 /// try many models).
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
     let p1 = model.stage1.predict(&prepared.x1);
-    let x2 = features::stage2(&prepared.x1, &p1);
-    decide_from(doc, prepared, model, model.stage2.predict(&x2))
+    // The stage-2 vectors are the stage-1 ones plus a few values: scored in two parts,
+    // not copied into joined rows.
+    let extras = features::stage2_extras(&p1);
+    let p2 = model
+        .stage2
+        .predict_split(&prepared.x1, &extras, features::STAGE2_EXTRA);
+    decide_from(doc, prepared, model, p2)
 }
 
 /// Decides every line from given stage-2 probabilities `p2` (the trainer passes
@@ -290,10 +295,18 @@ fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verd
     };
     let Some(start) = (first_prose + 1..n).find(|&c| {
         is_comment(c) && {
-            let texts: HashSet<&str> = (c..(c + 1 + REACH).min(n))
-                .filter(|&j| is_comment(j))
-                .map(|j| doc.lines[j].text.as_str())
-                .collect();
+            // More than MIN_MORE distinct texts: the first few distinct ones are kept (a
+            // linear search among them), and the count stops there.
+            let mut texts: Vec<&str> = Vec::with_capacity(MIN_MORE + 1);
+            for j in (c..(c + 1 + REACH).min(n)).filter(|&j| is_comment(j)) {
+                let t = doc.lines[j].text.as_str();
+                if !texts.contains(&t) {
+                    texts.push(t);
+                    if texts.len() > MIN_MORE {
+                        break;
+                    }
+                }
+            }
             texts.len() > MIN_MORE
         }
     }) else {
@@ -319,7 +332,7 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     let first_kept = verdicts.iter().position(|v| v.keep)?;
     let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
     let title = word_set(&doc.lines[0].text);
-    let sketch = Sketch::of(&title);
+    let title_words = TitleWords::of(&title);
     let mut scratch = Scratch::default();
     let candidate = |i: usize| {
         let l = &doc.lines[i];
@@ -335,7 +348,7 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
         let s = &l.stats;
         let mut score = -0.15 * i.abs_diff(body_start) as f32;
         if i > 0 && s.words >= 4 {
-            score += 3.0 * overlap_with(&l.text, &title, &sketch, &mut scratch);
+            score += 3.0 * overlap_with(&l.text, &title_words, &mut scratch);
         } else if i == 0 {
             score += 0.5;
         }
@@ -382,7 +395,10 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     verdicts[h].reason = Reason::Headline;
     let text = &doc.lines[h].text;
     for (i, line) in doc.lines.iter().enumerate() {
-        if i != h && (&line.text == text || (i == 0 && h > 0 && overlap(text, &title) >= 0.6)) {
+        if i != h
+            && (&line.text == text
+                || (i == 0 && h > 0 && overlap_with(text, &title_words, &mut scratch) >= 0.6))
+        {
             verdicts[i].keep = false;
             verdicts[i].reason = Reason::HeadlineRepeat;
         }
@@ -616,12 +632,16 @@ fn strip_source_suffix(text: &str) -> &str {
     // Only the last occurrence of a separator counts, and only when at most four words
     // follow it; the words after a position only grow leftwards, so the search is confined
     // to the last four words (and the separator before them), not the whole line.
-    let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
     let bytes = text.as_bytes();
-    // Most lines have no dash or bar at all near their end: one pass over the window rules
-    // out all four separators (`–` and `—` start with 0xE2).
-    let window = &bytes[end_of_fifth_last.map_or(0, |e| e.saturating_sub(5))..];
-    if !window.iter().any(|&b| matches!(b, b'-' | b'|' | 0xE2)) {
+    // Most lines have no dash or bar at all near their end: none in the window from five
+    // bytes before the end of the fifth-last word rules out all four separators (each has
+    // its `-`, `|`, `–` or `—` within four bytes of its start). Many lines have none at all,
+    // found a word at a time.
+    let Some(last_separator) = last_separator_byte(bytes) else {
+        return text;
+    };
+    let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
+    if end_of_fifth_last.is_some_and(|e| last_separator < e.saturating_sub(5)) {
         return text;
     }
     for sep in [" - ", " – ", " — ", " | "] {
@@ -636,21 +656,73 @@ fn strip_source_suffix(text: &str) -> &str {
     text
 }
 
+/// Whether the byte at `p` is a separator's distinctive part: `-`, `|`, or the start of
+/// `–` or `—` (E2 80 93/94; other characters beginning with 0xE2, such as curly quotes,
+/// are not).
+fn is_separator_at(bytes: &[u8], p: usize) -> bool {
+    match bytes[p] {
+        b'-' | b'|' => true,
+        0xE2 => bytes.get(p + 1) == Some(&0x80) && matches!(bytes.get(p + 2), Some(0x93 | 0x94)),
+        _ => false,
+    }
+}
+
+/// The last position of [`is_separator_at`] in `bytes`: eight bytes at a time (a
+/// zero-byte test of each XOR, which may flag too much but never too little), then the
+/// flagged word byte by byte.
+fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let mut end = bytes.len();
+    while end >= 8 {
+        let v = u64::from_ne_bytes(bytes[end - 8..end].try_into().expect("eight bytes"));
+        if zero(v ^ (LO * u64::from(b'-')))
+            | zero(v ^ (LO * u64::from(b'|')))
+            | zero(v ^ (LO * 0xE2))
+            != 0
+        {
+            if let Some(p) = (end - 8..end).rev().find(|&p| is_separator_at(bytes, p)) {
+                return Some(p);
+            }
+        }
+        end -= 8;
+    }
+    (0..end).rev().find(|&p| is_separator_at(bytes, p))
+}
+
 /// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
 /// ends, or `None` when `text` has fewer words.
 fn end_of_nth_last_word(text: &str, n: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut words = 0;
     let mut in_word = false;
-    for (i, c) in text.char_indices().rev() {
-        if c.is_whitespace() {
+    // `end` is where the character before it ends; walked backwards a character at a
+    // time, ASCII ones without decoding.
+    let mut end = bytes.len();
+    while end > 0 {
+        let last = bytes[end - 1];
+        let (start, space) = if last.is_ascii() {
+            // `char::is_whitespace` of ASCII: space and \t..=\r.
+            (end - 1, matches!(last, b' ' | b'\t'..=b'\r'))
+        } else {
+            let mut start = end - 1;
+            while bytes[start] & 0xC0 == 0x80 {
+                start -= 1;
+            }
+            let c = text[start..end].chars().next().expect("a char ends here");
+            (start, c.is_whitespace())
+        };
+        if space {
             in_word = false;
         } else if !in_word {
             in_word = true;
             words += 1;
             if words == n {
-                return Some(i + c.len_utf8());
+                return Some(end);
             }
         }
+        end = start;
     }
     None
 }
@@ -665,10 +737,14 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `hay.contains(needle)` for needles of a caption's length: most neighbouring lines do not
-/// even hold the needle's first eight bytes, which a check at each occurrence of its first
-/// character rules out before the two-way searcher's set-up (linear in the needle) is paid.
+/// even hold the needle's first eight bytes. The occurrences of its first byte are found
+/// eight bytes at a time (a zero-byte test whose lowest flag is always a true match), and
+/// each is checked against those eight bytes before the whole needle, so the two-way
+/// searcher's set-up (linear in the needle) is never paid.
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     if n.len() > h.len() {
         return false;
@@ -677,24 +753,34 @@ fn contains_long(hay: &str, needle: &str) -> bool {
         return hay.contains(needle);
     }
     let word =
-        |b: &[u8], i: usize| u64::from_ne_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
+        |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
     let anchor = word(n, 0);
-    // Candidates are found with the first character's (memchr-backed) search.
-    let first = needle
-        .chars()
-        .next()
-        .expect("a needle of eight bytes or more");
+    let first = LO * u64::from(n[0]);
+    // The needle fits at positions up to here (and eight bytes can be read from each).
     let last_start = h.len() - n.len();
-    let mut from = 0;
-    while let Some(p) = hay[from..].find(first) {
-        let i = from + p;
-        if i > last_start {
+    let mut i = 0;
+    while i <= last_start {
+        let at = if i + ANCHOR <= h.len() {
+            let v = word(h, i) ^ first;
+            let flags = v.wrapping_sub(LO) & !v & HI;
+            if flags == 0 {
+                i += ANCHOR;
+                continue;
+            }
+            i + (flags.trailing_zeros() / 8) as usize
+        } else if h[i] == n[0] {
+            i
+        } else {
+            i += 1;
+            continue;
+        };
+        if at > last_start {
             return false;
         }
-        if word(h, i) == anchor {
-            return h[i..].starts_with(n) || hay[i..].contains(needle);
+        if word(h, at) == anchor && h[at..].starts_with(n) {
+            return true;
         }
-        from = i + first.len_utf8();
+        i = at + 1;
     }
     false
 }
@@ -731,25 +817,61 @@ fn word_set(text: &str) -> WordSet {
 }
 
 /// Share of the words of `text` that are in `set`.
+#[cfg(test)]
 fn overlap(text: &str, set: &WordSet) -> f32 {
-    overlap_with(text, set, &Sketch::of(set), &mut Scratch::default())
+    overlap_with(text, &TitleWords::of(set), &mut Scratch::default())
 }
 
-/// A 256-bit summary of a [`WordSet`]: one bit per (length, first byte, last byte) of its
-/// words, so that most words of a line are ruled out without hashing them.
-struct Sketch([u64; 4]);
+/// Slots of [`TitleWords`].
+const TITLE_SLOTS: usize = 256;
 
-impl Sketch {
-    fn of(set: &WordSet) -> Sketch {
-        let mut bits = [0u64; 4];
-        for w in set {
-            let b = w.as_bytes();
-            if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
-                let k = Self::slot(b.len(), first, last);
-                bits[k / 64] |= 1 << (k % 64);
-            }
+/// The words of a [`WordSet`] grouped by a hash of (length, first byte, last byte): a word
+/// of a line is looked up by comparing it with the one or two title words of its slot
+/// (most slots are empty, which rules most words out at once), without hashing the word.
+struct TitleWords<'a> {
+    /// The words, ordered by slot.
+    words: Vec<&'a str>,
+    /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
+    start: [u32; TITLE_SLOTS + 1],
+    /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
+    /// lengths (capped at 63) of the title words it begins, one bit each.
+    lengths_by_first: [u64; 64],
+}
+
+impl<'a> TitleWords<'a> {
+    fn of(set: &'a WordSet) -> TitleWords<'a> {
+        let mut words: Vec<(usize, &str)> = set
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| (Self::slot_of(w.as_bytes()), w.as_str()))
+            .collect();
+        words.sort_unstable();
+        let mut start = [0u32; TITLE_SLOTS + 1];
+        for &(k, _) in &words {
+            start[k + 1] += 1;
         }
-        Sketch(bits)
+        for k in 0..TITLE_SLOTS {
+            start[k + 1] += start[k];
+        }
+        let mut lengths_by_first = [0u64; 64];
+        for &(_, w) in &words {
+            lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
+        }
+        TitleWords {
+            words: words.into_iter().map(|(_, w)| w).collect(),
+            start,
+            lengths_by_first,
+        }
+    }
+
+    /// A key of a word's first byte that is the same for an ASCII byte and its lowercase
+    /// (several bytes share a key: a filter only).
+    fn first_key(b: u8) -> usize {
+        usize::from((b | 0x20) & 63)
+    }
+
+    fn length_bit(len: usize) -> u64 {
+        1 << len.min(63)
     }
 
     fn slot(len: usize, first: u8, last: u8) -> usize {
@@ -757,14 +879,36 @@ impl Sketch {
         (h.wrapping_mul(0x9e37_79b1) >> 24) as usize
     }
 
-    /// Whether the lowercase form of the ASCII word `w` may be in the set.
-    fn may_hold_ascii(&self, w: &[u8]) -> bool {
+    fn slot_of(w: &[u8]) -> usize {
+        Self::slot(w.len(), w[0], w[w.len() - 1])
+    }
+
+    fn in_slot(&self, k: usize) -> &[&'a str] {
+        &self.words[self.start[k] as usize..self.start[k + 1] as usize]
+    }
+
+    /// Whether the lowercase form of the ASCII word `w` is a title word (title words hold
+    /// no ASCII capitals, so an ASCII-case-blind comparison is a comparison with the
+    /// lowercased word).
+    fn holds_ascii(&self, w: &[u8]) -> bool {
+        // Most words of a line begin with another letter or have another length than the
+        // title words do.
+        if self.lengths_by_first[Self::first_key(w[0])] & Self::length_bit(w.len()) == 0 {
+            return false;
+        }
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
             w[w.len() - 1].to_ascii_lowercase(),
         );
-        self.0[k / 64] & (1 << (k % 64)) != 0
+        self.in_slot(k)
+            .iter()
+            .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
+    }
+
+    /// Whether the (already lowercased, non-empty) word `w` is a title word.
+    fn holds(&self, w: &str) -> bool {
+        self.in_slot(Self::slot_of(w.as_bytes())).contains(&w)
     }
 }
 
@@ -822,10 +966,11 @@ static BYTE_CLASS: [u8; 256] = {
     t
 };
 
-/// [`overlap`] with the set's [`Sketch`] and scratch space, made once for all lines.
-fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratch) -> f32 {
+/// Share of the words of `text` that are in `set` (the title's words), with scratch space
+/// made once for all lines.
+fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     const MAX_WORDS: u32 = 40;
-    if set.is_empty() {
+    if set.words.is_empty() {
         return 0.0;
     }
     let mut total = 0u32;
@@ -859,14 +1004,9 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
         // Scan the word: runs of ASCII letters and digits, joined by alphanumeric
         // characters that are not ASCII.
         let start = i;
-        let (mut ascii, mut seen) = (true, 0u8);
+        let mut ascii = true;
         loop {
-            while i < n {
-                let class = BYTE_CLASS[usize::from(bytes[i])];
-                if class & (LOWER | UPPER) == 0 {
-                    break;
-                }
-                seen |= class;
+            while i < n && BYTE_CLASS[usize::from(bytes[i])] & (LOWER | UPPER) != 0 {
                 i += 1;
             }
             if i < n && BYTE_CLASS[usize::from(bytes[i])] == NON_ASCII {
@@ -879,15 +1019,12 @@ fn overlap_with(text: &str, set: &WordSet, sketch: &Sketch, scratch: &mut Scratc
             }
             break;
         }
-        let upper = seen & UPPER != 0;
-        let w = &text[start..i];
         total += 1;
-        let hit = if ascii && !sketch.may_hold_ascii(w.as_bytes()) {
-            false
-        } else if ascii && !upper {
-            set.contains(w)
+        // An ASCII word is compared as bytes (no `str` slicing, which checks boundaries).
+        let hit = if ascii {
+            set.holds_ascii(&bytes[start..i])
         } else {
-            set.contains(lowercase_into(w, &mut scratch.buf))
+            set.holds(lowercase_into(&text[start..i], &mut scratch.buf))
         };
         if hit {
             found += 1;
@@ -1012,6 +1149,19 @@ mod tests {
         let parts = ["ab", "É", " - ", " – ", " — ", " | ", " ", "\u{3000}", "-"];
         for s in strings(&parts, 6) {
             assert_eq!(strip_source_suffix(&s), whole_line(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn last_separator_byte_is_the_last_dash_or_bar() {
+        let parts = ["ab", "-", "|", "–", "—", "’", "é", " ", "abcdefghi"];
+        for s in strings(&parts, 4) {
+            let expected = s
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| matches!(c, '-' | '|' | '–' | '—'))
+                .map(|(i, _)| i);
+            assert_eq!(last_separator_byte(s.as_bytes()), expected, "{s:?}");
         }
     }
 

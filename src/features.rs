@@ -53,12 +53,19 @@ const RADII: &[usize] = &[3, 10];
 
 /// Number of features in a stage-1 vector.
 pub fn stage1_len() -> usize {
-    BASE_NAMES.len()
-        + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
-        + WINDOW_FEATURES.len() * RADII.len()
-        + 15
-        + LIST_SHAPE_LEN
+    STAGE1_LEN
 }
+
+/// Features of a stage-1 row after the base, neighbour and window ones: page shape and
+/// interactions (`stage1`'s `rest`).
+const REST_LEN: usize = 15;
+
+/// [`stage1_len`] as a constant (rows are built in arrays of this size).
+const STAGE1_LEN: usize = BASE_NAMES.len()
+    + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
+    + WINDOW_FEATURES.len() * RADII.len()
+    + REST_LEN
+    + LIST_SHAPE_LEN;
 
 /// Number of list-shape features appended last (see `ListShape`).
 const LIST_SHAPE_LEN: usize = 3;
@@ -241,12 +248,12 @@ impl ListShape {
         }
     }
 
-    /// Appends the [`LIST_SHAPE_LEN`] features of line `i`.
-    fn push_row(&self, out: &mut Vec<f32>, i: usize) {
+    /// The [`LIST_SHAPE_LEN`] features of line `i`.
+    fn row(&self, i: usize) -> [f32; LIST_SHAPE_LEN] {
         // A short line (fewer than ~20 words) inside the soft span.
         const LONG_LN_WORDS: f32 = 3.0;
         let n = self.ln_words.len();
-        out.push(self.colon_above[i].map_or(0.0, |d| 1.0 / d as f32));
+        let colon = self.colon_above[i].map_or(0.0, |d| 1.0 / d as f32);
         let w = &self.ln_words;
         let diff = |j: isize| {
             if j >= 0 && (j as usize) < n {
@@ -255,9 +262,9 @@ impl ListShape {
                 2.0
             }
         };
-        out.push((diff(i as isize - 1) + diff(i as isize + 1)) / 2.0);
+        let unlike = (diff(i as isize - 1) + diff(i as isize + 1)) / 2.0;
         let inside = self.soft.is_some_and(|(a, b)| (a..=b).contains(&i));
-        out.push(flag(inside && w[i] <= LONG_LN_WORDS));
+        [colon, unlike, flag(inside && w[i] <= LONG_LN_WORDS)]
     }
 }
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
@@ -273,8 +280,9 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .iter()
         .map(|l| ln_1p(l.stats.chars as usize))
         .collect();
-    ln_chars.sort_by(f32::total_cmp);
-    let median = ln_chars[n / 2];
+    // Only the middle value is needed, not the whole order (equal under `total_cmp` is
+    // equal bits, so it is the value a full sort puts there).
+    let median = *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let sections = section_flags(ctx);
     // One flat row of `BASE_NAMES.len()` features per line.
     let nb = BASE_NAMES.len();
@@ -317,65 +325,74 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     for b in &bases {
         lent.extend(NEIGHBOUR_FEATURES.iter().map(|&f| b[f]));
     }
+    // Each row is built in an array at fixed offsets and appended whole (not value by
+    // value, each push checking the capacity).
+    const NEIGHBOURS_AT: usize = BASE_NAMES.len();
+    const WINDOWS_AT: usize = NEIGHBOURS_AT + NF * OFFSETS.len();
+    const REST_AT: usize = WINDOWS_AT + WINDOW_FEATURES.len() * RADII.len();
+    const LIST_AT: usize = REST_AT + REST_LEN;
+    let ln_lines = ln_1p(n);
+    let mut row = [0.0f32; STAGE1_LEN];
     for i in 0..n {
-        out.extend_from_slice(bases[i]);
-        for &off in OFFSETS {
+        let b = bases[i];
+        row[..NEIGHBOURS_AT].copy_from_slice(b);
+        for (o, &off) in OFFSETS.iter().enumerate() {
+            let to = &mut row[NEIGHBOURS_AT + o * NF..NEIGHBOURS_AT + (o + 1) * NF];
             let j = i as isize + off;
             if j >= 0 && (j as usize) < n {
                 let j = j as usize;
-                out.extend_from_slice(&lent[j * NF..(j + 1) * NF]);
+                to.copy_from_slice(&lent[j * NF..(j + 1) * NF]);
             } else {
-                out.extend_from_slice(&[0.0; NF]);
+                to.fill(0.0);
             }
         }
+        let mut k = WINDOWS_AT;
         for &r in RADII {
             let lo = i.saturating_sub(r);
             let hi = (i + r + 1).min(n);
             for p in &prefix {
-                out.push((p[hi] - p[lo]) / (hi - lo) as f32);
+                row[k] = (p[hi] - p[lo]) / (hi - lo) as f32;
+                k += 1;
             }
         }
+        // `ln_1p` of the distance is `(1.0 + dist as f32).ln()`, the same bits.
         let (inside, dist) = match region {
-            Some((a, _)) if i < a => (0.0, (a - i) as f32),
-            Some((_, b)) if i > b => (0.0, (i - b) as f32),
-            Some(_) => (1.0, 0.0),
-            None => (0.0, n as f32),
+            Some((a, _)) if i < a => (0.0, a - i),
+            Some((_, b)) if i > b => (0.0, i - b),
+            Some(_) => (1.0, 0),
+            None => (0.0, n),
         };
-        out.push(inside);
-        out.push((1.0 + dist).ln());
-        out.push(dist / n as f32);
-        out.push(ln_1p(n));
-        out.push(sentence_share);
-        out.push(ln_1p(i.min(n - 1 - i)));
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let b = bases[i];
         let prose = |j: isize| j >= 0 && (j as usize) < n && bases[j as usize][22] > 0.0;
         let between = flag(prose(i as isize - 1) && prose(i as isize + 1));
         let alnum = b[5];
-        out.push(alnum * b[1]);
-        out.push(alnum * between);
-        out.push(alnum * between * b[1]);
-        out.push(alnum * b[2]);
-        out.push(alnum * b[7]);
-        out.push((1.0 - b[18]) * blank_share);
-        out.push((1.0 - b[19]) * blank_share);
-        match h1 {
-            Some(h) if i > h => {
-                out.push(1.0);
-                out.push(ln_1p(i - h));
-            }
-            Some(_) => {
-                out.push(-1.0);
-                out.push(0.0);
-            }
-            None => {
-                out.push(0.0);
-                out.push(0.0);
-            }
-        }
-        list_shape.push_row(&mut out, i);
+        let (after_h1, ln_after_h1) = match h1 {
+            Some(h) if i > h => (1.0, ln_1p(i - h)),
+            Some(_) => (-1.0, 0.0),
+            None => (0.0, 0.0),
+        };
+        let rest: [f32; REST_LEN] = [
+            inside,
+            ln_1p(dist),
+            dist as f32 / n as f32,
+            ln_lines,
+            sentence_share,
+            ln_1p(i.min(n - 1 - i)),
+            alnum * b[1],
+            alnum * between,
+            alnum * between * b[1],
+            alnum * b[2],
+            alnum * b[7],
+            (1.0 - b[18]) * blank_share,
+            (1.0 - b[19]) * blank_share,
+            after_h1,
+            ln_after_h1,
+        ];
+        row[REST_AT..LIST_AT].copy_from_slice(&rest);
+        row[LIST_AT..].copy_from_slice(&list_shape.row(i));
+        out.extend_from_slice(&row);
     }
     out
 }
@@ -385,18 +402,34 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
 pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let width = stage1_len();
+    let extras = stage2_extras(p1);
     let mut out = Vec::with_capacity(n * (width + STAGE2_EXTRA));
-    let at = |j: isize| {
-        if j >= 0 && (j as usize) < n {
-            p1[j as usize]
-        } else {
-            0.0
-        }
-    };
+    for (row, extra) in stage1
+        .chunks_exact(width)
+        .zip(extras.chunks_exact(STAGE2_EXTRA))
+    {
+        out.extend_from_slice(row);
+        out.extend_from_slice(extra);
+    }
+    out
+}
+
+/// The [`STAGE2_EXTRA`] values [`stage2`] appends to each stage-1 vector, row-major (the
+/// classifier scores the two parts without joining them).
+pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
+    let n = p1.len();
+    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
+    // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
+    let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
         let lo = i.saturating_sub(r);
         let hi = (i + r + 1).min(n);
-        p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+        // Left to right from -0.0, as `Iterator::sum` adds (the same bits).
+        let mut sum = -0.0f32;
+        for &p in &p1[lo..hi] {
+            sum += p;
+        }
+        sum / (hi - lo) as f32
     };
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
@@ -412,25 +445,37 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
             best = (sum, Some((start, i)));
         }
     }
-    for i in 0..n {
-        out.extend_from_slice(&stage1[i * width..(i + 1) * width]);
+    for (i, &p) in p1.iter().enumerate() {
         let dist = match best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
             Some(_) => 0,
             None => n,
         };
-        out.push(flag(dist == 0));
-        out.push(ln_1p(dist));
-        let ii = i as isize;
-        out.push(p1[i]);
-        out.push(at(ii - 2));
-        out.push(at(ii - 1));
-        out.push(at(ii + 1));
-        out.push(at(ii + 2));
-        out.push(mean(i, 3));
-        out.push(mean(i, 10));
-        out.push((-2..=2).map(|d| at(ii + d)).fold(0.0, f32::max));
+        let near = [
+            at(i.wrapping_sub(2)),
+            at(i.wrapping_sub(1)),
+            p,
+            at(i + 1),
+            at(i + 2),
+        ];
+        // The maximum over ±2, folded from 0 in order as before.
+        let mut max = 0.0f32;
+        for v in near {
+            max = max.max(v);
+        }
+        out.extend_from_slice(&[
+            flag(dist == 0),
+            ln_1p(dist),
+            p,
+            near[0],
+            near[1],
+            near[3],
+            near[4],
+            mean(i, 3),
+            mean(i, 10),
+            max,
+        ]);
     }
     out
 }

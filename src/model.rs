@@ -67,16 +67,25 @@ impl Linear {
     /// The probability of the positive class for each row of `x` (row-major, `weights.len()`
     /// columns).
     pub fn predict(&self, x: &[f32]) -> Vec<f32> {
-        let width = self.weights.len();
+        self.predict_split(x, &[], 0)
+    }
+
+    /// [`Linear::predict`] of rows made of a row of `x` followed by `extra_width` values of
+    /// `extra` (the same row index), without building the joined rows: the stage-2 vectors
+    /// are the stage-1 vectors plus a few values, and copying them cost more than scoring.
+    /// The sum runs over the joined row in order, so the results are the same bits.
+    pub fn predict_split(&self, x: &[f32], extra: &[f32], extra_width: usize) -> Vec<f32> {
         let (w, b) = self.folded();
-        let mut out = Vec::with_capacity(x.len().checked_div(width).unwrap_or(0));
-        for row in x.chunks_exact(width) {
-            // A plain loop, left to right from -0.0 exactly as `Iterator::sum` adds (the
-            // same bits), which compiles to a tighter loop than the iterator chain did.
-            let mut dot = -0.0f32;
-            for (x, w) in row.iter().zip(w) {
-                dot += x * w;
-            }
+        let width = w.len() - extra_width;
+        let rows = x.len().checked_div(width).unwrap_or(0);
+        let (w_head, w_tail) = w.split_at(width);
+        let mut out = Vec::with_capacity(rows);
+        if width == 0 {
+            return out;
+        }
+        for (i, row) in x.chunks_exact(width).enumerate() {
+            let dot = dot_from(-0.0, row, w_head);
+            let dot = dot_from(dot, &extra[i * extra_width..(i + 1) * extra_width], w_tail);
             out.push(sigmoid(b + dot));
         }
         out
@@ -161,6 +170,33 @@ impl Linear {
         }
         Linear::new(mean, scale, w, b)
     }
+}
+
+/// `acc + x[0] * w[0] + x[1] * w[1] + ...`, added left to right (from `-0.0` this is the
+/// bits of `Iterator::sum` over the products). The products of eight values are formed
+/// together (vector multiplies; each product is rounded alone, so it is the same value)
+/// and only the additions stay one after the other.
+#[inline]
+fn dot_from(mut acc: f32, x: &[f32], w: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let mut xs = x.chunks_exact(LANES);
+    let mut ws = w.chunks_exact(LANES);
+    for (xa, wa) in (&mut xs).zip(&mut ws) {
+        let xa: &[f32; LANES] = xa.try_into().expect("a chunk of LANES");
+        let wa: &[f32; LANES] = wa.try_into().expect("a chunk of LANES");
+        let mut p = [0.0f32; LANES];
+        for k in 0..LANES {
+            p[k] = xa[k] * wa[k];
+        }
+        for v in p {
+            acc += v;
+        }
+    }
+    let (xr, wr) = (xs.remainder(), ws.remainder());
+    for k in 0..xr.len().min(wr.len()) {
+        acc += xr[k] * wr[k];
+    }
+    acc
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -298,6 +334,26 @@ mod tests {
             .collect();
         let got: Vec<u32> = m.predict(&x).iter().map(|p| p.to_bits()).collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn predict_split_is_predict_of_the_joined_rows_bit_for_bit() {
+        let m = &Model::builtin().stage2;
+        let width = m.weights.len();
+        let extra = features::STAGE2_EXTRA;
+        let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3, 0.7];
+        let joined: Vec<f32> = (0..width * 40)
+            .map(|i| values[(i * 5 + i / width) % values.len()])
+            .collect();
+        let (head, tail): (Vec<&[f32]>, Vec<&[f32]>) = joined
+            .chunks_exact(width)
+            .map(|r| r.split_at(width - extra))
+            .unzip();
+        let bits = |p: Vec<f32>| p.iter().map(|p| p.to_bits()).collect::<Vec<u32>>();
+        assert_eq!(
+            bits(m.predict_split(&head.concat(), &tail.concat(), extra)),
+            bits(m.predict(&joined))
+        );
     }
 
     #[test]
