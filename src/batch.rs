@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use encoding_rs::Encoding;
 use rayon::prelude::*;
 
 use crate::corpus::{self, LineStats};
@@ -255,9 +256,28 @@ pub fn clean_job(
     job: &Job,
     stats: Option<&LineStats>,
 ) -> Result<FileReport, FileError> {
+    clean_job_hinted(cleaner, job, stats, None)
+}
+
+/// [`clean_job`], reading the input in the legacy encoding of `hint` when the input is still
+/// the file the hint was taken from (same length and hash).
+fn clean_job_hinted(
+    cleaner: &Cleaner,
+    job: &Job,
+    stats: Option<&LineStats>,
+    hint: Option<&Hint>,
+) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = read_input(&job.input)?;
-    let cleaned = clean_bytes(cleaner, job, &bytes, stats)?;
+    let known = hint
+        .filter(|h| h.fingerprint == Fingerprint::of(&bytes))
+        .map(|h| h.encoding);
+    let cleaned = cleaner
+        .clean_known(&bytes, stats.map(|s| (s, &*job.scope)), known)
+        .map_err(|source| FileError::Decode {
+            path: job.input.clone(),
+            source,
+        })?;
     write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
         path: job.input.clone(),
         output: job.output.clone(),
@@ -291,6 +311,32 @@ pub fn run<F>(
 where
     F: Fn(&Result<FileReport, FileError>) + Sync,
 {
+    run_with_hints(
+        cleaner,
+        jobs,
+        stats,
+        &EncodingHints::default(),
+        keep_reports,
+        on_done,
+    )
+}
+
+/// [`run`], decoding each file that [`count_with_hints`] found in a legacy encoding with
+/// that encoding instead of detecting it again (the slowest part of decoding such a file).
+/// `hints` must come from counting the same `jobs`; a file whose length or hash changed
+/// since is detected again. The outputs are those of [`run`].
+pub fn run_with_hints<F>(
+    cleaner: &Cleaner,
+    jobs: &[Job],
+    stats: Option<&LineStats>,
+    hints: &EncodingHints,
+    keep_reports: bool,
+    on_done: F,
+) -> (Vec<Result<FileReport, FileError>>, Stats)
+where
+    F: Fn(&Result<FileReport, FileError>) + Sync,
+{
+    let clean_job = |i: usize, job: &Job| clean_job_hinted(cleaner, job, stats, hints.get(i));
     let add = |totals: &mut Stats, r: &Result<FileReport, FileError>| match r {
         Ok(report) => *totals += report,
         Err(_) => totals.files_failed += 1,
@@ -298,8 +344,9 @@ where
     if keep_reports {
         let results: Vec<Result<FileReport, FileError>> = jobs
             .par_iter()
-            .map(|job| {
-                let r = clean_job(cleaner, job, stats);
+            .enumerate()
+            .map(|(i, job)| {
+                let r = clean_job(i, job);
                 on_done(&r);
                 r
             })
@@ -312,8 +359,9 @@ where
     }
     let totals = jobs
         .par_iter()
-        .fold(Stats::default, |mut totals, job| {
-            let r = clean_job(cleaner, job, stats);
+        .enumerate()
+        .fold(Stats::default, |mut totals, (i, job)| {
+            let r = clean_job(i, job);
             on_done(&r);
             add(&mut totals, &r);
             totals
@@ -334,39 +382,135 @@ pub fn count<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>)
 where
     F: Fn(&Result<u64, FileError>) + Sync,
 {
-    let count_one = |stats: &mut LineStats, job: &Job| -> Result<u64, FileError> {
-        let bytes = read_input(&job.input)?;
-        stats
-            .count_bytes(&job.scope, &bytes)
-            .map_err(|source| FileError::Decode {
-                path: job.input.clone(),
-                source,
-            })?;
-        Ok(bytes.len() as u64)
-    };
-    let (stats, mut errors) = jobs
+    let (stats, errors, _) = count_with_hints(jobs, on_done);
+    (stats, errors)
+}
+
+/// [`count`], also returning the legacy encodings it detected, for [`run_with_hints`]: the
+/// cleaning pass then decodes each such file without detecting its encoding again. Costs
+/// a few dozen bytes per legacy file (none for UTF-8 ones) and one fast hash of its bytes.
+pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>, EncodingHints)
+where
+    F: Fn(&Result<u64, FileError>) + Sync,
+{
+    let count_one =
+        |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Option<Hint>), FileError> {
+            let bytes = read_input(&job.input)?;
+            let guess = stats
+                .count_bytes_guess(&job.scope, &bytes)
+                .map_err(|source| FileError::Decode {
+                    path: job.input.clone(),
+                    source,
+                })?;
+            let hint = guess.map(|encoding| Hint {
+                job: i,
+                fingerprint: Fingerprint::of(&bytes),
+                encoding,
+            });
+            Ok((bytes.len() as u64, hint))
+        };
+    let (stats, mut errors, mut hints) = jobs
         .par_iter()
+        .enumerate()
         .fold(
-            || (LineStats::new(), Vec::new()),
-            |(mut stats, mut errors), job| {
-                let r = count_one(&mut stats, job);
+            || (LineStats::new(), Vec::new(), Vec::new()),
+            |(mut stats, mut errors, mut hints), (i, job)| {
+                let r = match count_one(&mut stats, i, job) {
+                    Ok((len, hint)) => {
+                        hints.extend(hint);
+                        Ok(len)
+                    }
+                    Err(e) => Err(e),
+                };
                 on_done(&r);
                 if let Err(e) = r {
                     errors.push(e);
                 }
-                (stats, errors)
+                (stats, errors, hints)
             },
         )
         .reduce(
-            || (LineStats::new(), Vec::new()),
-            |(mut a, mut ea), (b, eb)| {
+            || (LineStats::new(), Vec::new(), Vec::new()),
+            |(mut a, mut ea, mut ha), (b, eb, hb)| {
                 a += b;
                 ea.extend(eb);
-                (a, ea)
+                ha.extend(hb);
+                (a, ea, ha)
             },
         );
     errors.sort_by(|a, b| a.path().cmp(b.path()));
-    (stats, errors)
+    hints.sort_unstable_by_key(|h| h.job);
+    (stats, errors, EncodingHints { hints })
+}
+
+/// The legacy encodings that [`count_with_hints`] detected, by job, for [`run_with_hints`].
+/// Holds only the files whose encoding had to be detected (not UTF-8, no byte order mark).
+#[derive(Debug, Clone, Default)]
+pub struct EncodingHints {
+    /// Sorted by job index.
+    hints: Vec<Hint>,
+}
+
+impl EncodingHints {
+    /// How many files have a detected encoding.
+    pub fn len(&self) -> usize {
+        self.hints.len()
+    }
+
+    /// Whether no file needed detection.
+    pub fn is_empty(&self) -> bool {
+        self.hints.is_empty()
+    }
+
+    /// The hint of job `job`, if it has one.
+    fn get(&self, job: usize) -> Option<&Hint> {
+        self.hints
+            .binary_search_by_key(&job, |h| h.job)
+            .ok()
+            .map(|k| &self.hints[k])
+    }
+}
+
+/// The legacy encoding detected for one job's input, and which bytes it was detected on.
+#[derive(Debug, Clone, Copy)]
+struct Hint {
+    /// The index of the job.
+    job: usize,
+    /// The input when it was counted.
+    fingerprint: Fingerprint,
+    /// What chardetng guessed for it.
+    encoding: &'static Encoding,
+}
+
+/// The length and a fast hash of a file's bytes: tells whether a file changed between the
+/// counting and the cleaning pass, so that a changed file is detected again rather than
+/// read with a stale guess. Not a cryptographic hash; a collision costs only a wrong guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    hash: u64,
+}
+
+impl Fingerprint {
+    /// Eight bytes per step (a few instructions per word, far less than decoding). Each step
+    /// is a bijection of the state for a given word and of the word for a given state, so
+    /// files that differ in one word always differ in hash.
+    fn of(bytes: &[u8]) -> Self {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let step = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
+        let mut hash = bytes.len() as u64;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            hash = step(hash, u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let mut last = [0u8; 8];
+        last[..words.remainder().len()].copy_from_slice(words.remainder());
+        hash = step(hash, u64::from_le_bytes(last));
+        Fingerprint {
+            len: bytes.len() as u64,
+            hash: hash ^ (hash >> 29),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -429,6 +573,118 @@ mod tests {
         assert_eq!(with, without);
         assert_eq!(without.files_ok + without.files_failed, 6);
         assert!(without.files_ok >= 5, "{without:?}");
+    }
+
+    /// Encodes `text` in the encoding labelled `label`, which must represent all of it.
+    fn encode(text: &str, label: &str) -> Vec<u8> {
+        let encoding = Encoding::for_label(label.as_bytes()).unwrap();
+        let (bytes, _, unmappable) = encoding.encode(text);
+        assert!(!unmappable, "{label}");
+        bytes.into_owned()
+    }
+
+    const DE: &str = include_str!("../tests/data/encodings/de.txt");
+    const FR: &str = include_str!("../tests/data/encodings/fr.txt");
+    const RU: &str = include_str!("../tests/data/encodings/ru.txt");
+    const PL: &str = include_str!("../tests/data/encodings/pl.txt");
+
+    /// Cleans `input` in two passes with the hints of the first, keeping the reports.
+    fn run_hinted(
+        cleaner: &Cleaner,
+        input: &Path,
+        out: &Path,
+        change: impl FnOnce(),
+    ) -> (Vec<Job>, LineStats, EncodingHints, Vec<FileReport>) {
+        let (jobs, _) = plan(&[input.to_path_buf()], out);
+        let (stats, errors, hints) = count_with_hints(&jobs, |_| {});
+        assert!(errors.is_empty());
+        change();
+        let (results, _) = run_with_hints(cleaner, &jobs, Some(&stats), &hints, true, |_| {});
+        let reports = results.into_iter().map(Result::unwrap).collect();
+        (jobs, stats, hints, reports)
+    }
+
+    #[test]
+    fn a_folder_of_legacy_files_cleans_as_each_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir_all(&input).unwrap();
+        let shared = "Subscribe to our newsletter for more stories like this one.\n";
+        let files = [
+            ("de.txt", DE, "windows-1252"),
+            ("fr.txt", FR, "windows-1252"),
+            ("ru.txt", RU, "windows-1251"),
+            ("pl.txt", PL, "windows-1250"),
+            ("en.txt", "Plain text that says one thing.\n", "UTF-8"),
+        ];
+        for (name, text, label) in files {
+            fs::write(input.join(name), encode(&format!("{text}{shared}"), label)).unwrap();
+        }
+        let cleaner = Cleaner::new(crate::Config::default()).unwrap();
+        let (jobs, stats, hints, reports) =
+            run_hinted(&cleaner, &input, &dir.path().join("out"), || {});
+        // Only the legacy files needed detection.
+        assert_eq!(hints.len(), 4);
+        for (job, report) in jobs.iter().zip(&reports) {
+            let bytes = fs::read(&job.input).unwrap();
+            let alone = cleaner
+                .clean_with_stats(&bytes, &stats, &job.scope)
+                .unwrap();
+            let name = job.input.file_name().unwrap().to_str().unwrap();
+            let label = files.iter().find(|f| f.0 == name).unwrap().2;
+            assert_eq!(alone.encoding, label, "{name}");
+            assert_eq!(report.encoding, alone.encoding, "{name}");
+            assert_eq!(
+                fs::read_to_string(&job.output).unwrap(),
+                alone.text,
+                "{name}"
+            );
+            // Names that are not legacy encodings are ignored rather than misread.
+            let ignored = cleaner
+                .clean_with_encoding(&bytes, Some((&stats, &job.scope)), Some("UTF-16LE"))
+                .unwrap();
+            assert_eq!(ignored.text, alone.text, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_is_detected_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir_all(&input).unwrap();
+        fs::write(input.join("a.txt"), encode(RU, "windows-1251")).unwrap();
+        fs::write(input.join("b.txt"), encode(DE, "windows-1252")).unwrap();
+        let cleaner = Cleaner::new(crate::Config::default()).unwrap();
+        let changed = encode(FR, "windows-1252");
+        let (jobs, stats, hints, reports) =
+            run_hinted(&cleaner, &input, &dir.path().join("out"), || {
+                fs::write(input.join("a.txt"), &changed).unwrap();
+            });
+        assert_eq!(hints.len(), 2);
+        assert_eq!(jobs[0].input, input.join("a.txt"));
+        assert_eq!(reports[0].encoding, "windows-1252");
+        let alone = cleaner
+            .clean_with_stats(&changed, &stats, &jobs[0].scope)
+            .unwrap();
+        assert_eq!(fs::read_to_string(&jobs[0].output).unwrap(), alone.text);
+        // The stale guess would have read it otherwise.
+        let stale = cleaner
+            .clean_with_encoding(
+                &changed,
+                Some((&stats, &jobs[0].scope)),
+                Some("windows-1251"),
+            )
+            .unwrap();
+        assert_ne!(stale.text, alone.text);
+        // A change that keeps the length is seen too.
+        assert_eq!(
+            Fingerprint::of(b"the same length"),
+            Fingerprint::of(b"the same length")
+        );
+        assert_ne!(
+            Fingerprint::of(b"the same length"),
+            Fingerprint::of(b"the same lenhtg")
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
 
+use encoding_rs::Encoding;
+
 use crate::{decode, normalize, DecodeError};
 
 /// When a line counts as repeated across the documents of a scope.
@@ -423,6 +425,33 @@ impl LineStats {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (nothing is counted).
     pub fn count_bytes(&mut self, scope: &str, bytes: &[u8]) -> Result<(), DecodeError> {
+        self.count_bytes_guess(scope, bytes).map(|_| ())
+    }
+
+    /// [`count_bytes`](Self::count_bytes), also returning the name of the legacy encoding
+    /// that detection guessed for `bytes`, or `None` when none was needed (UTF-8, a byte
+    /// order mark, UTF-16). Passed back to
+    /// [`Cleaner::clean_with_encoding`](crate::Cleaner::clean_with_encoding) with the same
+    /// bytes, it spares the second pass the detection, the slowest part of decoding legacy
+    /// text.
+    ///
+    /// # Errors
+    /// [`DecodeError`] when the bytes are not text (nothing is counted).
+    pub fn count_bytes_detecting(
+        &mut self,
+        scope: &str,
+        bytes: &[u8],
+    ) -> Result<Option<&'static str>, DecodeError> {
+        self.count_bytes_guess(scope, bytes)
+            .map(|guess| guess.map(Encoding::name))
+    }
+
+    /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning the encoding itself.
+    pub(crate) fn count_bytes_guess(
+        &mut self,
+        scope: &str,
+        bytes: &[u8],
+    ) -> Result<Option<&'static Encoding>, DecodeError> {
         // Borrowed when possible: most documents are UTF-8 that normalizing leaves as is
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
@@ -430,7 +459,7 @@ impl LineStats {
         let mut keys = Vec::new();
         text_line_keys(&normalized, &mut keys);
         self.count_keys(scope, keys);
-        Ok(())
+        Ok(decoded.legacy_guess)
     }
 
     /// The counts of one scope, if any document of it was counted.

@@ -84,6 +84,11 @@ pub(crate) struct DecodedRef<'a> {
     pub encoding: &'static str,
     /// See [`Decoded::replaced`].
     pub replaced: usize,
+    /// The legacy encoding the decision came to step 5 with (chardetng's guess, or the known
+    /// encoding given instead), even when the text was then read as UTF-8 after all; `None`
+    /// when an earlier step decided. Handing it back for the same bytes skips the detector,
+    /// by far the slowest part of decoding legacy text, with the same result.
+    pub legacy_guess: Option<&'static Encoding>,
 }
 
 impl<'a> From<Decoded> for DecodedRef<'a> {
@@ -92,6 +97,7 @@ impl<'a> From<Decoded> for DecodedRef<'a> {
             text: Cow::Owned(d.text),
             encoding: d.encoding,
             replaced: d.replaced,
+            legacy_guess: None,
         }
     }
 }
@@ -101,11 +107,25 @@ impl<'a> From<Decoded> for DecodedRef<'a> {
 /// # Errors
 /// As [`decode`].
 pub(crate) fn decode_borrowed(bytes: &[u8]) -> Result<DecodedRef<'_>, DecodeError> {
+    decode_known(bytes, None)
+}
+
+/// [`decode_borrowed`], reading the bytes as `known` instead of asking chardetng when the
+/// decision comes to step 5. For bytes whose [`DecodedRef::legacy_guess`] was `known`, the
+/// result is the same as without it.
+///
+/// # Errors
+/// As [`decode`].
+pub(crate) fn decode_known<'a>(
+    bytes: &'a [u8],
+    known: Option<&'static Encoding>,
+) -> Result<DecodedRef<'a>, DecodeError> {
     if bytes.is_empty() {
         return Ok(DecodedRef {
             text: Cow::Borrowed(""),
             encoding: UTF_8.name(),
             replaced: 0,
+            legacy_guess: None,
         });
     }
 
@@ -118,6 +138,7 @@ pub(crate) fn decode_borrowed(bytes: &[u8]) -> Result<DecodedRef<'_>, DecodeErro
                     text: Cow::Borrowed(text),
                     encoding: UTF_8.name(),
                     replaced: 0,
+                    legacy_guess: None,
                 });
             }
             return Ok(decode_utf8(body).into());
@@ -135,6 +156,7 @@ pub(crate) fn decode_borrowed(bytes: &[u8]) -> Result<DecodedRef<'_>, DecodeErro
             text: Cow::Borrowed(text),
             encoding: UTF_8.name(),
             replaced: 0,
+            legacy_guess: None,
         });
     }
     let stats = utf8_stats(bytes);
@@ -142,18 +164,22 @@ pub(crate) fn decode_borrowed(bytes: &[u8]) -> Result<DecodedRef<'_>, DecodeErro
         return Ok(decode_utf8(bytes).into());
     }
 
-    let encoding = detect_legacy(bytes);
+    let encoding = known.unwrap_or_else(|| detect_legacy(bytes));
     let (text, replaced) = decode_with(encoding, bytes);
     if stats.multibyte == 0 {
         // ASCII plus bytes that are not UTF-8: legacy text, or stray/truncated bytes?
         if !legacy_reading_is_text(&text) {
-            return Ok(decode_utf8(bytes).into());
+            return Ok(DecodedRef {
+                legacy_guess: Some(encoding),
+                ..decode_utf8(bytes).into()
+            });
         }
     }
     Ok(DecodedRef {
         text: Cow::Owned(text),
         encoding: encoding.name(),
         replaced,
+        legacy_guess: Some(encoding),
     })
 }
 
@@ -769,6 +795,34 @@ mod tests {
         assert_eq!(d.text, text);
     }
 
+    #[test]
+    fn a_known_encoding_replaces_only_the_guess() {
+        use encoding_rs::{WINDOWS_1251, WINDOWS_1252};
+        let ru = encode(RU, "windows-1251");
+        let d = decode_borrowed(&ru).unwrap();
+        assert_eq!(d.legacy_guess, Some(WINDOWS_1251));
+        let known = decode_known(&ru, Some(WINDOWS_1251)).unwrap();
+        assert_eq!((known.text, known.encoding), (d.text, d.encoding));
+        // The known encoding is used as given, right or wrong: the detector did not run.
+        let wrong = decode_known(&ru, Some(WINDOWS_1252)).unwrap();
+        assert_eq!(wrong.encoding, "windows-1252");
+        assert_ne!(wrong.text, RU);
+        // UTF-8, byte order marks and binary data are decided before it.
+        let utf8 = decode_known(RU.as_bytes(), Some(WINDOWS_1252)).unwrap();
+        assert_eq!(
+            (&*utf8.text, utf8.encoding, utf8.legacy_guess),
+            (RU, "UTF-8", None)
+        );
+        assert!(decode_known(b"abc\0def", Some(WINDOWS_1252)).is_err());
+        // Stray bytes read as UTF-8 after the legacy reading was rejected: the guess is
+        // handed back all the same, and gives the same result.
+        let stray = decode_borrowed(b"text \xFF\xFE more text").unwrap();
+        assert_eq!(stray.encoding, "UTF-8");
+        let guess = stray.legacy_guess.expect("detection ran");
+        let again = decode_known(b"text \xFF\xFE more text", Some(guess)).unwrap();
+        assert_eq!((again.text, again.encoding), (stray.text, stray.encoding));
+    }
+
     /// `check_binary` as it was written first (two passes, byte by byte): the word-at-a-time
     /// version must agree with it.
     fn check_binary_plain(bytes: &[u8]) -> Result<(), DecodeError> {
@@ -810,6 +864,20 @@ mod tests {
                 if d.encoding == "UTF-8" && !bytes.starts_with(b"\xEF\xBB\xBF") {
                     proptest::prop_assert_eq!(d.text, String::from_utf8_lossy(&bytes));
                 }
+            }
+        }
+
+        #[test]
+        fn the_guess_handed_back_decodes_alike(bytes in proptest::collection::vec(
+            proptest::prop_oneof![0x20u8..0x80, 0x80u8..=0xFF, proptest::strategy::Just(b' ')],
+            0..600,
+        )) {
+            if let Ok(d) = decode_borrowed(&bytes) {
+                let again = decode_known(&bytes, d.legacy_guess).unwrap();
+                proptest::prop_assert_eq!(again.text, d.text);
+                proptest::prop_assert_eq!(again.encoding, d.encoding);
+                proptest::prop_assert_eq!(again.replaced, d.replaced);
+                proptest::prop_assert_eq!(again.legacy_guess, d.legacy_guess);
             }
         }
 

@@ -118,7 +118,7 @@ impl Cleaner {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, None)
+        self.clean_inner(bytes, None, None)
     }
 
     /// Cleans one document of `scope`, also dropping the lines that `stats` show repeated
@@ -136,15 +136,53 @@ impl Cleaner {
         stats: &corpus::LineStats,
         scope: &str,
     ) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, stats.repeats(scope, &self.repeat_threshold))
+        self.clean_inner(bytes, stats.repeats(scope, &self.repeat_threshold), None)
+    }
+
+    /// [`clean_with_stats`](Self::clean_with_stats) when `stats` gives the counts and the
+    /// scope, else [`clean`](Self::clean), with the legacy encoding of `bytes` already known:
+    /// the name that [`LineStats::count_bytes_detecting`](corpus::LineStats::count_bytes_detecting)
+    /// returned for the same bytes. Decoding then skips the encoding detector (the slowest
+    /// part of decoding legacy text) and gives the same result as without it.
+    ///
+    /// `legacy` only replaces the detector's guess: a byte order mark, UTF-8 and the binary
+    /// checks still decide first. A name that encoding_rs does not know, or that names UTF-8
+    /// or UTF-16, is ignored. For other bytes than those it was detected on, the text is
+    /// read in that encoding, right or wrong.
+    ///
+    /// # Errors
+    /// [`DecodeError`] when the bytes are not text (binary data).
+    pub fn clean_with_encoding(
+        &self,
+        bytes: &[u8],
+        stats: Option<(&corpus::LineStats, &str)>,
+        legacy: Option<&str>,
+    ) -> Result<Cleaned, DecodeError> {
+        let known = legacy
+            .and_then(|name| encoding_rs::Encoding::for_label(name.as_bytes()))
+            // UTF-16 and the replacement encoding have UTF-8 as their output encoding.
+            .filter(|e| e.output_encoding() == *e && *e != encoding_rs::UTF_8);
+        self.clean_known(bytes, stats, known)
+    }
+
+    /// [`clean_with_encoding`](Self::clean_with_encoding) with the encoding itself.
+    pub(crate) fn clean_known(
+        &self,
+        bytes: &[u8],
+        stats: Option<(&corpus::LineStats, &str)>,
+        known: Option<&'static encoding_rs::Encoding>,
+    ) -> Result<Cleaned, DecodeError> {
+        let repeats = stats.and_then(|(stats, scope)| stats.repeats(scope, &self.repeat_threshold));
+        self.clean_inner(bytes, repeats, known)
     }
 
     fn clean_inner(
         &self,
         bytes: &[u8],
         repeats: Option<corpus::Repeats<'_>>,
+        known: Option<&'static encoding_rs::Encoding>,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode_borrowed(bytes)?;
+        let decoded = decode::decode_known(bytes, known)?;
         let normalized = normalize::normalize(&decoded.text);
         let doc = segment::segment(&normalized.text);
         let (doc, mut verdicts) = match repeats {

@@ -235,7 +235,9 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         .cloned()
         .collect();
     let (jobs, walk_errors) = plan_jobs(&inputs, out, args.corpus.scope.as_deref());
-    // First pass: the counts, from --line-stats or from the inputs themselves.
+    // First pass: the counts, from --line-stats or from the inputs themselves, and the
+    // legacy encodings it detected, so that the second pass need not detect them again.
+    let mut hints = batch::EncodingHints::default();
     let line_stats = if args.common.keep_repeated && args.line_stats_out.is_none() {
         None
     } else if let Some(loaded) = load_line_stats(&args.corpus)? {
@@ -244,7 +246,8 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         let bar = progress_bar(jobs.len(), args.quiet);
         bar.set_message("counting lines");
         // Unreadable files fail again in the second pass, which reports them.
-        let (counted, _) = batch::count(&jobs, |_| bar.inc(1));
+        let (counted, _, detected) = batch::count_with_hints(&jobs, |_| bar.inc(1));
+        hints = detected;
         bar.finish_and_clear();
         Some(counted)
     };
@@ -256,18 +259,19 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     // Per-file reports are kept only for --report; without it memory does not grow with
     // the number of files.
     let keep_reports = args.report.is_some();
-    let (results, mut stats) = batch::run(cleaner, &jobs, drop_with, keep_reports, |r| {
-        if let Ok(report) = r {
-            bar.inc_length(0);
-            bar.inc(1);
-            bar.set_message(report.input.display().to_string());
-        } else {
-            bar.inc(1);
-        }
-        if let Err(e) = r {
-            bar.suspend(|| eprintln!("boilerstrip: {e}"));
-        }
-    });
+    let (results, mut stats) =
+        batch::run_with_hints(cleaner, &jobs, drop_with, &hints, keep_reports, |r| {
+            if let Ok(report) = r {
+                bar.inc_length(0);
+                bar.inc(1);
+                bar.set_message(report.input.display().to_string());
+            } else {
+                bar.inc(1);
+            }
+            if let Err(e) = r {
+                bar.suspend(|| eprintln!("boilerstrip: {e}"));
+            }
+        });
     bar.finish_and_clear();
     stats.files_failed += walk_errors.len() as u64;
     let seconds = start.elapsed().as_secs_f64();
