@@ -38,19 +38,33 @@ pub struct FileReport {
 impl FileReport {
     /// Summarises a cleaned document.
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
-        let mut lines_dropped = BTreeMap::new();
+        // Tally the distinct reasons first (a page has a few dozen at most) and format
+        // each one once, rather than a `String` per dropped line.
+        let mut tally: Vec<(&crate::Reason, u64)> = Vec::new();
         let mut lines_kept = 0;
         for l in &cleaned.lines {
             if l.verdict.keep {
                 lines_kept += 1;
-            } else {
-                // Per reason, not per count: one table row for repeated lines.
-                let reason = match l.verdict.reason {
-                    crate::Reason::Repeated { .. } => "repeated-across-documents".to_string(),
-                    ref r => r.to_string(),
-                };
-                *lines_dropped.entry(reason).or_insert(0) += 1;
+                continue;
             }
+            let reason = &l.verdict.reason;
+            // Per reason, not per count: one table row for repeated lines.
+            let same = |r: &crate::Reason| match (r, reason) {
+                (crate::Reason::Repeated { .. }, crate::Reason::Repeated { .. }) => true,
+                _ => r == reason,
+            };
+            match tally.iter_mut().find(|(r, _)| same(r)) {
+                Some((_, n)) => *n += 1,
+                None => tally.push((reason, 1)),
+            }
+        }
+        let mut lines_dropped = BTreeMap::new();
+        for (reason, n) in tally {
+            let name = match reason {
+                crate::Reason::Repeated { .. } => "repeated-across-documents".to_string(),
+                r => r.to_string(),
+            };
+            *lines_dropped.entry(name).or_insert(0) += n;
         }
         FileReport {
             input,
@@ -222,5 +236,43 @@ mod tests {
         assert_eq!(s1.files_ok, 2);
         assert_eq!(s1.lines_dropped_total(), 7);
         assert_eq!(s1.encodings["UTF-8"], 2);
+    }
+    #[test]
+    fn file_report_counts_each_reason_once_and_repeats_in_one_row() {
+        use crate::{LineDecision, Reason, Verdict};
+        let line = |keep, reason| LineDecision {
+            text: "x".into(),
+            verdict: Verdict {
+                keep,
+                reason,
+                score: 0.5,
+            },
+        };
+        let cleaned = Cleaned {
+            text: "x\n".into(),
+            encoding: "UTF-8",
+            replaced: 0,
+            mojibake_repaired: false,
+            lines: vec![
+                line(true, Reason::Headline),
+                line(false, Reason::Rule("comments-leave-reply".into())),
+                line(false, Reason::Repeated { documents: 3 }),
+                line(false, Reason::Classifier),
+                line(false, Reason::Repeated { documents: 7 }),
+                line(false, Reason::Rule("comments-leave-reply".into())),
+                line(false, Reason::Rule("share-buttons".into())),
+                line(true, Reason::Classifier),
+            ],
+        };
+        let r = FileReport::new("in".into(), None, 10, &cleaned);
+        assert_eq!(r.lines_kept, 2);
+        let expected: BTreeMap<String, u64> = [
+            ("rule:comments-leave-reply".to_string(), 2),
+            ("repeated-across-documents".to_string(), 2),
+            ("classifier".to_string(), 1),
+            ("rule:share-buttons".to_string(), 1),
+        ]
+        .into();
+        assert_eq!(r.lines_dropped, expected);
     }
 }
