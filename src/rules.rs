@@ -1131,6 +1131,11 @@ pub struct RuleSet {
     /// The first segment (up to a space or case step) of every whole-line phrase: a
     /// line can only be glued phrases when its first segment is one of these.
     glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
+    /// The heads (first one to `HEAD_MAX` bytes) of every whole-line key and glue
+    /// start, hashed into a bit table (`head_slot`): a line whose head is not in it
+    /// can be neither a phrase nor glued ones, and most lines are turned away there,
+    /// before their key is built.
+    heads: Box<[u64]>,
     prefix: Option<PhraseMatcher>,
     suffix: Option<PhraseMatcher>,
     contains: Option<PhraseMatcher>,
@@ -1254,6 +1259,9 @@ impl RuleSet {
             return (None, false);
         }
         let core = line.trim_matches(|c: char| !c.is_alphanumeric());
+        if !self.head_may_match(core) {
+            return (None, false);
+        }
         // Too long to be one phrase (with room for a count and case changes), and too
         // many words to be glued ones.
         let too_long = core.len() > 2 * self.max_key_bytes + 32;
@@ -1285,6 +1293,31 @@ impl RuleSet {
                 .glue_starts
                 .contains(first_segment(&scratch.key, &scratch.bounds[..nb]));
         (None, glue)
+    }
+
+    /// False when no whole-line key or glue start begins like `core` (a line trimmed of
+    /// non-alphanumeric ends). `core`'s leading ASCII letters, up to `HEAD_MAX` and up
+    /// to a lowercase-to-uppercase step, lowercased, begin its key, that key once
+    /// normalized (nothing is trimmed before a letter; a count is cut only at a space or
+    /// bracket after them, and a leading count starts with a digit), and its first
+    /// segment (no glue point falls among them; that segment is not empty or a count).
+    /// Any other first byte says nothing and passes.
+    fn head_may_match(&self, core: &str) -> bool {
+        let b = core.as_bytes();
+        let mut head = [0u8; HEAD_MAX];
+        let mut n = 0;
+        while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
+            if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
+                break;
+            }
+            head[n] = b[n].to_ascii_lowercase();
+            n += 1;
+        }
+        if n == 0 || self.heads.is_empty() {
+            return true;
+        }
+        let h = head_slot(&head[..n]);
+        self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
     /// Whether `line` (of `words` words) has too many words to be glued phrases and,
@@ -1736,6 +1769,32 @@ fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
 /// Longest core that `fast_key` handles (in a stack buffer); whole-line matching
 /// never builds longer keys than `KEY_LINE_MAX_BYTES`.
 const KEY_FAST_MAX: usize = 256;
+
+/// The most leading bytes of a line that `RuleSet::heads` holds.
+const HEAD_MAX: usize = 3;
+/// Bits of the `RuleSet::heads` hash (a 1 KB table).
+const HEAD_BITS: u32 = 13;
+
+/// The `RuleSet::heads` bit of a head of one to `HEAD_MAX` bytes (its length is hashed
+/// too, so that `a` and `a\0` differ).
+fn head_slot(head: &[u8]) -> usize {
+    let x = head
+        .iter()
+        .fold(head.len() as u64, |x, &b| (x << 8) | u64::from(b));
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HEAD_BITS)) as usize
+}
+
+/// Fills `RuleSet::heads` from the whole-line keys and glue starts.
+fn index_heads(set: &mut RuleSet) {
+    let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
+    for key in set.whole.keys().chain(set.glue_starts.iter()) {
+        for n in 1..=key.len().min(HEAD_MAX) {
+            let h = head_slot(&key.as_bytes()[..n]);
+            heads[h >> 6] |= 1 << (h & 63);
+        }
+    }
+    set.heads = heads;
+}
 
 /// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
 /// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
@@ -2211,6 +2270,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
         message: e,
     };
     index_regex_gates(&mut set);
+    index_heads(&mut set);
     set.prefix = phrase_matcher(prefix, true).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false).map_err(build_err)?;
@@ -3118,6 +3178,63 @@ mod tests {
             let nb = key_from_chars(core.chars(), &mut b, &mut bb);
             assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
         }
+    }
+
+    #[test]
+    fn head_table_never_hides_a_phrase_or_a_glue_start() {
+        let rules = builtin();
+        // The reference: the key is built, then looked up whole and by first segment.
+        let found = |core: &str| -> bool {
+            let mut key = String::new();
+            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+            let nb = build_key(core, &mut key, &mut bounds);
+            rules.whole.contains_key(normalize_key(&key))
+                || rules
+                    .glue_starts
+                    .contains(first_segment(&key, &bounds[..nb.min(GLUE_MAX_BOUNDS)]))
+        };
+        let mut lines: Vec<String> = Vec::new();
+        for key in rules.whole.keys().chain(rules.glue_starts.iter()) {
+            let mut cap = key.clone();
+            if cap.is_char_boundary(1) {
+                cap[..1].make_ascii_uppercase();
+            }
+            for k in [key.clone(), key.to_uppercase(), cap] {
+                for (pre, post) in [
+                    ("", ""),
+                    ("12 ", ""),
+                    ("(3) ", " x"),
+                    ("", "Next"),
+                    ("", " 4"),
+                ] {
+                    lines.push(format!("{pre}{k}{post}"));
+                }
+            }
+        }
+        let alphabet: Vec<char> = "abcsmhrtoeSCRMH 1(.é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x2545_f491_4f6c_dd1d,
+            20_000,
+            1..12,
+        ));
+        lines.extend(golden_lines());
+        let (mut hits, mut turned_away) = (0, 0);
+        for line in &lines {
+            let core = line.trim().trim_matches(|c: char| !c.is_alphanumeric());
+            if core.is_empty() {
+                continue;
+            }
+            let passes = rules.head_may_match(core);
+            if found(core) {
+                hits += 1;
+                assert!(passes, "{line:?}");
+            } else if !passes {
+                turned_away += 1;
+            }
+        }
+        // Both sides were exercised.
+        assert!(hits > 1000 && turned_away > 1000, "{hits} {turned_away}");
     }
 
     #[test]
