@@ -1296,12 +1296,15 @@ impl RuleSet {
     }
 
     /// False when no whole-line key or glue start begins like `core` (a line trimmed of
-    /// non-alphanumeric ends). `core`'s leading ASCII letters, up to `HEAD_MAX` and up
-    /// to a lowercase-to-uppercase step, lowercased, begin its key, that key once
-    /// normalized (nothing is trimmed before a letter; a count is cut only at a space or
-    /// bracket after them, and a leading count starts with a digit), and its first
-    /// segment (no glue point falls among them; that segment is not empty or a count).
-    /// Any other first byte says nothing and passes.
+    /// non-alphanumeric ends). The head of `core`: its leading ASCII letters, up to
+    /// `HEAD_MAX` and up to a lowercase-to-uppercase step, lowercased, and a space if a
+    /// space or tab ends them (and room is left). Those letters begin its key, that key
+    /// once normalized (nothing is trimmed before a letter; a count is cut only at a
+    /// space or bracket after them, and a leading count starts with a digit), and its
+    /// first segment (no glue point falls among them; the segment is not empty or a
+    /// count); after the space, the normalized key either goes on with it or ends
+    /// there, and the segment ends there. `index_heads` lists every head such a key or
+    /// segment allows. Any other first byte says nothing and passes.
     fn head_may_match(&self, core: &str) -> bool {
         let b = core.as_bytes();
         let mut head = [0u8; HEAD_MAX];
@@ -1316,7 +1319,10 @@ impl RuleSet {
         if n == 0 || self.heads.is_empty() {
             return true;
         }
-        let h = head_slot(&head[..n]);
+        if n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
+            head[n] = b' ';
+        }
+        let h = head_slot(u64::from_le_bytes(head));
         self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
@@ -1771,26 +1777,35 @@ fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
 const KEY_FAST_MAX: usize = 256;
 
 /// The most leading bytes of a line that `RuleSet::heads` holds.
-const HEAD_MAX: usize = 3;
-/// Bits of the `RuleSet::heads` hash (a 1 KB table).
-const HEAD_BITS: u32 = 13;
+const HEAD_MAX: usize = 8;
+/// Bits of the `RuleSet::heads` hash (an 8 KB table).
+const HEAD_BITS: u32 = 16;
 
-/// The `RuleSet::heads` bit of a head of one to `HEAD_MAX` bytes (its length is hashed
-/// too, so that `a` and `a\0` differ).
-fn head_slot(head: &[u8]) -> usize {
-    let x = head
-        .iter()
-        .fold(head.len() as u64, |x, &b| (x << 8) | u64::from(b));
+/// The `RuleSet::heads` bit of a head of one to `HEAD_MAX` bytes, zero-padded into a
+/// `u64` (a zero byte ends a head: keys and lines hold none where it matters, and a
+/// collision only lets a line through).
+fn head_slot(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HEAD_BITS)) as usize
 }
 
-/// Fills `RuleSet::heads` from the whole-line keys and glue starts.
+/// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
+/// to `HEAD_MAX` bytes, and each short one followed by a space (the line's head when
+/// the key or first segment is followed there by a space).
 fn index_heads(set: &mut RuleSet) {
     let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
+    let mut add = |head: &[u8]| {
+        let mut buf = [0u8; 8];
+        buf[..head.len()].copy_from_slice(head);
+        let h = head_slot(u64::from_le_bytes(buf));
+        heads[h >> 6] |= 1 << (h & 63);
+    };
     for key in set.whole.keys().chain(set.glue_starts.iter()) {
+        let key = key.as_bytes();
         for n in 1..=key.len().min(HEAD_MAX) {
-            let h = head_slot(&key.as_bytes()[..n]);
-            heads[h >> 6] |= 1 << (h & 63);
+            add(&key[..n]);
+        }
+        if key.len() < HEAD_MAX {
+            add(&[key, b" "].concat());
         }
     }
     set.heads = heads;
