@@ -2095,15 +2095,24 @@ fn normalize_key(s: &str) -> &str {
         s.trim_matches(|c: char| !c.is_alphanumeric())
     }
     let mut k = trim(s);
-    // The separators are ASCII: a byte search finds the same position as `rfind`.
-    if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
-        if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
-            k = trim(&k[..i]);
+    // A count ends in a digit or a magnitude letter (`+`, `,` and `.` are trimmed), and
+    // starts with a digit: most keys have neither, and skip the searches.
+    if k.as_bytes()
+        .last()
+        .is_some_and(|b| matches!(b, b'0'..=b'9' | b'k' | b'K' | b'm' | b'M'))
+    {
+        // The separators are ASCII: a byte search finds the same position as `rfind`.
+        if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
+            if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
+                k = trim(&k[..i]);
+            }
         }
     }
-    if let Some(i) = k.find(' ') {
-        if is_count(&k[..i]) && !trim(&k[i..]).is_empty() {
-            k = trim(&k[i..]);
+    if k.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        if let Some(i) = k.bytes().position(|b| b == b' ') {
+            if is_count(&k[..i]) && !trim(&k[i..]).is_empty() {
+                k = trim(&k[i..]);
+            }
         }
     }
     k
@@ -3597,6 +3606,8 @@ mod tests {
                     "12 comments",
                     "1.2k+",
                     "12kk",
+                    "12 Shares 3K",
+                    "views 5m",
                     "k",
                     "—",
                     "(3)",
