@@ -1310,7 +1310,7 @@ impl RuleSet {
         if self.whole.is_empty() {
             return (None, false);
         }
-        let core = line.trim_matches(|c: char| !c.is_alphanumeric());
+        let core = trim_non_alnum(line);
         if !self.head_may_match(core) {
             return (None, false);
         }
@@ -2075,26 +2075,27 @@ fn is_count(tok: &str) -> bool {
         .all(|&x| x.is_ascii_digit() || x == b',' || x == b'.')
 }
 
+/// `s.trim_matches(|c: char| !c.is_alphanumeric())`: ASCII characters are trimmed on
+/// bytes, then (at a non-ASCII end) characters.
+fn trim_non_alnum(s: &str) -> &str {
+    let b = s.as_bytes();
+    let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
+    let Some(start) = b.iter().position(keep) else {
+        return "";
+    };
+    // Bytes after `end` are ASCII, so both cuts are character boundaries.
+    let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
+    let s = &s[start..end];
+    if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
+        return s;
+    }
+    s.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
 fn normalize_key(s: &str) -> &str {
-    /// Trims characters that are not alphanumeric: ASCII ones on bytes, then (at a
-    /// non-ASCII end) characters.
-    fn trim(s: &str) -> &str {
-        let b = s.as_bytes();
-        let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
-        let Some(start) = b.iter().position(keep) else {
-            return "";
-        };
-        // Bytes after `end` are ASCII, so both cuts are character boundaries.
-        let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
-        let s = &s[start..end];
-        if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
-            return s;
-        }
-        s.trim_matches(|c: char| !c.is_alphanumeric())
-    }
-    let mut k = trim(s);
+    let mut k = trim_non_alnum(s);
     // A count ends in a digit or a magnitude letter (`+`, `,` and `.` are trimmed), and
     // starts with a digit: most keys have neither, and skip the searches.
     if k.as_bytes()
@@ -2103,15 +2104,15 @@ fn normalize_key(s: &str) -> &str {
     {
         // The separators are ASCII: a byte search finds the same position as `rfind`.
         if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
-            if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
-                k = trim(&k[..i]);
+            if is_count(&k[i + 1..]) && !trim_non_alnum(&k[..i]).is_empty() {
+                k = trim_non_alnum(&k[..i]);
             }
         }
     }
     if k.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         if let Some(i) = k.bytes().position(|b| b == b' ') {
-            if is_count(&k[..i]) && !trim(&k[i..]).is_empty() {
-                k = trim(&k[i..]);
+            if is_count(&k[..i]) && !trim_non_alnum(&k[i..]).is_empty() {
+                k = trim_non_alnum(&k[i..]);
             }
         }
     }
@@ -3617,6 +3618,11 @@ mod tests {
             )
         {
             assert_eq!(normalize_key(&s), reference(&s), "{s:?}");
+            assert_eq!(
+                trim_non_alnum(&s),
+                s.trim_matches(|c: char| !c.is_alphanumeric()),
+                "{s:?}"
+            );
             assert_eq!(is_count(&s), count(&s), "{s:?}");
         }
     }
