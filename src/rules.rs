@@ -1378,6 +1378,20 @@ impl RuleSet {
         self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
+    /// False when `key` (a normalized key) is no whole-line key: its first `HEAD_MAX`
+    /// bytes begin none. One probe of the head table instead of hashing the whole key
+    /// for the map, as most glued pieces are no phrase.
+    fn may_be_key(&self, key: &str) -> bool {
+        if self.heads.is_empty() {
+            return true;
+        }
+        let n = key.len().min(HEAD_MAX);
+        let mut head = [0u8; HEAD_MAX];
+        head[..n].copy_from_slice(&key.as_bytes()[..n]);
+        let h = head_slot(u64::from_le_bytes(head));
+        self.heads[h >> 6] & (1 << (h & 63)) != 0
+    }
+
     /// Whether `line` (of `words` words) has too many words to be glued phrases and,
     /// counting only words with an ASCII letter or digit, to be one phrase: its key
     /// keeps each such word (lowercasing and collapsing spaces may split words, never
@@ -1416,7 +1430,7 @@ impl RuleSet {
     /// `whole_rule` for a glued piece, counting its words only once its key is found
     /// (most pieces are no phrase).
     fn piece_rule(&self, key: &str) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes {
+        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
@@ -3312,6 +3326,19 @@ mod tests {
         }
         // Both sides were exercised.
         assert!(hits > 1000 && turned_away > 1000, "{hits} {turned_away}");
+        // Every key passes the piece test; most other short strings do not.
+        assert!(rules.whole.keys().all(|k| rules.may_be_key(k)));
+        let (mut keys, mut others) = (0, 0);
+        for line in &lines {
+            let key = normalize_key(line);
+            if rules.whole.contains_key(key) {
+                keys += 1;
+                assert!(rules.may_be_key(key), "{key:?}");
+            } else if !rules.may_be_key(key) {
+                others += 1;
+            }
+        }
+        assert!(keys > 1000 && others > 1000, "{keys} {others}");
     }
 
     #[test]
