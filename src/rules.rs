@@ -164,6 +164,8 @@ struct PhraseMatcher {
     word_end: Vec<bool>,
     /// The longest pattern, in characters.
     max_chars: usize,
+    /// The longest phrase, in bytes.
+    max_bytes: usize,
     /// Lines with more words than this cannot match any rule of this matcher.
     gate_words: usize,
     /// For `contains`: an exact pre-test run before the automaton.
@@ -1508,7 +1510,15 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            lower_into(head, &mut buf);
+            // Only as far as the longest phrase reaches and one character beyond (for
+            // its word-end test): no match ends at the cut, so the answer is that of
+            // the whole head.
+            for c in head.chars() {
+                if buf.len() > m.max_bytes {
+                    break;
+                }
+                push_lower(c, &mut buf);
+            }
             self.prefix_rule(&buf, whole, words, line)
         })
     }
@@ -2455,6 +2465,7 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
             .map(|p| p.chars().count())
             .max()
             .unwrap_or(0),
+        max_bytes: list.patterns.iter().map(String::len).max().unwrap_or(0),
         grams: if anchored {
             None
         } else {
@@ -3571,8 +3582,20 @@ mod tests {
                 lines.push(format!("{p}{}", "x".repeat(m.max_chars)));
                 lines.push(format!("{p}{}é", "x".repeat(m.max_chars)));
                 lines.push(p.to_uppercase());
+                // Non-ASCII lines, cut after the longest phrase's reach or not.
+                lines.push(format!("{p} – Иван Петров"));
+                lines.push(format!("{p}Ж"));
+                lines.push(format!("{}{}", p.to_uppercase(), "ж".repeat(m.max_bytes)));
+                lines.push(format!("{p}{}", "é".repeat(m.max_chars)));
             }
         }
+        let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x2f0f_1b3c_77e1_5a5d,
+            5_000,
+            1..40,
+        ));
         let mut found = 0;
         for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             let words = count_words(line);
