@@ -1575,8 +1575,15 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
+            // Only as far as the longest phrase reaches and one character beyond (for
+            // its word-end test): no match ends at the cut.
             with_bytes(&mut buf, |v| {
-                tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
+                for c in tail.chars().rev() {
+                    if v.len() > m.max_bytes {
+                        break;
+                    }
+                    push_lower_bytes(c, v);
+                }
             });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
@@ -3513,6 +3520,9 @@ mod tests {
                 .rev()
                 .nth(m.max_chars)
                 .map_or(0, |(i, _)| i);
+            if words > m.gate_words {
+                return None;
+            }
             let tail = &text[tail_start..];
             let rev: String = tail.chars().rev().flat_map(char::to_lowercase).collect();
             rules.anchored(m, &rev, tail_start == 0, words, line)
@@ -3531,10 +3541,22 @@ mod tests {
                 lines.push(format!("Some words{p} »"));
                 lines.push(format!("x{p}."));
                 lines.push(format!("{p}x"));
+                // Non-ASCII tails, cut after the longest phrase's reach or not.
+                lines.push(format!("Иван Петров {p}"));
+                lines.push(format!("Ж{p}"));
+                lines.push(format!("{}{p}", "ж".repeat(m.max_bytes)));
+                lines.push(format!("{} {}", "é".repeat(m.max_chars), p.to_uppercase()));
             }
         }
+        let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x6a09_e667_f3bc_c909,
+            5_000,
+            1..40,
+        ));
         let mut found = 0;
-        for line in lines.iter().map(|l| l.trim()).filter(|l| l.is_ascii()) {
+        for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             let words = count_words(line);
             let want = reference(line, words);
             assert_eq!(rules.match_suffix(line, words), want, "{line:?}");
