@@ -1491,7 +1491,16 @@ impl RuleSet {
         if words > m.gate_words {
             return None;
         }
-        let text = line.trim_start_matches(is_decoration);
+        // An ASCII letter or digit is no decoration: most lines start with one.
+        let text = if line
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            line
+        } else {
+            line.trim_start_matches(is_decoration)
+        };
         // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
         // those characters, without decoding them one by one.
         let ascii_end = text.len().min(m.max_chars + 1);
@@ -1562,7 +1571,16 @@ impl RuleSet {
         if words > m.gate_words {
             return None;
         }
-        let text = line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c));
+        // An ASCII letter or digit is no decoration: most lines end with one.
+        let text = if line
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            line
+        } else {
+            line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c))
+        };
         let tail_start = text
             .char_indices()
             .rev()
