@@ -164,6 +164,8 @@ struct PhraseMatcher {
     word_end: Vec<bool>,
     /// The longest pattern, in characters.
     max_chars: usize,
+    /// The longest phrase, in bytes.
+    max_bytes: usize,
     /// Lines with more words than this cannot match any rule of this matcher.
     gate_words: usize,
     /// For `contains`: an exact pre-test run before the automaton.
@@ -295,12 +297,22 @@ struct GramFilter {
     /// Keeps the low `width` bytes of a window.
     mask: u64,
     bits: Box<[u64]>,
+    /// The distance between sampled 4-byte windows: the shortest phrase less 3 (at
+    /// most 8), so that each occurrence of a phrase holds one sampled window whole.
+    step: usize,
+    /// The 4-byte windows at offsets `0..step` of every phrase, case-folded, hashed
+    /// into a bit table: only a sampled window found there sends the up to `step`
+    /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
+    /// `step` bytes instead of one per byte.
+    quads: Box<[u64]>,
 }
 
 /// Bits of the [`GramFilter`] hash (a 32 KB table).
 const GRAM_BITS: u32 = 18;
 /// Bit 0x20 of every byte of a window.
 const FOLD: u64 = 0x2020_2020_2020_2020;
+/// Bits of the [`GramFilter`] sampled-window hash (a 2 KB table).
+const QUAD_BITS: u32 = 14;
 
 impl GramFilter {
     /// The filter of `patterns`, or `None` if one is shorter than 4 bytes.
@@ -319,7 +331,44 @@ impl GramFilter {
             let h = Self::hash(Self::padded(p.as_bytes()) & mask);
             bits[h >> 6] |= 1 << (h & 63);
         }
-        Some(GramFilter { width, mask, bits })
+        let shortest = patterns.iter().map(String::len).min()?;
+        let step = (shortest - 3).min(8);
+        let mut quads = vec![0u64; 1 << (QUAD_BITS - 6)].into_boxed_slice();
+        for p in patterns {
+            for o in 0..step {
+                let h = Self::quad_hash(Self::quad(&p.as_bytes()[o..]));
+                quads[h >> 6] |= 1 << (h & 63);
+            }
+        }
+        Some(GramFilter {
+            width,
+            mask,
+            bits,
+            step,
+            quads,
+        })
+    }
+
+    /// The four bytes at the start of `b` (at least four), case-folded like `padded`.
+    #[inline]
+    fn quad(b: &[u8]) -> u32 {
+        u32::from_le_bytes(b[..4].try_into().expect("four bytes")) | 0x2020_2020
+    }
+
+    #[inline]
+    fn quad_hash(x: u32) -> usize {
+        (u64::from(x).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - QUAD_BITS)) as usize
+    }
+
+    /// Whether the window of `b` at `at` is the head of a phrase (by the hash).
+    #[inline]
+    fn head_at(&self, b: &[u8], at: usize) -> bool {
+        let x = match b.get(at..at + 8) {
+            Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")) | FOLD,
+            None => Self::padded(&b[at..]),
+        };
+        let h = Self::hash(x & self.mask);
+        self.bits[h >> 6] & (1 << (h & 63)) != 0
     }
 
     /// The first 8 bytes of `b` (zero-padded), with bit 0x20 set in each: the ASCII case
@@ -338,23 +387,28 @@ impl GramFilter {
         (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - GRAM_BITS)) as usize
     }
 
-    /// False when no phrase can occur in `hay`.
+    /// False when no phrase can occur in `hay`. A phrase at `p` (at least `step + 3`
+    /// bytes) holds whole the sampled window at the multiple of `step` in
+    /// `p..p + step`, at an offset below `step` of the phrase: that window is in
+    /// `quads`, and the window at `p` in `bits`.
     fn may_match(&self, hay: &str) -> bool {
         let b = hay.as_bytes();
         if b.len() < self.width {
             return false;
         }
-        let hit = |x: u64| {
-            let h = Self::hash(x & self.mask);
-            self.bits[h >> 6] & (1 << (h & 63)) != 0
-        };
-        // Full 8-byte windows, then the last few zero-padded ones.
-        let full = b.windows(8).any(|w| {
-            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            hit(x | FOLD)
-        });
-        full || (b.len().saturating_sub(7)..=b.len() - self.width)
-            .any(|i| hit(Self::padded(&b[i..])))
+        // `width` is at least 4.
+        let last = b.len() - 4;
+        let mut s = 0;
+        while s <= last {
+            let h = Self::quad_hash(Self::quad(&b[s..s + 4]));
+            if self.quads[h >> 6] & (1 << (h & 63)) != 0
+                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p))
+            {
+                return true;
+            }
+            s += self.step;
+        }
+        false
     }
 }
 
@@ -1131,6 +1185,11 @@ pub struct RuleSet {
     /// The first segment (up to a space or case step) of every whole-line phrase: a
     /// line can only be glued phrases when its first segment is one of these.
     glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
+    /// The heads (first one to `HEAD_MAX` bytes) of every whole-line key and glue
+    /// start, hashed into a bit table (`head_slot`): a line whose head is not in it
+    /// can be neither a phrase nor glued ones, and most lines are turned away there,
+    /// before their key is built.
+    heads: Box<[u64]>,
     prefix: Option<PhraseMatcher>,
     suffix: Option<PhraseMatcher>,
     contains: Option<PhraseMatcher>,
@@ -1253,7 +1312,10 @@ impl RuleSet {
         if self.whole.is_empty() {
             return (None, false);
         }
-        let core = line.trim_matches(|c: char| !c.is_alphanumeric());
+        let core = trim_non_alnum(line);
+        if !self.head_may_match(core) {
+            return (None, false);
+        }
         // Too long to be one phrase (with room for a count and case changes), and too
         // many words to be glued ones.
         let too_long = core.len() > 2 * self.max_key_bytes + 32;
@@ -1285,6 +1347,51 @@ impl RuleSet {
                 .glue_starts
                 .contains(first_segment(&scratch.key, &scratch.bounds[..nb]));
         (None, glue)
+    }
+
+    /// False when no whole-line key or glue start begins like `core` (a line trimmed of
+    /// non-alphanumeric ends). The head of `core`: its leading ASCII letters, up to
+    /// `HEAD_MAX` and up to a lowercase-to-uppercase step, lowercased, and a space if a
+    /// space or tab ends them (and room is left). Those letters begin its key, that key
+    /// once normalized (nothing is trimmed before a letter; a count is cut only at a
+    /// space or bracket after them, and a leading count starts with a digit), and its
+    /// first segment (no glue point falls among them; the segment is not empty or a
+    /// count); after the space, the normalized key either goes on with it or ends
+    /// there, and the segment ends there. `index_heads` lists every head such a key or
+    /// segment allows. Any other first byte says nothing and passes.
+    fn head_may_match(&self, core: &str) -> bool {
+        let b = core.as_bytes();
+        let mut head = [0u8; HEAD_MAX];
+        let mut n = 0;
+        while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
+            if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
+                break;
+            }
+            head[n] = b[n].to_ascii_lowercase();
+            n += 1;
+        }
+        if n == 0 || self.heads.is_empty() {
+            return true;
+        }
+        if n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
+            head[n] = b' ';
+        }
+        let h = head_slot(u64::from_le_bytes(head));
+        self.heads[h >> 6] & (1 << (h & 63)) != 0
+    }
+
+    /// False when `key` (a normalized key) is no whole-line key: its first `HEAD_MAX`
+    /// bytes begin none. One probe of the head table instead of hashing the whole key
+    /// for the map, as most glued pieces are no phrase.
+    fn may_be_key(&self, key: &str) -> bool {
+        if self.heads.is_empty() {
+            return true;
+        }
+        let n = key.len().min(HEAD_MAX);
+        let mut head = [0u8; HEAD_MAX];
+        head[..n].copy_from_slice(&key.as_bytes()[..n]);
+        let h = head_slot(u64::from_le_bytes(head));
+        self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
     /// Whether `line` (of `words` words) has too many words to be glued phrases and,
@@ -1325,7 +1432,7 @@ impl RuleSet {
     /// `whole_rule` for a glued piece, counting its words only once its key is found
     /// (most pieces are no phrase).
     fn piece_rule(&self, key: &str) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes {
+        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
@@ -1384,7 +1491,16 @@ impl RuleSet {
         if words > m.gate_words {
             return None;
         }
-        let text = line.trim_start_matches(is_decoration);
+        // An ASCII letter or digit is no decoration: most lines start with one.
+        let text = if line
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            line
+        } else {
+            line.trim_start_matches(is_decoration)
+        };
         // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
         // those characters, without decoding them one by one.
         let ascii_end = text.len().min(m.max_chars + 1);
@@ -1403,7 +1519,15 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            lower_into(head, &mut buf);
+            // Only as far as the longest phrase reaches and one character beyond (for
+            // its word-end test): no match ends at the cut, so the answer is that of
+            // the whole head.
+            for c in head.chars() {
+                if buf.len() > m.max_bytes {
+                    break;
+                }
+                push_lower(c, &mut buf);
+            }
             self.prefix_rule(&buf, whole, words, line)
         })
     }
@@ -1447,7 +1571,16 @@ impl RuleSet {
         if words > m.gate_words {
             return None;
         }
-        let text = line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c));
+        // An ASCII letter or digit is no decoration: most lines end with one.
+        let text = if line
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            line
+        } else {
+            line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c))
+        };
         let tail_start = text
             .char_indices()
             .rev()
@@ -1460,8 +1593,15 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
+            // Only as far as the longest phrase reaches and one character beyond (for
+            // its word-end test): no match ends at the cut.
             with_bytes(&mut buf, |v| {
-                tail.chars().rev().for_each(|c| push_lower_bytes(c, v));
+                for c in tail.chars().rev() {
+                    if v.len() > m.max_bytes {
+                        break;
+                    }
+                    push_lower_bytes(c, v);
+                }
             });
             self.anchored(m, &buf, tail_start == 0, words, line)
         })
@@ -1737,6 +1877,41 @@ fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
 /// never builds longer keys than `KEY_LINE_MAX_BYTES`.
 const KEY_FAST_MAX: usize = 256;
 
+/// The most leading bytes of a line that `RuleSet::heads` holds.
+const HEAD_MAX: usize = 8;
+/// Bits of the `RuleSet::heads` hash (an 8 KB table).
+const HEAD_BITS: u32 = 16;
+
+/// The `RuleSet::heads` bit of a head of one to `HEAD_MAX` bytes, zero-padded into a
+/// `u64` (a zero byte ends a head: keys and lines hold none where it matters, and a
+/// collision only lets a line through).
+fn head_slot(x: u64) -> usize {
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HEAD_BITS)) as usize
+}
+
+/// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
+/// to `HEAD_MAX` bytes, and each short one followed by a space (the line's head when
+/// the key or first segment is followed there by a space).
+fn index_heads(set: &mut RuleSet) {
+    let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
+    let mut add = |head: &[u8]| {
+        let mut buf = [0u8; 8];
+        buf[..head.len()].copy_from_slice(head);
+        let h = head_slot(u64::from_le_bytes(buf));
+        heads[h >> 6] |= 1 << (h & 63);
+    };
+    for key in set.whole.keys().chain(set.glue_starts.iter()) {
+        let key = key.as_bytes();
+        for n in 1..=key.len().min(HEAD_MAX) {
+            add(&key[..n]);
+        }
+        if key.len() < HEAD_MAX {
+            add(&[key, b" "].concat());
+        }
+    }
+    set.heads = heads;
+}
+
 /// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
 /// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
 /// curly quote or a dash must not send a whole line down the per-character path).
@@ -1949,35 +2124,45 @@ fn is_count(tok: &str) -> bool {
         .all(|&x| x.is_ascii_digit() || x == b',' || x == b'.')
 }
 
+/// `s.trim_matches(|c: char| !c.is_alphanumeric())`: ASCII characters are trimmed on
+/// bytes, then (at a non-ASCII end) characters.
+fn trim_non_alnum(s: &str) -> &str {
+    let b = s.as_bytes();
+    let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
+    let Some(start) = b.iter().position(keep) else {
+        return "";
+    };
+    // Bytes after `end` are ASCII, so both cuts are character boundaries.
+    let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
+    let s = &s[start..end];
+    if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
+        return s;
+    }
+    s.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
 fn normalize_key(s: &str) -> &str {
-    /// Trims characters that are not alphanumeric: ASCII ones on bytes, then (at a
-    /// non-ASCII end) characters.
-    fn trim(s: &str) -> &str {
-        let b = s.as_bytes();
-        let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
-        let Some(start) = b.iter().position(keep) else {
-            return "";
-        };
-        // Bytes after `end` are ASCII, so both cuts are character boundaries.
-        let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
-        let s = &s[start..end];
-        if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
-            return s;
-        }
-        s.trim_matches(|c: char| !c.is_alphanumeric())
-    }
-    let mut k = trim(s);
-    // The separators are ASCII: a byte search finds the same position as `rfind`.
-    if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
-        if is_count(&k[i + 1..]) && !trim(&k[..i]).is_empty() {
-            k = trim(&k[..i]);
+    let mut k = trim_non_alnum(s);
+    // A count ends in a digit or a magnitude letter (`+`, `,` and `.` are trimmed), and
+    // starts with a digit: most keys have neither, and skip the searches.
+    if k.as_bytes()
+        .last()
+        .is_some_and(|b| matches!(b, b'0'..=b'9' | b'k' | b'K' | b'm' | b'M'))
+    {
+        // The separators are ASCII: a byte search finds the same position as `rfind`.
+        if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
+            if is_count(&k[i + 1..]) && !trim_non_alnum(&k[..i]).is_empty() {
+                k = trim_non_alnum(&k[..i]);
+            }
         }
     }
-    if let Some(i) = k.find(' ') {
-        if is_count(&k[..i]) && !trim(&k[i..]).is_empty() {
-            k = trim(&k[i..]);
+    if k.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        if let Some(i) = k.bytes().position(|b| b == b' ') {
+            if is_count(&k[..i]) && !trim_non_alnum(&k[i..]).is_empty() {
+                k = trim_non_alnum(&k[i..]);
+            }
         }
     }
     k
@@ -2211,6 +2396,7 @@ fn compile(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
         message: e,
     };
     index_regex_gates(&mut set);
+    index_heads(&mut set);
     set.prefix = phrase_matcher(prefix, true).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false).map_err(build_err)?;
@@ -2304,6 +2490,7 @@ fn phrase_matcher(list: PhraseList, anchored: bool) -> Result<Option<PhraseMatch
             .map(|p| p.chars().count())
             .max()
             .unwrap_or(0),
+        max_bytes: list.patterns.iter().map(String::len).max().unwrap_or(0),
         grams: if anchored {
             None
         } else {
@@ -3121,6 +3308,76 @@ mod tests {
     }
 
     #[test]
+    fn head_table_never_hides_a_phrase_or_a_glue_start() {
+        let rules = builtin();
+        // The reference: the key is built, then looked up whole and by first segment.
+        let found = |core: &str| -> bool {
+            let mut key = String::new();
+            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+            let nb = build_key(core, &mut key, &mut bounds);
+            rules.whole.contains_key(normalize_key(&key))
+                || rules
+                    .glue_starts
+                    .contains(first_segment(&key, &bounds[..nb.min(GLUE_MAX_BOUNDS)]))
+        };
+        let mut lines: Vec<String> = Vec::new();
+        for key in rules.whole.keys().chain(rules.glue_starts.iter()) {
+            let mut cap = key.clone();
+            if cap.is_char_boundary(1) {
+                cap[..1].make_ascii_uppercase();
+            }
+            for k in [key.clone(), key.to_uppercase(), cap] {
+                for (pre, post) in [
+                    ("", ""),
+                    ("12 ", ""),
+                    ("(3) ", " x"),
+                    ("", "Next"),
+                    ("", " 4"),
+                ] {
+                    lines.push(format!("{pre}{k}{post}"));
+                }
+            }
+        }
+        let alphabet: Vec<char> = "abcsmhrtoeSCRMH 1(.é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x2545_f491_4f6c_dd1d,
+            20_000,
+            1..12,
+        ));
+        lines.extend(golden_lines());
+        let (mut hits, mut turned_away) = (0, 0);
+        for line in &lines {
+            let core = line.trim().trim_matches(|c: char| !c.is_alphanumeric());
+            if core.is_empty() {
+                continue;
+            }
+            let passes = rules.head_may_match(core);
+            if found(core) {
+                hits += 1;
+                assert!(passes, "{line:?}");
+            } else if !passes {
+                turned_away += 1;
+            }
+        }
+        // Both sides were exercised.
+        assert!(hits > 1000 && turned_away > 1000, "{hits} {turned_away}");
+        // Every key passes the piece test; most other short strings do not.
+        assert!(rules.whole.keys().all(|k| rules.may_be_key(k)));
+        let (mut keys, mut others) = (0, 0);
+        for line in &lines {
+            let key = normalize_key(line);
+            if rules.whole.contains_key(key) {
+                keys += 1;
+                assert!(rules.may_be_key(key), "{key:?}");
+            } else if !rules.may_be_key(key) {
+                others += 1;
+            }
+        }
+        assert!(keys > 1000 && others > 1000, "{keys} {others}");
+    }
+
+    #[test]
     fn fast_key_agrees_with_the_char_path_on_mixed_scripts() {
         // Typographic punctuation, spaces of other scripts, letters with case (some
         // lowercasing to longer forms), caseless letters, symbols.
@@ -3281,6 +3538,9 @@ mod tests {
                 .rev()
                 .nth(m.max_chars)
                 .map_or(0, |(i, _)| i);
+            if words > m.gate_words {
+                return None;
+            }
             let tail = &text[tail_start..];
             let rev: String = tail.chars().rev().flat_map(char::to_lowercase).collect();
             rules.anchored(m, &rev, tail_start == 0, words, line)
@@ -3299,10 +3559,22 @@ mod tests {
                 lines.push(format!("Some words{p} »"));
                 lines.push(format!("x{p}."));
                 lines.push(format!("{p}x"));
+                // Non-ASCII tails, cut after the longest phrase's reach or not.
+                lines.push(format!("Иван Петров {p}"));
+                lines.push(format!("Ж{p}"));
+                lines.push(format!("{}{p}", "ж".repeat(m.max_bytes)));
+                lines.push(format!("{} {}", "é".repeat(m.max_chars), p.to_uppercase()));
             }
         }
+        let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x6a09_e667_f3bc_c909,
+            5_000,
+            1..40,
+        ));
         let mut found = 0;
-        for line in lines.iter().map(|l| l.trim()).filter(|l| l.is_ascii()) {
+        for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             let words = count_words(line);
             let want = reference(line, words);
             assert_eq!(rules.match_suffix(line, words), want, "{line:?}");
@@ -3350,8 +3622,20 @@ mod tests {
                 lines.push(format!("{p}{}", "x".repeat(m.max_chars)));
                 lines.push(format!("{p}{}é", "x".repeat(m.max_chars)));
                 lines.push(p.to_uppercase());
+                // Non-ASCII lines, cut after the longest phrase's reach or not.
+                lines.push(format!("{p} – Иван Петров"));
+                lines.push(format!("{p}Ж"));
+                lines.push(format!("{}{}", p.to_uppercase(), "ж".repeat(m.max_bytes)));
+                lines.push(format!("{p}{}", "é".repeat(m.max_chars)));
             }
         }
+        let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x2f0f_1b3c_77e1_5a5d,
+            5_000,
+            1..40,
+        ));
         let mut found = 0;
         for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             let words = count_words(line);
@@ -3413,6 +3697,8 @@ mod tests {
                     "12 comments",
                     "1.2k+",
                     "12kk",
+                    "12 Shares 3K",
+                    "views 5m",
                     "k",
                     "—",
                     "(3)",
@@ -3422,6 +3708,11 @@ mod tests {
             )
         {
             assert_eq!(normalize_key(&s), reference(&s), "{s:?}");
+            assert_eq!(
+                trim_non_alnum(&s),
+                s.trim_matches(|c: char| !c.is_alphanumeric()),
+                "{s:?}"
+            );
             assert_eq!(is_count(&s), count(&s), "{s:?}");
         }
     }
@@ -3468,6 +3759,11 @@ mod tests {
                 lines.push(format!("Some text: {p} and more"));
                 lines.push(format!("x{p}"));
                 lines.push(format!("tail {p}"));
+                // Every offset from the sampled windows, at the end or not.
+                for k in 0..9 {
+                    lines.push(format!("{}{p}", "y".repeat(k)));
+                    lines.push(format!("{}{p}.", "y".repeat(k)));
+                }
             }
         }
         let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
@@ -3484,6 +3780,7 @@ mod tests {
             };
             let may = g.may_match(line);
             assert!(may || !found, "filter hides a phrase in {line:?}");
+
             hits += usize::from(found);
             passed += usize::from(may);
         }
