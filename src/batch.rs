@@ -236,14 +236,24 @@ pub fn clean_bytes(
     bytes: &[u8],
     stats: Option<&LineStats>,
 ) -> Result<Cleaned, FileError> {
-    match stats {
-        Some(stats) => cleaner.clean_with_stats(bytes, stats, &job.scope),
-        None => cleaner.clean(bytes),
-    }
-    .map_err(|source| FileError::Decode {
-        path: job.input.clone(),
-        source,
-    })
+    clean_bytes_known(cleaner, job, bytes, stats, None)
+}
+
+/// [`clean_bytes`], reading the bytes as `known` instead of detecting their legacy
+/// encoding (see [`Cleaner::clean_with_encoding`]).
+fn clean_bytes_known(
+    cleaner: &Cleaner,
+    job: &Job,
+    bytes: &[u8],
+    stats: Option<&LineStats>,
+    known: Option<&'static Encoding>,
+) -> Result<Cleaned, FileError> {
+    cleaner
+        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known)
+        .map_err(|source| FileError::Decode {
+            path: job.input.clone(),
+            source,
+        })
 }
 
 /// Cleans one job: read, clean (dropping the lines that `stats` show repeated across the
@@ -272,12 +282,7 @@ fn clean_job_hinted(
     let known = hint
         .filter(|h| h.fingerprint == Fingerprint::of(&bytes))
         .map(|h| h.encoding);
-    let cleaned = cleaner
-        .clean_known(&bytes, stats.map(|s| (s, &*job.scope)), known)
-        .map_err(|source| FileError::Decode {
-            path: job.input.clone(),
-            source,
-        })?;
+    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known)?;
     write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
         path: job.input.clone(),
         output: job.output.clone(),

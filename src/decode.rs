@@ -91,6 +91,18 @@ pub(crate) struct DecodedRef<'a> {
     pub legacy_guess: Option<&'static Encoding>,
 }
 
+impl<'a> DecodedRef<'a> {
+    /// Text that was valid UTF-8 as it stood, borrowed.
+    fn utf8(text: &'a str) -> Self {
+        DecodedRef {
+            text: Cow::Borrowed(text),
+            encoding: UTF_8.name(),
+            replaced: 0,
+            legacy_guess: None,
+        }
+    }
+}
+
 impl<'a> From<Decoded> for DecodedRef<'a> {
     fn from(d: Decoded) -> Self {
         DecodedRef {
@@ -121,12 +133,7 @@ pub(crate) fn decode_known<'a>(
     known: Option<&'static Encoding>,
 ) -> Result<DecodedRef<'a>, DecodeError> {
     if bytes.is_empty() {
-        return Ok(DecodedRef {
-            text: Cow::Borrowed(""),
-            encoding: UTF_8.name(),
-            replaced: 0,
-            legacy_guess: None,
-        });
+        return Ok(DecodedRef::utf8(""));
     }
 
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
@@ -134,12 +141,7 @@ pub(crate) fn decode_known<'a>(
         if encoding == UTF_8 {
             check_binary(body)?;
             if let Ok(text) = std::str::from_utf8(body) {
-                return Ok(DecodedRef {
-                    text: Cow::Borrowed(text),
-                    encoding: UTF_8.name(),
-                    replaced: 0,
-                    legacy_guess: None,
-                });
+                return Ok(DecodedRef::utf8(text));
             }
             return Ok(decode_utf8(body).into());
         }
@@ -152,12 +154,7 @@ pub(crate) fn decode_known<'a>(
     check_binary(bytes)?;
 
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(DecodedRef {
-            text: Cow::Borrowed(text),
-            encoding: UTF_8.name(),
-            replaced: 0,
-            legacy_guess: None,
-        });
+        return Ok(DecodedRef::utf8(text));
     }
     let stats = utf8_stats(bytes);
     if stats.multibyte > 0 && damaged_utf8(stats) {
