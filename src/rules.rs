@@ -1376,8 +1376,7 @@ impl RuleSet {
         if n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
             head[n] = b' ';
         }
-        let h = head_slot(u64::from_le_bytes(head));
-        self.heads[h >> 6] & (1 << (h & 63)) != 0
+        self.head_in(head)
     }
 
     /// False when `key` (a normalized key) is no whole-line key: its first `HEAD_MAX`
@@ -1390,6 +1389,11 @@ impl RuleSet {
         let n = key.len().min(HEAD_MAX);
         let mut head = [0u8; HEAD_MAX];
         head[..n].copy_from_slice(&key.as_bytes()[..n]);
+        self.head_in(head)
+    }
+
+    /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
+    fn head_in(&self, head: [u8; HEAD_MAX]) -> bool {
         let h = head_slot(u64::from_le_bytes(head));
         self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
@@ -1504,7 +1508,8 @@ impl RuleSet {
         // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
         // those characters, without decoding them one by one.
         let ascii_end = text.len().min(m.max_chars + 1);
-        let head_end = if text.as_bytes()[..ascii_end].is_ascii() {
+        let ascii = text.as_bytes()[..ascii_end].is_ascii();
+        let head_end = if ascii {
             ascii_end
         } else {
             text.char_indices()
@@ -1513,7 +1518,8 @@ impl RuleSet {
         };
         let head = &text[..head_end];
         let whole = head_end == text.len();
-        if head.is_ascii() {
+        // Not ASCII, the head holds the non-ASCII byte that the test met.
+        if ascii {
             return self.prefix_rule(head, whole, words, line);
         }
         KEY_BUF.with(|buf| {
@@ -1895,7 +1901,7 @@ fn head_slot(x: u64) -> usize {
 fn index_heads(set: &mut RuleSet) {
     let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
     let mut add = |head: &[u8]| {
-        let mut buf = [0u8; 8];
+        let mut buf = [0u8; HEAD_MAX];
         buf[..head.len()].copy_from_slice(head);
         let h = head_slot(u64::from_le_bytes(buf));
         heads[h >> 6] |= 1 << (h & 63);
@@ -2107,6 +2113,12 @@ fn first_segment<'a>(key: &'a str, bounds: &[usize]) -> &'a str {
     ""
 }
 
+/// A count's magnitude letter (`12k`, `3M`): shared by [`is_count`] and the shortcut of
+/// [`normalize_key`] that must know every byte a count can end with.
+fn is_magnitude(b: u8) -> bool {
+    matches!(b, b'k' | b'K' | b'm' | b'M')
+}
+
 /// A count token: digits with separators and a magnitude suffix (`12`, `1,024`, `1.2k`).
 fn is_count(tok: &str) -> bool {
     // A digit first (trimming the suffix never removes it); then the suffix letters
@@ -2117,7 +2129,7 @@ fn is_count(tok: &str) -> bool {
     }
     let end = b
         .iter()
-        .rposition(|&x| !matches!(x, b'k' | b'K' | b'm' | b'M' | b'+'))
+        .rposition(|&x| !(is_magnitude(x) || x == b'+'))
         .map_or(0, |i| i + 1);
     b[..end]
         .iter()
@@ -2149,7 +2161,7 @@ fn normalize_key(s: &str) -> &str {
     // starts with a digit: most keys have neither, and skip the searches.
     if k.as_bytes()
         .last()
-        .is_some_and(|b| matches!(b, b'0'..=b'9' | b'k' | b'K' | b'm' | b'M'))
+        .is_some_and(|&b| b.is_ascii_digit() || is_magnitude(b))
     {
         // The separators are ASCII: a byte search finds the same position as `rfind`.
         if let Some(i) = k.bytes().rposition(|b| matches!(b, b' ' | b'(' | b'[')) {
