@@ -183,19 +183,20 @@ fn scan(text: &str) -> Needs {
         };
         // The high bit of each byte at or below 0x20 (spaces, line breaks, controls), and
         // of each control but '\n', DEL and `&`. No sum carries out of its byte.
-        let (low, odd) = if w & HIGH == 0 {
+        let (low, odd, amps) = if w & HIGH == 0 {
             let low = !(w + ONES * (0x80 - 0x21)) & HIGH;
             let not_break = (w ^ (u64::from(b'\n') * ONES)) + LOW7;
             let control = !(w + ONES * (0x80 - 0x20)) & not_break;
-            let amp = !((w ^ (u64::from(b'&') * ONES)) + LOW7);
+            let amp = !((w ^ (u64::from(b'&') * ONES)) + LOW7) & HIGH;
             let del = w + ONES;
-            (low, (control | amp | del) & HIGH)
+            (low, (control | amp | del) & HIGH, amp)
         } else {
             let low = !(((w & LOW7) + ONES * (0x80 - 0x21)) | w) & HIGH;
             let below_20 = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
+            let amps = zero_bytes(w ^ (u64::from(b'&') * ONES));
             let odd = (below_20 & !zero_bytes(w ^ (u64::from(b'\n') * ONES)))
                 | zero_bytes(w ^ (0x7F * ONES))
-                | zero_bytes(w ^ (u64::from(b'&') * ONES));
+                | amps;
             // Lead bytes (0xC0 and up): bit 6 shifted onto bit 7 of the same byte.
             let mut leads = w & (w << 1) & HIGH;
             while leads != 0 {
@@ -203,10 +204,9 @@ fn scan(text: &str) -> Needs {
                 leads &= leads - 1;
                 lead_needs(text, j, &mut needs);
             }
-            (low, odd)
+            (low, odd, amps)
         };
         if odd != 0 {
-            let amps = zero_bytes(w ^ (u64::from(b'&') * ONES));
             needs.amp |= amps != 0;
             needs.chars |= odd & !amps != 0;
         }
@@ -367,13 +367,11 @@ const fn has_byte_from_cc(w: u64) -> bool {
     w & ((w & !HIGH) + 0x34 * ONES) & HIGH != 0
 }
 
-/// Whether the lead bytes of the characters [`scan`] or [`clean_chars`] look at closely
-/// (U+0080..U+00BF, U+1680, U+2000..U+207F, U+3000, U+FEFF, and with `c0_to_ff` also
-/// U+00C0..U+00FF, the mojibake leads) are absent from `w`. Continuation bytes (0x80..0xBF)
-/// never equal them, so a word may start or end inside a character.
-const fn no_special_lead(w: u64, c0_to_ff: bool) -> bool {
+/// Whether the lead bytes of the characters [`clean_chars`] looks at closely (U+0080..U+00BF,
+/// U+1680, U+2000..U+207F, U+3000, U+FEFF) are absent from `w`. Continuation bytes
+/// (0x80..0xBF) never equal them, so a word may start or end inside a character.
+const fn no_special_lead(w: u64) -> bool {
     !(has_byte(w, 0xC2)
-        || (c0_to_ff && has_byte(w, 0xC3))
         || has_byte(w, 0xE1)
         || has_byte(w, 0xE2)
         || has_byte(w, 0xE3)
@@ -453,7 +451,7 @@ fn clean_chars(text: &str) -> (String, bool) {
             let newlines_masked = w | (zero_bytes(w ^ (b'\n' as u64 * ONES)) >> 2);
             if !has_byte_below(newlines_masked, 0x20)
                 && !has_byte(w, 0x7F)
-                && (w & HIGH == 0 || no_special_lead(w, false))
+                && (w & HIGH == 0 || no_special_lead(w))
             {
                 i += 8;
                 continue;
