@@ -17,6 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
+use crate::swar::{HIGH, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -671,15 +672,13 @@ fn is_separator_at(bytes: &[u8], p: usize) -> bool {
 /// zero-byte test of each XOR, which may flag too much but never too little), then the
 /// flagged word byte by byte.
 fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let mut end = bytes.len();
     while end >= 8 {
         let v = u64::from_ne_bytes(bytes[end - 8..end].try_into().expect("eight bytes"));
-        if zero(v ^ (LO * u64::from(b'-')))
-            | zero(v ^ (LO * u64::from(b'|')))
-            | zero(v ^ (LO * 0xE2))
+        if zero(v ^ (ONES * u64::from(b'-')))
+            | zero(v ^ (ONES * u64::from(b'|')))
+            | zero(v ^ (ONES * 0xE2))
             != 0
         {
             if let Some(p) = (end - 8..end).rev().find(|&p| is_separator_at(bytes, p)) {
@@ -743,8 +742,6 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// searcher's set-up (linear in the needle) is never paid.
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     if n.len() > h.len() {
         return false;
@@ -755,14 +752,14 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     let word =
         |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + ANCHOR].try_into().expect("eight bytes"));
     let anchor = word(n, 0);
-    let first = LO * u64::from(n[0]);
+    let first = ONES * u64::from(n[0]);
     // The needle fits at positions up to here (and eight bytes can be read from each).
     let last_start = h.len() - n.len();
     let mut i = 0;
     while i <= last_start {
         let at = if i + ANCHOR <= h.len() {
             let v = word(h, i) ^ first;
-            let flags = v.wrapping_sub(LO) & !v & HI;
+            let flags = v.wrapping_sub(ONES) & !v & HIGH;
             if flags == 0 {
                 i += ANCHOR;
                 continue;

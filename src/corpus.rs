@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
+use crate::swar::{HIGH, LOW7, ONES};
 use crate::{decode, normalize, DecodeError};
 
 /// When a line counts as repeated across the documents of a scope.
@@ -196,9 +197,6 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
 /// what [`hash_key`] hashes for them (see [`key_table`]). No sum below carries out of its
 /// byte, since every byte is below 0x80.
 fn plain_key_word<const LINES: bool>(w: u64) -> Option<u64> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     if w & HIGH != 0 {
         return None;
     }

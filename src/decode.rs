@@ -17,6 +17,8 @@ use std::borrow::Cow;
 use chardetng::EncodingDetector;
 use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
+use crate::swar::{HIGH, LOW7, ONES};
+
 /// A decoded document.
 #[derive(Debug, Clone)]
 pub struct Decoded {
@@ -200,8 +202,6 @@ fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
 /// its first NUL byte. Eight bytes at a time, in one pass for both: text has a control
 /// byte (mostly `\n`) in few of its eight-byte words, and a NUL is a control byte too.
 fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut controls = 0;
     let mut look = |at: usize, bytes: &[u8]| -> Result<(), usize> {
         for (i, &b) in bytes.iter().enumerate() {
@@ -212,7 +212,6 @@ fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
         }
         Ok(())
     };
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let mut chunks = sample.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {

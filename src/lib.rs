@@ -29,6 +29,7 @@ pub mod normalize;
 pub mod report;
 pub mod rules;
 pub mod segment;
+mod swar;
 pub mod train;
 
 use std::path::PathBuf;

@@ -13,6 +13,8 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+use crate::swar::{zero_bytes, HIGH, LOW7, ONES};
+
 /// A normalized document.
 #[derive(Debug, Clone)]
 pub struct Normalized {
@@ -154,7 +156,6 @@ struct Needs {
 /// U+0080 on that [`lead_needs`] names are looked at one by one. [`scan_bytes`] is the
 /// plain version that tests hold it to.
 fn scan(text: &str) -> Needs {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let b = text.as_bytes();
     let mut needs = Needs::default();
     let Some(&last) = b.last() else {
@@ -342,15 +343,6 @@ fn scan_bytes(text: &str) -> Needs {
     }
     needs
 }
-
-/// Bytes whose high bit is set where the byte of `x` is zero.
-const fn zero_bytes(x: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Whether some byte of `w` is below `n` (at most 0x80).
 const fn has_byte_below(w: u64, n: u64) -> bool {

@@ -62,6 +62,8 @@ use regex_syntax::hir::{
 };
 use serde::Deserialize;
 
+use crate::swar::{eq_bytes, lanes_in, HIGH};
+
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
 /// The origin named in errors about the built-in rules.
@@ -903,7 +905,7 @@ fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
     // Eight starts at a time, all at most `last`.
     while i + 8 <= last + 1 {
         let x = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes")) | FOLD;
-        let mut starts = Swar8::eq(x, first);
+        let mut starts = eq_bytes(x, first);
         while starts != 0 {
             if at(i + (starts.trailing_zeros() / 8) as usize) {
                 return true;
@@ -1740,7 +1742,7 @@ fn count_words(s: &str) -> usize {
     let mut chunks = b.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let word = !(Swar8::eq(x, b' ') | Swar8::eq(x, b'\t')) & Swar8::HI;
+        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
         let starts = word & !((word << 8) | prev_word);
         n += starts.count_ones() as usize;
         prev_word = word >> 56;
@@ -2015,36 +2017,18 @@ struct Swar8 {
 }
 
 impl Swar8 {
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-
-    /// Bytes equal to `c` (`c` ASCII; exact for any bytes of `x`: each byte's low seven
-    /// bits plus 0x7f stay below 0x100, so no carry crosses a byte).
-    fn eq(x: u64, c: u8) -> u64 {
-        let t = x ^ (Self::ONES * u64::from(c));
-        !(((t & Self::LO7) + Self::LO7) | t) & Self::HI
-    }
-
-    /// Bytes in `lo..=hi` (all bytes ASCII, `hi` < 0x7f).
-    fn within(x: u64, lo: u8, hi: u8) -> u64 {
-        let ge = x + Self::ONES * u64::from(0x80 - lo);
-        let gt = x + Self::ONES * u64::from(0x7f - hi);
-        ge & !gt & Self::HI
-    }
-
     /// The step, or `None` when a byte is not ASCII, is a tab, or is a space after a
     /// space (left to the byte-by-byte step). `prev_*`: the byte before the eight.
     fn of(x: u64, prev_lower: bool, prev_space: bool) -> Option<Swar8> {
-        if x & Self::HI != 0 || Self::eq(x, b'\t') != 0 {
+        if x & HIGH != 0 || eq_bytes(x, b'\t') != 0 {
             return None;
         }
-        let space = Self::eq(x, b' ');
+        let space = eq_bytes(x, b' ');
         if ((space << 8) | (u64::from(prev_space) << 7)) & space != 0 {
             return None;
         }
-        let upper = Self::within(x, b'A', b'Z');
-        let lower = Self::within(x, b'a', b'z');
+        let upper = lanes_in(x, b'A', b'Z');
+        let lower = lanes_in(x, b'a', b'z');
         let steps = ((lower << 8) | (u64::from(prev_lower) << 7)) & upper;
         Some(Swar8 {
             lowered: x | (upper >> 2),

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::language::{self, StopWords};
+use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, HIGH, ONES};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
 /// maps of lines and words: SipHash's flooding resistance is not needed for them and
@@ -200,8 +201,8 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
         // false, after a borrow), so only the first is taken.
-        let v = x ^ (LANES_LO * u64::from(b'\n'));
-        let zero = v.wrapping_sub(LANES_LO) & !v & LANES_HI;
+        let v = x ^ (ONES * u64::from(b'\n'));
+        let zero = v.wrapping_sub(ONES) & !v & HIGH;
         if zero == 0 {
             i += 8;
             continue;
@@ -332,11 +333,6 @@ fn mark(bytes: &[u8], at: usize, copyright: &mut bool, link: &mut bool) {
     }
 }
 
-/// The lanes of a `u64` read as eight bytes, first byte lowest: `LANES_LO` has 1 in each,
-/// `LANES_HI` the high bit of each (where the lane masks below keep their answers).
-const LANES_LO: u64 = 0x0101_0101_0101_0101;
-const LANES_HI: u64 = 0x8080_8080_8080_8080;
-
 /// `VALID_LANES[k]`: the high bits of the first `k` lanes.
 const VALID_LANES: [u64; 9] = {
     let mut t = [0u64; 9];
@@ -347,34 +343,6 @@ const VALID_LANES: [u64; 9] = {
     }
     t
 };
-
-/// The lanes of `x` holding a byte in `lo..=hi`, exact for lanes below 0x80 (a byte of
-/// 0x80 or more only carries into the lanes after it): `b + (0x80 - lo)` has its high
-/// bit set when `b >= lo`, `b + (0x7F - hi)` when `b > hi`.
-#[inline(always)]
-fn lanes_in(x: u64, lo: u8, hi: u8) -> u64 {
-    let ge_lo = x.wrapping_add(LANES_LO * u64::from(0x80 - lo));
-    let gt_hi = x.wrapping_add(LANES_LO * u64::from(0x7F - hi));
-    ge_lo & !gt_hi & LANES_HI
-}
-
-/// The lanes of `x` equal to `c`, exact for lanes below 0x80 (as [`lanes_in`]).
-#[inline(always)]
-fn lanes_eq(x: u64, c: u8) -> u64 {
-    !(x ^ (LANES_LO * u64::from(c))).wrapping_add(LANES_LO * 0x7F) & LANES_HI
-}
-
-/// How many lanes a lane mask has: the 0/1 of each lane summed into the top one.
-#[inline(always)]
-fn lane_count(mask: u64) -> u32 {
-    ((mask >> 7).wrapping_mul(LANES_LO) >> 56) as u32
-}
-
-/// The first lane of a non-zero lane mask.
-#[inline(always)]
-fn first_lane(mask: u64) -> usize {
-    (mask.trailing_zeros() / 8) as usize
-}
 
 /// The state of [`line_stats_with`]'s pass over one line.
 struct Scan<'a> {
@@ -446,7 +414,7 @@ impl Scan<'_> {
         // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
         // `.` of `www.` is looked at with the other punctuation.
         if !(self.copyright && self.link) {
-            let mut ps = lanes_eq(x | (LANES_LO * 0x20), b'p') & alpha;
+            let mut ps = lanes_eq(x | (ONES * 0x20), b'p') & alpha;
             while ps != 0 {
                 let at = p + first_lane(ps);
                 self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
@@ -626,7 +594,7 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
             }
         };
         // The ASCII bytes before the first other one (zero padding is ASCII).
-        let high = x & LANES_HI;
+        let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         if k > 0 {
             scan.ascii_chunk(x, i, k, buf);

@@ -1,0 +1,81 @@
+//! Eight bytes at a time in one `u64` (SIMD within a register): the lane constants and
+//! byte tests that the hot loops of several stages share, so each trick is written and
+//! tested once. A lane is one byte, the first byte lowest (`u64::from_le_bytes`); a lane
+//! mask has the high bit of each lane set where the test holds.
+//!
+//! Two accuracies, named by the functions: *exact* tests hold for any bytes; the `lanes_*`
+//! tests are exact only in the lanes before the first byte of 0x80 or more (such a byte
+//! may carry into the lanes after it), for callers that know the bytes are ASCII or that
+//! check the high bits first.
+
+/// 0x01 in every lane.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// 0x80 in every lane: where lane masks keep their answers.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+/// 0x7F in every lane.
+pub(crate) const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// The lanes of `x` that are zero. Exact: each lane's low seven bits plus 0x7F stay below
+/// 0x100, so no carry crosses a lane.
+#[inline(always)]
+pub(crate) const fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The lanes of `x` equal to `c`. Exact.
+#[inline(always)]
+pub(crate) const fn eq_bytes(x: u64, c: u8) -> u64 {
+    zero_bytes(x ^ (ONES * c as u64))
+}
+
+/// The lanes of `x` holding a byte in `lo..=hi`, exact for lanes below 0x80 (a byte of
+/// 0x80 or more only carries into the lanes after it): `b + (0x80 - lo)` has its high
+/// bit set when `b >= lo`, `b + (0x7F - hi)` when `b > hi`.
+#[inline(always)]
+pub(crate) fn lanes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let ge_lo = x.wrapping_add(ONES * u64::from(0x80 - lo));
+    let gt_hi = x.wrapping_add(ONES * u64::from(0x7F - hi));
+    ge_lo & !gt_hi & HIGH
+}
+
+/// The lanes of `x` equal to `c`, exact for lanes below 0x80 (as [`lanes_in`]); one
+/// operation less than [`eq_bytes`].
+#[inline(always)]
+pub(crate) fn lanes_eq(x: u64, c: u8) -> u64 {
+    !(x ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7F) & HIGH
+}
+
+/// How many lanes a lane mask has: the 0/1 of each lane summed into the top one.
+#[inline(always)]
+pub(crate) fn lane_count(mask: u64) -> u32 {
+    ((mask >> 7).wrapping_mul(ONES) >> 56) as u32
+}
+
+/// The first lane of a non-zero lane mask.
+#[inline(always)]
+pub(crate) fn first_lane(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_tests_hold_for_every_byte() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bytes = x.to_le_bytes();
+            for c in [0u8, b'\n', b'&', 0x7F, 0x80, 0xE2, bytes[3]] {
+                let want: u64 = (0..8)
+                    .filter(|&j| bytes[j] == c)
+                    .map(|j| 0x80u64 << (8 * j))
+                    .sum();
+                assert_eq!(eq_bytes(x, c), want, "{x:#x} {c:#x}");
+            }
+        }
+    }
+}
