@@ -27,6 +27,10 @@ use criterion::{measurement::WallTime, Throughput};
 use encoding_rs::{Encoding, WINDOWS_1251, WINDOWS_1252};
 use rayon::prelude::*;
 
+// The allocator the `boilerstrip` binary ships with, so these rates are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The benchmark pages, raw bytes, sorted by file name so the order never changes.
 fn shb_dev() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
