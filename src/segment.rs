@@ -4,7 +4,6 @@
 //! Everything here is a property of one line and the blank lines around it; what depends
 //! on the neighbours (windows, the article's densest region) is computed in `classify`.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use std::sync::OnceLock;
@@ -155,34 +154,95 @@ pub fn segment(text: &str) -> Document {
     let stop = language::stopwords(lang.unwrap_or("en"));
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
     // counts are complete only after the last line, so they are filled in at the end.
-    let mut slots: HashMap<&str, u32, FxBuild> =
-        HashMap::with_capacity_and_hasher(non_blank, FxBuild::default());
+    let mut slots = LineSlots::with_capacity(non_blank);
     let mut counts: Vec<u32> = Vec::with_capacity(non_blank);
+    // The first line of each slot: a repeated line's statistics depend only on its text,
+    // so later copies take them from there instead of scanning it again.
+    let mut first_line: Vec<u32> = Vec::with_capacity(non_blank);
     let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
-    let mut lines = Vec::with_capacity(non_blank);
+    let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut buf = String::new();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
         }
-        let slot = *slots.entry(l).or_insert_with(|| {
+        let slot = slots.slot(l, || {
             counts.push(0);
+            first_line.push(lines.len() as u32);
             (counts.len() - 1) as u32
         });
         counts[slot as usize] += 1;
         line_slots.push(slot);
+        let stats = if counts[slot as usize] == 1 {
+            line_stats_with(l, stop, &mut buf)
+        } else {
+            lines[first_line[slot as usize] as usize].stats.clone()
+        };
         lines.push(Line {
             text: (*l).to_string(),
             blank_before: i == 0 || raw[i - 1].is_empty(),
             blank_after: i + 1 == raw.len() || raw[i + 1].is_empty(),
             wide_gap_after: i + 2 < raw.len() && raw[i + 1].is_empty() && raw[i + 2].is_empty(),
-            stats: line_stats_with(l, stop, &mut buf),
+            stats,
         });
     }
     for (line, slot) in lines.iter_mut().zip(line_slots) {
         line.stats.repeats = counts[slot as usize];
     }
     Document { lines, lang }
+}
+
+/// The distinct lines of a document, each with the number [`segment`] gave it: an
+/// open-addressing table of `(hash tag, slot)` pairs, cheaper per line than a `HashMap`
+/// (one hash of the bytes, one comparison per probe, no hashing of a length suffix).
+struct LineSlots<'a> {
+    /// Power-of-two many entries: the hash's low 32 bits above `slot + 1`; 0 is empty.
+    entries: Vec<u64>,
+    /// The text of each slot.
+    texts: Vec<&'a str>,
+    /// `64 - log2(entries.len())`: the hash's top bits pick the first entry.
+    shift: u32,
+}
+
+impl<'a> LineSlots<'a> {
+    fn with_capacity(lines: usize) -> Self {
+        // At most half full.
+        let len = (lines * 2).next_power_of_two().max(16);
+        LineSlots {
+            entries: vec![0; len],
+            texts: Vec::with_capacity(lines),
+            shift: 64 - len.trailing_zeros(),
+        }
+    }
+
+    /// The slot of `line`; a new line gets the one `new` returns (numbered from 0 in the
+    /// order lines are first seen).
+    #[inline]
+    fn slot(&mut self, line: &'a str, new: impl FnOnce() -> u32) -> u32 {
+        let mut hasher = FxHasher::default();
+        hasher.write(line.as_bytes());
+        let hash = hasher.finish().wrapping_mul(FX_SEED);
+        let tag = hash & 0xFFFF_FFFF;
+        let mask = self.entries.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            let entry = self.entries[i];
+            if entry == 0 {
+                let slot = new();
+                debug_assert_eq!(slot as usize, self.texts.len());
+                self.texts.push(line);
+                self.entries[i] = (tag << 32) | (u64::from(slot) + 1);
+                return slot;
+            }
+            if entry >> 32 == tag {
+                let slot = (entry & 0xFFFF_FFFF) as u32 - 1;
+                if self.texts[slot as usize] == line {
+                    return slot;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// `text.split('\n').map(str::trim)` and how many of the lines are not empty, eight bytes
@@ -384,8 +444,11 @@ impl Scan<'_> {
     fn ascii_chunk(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
         let bytes = self.line.as_bytes();
         let valid = VALID_LANES[k];
-        let upper = lanes_in(x, b'A', b'Z') & valid;
-        let alpha = upper | (lanes_in(x, b'a', b'z') & valid);
+        // Setting bit 5 lowercases letters and maps no other byte to one; a letter is
+        // uppercase when its bit 5 (moved up to the lane's high bit) is clear.
+        let lower = x | (ONES * 0x20);
+        let alpha = lanes_in(lower, b'a', b'z') & valid;
+        let upper = alpha & !(x << 2);
         let digit = lanes_in(x, b'0', b'9') & valid;
         let alnum = alpha | digit;
         self.s.chars += k as u32;
@@ -414,7 +477,7 @@ impl Scan<'_> {
         // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
         // `.` of `www.` is looked at with the other punctuation.
         if !(self.copyright && self.link) {
-            let mut ps = lanes_eq(x | (ONES * 0x20), b'p') & alpha;
+            let mut ps = lanes_eq(lower, b'p') & alpha;
             while ps != 0 {
                 let at = p + first_lane(ps);
                 self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
@@ -587,6 +650,13 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     while i < n {
         let (x, avail) = match bytes.get(i..i + 8) {
             Some(b) => (u64::from_le_bytes(b.try_into().expect("8 bytes")), 8),
+            // The last bytes: the eight that end the line, shifted down (zeros come in
+            // after them), unless the line is shorter than that.
+            None if n >= 8 => {
+                let b = &bytes[n - 8..];
+                let x = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                (x >> (8 * (8 - (n - i))), n - i)
+            }
             None => {
                 let mut b = [0u8; 8];
                 b[..n - i].copy_from_slice(&bytes[i..]);
