@@ -443,7 +443,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
             if !alnum {
                 break;
             }
-            buf.extend(c.to_lowercase());
+            crate::segment::push_lowercase(&mut buf, c);
         }
         if !buf.is_empty() {
             hits.add(table, table.get(buf.as_bytes()));

@@ -251,11 +251,15 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut non_blank = 0;
-    let mut push = |start: usize, end: usize| {
-        let line = trim(&text[start..end]);
-        non_blank += usize::from(!line.is_empty());
+    // A function, not a closure, so that it is inlined at its three calls.
+    #[inline(always)]
+    fn push_line<'a>(lines: &mut Vec<&'a str>, non_blank: &mut usize, line: &'a str) {
+        let line = trim(line);
+        *non_blank += usize::from(!line.is_empty());
         lines.push(line);
-    };
+    }
+    let mut push =
+        |start: usize, end: usize| push_line(&mut lines, &mut non_blank, &text[start..end]);
     let (mut start, mut i) = (0, 0);
     while let Some(chunk) = bytes.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
@@ -561,8 +565,53 @@ impl Scan<'_> {
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
     buf.clear();
-    buf.extend(w.chars().flat_map(char::to_lowercase));
+    for c in w.chars() {
+        push_lowercase(buf, c);
+    }
     stop.is_stopword(buf)
+}
+
+/// Pushes `c.to_lowercase()` onto `buf`, from a table for the characters below U+0800
+/// whose lowercase is one character (Unicode's case tables cost a binary search each).
+#[inline]
+pub(crate) fn push_lowercase(buf: &mut String, c: char) {
+    if c.is_ascii() {
+        buf.push(c.to_ascii_lowercase());
+        return;
+    }
+    if matches!(c as u32, 0x3000..=0xA63F | 0xAC00..=0xD7FF) {
+        // Kana, CJK ideographs, Yi, Hangul: no case (checked by a test).
+        buf.push(c);
+        return;
+    }
+    if let Some(&l) = two_byte_lowercase().get(c as usize) {
+        if l != 0 {
+            // Below U+0800, so a valid scalar value.
+            buf.push(char::from_u32(u32::from(l)).unwrap_or(c));
+            return;
+        }
+    }
+    buf.extend(c.to_lowercase());
+}
+
+/// The lowercase of every character below U+0800 that lowercases to one character; 0
+/// for the others (and for ASCII, which [`push_lowercase`] handles first).
+fn two_byte_lowercase() -> &'static [u16; 0x800] {
+    static TABLE: OnceLock<[u16; 0x800]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u16; 0x800];
+        for (u, lower) in t.iter_mut().enumerate().skip(0x80) {
+            let Some(c) = char::from_u32(u as u32) else {
+                continue;
+            };
+            let mut l = c.to_lowercase();
+            if let (Some(one), None) = (l.next(), l.next()) {
+                // A lowercase above U+FFFF would not fit; none of these has one.
+                *lower = u16::try_from(one as u32).unwrap_or(0);
+            }
+        }
+        t
+    })
 }
 
 /// What [`line_stats_with`] asks of a non-ASCII character, as [`BYTE_CLASS`] bits:
@@ -1049,6 +1098,21 @@ mod tests {
             assert_eq!(class & UPPER != 0, c.is_uppercase(), "{u:x}");
             assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{u:x}");
             assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{u:x}");
+        }
+    }
+
+    #[test]
+    fn lowercase_table_matches_to_lowercase() {
+        let mut buf = String::new();
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            buf.clear();
+            push_lowercase(&mut buf, c);
+            assert_eq!(
+                buf,
+                c.to_lowercase().collect::<String>(),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 
