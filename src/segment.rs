@@ -251,15 +251,13 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut non_blank = 0;
-    // A function, not a closure, so that it is inlined at its three calls.
+    // A function, not a closure, so that it is inlined at its calls.
     #[inline(always)]
     fn push_line<'a>(lines: &mut Vec<&'a str>, non_blank: &mut usize, line: &'a str) {
         let line = trim(line);
         *non_blank += usize::from(!line.is_empty());
         lines.push(line);
     }
-    let mut push =
-        |start: usize, end: usize| push_line(&mut lines, &mut non_blank, &text[start..end]);
     // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
     // false, after a borrow), so only the first is taken.
     let newlines = |x: u64| {
@@ -281,7 +279,7 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
         } else {
             i + 8 + first_lane(b)
         };
-        push(start, end);
+        push_line(&mut lines, &mut non_blank, &text[start..end]);
         start = end + 1;
         i = start;
     }
@@ -292,17 +290,17 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
             continue;
         }
         let end = i + first_lane(zero);
-        push(start, end);
+        push_line(&mut lines, &mut non_blank, &text[start..end]);
         start = end + 1;
         i = start;
     }
     for (j, &b) in bytes.iter().enumerate().skip(i) {
         if b == b'\n' {
-            push(start, j);
+            push_line(&mut lines, &mut non_blank, &text[start..j]);
             start = j + 1;
         }
     }
-    push(start, bytes.len());
+    push_line(&mut lines, &mut non_blank, &text[start..]);
     (lines, non_blank)
 }
 
