@@ -463,9 +463,12 @@ impl Scan<'_> {
     /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
     /// at the letter `p` (in the marks `http` and `copyright`), and at the ends of words.
     #[inline(always)]
-    fn ascii_chunk(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
+    ///
+    /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
+    /// the valid lanes.
+    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
         let bytes = self.line.as_bytes();
-        let valid = VALID_LANES[k];
+        let (k, valid) = if FULL { (8, HIGH) } else { (k, VALID_LANES[k]) };
         // Setting bit 5 lowercases letters and maps no other byte to one; a letter is
         // uppercase when its bit 5 (moved up to the lane's high bit) is clear.
         let lower = x | (ONES * 0x20);
@@ -734,7 +737,11 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         if k > 0 {
-            scan.ascii_chunk(x, i, k, buf);
+            if k == 8 {
+                scan.ascii_chunk::<true>(x, i, k, buf);
+            } else {
+                scan.ascii_chunk::<false>(x, i, k, buf);
+            }
             i += k;
         }
         if k < avail {
