@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
+use crate::swar::{first_lane, lane_count, lanes_in, HIGH, ONES};
 
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
@@ -87,6 +88,13 @@ impl StopWords {
                 // Lowercased (see `ascii_alnum_key`), the bytes after the word cleared.
                 let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
                 let w = (w | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * len));
+                return self.eight.contains(w);
+            }
+            if end >= 8 {
+                // Near the end of the line: the eight bytes that end the word, shifted
+                // down so that zeros follow it.
+                let w = u64::from_le_bytes(line[end - 8..end].try_into().expect("8 bytes"));
+                let w = (w | 0x2020_2020_2020_2020) >> (64 - 8 * len);
                 return self.eight.contains(w);
             }
         }
@@ -284,10 +292,12 @@ impl EightByteWords {
 /// The stopword list of `lang` (ISO 639-1), built once and shared. Unknown codes get the
 /// English list: most scraped UI text is English whatever the page's language.
 pub fn stopwords(lang: &str) -> &'static StopWords {
-    static LISTS: OnceLock<Vec<StopWords>> = OnceLock::new();
-    let lists = LISTS.get_or_init(|| SUPPORTED.iter().map(|code| build(code)).collect());
+    // Each list is built on first use: a run needs a few of them, and building all
+    // thirty cost some five million instructions per process.
+    static LISTS: [OnceLock<StopWords>; SUPPORTED.len()] =
+        [const { OnceLock::new() }; SUPPORTED.len()];
     let idx = SUPPORTED.iter().position(|c| *c == lang).unwrap_or(0);
-    &lists[idx]
+    LISTS[idx].get_or_init(|| build(SUPPORTED[idx]))
 }
 
 fn build(code: &'static str) -> StopWords {
@@ -378,7 +388,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
         let b = bytes[i];
         if BYTE_CLASS[b as usize] & (ALPHA | DIGIT) != 0 {
             // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
-            let (mut j, mut letters) = (i, 0);
+            let (mut j, mut letters) = ascii_alnum_run(bytes, i);
             while let Some(&b) = bytes.get(j) {
                 let class = BYTE_CLASS[b as usize] & (ALPHA | DIGIT);
                 if class == 0 {
@@ -433,7 +443,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
             if !alnum {
                 break;
             }
-            buf.extend(c.to_lowercase());
+            crate::segment::push_lowercase(&mut buf, c);
         }
         if !buf.is_empty() {
             hits.add(table, table.get(buf.as_bytes()));
@@ -466,6 +476,27 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
     }
 }
 
+/// Where the run of ASCII letters and digits from `i` stops being one eight bytes at a
+/// time (at the first other byte, or within the last eight bytes), and its letters so far.
+#[inline]
+fn ascii_alnum_run(bytes: &[u8], mut i: usize) -> (usize, u32) {
+    let mut letters = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Exact before the first byte of 0x80 or more, which itself stops the run.
+        let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
+        let stop = (!(alpha | lanes_in(x, b'0', b'9')) | x) & HIGH;
+        if stop != 0 {
+            let k = first_lane(stop);
+            let before = (1u64 << (8 * k)) - 1;
+            return (i + k, letters + lane_count(alpha & before));
+        }
+        letters += lane_count(alpha);
+        i += 8;
+    }
+    (i, letters)
+}
+
 /// Stopword hits per language of [`SUPPORTED`]: of all words, and of the words that only
 /// one language of the same script has (the telling ones between neighbours such as
 /// Spanish and Portuguese, or Russian and Bulgarian, whose lists share most words).
@@ -477,6 +508,10 @@ struct Hits {
 impl Hits {
     #[inline]
     fn add(&mut self, table: &WordLanguages, mut mask: u32) {
+        // Most words are no language's stopword.
+        if mask == 0 {
+            return;
+        }
         for script in [table.latin, table.cyrillic] {
             let langs = mask & script;
             if langs.is_power_of_two() {

@@ -4,7 +4,6 @@
 //! Everything here is a property of one line and the blank lines around it; what depends
 //! on the neighbours (windows, the article's densest region) is computed in `classify`.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use std::sync::OnceLock;
@@ -155,28 +154,36 @@ pub fn segment(text: &str) -> Document {
     let stop = language::stopwords(lang.unwrap_or("en"));
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
     // counts are complete only after the last line, so they are filled in at the end.
-    let mut slots: HashMap<&str, u32, FxBuild> =
-        HashMap::with_capacity_and_hasher(non_blank, FxBuild::default());
+    let mut slots = LineSlots::with_capacity(non_blank);
     let mut counts: Vec<u32> = Vec::with_capacity(non_blank);
+    // The first line of each slot: a repeated line's statistics depend only on its text,
+    // so later copies take them from there instead of scanning it again.
+    let mut first_line: Vec<u32> = Vec::with_capacity(non_blank);
     let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
-    let mut lines = Vec::with_capacity(non_blank);
+    let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut buf = String::new();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
         }
-        let slot = *slots.entry(l).or_insert_with(|| {
+        let slot = slots.slot(l, || {
             counts.push(0);
+            first_line.push(lines.len() as u32);
             (counts.len() - 1) as u32
         });
         counts[slot as usize] += 1;
         line_slots.push(slot);
+        let stats = if counts[slot as usize] == 1 {
+            line_stats_with(l, stop, &mut buf)
+        } else {
+            lines[first_line[slot as usize] as usize].stats.clone()
+        };
         lines.push(Line {
             text: (*l).to_string(),
             blank_before: i == 0 || raw[i - 1].is_empty(),
             blank_after: i + 1 == raw.len() || raw[i + 1].is_empty(),
             wide_gap_after: i + 2 < raw.len() && raw[i + 1].is_empty() && raw[i + 2].is_empty(),
-            stats: line_stats_with(l, stop, &mut buf),
+            stats,
         });
     }
     for (line, slot) in lines.iter_mut().zip(line_slots) {
@@ -185,40 +192,115 @@ pub fn segment(text: &str) -> Document {
     Document { lines, lang }
 }
 
+/// The distinct lines of a document, each with the number [`segment`] gave it: an
+/// open-addressing table of `(hash tag, slot)` pairs, cheaper per line than a `HashMap`
+/// (one hash of the bytes, one comparison per probe, no hashing of a length suffix).
+struct LineSlots<'a> {
+    /// Power-of-two many entries: the hash's low 32 bits above `slot + 1`; 0 is empty.
+    entries: Vec<u64>,
+    /// The text of each slot.
+    texts: Vec<&'a str>,
+    /// `64 - log2(entries.len())`: the hash's top bits pick the first entry.
+    shift: u32,
+}
+
+impl<'a> LineSlots<'a> {
+    fn with_capacity(lines: usize) -> Self {
+        // At most half full.
+        let len = (lines * 2).next_power_of_two().max(16);
+        LineSlots {
+            entries: vec![0; len],
+            texts: Vec::with_capacity(lines),
+            shift: 64 - len.trailing_zeros(),
+        }
+    }
+
+    /// The slot of `line`; a new line gets the one `new` returns (numbered from 0 in the
+    /// order lines are first seen).
+    #[inline]
+    fn slot(&mut self, line: &'a str, new: impl FnOnce() -> u32) -> u32 {
+        let mut hasher = FxHasher::default();
+        hasher.write(line.as_bytes());
+        let hash = hasher.finish().wrapping_mul(FX_SEED);
+        let tag = hash & 0xFFFF_FFFF;
+        let mask = self.entries.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            let entry = self.entries[i];
+            if entry == 0 {
+                let slot = new();
+                debug_assert_eq!(slot as usize, self.texts.len());
+                self.texts.push(line);
+                self.entries[i] = (tag << 32) | (u64::from(slot) + 1);
+                return slot;
+            }
+            if entry >> 32 == tag {
+                let slot = (entry & 0xFFFF_FFFF) as u32 - 1;
+                if self.texts[slot as usize] == line {
+                    return slot;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// `text.split('\n').map(str::trim)` and how many of the lines are not empty, eight bytes
 /// at a time.
 fn split_lines(text: &str) -> (Vec<&str>, usize) {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut non_blank = 0;
-    let mut push = |start: usize, end: usize| {
-        let line = trim(&text[start..end]);
-        non_blank += usize::from(!line.is_empty());
+    // A function, not a closure, so that it is inlined at its calls.
+    #[inline(always)]
+    fn push_line<'a>(lines: &mut Vec<&'a str>, non_blank: &mut usize, line: &'a str) {
+        let line = trim(line);
+        *non_blank += usize::from(!line.is_empty());
         lines.push(line);
+    }
+    // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
+    // false, after a borrow), so only the first is taken.
+    let newlines = |x: u64| {
+        let v = x ^ (ONES * u64::from(b'\n'));
+        v.wrapping_sub(ONES) & !v & HIGH
     };
     let (mut start, mut i) = (0, 0);
+    // Sixteen bytes a step while they last (one test for both halves), then eight.
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        let (a, b) = chunk.split_at(8);
+        let a = newlines(u64::from_le_bytes(a.try_into().expect("8 bytes")));
+        let b = newlines(u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        if a | b == 0 {
+            i += 16;
+            continue;
+        }
+        let end = if a != 0 {
+            i + first_lane(a)
+        } else {
+            i + 8 + first_lane(b)
+        };
+        push_line(&mut lines, &mut non_blank, &text[start..end]);
+        start = end + 1;
+        i = start;
+    }
     while let Some(chunk) = bytes.get(i..i + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
-        // false, after a borrow), so only the first is taken.
-        let v = x ^ (ONES * u64::from(b'\n'));
-        let zero = v.wrapping_sub(ONES) & !v & HIGH;
+        let zero = newlines(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
         if zero == 0 {
             i += 8;
             continue;
         }
         let end = i + first_lane(zero);
-        push(start, end);
+        push_line(&mut lines, &mut non_blank, &text[start..end]);
         start = end + 1;
         i = start;
     }
     for (j, &b) in bytes.iter().enumerate().skip(i) {
         if b == b'\n' {
-            push(start, j);
+            push_line(&mut lines, &mut non_blank, &text[start..j]);
             start = j + 1;
         }
     }
-    push(start, bytes.len());
+    push_line(&mut lines, &mut non_blank, &text[start..]);
     (lines, non_blank)
 }
 
@@ -381,11 +463,17 @@ impl Scan<'_> {
     /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
     /// at the letter `p` (in the marks `http` and `copyright`), and at the ends of words.
     #[inline(always)]
-    fn ascii_chunk(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
+    ///
+    /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
+    /// the valid lanes.
+    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
         let bytes = self.line.as_bytes();
-        let valid = VALID_LANES[k];
-        let upper = lanes_in(x, b'A', b'Z') & valid;
-        let alpha = upper | (lanes_in(x, b'a', b'z') & valid);
+        let (k, valid) = if FULL { (8, HIGH) } else { (k, VALID_LANES[k]) };
+        // Setting bit 5 lowercases letters and maps no other byte to one; a letter is
+        // uppercase when its bit 5 (moved up to the lane's high bit) is clear.
+        let lower = x | (ONES * 0x20);
+        let alpha = lanes_in(lower, b'a', b'z') & valid;
+        let upper = alpha & !(x << 2);
         let digit = lanes_in(x, b'0', b'9') & valid;
         let alnum = alpha | digit;
         self.s.chars += k as u32;
@@ -414,7 +502,7 @@ impl Scan<'_> {
         // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
         // `.` of `www.` is looked at with the other punctuation.
         if !(self.copyright && self.link) {
-            let mut ps = lanes_eq(x | (ONES * 0x20), b'p') & alpha;
+            let mut ps = lanes_eq(lower, b'p') & alpha;
             while ps != 0 {
                 let at = p + first_lane(ps);
                 self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
@@ -498,8 +586,53 @@ impl Scan<'_> {
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
     buf.clear();
-    buf.extend(w.chars().flat_map(char::to_lowercase));
+    for c in w.chars() {
+        push_lowercase(buf, c);
+    }
     stop.is_stopword(buf)
+}
+
+/// Pushes `c.to_lowercase()` onto `buf`, from a table for the characters below U+0800
+/// whose lowercase is one character (Unicode's case tables cost a binary search each).
+#[inline]
+pub(crate) fn push_lowercase(buf: &mut String, c: char) {
+    if c.is_ascii() {
+        buf.push(c.to_ascii_lowercase());
+        return;
+    }
+    if matches!(c as u32, 0x3000..=0xA63F | 0xAC00..=0xD7FF) {
+        // Kana, CJK ideographs, Yi, Hangul: no case (checked by a test).
+        buf.push(c);
+        return;
+    }
+    if let Some(&l) = two_byte_lowercase().get(c as usize) {
+        if l != 0 {
+            // Below U+0800, so a valid scalar value.
+            buf.push(char::from_u32(u32::from(l)).unwrap_or(c));
+            return;
+        }
+    }
+    buf.extend(c.to_lowercase());
+}
+
+/// The lowercase of every character below U+0800 that lowercases to one character; 0
+/// for the others (and for ASCII, which [`push_lowercase`] handles first).
+fn two_byte_lowercase() -> &'static [u16; 0x800] {
+    static TABLE: OnceLock<[u16; 0x800]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u16; 0x800];
+        for (u, lower) in t.iter_mut().enumerate().skip(0x80) {
+            let Some(c) = char::from_u32(u as u32) else {
+                continue;
+            };
+            let mut l = c.to_lowercase();
+            if let (Some(one), None) = (l.next(), l.next()) {
+                // A lowercase above U+FFFF would not fit; none of these has one.
+                *lower = u16::try_from(one as u32).unwrap_or(0);
+            }
+        }
+        t
+    })
 }
 
 /// What [`line_stats_with`] asks of a non-ASCII character, as [`BYTE_CLASS`] bits:
@@ -587,6 +720,13 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     while i < n {
         let (x, avail) = match bytes.get(i..i + 8) {
             Some(b) => (u64::from_le_bytes(b.try_into().expect("8 bytes")), 8),
+            // The last bytes: the eight that end the line, shifted down (zeros come in
+            // after them), unless the line is shorter than that.
+            None if n >= 8 => {
+                let b = &bytes[n - 8..];
+                let x = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                (x >> (8 * (8 - (n - i))), n - i)
+            }
             None => {
                 let mut b = [0u8; 8];
                 b[..n - i].copy_from_slice(&bytes[i..]);
@@ -597,7 +737,11 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         if k > 0 {
-            scan.ascii_chunk(x, i, k, buf);
+            if k == 8 {
+                scan.ascii_chunk::<true>(x, i, k, buf);
+            } else {
+                scan.ascii_chunk::<false>(x, i, k, buf);
+            }
             i += k;
         }
         if k < avail {
@@ -979,6 +1123,21 @@ mod tests {
             assert_eq!(class & UPPER != 0, c.is_uppercase(), "{u:x}");
             assert_eq!(class & (ALPHA | DIGIT) != 0, c.is_alphanumeric(), "{u:x}");
             assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{u:x}");
+        }
+    }
+
+    #[test]
+    fn lowercase_table_matches_to_lowercase() {
+        let mut buf = String::new();
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            buf.clear();
+            push_lowercase(&mut buf, c);
+            assert_eq!(
+                buf,
+                c.to_lowercase().collect::<String>(),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 
