@@ -418,17 +418,19 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 /// classifier scores the two parts without joining them).
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
-    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
+    let mut out = vec![0.0f32; n * STAGE2_EXTRA];
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
         let lo = i.saturating_sub(r);
         let hi = (i + r + 1).min(n);
-        // Left to right from -0.0, as `Iterator::sum` adds (the same bits).
-        let mut sum = -0.0f32;
-        for &p in &p1[lo..hi] {
-            sum += p;
-        }
+        // Left to right from -0.0, as `Iterator::sum` adds (the same bits); a whole
+        // window (most lines) is added unrolled.
+        let sum = match (r, &p1[lo..hi]) {
+            (3, w) if w.len() == 7 => sum_in_order::<7>(w.try_into().expect("seven")),
+            (10, w) if w.len() == 21 => sum_in_order::<21>(w.try_into().expect("21")),
+            (_, w) => w.iter().fold(-0.0f32, |s, &p| s + p),
+        };
         sum / (hi - lo) as f32
     };
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
@@ -445,7 +447,12 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             best = (sum, Some((start, i)));
         }
     }
-    for (i, &p) in p1.iter().enumerate() {
+    // Each row is written in place (not pushed value by value).
+    for (i, (&p, row)) in p1
+        .iter()
+        .zip(out.chunks_exact_mut(STAGE2_EXTRA))
+        .enumerate()
+    {
         let dist = match best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
@@ -464,7 +471,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         for v in near {
             max = max.max(v);
         }
-        out.extend_from_slice(&[
+        row.copy_from_slice(&[
             flag(dist == 0),
             ln_1p(dist),
             p,
@@ -478,6 +485,17 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         ]);
     }
     out
+}
+
+/// `-0.0 + xs[0] + xs[1] + ...`, left to right (the bits of `Iterator::sum`), for a length
+/// known when compiling (so the loop is unrolled).
+#[inline(always)]
+fn sum_in_order<const N: usize>(xs: &[f32; N]) -> f32 {
+    let mut sum = -0.0f32;
+    for &x in xs {
+        sum += x;
+    }
+    sum
 }
 
 #[cfg(test)]
@@ -509,6 +527,25 @@ mod tests {
             doc.lines.len() * (stage1_len() + STAGE2_EXTRA)
         );
         assert!(x1.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn window_means_add_as_iterator_sum_does_bit_for_bit() {
+        let p1: Vec<f32> = (0..60u32)
+            .map(|i| ((i * 37 % 101) as f32 / 101.0).powi(3))
+            .collect();
+        for n in [0, 1, 2, 5, 7, 8, 20, 21, 22, 30, 60] {
+            let p1 = &p1[..n];
+            let extras = stage2_extras(p1);
+            assert_eq!(extras.len(), n * STAGE2_EXTRA);
+            for i in 0..n {
+                for (k, r) in [(7, 3), (8, 10)] {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    let mean = p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
+                    assert_eq!(extras[i * STAGE2_EXTRA + k].to_bits(), mean.to_bits());
+                }
+            }
+        }
     }
 
     #[test]
