@@ -42,6 +42,9 @@ pub const BASE_NAMES: &[&str] = &[
     "recent_related",
 ];
 
+/// Number of per-line features ([`BASE_NAMES`]).
+const BASE_LEN: usize = BASE_NAMES.len();
+
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: &[usize] = &[1, 2, 3, 5, 10, 18, 19, 20, 22];
 /// Neighbour offsets.
@@ -135,9 +138,9 @@ fn section_flags(ctx: &[LineContext]) -> Vec<(bool, bool)> {
         .collect()
 }
 
-/// Appends the line's [`BASE_NAMES`] features to `out`.
+/// Writes the line's [`BASE_NAMES`] features into `out`.
 fn base(
-    out: &mut Vec<f32>,
+    out: &mut [f32; BASE_LEN],
     line: &Line,
     ctx: LineContext,
     section: (bool, bool),
@@ -148,7 +151,7 @@ fn base(
     let words = s.words.max(1) as f32;
     let chars = s.chars.max(1) as f32;
     let ln_chars = ln_1p(s.chars as usize);
-    out.extend_from_slice(&[
+    *out = [
         ln_chars,
         ln_1p(s.words as usize),
         s.stopword_share,
@@ -179,7 +182,7 @@ fn base(
         flag(ctx.comments_rule),
         flag(section.0),
         flag(section.1),
-    ]);
+    ];
 }
 
 /// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
@@ -229,7 +232,7 @@ struct ListShape {
 }
 
 impl ListShape {
-    fn new(doc: &Document, bases: &[&[f32]]) -> ListShape {
+    fn new(doc: &Document, ln_words: Vec<f32>) -> ListShape {
         const MIN_LEAD_IN_WORDS: u32 = 3;
         let mut colon_above = Vec::with_capacity(doc.lines.len());
         let mut last: Option<usize> = None;
@@ -244,7 +247,7 @@ impl ListShape {
         ListShape {
             soft: soft_region(doc, SOFT_PENALTY),
             colon_above,
-            ln_words: bases.iter().map(|b| b[1]).collect(),
+            ln_words,
         }
     }
 
@@ -270,11 +273,12 @@ impl ListShape {
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let n = doc.lines.len();
-    let width = stage1_len();
-    let mut out = Vec::with_capacity(n * width);
     if n == 0 {
-        return out;
+        return Vec::new();
     }
+    // The rows are written in place: first the base features of every line (which the
+    // others are made of), then the rest of each row.
+    let mut out = Vec::with_capacity(n * STAGE1_LEN);
     let mut ln_chars: Vec<f32> = doc
         .lines
         .iter()
@@ -284,19 +288,25 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     // equal bits, so it is the value a full sort puts there).
     let median = *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let sections = section_flags(ctx);
-    // One flat row of `BASE_NAMES.len()` features per line.
-    let nb = BASE_NAMES.len();
-    let mut flat = Vec::with_capacity(n * nb);
+    // A row of zeros with the line's base features is appended whole (a zeroed
+    // allocation of all rows would be cleared byte by byte, `rep stosb`).
+    let mut row = [0.0f32; STAGE1_LEN];
     for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
-        base(&mut flat, l, *c, sections[i], i as f32 / n as f32, median);
+        let b: &mut [f32; BASE_LEN] = (&mut row[..BASE_LEN]).try_into().expect("a base");
+        base(b, l, *c, sections[i], i as f32 / n as f32, median);
+        out.extend_from_slice(&row);
     }
-    let bases: Vec<&[f32]> = flat.chunks_exact(nb).collect();
+    let bases = || out.chunks_exact(STAGE1_LEN);
     // Prefix sums of the windowed features for O(1) window means.
-    let mut prefix = vec![vec![0.0f32; n + 1]; WINDOW_FEATURES.len()];
-    for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
-        for i in 0..n {
-            prefix[k][i + 1] = prefix[k][i] + bases[i][f];
+    const NW: usize = WINDOW_FEATURES.len();
+    let mut prefix = Vec::with_capacity(n + 1);
+    let mut sum = [0.0f32; NW];
+    prefix.push(sum);
+    for b in bases() {
+        for (s, &f) in sum.iter_mut().zip(WINDOW_FEATURES) {
+            *s += b[f];
         }
+        prefix.push(sum);
     }
     let region = densest_region(doc);
     // The on-page headline: the line (after the first) that best repeats the page title.
@@ -308,50 +318,42 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .filter(|(i, c)| c.title_overlap >= 0.6 && doc.lines[*i].stats.words >= 3)
         .map(|(i, _)| i)
         .next();
-    let sentence_share = bases.iter().map(|b| b[22]).sum::<f32>() / n as f32;
+    let sentence_share = bases().map(|b| b[22]).sum::<f32>() / n as f32;
     // How often the page's prose lines are followed by a blank line.
-    let prose_lines = bases.iter().filter(|b| b[22] > 0.0).count().max(1) as f32;
-    let blank_share = bases
-        .iter()
-        .filter(|b| b[22] > 0.0)
-        .map(|b| b[19])
-        .sum::<f32>()
-        / prose_lines;
-    let list_shape = ListShape::new(doc, &bases);
+    let prose_lines = bases().filter(|b| b[22] > 0.0).count().max(1) as f32;
+    let blank_share = bases().filter(|b| b[22] > 0.0).map(|b| b[19]).sum::<f32>() / prose_lines;
+    let prose: Vec<bool> = bases().map(|b| b[22] > 0.0).collect();
+    let list_shape = ListShape::new(doc, bases().map(|b| b[1]).collect());
     // The features each line lends its neighbours, gathered once per line (not once per
     // neighbour) and copied in.
     const NF: usize = NEIGHBOUR_FEATURES.len();
     let mut lent = Vec::with_capacity(n * NF);
-    for b in &bases {
+    for b in bases() {
         lent.extend(NEIGHBOUR_FEATURES.iter().map(|&f| b[f]));
     }
-    // Each row is built in an array at fixed offsets and appended whole (not value by
-    // value, each push checking the capacity).
-    const NEIGHBOURS_AT: usize = BASE_NAMES.len();
+    const NEIGHBOURS_AT: usize = BASE_LEN;
     const WINDOWS_AT: usize = NEIGHBOURS_AT + NF * OFFSETS.len();
-    const REST_AT: usize = WINDOWS_AT + WINDOW_FEATURES.len() * RADII.len();
+    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     const LIST_AT: usize = REST_AT + REST_LEN;
     let ln_lines = ln_1p(n);
-    let mut row = [0.0f32; STAGE1_LEN];
-    for i in 0..n {
-        let b = bases[i];
-        row[..NEIGHBOURS_AT].copy_from_slice(b);
+    for (i, row) in out.chunks_exact_mut(STAGE1_LEN).enumerate() {
+        let row: &mut [f32; STAGE1_LEN] = row.try_into().expect("a row");
         for (o, &off) in OFFSETS.iter().enumerate() {
             let to = &mut row[NEIGHBOURS_AT + o * NF..NEIGHBOURS_AT + (o + 1) * NF];
             let j = i as isize + off;
             if j >= 0 && (j as usize) < n {
                 let j = j as usize;
                 to.copy_from_slice(&lent[j * NF..(j + 1) * NF]);
-            } else {
-                to.fill(0.0);
             }
+            // (Off the page the values stay 0.)
         }
         let mut k = WINDOWS_AT;
         for &r in RADII {
             let lo = i.saturating_sub(r);
             let hi = (i + r + 1).min(n);
-            for p in &prefix {
-                row[k] = (p[hi] - p[lo]) / (hi - lo) as f32;
+            let (a, z) = (&prefix[lo], &prefix[hi]);
+            for f in 0..NW {
+                row[k] = (z[f] - a[f]) / (hi - lo) as f32;
                 k += 1;
             }
         }
@@ -365,9 +367,8 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let prose = |j: isize| j >= 0 && (j as usize) < n && bases[j as usize][22] > 0.0;
-        let between = flag(prose(i as isize - 1) && prose(i as isize + 1));
-        let alnum = b[5];
+        let between = flag(i > 0 && prose[i - 1] && prose.get(i + 1) == Some(&true));
+        let alnum = row[5];
         let (after_h1, ln_after_h1) = match h1 {
             Some(h) if i > h => (1.0, ln_1p(i - h)),
             Some(_) => (-1.0, 0.0),
@@ -380,19 +381,18 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             ln_lines,
             sentence_share,
             ln_1p(i.min(n - 1 - i)),
-            alnum * b[1],
+            alnum * row[1],
             alnum * between,
-            alnum * between * b[1],
-            alnum * b[2],
-            alnum * b[7],
-            (1.0 - b[18]) * blank_share,
-            (1.0 - b[19]) * blank_share,
+            alnum * between * row[1],
+            alnum * row[2],
+            alnum * row[7],
+            (1.0 - row[18]) * blank_share,
+            (1.0 - row[19]) * blank_share,
             after_h1,
             ln_after_h1,
         ];
         row[REST_AT..LIST_AT].copy_from_slice(&rest);
         row[LIST_AT..].copy_from_slice(&list_shape.row(i));
-        out.extend_from_slice(&row);
     }
     out
 }
@@ -418,7 +418,7 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 /// classifier scores the two parts without joining them).
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
-    let mut out = vec![0.0f32; n * STAGE2_EXTRA];
+    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
@@ -447,12 +447,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             best = (sum, Some((start, i)));
         }
     }
-    // Each row is written in place (not pushed value by value).
-    for (i, (&p, row)) in p1
-        .iter()
-        .zip(out.chunks_exact_mut(STAGE2_EXTRA))
-        .enumerate()
-    {
+    for (i, &p) in p1.iter().enumerate() {
         let dist = match best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
@@ -471,7 +466,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         for v in near {
             max = max.max(v);
         }
-        row.copy_from_slice(&[
+        out.extend_from_slice(&[
             flag(dist == 0),
             ln_1p(dist),
             p,
