@@ -89,24 +89,32 @@ pub struct LineContext {
     pub related_rule: bool,
 }
 
-/// `(1 + n).ln()` for a count `n`, the same bits as computing it: from a table of the
-/// small counts (features take about ten logarithms per line).
-fn ln_1p(n: usize) -> f32 {
-    const SMALL: usize = 4096;
-    static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..SMALL).map(|n| (1.0 + n as f32).ln()).collect());
-    match table.get(n) {
-        Some(&v) => v,
-        None => (1.0 + n as f32).ln(),
+/// `(1 + n).ln()` of the small counts `n`: features take about ten logarithms per line.
+/// Fetched once by the loops that take them (not once per logarithm).
+#[derive(Clone, Copy)]
+struct LnTable(&'static [f32]);
+
+impl LnTable {
+    fn get() -> LnTable {
+        const SMALL: usize = 4096;
+        static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+        LnTable(TABLE.get_or_init(|| (0..SMALL).map(|n| (1.0 + n as f32).ln()).collect()))
+    }
+
+    /// `(1 + n).ln()` for a count `n`, the same bits as computing it.
+    #[inline(always)]
+    fn ln_1p(self, n: usize) -> f32 {
+        match self.0.get(n) {
+            Some(&v) => v,
+            None => (1.0 + n as f32).ln(),
+        }
     }
 }
 
+/// 1.0 or 0.0, by a conversion (no branch or constant load; the same two values).
+#[inline(always)]
 fn flag(b: bool) -> f32 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
+    f32::from(u8::from(b))
 }
 
 /// Whether a line reads like a sentence of prose.
@@ -146,14 +154,15 @@ fn base(
     section: (bool, bool),
     position: f32,
     median_ln_chars: f32,
+    ln: LnTable,
 ) {
     let s = &line.stats;
     let words = s.words.max(1) as f32;
     let chars = s.chars.max(1) as f32;
-    let ln_chars = ln_1p(s.chars as usize);
+    let ln_chars = ln.ln_1p(s.chars as usize);
     *out = [
         ln_chars,
-        ln_1p(s.words as usize),
+        ln.ln_1p(s.words as usize),
         s.stopword_share,
         flag(s.end == Some(LineEnd::Sentence)),
         flag(s.end == Some(LineEnd::Colon)),
@@ -164,7 +173,7 @@ fn base(
         s.digits as f32 / chars,
         (10.0 * s.separators as f32 / chars).min(1.0),
         (s.commas as f32 / words).min(1.0),
-        ln_1p(s.inner_sentences as usize),
+        ln.ln_1p(s.inner_sentences as usize),
         flag(s.quotes > 0),
         flag(s.bullet),
         flag(s.copyright),
@@ -194,12 +203,13 @@ pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
 /// The densest span of prose when a line that is not prose costs only `penalty`: a list
 /// or a table inside the article (short lines between paragraphs) does not break it.
 fn soft_region(doc: &Document, penalty: f32) -> Option<(usize, usize)> {
+    let ln = LnTable::get();
     let mut best = (0.0f32, None);
     let mut sum = 0.0f32;
     let mut start = 0;
     for (i, line) in doc.lines.iter().enumerate() {
         let gain = if sentence_like(line) {
-            ln_1p(line.stats.words as usize)
+            ln.ln_1p(line.stats.words as usize)
         } else {
             -penalty
         };
@@ -276,13 +286,14 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     if n == 0 {
         return Vec::new();
     }
+    let ln = LnTable::get();
     // The rows are written in place: first the base features of every line (which the
     // others are made of), then the rest of each row.
     let mut out = Vec::with_capacity(n * STAGE1_LEN);
     let mut ln_chars: Vec<f32> = doc
         .lines
         .iter()
-        .map(|l| ln_1p(l.stats.chars as usize))
+        .map(|l| ln.ln_1p(l.stats.chars as usize))
         .collect();
     // Only the middle value is needed, not the whole order (equal under `total_cmp` is
     // equal bits, so it is the value a full sort puts there).
@@ -293,7 +304,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let mut row = [0.0f32; STAGE1_LEN];
     for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
         let b: &mut [f32; BASE_LEN] = (&mut row[..BASE_LEN]).try_into().expect("a base");
-        base(b, l, *c, sections[i], i as f32 / n as f32, median);
+        base(b, l, *c, sections[i], i as f32 / n as f32, median, ln);
         out.extend_from_slice(&row);
     }
     let bases = || out.chunks_exact(STAGE1_LEN);
@@ -335,7 +346,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     const WINDOWS_AT: usize = NEIGHBOURS_AT + NF * OFFSETS.len();
     const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     const LIST_AT: usize = REST_AT + REST_LEN;
-    let ln_lines = ln_1p(n);
+    let ln_lines = ln.ln_1p(n);
     for (i, row) in out.chunks_exact_mut(STAGE1_LEN).enumerate() {
         let row: &mut [f32; STAGE1_LEN] = row.try_into().expect("a row");
         for (o, &off) in OFFSETS.iter().enumerate() {
@@ -370,17 +381,17 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         let between = flag(i > 0 && prose[i - 1] && prose.get(i + 1) == Some(&true));
         let alnum = row[5];
         let (after_h1, ln_after_h1) = match h1 {
-            Some(h) if i > h => (1.0, ln_1p(i - h)),
+            Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
             Some(_) => (-1.0, 0.0),
             None => (0.0, 0.0),
         };
         let rest: [f32; REST_LEN] = [
             inside,
-            ln_1p(dist),
+            ln.ln_1p(dist),
             dist as f32 / n as f32,
             ln_lines,
             sentence_share,
-            ln_1p(i.min(n - 1 - i)),
+            ln.ln_1p(i.min(n - 1 - i)),
             alnum * row[1],
             alnum * between,
             alnum * between * row[1],
@@ -418,6 +429,7 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 /// classifier scores the two parts without joining them).
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
+    let ln = LnTable::get();
     let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
@@ -468,7 +480,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         }
         out.extend_from_slice(&[
             flag(dist == 0),
-            ln_1p(dist),
+            ln.ln_1p(dist),
             p,
             near[0],
             near[1],
@@ -506,7 +518,11 @@ mod tests {
     #[test]
     fn ln_1p_is_the_logarithm_bit_for_bit() {
         for n in (0..5000).chain([65_535, 1 << 24, (1 << 24) + 1, usize::MAX]) {
-            assert_eq!(ln_1p(n).to_bits(), (1.0 + n as f32).ln().to_bits(), "{n}");
+            assert_eq!(
+                LnTable::get().ln_1p(n).to_bits(),
+                (1.0 + n as f32).ln().to_bits(),
+                "{n}"
+            );
         }
     }
 
