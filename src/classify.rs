@@ -1220,9 +1220,30 @@ mod tests {
         ];
         for s in strings(&parts, 4) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            // Longer lines, the words at other offsets.
+            for lead in ["", "a", "ab 1", "The cat, ", "ab12 -- x"] {
+                let s = format!("{lead}{s}{s}{lead}{s}");
+                assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            }
+        }
+        // Every ASCII byte (and a few others) as a separator or inside a word, in lines of
+        // every length.
+        for c in (0u8..0x80).map(char::from).chain("éÉΣ’\u{3000}".chars()) {
+            let s = format!("cat{c}abcdefghi{c}{c}12 The{c}naive{c}ab{c}{c}cat{c}The");
+            for end in (0..=s.len()).filter(|&e| s.is_char_boundary(e)) {
+                let s = &s[..end];
+                assert_eq!(overlap(s, &title), split_overlap(s, &title), "{s:?}");
+            }
         }
         let long = "cat ".repeat(60);
         assert_eq!(overlap(&long, &title), split_overlap(&long, &title));
+        // The word cap reached before, at and after the first character that is not ASCII.
+        for k in [20, 39, 40, 41, 50] {
+            for wide in ["été", "naïve", "’"] {
+                let s = format!("{}x {wide} ab {}", "cat ".repeat(k), "dog ".repeat(30));
+                assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            }
+        }
     }
 
     #[test]
