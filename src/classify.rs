@@ -109,10 +109,18 @@ pub fn prepare_known<'r>(
             _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
         })
         .collect();
+    // A line too short to be a repeated caption and with too few words to carry an
+    // attribution needs no core (nothing reads it): its text stands in.
     let cores: Vec<&str> = doc
         .lines
         .iter()
-        .map(|l| strip_source_suffix(&l.text))
+        .map(|l| {
+            if l.text.len() < CAPTION_MIN_CHARS && l.stats.words < ATTRIBUTED_MIN_WORDS {
+                l.text.as_str()
+            } else {
+                strip_source_suffix(&l.text)
+            }
+        })
         .collect();
     let mut caption = repeated_captions_with(&doc.lines, &cores);
     for (c, s) in caption
@@ -561,6 +569,13 @@ fn looks_like_headline(line: &Line) -> bool {
         && s.letters * 2 > s.chars
 }
 
+/// The fewest bytes of a caption's core that [`repeated_captions_with`] looks for (or in)
+/// another line.
+const CAPTION_MIN_CHARS: usize = 25;
+
+/// The fewest words of a line whose ` - Source` suffix [`attributed_captions`] counts.
+const ATTRIBUTED_MIN_WORDS: u32 = 6;
+
 /// Lines of at least a few words whose text (without a trailing ` - Source`) stands
 /// inside a longer line at most three lines away: captions printed twice (alt text, then
 /// the figcaption with a credit or source glued on).
@@ -573,7 +588,7 @@ fn repeated_captions(lines: &[Line]) -> Vec<bool> {
 /// [`repeated_captions`] given each line's [`strip_source_suffix`], computed once.
 fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     const RADIUS: usize = 3;
-    const MIN_CHARS: usize = 25;
+    const MIN_CHARS: usize = CAPTION_MIN_CHARS;
     let mut out = vec![false; lines.len()];
     for (i, line) in lines.iter().enumerate() {
         let core = cores[i];
@@ -609,7 +624,8 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
 /// page title): captions credited to the photo agency or the site, however many.
 fn attributed_captions(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     fn suffix<'a>((l, core): (&'a Line, &&str)) -> Option<&'a str> {
-        (core.len() < l.text.len() && l.stats.words >= 6).then(|| &l.text[core.len()..])
+        (core.len() < l.text.len() && l.stats.words >= ATTRIBUTED_MIN_WORDS)
+            .then(|| &l.text[core.len()..])
     }
     let suffixes: Vec<Option<&str>> = lines.iter().zip(cores).map(suffix).collect();
     let mut counts: HashMap<&str, usize, FxBuild> = HashMap::default();
@@ -1105,6 +1121,32 @@ mod tests {
     }
 
     #[test]
+    fn lines_without_a_core_get_the_captions_of_all_cores() {
+        let doc = segment(
+            "A man walks past the ruined building - AP\n\
+             A man walks past the ruined building\n\
+             Photo - AP\n\
+             a - b c\n\
+             One two three four five six - AP\n\
+             Seven eight nine ten eleven twelve - AP\n\
+             Short - X Y\n\
+             The article says what happened, at some length, in a sentence - AP\n",
+        );
+        let rules = RuleSet::load(true, &[]).unwrap();
+        let cores: Vec<&str> = doc
+            .lines
+            .iter()
+            .map(|l| strip_source_suffix(&l.text))
+            .collect();
+        let mut all = repeated_captions_with(&doc.lines, &cores);
+        for (c, s) in all.iter_mut().zip(attributed_captions(&doc.lines, &cores)) {
+            *c |= s;
+        }
+        assert!(all.iter().any(|&c| c), "some caption is found");
+        assert_eq!(prepare(&doc, &rules).caption, all);
+    }
+
+    #[test]
     fn source_suffix_is_stripped_only_when_short() {
         assert_eq!(
             strip_source_suffix("A caption here - News Agency"),
@@ -1220,9 +1262,30 @@ mod tests {
         ];
         for s in strings(&parts, 4) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            // Longer lines, the words at other offsets.
+            for lead in ["", "a", "ab 1", "The cat, ", "ab12 -- x"] {
+                let s = format!("{lead}{s}{s}{lead}{s}");
+                assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            }
+        }
+        // Every ASCII byte (and a few others) as a separator or inside a word, in lines of
+        // every length.
+        for c in (0u8..0x80).map(char::from).chain("éÉΣ’\u{3000}".chars()) {
+            let s = format!("cat{c}abcdefghi{c}{c}12 The{c}naive{c}ab{c}{c}cat{c}The");
+            for end in (0..=s.len()).filter(|&e| s.is_char_boundary(e)) {
+                let s = &s[..end];
+                assert_eq!(overlap(s, &title), split_overlap(s, &title), "{s:?}");
+            }
         }
         let long = "cat ".repeat(60);
         assert_eq!(overlap(&long, &title), split_overlap(&long, &title));
+        // The word cap reached before, at and after the first character that is not ASCII.
+        for k in [20, 39, 40, 41, 50] {
+            for wide in ["été", "naïve", "’"] {
+                let s = format!("{}x {wide} ab {}", "cat ".repeat(k), "dog ".repeat(30));
+                assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+            }
+        }
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub const BASE_NAMES: &[&str] = &[
     "recent_related",
 ];
 
+/// Number of per-line features ([`BASE_NAMES`]).
+const BASE_LEN: usize = BASE_NAMES.len();
+
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: &[usize] = &[1, 2, 3, 5, 10, 18, 19, 20, 22];
 /// Neighbour offsets.
@@ -86,24 +89,32 @@ pub struct LineContext {
     pub related_rule: bool,
 }
 
-/// `(1 + n).ln()` for a count `n`, the same bits as computing it: from a table of the
-/// small counts (features take about ten logarithms per line).
-fn ln_1p(n: usize) -> f32 {
-    const SMALL: usize = 4096;
-    static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..SMALL).map(|n| (1.0 + n as f32).ln()).collect());
-    match table.get(n) {
-        Some(&v) => v,
-        None => (1.0 + n as f32).ln(),
+/// `(1 + n).ln()` of the small counts `n`: features take about ten logarithms per line.
+/// Fetched once by the loops that take them (not once per logarithm).
+#[derive(Clone, Copy)]
+struct LnTable(&'static [f32]);
+
+impl LnTable {
+    fn get() -> LnTable {
+        const SMALL: usize = 4096;
+        static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+        LnTable(TABLE.get_or_init(|| (0..SMALL).map(|n| (1.0 + n as f32).ln()).collect()))
+    }
+
+    /// `(1 + n).ln()` for a count `n`, the same bits as computing it.
+    #[inline(always)]
+    fn ln_1p(self, n: usize) -> f32 {
+        match self.0.get(n) {
+            Some(&v) => v,
+            None => (1.0 + n as f32).ln(),
+        }
     }
 }
 
+/// 1.0 or 0.0, by a conversion (no branch or constant load; the same two values).
+#[inline(always)]
 fn flag(b: bool) -> f32 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
+    f32::from(u8::from(b))
 }
 
 /// Whether a line reads like a sentence of prose.
@@ -135,22 +146,23 @@ fn section_flags(ctx: &[LineContext]) -> Vec<(bool, bool)> {
         .collect()
 }
 
-/// Appends the line's [`BASE_NAMES`] features to `out`.
+/// Writes the line's [`BASE_NAMES`] features into `out`.
 fn base(
-    out: &mut Vec<f32>,
+    out: &mut [f32; BASE_LEN],
     line: &Line,
     ctx: LineContext,
     section: (bool, bool),
     position: f32,
     median_ln_chars: f32,
+    ln: LnTable,
 ) {
     let s = &line.stats;
     let words = s.words.max(1) as f32;
     let chars = s.chars.max(1) as f32;
-    let ln_chars = ln_1p(s.chars as usize);
-    out.extend_from_slice(&[
+    let ln_chars = ln.ln_1p(s.chars as usize);
+    *out = [
         ln_chars,
-        ln_1p(s.words as usize),
+        ln.ln_1p(s.words as usize),
         s.stopword_share,
         flag(s.end == Some(LineEnd::Sentence)),
         flag(s.end == Some(LineEnd::Colon)),
@@ -161,7 +173,7 @@ fn base(
         s.digits as f32 / chars,
         (10.0 * s.separators as f32 / chars).min(1.0),
         (s.commas as f32 / words).min(1.0),
-        ln_1p(s.inner_sentences as usize),
+        ln.ln_1p(s.inner_sentences as usize),
         flag(s.quotes > 0),
         flag(s.bullet),
         flag(s.copyright),
@@ -179,7 +191,7 @@ fn base(
         flag(ctx.comments_rule),
         flag(section.0),
         flag(section.1),
-    ]);
+    ];
 }
 
 /// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
@@ -191,12 +203,13 @@ pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
 /// The densest span of prose when a line that is not prose costs only `penalty`: a list
 /// or a table inside the article (short lines between paragraphs) does not break it.
 fn soft_region(doc: &Document, penalty: f32) -> Option<(usize, usize)> {
+    let ln = LnTable::get();
     let mut best = (0.0f32, None);
     let mut sum = 0.0f32;
     let mut start = 0;
     for (i, line) in doc.lines.iter().enumerate() {
         let gain = if sentence_like(line) {
-            ln_1p(line.stats.words as usize)
+            ln.ln_1p(line.stats.words as usize)
         } else {
             -penalty
         };
@@ -229,7 +242,7 @@ struct ListShape {
 }
 
 impl ListShape {
-    fn new(doc: &Document, bases: &[&[f32]]) -> ListShape {
+    fn new(doc: &Document, ln_words: Vec<f32>) -> ListShape {
         const MIN_LEAD_IN_WORDS: u32 = 3;
         let mut colon_above = Vec::with_capacity(doc.lines.len());
         let mut last: Option<usize> = None;
@@ -244,7 +257,7 @@ impl ListShape {
         ListShape {
             soft: soft_region(doc, SOFT_PENALTY),
             colon_above,
-            ln_words: bases.iter().map(|b| b[1]).collect(),
+            ln_words,
         }
     }
 
@@ -270,33 +283,41 @@ impl ListShape {
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let n = doc.lines.len();
-    let width = stage1_len();
-    let mut out = Vec::with_capacity(n * width);
     if n == 0 {
-        return out;
+        return Vec::new();
     }
+    let ln = LnTable::get();
+    // The rows are written in place: first the base features of every line (which the
+    // others are made of), then the rest of each row.
+    let mut out = Vec::with_capacity(n * STAGE1_LEN);
     let mut ln_chars: Vec<f32> = doc
         .lines
         .iter()
-        .map(|l| ln_1p(l.stats.chars as usize))
+        .map(|l| ln.ln_1p(l.stats.chars as usize))
         .collect();
     // Only the middle value is needed, not the whole order (equal under `total_cmp` is
     // equal bits, so it is the value a full sort puts there).
     let median = *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let sections = section_flags(ctx);
-    // One flat row of `BASE_NAMES.len()` features per line.
-    let nb = BASE_NAMES.len();
-    let mut flat = Vec::with_capacity(n * nb);
+    // A row of zeros with the line's base features is appended whole (a zeroed
+    // allocation of all rows would be cleared byte by byte, `rep stosb`).
+    let mut row = [0.0f32; STAGE1_LEN];
     for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
-        base(&mut flat, l, *c, sections[i], i as f32 / n as f32, median);
+        let b: &mut [f32; BASE_LEN] = (&mut row[..BASE_LEN]).try_into().expect("a base");
+        base(b, l, *c, sections[i], i as f32 / n as f32, median, ln);
+        out.extend_from_slice(&row);
     }
-    let bases: Vec<&[f32]> = flat.chunks_exact(nb).collect();
+    let bases = || out.chunks_exact(STAGE1_LEN);
     // Prefix sums of the windowed features for O(1) window means.
-    let mut prefix = vec![vec![0.0f32; n + 1]; WINDOW_FEATURES.len()];
-    for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
-        for i in 0..n {
-            prefix[k][i + 1] = prefix[k][i] + bases[i][f];
+    const NW: usize = WINDOW_FEATURES.len();
+    let mut prefix = Vec::with_capacity(n + 1);
+    let mut sum = [0.0f32; NW];
+    prefix.push(sum);
+    for b in bases() {
+        for (s, &f) in sum.iter_mut().zip(WINDOW_FEATURES) {
+            *s += b[f];
         }
+        prefix.push(sum);
     }
     let region = densest_region(doc);
     // The on-page headline: the line (after the first) that best repeats the page title.
@@ -308,50 +329,42 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .filter(|(i, c)| c.title_overlap >= 0.6 && doc.lines[*i].stats.words >= 3)
         .map(|(i, _)| i)
         .next();
-    let sentence_share = bases.iter().map(|b| b[22]).sum::<f32>() / n as f32;
+    let sentence_share = bases().map(|b| b[22]).sum::<f32>() / n as f32;
     // How often the page's prose lines are followed by a blank line.
-    let prose_lines = bases.iter().filter(|b| b[22] > 0.0).count().max(1) as f32;
-    let blank_share = bases
-        .iter()
-        .filter(|b| b[22] > 0.0)
-        .map(|b| b[19])
-        .sum::<f32>()
-        / prose_lines;
-    let list_shape = ListShape::new(doc, &bases);
+    let prose_lines = bases().filter(|b| b[22] > 0.0).count().max(1) as f32;
+    let blank_share = bases().filter(|b| b[22] > 0.0).map(|b| b[19]).sum::<f32>() / prose_lines;
+    let prose: Vec<bool> = bases().map(|b| b[22] > 0.0).collect();
+    let list_shape = ListShape::new(doc, bases().map(|b| b[1]).collect());
     // The features each line lends its neighbours, gathered once per line (not once per
     // neighbour) and copied in.
     const NF: usize = NEIGHBOUR_FEATURES.len();
     let mut lent = Vec::with_capacity(n * NF);
-    for b in &bases {
+    for b in bases() {
         lent.extend(NEIGHBOUR_FEATURES.iter().map(|&f| b[f]));
     }
-    // Each row is built in an array at fixed offsets and appended whole (not value by
-    // value, each push checking the capacity).
-    const NEIGHBOURS_AT: usize = BASE_NAMES.len();
+    const NEIGHBOURS_AT: usize = BASE_LEN;
     const WINDOWS_AT: usize = NEIGHBOURS_AT + NF * OFFSETS.len();
-    const REST_AT: usize = WINDOWS_AT + WINDOW_FEATURES.len() * RADII.len();
+    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     const LIST_AT: usize = REST_AT + REST_LEN;
-    let ln_lines = ln_1p(n);
-    let mut row = [0.0f32; STAGE1_LEN];
-    for i in 0..n {
-        let b = bases[i];
-        row[..NEIGHBOURS_AT].copy_from_slice(b);
+    let ln_lines = ln.ln_1p(n);
+    for (i, row) in out.chunks_exact_mut(STAGE1_LEN).enumerate() {
+        let row: &mut [f32; STAGE1_LEN] = row.try_into().expect("a row");
         for (o, &off) in OFFSETS.iter().enumerate() {
             let to = &mut row[NEIGHBOURS_AT + o * NF..NEIGHBOURS_AT + (o + 1) * NF];
             let j = i as isize + off;
             if j >= 0 && (j as usize) < n {
                 let j = j as usize;
                 to.copy_from_slice(&lent[j * NF..(j + 1) * NF]);
-            } else {
-                to.fill(0.0);
             }
+            // (Off the page the values stay 0.)
         }
         let mut k = WINDOWS_AT;
         for &r in RADII {
             let lo = i.saturating_sub(r);
             let hi = (i + r + 1).min(n);
-            for p in &prefix {
-                row[k] = (p[hi] - p[lo]) / (hi - lo) as f32;
+            let (a, z) = (&prefix[lo], &prefix[hi]);
+            for f in 0..NW {
+                row[k] = (z[f] - a[f]) / (hi - lo) as f32;
                 k += 1;
             }
         }
@@ -365,34 +378,32 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let prose = |j: isize| j >= 0 && (j as usize) < n && bases[j as usize][22] > 0.0;
-        let between = flag(prose(i as isize - 1) && prose(i as isize + 1));
-        let alnum = b[5];
+        let between = flag(i > 0 && prose[i - 1] && prose.get(i + 1) == Some(&true));
+        let alnum = row[5];
         let (after_h1, ln_after_h1) = match h1 {
-            Some(h) if i > h => (1.0, ln_1p(i - h)),
+            Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
             Some(_) => (-1.0, 0.0),
             None => (0.0, 0.0),
         };
         let rest: [f32; REST_LEN] = [
             inside,
-            ln_1p(dist),
+            ln.ln_1p(dist),
             dist as f32 / n as f32,
             ln_lines,
             sentence_share,
-            ln_1p(i.min(n - 1 - i)),
-            alnum * b[1],
+            ln.ln_1p(i.min(n - 1 - i)),
+            alnum * row[1],
             alnum * between,
-            alnum * between * b[1],
-            alnum * b[2],
-            alnum * b[7],
-            (1.0 - b[18]) * blank_share,
-            (1.0 - b[19]) * blank_share,
+            alnum * between * row[1],
+            alnum * row[2],
+            alnum * row[7],
+            (1.0 - row[18]) * blank_share,
+            (1.0 - row[19]) * blank_share,
             after_h1,
             ln_after_h1,
         ];
         row[REST_AT..LIST_AT].copy_from_slice(&rest);
         row[LIST_AT..].copy_from_slice(&list_shape.row(i));
-        out.extend_from_slice(&row);
     }
     out
 }
@@ -418,17 +429,20 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 /// classifier scores the two parts without joining them).
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
+    let ln = LnTable::get();
     let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
         let lo = i.saturating_sub(r);
         let hi = (i + r + 1).min(n);
-        // Left to right from -0.0, as `Iterator::sum` adds (the same bits).
-        let mut sum = -0.0f32;
-        for &p in &p1[lo..hi] {
-            sum += p;
-        }
+        // Left to right from -0.0, as `Iterator::sum` adds (the same bits); a whole
+        // window (most lines) is added unrolled.
+        let sum = match (r, &p1[lo..hi]) {
+            (3, w) if w.len() == 7 => sum_in_order::<7>(w.try_into().expect("seven")),
+            (10, w) if w.len() == 21 => sum_in_order::<21>(w.try_into().expect("21")),
+            (_, w) => w.iter().fold(-0.0f32, |s, &p| s + p),
+        };
         sum / (hi - lo) as f32
     };
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
@@ -466,7 +480,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         }
         out.extend_from_slice(&[
             flag(dist == 0),
-            ln_1p(dist),
+            ln.ln_1p(dist),
             p,
             near[0],
             near[1],
@@ -478,6 +492,17 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         ]);
     }
     out
+}
+
+/// `-0.0 + xs[0] + xs[1] + ...`, left to right (the bits of `Iterator::sum`), for a length
+/// known when compiling (so the loop is unrolled).
+#[inline(always)]
+fn sum_in_order<const N: usize>(xs: &[f32; N]) -> f32 {
+    let mut sum = -0.0f32;
+    for &x in xs {
+        sum += x;
+    }
+    sum
 }
 
 #[cfg(test)]
@@ -493,7 +518,11 @@ mod tests {
     #[test]
     fn ln_1p_is_the_logarithm_bit_for_bit() {
         for n in (0..5000).chain([65_535, 1 << 24, (1 << 24) + 1, usize::MAX]) {
-            assert_eq!(ln_1p(n).to_bits(), (1.0 + n as f32).ln().to_bits(), "{n}");
+            assert_eq!(
+                LnTable::get().ln_1p(n).to_bits(),
+                (1.0 + n as f32).ln().to_bits(),
+                "{n}"
+            );
         }
     }
 
@@ -509,6 +538,25 @@ mod tests {
             doc.lines.len() * (stage1_len() + STAGE2_EXTRA)
         );
         assert!(x1.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn window_means_add_as_iterator_sum_does_bit_for_bit() {
+        let p1: Vec<f32> = (0..60u32)
+            .map(|i| ((i * 37 % 101) as f32 / 101.0).powi(3))
+            .collect();
+        for n in [0, 1, 2, 5, 7, 8, 20, 21, 22, 30, 60] {
+            let p1 = &p1[..n];
+            let extras = stage2_extras(p1);
+            assert_eq!(extras.len(), n * STAGE2_EXTRA);
+            for i in 0..n {
+                for (k, r) in [(7, 3), (8, 10)] {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    let mean = p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
+                    assert_eq!(extras[i * STAGE2_EXTRA + k].to_bits(), mean.to_bits());
+                }
+            }
+        }
     }
 
     #[test]
