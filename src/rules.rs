@@ -223,42 +223,67 @@ const NO_NODE: u32 = u32::MAX;
 impl PhraseTrie {
     /// The trie of `patterns` (distinct, not empty, no uppercase ASCII letter).
     fn new(patterns: &[String]) -> PhraseTrie {
-        // Built with per-node child lists, then flattened.
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        // The patterns in byte order: each shares with the one before it the path of
+        // their common prefix, so nodes are made without searching child lists, and a
+        // node's children are made in byte order.
+        let mut order: Vec<u32> = (0..patterns.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            patterns[a as usize]
+                .as_bytes()
+                .cmp(patterns[b as usize].as_bytes())
+                .then(a.cmp(&b))
+        });
+        // Per node: (parent, byte) and the pattern that ends there.
+        let mut links: Vec<(u32, u8)> = vec![(NO_NODE, 0)];
         let mut ends = vec![NO_NODE];
-        for (p, pattern) in patterns.iter().enumerate() {
-            let mut node = 0usize;
-            for &b in pattern.as_bytes() {
-                node = match children[node].iter().find(|&&(c, _)| c == b) {
-                    Some(&(_, next)) => next as usize,
-                    None => {
-                        let next = children.len();
-                        children[node].push((b, next as u32));
-                        children.push(Vec::new());
-                        ends.push(NO_NODE);
-                        next
-                    }
-                };
+        // The nodes along the previous pattern, from the root.
+        let mut path: Vec<u32> = vec![0];
+        let mut prev: &[u8] = &[];
+        for &p in &order {
+            let pattern = patterns[p as usize].as_bytes();
+            let common = pattern.iter().zip(prev).take_while(|(a, b)| a == b).count();
+            path.truncate(common + 1);
+            for &b in &pattern[common..] {
+                let parent = *path.last().expect("the root");
+                path.push(ends.len() as u32);
+                links.push((parent, b));
+                ends.push(NO_NODE);
             }
+            let node = *path.last().expect("the root") as usize;
+            // Equal patterns are ordered by index: the first one keeps the node.
             if ends[node] == NO_NODE {
-                ends[node] = p as u32;
+                ends[node] = p;
+            }
+            prev = pattern;
+        }
+        // Each node's children, contiguous in `edges`, by counting.
+        let mut first = vec![0u32; ends.len() + 1];
+        for &(parent, _) in &links[1..] {
+            first[parent as usize + 1] += 1;
+        }
+        for k in 1..first.len() {
+            first[k] += first[k - 1];
+        }
+        let mut edges = vec![(0u8, 0u32); links.len() - 1];
+        let mut fill = first.clone();
+        let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        for (node, &(parent, b)) in links.iter().enumerate().skip(1) {
+            let at = &mut fill[parent as usize];
+            edges[*at as usize] = (b, node as u32);
+            *at += 1;
+            if parent == 0 {
+                root[usize::from(b)] = node as u32;
             }
         }
-        let mut root = vec![NO_NODE; 256].into_boxed_slice();
-        for &(b, next) in &children[0] {
-            root[usize::from(b)] = next;
-        }
-        let mut nodes = Vec::with_capacity(children.len());
-        let mut edges = Vec::new();
-        for (mut list, pattern) in children.into_iter().zip(ends) {
-            list.sort_unstable();
-            nodes.push(TrieNode {
-                first: edges.len() as u32,
-                len: list.len() as u32,
+        let nodes = ends
+            .iter()
+            .enumerate()
+            .map(|(k, &pattern)| TrieNode {
+                first: first[k],
+                len: first[k + 1] - first[k],
                 pattern,
-            });
-            edges.extend(list);
-        }
+            })
+            .collect();
         PhraseTrie { root, nodes, edges }
     }
 
