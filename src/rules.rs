@@ -841,13 +841,29 @@ fn narrow_class_item(item: &mut ClassSetItem, keep: &ClassUnicode, src: &str) ->
 }
 
 /// The characters of `keep` in the class `ast` (translated alone, so without `(?i)`).
+/// Remembered for the process by the class's text (`\w`, `\p{L}`) and `keep` (one of
+/// the closures of `closure_of`, which live as long): the same few classes recur in
+/// every pattern, and translating `\w` means copying hundreds of ranges.
 fn class_in(ast: Ast, keep: &ClassUnicode, src: &str) -> Option<ClassUnicode> {
+    type Seen = Vec<(usize, Box<str>, ClassUnicode)>;
+    static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
+    let span = ast.span();
+    let text = src.get(span.start.offset..span.end.offset)?;
+    let id = std::ptr::from_ref(keep) as usize;
+    if let Ok(seen) = SEEN.lock() {
+        if let Some((_, _, c)) = seen.iter().find(|(k, t, _)| *k == id && **t == *text) {
+            return Some(c.clone());
+        }
+    }
     let hir = regex_syntax::hir::translate::Translator::new()
         .translate(src, &ast)
         .ok()?;
     match hir.into_kind() {
         HirKind::Class(Class::Unicode(mut c)) => {
             c.intersect(keep);
+            if let Ok(mut seen) = SEEN.lock() {
+                seen.push((id, text.into(), c.clone()));
+            }
             Some(c)
         }
         _ => None,
