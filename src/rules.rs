@@ -2448,6 +2448,29 @@ fn key_from_chars(
     nb
 }
 
+/// The glue start of a whole-line phrase: the first segment of its key with the glue
+/// points of the phrase as written (`lowered`, `bounds`, `nb`: `build_key` of the
+/// phrase lowercased, which has the same key and spaces, and no case step).
+fn glue_start(phrase: &str, lowered: &str, bounds: &[usize], nb: usize) -> String {
+    if !has_case_step(phrase) {
+        return first_segment(lowered, &bounds[..nb.min(bounds.len())]).to_string();
+    }
+    let mut cased = String::new();
+    let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+    let nb = build_key(phrase, &mut cased, &mut bounds);
+    first_segment(&cased, &bounds[..nb.min(GLUE_MAX_BOUNDS)]).to_string()
+}
+
+/// Whether `build_key` finds a lowercase-to-uppercase step in `s`.
+fn has_case_step(s: &str) -> bool {
+    let mut prev_lower = false;
+    s.chars().any(|c| {
+        let step = prev_lower && c.is_uppercase();
+        prev_lower = c.is_lowercase();
+        step
+    })
+}
+
 /// The first segment of a key with glue points `bounds` that is not empty or a count.
 fn first_segment<'a>(key: &'a str, bounds: &[usize]) -> &'a str {
     let mut start = 0;
@@ -2915,9 +2938,10 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         let mut lower = String::new();
                         lower_into(phrase.trim(), &mut lower);
                         if scope == Scope::Line {
-                            let mut key = String::new();
-                            build_key(&lower, &mut key, &mut []);
-                            let key = normalize_key(&key);
+                            let mut full = String::new();
+                            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+                            let nb = build_key(&lower, &mut full, &mut bounds);
+                            let key = normalize_key(&full);
                             if key.is_empty() {
                                 return Err(bad(format!(
                                     "phrase {phrase:?} has no letters or digits"
@@ -2931,11 +2955,8 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             set.max_key_words = set.max_key_words.max(key_words);
                             let first_word = key.split(' ').next().unwrap_or(key).to_string();
                             set.glue_starts.insert(first_word);
-                            let mut cased = String::new();
-                            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
-                            let nb = build_key(phrase.trim(), &mut cased, &mut bounds);
-                            let seg = first_segment(&cased, &bounds[..nb.min(GLUE_MAX_BOUNDS)]);
-                            set.glue_starts.insert(seg.to_string());
+                            let seg = glue_start(phrase.trim(), &full, &bounds, nb);
+                            set.glue_starts.insert(seg);
                             set.whole.entry(key.to_string()).or_insert(index);
                             continue;
                         }
@@ -3843,6 +3864,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn glue_start_shortcut_agrees_with_the_cased_key() {
+        let raw = parse_plain(BUILTIN).unwrap();
+        let mut phrases: Vec<String> = raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.is_none())
+            .flat_map(|r| r.phrases.clone().unwrap_or_default())
+            .collect();
+        phrases.extend(
+            [
+                "İstanbul Haber",
+                "ǅemal Bey",
+                "Straße",
+                "ΣΟΦΙΑ News",
+                "a  B",
+            ]
+            .map(String::from),
+        );
+        let mut shortcuts = 0;
+        for phrase in &phrases {
+            let phrase = phrase.trim();
+            let mut lower = String::new();
+            lower_into(phrase, &mut lower);
+            let mut full = String::new();
+            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+            let nb = build_key(&lower, &mut full, &mut bounds);
+            let mut cased = String::new();
+            let mut cased_bounds = [0usize; GLUE_MAX_BOUNDS];
+            let cnb = build_key(phrase, &mut cased, &mut cased_bounds);
+            let want = first_segment(&cased, &cased_bounds[..cnb.min(GLUE_MAX_BOUNDS)]);
+            assert_eq!(glue_start(phrase, &full, &bounds, nb), want, "{phrase:?}");
+            shortcuts += usize::from(!has_case_step(phrase));
+        }
+        assert!(
+            shortcuts > 1000,
+            "only {shortcuts} phrases take the shortcut"
+        );
     }
 
     #[test]
