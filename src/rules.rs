@@ -457,8 +457,9 @@ impl GramFilter {
 struct RegexRule {
     /// The pattern, kept for the lazy compile.
     src: Box<str>,
-    /// The parsed pattern, shared by the two automata below (parsing large Unicode
-    /// classes under `(?i)` costs about as much as building an automaton).
+    /// The parsed pattern, shared by the automata below (parsing large Unicode classes
+    /// under `(?i)` costs about as much as building an automaton); a built-in rule's
+    /// narrowed automata come from its syntax tree instead (`narrow_ast`).
     hir: OnceLock<Option<Hir>>,
     /// The full regex: compiled at load for user rules; for built-in rules only if the
     /// forward automaton below cannot be built or gives up on a line.
@@ -633,9 +634,10 @@ fn in_narrow(c: char) -> bool {
     NARROW.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
-/// `hir` with every class narrowed to `NARROW` and every literal with a character
-/// outside it made unmatchable: on a line of `NARROW` characters it matches exactly
-/// where `hir` does.
+/// `hir` with every class narrowed to `keep` (`NARROW` or `ASCII`) and every literal
+/// with a character outside it made unmatchable: on a line of `keep` characters it
+/// matches exactly where `hir` does. Takes `hir` by value, so that its parts are moved
+/// rather than copied.
 fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
     let in_keep = |c: char| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
     match hir.into_kind() {
