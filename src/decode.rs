@@ -150,10 +150,15 @@ pub(crate) fn decode_known<'a>(
         return decode_utf16(encoding, body).map(Into::into);
     }
 
-    if let Some(encoding) = sniff_utf16(bytes) {
-        return decode_utf16(encoding, bytes).map(Into::into);
+    // BOM-less UTF-16 has NUL bytes in the sniffed prefix, which the binary check finds
+    // (it sees at least the bytes `sniff_utf16` does): only then is it worth a look, and
+    // the prefix is not searched for a NUL twice.
+    if let Err(binary) = check_binary(bytes) {
+        return match sniff_utf16(bytes) {
+            Some(encoding) => decode_utf16(encoding, bytes).map(Into::into),
+            None => Err(binary),
+        };
     }
-    check_binary(bytes)?;
 
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(DecodedRef::utf8(text));
