@@ -178,18 +178,18 @@ fn scan(text: &str) -> Needs {
     while i < b.len() {
         // The bulk of the text: a block of ASCII that needs nothing, told at once (see
         // `quiet_block`); its last word is the word before the next one.
-        let at = |back: usize| {
-            b.get(i.wrapping_sub(back)..)
-                .and_then(<[u8]>::first_chunk::<BLOCK>)
-        };
-        if let (Some(block), Some(b1), Some(b2), Some(b3)) = (at(0), at(1), at(2), at(3)) {
+        // (With the three bytes before it, which the blank tests look back on.)
+        let window = b
+            .get(i.wrapping_sub(3)..)
+            .and_then(<[u8]>::first_chunk::<{ BLOCK + 3 }>);
+        if let Some(window) = window {
             let quiet = if needs.layout {
-                quiet_block::<false>(block, [b1, b2, b3])
+                quiet_block::<false>(window)
             } else {
-                quiet_block::<true>(block, [b1, b2, b3])
+                quiet_block::<true>(window)
             };
             if quiet {
-                prev = u64::from_le_bytes(block[BLOCK - 8..].try_into().unwrap_or_default());
+                prev = u64::from_le_bytes(window[BLOCK - 5..].try_into().unwrap_or_default());
                 prev_low = !prev.wrapping_add(ONES * (0x80 - 0x21)) & HIGH;
                 i += BLOCK;
                 continue;
@@ -208,23 +208,30 @@ fn scan(text: &str) -> Needs {
 /// The bytes of a block of the text that [`scan`] takes at once.
 const BLOCK: usize = 32;
 
-/// Whether the bytes of `block`, after the bytes `before` (`block` one, two and three
-/// bytes earlier), are ASCII that [`scan`] would pass over: no control but `\n`, no `&`,
-/// DEL or non-ASCII byte and, when `BLANKS` (the layout is not known to need work yet),
-/// no two blanks (0x20 and below) in a row but line breaks, and no four line breaks in a
-/// row. One comparison per byte and no branch, which the compiler turns into a few
-/// vector instructions per sixteen bytes.
+/// Whether the last [`BLOCK`] bytes of `window` are ASCII that [`scan`] would pass over:
+/// no control but `\n`, no `&`, DEL or non-ASCII byte and, when `BLANKS` (the layout is
+/// not known to need work yet), no two blanks (0x20 and below) in a row but line breaks,
+/// and no four line breaks in a row. One comparison per byte and no branch, which the
+/// compiler turns into a few vector instructions per sixteen bytes (signed comparisons,
+/// which SSE2 has: a byte from 0x80 on is negative, so "below 0x21" takes in the
+/// non-ASCII bytes too).
 #[inline(always)]
-fn quiet_block<const BLANKS: bool>(block: &[u8; BLOCK], before: [&[u8; BLOCK]; 3]) -> bool {
+fn quiet_block<const BLANKS: bool>(window: &[u8; BLOCK + 3]) -> bool {
     let mut odd = 0u8;
-    for j in 0..BLOCK {
-        let x = block[j];
-        let mut need = (x >= 0x7F) | (x == b'&') | ((x < 0x20) & (x != b'\n'));
+    for j in 3..BLOCK + 3 {
+        let x = window[j] as i8;
+        let (newline, space) = (b'\n' as i8, b' ' as i8);
+        let low = x < 0x21;
+        let mut need = (low & (x != newline) & (x != space)) | (x == b'&' as i8) | (x == 0x7F);
         if BLANKS {
-            let [p1, p2, p3] = [before[0][j], before[1][j], before[2][j]];
-            let breaks = (x == b'\n') & (p1 == b'\n');
-            need |= (x <= 0x20) & (p1 <= 0x20) & !breaks;
-            need |= breaks & (p2 == b'\n') & (p3 == b'\n');
+            let (p3, p2, p1) = (
+                window[j - 3] as i8,
+                window[j - 2] as i8,
+                window[j - 1] as i8,
+            );
+            let breaks = (x == newline) & (p1 == newline);
+            need |= low & (p1 < 0x21) & !breaks;
+            need |= breaks & (p2 == newline) & (p3 == newline);
         }
         odd |= u8::from(need);
     }
