@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use crate::swar::{HIGH, LOW7, ONES};
+use crate::swar::{first_lane, lanes_eq, lanes_in, HIGH};
 use crate::{decode, normalize, DecodeError};
 
 /// When a line counts as repeated across the documents of a scope.
@@ -91,7 +91,14 @@ impl Threshold {
 /// assert_ne!(line_key("Home"), line_key("About"));
 /// ```
 pub fn line_key(line: &str) -> u64 {
-    let line = line.trim();
+    // Lines that begin and end with a visible ASCII byte (nearly all, and all normalized
+    // lines the second pass keys) need no look at Unicode whitespace.
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let line = if visible(line.as_bytes().first()) && visible(line.as_bytes().last()) {
+        line
+    } else {
+        line.trim()
+    };
     hash_key::<false>(line, 0).0
 }
 
@@ -106,6 +113,9 @@ fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
         start = end + 1;
         // Normalized lines are trimmed; any other line is keyed the plain way.
         let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+        if line.is_empty() {
+            continue;
+        }
         if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
             keys.push(h);
         } else if !line.trim().is_empty() {
@@ -118,101 +128,88 @@ fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
 /// first `\n` when `LINES`; returns the hash and where it stopped.
 fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
     let bytes = text.as_bytes();
-    let table = if LINES { &KEY_BYTE_LINES } else { &KEY_BYTE };
     let mut h = Fnv::new();
     let mut in_digits = false;
     let mut buf = [0u8; 4];
     let mut i = start;
     while i < bytes.len() {
-        // Eight ASCII bytes that are neither digits nor (when `LINES`) a line break, the
-        // bulk of text: lowercased together, then hashed byte by byte (the same FNV-1a as
-        // below, without a table lookup and a test per byte).
-        while let Some(word) = bytes.get(i..i + 8) {
-            let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            let Some(lower) = plain_key_word::<LINES>(w) else {
-                break;
-            };
-            for k in 0..8 {
-                h.write_byte((lower >> (8 * k)) as u8);
-            }
+        // Eight bytes at a time, the bulk of text: the ASCII bytes before the first digit,
+        // non-ASCII byte or (when `LINES`) `\n` are lowercased together and hashed straight
+        // from the word, without a look at each byte. The last few bytes are padded with
+        // 0xFF, which stops the word where the text ends.
+        let w = match bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+            Some(word) => u64::from_le_bytes(*word),
+            // (Built in a register: a copy into an array would call `memcpy` at the end
+            // of every line that `line_key` hashes.)
+            None => bytes[i..]
+                .iter()
+                .rev()
+                .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
+        };
+        let (lower, stops) = key_word::<LINES>(w);
+        if stops == 0 {
+            h.write_word(lower);
             in_digits = false;
             i += 8;
+            continue;
         }
-        if i == bytes.len() {
-            break;
-        }
-        // A run of ASCII bytes that are not digits: each is hashed lowercased, looked up in
-        // a table, in a tight loop.
-        let mut plain = 0;
-        for &b in &bytes[i..] {
-            let k = table[usize::from(b)];
-            if k >= DIGIT {
-                break;
-            }
-            h.write_byte(k);
-            plain += 1;
-        }
+        let plain = first_lane(stops);
         if plain > 0 {
+            h.write_lanes(lower, plain);
             in_digits = false;
             i += plain;
-            continue;
         }
-        let b = bytes[i];
-        if b < 0x80 {
-            if LINES && b == b'\n' {
+        // Then the digits and non-ASCII characters from here on, up to the next other
+        // ASCII byte.
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii_digit() {
+                if !in_digits {
+                    h.write_byte(b'0');
+                }
+                in_digits = true;
+                i += 1;
+                continue;
+            }
+            if b < 0x80 {
                 break;
             }
-            // An ASCII digit.
-            if !in_digits {
-                h.write_byte(b'0');
+            let c = text[i..].chars().next().expect("a char starts here");
+            i += c.len_utf8();
+            // The common letters and signs without the Unicode tables' searches.
+            if let Some(l) = plain_lowercase(c) {
+                in_digits = false;
+                h.write(l.encode_utf8(&mut buf).as_bytes());
+                continue;
             }
-            in_digits = true;
-            i += 1;
-            continue;
-        }
-        let c = text[i..].chars().next().expect("a char starts here");
-        i += c.len_utf8();
-        // The common letters and signs without the Unicode tables' searches.
-        if let Some(l) = plain_lowercase(c) {
+            if c.is_numeric() {
+                if !in_digits {
+                    h.write_byte(b'0');
+                }
+                in_digits = true;
+                continue;
+            }
             in_digits = false;
-            h.write(l.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        if c.is_numeric() {
-            if !in_digits {
-                h.write_byte(b'0');
+            for l in c.to_lowercase() {
+                h.write(l.encode_utf8(&mut buf).as_bytes());
             }
-            in_digits = true;
-            continue;
         }
-        in_digits = false;
-        for l in c.to_lowercase() {
-            h.write(l.encode_utf8(&mut buf).as_bytes());
+        if LINES && bytes.get(i) == Some(&b'\n') {
+            break;
         }
     }
     (h.0, i)
 }
 
-/// Eight ASCII bytes lowercased, when none of them is a digit or (when `LINES`) a `\n`:
-/// what [`hash_key`] hashes for them (see [`key_table`]). No sum below carries out of its
-/// byte, since every byte is below 0x80.
-fn plain_key_word<const LINES: bool>(w: u64) -> Option<u64> {
-    if w & HIGH != 0 {
-        return None;
+/// Eight bytes of text lowercased, and the lanes where [`hash_key`] must stop hashing them
+/// as they are: digits, bytes from 0x80 on and (when `LINES`) `\n`. Both are exact up to
+/// the first stop, all that is used of them (see [`lanes_in`]).
+#[inline(always)]
+fn key_word<const LINES: bool>(w: u64) -> (u64, u64) {
+    let mut stops = (w & HIGH) | lanes_in(w, b'0', b'9');
+    if LINES {
+        stops |= lanes_eq(w, b'\n');
     }
-    // The high bit of each byte from `lo` on.
-    let from = |lo: u64| w + ONES * (0x80 - lo);
-    let digits = from(u64::from(b'0')) & !from(u64::from(b'9') + 1) & HIGH;
-    let newlines = if LINES {
-        !((w ^ (u64::from(b'\n') * ONES)) + LOW7) & HIGH
-    } else {
-        0
-    };
-    if digits | newlines != 0 {
-        return None;
-    }
-    let upper = from(u64::from(b'A')) & !from(u64::from(b'Z') + 1) & HIGH;
-    Some(w | (upper >> 2))
+    (w | (lanes_in(w, b'A', b'Z') >> 2), stops)
 }
 
 /// The lowercase of `c` when it is not numeric and lowercases to one character that is
@@ -232,33 +229,6 @@ fn plain_lowercase(c: char) -> Option<char> {
         | '\u{AC00}'..='\u{D7A3}' => Some(c),
         _ => None,
     }
-}
-
-/// [`KEY_BYTE`]'s mark for an ASCII digit (and in [`KEY_BYTE_LINES`] for `\n`); it and
-/// [`NON_ASCII`] are the only values from 0x80 on.
-const DIGIT: u8 = 0x80;
-/// [`KEY_BYTE`]'s mark for a byte of a non-ASCII character.
-const NON_ASCII: u8 = 0x81;
-
-/// What [`line_key`] hashes for each byte: an ASCII byte that is not a digit lowercased,
-/// else [`DIGIT`] or [`NON_ASCII`].
-static KEY_BYTE: [u8; 256] = key_table(false);
-
-/// [`KEY_BYTE`] for [`text_line_keys`]: `\n` is marked too, as a line's end.
-static KEY_BYTE_LINES: [u8; 256] = key_table(true);
-
-const fn key_table(lines: bool) -> [u8; 256] {
-    let mut t = [NON_ASCII; 256];
-    let mut b = 0;
-    while b < 0x80 {
-        t[b] = if (b as u8).is_ascii_digit() || (lines && b == b'\n' as usize) {
-            DIGIT
-        } else {
-            (b as u8).to_ascii_lowercase()
-        };
-        b += 1;
-    }
-    t
 }
 
 /// The text that [`line_key`] hashes, for tests and for showing a key to a person.
@@ -294,6 +264,27 @@ impl Fnv {
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.write_byte(b);
+        }
+    }
+
+    /// Hashes the first `n` lanes (bytes) of `lanes`, lowest first.
+    #[inline(always)]
+    fn write_lanes(&mut self, mut lanes: u64, n: usize) {
+        for _ in 0..n {
+            self.write_byte(lanes as u8);
+            lanes >>= 8;
+        }
+    }
+
+    /// Hashes all eight lanes of `lanes`, lowest first: [`write_lanes`](Self::write_lanes)
+    /// with each half in a 32-bit register, whose bytes take fewer instructions to reach.
+    #[inline(always)]
+    fn write_word(&mut self, lanes: u64) {
+        for half in [lanes as u32, (lanes >> 32) as u32] {
+            let [a, b, c, d] = half.to_le_bytes();
+            for x in [a, b, c, d] {
+                self.write_byte(x);
+            }
         }
     }
 
@@ -707,28 +698,34 @@ mod tests {
     }
 
     #[test]
-    fn plain_key_words_agree_with_the_key_tables() {
-        for b in 0..0x80u8 {
+    fn key_words_lower_and_stop_where_the_key_text_needs_a_look() {
+        // Every byte in every lane, after plain bytes and before plain and stop bytes:
+        // up to the first stop, the lanes are the byte lowercased.
+        for b in 0..=0xFFu8 {
             for k in 0..8 {
-                let mut word = *b"aBz@[`{~";
-                word[k] = b;
-                let w = u64::from_le_bytes(word);
-                for (lines, table) in [(false, &KEY_BYTE), (true, &KEY_BYTE_LINES)] {
-                    let got = if lines {
-                        plain_key_word::<true>(w)
-                    } else {
-                        plain_key_word::<false>(w)
-                    };
-                    let keys = word.map(|x| table[usize::from(x)]);
-                    let want = (keys.iter().all(|&x| x < DIGIT)).then(|| u64::from_le_bytes(keys));
-                    assert_eq!(got, want, "{b:#x} at {k}, lines {lines}");
+                for tail in [*b"aBz@[`{~", *b"Q9\n\xC3\xA9Z0\xFF"] {
+                    let mut word = tail;
+                    word[..k].copy_from_slice(&b"aBz@[`{~"[..k]);
+                    word[k] = b;
+                    let w = u64::from_le_bytes(word);
+                    for lines in [false, true] {
+                        let (lower, stops) = if lines {
+                            key_word::<true>(w)
+                        } else {
+                            key_word::<false>(w)
+                        };
+                        let stop = |x: u8| x >= 0x80 || x.is_ascii_digit() || (lines && x == b'\n');
+                        let first = word.iter().position(|&x| stop(x)).unwrap_or(8);
+                        let got_first = if stops == 0 { 8 } else { first_lane(stops) };
+                        assert_eq!(got_first, first, "{word:?}, lines {lines}");
+                        let lowered = lower.to_le_bytes();
+                        for j in 0..first {
+                            assert_eq!(lowered[j], word[j].to_ascii_lowercase(), "{word:?}");
+                        }
+                    }
                 }
             }
         }
-        assert_eq!(
-            plain_key_word::<false>(u64::from_le_bytes(*b"ab\xC3\xA9cdef")),
-            None
-        );
     }
 
     proptest::proptest! {
