@@ -1785,7 +1785,8 @@ impl RuleSet {
 
     /// The rule of a whole-line key, if it fits the line.
     fn whole_rule(&self, key: &str, words: usize) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes {
+        // The head table probe turns most keys away more cheaply than hashing them.
+        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
@@ -2520,10 +2521,25 @@ fn trim_non_alnum(s: &str) -> &str {
     // Bytes after `end` are ASCII, so both cuts are character boundaries.
     let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
     let s = &s[start..end];
-    if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
-        return s;
+    let (first, last) = (s.as_bytes()[0], s.as_bytes()[s.len() - 1]);
+    // An ASCII end byte here is alphanumeric and stays: only a non-ASCII end is trimmed.
+    let s = if first.is_ascii() {
+        s
+    } else {
+        s.trim_start_matches(|c: char| !is_alnum(c))
+    };
+    if last.is_ascii() {
+        s
+    } else {
+        s.trim_end_matches(|c: char| !is_alnum(c))
     }
-    s.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// `c.is_alphanumeric()`, answering the General Punctuation block (dashes, curly
+/// quotes, bullets, spaces: common line decoration, none of it alphanumeric) without
+/// the Unicode table search.
+fn is_alnum(c: char) -> bool {
+    !('\u{2000}'..='\u{206F}').contains(&c) && c.is_alphanumeric()
 }
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
@@ -3130,6 +3146,13 @@ fn phrase_matcher(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_alnum_agrees_with_std() {
+        for c in (0..=0x3000u32).filter_map(char::from_u32) {
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
 
     /// `count` strings of characters drawn from `alphabet`, with lengths in `lens`, from a
     /// xorshift64 sequence started at `seed`: random-looking, yet the same on every run.
