@@ -332,7 +332,7 @@ struct GramFilter {
     width: usize,
     /// Keeps the low `width` bytes of a window.
     mask: u64,
-    bits: Box<[u64]>,
+    bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
     /// The distance between sampled 4-byte windows: the shortest phrase less 3 (at
     /// most 8), so that each occurrence of a phrase holds one sampled window whole.
     step: usize,
@@ -340,7 +340,7 @@ struct GramFilter {
     /// into a bit table: only a sampled window found there sends the up to `step`
     /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
     /// `step` bytes instead of one per byte.
-    quads: Box<[u64]>,
+    quads: Box<[u64; 1 << (QUAD_BITS - 6)]>,
 }
 
 /// Bits of the [`GramFilter`] hash (a 32 KB table).
@@ -362,14 +362,21 @@ impl GramFilter {
         } else {
             (1u64 << (8 * width)) - 1
         };
-        let mut bits = vec![0u64; 1 << (GRAM_BITS - 6)].into_boxed_slice();
+        // Fixed-size tables: a hash is always in range, so no probe tests bounds.
+        let mut bits: Box<[u64; 1 << (GRAM_BITS - 6)]> = vec![0u64; 1 << (GRAM_BITS - 6)]
+            .into_boxed_slice()
+            .try_into()
+            .expect("table size");
         for p in patterns {
             let h = Self::hash(Self::padded(p.as_bytes()) & mask);
             bits[h >> 6] |= 1 << (h & 63);
         }
         let shortest = patterns.iter().map(String::len).min()?;
         let step = (shortest - 3).min(8);
-        let mut quads = vec![0u64; 1 << (QUAD_BITS - 6)].into_boxed_slice();
+        let mut quads: Box<[u64; 1 << (QUAD_BITS - 6)]> = vec![0u64; 1 << (QUAD_BITS - 6)]
+            .into_boxed_slice()
+            .try_into()
+            .expect("table size");
         for p in patterns {
             for o in 0..step {
                 let h = Self::quad_hash(Self::quad(&p.as_bytes()[o..]));
