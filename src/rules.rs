@@ -2259,10 +2259,16 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
-    if core.len() <= KEY_FAST_MAX {
-        if let Some(nb) = fast_key(core, out, bounds) {
-            return nb;
-        }
+    // Most cores are short: a smaller buffer to zero.
+    let fast = if core.len() <= KEY_FAST_MAX / 4 {
+        fast_key::<{ KEY_FAST_MAX / 2 }>(core, out, bounds)
+    } else if core.len() <= KEY_FAST_MAX {
+        fast_key::<{ 2 * KEY_FAST_MAX }>(core, out, bounds)
+    } else {
+        None
+    };
+    if let Some(nb) = fast {
+        return nb;
     }
     key_from_chars(core.chars(), out, bounds)
 }
@@ -2309,10 +2315,11 @@ fn index_heads(set: &mut Compiled) {
 /// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
 /// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
 /// curly quote or a dash must not send a whole line down the per-character path).
-/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer.
-fn fast_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
+/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer (of
+/// `N` bytes: the caller picks one twice the core's length class).
+fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
     // Lowercasing can lengthen a character (`Ⱥ` -> `ⱥ`): room for that.
-    let mut buf = [0u8; 2 * KEY_FAST_MAX];
+    let mut buf = [0u8; N];
     let base = out.len();
     let (mut n, mut nb) = (0, 0);
     let mut mark = |at: usize, nb: &mut usize| {
