@@ -332,7 +332,7 @@ struct GramFilter {
     width: usize,
     /// Keeps the low `width` bytes of a window.
     mask: u64,
-    bits: Box<[u64]>,
+    bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
     /// The distance between sampled 4-byte windows: the shortest phrase less 3 (at
     /// most 8), so that each occurrence of a phrase holds one sampled window whole.
     step: usize,
@@ -340,7 +340,7 @@ struct GramFilter {
     /// into a bit table: only a sampled window found there sends the up to `step`
     /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
     /// `step` bytes instead of one per byte.
-    quads: Box<[u64]>,
+    quads: Box<[u64; 1 << (QUAD_BITS - 6)]>,
 }
 
 /// Bits of the [`GramFilter`] hash (a 32 KB table).
@@ -362,14 +362,21 @@ impl GramFilter {
         } else {
             (1u64 << (8 * width)) - 1
         };
-        let mut bits = vec![0u64; 1 << (GRAM_BITS - 6)].into_boxed_slice();
+        // Fixed-size tables: a hash is always in range, so no probe tests bounds.
+        let mut bits: Box<[u64; 1 << (GRAM_BITS - 6)]> = vec![0u64; 1 << (GRAM_BITS - 6)]
+            .into_boxed_slice()
+            .try_into()
+            .expect("table size");
         for p in patterns {
             let h = Self::hash(Self::padded(p.as_bytes()) & mask);
             bits[h >> 6] |= 1 << (h & 63);
         }
         let shortest = patterns.iter().map(String::len).min()?;
         let step = (shortest - 3).min(8);
-        let mut quads = vec![0u64; 1 << (QUAD_BITS - 6)].into_boxed_slice();
+        let mut quads: Box<[u64; 1 << (QUAD_BITS - 6)]> = vec![0u64; 1 << (QUAD_BITS - 6)]
+            .into_boxed_slice()
+            .try_into()
+            .expect("table size");
         for p in patterns {
             for o in 0..step {
                 let h = Self::quad_hash(Self::quad(&p.as_bytes()[o..]));
@@ -1785,7 +1792,8 @@ impl RuleSet {
 
     /// The rule of a whole-line key, if it fits the line.
     fn whole_rule(&self, key: &str, words: usize) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes {
+        // The head table probe turns most keys away more cheaply than hashing them.
+        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
@@ -2048,9 +2056,21 @@ impl RuleSet {
         if self.regexes.is_empty() {
             return None;
         }
-        let hits = line
-            .bytes()
-            .fold(0u64, |acc, b| acc | self.regex_bytes[usize::from(b)]);
+        // A fixed-size table (no bounds test per byte) and four bytes per step: this
+        // pass runs over every line that reaches the regex rules.
+        let table: &[u64; 256] = (&*self.regex_bytes)
+            .try_into()
+            .expect("one entry per byte value");
+        let mut chunks = line.as_bytes().chunks_exact(4);
+        let (mut a, mut b) = (0u64, 0u64);
+        for c in &mut chunks {
+            a |= table[usize::from(c[0])] | table[usize::from(c[1])];
+            b |= table[usize::from(c[2])] | table[usize::from(c[3])];
+        }
+        let hits = chunks
+            .remainder()
+            .iter()
+            .fold(a | b, |acc, &x| acc | table[usize::from(x)]);
         let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
         let mut facts = LineFacts::default();
         let mut kind = None;
@@ -2239,10 +2259,16 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
-    if core.len() <= KEY_FAST_MAX {
-        if let Some(nb) = fast_key(core, out, bounds) {
-            return nb;
-        }
+    // Most cores are short: a smaller buffer to zero.
+    let fast = if core.len() <= KEY_FAST_MAX / 4 {
+        fast_key::<{ KEY_FAST_MAX / 2 }>(core, out, bounds)
+    } else if core.len() <= KEY_FAST_MAX {
+        fast_key::<{ 2 * KEY_FAST_MAX }>(core, out, bounds)
+    } else {
+        None
+    };
+    if let Some(nb) = fast {
+        return nb;
     }
     key_from_chars(core.chars(), out, bounds)
 }
@@ -2289,10 +2315,11 @@ fn index_heads(set: &mut Compiled) {
 /// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
 /// stack buffer, on bytes for ASCII and decoding only the non-ASCII characters (a
 /// curly quote or a dash must not send a whole line down the per-character path).
-/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer.
-fn fast_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
+/// `None` (with `out` untouched) in the rare case lowercasing outgrows the buffer (of
+/// `N` bytes: the caller picks one twice the core's length class).
+fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
     // Lowercasing can lengthen a character (`Ⱥ` -> `ⱥ`): room for that.
-    let mut buf = [0u8; 2 * KEY_FAST_MAX];
+    let mut buf = [0u8; N];
     let base = out.len();
     let (mut n, mut nb) = (0, 0);
     let mut mark = |at: usize, nb: &mut usize| {
@@ -2520,10 +2547,25 @@ fn trim_non_alnum(s: &str) -> &str {
     // Bytes after `end` are ASCII, so both cuts are character boundaries.
     let end = b.iter().rposition(keep).map_or(b.len(), |i| i + 1);
     let s = &s[start..end];
-    if s.as_bytes()[0].is_ascii() && s.as_bytes()[s.len() - 1].is_ascii() {
-        return s;
+    let (first, last) = (s.as_bytes()[0], s.as_bytes()[s.len() - 1]);
+    // An ASCII end byte here is alphanumeric and stays: only a non-ASCII end is trimmed.
+    let s = if first.is_ascii() {
+        s
+    } else {
+        s.trim_start_matches(|c: char| !is_alnum(c))
+    };
+    if last.is_ascii() {
+        s
+    } else {
+        s.trim_end_matches(|c: char| !is_alnum(c))
     }
-    s.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// `c.is_alphanumeric()`, answering the General Punctuation block (dashes, curly
+/// quotes, bullets, spaces: common line decoration, none of it alphanumeric) without
+/// the Unicode table search.
+fn is_alnum(c: char) -> bool {
+    !('\u{2000}'..='\u{206F}').contains(&c) && c.is_alphanumeric()
 }
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
@@ -3130,6 +3172,13 @@ fn phrase_matcher(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_alnum_agrees_with_std() {
+        for c in (0..=0x3000u32).filter_map(char::from_u32) {
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
 
     /// `count` strings of characters drawn from `alphabet`, with lengths in `lens`, from a
     /// xorshift64 sequence started at `seed`: random-looking, yet the same on every run.
