@@ -740,24 +740,18 @@ fn closure_of(ascii: bool) -> &'static ClassUnicode {
 /// compile. Returns whether `ast` can never match a string of `keep` characters;
 /// `None` when a class does not translate to a class (the caller then narrows the
 /// whole pattern instead).
-fn narrow_ast(ast: &mut Ast, keep: &ClassUnicode, src: &str) -> Option<bool> {
+fn narrow_ast(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<bool> {
     let span = *ast.span();
     match ast {
         Ast::Literal(lit) => Some(!class_has(keep, lit.c)),
         Ast::ClassUnicode(c) => {
-            let negated = c.negated;
-            let mut plain = (**c).clone();
-            plain.negated = false;
-            let class = class_in(Ast::ClassUnicode(Box::new(plain)), keep, src)?;
-            *ast = bracketed(span, negated, class);
+            let (negated, plain) = unnegated_unicode(c);
+            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
             Some(false)
         }
         Ast::ClassPerl(c) => {
-            let negated = c.negated;
-            let mut plain = (**c).clone();
-            plain.negated = false;
-            let class = class_in(Ast::ClassPerl(Box::new(plain)), keep, src)?;
-            *ast = bracketed(span, negated, class);
+            let (negated, plain) = unnegated_perl(c);
+            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
             Some(false)
         }
         Ast::ClassBracketed(b) => {
@@ -810,8 +804,22 @@ fn narrow_ast(ast: &mut Ast, keep: &ClassUnicode, src: &str) -> Option<bool> {
     }
 }
 
+/// A Unicode class (`\p{L}`) as whether it is negated and, to translate, itself un-negated.
+fn unnegated_unicode(c: &regex_syntax::ast::ClassUnicode) -> (bool, Ast) {
+    let mut plain = c.clone();
+    plain.negated = false;
+    (c.negated, Ast::ClassUnicode(Box::new(plain)))
+}
+
+/// `unnegated_unicode` for a Perl class (`\w`, `\d`).
+fn unnegated_perl(c: &regex_syntax::ast::ClassPerl) -> (bool, Ast) {
+    let mut plain = c.clone();
+    plain.negated = false;
+    (c.negated, Ast::ClassPerl(Box::new(plain)))
+}
+
 /// `narrow_ast` inside a bracketed class.
-fn narrow_class_set(set: &mut ClassSet, keep: &ClassUnicode, src: &str) -> Option<()> {
+fn narrow_class_set(set: &mut ClassSet, keep: &'static ClassUnicode, src: &str) -> Option<()> {
     match set {
         ClassSet::Item(item) => narrow_class_item(item, keep, src),
         ClassSet::BinaryOp(op) => {
@@ -822,18 +830,14 @@ fn narrow_class_set(set: &mut ClassSet, keep: &ClassUnicode, src: &str) -> Optio
 }
 
 /// `narrow_ast` on one item of a bracketed class.
-fn narrow_class_item(item: &mut ClassSetItem, keep: &ClassUnicode, src: &str) -> Option<()> {
+fn narrow_class_item(
+    item: &mut ClassSetItem,
+    keep: &'static ClassUnicode,
+    src: &str,
+) -> Option<()> {
     let (negated, ast) = match item {
-        ClassSetItem::Unicode(c) => {
-            let mut plain = c.clone();
-            plain.negated = false;
-            (c.negated, Ast::ClassUnicode(Box::new(plain)))
-        }
-        ClassSetItem::Perl(c) => {
-            let mut plain = c.clone();
-            plain.negated = false;
-            (c.negated, Ast::ClassPerl(Box::new(plain)))
-        }
+        ClassSetItem::Unicode(c) => unnegated_unicode(c),
+        ClassSetItem::Perl(c) => unnegated_perl(c),
         ClassSetItem::Bracketed(b) => return narrow_class_set(&mut b.kind, keep, src),
         ClassSetItem::Union(u) => {
             for i in &mut u.items {
@@ -853,7 +857,7 @@ fn narrow_class_item(item: &mut ClassSetItem, keep: &ClassUnicode, src: &str) ->
 /// Remembered for the process by the class's text (`\w`, `\p{L}`) and `keep` (one of
 /// the closures of `closure_of`, which live as long): the same few classes recur in
 /// every pattern, and translating `\w` means copying hundreds of ranges.
-fn class_in(ast: Ast, keep: &ClassUnicode, src: &str) -> Option<ClassUnicode> {
+fn class_in(ast: Ast, keep: &'static ClassUnicode, src: &str) -> Option<ClassUnicode> {
     type Seen = Vec<(usize, Box<str>, ClassUnicode)>;
     static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
     let span = ast.span();
