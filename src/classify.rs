@@ -17,7 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
-use crate::swar::{HIGH, ONES};
+use crate::swar::{maybe_zero_bytes, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -688,13 +688,12 @@ fn is_separator_at(bytes: &[u8], p: usize) -> bool {
 /// zero-byte test of each XOR, which may flag too much but never too little), then the
 /// flagged word byte by byte.
 fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let mut end = bytes.len();
     while end >= 8 {
         let v = u64::from_ne_bytes(bytes[end - 8..end].try_into().expect("eight bytes"));
-        if zero(v ^ (ONES * u64::from(b'-')))
-            | zero(v ^ (ONES * u64::from(b'|')))
-            | zero(v ^ (ONES * 0xE2))
+        if maybe_zero_bytes(v ^ (ONES * u64::from(b'-')))
+            | maybe_zero_bytes(v ^ (ONES * u64::from(b'|')))
+            | maybe_zero_bytes(v ^ (ONES * 0xE2))
             != 0
         {
             if let Some(p) = (end - 8..end).rev().find(|&p| is_separator_at(bytes, p)) {
@@ -775,7 +774,7 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     while i <= last_start {
         let at = if i + ANCHOR <= h.len() {
             let v = word(h, i) ^ first;
-            let flags = v.wrapping_sub(ONES) & !v & HIGH;
+            let flags = maybe_zero_bytes(v);
             if flags == 0 {
                 i += ANCHOR;
                 continue;

@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::language::{self, StopWords};
-use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, HIGH, ONES};
+use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, HIGH, ONES};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
 /// maps of lines and words: SipHash's flooding resistance is not needed for them and
@@ -258,12 +258,8 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
         *non_blank += usize::from(!line.is_empty());
         lines.push(line);
     }
-    // Zero lanes of `x ^ '\n'`: the first flagged lane is exact (later ones may be
-    // false, after a borrow), so only the first is taken.
-    let newlines = |x: u64| {
-        let v = x ^ (ONES * u64::from(b'\n'));
-        v.wrapping_sub(ONES) & !v & HIGH
-    };
+    // Only the first flagged lane is taken: the one `maybe_zero_bytes` gets exact.
+    let newlines = |x: u64| maybe_zero_bytes(x ^ (ONES * u64::from(b'\n')));
     let (mut start, mut i) = (0, 0);
     // Sixteen bytes a step while they last (one test for both halves), then eight.
     while let Some(chunk) = bytes.get(i..i + 16) {
@@ -977,9 +973,7 @@ mod tests {
     fn lane_masks_match_byte_tests() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            crate::swar::xorshift(&mut x);
             let bytes = x.to_le_bytes();
             // Only the lanes before the first byte of 0x80 or more are exact.
             let k = bytes.iter().position(|&b| b >= 0x80).unwrap_or(8);
