@@ -100,15 +100,18 @@ pub fn prepare_known<'r>(
     rules: &'r RuleSet,
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
-    let matches: Vec<LineMatch<'r>> = doc
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| match known.get(i) {
+    // The rule ids and categories are written straight into the two vectors `Prepared`
+    // keeps (not gathered as pairs and split afterwards).
+    let n = doc.lines.len();
+    let (mut rule, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, l) in doc.lines.iter().enumerate() {
+        let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
             _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
-        })
-        .collect();
+        };
+        rule.push(m.map(|(id, _)| id));
+        category.push(m.map(|(_, c)| c));
+    }
     // A line too short to be a repeated caption and with too few words to carry an
     // attribution needs no core (nothing reads it): its text stands in.
     let cores: Vec<&str> = doc
@@ -139,27 +142,20 @@ pub fn prepare_known<'r>(
     let ctx: Vec<LineContext> = doc
         .lines
         .iter()
-        .zip(&matches)
+        .zip(rule.iter().zip(&category))
         .enumerate()
-        .map(|(i, (l, m))| {
-            let category = m.map(|(_, c)| c);
-            LineContext {
-                rule: m.is_some(),
-                title_overlap: if i == 0 {
-                    0.0
-                } else {
-                    overlap_with(&l.text, &title, &mut scratch)
-                },
-                comments_rule: category == Some("comments"),
-                related_rule: matches!(category, Some("related" | "navigation")),
-            }
+        .map(|(i, (l, (r, &category)))| LineContext {
+            rule: r.is_some(),
+            title_overlap: if i == 0 {
+                0.0
+            } else {
+                overlap_with(&l.text, &title, &mut scratch)
+            },
+            comments_rule: category == Some("comments"),
+            related_rule: matches!(category, Some("related" | "navigation")),
         })
         .collect();
     let x1 = features::stage1(doc, &ctx);
-    let (rule, category) = matches
-        .into_iter()
-        .map(|m| m.map_or((None, None), |(id, c)| (Some(id), Some(c))))
-        .unzip();
     Prepared {
         rule,
         category,
