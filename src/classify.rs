@@ -100,15 +100,18 @@ pub fn prepare_known<'r>(
     rules: &'r RuleSet,
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
-    let matches: Vec<LineMatch<'r>> = doc
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| match known.get(i) {
+    // The rule ids and categories are written straight into the two vectors `Prepared`
+    // keeps (not gathered as pairs and split afterwards).
+    let n = doc.lines.len();
+    let (mut rule, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, l) in doc.lines.iter().enumerate() {
+        let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
             _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
-        })
-        .collect();
+        };
+        rule.push(m.map(|(id, _)| id));
+        category.push(m.map(|(_, c)| c));
+    }
     // A line too short to be a repeated caption and with too few words to carry an
     // attribution needs no core (nothing reads it): its text stands in.
     let cores: Vec<&str> = doc
@@ -139,27 +142,20 @@ pub fn prepare_known<'r>(
     let ctx: Vec<LineContext> = doc
         .lines
         .iter()
-        .zip(&matches)
+        .zip(rule.iter().zip(&category))
         .enumerate()
-        .map(|(i, (l, m))| {
-            let category = m.map(|(_, c)| c);
-            LineContext {
-                rule: m.is_some(),
-                title_overlap: if i == 0 {
-                    0.0
-                } else {
-                    overlap_with(&l.text, &title, &mut scratch)
-                },
-                comments_rule: category == Some("comments"),
-                related_rule: matches!(category, Some("related" | "navigation")),
-            }
+        .map(|(i, (l, (r, &category)))| LineContext {
+            rule: r.is_some(),
+            title_overlap: if i == 0 {
+                0.0
+            } else {
+                overlap_with(&l.text, &title, &mut scratch)
+            },
+            comments_rule: category == Some("comments"),
+            related_rule: matches!(category, Some("related" | "navigation")),
         })
         .collect();
     let x1 = features::stage1(doc, &ctx);
-    let (rule, category) = matches
-        .into_iter()
-        .map(|m| m.map_or((None, None), |(id, c)| (Some(id), Some(c))))
-        .unzip();
     Prepared {
         rule,
         category,
@@ -807,10 +803,50 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
     if w.is_ascii() {
         buf.push_str(w);
         buf.make_ascii_lowercase();
-    } else {
-        buf.push_str(&w.to_lowercase());
+        return buf;
+    }
+    // Character by character, as `str::to_lowercase` does for every character but a
+    // capital sigma (whose lowercase depends on its neighbours): that word is left to it.
+    // The scripts most words here are in are mapped without the case table.
+    for c in w.chars() {
+        match c {
+            'Σ' => {
+                buf.clear();
+                buf.push_str(&w.to_lowercase());
+                break;
+            }
+            _ if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
+            'А'..='Я' => buf.push(char::from_u32(u32::from(c) + 0x20).expect("Cyrillic а..я")),
+            _ if caseless_or_lowercase(c) => buf.push(c),
+            _ => buf.extend(c.to_lowercase()),
+        }
     }
     buf
+}
+
+/// Whether `c` is its own lowercase, for a few ranges of the common scripts without case
+/// (or lowercase letters): a shortcut past the case table, checked against it by a test.
+fn caseless_or_lowercase(c: char) -> bool {
+    matches!(c,
+        'а'..='я' // Cyrillic lowercase
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7A3}' // Hangul syllables
+    )
+}
+
+/// `char::is_alphanumeric` of a non-ASCII character in a few ranges where it is known
+/// without the Unicode tables (the letters of common scripts, and the general punctuation
+/// block: curly quotes, dashes, spaces), else `None`; checked against the tables by a test.
+fn known_alphanumeric(c: char) -> Option<bool> {
+    match c {
+        'À'..='ÿ' => Some(c != '×' && c != '÷'),
+        'Ѐ'..='ҁ' => Some(true),
+        '\u{2000}'..='\u{206F}' => Some(false),
+        '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' => Some(true),
+        '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' => Some(true),
+        _ => None,
+    }
 }
 
 /// Lowercased words of `text`.
@@ -945,6 +981,9 @@ impl Default for Scratch {
 
 impl Scratch {
     fn is_alphanumeric(&mut self, c: char) -> bool {
+        if let Some(known) = known_alphanumeric(c) {
+            return known;
+        }
         let slot = &mut self.alnum[c as usize & 255];
         if slot.0 != c {
             *slot = (c, c.is_alphanumeric());
@@ -1284,6 +1323,31 @@ mod tests {
                 let s = format!("{}x {wide} ab {}", "cat ".repeat(k), "dog ".repeat(30));
                 assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
             }
+        }
+    }
+
+    #[test]
+    fn shortcuts_agree_with_the_unicode_tables() {
+        for c in (0x80..0x11_0000).filter_map(char::from_u32) {
+            if let Some(known) = known_alphanumeric(c) {
+                assert_eq!(known, c.is_alphanumeric(), "{c:?}");
+            }
+            if caseless_or_lowercase(c) {
+                assert!(c.to_lowercase().eq([c]), "{c:?}");
+            }
+            let s = format!("{c}A{c}");
+            assert_eq!(
+                lowercase_into(&s, &mut String::new()),
+                s.to_lowercase(),
+                "{s:?}"
+            );
+        }
+        for w in ["ΣΊΣΥΦΟΣ", "ΑΣ", "Σ", "ΣΑ", "aΣb", "ПРИВЕТ", "Été"] {
+            assert_eq!(
+                lowercase_into(w, &mut String::new()),
+                w.to_lowercase(),
+                "{w:?}"
+            );
         }
     }
 

@@ -24,8 +24,23 @@ pub struct Linear {
     /// The weights and intercept with the standardization folded in, computed on the first
     /// prediction (so once per loaded model, not once per document). Not part of the file.
     #[serde(skip)]
-    folded: std::sync::OnceLock<(Vec<f32>, f32)>,
+    folded: std::sync::OnceLock<Folded>,
 }
+
+/// [`Linear`]'s weights with the standardization folded in: w' = w / scale,
+/// b' = b - sum(w' * mean), and each w' repeated in four lanes for [`dot4_from`].
+#[derive(Debug, Clone)]
+struct Folded {
+    w: Vec<f32>,
+    b: f32,
+    splat: Vec<Splat>,
+}
+
+/// One weight in four lanes, aligned so that a vector multiply reads it from memory (four
+/// rows are scored at once, one per lane).
+#[derive(Debug, Clone, Copy)]
+#[repr(align(16))]
+struct Splat([f32; 4]);
 
 impl PartialEq for Linear {
     fn eq(&self, other: &Self) -> bool {
@@ -50,8 +65,8 @@ impl Linear {
     }
 
     /// The standardization folded into the weights: w' = w / scale, b' = b - sum(w' * mean).
-    fn folded(&self) -> (&[f32], f32) {
-        let (w, b) = self.folded.get_or_init(|| {
+    fn folded(&self) -> &Folded {
+        self.folded.get_or_init(|| {
             let w: Vec<f32> = self
                 .weights
                 .iter()
@@ -59,9 +74,9 @@ impl Linear {
                 .map(|(w, s)| w / s)
                 .collect();
             let b = self.bias - w.iter().zip(&self.mean).map(|(w, m)| w * m).sum::<f32>();
-            (w, b)
-        });
-        (w, *b)
+            let splat = w.iter().map(|&v| Splat([v; 4])).collect();
+            Folded { w, b, splat }
+        })
     }
 
     /// The probability of the positive class for each row of `x` (row-major, `weights.len()`
@@ -75,17 +90,34 @@ impl Linear {
     /// are the stage-1 vectors plus a few values, and copying them cost more than scoring.
     /// The sum runs over the joined row in order, so the results are the same bits.
     pub fn predict_split(&self, x: &[f32], extra: &[f32], extra_width: usize) -> Vec<f32> {
-        let (w, b) = self.folded();
+        let Folded { w, b, splat } = self.folded();
+        let b = *b;
         let width = w.len() - extra_width;
         let rows = x.len().checked_div(width).unwrap_or(0);
         let (w_head, w_tail) = w.split_at(width);
+        let (s_head, s_tail) = splat.split_at(width);
         let mut out = Vec::with_capacity(rows);
         if width == 0 {
             return out;
         }
-        for (i, row) in x.chunks_exact(width).enumerate() {
+        let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
+        // Four rows at a time, one per lane (each lane adds in its row's order), then the
+        // last few rows one by one.
+        let mut blocks = x.chunks_exact(4 * width);
+        for block in &mut blocks {
+            let i = out.len();
+            let (h0, h1) = block.split_at(2 * width);
+            let (h0, h1, h2, h3) = (&h0[..width], &h0[width..], &h1[..width], &h1[width..]);
+            let dots = dot4_from([-0.0; 4], [h0, h1, h2, h3], s_head);
+            let tails = [tail(i), tail(i + 1), tail(i + 2), tail(i + 3)];
+            for dot in dot4_from(dots, tails, s_tail) {
+                out.push(sigmoid(b + dot));
+            }
+        }
+        for row in blocks.remainder().chunks_exact(width) {
+            let i = out.len();
             let dot = dot_from(-0.0, row, w_head);
-            let dot = dot_from(dot, &extra[i * extra_width..(i + 1) * extra_width], w_tail);
+            let dot = dot_from(dot, tail(i), w_tail);
             out.push(sigmoid(b + dot));
         }
         out
@@ -195,6 +227,46 @@ fn dot_from(mut acc: f32, x: &[f32], w: &[f32]) -> f32 {
     let (xr, wr) = (xs.remainder(), ws.remainder());
     for k in 0..xr.len().min(wr.len()) {
         acc += xr[k] * wr[k];
+    }
+    acc
+}
+
+/// [`dot_from`] of four rows at once, each with its own `acc` (lane `r` is row `r`): the
+/// rows are read four values at a time and transposed, so that one vector multiply and one
+/// vector add take a weight for all four rows. Each lane adds its products in order, so
+/// every lane is the bits of `dot_from` of its row; it costs about half the instructions
+/// of four `dot_from`s (whose additions, one after the other, are each a scalar add).
+#[inline(always)]
+fn dot4_from(mut acc: [f32; 4], rows: [&[f32]; 4], w: &[Splat]) -> [f32; 4] {
+    const LANES: usize = 4;
+    let whole = w.len() / LANES * LANES;
+    // The weights and every row cut to the same length (bounds checked here; the loop's
+    // condition then proves its reads in bounds).
+    let [r0, r1, r2, r3] = rows;
+    let (w4, c0, c1, c2, c3) = (
+        &w[..whole],
+        &r0[..whole],
+        &r1[..whole],
+        &r2[..whole],
+        &r3[..whole],
+    );
+    let lanes =
+        |r: &[f32], k: usize| -> [f32; LANES] { r[k..k + LANES].try_into().expect("LANES values") };
+    let mut k = 0;
+    while k + LANES <= whole {
+        let x = [lanes(c0, k), lanes(c1, k), lanes(c2, k), lanes(c3, k)];
+        for (j, wj) in w4[k..k + LANES].iter().enumerate() {
+            for r in 0..4 {
+                acc[r] += x[r][j] * wj.0[r];
+            }
+        }
+        k += LANES;
+    }
+    for (k, wk) in w.iter().enumerate().skip(whole) {
+        let x = [r0[k], r1[k], r2[k], r3[k]];
+        for r in 0..4 {
+            acc[r] += x[r] * wk.0[r];
+        }
     }
     acc
 }
@@ -327,7 +399,7 @@ mod tests {
         let x: Vec<f32> = (0..width * 50)
             .map(|i| values[(i * 7 + i / width) % values.len()])
             .collect();
-        let (w, b) = m.folded();
+        let Folded { w, b, .. } = m.folded();
         let expected: Vec<u32> = x
             .chunks_exact(width)
             .map(|row| sigmoid(b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f32>()).to_bits())
@@ -342,7 +414,8 @@ mod tests {
         let width = m.weights.len();
         let extra = features::STAGE2_EXTRA;
         let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3, 0.7];
-        let joined: Vec<f32> = (0..width * 40)
+        // 41 rows: ten blocks of four and one more.
+        let joined: Vec<f32> = (0..width * 41)
             .map(|i| values[(i * 5 + i / width) % values.len()])
             .collect();
         let (head, tail): (Vec<&[f32]>, Vec<&[f32]>) = joined
