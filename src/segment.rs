@@ -422,8 +422,18 @@ const VALID_LANES: [u64; 9] = {
     t
 };
 
+/// How many words [`Scan`] queues for their stopword lookups.
+const WORD_QUEUE: usize = 32;
+
+/// Marks the start of a queued word that is not all ASCII (no byte offset has this bit).
+const NOT_ASCII: usize = 1 << (usize::BITS - 1);
+
 /// The state of [`line_stats_with`]'s pass over one line.
 struct Scan<'a> {
+    /// Words not yet looked up, `(start, end)`; the start marked with [`NOT_ASCII`] when
+    /// the word is not all ASCII.
+    queue: [(usize, usize); WORD_QUEUE],
+    queued: usize,
     line: &'a str,
     stop: &'a StopWords,
     s: LineStats,
@@ -441,18 +451,36 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// Counts the word `start..end` and whether it is a stopword (its capital was
-    /// counted where it started).
+    /// Counts the word `start..end` and queues it for the stopword lookups (its capital
+    /// was counted where it started).
     #[inline(always)]
     fn end_word(&mut self, start: usize, end: usize, buf: &mut String) {
-        self.s.words += 1;
-        let stopword = if self.word_ascii {
-            self.stop
-                .is_ascii_alnum_stopword(self.line.as_bytes(), start, end)
-        } else {
-            other_word_is_stopword(&self.line[start..end], self.stop, buf)
-        };
-        self.stopwords += u32::from(stopword);
+        let mark = if self.word_ascii { 0 } else { NOT_ASCII };
+        self.queue[self.queued % WORD_QUEUE] = (start | mark, end);
+        self.queued += 1;
+        if self.queued == WORD_QUEUE {
+            self.look_up_words(buf);
+        }
+    }
+
+    /// Counts the queued words and their stopwords, and empties the queue: in a loop of
+    /// its own, out of line, so that the registers of the lookups stay out of the byte scan.
+    #[inline(never)]
+    fn look_up_words(&mut self, buf: &mut String) {
+        let bytes = self.line.as_bytes();
+        let lookup = self.stop.ascii_alnum_lookup();
+        let mut stopwords = 0;
+        for &(start, end) in &self.queue[..self.queued] {
+            let stopword = if start & NOT_ASCII == 0 {
+                lookup.contains(bytes, start, end)
+            } else {
+                other_word_is_stopword(&self.line[start & !NOT_ASCII..end], self.stop, buf)
+            };
+            stopwords += u32::from(stopword);
+        }
+        self.stopwords += stopwords;
+        self.s.words += self.queued as u32;
+        self.queued = 0;
     }
 
     /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
@@ -696,6 +724,8 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
 /// only other characters are decoded and go through the Unicode predicates.
 fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
     let mut scan = Scan {
+        queue: [(0, 0); WORD_QUEUE],
+        queued: 0,
         line,
         stop,
         s: LineStats {
@@ -748,6 +778,9 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     }
     if let Some(start) = scan.word_start {
         scan.end_word(start, n, buf);
+    }
+    if scan.queued > 0 {
+        scan.look_up_words(buf);
     }
     let Scan {
         mut s,
