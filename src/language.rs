@@ -146,9 +146,10 @@ impl AsciiAlnumLookup<'_> {
     pub(crate) fn contains(&self, line: &[u8], start: usize, end: usize) -> bool {
         let len = end - start;
         if len <= 8 {
-            if let Some(w) = line.get(start..start + 8) {
+            // `start < line.len()`: one length test (no overflow test of `start + 8`).
+            if let Some(w) = line[start..].first_chunk::<8>() {
                 // As in `is_ascii_alnum_stopword`.
-                let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                let w = u64::from_le_bytes(*w);
                 let key = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
                 let mut i = EightByteWords::hash(key, self.shift);
                 loop {

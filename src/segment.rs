@@ -161,7 +161,7 @@ pub fn segment(text: &str) -> Document {
     let mut first_line: Vec<u32> = Vec::with_capacity(non_blank);
     let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
-    let mut buf = String::new();
+    let mut scratch = Scratch::default();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
@@ -174,7 +174,7 @@ pub fn segment(text: &str) -> Document {
         counts[slot as usize] += 1;
         line_slots.push(slot);
         let stats = if counts[slot as usize] == 1 {
-            line_stats_with(l, stop, &mut buf)
+            line_stats_with(l, stop, &mut scratch)
         } else {
             lines[first_line[slot as usize] as usize].stats.clone()
         };
@@ -355,7 +355,7 @@ fn is_cjk(c: char) -> bool {
 
 /// Computes the statistics of one trimmed, non-empty line.
 pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
-    line_stats_with(line, stop, &mut String::new())
+    line_stats_with(line, stop, &mut Scratch::default())
 }
 
 /// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
@@ -428,11 +428,27 @@ const WORD_QUEUE: usize = 32;
 /// Marks the start of a queued word that is not all ASCII (no byte offset has this bit).
 const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 
-/// The state of [`line_stats_with`]'s pass over one line.
-struct Scan<'a> {
+/// Buffers [`line_stats_with`] reuses from line to line.
+struct Scratch {
     /// Words not yet looked up, `(start, end)`; the start marked with [`NOT_ASCII`] when
     /// the word is not all ASCII.
     queue: [(usize, usize); WORD_QUEUE],
+    /// The lowercase of a word that is not all ASCII.
+    lower: String,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            queue: [(0, 0); WORD_QUEUE],
+            lower: String::new(),
+        }
+    }
+}
+
+/// The state of [`line_stats_with`]'s pass over one line.
+struct Scan<'a> {
+    /// How many words of [`Scratch::queue`] are not yet looked up.
     queued: usize,
     line: &'a str,
     stop: &'a StopWords,
@@ -451,30 +467,38 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// Counts the word `start..end` and queues it for the stopword lookups (its capital
-    /// was counted where it started).
+    /// Counts the open word, which ends at `end`, and queues it for the stopword lookups
+    /// (its capital was counted where it started).
     #[inline(always)]
-    fn end_word(&mut self, start: usize, end: usize, buf: &mut String) {
+    fn end_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
         let mark = if self.word_ascii { 0 } else { NOT_ASCII };
-        self.queue[self.queued % WORD_QUEUE] = (start | mark, end);
+        self.queue_word(start | mark, end, scratch);
+    }
+
+    /// Queues the word `start..end` (`start` marked with [`NOT_ASCII`] when it is not
+    /// all ASCII).
+    #[inline(always)]
+    fn queue_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
+        scratch.queue[self.queued % WORD_QUEUE] = (start, end);
         self.queued += 1;
         if self.queued == WORD_QUEUE {
-            self.look_up_words(buf);
+            self.look_up_words(scratch);
         }
     }
 
     /// Counts the queued words and their stopwords, and empties the queue: in a loop of
     /// its own, out of line, so that the registers of the lookups stay out of the byte scan.
     #[inline(never)]
-    fn look_up_words(&mut self, buf: &mut String) {
+    fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let lookup = self.stop.ascii_alnum_lookup();
         let mut stopwords = 0;
-        for &(start, end) in &self.queue[..self.queued] {
+        let Scratch { queue, lower } = scratch;
+        for &(start, end) in &queue[..self.queued] {
             let stopword = if start & NOT_ASCII == 0 {
                 lookup.contains(bytes, start, end)
             } else {
-                other_word_is_stopword(&self.line[start & !NOT_ASCII..end], self.stop, buf)
+                other_word_is_stopword(&self.line[start & !NOT_ASCII..end], self.stop, lower)
             };
             stopwords += u32::from(stopword);
         }
@@ -490,7 +514,7 @@ impl Scan<'_> {
     ///
     /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
     /// the valid lanes.
-    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
+    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let (k, valid) = if FULL { (8, HIGH) } else { (k, VALID_LANES[k]) };
         // Setting bit 5 lowercases letters and maps no other byte to one; a letter is
@@ -542,18 +566,17 @@ impl Scan<'_> {
         let mut starts = alnum & !before;
         let mut ends = valid & !alnum & before;
         self.s.capitalized += lane_count(starts & upper);
-        while ends != 0 {
-            let start = match self.word_start.take() {
-                Some(start) => start,
-                None => {
-                    let start = p + first_lane(starts);
-                    starts &= starts - 1;
-                    self.word_ascii = true;
-                    start
-                }
-            };
-            self.end_word(start, p + first_lane(ends), buf);
-            ends &= ends - 1;
+        if ends != 0 {
+            if let Some(start) = self.word_start.take() {
+                self.end_word(start, p + first_lane(ends), scratch);
+                ends &= ends - 1;
+            }
+            // The other words start in this chunk: all ASCII.
+            while ends != 0 {
+                self.queue_word(p + first_lane(starts), p + first_lane(ends), scratch);
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
         }
         if starts != 0 {
             self.word_start = Some(p + first_lane(starts));
@@ -563,7 +586,7 @@ impl Scan<'_> {
 
     /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode
     /// predicates (from tables for the common scripts).
-    fn other_char(&mut self, c: char, i: usize, buf: &mut String) {
+    fn other_char(&mut self, c: char, i: usize, scratch: &mut Scratch) {
         let s = &mut self.s;
         s.chars += 1;
         if c == '©' {
@@ -578,7 +601,7 @@ impl Scan<'_> {
             }
             self.word_ascii = false;
         } else if let Some(start) = self.word_start.take() {
-            self.end_word(start, i, buf);
+            self.end_word(start, i, scratch);
         }
         let s = &mut self.s;
         if cjk_char {
@@ -718,13 +741,12 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
     })
 }
 
-/// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
+/// [`line_stats`] with scratch buffers reused across lines.
 ///
 /// Eight bytes at a time: runs of ASCII are counted with lane masks (see [`lanes_in`]);
 /// only other characters are decoded and go through the Unicode predicates.
-fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
+fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineStats {
     let mut scan = Scan {
-        queue: [(0, 0); WORD_QUEUE],
         queued: 0,
         line,
         stop,
@@ -744,8 +766,9 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        let (x, avail) = match bytes.get(i..i + 8) {
-            Some(b) => (u64::from_le_bytes(b.try_into().expect("8 bytes")), 8),
+        // `i < n`: one length test (no overflow test of `i + 8`).
+        let (x, avail) = match bytes[i..].first_chunk::<8>() {
+            Some(b) => (u64::from_le_bytes(*b), 8),
             // The last bytes: the eight that end the line, shifted down (zeros come in
             // after them), unless the line is shorter than that.
             None if n >= 8 => {
@@ -764,23 +787,23 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         let k = if high == 0 { avail } else { first_lane(high) };
         if k > 0 {
             if k == 8 {
-                scan.ascii_chunk::<true>(x, i, k, buf);
+                scan.ascii_chunk::<true>(x, i, k, scratch);
             } else {
-                scan.ascii_chunk::<false>(x, i, k, buf);
+                scan.ascii_chunk::<false>(x, i, k, scratch);
             }
             i += k;
         }
         if k < avail {
             let c = line[i..].chars().next().unwrap_or_default();
-            scan.other_char(c, i, buf);
+            scan.other_char(c, i, scratch);
             i += c.len_utf8();
         }
     }
     if let Some(start) = scan.word_start {
-        scan.end_word(start, n, buf);
+        scan.end_word(start, n, scratch);
     }
     if scan.queued > 0 {
-        scan.look_up_words(buf);
+        scan.look_up_words(scratch);
     }
     let Scan {
         mut s,
@@ -891,6 +914,22 @@ mod tests {
         assert_eq!(doc.lines[0].stats.repeats, 2);
         assert!(doc.lines[1].stats.copyright);
         assert_eq!(doc.lines[1].stats.repeats, 1);
+    }
+
+    #[test]
+    fn lines_of_more_words_than_the_lookup_queue_holds() {
+        // Queued words are looked up 32 at a time: lines of 31 to 100 words, with and
+        // without a word open across the flush, in several scripts.
+        let stop = language::stopwords("en");
+        for words in [31, 32, 33, 64, 65, 100] {
+            for piece in ["the cat ", "Über the ", "и the x"] {
+                let line = piece.repeat(words / 2 + 1);
+                let line = line.trim();
+                let got = line_stats(line, stop);
+                assert_eq!(got, reference_stats(line, stop), "{line}");
+                assert!(got.stopword_share > 0.3, "{line}");
+            }
+        }
     }
 
     /// The per-character version [`line_stats`] must agree with: Unicode predicates on
