@@ -526,8 +526,10 @@ impl Scan<'_> {
         let alnum = alpha | digit;
         self.s.chars += k as u32;
         self.s.letters += lane_count(alpha);
-        self.s.upper += lane_count(upper);
-        self.s.digits += lane_count(digit);
+        // Most chunks of prose have no capital and no digit: a test instead of a count.
+        if digit != 0 {
+            self.s.digits += lane_count(digit);
+        }
         let mut punct = valid & !alnum & !lanes_eq(x, b' ');
         while punct != 0 {
             let at = p + first_lane(punct);
@@ -563,7 +565,10 @@ impl Scan<'_> {
         let before = (alnum << 8) | (u64::from(self.word_start.is_some()) << 7);
         let mut starts = alnum & !before;
         let mut ends = valid & !alnum & before;
-        self.s.capitalized += lane_count(starts & upper);
+        if upper != 0 {
+            self.s.upper += lane_count(upper);
+            self.s.capitalized += lane_count(starts & upper);
+        }
         if ends != 0 {
             if let Some(start) = self.word_start.take() {
                 self.end_word(start, p + first_lane(ends), scratch);
