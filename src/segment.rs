@@ -853,6 +853,17 @@ fn starts_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn line_end(line: &str) -> Option<LineEnd> {
+    // Most lines end in an ASCII byte that is no closing quote or bracket: no decoding.
+    if let Some(&b) = line.as_bytes().last() {
+        if b.is_ascii() && !matches!(b, b'"' | b'\'' | b')' | b']') {
+            return Some(match b {
+                b'.' | b'!' | b'?' => LineEnd::Sentence,
+                b':' => LineEnd::Colon,
+                _ if b.is_ascii_alphanumeric() => LineEnd::Alnum,
+                _ => LineEnd::Other,
+            });
+        }
+    }
     let last = line.chars().rev().find(|c| {
         !matches!(
             c,
@@ -1219,6 +1230,28 @@ mod tests {
                 "U+{:04X}",
                 c as u32
             );
+        }
+    }
+
+    #[test]
+    fn line_end_shortcut_matches_the_char_walk() {
+        let walk = |line: &str| {
+            let closing = ['"', '”', '’', '\'', '»', ')', ']', '」', '』', '）'];
+            let last = line.chars().rev().find(|c| !closing.contains(c))?;
+            Some(match last {
+                '.' | '!' | '?' | '…' | '。' | '！' | '？' => LineEnd::Sentence,
+                ':' | '：' => LineEnd::Colon,
+                c if c.is_alphanumeric() => LineEnd::Alnum,
+                _ => LineEnd::Other,
+            })
+        };
+        for b in 1..0x80u8 {
+            for head in ["", "a", "Ü.", "x\"", "。"] {
+                for tail in ["", ")", "”", "\"]"] {
+                    let line = format!("{head}{}{tail}", b as char);
+                    assert_eq!(line_end(&line), walk(&line), "{line:?}");
+                }
+            }
         }
     }
 
