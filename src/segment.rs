@@ -428,6 +428,10 @@ const WORD_QUEUE: usize = 32;
 /// Marks the start of a queued word that is not all ASCII (no byte offset has this bit).
 const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 
+/// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
+/// most `isize::MAX`).
+const NO_WORD: usize = usize::MAX;
+
 /// Buffers [`line_stats_with`] reuses from line to line.
 struct Scratch {
     /// Words not yet looked up, `(start, end)`; the start marked with [`NOT_ASCII`] when
@@ -456,10 +460,9 @@ struct Scan<'a> {
     stopwords: u32,
     cjk: u32,
     cjk_function: u32,
-    /// Where the current word starts, if a word is open ...
-    word_start: Option<usize>,
-    /// ... and whether it is ASCII so far.
-    word_ascii: bool,
+    /// Where the open word starts, marked with [`NOT_ASCII`] once it has a non-ASCII
+    /// character (as queued); [`NO_WORD`] when no word is open.
+    word_start: usize,
     /// The copyright and link marks: their needles start with an ASCII byte, so every
     /// match starts at a character.
     copyright: bool,
@@ -467,12 +470,12 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// Counts the open word, which ends at `end`, and queues it for the stopword lookups
-    /// (its capital was counted where it started).
+    /// Closes the open word at `end` and queues it for the stopword lookups (its capital
+    /// was counted where it started).
     #[inline(always)]
-    fn end_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
-        let mark = if self.word_ascii { 0 } else { NOT_ASCII };
-        self.queue_word(start | mark, end, scratch);
+    fn end_word(&mut self, end: usize, scratch: &mut Scratch) {
+        let start = std::mem::replace(&mut self.word_start, NO_WORD);
+        self.queue_word(start, end, scratch);
     }
 
     /// Queues the word `start..end` (`start` marked with [`NOT_ASCII`] when it is not
@@ -562,7 +565,7 @@ impl Scan<'_> {
         // The words: a start is a letter or digit after another byte (or after the
         // start of the line), an end another byte after a letter or digit; they alternate,
         // so each end closes the open word or the first start not yet closed.
-        let before = (alnum << 8) | (u64::from(self.word_start.is_some()) << 7);
+        let before = (alnum << 8) | (u64::from(self.word_start != NO_WORD) << 7);
         let mut starts = alnum & !before;
         let mut ends = valid & !alnum & before;
         if upper != 0 {
@@ -570,8 +573,8 @@ impl Scan<'_> {
             self.s.capitalized += lane_count(starts & upper);
         }
         if ends != 0 {
-            if let Some(start) = self.word_start.take() {
-                self.end_word(start, p + first_lane(ends), scratch);
+            if self.word_start != NO_WORD {
+                self.end_word(p + first_lane(ends), scratch);
                 ends &= ends - 1;
             }
             // The other words start in this chunk: all ASCII.
@@ -582,8 +585,7 @@ impl Scan<'_> {
             }
         }
         if starts != 0 {
-            self.word_start = Some(p + first_lane(starts));
-            self.word_ascii = true;
+            self.word_start = p + first_lane(starts);
         }
     }
 
@@ -598,13 +600,13 @@ impl Scan<'_> {
         let cjk_char = is_cjk(c);
         let class = char_class(c);
         if class & (ALPHA | DIGIT) != 0 && !cjk_char {
-            if self.word_start.is_none() {
-                self.word_start = Some(i);
+            if self.word_start == NO_WORD {
+                self.word_start = i;
                 s.capitalized += u32::from(class & UPPER != 0);
             }
-            self.word_ascii = false;
-        } else if let Some(start) = self.word_start.take() {
-            self.end_word(start, i, scratch);
+            self.word_start |= NOT_ASCII;
+        } else if self.word_start != NO_WORD {
+            self.end_word(i, scratch);
         }
         let s = &mut self.s;
         if cjk_char {
@@ -760,8 +762,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         stopwords: 0,
         cjk: 0,
         cjk_function: 0,
-        word_start: None,
-        word_ascii: true,
+        word_start: NO_WORD,
         copyright: false,
         link: false,
     };
@@ -814,8 +815,8 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
             i += c.len_utf8();
         }
     }
-    if let Some(start) = scan.word_start {
-        scan.end_word(start, n, scratch);
+    if scan.word_start != NO_WORD {
+        scan.end_word(n, scratch);
     }
     if scan.queued > 0 {
         scan.look_up_words(scratch);
