@@ -880,6 +880,10 @@ fn line_end(line: &str) -> Option<LineEnd> {
 }
 
 fn starts_like_bullet(line: &str) -> bool {
+    // Most lines start with an ASCII letter: no decoding.
+    if line.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
     let mut chars = line.chars();
     match chars.next() {
         Some('-' | '•' | '*' | '–' | '—' | '·' | '►' | '▶') => true,
