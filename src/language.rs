@@ -107,6 +107,19 @@ impl StopWords {
         self.short.contains(ascii_alnum_key(line, start, end))
     }
 
+    /// [`is_ascii_alnum_stopword`](Self::is_ascii_alnum_stopword) for loops over many
+    /// words: the eight-byte table's fields copied out once, so that they stay in registers
+    /// instead of being loaded through the list for every word.
+    #[inline(always)]
+    pub(crate) fn ascii_alnum_lookup(&self) -> AsciiAlnumLookup<'_> {
+        AsciiAlnumLookup {
+            stop: self,
+            slots: &self.eight.slots,
+            mask: self.eight.slots.len() - 1,
+            shift: self.eight.shift,
+        }
+    }
+
     /// Whether the list holds `word`, looked up the plain way (to check the quick ways).
     #[cfg(test)]
     pub(crate) fn words_contain(&self, word: &str) -> bool {
@@ -118,6 +131,53 @@ impl StopWords {
         self.chars.as_ref().is_some_and(|s| s.contains(&c))
     }
 }
+
+/// See [`StopWords::ascii_alnum_lookup`].
+pub(crate) struct AsciiAlnumLookup<'a> {
+    stop: &'a StopWords,
+    slots: &'a [u64],
+    mask: usize,
+    shift: u32,
+}
+
+impl AsciiAlnumLookup<'_> {
+    /// [`StopWords::is_ascii_alnum_stopword`].
+    #[inline(always)]
+    pub(crate) fn contains(&self, line: &[u8], start: usize, end: usize) -> bool {
+        let len = end - start;
+        if len <= 8 {
+            // `start < line.len()`: one length test (no overflow test of `start + 8`).
+            if let Some(w) = line[start..].first_chunk::<8>() {
+                // As in `is_ascii_alnum_stopword`.
+                let w = u64::from_le_bytes(*w);
+                let key = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
+                let mut i = EightByteWords::hash(key, self.shift);
+                loop {
+                    let slot = self.slots[i & self.mask];
+                    if slot == key {
+                        return true;
+                    }
+                    if slot == 0 {
+                        return false;
+                    }
+                    i += 1;
+                }
+            }
+        }
+        self.stop.is_ascii_alnum_stopword(line, start, end)
+    }
+}
+
+/// `KEEP_LOW[n]` keeps the low `n` bytes of a `u64` (`n` up to 8).
+const KEEP_LOW: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 1;
+    while n < 9 {
+        t[n] = u64::MAX >> (64 - 8 * n);
+        n += 1;
+    }
+    t
+};
 
 /// The longest word [`pack`] packs.
 const SHORT_MAX: usize = 15;
@@ -268,8 +328,14 @@ impl EightByteWords {
 
     #[inline(always)]
     fn slot(&self, key: u64) -> usize {
+        Self::hash(key, self.shift)
+    }
+
+    /// The first slot of `key` in a table of `2^(64 - shift)` slots.
+    #[inline(always)]
+    fn hash(key: u64, shift: u32) -> usize {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        (key.wrapping_mul(K) >> self.shift) as usize
+        (key.wrapping_mul(K) >> shift) as usize
     }
 
     #[inline(always)]

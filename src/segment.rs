@@ -161,7 +161,7 @@ pub fn segment(text: &str) -> Document {
     let mut first_line: Vec<u32> = Vec::with_capacity(non_blank);
     let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
-    let mut buf = String::new();
+    let mut scratch = Scratch::default();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
@@ -174,7 +174,7 @@ pub fn segment(text: &str) -> Document {
         counts[slot as usize] += 1;
         line_slots.push(slot);
         let stats = if counts[slot as usize] == 1 {
-            line_stats_with(l, stop, &mut buf)
+            line_stats_with(l, stop, &mut scratch)
         } else {
             lines[first_line[slot as usize] as usize].stats.clone()
         };
@@ -355,7 +355,7 @@ fn is_cjk(c: char) -> bool {
 
 /// Computes the statistics of one trimmed, non-empty line.
 pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
-    line_stats_with(line, stop, &mut String::new())
+    line_stats_with(line, stop, &mut Scratch::default())
 }
 
 /// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
@@ -422,18 +422,47 @@ const VALID_LANES: [u64; 9] = {
     t
 };
 
+/// How many words [`Scan`] queues for their stopword lookups.
+const WORD_QUEUE: usize = 32;
+
+/// Marks the start of a queued word that is not all ASCII (no byte offset has this bit).
+const NOT_ASCII: usize = 1 << (usize::BITS - 1);
+
+/// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
+/// most `isize::MAX`).
+const NO_WORD: usize = usize::MAX;
+
+/// Buffers [`line_stats_with`] reuses from line to line.
+struct Scratch {
+    /// Words not yet looked up, `(start, end)`; the start marked with [`NOT_ASCII`] when
+    /// the word is not all ASCII.
+    queue: [(usize, usize); WORD_QUEUE],
+    /// The lowercase of a word that is not all ASCII.
+    lower: String,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            queue: [(0, 0); WORD_QUEUE],
+            lower: String::new(),
+        }
+    }
+}
+
 /// The state of [`line_stats_with`]'s pass over one line.
 struct Scan<'a> {
+    /// How many words of [`Scratch::queue`] are not yet looked up.
+    queued: usize,
     line: &'a str,
     stop: &'a StopWords,
     s: LineStats,
     stopwords: u32,
     cjk: u32,
     cjk_function: u32,
-    /// Where the current word starts, if a word is open ...
-    word_start: Option<usize>,
-    /// ... and whether it is ASCII so far.
-    word_ascii: bool,
+    /// Where the open word starts, marked with [`NOT_ASCII`] once it has a non-ASCII
+    /// character (as queued); [`NO_WORD`] when no word is open.
+    word_start: usize,
     /// The copyright and link marks: their needles start with an ASCII byte, so every
     /// match starts at a character.
     copyright: bool,
@@ -441,18 +470,44 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// Counts the word `start..end` and whether it is a stopword (its capital was
-    /// counted where it started).
+    /// Closes the open word at `end` and queues it for the stopword lookups (its capital
+    /// was counted where it started).
     #[inline(always)]
-    fn end_word(&mut self, start: usize, end: usize, buf: &mut String) {
-        self.s.words += 1;
-        let stopword = if self.word_ascii {
-            self.stop
-                .is_ascii_alnum_stopword(self.line.as_bytes(), start, end)
-        } else {
-            other_word_is_stopword(&self.line[start..end], self.stop, buf)
-        };
-        self.stopwords += u32::from(stopword);
+    fn end_word(&mut self, end: usize, scratch: &mut Scratch) {
+        let start = std::mem::replace(&mut self.word_start, NO_WORD);
+        self.queue_word(start, end, scratch);
+    }
+
+    /// Queues the word `start..end` (`start` marked with [`NOT_ASCII`] when it is not
+    /// all ASCII).
+    #[inline(always)]
+    fn queue_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
+        scratch.queue[self.queued % WORD_QUEUE] = (start, end);
+        self.queued += 1;
+        if self.queued == WORD_QUEUE {
+            self.look_up_words(scratch);
+        }
+    }
+
+    /// Counts the queued words and their stopwords, and empties the queue: in a loop of
+    /// its own, out of line, so that the registers of the lookups stay out of the byte scan.
+    #[inline(never)]
+    fn look_up_words(&mut self, scratch: &mut Scratch) {
+        let bytes = self.line.as_bytes();
+        let lookup = self.stop.ascii_alnum_lookup();
+        let mut stopwords = 0;
+        let Scratch { queue, lower } = scratch;
+        for &(start, end) in &queue[..self.queued] {
+            let stopword = if start & NOT_ASCII == 0 {
+                lookup.contains(bytes, start, end)
+            } else {
+                other_word_is_stopword(&self.line[start & !NOT_ASCII..end], self.stop, lower)
+            };
+            stopwords += u32::from(stopword);
+        }
+        self.stopwords += stopwords;
+        self.s.words += self.queued as u32;
+        self.queued = 0;
     }
 
     /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
@@ -462,7 +517,7 @@ impl Scan<'_> {
     ///
     /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
     /// the valid lanes.
-    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, buf: &mut String) {
+    fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let (k, valid) = if FULL { (8, HIGH) } else { (k, VALID_LANES[k]) };
         // Setting bit 5 lowercases letters and maps no other byte to one; a letter is
@@ -474,8 +529,10 @@ impl Scan<'_> {
         let alnum = alpha | digit;
         self.s.chars += k as u32;
         self.s.letters += lane_count(alpha);
-        self.s.upper += lane_count(upper);
-        self.s.digits += lane_count(digit);
+        // Most chunks of prose have no capital and no digit: a test instead of a count.
+        if digit != 0 {
+            self.s.digits += lane_count(digit);
+        }
         let mut punct = valid & !alnum & !lanes_eq(x, b' ');
         while punct != 0 {
             let at = p + first_lane(punct);
@@ -497,45 +554,44 @@ impl Scan<'_> {
         }
         // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
         // `.` of `www.` is looked at with the other punctuation.
-        if !(self.copyright && self.link) {
-            let mut ps = lanes_eq(lower, b'p') & alpha;
-            while ps != 0 {
-                let at = p + first_lane(ps);
-                self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
-                self.copyright |=
-                    at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
-                ps &= ps - 1;
-            }
+        // (Not skipped once both are found: testing the two flags cost more per chunk.)
+        let mut ps = lanes_eq(lower, b'p') & alpha;
+        while ps != 0 {
+            let at = p + first_lane(ps);
+            self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
+            self.copyright |= at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
+            ps &= ps - 1;
         }
         // The words: a start is a letter or digit after another byte (or after the
         // start of the line), an end another byte after a letter or digit; they alternate,
         // so each end closes the open word or the first start not yet closed.
-        let before = (alnum << 8) | (u64::from(self.word_start.is_some()) << 7);
+        let before = (alnum << 8) | (u64::from(self.word_start != NO_WORD) << 7);
         let mut starts = alnum & !before;
         let mut ends = valid & !alnum & before;
-        self.s.capitalized += lane_count(starts & upper);
-        while ends != 0 {
-            let start = match self.word_start.take() {
-                Some(start) => start,
-                None => {
-                    let start = p + first_lane(starts);
-                    starts &= starts - 1;
-                    self.word_ascii = true;
-                    start
-                }
-            };
-            self.end_word(start, p + first_lane(ends), buf);
-            ends &= ends - 1;
+        if upper != 0 {
+            self.s.upper += lane_count(upper);
+            self.s.capitalized += lane_count(starts & upper);
+        }
+        if ends != 0 {
+            if self.word_start != NO_WORD {
+                self.end_word(p + first_lane(ends), scratch);
+                ends &= ends - 1;
+            }
+            // The other words start in this chunk: all ASCII.
+            while ends != 0 {
+                self.queue_word(p + first_lane(starts), p + first_lane(ends), scratch);
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
         }
         if starts != 0 {
-            self.word_start = Some(p + first_lane(starts));
-            self.word_ascii = true;
+            self.word_start = p + first_lane(starts);
         }
     }
 
     /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode
     /// predicates (from tables for the common scripts).
-    fn other_char(&mut self, c: char, i: usize, buf: &mut String) {
+    fn other_char(&mut self, c: char, i: usize, scratch: &mut Scratch) {
         let s = &mut self.s;
         s.chars += 1;
         if c == '©' {
@@ -544,13 +600,13 @@ impl Scan<'_> {
         let cjk_char = is_cjk(c);
         let class = char_class(c);
         if class & (ALPHA | DIGIT) != 0 && !cjk_char {
-            if self.word_start.is_none() {
-                self.word_start = Some(i);
+            if self.word_start == NO_WORD {
+                self.word_start = i;
                 s.capitalized += u32::from(class & UPPER != 0);
             }
-            self.word_ascii = false;
-        } else if let Some(start) = self.word_start.take() {
-            self.end_word(start, i, buf);
+            self.word_start |= NOT_ASCII;
+        } else if self.word_start != NO_WORD {
+            self.end_word(i, scratch);
         }
         let s = &mut self.s;
         if cjk_char {
@@ -690,12 +746,13 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
     })
 }
 
-/// [`line_stats`] with a scratch buffer for the lowercased words, reused across lines.
+/// [`line_stats`] with scratch buffers reused across lines.
 ///
 /// Eight bytes at a time: runs of ASCII are counted with lane masks (see [`lanes_in`]);
 /// only other characters are decoded and go through the Unicode predicates.
-fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats {
+fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineStats {
     let mut scan = Scan {
+        queued: 0,
         line,
         stop,
         s: LineStats {
@@ -705,8 +762,7 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         stopwords: 0,
         cjk: 0,
         cjk_function: 0,
-        word_start: None,
-        word_ascii: true,
+        word_start: NO_WORD,
         copyright: false,
         link: false,
     };
@@ -714,8 +770,21 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        let (x, avail) = match bytes.get(i..i + 8) {
-            Some(b) => (u64::from_le_bytes(b.try_into().expect("8 bytes")), 8),
+        // Runs of eight ASCII bytes, the common case, in a loop of their own.
+        while let Some(b) = bytes[i..].first_chunk::<8>() {
+            let x = u64::from_le_bytes(*b);
+            if x & HIGH != 0 {
+                break;
+            }
+            scan.ascii_chunk::<true>(x, i, 8, scratch);
+            i += 8;
+        }
+        if i == n {
+            break;
+        }
+        // `i < n`: one length test (no overflow test of `i + 8`).
+        let (x, avail) = match bytes[i..].first_chunk::<8>() {
+            Some(b) => (u64::from_le_bytes(*b), 8),
             // The last bytes: the eight that end the line, shifted down (zeros come in
             // after them), unless the line is shorter than that.
             None if n >= 8 => {
@@ -734,20 +803,23 @@ fn line_stats_with(line: &str, stop: &StopWords, buf: &mut String) -> LineStats 
         let k = if high == 0 { avail } else { first_lane(high) };
         if k > 0 {
             if k == 8 {
-                scan.ascii_chunk::<true>(x, i, k, buf);
+                scan.ascii_chunk::<true>(x, i, k, scratch);
             } else {
-                scan.ascii_chunk::<false>(x, i, k, buf);
+                scan.ascii_chunk::<false>(x, i, k, scratch);
             }
             i += k;
         }
         if k < avail {
             let c = line[i..].chars().next().unwrap_or_default();
-            scan.other_char(c, i, buf);
+            scan.other_char(c, i, scratch);
             i += c.len_utf8();
         }
     }
-    if let Some(start) = scan.word_start {
-        scan.end_word(start, n, buf);
+    if scan.word_start != NO_WORD {
+        scan.end_word(n, scratch);
+    }
+    if scan.queued > 0 {
+        scan.look_up_words(scratch);
     }
     let Scan {
         mut s,
@@ -782,6 +854,17 @@ fn starts_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn line_end(line: &str) -> Option<LineEnd> {
+    // Most lines end in an ASCII byte that is no closing quote or bracket: no decoding.
+    if let Some(&b) = line.as_bytes().last() {
+        if b.is_ascii() && !matches!(b, b'"' | b'\'' | b')' | b']') {
+            return Some(match b {
+                b'.' | b'!' | b'?' => LineEnd::Sentence,
+                b':' => LineEnd::Colon,
+                _ if b.is_ascii_alphanumeric() => LineEnd::Alnum,
+                _ => LineEnd::Other,
+            });
+        }
+    }
     let last = line.chars().rev().find(|c| {
         !matches!(
             c,
@@ -797,6 +880,10 @@ fn line_end(line: &str) -> Option<LineEnd> {
 }
 
 fn starts_like_bullet(line: &str) -> bool {
+    // Most lines start with an ASCII letter: no decoding.
+    if line.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
     let mut chars = line.chars();
     match chars.next() {
         Some('-' | '•' | '*' | '–' | '—' | '·' | '►' | '▶') => true,
@@ -858,6 +945,22 @@ mod tests {
         assert_eq!(doc.lines[0].stats.repeats, 2);
         assert!(doc.lines[1].stats.copyright);
         assert_eq!(doc.lines[1].stats.repeats, 1);
+    }
+
+    #[test]
+    fn lines_of_more_words_than_the_lookup_queue_holds() {
+        // Queued words are looked up 32 at a time: lines of 31 to 100 words, with and
+        // without a word open across the flush, in several scripts.
+        let stop = language::stopwords("en");
+        for words in [31, 32, 33, 64, 65, 100] {
+            for piece in ["the cat ", "Über the ", "и the x"] {
+                let line = piece.repeat(words / 2 + 1);
+                let line = line.trim();
+                let got = line_stats(line, stop);
+                assert_eq!(got, reference_stats(line, stop), "{line}");
+                assert!(got.stopword_share > 0.3, "{line}");
+            }
+        }
     }
 
     /// The per-character version [`line_stats`] must agree with: Unicode predicates on
@@ -1132,6 +1235,28 @@ mod tests {
                 "U+{:04X}",
                 c as u32
             );
+        }
+    }
+
+    #[test]
+    fn line_end_shortcut_matches_the_char_walk() {
+        let walk = |line: &str| {
+            let closing = ['"', '”', '’', '\'', '»', ')', ']', '」', '』', '）'];
+            let last = line.chars().rev().find(|c| !closing.contains(c))?;
+            Some(match last {
+                '.' | '!' | '?' | '…' | '。' | '！' | '？' => LineEnd::Sentence,
+                ':' | '：' => LineEnd::Colon,
+                c if c.is_alphanumeric() => LineEnd::Alnum,
+                _ => LineEnd::Other,
+            })
+        };
+        for b in 1..0x80u8 {
+            for head in ["", "a", "Ü.", "x\"", "。"] {
+                for tail in ["", ")", "”", "\"]"] {
+                    let line = format!("{head}{}{tail}", b as char);
+                    assert_eq!(line_end(&line), walk(&line), "{line:?}");
+                }
+            }
         }
     }
 
