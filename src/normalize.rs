@@ -126,8 +126,16 @@ fn round<'a>(
         text = Cow::Owned(layout(&text));
     } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
-        // add to it.
-        let mut owned = text.into_owned();
+        // add to it. Copied with room for it: `into_owned` would size the copy exactly,
+        // and the push would then copy the whole text again to grow it.
+        let mut owned = match text {
+            Cow::Borrowed(same) => {
+                let mut owned = String::with_capacity(same.len() + 1);
+                owned.push_str(same);
+                owned
+            }
+            Cow::Owned(owned) => owned,
+        };
         owned.push('\n');
         text = Cow::Owned(owned);
     }
