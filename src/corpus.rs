@@ -111,12 +111,16 @@ fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
         let (h, end) = hash_key::<true>(text, start);
         let line = &text[start..end];
         start = end + 1;
-        // Normalized lines are trimmed; any other line is keyed the plain way.
+        // Normalized lines are trimmed; any other line is keyed the plain way. (A visible
+        // ASCII byte at an end, as at nearly all, is told without decoding a character.)
+        let visible = |b: u8| b > b' ' && b < 0x80;
         let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
-        if line.is_empty() {
+        let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last()) else {
             continue;
-        }
-        if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
+        };
+        if (visible(first) || trimmed(line.chars().next()))
+            && (visible(last) || trimmed(line.chars().next_back()))
+        {
             keys.push(h);
         } else if !line.trim().is_empty() {
             keys.push(line_key(line));
@@ -126,11 +130,11 @@ fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
 
 /// Hashes the key text of `text[start..]` ([`line_key`] without the trimming), up to the
 /// first `\n` when `LINES`; returns the hash and where it stopped.
+#[inline(always)]
 fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
     let bytes = text.as_bytes();
     let mut h = Fnv::new();
     let mut in_digits = false;
-    let mut buf = [0u8; 4];
     let mut i = start;
     while i < bytes.len() {
         // Eight bytes at a time, the bulk of text: the ASCII bytes before the first digit,
@@ -139,12 +143,7 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         // 0xFF, which stops the word where the text ends.
         let w = match bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
             Some(word) => u64::from_le_bytes(*word),
-            // (Built in a register: a copy into an array would call `memcpy` at the end
-            // of every line that `line_key` hashes.)
-            None => bytes[i..]
-                .iter()
-                .rev()
-                .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
+            None => tail_word(bytes, i),
         };
         let (lower, stops) = key_word::<LINES>(w);
         if stops == 0 {
@@ -160,44 +159,84 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
             i += plain;
         }
         // Then the digits and non-ASCII characters from here on, up to the next other
-        // ASCII byte.
-        while let Some(&b) = bytes.get(i) {
-            if b.is_ascii_digit() {
-                if !in_digits {
-                    h.write_byte(b'0');
-                }
-                in_digits = true;
-                i += 1;
-                continue;
-            }
-            if b < 0x80 {
-                break;
-            }
-            let c = text[i..].chars().next().expect("a char starts here");
-            i += c.len_utf8();
-            // The common letters and signs without the Unicode tables' searches.
-            if let Some(l) = plain_lowercase(c) {
-                in_digits = false;
-                h.write(l.encode_utf8(&mut buf).as_bytes());
-                continue;
-            }
-            if c.is_numeric() {
-                if !in_digits {
-                    h.write_byte(b'0');
-                }
-                in_digits = true;
-                continue;
-            }
-            in_digits = false;
-            for l in c.to_lowercase() {
-                h.write(l.encode_utf8(&mut buf).as_bytes());
-            }
+        // ASCII byte: out of line, so that the loop above keeps its registers. Most
+        // stops are the line's end.
+        match bytes.get(i) {
+            None => break,
+            Some(b'\n') if LINES => break,
+            Some(_) => i = hash_odd(text, i, &mut h, &mut in_digits),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
         }
     }
     (h.0, i)
+}
+
+/// The last `bytes.len() - i` (1 to 7) bytes of `bytes` as a word padded with 0xFF, for
+/// [`hash_key`]. Taken from the last eight bytes when there are as many (the ones before
+/// `i` shifted out): one load instead of a loop over the bytes, at the end of every line
+/// that [`line_key`] hashes.
+#[inline(always)]
+fn tail_word(bytes: &[u8], i: usize) -> u64 {
+    let left = bytes.len() - i;
+    match bytes.last_chunk::<8>() {
+        Some(last) => (u64::from_le_bytes(*last) >> (8 * (8 - left))) | (!0u64 << (8 * left)),
+        // (Built in a register: a copy into an array would call `memcpy`.)
+        None => bytes[i..]
+            .iter()
+            .rev()
+            .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
+    }
+}
+
+/// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
+/// other ASCII byte (or the end); returns where it stopped. Digit runs hash as one `0`,
+/// other characters lowercased.
+#[inline(never)]
+fn hash_odd(text: &str, mut i: usize, h: &mut Fnv, in_digits: &mut bool) -> usize {
+    let bytes = text.as_bytes();
+    let mut buf = [0u8; 4];
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii_digit() {
+            if !*in_digits {
+                h.write_byte(b'0');
+            }
+            *in_digits = true;
+            i += 1;
+            continue;
+        }
+        if b < 0x80 {
+            break;
+        }
+        let c = text[i..].chars().next().expect("a char starts here");
+        let len = c.len_utf8();
+        // The common letters and signs without the Unicode tables' searches; those that
+        // lowercase to themselves straight from the text.
+        if let Some(l) = plain_lowercase(c) {
+            *in_digits = false;
+            if l == c {
+                h.write(&bytes[i..i + len]);
+            } else {
+                h.write(l.encode_utf8(&mut buf).as_bytes());
+            }
+            i += len;
+            continue;
+        }
+        i += len;
+        if c.is_numeric() {
+            if !*in_digits {
+                h.write_byte(b'0');
+            }
+            *in_digits = true;
+            continue;
+        }
+        *in_digits = false;
+        for l in c.to_lowercase() {
+            h.write(l.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    i
 }
 
 /// Eight bytes of text lowercased, and the lanes where [`hash_key`] must stop hashing them
