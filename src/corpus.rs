@@ -102,10 +102,10 @@ pub fn line_key(line: &str) -> u64 {
     hash_key::<false>(line, 0).0
 }
 
-/// The keys of the [lines](text_lines) of `text`, in order, appended to `keys`: the same as
+/// The keys of the [lines](text_lines) of `text`, in order, handed to `key`: the same as
 /// `text_lines(text).map(line_key)`, in one pass over the bytes that finds the line breaks
 /// as it hashes (the first pass keys every line of every document).
-fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
+fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
     let mut start = 0;
     while start < text.len() {
         let (h, end) = hash_key::<true>(text, start);
@@ -121,9 +121,9 @@ fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
         if (visible(first) || trimmed(line.chars().next()))
             && (visible(last) || trimmed(line.chars().next_back()))
         {
-            keys.push(h);
+            key(h);
         } else if !line.trim().is_empty() {
-            keys.push(line_key(line));
+            key(line_key(line));
         }
     }
 }
@@ -361,7 +361,19 @@ impl Hasher for KeyHasher {
 }
 
 /// Document frequencies per line key.
-type KeyCounts = HashMap<u64, u32, BuildHasherDefault<KeyHasher>>;
+type KeyCounts = HashMap<u64, KeyCount, BuildHasherDefault<KeyHasher>>;
+
+/// The count of one line key in a scope.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyCount {
+    /// Documents with the line.
+    documents: u32,
+    /// The [serial](ScopeCounts::serial) of the last document counted with the line (0:
+    /// none since it was loaded or merged in): a line that recurs within a document counts
+    /// once without a sort of the document's keys. It takes what was padding in the table's
+    /// 16-byte entries, so the counts take no more memory.
+    seen: u32,
+}
 
 /// The non-blank lines of normalized text, as the segmenter sees them (split on `\n`,
 /// trimmed, blank ones left out).
@@ -392,18 +404,62 @@ pub fn scope_name(path: &Path) -> String {
 }
 
 /// The counts of one scope.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ScopeCounts {
     /// Documents counted.
     pub documents: u64,
     /// Documents per line key.
     lines: KeyCounts,
+    /// The number of the document being counted (see [`KeyCount::seen`]), from 1; every
+    /// `seen` is 0 or at most this.
+    serial: u32,
 }
+
+impl PartialEq for ScopeCounts {
+    /// The same documents and counts (the `seen` marks are bookkeeping).
+    fn eq(&self, other: &Self) -> bool {
+        self.documents == other.documents
+            && self.lines.len() == other.lines.len()
+            && self.lines.iter().all(|(k, c)| {
+                other
+                    .lines
+                    .get(k)
+                    .is_some_and(|o| o.documents == c.documents)
+            })
+    }
+}
+
+impl Eq for ScopeCounts {}
 
 impl ScopeCounts {
     /// In how many documents the line with this [key](line_key) occurs.
     pub fn document_frequency(&self, key: u64) -> u32 {
-        self.lines.get(&key).copied().unwrap_or(0)
+        self.lines.get(&key).map_or(0, |c| c.documents)
+    }
+
+    /// Starts counting one more document; returns its serial for [`count_key`](Self::count_key).
+    fn next_document(&mut self) -> u32 {
+        self.documents += 1;
+        self.serial = self.serial.wrapping_add(1);
+        if self.serial == 0 {
+            // After 2^32 - 1 documents: forget the marks rather than mistake an old
+            // document for this one.
+            for c in self.lines.values_mut() {
+                c.seen = 0;
+            }
+            self.serial = 1;
+        }
+        self.serial
+    }
+
+    /// Counts `key` in the document `serial`, once however often it occurs there.
+    #[inline]
+    fn count_key(&mut self, key: u64, serial: u32) {
+        let c = self.lines.entry(key).or_default();
+        if c.seen != serial {
+            c.seen = serial;
+            c.documents = c.documents.saturating_add(1);
+        }
     }
 
     /// Distinct lines counted.
@@ -427,24 +483,23 @@ impl LineStats {
 
     /// Counts one document of `scope`: every distinct line key once.
     pub fn count_document<'a>(&mut self, scope: &str, lines: impl IntoIterator<Item = &'a str>) {
-        let keys: Vec<u64> = lines.into_iter().map(line_key).collect();
-        self.count_keys(scope, keys);
+        let (counts, serial) = self.next_document(scope);
+        for line in lines {
+            counts.count_key(line_key(line), serial);
+        }
     }
 
-    /// Counts one document of `scope` given its line keys.
-    fn count_keys(&mut self, scope: &str, mut keys: Vec<u64>) {
-        // Sorted and deduplicated: each distinct key once, without a hash set per document.
-        keys.sort_unstable();
-        keys.dedup();
-        let counts = match self.scopes.get_mut(scope) {
-            Some(c) => c,
-            None => self.scopes.entry(scope.to_string()).or_default(),
-        };
-        counts.documents += 1;
-        for k in keys {
-            let n = counts.lines.entry(k).or_insert(0);
-            *n = n.saturating_add(1);
+    /// The counts of `scope`, with one more document started in it, and that document's
+    /// serial.
+    fn next_document(&mut self, scope: &str) -> (&mut ScopeCounts, u32) {
+        // (Looked up before it is entered: the scope's name is copied only once.)
+        if !self.scopes.contains_key(scope) {
+            self.scopes
+                .insert(scope.to_string(), ScopeCounts::default());
         }
+        let counts = self.scopes.get_mut(scope).expect("entered above");
+        let serial = counts.next_document();
+        (counts, serial)
     }
 
     /// Decodes and normalizes `bytes` as [`Cleaner::clean`](crate::Cleaner::clean) does and
@@ -484,9 +539,9 @@ impl LineStats {
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
         let (normalized, _) = normalize::normalize_cow(&decoded.text, false);
-        let mut keys = Vec::new();
-        text_line_keys(&normalized, &mut keys);
-        self.count_keys(scope, keys);
+        // Counted as they are hashed: no list of the document's keys.
+        let (counts, serial) = self.next_document(scope);
+        text_line_keys(&normalized, |key| counts.count_key(key, serial));
         Ok(decoded.legacy_guess)
     }
 
@@ -527,9 +582,10 @@ impl LineStats {
             let ours = self.scopes.entry(scope.clone()).or_default();
             ours.documents += theirs.documents;
             ours.lines.reserve(theirs.lines.len());
-            for (&k, &n) in &theirs.lines {
-                let m = ours.lines.entry(k).or_insert(0);
-                *m = m.saturating_add(n);
+            // A line new to ours is marked unseen: their serials are not ours.
+            for (&k, n) in &theirs.lines {
+                let m = ours.lines.entry(k).or_default();
+                m.documents = m.documents.saturating_add(n.documents);
             }
         }
     }
@@ -546,7 +602,11 @@ impl LineStats {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(&counts.documents.to_le_bytes());
             out.extend_from_slice(&(counts.lines.len() as u64).to_le_bytes());
-            let mut lines: Vec<(u64, u32)> = counts.lines.iter().map(|(&k, &n)| (k, n)).collect();
+            let mut lines: Vec<(u64, u32)> = counts
+                .lines
+                .iter()
+                .map(|(&k, n)| (k, n.documents))
+                .collect();
             lines.sort_unstable();
             for (k, n) in lines {
                 out.extend_from_slice(&k.to_le_bytes());
@@ -580,11 +640,19 @@ impl LineStats {
             let mut lines = KeyCounts::with_capacity_and_hasher(n, Default::default());
             for _ in 0..n {
                 let k = r.u64()?;
-                lines.insert(k, r.u32()?);
+                let documents = r.u32()?;
+                lines.insert(k, KeyCount { documents, seen: 0 });
             }
             // Merge, so a file that names a scope twice still loads to the sum.
             stats.merge(&LineStats {
-                scopes: BTreeMap::from([(name, ScopeCounts { documents, lines })]),
+                scopes: BTreeMap::from([(
+                    name,
+                    ScopeCounts {
+                        documents,
+                        lines,
+                        serial: 0,
+                    },
+                )]),
             });
         }
         if r.pos != bytes.len() {
@@ -785,7 +853,7 @@ mod tests {
             text in "([ \t\na-zA-Z0-9.,:|/-]{0,12}\n{0,2}){0,8}|[ \naAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,30}|\\PC{0,30}"
         ) {
             let mut keys = Vec::new();
-            text_line_keys(&text, &mut keys);
+            text_line_keys(&text, |k| keys.push(k));
             let want: Vec<u64> = text_lines(&text).map(line_key).collect();
             proptest::prop_assert_eq!(keys, want);
         }
@@ -823,6 +891,36 @@ mod tests {
         assert_eq!(s.document_frequency("a", line_key("Text one")), 1);
         assert_eq!(s.document_frequency("b", line_key("Menu")), 1);
         assert_eq!(s.document_frequency("c", line_key("Menu")), 0);
+    }
+
+    #[test]
+    fn counts_documents_once_after_loading_merging_and_wrapping() {
+        let menu = line_key("Menu");
+        let mut a = LineStats::new();
+        a.count_document("s", ["Menu", "Menu", "Text"]);
+        // Loaded counts carry no marks: the next document counts its lines.
+        let mut b = LineStats::from_bytes(&a.to_bytes()).unwrap();
+        b.count_document("s", ["Menu", "menu", "Other"]);
+        assert_eq!(b.document_frequency("s", menu), 2);
+        // Merged either way round (the smaller table goes into the larger).
+        b += a.clone();
+        b.count_document("s", ["MENU", "Menu"]);
+        assert_eq!(b.document_frequency("s", menu), 4);
+        let mut small = LineStats::new();
+        small.count_document("s", ["Menu"]);
+        small += b.clone();
+        small.count_document("s", ["Menu", "Menu"]);
+        assert_eq!(small.document_frequency("s", menu), 6);
+        assert_eq!(small.documents("s"), 6);
+        // The serials wrap without mistaking an old document for the new one.
+        let counts = small.scopes.get_mut("s").unwrap();
+        counts.serial = u32::MAX - 1;
+        // As if last counted in document 1, 2^32 - 2 documents ago.
+        counts.lines.get_mut(&menu).unwrap().seen = 1;
+        small.count_document("s", ["Text"]);
+        small.count_document("s", ["Menu", "Menu"]);
+        assert_eq!(small.scopes["s"].serial, 1);
+        assert_eq!(small.document_frequency("s", menu), 7);
     }
 
     fn sample(scope: &str, docs: &[&[&str]]) -> LineStats {
