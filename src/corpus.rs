@@ -134,7 +134,6 @@ fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
 fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
     let bytes = text.as_bytes();
     let mut h = Fnv::new();
-    let mut in_digits = false;
     let mut i = start;
     while i < bytes.len() {
         // Eight bytes at a time, the bulk of text: the ASCII bytes before the first digit,
@@ -148,23 +147,21 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         let (lower, stops) = key_word::<LINES>(w);
         if stops == 0 {
             h.write_word(lower);
-            in_digits = false;
             i += 8;
             continue;
         }
         let plain = first_lane(stops);
         if plain > 0 {
             h.write_lanes(lower, plain);
-            in_digits = false;
             i += plain;
         }
         // Then the digits and non-ASCII characters from here on, up to the next other
-        // ASCII byte: out of line, so that the loop above keeps its registers. Most
-        // stops are the line's end.
+        // ASCII byte: out of line, so that the loop above keeps its registers (the hash
+        // goes and comes back in one). Most stops are the line's end.
         match bytes.get(i) {
             None => break,
             Some(b'\n') if LINES => break,
-            Some(_) => i = hash_odd(text, i, &mut h, &mut in_digits),
+            Some(_) => (i, h.0) = hash_odd(text, i, h.0),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
@@ -191,11 +188,16 @@ fn tail_word(bytes: &[u8], i: usize) -> u64 {
 }
 
 /// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
-/// other ASCII byte (or the end); returns where it stopped. Digit runs hash as one `0`,
-/// other characters lowercased.
+/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped and the
+/// hash. Digit runs hash as one `0`, other characters lowercased. A digit run never goes
+/// on across a call: each call starts after a byte that is not a digit (or at the start)
+/// and ends before one.
 #[inline(never)]
-fn hash_odd(text: &str, mut i: usize, h: &mut Fnv, in_digits: &mut bool) -> usize {
+fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
     let bytes = text.as_bytes();
+    let mut h = Fnv(h);
+    let mut in_digits = false;
+    let in_digits = &mut in_digits;
     let mut buf = [0u8; 4];
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii_digit() {
@@ -236,7 +238,7 @@ fn hash_odd(text: &str, mut i: usize, h: &mut Fnv, in_digits: &mut bool) -> usiz
             h.write(l.encode_utf8(&mut buf).as_bytes());
         }
     }
-    i
+    (i, h.0)
 }
 
 /// Eight bytes of text lowercased, and the lanes where [`hash_key`] must stop hashing them
