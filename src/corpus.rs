@@ -211,6 +211,43 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         if b < 0x80 {
             break;
         }
+        // Characters told from their first bytes, without decoding: CJK ideographs
+        // U+4000..U+9FFF, Hangul syllables U+B000..U+CFFF and the dashes, quotes and other
+        // punctuation of U+2010..U+2027 and U+2030..U+205E (three bytes; no case, no
+        // numerals) hash as they stand; Latin-1's U+00C0..U+00FF (two bytes) too, but the
+        // capitals (not U+00D7) lowered by 0x20 in their second byte. A test checks
+        // every one against the tables.
+        let punctuation = |b1: u8, b2: u8| {
+            (b1 == 0x80 && matches!(b2, 0x90..=0xA7 | 0xB0..=0xBF)) || (b1 == 0x81 && b2 <= 0x9E)
+        };
+        match b {
+            0xE2 if punctuation(bytes[i + 1], bytes[i + 2]) => {
+                *in_digits = false;
+                h.write(&bytes[i..i + 3]);
+                i += 3;
+                continue;
+            }
+            0xE4..=0xE9 | 0xEB | 0xEC => {
+                *in_digits = false;
+                h.write(&bytes[i..i + 3]);
+                i += 3;
+                continue;
+            }
+            0xC3 => {
+                *in_digits = false;
+                let b1 = bytes[i + 1];
+                let lower = if b1 <= 0x9E && b1 != 0x97 {
+                    b1 + 0x20
+                } else {
+                    b1
+                };
+                h.write_byte(0xC3);
+                h.write_byte(lower);
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
         let c = text[i..].chars().next().expect("a char starts here");
         let len = c.len_utf8();
         // The common letters and signs without the Unicode tables' searches; those that
@@ -260,6 +297,9 @@ fn key_word<const LINES: bool>(w: u64) -> (u64, u64) {
 fn plain_lowercase(c: char) -> Option<char> {
     match c {
         '\u{C0}'..='\u{DE}' if c != '\u{D7}' => char::from_u32(c as u32 + 0x20),
+        // Cyrillic capitals.
+        '\u{410}'..='\u{42F}' => char::from_u32(c as u32 + 0x20),
+        '\u{400}'..='\u{40F}' => char::from_u32(c as u32 + 0x50),
         '\u{D7}'..='\u{FF}'
         | '\u{430}'..='\u{45F}'
         | '\u{2010}'..='\u{2027}'
@@ -871,6 +911,32 @@ mod tests {
         }
         assert_eq!(plain_lowercase('É'), Some('é'));
         assert_eq!(plain_lowercase('’'), Some('’'));
+        assert_eq!(plain_lowercase('Ж'), Some('ж'));
+        assert_eq!(plain_lowercase('Ё'), Some('ё'));
+    }
+
+    #[test]
+    fn lead_byte_shortcuts_agree_with_the_unicode_tables() {
+        let mut checked = 0;
+        for c in (0x80..=0xFFFFu32).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let s = c.encode_utf8(&mut buf);
+            // (Spaces, which keys trim, are left out.)
+            if matches!(s.as_bytes()[0], 0xC3 | 0xE2 | 0xE4..=0xE9 | 0xEB | 0xEC)
+                && !c.is_whitespace()
+            {
+                let mut want = Fnv::new();
+                want.write(key_text(s).as_bytes());
+                assert_eq!(
+                    hash_odd(s, 0, Fnv::OFFSET),
+                    (s.len(), want.0),
+                    "U+{:04X}",
+                    c as u32
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 64 + 9 * 4096 - 15);
     }
 
     #[test]
