@@ -102,35 +102,38 @@ pub fn line_key(line: &str) -> u64 {
     hash_key::<false>(line, 0).0
 }
 
-/// The keys of the [lines](text_lines) of `text`, in order, appended to `keys`: the same as
+/// The keys of the [lines](text_lines) of `text`, in order, handed to `key`: the same as
 /// `text_lines(text).map(line_key)`, in one pass over the bytes that finds the line breaks
 /// as it hashes (the first pass keys every line of every document).
-fn text_line_keys(text: &str, keys: &mut Vec<u64>) {
+fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
     let mut start = 0;
     while start < text.len() {
         let (h, end) = hash_key::<true>(text, start);
         let line = &text[start..end];
         start = end + 1;
-        // Normalized lines are trimmed; any other line is keyed the plain way.
+        // Normalized lines are trimmed; any other line is keyed the plain way. (A visible
+        // ASCII byte at an end, as at nearly all, is told without decoding a character.)
+        let visible = |b: u8| b > b' ' && b < 0x80;
         let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
-        if line.is_empty() {
+        let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last()) else {
             continue;
-        }
-        if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
-            keys.push(h);
+        };
+        if (visible(first) || trimmed(line.chars().next()))
+            && (visible(last) || trimmed(line.chars().next_back()))
+        {
+            key(h);
         } else if !line.trim().is_empty() {
-            keys.push(line_key(line));
+            key(line_key(line));
         }
     }
 }
 
 /// Hashes the key text of `text[start..]` ([`line_key`] without the trimming), up to the
 /// first `\n` when `LINES`; returns the hash and where it stopped.
+#[inline(always)]
 fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
     let bytes = text.as_bytes();
     let mut h = Fnv::new();
-    let mut in_digits = false;
-    let mut buf = [0u8; 4];
     let mut i = start;
     while i < bytes.len() {
         // Eight bytes at a time, the bulk of text: the ASCII bytes before the first digit,
@@ -139,65 +142,140 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         // 0xFF, which stops the word where the text ends.
         let w = match bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
             Some(word) => u64::from_le_bytes(*word),
-            // (Built in a register: a copy into an array would call `memcpy` at the end
-            // of every line that `line_key` hashes.)
-            None => bytes[i..]
-                .iter()
-                .rev()
-                .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
+            None => tail_word(bytes, i),
         };
         let (lower, stops) = key_word::<LINES>(w);
         if stops == 0 {
             h.write_word(lower);
-            in_digits = false;
             i += 8;
             continue;
         }
         let plain = first_lane(stops);
         if plain > 0 {
             h.write_lanes(lower, plain);
-            in_digits = false;
             i += plain;
         }
         // Then the digits and non-ASCII characters from here on, up to the next other
-        // ASCII byte.
-        while let Some(&b) = bytes.get(i) {
-            if b.is_ascii_digit() {
-                if !in_digits {
-                    h.write_byte(b'0');
-                }
-                in_digits = true;
-                i += 1;
-                continue;
-            }
-            if b < 0x80 {
-                break;
-            }
-            let c = text[i..].chars().next().expect("a char starts here");
-            i += c.len_utf8();
-            // The common letters and signs without the Unicode tables' searches.
-            if let Some(l) = plain_lowercase(c) {
-                in_digits = false;
-                h.write(l.encode_utf8(&mut buf).as_bytes());
-                continue;
-            }
-            if c.is_numeric() {
-                if !in_digits {
-                    h.write_byte(b'0');
-                }
-                in_digits = true;
-                continue;
-            }
-            in_digits = false;
-            for l in c.to_lowercase() {
-                h.write(l.encode_utf8(&mut buf).as_bytes());
-            }
+        // ASCII byte: out of line, so that the loop above keeps its registers (the hash
+        // goes and comes back in one). Most stops are the line's end.
+        match bytes.get(i) {
+            None => break,
+            Some(b'\n') if LINES => break,
+            Some(_) => (i, h.0) = hash_odd(text, i, h.0),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
         }
     }
     (h.0, i)
+}
+
+/// The last `bytes.len() - i` (1 to 7) bytes of `bytes` as a word padded with 0xFF, for
+/// [`hash_key`]. Taken from the last eight bytes when there are as many (the ones before
+/// `i` shifted out): one load instead of a loop over the bytes, at the end of every line
+/// that [`line_key`] hashes.
+#[inline(always)]
+fn tail_word(bytes: &[u8], i: usize) -> u64 {
+    let left = bytes.len() - i;
+    match bytes.last_chunk::<8>() {
+        Some(last) => (u64::from_le_bytes(*last) >> (8 * (8 - left))) | (!0u64 << (8 * left)),
+        // (Built in a register: a copy into an array would call `memcpy`.)
+        None => bytes[i..]
+            .iter()
+            .rev()
+            .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
+    }
+}
+
+/// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
+/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped and the
+/// hash. Digit runs hash as one `0`, other characters lowercased. A digit run never goes
+/// on across a call: each call starts after a byte that is not a digit (or at the start)
+/// and ends before one.
+#[inline(never)]
+fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
+    let bytes = text.as_bytes();
+    let mut h = Fnv(h);
+    let mut in_digits = false;
+    let in_digits = &mut in_digits;
+    let mut buf = [0u8; 4];
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii_digit() {
+            if !*in_digits {
+                h.write_byte(b'0');
+            }
+            *in_digits = true;
+            i += 1;
+            continue;
+        }
+        if b < 0x80 {
+            break;
+        }
+        // Characters told from their first bytes, without decoding: CJK ideographs
+        // U+4000..U+9FFF, Hangul syllables U+B000..U+CFFF and the dashes, quotes and other
+        // punctuation of U+2010..U+2027 and U+2030..U+205E (three bytes; no case, no
+        // numerals) hash as they stand; Latin-1's U+00C0..U+00FF (two bytes) too, but the
+        // capitals (not U+00D7) lowered by 0x20 in their second byte. A test checks
+        // every one against the tables.
+        let punctuation = |b1: u8, b2: u8| {
+            (b1 == 0x80 && matches!(b2, 0x90..=0xA7 | 0xB0..=0xBF)) || (b1 == 0x81 && b2 <= 0x9E)
+        };
+        match b {
+            0xE2 if punctuation(bytes[i + 1], bytes[i + 2]) => {
+                *in_digits = false;
+                h.write(&bytes[i..i + 3]);
+                i += 3;
+                continue;
+            }
+            0xE4..=0xE9 | 0xEB | 0xEC => {
+                *in_digits = false;
+                h.write(&bytes[i..i + 3]);
+                i += 3;
+                continue;
+            }
+            0xC3 => {
+                *in_digits = false;
+                let b1 = bytes[i + 1];
+                let lower = if b1 <= 0x9E && b1 != 0x97 {
+                    b1 + 0x20
+                } else {
+                    b1
+                };
+                h.write_byte(0xC3);
+                h.write_byte(lower);
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        let c = text[i..].chars().next().expect("a char starts here");
+        let len = c.len_utf8();
+        // The common letters and signs without the Unicode tables' searches; those that
+        // lowercase to themselves straight from the text.
+        if let Some(l) = plain_lowercase(c) {
+            *in_digits = false;
+            if l == c {
+                h.write(&bytes[i..i + len]);
+            } else {
+                h.write(l.encode_utf8(&mut buf).as_bytes());
+            }
+            i += len;
+            continue;
+        }
+        i += len;
+        if c.is_numeric() {
+            if !*in_digits {
+                h.write_byte(b'0');
+            }
+            *in_digits = true;
+            continue;
+        }
+        *in_digits = false;
+        for l in c.to_lowercase() {
+            h.write(l.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    (i, h.0)
 }
 
 /// Eight bytes of text lowercased, and the lanes where [`hash_key`] must stop hashing them
@@ -219,6 +297,9 @@ fn key_word<const LINES: bool>(w: u64) -> (u64, u64) {
 fn plain_lowercase(c: char) -> Option<char> {
     match c {
         '\u{C0}'..='\u{DE}' if c != '\u{D7}' => char::from_u32(c as u32 + 0x20),
+        // Cyrillic capitals.
+        '\u{410}'..='\u{42F}' => char::from_u32(c as u32 + 0x20),
+        '\u{400}'..='\u{40F}' => char::from_u32(c as u32 + 0x50),
         '\u{D7}'..='\u{FF}'
         | '\u{430}'..='\u{45F}'
         | '\u{2010}'..='\u{2027}'
@@ -322,7 +403,19 @@ impl Hasher for KeyHasher {
 }
 
 /// Document frequencies per line key.
-type KeyCounts = HashMap<u64, u32, BuildHasherDefault<KeyHasher>>;
+type KeyCounts = HashMap<u64, KeyCount, BuildHasherDefault<KeyHasher>>;
+
+/// The count of one line key in a scope.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyCount {
+    /// Documents with the line.
+    documents: u32,
+    /// The [serial](ScopeCounts::serial) of the last document counted with the line (0:
+    /// none since it was loaded or merged in): a line that recurs within a document counts
+    /// once without a sort of the document's keys. It takes what was padding in the table's
+    /// 16-byte entries, so the counts take no more memory.
+    seen: u32,
+}
 
 /// The non-blank lines of normalized text, as the segmenter sees them (split on `\n`,
 /// trimmed, blank ones left out).
@@ -353,18 +446,62 @@ pub fn scope_name(path: &Path) -> String {
 }
 
 /// The counts of one scope.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ScopeCounts {
     /// Documents counted.
     pub documents: u64,
     /// Documents per line key.
     lines: KeyCounts,
+    /// The number of the document being counted (see [`KeyCount::seen`]), from 1; every
+    /// `seen` is 0 or at most this.
+    serial: u32,
 }
+
+impl PartialEq for ScopeCounts {
+    /// The same documents and counts (the `seen` marks are bookkeeping).
+    fn eq(&self, other: &Self) -> bool {
+        self.documents == other.documents
+            && self.lines.len() == other.lines.len()
+            && self.lines.iter().all(|(k, c)| {
+                other
+                    .lines
+                    .get(k)
+                    .is_some_and(|o| o.documents == c.documents)
+            })
+    }
+}
+
+impl Eq for ScopeCounts {}
 
 impl ScopeCounts {
     /// In how many documents the line with this [key](line_key) occurs.
     pub fn document_frequency(&self, key: u64) -> u32 {
-        self.lines.get(&key).copied().unwrap_or(0)
+        self.lines.get(&key).map_or(0, |c| c.documents)
+    }
+
+    /// Starts counting one more document; returns its serial for [`count_key`](Self::count_key).
+    fn next_document(&mut self) -> u32 {
+        self.documents += 1;
+        self.serial = self.serial.wrapping_add(1);
+        if self.serial == 0 {
+            // After 2^32 - 1 documents: forget the marks rather than mistake an old
+            // document for this one.
+            for c in self.lines.values_mut() {
+                c.seen = 0;
+            }
+            self.serial = 1;
+        }
+        self.serial
+    }
+
+    /// Counts `key` in the document `serial`, once however often it occurs there.
+    #[inline]
+    fn count_key(&mut self, key: u64, serial: u32) {
+        let c = self.lines.entry(key).or_default();
+        if c.seen != serial {
+            c.seen = serial;
+            c.documents = c.documents.saturating_add(1);
+        }
     }
 
     /// Distinct lines counted.
@@ -388,24 +525,23 @@ impl LineStats {
 
     /// Counts one document of `scope`: every distinct line key once.
     pub fn count_document<'a>(&mut self, scope: &str, lines: impl IntoIterator<Item = &'a str>) {
-        let keys: Vec<u64> = lines.into_iter().map(line_key).collect();
-        self.count_keys(scope, keys);
+        let (counts, serial) = self.next_document(scope);
+        for line in lines {
+            counts.count_key(line_key(line), serial);
+        }
     }
 
-    /// Counts one document of `scope` given its line keys.
-    fn count_keys(&mut self, scope: &str, mut keys: Vec<u64>) {
-        // Sorted and deduplicated: each distinct key once, without a hash set per document.
-        keys.sort_unstable();
-        keys.dedup();
-        let counts = match self.scopes.get_mut(scope) {
-            Some(c) => c,
-            None => self.scopes.entry(scope.to_string()).or_default(),
-        };
-        counts.documents += 1;
-        for k in keys {
-            let n = counts.lines.entry(k).or_insert(0);
-            *n = n.saturating_add(1);
+    /// The counts of `scope`, with one more document started in it, and that document's
+    /// serial.
+    fn next_document(&mut self, scope: &str) -> (&mut ScopeCounts, u32) {
+        // (Looked up before it is entered: the scope's name is copied only once.)
+        if !self.scopes.contains_key(scope) {
+            self.scopes
+                .insert(scope.to_string(), ScopeCounts::default());
         }
+        let counts = self.scopes.get_mut(scope).expect("entered above");
+        let serial = counts.next_document();
+        (counts, serial)
     }
 
     /// Decodes and normalizes `bytes` as [`Cleaner::clean`](crate::Cleaner::clean) does and
@@ -445,9 +581,9 @@ impl LineStats {
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
         let (normalized, _) = normalize::normalize_cow(&decoded.text, false);
-        let mut keys = Vec::new();
-        text_line_keys(&normalized, &mut keys);
-        self.count_keys(scope, keys);
+        // Counted as they are hashed: no list of the document's keys.
+        let (counts, serial) = self.next_document(scope);
+        text_line_keys(&normalized, |key| counts.count_key(key, serial));
         Ok(decoded.legacy_guess)
     }
 
@@ -488,9 +624,10 @@ impl LineStats {
             let ours = self.scopes.entry(scope.clone()).or_default();
             ours.documents += theirs.documents;
             ours.lines.reserve(theirs.lines.len());
-            for (&k, &n) in &theirs.lines {
-                let m = ours.lines.entry(k).or_insert(0);
-                *m = m.saturating_add(n);
+            // A line new to ours is marked unseen: their serials are not ours.
+            for (&k, n) in &theirs.lines {
+                let m = ours.lines.entry(k).or_default();
+                m.documents = m.documents.saturating_add(n.documents);
             }
         }
     }
@@ -507,7 +644,11 @@ impl LineStats {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(&counts.documents.to_le_bytes());
             out.extend_from_slice(&(counts.lines.len() as u64).to_le_bytes());
-            let mut lines: Vec<(u64, u32)> = counts.lines.iter().map(|(&k, &n)| (k, n)).collect();
+            let mut lines: Vec<(u64, u32)> = counts
+                .lines
+                .iter()
+                .map(|(&k, n)| (k, n.documents))
+                .collect();
             lines.sort_unstable();
             for (k, n) in lines {
                 out.extend_from_slice(&k.to_le_bytes());
@@ -541,11 +682,19 @@ impl LineStats {
             let mut lines = KeyCounts::with_capacity_and_hasher(n, Default::default());
             for _ in 0..n {
                 let k = r.u64()?;
-                lines.insert(k, r.u32()?);
+                let documents = r.u32()?;
+                lines.insert(k, KeyCount { documents, seen: 0 });
             }
             // Merge, so a file that names a scope twice still loads to the sum.
             stats.merge(&LineStats {
-                scopes: BTreeMap::from([(name, ScopeCounts { documents, lines })]),
+                scopes: BTreeMap::from([(
+                    name,
+                    ScopeCounts {
+                        documents,
+                        lines,
+                        serial: 0,
+                    },
+                )]),
             });
         }
         if r.pos != bytes.len() {
@@ -746,7 +895,7 @@ mod tests {
             text in "([ \t\na-zA-Z0-9.,:|/-]{0,12}\n{0,2}){0,8}|[ \naAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,30}|\\PC{0,30}"
         ) {
             let mut keys = Vec::new();
-            text_line_keys(&text, &mut keys);
+            text_line_keys(&text, |k| keys.push(k));
             let want: Vec<u64> = text_lines(&text).map(line_key).collect();
             proptest::prop_assert_eq!(keys, want);
         }
@@ -762,6 +911,32 @@ mod tests {
         }
         assert_eq!(plain_lowercase('É'), Some('é'));
         assert_eq!(plain_lowercase('’'), Some('’'));
+        assert_eq!(plain_lowercase('Ж'), Some('ж'));
+        assert_eq!(plain_lowercase('Ё'), Some('ё'));
+    }
+
+    #[test]
+    fn lead_byte_shortcuts_agree_with_the_unicode_tables() {
+        let mut checked = 0;
+        for c in (0x80..=0xFFFFu32).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let s = c.encode_utf8(&mut buf);
+            // (Spaces, which keys trim, are left out.)
+            if matches!(s.as_bytes()[0], 0xC3 | 0xE2 | 0xE4..=0xE9 | 0xEB | 0xEC)
+                && !c.is_whitespace()
+            {
+                let mut want = Fnv::new();
+                want.write(key_text(s).as_bytes());
+                assert_eq!(
+                    hash_odd(s, 0, Fnv::OFFSET),
+                    (s.len(), want.0),
+                    "U+{:04X}",
+                    c as u32
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 64 + 9 * 4096 - 15);
     }
 
     #[test]
@@ -784,6 +959,36 @@ mod tests {
         assert_eq!(s.document_frequency("a", line_key("Text one")), 1);
         assert_eq!(s.document_frequency("b", line_key("Menu")), 1);
         assert_eq!(s.document_frequency("c", line_key("Menu")), 0);
+    }
+
+    #[test]
+    fn counts_documents_once_after_loading_merging_and_wrapping() {
+        let menu = line_key("Menu");
+        let mut a = LineStats::new();
+        a.count_document("s", ["Menu", "Menu", "Text"]);
+        // Loaded counts carry no marks: the next document counts its lines.
+        let mut b = LineStats::from_bytes(&a.to_bytes()).unwrap();
+        b.count_document("s", ["Menu", "menu", "Other"]);
+        assert_eq!(b.document_frequency("s", menu), 2);
+        // Merged either way round (the smaller table goes into the larger).
+        b += a.clone();
+        b.count_document("s", ["MENU", "Menu"]);
+        assert_eq!(b.document_frequency("s", menu), 4);
+        let mut small = LineStats::new();
+        small.count_document("s", ["Menu"]);
+        small += b.clone();
+        small.count_document("s", ["Menu", "Menu"]);
+        assert_eq!(small.document_frequency("s", menu), 6);
+        assert_eq!(small.documents("s"), 6);
+        // The serials wrap without mistaking an old document for the new one.
+        let counts = small.scopes.get_mut("s").unwrap();
+        counts.serial = u32::MAX - 1;
+        // As if last counted in document 1, 2^32 - 2 documents ago.
+        counts.lines.get_mut(&menu).unwrap().seen = 1;
+        small.count_document("s", ["Text"]);
+        small.count_document("s", ["Menu", "Menu"]);
+        assert_eq!(small.scopes["s"].serial, 1);
+        assert_eq!(small.document_frequency("s", menu), 7);
     }
 
     fn sample(scope: &str, docs: &[&[&str]]) -> LineStats {

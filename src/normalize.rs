@@ -126,8 +126,16 @@ fn round<'a>(
         text = Cow::Owned(layout(&text));
     } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
-        // add to it.
-        let mut owned = text.into_owned();
+        // add to it. Copied with room for it: `into_owned` would size the copy exactly,
+        // and the push would then copy the whole text again to grow it.
+        let mut owned = match text {
+            Cow::Borrowed(same) => {
+                let mut owned = String::with_capacity(same.len() + 1);
+                owned.push_str(same);
+                owned
+            }
+            Cow::Owned(owned) => owned,
+        };
         owned.push('\n');
         text = Cow::Owned(owned);
     }
@@ -568,8 +576,7 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut from = from;
-    while let Some(found) = text[from..].find('&') {
-        let amp = from + found;
+    while let Some(amp) = find_amp(b, from) {
         let Some((mut c, len)) = entities::parse(&b[amp + 1..]) else {
             from = amp + 1;
             continue;
@@ -596,6 +603,24 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     let mut out = out?;
     out.push_str(&text[copied..]);
     Some(out)
+}
+
+/// Where the first `&` at or after `from` is. Most `&` start no reference ("Q&A"), so
+/// [`decode_entities`] looks for the next one from each: by blocks the compiler tests
+/// sixteen bytes at a time, which `str::find` (a word at a time) is not.
+fn find_amp(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(block) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) {
+        let mut any = false;
+        for &x in block {
+            any |= x == b'&';
+        }
+        if any {
+            break;
+        }
+        i += 32;
+    }
+    b.get(i..)?.iter().position(|&x| x == b'&').map(|at| i + at)
 }
 
 /// Puts `text` in NFC; `None` when it already is.
@@ -883,6 +908,26 @@ mod tests {
         ] {
             assert_eq!(norm(s), format!("{s}\n"), "{s}");
         }
+    }
+
+    #[test]
+    fn find_amp_finds_the_next_amp_across_blocks() {
+        for len in [0, 1, 31, 32, 33, 64, 100] {
+            for at in 0..len {
+                let mut b = vec![b'a'; len];
+                b[at] = b'&';
+                for from in 0..=len {
+                    let want = (from <= at).then_some(at);
+                    assert_eq!(
+                        find_amp(&b, from),
+                        want,
+                        "len {len}, & at {at}, from {from}"
+                    );
+                }
+            }
+            assert_eq!(find_amp(&vec![b'a'; len], 0), None);
+        }
+        assert_eq!(find_amp(b"&&", 1), Some(1));
     }
 
     #[test]
