@@ -962,6 +962,14 @@ enum Needs {
     AsciiCiAny(&'static [&'static str]),
     /// The line has a numeric character or passes `AsciiCiAny` with these words.
     DigitOrAsciiCiAny(&'static [&'static str]),
+    /// The line starts with an ASCII digit or with one of these lowercase ASCII words
+    /// ignoring ASCII case, or holds a non-ASCII byte among its first bytes, as many as
+    /// the longest word has: for a pattern `^(?i)(?:w1|w2|...)` whose every branch
+    /// starts with a listed word (or with a digit, or with a longer word that a listed
+    /// one begins). A match whose first characters are not all ASCII has a non-ASCII
+    /// one before the listed word's end (a non-ASCII case variant, `K` or `ſ`, or a
+    /// non-ASCII word or digit), so the byte window stands for every such match.
+    StartsWithAsciiCi(&'static [&'static str]),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -1160,6 +1168,16 @@ impl Needs {
             Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
+            }
+            Needs::StartsWithAsciiCi(words) => {
+                let b = line.as_bytes();
+                let window = words.iter().map(|w| w.len()).max().unwrap_or(0);
+                b[0].is_ascii_digit()
+                    || !b[..window.min(b.len())].is_ascii()
+                    || words.iter().any(|w| {
+                        b.get(..w.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
+                    })
             }
             Needs::SecondWordStarts(set, words) => {
                 let Some(i) = line.find(char::is_whitespace) else {
@@ -1407,6 +1425,17 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // updates` or the `inbox`.
         "newsletter.signup-prefix" => &[
             Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
+            // The regex opens with one of these verbs (`enter your email`, `sign up`).
+            Needs::StartsWithAsciiCi(&[
+                "sign",
+                "subscribe",
+                "register",
+                "join",
+                "get",
+                "want",
+                "enter",
+                "receive",
+            ]),
             Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
         ],
         // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
@@ -1482,6 +1511,21 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // einer ...`, `il y a une ...` or `hace una ...`.
         "dateline.relative" => &[
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            // The first word of each branch (`a` begins `an`, `aktualisiert` and
+            // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
+            // non-ASCII word (`обновлено`, `há`).
+            Needs::StartsWithAsciiCi(&[
+                "a",
+                "ha",
+                "il",
+                "just",
+                "mis",
+                "one",
+                "posted",
+                "published",
+                "updated",
+                "vor",
+            ]),
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
             // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
             Needs::LetterOr(""),
@@ -3798,6 +3842,24 @@ mod tests {
             "15/12/2019",
             "12h30",
             "15 December 2019",
+            "Updated 5 minutes ago",
+            "POSTED: 3 hours ago",
+            "published2 days ago",
+            "mis à jour il y a 3 heures",
+            "Aktualisiert vor 3 Minuten",
+            "actualizado hace 2 horas",
+            "há 3 dias",
+            "Ha 3 dias",
+            "Опубликовано 5 минут назад",
+            "3 hours ago",
+            "one day ago",
+            "\u{17f}ubscribe to our newsletter",
+            "Receive our newsletter",
+            "JOIN our mailing list",
+            "Enter your email for email updates",
+            "Want the best in your inbox",
+            "Regi\u{17f}ter for e-mail alerts",
+            "Get email updates",
         ]
         .iter()
         .map(|s| s.to_string())
