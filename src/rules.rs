@@ -2002,13 +2002,20 @@ impl RuleSet {
         } else {
             line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c))
         };
-        let tail_start = text
-            .char_indices()
-            .rev()
-            .nth(m.max_chars)
-            .map_or(0, |(i, _)| i);
+        // The last `max_chars + 1` characters; when as many bytes are ASCII, they are
+        // those characters, without decoding them one by one from the end.
+        let ascii_start = text.len().saturating_sub(m.max_chars + 1);
+        let ascii = text.as_bytes()[ascii_start..].is_ascii();
+        let tail_start = if ascii {
+            ascii_start
+        } else {
+            text.char_indices()
+                .rev()
+                .nth(m.max_chars)
+                .map_or(0, |(i, _)| i)
+        };
         let tail = &text[tail_start..];
-        if tail.is_ascii() {
+        if ascii || tail.is_ascii() {
             return self.anchored_ascii_suffix(m, tail.as_bytes(), tail_start == 0, words, line);
         }
         KEY_BUF.with(|buf| {
