@@ -2188,6 +2188,15 @@ fn count_words(s: &str) -> usize {
         n += starts.count_ones() as usize;
         prev_word = word >> 56;
     }
+    let r = chunks.remainder().len();
+    if r > 0 && b.len() >= 8 {
+        // The last eight bytes, read again: their first `8 - r` were counted, and the
+        // one just before the remainder says whether it opens inside a word.
+        let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
+        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
+        let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
+        return n + starts.count_ones() as usize;
+    }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
         let space = b == b' ' || b == b'\t';
