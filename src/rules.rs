@@ -287,14 +287,8 @@ impl PhraseTrie {
         PhraseTrie { root, nodes, edges }
     }
 
-    /// The longest pattern that starts `hay` and ends by byte `end`, ASCII case
-    /// ignored: (pattern, its end).
-    #[inline]
-    fn longest(&self, hay: &[u8], end: usize) -> Option<(usize, usize)> {
-        self.longest_of(hay[..end].iter().copied())
-    }
-
-    /// `longest` over the bytes `hay` yields.
+    /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
+    /// (pattern, its end).
     #[inline]
     fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
         let first = hay.next()?;
@@ -1970,14 +1964,38 @@ impl RuleSet {
         words: usize,
         line: &str,
     ) -> Option<u32> {
+        let b = hay.as_bytes();
+        self.longest_fitting(
+            m,
+            b.len(),
+            |end| b[..end].iter().copied(),
+            |hit_end| next_is_word(hay, hit_end, whole),
+            words,
+            line,
+        )
+    }
+
+    /// The longest-match loop of `anchored`, over a text of `len` bytes of which
+    /// `bytes(end)` yields the first `end` (a text in order, or an ASCII tail read
+    /// backwards in place); `word_after(end)`: whether a word character follows a
+    /// phrase that ends there.
+    fn longest_fitting<I: Iterator<Item = u8>>(
+        &self,
+        m: &PhraseMatcher,
+        len: usize,
+        bytes: impl Fn(usize) -> I,
+        word_after: impl Fn(usize) -> bool,
+        words: usize,
+        line: &str,
+    ) -> Option<u32> {
         let PhraseSearch::Anchored(trie) = &m.search else {
             return None;
         };
-        let mut end = hay.len();
+        let mut end = len;
         while end > 0 {
-            let (p, hit_end) = trie.longest(hay.as_bytes(), end)?;
+            let (p, hit_end) = trie.longest_of(bytes(end))?;
             let r = m.rule_of[p];
-            if !(m.word_end[p] && next_is_word(hay, hit_end, whole)) && self.fits(r, words, line) {
+            if !(m.word_end[p] && word_after(hit_end)) && self.fits(r, words, line) {
                 return Some(r);
             }
             end = hit_end - 1;
@@ -2015,8 +2033,23 @@ impl RuleSet {
                 .map_or(0, |(i, _)| i)
         };
         let tail = &text[tail_start..];
+        let whole = tail_start == 0;
         if ascii || tail.is_ascii() {
-            return self.anchored_ascii_suffix(m, tail.as_bytes(), tail_start == 0, words, line);
+            // Read backwards in place instead of from a reversed copy: the trie ignores
+            // ASCII case, and a byte of the tail is the character the copy would hold.
+            let t = tail.as_bytes();
+            return self.longest_fitting(
+                m,
+                t.len(),
+                |end| t.iter().rev().take(end).copied(),
+                // The character before the phrase, in line order.
+                |hit_end| match t.len().checked_sub(hit_end + 1) {
+                    Some(i) => is_word_char(char::from(t[i])),
+                    None => !whole,
+                },
+                words,
+                line,
+            );
         }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
@@ -2031,39 +2064,8 @@ impl RuleSet {
                     push_lower_bytes(c, v);
                 }
             });
-            self.anchored(m, &buf, tail_start == 0, words, line)
+            self.anchored(m, &buf, whole, words, line)
         })
-    }
-
-    /// `anchored` on an ASCII tail read backwards in place, instead of on a reversed
-    /// copy: the trie ignores ASCII case, and a byte of the tail is the character the
-    /// copy would hold.
-    fn anchored_ascii_suffix(
-        &self,
-        m: &PhraseMatcher,
-        tail: &[u8],
-        whole: bool,
-        words: usize,
-        line: &str,
-    ) -> Option<u32> {
-        let PhraseSearch::Anchored(trie) = &m.search else {
-            return None;
-        };
-        let mut end = tail.len();
-        while end > 0 {
-            let (p, hit_end) = trie.longest_of(tail.iter().rev().take(end).copied())?;
-            let r = m.rule_of[p];
-            // The character before the phrase, in line order.
-            let next_word = match tail.len().checked_sub(hit_end + 1) {
-                Some(i) => is_word_char(char::from(tail[i])),
-                None => !whole,
-            };
-            if !(m.word_end[p] && next_word) && self.fits(r, words, line) {
-                return Some(r);
-            }
-            end = hit_end - 1;
-        }
-        None
     }
 
     /// Contains phrases: a phrase anywhere in the line, on word boundaries.
@@ -4403,7 +4405,11 @@ mod tests {
                 for end in 0..=hay.len() {
                     let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
                     let want = ac.find(input).map(|h| (h.pattern().as_usize(), h.end()));
-                    assert_eq!(trie.longest(hay.as_bytes(), end), want, "{hay:?} ..{end}");
+                    assert_eq!(
+                        trie.longest_of(hay.as_bytes()[..end].iter().copied()),
+                        want,
+                        "{hay:?} ..{end}"
+                    );
                     checked += usize::from(want.is_some());
                 }
             }
