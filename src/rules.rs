@@ -1740,12 +1740,12 @@ impl RuleSet {
                 .bytes()
                 .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
         {
-            return (self.whole_rule(normalize_key(core), 1), false);
+            return (self.whole_rule(normalize_key(core), || 1), false);
         }
         scratch.key.clear();
         let nb = build_key(core, &mut scratch.key, &mut scratch.bounds);
         scratch.bounds_len = nb.min(GLUE_MAX_BOUNDS);
-        if let Some(r) = self.whole_rule(normalize_key(&scratch.key), words) {
+        if let Some(r) = self.whole_rule(normalize_key(&scratch.key), || words) {
             return (Some(r), false);
         }
         let glue = nb > 0
@@ -1832,24 +1832,16 @@ impl RuleSet {
         false
     }
 
-    /// The rule of a whole-line key, if it fits the line.
-    fn whole_rule(&self, key: &str, words: usize) -> Option<u32> {
+    /// The rule of a whole-line key, if it fits the line (of `words()` words: a glued
+    /// piece counts its words only once its key is found, as most pieces are no
+    /// phrase).
+    fn whole_rule(&self, key: &str, words: impl FnOnce() -> usize) -> Option<u32> {
         // The head table probe turns most keys away more cheaply than hashing them.
         if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
-        self.fits(r, words, key).then_some(r)
-    }
-
-    /// `whole_rule` for a glued piece, counting its words only once its key is found
-    /// (most pieces are no phrase).
-    fn piece_rule(&self, key: &str) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
-            return None;
-        }
-        let r = *self.whole.get(key)?;
-        self.fits(r, count_words(key), key).then_some(r)
+        self.fits(r, words(), key).then_some(r)
     }
 
     /// A line made entirely of two or more pieces: whole-line phrases, the last one
@@ -1881,7 +1873,7 @@ impl RuleSet {
                     continue;
                 }
                 let piece = normalize_key(&key[start..pos(j)]);
-                if let Some(r) = self.piece_rule(piece) {
+                if let Some(r) = self.whole_rule(piece, || count_words(piece)) {
                     reach[j] = Some(first.unwrap_or(r));
                 }
             }
