@@ -1967,10 +1967,8 @@ impl RuleSet {
         // lowercasing the rest would be wasted.
         let b = head.as_bytes();
         let ascii_len = b.iter().position(|x| !x.is_ascii()).unwrap_or(b.len());
-        if let PhraseSearch::Anchored(trie) = &m.search {
-            if trie.leaves_within(&b[..ascii_len]) {
-                return None;
-            }
+        if trie_leaves_within(m, &b[..ascii_len]) {
+            return None;
         }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
@@ -1978,11 +1976,16 @@ impl RuleSet {
             // Only as far as the longest phrase reaches and one character beyond (for
             // its word-end test): no match ends at the cut, so the answer is that of
             // the whole head.
-            for c in head.chars() {
+            for (n, c) in head.chars().enumerate() {
                 if buf.len() > m.max_bytes {
                     break;
                 }
                 push_lower(c, &mut buf);
+                // Most heads leave the trie within a few characters: no need to
+                // lowercase the rest then.
+                if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, buf.as_bytes()) {
+                    return None;
+                }
             }
             self.prefix_rule(&buf, whole, words, line)
         })
@@ -2097,14 +2100,23 @@ impl RuleSet {
             buf.clear();
             // Only as far as the longest phrase reaches and one character beyond (for
             // its word-end test): no match ends at the cut.
+            let mut left = false;
             with_bytes(&mut buf, |v| {
-                for c in tail.chars().rev() {
+                for (n, c) in tail.chars().rev().enumerate() {
                     if v.len() > m.max_bytes {
                         break;
                     }
                     push_lower_bytes(c, v);
+                    // As in `match_prefix`.
+                    if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, v) {
+                        left = true;
+                        break;
+                    }
                 }
             });
+            if left {
+                return None;
+            }
             self.anchored(m, &buf, whole, words, line)
         })
     }
@@ -2192,6 +2204,16 @@ impl RuleSet {
             })
             .map(|r| r.rule)
     }
+}
+
+/// After how many lowercased characters of a non-ASCII head or tail its trie walk is
+/// tried (`trie_leaves_within`).
+const EARLY_EXIT_CHARS: usize = 4;
+
+/// Whether the trie of `m` rules out every text that starts with `hay`
+/// ([`PhraseTrie::leaves_within`]).
+fn trie_leaves_within(m: &PhraseMatcher, hay: &[u8]) -> bool {
+    matches!(&m.search, PhraseSearch::Anchored(trie) if trie.leaves_within(hay))
 }
 
 /// A line's whole-line key and glue points, kept between the first check (exact
