@@ -287,14 +287,34 @@ impl PhraseTrie {
         PhraseTrie { root, nodes, edges }
     }
 
-    /// The longest pattern that starts `hay` and ends by byte `end`, ASCII case
-    /// ignored: (pattern, its end).
-    #[inline]
-    fn longest(&self, hay: &[u8], end: usize) -> Option<(usize, usize)> {
-        self.longest_of(hay[..end].iter().copied())
+    /// Whether the walk over `hay` (ASCII case ignored) leaves the trie before its
+    /// end without passing a pattern's end: then no pattern starts any text that
+    /// starts with `hay`.
+    fn leaves_within(&self, hay: &[u8]) -> bool {
+        let Some((&first, rest)) = hay.split_first() else {
+            return false;
+        };
+        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        for &b in rest {
+            if node == NO_NODE {
+                return true;
+            }
+            let n = self.nodes[node as usize];
+            if n.pattern != NO_NODE {
+                return false;
+            }
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
+            node = kids
+                .iter()
+                .find(|&&(c, _)| c == b)
+                .map_or(NO_NODE, |&(_, next)| next);
+        }
+        node == NO_NODE
     }
 
-    /// `longest` over the bytes `hay` yields.
+    /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
+    /// (pattern, its end).
     #[inline]
     fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
         let first = hay.next()?;
@@ -493,6 +513,9 @@ struct RegexRule {
     max_words: usize,
     /// Tests a line must pass for the regex to have a chance (built-in rules only).
     needs: &'static [Needs],
+    /// The tests of `needs` that `gate` does not answer already (`implied_by_gate`):
+    /// the ones run on a line that passed the gate.
+    checks: Box<[Needs]>,
     /// Byte sets the line must each meet for `needs` to hold (`Needs::clauses`): a
     /// few bit operations per rule against the line's `ByteSet` turn most lines away
     /// before any test looks at the text.
@@ -962,6 +985,14 @@ enum Needs {
     AsciiCiAny(&'static [&'static str]),
     /// The line has a numeric character or passes `AsciiCiAny` with these words.
     DigitOrAsciiCiAny(&'static [&'static str]),
+    /// The line starts with an ASCII digit or with one of these lowercase ASCII words
+    /// ignoring ASCII case, or holds a non-ASCII byte among its first bytes, as many as
+    /// the longest word has: for a pattern `^(?i)(?:w1|w2|...)` whose every branch
+    /// starts with a listed word (or with a digit, or with a longer word that a listed
+    /// one begins). A match whose first characters are not all ASCII has a non-ASCII
+    /// one before the listed word's end (a non-ASCII case variant, `K` or `ſ`, or a
+    /// non-ASCII word or digit), so the byte window stands for every such match.
+    StartsWithAsciiCi(&'static [&'static str]),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -1087,6 +1118,17 @@ impl Needs {
         }
     }
 
+    /// Whether the test holds exactly when the line meets its `clauses`: the byte
+    /// gate, checked first, has answered it then (and a byte set of the line would
+    /// cost more than the rest of the tests).
+    fn implied_by_gate(self) -> bool {
+        match self {
+            Needs::AsciiDigit | Needs::LetterOr(_) => true,
+            Needs::AnyChar(set) => set.is_ascii(),
+            _ => false,
+        }
+    }
+
     /// The bytes a line may start with when the test holds; `None` when the test says
     /// nothing about the first character. The first character's first byte, so the
     /// same sets as `clauses`, for the tests of the first character.
@@ -1125,9 +1167,8 @@ impl Needs {
                     .windows(word.len())
                     .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
             }
-            Needs::MinCount(c, n) => {
-                facts.may_hold(line, c) && line.matches(c).nth(n.saturating_sub(1)).is_some()
-            }
+            // The gate has checked every byte of `c` (`clauses`).
+            Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
             Needs::OnlyChars(set) => line
                 .chars()
                 .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)),
@@ -1160,6 +1201,16 @@ impl Needs {
             Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
+            }
+            Needs::StartsWithAsciiCi(words) => {
+                let b = line.as_bytes();
+                let window = words.iter().map(|w| w.len()).max().unwrap_or(0);
+                b[0].is_ascii_digit()
+                    || !b[..window.min(b.len())].is_ascii()
+                    || words.iter().any(|w| {
+                        b.get(..w.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
+                    })
             }
             Needs::SecondWordStarts(set, words) => {
                 let Some(i) = line.find(char::is_whitespace) else {
@@ -1407,6 +1458,17 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // updates` or the `inbox`.
         "newsletter.signup-prefix" => &[
             Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
+            // The regex opens with one of these verbs (`enter your email`, `sign up`).
+            Needs::StartsWithAsciiCi(&[
+                "sign",
+                "subscribe",
+                "register",
+                "join",
+                "get",
+                "want",
+                "enter",
+                "receive",
+            ]),
             Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
         ],
         // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
@@ -1482,6 +1544,21 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // einer ...`, `il y a une ...` or `hace una ...`.
         "dateline.relative" => &[
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            // The first word of each branch (`a` begins `an`, `aktualisiert` and
+            // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
+            // non-ASCII word (`обновлено`, `há`).
+            Needs::StartsWithAsciiCi(&[
+                "a",
+                "ha",
+                "il",
+                "just",
+                "mis",
+                "one",
+                "posted",
+                "published",
+                "updated",
+                "vor",
+            ]),
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
             // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
             Needs::LetterOr(""),
@@ -1702,12 +1779,12 @@ impl RuleSet {
                 .bytes()
                 .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
         {
-            return (self.whole_rule(normalize_key(core), 1), false);
+            return (self.whole_rule(normalize_key(core), || 1), false);
         }
         scratch.key.clear();
         let nb = build_key(core, &mut scratch.key, &mut scratch.bounds);
         scratch.bounds_len = nb.min(GLUE_MAX_BOUNDS);
-        if let Some(r) = self.whole_rule(normalize_key(&scratch.key), words) {
+        if let Some(r) = self.whole_rule(normalize_key(&scratch.key), || words) {
             return (Some(r), false);
         }
         let glue = nb > 0
@@ -1794,24 +1871,16 @@ impl RuleSet {
         false
     }
 
-    /// The rule of a whole-line key, if it fits the line.
-    fn whole_rule(&self, key: &str, words: usize) -> Option<u32> {
+    /// The rule of a whole-line key, if it fits the line (of `words()` words: a glued
+    /// piece counts its words only once its key is found, as most pieces are no
+    /// phrase).
+    fn whole_rule(&self, key: &str, words: impl FnOnce() -> usize) -> Option<u32> {
         // The head table probe turns most keys away more cheaply than hashing them.
         if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
             return None;
         }
         let r = *self.whole.get(key)?;
-        self.fits(r, words, key).then_some(r)
-    }
-
-    /// `whole_rule` for a glued piece, counting its words only once its key is found
-    /// (most pieces are no phrase).
-    fn piece_rule(&self, key: &str) -> Option<u32> {
-        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
-            return None;
-        }
-        let r = *self.whole.get(key)?;
-        self.fits(r, count_words(key), key).then_some(r)
+        self.fits(r, words(), key).then_some(r)
     }
 
     /// A line made entirely of two or more pieces: whole-line phrases, the last one
@@ -1843,7 +1912,7 @@ impl RuleSet {
                     continue;
                 }
                 let piece = normalize_key(&key[start..pos(j)]);
-                if let Some(r) = self.piece_rule(piece) {
+                if let Some(r) = self.whole_rule(piece, || count_words(piece)) {
                     reach[j] = Some(first.unwrap_or(r));
                 }
             }
@@ -1893,17 +1962,30 @@ impl RuleSet {
         if ascii {
             return self.prefix_rule(head, whole, words, line);
         }
+        // The lowercased copy begins with the head's ASCII bytes, lowercased: when the
+        // trie walk leaves the trie within them, no phrase starts it (most lines), and
+        // lowercasing the rest would be wasted.
+        let b = head.as_bytes();
+        let ascii_len = b.iter().position(|x| !x.is_ascii()).unwrap_or(b.len());
+        if trie_leaves_within(m, &b[..ascii_len]) {
+            return None;
+        }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             // Only as far as the longest phrase reaches and one character beyond (for
             // its word-end test): no match ends at the cut, so the answer is that of
             // the whole head.
-            for c in head.chars() {
+            for (n, c) in head.chars().enumerate() {
                 if buf.len() > m.max_bytes {
                     break;
                 }
                 push_lower(c, &mut buf);
+                // Most heads leave the trie within a few characters: no need to
+                // lowercase the rest then.
+                if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, buf.as_bytes()) {
+                    return None;
+                }
             }
             self.prefix_rule(&buf, whole, words, line)
         })
@@ -1926,14 +2008,38 @@ impl RuleSet {
         words: usize,
         line: &str,
     ) -> Option<u32> {
+        let b = hay.as_bytes();
+        self.longest_fitting(
+            m,
+            b.len(),
+            |end| b[..end].iter().copied(),
+            |hit_end| next_is_word(hay, hit_end, whole),
+            words,
+            line,
+        )
+    }
+
+    /// The longest-match loop of `anchored`, over a text of `len` bytes of which
+    /// `bytes(end)` yields the first `end` (a text in order, or an ASCII tail read
+    /// backwards in place); `word_after(end)`: whether a word character follows a
+    /// phrase that ends there.
+    fn longest_fitting<I: Iterator<Item = u8>>(
+        &self,
+        m: &PhraseMatcher,
+        len: usize,
+        bytes: impl Fn(usize) -> I,
+        word_after: impl Fn(usize) -> bool,
+        words: usize,
+        line: &str,
+    ) -> Option<u32> {
         let PhraseSearch::Anchored(trie) = &m.search else {
             return None;
         };
-        let mut end = hay.len();
+        let mut end = len;
         while end > 0 {
-            let (p, hit_end) = trie.longest(hay.as_bytes(), end)?;
+            let (p, hit_end) = trie.longest_of(bytes(end))?;
             let r = m.rule_of[p];
-            if !(m.word_end[p] && next_is_word(hay, hit_end, whole)) && self.fits(r, words, line) {
+            if !(m.word_end[p] && word_after(hit_end)) && self.fits(r, words, line) {
                 return Some(r);
             }
             end = hit_end - 1;
@@ -1958,61 +2064,61 @@ impl RuleSet {
         } else {
             line.trim_end_matches(|c: char| is_decoration(c) || ".)]".contains(c))
         };
-        let tail_start = text
-            .char_indices()
-            .rev()
-            .nth(m.max_chars)
-            .map_or(0, |(i, _)| i);
+        // The last `max_chars + 1` characters; when as many bytes are ASCII, they are
+        // those characters, without decoding them one by one from the end.
+        let ascii_start = text.len().saturating_sub(m.max_chars + 1);
+        let ascii = text.as_bytes()[ascii_start..].is_ascii();
+        let tail_start = if ascii {
+            ascii_start
+        } else {
+            text.char_indices()
+                .rev()
+                .nth(m.max_chars)
+                .map_or(0, |(i, _)| i)
+        };
         let tail = &text[tail_start..];
-        if tail.is_ascii() {
-            return self.anchored_ascii_suffix(m, tail.as_bytes(), tail_start == 0, words, line);
+        let whole = tail_start == 0;
+        if ascii || tail.is_ascii() {
+            // Read backwards in place instead of from a reversed copy: the trie ignores
+            // ASCII case, and a byte of the tail is the character the copy would hold.
+            let t = tail.as_bytes();
+            return self.longest_fitting(
+                m,
+                t.len(),
+                |end| t.iter().rev().take(end).copied(),
+                // The character before the phrase, in line order.
+                |hit_end| match t.len().checked_sub(hit_end + 1) {
+                    Some(i) => is_word_char(char::from(t[i])),
+                    None => !whole,
+                },
+                words,
+                line,
+            );
         }
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             // Only as far as the longest phrase reaches and one character beyond (for
             // its word-end test): no match ends at the cut.
+            let mut left = false;
             with_bytes(&mut buf, |v| {
-                for c in tail.chars().rev() {
+                for (n, c) in tail.chars().rev().enumerate() {
                     if v.len() > m.max_bytes {
                         break;
                     }
                     push_lower_bytes(c, v);
+                    // As in `match_prefix`.
+                    if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, v) {
+                        left = true;
+                        break;
+                    }
                 }
             });
-            self.anchored(m, &buf, tail_start == 0, words, line)
-        })
-    }
-
-    /// `anchored` on an ASCII tail read backwards in place, instead of on a reversed
-    /// copy: the trie ignores ASCII case, and a byte of the tail is the character the
-    /// copy would hold.
-    fn anchored_ascii_suffix(
-        &self,
-        m: &PhraseMatcher,
-        tail: &[u8],
-        whole: bool,
-        words: usize,
-        line: &str,
-    ) -> Option<u32> {
-        let PhraseSearch::Anchored(trie) = &m.search else {
-            return None;
-        };
-        let mut end = tail.len();
-        while end > 0 {
-            let (p, hit_end) = trie.longest_of(tail.iter().rev().take(end).copied())?;
-            let r = m.rule_of[p];
-            // The character before the phrase, in line order.
-            let next_word = match tail.len().checked_sub(hit_end + 1) {
-                Some(i) => is_word_char(char::from(tail[i])),
-                None => !whole,
-            };
-            if !(m.word_end[p] && next_word) && self.fits(r, words, line) {
-                return Some(r);
+            if left {
+                return None;
             }
-            end = hit_end - 1;
-        }
-        None
+            self.anchored(m, &buf, whole, words, line)
+        })
     }
 
     /// Contains phrases: a phrase anywhere in the line, on word boundaries.
@@ -2087,7 +2193,7 @@ impl RuleSet {
                 (!r.gate_spill || {
                     let bytes = facts.bytes(line);
                     r.gate.iter().all(|c| c.meets(bytes))
-                }) && r.needs.iter().all(|n| n.holds(line, &mut facts))
+                }) && r.checks.iter().all(|n| n.holds(line, &mut facts))
             })
             .find(|r| {
                 let (ascii, narrow) = *kind.get_or_insert_with(|| {
@@ -2098,6 +2204,16 @@ impl RuleSet {
             })
             .map(|r| r.rule)
     }
+}
+
+/// After how many lowercased characters of a non-ASCII head or tail its trie walk is
+/// tried (`trie_leaves_within`).
+const EARLY_EXIT_CHARS: usize = 4;
+
+/// Whether the trie of `m` rules out every text that starts with `hay`
+/// ([`PhraseTrie::leaves_within`]).
+fn trie_leaves_within(m: &PhraseMatcher, hay: &[u8]) -> bool {
+    matches!(&m.search, PhraseSearch::Anchored(trie) if trie.leaves_within(hay))
 }
 
 /// A line's whole-line key and glue points, kept between the first check (exact
@@ -2136,6 +2252,15 @@ fn count_words(s: &str) -> usize {
         let starts = word & !((word << 8) | prev_word);
         n += starts.count_ones() as usize;
         prev_word = word >> 56;
+    }
+    let r = chunks.remainder().len();
+    if r > 0 && b.len() >= 8 {
+        // The last eight bytes, read again: their first `8 - r` were counted, and the
+        // one just before the remainder says whether it opens inside a word.
+        let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
+        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
+        let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
+        return n + starts.count_ones() as usize;
     }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
@@ -2971,6 +3096,11 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         rule: index,
                         max_words: gate,
                         needs,
+                        checks: needs
+                            .iter()
+                            .filter(|n| !n.implied_by_gate())
+                            .copied()
+                            .collect(),
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                         gate_bits: 0,
                         gate_spill: false,
@@ -3798,6 +3928,24 @@ mod tests {
             "15/12/2019",
             "12h30",
             "15 December 2019",
+            "Updated 5 minutes ago",
+            "POSTED: 3 hours ago",
+            "published2 days ago",
+            "mis à jour il y a 3 heures",
+            "Aktualisiert vor 3 Minuten",
+            "actualizado hace 2 horas",
+            "há 3 dias",
+            "Ha 3 dias",
+            "Опубликовано 5 минут назад",
+            "3 hours ago",
+            "one day ago",
+            "\u{17f}ubscribe to our newsletter",
+            "Receive our newsletter",
+            "JOIN our mailing list",
+            "Enter your email for email updates",
+            "Want the best in your inbox",
+            "Regi\u{17f}ter for e-mail alerts",
+            "Get email updates",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -3861,6 +4009,26 @@ mod tests {
             }
         }
         assert!(checked > 20, "only {checked} matches checked");
+        // A test left to the gate holds exactly when the line meets its clauses.
+        let (mut implied, mut failed) = (0, 0);
+        for n in rules.regexes.iter().flat_map(|r| r.needs.iter()) {
+            if !n.implied_by_gate() {
+                continue;
+            }
+            for line in lines.iter().filter(|l| !l.is_empty()) {
+                let bytes = ByteSet::of(line);
+                let holds = n.holds(line, &mut LineFacts::default());
+                assert_eq!(
+                    holds,
+                    n.clauses().iter().all(|c| c.meets(bytes)),
+                    "{n:?} on {line:?}"
+                );
+                implied += 1;
+                failed += usize::from(!holds);
+            }
+        }
+        assert!(implied > 400, "only {implied} gate-implied tests checked");
+        assert!(failed > 50, "only {failed} gate-implied tests failed");
         assert!(
             narrow_checked > 500,
             "only {narrow_checked} narrow lines checked"
@@ -4288,7 +4456,7 @@ mod tests {
     fn phrase_trie_agrees_with_an_anchored_automaton() {
         use aho_corasick::{Anchored, Input, StartKind};
         let rules = builtin();
-        let mut checked = 0;
+        let (mut checked, mut left) = (0, 0);
         for m in [&rules.prefix, &rules.suffix].into_iter().flatten() {
             let PhraseSearch::Anchored(trie) = &m.search else {
                 panic!("prefix and suffix phrases are searched with a trie");
@@ -4325,12 +4493,23 @@ mod tests {
                 for end in 0..=hay.len() {
                     let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
                     let want = ac.find(input).map(|h| (h.pattern().as_usize(), h.end()));
-                    assert_eq!(trie.longest(hay.as_bytes(), end), want, "{hay:?} ..{end}");
+                    assert_eq!(
+                        trie.longest_of(hay.as_bytes()[..end].iter().copied()),
+                        want,
+                        "{hay:?} ..{end}"
+                    );
                     checked += usize::from(want.is_some());
+                    // Leaving the trie within the first `end` bytes rules out every
+                    // match in the whole text.
+                    if trie.leaves_within(&hay.as_bytes()[..end]) {
+                        assert_eq!(trie.longest_of(hay.bytes()), None, "{hay:?} ..{end}");
+                        left += 1;
+                    }
                 }
             }
         }
         assert!(checked > 5000, "only {checked} matches checked");
+        assert!(left > 5000, "only {left} early exits checked");
     }
 
     #[test]
