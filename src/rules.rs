@@ -313,6 +313,31 @@ impl PhraseTrie {
         node == NO_NODE
     }
 
+    /// Whether some pattern starts `hay`, ASCII case ignored.
+    fn starts(&self, hay: &[u8]) -> bool {
+        let Some((&first, rest)) = hay.split_first() else {
+            return false;
+        };
+        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let mut rest = rest.iter();
+        while node != NO_NODE {
+            let n = self.nodes[node as usize];
+            if n.pattern != NO_NODE {
+                return true;
+            }
+            let Some(&b) = rest.next() else {
+                return false;
+            };
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
+            node = kids
+                .iter()
+                .find(|&&(c, _)| c == b)
+                .map_or(NO_NODE, |&(_, next)| next);
+        }
+        false
+    }
+
     /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
     /// (pattern, its end).
     #[inline]
@@ -361,6 +386,10 @@ struct GramFilter {
     /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
     /// `step` bytes instead of one per byte.
     quads: Box<[u64; 1 << (QUAD_BITS - 6)]>,
+    /// The phrases (ASCII lowercased) as an anchored trie: a walk from each start that passes
+    /// both tables says exactly whether a phrase starts there, for less than one search
+    /// of the whole line by the automaton.
+    trie: PhraseTrie,
 }
 
 /// Bits of the [`GramFilter`] hash (a 32 KB table).
@@ -409,6 +438,13 @@ impl GramFilter {
             bits,
             step,
             quads,
+            // Non-ASCII phrases are also listed in capitals, with ASCII capitals in them.
+            trie: PhraseTrie::new(
+                &patterns
+                    .iter()
+                    .map(|p| p.to_ascii_lowercase())
+                    .collect::<Vec<_>>(),
+            ),
         })
     }
 
@@ -454,7 +490,20 @@ impl GramFilter {
     /// bytes) holds whole the sampled window at the multiple of `step` in
     /// `p..p + step`, at an offset below `step` of the phrase: that window is in
     /// `quads`, and the window at `p` in `bits`.
+    #[cfg(test)]
     fn may_match(&self, hay: &str) -> bool {
+        self.search(hay, |_| true)
+    }
+
+    /// Whether a phrase occurs in `hay` (ASCII case ignored): the automaton's
+    /// `is_match`, with the trie walked only from the starts `may_match` lets through.
+    fn finds(&self, hay: &str) -> bool {
+        self.search(hay, |p| self.trie.starts(&hay.as_bytes()[p..]))
+    }
+
+    /// Whether `at(p)` holds for a start `p` that passes both tables.
+    #[inline]
+    fn search(&self, hay: &str, at: impl Fn(usize) -> bool) -> bool {
         let b = hay.as_bytes();
         if b.len() < self.width {
             return false;
@@ -465,7 +514,7 @@ impl GramFilter {
         while s <= last {
             let h = Self::quad_hash(Self::quad(&b[s..s + 4]));
             if self.quads[h >> 6] & (1 << (h & 63)) != 0
-                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p))
+                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p))
             {
                 return true;
             }
@@ -2133,13 +2182,14 @@ impl RuleSet {
         let PhraseSearch::Anywhere(patterns, ac) = &m.search else {
             return None;
         };
-        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) {
+        // Exact: with the filter, no search by the automaton is needed to say no.
+        if m.grams.as_ref().is_some_and(|g| !g.finds(line)) {
             return None;
         }
         // Built at load unless the set is the built-in one, whose phrases build (a test
         // loads them eagerly).
         let ac = ac.get_or_init(|| anywhere_automaton(patterns).expect("built-in phrases build"));
-        if !ac.is_match(line) {
+        if m.grams.is_none() && !ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
@@ -4832,6 +4882,7 @@ mod tests {
             };
             let may = g.may_match(line);
             assert!(may || !found, "filter hides a phrase in {line:?}");
+            assert_eq!(g.finds(line), found, "{line:?}");
 
             hits += usize::from(found);
             passed += usize::from(may);
