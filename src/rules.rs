@@ -1420,15 +1420,31 @@ impl ByteSet {
 struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
+    /// The OR of the line's `regex_bytes` entries, when known: its `HIT_DIGIT` and
+    /// `HIT_NON_ASCII` bits answer `digit` without the line's `ByteSet`.
+    hits: Option<u64>,
 }
+
+/// The `regex_bytes` bit of the ASCII digits.
+const HIT_DIGIT: u64 = 1 << 62;
+/// The `regex_bytes` bit of the non-ASCII bytes.
+const HIT_NON_ASCII: u64 = 1 << 63;
+/// How many gate clauses get a bit of their own in `regex_bytes` (the rest spill).
+const HIT_CLAUSES: u32 = 62;
 
 impl LineFacts {
     fn digit(&mut self, line: &str) -> bool {
         if let Some(d) = self.digit {
             return d;
         }
-        let b = self.bytes(line);
-        let d = b.ascii_digit() || (b.non_ascii() && line.chars().any(char::is_numeric));
+        let (ascii_digit, non_ascii) = match self.hits {
+            Some(h) => (h & HIT_DIGIT != 0, h & HIT_NON_ASCII != 0),
+            None => {
+                let b = self.bytes(line);
+                (b.ascii_digit(), b.non_ascii())
+            }
+        };
+        let d = ascii_digit || (non_ascii && line.chars().any(char::is_numeric));
         self.digit = Some(d);
         d
     }
@@ -2232,7 +2248,10 @@ impl RuleSet {
             .iter()
             .fold(a | b, |acc, &x| acc | table[usize::from(x)]);
         let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
-        let mut facts = LineFacts::default();
+        let mut facts = LineFacts {
+            hits: Some(hits),
+            ..LineFacts::default()
+        };
         let mut kind = None;
         self.regexes
             .iter()
@@ -3287,7 +3306,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     Ok(set)
 }
 
-/// Numbers the distinct gate clauses of the regex rules (up to 64), fills in each
+/// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
 /// rule's `gate_bits` and `gate_spill`, and builds `regex_bytes`.
 fn index_regex_gates(set: &mut Compiled) {
     let mut clauses: Vec<ByteSet> = Vec::new();
@@ -3300,7 +3319,7 @@ fn index_regex_gates(set: &mut Compiled) {
                     clauses.len() - 1
                 }
             };
-            match u32::try_from(k).ok().filter(|&k| k < u64::BITS) {
+            match u32::try_from(k).ok().filter(|&k| k < HIT_CLAUSES) {
                 Some(k) => r.gate_bits |= 1 << k,
                 None => r.gate_spill = true,
             }
@@ -3324,12 +3343,19 @@ fn index_regex_gates(set: &mut Compiled) {
     set.regex_first = first.into_boxed_slice();
     set.regex_bytes = (0..=255u8)
         .map(|b| {
+            let fixed = if b.is_ascii_digit() {
+                HIT_DIGIT
+            } else if !b.is_ascii() {
+                HIT_NON_ASCII
+            } else {
+                0
+            };
             clauses
                 .iter()
-                .take(64)
+                .take(HIT_CLAUSES as usize)
                 .enumerate()
                 .filter(|(_, c)| c.has(b))
-                .fold(0u64, |acc, (k, _)| acc | 1 << k)
+                .fold(fixed, |acc, (k, _)| acc | 1 << k)
         })
         .collect();
 }
@@ -4553,6 +4579,15 @@ mod tests {
                 .bytes()
                 .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
             let bytes = ByteSet::of(line);
+            let mut known = LineFacts {
+                hits: Some(hits),
+                ..LineFacts::default()
+            };
+            assert_eq!(
+                known.digit(line),
+                LineFacts::default().digit(line),
+                "{line:?}"
+            );
             for r in &rules.regexes {
                 let want = r.gate.iter().all(|c| c.meets(bytes));
                 assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
