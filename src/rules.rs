@@ -313,6 +313,31 @@ impl PhraseTrie {
         node == NO_NODE
     }
 
+    /// Whether some pattern starts `hay`, ASCII case ignored.
+    fn starts(&self, hay: &[u8]) -> bool {
+        let Some((&first, rest)) = hay.split_first() else {
+            return false;
+        };
+        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let mut rest = rest.iter();
+        while node != NO_NODE {
+            let n = self.nodes[node as usize];
+            if n.pattern != NO_NODE {
+                return true;
+            }
+            let Some(&b) = rest.next() else {
+                return false;
+            };
+            let b = b.to_ascii_lowercase();
+            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
+            node = kids
+                .iter()
+                .find(|&&(c, _)| c == b)
+                .map_or(NO_NODE, |&(_, next)| next);
+        }
+        false
+    }
+
     /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
     /// (pattern, its end).
     #[inline]
@@ -361,6 +386,10 @@ struct GramFilter {
     /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
     /// `step` bytes instead of one per byte.
     quads: Box<[u64; 1 << (QUAD_BITS - 6)]>,
+    /// The phrases (ASCII lowercased) as an anchored trie: a walk from each start that passes
+    /// both tables says exactly whether a phrase starts there, for less than one search
+    /// of the whole line by the automaton.
+    trie: PhraseTrie,
 }
 
 /// Bits of the [`GramFilter`] hash (a 32 KB table).
@@ -409,6 +438,13 @@ impl GramFilter {
             bits,
             step,
             quads,
+            // Non-ASCII phrases are also listed in capitals, with ASCII capitals in them.
+            trie: PhraseTrie::new(
+                &patterns
+                    .iter()
+                    .map(|p| p.to_ascii_lowercase())
+                    .collect::<Vec<_>>(),
+            ),
         })
     }
 
@@ -454,7 +490,20 @@ impl GramFilter {
     /// bytes) holds whole the sampled window at the multiple of `step` in
     /// `p..p + step`, at an offset below `step` of the phrase: that window is in
     /// `quads`, and the window at `p` in `bits`.
+    #[cfg(test)]
     fn may_match(&self, hay: &str) -> bool {
+        self.search(hay, |_| true)
+    }
+
+    /// Whether a phrase occurs in `hay` (ASCII case ignored): the automaton's
+    /// `is_match`, with the trie walked only from the starts `may_match` lets through.
+    fn finds(&self, hay: &str) -> bool {
+        self.search(hay, |p| self.trie.starts(&hay.as_bytes()[p..]))
+    }
+
+    /// Whether `at(p)` holds for a start `p` that passes both tables.
+    #[inline]
+    fn search(&self, hay: &str, at: impl Fn(usize) -> bool) -> bool {
         let b = hay.as_bytes();
         if b.len() < self.width {
             return false;
@@ -465,7 +514,7 @@ impl GramFilter {
         while s <= last {
             let h = Self::quad_hash(Self::quad(&b[s..s + 4]));
             if self.quads[h >> 6] & (1 << (h & 63)) != 0
-                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p))
+                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p))
             {
                 return true;
             }
@@ -1371,15 +1420,31 @@ impl ByteSet {
 struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
+    /// The OR of the line's `regex_bytes` entries, when known: its `HIT_DIGIT` and
+    /// `HIT_NON_ASCII` bits answer `digit` without the line's `ByteSet`.
+    hits: Option<u64>,
 }
+
+/// The `regex_bytes` bit of the ASCII digits.
+const HIT_DIGIT: u64 = 1 << 62;
+/// The `regex_bytes` bit of the non-ASCII bytes.
+const HIT_NON_ASCII: u64 = 1 << 63;
+/// How many gate clauses get a bit of their own in `regex_bytes` (the rest spill).
+const HIT_CLAUSES: u32 = 62;
 
 impl LineFacts {
     fn digit(&mut self, line: &str) -> bool {
         if let Some(d) = self.digit {
             return d;
         }
-        let b = self.bytes(line);
-        let d = b.ascii_digit() || (b.non_ascii() && line.chars().any(char::is_numeric));
+        let (ascii_digit, non_ascii) = match self.hits {
+            Some(h) => (h & HIT_DIGIT != 0, h & HIT_NON_ASCII != 0),
+            None => {
+                let b = self.bytes(line);
+                (b.ascii_digit(), b.non_ascii())
+            }
+        };
+        let d = ascii_digit || (non_ascii && line.chars().any(char::is_numeric));
         self.digit = Some(d);
         d
     }
@@ -2133,13 +2198,14 @@ impl RuleSet {
         let PhraseSearch::Anywhere(patterns, ac) = &m.search else {
             return None;
         };
-        if m.grams.as_ref().is_some_and(|g| !g.may_match(line)) {
+        // Exact: with the filter, no search by the automaton is needed to say no.
+        if m.grams.as_ref().is_some_and(|g| !g.finds(line)) {
             return None;
         }
         // Built at load unless the set is the built-in one, whose phrases build (a test
         // loads them eagerly).
         let ac = ac.get_or_init(|| anywhere_automaton(patterns).expect("built-in phrases build"));
-        if !ac.is_match(line) {
+        if m.grams.is_none() && !ac.is_match(line) {
             return None;
         }
         let run = |hay: &str| -> Option<u32> {
@@ -2182,7 +2248,10 @@ impl RuleSet {
             .iter()
             .fold(a | b, |acc, &x| acc | table[usize::from(x)]);
         let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
-        let mut facts = LineFacts::default();
+        let mut facts = LineFacts {
+            hits: Some(hits),
+            ..LineFacts::default()
+        };
         let mut kind = None;
         self.regexes
             .iter()
@@ -2388,6 +2457,9 @@ fn push_lower(c: char, out: &mut String) {
 /// records the glue points (each space, each lowercase-to-uppercase step) in `bounds`.
 /// Returns the number of glue points (more than `bounds.len()` when they overflowed).
 fn build_key(core: &str, out: &mut String, bounds: &mut [usize]) -> usize {
+    if let Some(nb) = ascii_key(core, out, bounds) {
+        return nb;
+    }
     // Most cores are short: a smaller buffer to zero.
     let fast = if core.len() <= KEY_FAST_MAX / 4 {
         fast_key::<{ KEY_FAST_MAX / 2 }>(core, out, bounds)
@@ -2439,6 +2511,49 @@ fn index_heads(set: &mut Compiled) {
         }
     }
     set.heads = heads;
+}
+
+/// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
+/// is the core lowercased, copied and lowercased in place in `out` (no stack buffer to
+/// zero, and no UTF-8 check of one), and only the glue points are found eight bytes at
+/// a time. `None` (with `out` untouched) for any other core.
+fn ascii_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
+    let bytes = core.as_bytes();
+    let base = out.len();
+    let mut nb = 0;
+    let (mut prev_lower, mut prev_space) = (false, false);
+    let mut step = |x: u64, at: usize| -> Option<()> {
+        let swar = Swar8::of(x, prev_lower, prev_space)?;
+        let mut m = swar.marks;
+        while m != 0 {
+            if nb < bounds.len() {
+                bounds[nb] = at + (m.trailing_zeros() / 8) as usize;
+            }
+            nb += 1;
+            m &= m - 1;
+        }
+        (prev_lower, prev_space) = (swar.last_lower, swar.last_space);
+        Some(())
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = base;
+    for chunk in &mut chunks {
+        step(
+            u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
+            at,
+        )?;
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // Zero-padded: a zero byte is no space, letter or tab.
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        step(u64::from_le_bytes(buf), at)?;
+    }
+    out.push_str(core);
+    out[base..].make_ascii_lowercase();
+    Some(nb)
 }
 
 /// `key_from_chars` for a core of at most `KEY_FAST_MAX` bytes: the same steps, into a
@@ -3191,7 +3306,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     Ok(set)
 }
 
-/// Numbers the distinct gate clauses of the regex rules (up to 64), fills in each
+/// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
 /// rule's `gate_bits` and `gate_spill`, and builds `regex_bytes`.
 fn index_regex_gates(set: &mut Compiled) {
     let mut clauses: Vec<ByteSet> = Vec::new();
@@ -3204,7 +3319,7 @@ fn index_regex_gates(set: &mut Compiled) {
                     clauses.len() - 1
                 }
             };
-            match u32::try_from(k).ok().filter(|&k| k < u64::BITS) {
+            match u32::try_from(k).ok().filter(|&k| k < HIT_CLAUSES) {
                 Some(k) => r.gate_bits |= 1 << k,
                 None => r.gate_spill = true,
             }
@@ -3228,12 +3343,19 @@ fn index_regex_gates(set: &mut Compiled) {
     set.regex_first = first.into_boxed_slice();
     set.regex_bytes = (0..=255u8)
         .map(|b| {
+            let fixed = if b.is_ascii_digit() {
+                HIT_DIGIT
+            } else if !b.is_ascii() {
+                HIT_NON_ASCII
+            } else {
+                0
+            };
             clauses
                 .iter()
-                .take(64)
+                .take(HIT_CLAUSES as usize)
                 .enumerate()
                 .filter(|(_, c)| c.has(b))
-                .fold(0u64, |acc, (k, _)| acc | 1 << k)
+                .fold(fixed, |acc, (k, _)| acc | 1 << k)
         })
         .collect();
 }
@@ -4378,6 +4500,24 @@ mod tests {
     }
 
     #[test]
+    fn ascii_key_agrees_with_the_char_path() {
+        // ASCII only, spaces single or doubled, tabs rare: most cores take `ascii_key`,
+        // at every length modulo eight.
+        let alphabet: Vec<char> = "aZ bC1.(yQ xW\0".repeat(8).chars().chain(['\t']).collect();
+        let cores = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 0..40);
+        let mut fast = 0;
+        for core in cores {
+            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+            fast += usize::from(ascii_key(&core, &mut String::new(), &mut [0; 4]).is_some());
+            let na = build_key(&core, &mut a, &mut ba);
+            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+        }
+        assert!(fast > 5_000, "{fast}");
+    }
+
+    #[test]
     fn byte_gates_hold_whenever_their_test_holds() {
         let rules = builtin();
         // Golden lines, and random ones over the characters the tests look for.
@@ -4439,6 +4579,15 @@ mod tests {
                 .bytes()
                 .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
             let bytes = ByteSet::of(line);
+            let mut known = LineFacts {
+                hits: Some(hits),
+                ..LineFacts::default()
+            };
+            assert_eq!(
+                known.digit(line),
+                LineFacts::default().digit(line),
+                "{line:?}"
+            );
             for r in &rules.regexes {
                 let want = r.gate.iter().all(|c| c.meets(bytes));
                 assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
@@ -4768,6 +4917,7 @@ mod tests {
             };
             let may = g.may_match(line);
             assert!(may || !found, "filter hides a phrase in {line:?}");
+            assert_eq!(g.finds(line), found, "{line:?}");
 
             hits += usize::from(found);
             passed += usize::from(may);
