@@ -260,11 +260,20 @@ fn median_ln_chars(doc: &Document, ln: LnTable) -> f32 {
     *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1
 }
 
+/// Copies `v` into `row` at `at` (a copy of known size, with `at` a constant once inlined).
+#[inline(always)]
+fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
+    let to: &mut [f32; N] = (&mut row[at..at + N]).try_into().expect("a part of a row");
+    *to = *v;
+}
+
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
     const NF: usize = NEIGHBOUR_FEATURES.len();
+    const WINDOWS_AT: usize = BASE_LEN + NF * OFFSETS.len();
+    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     let n = doc.lines.len();
     if n == 0 {
         return Vec::new();
@@ -337,14 +346,15 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let mut out = Vec::with_capacity(n * STAGE1_LEN);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
-    // Each row is appended in parts of known sizes (copied inline, not by calls), in the
-    // order of `STAGE1_LEN`'s terms.
+    // Each row is put together in parts of known sizes (copied inline, not by calls) and
+    // appended whole.
+    let mut row = [0.0f32; STAGE1_LEN];
     for (i, (b, l)) in bases.iter().zip(&doc.lines).enumerate() {
-        out.extend_from_slice(b);
-        for off in OFFSETS {
+        put(&mut row, 0, b);
+        for (o, off) in OFFSETS.into_iter().enumerate() {
             // Off the page the values are 0.
             let nb = i.checked_add_signed(off).and_then(|j| lent.get(j));
-            out.extend_from_slice(nb.unwrap_or(&[0.0; NF]));
+            put(&mut row, BASE_LEN + o * NF, nb.unwrap_or(&[0.0; NF]));
         }
         let mut windows = [0.0f32; NW * RADII.len()];
         for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
@@ -355,7 +365,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
                 means[f] = (z[f] - a[f]) / (hi - lo) as f32;
             }
         }
-        out.extend_from_slice(&windows);
+        put(&mut row, WINDOWS_AT, &windows);
         // `ln_1p` of the distance is `(1.0 + dist as f32).ln()`, the same bits.
         let (inside, dist) = match region {
             Some((a, _)) if i < a => (0.0, a - i),
@@ -373,23 +383,27 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             Some(_) => (-1.0, 0.0),
             None => (0.0, 0.0),
         };
-        out.extend_from_slice(&[
-            inside,
-            ln.ln_1p(dist),
-            dist as f32 / n as f32,
-            ln_lines,
-            sentence_share,
-            ln.ln_1p(i.min(n - 1 - i)),
-            alnum * b[1],
-            alnum * between,
-            alnum * between * b[1],
-            alnum * b[2],
-            alnum * b[7],
-            (1.0 - b[18]) * blank_share,
-            (1.0 - b[19]) * blank_share,
-            after_h1,
-            ln_after_h1,
-        ]);
+        put(
+            &mut row,
+            REST_AT,
+            &[
+                inside,
+                ln.ln_1p(dist),
+                dist as f32 / n as f32,
+                ln_lines,
+                sentence_share,
+                ln.ln_1p(i.min(n - 1 - i)),
+                alnum * b[1],
+                alnum * between,
+                alnum * between * b[1],
+                alnum * b[2],
+                alnum * b[7],
+                (1.0 - b[18]) * blank_share,
+                (1.0 - b[19]) * blank_share,
+                after_h1,
+                ln_after_h1,
+            ],
+        );
         // List and table shape: lists inside an article follow a lead-in ending with a
         // colon, their items look like one another, and they sit inside the prose, unlike
         // a menu.
@@ -409,7 +423,12 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         };
         let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
         let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-        out.extend_from_slice(&[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)]);
+        put(
+            &mut row,
+            REST_AT + REST_LEN,
+            &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
+        );
+        out.extend_from_slice(&row);
     }
     debug_assert_eq!(out.len(), n * STAGE1_LEN);
     out
