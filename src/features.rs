@@ -46,13 +46,13 @@ pub const BASE_NAMES: &[&str] = &[
 const BASE_LEN: usize = BASE_NAMES.len();
 
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
-const NEIGHBOUR_FEATURES: &[usize] = &[1, 2, 3, 5, 10, 18, 19, 20, 22];
+const NEIGHBOUR_FEATURES: [usize; 9] = [1, 2, 3, 5, 10, 18, 19, 20, 22];
 /// Neighbour offsets.
-const OFFSETS: &[isize] = &[-2, -1, 1, 2];
+const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Base features averaged over windows of these radii.
 const WINDOW_FEATURES: &[usize] = &[1, 2, 20, 22];
 /// Window radii.
-const RADII: &[usize] = &[3, 10];
+const RADII: [usize; 2] = [3, 10];
 
 /// Number of features in a stage-1 vector.
 pub fn stage1_len() -> usize {
@@ -95,10 +95,12 @@ pub struct LineContext {
 struct LnTable(&'static [f32]);
 
 impl LnTable {
+    /// The counts in the table: `0..SMALL`.
+    const SMALL: usize = 4096;
+
     fn get() -> LnTable {
-        const SMALL: usize = 4096;
         static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-        LnTable(TABLE.get_or_init(|| (0..SMALL).map(|n| (1.0 + n as f32).ln()).collect()))
+        LnTable(TABLE.get_or_init(|| (0..Self::SMALL).map(|n| (1.0 + n as f32).ln()).collect()))
     }
 
     /// `(1 + n).ln()` for a count `n`, the same bits as computing it.
@@ -123,44 +125,28 @@ pub fn sentence_like(line: &Line) -> bool {
     s.words >= 8 && s.end == Some(LineEnd::Sentence) && s.stopword_share >= 0.1
 }
 
-/// Where the comment section and link lists begin, for each line: whether a comments
-/// rule matched on an earlier line, and whether a related-links rule matched within the
-/// previous ten lines.
-fn section_flags(ctx: &[LineContext]) -> Vec<(bool, bool)> {
-    const RELATED_REACH: usize = 10;
-    let mut after_comments = false;
-    let mut last_related: Option<usize> = None;
-    ctx.iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let flags = (
-                after_comments,
-                last_related.is_some_and(|j| i - j <= RELATED_REACH),
-            );
-            after_comments |= c.comments_rule;
-            if c.related_rule {
-                last_related = Some(i);
-            }
-            flags
-        })
-        .collect()
-}
+/// Where [`BASE_NAMES`] puts the features that the rest of a row is made of.
+const LN_WORDS: usize = 1;
+const END_COLON: usize = 4;
+const END_ALNUM: usize = 5;
+const BLANK_AFTER: usize = 19;
+const SENTENCE_LIKE: usize = 22;
 
-/// Writes the line's [`BASE_NAMES`] features into `out`.
+/// The line's [`BASE_NAMES`] features.
+#[inline(always)]
 fn base(
-    out: &mut [f32; BASE_LEN],
     line: &Line,
     ctx: LineContext,
     section: (bool, bool),
     position: f32,
     median_ln_chars: f32,
     ln: LnTable,
-) {
+) -> [f32; BASE_LEN] {
     let s = &line.stats;
     let words = s.words.max(1) as f32;
     let chars = s.chars.max(1) as f32;
     let ln_chars = ln.ln_1p(s.chars as usize);
-    *out = [
+    [
         ln_chars,
         ln.ln_1p(s.words as usize),
         s.stopword_share,
@@ -178,7 +164,7 @@ fn base(
         flag(s.bullet),
         flag(s.copyright),
         flag(s.link),
-        (s.repeats.max(1) as f32).ln(),
+        ln_count(ln, s.repeats.max(1)),
         flag(line.blank_before),
         flag(line.blank_after),
         flag(ctx.rule),
@@ -191,135 +177,157 @@ fn base(
         flag(ctx.comments_rule),
         flag(section.0),
         flag(section.1),
-    ];
+    ]
+}
+
+/// `(n as f32).ln()` of a count `n >= 1`, the same bits: the table's `(1 + (n - 1)).ln()`
+/// while both sides are exact integers (most lines are seen once: ln 1 without a call).
+#[inline(always)]
+fn ln_count(ln: LnTable, n: u32) -> f32 {
+    if (1..=LnTable::SMALL as u32).contains(&n) {
+        ln.ln_1p(n as usize - 1)
+    } else {
+        (n as f32).ln()
+    }
 }
 
 /// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
 /// +ln(words) for sentence-like lines and -1 for others (a maximum-subarray search).
 pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
-    soft_region(doc, 1.0)
-}
-
-/// The densest span of prose when a line that is not prose costs only `penalty`: a list
-/// or a table inside the article (short lines between paragraphs) does not break it.
-fn soft_region(doc: &Document, penalty: f32) -> Option<(usize, usize)> {
     let ln = LnTable::get();
-    let mut best = (0.0f32, None);
-    let mut sum = 0.0f32;
-    let mut start = 0;
-    for (i, line) in doc.lines.iter().enumerate() {
-        let gain = if sentence_like(line) {
-            ln.ln_1p(line.stats.words as usize)
-        } else {
-            -penalty
-        };
-        if sum <= 0.0 {
-            sum = 0.0;
-            start = i;
-        }
-        sum += gain;
-        if sum > best.0 {
-            best = (sum, Some((start, i)));
-        }
+    let mut search = RegionSearch::new(1.0);
+    for line in &doc.lines {
+        search.add(sentence_like(line), ln.ln_1p(line.stats.words as usize));
     }
-    best.1
+    search.best.1
 }
 
-/// Cost of a non-prose line in [`soft_region`].
+/// Cost of a non-prose line in the soft region of `stage1`: the densest span of prose
+/// when a list or a table inside the article (short lines between paragraphs) does not
+/// break it.
 const SOFT_PENALTY: f32 = 0.25;
 
-/// List and table shape, computed once per page and pushed per line by
-/// [`ListShape::push_row`]: lists inside an article follow a lead-in ending with a colon,
-/// their items look like one another, and they sit inside the prose, unlike a menu.
-struct ListShape {
-    /// The span of [`soft_region`].
-    soft: Option<(usize, usize)>,
-    /// For each line, how far above it a lead-in line ending with a colon is, with no
-    /// prose line between.
-    colon_above: Vec<Option<usize>>,
-    /// ln(1 + words) of each line.
-    ln_words: Vec<f32>,
+/// The maximum-subarray search of [`densest_region`], a line at a time (so that `stage1`
+/// runs its two searches in one pass over its rows).
+struct RegionSearch {
+    penalty: f32,
+    best: (f32, Option<(usize, usize)>),
+    sum: f32,
+    start: usize,
+    next: usize,
 }
 
-impl ListShape {
-    fn new(doc: &Document, ln_words: Vec<f32>) -> ListShape {
-        const MIN_LEAD_IN_WORDS: u32 = 3;
-        let mut colon_above = Vec::with_capacity(doc.lines.len());
-        let mut last: Option<usize> = None;
-        for (i, l) in doc.lines.iter().enumerate() {
-            colon_above.push(last.map(|j| i - j));
-            if l.stats.end == Some(LineEnd::Colon) && l.stats.words >= MIN_LEAD_IN_WORDS {
-                last = Some(i);
-            } else if sentence_like(l) {
-                last = None;
-            }
-        }
-        ListShape {
-            soft: soft_region(doc, SOFT_PENALTY),
-            colon_above,
-            ln_words,
+impl RegionSearch {
+    fn new(penalty: f32) -> RegionSearch {
+        RegionSearch {
+            penalty,
+            best: (0.0, None),
+            sum: 0.0,
+            start: 0,
+            next: 0,
         }
     }
 
-    /// The [`LIST_SHAPE_LEN`] features of line `i`.
-    fn row(&self, i: usize) -> [f32; LIST_SHAPE_LEN] {
-        // A short line (fewer than ~20 words) inside the soft span.
-        const LONG_LN_WORDS: f32 = 3.0;
-        let n = self.ln_words.len();
-        let colon = self.colon_above[i].map_or(0.0, |d| 1.0 / d as f32);
-        let w = &self.ln_words;
-        let diff = |j: isize| {
-            if j >= 0 && (j as usize) < n {
-                (w[i] - w[j as usize]).abs()
-            } else {
-                2.0
-            }
-        };
-        let unlike = (diff(i as isize - 1) + diff(i as isize + 1)) / 2.0;
-        let inside = self.soft.is_some_and(|(a, b)| (a..=b).contains(&i));
-        [colon, unlike, flag(inside && w[i] <= LONG_LN_WORDS)]
+    /// Adds the next line: whether it is prose, and its ln(1 + words).
+    #[inline(always)]
+    fn add(&mut self, prose: bool, ln_words: f32) {
+        let i = self.next;
+        self.next += 1;
+        let gain = if prose { ln_words } else { -self.penalty };
+        if self.sum <= 0.0 {
+            self.sum = 0.0;
+            self.start = i;
+        }
+        self.sum += gain;
+        if self.sum > self.best.0 {
+            self.best = (self.sum, Some((self.start, i)));
+        }
     }
 }
+
+/// The median of the lines' ln(1 + chars): the middle of the character counts (a cheaper
+/// selection than of floats), taken through the logarithm, which keeps the order while the
+/// counts are in its table (checked by a test); else the floats themselves.
+fn median_ln_chars(doc: &Document, ln: LnTable) -> f32 {
+    let n = doc.lines.len();
+    let mut chars: Vec<u32> = doc.lines.iter().map(|l| l.stats.chars).collect();
+    let middle = *chars.select_nth_unstable(n / 2).1;
+    if (middle as usize) < LnTable::SMALL {
+        return ln.ln_1p(middle as usize);
+    }
+    let mut ln_chars: Vec<f32> = chars.iter().map(|&c| ln.ln_1p(c as usize)).collect();
+    // Equal under `total_cmp` is equal bits: the value a full sort puts there.
+    *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1
+}
+
+/// Copies `v` into `row` at `at` (a copy of known size, with `at` a constant once inlined).
+#[inline(always)]
+fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
+    let to: &mut [f32; N] = (&mut row[at..at + N]).try_into().expect("a part of a row");
+    *to = *v;
+}
+
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
+    const RELATED_REACH: usize = 10;
+    const NW: usize = WINDOW_FEATURES.len();
+    const NF: usize = NEIGHBOUR_FEATURES.len();
+    const WINDOWS_AT: usize = BASE_LEN + NF * OFFSETS.len();
+    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     let n = doc.lines.len();
     if n == 0 {
         return Vec::new();
     }
     let ln = LnTable::get();
-    // The rows are written in place: first the base features of every line (which the
-    // others are made of), then the rest of each row.
-    let mut out = Vec::with_capacity(n * STAGE1_LEN);
-    let mut ln_chars: Vec<f32> = doc
-        .lines
-        .iter()
-        .map(|l| ln.ln_1p(l.stats.chars as usize))
-        .collect();
-    // Only the middle value is needed, not the whole order (equal under `total_cmp` is
-    // equal bits, so it is the value a full sort puts there).
-    let median = *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1;
-    let sections = section_flags(ctx);
-    // A row of zeros with the line's base features is appended whole (a zeroed
-    // allocation of all rows would be cleared byte by byte, `rep stosb`).
-    let mut row = [0.0f32; STAGE1_LEN];
-    for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
-        let b: &mut [f32; BASE_LEN] = (&mut row[..BASE_LEN]).try_into().expect("a base");
-        base(b, l, *c, sections[i], i as f32 / n as f32, median, ln);
-        out.extend_from_slice(&row);
-    }
-    let bases = || out.chunks_exact(STAGE1_LEN);
-    // Prefix sums of the windowed features for O(1) window means.
-    const NW: usize = WINDOW_FEATURES.len();
-    let mut prefix = Vec::with_capacity(n + 1);
+    let median = median_ln_chars(doc, ln);
+    // First the base features of every line (the rest of the rows is made of them), with
+    // what the page-wide features need gathered in the same pass: prefix sums of the
+    // windowed features (for O(1) window means), the prose and blank-line counts, the
+    // comment and related-links sections, and both prose regions.
+    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
+    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n);
+    let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
     let mut sum = [0.0f32; NW];
     prefix.push(sum);
-    for b in bases() {
+    let (mut after_comments, mut last_related) = (false, None::<usize>);
+    // Summed from -0.0 as `Iterator::sum` does (the same bits).
+    let (mut sentence_sum, mut blank_sum, mut prose_lines) = (-0.0f32, -0.0f32, 0usize);
+    let mut dense = RegionSearch::new(1.0);
+    let mut soft = RegionSearch::new(SOFT_PENALTY);
+    for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
+        // Whether a comments rule matched on an earlier line, and a related-links rule
+        // within the previous ten lines.
+        let section = (
+            after_comments,
+            last_related.is_some_and(|j| i - j <= RELATED_REACH),
+        );
+        after_comments |= c.comments_rule;
+        if c.related_rule {
+            last_related = Some(i);
+        }
+        let b = base(l, *c, section, i as f32 / n as f32, median, ln);
         for (s, &f) in sum.iter_mut().zip(WINDOW_FEATURES) {
             *s += b[f];
         }
         prefix.push(sum);
+        let prose = b[SENTENCE_LIKE] > 0.0;
+        sentence_sum += b[SENTENCE_LIKE];
+        if prose {
+            prose_lines += 1;
+            blank_sum += b[BLANK_AFTER];
+        }
+        dense.add(prose, b[LN_WORDS]);
+        soft.add(prose, b[LN_WORDS]);
+        // The features each line lends its neighbours, gathered once per line (not once
+        // per neighbour).
+        let mut gathered = [0.0f32; NF];
+        for (g, &f) in gathered.iter_mut().zip(&NEIGHBOUR_FEATURES) {
+            *g = b[f];
+        }
+        lent.push(gathered);
+        bases.push(b);
     }
-    let region = densest_region(doc);
+    let (region, soft) = (dense.best.1, soft.best.1);
     // The on-page headline: the line (after the first) that best repeats the page title.
     // The article follows it.
     let h1 = ctx
@@ -329,45 +337,35 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         .filter(|(i, c)| c.title_overlap >= 0.6 && doc.lines[*i].stats.words >= 3)
         .map(|(i, _)| i)
         .next();
-    let sentence_share = bases().map(|b| b[22]).sum::<f32>() / n as f32;
+    let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
-    let prose_lines = bases().filter(|b| b[22] > 0.0).count().max(1) as f32;
-    let blank_share = bases().filter(|b| b[22] > 0.0).map(|b| b[19]).sum::<f32>() / prose_lines;
-    let prose: Vec<bool> = bases().map(|b| b[22] > 0.0).collect();
-    let list_shape = ListShape::new(doc, bases().map(|b| b[1]).collect());
-    // The features each line lends its neighbours, gathered once per line (not once per
-    // neighbour) and copied in.
-    const NF: usize = NEIGHBOUR_FEATURES.len();
-    let mut lent = Vec::with_capacity(n * NF);
-    for b in bases() {
-        lent.extend(NEIGHBOUR_FEATURES.iter().map(|&f| b[f]));
-    }
-    const NEIGHBOURS_AT: usize = BASE_LEN;
-    const WINDOWS_AT: usize = NEIGHBOURS_AT + NF * OFFSETS.len();
-    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
-    const LIST_AT: usize = REST_AT + REST_LEN;
+    let blank_share = blank_sum / prose_lines.max(1) as f32;
+    let prose = |j: usize| bases[j][SENTENCE_LIKE] > 0.0;
     let ln_lines = ln.ln_1p(n);
-    for (i, row) in out.chunks_exact_mut(STAGE1_LEN).enumerate() {
-        let row: &mut [f32; STAGE1_LEN] = row.try_into().expect("a row");
-        for (o, &off) in OFFSETS.iter().enumerate() {
-            let to = &mut row[NEIGHBOURS_AT + o * NF..NEIGHBOURS_AT + (o + 1) * NF];
-            let j = i as isize + off;
-            if j >= 0 && (j as usize) < n {
-                let j = j as usize;
-                to.copy_from_slice(&lent[j * NF..(j + 1) * NF]);
-            }
-            // (Off the page the values stay 0.)
+    // Each row is written once, in a buffer reserved for all of them.
+    let mut out = Vec::with_capacity(n * STAGE1_LEN);
+    // The last lead-in line (ending with a colon) with no prose line after it.
+    let mut lead_in: Option<usize> = None;
+    // Each row is put together in parts of known sizes (copied inline, not by calls) and
+    // appended whole.
+    let mut row = [0.0f32; STAGE1_LEN];
+    for (i, (b, l)) in bases.iter().zip(&doc.lines).enumerate() {
+        put(&mut row, 0, b);
+        for (o, off) in OFFSETS.into_iter().enumerate() {
+            // Off the page the values are 0.
+            let nb = i.checked_add_signed(off).and_then(|j| lent.get(j));
+            put(&mut row, BASE_LEN + o * NF, nb.unwrap_or(&[0.0; NF]));
         }
-        let mut k = WINDOWS_AT;
-        for &r in RADII {
+        let mut windows = [0.0f32; NW * RADII.len()];
+        for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
             let lo = i.saturating_sub(r);
             let hi = (i + r + 1).min(n);
             let (a, z) = (&prefix[lo], &prefix[hi]);
             for f in 0..NW {
-                row[k] = (z[f] - a[f]) / (hi - lo) as f32;
-                k += 1;
+                means[f] = (z[f] - a[f]) / (hi - lo) as f32;
             }
         }
+        put(&mut row, WINDOWS_AT, &windows);
         // `ln_1p` of the distance is `(1.0 + dist as f32).ln()`, the same bits.
         let (inside, dist) = match region {
             Some((a, _)) if i < a => (0.0, a - i),
@@ -378,33 +376,61 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let between = flag(i > 0 && prose[i - 1] && prose.get(i + 1) == Some(&true));
-        let alnum = row[5];
+        let between = flag(i > 0 && prose(i - 1) && i + 1 < n && prose(i + 1));
+        let alnum = b[END_ALNUM];
         let (after_h1, ln_after_h1) = match h1 {
             Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
             Some(_) => (-1.0, 0.0),
             None => (0.0, 0.0),
         };
-        let rest: [f32; REST_LEN] = [
-            inside,
-            ln.ln_1p(dist),
-            dist as f32 / n as f32,
-            ln_lines,
-            sentence_share,
-            ln.ln_1p(i.min(n - 1 - i)),
-            alnum * row[1],
-            alnum * between,
-            alnum * between * row[1],
-            alnum * row[2],
-            alnum * row[7],
-            (1.0 - row[18]) * blank_share,
-            (1.0 - row[19]) * blank_share,
-            after_h1,
-            ln_after_h1,
-        ];
-        row[REST_AT..LIST_AT].copy_from_slice(&rest);
-        row[LIST_AT..].copy_from_slice(&list_shape.row(i));
+        put(
+            &mut row,
+            REST_AT,
+            &[
+                inside,
+                ln.ln_1p(dist),
+                dist as f32 / n as f32,
+                ln_lines,
+                sentence_share,
+                ln.ln_1p(i.min(n - 1 - i)),
+                alnum * b[1],
+                alnum * between,
+                alnum * between * b[1],
+                alnum * b[2],
+                alnum * b[7],
+                (1.0 - b[18]) * blank_share,
+                (1.0 - b[19]) * blank_share,
+                after_h1,
+                ln_after_h1,
+            ],
+        );
+        // List and table shape: lists inside an article follow a lead-in ending with a
+        // colon, their items look like one another, and they sit inside the prose, unlike
+        // a menu.
+        const MIN_LEAD_IN_WORDS: u32 = 3;
+        // A short line (fewer than ~20 words) inside the soft span.
+        const LONG_LN_WORDS: f32 = 3.0;
+        let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
+        if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
+            lead_in = Some(i);
+        } else if prose(i) {
+            lead_in = None;
+        }
+        let w = b[LN_WORDS];
+        let diff = |j: Option<usize>| match j.and_then(|j| bases.get(j)) {
+            Some(other) => (w - other[LN_WORDS]).abs(),
+            None => 2.0,
+        };
+        let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+        let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
+        put(
+            &mut row,
+            REST_AT + REST_LEN,
+            &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
+        );
+        out.extend_from_slice(&row);
     }
+    debug_assert_eq!(out.len(), n * STAGE1_LEN);
     out
 }
 
@@ -523,6 +549,48 @@ mod tests {
                 (1.0 + n as f32).ln().to_bits(),
                 "{n}"
             );
+        }
+    }
+
+    #[test]
+    fn ln_count_is_the_logarithm_bit_for_bit() {
+        let ln = LnTable::get();
+        for n in (1..5000).chain([65_535, 1 << 24, (1 << 24) + 1, u32::MAX]) {
+            assert_eq!(ln_count(ln, n).to_bits(), (n as f32).ln().to_bits(), "{n}");
+        }
+    }
+
+    #[test]
+    fn the_table_keeps_the_order_of_counts() {
+        // What lets `median_ln_chars` select among counts rather than floats.
+        let ln = LnTable::get();
+        for n in 1..LnTable::SMALL {
+            assert!(ln.ln_1p(n - 1) < ln.ln_1p(n), "{n}");
+        }
+        assert!(ln.ln_1p(LnTable::SMALL - 1) < ln.ln_1p(LnTable::SMALL));
+    }
+
+    #[test]
+    fn the_median_is_that_of_the_floats() {
+        let ln = LnTable::get();
+        for text in [PAGE, "a\nbb bb\nccc\n", "x\n"] {
+            let mut doc = segment(text);
+            for long in [false, true] {
+                if long {
+                    // Most lines beyond the table: the floats' own selection.
+                    for (k, l) in doc.lines.iter_mut().enumerate() {
+                        l.stats.chars = 5000 + 7 * k as u32;
+                    }
+                }
+                let mut all: Vec<f32> = doc
+                    .lines
+                    .iter()
+                    .map(|l| ln.ln_1p(l.stats.chars as usize))
+                    .collect();
+                all.sort_by(f32::total_cmp);
+                let want = all[all.len() / 2];
+                assert_eq!(median_ln_chars(&doc, ln).to_bits(), want.to_bits());
+            }
         }
     }
 
