@@ -287,6 +287,15 @@ impl PhraseTrie {
         PhraseTrie { root, nodes, edges }
     }
 
+    /// The child of `n` along byte `b` (already ASCII-lowercased), `NO_NODE` if none.
+    #[inline]
+    fn child(&self, n: TrieNode, b: u8) -> u32 {
+        self.edges[n.first as usize..(n.first + n.len) as usize]
+            .iter()
+            .find(|&&(c, _)| c == b)
+            .map_or(NO_NODE, |&(_, next)| next)
+    }
+
     /// Whether the walk over `hay` (ASCII case ignored) leaves the trie before its
     /// end without passing a pattern's end: then no pattern starts any text that
     /// starts with `hay`.
@@ -304,11 +313,7 @@ impl PhraseTrie {
                 return false;
             }
             let b = b.to_ascii_lowercase();
-            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
-            node = kids
-                .iter()
-                .find(|&&(c, _)| c == b)
-                .map_or(NO_NODE, |&(_, next)| next);
+            node = self.child(n, b);
         }
         node == NO_NODE
     }
@@ -329,11 +334,7 @@ impl PhraseTrie {
                 return false;
             };
             let b = b.to_ascii_lowercase();
-            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
-            node = kids
-                .iter()
-                .find(|&&(c, _)| c == b)
-                .map_or(NO_NODE, |&(_, next)| next);
+            node = self.child(n, b);
         }
         false
     }
@@ -355,11 +356,7 @@ impl PhraseTrie {
                 break;
             };
             let b = b.to_ascii_lowercase();
-            let kids = &self.edges[n.first as usize..(n.first + n.len) as usize];
-            node = kids
-                .iter()
-                .find(|&&(c, _)| c == b)
-                .map_or(NO_NODE, |&(_, next)| next);
+            node = self.child(n, b);
             i += 1;
         }
         best
