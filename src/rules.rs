@@ -66,6 +66,7 @@ use regex_syntax::hir::{
 };
 use serde::Deserialize;
 
+use crate::segment::is_alphanumeric;
 use crate::swar::{eq_bytes, lanes_in, HIGH};
 
 /// The built-in rules, embedded at compile time.
@@ -2045,7 +2046,12 @@ impl RuleSet {
                 push_lower(c, &mut buf);
                 // Most heads leave the trie within a few characters: no need to
                 // lowercase the rest then.
-                if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, buf.as_bytes()) {
+                // (When the head starts with as many ASCII bytes, the walk above
+                // has already been over them.)
+                if n + 1 == EARLY_EXIT_CHARS
+                    && ascii_len < EARLY_EXIT_CHARS
+                    && trie_leaves_within(m, buf.as_bytes())
+                {
                     return None;
                 }
             }
@@ -2140,7 +2146,8 @@ impl RuleSet {
         };
         let tail = &text[tail_start..];
         let whole = tail_start == 0;
-        if ascii || tail.is_ascii() {
+        // (Not ASCII, the tail holds the non-ASCII byte that the test met.)
+        if ascii {
             // Read backwards in place instead of from a reversed copy: the trie ignores
             // ASCII case, and a byte of the tail is the character the copy would hold.
             let t = tail.as_bytes();
@@ -2793,20 +2800,13 @@ fn trim_non_alnum(s: &str) -> &str {
     let s = if first.is_ascii() {
         s
     } else {
-        s.trim_start_matches(|c: char| !is_alnum(c))
+        s.trim_start_matches(|c: char| !is_alphanumeric(c))
     };
     if last.is_ascii() {
         s
     } else {
-        s.trim_end_matches(|c: char| !is_alnum(c))
+        s.trim_end_matches(|c: char| !is_alphanumeric(c))
     }
-}
-
-/// `c.is_alphanumeric()`, answering the General Punctuation block (dashes, curly
-/// quotes, bullets, spaces: common line decoration, none of it alphanumeric) without
-/// the Unicode table search.
-fn is_alnum(c: char) -> bool {
-    !('\u{2000}'..='\u{206F}').contains(&c) && c.is_alphanumeric()
 }
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
@@ -3427,9 +3427,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn is_alnum_agrees_with_std() {
+    fn is_alphanumeric_agrees_with_std() {
         for c in (0..=0x3000u32).filter_map(char::from_u32) {
-            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
         }
     }
 
