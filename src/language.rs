@@ -87,7 +87,7 @@ impl StopWords {
             if let Some(w) = line.get(start..start + 8) {
                 // Lowercased (see `ascii_alnum_key`), the bytes after the word cleared.
                 let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-                let w = (w | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * len));
+                let w = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
                 return self.eight.contains(w);
             }
             if end >= 8 {
@@ -151,17 +151,7 @@ impl AsciiAlnumLookup<'_> {
                 // As in `is_ascii_alnum_stopword`.
                 let w = u64::from_le_bytes(*w);
                 let key = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
-                let mut i = EightByteWords::hash(key, self.shift);
-                loop {
-                    let slot = self.slots[i & self.mask];
-                    if slot == key {
-                        return true;
-                    }
-                    if slot == 0 {
-                        return false;
-                    }
-                    i += 1;
-                }
+                return EightByteWords::probe(self.slots, self.mask, self.shift, key);
             }
         }
         self.stop.is_ascii_alnum_stopword(line, start, end)
@@ -340,10 +330,16 @@ impl EightByteWords {
 
     #[inline(always)]
     fn contains(&self, key: u64) -> bool {
-        let mask = self.slots.len() - 1;
-        let mut i = self.slot(key);
+        Self::probe(&self.slots, self.slots.len() - 1, self.shift, key)
+    }
+
+    /// Whether the table `slots` (`mask` its length less one, `shift` as in [`hash`](Self::hash))
+    /// holds `key`: linear probing from its first slot to the key or an empty slot.
+    #[inline(always)]
+    fn probe(slots: &[u64], mask: usize, shift: u32, key: u64) -> bool {
+        let mut i = Self::hash(key, shift);
         loop {
-            let slot = self.slots[i & mask];
+            let slot = slots[i & mask];
             if slot == key {
                 return true;
             }

@@ -482,7 +482,7 @@ impl Scan<'_> {
     /// all ASCII).
     #[inline(always)]
     fn queue_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
-        scratch.queue[self.queued % WORD_QUEUE] = (start, end);
+        scratch.queue[self.queued] = (start, end);
         self.queued += 1;
         if self.queued == WORD_QUEUE {
             self.look_up_words(scratch);
@@ -513,10 +513,10 @@ impl Scan<'_> {
     /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
     /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
     /// at the letter `p` (in the marks `http` and `copyright`), and at the ends of words.
-    #[inline(always)]
     ///
     /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
     /// the valid lanes.
+    #[inline(always)]
     fn ascii_chunk<const FULL: bool>(&mut self, x: u64, p: usize, k: usize, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let (k, valid) = if FULL { (8, HIGH) } else { (k, VALID_LANES[k]) };
@@ -801,12 +801,9 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         // The ASCII bytes before the first other one (zero padding is ASCII).
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
+        // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
         if k > 0 {
-            if k == 8 {
-                scan.ascii_chunk::<true>(x, i, k, scratch);
-            } else {
-                scan.ascii_chunk::<false>(x, i, k, scratch);
-            }
+            scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
         }
         if k < avail {
@@ -857,12 +854,7 @@ fn line_end(line: &str) -> Option<LineEnd> {
     // Most lines end in an ASCII byte that is no closing quote or bracket: no decoding.
     if let Some(&b) = line.as_bytes().last() {
         if b.is_ascii() && !matches!(b, b'"' | b'\'' | b')' | b']') {
-            return Some(match b {
-                b'.' | b'!' | b'?' => LineEnd::Sentence,
-                b':' => LineEnd::Colon,
-                _ if b.is_ascii_alphanumeric() => LineEnd::Alnum,
-                _ => LineEnd::Other,
-            });
+            return Some(end_kind(char::from(b)));
         }
     }
     let last = line.chars().rev().find(|c| {
@@ -871,12 +863,18 @@ fn line_end(line: &str) -> Option<LineEnd> {
             '"' | '”' | '’' | '\'' | '»' | ')' | ']' | '」' | '』' | '）'
         )
     })?;
-    Some(match last {
+    Some(end_kind(last))
+}
+
+/// How a line that ends in `last` (after closing quotes and brackets) ends.
+#[inline(always)]
+fn end_kind(last: char) -> LineEnd {
+    match last {
         '.' | '!' | '?' | '…' | '。' | '！' | '？' => LineEnd::Sentence,
         ':' | '：' => LineEnd::Colon,
         c if is_alphanumeric(c) => LineEnd::Alnum,
         _ => LineEnd::Other,
-    })
+    }
 }
 
 fn starts_like_bullet(line: &str) -> bool {
