@@ -584,11 +584,10 @@ fn repeated_captions(lines: &[Line]) -> Vec<bool> {
 /// [`repeated_captions`] given each line's [`strip_source_suffix`], computed once.
 fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     const RADIUS: usize = 3;
-    const MIN_CHARS: usize = CAPTION_MIN_CHARS;
     let mut out = vec![false; lines.len()];
     for (i, line) in lines.iter().enumerate() {
         let core = cores[i];
-        if core.len() < MIN_CHARS || line.stats.words < 4 || line.stats.words > 80 {
+        if core.len() < CAPTION_MIN_CHARS || line.stats.words < 4 || line.stats.words > 80 {
             continue;
         }
         let lo = i.saturating_sub(RADIUS);
@@ -600,7 +599,7 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
             }
             let other_core = cores[j];
             if (other.text.len() > core.len() && contains_long(&other.text, core))
-                || (other_core.len() >= MIN_CHARS
+                || (other_core.len() >= CAPTION_MIN_CHARS
                     && other_core.len() < line.text.len()
                     && other_core.len() <= core.len()
                     && line.text.len() - other_core.len() < 60

@@ -93,13 +93,19 @@ impl Threshold {
 pub fn line_key(line: &str) -> u64 {
     // Lines that begin and end with a visible ASCII byte (nearly all, and all normalized
     // lines the second pass keys) need no look at Unicode whitespace.
-    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| visible_ascii(b));
     let line = if visible(line.as_bytes().first()) && visible(line.as_bytes().last()) {
         line
     } else {
         line.trim()
     };
     hash_key::<false>(line, 0).0
+}
+
+/// Whether `b` is a visible ASCII byte: a line that begins or ends in one is trimmed there.
+#[inline(always)]
+fn visible_ascii(b: u8) -> bool {
+    b > b' ' && b < 0x80
 }
 
 /// The keys of the [lines](text_lines) of `text`, in order, handed to `key`: the same as
@@ -113,13 +119,12 @@ fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
         start = end + 1;
         // Normalized lines are trimmed; any other line is keyed the plain way. (A visible
         // ASCII byte at an end, as at nearly all, is told without decoding a character.)
-        let visible = |b: u8| b > b' ' && b < 0x80;
         let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
         let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last()) else {
             continue;
         };
-        if (visible(first) || trimmed(line.chars().next()))
-            && (visible(last) || trimmed(line.chars().next_back()))
+        if (visible_ascii(first) || trimmed(line.chars().next()))
+            && (visible_ascii(last) || trimmed(line.chars().next_back()))
         {
             key(h);
         } else if !line.trim().is_empty() {
@@ -197,14 +202,13 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
     let bytes = text.as_bytes();
     let mut h = Fnv(h);
     let mut in_digits = false;
-    let in_digits = &mut in_digits;
     let mut buf = [0u8; 4];
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii_digit() {
-            if !*in_digits {
+            if !in_digits {
                 h.write_byte(b'0');
             }
-            *in_digits = true;
+            in_digits = true;
             i += 1;
             continue;
         }
@@ -222,19 +226,19 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         };
         match b {
             0xE2 if punctuation(bytes[i + 1], bytes[i + 2]) => {
-                *in_digits = false;
+                in_digits = false;
                 h.write(&bytes[i..i + 3]);
                 i += 3;
                 continue;
             }
             0xE4..=0xE9 | 0xEB | 0xEC => {
-                *in_digits = false;
+                in_digits = false;
                 h.write(&bytes[i..i + 3]);
                 i += 3;
                 continue;
             }
             0xC3 => {
-                *in_digits = false;
+                in_digits = false;
                 let b1 = bytes[i + 1];
                 let lower = if b1 <= 0x9E && b1 != 0x97 {
                     b1 + 0x20
@@ -253,7 +257,7 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         // The common letters and signs without the Unicode tables' searches; those that
         // lowercase to themselves straight from the text.
         if let Some(l) = plain_lowercase(c) {
-            *in_digits = false;
+            in_digits = false;
             if l == c {
                 h.write(&bytes[i..i + len]);
             } else {
@@ -264,13 +268,13 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         }
         i += len;
         if c.is_numeric() {
-            if !*in_digits {
+            if !in_digits {
                 h.write_byte(b'0');
             }
-            *in_digits = true;
+            in_digits = true;
             continue;
         }
-        *in_digits = false;
+        in_digits = false;
         for l in c.to_lowercase() {
             h.write(l.encode_utf8(&mut buf).as_bytes());
         }

@@ -151,8 +151,7 @@ pub(crate) fn decode_known<'a>(
     }
 
     // BOM-less UTF-16 has NUL bytes in the sniffed prefix, which the binary check finds
-    // (it sees at least the bytes `sniff_utf16` does): only then is it worth a look, and
-    // the prefix is not searched for a NUL twice.
+    // (it sees at least the bytes `sniff_utf16` does): only then is it worth a look.
     if let Err(binary) = check_binary(bytes) {
         return match sniff_utf16(bytes) {
             Some(encoding) => decode_utf16(encoding, bytes).map(Into::into),
@@ -262,8 +261,8 @@ fn is_binary_control(b: u8) -> bool {
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN) & !1];
     let units = sample.len() / 2;
-    // Too short to tell UTF-16 from binary; or no NUL byte, so neither side is clear (the
-    // common case, found by memchr).
+    // Too short to tell UTF-16 from binary; or no NUL byte, so neither side is clear (text
+    // the binary check refused for its other control bytes).
     if units < 16 || !sample.contains(&0) {
         return None;
     }

@@ -366,7 +366,6 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             }
         }
         put(&mut row, WINDOWS_AT, &windows);
-        // `ln_1p` of the distance is `(1.0 + dist as f32).ln()`, the same bits.
         let (inside, dist) = match region {
             Some((a, _)) if i < a => (0.0, a - i),
             Some((_, b)) if i > b => (0.0, i - b),

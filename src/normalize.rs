@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::swar::{first_lane, lanes_eq, zero_bytes, HIGH, LOW7, ONES};
+use crate::swar::{eq_bytes, first_lane, lanes_eq, HIGH, LOW7, ONES};
 
 /// A normalized document.
 #[derive(Debug, Clone)]
@@ -289,10 +289,8 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
 fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mut Needs) -> u64 {
     let low = !(((w & LOW7) + ONES * (0x80 - 0x21)) | w) & HIGH;
     let below_20 = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
-    let amps = zero_bytes(w ^ (u64::from(b'&') * ONES));
-    let odd = (below_20 & !zero_bytes(w ^ (u64::from(b'\n') * ONES)))
-        | zero_bytes(w ^ (0x7F * ONES))
-        | amps;
+    let amps = eq_bytes(w, b'&');
+    let odd = (below_20 & !eq_bytes(w, b'\n')) | eq_bytes(w, 0x7F) | amps;
     // Lead bytes (0xC0 and up): bit 6 shifted onto bit 7 of the same byte.
     let mut leads = w & (w << 1) & HIGH;
     while leads != 0 {
@@ -317,10 +315,10 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
 /// Whether the word `w`, after the word `prev`, holds two blanks in a row that the layout
 /// must fix ("  ", " \n", "\n "), or a fourth line break in a row.
 fn blanks_need_layout(w: u64, prev: u64) -> bool {
-    let spaces = zero_bytes(w ^ (u64::from(b' ') * ONES));
-    let breaks = zero_bytes(w ^ (u64::from(b'\n') * ONES));
-    let prev_spaces = zero_bytes(prev ^ (u64::from(b' ') * ONES));
-    let prev_breaks = zero_bytes(prev ^ (u64::from(b'\n') * ONES));
+    let spaces = eq_bytes(w, b' ');
+    let breaks = eq_bytes(w, b'\n');
+    let prev_spaces = eq_bytes(prev, b' ');
+    let prev_breaks = eq_bytes(prev, b'\n');
     let blanks = spaces | breaks;
     let blank_before = (blanks << 8) | ((prev_spaces | prev_breaks) >> 56);
     let break_before = breaks & ((breaks << 8) | (prev_breaks >> 56));
@@ -444,7 +442,7 @@ const fn has_byte_below(w: u64, n: u64) -> bool {
 
 /// Whether some byte of `w` is `v`.
 const fn has_byte(w: u64, v: u8) -> bool {
-    zero_bytes(w ^ (v as u64 * ONES)) != 0
+    eq_bytes(w, v) != 0
 }
 
 /// Whether some byte of `w` is at or above 0xCC, the lead bytes of U+0300 and up.
@@ -533,7 +531,7 @@ fn clean_chars(text: &str) -> (String, bool) {
         if let Some(word) = b.get(i..i + 8) {
             let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
             // '\n' bytes become 0x2A, so that only other control bytes are below 0x20.
-            let newlines_masked = w | (zero_bytes(w ^ (b'\n' as u64 * ONES)) >> 2);
+            let newlines_masked = w | (eq_bytes(w, b'\n') >> 2);
             if !has_byte_below(newlines_masked, 0x20)
                 && !has_byte(w, 0x7F)
                 && (w & HIGH == 0 || no_special_lead(w))
