@@ -804,48 +804,29 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
         buf.make_ascii_lowercase();
         return buf;
     }
-    // Character by character, as `str::to_lowercase` does for every character but a
-    // capital sigma (whose lowercase depends on its neighbours): that word is left to it.
-    // The scripts most words here are in are mapped without the case table.
-    for c in w.chars() {
-        match c {
-            'Σ' => {
-                buf.clear();
-                buf.push_str(&w.to_lowercase());
-                break;
+    // Out of line: the callers' loops keep their registers for the common ASCII words.
+    #[inline(never)]
+    fn wide(w: &str, buf: &mut String) {
+        // Character by character, as `str::to_lowercase` does for every character but a
+        // capital sigma (whose lowercase depends on its neighbours): that word is left to
+        // it. The scripts most words here are in are mapped without the case table.
+        for c in w.chars() {
+            match c {
+                'Σ' => {
+                    buf.clear();
+                    buf.push_str(&w.to_lowercase());
+                    break;
+                }
+                _ if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
+                _ => match crate::chars::known(c) {
+                    Some(k) => buf.push(k.lower),
+                    None => buf.extend(c.to_lowercase()),
+                },
             }
-            _ if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
-            'А'..='Я' => buf.push(char::from_u32(u32::from(c) + 0x20).expect("Cyrillic а..я")),
-            _ if caseless_or_lowercase(c) => buf.push(c),
-            _ => buf.extend(c.to_lowercase()),
         }
     }
+    wide(w, buf);
     buf
-}
-
-/// Whether `c` is its own lowercase, for a few ranges of the common scripts without case
-/// (or lowercase letters): a shortcut past the case table, checked against it by a test.
-fn caseless_or_lowercase(c: char) -> bool {
-    matches!(c,
-        'а'..='я' // Cyrillic lowercase
-        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
-        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
-        | '\u{AC00}'..='\u{D7A3}' // Hangul syllables
-    )
-}
-
-/// `char::is_alphanumeric` of a non-ASCII character in a few ranges where it is known
-/// without the Unicode tables (the letters of common scripts, and the general punctuation
-/// block: curly quotes, dashes, spaces), else `None`; checked against the tables by a test.
-fn known_alphanumeric(c: char) -> Option<bool> {
-    match c {
-        'À'..='ÿ' => Some(c != '×' && c != '÷'),
-        'Ѐ'..='ҁ' => Some(true),
-        '\u{2000}'..='\u{206F}' => Some(false),
-        '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' => Some(true),
-        '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' => Some(true),
-        _ => None,
-    }
 }
 
 /// Lowercased words of `text`.
@@ -980,8 +961,8 @@ impl Default for Scratch {
 
 impl Scratch {
     fn is_alphanumeric(&mut self, c: char) -> bool {
-        if let Some(known) = known_alphanumeric(c) {
-            return known;
+        if let Some(k) = crate::chars::known(c) {
+            return k.alnum;
         }
         let slot = &mut self.alnum[c as usize & 255];
         if slot.0 != c {
@@ -1328,12 +1309,7 @@ mod tests {
     #[test]
     fn shortcuts_agree_with_the_unicode_tables() {
         for c in (0x80..0x11_0000).filter_map(char::from_u32) {
-            if let Some(known) = known_alphanumeric(c) {
-                assert_eq!(known, c.is_alphanumeric(), "{c:?}");
-            }
-            if caseless_or_lowercase(c) {
-                assert!(c.to_lowercase().eq([c]), "{c:?}");
-            }
+            assert_eq!(Scratch::default().is_alphanumeric(c), c.is_alphanumeric());
             let s = format!("{c}A{c}");
             assert_eq!(
                 lowercase_into(&s, &mut String::new()),

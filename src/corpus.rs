@@ -215,12 +215,12 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         if b < 0x80 {
             break;
         }
-        // Characters told from their first bytes, without decoding: CJK ideographs
-        // U+4000..U+9FFF, Hangul syllables U+B000..U+CFFF and the dashes, quotes and other
-        // punctuation of U+2010..U+2027 and U+2030..U+205E (three bytes; no case, no
-        // numerals) hash as they stand; Latin-1's U+00C0..U+00FF (two bytes) too, but the
-        // capitals (not U+00D7) lowered by 0x20 in their second byte. A test checks
-        // every one against the tables.
+        // Some of `chars::known`'s characters told from their first bytes, without
+        // decoding: CJK ideographs U+4000..U+9FFF, Hangul syllables U+B000..U+CFFF and the
+        // dashes, quotes and other punctuation of U+2010..U+2027 and U+2030..U+205E (three
+        // bytes; no case, no numerals) hash as they stand; Latin-1's U+00C0..U+00FF (two
+        // bytes) too, but the capitals (not U+00D7) lowered by 0x20 in their second byte.
+        // A test checks every one against `chars::known` and the tables.
         let punctuation = |b1: u8, b2: u8| {
             (b1 == 0x80 && matches!(b2, 0x90..=0xA7 | 0xB0..=0xBF)) || (b1 == 0x81 && b2 <= 0x9E)
         };
@@ -254,14 +254,14 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         }
         let c = text[i..].chars().next().expect("a char starts here");
         let len = c.len_utf8();
-        // The common letters and signs without the Unicode tables' searches; those that
-        // lowercase to themselves straight from the text.
-        if let Some(l) = plain_lowercase(c) {
+        // The common letters and signs without the Unicode tables' searches (none is
+        // numeric); those that lowercase to themselves straight from the text.
+        if let Some(k) = crate::chars::known(c) {
             in_digits = false;
-            if l == c {
+            if k.lower == c {
                 h.write(&bytes[i..i + len]);
             } else {
-                h.write(l.encode_utf8(&mut buf).as_bytes());
+                h.write(k.lower.encode_utf8(&mut buf).as_bytes());
             }
             i += len;
             continue;
@@ -292,28 +292,6 @@ fn key_word<const LINES: bool>(w: u64) -> (u64, u64) {
         stops |= lanes_eq(w, b'\n');
     }
     (w | (lanes_in(w, b'A', b'Z') >> 2), stops)
-}
-
-/// The lowercase of `c` when it is not numeric and lowercases to one character that is
-/// quick to tell: Latin-1 letters, and scripts and signs without case or digits
-/// (punctuation, kana, CJK, Hangul; Cyrillic lowercase). `None` for anything else, which
-/// the Unicode tables decide. A test checks every character against them.
-fn plain_lowercase(c: char) -> Option<char> {
-    match c {
-        '\u{C0}'..='\u{DE}' if c != '\u{D7}' => char::from_u32(c as u32 + 0x20),
-        // Cyrillic capitals.
-        '\u{410}'..='\u{42F}' => char::from_u32(c as u32 + 0x20),
-        '\u{400}'..='\u{40F}' => char::from_u32(c as u32 + 0x50),
-        '\u{D7}'..='\u{FF}'
-        | '\u{430}'..='\u{45F}'
-        | '\u{2010}'..='\u{2027}'
-        | '\u{2030}'..='\u{205E}'
-        | '\u{3041}'..='\u{3096}'
-        | '\u{30A0}'..='\u{30FF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{AC00}'..='\u{D7A3}' => Some(c),
-        _ => None,
-    }
 }
 
 /// The text that [`line_key`] hashes, for tests and for showing a key to a person.
@@ -906,20 +884,6 @@ mod tests {
     }
 
     #[test]
-    fn plain_lowercase_agrees_with_the_unicode_tables() {
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            if let Some(l) = plain_lowercase(c) {
-                assert!(!c.is_numeric(), "U+{:04X}", c as u32);
-                assert!(c.to_lowercase().eq([l]), "U+{:04X}", c as u32);
-            }
-        }
-        assert_eq!(plain_lowercase('É'), Some('é'));
-        assert_eq!(plain_lowercase('’'), Some('’'));
-        assert_eq!(plain_lowercase('Ж'), Some('ж'));
-        assert_eq!(plain_lowercase('Ё'), Some('ё'));
-    }
-
-    #[test]
     fn lead_byte_shortcuts_agree_with_the_unicode_tables() {
         let mut checked = 0;
         for c in (0x80..=0xFFFFu32).filter_map(char::from_u32) {
@@ -929,6 +893,12 @@ mod tests {
             if matches!(s.as_bytes()[0], 0xC3 | 0xE2 | 0xE4..=0xE9 | 0xEB | 0xEC)
                 && !c.is_whitespace()
             {
+                // The byte shortcuts take only characters the shared list knows (of those
+                // starting with 0xE2, the punctuation below U+2070).
+                if !('\u{2070}'..='\u{2FFF}').contains(&c) {
+                    let lower = crate::chars::known(c).map(|k| k.lower);
+                    assert_eq!(lower, c.to_lowercase().next(), "U+{:04X}", c as u32);
+                }
                 let mut want = Fnv::new();
                 want.write(key_text(s).as_bytes());
                 assert_eq!(

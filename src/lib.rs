@@ -18,6 +18,7 @@
 
 pub mod assemble;
 pub mod batch;
+mod chars;
 pub mod classify;
 pub mod corpus;
 pub mod decode;

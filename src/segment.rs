@@ -8,6 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use std::sync::OnceLock;
 
+use crate::chars;
 use crate::language::{self, StopWords};
 use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, HIGH, ONES};
 
@@ -652,17 +653,16 @@ pub(crate) fn push_lowercase(buf: &mut String, c: char) {
         buf.push(c.to_ascii_lowercase());
         return;
     }
-    if matches!(c as u32, 0x3000..=0xA63F | 0xAC00..=0xD7FF) {
-        // Kana, CJK ideographs, Yi, Hangul: no case (checked by a test).
-        buf.push(c);
-        return;
-    }
     if let Some(&l) = two_byte_lowercase().get(c as usize) {
         if l != 0 {
             // Below U+0800, so a valid scalar value.
             buf.push(char::from_u32(u32::from(l)).unwrap_or(c));
             return;
         }
+    } else if let Some(k) = chars::known(c) {
+        // Kana, CJK ideographs, Hangul, punctuation: no case.
+        buf.push(k.lower);
+        return;
     }
     buf.extend(c.to_lowercase());
 }
@@ -696,16 +696,17 @@ fn char_class(c: char) -> u8 {
     if u < 0x800 {
         return two_byte_classes()[u as usize];
     }
-    if (0x4E00..=0x9FFF).contains(&u) || (0xAC00..=0xD7A3).contains(&u) {
-        // CJK unified ideographs and Hangul syllables: all alphabetic (checked by a test),
-        // never cased.
-        return ALPHA;
+    match chars::known(c) {
+        // Above U+0800 (kana, CJK ideographs, Hangul, punctuation) none is cased.
+        Some(k) => {
+            if k.alnum {
+                ALPHA
+            } else {
+                0
+            }
+        }
+        None => unicode_class(c),
     }
-    if (0x2000..=0x206F).contains(&u) {
-        // General punctuation (quotes, dashes, ellipsis, spaces): no letters or digits.
-        return 0;
-    }
-    unicode_class(c)
 }
 
 /// `c.is_alphanumeric()`, with the two-byte characters and CJK ideographs from tables.
@@ -1209,6 +1210,7 @@ mod tests {
     fn character_classes_match_the_unicode_predicates() {
         for u in (0x80..0x800)
             .chain(0x2000..=0x206F)
+            .chain(0x3040..=0x30FF)
             .chain(0x4E00..=0x9FFF)
             .chain(0xAC00..=0xD7A3)
         {
