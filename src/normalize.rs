@@ -54,6 +54,22 @@ pub fn normalize(text: &str) -> Normalized {
     }
 }
 
+/// [`normalize`] of a text that [`normalize_cow`] borrowed back unchanged without
+/// `final_newline`: all it can lack is the final newline. The first pass over a folder
+/// finds that out for most documents, so that the second need not scan them again.
+pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
+    // With room for the newline: a push would otherwise copy the whole text again.
+    let mut owned = String::with_capacity(text.len() + 1);
+    owned.push_str(text);
+    if !text.is_empty() && !text.ends_with('\n') {
+        owned.push('\n');
+    }
+    Normalized {
+        text: owned,
+        mojibake_repaired: false,
+    }
+}
+
 /// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
 /// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
 /// text that lacks it (nor is the text copied for it): for callers that only read the
@@ -1164,6 +1180,22 @@ mod tests {
         fn any_string(s in any::<String>()) {
             let once = normalize(&s).text;
             prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn unchanged_text_needs_at_most_a_final_newline(
+            s in tricky(),
+            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n){0,12}",
+            end in "[ \n]{0,2}",
+        ) {
+            for s in [s, format!("{clean}{end}")] {
+                if let (Cow::Borrowed(_), repaired) = normalize_cow(&s, false) {
+                    let n = normalize(&s);
+                    let shortcut = normalize_unchanged(&s);
+                    prop_assert_eq!(&shortcut.text, &n.text);
+                    prop_assert!(!repaired && !n.mojibake_repaired);
+                }
+            }
         }
 
         #[test]
