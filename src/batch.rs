@@ -236,20 +236,22 @@ pub fn clean_bytes(
     bytes: &[u8],
     stats: Option<&LineStats>,
 ) -> Result<Cleaned, FileError> {
-    clean_bytes_known(cleaner, job, bytes, stats, None)
+    clean_bytes_known(cleaner, job, bytes, stats, None, false)
 }
 
 /// [`clean_bytes`], reading the bytes as `known` instead of detecting their legacy
-/// encoding (see [`Cleaner::clean_with_encoding`]).
+/// encoding (see [`Cleaner::clean_with_encoding`]), and with `unchanged`, skipping the
+/// normalizing that the first pass found the text not to need.
 fn clean_bytes_known(
     cleaner: &Cleaner,
     job: &Job,
     bytes: &[u8],
     stats: Option<&LineStats>,
     known: Option<&'static Encoding>,
+    unchanged: bool,
 ) -> Result<Cleaned, FileError> {
     cleaner
-        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known)
+        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known, unchanged)
         .map_err(|source| FileError::Decode {
             path: job.input.clone(),
             source,
@@ -269,8 +271,9 @@ pub fn clean_job(
     clean_job_hinted(cleaner, job, stats, None)
 }
 
-/// [`clean_job`], reading the input in the legacy encoding of `hint` when the input is still
-/// the file the hint was taken from (same length and hash).
+/// [`clean_job`], with what `hint` says of the input (its legacy encoding, whether it needs
+/// normalizing) when the input is still the file the hint was taken from (same length and
+/// hash).
 fn clean_job_hinted(
     cleaner: &Cleaner,
     job: &Job,
@@ -279,10 +282,10 @@ fn clean_job_hinted(
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = read_input(&job.input)?;
-    let known = hint
-        .filter(|h| h.fingerprint == Fingerprint::of(&bytes))
-        .map(|h| h.encoding);
-    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known)?;
+    let hint = hint.filter(|h| h.fingerprint == Fingerprint::of(&bytes));
+    let known = hint.and_then(|h| h.encoding);
+    let unchanged = hint.is_some_and(|h| h.unchanged);
+    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known, unchanged)?;
     write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
         path: job.input.clone(),
         output: job.output.clone(),
@@ -327,7 +330,8 @@ where
 }
 
 /// [`run`], decoding each file that [`count_with_hints`] found in a legacy encoding with
-/// that encoding instead of detecting it again (the slowest part of decoding such a file).
+/// that encoding instead of detecting it again (the slowest part of decoding such a file),
+/// and not normalizing again the files it found to need no normalizing.
 /// `hints` must come from counting the same `jobs`; a file whose length or hash changed
 /// since is detected again. The outputs are those of [`run`].
 pub fn run_with_hints<F>(
@@ -391,9 +395,10 @@ where
     (stats, errors)
 }
 
-/// [`count`], also returning the legacy encodings it detected, for [`run_with_hints`]: the
-/// cleaning pass then decodes each such file without detecting its encoding again. Costs
-/// a few dozen bytes per legacy file (none for UTF-8 ones) and one fast hash of its bytes.
+/// [`count`], also returning the legacy encodings it detected and which files need no
+/// normalizing, for [`run_with_hints`]: the cleaning pass then decodes each such file
+/// without detecting its encoding again, and does not scan again what needs no
+/// normalizing. Costs a few dozen bytes per such file and one fast hash of its bytes.
 pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>, EncodingHints)
 where
     F: Fn(&Result<u64, FileError>) + Sync,
@@ -401,16 +406,18 @@ where
     let count_one =
         |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Option<Hint>), FileError> {
             let bytes = read_input(&job.input)?;
-            let guess = stats
-                .count_bytes_guess(&job.scope, &bytes)
-                .map_err(|source| FileError::Decode {
-                    path: job.input.clone(),
-                    source,
-                })?;
-            let hint = guess.map(|encoding| Hint {
+            let (encoding, unchanged) =
+                stats
+                    .count_bytes_guess(&job.scope, &bytes)
+                    .map_err(|source| FileError::Decode {
+                        path: job.input.clone(),
+                        source,
+                    })?;
+            let hint = (encoding.is_some() || unchanged).then(|| Hint {
                 job: i,
                 fingerprint: Fingerprint::of(&bytes),
                 encoding,
+                unchanged,
             });
             Ok((bytes.len() as u64, hint))
         };
@@ -448,8 +455,9 @@ where
     (stats, errors, EncodingHints { hints })
 }
 
-/// The legacy encodings that [`count_with_hints`] detected, by job, for [`run_with_hints`].
-/// Holds only the files whose encoding had to be detected (not UTF-8, no byte order mark).
+/// The legacy encodings that [`count_with_hints`] detected, and the files that need no
+/// normalizing, by job, for [`run_with_hints`]. Holds only the files whose encoding had to
+/// be detected (not UTF-8, no byte order mark) or that need no normalizing.
 #[derive(Debug, Clone, Default)]
 pub struct EncodingHints {
     /// Sorted by job index.
@@ -459,12 +467,12 @@ pub struct EncodingHints {
 impl EncodingHints {
     /// How many files have a detected encoding.
     pub fn len(&self) -> usize {
-        self.hints.len()
+        self.hints.iter().filter(|h| h.encoding.is_some()).count()
     }
 
     /// Whether no file needed detection.
     pub fn is_empty(&self) -> bool {
-        self.hints.is_empty()
+        self.len() == 0
     }
 
     /// The hint of job `job`, if it has one.
@@ -476,15 +484,17 @@ impl EncodingHints {
     }
 }
 
-/// The legacy encoding detected for one job's input, and which bytes it was detected on.
+/// What the first pass found out about one job's input, and which bytes it was found on.
 #[derive(Debug, Clone, Copy)]
 struct Hint {
     /// The index of the job.
     job: usize,
     /// The input when it was counted.
     fingerprint: Fingerprint,
-    /// What chardetng guessed for it.
-    encoding: &'static Encoding,
+    /// What chardetng guessed for it, if it had to.
+    encoding: Option<&'static Encoding>,
+    /// Whether its decoded text needs no normalizing but a final newline.
+    unchanged: bool,
 }
 
 /// The length and a fast hash of a file's bytes: tells whether a file changed between the
@@ -659,13 +669,23 @@ mod tests {
         fs::create_dir_all(&input).unwrap();
         fs::write(input.join("a.txt"), encode(RU, "windows-1251")).unwrap();
         fs::write(input.join("b.txt"), encode(DE, "windows-1252")).unwrap();
+        // Needs no normalizing when counted, needs it when cleaned.
+        fs::write(input.join("c.txt"), "A clean line of text.\n\nAnother one.").unwrap();
+        let needs_normalizing = "A  clean line of text.\r\n\r\nAnother&#160;one.\t";
         let cleaner = Cleaner::new(crate::Config::default()).unwrap();
         let changed = encode(FR, "windows-1252");
         let (jobs, stats, hints, reports) =
             run_hinted(&cleaner, &input, &dir.path().join("out"), || {
                 fs::write(input.join("a.txt"), &changed).unwrap();
+                fs::write(input.join("c.txt"), needs_normalizing).unwrap();
             });
         assert_eq!(hints.len(), 2);
+        assert_eq!(hints.hints.len(), 3, "c.txt needed no normalizing");
+        let alone = cleaner
+            .clean_with_stats(needs_normalizing.as_bytes(), &stats, &jobs[2].scope)
+            .unwrap();
+        assert_eq!(alone.text, "A clean line of text.\n\nAnother one.\n");
+        assert_eq!(fs::read_to_string(&jobs[2].output).unwrap(), alone.text);
         assert_eq!(jobs[0].input, input.join("a.txt"));
         assert_eq!(reports[0].encoding, "windows-1252");
         let alone = cleaner

@@ -550,15 +550,17 @@ impl LineStats {
         bytes: &[u8],
     ) -> Result<Option<&'static str>, DecodeError> {
         self.count_bytes_guess(scope, bytes)
-            .map(|guess| guess.map(Encoding::name))
+            .map(|(guess, _)| guess.map(Encoding::name))
     }
 
-    /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning the encoding itself.
+    /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning the encoding itself,
+    /// and whether normalizing left the decoded text as it was (but for a final newline):
+    /// see [`normalize_unchanged`](normalize::normalize_unchanged).
     pub(crate) fn count_bytes_guess(
         &mut self,
         scope: &str,
         bytes: &[u8],
-    ) -> Result<Option<&'static Encoding>, DecodeError> {
+    ) -> Result<(Option<&'static Encoding>, bool), DecodeError> {
         // Borrowed when possible: most documents are UTF-8 that normalizing leaves as is
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
@@ -566,7 +568,8 @@ impl LineStats {
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
         text_line_keys(&normalized, |key| counts.count_key(key, serial));
-        Ok(decoded.legacy_guess)
+        let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_));
+        Ok((decoded.legacy_guess, unchanged))
     }
 
     /// The counts of one scope, if any document of it was counted.

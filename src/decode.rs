@@ -153,9 +153,13 @@ pub(crate) fn decode_known<'a>(
     // BOM-less UTF-16 has NUL bytes in the sniffed prefix, which the binary check finds
     // (it sees at least the bytes `sniff_utf16` does): only then is it worth a look.
     if let Err(binary) = check_binary(bytes) {
-        return match sniff_utf16(bytes) {
+        let first_nul = match binary {
+            Binary::Nul(offset) => Some(offset),
+            Binary::Controls { .. } => None,
+        };
+        return match sniff_utf16(bytes, first_nul) {
             Some(encoding) => decode_utf16(encoding, bytes).map(Into::into),
-            None => Err(binary),
+            None => Err(binary.into()),
         };
     }
 
@@ -186,18 +190,40 @@ pub(crate) fn decode_known<'a>(
     })
 }
 
+/// Why [`check_binary`] refused bytes: what it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binary {
+    /// A NUL byte, the first at this offset.
+    Nul(usize),
+    /// Too many control bytes in the sniffed prefix.
+    Controls {
+        /// How many.
+        controls: usize,
+        /// The bytes sniffed.
+        sampled: usize,
+    },
+}
+
+impl From<Binary> for DecodeError {
+    fn from(binary: Binary) -> Self {
+        DecodeError::Binary(match binary {
+            Binary::Nul(offset) => format!("NUL byte at offset {offset}"),
+            Binary::Controls { controls, sampled } => {
+                format!("{controls} control bytes in the first {sampled} bytes")
+            }
+        })
+    }
+}
+
 /// Refuses binary data: a NUL byte, or too many control bytes, in the first [`SNIFF_LEN`] bytes.
-fn check_binary(bytes: &[u8]) -> Result<(), DecodeError> {
+fn check_binary(bytes: &[u8]) -> Result<(), Binary> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN)];
-    let controls = match count_binary_controls(sample) {
-        Ok(controls) => controls,
-        Err(offset) => return Err(DecodeError::Binary(format!("NUL byte at offset {offset}"))),
-    };
+    let controls = count_binary_controls(sample).map_err(Binary::Nul)?;
     if controls * 100 > sample.len() * MAX_CONTROL_PERCENT {
-        return Err(DecodeError::Binary(format!(
-            "{controls} control bytes in the first {} bytes",
-            sample.len()
-        )));
+        return Err(Binary::Controls {
+            controls,
+            sampled: sample.len(),
+        });
     }
     Ok(())
 }
@@ -258,12 +284,14 @@ fn is_binary_control(b: u8) -> bool {
 
 /// Recognises BOM-less UTF-16: in ASCII-heavy UTF-16 text one byte of most code units is NUL,
 /// always on the same side. Returns the byte order, or `None` when the evidence is not clear.
-fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
+/// `first_nul` is where [`check_binary`] found the first NUL byte, if it did.
+fn sniff_utf16(bytes: &[u8], first_nul: Option<usize>) -> Option<&'static Encoding> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN) & !1];
     let units = sample.len() / 2;
-    // Too short to tell UTF-16 from binary; or no NUL byte, so neither side is clear (text
-    // the binary check refused for its other control bytes).
-    if units < 16 || !sample.contains(&0) {
+    // Too short to tell UTF-16 from binary; or no NUL byte in the sample (which is a
+    // prefix of the one `check_binary` saw), so neither side is clear (text the binary
+    // check refused for its other control bytes, or for a NUL as its odd last byte).
+    if units < 16 || first_nul.is_none_or(|at| at >= sample.len()) {
         return None;
     }
     let (mut zero_even, mut zero_odd) = (0usize, 0usize);
@@ -865,11 +893,22 @@ mod tests {
             ),
             pad in 0usize..9000,
         ) {
-            proptest::prop_assert_eq!(check_binary(&bytes), check_binary_plain(&bytes));
+            let check = |b: &[u8]| check_binary(b).map_err(DecodeError::from);
+            proptest::prop_assert_eq!(check(&bytes), check_binary_plain(&bytes));
             // Also past the sniffed prefix, where nothing may count.
             let mut long = vec![b'x'; pad];
             long.extend_from_slice(&bytes);
-            proptest::prop_assert_eq!(check_binary(&long), check_binary_plain(&long));
+            proptest::prop_assert_eq!(check(&long), check_binary_plain(&long));
+            // What `sniff_utf16` takes from the check is what a search of its sample finds.
+            for b in [&bytes[..], &long] {
+                let sample = &b[..b.len().min(SNIFF_LEN) & !1];
+                let first_nul = match check_binary(b) {
+                    Err(Binary::Nul(at)) => Some(at),
+                    _ => None,
+                };
+                let seen = first_nul.is_some_and(|at| at < sample.len());
+                proptest::prop_assert_eq!(seen, sample.contains(&0));
+            }
         }
 
         #[test]

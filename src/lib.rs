@@ -120,7 +120,7 @@ impl Cleaner {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, None, None)
+        self.clean_inner(bytes, None, None, false)
     }
 
     /// Cleans one document of `scope`, also dropping the lines that `stats` show repeated
@@ -138,7 +138,12 @@ impl Cleaner {
         stats: &corpus::LineStats,
         scope: &str,
     ) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, stats.repeats(scope, &self.repeat_threshold), None)
+        self.clean_inner(
+            bytes,
+            stats.repeats(scope, &self.repeat_threshold),
+            None,
+            false,
+        )
     }
 
     /// [`clean_with_stats`](Self::clean_with_stats) when `stats` gives the counts and the
@@ -164,18 +169,22 @@ impl Cleaner {
             .and_then(|name| encoding_rs::Encoding::for_label(name.as_bytes()))
             // UTF-16 and the replacement encoding have UTF-8 as their output encoding.
             .filter(|e| e.output_encoding() == *e && *e != encoding_rs::UTF_8);
-        self.clean_known(bytes, stats, known)
+        self.clean_known(bytes, stats, known, false)
     }
 
-    /// [`clean_with_encoding`](Self::clean_with_encoding) with the encoding itself.
+    /// [`clean_with_encoding`](Self::clean_with_encoding) with the encoding itself; with
+    /// `unchanged`, the decoded text is known to need no normalizing but a final newline
+    /// (the first pass over a folder found that out for these bytes, see
+    /// [`normalize_unchanged`](normalize::normalize_unchanged)).
     pub(crate) fn clean_known(
         &self,
         bytes: &[u8],
         stats: Option<(&corpus::LineStats, &str)>,
         known: Option<&'static encoding_rs::Encoding>,
+        unchanged: bool,
     ) -> Result<Cleaned, DecodeError> {
         let repeats = stats.and_then(|(stats, scope)| stats.repeats(scope, &self.repeat_threshold));
-        self.clean_inner(bytes, repeats, known)
+        self.clean_inner(bytes, repeats, known, unchanged)
     }
 
     fn clean_inner(
@@ -183,9 +192,14 @@ impl Cleaner {
         bytes: &[u8],
         repeats: Option<corpus::Repeats<'_>>,
         known: Option<&'static encoding_rs::Encoding>,
+        unchanged: bool,
     ) -> Result<Cleaned, DecodeError> {
         let decoded = decode::decode_known(bytes, known)?;
-        let normalized = normalize::normalize(&decoded.text);
+        let normalized = if unchanged {
+            normalize::normalize_unchanged(&decoded.text)
+        } else {
+            normalize::normalize(&decoded.text)
+        };
         let doc = segment::segment(&normalized.text);
         let (doc, mut verdicts) = match repeats {
             Some(repeats) => self.classify_without_repeats(doc, &repeats),

@@ -54,6 +54,22 @@ pub fn normalize(text: &str) -> Normalized {
     }
 }
 
+/// [`normalize`] of a text that [`normalize_cow`] borrowed back unchanged without
+/// `final_newline`: all it can lack is the final newline. The first pass over a folder
+/// finds that out for most documents, so that the second need not scan them again.
+pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
+    // With room for the newline: a push would otherwise copy the whole text again.
+    let mut owned = String::with_capacity(text.len() + 1);
+    owned.push_str(text);
+    if !text.is_empty() && !text.ends_with('\n') {
+        owned.push('\n');
+    }
+    Normalized {
+        text: owned,
+        mojibake_repaired: false,
+    }
+}
+
 /// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
 /// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
 /// text that lacks it (nor is the text copied for it): for callers that only read the
@@ -148,6 +164,7 @@ struct Needs {
     /// Line endings, spaces, invisible or control characters to rewrite ([`clean_chars`]).
     chars: bool,
     /// Spaces or blank lines to trim or collapse, or final blank lines to drop ([`layout`]).
+    /// Always set with `chars`, whose output goes through [`layout`] anyway.
     layout: bool,
     /// Only a final newline to add (the text ends with neither a space nor a newline).
     final_newline: bool,
@@ -184,18 +201,22 @@ fn scan(text: &str) -> Needs {
     let mut prev_low = HIGH;
     let mut i = 0;
     while i < b.len() {
-        // The bulk of the text: a block of ASCII that needs nothing, told at once (see
-        // `quiet_block`); its last word is the word before the next one.
+        // The bulk of the text: a block of ASCII that needs nothing new, told at once
+        // (see `quiet_block`); its last word is the word before the next one.
         // (With the three bytes before it, which the blank tests look back on.)
         let window = b
             .get(i.wrapping_sub(3)..)
             .and_then(<[u8]>::first_chunk::<{ BLOCK + 3 }>);
         if let Some(window) = window {
             let quiet = if needs.layout {
-                quiet_block::<false>(window)
+                quiet_block::<false, true>(window)
             } else {
-                quiet_block::<true>(window)
+                quiet_block::<true, true>(window)
             };
+            // What is known already need not be found again: a text with CRLF line
+            // ends, tabs or many `&` is not looked at word by word for each of them.
+            let quiet =
+                quiet || (needs.chars || needs.amp.is_some()) && quiet_known(window, &needs);
             if quiet {
                 prev = u64::from_le_bytes(window[BLOCK - 5..].try_into().unwrap_or_default());
                 prev_low = !prev.wrapping_add(ONES * (0x80 - 0x21)) & HIGH;
@@ -209,6 +230,9 @@ fn scan(text: &str) -> Needs {
             scan_word(text, i, &mut prev, &mut prev_low, &mut needs);
             i += 8;
         }
+        // Text that needs `clean_chars` goes through `layout` anyway: no need to look
+        // for blanks any more.
+        needs.layout |= needs.chars;
     }
     needs
 }
@@ -217,20 +241,23 @@ fn scan(text: &str) -> Needs {
 const BLOCK: usize = 32;
 
 /// Whether the last [`BLOCK`] bytes of `window` are ASCII that [`scan`] would pass over:
-/// no control but `\n`, no `&`, DEL or non-ASCII byte and, when `BLANKS` (the layout is
-/// not known to need work yet), no two blanks (0x20 and below) in a row but line breaks,
-/// and no four line breaks in a row. One comparison per byte and no branch, which the
+/// no control but `\n`, no DEL, no `&` when `AMP`, and, when `BLANKS` (the layout is not
+/// known to need work yet), no two blanks (0x20 and below) in a row but line breaks, and
+/// no four line breaks in a row. One comparison per byte and no branch, which the
 /// compiler turns into a few vector instructions per sixteen bytes (signed comparisons,
 /// which SSE2 has: a byte from 0x80 on is negative, so "below 0x21" takes in the
 /// non-ASCII bytes too).
 #[inline(always)]
-fn quiet_block<const BLANKS: bool>(window: &[u8; BLOCK + 3]) -> bool {
+fn quiet_block<const BLANKS: bool, const AMP: bool>(window: &[u8; BLOCK + 3]) -> bool {
     let mut odd = 0u8;
     for j in 3..BLOCK + 3 {
         let x = window[j] as i8;
         let (newline, space) = (b'\n' as i8, b' ' as i8);
         let low = x < 0x21;
-        let mut need = (low & (x != newline) & (x != space)) | (x == b'&' as i8) | (x == 0x7F);
+        let mut need = (low & (x != newline) & (x != space)) | (x == 0x7F);
+        if AMP {
+            need |= x == b'&' as i8;
+        }
         if BLANKS {
             let (p3, p2, p1) = (
                 window[j - 3] as i8,
@@ -244,6 +271,32 @@ fn quiet_block<const BLANKS: bool>(window: &[u8; BLOCK + 3]) -> bool {
         odd |= u8::from(need);
     }
     odd == 0
+}
+
+/// [`quiet_block`] for a block that it found odd in a text known to need
+/// [`clean_chars`] (and so the layout), whose controls then tell nothing new, or whose
+/// first `&` was found, after which none does. Non-ASCII bytes, the commonest reason,
+/// are told first.
+#[inline(never)]
+fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
+    let words = window[3..]
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()));
+    let (mut high, mut amps) = (0, 0);
+    for w in words {
+        high |= w;
+        amps |= lanes_eq(w, b'&');
+    }
+    if high & HIGH != 0 {
+        false
+    } else if needs.chars {
+        needs.amp.is_some() || amps == 0
+    } else if needs.layout {
+        // The first `&` was found.
+        quiet_block::<false, false>(window)
+    } else {
+        quiet_block::<true, false>(window)
+    }
 }
 
 /// [`scan`]'s look at the word at `i`, after the word `prev` whose blanks are `prev_low`;
@@ -262,13 +315,23 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
     };
     if w & HIGH == 0 {
         // ASCII: the high bit of each byte at or below 0x20 (spaces, line breaks,
-        // controls); of each control but '\n', `&` and DEL; no sum carries out of its
-        // byte. A word needs a closer look for one of those, or for two blanks in a
-        // row (layout work, which few words hold).
+        // controls); of each control but '\n', `&` and DEL while they can still tell
+        // something new (see `OddBytes`); no sum carries out of its byte. A word needs
+        // a closer look for one of those, or for two blanks in a row (layout work,
+        // which few words hold).
         let low = !w.wrapping_add(ONES * (0x80 - 0x21)) & HIGH;
-        let controls = !w.wrapping_add(ONES * (0x80 - 0x20)) & HIGH;
-        let odd =
-            (controls & !lanes_eq(w, b'\n')) | lanes_eq(w, b'&') | (w.wrapping_add(ONES) & HIGH);
+        let controls = if needs.chars {
+            0
+        } else {
+            let below_20 = !w.wrapping_add(ONES * (0x80 - 0x20)) & HIGH;
+            (below_20 & !lanes_eq(w, b'\n')) | (w.wrapping_add(ONES) & HIGH)
+        };
+        let amps = if needs.amp.is_none() {
+            lanes_eq(w, b'&')
+        } else {
+            0
+        };
+        let odd = controls | amps;
         let blank_pairs = low & ((low << 8) | (*prev_low >> 56));
         if odd != 0 {
             word_needs(text, i, w, *prev, *prev_low, needs);
@@ -432,6 +495,7 @@ fn scan_bytes(text: &str) -> Needs {
         lead_needs(text, i, &mut needs);
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
+    needs.layout |= needs.chars;
     needs
 }
 
@@ -1068,12 +1132,16 @@ mod tests {
         // look (or a paragraph break, which needs nothing) put at every offset.
         let base = "lorem ipsum dolor sit\n\namet, consectetur adipiscing elit\nsed do. ".repeat(3)
             + "end";
-        for odd in [
-            "&", "\t", "  ", " \n", "\n\n", "\n\n\n", "\n\n\n\n", "é", "\u{7F}", "\r",
-        ] {
+        // Also after a first `&` or control, which later ones tell nothing new.
+        for (first, odd) in ["", "&", "\r"].into_iter().flat_map(|first| {
+            [
+                "&", "\t", "  ", " \n", "\n\n", "\n\n\n", "\n\n\n\n", "é", "\u{7F}", "\r",
+            ]
+            .map(|odd| (first, odd))
+        }) {
             for at in 0..=base.len() {
-                let s = format!("{}{odd}{}", &base[..at], &base[at..]);
-                assert_eq!(scan(&s), scan_bytes(&s), "{odd:?} at {at}");
+                let s = format!("{first}{}{odd}{}", &base[..at], &base[at..]);
+                assert_eq!(scan(&s), scan_bytes(&s), "{first:?}, {odd:?} at {at}");
                 let mut t = s.replace("\n\n", "\n");
                 t.push_str("end");
                 assert_eq!(scan(&t), scan_bytes(&t), "{odd:?} at {at}, no breaks");
@@ -1112,6 +1180,22 @@ mod tests {
         fn any_string(s in any::<String>()) {
             let once = normalize(&s).text;
             prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn unchanged_text_needs_at_most_a_final_newline(
+            s in tricky(),
+            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n){0,12}",
+            end in "[ \n]{0,2}",
+        ) {
+            for s in [s, format!("{clean}{end}")] {
+                if let (Cow::Borrowed(_), repaired) = normalize_cow(&s, false) {
+                    let n = normalize(&s);
+                    let shortcut = normalize_unchanged(&s);
+                    prop_assert_eq!(&shortcut.text, &n.text);
+                    prop_assert!(!repaired && !n.mojibake_repaired);
+                }
+            }
         }
 
         #[test]
