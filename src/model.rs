@@ -112,17 +112,15 @@ impl Linear {
                 out.push(sigmoid(b + dot));
             }
         }
-        // The last one to three rows in the lanes of one more block, the first of them
-        // standing in for the missing rows (whose lanes are dropped).
-        let last: Vec<&[f32]> = blocks.remainder().chunks_exact(width).collect();
-        if let Some(&first) = last.first() {
+        // The last one to three rows one by one, in the same order (the products rounded
+        // alone, no fused multiply-add: the bits of a lane).
+        let dot = |acc: f32, x: &[f32], w: &[Splat]| {
+            x.iter().zip(w).fold(acc, |acc, (x, w)| acc + x * w.0[0])
+        };
+        for row in blocks.remainder().chunks_exact(width) {
             let i = out.len();
-            let pick = |k: usize| last.get(k).copied().unwrap_or(first);
-            let dots = dot4_from([-0.0; 4], [0, 1, 2, 3].map(pick), s_head);
-            let tails = [0, 1, 2, 3].map(|k| tail(i + k.min(last.len() - 1)));
-            for dot in &dot4_from(dots, tails, s_tail)[..last.len()] {
-                out.push(sigmoid(b + dot));
-            }
+            let sum = dot(dot(-0.0, row, s_head), tail(i), s_tail);
+            out.push(sigmoid(b + sum));
         }
         out
     }
