@@ -17,7 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
-use crate::swar::{maybe_zero_bytes, ONES};
+use crate::swar::{first_lane, lanes_in, maybe_zero_bytes, HIGH, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -859,6 +859,8 @@ const TITLE_SLOTS: usize = 256;
 struct TitleWords<'a> {
     /// The words, ordered by slot.
     words: Vec<&'a str>,
+    /// The [`TitleWords::short_key`] of each word of `words` (a number compared at once).
+    keys: Vec<u64>,
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
     /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
@@ -886,6 +888,10 @@ impl<'a> TitleWords<'a> {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
         TitleWords {
+            keys: words
+                .iter()
+                .map(|(_, w)| Self::short_key(w.as_bytes()))
+                .collect(),
             words: words.into_iter().map(|(_, w)| w).collect(),
             start,
             lengths_by_first,
@@ -918,20 +924,45 @@ impl<'a> TitleWords<'a> {
     /// Whether the lowercase form of the ASCII word `w` is a title word (title words hold
     /// no ASCII capitals, so an ASCII-case-blind comparison is a comparison with the
     /// lowercased word).
+    #[inline(always)]
     fn holds_ascii(&self, w: &[u8]) -> bool {
         // Most words of a line begin with another letter or have another length than the
         // title words do.
         if self.lengths_by_first[Self::first_key(w[0])] & Self::length_bit(w.len()) == 0 {
             return false;
         }
+        self.holds_ascii_in_slot(w)
+    }
+
+    /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
+    /// get here).
+    #[inline(never)]
+    fn holds_ascii_in_slot(&self, w: &[u8]) -> bool {
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
             w[w.len() - 1].to_ascii_lowercase(),
         );
+        if w.len() <= 8 {
+            let slot = self.start[k] as usize..self.start[k + 1] as usize;
+            return self.keys[slot].contains(&Self::short_key(w));
+        }
         self.in_slot(k)
             .iter()
             .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
+    }
+
+    /// A word of up to eight bytes as a number, each byte `| 0x20` (the lowercase of an
+    /// ASCII letter or digit; a byte outside ASCII stays outside): two such words, one of
+    /// ASCII letters and digits, are the same lowercased when their keys are equal (no
+    /// word holds NUL, so the lengths agree too). Longer words are 0, never compared.
+    fn short_key(w: &[u8]) -> u64 {
+        if w.len() > 8 {
+            return 0;
+        }
+        w.iter()
+            .rev()
+            .fold(0, |key, &b| (key << 8) | u64::from(b | 0x20))
     }
 
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
@@ -997,20 +1028,101 @@ static BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// Words [`overlap_with`] reads of a line: a long line is judged by its start.
+const OVERLAP_MAX_WORDS: u32 = 40;
+
+/// The words [`overlap_with`] has read so far and how many of them are title words.
+#[derive(Default)]
+struct Overlap {
+    total: u32,
+    found: u32,
+}
+
+impl Overlap {
+    /// Counts a word; whether enough words are read.
+    fn add(&mut self, hit: bool) -> bool {
+        self.total += 1;
+        self.found += u32::from(hit);
+        self.total > OVERLAP_MAX_WORDS
+    }
+
+    fn share(&self) -> f32 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.found as f32 / self.total as f32
+        }
+    }
+}
+
 /// Share of the words of `text` that are in `set` (the title's words), with scratch space
 /// made once for all lines.
 fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
-    const MAX_WORDS: u32 = 40;
     if set.words.is_empty() {
         return 0.0;
     }
-    let mut total = 0u32;
-    let mut found = 0u32;
-    // Words are the runs of alphanumeric characters, found byte by byte with a fast path
-    // for ASCII; an ASCII word without capitals is looked up as it stands.
+    let mut count = Overlap::default();
+    if let Some(from) = overlap_ascii(text.as_bytes(), set, &mut count) {
+        overlap_from(text, from, set, scratch, &mut count);
+    }
+    count.share()
+}
+
+/// The words of `bytes` eight bytes at a time while the bytes are ASCII: a lane mask of
+/// letters and digits, whose edges (a lane that differs from the one before) are the
+/// words' starts and ends. Returns where [`overlap_from`] goes on (the start of the word or
+/// the eight bytes that hold a byte outside ASCII), or `None` when the line is done.
+fn overlap_ascii(bytes: &[u8], set: &TitleWords, count: &mut Overlap) -> Option<usize> {
+    let whole = bytes.len() / 8 * 8;
+    // The last few bytes padded with NUL, a separator: every word ends in some chunk.
+    let mut rest = 0u64;
+    for (k, &b) in bytes[whole..].iter().enumerate() {
+        rest |= u64::from(b) << (8 * k);
+    }
+    // `carry`: whether the byte before `at` is a letter or digit (in its high bit).
+    let (mut at, mut start, mut carry) = (0, 0, 0u64);
+    loop {
+        let x = match bytes.get(at..at + 8) {
+            Some(c) => u64::from_le_bytes(c.try_into().expect("eight bytes")),
+            None => rest,
+        };
+        if x & HIGH != 0 {
+            return Some(if carry != 0 { start } else { at });
+        }
+        let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | (ONES * 0x20), b'a', b'z');
+        let mut edges = alnum ^ ((alnum << 8) | carry);
+        carry = alnum >> 56;
+        while edges != 0 {
+            let i = at + first_lane(edges);
+            // A word starts where the lane is a letter or digit, else one ends.
+            let ends = alnum & edges & edges.wrapping_neg() == 0;
+            edges &= edges - 1;
+            if !ends {
+                start = i;
+            } else if count.add(set.holds_ascii(&bytes[start..i])) {
+                return None;
+            }
+        }
+        if at >= whole {
+            return None;
+        }
+        at += 8;
+    }
+}
+
+/// Counts the words of `text` from byte `i` on (the start of a word or of a run of
+/// separators), byte by byte with a fast path for ASCII; an ASCII word without capitals
+/// is looked up as it stands.
+fn overlap_from(
+    text: &str,
+    mut i: usize,
+    set: &TitleWords,
+    scratch: &mut Scratch,
+    count: &mut Overlap,
+) {
+    // Words are the runs of alphanumeric characters.
     let bytes = text.as_bytes();
     let n = bytes.len();
-    let mut i = 0;
     // Whether the character at `i` (not ASCII) is alphanumeric, and its length.
     let wide = |i: usize, scratch: &mut Scratch| {
         let c = text[i..].chars().next().expect("a char starts here");
@@ -1050,24 +1162,15 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             }
             break;
         }
-        total += 1;
         // An ASCII word is compared as bytes (no `str` slicing, which checks boundaries).
         let hit = if ascii {
             set.holds_ascii(&bytes[start..i])
         } else {
             set.holds(lowercase_into(&text[start..i], &mut scratch.buf))
         };
-        if hit {
-            found += 1;
+        if count.add(hit) {
+            return;
         }
-        if total > MAX_WORDS {
-            break;
-        }
-    }
-    if total == 0 {
-        0.0
-    } else {
-        found as f32 / total as f32
     }
 }
 
@@ -1265,7 +1368,7 @@ mod tests {
                 found as f32 / words.len() as f32
             }
         }
-        let title = word_set("Été in Σίσυφος: the CAT, ab 12 naïve");
+        let title = word_set("Été in Σίσυφος: the CAT, ab 12 naïve headlines");
         let parts = [
             "The",
             "cat",
@@ -1303,6 +1406,33 @@ mod tests {
                 let s = format!("{}x {wide} ab {}", "cat ".repeat(k), "dog ".repeat(30));
                 assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
             }
+        }
+        // Random lines: the eight bytes at a time hand over to the byte walk at every
+        // offset, inside and between words.
+        let pieces = [
+            "cat",
+            "The",
+            "ab",
+            "12",
+            " ",
+            ", ",
+            "é",
+            "naïve",
+            "’",
+            "\u{3000}",
+            "x",
+            "CAT",
+            "été",
+            "HEADLINES",
+            "headline",
+        ];
+        let mut r = 0x243f_6a88_85a3_08d3u64;
+        for _ in 0..20_000 {
+            let len = crate::swar::xorshift(&mut r) % 40;
+            let s: String = (0..len)
+                .map(|_| pieces[(crate::swar::xorshift(&mut r) % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
         }
     }
 

@@ -45,14 +45,44 @@ pub const BASE_NAMES: &[&str] = &[
 /// Number of per-line features ([`BASE_NAMES`]).
 const BASE_LEN: usize = BASE_NAMES.len();
 
+/// Where [`BASE_NAMES`] puts the features that the rest of a row is made of (checked by a
+/// test).
+const LN_WORDS: usize = 1;
+const STOPWORD_SHARE: usize = 2;
+const END_SENTENCE: usize = 3;
+const END_COLON: usize = 4;
+const END_ALNUM: usize = 5;
+const CAPITALIZED_SHARE: usize = 7;
+const SEPARATOR_SHARE: usize = 10;
+const BLANK_BEFORE: usize = 18;
+const BLANK_AFTER: usize = 19;
+const RULE: usize = 20;
+const SENTENCE_LIKE: usize = 22;
+
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
-const NEIGHBOUR_FEATURES: [usize; 9] = [1, 2, 3, 5, 10, 18, 19, 20, 22];
+const NEIGHBOUR_FEATURES: [usize; 9] = [
+    LN_WORDS,
+    STOPWORD_SHARE,
+    END_SENTENCE,
+    END_ALNUM,
+    SEPARATOR_SHARE,
+    BLANK_BEFORE,
+    BLANK_AFTER,
+    RULE,
+    SENTENCE_LIKE,
+];
 /// Neighbour offsets.
 const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Base features averaged over windows of these radii.
-const WINDOW_FEATURES: &[usize] = &[1, 2, 20, 22];
+const WINDOW_FEATURES: &[usize] = &[LN_WORDS, STOPWORD_SHARE, RULE, SENTENCE_LIKE];
+/// The radii of the windows both stages average over (stage 1 the base features, stage 2
+/// the stage-1 probabilities), and the number of lines in each whole window.
+const NEAR: usize = 3;
+const FAR: usize = 10;
+const NEAR_LINES: usize = 2 * NEAR + 1;
+const FAR_LINES: usize = 2 * FAR + 1;
 /// Window radii.
-const RADII: [usize; 2] = [3, 10];
+const RADII: [usize; 2] = [NEAR, FAR];
 
 /// Number of features in a stage-1 vector.
 pub fn stage1_len() -> usize {
@@ -62,6 +92,10 @@ pub fn stage1_len() -> usize {
 /// Features of a stage-1 row after the base, neighbour and window ones: page shape and
 /// interactions (`stage1`'s `rest`).
 const REST_LEN: usize = 15;
+
+/// Where the window means and the `rest` begin in a stage-1 row.
+const WINDOWS_AT: usize = BASE_LEN + NEIGHBOUR_FEATURES.len() * OFFSETS.len();
+const REST_AT: usize = WINDOWS_AT + WINDOW_FEATURES.len() * RADII.len();
 
 /// [`stage1_len`] as a constant (rows are built in arrays of this size).
 const STAGE1_LEN: usize = BASE_NAMES.len()
@@ -125,13 +159,6 @@ pub fn sentence_like(line: &Line) -> bool {
     s.words >= 8 && s.end == Some(LineEnd::Sentence) && s.stopword_share >= 0.1
 }
 
-/// Where [`BASE_NAMES`] puts the features that the rest of a row is made of.
-const LN_WORDS: usize = 1;
-const END_COLON: usize = 4;
-const END_ALNUM: usize = 5;
-const BLANK_AFTER: usize = 19;
-const SENTENCE_LIKE: usize = 22;
-
 /// The line's [`BASE_NAMES`] features.
 #[inline(always)]
 fn base(
@@ -191,26 +218,18 @@ fn ln_count(ln: LnTable, n: u32) -> f32 {
     }
 }
 
-/// The densest run of sentence-like lines: the span `[start, end]` maximising the sum of
-/// +ln(words) for sentence-like lines and -1 for others (a maximum-subarray search).
-pub fn densest_region(doc: &Document) -> Option<(usize, usize)> {
-    let ln = LnTable::get();
-    let mut search = RegionSearch::new(1.0);
-    for line in &doc.lines {
-        search.add(sentence_like(line), ln.ln_1p(line.stats.words as usize));
-    }
-    search.best.1
-}
+/// Cost of a non-prose line in the densest region of `stage1`: the span `[start, end]`
+/// maximising the sum of +ln(1 + words) for sentence-like lines and -1 for others.
+const DENSE_PENALTY: f32 = 1.0;
 
 /// Cost of a non-prose line in the soft region of `stage1`: the densest span of prose
 /// when a list or a table inside the article (short lines between paragraphs) does not
 /// break it.
 const SOFT_PENALTY: f32 = 0.25;
 
-/// The maximum-subarray search of [`densest_region`], a line at a time (so that `stage1`
-/// runs its two searches in one pass over its rows).
+/// A maximum-subarray search, a line at a time (so that `stage1` runs its two searches
+/// in one pass over its rows): the span of lines whose gains have the greatest sum.
 struct RegionSearch {
-    penalty: f32,
     best: (f32, Option<(usize, usize)>),
     sum: f32,
     start: usize,
@@ -218,9 +237,8 @@ struct RegionSearch {
 }
 
 impl RegionSearch {
-    fn new(penalty: f32) -> RegionSearch {
+    fn new() -> RegionSearch {
         RegionSearch {
-            penalty,
             best: (0.0, None),
             sum: 0.0,
             start: 0,
@@ -228,12 +246,11 @@ impl RegionSearch {
         }
     }
 
-    /// Adds the next line: whether it is prose, and its ln(1 + words).
+    /// Adds the next line's gain.
     #[inline(always)]
-    fn add(&mut self, prose: bool, ln_words: f32) {
+    fn add(&mut self, gain: f32) {
         let i = self.next;
         self.next += 1;
-        let gain = if prose { ln_words } else { -self.penalty };
         if self.sum <= 0.0 {
             self.sum = 0.0;
             self.start = i;
@@ -272,8 +289,6 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
     const NF: usize = NEIGHBOUR_FEATURES.len();
-    const WINDOWS_AT: usize = BASE_LEN + NF * OFFSETS.len();
-    const REST_AT: usize = WINDOWS_AT + NW * RADII.len();
     let n = doc.lines.len();
     if n == 0 {
         return Vec::new();
@@ -292,8 +307,8 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let (mut after_comments, mut last_related) = (false, None::<usize>);
     // Summed from -0.0 as `Iterator::sum` does (the same bits).
     let (mut sentence_sum, mut blank_sum, mut prose_lines) = (-0.0f32, -0.0f32, 0usize);
-    let mut dense = RegionSearch::new(1.0);
-    let mut soft = RegionSearch::new(SOFT_PENALTY);
+    let mut dense = RegionSearch::new();
+    let mut soft = RegionSearch::new();
     for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
         // Whether a comments rule matched on an earlier line, and a related-links rule
         // within the previous ten lines.
@@ -316,8 +331,8 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             prose_lines += 1;
             blank_sum += b[BLANK_AFTER];
         }
-        dense.add(prose, b[LN_WORDS]);
-        soft.add(prose, b[LN_WORDS]);
+        dense.add(if prose { b[LN_WORDS] } else { -DENSE_PENALTY });
+        soft.add(if prose { b[LN_WORDS] } else { -SOFT_PENALTY });
         // The features each line lends its neighbours, gathered once per line (not once
         // per neighbour).
         let mut gathered = [0.0f32; NF];
@@ -392,13 +407,13 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
                 ln_lines,
                 sentence_share,
                 ln.ln_1p(i.min(n - 1 - i)),
-                alnum * b[1],
+                alnum * b[LN_WORDS],
                 alnum * between,
-                alnum * between * b[1],
-                alnum * b[2],
-                alnum * b[7],
-                (1.0 - b[18]) * blank_share,
-                (1.0 - b[19]) * blank_share,
+                alnum * between * b[LN_WORDS],
+                alnum * b[STOPWORD_SHARE],
+                alnum * b[CAPITALIZED_SHARE],
+                (1.0 - b[BLANK_BEFORE]) * blank_share,
+                (1.0 - b[BLANK_AFTER]) * blank_share,
                 after_h1,
                 ln_after_h1,
             ],
@@ -464,28 +479,24 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         // Left to right from -0.0, as `Iterator::sum` adds (the same bits); a whole
         // window (most lines) is added unrolled.
         let sum = match (r, &p1[lo..hi]) {
-            (3, w) if w.len() == 7 => sum_in_order::<7>(w.try_into().expect("seven")),
-            (10, w) if w.len() == 21 => sum_in_order::<21>(w.try_into().expect("21")),
+            (NEAR, w) if w.len() == NEAR_LINES => {
+                sum_in_order::<NEAR_LINES>(w.try_into().expect("a whole window"))
+            }
+            (FAR, w) if w.len() == FAR_LINES => {
+                sum_in_order::<FAR_LINES>(w.try_into().expect("a whole window"))
+            }
             (_, w) => w.iter().fold(-0.0f32, |s, &p| s + p),
         };
         sum / (hi - lo) as f32
     };
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
-    let mut best = (0.0f32, None);
-    let (mut sum, mut start) = (0.0f32, 0);
-    for (i, p) in p1.iter().enumerate() {
-        if sum <= 0.0 {
-            sum = 0.0;
-            start = i;
-        }
-        sum += p - 0.5;
-        if sum > best.0 {
-            best = (sum, Some((start, i)));
-        }
+    let mut span = RegionSearch::new();
+    for p in p1 {
+        span.add(p - 0.5);
     }
     for (i, &p) in p1.iter().enumerate() {
-        let dist = match best.1 {
+        let dist = match span.best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
             Some(_) => 0,
@@ -511,8 +522,8 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             near[1],
             near[3],
             near[4],
-            mean(i, 3),
-            mean(i, 10),
+            mean(i, NEAR),
+            mean(i, FAR),
             max,
         ]);
     }
@@ -617,7 +628,7 @@ mod tests {
             let extras = stage2_extras(p1);
             assert_eq!(extras.len(), n * STAGE2_EXTRA);
             for i in 0..n {
-                for (k, r) in [(7, 3), (8, 10)] {
+                for (k, r) in [(7, NEAR), (8, FAR)] {
                     let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
                     let mean = p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
                     assert_eq!(extras[i * STAGE2_EXTRA + k].to_bits(), mean.to_bits());
@@ -627,8 +638,33 @@ mod tests {
     }
 
     #[test]
-    fn densest_region_covers_the_prose() {
+    fn the_densest_region_covers_the_prose() {
+        // Its `inside` feature, the first of the rest of the row.
         let doc = segment(PAGE);
-        assert_eq!(densest_region(&doc), Some((2, 3)));
+        let ctx = vec![LineContext::default(); doc.lines.len()];
+        let inside: Vec<f32> = stage1(&doc, &ctx)
+            .chunks_exact(STAGE1_LEN)
+            .map(|row| row[REST_AT])
+            .collect();
+        assert_eq!(inside, [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn row_parts_are_named_where_they_stand() {
+        for (at, name) in [
+            (LN_WORDS, "ln_words"),
+            (STOPWORD_SHARE, "stopword_share"),
+            (END_SENTENCE, "end_sentence"),
+            (END_COLON, "end_colon"),
+            (END_ALNUM, "end_alnum"),
+            (CAPITALIZED_SHARE, "capitalized_share"),
+            (SEPARATOR_SHARE, "separator_share"),
+            (BLANK_BEFORE, "blank_before"),
+            (BLANK_AFTER, "blank_after"),
+            (RULE, "rule"),
+            (SENTENCE_LIKE, "sentence_like"),
+        ] {
+            assert_eq!(BASE_NAMES[at], name);
+        }
     }
 }

@@ -28,10 +28,10 @@ pub struct Linear {
 }
 
 /// [`Linear`]'s weights with the standardization folded in: w' = w / scale,
-/// b' = b - sum(w' * mean), and each w' repeated in four lanes for [`dot4_from`].
+/// b' = b - sum(w' * mean), each w' repeated in four lanes for [`dot4_from`] (the only
+/// copy of the weights kept).
 #[derive(Debug, Clone)]
 struct Folded {
-    w: Vec<f32>,
     b: f32,
     splat: Vec<Splat>,
 }
@@ -75,7 +75,7 @@ impl Linear {
                 .collect();
             let b = self.bias - w.iter().zip(&self.mean).map(|(w, m)| w * m).sum::<f32>();
             let splat = w.iter().map(|&v| Splat([v; 4])).collect();
-            Folded { w, b, splat }
+            Folded { b, splat }
         })
     }
 
@@ -90,19 +90,17 @@ impl Linear {
     /// are the stage-1 vectors plus a few values, and copying them cost more than scoring.
     /// The sum runs over the joined row in order, so the results are the same bits.
     pub fn predict_split(&self, x: &[f32], extra: &[f32], extra_width: usize) -> Vec<f32> {
-        let Folded { w, b, splat } = self.folded();
+        let Folded { b, splat } = self.folded();
         let b = *b;
-        let width = w.len() - extra_width;
+        let width = splat.len() - extra_width;
         let rows = x.len().checked_div(width).unwrap_or(0);
-        let (w_head, w_tail) = w.split_at(width);
         let (s_head, s_tail) = splat.split_at(width);
         let mut out = Vec::with_capacity(rows);
         if width == 0 {
             return out;
         }
         let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
-        // Four rows at a time, one per lane (each lane adds in its row's order), then the
-        // last few rows one by one.
+        // Four rows at a time, one per lane (each lane adds in its row's order).
         let mut blocks = x.chunks_exact(4 * width);
         for block in &mut blocks {
             let i = out.len();
@@ -114,11 +112,15 @@ impl Linear {
                 out.push(sigmoid(b + dot));
             }
         }
+        // The last one to three rows one by one, in the same order (the products rounded
+        // alone, no fused multiply-add: the bits of a lane).
+        let dot = |acc: f32, x: &[f32], w: &[Splat]| {
+            x.iter().zip(w).fold(acc, |acc, (x, w)| acc + x * w.0[0])
+        };
         for row in blocks.remainder().chunks_exact(width) {
             let i = out.len();
-            let dot = dot_from(-0.0, row, w_head);
-            let dot = dot_from(dot, tail(i), w_tail);
-            out.push(sigmoid(b + dot));
+            let sum = dot(dot(-0.0, row, s_head), tail(i), s_tail);
+            out.push(sigmoid(b + sum));
         }
         out
     }
@@ -205,37 +207,12 @@ impl Linear {
 }
 
 /// `acc + x[0] * w[0] + x[1] * w[1] + ...`, added left to right (from `-0.0` this is the
-/// bits of `Iterator::sum` over the products). The products of eight values are formed
-/// together (vector multiplies; each product is rounded alone, so it is the same value)
-/// and only the additions stay one after the other.
-#[inline]
-fn dot_from(mut acc: f32, x: &[f32], w: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let mut xs = x.chunks_exact(LANES);
-    let mut ws = w.chunks_exact(LANES);
-    for (xa, wa) in (&mut xs).zip(&mut ws) {
-        let xa: &[f32; LANES] = xa.try_into().expect("a chunk of LANES");
-        let wa: &[f32; LANES] = wa.try_into().expect("a chunk of LANES");
-        let mut p = [0.0f32; LANES];
-        for k in 0..LANES {
-            p[k] = xa[k] * wa[k];
-        }
-        for v in p {
-            acc += v;
-        }
-    }
-    let (xr, wr) = (xs.remainder(), ws.remainder());
-    for k in 0..xr.len().min(wr.len()) {
-        acc += xr[k] * wr[k];
-    }
-    acc
-}
-
-/// [`dot_from`] of four rows at once, each with its own `acc` (lane `r` is row `r`): the
-/// rows are read four values at a time and transposed, so that one vector multiply and one
-/// vector add take a weight for all four rows. Each lane adds its products in order, so
-/// every lane is the bits of `dot_from` of its row; it costs about half the instructions
-/// of four `dot_from`s (whose additions, one after the other, are each a scalar add).
+/// bits of `Iterator::sum` over the products), for four rows at once, each with its own
+/// `acc` (lane `r` is row `r`): the rows are read four values at a time and transposed, so
+/// that one vector multiply and one vector add take a weight for all four rows. Each lane
+/// adds its products in order, so every lane is the bits of the scalar sum of its row; it
+/// costs about half the instructions of four scalar sums (whose additions, one after the
+/// other, are each a scalar add).
 #[inline(always)]
 fn dot4_from(mut acc: [f32; 4], rows: [&[f32]; 4], w: &[Splat]) -> [f32; 4] {
     const LANES: usize = 4;
@@ -396,16 +373,22 @@ mod tests {
         let m = &Model::builtin().stage2;
         let width = m.weights.len();
         let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3];
-        let x: Vec<f32> = (0..width * 50)
-            .map(|i| values[(i * 7 + i / width) % values.len()])
-            .collect();
-        let Folded { w, b, .. } = m.folded();
-        let expected: Vec<u32> = x
-            .chunks_exact(width)
-            .map(|row| sigmoid(b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f32>()).to_bits())
-            .collect();
-        let got: Vec<u32> = m.predict(&x).iter().map(|p| p.to_bits()).collect();
-        assert_eq!(got, expected);
+        let Folded { b, splat } = m.folded();
+        // Every number of rows left over after the blocks of four.
+        for rows in [0, 1, 2, 3, 4, 5, 6, 7, 50] {
+            let x: Vec<f32> = (0..width * rows)
+                .map(|i| values[(i * 7 + i / width) % values.len()])
+                .collect();
+            let expected: Vec<u32> = x
+                .chunks_exact(width)
+                .map(|row| {
+                    let dot = row.iter().zip(splat).map(|(x, w)| x * w.0[0]).sum::<f32>();
+                    sigmoid(b + dot).to_bits()
+                })
+                .collect();
+            let got: Vec<u32> = m.predict(&x).iter().map(|p| p.to_bits()).collect();
+            assert_eq!(got, expected, "{rows} rows");
+        }
     }
 
     #[test]
@@ -414,19 +397,21 @@ mod tests {
         let width = m.weights.len();
         let extra = features::STAGE2_EXTRA;
         let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3, 0.7];
-        // 41 rows: ten blocks of four and one more.
-        let joined: Vec<f32> = (0..width * 41)
-            .map(|i| values[(i * 5 + i / width) % values.len()])
-            .collect();
-        let (head, tail): (Vec<&[f32]>, Vec<&[f32]>) = joined
-            .chunks_exact(width)
-            .map(|r| r.split_at(width - extra))
-            .unzip();
-        let bits = |p: Vec<f32>| p.iter().map(|p| p.to_bits()).collect::<Vec<u32>>();
-        assert_eq!(
-            bits(m.predict_split(&head.concat(), &tail.concat(), extra)),
-            bits(m.predict(&joined))
-        );
+        // Ten blocks of four and one to three more.
+        for rows in [41, 42, 43] {
+            let joined: Vec<f32> = (0..width * rows)
+                .map(|i| values[(i * 5 + i / width) % values.len()])
+                .collect();
+            let (head, tail): (Vec<&[f32]>, Vec<&[f32]>) = joined
+                .chunks_exact(width)
+                .map(|r| r.split_at(width - extra))
+                .unzip();
+            let bits = |p: Vec<f32>| p.iter().map(|p| p.to_bits()).collect::<Vec<u32>>();
+            assert_eq!(
+                bits(m.predict_split(&head.concat(), &tail.concat(), extra)),
+                bits(m.predict(&joined))
+            );
+        }
     }
 
     #[test]
