@@ -67,7 +67,7 @@ use regex_syntax::hir::{
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
-use crate::swar::{eq_bytes, lanes_in, HIGH};
+use crate::swar::{eq_bytes, first_lane, lane_count, lanes_in, HIGH};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -1038,8 +1038,10 @@ enum Needs {
     /// starts with a listed word (or with a digit, or with a longer word that a listed
     /// one begins). A match whose first characters are not all ASCII has a non-ASCII
     /// one before the listed word's end (a non-ASCII case variant, `K` or `ſ`, or a
-    /// non-ASCII word or digit), so the byte window stands for every such match.
-    StartsWithAsciiCi(&'static [&'static str]),
+    /// non-ASCII word or digit), so the byte window stands for every such match. The
+    /// second field is that window, the longest word's length: made by
+    /// [`Needs::starts_with_ascii_ci`], so that no line works it out again.
+    StartsWithAsciiCi(&'static [&'static str], usize),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -1058,6 +1060,19 @@ enum Needs {
 }
 
 impl Needs {
+    /// `StartsWithAsciiCi` of `words`, with its window (the longest word's length)
+    /// worked out once, at compile time.
+    const fn starts_with_ascii_ci(words: &'static [&'static str]) -> Needs {
+        let (mut window, mut i) = (0, 0);
+        while i < words.len() {
+            if words[i].len() > window {
+                window = words[i].len();
+            }
+            i += 1;
+        }
+        Needs::StartsWithAsciiCi(words, window)
+    }
+
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
     /// what the test needs, reduced to bytes (the first byte of a character or a
     /// substring, both ASCII cases where case is ignored). Tests with no such
@@ -1249,9 +1264,8 @@ impl Needs {
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
             }
-            Needs::StartsWithAsciiCi(words) => {
+            Needs::StartsWithAsciiCi(words, window) => {
                 let b = line.as_bytes();
-                let window = words.iter().map(|w| w.len()).max().unwrap_or(0);
                 b[0].is_ascii_digit()
                     || !b[..window.min(b.len())].is_ascii()
                     || words.iter().any(|w| {
@@ -1414,13 +1428,12 @@ impl ByteSet {
 }
 
 /// Facts about a line that several prefilters ask for, computed at most once.
-#[derive(Default)]
 struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
-    /// The OR of the line's `regex_bytes` entries, when known: its `HIT_DIGIT` and
-    /// `HIT_NON_ASCII` bits answer `digit` without the line's `ByteSet`.
-    hits: Option<u64>,
+    /// The OR of the line's `regex_bytes` entries: its `HIT_DIGIT` and `HIT_NON_ASCII`
+    /// bits answer `digit` without the line's `ByteSet`.
+    hits: u64,
 }
 
 /// The `regex_bytes` bit of the ASCII digits.
@@ -1435,14 +1448,8 @@ impl LineFacts {
         if let Some(d) = self.digit {
             return d;
         }
-        let (ascii_digit, non_ascii) = match self.hits {
-            Some(h) => (h & HIT_DIGIT != 0, h & HIT_NON_ASCII != 0),
-            None => {
-                let b = self.bytes(line);
-                (b.ascii_digit(), b.non_ascii())
-            }
-        };
-        let d = ascii_digit || (non_ascii && line.chars().any(char::is_numeric));
+        let d = self.hits & HIT_DIGIT != 0
+            || (self.hits & HIT_NON_ASCII != 0 && line.chars().any(char::is_numeric));
         self.digit = Some(d);
         d
     }
@@ -1519,21 +1526,25 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         ],
         // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
         // updates` or the `inbox`.
-        "newsletter.signup-prefix" => &[
-            Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
-            // The regex opens with one of these verbs (`enter your email`, `sign up`).
-            Needs::StartsWithAsciiCi(&[
-                "sign",
-                "subscribe",
-                "register",
-                "join",
-                "get",
-                "want",
-                "enter",
-                "receive",
-            ]),
-            Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
-        ],
+        "newsletter.signup-prefix" => {
+            const {
+                &[
+                    Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
+                    // The regex opens with one of these verbs (`enter your email`, `sign up`).
+                    Needs::starts_with_ascii_ci(&[
+                        "sign",
+                        "subscribe",
+                        "register",
+                        "join",
+                        "get",
+                        "want",
+                        "enter",
+                        "receive",
+                    ]),
+                    Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
+                ]
+            }
+        }
         // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
         "navigation.breadcrumb" => &[
             Needs::FirstUpper,
@@ -1605,27 +1616,31 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         ],
         // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
         // einer ...`, `il y a une ...` or `hace una ...`.
-        "dateline.relative" => &[
-            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
-            // The first word of each branch (`a` begins `an`, `aktualisiert` and
-            // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
-            // non-ASCII word (`обновлено`, `há`).
-            Needs::StartsWithAsciiCi(&[
-                "a",
-                "ha",
-                "il",
-                "just",
-                "mis",
-                "one",
-                "posted",
-                "published",
-                "updated",
-                "vor",
-            ]),
-            Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
-            // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
-            Needs::LetterOr(""),
-        ],
+        "dateline.relative" => {
+            const {
+                &[
+                    Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+                    // The first word of each branch (`a` begins `an`, `aktualisiert` and
+                    // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
+                    // non-ASCII word (`обновлено`, `há`).
+                    Needs::starts_with_ascii_ci(&[
+                        "a",
+                        "ha",
+                        "il",
+                        "just",
+                        "mis",
+                        "one",
+                        "posted",
+                        "published",
+                        "updated",
+                        "vor",
+                    ]),
+                    Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
+                    // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
+                    Needs::LetterOr(""),
+                ]
+            }
+        }
         _ => &[],
     }
 }
@@ -1701,11 +1716,22 @@ mod compiled {
         /// of all rules' `gate`s) that the byte meets: OR-ing the entries of a line's bytes
         /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
         /// line and a test of each clause against it cost several times more.
-        pub(super) regex_bytes: Box<[u64]>,
+        pub(super) regex_bytes: ByteTable,
         /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
         /// that starts with it (`Needs::first_bytes`): one load turns away, before any
         /// test runs, the lines whose first character a rule's tests reject.
-        pub(super) regex_first: Box<[u64]>,
+        pub(super) regex_first: ByteTable,
+    }
+}
+
+/// A `u64` for each byte value, boxed (a fixed size, so that indexing by a byte needs
+/// no bounds test).
+#[derive(Debug)]
+struct ByteTable(Box<[u64; 256]>);
+
+impl Default for ByteTable {
+    fn default() -> Self {
+        ByteTable(Box::new([0; 256]))
     }
 }
 use compiled::Compiled;
@@ -1870,23 +1896,11 @@ impl RuleSet {
     /// there, and the segment ends there. `index_heads` lists every head such a key or
     /// segment allows. Any other first byte says nothing and passes.
     fn head_may_match(&self, core: &str) -> bool {
-        let b = core.as_bytes();
-        let mut head = [0u8; HEAD_MAX];
-        let mut n = 0;
-        while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
-            if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
-                break;
-            }
-            head[n] = b[n].to_ascii_lowercase();
-            n += 1;
-        }
-        if n == 0 || self.heads.is_empty() {
+        if self.heads.is_empty() {
             return true;
         }
-        if n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
-            head[n] = b' ';
-        }
-        self.head_in(head)
+        let head = line_head(core);
+        head == 0 || self.head_in(head)
     }
 
     /// False when `key` (a normalized key) is no whole-line key: its first `HEAD_MAX`
@@ -1899,12 +1913,12 @@ impl RuleSet {
         let n = key.len().min(HEAD_MAX);
         let mut head = [0u8; HEAD_MAX];
         head[..n].copy_from_slice(&key.as_bytes()[..n]);
-        self.head_in(head)
+        self.head_in(u64::from_le_bytes(head))
     }
 
     /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
-    fn head_in(&self, head: [u8; HEAD_MAX]) -> bool {
-        let h = head_slot(u64::from_le_bytes(head));
+    fn head_in(&self, head: u64) -> bool {
+        let h = head_slot(head);
         self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
@@ -2231,16 +2245,11 @@ impl RuleSet {
         run(line)
     }
 
-    /// Regex rules, on the line as given.
-    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        if self.regexes.is_empty() {
-            return None;
-        }
-        // A fixed-size table (no bounds test per byte) and four bytes per step: this
-        // pass runs over every line that reaches the regex rules.
-        let table: &[u64; 256] = (&*self.regex_bytes)
-            .try_into()
-            .expect("one entry per byte value");
+    /// The facts of `line` for the regex prefilters, with its `regex_bytes` entries
+    /// OR-ed: a fixed-size table (no bounds test per byte) and four bytes per step, as
+    /// this pass runs over every line that reaches the regex rules.
+    fn line_facts(&self, line: &str) -> LineFacts {
+        let table = &self.regex_bytes.0;
         let mut chunks = line.as_bytes().chunks_exact(4);
         let (mut a, mut b) = (0u64, 0u64);
         for c in &mut chunks {
@@ -2251,11 +2260,21 @@ impl RuleSet {
             .remainder()
             .iter()
             .fold(a | b, |acc, &x| acc | table[usize::from(x)]);
-        let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
-        let mut facts = LineFacts {
-            hits: Some(hits),
-            ..LineFacts::default()
-        };
+        LineFacts {
+            digit: None,
+            bytes: None,
+            hits,
+        }
+    }
+
+    /// Regex rules, on the line as given.
+    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+        if self.regexes.is_empty() {
+            return None;
+        }
+        let mut facts = self.line_facts(line);
+        let hits = facts.hits;
+        let first_ok = self.regex_first.0[usize::from(line.as_bytes()[0])];
         let mut kind = None;
         self.regexes
             .iter()
@@ -2312,7 +2331,8 @@ thread_local! {
 /// Eight bytes at a time: a word starts at each non-space byte after a space (or at
 /// the start), and a popcount counts the starts of eight bytes at once; every line
 /// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
-/// short lines' checks.
+/// short lines' checks. The starts are counted by `lane_count` (a multiply), not by
+/// `count_ones`, which without a popcount instruction costs a dozen operations.
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let mut n = 0;
@@ -2323,7 +2343,7 @@ fn count_words(s: &str) -> usize {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
         let starts = word & !((word << 8) | prev_word);
-        n += starts.count_ones() as usize;
+        n += lane_count(starts) as usize;
         prev_word = word >> 56;
     }
     let r = chunks.remainder().len();
@@ -2333,7 +2353,7 @@ fn count_words(s: &str) -> usize {
         let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
         let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
         let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
-        return n + starts.count_ones() as usize;
+        return n + lane_count(starts) as usize;
     }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
@@ -2492,6 +2512,36 @@ const HEAD_BITS: u32 = 16;
 /// collision only lets a line through).
 fn head_slot(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HEAD_BITS)) as usize
+}
+
+/// The head of `core` that [`RuleSet::head_may_match`] looks up, zero-padded into a
+/// `u64` (0 when `core` does not start with an ASCII letter): its leading ASCII letters,
+/// up to `HEAD_MAX` and up to a lowercase-to-uppercase step, lowercased, and a space if
+/// a space or tab ends them (and room is left). Eight bytes at once: the letters end at
+/// the first lane that is no letter or is such a step (the lanes up to the first byte
+/// of 0x80 or more are exact, and that byte is no letter).
+fn line_head(core: &str) -> u64 {
+    let b = core.as_bytes();
+    let mut buf = [0u8; HEAD_MAX];
+    let n = b.len().min(HEAD_MAX);
+    buf[..n].copy_from_slice(&b[..n]);
+    let x = u64::from_le_bytes(buf);
+    let upper = lanes_in(x, b'A', b'Z');
+    let lower = lanes_in(x, b'a', b'z');
+    let stop = !(upper | lower) & HIGH | ((lower << 8) & upper);
+    if stop == 0 {
+        return x | (upper >> 2);
+    }
+    let n = first_lane(stop);
+    // The letters lowercased, and the byte after them kept if it is a space or tab
+    // (then as a space).
+    let letters = (x | (upper >> 2)) & !(u64::MAX << (8 * n));
+    let next = (x >> (8 * n)) & 0xff;
+    if n > 0 && (next == u64::from(b' ') || next == u64::from(b'\t')) {
+        letters | (u64::from(b' ') << (8 * n))
+    } else {
+        letters
+    }
 }
 
 /// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
@@ -3322,7 +3372,7 @@ fn index_regex_gates(set: &mut Compiled) {
             }
         }
     }
-    let mut first = vec![0u64; 256];
+    let mut first = ByteTable::default();
     for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
         r.first_bit = 1 << i;
         let mut allowed = ByteSet([u64::MAX; 4]);
@@ -3331,30 +3381,28 @@ fn index_regex_gates(set: &mut Compiled) {
                 *a &= b;
             }
         }
-        for (b, f) in first.iter_mut().enumerate() {
+        for (b, f) in first.0.iter_mut().enumerate() {
             if allowed.has(b as u8) {
                 *f |= r.first_bit;
             }
         }
     }
-    set.regex_first = first.into_boxed_slice();
-    set.regex_bytes = (0..=255u8)
-        .map(|b| {
-            let fixed = if b.is_ascii_digit() {
-                HIT_DIGIT
-            } else if !b.is_ascii() {
-                HIT_NON_ASCII
-            } else {
-                0
-            };
-            clauses
-                .iter()
-                .take(HIT_CLAUSES as usize)
-                .enumerate()
-                .filter(|(_, c)| c.has(b))
-                .fold(fixed, |acc, (k, _)| acc | 1 << k)
-        })
-        .collect();
+    set.regex_first = first;
+    for (b, entry) in (0..=255u8).zip(set.regex_bytes.0.iter_mut()) {
+        let fixed = if b.is_ascii_digit() {
+            HIT_DIGIT
+        } else if !b.is_ascii() {
+            HIT_NON_ASCII
+        } else {
+            0
+        };
+        *entry = clauses
+            .iter()
+            .take(HIT_CLAUSES as usize)
+            .enumerate()
+            .filter(|(_, c)| c.has(b))
+            .fold(fixed, |acc, (k, _)| acc | 1 << k);
+    }
 }
 
 /// The automaton of the `contains` phrases. A noncontiguous NFA builds fastest (the
@@ -4108,7 +4156,7 @@ mod tests {
                 );
                 if r.regex().is_match(line) {
                     checked += 1;
-                    let mut facts = LineFacts::default();
+                    let mut facts = rules.line_facts(line);
                     assert!(
                         r.needs.iter().all(|n| n.holds(line, &mut facts)),
                         "{} matches {line:?} but its prefilter says no",
@@ -4120,7 +4168,7 @@ mod tests {
                         rules.rules[r.rule as usize].id
                     );
                     assert!(
-                        r.first_bit & !rules.regex_first[usize::from(line.as_bytes()[0])] == 0,
+                        r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
                         "{} matches {line:?} but its first-byte table says no",
                         rules.rules[r.rule as usize].id
                     );
@@ -4136,7 +4184,7 @@ mod tests {
             }
             for line in lines.iter().filter(|l| !l.is_empty()) {
                 let bytes = ByteSet::of(line);
-                let holds = n.holds(line, &mut LineFacts::default());
+                let holds = n.holds(line, &mut rules.line_facts(line));
                 assert_eq!(
                     holds,
                     n.clauses().iter().all(|c| c.meets(bytes)),
@@ -4374,8 +4422,23 @@ mod tests {
         lines
     }
 
+    /// `build_key` (whichever fast path it takes) gives the key and glue points of
+    /// `key_from_chars`, appended to text already in the buffer (absolute positions).
+    fn assert_key_paths_agree(core: &str) {
+        let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+        let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+        let na = build_key(core, &mut a, &mut ba);
+        let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+        assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+    }
+
     #[test]
-    fn ascii_key_path_agrees_with_the_char_path() {
+    fn ascii_key_agrees_with_the_char_path() {
+        // Hand-picked cores, the golden lines, and random ASCII ones with spaces single or
+        // doubled and tabs rare: most take `ascii_key`, at every length modulo eight.
+        let alphabet: Vec<char> = "aZ bC1.(yQ xW\0".repeat(8).chars().chain(['\t']).collect();
+        let random = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 0..40);
+        let mut fast = 0;
         for core in [
             "Share  this\tArticle",
             "Community standardsDiscussion",
@@ -4390,15 +4453,140 @@ mod tests {
         .into_iter()
         .map(str::to_string)
         .chain(golden_lines())
+        .chain(random)
         {
-            let core = core.as_str();
-            // A key appended to text already in the buffer records absolute positions.
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            let na = build_key(core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+            fast += usize::from(ascii_key(&core, &mut String::new(), &mut [0; 4]).is_some());
+            assert_key_paths_agree(&core);
         }
+        assert!(fast > 5_000, "{fast}");
+    }
+
+    #[test]
+    fn line_head_agrees_with_the_byte_loop() {
+        // The definition: one byte at a time.
+        let reference = |core: &str| -> u64 {
+            let b = core.as_bytes();
+            let mut head = [0u8; HEAD_MAX];
+            let mut n = 0;
+            while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
+                if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
+                    break;
+                }
+                head[n] = b[n].to_ascii_lowercase();
+                n += 1;
+            }
+            if n > 0 && n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
+                head[n] = b' ';
+            }
+            u64::from_le_bytes(head)
+        };
+        // Letters of both cases next to every byte class the lanes tell apart: the
+        // ends of the letter ranges, space, tab, zero, and bytes of 0x80 and more.
+        let alphabet: Vec<char> = "aAzZbY \t@[`{\0\u{7f}1éÿ\u{fb}€😀"
+            .chars()
+            .chain("abcdeXYZ".repeat(3).chars())
+            .collect();
+        for core in random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 100_000, 0..14)
+            .iter()
+            .chain(&golden_lines())
+        {
+            assert_eq!(line_head(core), reference(core), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn starts_with_ascii_ci_lists_the_regex_first_words() {
+        use regex_syntax::ast::{ClassPerlKind, RepetitionOp};
+        /// How a run of leading ASCII letters ends: at a digit class, at a non-ASCII
+        /// literal, or anything else.
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum End {
+            Digit,
+            NonAscii,
+            Other,
+        }
+        /// The runs of ASCII letters (lowercased) that a match of `seq` can start with,
+        /// after `run`.
+        fn runs<'a>(seq: &[&'a Ast], run: String) -> Vec<(String, End)> {
+            let Some((&first, rest)) = seq.split_first() else {
+                return vec![(run, End::Other)];
+            };
+            let then = |inner: &'a Ast| [&[inner][..], rest].concat();
+            match first {
+                Ast::Empty(_) | Ast::Flags(_) | Ast::Assertion(_) => runs(rest, run),
+                Ast::Literal(l) if l.c.is_ascii_alphabetic() => {
+                    runs(rest, format!("{run}{}", l.c.to_ascii_lowercase()))
+                }
+                Ast::Literal(l) if !l.c.is_ascii() => vec![(run, End::NonAscii)],
+                Ast::ClassPerl(c) if c.kind == ClassPerlKind::Digit && !c.negated => {
+                    vec![(run, End::Digit)]
+                }
+                Ast::Group(g) => runs(&then(&g.ast), run),
+                Ast::Concat(c) => runs(&[c.asts.iter().collect(), rest.to_vec()].concat(), run),
+                Ast::Alternation(a) => a
+                    .asts
+                    .iter()
+                    .flat_map(|b| runs(&then(b), run.clone()))
+                    .collect(),
+                Ast::Repetition(r) => {
+                    let RepetitionOp { kind, .. } = &r.op;
+                    let (min, max) = match kind {
+                        RepetitionKind::ZeroOrOne => (0, Some(1)),
+                        RepetitionKind::ZeroOrMore => (0, None),
+                        RepetitionKind::OneOrMore => (1, None),
+                        RepetitionKind::Range(RepetitionRange::Exactly(n)) => (*n, Some(*n)),
+                        RepetitionKind::Range(RepetitionRange::AtLeast(n)) => (*n, None),
+                        RepetitionKind::Range(RepetitionRange::Bounded(m, n)) => (*m, Some(*n)),
+                    };
+                    // Once: exactly what follows; more: the run is cut after one copy.
+                    let mut out = if max == Some(1) {
+                        runs(&then(&r.ast), run.clone())
+                    } else {
+                        runs(&[&*r.ast], run.clone())
+                    };
+                    if min == 0 {
+                        out.extend(runs(rest, run));
+                    }
+                    out
+                }
+                _ => vec![(run, End::Other)],
+            }
+        }
+        let rules = builtin();
+        let mut checked = 0;
+        for r in &rules.regexes {
+            for need in r.needs {
+                let Needs::StartsWithAsciiCi(words, window) = *need else {
+                    continue;
+                };
+                let id = &rules.rules[r.rule as usize].id;
+                assert_eq!(window, words.iter().map(|w| w.len()).max().unwrap_or(0));
+                let ast = regex_syntax::ast::parse::Parser::new()
+                    .parse(&r.src)
+                    .expect("built-in regexes parse");
+                let found = runs(&[&ast], String::new());
+                // Every start passes: a listed word begins its letters, or it is a
+                // digit, or a non-ASCII character comes within the window.
+                for (run, end) in &found {
+                    let listed = words.iter().any(|w| run.starts_with(w));
+                    let in_window = match end {
+                        End::Digit => run.is_empty(),
+                        End::NonAscii => run.len() < window,
+                        End::Other => false,
+                    };
+                    assert!(listed || in_window, "{id}: {run:?} ({end:?}) not listed");
+                }
+                // And no listed word is spare: each begins some start.
+                for w in words {
+                    assert!(
+                        found.iter().any(|(run, _)| run.starts_with(w)),
+                        "{id}: {w:?} begins no branch"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2);
     }
 
     #[test]
@@ -4488,30 +4676,8 @@ mod tests {
                 // The longest cores, where a lengthening lowercase needs the room.
                 core = "İȺ".repeat(64);
             }
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            let na = build_key(&core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+            assert_key_paths_agree(&core);
         }
-    }
-
-    #[test]
-    fn ascii_key_agrees_with_the_char_path() {
-        // ASCII only, spaces single or doubled, tabs rare: most cores take `ascii_key`,
-        // at every length modulo eight.
-        let alphabet: Vec<char> = "aZ bC1.(yQ xW\0".repeat(8).chars().chain(['\t']).collect();
-        let cores = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 0..40);
-        let mut fast = 0;
-        for core in cores {
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            fast += usize::from(ascii_key(&core, &mut String::new(), &mut [0; 4]).is_some());
-            let na = build_key(&core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
-        }
-        assert!(fast > 5_000, "{fast}");
     }
 
     #[test]
@@ -4532,7 +4698,7 @@ mod tests {
         for need in rules.regexes.iter().flat_map(|r| r.needs) {
             let clauses = need.clauses();
             for line in &lines {
-                let mut facts = LineFacts::default();
+                let mut facts = rules.line_facts(line);
                 if need.holds(line, &mut facts) {
                     held += 1;
                     assert!(
@@ -4568,21 +4734,27 @@ mod tests {
                         .iter()
                         .filter_map(|n| n.first_bytes())
                         .all(|f| f.has(b));
-                    assert_eq!(r.first_bit & !rules.regex_first[usize::from(b)] == 0, want);
+                    assert_eq!(
+                        r.first_bit & !rules.regex_first.0[usize::from(b)] == 0,
+                        want
+                    );
                     first_checked += usize::from(!want);
                 }
             }
-            let hits = line
-                .bytes()
-                .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
-            let bytes = ByteSet::of(line);
-            let mut known = LineFacts {
-                hits: Some(hits),
-                ..LineFacts::default()
-            };
+            let mut facts = rules.line_facts(line);
+            let hits = facts.hits;
             assert_eq!(
-                known.digit(line),
-                LineFacts::default().digit(line),
+                hits,
+                line.bytes()
+                    .fold(0u64, |acc, b| acc | rules.regex_bytes.0[usize::from(b)]),
+                "{line:?}"
+            );
+            let bytes = ByteSet::of(line);
+            // `digit` answered from the table: a numeric character (ASCII ones are the
+            // digits).
+            assert_eq!(
+                facts.digit(line),
+                line.chars().any(char::is_numeric),
                 "{line:?}"
             );
             for r in &rules.regexes {
