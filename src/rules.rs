@@ -301,50 +301,29 @@ impl PhraseTrie {
     /// end without passing a pattern's end: then no pattern starts any text that
     /// starts with `hay`.
     fn leaves_within(&self, hay: &[u8]) -> bool {
-        let Some((&first, rest)) = hay.split_first() else {
-            return false;
-        };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
-        for &b in rest {
-            if node == NO_NODE {
-                return true;
-            }
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                return false;
-            }
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
-        }
-        node == NO_NODE
+        matches!(self.walk(hay.iter().copied()), (None, true))
     }
 
     /// Whether some pattern starts `hay`, ASCII case ignored.
     fn starts(&self, hay: &[u8]) -> bool {
-        let Some((&first, rest)) = hay.split_first() else {
-            return false;
-        };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
-        let mut rest = rest.iter();
-        while node != NO_NODE {
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                return true;
-            }
-            let Some(&b) = rest.next() else {
-                return false;
-            };
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
-        }
-        false
+        self.walk(hay.iter().copied()).0.is_some()
     }
 
     /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
     /// (pattern, its end).
     #[inline]
-    fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
-        let first = hay.next()?;
+    fn longest_of(&self, hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
+        self.walk(hay).0
+    }
+
+    /// The one walk of the three questions above: from the root along the bytes `hay`
+    /// yields (ASCII-lowercased) until they end or the trie does. The longest pattern
+    /// passed (pattern, its end), and whether the walk left the trie.
+    #[inline(always)]
+    fn walk(&self, mut hay: impl Iterator<Item = u8>) -> (Option<(usize, usize)>, bool) {
+        let Some(first) = hay.next() else {
+            return (None, false);
+        };
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
         let mut best = None;
         let mut i = 1;
@@ -354,13 +333,12 @@ impl PhraseTrie {
                 best = Some((n.pattern as usize, i));
             }
             let Some(b) = hay.next() else {
-                break;
+                return (best, false);
             };
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
+            node = self.child(n, b.to_ascii_lowercase());
             i += 1;
         }
-        best
+        (best, true)
     }
 }
 
@@ -2522,10 +2500,14 @@ fn head_slot(x: u64) -> usize {
 /// of 0x80 or more are exact, and that byte is no letter).
 fn line_head(core: &str) -> u64 {
     let b = core.as_bytes();
-    let mut buf = [0u8; HEAD_MAX];
-    let n = b.len().min(HEAD_MAX);
-    buf[..n].copy_from_slice(&b[..n]);
-    let x = u64::from_le_bytes(buf);
+    let x = match b.first_chunk::<HEAD_MAX>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => {
+            let mut buf = [0u8; HEAD_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(buf)
+        }
+    };
     let upper = lanes_in(x, b'A', b'Z');
     let lower = lanes_in(x, b'a', b'z');
     let stop = !(upper | lower) & HIGH | ((lower << 8) & upper);
