@@ -994,7 +994,11 @@ enum Needs {
     MinCount(char, usize),
     /// Every character is alphanumeric (a superset of `\p{L}` and `\p{N}`), whitespace
     /// (`\s`) or one of these.
-    OnlyChars(&'static str),
+    ///
+    /// The second field: the ASCII bytes that pass, bit `b` of word `b >> 6` (made by
+    /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
+    /// line, are tested with one bit each.
+    OnlyChars(&'static str, [u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
     /// The line holds one of these substrings (case-sensitive).
@@ -1049,6 +1053,29 @@ impl Needs {
             i += 1;
         }
         Needs::StartsWithAsciiCi(words, window)
+    }
+
+    /// `OnlyChars` of `set`, with its table of the ASCII characters that pass: letters,
+    /// digits, whitespace (tab to carriage return, and space: `char::is_whitespace` on
+    /// ASCII) and the set's own (a test checks every ASCII character).
+    const fn only_chars(set: &'static str) -> Needs {
+        let mut ascii = [0u64; 2];
+        let mut b = 0u8;
+        while b < 0x80 {
+            if b.is_ascii_alphanumeric() || b == b' ' || (b >= b'\t' && b <= b'\r') {
+                ascii[(b >> 6) as usize] |= 1 << (b & 63);
+            }
+            b += 1;
+        }
+        let s = set.as_bytes();
+        let mut i = 0;
+        while i < s.len() {
+            if s[i].is_ascii() {
+                ascii[(s[i] >> 6) as usize] |= 1 << (s[i] & 63);
+            }
+            i += 1;
+        }
+        Needs::OnlyChars(set, ascii)
     }
 
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
@@ -1209,9 +1236,25 @@ impl Needs {
             }
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
-            Needs::OnlyChars(set) => line
-                .chars()
-                .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)),
+            Needs::OnlyChars(set, ascii) => {
+                let b = line.as_bytes();
+                let mut i = 0;
+                while let Some(&x) = b.get(i) {
+                    if x.is_ascii() {
+                        if ascii[usize::from(x >> 6)] & (1 << (x & 63)) == 0 {
+                            return false;
+                        }
+                        i += 1;
+                    } else {
+                        let c = line[i..].chars().next().expect("a character at a boundary");
+                        if !(c.is_alphanumeric() || c.is_whitespace() || set.contains(c)) {
+                            return false;
+                        }
+                        i += c.len_utf8();
+                    }
+                }
+                true
+            }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
                     .any(|c| facts.may_hold(line, c) && line.contains(c))
@@ -1246,10 +1289,7 @@ impl Needs {
                 let b = line.as_bytes();
                 b[0].is_ascii_digit()
                     || !b[..window.min(b.len())].is_ascii()
-                    || words.iter().any(|w| {
-                        b.get(..w.len())
-                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
-                    })
+                    || words.iter().any(|w| starts_with_ci(b, w))
             }
             Needs::SecondWordStarts(set, words) => {
                 let Some(i) = line.find(char::is_whitespace) else {
@@ -1257,12 +1297,7 @@ impl Needs {
                 };
                 let second = line[i..].trim_start();
                 second.starts_with(|c: char| set.contains(c))
-                    || words.iter().any(|w| {
-                        second
-                            .as_bytes()
-                            .get(..w.len())
-                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
-                    })
+                    || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
             }
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
@@ -1293,6 +1328,18 @@ impl Needs {
                 .is_some_and(|c| set.contains(c)),
         }
     }
+}
+
+/// Whether `b` starts with `w`, ignoring ASCII case: the first bytes are compared
+/// before the whole word, as on most lines they differ.
+fn starts_with_ci(b: &[u8], w: &str) -> bool {
+    let w = w.as_bytes();
+    let first_ok = match (b.first(), w.first()) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -1490,11 +1537,15 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         ],
         // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
         // spaces and `./-:@`.
-        "comments.timestamp" => &[
-            Needs::Digit,
-            Needs::BetweenDigits(":"),
-            Needs::OnlyChars(".,/-:@"),
-        ],
+        "comments.timestamp" => {
+            const {
+                &[
+                    Needs::Digit,
+                    Needs::BetweenDigits(":"),
+                    Needs::only_chars(".,/-:@"),
+                ]
+            }
+        }
         // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
         "player.gallery-counter" => &[
             Needs::Digit,
@@ -1524,19 +1575,27 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             }
         }
         // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
-        "navigation.breadcrumb" => &[
-            Needs::FirstUpper,
-            Needs::AnyCharOrSpacedSlash(">»›|→"),
-            Needs::OnlyChars("&'’.->»›|→/"),
-        ],
+        "navigation.breadcrumb" => {
+            const {
+                &[
+                    Needs::FirstUpper,
+                    Needs::AnyCharOrSpacedSlash(">»›|→"),
+                    Needs::only_chars("&'’.->»›|→/"),
+                ]
+            }
+        }
         "tags.hashtags" => &[Needs::FirstChar("#")],
         // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
         // Each item has at most three words.
-        "tags.comma-list" => &[
-            Needs::MinCount(',', 3),
-            Needs::OnlyChars(",'’&+-"),
-            Needs::ShortItems(',', 3),
-        ],
+        "tags.comma-list" => {
+            const {
+                &[
+                    Needs::MinCount(',', 3),
+                    Needs::only_chars(",'’&+-"),
+                    Needs::ShortItems(',', 3),
+                ]
+            }
+        }
         // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
         // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
         "credit.trailing-photo-label" => &[
@@ -1580,18 +1639,26 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
         // Only date words (letters), ASCII digits and the separators of the regex.
         // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
         // year before `年`/`년` or a month name: never digits alone.
-        "dateline.date-time" => &[
-            Needs::AsciiDigit,
-            Needs::OnlyChars(",./|·–—-:+'º°)]"),
-            Needs::LetterOr(":./-"),
-        ],
+        "dateline.date-time" => {
+            const {
+                &[
+                    Needs::AsciiDigit,
+                    Needs::only_chars(",./|·–—-:+'º°)]"),
+                    Needs::LetterOr(":./-"),
+                ]
+            }
+        }
         // Every branch holds `min`, `мин` or `хв` (any case).
-        "dateline.reading-time" => &[
-            Needs::Digit,
-            Needs::AnyChar("mMмМхХ"),
-            // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
-            Needs::OnlyChars(":.~-–"),
-        ],
+        "dateline.reading-time" => {
+            const {
+                &[
+                    Needs::Digit,
+                    Needs::AnyChar("mMмМхХ"),
+                    // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
+                    Needs::only_chars(":.~-–"),
+                ]
+            }
+        }
         // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
         // einer ...`, `il y a une ...` or `hace una ...`.
         "dateline.relative" => {
@@ -2552,7 +2619,9 @@ fn index_heads(set: &mut Compiled) {
 /// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
 /// is the core lowercased, copied and lowercased in place in `out` (no stack buffer to
 /// zero, and no UTF-8 check of one), and only the glue points are found eight bytes at
-/// a time. `None` (with `out` untouched) for any other core.
+/// a time (`Swar8::lowered` goes unused here, and is not computed once inlined;
+/// appending those words instead, to `out`'s bytes, cost 3.6M more on the 4x folder for
+/// the UTF-8 check of the key). `None` (with `out` untouched) for any other core.
 fn ascii_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
     let bytes = core.as_bytes();
     let base = out.len();
@@ -4569,6 +4638,49 @@ mod tests {
             }
         }
         assert_eq!(checked, 2);
+    }
+
+    #[test]
+    fn only_chars_and_ci_starts_agree_with_their_definitions() {
+        let rules = builtin();
+        // Every ASCII character, and non-ASCII ones of the sets and around them.
+        let alphabet: Vec<char> = (0u8..0x80)
+            .map(char::from)
+            .chain("’–—·º°»›→é\u{a0}\u{2028}\u{85}中\u{212a}\u{17f}٣".chars())
+            .collect();
+        let mut lines: Vec<String> = alphabet.iter().map(|c| format!("a{c}1")).collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x5851_f42d_4c95_7f2d,
+            20_000,
+            1..12,
+        ));
+        lines.extend(golden_lines().into_iter().filter(|l| !l.is_empty()));
+        let (mut sets, mut held) = (0, 0);
+        for need in rules.regexes.iter().flat_map(|r| r.needs) {
+            let Needs::OnlyChars(set, _) = *need else {
+                continue;
+            };
+            sets += 1;
+            for line in &lines {
+                let want = line
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c));
+                let got = need.holds(line, &mut rules.line_facts(line));
+                assert_eq!(got, want, "{set:?} on {line:?}");
+                held += usize::from(want);
+            }
+        }
+        assert!(sets == 5 && held > 1000, "{sets} {held}");
+        for line in &lines {
+            let b = line.as_bytes();
+            for w in ["sign", "re\u{17f}p", "a", "", "1x", "K"] {
+                let want = b
+                    .get(..w.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()));
+                assert_eq!(starts_with_ci(b, w), want, "{w:?} {line:?}");
+            }
+        }
     }
 
     #[test]
