@@ -2889,6 +2889,12 @@ fn is_count(tok: &str) -> bool {
 /// bytes, then (at a non-ASCII end) characters.
 fn trim_non_alnum(s: &str) -> &str {
     let b = s.as_bytes();
+    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim.
+    if let (Some(first), Some(last)) = (b.first(), b.last()) {
+        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+            return s;
+        }
+    }
     let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
     let Some(start) = b.iter().position(keep) else {
         return "";
