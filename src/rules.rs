@@ -2379,6 +2379,7 @@ thread_local! {
 /// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
 /// short lines' checks. The starts are counted by `lane_count` (a multiply), not by
 /// `count_ones`, which without a popcount instruction costs a dozen operations.
+#[inline]
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let mut n = 0;
