@@ -1497,12 +1497,15 @@ impl LineFacts {
 
 /// The prefilters of the built-in regex rules, by id. Only applied to rules loaded from
 /// the built-in file, whose regexes are known; a test checks each against its regex.
-fn builtin_needs(id: &str) -> &'static [Needs] {
-    match id {
-        // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
-        "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
-        // Case-sensitive: the line starts with one of the class prefixes.
-        "icons.font-classes" => &[Needs::StartsWith(&[
+/// A constant table, so that prefilters made by `const fn`s (`Needs::only_chars`,
+/// `Needs::starts_with_ascii_ci`) are made at compile time.
+const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
+    // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
+    ("icons.sprite-names", &[Needs::FirstWordAsciiCi("icon")]),
+    // Case-sensitive: the line starts with one of the class prefixes.
+    (
+        "icons.font-classes",
+        &[Needs::StartsWith(&[
             "fa",
             "glyphicon",
             "dashicons",
@@ -1510,17 +1513,23 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "bi",
             "mdi",
         ])],
-        // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
-        // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
-        "comments.thread-header" => &[
+    ),
+    // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
+    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
+    (
+        "comments.thread-header",
+        &[
             Needs::Digit,
             Needs::BetweenDigits(":hH"),
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
         ],
-        // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
-        // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
-        // variants, `к` for `комментарии`).
-        "comments.thread-count" => &[
+    ),
+    // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
+    // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
+    // variants, `к` for `комментарии`).
+    (
+        "comments.thread-count",
+        &[
             Needs::FirstCharOrDigit("oOtT"),
             Needs::SecondWordStarts(
                 "kK\u{212a}кК",
@@ -1535,89 +1544,100 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
                 ],
             ),
         ],
-        // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
-        // spaces and `./-:@`.
-        "comments.timestamp" => {
-            const {
-                &[
-                    Needs::Digit,
-                    Needs::BetweenDigits(":"),
-                    Needs::only_chars(".,/-:@"),
-                ]
-            }
-        }
-        // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
-        "player.gallery-counter" => &[
+    ),
+    // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
+    // spaces and `./-:@`.
+    (
+        "comments.timestamp",
+        &[
+            Needs::Digit,
+            Needs::BetweenDigits(":"),
+            Needs::only_chars(".,/-:@"),
+        ],
+    ),
+    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+    (
+        "player.gallery-counter",
+        &[
             Needs::Digit,
             Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
         ],
-        // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
-        // updates` or the `inbox`.
-        "newsletter.signup-prefix" => {
-            const {
-                &[
-                    Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
-                    // The regex opens with one of these verbs (`enter your email`, `sign up`).
-                    Needs::starts_with_ascii_ci(&[
-                        "sign",
-                        "subscribe",
-                        "register",
-                        "join",
-                        "get",
-                        "want",
-                        "enter",
-                        "receive",
-                    ]),
-                    Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
-                ]
-            }
-        }
-        // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
-        "navigation.breadcrumb" => {
-            const {
-                &[
-                    Needs::FirstUpper,
-                    Needs::AnyCharOrSpacedSlash(">»›|→"),
-                    Needs::only_chars("&'’.->»›|→/"),
-                ]
-            }
-        }
-        "tags.hashtags" => &[Needs::FirstChar("#")],
-        // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
-        // Each item has at most three words.
-        "tags.comma-list" => {
-            const {
-                &[
-                    Needs::MinCount(',', 3),
-                    Needs::only_chars(",'’&+-"),
-                    Needs::ShortItems(',', 3),
-                ]
-            }
-        }
-        // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
-        // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
-        "credit.trailing-photo-label" => &[
+    ),
+    // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
+    // updates` or the `inbox`.
+    (
+        "newsletter.signup-prefix",
+        &[
+            Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
+            // The regex opens with one of these verbs (`enter your email`, `sign up`).
+            Needs::starts_with_ascii_ci(&[
+                "sign",
+                "subscribe",
+                "register",
+                "join",
+                "get",
+                "want",
+                "enter",
+                "receive",
+            ]),
+            Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
+        ],
+    ),
+    // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
+    (
+        "navigation.breadcrumb",
+        &[
+            Needs::FirstUpper,
+            Needs::AnyCharOrSpacedSlash(">»›|→"),
+            Needs::only_chars("&'’.->»›|→/"),
+        ],
+    ),
+    ("tags.hashtags", &[Needs::FirstChar("#")]),
+    // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
+    // Each item has at most three words.
+    (
+        "tags.comma-list",
+        &[
+            Needs::MinCount(',', 3),
+            Needs::only_chars(",'’&+-"),
+            Needs::ShortItems(',', 3),
+        ],
+    ),
+    // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
+    // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
+    (
+        "credit.trailing-photo-label",
+        &[
             Needs::AnyChar(":"),
             Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
         ],
-        // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
-        // (case-sensitive; `Imag` covers `Image`, `Imagem`, `Imagen`).
-        "credit.trailing-photo-parenthesis" => &[
+    ),
+    // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
+    // (case-sensitive; `Imag` covers `Image`, `Imagem`, `Imagen`).
+    (
+        "credit.trailing-photo-parenthesis",
+        &[
             Needs::LastCharBeforeColon(")"),
             Needs::AnySubstr(&[
                 "Photo", "PHOTO", "Foto", "FOTO", "Фото", "Imag", "IMAGE", "Bild", "Zdjęcie",
                 "Crédit", "Credit",
             ]),
         ],
-        "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
-        "credit.caption-ko" => &[Needs::AnyChar("사")],
-        "credit.signature-cjk" => &[Needs::FirstChar("（(")],
-        // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
-        "credit.byline-email" => &[Needs::AnyChar("@"), Needs::EmailAtEnd],
-        // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
-        "credit.byline" => &[Needs::StartsWith(&[
+    ),
+    ("credit.photographer-cjk", &[Needs::AnyChar("摄撮")]),
+    ("credit.caption-ko", &[Needs::AnyChar("사")]),
+    ("credit.signature-cjk", &[Needs::FirstChar("（(")]),
+    // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
+    (
+        "credit.byline-email",
+        &[Needs::AnyChar("@"), Needs::EmailAtEnd],
+    ),
+    // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
+    (
+        "credit.byline",
+        &[Needs::StartsWith(&[
             "By",
             "BY",
             "Written by",
@@ -1636,58 +1656,62 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "Autor",
             "Текст:",
         ])],
-        // Only date words (letters), ASCII digits and the separators of the regex.
-        // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
-        // year before `年`/`년` or a month name: never digits alone.
-        "dateline.date-time" => {
-            const {
-                &[
-                    Needs::AsciiDigit,
-                    Needs::only_chars(",./|·–—-:+'º°)]"),
-                    Needs::LetterOr(":./-"),
-                ]
-            }
-        }
-        // Every branch holds `min`, `мин` or `хв` (any case).
-        "dateline.reading-time" => {
-            const {
-                &[
-                    Needs::Digit,
-                    Needs::AnyChar("mMмМхХ"),
-                    // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
-                    Needs::only_chars(":.~-–"),
-                ]
-            }
-        }
-        // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
-        // einer ...`, `il y a une ...` or `hace una ...`.
-        "dateline.relative" => {
-            const {
-                &[
-                    Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
-                    // The first word of each branch (`a` begins `an`, `aktualisiert` and
-                    // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
-                    // non-ASCII word (`обновлено`, `há`).
-                    Needs::starts_with_ascii_ci(&[
-                        "a",
-                        "ha",
-                        "il",
-                        "just",
-                        "mis",
-                        "one",
-                        "posted",
-                        "published",
-                        "updated",
-                        "vor",
-                    ]),
-                    Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
-                    // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
-                    Needs::LetterOr(""),
-                ]
-            }
-        }
-        _ => &[],
-    }
+    ),
+    // Only date words (letters), ASCII digits and the separators of the regex.
+    // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
+    // year before `年`/`년` or a month name: never digits alone.
+    (
+        "dateline.date-time",
+        &[
+            Needs::AsciiDigit,
+            Needs::only_chars(",./|·–—-:+'º°)]"),
+            Needs::LetterOr(":./-"),
+        ],
+    ),
+    // Every branch holds `min`, `мин` or `хв` (any case).
+    (
+        "dateline.reading-time",
+        &[
+            Needs::Digit,
+            Needs::AnyChar("mMмМхХ"),
+            // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
+            Needs::only_chars(":.~-–"),
+        ],
+    ),
+    // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
+    // einer ...`, `il y a une ...` or `hace una ...`.
+    (
+        "dateline.relative",
+        &[
+            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            // The first word of each branch (`a` begins `an`, `aktualisiert` and
+            // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
+            // non-ASCII word (`обновлено`, `há`).
+            Needs::starts_with_ascii_ci(&[
+                "a",
+                "ha",
+                "il",
+                "just",
+                "mis",
+                "one",
+                "posted",
+                "published",
+                "updated",
+                "vor",
+            ]),
+            Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
+            // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
+            Needs::LetterOr(""),
+        ],
+    ),
+];
+
+/// The prefilters of built-in regex rule `id` (none for an unknown id).
+fn builtin_needs(id: &str) -> &'static [Needs] {
+    BUILTIN_NEEDS
+        .iter()
+        .find(|(rule, _)| *rule == id)
+        .map_or(&[], |&(_, needs)| needs)
 }
 
 /// Compiled rules.
@@ -4066,6 +4090,9 @@ mod tests {
     #[test]
     fn builtin_regex_prefilters_never_hide_a_match() {
         let rules = builtin();
+        // Each built-in regex rule has its prefilters, and the table names no other.
+        assert!(rules.regexes.iter().all(|r| !r.needs.is_empty()));
+        assert_eq!(BUILTIN_NEEDS.len(), rules.regexes.len());
         let mut lines: Vec<String> = [
             "icon a-icon bicon cicon dicon eicon",
             "fa fa-star fab-x",
