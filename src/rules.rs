@@ -67,7 +67,7 @@ use regex_syntax::hir::{
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
-use crate::swar::{eq_bytes, lanes_in, HIGH};
+use crate::swar::{eq_bytes, first_lane, lane_count, lanes_in, HIGH};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -301,50 +301,29 @@ impl PhraseTrie {
     /// end without passing a pattern's end: then no pattern starts any text that
     /// starts with `hay`.
     fn leaves_within(&self, hay: &[u8]) -> bool {
-        let Some((&first, rest)) = hay.split_first() else {
-            return false;
-        };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
-        for &b in rest {
-            if node == NO_NODE {
-                return true;
-            }
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                return false;
-            }
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
-        }
-        node == NO_NODE
+        matches!(self.walk(hay.iter().copied()), (None, true))
     }
 
     /// Whether some pattern starts `hay`, ASCII case ignored.
     fn starts(&self, hay: &[u8]) -> bool {
-        let Some((&first, rest)) = hay.split_first() else {
-            return false;
-        };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
-        let mut rest = rest.iter();
-        while node != NO_NODE {
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                return true;
-            }
-            let Some(&b) = rest.next() else {
-                return false;
-            };
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
-        }
-        false
+        self.walk(hay.iter().copied()).0.is_some()
     }
 
     /// The longest pattern that starts the bytes `hay` yields, ASCII case ignored:
     /// (pattern, its end).
     #[inline]
-    fn longest_of(&self, mut hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
-        let first = hay.next()?;
+    fn longest_of(&self, hay: impl Iterator<Item = u8>) -> Option<(usize, usize)> {
+        self.walk(hay).0
+    }
+
+    /// The one walk of the three questions above: from the root along the bytes `hay`
+    /// yields (ASCII-lowercased) until they end or the trie does. The longest pattern
+    /// passed (pattern, its end), and whether the walk left the trie.
+    #[inline(always)]
+    fn walk(&self, mut hay: impl Iterator<Item = u8>) -> (Option<(usize, usize)>, bool) {
+        let Some(first) = hay.next() else {
+            return (None, false);
+        };
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
         let mut best = None;
         let mut i = 1;
@@ -354,13 +333,12 @@ impl PhraseTrie {
                 best = Some((n.pattern as usize, i));
             }
             let Some(b) = hay.next() else {
-                break;
+                return (best, false);
             };
-            let b = b.to_ascii_lowercase();
-            node = self.child(n, b);
+            node = self.child(n, b.to_ascii_lowercase());
             i += 1;
         }
-        best
+        (best, true)
     }
 }
 
@@ -1016,7 +994,11 @@ enum Needs {
     MinCount(char, usize),
     /// Every character is alphanumeric (a superset of `\p{L}` and `\p{N}`), whitespace
     /// (`\s`) or one of these.
-    OnlyChars(&'static str),
+    ///
+    /// The second field: the ASCII bytes that pass, bit `b` of word `b >> 6` (made by
+    /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
+    /// line, are tested with one bit each.
+    OnlyChars(&'static str, [u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
     /// The line holds one of these substrings (case-sensitive).
@@ -1038,8 +1020,10 @@ enum Needs {
     /// starts with a listed word (or with a digit, or with a longer word that a listed
     /// one begins). A match whose first characters are not all ASCII has a non-ASCII
     /// one before the listed word's end (a non-ASCII case variant, `K` or `ſ`, or a
-    /// non-ASCII word or digit), so the byte window stands for every such match.
-    StartsWithAsciiCi(&'static [&'static str]),
+    /// non-ASCII word or digit), so the byte window stands for every such match. The
+    /// second field is that window, the longest word's length: made by
+    /// [`Needs::starts_with_ascii_ci`], so that no line works it out again.
+    StartsWithAsciiCi(&'static [&'static str], usize),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -1058,6 +1042,42 @@ enum Needs {
 }
 
 impl Needs {
+    /// `StartsWithAsciiCi` of `words`, with its window (the longest word's length)
+    /// worked out once, at compile time.
+    const fn starts_with_ascii_ci(words: &'static [&'static str]) -> Needs {
+        let (mut window, mut i) = (0, 0);
+        while i < words.len() {
+            if words[i].len() > window {
+                window = words[i].len();
+            }
+            i += 1;
+        }
+        Needs::StartsWithAsciiCi(words, window)
+    }
+
+    /// `OnlyChars` of `set`, with its table of the ASCII characters that pass: letters,
+    /// digits, whitespace (tab to carriage return, and space: `char::is_whitespace` on
+    /// ASCII) and the set's own (a test checks every ASCII character).
+    const fn only_chars(set: &'static str) -> Needs {
+        let mut ascii = [0u64; 2];
+        let mut b = 0u8;
+        while b < 0x80 {
+            if b.is_ascii_alphanumeric() || b == b' ' || (b >= b'\t' && b <= b'\r') {
+                ascii[(b >> 6) as usize] |= 1 << (b & 63);
+            }
+            b += 1;
+        }
+        let s = set.as_bytes();
+        let mut i = 0;
+        while i < s.len() {
+            if s[i].is_ascii() {
+                ascii[(s[i] >> 6) as usize] |= 1 << (s[i] & 63);
+            }
+            i += 1;
+        }
+        Needs::OnlyChars(set, ascii)
+    }
+
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
     /// what the test needs, reduced to bytes (the first byte of a character or a
     /// substring, both ASCII cases where case is ignored). Tests with no such
@@ -1216,9 +1236,25 @@ impl Needs {
             }
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
-            Needs::OnlyChars(set) => line
-                .chars()
-                .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)),
+            Needs::OnlyChars(set, ascii) => {
+                let b = line.as_bytes();
+                let mut i = 0;
+                while let Some(&x) = b.get(i) {
+                    if x.is_ascii() {
+                        if ascii[usize::from(x >> 6)] & (1 << (x & 63)) == 0 {
+                            return false;
+                        }
+                        i += 1;
+                    } else {
+                        let c = line[i..].chars().next().expect("a character at a boundary");
+                        if !(c.is_alphanumeric() || c.is_whitespace() || set.contains(c)) {
+                            return false;
+                        }
+                        i += c.len_utf8();
+                    }
+                }
+                true
+            }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
                     .any(|c| facts.may_hold(line, c) && line.contains(c))
@@ -1249,15 +1285,11 @@ impl Needs {
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
             }
-            Needs::StartsWithAsciiCi(words) => {
+            Needs::StartsWithAsciiCi(words, window) => {
                 let b = line.as_bytes();
-                let window = words.iter().map(|w| w.len()).max().unwrap_or(0);
                 b[0].is_ascii_digit()
                     || !b[..window.min(b.len())].is_ascii()
-                    || words.iter().any(|w| {
-                        b.get(..w.len())
-                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
-                    })
+                    || words.iter().any(|w| starts_with_ci(b, w))
             }
             Needs::SecondWordStarts(set, words) => {
                 let Some(i) = line.find(char::is_whitespace) else {
@@ -1265,12 +1297,7 @@ impl Needs {
                 };
                 let second = line[i..].trim_start();
                 second.starts_with(|c: char| set.contains(c))
-                    || words.iter().any(|w| {
-                        second
-                            .as_bytes()
-                            .get(..w.len())
-                            .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()))
-                    })
+                    || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
             }
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
@@ -1301,6 +1328,18 @@ impl Needs {
                 .is_some_and(|c| set.contains(c)),
         }
     }
+}
+
+/// Whether `b` starts with `w`, ignoring ASCII case: the first bytes are compared
+/// before the whole word, as on most lines they differ.
+fn starts_with_ci(b: &[u8], w: &str) -> bool {
+    let w = w.as_bytes();
+    let first_ok = match (b.first(), w.first()) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -1414,13 +1453,12 @@ impl ByteSet {
 }
 
 /// Facts about a line that several prefilters ask for, computed at most once.
-#[derive(Default)]
 struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
-    /// The OR of the line's `regex_bytes` entries, when known: its `HIT_DIGIT` and
-    /// `HIT_NON_ASCII` bits answer `digit` without the line's `ByteSet`.
-    hits: Option<u64>,
+    /// The OR of the line's `regex_bytes` entries: its `HIT_DIGIT` and `HIT_NON_ASCII`
+    /// bits answer `digit` without the line's `ByteSet`.
+    hits: u64,
 }
 
 /// The `regex_bytes` bit of the ASCII digits.
@@ -1435,14 +1473,8 @@ impl LineFacts {
         if let Some(d) = self.digit {
             return d;
         }
-        let (ascii_digit, non_ascii) = match self.hits {
-            Some(h) => (h & HIT_DIGIT != 0, h & HIT_NON_ASCII != 0),
-            None => {
-                let b = self.bytes(line);
-                (b.ascii_digit(), b.non_ascii())
-            }
-        };
-        let d = ascii_digit || (non_ascii && line.chars().any(char::is_numeric));
+        let d = self.hits & HIT_DIGIT != 0
+            || (self.hits & HIT_NON_ASCII != 0 && line.chars().any(char::is_numeric));
         self.digit = Some(d);
         d
     }
@@ -1465,12 +1497,15 @@ impl LineFacts {
 
 /// The prefilters of the built-in regex rules, by id. Only applied to rules loaded from
 /// the built-in file, whose regexes are known; a test checks each against its regex.
-fn builtin_needs(id: &str) -> &'static [Needs] {
-    match id {
-        // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
-        "icons.sprite-names" => &[Needs::FirstWordAsciiCi("icon")],
-        // Case-sensitive: the line starts with one of the class prefixes.
-        "icons.font-classes" => &[Needs::StartsWith(&[
+/// A constant table, so that prefilters made by `const fn`s (`Needs::only_chars`,
+/// `Needs::starts_with_ascii_ci`) are made at compile time.
+const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
+    // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
+    ("icons.sprite-names", &[Needs::FirstWordAsciiCi("icon")]),
+    // Case-sensitive: the line starts with one of the class prefixes.
+    (
+        "icons.font-classes",
+        &[Needs::StartsWith(&[
             "fa",
             "glyphicon",
             "dashicons",
@@ -1478,17 +1513,23 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "bi",
             "mdi",
         ])],
-        // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
-        // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
-        "comments.thread-header" => &[
+    ),
+    // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
+    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
+    (
+        "comments.thread-header",
+        &[
             Needs::Digit,
             Needs::BetweenDigits(":hH"),
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
         ],
-        // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
-        // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
-        // variants, `к` for `комментарии`).
-        "comments.thread-count" => &[
+    ),
+    // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
+    // the noun (`resp`/`reſp` for `responses`; `k` for `kommentare` and its case
+    // variants, `к` for `комментарии`).
+    (
+        "comments.thread-count",
+        &[
             Needs::FirstCharOrDigit("oOtT"),
             Needs::SecondWordStarts(
                 "kK\u{212a}кК",
@@ -1503,26 +1544,35 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
                 ],
             ),
         ],
-        // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
-        // spaces and `./-:@`.
-        "comments.timestamp" => &[
+    ),
+    // Every branch ends `(?:at|@)\s*\d{1,2}:\d{2}`; the rest is letters, digits,
+    // spaces and `./-:@`.
+    (
+        "comments.timestamp",
+        &[
             Needs::Digit,
             Needs::BetweenDigits(":"),
-            Needs::OnlyChars(".,/-:@"),
+            Needs::only_chars(".,/-:@"),
         ],
-        // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
-        "player.gallery-counter" => &[
+    ),
+    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+    (
+        "player.gallery-counter",
+        &[
             Needs::Digit,
             Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
         ],
-        // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
-        // updates` or the `inbox`.
-        "newsletter.signup-prefix" => &[
+    ),
+    // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
+    // updates` or the `inbox`.
+    (
+        "newsletter.signup-prefix",
+        &[
             Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
             // The regex opens with one of these verbs (`enter your email`, `sign up`).
-            Needs::StartsWithAsciiCi(&[
+            Needs::starts_with_ascii_ci(&[
                 "sign",
                 "subscribe",
                 "register",
@@ -1534,42 +1584,60 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             ]),
             Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
         ],
-        // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
-        "navigation.breadcrumb" => &[
+    ),
+    // Parts of `\p{L}\p{N}&'’.-` joined by `>»›|→` or by a `/` with spaces around.
+    (
+        "navigation.breadcrumb",
+        &[
             Needs::FirstUpper,
             Needs::AnyCharOrSpacedSlash(">»›|→"),
-            Needs::OnlyChars("&'’.->»›|→/"),
+            Needs::only_chars("&'’.->»›|→/"),
         ],
-        "tags.hashtags" => &[Needs::FirstChar("#")],
-        // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
-        // Each item has at most three words.
-        "tags.comma-list" => &[
+    ),
+    ("tags.hashtags", &[Needs::FirstChar("#")]),
+    // Four or more items of `\p{L}\p{N}'’&+-` and spaces: three commas at least.
+    // Each item has at most three words.
+    (
+        "tags.comma-list",
+        &[
             Needs::MinCount(',', 3),
-            Needs::OnlyChars(",'’&+-"),
+            Needs::only_chars(",'’&+-"),
             Needs::ShortItems(',', 3),
         ],
-        // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
-        // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
-        "credit.trailing-photo-label" => &[
+    ),
+    // The label is case-sensitive: `Photo`, `Foto`, `Фото`, `Imagem`/`Imagen`, `Bild`,
+    // `Zdjęcie` (`Photos`, `Fotos`, `Fotografia` contain a shorter one).
+    (
+        "credit.trailing-photo-label",
+        &[
             Needs::AnyChar(":"),
             Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
         ],
-        // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
-        // (case-sensitive; `Imag` covers `Image`, `Imagem`, `Imagen`).
-        "credit.trailing-photo-parenthesis" => &[
+    ),
+    // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
+    // (case-sensitive; `Imag` covers `Image`, `Imagem`, `Imagen`).
+    (
+        "credit.trailing-photo-parenthesis",
+        &[
             Needs::LastCharBeforeColon(")"),
             Needs::AnySubstr(&[
                 "Photo", "PHOTO", "Foto", "FOTO", "Фото", "Imag", "IMAGE", "Bild", "Zdjęcie",
                 "Crédit", "Credit",
             ]),
         ],
-        "credit.photographer-cjk" => &[Needs::AnyChar("摄撮")],
-        "credit.caption-ko" => &[Needs::AnyChar("사")],
-        "credit.signature-cjk" => &[Needs::FirstChar("（(")],
-        // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
-        "credit.byline-email" => &[Needs::AnyChar("@"), Needs::EmailAtEnd],
-        // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
-        "credit.byline" => &[Needs::StartsWith(&[
+    ),
+    ("credit.photographer-cjk", &[Needs::AnyChar("摄撮")]),
+    ("credit.caption-ko", &[Needs::AnyChar("사")]),
+    ("credit.signature-cjk", &[Needs::FirstChar("（(")]),
+    // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
+    (
+        "credit.byline-email",
+        &[Needs::AnyChar("@"), Needs::EmailAtEnd],
+    ),
+    // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
+    (
+        "credit.byline",
+        &[Needs::StartsWith(&[
             "By",
             "BY",
             "Written by",
@@ -1588,29 +1656,38 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             "Autor",
             "Текст:",
         ])],
-        // Only date words (letters), ASCII digits and the separators of the regex.
-        // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
-        // year before `年`/`년` or a month name: never digits alone.
-        "dateline.date-time" => &[
+    ),
+    // Only date words (letters), ASCII digits and the separators of the regex.
+    // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
+    // year before `年`/`년` or a month name: never digits alone.
+    (
+        "dateline.date-time",
+        &[
             Needs::AsciiDigit,
-            Needs::OnlyChars(",./|·–—-:+'º°)]"),
+            Needs::only_chars(",./|·–—-:+'º°)]"),
             Needs::LetterOr(":./-"),
         ],
-        // Every branch holds `min`, `мин` or `хв` (any case).
-        "dateline.reading-time" => &[
+    ),
+    // Every branch holds `min`, `мин` or `хв` (any case).
+    (
+        "dateline.reading-time",
+        &[
             Needs::Digit,
             Needs::AnyChar("mMмМхХ"),
             // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
-            Needs::OnlyChars(":.~-–"),
+            Needs::only_chars(":.~-–"),
         ],
-        // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
-        // einer ...`, `il y a une ...` or `hace una ...`.
-        "dateline.relative" => &[
+    ),
+    // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
+    // einer ...`, `il y a une ...` or `hace una ...`.
+    (
+        "dateline.relative",
+        &[
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
             // non-ASCII word (`обновлено`, `há`).
-            Needs::StartsWithAsciiCi(&[
+            Needs::starts_with_ascii_ci(&[
                 "a",
                 "ha",
                 "il",
@@ -1626,8 +1703,15 @@ fn builtin_needs(id: &str) -> &'static [Needs] {
             // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
             Needs::LetterOr(""),
         ],
-        _ => &[],
-    }
+    ),
+];
+
+/// The prefilters of built-in regex rule `id` (none for an unknown id).
+fn builtin_needs(id: &str) -> &'static [Needs] {
+    BUILTIN_NEEDS
+        .iter()
+        .find(|(rule, _)| *rule == id)
+        .map_or(&[], |&(_, needs)| needs)
 }
 
 /// Compiled rules.
@@ -1701,11 +1785,22 @@ mod compiled {
         /// of all rules' `gate`s) that the byte meets: OR-ing the entries of a line's bytes
         /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
         /// line and a test of each clause against it cost several times more.
-        pub(super) regex_bytes: Box<[u64]>,
+        pub(super) regex_bytes: ByteTable,
         /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
         /// that starts with it (`Needs::first_bytes`): one load turns away, before any
         /// test runs, the lines whose first character a rule's tests reject.
-        pub(super) regex_first: Box<[u64]>,
+        pub(super) regex_first: ByteTable,
+    }
+}
+
+/// A `u64` for each byte value, boxed (a fixed size, so that indexing by a byte needs
+/// no bounds test).
+#[derive(Debug)]
+struct ByteTable(Box<[u64; 256]>);
+
+impl Default for ByteTable {
+    fn default() -> Self {
+        ByteTable(Box::new([0; 256]))
     }
 }
 use compiled::Compiled;
@@ -1870,23 +1965,11 @@ impl RuleSet {
     /// there, and the segment ends there. `index_heads` lists every head such a key or
     /// segment allows. Any other first byte says nothing and passes.
     fn head_may_match(&self, core: &str) -> bool {
-        let b = core.as_bytes();
-        let mut head = [0u8; HEAD_MAX];
-        let mut n = 0;
-        while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
-            if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
-                break;
-            }
-            head[n] = b[n].to_ascii_lowercase();
-            n += 1;
-        }
-        if n == 0 || self.heads.is_empty() {
+        if self.heads.is_empty() {
             return true;
         }
-        if n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
-            head[n] = b' ';
-        }
-        self.head_in(head)
+        let head = line_head(core);
+        head == 0 || self.head_in(head)
     }
 
     /// False when `key` (a normalized key) is no whole-line key: its first `HEAD_MAX`
@@ -1899,12 +1982,12 @@ impl RuleSet {
         let n = key.len().min(HEAD_MAX);
         let mut head = [0u8; HEAD_MAX];
         head[..n].copy_from_slice(&key.as_bytes()[..n]);
-        self.head_in(head)
+        self.head_in(u64::from_le_bytes(head))
     }
 
     /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
-    fn head_in(&self, head: [u8; HEAD_MAX]) -> bool {
-        let h = head_slot(u64::from_le_bytes(head));
+    fn head_in(&self, head: u64) -> bool {
+        let h = head_slot(head);
         self.heads[h >> 6] & (1 << (h & 63)) != 0
     }
 
@@ -2231,16 +2314,11 @@ impl RuleSet {
         run(line)
     }
 
-    /// Regex rules, on the line as given.
-    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
-        if self.regexes.is_empty() {
-            return None;
-        }
-        // A fixed-size table (no bounds test per byte) and four bytes per step: this
-        // pass runs over every line that reaches the regex rules.
-        let table: &[u64; 256] = (&*self.regex_bytes)
-            .try_into()
-            .expect("one entry per byte value");
+    /// The facts of `line` for the regex prefilters, with its `regex_bytes` entries
+    /// OR-ed: a fixed-size table (no bounds test per byte) and four bytes per step, as
+    /// this pass runs over every line that reaches the regex rules.
+    fn line_facts(&self, line: &str) -> LineFacts {
+        let table = &self.regex_bytes.0;
         let mut chunks = line.as_bytes().chunks_exact(4);
         let (mut a, mut b) = (0u64, 0u64);
         for c in &mut chunks {
@@ -2251,16 +2329,27 @@ impl RuleSet {
             .remainder()
             .iter()
             .fold(a | b, |acc, &x| acc | table[usize::from(x)]);
-        let first_ok = self.regex_first[usize::from(line.as_bytes()[0])];
-        let mut facts = LineFacts {
-            hits: Some(hits),
-            ..LineFacts::default()
-        };
+        LineFacts {
+            digit: None,
+            bytes: None,
+            hits,
+        }
+    }
+
+    /// Regex rules, on the line as given.
+    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+        if self.regexes.is_empty() {
+            return None;
+        }
+        let mut facts = self.line_facts(line);
+        let hits = facts.hits;
+        let first_ok = self.regex_first.0[usize::from(line.as_bytes()[0])];
         let mut kind = None;
         self.regexes
             .iter()
             .filter(|r| {
-                words <= r.max_words && r.gate_bits & !hits == 0 && r.first_bit & !first_ok == 0
+                // The gate first: it turns most rules away.
+                r.gate_bits & !hits == 0 && r.first_bit & !first_ok == 0 && words <= r.max_words
             })
             .filter(|r| {
                 (!r.gate_spill || {
@@ -2312,7 +2401,9 @@ thread_local! {
 /// Eight bytes at a time: a word starts at each non-space byte after a space (or at
 /// the start), and a popcount counts the starts of eight bytes at once; every line
 /// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
-/// short lines' checks.
+/// short lines' checks. The starts are counted by `lane_count` (a multiply), not by
+/// `count_ones`, which without a popcount instruction costs a dozen operations.
+#[inline]
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let mut n = 0;
@@ -2323,7 +2414,7 @@ fn count_words(s: &str) -> usize {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
         let starts = word & !((word << 8) | prev_word);
-        n += starts.count_ones() as usize;
+        n += lane_count(starts) as usize;
         prev_word = word >> 56;
     }
     let r = chunks.remainder().len();
@@ -2333,7 +2424,7 @@ fn count_words(s: &str) -> usize {
         let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
         let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
         let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
-        return n + starts.count_ones() as usize;
+        return n + lane_count(starts) as usize;
     }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
@@ -2494,6 +2585,40 @@ fn head_slot(x: u64) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HEAD_BITS)) as usize
 }
 
+/// The head of `core` that [`RuleSet::head_may_match`] looks up, zero-padded into a
+/// `u64` (0 when `core` does not start with an ASCII letter): its leading ASCII letters,
+/// up to `HEAD_MAX` and up to a lowercase-to-uppercase step, lowercased, and a space if
+/// a space or tab ends them (and room is left). Eight bytes at once: the letters end at
+/// the first lane that is no letter or is such a step (the lanes up to the first byte
+/// of 0x80 or more are exact, and that byte is no letter).
+fn line_head(core: &str) -> u64 {
+    let b = core.as_bytes();
+    let x = match b.first_chunk::<HEAD_MAX>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => {
+            let mut buf = [0u8; HEAD_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(buf)
+        }
+    };
+    let upper = lanes_in(x, b'A', b'Z');
+    let lower = lanes_in(x, b'a', b'z');
+    let stop = !(upper | lower) & HIGH | ((lower << 8) & upper);
+    if stop == 0 {
+        return x | (upper >> 2);
+    }
+    let n = first_lane(stop);
+    // The letters lowercased, and the byte after them kept if it is a space or tab
+    // (then as a space).
+    let letters = (x | (upper >> 2)) & !(u64::MAX << (8 * n));
+    let next = (x >> (8 * n)) & 0xff;
+    if n > 0 && (next == u64::from(b' ') || next == u64::from(b'\t')) {
+        letters | (u64::from(b' ') << (8 * n))
+    } else {
+        letters
+    }
+}
+
 /// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
 /// to `HEAD_MAX` bytes, and each short one followed by a space (the line's head when
 /// the key or first segment is followed there by a space).
@@ -2520,7 +2645,9 @@ fn index_heads(set: &mut Compiled) {
 /// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
 /// is the core lowercased, copied and lowercased in place in `out` (no stack buffer to
 /// zero, and no UTF-8 check of one), and only the glue points are found eight bytes at
-/// a time. `None` (with `out` untouched) for any other core.
+/// a time (`Swar8::lowered` goes unused here, and is not computed once inlined;
+/// appending those words instead, to `out`'s bytes, cost 3.6M more on the 4x folder for
+/// the UTF-8 check of the key). `None` (with `out` untouched) for any other core.
 fn ascii_key(core: &str, out: &mut String, bounds: &mut [usize]) -> Option<usize> {
     let bytes = core.as_bytes();
     let base = out.len();
@@ -2788,6 +2915,12 @@ fn is_count(tok: &str) -> bool {
 /// bytes, then (at a non-ASCII end) characters.
 fn trim_non_alnum(s: &str) -> &str {
     let b = s.as_bytes();
+    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim.
+    if let (Some(first), Some(last)) = (b.first(), b.last()) {
+        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+            return s;
+        }
+    }
     let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
     let Some(start) = b.iter().position(keep) else {
         return "";
@@ -3322,7 +3455,7 @@ fn index_regex_gates(set: &mut Compiled) {
             }
         }
     }
-    let mut first = vec![0u64; 256];
+    let mut first = ByteTable::default();
     for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
         r.first_bit = 1 << i;
         let mut allowed = ByteSet([u64::MAX; 4]);
@@ -3331,30 +3464,28 @@ fn index_regex_gates(set: &mut Compiled) {
                 *a &= b;
             }
         }
-        for (b, f) in first.iter_mut().enumerate() {
+        for (b, f) in first.0.iter_mut().enumerate() {
             if allowed.has(b as u8) {
                 *f |= r.first_bit;
             }
         }
     }
-    set.regex_first = first.into_boxed_slice();
-    set.regex_bytes = (0..=255u8)
-        .map(|b| {
-            let fixed = if b.is_ascii_digit() {
-                HIT_DIGIT
-            } else if !b.is_ascii() {
-                HIT_NON_ASCII
-            } else {
-                0
-            };
-            clauses
-                .iter()
-                .take(HIT_CLAUSES as usize)
-                .enumerate()
-                .filter(|(_, c)| c.has(b))
-                .fold(fixed, |acc, (k, _)| acc | 1 << k)
-        })
-        .collect();
+    set.regex_first = first;
+    for (b, entry) in (0..=255u8).zip(set.regex_bytes.0.iter_mut()) {
+        let fixed = if b.is_ascii_digit() {
+            HIT_DIGIT
+        } else if !b.is_ascii() {
+            HIT_NON_ASCII
+        } else {
+            0
+        };
+        *entry = clauses
+            .iter()
+            .take(HIT_CLAUSES as usize)
+            .enumerate()
+            .filter(|(_, c)| c.has(b))
+            .fold(fixed, |acc, (k, _)| acc | 1 << k);
+    }
 }
 
 /// The automaton of the `contains` phrases. A noncontiguous NFA builds fastest (the
@@ -3959,6 +4090,9 @@ mod tests {
     #[test]
     fn builtin_regex_prefilters_never_hide_a_match() {
         let rules = builtin();
+        // Each built-in regex rule has its prefilters, and the table names no other.
+        assert!(rules.regexes.iter().all(|r| !r.needs.is_empty()));
+        assert_eq!(BUILTIN_NEEDS.len(), rules.regexes.len());
         let mut lines: Vec<String> = [
             "icon a-icon bicon cicon dicon eicon",
             "fa fa-star fab-x",
@@ -4108,7 +4242,7 @@ mod tests {
                 );
                 if r.regex().is_match(line) {
                     checked += 1;
-                    let mut facts = LineFacts::default();
+                    let mut facts = rules.line_facts(line);
                     assert!(
                         r.needs.iter().all(|n| n.holds(line, &mut facts)),
                         "{} matches {line:?} but its prefilter says no",
@@ -4120,7 +4254,7 @@ mod tests {
                         rules.rules[r.rule as usize].id
                     );
                     assert!(
-                        r.first_bit & !rules.regex_first[usize::from(line.as_bytes()[0])] == 0,
+                        r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
                         "{} matches {line:?} but its first-byte table says no",
                         rules.rules[r.rule as usize].id
                     );
@@ -4136,7 +4270,7 @@ mod tests {
             }
             for line in lines.iter().filter(|l| !l.is_empty()) {
                 let bytes = ByteSet::of(line);
-                let holds = n.holds(line, &mut LineFacts::default());
+                let holds = n.holds(line, &mut rules.line_facts(line));
                 assert_eq!(
                     holds,
                     n.clauses().iter().all(|c| c.meets(bytes)),
@@ -4374,8 +4508,23 @@ mod tests {
         lines
     }
 
+    /// `build_key` (whichever fast path it takes) gives the key and glue points of
+    /// `key_from_chars`, appended to text already in the buffer (absolute positions).
+    fn assert_key_paths_agree(core: &str) {
+        let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
+        let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
+        let na = build_key(core, &mut a, &mut ba);
+        let nb = key_from_chars(core.chars(), &mut b, &mut bb);
+        assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+    }
+
     #[test]
-    fn ascii_key_path_agrees_with_the_char_path() {
+    fn ascii_key_agrees_with_the_char_path() {
+        // Hand-picked cores, the golden lines, and random ASCII ones with spaces single or
+        // doubled and tabs rare: most take `ascii_key`, at every length modulo eight.
+        let alphabet: Vec<char> = "aZ bC1.(yQ xW\0".repeat(8).chars().chain(['\t']).collect();
+        let random = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 0..40);
+        let mut fast = 0;
         for core in [
             "Share  this\tArticle",
             "Community standardsDiscussion",
@@ -4390,14 +4539,182 @@ mod tests {
         .into_iter()
         .map(str::to_string)
         .chain(golden_lines())
+        .chain(random)
         {
-            let core = core.as_str();
-            // A key appended to text already in the buffer records absolute positions.
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            let na = build_key(core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+            fast += usize::from(ascii_key(&core, &mut String::new(), &mut [0; 4]).is_some());
+            assert_key_paths_agree(&core);
+        }
+        assert!(fast > 5_000, "{fast}");
+    }
+
+    #[test]
+    fn line_head_agrees_with_the_byte_loop() {
+        // The definition: one byte at a time.
+        let reference = |core: &str| -> u64 {
+            let b = core.as_bytes();
+            let mut head = [0u8; HEAD_MAX];
+            let mut n = 0;
+            while n < HEAD_MAX && n < b.len() && b[n].is_ascii_alphabetic() {
+                if n > 0 && b[n - 1].is_ascii_lowercase() && b[n].is_ascii_uppercase() {
+                    break;
+                }
+                head[n] = b[n].to_ascii_lowercase();
+                n += 1;
+            }
+            if n > 0 && n < HEAD_MAX && matches!(b.get(n), Some(b' ' | b'\t')) {
+                head[n] = b' ';
+            }
+            u64::from_le_bytes(head)
+        };
+        // Letters of both cases next to every byte class the lanes tell apart: the
+        // ends of the letter ranges, space, tab, zero, and bytes of 0x80 and more.
+        let alphabet: Vec<char> = "aAzZbY \t@[`{\0\u{7f}1éÿ\u{fb}€😀"
+            .chars()
+            .chain("abcdeXYZ".repeat(3).chars())
+            .collect();
+        for core in random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 100_000, 0..14)
+            .iter()
+            .chain(&golden_lines())
+        {
+            assert_eq!(line_head(core), reference(core), "{core:?}");
+        }
+    }
+
+    #[test]
+    fn starts_with_ascii_ci_lists_the_regex_first_words() {
+        use regex_syntax::ast::{ClassPerlKind, RepetitionOp};
+        /// How a run of leading ASCII letters ends: at a digit class, at a non-ASCII
+        /// literal, or anything else.
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum End {
+            Digit,
+            NonAscii,
+            Other,
+        }
+        /// The runs of ASCII letters (lowercased) that a match of `seq` can start with,
+        /// after `run`.
+        fn runs<'a>(seq: &[&'a Ast], run: String) -> Vec<(String, End)> {
+            let Some((&first, rest)) = seq.split_first() else {
+                return vec![(run, End::Other)];
+            };
+            let then = |inner: &'a Ast| [&[inner][..], rest].concat();
+            match first {
+                Ast::Empty(_) | Ast::Flags(_) | Ast::Assertion(_) => runs(rest, run),
+                Ast::Literal(l) if l.c.is_ascii_alphabetic() => {
+                    runs(rest, format!("{run}{}", l.c.to_ascii_lowercase()))
+                }
+                Ast::Literal(l) if !l.c.is_ascii() => vec![(run, End::NonAscii)],
+                Ast::ClassPerl(c) if c.kind == ClassPerlKind::Digit && !c.negated => {
+                    vec![(run, End::Digit)]
+                }
+                Ast::Group(g) => runs(&then(&g.ast), run),
+                Ast::Concat(c) => runs(&[c.asts.iter().collect(), rest.to_vec()].concat(), run),
+                Ast::Alternation(a) => a
+                    .asts
+                    .iter()
+                    .flat_map(|b| runs(&then(b), run.clone()))
+                    .collect(),
+                Ast::Repetition(r) => {
+                    let RepetitionOp { kind, .. } = &r.op;
+                    let (min, max) = match kind {
+                        RepetitionKind::ZeroOrOne => (0, Some(1)),
+                        RepetitionKind::ZeroOrMore => (0, None),
+                        RepetitionKind::OneOrMore => (1, None),
+                        RepetitionKind::Range(RepetitionRange::Exactly(n)) => (*n, Some(*n)),
+                        RepetitionKind::Range(RepetitionRange::AtLeast(n)) => (*n, None),
+                        RepetitionKind::Range(RepetitionRange::Bounded(m, n)) => (*m, Some(*n)),
+                    };
+                    // Once: exactly what follows; more: the run is cut after one copy.
+                    let mut out = if max == Some(1) {
+                        runs(&then(&r.ast), run.clone())
+                    } else {
+                        runs(&[&*r.ast], run.clone())
+                    };
+                    if min == 0 {
+                        out.extend(runs(rest, run));
+                    }
+                    out
+                }
+                _ => vec![(run, End::Other)],
+            }
+        }
+        let rules = builtin();
+        let mut checked = 0;
+        for r in &rules.regexes {
+            for need in r.needs {
+                let Needs::StartsWithAsciiCi(words, window) = *need else {
+                    continue;
+                };
+                let id = &rules.rules[r.rule as usize].id;
+                assert_eq!(window, words.iter().map(|w| w.len()).max().unwrap_or(0));
+                let ast = regex_syntax::ast::parse::Parser::new()
+                    .parse(&r.src)
+                    .expect("built-in regexes parse");
+                let found = runs(&[&ast], String::new());
+                // Every start passes: a listed word begins its letters, or it is a
+                // digit, or a non-ASCII character comes within the window.
+                for (run, end) in &found {
+                    let listed = words.iter().any(|w| run.starts_with(w));
+                    let in_window = match end {
+                        End::Digit => run.is_empty(),
+                        End::NonAscii => run.len() < window,
+                        End::Other => false,
+                    };
+                    assert!(listed || in_window, "{id}: {run:?} ({end:?}) not listed");
+                }
+                // And no listed word is spare: each begins some start.
+                for w in words {
+                    assert!(
+                        found.iter().any(|(run, _)| run.starts_with(w)),
+                        "{id}: {w:?} begins no branch"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2);
+    }
+
+    #[test]
+    fn only_chars_and_ci_starts_agree_with_their_definitions() {
+        let rules = builtin();
+        // Every ASCII character, and non-ASCII ones of the sets and around them.
+        let alphabet: Vec<char> = (0u8..0x80)
+            .map(char::from)
+            .chain("’–—·º°»›→é\u{a0}\u{2028}\u{85}中\u{212a}\u{17f}٣".chars())
+            .collect();
+        let mut lines: Vec<String> = alphabet.iter().map(|c| format!("a{c}1")).collect();
+        lines.extend(random_strings(
+            &alphabet,
+            0x5851_f42d_4c95_7f2d,
+            20_000,
+            1..12,
+        ));
+        lines.extend(golden_lines().into_iter().filter(|l| !l.is_empty()));
+        let (mut sets, mut held) = (0, 0);
+        for need in rules.regexes.iter().flat_map(|r| r.needs) {
+            let Needs::OnlyChars(set, _) = *need else {
+                continue;
+            };
+            sets += 1;
+            for line in &lines {
+                let want = line
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c));
+                let got = need.holds(line, &mut rules.line_facts(line));
+                assert_eq!(got, want, "{set:?} on {line:?}");
+                held += usize::from(want);
+            }
+        }
+        assert!(sets == 5 && held > 1000, "{sets} {held}");
+        for line in &lines {
+            let b = line.as_bytes();
+            for w in ["sign", "re\u{17f}p", "a", "", "1x", "K"] {
+                let want = b
+                    .get(..w.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(w.as_bytes()));
+                assert_eq!(starts_with_ci(b, w), want, "{w:?} {line:?}");
+            }
         }
     }
 
@@ -4488,30 +4805,8 @@ mod tests {
                 // The longest cores, where a lengthening lowercase needs the room.
                 core = "İȺ".repeat(64);
             }
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            let na = build_key(&core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
+            assert_key_paths_agree(&core);
         }
-    }
-
-    #[test]
-    fn ascii_key_agrees_with_the_char_path() {
-        // ASCII only, spaces single or doubled, tabs rare: most cores take `ascii_key`,
-        // at every length modulo eight.
-        let alphabet: Vec<char> = "aZ bC1.(yQ xW\0".repeat(8).chars().chain(['\t']).collect();
-        let cores = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 0..40);
-        let mut fast = 0;
-        for core in cores {
-            let (mut a, mut b) = ("pre".to_string(), "pre".to_string());
-            let (mut ba, mut bb) = ([0usize; GLUE_MAX_BOUNDS], [0usize; GLUE_MAX_BOUNDS]);
-            fast += usize::from(ascii_key(&core, &mut String::new(), &mut [0; 4]).is_some());
-            let na = build_key(&core, &mut a, &mut ba);
-            let nb = key_from_chars(core.chars(), &mut b, &mut bb);
-            assert_eq!((na, &a, ba), (nb, &b, bb), "{core:?}");
-        }
-        assert!(fast > 5_000, "{fast}");
     }
 
     #[test]
@@ -4532,7 +4827,7 @@ mod tests {
         for need in rules.regexes.iter().flat_map(|r| r.needs) {
             let clauses = need.clauses();
             for line in &lines {
-                let mut facts = LineFacts::default();
+                let mut facts = rules.line_facts(line);
                 if need.holds(line, &mut facts) {
                     held += 1;
                     assert!(
@@ -4568,21 +4863,27 @@ mod tests {
                         .iter()
                         .filter_map(|n| n.first_bytes())
                         .all(|f| f.has(b));
-                    assert_eq!(r.first_bit & !rules.regex_first[usize::from(b)] == 0, want);
+                    assert_eq!(
+                        r.first_bit & !rules.regex_first.0[usize::from(b)] == 0,
+                        want
+                    );
                     first_checked += usize::from(!want);
                 }
             }
-            let hits = line
-                .bytes()
-                .fold(0u64, |acc, b| acc | rules.regex_bytes[usize::from(b)]);
-            let bytes = ByteSet::of(line);
-            let mut known = LineFacts {
-                hits: Some(hits),
-                ..LineFacts::default()
-            };
+            let mut facts = rules.line_facts(line);
+            let hits = facts.hits;
             assert_eq!(
-                known.digit(line),
-                LineFacts::default().digit(line),
+                hits,
+                line.bytes()
+                    .fold(0u64, |acc, b| acc | rules.regex_bytes.0[usize::from(b)]),
+                "{line:?}"
+            );
+            let bytes = ByteSet::of(line);
+            // `digit` answered from the table: a numeric character (ASCII ones are the
+            // digits).
+            assert_eq!(
+                facts.digit(line),
+                line.chars().any(char::is_numeric),
                 "{line:?}"
             );
             for r in &rules.regexes {
