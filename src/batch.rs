@@ -499,7 +499,8 @@ struct Hint {
 
 /// The length and a fast hash of a file's bytes: tells whether a file changed between the
 /// counting and the cleaning pass, so that a changed file is detected again rather than
-/// read with a stale guess. Not a cryptographic hash; a collision costs only a wrong guess.
+/// read with a stale guess (or left unnormalized). Not a cryptographic hash: a file changed
+/// between the passes to the same length and hash would be read as it was counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fingerprint {
     len: u64,
