@@ -450,15 +450,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
         let b = bytes[i];
         if BYTE_CLASS[b as usize] & (ALPHA | DIGIT) != 0 {
             // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
-            let (mut j, mut letters) = ascii_alnum_run(bytes, i);
-            while let Some(&b) = bytes.get(j) {
-                let class = BYTE_CLASS[b as usize] & (ALPHA | DIGIT);
-                if class == 0 {
-                    break;
-                }
-                letters += u32::from(class & ALPHA);
-                j += 1;
-            }
+            let (j, letters) = ascii_alnum_run(bytes, i);
             if j == bytes.len()
                 || bytes[j] < 0x80
                 || !head[j..].starts_with(crate::segment::is_alphanumeric)
@@ -538,13 +530,14 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
     }
 }
 
-/// Where the run of ASCII letters and digits from `i` stops being one eight bytes at a
-/// time (at the first other byte, or within the last eight bytes), and its letters so far.
+/// Where the run of ASCII letters and digits from `i` (at most `bytes.len()`) ends, and
+/// its letters: eight bytes at a time, the last few one by one.
 #[inline]
 fn ascii_alnum_run(bytes: &[u8], mut i: usize) -> (usize, u32) {
     let mut letters = 0;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    // (`i <= bytes.len()`: one length test, no overflow test of `i + 8`.)
+    while let Some(chunk) = bytes[i..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*chunk);
         // Exact before the first byte of 0x80 or more, which itself stops the run.
         let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
         let stop = (!(alpha | lanes_in(x, b'0', b'9')) | x) & HIGH;
@@ -555,6 +548,14 @@ fn ascii_alnum_run(bytes: &[u8], mut i: usize) -> (usize, u32) {
         }
         letters += lane_count(alpha);
         i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        let class = BYTE_CLASS[b as usize] & (ALPHA | DIGIT);
+        if class == 0 {
+            break;
+        }
+        letters += u32::from(class & ALPHA);
+        i += 1;
     }
     (i, letters)
 }

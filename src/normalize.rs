@@ -603,6 +603,13 @@ fn clean_chars(text: &str) -> (String, bool) {
                 i += 8;
                 continue;
             }
+            // The bytes before the first that may need a change are kept: on to it at
+            // once (a CRLF text has one such word a line). Controls but '\n', DEL and
+            // the lead bytes, a few of which need a look.
+            let below_20 = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
+            let maybe =
+                (below_20 & !eq_bytes(w, b'\n')) | eq_bytes(w, 0x7F) | (w & (w << 1) & HIGH);
+            i += first_lane(maybe);
         }
         let c = b[i];
         // Printable ASCII, '\n', continuation bytes and the leads of characters that are
@@ -1156,6 +1163,30 @@ mod tests {
             prop_assert!(once.is_empty() || once.ends_with('\n'));
             prop_assert!(!once.contains("\n\n\n\n") && !once.contains("  ") && !once.contains('\r'));
             prop_assert_eq!(normalize(&once).text, once);
+        }
+
+        #[test]
+        fn clean_chars_by_words_agrees_with_clean_chars_by_characters(
+            s in tricky(),
+            t in "[a-z \r\n\t\u{7F}\u{1}é’\u{A0}\u{AD}\u{200B}\u{200D}\u{2028}\u{85}]{0,40}",
+            pad in 0usize..9,
+        ) {
+            for s in [s, t] {
+                let s = format!("{}{s}", "x".repeat(pad));
+                // The plain definition: each character through `push_char`, CRLF and CR
+                // one line break.
+                let (mut want, mut removed) = (String::new(), false);
+                let mut chars = s.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '\r' {
+                        want.push('\n');
+                        chars.next_if_eq(&'\n');
+                    } else {
+                        removed |= push_char(&mut want, c);
+                    }
+                }
+                prop_assert_eq!(clean_chars(&s), (want, removed), "{:?}", s);
+            }
         }
 
         #[test]
