@@ -11,12 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use encoding_rs::Encoding;
 use rayon::prelude::*;
 
 use crate::corpus::{self, LineStats};
 use crate::report::{FileReport, Stats};
-use crate::{Cleaned, Cleaner, DecodeError};
+use crate::{Cleaned, Cleaner, DecodeError, Known};
 
 /// Why one file could not be cleaned. Always names the file.
 #[derive(Debug, thiserror::Error)]
@@ -236,22 +235,21 @@ pub fn clean_bytes(
     bytes: &[u8],
     stats: Option<&LineStats>,
 ) -> Result<Cleaned, FileError> {
-    clean_bytes_known(cleaner, job, bytes, stats, None, false)
+    clean_bytes_known(cleaner, job, bytes, stats, Known::default())
 }
 
-/// [`clean_bytes`], reading the bytes as `known` instead of detecting their legacy
-/// encoding (see [`Cleaner::clean_with_encoding`]), and with `unchanged`, skipping the
-/// normalizing that the first pass found the text not to need.
+/// [`clean_bytes`], with what the first pass found out about the bytes: their legacy
+/// encoding is not detected again, and text found to need no normalizing is not scanned
+/// again.
 fn clean_bytes_known(
     cleaner: &Cleaner,
     job: &Job,
     bytes: &[u8],
     stats: Option<&LineStats>,
-    known: Option<&'static Encoding>,
-    unchanged: bool,
+    known: Known,
 ) -> Result<Cleaned, FileError> {
     cleaner
-        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known, unchanged)
+        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known)
         .map_err(|source| FileError::Decode {
             path: job.input.clone(),
             source,
@@ -282,10 +280,10 @@ fn clean_job_hinted(
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = read_input(&job.input)?;
-    let hint = hint.filter(|h| h.fingerprint == Fingerprint::of(&bytes));
-    let known = hint.and_then(|h| h.encoding);
-    let unchanged = hint.is_some_and(|h| h.unchanged);
-    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known, unchanged)?;
+    let known = hint
+        .filter(|h| h.fingerprint == Fingerprint::of(&bytes))
+        .map_or_else(Known::default, |h| h.known);
+    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known)?;
     write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
         path: job.input.clone(),
         output: job.output.clone(),
@@ -323,7 +321,7 @@ where
         cleaner,
         jobs,
         stats,
-        &EncodingHints::default(),
+        &FileHints::default(),
         keep_reports,
         on_done,
     )
@@ -338,7 +336,7 @@ pub fn run_with_hints<F>(
     cleaner: &Cleaner,
     jobs: &[Job],
     stats: Option<&LineStats>,
-    hints: &EncodingHints,
+    hints: &FileHints,
     keep_reports: bool,
     on_done: F,
 ) -> (Vec<Result<FileReport, FileError>>, Stats)
@@ -399,25 +397,23 @@ where
 /// normalizing, for [`run_with_hints`]: the cleaning pass then decodes each such file
 /// without detecting its encoding again, and does not scan again what needs no
 /// normalizing. Costs a few dozen bytes per such file and one fast hash of its bytes.
-pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>, EncodingHints)
+pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>, FileHints)
 where
     F: Fn(&Result<u64, FileError>) + Sync,
 {
     let count_one =
         |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Option<Hint>), FileError> {
             let bytes = read_input(&job.input)?;
-            let (encoding, unchanged) =
-                stats
-                    .count_bytes_guess(&job.scope, &bytes)
-                    .map_err(|source| FileError::Decode {
-                        path: job.input.clone(),
-                        source,
-                    })?;
-            let hint = (encoding.is_some() || unchanged).then(|| Hint {
+            let known = stats
+                .count_bytes_guess(&job.scope, &bytes)
+                .map_err(|source| FileError::Decode {
+                    path: job.input.clone(),
+                    source,
+                })?;
+            let hint = (known.encoding.is_some() || known.unchanged).then(|| Hint {
                 job: i,
                 fingerprint: Fingerprint::of(&bytes),
-                encoding,
-                unchanged,
+                known,
             });
             Ok((bytes.len() as u64, hint))
         };
@@ -452,27 +448,28 @@ where
         );
     errors.sort_by(|a, b| a.path().cmp(b.path()));
     hints.sort_unstable_by_key(|h| h.job);
-    (stats, errors, EncodingHints { hints })
+    (stats, errors, FileHints { hints })
 }
 
-/// The legacy encodings that [`count_with_hints`] detected, and the files that need no
-/// normalizing, by job, for [`run_with_hints`]. Holds only the files whose encoding had to
-/// be detected (not UTF-8, no byte order mark) or that need no normalizing.
+/// What [`count_with_hints`] found out about each file, by job, for [`run_with_hints`]:
+/// the legacy encodings it detected, and which files need no normalizing. Holds only the
+/// files it found out something about: those whose encoding had to be detected (not UTF-8,
+/// no byte order mark) or that need no normalizing.
 #[derive(Debug, Clone, Default)]
-pub struct EncodingHints {
+pub struct FileHints {
     /// Sorted by job index.
     hints: Vec<Hint>,
 }
 
-impl EncodingHints {
-    /// How many files have a detected encoding.
+impl FileHints {
+    /// How many files have a hint.
     pub fn len(&self) -> usize {
-        self.hints.iter().filter(|h| h.encoding.is_some()).count()
+        self.hints.len()
     }
 
-    /// Whether no file needed detection.
+    /// Whether no file has one.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.hints.is_empty()
     }
 
     /// The hint of job `job`, if it has one.
@@ -491,10 +488,8 @@ struct Hint {
     job: usize,
     /// The input when it was counted.
     fingerprint: Fingerprint,
-    /// What chardetng guessed for it, if it had to.
-    encoding: Option<&'static Encoding>,
-    /// Whether its decoded text needs no normalizing but a final newline.
-    unchanged: bool,
+    /// What counting found out about it.
+    known: Known,
 }
 
 /// The length and a fast hash of a file's bytes: tells whether a file changed between the
@@ -532,6 +527,7 @@ impl Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::Encoding;
 
     #[test]
     fn plan_mirrors_folders_and_reports_missing_paths() {
@@ -604,13 +600,22 @@ mod tests {
     const RU: &str = include_str!("../tests/data/encodings/ru.txt");
     const PL: &str = include_str!("../tests/data/encodings/pl.txt");
 
+    /// How many files' encodings the first pass detected.
+    fn detected(hints: &FileHints) -> usize {
+        hints
+            .hints
+            .iter()
+            .filter(|h| h.known.encoding.is_some())
+            .count()
+    }
+
     /// Cleans `input` in two passes with the hints of the first, keeping the reports.
     fn run_hinted(
         cleaner: &Cleaner,
         input: &Path,
         out: &Path,
         change: impl FnOnce(),
-    ) -> (Vec<Job>, LineStats, EncodingHints, Vec<FileReport>) {
+    ) -> (Vec<Job>, LineStats, FileHints, Vec<FileReport>) {
         let (jobs, _) = plan(&[input.to_path_buf()], out);
         let (stats, errors, hints) = count_with_hints(&jobs, |_| {});
         assert!(errors.is_empty());
@@ -640,7 +645,7 @@ mod tests {
         let (jobs, stats, hints, reports) =
             run_hinted(&cleaner, &input, &dir.path().join("out"), || {});
         // Only the legacy files needed detection.
-        assert_eq!(hints.len(), 4);
+        assert_eq!(detected(&hints), 4);
         for (job, report) in jobs.iter().zip(&reports) {
             let bytes = fs::read(&job.input).unwrap();
             let alone = cleaner
@@ -680,8 +685,8 @@ mod tests {
                 fs::write(input.join("a.txt"), &changed).unwrap();
                 fs::write(input.join("c.txt"), needs_normalizing).unwrap();
             });
-        assert_eq!(hints.len(), 2);
-        assert_eq!(hints.hints.len(), 3, "c.txt needed no normalizing");
+        assert_eq!(detected(&hints), 2);
+        assert_eq!(hints.len(), 3, "c.txt needed no normalizing");
         let alone = cleaner
             .clean_with_stats(needs_normalizing.as_bytes(), &stats, &jobs[2].scope)
             .unwrap();

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::Encoding;
 
 use crate::swar::{first_lane, lanes_eq, lanes_in, HIGH};
-use crate::{decode, normalize, DecodeError};
+use crate::{decode, normalize, DecodeError, Known};
 
 /// When a line counts as repeated across the documents of a scope.
 ///
@@ -550,17 +550,17 @@ impl LineStats {
         bytes: &[u8],
     ) -> Result<Option<&'static str>, DecodeError> {
         self.count_bytes_guess(scope, bytes)
-            .map(|(guess, _)| guess.map(Encoding::name))
+            .map(|known| known.encoding.map(Encoding::name))
     }
 
-    /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning the encoding itself,
-    /// and whether normalizing left the decoded text as it was (but for a final newline):
-    /// see [`normalize_unchanged`](normalize::normalize_unchanged).
+    /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning all it found out
+    /// about the bytes on the way: the encoding itself, and whether normalizing left the
+    /// decoded text as it was.
     pub(crate) fn count_bytes_guess(
         &mut self,
         scope: &str,
         bytes: &[u8],
-    ) -> Result<(Option<&'static Encoding>, bool), DecodeError> {
+    ) -> Result<Known, DecodeError> {
         // Borrowed when possible: most documents are UTF-8 that normalizing leaves as is
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
@@ -568,8 +568,10 @@ impl LineStats {
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
         text_line_keys(&normalized, |key| counts.count_key(key, serial));
-        let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_));
-        Ok((decoded.legacy_guess, unchanged))
+        Ok(Known {
+            encoding: decoded.legacy_guess,
+            unchanged: matches!(normalized, std::borrow::Cow::Borrowed(_)),
+        })
     }
 
     /// The counts of one scope, if any document of it was counted.

@@ -100,6 +100,18 @@ pub struct Cleaned {
     pub lines: Vec<LineDecision>,
 }
 
+/// What a first pass over a document's bytes found out about them, so that cleaning the
+/// same bytes need not find it out again. The default knows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Known {
+    /// The legacy encoding the detector guessed (the slowest part of decoding legacy
+    /// text), if it had to guess.
+    pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
+    /// Whether the decoded text needs no normalizing but a final newline (see
+    /// [`normalize_unchanged`](normalize::normalize_unchanged)).
+    pub(crate) unchanged: bool,
+}
+
 impl Cleaner {
     /// Compiles the rules named by `config`.
     ///
@@ -120,7 +132,7 @@ impl Cleaner {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, None, None, false)
+        self.clean_inner(bytes, None, Known::default())
     }
 
     /// Cleans one document of `scope`, also dropping the lines that `stats` show repeated
@@ -141,8 +153,7 @@ impl Cleaner {
         self.clean_inner(
             bytes,
             stats.repeats(scope, &self.repeat_threshold),
-            None,
-            false,
+            Known::default(),
         )
     }
 
@@ -169,33 +180,33 @@ impl Cleaner {
             .and_then(|name| encoding_rs::Encoding::for_label(name.as_bytes()))
             // UTF-16 and the replacement encoding have UTF-8 as their output encoding.
             .filter(|e| e.output_encoding() == *e && *e != encoding_rs::UTF_8);
-        self.clean_known(bytes, stats, known, false)
+        let known = Known {
+            encoding: known,
+            unchanged: false,
+        };
+        self.clean_known(bytes, stats, known)
     }
 
-    /// [`clean_with_encoding`](Self::clean_with_encoding) with the encoding itself; with
-    /// `unchanged`, the decoded text is known to need no normalizing but a final newline
-    /// (the first pass over a folder found that out for these bytes, see
-    /// [`normalize_unchanged`](normalize::normalize_unchanged)).
+    /// [`clean_with_encoding`](Self::clean_with_encoding) with what a first pass over the
+    /// same bytes found out about them.
     pub(crate) fn clean_known(
         &self,
         bytes: &[u8],
         stats: Option<(&corpus::LineStats, &str)>,
-        known: Option<&'static encoding_rs::Encoding>,
-        unchanged: bool,
+        known: Known,
     ) -> Result<Cleaned, DecodeError> {
         let repeats = stats.and_then(|(stats, scope)| stats.repeats(scope, &self.repeat_threshold));
-        self.clean_inner(bytes, repeats, known, unchanged)
+        self.clean_inner(bytes, repeats, known)
     }
 
     fn clean_inner(
         &self,
         bytes: &[u8],
         repeats: Option<corpus::Repeats<'_>>,
-        known: Option<&'static encoding_rs::Encoding>,
-        unchanged: bool,
+        known: Known,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode_known(bytes, known)?;
-        let normalized = if unchanged {
+        let decoded = decode::decode_known(bytes, known.encoding)?;
+        let normalized = if known.unchanged {
             normalize::normalize_unchanged(&decoded.text)
         } else {
             normalize::normalize(&decoded.text)

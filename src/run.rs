@@ -237,7 +237,7 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     let (jobs, walk_errors) = plan_jobs(&inputs, out, args.corpus.scope.as_deref());
     // First pass: the counts, from --line-stats or from the inputs themselves, and the
     // legacy encodings it detected, so that the second pass need not detect them again.
-    let mut hints = batch::EncodingHints::default();
+    let mut hints = batch::FileHints::default();
     let line_stats = if args.common.keep_repeated && args.line_stats_out.is_none() {
         None
     } else if let Some(loaded) = load_line_stats(&args.corpus)? {
