@@ -1724,13 +1724,14 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         ])],
     ),
     // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
-    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
+    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`,
+    // `т` to two old Cyrillic forms, U+1C84 and U+1C85).
     (
         "comments.thread-header",
         &[
             Needs::Digit,
             Needs::BetweenDigits(":hH"),
-            Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
+            Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
         ],
     ),
     // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
@@ -1764,12 +1765,13 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::only_chars(".,/-:@"),
         ],
     ),
-    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first (`с`
+    // also folds to U+1C83, `о` below to U+1C82).
     (
         "player.gallery-counter",
         &[
             Needs::Digit,
-            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
+            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}\u{1c83}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
         ],
@@ -1892,7 +1894,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     (
         "dateline.relative",
         &[
-            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}\u{1c82}"),
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
             // non-ASCII word (`обновлено`, `há`).
@@ -3765,6 +3767,7 @@ fn phrase_matcher(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::normalize;
 
     #[test]
     fn is_alphanumeric_agrees_with_std() {
@@ -4449,24 +4452,9 @@ mod tests {
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
                 );
-                if r.regex().is_match(line) {
+                if want {
                     checked += 1;
-                    let mut facts = rules.line_facts(line);
-                    assert!(
-                        r.needs.iter().all(|n| n.holds(line, &mut facts)),
-                        "{} matches {line:?} but its prefilter says no",
-                        rules.rules[r.rule as usize].id
-                    );
-                    assert!(
-                        r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
-                        "{} matches {line:?} but its byte gate says no",
-                        rules.rules[r.rule as usize].id
-                    );
-                    assert!(
-                        r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
-                        "{} matches {line:?} but its first-byte table says no",
-                        rules.rules[r.rule as usize].id
-                    );
+                    assert_prefilters_pass(&rules, r, line);
                 }
             }
         }
@@ -4573,11 +4561,57 @@ mod tests {
         }
     }
 
+    /// Every prefilter of the regex rule `r` passes `line`, which it matches.
+    fn assert_prefilters_pass(rules: &RuleSet, r: &RegexRule, line: &str) {
+        let id = &rules.rules[r.rule as usize].id;
+        let mut facts = rules.line_facts(line);
+        for n in r.needs {
+            assert!(
+                n.holds(line, &mut facts),
+                "{id} matches {line:?} but its prefilter {n:?} says no"
+            );
+        }
+        assert!(
+            r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
+            "{id} matches {line:?} but its byte gate says no"
+        );
+        assert!(
+            r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
+            "{id} matches {line:?} but its first-byte table says no"
+        );
+    }
+
+    /// The characters and words `n` tests, for `lines_from_regex`: lines that hold
+    /// them, or just miss them, are where a prefilter that hides a match shows.
+    fn needs_tokens(n: Needs) -> Vec<String> {
+        let chars = |s: &str| s.chars().map(String::from).collect::<Vec<_>>();
+        let words = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        match n {
+            Needs::AnyChar(s)
+            | Needs::FirstChar(s)
+            | Needs::FirstCharOrDigit(s)
+            | Needs::OnlyChars(s, _)
+            | Needs::AnyCharOrSpacedSlash(s)
+            | Needs::LastCharBeforeColon(s)
+            | Needs::LetterOr(s)
+            | Needs::BetweenDigits(s) => chars(s),
+            Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
+            Needs::MinCount(c, _) | Needs::ShortItems(c, _) => vec![c.to_string()],
+            Needs::AnySubstr(w)
+            | Needs::StartsWith(w)
+            | Needs::AsciiCiAny(w)
+            | Needs::DigitOrAsciiCiAny(w)
+            | Needs::StartsWithAsciiCi(w, _) => words(w),
+            Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
+            Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
+        }
+    }
+
     /// Lines made of a regex's own words (its runs of letters, cased three ways),
-    /// numbers, and the separators and characters its classes and prefilters test, in
-    /// random order: lines near what it matches, so that its automata and prefilters
-    /// meet lines it matches and lines it just misses.
-    fn lines_from_regex(src: &str, mut seed: u64, count: usize) -> Vec<String> {
+    /// numbers, separators and `extra` (the characters and words its prefilters test),
+    /// in random order: lines near what it matches, so that its automata and
+    /// prefilters meet lines it matches and lines it just misses.
+    fn lines_from_regex(src: &str, extra: &[String], mut seed: u64, count: usize) -> Vec<String> {
         let mut next = move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -4625,6 +4659,7 @@ mod tests {
             ]
             .map(String::from),
         );
+        words.extend_from_slice(extra);
         let seps = [
             " ", " ", " ", "", ", ", ": ", ". ", " / ", " - ", " – ", " » ", " > ", " | ", "(",
             ")", "! ", "? ", " = ", "’",
@@ -4643,18 +4678,101 @@ mod tests {
             .collect()
     }
 
+    /// Appends to `out` a random string that `hir` matches (look-arounds aside): a
+    /// class gives, three times in four, one of its characters in `pool` (remembered
+    /// per class in `seen`), else any of its characters.
+    fn sample(
+        hir: &Hir,
+        pool: &[char],
+        seen: &mut HashMap<usize, Vec<char>>,
+        next: &mut impl FnMut() -> usize,
+        out: &mut String,
+    ) {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) | HirKind::Class(Class::Bytes(_)) => {}
+            HirKind::Literal(lit) => out.push_str(std::str::from_utf8(&lit.0).unwrap()),
+            HirKind::Class(Class::Unicode(c)) => {
+                let mine = seen
+                    .entry(std::ptr::from_ref(c) as usize)
+                    .or_insert_with(|| pool.iter().copied().filter(|&p| class_has(c, p)).collect());
+                if !mine.is_empty() && next() % 4 != 0 {
+                    out.push(mine[next() % mine.len()]);
+                } else if let Some(r) = c.ranges().get(next() % c.ranges().len().max(1)) {
+                    let width = u32::from(r.end()) - u32::from(r.start()) + 1;
+                    let at = u32::from(r.start()) + next() as u32 % width;
+                    out.push(char::from_u32(at).unwrap_or(r.start()));
+                }
+            }
+            HirKind::Repetition(r) => {
+                let n = r.min + (next() % 3) as u32;
+                for _ in 0..r.max.map_or(n, |m| n.min(m)) {
+                    sample(&r.sub, pool, seen, next, out);
+                }
+            }
+            HirKind::Capture(c) => sample(&c.sub, pool, seen, next, out),
+            HirKind::Concat(v) => v.iter().for_each(|h| sample(h, pool, seen, next, out)),
+            HirKind::Alternation(v) => sample(&v[next() % v.len()], pool, seen, next, out),
+        }
+    }
+
+    /// Lines a regex matches, made from its parsed pattern by `sample` (with
+    /// characters from `extra` and ASCII), each also upper- and lowercased, and lines
+    /// near them from `lines_from_regex`; trimmed, as `match_line` gives them, and each
+    /// also normalized.
+    fn lines_for_regex(src: &str, extra: &[String], mut seed: u64) -> Vec<String> {
+        let mut lines = lines_from_regex(src, extra, seed, 1000);
+        let hir = regex_syntax::parse(src).unwrap();
+        let mut pool: Vec<char> = (' '..='~').chain(src.chars()).collect();
+        pool.extend(extra.iter().flat_map(|w| w.chars()));
+        pool.sort_unstable();
+        pool.dedup();
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let mut seen = HashMap::new();
+        for _ in 0..1000 {
+            let mut line = String::new();
+            sample(&hir, &pool, &mut seen, &mut next, &mut line);
+            // An open end: the regex may want more after its match.
+            line.push_str([" Jane Doe", ""][next() % 2]);
+            lines.extend([line.to_uppercase(), line.to_lowercase(), line]);
+        }
+        // `match_line` meets trimmed lines; its prefilters rely on normalized ones.
+        let normalized: Vec<String> = lines
+            .iter()
+            .flat_map(|l| {
+                normalize(l)
+                    .text
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        lines.extend(normalized);
+        lines
+            .into_iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
     #[test]
-    fn narrowed_automata_agree_with_the_regex_on_its_words() {
+    fn narrowed_automata_and_prefilters_agree_with_the_regex_on_sampled_lines() {
         let rules = builtin();
-        let (mut matched, mut lowered, mut narrow) = (0, 0, 0);
+        let (mut lowered, mut narrow) = (0, 0);
         for (k, r) in rules.regexes.iter().enumerate() {
             // Every pattern under `(?i)` throughout runs lowercased on ASCII lines.
             let lower = narrowed_tree(&r.src, &ASCII).unwrap().2;
             assert_eq!(lower, r.src.starts_with("(?i"), "{}", r.src);
             lowered += usize::from(lower);
             let id = &rules.rules[r.rule as usize].id;
-            let lines = lines_from_regex(&r.src, 0x9e37_79b9_7f4a_7c15 ^ k as u64, 3000);
-            for line in &lines {
+            let extra: Vec<String> = r.needs.iter().flat_map(|&n| needs_tokens(n)).collect();
+            let seed = 0x9e37_79b9_7f4a_7c15 ^ k as u64;
+            let mut hits = 0;
+            for line in &lines_for_regex(&r.src, &extra, seed) {
                 let want = r.regex().is_match(line);
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
@@ -4665,12 +4783,17 @@ mod tests {
                     assert_eq!(f.is_match(line), Some(want), "{id} narrowed on {line:?}");
                     narrow += 1;
                 }
-                matched += usize::from(want);
+                // Whenever the regex matches a normalized line, its prefilters let the
+                // line through.
+                if want && normalize(line).text.strip_suffix('\n') == Some(line) {
+                    assert_prefilters_pass(&rules, r, line);
+                    hits += 1;
+                }
             }
+            assert!(hits > 300, "{id}: only {hits} normalized matches");
         }
         assert!(lowered >= 8, "only {lowered} lowered");
         assert!(narrow > 20_000, "only {narrow} narrow lines");
-        assert!(matched > 300, "only {matched} matches");
     }
 
     #[test]
