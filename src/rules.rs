@@ -57,8 +57,9 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::Input as ReInput;
 use regex_syntax::ast::{
-    Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion,
-    Literal as AstLiteral, LiteralKind, RepetitionKind, RepetitionRange, Span,
+    Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion, Flag,
+    Flags as AstFlags, FlagsItemKind, GroupKind, Literal as AstLiteral, LiteralKind,
+    RepetitionKind, RepetitionRange, Span,
 };
 use regex_syntax::hir::{
     Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
@@ -562,6 +563,9 @@ struct Forward {
     /// The syntax tree it was built from, if narrowed from one: kept, as freeing a large
     /// tree costs about as much as parsing it, and the built-in set is never freed.
     tree: Option<Ast>,
+    /// Whether it runs on the line ASCII-lowercased (an ASCII automaton of a pattern
+    /// under `(?i)` throughout, see `Narrow::lower`; only ASCII lines meet it).
+    lower: bool,
 }
 
 impl std::fmt::Debug for Forward {
@@ -584,12 +588,29 @@ impl Forward {
             dfa,
             caches: Pool::new(Box::new(move || for_pool.create_cache())),
             tree: None,
+            lower: false,
         })
     }
 
     /// Whether the pattern matches somewhere in `line`; `None` if the lazy DFA gave
     /// up (the caller then asks the full regex).
     fn is_match(&self, line: &str) -> Option<bool> {
+        if !self.lower {
+            return self.search(line);
+        }
+        KEY_BUF.with(|buf| match buf.try_borrow_mut() {
+            Ok(mut lowered) => {
+                lowered.clear();
+                lowered.push_str(line);
+                lowered.make_ascii_lowercase();
+                self.search(&lowered)
+            }
+            Err(_) => self.search(&line.to_ascii_lowercase()),
+        })
+    }
+
+    /// `is_match` on `line` as it is.
+    fn search(&self, line: &str) -> Option<bool> {
         let mut cache = self.caches.get();
         let input = ReInput::new(line).earliest(true);
         self.dfa
@@ -695,15 +716,13 @@ fn in_narrow(c: char) -> bool {
 /// rather than copied.
 fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
     let in_keep = |c: char| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
+    // A part within `keep` stays as it is (nearly all of a narrowed syntax tree):
+    // rebuilding it would give the same expression.
+    if within(&hir, keep) {
+        return hir;
+    }
     match hir.into_kind() {
         HirKind::Class(Class::Unicode(c)) => {
-            // Most classes lie within `keep` already (those of a narrowed syntax tree).
-            if c.ranges().iter().all(|r| {
-                keep.iter()
-                    .any(|&(lo, hi)| lo <= r.start() && r.end() <= hi)
-            }) {
-                return Hir::class(Class::Unicode(c));
-            }
             let ranges = c.ranges().iter().flat_map(|r| {
                 keep.iter().filter_map(|&(lo, hi)| {
                     let (lo, hi) = (r.start().max(lo), r.end().min(hi));
@@ -739,75 +758,150 @@ fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
     }
 }
 
+/// Whether every class and literal of `hir` lies within `keep` (and every byte class
+/// within ASCII): then `narrowed` leaves it as it is.
+fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
+    let in_keep = |c: char| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().all(|r| {
+            keep.iter()
+                .any(|&(lo, hi)| lo <= r.start() && r.end() <= hi)
+        }),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().iter().all(|r| r.end() <= 0x7f),
+        HirKind::Literal(lit) => std::str::from_utf8(&lit.0).is_ok_and(|s| s.chars().all(in_keep)),
+        HirKind::Repetition(r) => within(&r.sub, keep),
+        HirKind::Capture(c) => within(&c.sub, keep),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(|h| within(h, keep)),
+        HirKind::Empty | HirKind::Look(_) => true,
+    }
+}
+
 /// The forward automaton of `src` narrowed to `keep` (`ASCII` or `NARROW`) through
 /// `narrow_ast`; `None` when the pattern does not parse or a class cannot be narrowed
 /// in the tree (the caller then narrows the whole parsed pattern), `Some(None)` when
 /// the automaton cannot be built.
 fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>> {
-    let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
-    narrow_ast(&mut tree, closure_of(keep == &ASCII[..]), src)?;
-    let hir = regex_syntax::hir::translate::Translator::new()
-        .translate(src, &tree)
-        .ok()?;
-    Some(Forward::new(&narrowed(hir, keep)).map(|mut f| {
+    let (hir, tree, lower) = narrowed_tree(src, keep)?;
+    Some(Forward::new(&hir).map(|mut f| {
         f.tree = Some(tree);
+        f.lower = lower;
         f
     }))
+}
+
+/// The expression `narrowed_from_ast` compiles, the syntax tree it comes from, and
+/// whether it runs on lowercased lines (`Narrow::lower`): the ASCII automaton of a
+/// pattern under `(?i)` throughout does.
+fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
+    let ascii = keep == &ASCII[..];
+    // Only a pattern that starts with `(?i` can be under it throughout.
+    for lower in [ascii && src.starts_with("(?i"), false] {
+        let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
+        let mut cx = Narrow {
+            n: narrowing(ascii),
+            lower,
+            ci: false,
+            cased: false,
+        };
+        narrow_ast(&mut tree, &mut cx, src)?;
+        if lower && cx.cased {
+            continue;
+        }
+        let hir = regex_syntax::hir::translate::Translator::new()
+            .translate(src, &tree)
+            .ok()?;
+        return Some((narrowed(hir, keep), tree, lower));
+    }
+    None
 }
 
 /// The characters of the ASCII automata, for ASCII lines.
 const ASCII: [(char, char); 1] = [('\0', '\x7f')];
 
-/// `keep` and every character that simple case folding relates to one of them: a
-/// class narrowed to this set before `(?i)` folds it, then narrowed to `keep`, is the
-/// class folded whole then narrowed to `keep` (a character of `keep` folds only with
-/// characters of this set).
-fn fold_closure(keep: &[(char, char)]) -> ClassUnicode {
-    let mut c = ClassUnicode::new(keep.iter().map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
-    c.case_fold_simple();
-    c
+/// What `narrow_ast` narrows a pattern to: `keep` (`ASCII` or `NARROW`) as a class,
+/// and its fold closure, `keep` and every character that simple case folding relates
+/// to one of them: a class narrowed to the closure before `(?i)` folds it, then
+/// narrowed to `keep`, is the class folded whole then narrowed to `keep` (a character
+/// of `keep` folds only with characters of the closure).
+struct Narrowing {
+    keep: ClassUnicode,
+    closure: ClassUnicode,
 }
 
-/// The fold closures of `ASCII` and `NARROW`, computed once.
-fn closure_of(ascii: bool) -> &'static ClassUnicode {
-    static CLOSURES: [OnceLock<ClassUnicode>; 2] = [OnceLock::new(), OnceLock::new()];
+/// The narrowings to `ASCII` and `NARROW`, computed once.
+fn narrowing(ascii: bool) -> &'static Narrowing {
+    static BOTH: [OnceLock<Narrowing>; 2] = [OnceLock::new(), OnceLock::new()];
+    let of = |keep: &[(char, char)]| {
+        let keep = ClassUnicode::new(keep.iter().map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
+        let mut closure = keep.clone();
+        closure.case_fold_simple();
+        Narrowing { keep, closure }
+    };
     if ascii {
-        CLOSURES[0].get_or_init(|| fold_closure(&ASCII))
+        BOTH[0].get_or_init(|| of(&ASCII))
     } else {
-        CLOSURES[1].get_or_init(|| fold_closure(&NARROW))
+        BOTH[1].get_or_init(|| of(&NARROW))
     }
 }
 
+/// The state of one `narrow_ast` walk.
+struct Narrow {
+    /// What the pattern is narrowed to.
+    n: &'static Narrowing,
+    /// Whether the automaton is to run on lowercased lines (`ASCII` only): then `(?i)`
+    /// goes, its letters become lowercase literals and its classes the classes they
+    /// fold to, so that `(?i)` words translate to plain strings rather than to a class
+    /// per letter, which cost most of the compile.
+    lower: bool,
+    /// Whether `(?i)` is in force here.
+    ci: bool,
+    /// Whether a letter or a class of letters stands outside `(?i)`: then lowercasing
+    /// the line would change what it matches, and `lower` cannot be used.
+    cased: bool,
+}
+
 /// Rewrites a parsed pattern so that it agrees with the original on every character of
-/// `keep` (a fold closure): each Unicode and Perl class (`\p{L}`, `\w`, `\d`, ...)
-/// becomes the bracketed class of its characters in `keep`, and a concatenation
-/// holding a literal outside `keep` (`июня` when `keep` is ASCII) becomes an empty
-/// class. Translating then narrowing the result gives the automaton `narrowed` gives
-/// from the whole pattern, without translating and case folding classes over all of
-/// Unicode or literals no line of the narrow kind can hold, which cost most of the
-/// compile. Returns whether `ast` can never match a string of `keep` characters;
-/// `None` when a class does not translate to a class (the caller then narrows the
-/// whole pattern instead).
-fn narrow_ast(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<bool> {
+/// `keep` (see `Narrowing`): each Unicode and Perl class (`\p{L}`, `\w`, `\d`, ...)
+/// becomes the bracketed class of its characters in the fold closure, and a
+/// concatenation holding a literal outside it (`июня` when `keep` is ASCII) becomes an
+/// empty class; with `cx.lower`, `(?i)` goes as said there. Translating then narrowing
+/// the result gives the automaton `narrowed` gives from the whole pattern (on lowercased
+/// lines with `cx.lower`), without translating and case folding classes over all of
+/// Unicode or literals no line of the narrow kind can hold. Returns whether `ast` can
+/// never match a string of `keep` characters; `None` when a class does not translate
+/// to a class (the caller then narrows the whole pattern instead).
+fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
     let span = *ast.span();
+    let closure = &cx.n.closure;
     match ast {
-        Ast::Literal(lit) => Some(!class_has(keep, lit.c)),
-        Ast::ClassUnicode(c) => {
-            let (negated, plain) = unnegated_unicode(c);
-            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
-            Some(false)
+        Ast::Literal(lit) => {
+            let never = !class_has(closure, lit.c);
+            if cx.lower && cx.ci {
+                // A character outside the closure folds with no ASCII one.
+                if let Some(c) = (!never).then(|| lowest_ascii_fold(lit.c)).flatten() {
+                    lit.c = c;
+                }
+            } else {
+                cx.cased |= lit.c.is_ascii_alphabetic();
+            }
+            Some(never)
         }
-        Ast::ClassPerl(c) => {
-            let (negated, plain) = unnegated_perl(c);
-            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
-            Some(false)
-        }
-        Ast::ClassBracketed(b) => {
-            narrow_class_set(&mut b.kind, keep, src)?;
+        Ast::ClassUnicode(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) => {
+            if cx.lower {
+                let class = folded_class(ast, cx.n, src, cx.ci)?;
+                // Lowercasing the line is safe for a class outside `(?i)` without letters.
+                cx.cased |= !cx.ci
+                    && class.ranges().iter().any(|r| {
+                        (r.start() <= 'Z' && 'A' <= r.end()) || (r.start() <= 'z' && 'a' <= r.end())
+                    });
+                *ast = bracketed(span, false, class);
+            } else {
+                narrow_class_parts(ast, closure, src)?;
+            }
             Some(false)
         }
         Ast::Repetition(r) => {
-            let never = narrow_ast(&mut r.ast, keep, src)?;
+            let never = narrow_ast(&mut r.ast, cx, src)?;
             let min = match &r.op.kind {
                 RepetitionKind::ZeroOrOne | RepetitionKind::ZeroOrMore => 0,
                 RepetitionKind::OneOrMore => 1,
@@ -819,12 +913,25 @@ fn narrow_ast(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<b
             };
             Some(never && min > 0)
         }
-        Ast::Group(g) => narrow_ast(&mut g.ast, keep, src),
+        Ast::Group(g) => {
+            // A group's flags last to its end.
+            let outer = cx.ci;
+            if let GroupKind::NonCapturing(flags) = &mut g.kind {
+                take_case_flag(flags, cx);
+            }
+            let never = narrow_ast(&mut g.ast, cx, src);
+            cx.ci = outer;
+            never
+        }
+        Ast::Flags(f) => {
+            take_case_flag(&mut f.flags, cx);
+            Some(false)
+        }
         Ast::Alternation(alt) => {
             let mut live = Vec::with_capacity(alt.asts.len());
             for mut a in std::mem::take(&mut alt.asts) {
                 // A branch that never matches is dropped (it sets no flags: see below).
-                if !narrow_ast(&mut a, keep, src)? {
+                if !narrow_ast(&mut a, cx, src)? {
                     live.push(a);
                 }
             }
@@ -838,7 +945,7 @@ fn narrow_ast(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<b
         Ast::Concat(cat) => {
             let mut never = false;
             for a in &mut cat.asts {
-                never |= narrow_ast(a, keep, src)?;
+                never |= narrow_ast(a, cx, src)?;
             }
             // Flags set here last to the end of the enclosing group, past this
             // concatenation: it is kept whole (and said to match) then.
@@ -848,8 +955,92 @@ fn narrow_ast(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<b
             }
             Some(false)
         }
-        Ast::Empty(_) | Ast::Flags(_) | Ast::Dot(_) | Ast::Assertion(_) => Some(false),
+        Ast::Empty(_) | Ast::Dot(_) | Ast::Assertion(_) => Some(false),
     }
+}
+
+/// Sets `cx.ci` as `flags` say (the translator's rule: the last `i` item wins, negated
+/// after a `-`), and with `cx.lower` takes the `i` items out.
+fn take_case_flag(flags: &mut AstFlags, cx: &mut Narrow) {
+    let mut enable = true;
+    flags.items.retain(|item| match item.kind {
+        FlagsItemKind::Negation => {
+            enable = false;
+            true
+        }
+        FlagsItemKind::Flag(Flag::CaseInsensitive) => {
+            cx.ci = enable;
+            !cx.lower
+        }
+        FlagsItemKind::Flag(_) => true,
+    });
+}
+
+/// The lowercase ASCII letter `(?i)` folds `c` with (`c` itself if it is ASCII and no
+/// letter, `k` for the Kelvin sign), `None` if none.
+fn lowest_ascii_fold(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c.to_ascii_lowercase());
+    }
+    let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+    class.case_fold_simple();
+    class
+        .iter()
+        .flat_map(|r| r.start()..=r.end())
+        .find(char::is_ascii_lowercase)
+}
+
+/// The characters of `n.keep` in the class `ast` (Unicode, Perl or bracketed), folded
+/// first if `ci`, as the translator would. Its Unicode and Perl parts are narrowed to
+/// the closure before the translator folds them. `None` when a part does not translate
+/// to a class.
+fn folded_class(ast: &mut Ast, n: &'static Narrowing, src: &str, ci: bool) -> Option<ClassUnicode> {
+    let span = *ast.span();
+    let how = 1 + u8::from(ci);
+    remembered((std::ptr::from_ref(n) as usize, how), src, span, || {
+        narrow_class_parts(ast, &n.closure, src)?;
+        let hir = regex_syntax::hir::translate::TranslatorBuilder::new()
+            .case_insensitive(ci)
+            .build()
+            .translate(src, ast)
+            .ok()?;
+        let mut class = match hir.into_kind() {
+            HirKind::Class(Class::Unicode(c)) => c,
+            // What an empty class and a class of one character translate to.
+            HirKind::Class(Class::Bytes(c)) if c.ranges().is_empty() => ClassUnicode::empty(),
+            HirKind::Literal(lit) => {
+                let mut chars = std::str::from_utf8(&lit.0).ok()?.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() {
+                    return None;
+                }
+                ClassUnicode::new([ClassUnicodeRange::new(c, c)])
+            }
+            _ => return None,
+        };
+        class.intersect(&n.keep);
+        Some(class)
+    })
+}
+
+/// Narrows the class `ast` (Unicode, Perl or bracketed) to the closure `keep`: a
+/// Unicode or Perl class becomes the bracketed class of its characters there, a
+/// bracketed class gets its Unicode and Perl items narrowed.
+fn narrow_class_parts(ast: &mut Ast, keep: &'static ClassUnicode, src: &str) -> Option<()> {
+    let span = *ast.span();
+    match ast {
+        Ast::ClassUnicode(c) => {
+            let (negated, plain) = unnegated_unicode(c);
+            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
+        }
+        Ast::ClassPerl(c) => {
+            let (negated, plain) = unnegated_perl(c);
+            *ast = bracketed(span, negated, class_in(plain, keep, src)?);
+        }
+        Ast::ClassBracketed(b) => narrow_class_set(&mut b.kind, keep, src)?,
+        _ => return None,
+    }
+    Some(())
 }
 
 /// A Unicode class (`\p{L}`) as whether it is negated and, to translate, itself un-negated.
@@ -866,7 +1057,7 @@ fn unnegated_perl(c: &regex_syntax::ast::ClassPerl) -> (bool, Ast) {
     (c.negated, Ast::ClassPerl(Box::new(plain)))
 }
 
-/// `narrow_ast` inside a bracketed class.
+/// `narrow_class_parts` inside a bracketed class.
 fn narrow_class_set(set: &mut ClassSet, keep: &'static ClassUnicode, src: &str) -> Option<()> {
     match set {
         ClassSet::Item(item) => narrow_class_item(item, keep, src),
@@ -877,7 +1068,7 @@ fn narrow_class_set(set: &mut ClassSet, keep: &'static ClassUnicode, src: &str) 
     }
 }
 
-/// `narrow_ast` on one item of a bracketed class.
+/// `narrow_class_set` on one item of a bracketed class.
 fn narrow_class_item(
     item: &mut ClassSetItem,
     keep: &'static ClassUnicode,
@@ -902,33 +1093,51 @@ fn narrow_class_item(
 }
 
 /// The characters of `keep` in the class `ast` (translated alone, so without `(?i)`).
-/// Remembered for the process by the class's text (`\w`, `\p{L}`) and `keep` (one of
-/// the closures of `closure_of`, which live as long): the same few classes recur in
-/// every pattern, and translating `\w` means copying hundreds of ranges.
 fn class_in(ast: Ast, keep: &'static ClassUnicode, src: &str) -> Option<ClassUnicode> {
-    type Seen = Vec<(usize, Box<str>, ClassUnicode)>;
-    static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
-    let span = ast.span();
-    let text = src.get(span.start.offset..span.end.offset)?;
-    let id = std::ptr::from_ref(keep) as usize;
-    if let Ok(seen) = SEEN.lock() {
-        if let Some((_, _, c)) = seen.iter().find(|(k, t, _)| *k == id && **t == *text) {
-            return Some(c.clone());
-        }
-    }
-    let hir = regex_syntax::hir::translate::Translator::new()
-        .translate(src, &ast)
-        .ok()?;
-    match hir.into_kind() {
-        HirKind::Class(Class::Unicode(mut c)) => {
-            c.intersect(keep);
-            if let Ok(mut seen) = SEEN.lock() {
-                seen.push((id, text.into(), c.clone()));
+    let span = *ast.span();
+    remembered((std::ptr::from_ref(keep) as usize, 0), src, span, || {
+        let hir = regex_syntax::hir::translate::Translator::new()
+            .translate(src, &ast)
+            .ok()?;
+        match hir.into_kind() {
+            HirKind::Class(Class::Unicode(mut c)) => {
+                c.intersect(keep);
+                Some(c)
             }
-            Some(c)
+            _ => None,
         }
-        _ => None,
+    })
+}
+
+/// The class `make` gives for the class written at `span` of `src` (`\w`, `[^.!?]`)
+/// and `how`: the address of what it is narrowed to (a `Narrowing` or a closure, which
+/// live as long as the process) and the kind of narrowing (`class_in`: 0,
+/// `folded_class`: 1, or 2 under `(?i)`). Remembered for the process: the same few
+/// classes recur in every pattern, and translating `\w` means copying hundreds of
+/// ranges.
+fn remembered(
+    how: (usize, u8),
+    src: &str,
+    span: Span,
+    make: impl FnOnce() -> Option<ClassUnicode>,
+) -> Option<ClassUnicode> {
+    type Seen = HashMap<((usize, u8), Box<str>), ClassUnicode>;
+    static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
+    let text = src.get(span.start.offset..span.end.offset)?;
+    // Under `(?x)` a class's spaces are not part of it: such text is not a key.
+    if text.contains(char::is_whitespace) {
+        return make();
     }
+    let key = (how, Box::from(text));
+    if let Some(c) = SEEN.lock().ok()?.get_or_insert_with(HashMap::new).get(&key) {
+        return Some(c.clone());
+    }
+    let class = make()?;
+    SEEN.lock()
+        .ok()?
+        .get_or_insert_with(HashMap::new)
+        .insert(key, class.clone());
+    Some(class)
 }
 
 /// A bracketed class of the ranges of `class`.
@@ -1515,13 +1724,14 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         ])],
     ),
     // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
-    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`).
+    // holds the verbs' last letters and their case variants (`s` also folds to `ſ`,
+    // `т` to two old Cyrillic forms, U+1C84 and U+1C85).
     (
         "comments.thread-header",
         &[
             Needs::Digit,
             Needs::BetweenDigits(":hH"),
-            Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ"),
+            Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
         ],
     ),
     // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
@@ -1555,12 +1765,13 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::only_chars(".,/-:@"),
         ],
     ),
-    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first.
+    // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first (`с`
+    // also folds to U+1C83, `о` below to U+1C82).
     (
         "player.gallery-counter",
         &[
             Needs::Digit,
-            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}"),
+            Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}\u{1c83}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
         ],
@@ -1683,7 +1894,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     (
         "dateline.relative",
         &[
-            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}"),
+            Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}\u{1c82}"),
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
             // non-ASCII word (`обновлено`, `há`).
@@ -3556,6 +3767,7 @@ fn phrase_matcher(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::normalize;
 
     #[test]
     fn is_alphanumeric_agrees_with_std() {
@@ -4240,24 +4452,9 @@ mod tests {
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
                 );
-                if r.regex().is_match(line) {
+                if want {
                     checked += 1;
-                    let mut facts = rules.line_facts(line);
-                    assert!(
-                        r.needs.iter().all(|n| n.holds(line, &mut facts)),
-                        "{} matches {line:?} but its prefilter says no",
-                        rules.rules[r.rule as usize].id
-                    );
-                    assert!(
-                        r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
-                        "{} matches {line:?} but its byte gate says no",
-                        rules.rules[r.rule as usize].id
-                    );
-                    assert!(
-                        r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
-                        "{} matches {line:?} but its first-byte table says no",
-                        rules.rules[r.rule as usize].id
-                    );
+                    assert_prefilters_pass(&rules, r, line);
                 }
             }
         }
@@ -4322,7 +4519,28 @@ mod tests {
             (r"^\P{Lu}\W\d$", &["a 1", "A 1", "é-٣", "ſ 2"]),
             (r"(?i)^[\w&&[^k]]+$", &["abc", "abK", "ab\u{212a}", "ÉÈ"]),
             (r"^(?:日本|x{2,})$", &["xx", "日本", "x"]),
+            // Lowercased lines: `(?i)` letters that fold into ASCII, flags that end
+            // with a group, letters and classes of letters outside `(?i)`.
+            (
+                "(?i)^(?:\u{212a}m|\u{17f}t|[k]x|[^a-c]{2}|\\d)$",
+                &["KM", "km", "ST", "st", "KX", "kX", "AB", "dE", "de", "1"],
+            ),
+            (r"(?i:ab)\d(?i)c", &["AB1C", "ab1c", "Ab1", "ab1C"]),
+            (r"(?i:ab)c", &["ABc", "ABC", "abc"]),
+            (
+                r"(?i)ab(?-i)C[a-z]\p{Lu}",
+                &["ABCxY", "abCxy", "abcxY", "AbCXY"],
+            ),
         ];
+        // Which of them run on lowercased lines.
+        let lowered: Vec<bool> = cases
+            .iter()
+            .map(|(src, _)| narrowed_tree(src, &ASCII).unwrap().2)
+            .collect();
+        assert_eq!(
+            lowered,
+            [false, true, true, false, true, false, true, true, false, false]
+        );
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
             for keep in [&ASCII[..], &NARROW[..]] {
@@ -4341,6 +4559,241 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every prefilter of the regex rule `r` passes `line`, which it matches.
+    fn assert_prefilters_pass(rules: &RuleSet, r: &RegexRule, line: &str) {
+        let id = &rules.rules[r.rule as usize].id;
+        let mut facts = rules.line_facts(line);
+        for n in r.needs {
+            assert!(
+                n.holds(line, &mut facts),
+                "{id} matches {line:?} but its prefilter {n:?} says no"
+            );
+        }
+        assert!(
+            r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
+            "{id} matches {line:?} but its byte gate says no"
+        );
+        assert!(
+            r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
+            "{id} matches {line:?} but its first-byte table says no"
+        );
+    }
+
+    /// The characters and words `n` tests, for `lines_from_regex`: lines that hold
+    /// them, or just miss them, are where a prefilter that hides a match shows.
+    fn needs_tokens(n: Needs) -> Vec<String> {
+        let chars = |s: &str| s.chars().map(String::from).collect::<Vec<_>>();
+        let words = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        match n {
+            Needs::AnyChar(s)
+            | Needs::FirstChar(s)
+            | Needs::FirstCharOrDigit(s)
+            | Needs::OnlyChars(s, _)
+            | Needs::AnyCharOrSpacedSlash(s)
+            | Needs::LastCharBeforeColon(s)
+            | Needs::LetterOr(s)
+            | Needs::BetweenDigits(s) => chars(s),
+            Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
+            Needs::MinCount(c, _) | Needs::ShortItems(c, _) => vec![c.to_string()],
+            Needs::AnySubstr(w)
+            | Needs::StartsWith(w)
+            | Needs::AsciiCiAny(w)
+            | Needs::DigitOrAsciiCiAny(w)
+            | Needs::StartsWithAsciiCi(w, _) => words(w),
+            Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
+            Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
+        }
+    }
+
+    /// Lines made of a regex's own words (its runs of letters, cased three ways),
+    /// numbers, separators and `extra` (the characters and words its prefilters test),
+    /// in random order: lines near what it matches, so that its automata and
+    /// prefilters meet lines it matches and lines it just misses.
+    fn lines_from_regex(src: &str, extra: &[String], mut seed: u64, count: usize) -> Vec<String> {
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let mut words: Vec<String> = Vec::new();
+        let (mut word, mut escaped) = (String::new(), false);
+        for c in src.chars().chain([' ']) {
+            if c.is_alphabetic() && !escaped {
+                word.push(c);
+            } else if !word.is_empty() {
+                let title: String = word.chars().take(1).flat_map(char::to_uppercase).collect();
+                let rest: String = word.chars().skip(1).collect();
+                words.extend([
+                    word.to_uppercase(),
+                    title + &rest,
+                    std::mem::take(&mut word),
+                ]);
+            }
+            escaped = c == '\\' && !escaped;
+        }
+        words.extend(
+            [
+                "1",
+                "12",
+                "2019",
+                "10:22",
+                "6h34",
+                "3/12",
+                "15.12.2019",
+                "am",
+                "pm",
+                "#x",
+                "x@y.z",
+                "Jane",
+                "Doe",
+                "\u{17f}",
+                "\u{212a}",
+                "é",
+                "中",
+                "사진",
+                "“",
+                "»",
+            ]
+            .map(String::from),
+        );
+        words.extend_from_slice(extra);
+        let seps = [
+            " ", " ", " ", "", ", ", ": ", ". ", " / ", " - ", " – ", " » ", " > ", " | ", "(",
+            ")", "! ", "? ", " = ", "’",
+        ];
+        (0..count)
+            .map(|_| {
+                let mut line = String::new();
+                for k in 0..1 + next() % 9 {
+                    if k > 0 {
+                        line.push_str(seps[next() % seps.len()]);
+                    }
+                    line.push_str(&words[next() % words.len()]);
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// Appends to `out` a random string that `hir` matches (look-arounds aside): a
+    /// class gives, three times in four, one of its characters in `pool` (remembered
+    /// per class in `seen`), else any of its characters.
+    fn sample(
+        hir: &Hir,
+        pool: &[char],
+        seen: &mut HashMap<usize, Vec<char>>,
+        next: &mut impl FnMut() -> usize,
+        out: &mut String,
+    ) {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) | HirKind::Class(Class::Bytes(_)) => {}
+            HirKind::Literal(lit) => out.push_str(std::str::from_utf8(&lit.0).unwrap()),
+            HirKind::Class(Class::Unicode(c)) => {
+                let mine = seen
+                    .entry(std::ptr::from_ref(c) as usize)
+                    .or_insert_with(|| pool.iter().copied().filter(|&p| class_has(c, p)).collect());
+                if !mine.is_empty() && next() % 4 != 0 {
+                    out.push(mine[next() % mine.len()]);
+                } else if let Some(r) = c.ranges().get(next() % c.ranges().len().max(1)) {
+                    let width = u32::from(r.end()) - u32::from(r.start()) + 1;
+                    let at = u32::from(r.start()) + next() as u32 % width;
+                    out.push(char::from_u32(at).unwrap_or(r.start()));
+                }
+            }
+            HirKind::Repetition(r) => {
+                let n = r.min + (next() % 3) as u32;
+                for _ in 0..r.max.map_or(n, |m| n.min(m)) {
+                    sample(&r.sub, pool, seen, next, out);
+                }
+            }
+            HirKind::Capture(c) => sample(&c.sub, pool, seen, next, out),
+            HirKind::Concat(v) => v.iter().for_each(|h| sample(h, pool, seen, next, out)),
+            HirKind::Alternation(v) => sample(&v[next() % v.len()], pool, seen, next, out),
+        }
+    }
+
+    /// Lines a regex matches, made from its parsed pattern by `sample` (with
+    /// characters from `extra` and ASCII), each also upper- and lowercased, and lines
+    /// near them from `lines_from_regex`; trimmed, as `match_line` gives them, and each
+    /// also normalized.
+    fn lines_for_regex(src: &str, extra: &[String], mut seed: u64) -> Vec<String> {
+        let mut lines = lines_from_regex(src, extra, seed, 1000);
+        let hir = regex_syntax::parse(src).unwrap();
+        let mut pool: Vec<char> = (' '..='~').chain(src.chars()).collect();
+        pool.extend(extra.iter().flat_map(|w| w.chars()));
+        pool.sort_unstable();
+        pool.dedup();
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let mut seen = HashMap::new();
+        for _ in 0..1000 {
+            let mut line = String::new();
+            sample(&hir, &pool, &mut seen, &mut next, &mut line);
+            // An open end: the regex may want more after its match.
+            line.push_str([" Jane Doe", ""][next() % 2]);
+            lines.extend([line.to_uppercase(), line.to_lowercase(), line]);
+        }
+        // `match_line` meets trimmed lines; its prefilters rely on normalized ones.
+        let normalized: Vec<String> = lines
+            .iter()
+            .flat_map(|l| {
+                normalize(l)
+                    .text
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        lines.extend(normalized);
+        lines
+            .into_iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn narrowed_automata_and_prefilters_agree_with_the_regex_on_sampled_lines() {
+        let rules = builtin();
+        let (mut lowered, mut narrow) = (0, 0);
+        for (k, r) in rules.regexes.iter().enumerate() {
+            // Every pattern under `(?i)` throughout runs lowercased on ASCII lines.
+            let lower = narrowed_tree(&r.src, &ASCII).unwrap().2;
+            assert_eq!(lower, r.src.starts_with("(?i"), "{}", r.src);
+            lowered += usize::from(lower);
+            let id = &rules.rules[r.rule as usize].id;
+            let extra: Vec<String> = r.needs.iter().flat_map(|&n| needs_tokens(n)).collect();
+            let seed = 0x9e37_79b9_7f4a_7c15 ^ k as u64;
+            let mut hits = 0;
+            for line in &lines_for_regex(&r.src, &extra, seed) {
+                let want = r.regex().is_match(line);
+                if line.is_ascii() {
+                    let f = r.ascii_fwd().expect("narrowed to ASCII");
+                    assert_eq!(f.is_match(line), Some(want), "{id} ASCII on {line:?}");
+                }
+                if is_narrow(line) {
+                    let f = r.narrow_fwd().expect("narrowed");
+                    assert_eq!(f.is_match(line), Some(want), "{id} narrowed on {line:?}");
+                    narrow += 1;
+                }
+                // Whenever the regex matches a normalized line, its prefilters let the
+                // line through.
+                if want && normalize(line).text.strip_suffix('\n') == Some(line) {
+                    assert_prefilters_pass(&rules, r, line);
+                    hits += 1;
+                }
+            }
+            assert!(hits > 300, "{id}: only {hits} normalized matches");
+        }
+        assert!(lowered >= 8, "only {lowered} lowered");
+        assert!(narrow > 20_000, "only {narrow} narrow lines");
     }
 
     #[test]
