@@ -195,12 +195,14 @@ impl Cleaner {
         unchanged: bool,
     ) -> Result<Cleaned, DecodeError> {
         let decoded = decode::decode_known(bytes, known)?;
-        let normalized = if unchanged {
-            normalize::normalize_unchanged(&decoded.text)
+        // Borrowed when normalizing changes nothing (but the final newline, which
+        // `segment_terminated` reads as there): the lines are copied out anyway.
+        let (text, mojibake_repaired) = if unchanged {
+            (std::borrow::Cow::Borrowed(&*decoded.text), false)
         } else {
-            normalize::normalize(&decoded.text)
+            normalize::normalize_cow(&decoded.text, true)
         };
-        let doc = segment::segment(&normalized.text);
+        let doc = segment::segment_terminated(&text);
         let (doc, mut verdicts) = match repeats {
             Some(repeats) => self.classify_without_repeats(doc, &repeats),
             None => {
@@ -225,7 +227,7 @@ impl Cleaner {
             text,
             encoding: decoded.encoding,
             replaced: decoded.replaced,
-            mojibake_repaired: normalized.mojibake_repaired,
+            mojibake_repaired,
             lines,
         })
     }

@@ -57,6 +57,7 @@ pub fn normalize(text: &str) -> Normalized {
 /// [`normalize`] of a text that [`normalize_cow`] borrowed back unchanged without
 /// `final_newline`: all it can lack is the final newline. The first pass over a folder
 /// finds that out for most documents, so that the second need not scan them again.
+#[cfg(test)]
 pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
     // With room for the newline: a push would otherwise copy the whole text again.
     let mut owned = String::with_capacity(text.len() + 1);

@@ -172,7 +172,21 @@ pub struct Document {
 /// Splits `text` (normalized: `\n` line ends, lines trimmed) into non-blank lines with
 /// their statistics.
 pub fn segment(text: &str) -> Document {
-    let (raw, non_blank) = split_lines(text);
+    segment_with(text, false)
+}
+
+/// [`segment`] of `text` with the final newline that normalizing adds to a non-empty text
+/// without one: for text that needs nothing else, which then need not be copied to add it.
+pub(crate) fn segment_terminated(text: &str) -> Document {
+    segment_with(text, true)
+}
+
+fn segment_with(text: &str, terminate: bool) -> Document {
+    let (mut raw, non_blank) = split_lines(text);
+    if terminate && !text.is_empty() && !text.ends_with('\n') {
+        // The empty line after that newline: the language sample can take it.
+        raw.push("");
+    }
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
@@ -1092,6 +1106,17 @@ mod tests {
             let want: Vec<&str> = text.split('\n').map(str::trim).collect();
             let non_blank = want.iter().filter(|l| !l.is_empty()).count();
             proptest::prop_assert_eq!(split_lines(&text), (want, non_blank));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn terminated_text_segments_as_with_its_final_newline(
+            text in "[a-z A-Z\n.,]{0,40}(der und die |the and of )?[a-z \n.]{0,60}",
+        ) {
+            let want = segment(&crate::normalize::normalize_unchanged(&text).text);
+            let got = segment_terminated(&text);
+            proptest::prop_assert_eq!(format!("{got:?}"), format!("{want:?}"));
         }
     }
 
