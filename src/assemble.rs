@@ -7,11 +7,11 @@ use crate::segment::Document;
 /// Joins the kept lines: headline first (site suffix removed), one blank line between
 /// paragraphs, `\n` line ends, a final newline; empty when nothing is kept.
 pub fn assemble(doc: &Document, verdicts: &[Verdict]) -> String {
-    let mut out = String::new();
-    for (line, v) in doc.lines.iter().zip(verdicts) {
-        if !v.keep {
-            continue;
-        }
+    let kept = doc.lines.iter().zip(verdicts).filter(|(_, v)| v.keep);
+    // Sized once: each kept line and the two bytes after it (a blank line, or the final
+    // newline) at most; growing the string as it fills copied it over and over.
+    let mut out = String::with_capacity(kept.clone().map(|(line, _)| line.text.len() + 2).sum());
+    for (line, v) in kept {
         if !out.is_empty() {
             out.push_str("\n\n");
         }

@@ -107,8 +107,9 @@ pub(crate) struct Known {
     /// The legacy encoding the detector guessed (the slowest part of decoding legacy
     /// text), if it had to guess.
     pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
-    /// Whether the decoded text needs no normalizing but a final newline (see
-    /// [`normalize_unchanged`](normalize::normalize_unchanged)).
+    /// Whether the decoded text needs no normalizing but a final newline: what
+    /// [`normalize_cow`](normalize::normalize_cow) without the final newline borrows back
+    /// unchanged.
     pub(crate) unchanged: bool,
 }
 
@@ -206,12 +207,14 @@ impl Cleaner {
         known: Known,
     ) -> Result<Cleaned, DecodeError> {
         let decoded = decode::decode_known(bytes, known.encoding)?;
-        let normalized = if known.unchanged {
-            normalize::normalize_unchanged(&decoded.text)
+        // Borrowed when normalizing changes nothing (but the final newline, which
+        // `segment_terminated` reads as there): the lines are copied out anyway.
+        let (text, mojibake_repaired) = if known.unchanged {
+            (std::borrow::Cow::Borrowed(&*decoded.text), false)
         } else {
-            normalize::normalize(&decoded.text)
+            normalize::normalize_cow(&decoded.text, true)
         };
-        let doc = segment::segment(&normalized.text);
+        let doc = segment::segment_terminated(&text);
         let (doc, mut verdicts) = match repeats {
             Some(repeats) => self.classify_without_repeats(doc, &repeats),
             None => {
@@ -236,7 +239,7 @@ impl Cleaner {
             text,
             encoding: decoded.encoding,
             replaced: decoded.replaced,
-            mojibake_repaired: normalized.mojibake_repaired,
+            mojibake_repaired,
             lines,
         })
     }
