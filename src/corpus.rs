@@ -554,8 +554,8 @@ impl LineStats {
     }
 
     /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning the encoding itself,
-    /// and whether normalizing left the decoded text as it was (but for a final newline):
-    /// see [`normalize_unchanged`](normalize::normalize_unchanged).
+    /// and whether normalizing left the decoded text as it was (but for its line ends and a
+    /// final newline): see [`normalize_unchanged`](normalize::normalize_unchanged).
     pub(crate) fn count_bytes_guess(
         &mut self,
         scope: &str,
@@ -564,11 +564,11 @@ impl LineStats {
         // Borrowed when possible: most documents are UTF-8 that normalizing leaves as is
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
-        let (normalized, _) = normalize::normalize_cow(&decoded.text, false);
+        let (normalized, done) = normalize::normalize_cow(&decoded.text, false);
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
         text_line_keys(&normalized, |key| counts.count_key(key, serial));
-        let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_));
+        let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only;
         Ok((decoded.legacy_guess, unchanged))
     }
 

@@ -47,21 +47,33 @@ const MAX_NEWLINES: usize = 3;
 /// each line is trimmed and its runs of spaces collapsed; runs of blank lines become one.
 /// Normalizing normalized text changes nothing.
 pub fn normalize(text: &str) -> Normalized {
-    let (text, mojibake_repaired) = normalize_cow(text, true);
+    let (text, done) = normalize_cow(text, true);
     Normalized {
         text: text.into_owned(),
-        mojibake_repaired,
+        mojibake_repaired: done.mojibake_repaired,
     }
 }
 
 /// [`normalize`] of a text that [`normalize_cow`] borrowed back unchanged without
-/// `final_newline`: all it can lack is the final newline. The first pass over a folder
-/// finds that out for most documents, so that the second need not scan them again.
+/// `final_newline`, or of one whose [line ends only](Done::line_ends_only) it changed: all
+/// it can lack is LF line ends and the final newline. The first pass over a folder finds
+/// that out for most documents, so that the second need not scan them again.
 pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
     // With room for the newline: a push would otherwise copy the whole text again.
     let mut owned = String::with_capacity(text.len() + 1);
-    owned.push_str(text);
-    if !text.is_empty() && !text.ends_with('\n') {
+    // CR LF and lone CR become LF, as `clean_chars` does. Only a text whose first line
+    // break is a CR has any (see `Done::line_ends_only`): the others are copied in one go.
+    let b = text.as_bytes();
+    let mut start = 0;
+    if first_break(b) == Some(b'\r') {
+        while let Some(cr) = find_byte(b, start, b'\r') {
+            owned.push_str(&text[start..cr]);
+            owned.push('\n');
+            start = cr + 1 + usize::from(b.get(cr + 1) == Some(&b'\n'));
+        }
+    }
+    owned.push_str(&text[start..]);
+    if !owned.is_empty() && !owned.ends_with('\n') {
         owned.push('\n');
     }
     Normalized {
@@ -70,41 +82,68 @@ pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
     }
 }
 
-/// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
-/// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
-/// text that lacks it (nor is the text copied for it): for callers that only read the
-/// lines, which that newline does not change.
-pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, bool) {
+/// What [`normalize_cow`] did to a text, besides its result.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Done {
+    /// Whether mojibake was found and repaired.
+    pub(crate) mojibake_repaired: bool,
+    /// Whether all that changed were the line ends (CR LF and lone CR became LF) and the
+    /// final newline, as in a clean text with CRLF line ends; only said of a text whose
+    /// first line break is a CR, so that [`normalize_unchanged`] need look no further to
+    /// tell such a text from one with no CR.
+    pub(crate) line_ends_only: bool,
+}
+
+/// The first line break byte (`\n` or `\r`) of `b`.
+fn first_break(b: &[u8]) -> Option<u8> {
+    b.iter().copied().find(|&x| x == b'\n' || x == b'\r')
+}
+
+/// [`normalize`], borrowing `text` back when it needs no change, and with what it did.
+/// Without `final_newline` the final `\n` is not added to a text that lacks it (nor is the
+/// text copied for it): for callers that only read the lines, which that newline does not
+/// change.
+pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, Done) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade) = round(text, final_newline, &mut mojibake_repaired);
+    let (first, mut cascade, line_ends) = round(text, final_newline, &mut mojibake_repaired);
+    let line_ends_only = line_ends && first_break(text.as_bytes()) == Some(b'\r');
+    let done = |mojibake_repaired| Done {
+        mojibake_repaired,
+        line_ends_only,
+    };
     let mut current = match first {
-        Cow::Borrowed(same) => return (Cow::Borrowed(same), mojibake_repaired),
+        Cow::Borrowed(same) => return (Cow::Borrowed(same), done(mojibake_repaired)),
         Cow::Owned(changed) => changed,
     };
+    // A round that changed the line ends only made no work for another: `cascade` is
+    // false, and so `line_ends_only` holds for the result.
     for _ in 1..MAX_ROUNDS {
         if !cascade {
             break;
         }
-        let (next, again) = round(&current, final_newline, &mut mojibake_repaired);
+        let (next, again, _) = round(&current, final_newline, &mut mojibake_repaired);
         match next {
             Cow::Owned(changed) if changed != current => current = changed,
             _ => break,
         }
         cascade = again;
     }
-    (Cow::Owned(current), mojibake_repaired)
+    (Cow::Owned(current), done(mojibake_repaired))
 }
 
-/// One pass of every step the text needs; borrowed back when it needed none. The flag
-/// tells whether a step did something that can make work for another (repaired mojibake,
-/// decoded a reference, removed or replaced a character, composed): only then can another
-/// round change anything.
+/// One pass of every step the text needs; borrowed back when it needed none. The first
+/// flag tells whether a step did something that can make work for another (repaired
+/// mojibake, decoded a reference, removed or replaced a character, composed): only then
+/// can another round change anything. The second tells whether all that changed were
+/// the line ends (see [`Done::line_ends_only`]).
 fn round<'a>(
     text: &'a str,
     final_newline: bool,
     mojibake_repaired: &mut bool,
-) -> (Cow<'a, str>, bool) {
+) -> (Cow<'a, str>, bool, bool) {
     let mut cascade = false;
+    // Line ends rewritten (`Some(true)`), something else changed (`Some(false)`).
+    let mut line_ends = None;
     let mut needs = scan(text);
     let mut text = Cow::Borrowed(text);
     // Mojibake first: its shapes include NBSP and C1 controls, which the next step rewrites.
@@ -112,13 +151,28 @@ fn round<'a>(
         if let Some(fixed) = mojibake::repair(&text) {
             *mojibake_repaired = true;
             cascade = true;
+            line_ends = Some(false);
             needs = scan(&fixed);
             text = Cow::Owned(fixed);
         }
     }
     if needs.chars {
-        let (cleaned, removed) = clean_chars(&text);
-        cascade |= removed;
+        let (cleaned, pushed) = clean_chars(&text);
+        match pushed {
+            // Only the line ends changed (a CRLF text): the cleaned text is what a text
+            // with LF line ends would have been, and its scan tells whether it needs more,
+            // which seldom holds (the layout then goes as for that text).
+            Pushed::Kept if line_ends.is_none() => {
+                needs = scan(&cleaned);
+                line_ends = Some(true);
+            }
+            Pushed::Kept => {}
+            Pushed::Rewritten => line_ends = Some(false),
+            Pushed::Removed => {
+                cascade = true;
+                line_ends = Some(false);
+            }
+        }
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
@@ -127,6 +181,7 @@ fn round<'a>(
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
             cascade = true;
+            line_ends = Some(false);
             // Decoded characters can need NFC or change the layout.
             needs.nfc = true;
             needs.layout = true;
@@ -136,10 +191,12 @@ fn round<'a>(
         if let Some(composed) = nfc(&text) {
             text = Cow::Owned(composed);
             cascade = true;
+            line_ends = Some(false);
         }
     }
     if needs.layout || needs.chars {
         text = Cow::Owned(layout(&text));
+        line_ends = Some(false);
     } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
         // add to it. Copied with room for it: `into_owned` would size the copy exactly,
@@ -155,7 +212,7 @@ fn round<'a>(
         owned.push('\n');
         text = Cow::Owned(owned);
     }
-    (text, cascade)
+    (text, cascade, line_ends == Some(true))
 }
 
 /// What a text needs done, found by [`scan`].
@@ -565,27 +622,46 @@ fn action(c: char, after_non_ascii: bool) -> Action {
     }
 }
 
-/// Applies `action` to `c`, appending the result to `out`; true when `c` was removed or
-/// replaced by another visible character (which can join its neighbours into new shapes).
-fn push_char(out: &mut String, c: char) -> bool {
-    let after_non_ascii = out.as_bytes().last().is_some_and(|&b| b >= 0x80);
-    match action(c, after_non_ascii) {
-        Action::Keep => out.push(c),
-        Action::Drop => return true,
-        Action::Space => out.push(' '),
-        Action::Newline => out.push('\n'),
-        Action::Replace(r) => {
-            out.push(r);
-            return true;
-        }
-    }
-    false
+/// What [`push_char`] did with a character, from the least change to the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Pushed {
+    /// Appended as it was.
+    Kept,
+    /// Appended as a plain space or line break.
+    Rewritten,
+    /// Removed, or replaced by another visible character (which can join its neighbours
+    /// into new shapes).
+    Removed,
 }
 
-/// Rewrites line endings, spaces, invisible and control characters (see [`action`]); the
-/// flag tells whether a character was removed or replaced (see [`push_char`]).
-fn clean_chars(text: &str) -> (String, bool) {
-    let mut removed = false;
+/// Applies `action` to `c`, appending the result to `out`.
+fn push_char(out: &mut String, c: char) -> Pushed {
+    let after_non_ascii = out.as_bytes().last().is_some_and(|&b| b >= 0x80);
+    match action(c, after_non_ascii) {
+        Action::Keep => {
+            out.push(c);
+            return Pushed::Kept;
+        }
+        Action::Drop => return Pushed::Removed,
+        Action::Space => out.push(' '),
+        Action::Newline => {
+            out.push('\n');
+            if c == '\n' {
+                return Pushed::Kept;
+            }
+        }
+        Action::Replace(r) => {
+            out.push(r);
+            return Pushed::Removed;
+        }
+    }
+    Pushed::Rewritten
+}
+
+/// Rewrites line endings, spaces, invisible and control characters (see [`action`]); with
+/// the most that [`push_char`] did to a character (line ends aside).
+fn clean_chars(text: &str) -> (String, Pushed) {
+    let mut most = Pushed::Kept;
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     // `text[start..i]` is kept as is, copied in one go when something must change.
@@ -627,13 +703,13 @@ fn clean_chars(text: &str) -> (String, bool) {
             i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
         } else {
             let ch = text[i..].chars().next().unwrap_or_default();
-            removed |= push_char(&mut out, ch);
+            most = most.max(push_char(&mut out, ch));
             i += ch.len_utf8();
         }
         start = i;
     }
     out.push_str(&text[start..]);
-    (out, removed)
+    (out, most)
 }
 
 /// Decodes HTML character references; `None` when there were none. A decoded `&` that
@@ -645,7 +721,7 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut from = from;
-    while let Some(amp) = find_amp(b, from) {
+    while let Some(amp) = find_byte(b, from, b'&') {
         let Some((mut c, len)) = entities::parse(&b[amp + 1..]) else {
             from = amp + 1;
             continue;
@@ -674,22 +750,23 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     Some(out)
 }
 
-/// Where the first `&` at or after `from` is. Most `&` start no reference ("Q&A"), so
-/// [`decode_entities`] looks for the next one from each: by blocks the compiler tests
-/// sixteen bytes at a time, which `str::find` (a word at a time) is not.
-fn find_amp(b: &[u8], from: usize) -> Option<usize> {
+/// Where the first `byte` at or after `from` is. Most `&` start no reference ("Q&A"), so
+/// [`decode_entities`] looks for the next one from each, and most texts have no `\r`:
+/// by blocks the compiler tests sixteen bytes at a time, which `str::find` (a word at a
+/// time) is not.
+fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
     let mut i = from;
     while let Some(block) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) {
         let mut any = false;
         for &x in block {
-            any |= x == b'&';
+            any |= x == byte;
         }
         if any {
             break;
         }
         i += 32;
     }
-    b.get(i..)?.iter().position(|&x| x == b'&').map(|at| i + at)
+    b.get(i..)?.iter().position(|&x| x == byte).map(|at| i + at)
 }
 
 /// Puts `text` in NFC; `None` when it already is.
@@ -877,6 +954,19 @@ mod tests {
         assert_eq!(norm("a\r\nb\rc\nd"), "a\nb\nc\nd\n");
         assert_eq!(norm("a\r\r\nb"), "a\n\nb\n");
         assert_eq!(norm("page\u{C}next\u{2028}line"), "page\nnext\nline\n");
+        // What the first pass over a folder tells the second.
+        let line_ends_only = |s| normalize_cow(s, false).1.line_ends_only;
+        assert!(line_ends_only("a\r\nb\rc\r\n\r\nd’é"));
+        for s in [
+            "a\nb",
+            "a\nb\r\n",
+            "a\r\nb\t",
+            "a \r\nb",
+            "a\r\n\r\n\r\n\r\nb",
+            "&amp;\r\n",
+        ] {
+            assert!(!line_ends_only(s), "{s:?}");
+        }
     }
 
     #[test]
@@ -980,7 +1070,7 @@ mod tests {
     }
 
     #[test]
-    fn find_amp_finds_the_next_amp_across_blocks() {
+    fn find_byte_finds_the_next_one_across_blocks() {
         for len in [0, 1, 31, 32, 33, 64, 100] {
             for at in 0..len {
                 let mut b = vec![b'a'; len];
@@ -988,15 +1078,15 @@ mod tests {
                 for from in 0..=len {
                     let want = (from <= at).then_some(at);
                     assert_eq!(
-                        find_amp(&b, from),
+                        find_byte(&b, from, b'&'),
                         want,
                         "len {len}, & at {at}, from {from}"
                     );
                 }
             }
-            assert_eq!(find_amp(&vec![b'a'; len], 0), None);
+            assert_eq!(find_byte(&vec![b'a'; len], 0, b'&'), None);
         }
-        assert_eq!(find_amp(b"&&", 1), Some(1));
+        assert_eq!(find_byte(b"&&", 1, b'&'), Some(1));
     }
 
     #[test]
@@ -1175,17 +1265,17 @@ mod tests {
                 let s = format!("{}{s}", "x".repeat(pad));
                 // The plain definition: each character through `push_char`, CRLF and CR
                 // one line break.
-                let (mut want, mut removed) = (String::new(), false);
+                let (mut want, mut most) = (String::new(), Pushed::Kept);
                 let mut chars = s.chars().peekable();
                 while let Some(c) = chars.next() {
                     if c == '\r' {
                         want.push('\n');
                         chars.next_if_eq(&'\n');
                     } else {
-                        removed |= push_char(&mut want, c);
+                        most = most.max(push_char(&mut want, c));
                     }
                 }
-                prop_assert_eq!(clean_chars(&s), (want, removed), "{:?}", s);
+                prop_assert_eq!(clean_chars(&s), (want, most), "{:?}", s);
             }
         }
 
@@ -1208,6 +1298,14 @@ mod tests {
         }
 
         #[test]
+        fn line_ends_go_through_layout_as_they_did(s in "[ab \r\n]{0,40}") {
+            // `clean_chars` then `layout` was all that applied here, whatever scan found
+            // after the line ends.
+            let want = super::layout(&clean_chars(&s).0);
+            prop_assert_eq!(normalize(&s).text, want);
+        }
+
+        #[test]
         fn any_string(s in any::<String>()) {
             let once = normalize(&s).text;
             prop_assert_eq!(normalize(&once).text, once);
@@ -1216,15 +1314,16 @@ mod tests {
         #[test]
         fn unchanged_text_needs_at_most_a_final_newline(
             s in tricky(),
-            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n){0,12}",
-            end in "[ \n]{0,2}",
+            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n|\r\n|\r){0,12}",
+            end in "[ \r\n]{0,2}",
         ) {
             for s in [s, format!("{clean}{end}")] {
-                if let (Cow::Borrowed(_), repaired) = normalize_cow(&s, false) {
+                let (cow, done) = normalize_cow(&s, false);
+                if matches!(cow, Cow::Borrowed(_)) || done.line_ends_only {
                     let n = normalize(&s);
                     let shortcut = normalize_unchanged(&s);
                     prop_assert_eq!(&shortcut.text, &n.text);
-                    prop_assert!(!repaired && !n.mojibake_repaired);
+                    prop_assert!(!done.mojibake_repaired && !n.mojibake_repaired);
                 }
             }
         }
