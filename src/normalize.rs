@@ -59,20 +59,16 @@ pub fn normalize(text: &str) -> Normalized {
 /// it can lack is LF line ends and the final newline. The first pass over a folder finds
 /// that out for most documents, so that the second need not scan them again.
 pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
-    // With room for the newline: a push would otherwise copy the whole text again.
-    let mut owned = String::with_capacity(text.len() + 1);
-    // CR LF and lone CR become LF, as `clean_chars` does. Only a text whose first line
-    // break is a CR has any (see `Done::line_ends_only`): the others are copied in one go.
-    let b = text.as_bytes();
-    let mut start = 0;
-    if first_break(b) == Some(b'\r') {
-        while let Some(cr) = find_byte(b, start, b'\r') {
-            owned.push_str(&text[start..cr]);
-            owned.push('\n');
-            start = cr + 1 + usize::from(b.get(cr + 1) == Some(&b'\n'));
-        }
-    }
-    owned.push_str(&text[start..]);
+    // Only a text whose first line break is a CR has any (see `Done::line_ends_only`): the
+    // others are copied in one go.
+    let mut owned = if first_break(text.as_bytes()) == Some(b'\r') {
+        fix_line_ends(text)
+    } else {
+        // With room for the newline: a push would otherwise copy the whole text again.
+        let mut owned = String::with_capacity(text.len() + 1);
+        owned.push_str(text);
+        owned
+    };
     if !owned.is_empty() && !owned.ends_with('\n') {
         owned.push('\n');
     }
@@ -92,6 +88,21 @@ pub(crate) struct Done {
     /// first line break is a CR, so that [`normalize_unchanged`] need look no further to
     /// tell such a text from one with no CR.
     pub(crate) line_ends_only: bool,
+}
+
+/// `text` with CR LF and lone CR made LF, as [`clean_chars`] does, and room for a final
+/// newline.
+fn fix_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    let b = text.as_bytes();
+    let mut start = 0;
+    while let Some(cr) = find_byte(b, start, b'\r') {
+        out.push_str(&text[start..cr]);
+        out.push('\n');
+        start = cr + 1 + usize::from(b.get(cr + 1) == Some(&b'\n'));
+    }
+    out.push_str(&text[start..]);
+    out
 }
 
 /// The first line break byte (`\n` or `\r`) of `b`.
@@ -156,23 +167,23 @@ fn round<'a>(
             text = Cow::Owned(fixed);
         }
     }
-    if needs.chars {
-        let (cleaned, pushed) = clean_chars(&text);
-        match pushed {
-            // Only the line ends changed (a CRLF text): the cleaned text is what a text
-            // with LF line ends would have been, and its scan tells whether it needs more,
-            // which seldom holds (the layout then goes as for that text).
-            Pushed::Kept if line_ends.is_none() => {
-                needs = scan(&cleaned);
-                line_ends = Some(true);
-            }
-            Pushed::Kept => {}
-            Pushed::Rewritten => line_ends = Some(false),
-            Pushed::Removed => {
-                cascade = true;
-                line_ends = Some(false);
-            }
+    // A text whose first line break is a CR (a CRLF text) mostly has no other character
+    // to rewrite: its line ends are mended alone, and then it goes on as the LF text it
+    // became when that text's scan finds no character to rewrite (`clean_chars` would
+    // then have left all else as it was).
+    if needs.chars && line_ends.is_none() && first_break(text.as_bytes()) == Some(b'\r') {
+        let fixed = fix_line_ends(&text);
+        let again = scan(&fixed);
+        if !again.chars {
+            needs = again;
+            line_ends = Some(true);
+            text = Cow::Owned(fixed);
         }
+    }
+    if needs.chars {
+        let (cleaned, removed) = clean_chars(&text);
+        cascade |= removed;
+        line_ends = Some(false);
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
@@ -622,46 +633,27 @@ fn action(c: char, after_non_ascii: bool) -> Action {
     }
 }
 
-/// What [`push_char`] did with a character, from the least change to the most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Pushed {
-    /// Appended as it was.
-    Kept,
-    /// Appended as a plain space or line break.
-    Rewritten,
-    /// Removed, or replaced by another visible character (which can join its neighbours
-    /// into new shapes).
-    Removed,
-}
-
-/// Applies `action` to `c`, appending the result to `out`.
-fn push_char(out: &mut String, c: char) -> Pushed {
+/// Applies `action` to `c`, appending the result to `out`; true when `c` was removed or
+/// replaced by another visible character (which can join its neighbours into new shapes).
+fn push_char(out: &mut String, c: char) -> bool {
     let after_non_ascii = out.as_bytes().last().is_some_and(|&b| b >= 0x80);
     match action(c, after_non_ascii) {
-        Action::Keep => {
-            out.push(c);
-            return Pushed::Kept;
-        }
-        Action::Drop => return Pushed::Removed,
+        Action::Keep => out.push(c),
+        Action::Drop => return true,
         Action::Space => out.push(' '),
-        Action::Newline => {
-            out.push('\n');
-            if c == '\n' {
-                return Pushed::Kept;
-            }
-        }
+        Action::Newline => out.push('\n'),
         Action::Replace(r) => {
             out.push(r);
-            return Pushed::Removed;
+            return true;
         }
     }
-    Pushed::Rewritten
+    false
 }
 
-/// Rewrites line endings, spaces, invisible and control characters (see [`action`]); with
-/// the most that [`push_char`] did to a character (line ends aside).
-fn clean_chars(text: &str) -> (String, Pushed) {
-    let mut most = Pushed::Kept;
+/// Rewrites line endings, spaces, invisible and control characters (see [`action`]); the
+/// flag tells whether a character was removed or replaced (see [`push_char`]).
+fn clean_chars(text: &str) -> (String, bool) {
+    let mut removed = false;
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     // `text[start..i]` is kept as is, copied in one go when something must change.
@@ -703,13 +695,13 @@ fn clean_chars(text: &str) -> (String, Pushed) {
             i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
         } else {
             let ch = text[i..].chars().next().unwrap_or_default();
-            most = most.max(push_char(&mut out, ch));
+            removed |= push_char(&mut out, ch);
             i += ch.len_utf8();
         }
         start = i;
     }
     out.push_str(&text[start..]);
-    (out, most)
+    (out, removed)
 }
 
 /// Decodes HTML character references; `None` when there were none. A decoded `&` that
@@ -751,7 +743,7 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
 }
 
 /// Where the first `byte` at or after `from` is. Most `&` start no reference ("Q&A"), so
-/// [`decode_entities`] looks for the next one from each, and most texts have no `\r`:
+/// [`decode_entities`] looks for the next one from each, as [`fix_line_ends`] for `\r`:
 /// by blocks the compiler tests sixteen bytes at a time, which `str::find` (a word at a
 /// time) is not.
 fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
@@ -762,7 +754,17 @@ fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
             any |= x == byte;
         }
         if any {
-            break;
+            // Where in the block, a word at a time: the lines of a CRLF text are short.
+            let words = block.chunks_exact(8);
+            for (k, w) in words
+                .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+                .enumerate()
+            {
+                let hits = eq_bytes(w, byte);
+                if hits != 0 {
+                    return Some(i + 8 * k + first_lane(hits));
+                }
+            }
         }
         i += 32;
     }
@@ -1265,17 +1267,17 @@ mod tests {
                 let s = format!("{}{s}", "x".repeat(pad));
                 // The plain definition: each character through `push_char`, CRLF and CR
                 // one line break.
-                let (mut want, mut most) = (String::new(), Pushed::Kept);
+                let (mut want, mut removed) = (String::new(), false);
                 let mut chars = s.chars().peekable();
                 while let Some(c) = chars.next() {
                     if c == '\r' {
                         want.push('\n');
                         chars.next_if_eq(&'\n');
                     } else {
-                        most = most.max(push_char(&mut want, c));
+                        removed |= push_char(&mut want, c);
                     }
                 }
-                prop_assert_eq!(clean_chars(&s), (want, most), "{:?}", s);
+                prop_assert_eq!(clean_chars(&s), (want, removed), "{:?}", s);
             }
         }
 
@@ -1295,6 +1297,16 @@ mod tests {
         fn scan_sees_every_layout_need(s in "[ab \n]{0,40}") {
             // Only layout can apply here: whatever scan decides, the result is its output.
             prop_assert_eq!(normalize(&s).text, super::layout(&s));
+        }
+
+        #[test]
+        fn line_ends_alone_are_what_clean_chars_would_do(s in tricky(), clean in "[a-zé’ \r\n]{0,40}") {
+            for s in [s, clean] {
+                let fixed = fix_line_ends(&s);
+                if !scan(&fixed).chars {
+                    prop_assert_eq!(clean_chars(&s), (fixed, false), "{:?}", s);
+                }
+            }
         }
 
         #[test]
