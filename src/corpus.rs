@@ -555,7 +555,7 @@ impl LineStats {
 
     /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning all it found out
     /// about the bytes on the way: the encoding itself, and whether normalizing left the
-    /// decoded text as it was.
+    /// decoded text as it was (but for its line ends and a final newline).
     pub(crate) fn count_bytes_guess(
         &mut self,
         scope: &str,
@@ -564,13 +564,13 @@ impl LineStats {
         // Borrowed when possible: most documents are UTF-8 that normalizing leaves as is
         // (but for a final newline, which changes no line), and need no copy to be keyed.
         let decoded = decode::decode_borrowed(bytes)?;
-        let (normalized, _) = normalize::normalize_cow(&decoded.text, false);
+        let (normalized, done) = normalize::normalize_cow(&decoded.text, false);
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
         text_line_keys(&normalized, |key| counts.count_key(key, serial));
         Ok(Known {
             encoding: decoded.legacy_guess,
-            unchanged: matches!(normalized, std::borrow::Cow::Borrowed(_)),
+            unchanged: matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only,
         })
     }
 

@@ -243,22 +243,12 @@ fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
         }
         Ok(())
     };
-    // First whole blocks without a control byte but '\n' (most text has none at all),
-    // told apart by a branch-free test the compiler vectorizes: their least byte, with
-    // '\n' read as 0x2A, is not below 0x20 (a compare, an and, an or and a minimum per
-    // sixteen bytes; blocks of 128 bytes share the final reduction of the minimum). The
-    // first other block and the rest go word by word, which counts exactly.
-    let mut at = 0;
-    while let Some(block) = sample.get(at..).and_then(<[u8]>::first_chunk::<128>) {
-        let mut least = u8::MAX;
-        for &b in block {
-            least = least.min(b | (u8::from(b == b'\n') * 0x20));
-        }
-        if least < 0x20 {
-            break;
-        }
-        at += 128;
-    }
+    // First whole blocks without a control byte but '\n' (most text has none at all), then,
+    // from the first other block on, those without a control byte but '\n' and '\r' (a
+    // CRLF text has one a line; other text stops at the same block again). The first
+    // block that has another and the rest go word by word, which counts exactly.
+    let at = quiet_blocks::<false>(sample, 0);
+    let mut at = quiet_blocks::<true>(sample, at);
     let mut chunks = sample[at..].chunks_exact(8);
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
@@ -274,6 +264,26 @@ fn count_binary_controls(sample: &[u8]) -> Result<usize, usize> {
     }
     look(at, chunks.remainder())?;
     Ok(controls)
+}
+
+/// Where the first 128-byte block of `sample` from `at` on (or its last bytes) that holds a
+/// control byte but '\n' (and '\r' when `CR`) starts. A branch-free test the compiler
+/// vectorizes: a block's least byte, with those line breaks read as 0x2A and 0x2D, is not
+/// below 0x20 (a compare, an and, an or and a minimum per sixteen bytes, one compare and
+/// one or more with `CR`; the blocks share the final reduction of the minimum).
+fn quiet_blocks<const CR: bool>(sample: &[u8], mut at: usize) -> usize {
+    while let Some(block) = sample.get(at..).and_then(<[u8]>::first_chunk::<128>) {
+        let mut least = u8::MAX;
+        for &b in block {
+            let line_break = b == b'\n' || (CR && b == b'\r');
+            least = least.min(b | (u8::from(line_break) * 0x20));
+        }
+        if least < 0x20 {
+            break;
+        }
+        at += 128;
+    }
+    at
 }
 
 /// C0 controls that do not occur in text. Escape is allowed: ISO-2022-JP and ANSI colour

@@ -107,9 +107,9 @@ pub(crate) struct Known {
     /// The legacy encoding the detector guessed (the slowest part of decoding legacy
     /// text), if it had to guess.
     pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
-    /// Whether the decoded text needs no normalizing but a final newline: what
-    /// [`normalize_cow`](normalize::normalize_cow) without the final newline borrows back
-    /// unchanged.
+    /// Whether the decoded text needs no normalizing but LF line ends and a final
+    /// newline: what [`normalize_cow`](normalize::normalize_cow) without the final newline
+    /// borrows back unchanged, or changes only the line ends of.
     pub(crate) unchanged: bool,
 }
 
@@ -210,9 +210,10 @@ impl Cleaner {
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
         let (text, mojibake_repaired) = if known.unchanged {
-            (std::borrow::Cow::Borrowed(&*decoded.text), false)
+            (normalize::line_ends_fixed(&decoded.text), false)
         } else {
-            normalize::normalize_cow(&decoded.text, true)
+            let (text, done) = normalize::normalize_cow(&decoded.text, true);
+            (text, done.mojibake_repaired)
         };
         let doc = segment::segment_terminated(&text);
         let (doc, mut verdicts) = match repeats {

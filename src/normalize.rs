@@ -47,22 +47,23 @@ const MAX_NEWLINES: usize = 3;
 /// each line is trimmed and its runs of spaces collapsed; runs of blank lines become one.
 /// Normalizing normalized text changes nothing.
 pub fn normalize(text: &str) -> Normalized {
-    let (text, mojibake_repaired) = normalize_cow(text, true);
+    let (text, done) = normalize_cow(text, true);
     Normalized {
         text: text.into_owned(),
-        mojibake_repaired,
+        mojibake_repaired: done.mojibake_repaired,
     }
 }
 
 /// [`normalize`] of a text that [`normalize_cow`] borrowed back unchanged without
-/// `final_newline`: all it can lack is the final newline. The first pass over a folder
-/// finds that out for most documents, so that the second need not scan them again; the
-/// second then segments the text as it is (`segment_terminated`), and tests hold both to
-/// this definition.
+/// `final_newline`, or of one whose [line ends only](Done::line_ends_only) it changed: all
+/// it can lack is LF line ends and the final newline. The first pass over a folder finds
+/// that out for most documents, so that the second need not scan them again; the second
+/// then fixes the line ends ([`line_ends_fixed`]) and segments the text as it is
+/// (`segment_terminated`), and tests hold both to this definition.
 #[cfg(test)]
 pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
-    let mut owned = text.to_owned();
-    if !text.is_empty() && !text.ends_with('\n') {
+    let mut owned = line_ends_fixed(text).into_owned();
+    if !owned.is_empty() && !owned.ends_with('\n') {
         owned.push('\n');
     }
     Normalized {
@@ -71,41 +72,94 @@ pub(crate) fn normalize_unchanged(text: &str) -> Normalized {
     }
 }
 
-/// [`normalize`], borrowing `text` back when it needs no change, and with the flag telling
-/// whether mojibake was repaired. Without `final_newline` the final `\n` is not added to a
-/// text that lacks it (nor is the text copied for it): for callers that only read the
-/// lines, which that newline does not change.
-pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, bool) {
+/// A text that [`normalize_cow`] borrowed back unchanged, or whose line ends only it
+/// changed, with LF line ends: borrowed unless it has CRs. Only a text whose first line
+/// break is a CR has any (see `Done::line_ends_only`).
+pub(crate) fn line_ends_fixed(text: &str) -> Cow<'_, str> {
+    if first_break(text.as_bytes()) == Some(b'\r') {
+        Cow::Owned(fix_line_ends(text))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// What [`normalize_cow`] did to a text, besides its result.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Done {
+    /// Whether mojibake was found and repaired.
+    pub(crate) mojibake_repaired: bool,
+    /// Whether all that changed were the line ends (CR LF and lone CR became LF) and the
+    /// final newline, as in a clean text with CRLF line ends; only said of a text whose
+    /// first line break is a CR, so that [`line_ends_fixed`] need look no further to tell
+    /// such a text from one with no CR.
+    pub(crate) line_ends_only: bool,
+}
+
+/// `text` with CR LF and lone CR made LF, as [`clean_chars`] does, and room for a final
+/// newline.
+fn fix_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    let b = text.as_bytes();
+    let mut start = 0;
+    while let Some(cr) = find_byte(b, start, b'\r') {
+        out.push_str(&text[start..cr]);
+        out.push('\n');
+        start = cr + 1 + usize::from(b.get(cr + 1) == Some(&b'\n'));
+    }
+    out.push_str(&text[start..]);
+    out
+}
+
+/// The first line break byte (`\n` or `\r`) of `b`.
+fn first_break(b: &[u8]) -> Option<u8> {
+    b.iter().copied().find(|&x| x == b'\n' || x == b'\r')
+}
+
+/// [`normalize`], borrowing `text` back when it needs no change, and with what it did.
+/// Without `final_newline` the final `\n` is not added to a text that lacks it (nor is the
+/// text copied for it): for callers that only read the lines, which that newline does not
+/// change.
+pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, Done) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade) = round(text, final_newline, &mut mojibake_repaired);
+    let (first, mut cascade, line_ends) = round(text, final_newline, &mut mojibake_repaired);
+    let line_ends_only = line_ends && first_break(text.as_bytes()) == Some(b'\r');
+    let done = |mojibake_repaired| Done {
+        mojibake_repaired,
+        line_ends_only,
+    };
     let mut current = match first {
-        Cow::Borrowed(same) => return (Cow::Borrowed(same), mojibake_repaired),
+        Cow::Borrowed(same) => return (Cow::Borrowed(same), done(mojibake_repaired)),
         Cow::Owned(changed) => changed,
     };
+    // A round that changed the line ends only made no work for another: `cascade` is
+    // false, and so `line_ends_only` holds for the result.
     for _ in 1..MAX_ROUNDS {
         if !cascade {
             break;
         }
-        let (next, again) = round(&current, final_newline, &mut mojibake_repaired);
+        let (next, again, _) = round(&current, final_newline, &mut mojibake_repaired);
         match next {
             Cow::Owned(changed) if changed != current => current = changed,
             _ => break,
         }
         cascade = again;
     }
-    (Cow::Owned(current), mojibake_repaired)
+    (Cow::Owned(current), done(mojibake_repaired))
 }
 
-/// One pass of every step the text needs; borrowed back when it needed none. The flag
-/// tells whether a step did something that can make work for another (repaired mojibake,
-/// decoded a reference, removed or replaced a character, composed): only then can another
-/// round change anything.
+/// One pass of every step the text needs; borrowed back when it needed none. The first
+/// flag tells whether a step did something that can make work for another (repaired
+/// mojibake, decoded a reference, removed or replaced a character, composed): only then
+/// can another round change anything. The second tells whether all that changed were
+/// the line ends (see [`Done::line_ends_only`]).
 fn round<'a>(
     text: &'a str,
     final_newline: bool,
     mojibake_repaired: &mut bool,
-) -> (Cow<'a, str>, bool) {
+) -> (Cow<'a, str>, bool, bool) {
     let mut cascade = false;
+    // Line ends rewritten (`Some(true)`), something else changed (`Some(false)`).
+    let mut line_ends = None;
     let mut needs = scan(text);
     let mut text = Cow::Borrowed(text);
     // Mojibake first: its shapes include NBSP and C1 controls, which the next step rewrites.
@@ -113,13 +167,28 @@ fn round<'a>(
         if let Some(fixed) = mojibake::repair(&text) {
             *mojibake_repaired = true;
             cascade = true;
+            line_ends = Some(false);
             needs = scan(&fixed);
+            text = Cow::Owned(fixed);
+        }
+    }
+    // A text whose first line break is a CR (a CRLF text) mostly has no other character
+    // to rewrite: its line ends are mended alone, and then it goes on as the LF text it
+    // became when that text's scan finds no character to rewrite (`clean_chars` would
+    // then have left all else as it was).
+    if needs.chars && line_ends.is_none() && first_break(text.as_bytes()) == Some(b'\r') {
+        let fixed = fix_line_ends(&text);
+        let again = scan(&fixed);
+        if !again.chars {
+            needs = again;
+            line_ends = Some(true);
             text = Cow::Owned(fixed);
         }
     }
     if needs.chars {
         let (cleaned, removed) = clean_chars(&text);
         cascade |= removed;
+        line_ends = Some(false);
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
@@ -128,6 +197,7 @@ fn round<'a>(
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
             cascade = true;
+            line_ends = Some(false);
             // Decoded characters can need NFC or change the layout.
             needs.nfc = true;
             needs.layout = true;
@@ -137,10 +207,12 @@ fn round<'a>(
         if let Some(composed) = nfc(&text) {
             text = Cow::Owned(composed);
             cascade = true;
+            line_ends = Some(false);
         }
     }
     if needs.layout || needs.chars {
         text = Cow::Owned(layout(&text));
+        line_ends = Some(false);
     } else if needs.final_newline && final_newline {
         // The common case: clean text without a final newline, which is all `layout` would
         // add to it. Copied with room for it: `into_owned` would size the copy exactly,
@@ -156,7 +228,7 @@ fn round<'a>(
         owned.push('\n');
         text = Cow::Owned(owned);
     }
-    (text, cascade)
+    (text, cascade, line_ends == Some(true))
 }
 
 /// What a text needs done, found by [`scan`].
@@ -646,7 +718,7 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut from = from;
-    while let Some(amp) = find_amp(b, from) {
+    while let Some(amp) = find_byte(b, from, b'&') {
         let Some((mut c, len)) = entities::parse(&b[amp + 1..]) else {
             from = amp + 1;
             continue;
@@ -675,22 +747,33 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     Some(out)
 }
 
-/// Where the first `&` at or after `from` is. Most `&` start no reference ("Q&A"), so
-/// [`decode_entities`] looks for the next one from each: by blocks the compiler tests
-/// sixteen bytes at a time, which `str::find` (a word at a time) is not.
-fn find_amp(b: &[u8], from: usize) -> Option<usize> {
+/// Where the first `byte` at or after `from` is. Most `&` start no reference ("Q&A"), so
+/// [`decode_entities`] looks for the next one from each, as [`fix_line_ends`] for `\r`:
+/// by blocks the compiler tests sixteen bytes at a time, which `str::find` (a word at a
+/// time) is not.
+fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
     let mut i = from;
     while let Some(block) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) {
         let mut any = false;
         for &x in block {
-            any |= x == b'&';
+            any |= x == byte;
         }
         if any {
-            break;
+            // Where in the block, a word at a time: the lines of a CRLF text are short.
+            let words = block.chunks_exact(8);
+            for (k, w) in words
+                .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+                .enumerate()
+            {
+                let hits = eq_bytes(w, byte);
+                if hits != 0 {
+                    return Some(i + 8 * k + first_lane(hits));
+                }
+            }
         }
         i += 32;
     }
-    b.get(i..)?.iter().position(|&x| x == b'&').map(|at| i + at)
+    b.get(i..)?.iter().position(|&x| x == byte).map(|at| i + at)
 }
 
 /// Puts `text` in NFC; `None` when it already is.
@@ -878,6 +961,19 @@ mod tests {
         assert_eq!(norm("a\r\nb\rc\nd"), "a\nb\nc\nd\n");
         assert_eq!(norm("a\r\r\nb"), "a\n\nb\n");
         assert_eq!(norm("page\u{C}next\u{2028}line"), "page\nnext\nline\n");
+        // What the first pass over a folder tells the second.
+        let line_ends_only = |s| normalize_cow(s, false).1.line_ends_only;
+        assert!(line_ends_only("a\r\nb\rc\r\n\r\nd’é"));
+        for s in [
+            "a\nb",
+            "a\nb\r\n",
+            "a\r\nb\t",
+            "a \r\nb",
+            "a\r\n\r\n\r\n\r\nb",
+            "&amp;\r\n",
+        ] {
+            assert!(!line_ends_only(s), "{s:?}");
+        }
     }
 
     #[test]
@@ -981,7 +1077,7 @@ mod tests {
     }
 
     #[test]
-    fn find_amp_finds_the_next_amp_across_blocks() {
+    fn find_byte_finds_the_next_one_across_blocks() {
         for len in [0, 1, 31, 32, 33, 64, 100] {
             for at in 0..len {
                 let mut b = vec![b'a'; len];
@@ -989,15 +1085,15 @@ mod tests {
                 for from in 0..=len {
                     let want = (from <= at).then_some(at);
                     assert_eq!(
-                        find_amp(&b, from),
+                        find_byte(&b, from, b'&'),
                         want,
                         "len {len}, & at {at}, from {from}"
                     );
                 }
             }
-            assert_eq!(find_amp(&vec![b'a'; len], 0), None);
+            assert_eq!(find_byte(&vec![b'a'; len], 0, b'&'), None);
         }
-        assert_eq!(find_amp(b"&&", 1), Some(1));
+        assert_eq!(find_byte(b"&&", 1, b'&'), Some(1));
     }
 
     #[test]
@@ -1209,6 +1305,24 @@ mod tests {
         }
 
         #[test]
+        fn line_ends_alone_are_what_clean_chars_would_do(s in tricky(), clean in "[a-zé’ \r\n]{0,40}") {
+            for s in [s, clean] {
+                let fixed = fix_line_ends(&s);
+                if !scan(&fixed).chars {
+                    prop_assert_eq!(clean_chars(&s), (fixed, false), "{:?}", s);
+                }
+            }
+        }
+
+        #[test]
+        fn line_ends_go_through_layout_as_they_did(s in "[ab \r\n]{0,40}") {
+            // `clean_chars` then `layout` was all that applied here, whatever scan found
+            // after the line ends.
+            let want = super::layout(&clean_chars(&s).0);
+            prop_assert_eq!(normalize(&s).text, want);
+        }
+
+        #[test]
         fn any_string(s in any::<String>()) {
             let once = normalize(&s).text;
             prop_assert_eq!(normalize(&once).text, once);
@@ -1217,15 +1331,16 @@ mod tests {
         #[test]
         fn unchanged_text_needs_at_most_a_final_newline(
             s in tricky(),
-            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n){0,12}",
-            end in "[ \n]{0,2}",
+            clean in "([a-zA-Z0-9,.;&é’]{1,9}[ \n]?|\n\n|\r\n|\r){0,12}",
+            end in "[ \r\n]{0,2}",
         ) {
             for s in [s, format!("{clean}{end}")] {
-                if let (Cow::Borrowed(_), repaired) = normalize_cow(&s, false) {
+                let (cow, done) = normalize_cow(&s, false);
+                if matches!(cow, Cow::Borrowed(_)) || done.line_ends_only {
                     let n = normalize(&s);
                     let shortcut = normalize_unchanged(&s);
                     prop_assert_eq!(&shortcut.text, &n.text);
-                    prop_assert!(!repaired && !n.mojibake_repaired);
+                    prop_assert!(!done.mojibake_repaired && !n.mojibake_repaired);
                 }
             }
         }

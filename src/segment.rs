@@ -1112,10 +1112,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn terminated_text_segments_as_with_its_final_newline(
-            text in "[a-z A-Z\n.,]{0,40}(der und die |the and of )?[a-z \n.]{0,60}",
+            text in "[a-z A-Z\n\r.,]{0,40}(der und die |the and of )?[a-z \n\r.]{0,60}",
         ) {
+            // As the second pass over a folder reads a text the first found unchanged.
             let want = segment(&crate::normalize::normalize_unchanged(&text).text);
-            let got = segment_terminated(&text);
+            let got = segment_terminated(&crate::normalize::line_ends_fixed(&text));
             proptest::prop_assert_eq!(format!("{got:?}"), format!("{want:?}"));
         }
     }
