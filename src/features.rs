@@ -58,6 +58,7 @@ const BLANK_BEFORE: usize = 18;
 const BLANK_AFTER: usize = 19;
 const RULE: usize = 20;
 const SENTENCE_LIKE: usize = 22;
+const TITLE_OVERLAP: usize = 26;
 
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: [usize; 9] = [
@@ -448,6 +449,12 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     out
 }
 
+/// The `title_overlap` of line `i` (its [`LineContext`]'s, unchanged) in the stage-1 rows
+/// `x1` that [`stage1`] made.
+pub(crate) fn title_overlap(x1: &[f32], i: usize) -> f32 {
+    x1[i * STAGE1_LEN + TITLE_OVERLAP]
+}
+
 /// Stage-2 vectors: each stage-1 vector followed by the stage-1 probabilities of the line
 /// and its neighbourhood (±1, ±2, window means over ±3 and ±10, the maximum over ±2).
 pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
@@ -663,6 +670,7 @@ mod tests {
             (BLANK_AFTER, "blank_after"),
             (RULE, "rule"),
             (SENTENCE_LIKE, "sentence_like"),
+            (TITLE_OVERLAP, "title_overlap"),
         ] {
             assert_eq!(BASE_NAMES[at], name);
         }
