@@ -322,8 +322,9 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             last_related = Some(i);
         }
         let b = base(l, *c, section, i as f32 / n as f32, median, ln);
-        for (s, &f) in sum.iter_mut().zip(WINDOW_FEATURES) {
-            *s += b[f];
+        // Indexed loops over the constant lists (a zip of them was not inlined).
+        for k in 0..NW {
+            sum[k] += b[WINDOW_FEATURES[k]];
         }
         prefix.push(sum);
         let prose = b[SENTENCE_LIKE] > 0.0;
@@ -337,8 +338,8 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // The features each line lends its neighbours, gathered once per line (not once
         // per neighbour).
         let mut gathered = [0.0f32; NF];
-        for (g, &f) in gathered.iter_mut().zip(&NEIGHBOUR_FEATURES) {
-            *g = b[f];
+        for k in 0..NF {
+            gathered[k] = b[NEIGHBOUR_FEATURES[k]];
         }
         lent.push(gathered);
         bases.push(b);
