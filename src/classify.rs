@@ -1276,6 +1276,21 @@ mod tests {
         );
     }
 
+    /// `count` strings of fewer than `max_len` of `parts` each, picked by a xorshift sequence
+    /// from `seed`.
+    fn random_strings(parts: &[&str], seed: u64, count: usize, max_len: u64) -> Vec<String> {
+        let mut r = seed;
+        let mut pick = move || crate::swar::xorshift(&mut r);
+        (0..count)
+            .map(|_| {
+                let len = pick() % max_len;
+                (0..len)
+                    .map(|_| parts[(pick() % parts.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Every string made of up to `n` of `parts`.
     fn strings(parts: &[&str], n: usize) -> Vec<String> {
         let mut all = vec![String::new()];
@@ -1423,12 +1438,7 @@ mod tests {
             "HEADLINES",
             "headline",
         ];
-        let mut r = 0x243f_6a88_85a3_08d3u64;
-        for _ in 0..20_000 {
-            let len = crate::swar::xorshift(&mut r) % 40;
-            let s: String = (0..len)
-                .map(|_| pieces[(crate::swar::xorshift(&mut r) % pieces.len() as u64) as usize])
-                .collect();
+        for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
         }
     }
@@ -1491,12 +1501,7 @@ mod tests {
             "’",
             "Related articles",
         ];
-        let mut r = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..300 {
-            let len = crate::swar::xorshift(&mut r) % 400;
-            let text: String = (0..len)
-                .map(|_| parts[(crate::swar::xorshift(&mut r) % parts.len() as u64) as usize])
-                .collect();
+        for text in random_strings(&parts, 0x9e37_79b9_7f4a_7c15, 300, 400) {
             docs.push(segment(&text));
         }
         docs
