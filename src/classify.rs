@@ -229,7 +229,7 @@ pub fn decide_from(
             },
         })
         .collect();
-    if let Some(h) = mark_headline(doc, &mut verdicts) {
+    if let Some(h) = mark_headline(doc, prepared, &mut verdicts) {
         // The article starts at its headline: short lines kept above it are teasers,
         // captions or menus (prose above it may be a standfirst: kept).
         for (v, _) in verdicts[..h]
@@ -332,13 +332,13 @@ fn first_kept_prose(doc: &Document, verdicts: &[Verdict], from: usize) -> Option
 
 /// Picks the headline among the lines just before the article body, marks it, drops its
 /// repeats, and returns its index.
-fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
+fn mark_headline(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) -> Option<usize> {
     const LOOKBACK: usize = 15;
     let first_kept = verdicts.iter().position(|v| v.keep)?;
     let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
-    let title = word_set(&doc.lines[0].text);
-    let title_words = TitleWords::of(&title);
-    let mut scratch = Scratch::default();
+    // A line's overlap with the title (the first line) is a stage-1 feature: read from its
+    // row, not computed again (nor the title's words gathered again).
+    let title_overlap = |i: usize| features::title_overlap(&prepared.x1, i);
     let candidate = |i: usize| {
         let l = &doc.lines[i];
         verdicts[i].reason == Reason::Classifier
@@ -348,12 +348,12 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     // Score the lines around the start of the body: an on-page headline that repeats the
     // page title (the first line) is the surest sign; then title case, a headline's
     // length, no final period, and nearness to the body.
-    let mut score = |i: usize| -> f32 {
+    let score = |i: usize| -> f32 {
         let l = &doc.lines[i];
         let s = &l.stats;
         let mut score = -0.15 * i.abs_diff(body_start) as f32;
         if i > 0 && s.words >= 4 {
-            score += 3.0 * overlap_with(&l.text, &title_words, &mut scratch);
+            score += 3.0 * title_overlap(i);
         } else if i == 0 {
             score += 0.5;
         }
@@ -400,10 +400,7 @@ fn mark_headline(doc: &Document, verdicts: &mut [Verdict]) -> Option<usize> {
     verdicts[h].reason = Reason::Headline;
     let text = &doc.lines[h].text;
     for (i, line) in doc.lines.iter().enumerate() {
-        if i != h
-            && (&line.text == text
-                || (i == 0 && h > 0 && overlap_with(text, &title_words, &mut scratch) >= 0.6))
-        {
+        if i != h && (&line.text == text || (i == 0 && h > 0 && title_overlap(h) >= 0.6)) {
             verdicts[i].keep = false;
             verdicts[i].reason = Reason::HeadlineRepeat;
         }
@@ -1279,6 +1276,21 @@ mod tests {
         );
     }
 
+    /// `count` strings of fewer than `max_len` of `parts` each, picked by a xorshift sequence
+    /// from `seed`.
+    fn random_strings(parts: &[&str], seed: u64, count: usize, max_len: u64) -> Vec<String> {
+        let mut r = seed;
+        let mut pick = move || crate::swar::xorshift(&mut r);
+        (0..count)
+            .map(|_| {
+                let len = pick() % max_len;
+                (0..len)
+                    .map(|_| parts[(pick() % parts.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Every string made of up to `n` of `parts`.
     fn strings(parts: &[&str], n: usize) -> Vec<String> {
         let mut all = vec![String::new()];
@@ -1426,12 +1438,7 @@ mod tests {
             "HEADLINES",
             "headline",
         ];
-        let mut r = 0x243f_6a88_85a3_08d3u64;
-        for _ in 0..20_000 {
-            let len = crate::swar::xorshift(&mut r) % 40;
-            let s: String = (0..len)
-                .map(|_| pieces[(crate::swar::xorshift(&mut r) % pieces.len() as u64) as usize])
-                .collect();
+        for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
         }
     }
@@ -1453,6 +1460,68 @@ mod tests {
                 w.to_lowercase(),
                 "{w:?}"
             );
+        }
+    }
+
+    /// The benchmark and golden pages, segmented, and random pages made of lines of `parts`
+    /// (a title and lines that share its words or not).
+    fn many_docs() -> Vec<Document> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut docs = Vec::new();
+        for dir in ["benches/data/shb-dev/input", "tests/golden/pages"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .expect("a page folder")
+                .map(|e| e.expect("an entry").path())
+                .filter(|p| p.is_file())
+                .collect();
+            paths.sort();
+            for path in paths {
+                let bytes = std::fs::read(&path).expect("a page");
+                let text = crate::normalize::normalize(&String::from_utf8_lossy(&bytes)).text;
+                docs.push(segment(&text));
+            }
+        }
+        assert!(docs.len() > 100, "{}", docs.len());
+        let parts = [
+            "The",
+            "cat",
+            "sat",
+            " ",
+            ", ",
+            "été",
+            "ÉTÉ",
+            "12",
+            ".",
+            "\n",
+            "\n\n",
+            "mat",
+            "Home",
+            "- AP",
+            "headline",
+            "’",
+            "Related articles",
+        ];
+        for text in random_strings(&parts, 0x9e37_79b9_7f4a_7c15, 300, 400) {
+            docs.push(segment(&text));
+        }
+        docs
+    }
+
+    #[test]
+    fn the_title_overlap_in_a_row_is_that_of_its_line() {
+        // What lets `mark_headline` read it there instead of computing it again.
+        let rules = RuleSet::load(true, &[]).unwrap();
+        for doc in many_docs().iter().filter(|d| !d.lines.is_empty()) {
+            let prepared = prepare(doc, &rules);
+            let title = word_set(&doc.lines[0].text);
+            for (i, l) in doc.lines.iter().enumerate().skip(1) {
+                assert_eq!(
+                    features::title_overlap(&prepared.x1, i).to_bits(),
+                    overlap(&l.text, &title).to_bits(),
+                    "{:?}",
+                    l.text
+                );
+            }
         }
     }
 

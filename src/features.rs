@@ -58,6 +58,7 @@ const BLANK_BEFORE: usize = 18;
 const BLANK_AFTER: usize = 19;
 const RULE: usize = 20;
 const SENTENCE_LIKE: usize = 22;
+const TITLE_OVERLAP: usize = 26;
 
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: [usize; 9] = [
@@ -321,8 +322,9 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             last_related = Some(i);
         }
         let b = base(l, *c, section, i as f32 / n as f32, median, ln);
-        for (s, &f) in sum.iter_mut().zip(WINDOW_FEATURES) {
-            *s += b[f];
+        // Indexed loops over the constant lists (a zip of them was not inlined).
+        for k in 0..NW {
+            sum[k] += b[WINDOW_FEATURES[k]];
         }
         prefix.push(sum);
         let prose = b[SENTENCE_LIKE] > 0.0;
@@ -336,8 +338,8 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         // The features each line lends its neighbours, gathered once per line (not once
         // per neighbour).
         let mut gathered = [0.0f32; NF];
-        for (g, &f) in gathered.iter_mut().zip(&NEIGHBOUR_FEATURES) {
-            *g = b[f];
+        for k in 0..NF {
+            gathered[k] = b[NEIGHBOUR_FEATURES[k]];
         }
         lent.push(gathered);
         bases.push(b);
@@ -446,6 +448,12 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     }
     debug_assert_eq!(out.len(), n * STAGE1_LEN);
     out
+}
+
+/// The `title_overlap` of line `i` (its [`LineContext`]'s, unchanged) in the stage-1 rows
+/// `x1` that [`stage1`] made.
+pub(crate) fn title_overlap(x1: &[f32], i: usize) -> f32 {
+    x1[i * STAGE1_LEN + TITLE_OVERLAP]
 }
 
 /// Stage-2 vectors: each stage-1 vector followed by the stage-1 probabilities of the line
@@ -663,6 +671,7 @@ mod tests {
             (BLANK_AFTER, "blank_after"),
             (RULE, "rule"),
             (SENTENCE_LIKE, "sentence_like"),
+            (TITLE_OVERLAP, "title_overlap"),
         ] {
             assert_eq!(BASE_NAMES[at], name);
         }
