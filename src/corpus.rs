@@ -176,20 +176,11 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
 }
 
 /// The last `bytes.len() - i` (1 to 7) bytes of `bytes` as a word padded with 0xFF, for
-/// [`hash_key`]. Taken from the last eight bytes when there are as many (the ones before
-/// `i` shifted out): one load instead of a loop over the bytes, at the end of every line
-/// that [`line_key`] hashes.
+/// [`hash_key`]: the 0xFF stops the word where the text ends.
 #[inline(always)]
 fn tail_word(bytes: &[u8], i: usize) -> u64 {
     let left = bytes.len() - i;
-    match bytes.last_chunk::<8>() {
-        Some(last) => (u64::from_le_bytes(*last) >> (8 * (8 - left))) | (!0u64 << (8 * left)),
-        // (Built in a register: a copy into an array would call `memcpy`.)
-        None => bytes[i..]
-            .iter()
-            .rev()
-            .fold(!0u64, |w, &x| (w << 8) | u64::from(x)),
-    }
+    crate::swar::tail_word(bytes, left) | (!0u64 << (8 * left))
 }
 
 /// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next

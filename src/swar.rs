@@ -66,6 +66,31 @@ pub(crate) fn first_lane(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize
 }
 
+/// The last `rest` bytes of `bytes` (1 to 7, and not more than `bytes` has) as a
+/// little-endian `u64` with zeros above them, from loads that may overlap instead of a
+/// copy into a zeroed buffer (a call to `memcpy` for every hashed line, in segment's
+/// hasher and corpus's line keys).
+#[inline(always)]
+pub(crate) fn tail_word(bytes: &[u8], rest: usize) -> u64 {
+    let n = bytes.len();
+    if let Some(last) = bytes.last_chunk::<8>() {
+        return u64::from_le_bytes(*last) >> (8 * (8 - rest));
+    }
+    // Shorter than eight bytes: `rest` is the whole of them.
+    let b = &bytes[n - rest..];
+    if rest >= 4 {
+        // Two four-byte loads that overlap when `rest` is under 8.
+        let lo = u32::from_le_bytes(b[..4].try_into().expect("4 bytes"));
+        let hi = u32::from_le_bytes(b[rest - 4..].try_into().expect("4 bytes"));
+        u64::from(lo) | (u64::from(hi) << (8 * (rest - 4)))
+    } else {
+        // One to three bytes: the first, the middle and the last (some the same).
+        u64::from(b[0])
+            | (u64::from(b[rest / 2]) << (8 * (rest / 2)))
+            | (u64::from(b[rest - 1]) << (8 * (rest - 1)))
+    }
+}
+
 /// A xorshift step: the next of a fixed sequence of words, for tests that try many
 /// lane patterns without a random source.
 #[cfg(test)]
