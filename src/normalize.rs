@@ -121,8 +121,7 @@ fn first_break(b: &[u8]) -> Option<u8> {
 /// change.
 pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, Done) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade, line_ends) = round(text, final_newline, &mut mojibake_repaired);
-    let line_ends_only = line_ends && first_break(text.as_bytes()) == Some(b'\r');
+    let (first, mut cascade, line_ends_only) = round(text, final_newline, &mut mojibake_repaired);
     let done = |mojibake_repaired| Done {
         mojibake_repaired,
         line_ends_only,
@@ -151,53 +150,58 @@ pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, D
 /// flag tells whether a step did something that can make work for another (repaired
 /// mojibake, decoded a reference, removed or replaced a character, composed): only then
 /// can another round change anything. The second tells whether all that changed were
-/// the line ends (see [`Done::line_ends_only`]).
+/// the line ends (see [`Done::line_ends_only`]): what the scan says of a text whose only
+/// characters to rewrite are CRs, once the LF text they make needs no step.
 fn round<'a>(
     text: &'a str,
     final_newline: bool,
     mojibake_repaired: &mut bool,
 ) -> (Cow<'a, str>, bool, bool) {
-    let mut cascade = false;
-    // Line ends rewritten (`Some(true)`), something else changed (`Some(false)`).
-    let mut line_ends = None;
-    let mut needs = scan(text);
-    let mut text = Cow::Borrowed(text);
+    let needs = scan(text);
+    let newline = |text| with_final_newline(text, final_newline);
     // Mojibake first: its shapes include NBSP and C1 controls, which the next step rewrites.
     if needs.mojibake {
-        if let Some(fixed) = mojibake::repair(&text) {
+        if let Some(fixed) = mojibake::repair(text) {
             *mojibake_repaired = true;
-            cascade = true;
-            line_ends = Some(false);
-            needs = scan(&fixed);
-            text = Cow::Owned(fixed);
+            let (out, _) = steps(&fixed, scan(&fixed));
+            return (newline(Cow::Owned(out.into_owned())), true, false);
         }
     }
     // A text whose first line break is a CR (a CRLF text) mostly has no other character
-    // to rewrite: its line ends are mended alone, and then it goes on as the LF text it
-    // became when that text's scan finds no character to rewrite (`clean_chars` would
-    // then have left all else as it was).
-    if needs.chars && line_ends.is_none() && first_break(text.as_bytes()) == Some(b'\r') {
-        let fixed = fix_line_ends(&text);
-        let again = scan(&fixed);
-        if !again.chars {
-            needs = again;
-            line_ends = Some(true);
-            text = Cow::Owned(fixed);
-        }
+    // to rewrite: its line ends are mended alone, and it goes on as the LF text it became
+    // (`clean_chars` would have left all else as it was).
+    if needs.crs && !needs.chars && first_break(text.as_bytes()) == Some(b'\r') {
+        let fixed = fix_line_ends(text);
+        let (out, cascade) = steps(&fixed, scan(&fixed));
+        let line_ends_only = matches!(out, Cow::Borrowed(_));
+        return (
+            newline(Cow::Owned(out.into_owned())),
+            cascade,
+            line_ends_only,
+        );
     }
-    if needs.chars {
+    let (out, cascade) = steps(text, needs);
+    (newline(out), cascade, false)
+}
+
+/// The steps of a [`round`] after mojibake: those that `needs` names, on a text that
+/// needs no mojibake repair; borrowed back when it needed none, with the round's first
+/// flag. The final newline is left to [`with_final_newline`].
+fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
+    let mut cascade = false;
+    let mut text = Cow::Borrowed(text);
+    let clean = needs.chars || needs.crs;
+    if clean {
         let (cleaned, removed) = clean_chars(&text);
         cascade |= removed;
-        line_ends = Some(false);
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
         // The scan's position holds unless the characters were rewritten since.
-        let from = if needs.chars { 0 } else { first };
+        let from = if clean { 0 } else { first };
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
             cascade = true;
-            line_ends = Some(false);
             // Decoded characters can need NFC or change the layout.
             needs.nfc = true;
             needs.layout = true;
@@ -207,37 +211,47 @@ fn round<'a>(
         if let Some(composed) = nfc(&text) {
             text = Cow::Owned(composed);
             cascade = true;
-            line_ends = Some(false);
         }
     }
-    if needs.layout || needs.chars {
+    if needs.layout || clean {
         text = Cow::Owned(layout(&text));
-        line_ends = Some(false);
-    } else if needs.final_newline && final_newline {
-        // The common case: clean text without a final newline, which is all `layout` would
-        // add to it. Copied with room for it: `into_owned` would size the copy exactly,
-        // and the push would then copy the whole text again to grow it.
-        let mut owned = match text {
-            Cow::Borrowed(same) => {
-                let mut owned = String::with_capacity(same.len() + 1);
-                owned.push_str(same);
-                owned
-            }
-            Cow::Owned(owned) => owned,
-        };
-        owned.push('\n');
-        text = Cow::Owned(owned);
     }
-    (text, cascade, line_ends == Some(true))
+    (text, cascade)
+}
+
+/// `text` with a final newline when `wanted` and it lacks one (and is not empty). A text
+/// that went through [`layout`] has it; any other ends as the scan found it.
+fn with_final_newline(text: Cow<'_, str>, wanted: bool) -> Cow<'_, str> {
+    if !wanted || text.is_empty() || text.ends_with('\n') {
+        return text;
+    }
+    // The common case: clean text without a final newline. Copied with room for it:
+    // `into_owned` would size the copy exactly, and the push would then copy the whole
+    // text again to grow it.
+    let mut owned = match text {
+        Cow::Borrowed(same) => {
+            let mut owned = String::with_capacity(same.len() + 1);
+            owned.push_str(same);
+            owned
+        }
+        Cow::Owned(owned) => owned,
+    };
+    owned.push('\n');
+    Cow::Owned(owned)
 }
 
 /// What a text needs done, found by [`scan`].
 #[derive(Debug, Default, PartialEq)]
 struct Needs {
-    /// Line endings, spaces, invisible or control characters to rewrite ([`clean_chars`]).
+    /// Spaces, invisible or control characters but CR to rewrite ([`clean_chars`]).
     chars: bool,
+    /// CRs to make LF (CRLF or lone CR line ends; [`clean_chars`] too) and no other
+    /// [`chars`](Self::chars): the text needs its line ends fixed, and then what its LF
+    /// text needs. [`round`] scans that text again, so that the layout, `&` and NFC found
+    /// in this one mean nothing once a CR is found.
+    crs: bool,
     /// Spaces or blank lines to trim or collapse, or final blank lines to drop ([`layout`]).
-    /// Always set with `chars`, whose output goes through [`layout`] anyway.
+    /// Always set with `chars` and `crs`, whose output goes through [`layout`] anyway.
     layout: bool,
     /// Only a final newline to add (the text ends with neither a space nor a newline).
     final_newline: bool,
@@ -288,8 +302,8 @@ fn scan(text: &str) -> Needs {
             };
             // What is known already need not be found again: a text with CRLF line
             // ends, tabs or many `&` is not looked at word by word for each of them.
-            let quiet =
-                quiet || (needs.chars || needs.amp.is_some()) && quiet_known(window, &needs);
+            let known = needs.chars || needs.crs || needs.amp.is_some();
+            let quiet = quiet || known && quiet_known(window, &needs);
             if quiet {
                 prev = u64::from_le_bytes(window[BLOCK - 5..].try_into().unwrap_or_default());
                 prev_low = !prev.wrapping_add(ONES * (0x80 - 0x21)) & HIGH;
@@ -303,10 +317,12 @@ fn scan(text: &str) -> Needs {
             scan_word(text, i, &mut prev, &mut prev_low, &mut needs);
             i += 8;
         }
-        // Text that needs `clean_chars` goes through `layout` anyway: no need to look
-        // for blanks any more.
-        needs.layout |= needs.chars;
+        // Text that needs `clean_chars` goes through `layout` anyway, and one with CRs
+        // is scanned again without them: no need to look for blanks any more.
+        needs.layout |= needs.chars || needs.crs;
     }
+    // CRs among other characters to rewrite are not looked for (see `Needs::crs`).
+    needs.crs &= !needs.chars;
     needs
 }
 
@@ -347,9 +363,9 @@ fn quiet_block<const BLANKS: bool, const AMP: bool>(window: &[u8; BLOCK + 3]) ->
 }
 
 /// [`quiet_block`] for a block that it found odd in a text known to need
-/// [`clean_chars`] (and so the layout), whose controls then tell nothing new, or whose
-/// first `&` was found, after which none does. Non-ASCII bytes, the commonest reason,
-/// are told first.
+/// [`clean_chars`] (and so the layout), whose controls then tell nothing new (but for
+/// one other than CR when all so far were CRs), or whose first `&` was found, after
+/// which none does. Non-ASCII bytes, the commonest reason, are told first.
 #[inline(never)]
 fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     let words = window[3..]
@@ -364,6 +380,12 @@ fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
         false
     } else if needs.chars {
         needs.amp.is_some() || amps == 0
+    } else if needs.crs {
+        let mut others = false;
+        for &x in &window[3..] {
+            others |= (x < 0x20 && x != b'\n' && x != b'\r') | (x == 0x7F);
+        }
+        !others && (needs.amp.is_some() || amps == 0)
     } else if needs.layout {
         // The first `&` was found.
         quiet_block::<false, false>(window)
@@ -426,6 +448,7 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
     let low = !(((w & LOW7) + ONES * (0x80 - 0x21)) | w) & HIGH;
     let below_20 = !(((w & LOW7) + ONES * (0x80 - 0x20)) | w) & HIGH;
     let amps = eq_bytes(w, b'&');
+    let crs = eq_bytes(w, b'\r');
     let odd = (below_20 & !eq_bytes(w, b'\n')) | eq_bytes(w, 0x7F) | amps;
     // Lead bytes (0xC0 and up): bit 6 shifted onto bit 7 of the same byte.
     let mut leads = w & (w << 1) & HIGH;
@@ -438,7 +461,8 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
         if amps != 0 && needs.amp.is_none() {
             needs.amp = Some(i + first_lane(amps));
         }
-        needs.chars |= odd & !amps != 0;
+        needs.crs |= crs != 0;
+        needs.chars |= odd & !amps & !crs != 0;
     }
     // Layout work needs two blanks in a row: only then are the spaces and line breaks
     // told apart.
@@ -557,6 +581,7 @@ fn scan_bytes(text: &str) -> Needs {
                 b'&' => {
                     needs.amp.get_or_insert(i);
                 }
+                b'\r' => needs.crs = true,
                 0..=0x1F | 0x7F => needs.chars = true,
                 _ => {}
             }
@@ -568,7 +593,8 @@ fn scan_bytes(text: &str) -> Needs {
         lead_needs(text, i, &mut needs);
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
-    needs.layout |= needs.chars;
+    needs.layout |= needs.chars || needs.crs;
+    needs.crs &= !needs.chars;
     needs
 }
 
@@ -1307,8 +1333,12 @@ mod tests {
         #[test]
         fn line_ends_alone_are_what_clean_chars_would_do(s in tricky(), clean in "[a-zé’ \r\n]{0,40}") {
             for s in [s, clean] {
-                let fixed = fix_line_ends(&s);
-                if !scan(&fixed).chars {
+                // The scan tells CRs from the other characters to rewrite, which the
+                // line ends do not hide or make.
+                let (needs, fixed) = (scan(&s), fix_line_ends(&s));
+                prop_assert_eq!(needs.chars, scan(&fixed).chars, "{:?}", s);
+                prop_assert_eq!(needs.crs, s.contains('\r') && !needs.chars, "{:?}", s);
+                if !needs.chars {
                     prop_assert_eq!(clean_chars(&s), (fixed, false), "{:?}", s);
                 }
             }
