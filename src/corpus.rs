@@ -108,10 +108,71 @@ fn visible_ascii(b: u8) -> bool {
     b > b' ' && b < 0x80
 }
 
-/// The keys of the [lines](text_lines) of `text`, in order, handed to `key`: the same as
-/// `text_lines(text).map(line_key)`, in one pass over the bytes that finds the line breaks
-/// as it hashes (the first pass keys every line of every document).
-fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
+/// How many buckets [`key_ends`] sorts lines into.
+const END_BUCKETS: usize = 1 << 12;
+
+/// The bucket of a line by the first and last bytes of its [key text](key_text): lines
+/// with the same key are in the same bucket, so that a line whose bucket holds no repeated
+/// line is not repeated (see [`EndCounts`]), which is told without keying it.
+fn key_ends(line: &str) -> usize {
+    let b = line.as_bytes();
+    if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+        if visible_ascii(first) && visible_ascii(last) {
+            return ascii_ends(first, last);
+        }
+    }
+    // What `key_text` makes of the first and of the last character (the common ones
+    // without the Unicode tables, as `hash_odd`).
+    let key = |c: Option<char>, first: bool| -> u8 {
+        let Some(c) = c else { return 0 };
+        let c = if let Some(k) = crate::chars::known(c) {
+            k.lower
+        } else if c.is_numeric() {
+            return b'0';
+        } else {
+            let mut lower = c.to_lowercase();
+            if first { lower.next() } else { lower.last() }.unwrap_or(c)
+        };
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        if first {
+            bytes[0]
+        } else {
+            bytes[bytes.len() - 1]
+        }
+    };
+    let line = line.trim();
+    ends_bucket(
+        key(line.chars().next(), true),
+        key(line.chars().next_back(), false),
+    )
+}
+
+/// [`key_ends`] of a line that begins with the visible ASCII byte `first` and ends with
+/// `last`.
+#[inline(always)]
+fn ascii_ends(first: u8, last: u8) -> usize {
+    let key = |b: u8| {
+        if b.is_ascii_digit() {
+            b'0'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    };
+    ends_bucket(key(first), key(last))
+}
+
+/// The bucket of a key text that begins with the byte `first` and ends with `last`.
+#[inline(always)]
+fn ends_bucket(first: u8, last: u8) -> usize {
+    (usize::from(first & 0x3F) << 6) | usize::from(last & 0x3F)
+}
+
+/// The keys of the [lines](text_lines) of `text`, in order, handed to `key` with their
+/// [end buckets](key_ends): the same as `text_lines(text).map(|l| (line_key(l),
+/// key_ends(l)))`, in one pass over the bytes that finds the line breaks as it hashes (the
+/// first pass keys every line of every document).
+fn text_line_keys(text: &str, mut key: impl FnMut(u64, usize)) {
     let mut start = 0;
     while start < text.len() {
         let (h, end) = hash_key::<true>(text, start);
@@ -123,12 +184,12 @@ fn text_line_keys(text: &str, mut key: impl FnMut(u64)) {
         let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last()) else {
             continue;
         };
-        if (visible_ascii(first) || trimmed(line.chars().next()))
-            && (visible_ascii(last) || trimmed(line.chars().next_back()))
-        {
-            key(h);
+        if visible_ascii(first) && visible_ascii(last) {
+            key(h, ascii_ends(first, last));
+        } else if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
+            key(h, key_ends(line));
         } else if !line.trim().is_empty() {
-            key(line_key(line));
+            key(line_key(line), key_ends(line));
         }
     }
 }
@@ -390,6 +451,40 @@ struct KeyCount {
     seen: u32,
 }
 
+/// The most documents a line key of a scope is in, per [`key_ends`] bucket: a line whose
+/// bucket's count is below the threshold is not repeated, which the second pass tells
+/// without keying the line (few buckets hold a repeated line). An upper bound once counts
+/// are merged (the sum of the two) or loaded (unknown: the most there is).
+#[derive(Debug, Clone)]
+struct EndCounts(Vec<u32>);
+
+impl EndCounts {
+    /// Each bucket at `n`.
+    fn all(n: u32) -> Self {
+        EndCounts(vec![n; END_BUCKETS])
+    }
+
+    /// Notes a key of `bucket` in `documents` documents.
+    #[inline]
+    fn note(&mut self, bucket: usize, documents: u32) {
+        if let Some(most) = self.0.get_mut(bucket) {
+            *most = (*most).max(documents);
+        }
+    }
+
+    /// The most documents a key of `bucket` can be in.
+    fn most(&self, bucket: usize) -> u32 {
+        self.0.get(bucket).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Adds `other`'s bounds into these: a key's documents add up.
+    fn merge(&mut self, other: &EndCounts) {
+        for (ours, theirs) in self.0.iter_mut().zip(&other.0) {
+            *ours = ours.saturating_add(*theirs);
+        }
+    }
+}
+
 /// The non-blank lines of normalized text, as the segmenter sees them (split on `\n`,
 /// trimmed, blank ones left out).
 pub fn text_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -419,7 +514,7 @@ pub fn scope_name(path: &Path) -> String {
 }
 
 /// The counts of one scope.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScopeCounts {
     /// Documents counted.
     pub documents: u64,
@@ -428,6 +523,19 @@ pub struct ScopeCounts {
     /// The number of the document being counted (see [`KeyCount::seen`]), from 1; every
     /// `seen` is 0 or at most this.
     serial: u32,
+    /// The most documents a key is in per [`key_ends`] bucket.
+    ends: EndCounts,
+}
+
+impl Default for ScopeCounts {
+    fn default() -> Self {
+        ScopeCounts {
+            documents: 0,
+            lines: KeyCounts::default(),
+            serial: 0,
+            ends: EndCounts::all(0),
+        }
+    }
 }
 
 impl PartialEq for ScopeCounts {
@@ -467,13 +575,15 @@ impl ScopeCounts {
         self.serial
     }
 
-    /// Counts `key` in the document `serial`, once however often it occurs there.
+    /// Counts `key`, whose line is in the [`key_ends`] bucket `ends`, in the document
+    /// `serial`, once however often it occurs there.
     #[inline]
-    fn count_key(&mut self, key: u64, serial: u32) {
+    fn count_key(&mut self, key: u64, ends: usize, serial: u32) {
         let c = self.lines.entry(key).or_default();
         if c.seen != serial {
             c.seen = serial;
             c.documents = c.documents.saturating_add(1);
+            self.ends.note(ends, c.documents);
         }
     }
 
@@ -500,7 +610,7 @@ impl LineStats {
     pub fn count_document<'a>(&mut self, scope: &str, lines: impl IntoIterator<Item = &'a str>) {
         let (counts, serial) = self.next_document(scope);
         for line in lines {
-            counts.count_key(line_key(line), serial);
+            counts.count_key(line_key(line), key_ends(line), serial);
         }
     }
 
@@ -558,7 +668,7 @@ impl LineStats {
         let (normalized, done) = normalize::normalize_cow(&decoded.text, false);
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
-        text_line_keys(&normalized, |key| counts.count_key(key, serial));
+        text_line_keys(&normalized, |key, ends| counts.count_key(key, ends, serial));
         Ok(Known {
             encoding: decoded.legacy_guess,
             unchanged: matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only,
@@ -601,6 +711,7 @@ impl LineStats {
         for (scope, theirs) in &other.scopes {
             let ours = self.scopes.entry(scope.clone()).or_default();
             ours.documents += theirs.documents;
+            ours.ends.merge(&theirs.ends);
             ours.lines.reserve(theirs.lines.len());
             // A line new to ours is marked unseen: their serials are not ours.
             for (&k, n) in &theirs.lines {
@@ -671,6 +782,8 @@ impl LineStats {
                         documents,
                         lines,
                         serial: 0,
+                        // Which buckets the keys are in is not saved.
+                        ends: EndCounts::all(u32::MAX),
                     },
                 )]),
             });
@@ -781,7 +894,8 @@ impl Repeats<'_> {
     pub fn documents(&self, line: &str) -> Option<u32> {
         let letters = line.bytes().any(|b| b.is_ascii_alphabetic())
             || (!line.is_ascii() && line.chars().any(char::is_alphabetic));
-        if !letters {
+        // Most lines are told from their ends' bucket, without a key.
+        if !letters || self.counts.ends.most(key_ends(line)) < self.min {
             return None;
         }
         let n = self.counts.document_frequency(line_key(line));
@@ -863,8 +977,13 @@ mod tests {
             line in "[ \t\na-zA-Z0-9.,:|/-]{0,30}|[ aAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,20}|\\PC{0,20}"
         ) {
             let mut h = Fnv::new();
-            h.write(key_text(&line).as_bytes());
+            let key = key_text(&line);
+            h.write(key.as_bytes());
             proptest::prop_assert_eq!(line_key(&line), h.0);
+            // And the end bucket is that of the key text's ends.
+            if let (Some(&first), Some(&last)) = (key.as_bytes().first(), key.as_bytes().last()) {
+                proptest::prop_assert_eq!(key_ends(&line), ends_bucket(first, last));
+            }
         }
 
         /// Keying the lines in one pass is keying them one by one.
@@ -873,9 +992,40 @@ mod tests {
             text in "([ \t\na-zA-Z0-9.,:|/-]{0,12}\n{0,2}){0,8}|[ \naAzZ09٣½ⅫÉéİıßΣσǄ日本\u{A0}\u{2003}\u{85}-]{0,30}|\\PC{0,30}"
         ) {
             let mut keys = Vec::new();
-            text_line_keys(&text, |k| keys.push(k));
-            let want: Vec<u64> = text_lines(&text).map(line_key).collect();
+            text_line_keys(&text, |k, ends| keys.push((k, ends)));
+            let want: Vec<_> = text_lines(&text).map(|l| (line_key(l), key_ends(l))).collect();
             proptest::prop_assert_eq!(keys, want);
+        }
+
+        /// The end buckets only spare the second pass keys: a line is repeated in as many
+        /// documents as its key's count says, however the counts were made.
+        #[test]
+        fn repeats_are_the_counts_of_the_keys(
+            docs in proptest::collection::vec(
+                proptest::collection::vec("[aAbB1٣K\u{212A} ]{1,4}", 0..6), 1..8),
+            split in 0usize..8,
+            loaded in proptest::bool::ANY,
+        ) {
+            let mut stats = LineStats::new();
+            let mut other = LineStats::new();
+            for (i, doc) in docs.iter().enumerate() {
+                let into = if i < split { &mut stats } else { &mut other };
+                into.count_document("s", doc.iter().map(String::as_str));
+            }
+            if loaded {
+                other = LineStats::from_bytes(&other.to_bytes()).expect("saved counts load");
+            }
+            stats += other;
+            for min_docs in 1..4 {
+                let threshold = Threshold { min_docs, min_share: 0.0 };
+                let Some(repeats) = stats.repeats("s", &threshold) else { continue };
+                for line in docs.iter().flatten() {
+                    let n = stats.document_frequency("s", line_key(line));
+                    let letters = line.chars().any(char::is_alphabetic);
+                    let want = (letters && n >= repeats.min_documents()).then_some(n);
+                    proptest::prop_assert_eq!(repeats.documents(line), want, "{:?}", line);
+                }
+            }
         }
     }
 

@@ -419,7 +419,13 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
             0
         } else {
             let below_20 = !w.wrapping_add(ONES * (0x80 - 0x20)) & HIGH;
-            (below_20 & !lanes_eq(w, b'\n')) | (w.wrapping_add(ONES) & HIGH)
+            let controls = (below_20 & !lanes_eq(w, b'\n')) | (w.wrapping_add(ONES) & HIGH);
+            // CRs, once one is found, tell nothing new either.
+            if needs.crs {
+                controls & !lanes_eq(w, b'\r')
+            } else {
+                controls
+            }
         };
         let amps = if needs.amp.is_none() {
             lanes_eq(w, b'&')
