@@ -108,8 +108,10 @@ fn visible_ascii(b: u8) -> bool {
     b > b' ' && b < 0x80
 }
 
-/// How many buckets [`key_ends`] sorts lines into.
-const END_BUCKETS: usize = 1 << 12;
+/// How many buckets [`key_ends`] sorts lines into: `1 << END_BITS`.
+const END_BITS: u32 = 12;
+/// See [`END_BITS`].
+const END_BUCKETS: usize = 1 << END_BITS;
 
 /// The bucket of a line by the first and last bytes of its [key text](key_text): lines
 /// with the same key are in the same bucket, so that a line whose bucket holds no repeated
@@ -162,10 +164,13 @@ fn ascii_ends(first: u8, last: u8) -> usize {
     ends_bucket(key(first), key(last))
 }
 
-/// The bucket of a key text that begins with the byte `first` and ends with `last`.
+/// The bucket of a key text that begins with the byte `first` and ends with `last`: both
+/// bytes whole, spread by a multiply (their low bits alone would put the digits and `.`
+/// with letters).
 #[inline(always)]
 fn ends_bucket(first: u8, last: u8) -> usize {
-    (usize::from(first & 0x3F) << 6) | usize::from(last & 0x3F)
+    let pair = (u32::from(first) << 8) | u32::from(last);
+    (pair.wrapping_mul(0x9E37_79B1) >> (32 - END_BITS)) as usize
 }
 
 /// The keys of the [lines](text_lines) of `text`, in order, handed to `key` with their
