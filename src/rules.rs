@@ -593,20 +593,14 @@ impl Forward {
     }
 
     /// Whether the pattern matches somewhere in `line`; `None` if the lazy DFA gave
-    /// up (the caller then asks the full regex).
-    fn is_match(&self, line: &str) -> Option<bool> {
-        if !self.lower {
-            return self.search(line);
+    /// up (the caller then asks the full regex). `lowered`: `line` ASCII-lowercased,
+    /// made by the first automaton that needs it and reused by the next ones.
+    fn is_match(&self, line: &str, lowered: &mut Lowered) -> Option<bool> {
+        if self.lower {
+            self.search(lowered.of(line))
+        } else {
+            self.search(line)
         }
-        KEY_BUF.with(|buf| match buf.try_borrow_mut() {
-            Ok(mut lowered) => {
-                lowered.clear();
-                lowered.push_str(line);
-                lowered.make_ascii_lowercase();
-                self.search(&lowered)
-            }
-            Err(_) => self.search(&line.to_ascii_lowercase()),
-        })
     }
 
     /// `is_match` on `line` as it is.
@@ -620,10 +614,38 @@ impl Forward {
     }
 }
 
+/// A line ASCII-lowercased at most once, for every `Forward::lower` automaton that
+/// runs on it (copying and lowercasing it for each cost as much as their searches).
+#[derive(Default)]
+struct Lowered {
+    text: String,
+    /// Whether `text` holds the current line.
+    done: bool,
+}
+
+impl Lowered {
+    /// `line` ASCII-lowercased: made on the first call after `forget`, then reused.
+    fn of(&mut self, line: &str) -> &str {
+        if !self.done {
+            self.text.clear();
+            self.text.push_str(line);
+            self.text.make_ascii_lowercase();
+            self.done = true;
+        }
+        &self.text
+    }
+
+    /// Forgets the line lowercased last: the next `of` lowercases its own.
+    fn forget(&mut self) {
+        self.done = false;
+    }
+}
+
 impl RegexRule {
     /// Whether the regex matches `line`; `ascii`: the line is ASCII; `narrow`: every
     /// character of the line is in `NARROW`.
-    fn is_match(&self, line: &str, ascii: bool, narrow: bool) -> bool {
+    /// `lowered`: for [`Forward::is_match`].
+    fn is_match(&self, line: &str, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
             // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
             // compile once it is there.
@@ -631,18 +653,18 @@ impl RegexRule {
                 Some(Some(f)) => Some(f),
                 _ => self.ascii_fwd(),
             };
-            if let Some(m) = f.and_then(|f| f.is_match(line)) {
+            if let Some(m) = f.and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
         if narrow {
-            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line)) {
+            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
         // A user rule's regex is compiled already: no second automaton for it.
         if self.re.get().is_none() {
-            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line)) {
+            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
@@ -1206,7 +1228,7 @@ enum Needs {
     ///
     /// The second field: the ASCII bytes that pass, bit `b` of word `b >> 6` (made by
     /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
-    /// line, are tested with one bit each.
+    /// line, are tested all at once against the bytes of the line.
     OnlyChars(&'static str, [u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
@@ -1446,23 +1468,15 @@ impl Needs {
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
             Needs::OnlyChars(set, ascii) => {
-                let b = line.as_bytes();
-                let mut i = 0;
-                while let Some(&x) = b.get(i) {
-                    if x.is_ascii() {
-                        if ascii[usize::from(x >> 6)] & (1 << (x & 63)) == 0 {
-                            return false;
-                        }
-                        i += 1;
-                    } else {
-                        let c = line[i..].chars().next().expect("a character at a boundary");
-                        if !(c.is_alphanumeric() || c.is_whitespace() || set.contains(c)) {
-                            return false;
-                        }
-                        i += c.len_utf8();
-                    }
-                }
-                true
+                // The line's bytes (one walk, shared by every test that asks) answer for
+                // its ASCII characters at once; only non-ASCII ones are looked at.
+                let b = facts.bytes(line);
+                (b.0[0] & !ascii[0]) | (b.0[1] & !ascii[1]) == 0
+                    && (!b.non_ascii()
+                        || line
+                            .chars()
+                            .filter(|c| !c.is_ascii())
+                            .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)))
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
@@ -2090,13 +2104,13 @@ impl RuleSet {
         }
         let words = count_words(line);
         let found = KEY_SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let (exact, glue) = self.match_whole(line, words, &mut scratch);
+            let scratch = &mut *scratch.borrow_mut();
+            let (exact, glue) = self.match_whole(line, words, scratch);
             exact
                 .or_else(|| self.match_prefix(line, words))
                 .or_else(|| self.match_suffix(line, words))
                 .or_else(|| self.match_contains(line, words))
-                .or_else(|| self.match_regex(line, words))
+                .or_else(|| self.match_regex(line, words, &mut scratch.lowered))
                 .or_else(|| {
                     let nb = scratch.bounds_len;
                     glue.then(|| self.match_glued(&scratch.key, &scratch.bounds[..nb]))
@@ -2547,11 +2561,12 @@ impl RuleSet {
         }
     }
 
-    /// Regex rules, on the line as given.
-    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+    /// Regex rules, on the line as given; `lowered`: room for its lowercased copy.
+    fn match_regex(&self, line: &str, words: usize, lowered: &mut Lowered) -> Option<u32> {
         if self.regexes.is_empty() {
             return None;
         }
+        lowered.forget();
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
         let first_ok = self.regex_first.0[usize::from(line.as_bytes()[0])];
@@ -2573,7 +2588,7 @@ impl RuleSet {
                     let ascii = line.is_ascii();
                     (ascii, ascii || is_narrow(line))
                 });
-                r.is_match(line, ascii, narrow) && self.fits(r.rule, words, line)
+                r.is_match(line, ascii, narrow, lowered) && self.fits(r.rule, words, line)
             })
             .map(|r| r.rule)
     }
@@ -2595,6 +2610,8 @@ struct KeyScratch {
     key: String,
     bounds: [usize; GLUE_MAX_BOUNDS],
     bounds_len: usize,
+    /// The line lowercased for the regex automata.
+    lowered: Lowered,
 }
 
 thread_local! {
@@ -2605,6 +2622,10 @@ thread_local! {
         key: String::with_capacity(256),
         bounds: [0; GLUE_MAX_BOUNDS],
         bounds_len: 0,
+        lowered: Lowered {
+            text: String::with_capacity(256),
+            done: false,
+        },
     });
 }
 
@@ -4430,7 +4451,9 @@ mod tests {
                 let want = r.regex().is_match(line);
                 if line.is_ascii() {
                     assert_eq!(
-                        r.ascii_fwd().expect("narrowed to ASCII").is_match(line),
+                        r.ascii_fwd()
+                            .expect("narrowed to ASCII")
+                            .is_match(line, &mut Lowered::default()),
                         Some(want),
                         "{} ASCII automaton disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4438,7 +4461,9 @@ mod tests {
                 }
                 if is_narrow(line) {
                     assert_eq!(
-                        r.narrow_fwd().expect("narrowed").is_match(line),
+                        r.narrow_fwd()
+                            .expect("narrowed")
+                            .is_match(line, &mut Lowered::default()),
                         Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4447,7 +4472,9 @@ mod tests {
                 }
                 // The forward-only automaton agrees with the full regex on every line.
                 assert_eq!(
-                    r.full_fwd().expect("forward").is_match(line),
+                    r.full_fwd()
+                        .expect("forward")
+                        .is_match(line, &mut Lowered::default()),
                     Some(want),
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
@@ -4551,7 +4578,7 @@ mod tests {
                         .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
                     {
                         assert_eq!(
-                            f.is_match(line),
+                            f.is_match(line, &mut Lowered::default()),
                             Some(re.is_match(line)),
                             "{src} on {line:?}"
                         );
@@ -4776,11 +4803,19 @@ mod tests {
                 let want = r.regex().is_match(line);
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
-                    assert_eq!(f.is_match(line), Some(want), "{id} ASCII on {line:?}");
+                    assert_eq!(
+                        f.is_match(line, &mut Lowered::default()),
+                        Some(want),
+                        "{id} ASCII on {line:?}"
+                    );
                 }
                 if is_narrow(line) {
                     let f = r.narrow_fwd().expect("narrowed");
-                    assert_eq!(f.is_match(line), Some(want), "{id} narrowed on {line:?}");
+                    assert_eq!(
+                        f.is_match(line, &mut Lowered::default()),
+                        Some(want),
+                        "{id} narrowed on {line:?}"
+                    );
                     narrow += 1;
                 }
                 // Whenever the regex matches a normalized line, its prefilters let the
