@@ -1744,8 +1744,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.thread-header",
         &[
             Needs::Digit,
-            Needs::BetweenDigits(":hH"),
+            // Before the walk over every character that `BetweenDigits` is.
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
+            Needs::BetweenDigits(":hH"),
         ],
     ),
     // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
@@ -1775,8 +1776,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.timestamp",
         &[
             Needs::Digit,
-            Needs::BetweenDigits(":"),
+            // A few bit operations on the line's bytes, before a walk over its characters.
             Needs::only_chars(".,/-:@"),
+            Needs::BetweenDigits(":"),
         ],
     ),
     // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first (`с`
@@ -1898,9 +1900,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "dateline.reading-time",
         &[
             Needs::Digit,
-            Needs::AnyChar("mMмМхХ"),
             // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
             Needs::only_chars(":.~-–"),
+            Needs::AnyChar("mMмМхХ"),
         ],
     ),
     // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
@@ -2585,7 +2587,7 @@ impl RuleSet {
             })
             .find(|r| {
                 let (ascii, narrow) = *kind.get_or_insert_with(|| {
-                    let ascii = line.is_ascii();
+                    let ascii = hits & HIT_NON_ASCII == 0;
                     (ascii, ascii || is_narrow(line))
                 });
                 r.is_match(line, ascii, narrow, lowered) && self.fits(r.rule, words, line)
