@@ -2287,6 +2287,9 @@ impl RuleSet {
                 let piece = normalize_key(&key[start..pos(j)]);
                 if let Some(r) = self.whole_rule(piece, || count_words(piece)) {
                     reach[j] = Some(first.unwrap_or(r));
+                } else if heads_longer_pieces(piece) && !self.may_be_key(piece) {
+                    // Every longer piece from `start` has this head: none is a key.
+                    break;
                 }
             }
             if i > 0 && reach[n].is_none() {
@@ -2594,6 +2597,17 @@ impl RuleSet {
             })
             .map(|r| r.rule)
     }
+}
+
+/// Whether every longer piece of a key from the same start (up to a later glue point)
+/// normalizes to a key that begins with the same `HEAD_MAX` bytes as `piece` (a
+/// normalized piece): true when `piece` holds that many and does not start with a
+/// digit. The start is the same first letter or digit (no leading count is cut when
+/// it is no digit); a trailing count cut from a longer piece begins after the space
+/// that ends this one, or, past a case step, this piece's tail was a count already.
+/// A test checks it on many keys.
+fn heads_longer_pieces(piece: &str) -> bool {
+    piece.len() >= HEAD_MAX && !piece.as_bytes()[0].is_ascii_digit()
 }
 
 /// After how many lowercased characters of a non-ASCII head or tail its trie walk is
@@ -5206,6 +5220,56 @@ mod tests {
                 assert_eq!(starts_with_ci(b, w), want, "{w:?} {line:?}");
             }
         }
+    }
+
+    #[test]
+    fn longer_glued_pieces_keep_the_head() {
+        // Letters of both cases (case steps), counts, separators, and non-ASCII letters,
+        // digits and symbols.
+        let alphabet: Vec<char> = "aBcKkMm+ 0129,.-()[]:éÉ٣·’"
+            .chars()
+            .chain(" abc ".chars())
+            .collect();
+        let mut lines = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 30_000, 1..40);
+        // Mostly counts, and a piece that only a digit start keeps from passing.
+        let counts: Vec<char> = "12,.k a".chars().collect();
+        lines.extend(random_strings(
+            &counts,
+            0x2545_f491_4f6c_dd1d,
+            30_000,
+            1..30,
+        ));
+        lines.push("12345678 99999999 abc".to_string());
+        lines.extend(golden_lines().into_iter().filter(|l| !l.is_empty()));
+        let (mut key, mut bounds) = (String::new(), [0usize; GLUE_MAX_BOUNDS]);
+        let mut checked = 0;
+        for line in &lines {
+            let core = trim_non_alnum(line);
+            key.clear();
+            let nb = build_key(core, &mut key, &mut bounds).min(GLUE_MAX_BOUNDS);
+            let pos: Vec<usize> = std::iter::once(0)
+                .chain(bounds[..nb].iter().copied())
+                .chain(std::iter::once(key.len()))
+                .collect();
+            for i in 0..pos.len() {
+                for j in i + 1..pos.len() {
+                    let piece = normalize_key(&key[pos[i]..pos[j]]);
+                    if !heads_longer_pieces(piece) {
+                        continue;
+                    }
+                    for &end in &pos[j + 1..] {
+                        let longer = normalize_key(&key[pos[i]..end]);
+                        assert_eq!(
+                            longer.as_bytes().get(..HEAD_MAX),
+                            Some(&piece.as_bytes()[..HEAD_MAX]),
+                            "{piece:?} -> {longer:?} in {line:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
