@@ -593,20 +593,14 @@ impl Forward {
     }
 
     /// Whether the pattern matches somewhere in `line`; `None` if the lazy DFA gave
-    /// up (the caller then asks the full regex).
-    fn is_match(&self, line: &str) -> Option<bool> {
-        if !self.lower {
-            return self.search(line);
+    /// up (the caller then asks the full regex). `lowered`: `line` ASCII-lowercased,
+    /// made by the first automaton that needs it and reused by the next ones.
+    fn is_match(&self, line: &str, lowered: &mut Lowered) -> Option<bool> {
+        if self.lower {
+            self.search(lowered.of(line))
+        } else {
+            self.search(line)
         }
-        KEY_BUF.with(|buf| match buf.try_borrow_mut() {
-            Ok(mut lowered) => {
-                lowered.clear();
-                lowered.push_str(line);
-                lowered.make_ascii_lowercase();
-                self.search(&lowered)
-            }
-            Err(_) => self.search(&line.to_ascii_lowercase()),
-        })
     }
 
     /// `is_match` on `line` as it is.
@@ -620,10 +614,38 @@ impl Forward {
     }
 }
 
+/// A line ASCII-lowercased at most once, for every `Forward::lower` automaton that
+/// runs on it (copying and lowercasing it for each cost as much as their searches).
+#[derive(Default)]
+struct Lowered {
+    text: String,
+    /// Whether `text` holds the current line.
+    done: bool,
+}
+
+impl Lowered {
+    /// `line` ASCII-lowercased: made on the first call after `forget`, then reused.
+    fn of(&mut self, line: &str) -> &str {
+        if !self.done {
+            self.text.clear();
+            self.text.push_str(line);
+            self.text.make_ascii_lowercase();
+            self.done = true;
+        }
+        &self.text
+    }
+
+    /// Forgets the line lowercased last: the next `of` lowercases its own.
+    fn forget(&mut self) {
+        self.done = false;
+    }
+}
+
 impl RegexRule {
     /// Whether the regex matches `line`; `ascii`: the line is ASCII; `narrow`: every
     /// character of the line is in `NARROW`.
-    fn is_match(&self, line: &str, ascii: bool, narrow: bool) -> bool {
+    /// `lowered`: for [`Forward::is_match`].
+    fn is_match(&self, line: &str, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
             // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
             // compile once it is there.
@@ -631,18 +653,18 @@ impl RegexRule {
                 Some(Some(f)) => Some(f),
                 _ => self.ascii_fwd(),
             };
-            if let Some(m) = f.and_then(|f| f.is_match(line)) {
+            if let Some(m) = f.and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
         if narrow {
-            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line)) {
+            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
         // A user rule's regex is compiled already: no second automaton for it.
         if self.re.get().is_none() {
-            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line)) {
+            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line, lowered)) {
                 return m;
             }
         }
@@ -1206,7 +1228,7 @@ enum Needs {
     ///
     /// The second field: the ASCII bytes that pass, bit `b` of word `b >> 6` (made by
     /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
-    /// line, are tested with one bit each.
+    /// line, are tested all at once against the bytes of the line.
     OnlyChars(&'static str, [u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
@@ -1446,23 +1468,15 @@ impl Needs {
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
             Needs::OnlyChars(set, ascii) => {
-                let b = line.as_bytes();
-                let mut i = 0;
-                while let Some(&x) = b.get(i) {
-                    if x.is_ascii() {
-                        if ascii[usize::from(x >> 6)] & (1 << (x & 63)) == 0 {
-                            return false;
-                        }
-                        i += 1;
-                    } else {
-                        let c = line[i..].chars().next().expect("a character at a boundary");
-                        if !(c.is_alphanumeric() || c.is_whitespace() || set.contains(c)) {
-                            return false;
-                        }
-                        i += c.len_utf8();
-                    }
-                }
-                true
+                // The line's bytes (one walk, shared by every test that asks) answer for
+                // its ASCII characters at once; only non-ASCII ones are looked at.
+                let b = facts.bytes(line);
+                (b.0[0] & !ascii[0]) | (b.0[1] & !ascii[1]) == 0
+                    && (!b.non_ascii()
+                        || line
+                            .chars()
+                            .filter(|c| !c.is_ascii())
+                            .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)))
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
@@ -1730,8 +1744,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.thread-header",
         &[
             Needs::Digit,
-            Needs::BetweenDigits(":hH"),
+            // Before the walk over every character that `BetweenDigits` is.
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
+            Needs::BetweenDigits(":hH"),
         ],
     ),
     // `(?i)^(?:\d+|one|two|three)\s+(?:responses?|replies|...)`: the second word is
@@ -1761,8 +1776,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.timestamp",
         &[
             Needs::Digit,
-            Needs::BetweenDigits(":"),
+            // A few bit operations on the line's bytes, before a walk over its characters.
             Needs::only_chars(".,/-:@"),
+            Needs::BetweenDigits(":"),
         ],
     ),
     // `(?i)^(?:image|photo|...|zdjęcie)?\s*\d{1,3}...`: a label or a digit first (`с`
@@ -1884,9 +1900,9 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "dateline.reading-time",
         &[
             Needs::Digit,
-            Needs::AnyChar("mMмМхХ"),
             // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
             Needs::only_chars(":.~-–"),
+            Needs::AnyChar("mMмМхХ"),
         ],
     ),
     // Without a digit, a relative time is `a(n)/one ... ago`, `just now`, `vor
@@ -2090,13 +2106,13 @@ impl RuleSet {
         }
         let words = count_words(line);
         let found = KEY_SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let (exact, glue) = self.match_whole(line, words, &mut scratch);
+            let scratch = &mut *scratch.borrow_mut();
+            let (exact, glue) = self.match_whole(line, words, scratch);
             exact
                 .or_else(|| self.match_prefix(line, words))
                 .or_else(|| self.match_suffix(line, words))
                 .or_else(|| self.match_contains(line, words))
-                .or_else(|| self.match_regex(line, words))
+                .or_else(|| self.match_regex(line, words, &mut scratch.lowered))
                 .or_else(|| {
                     let nb = scratch.bounds_len;
                     glue.then(|| self.match_glued(&scratch.key, &scratch.bounds[..nb]))
@@ -2271,6 +2287,9 @@ impl RuleSet {
                 let piece = normalize_key(&key[start..pos(j)]);
                 if let Some(r) = self.whole_rule(piece, || count_words(piece)) {
                     reach[j] = Some(first.unwrap_or(r));
+                } else if heads_longer_pieces(piece) && !self.may_be_key(piece) {
+                    // Every longer piece from `start` has this head: none is a key.
+                    break;
                 }
             }
             if i > 0 && reach[n].is_none() {
@@ -2547,11 +2566,12 @@ impl RuleSet {
         }
     }
 
-    /// Regex rules, on the line as given.
-    fn match_regex(&self, line: &str, words: usize) -> Option<u32> {
+    /// Regex rules, on the line as given; `lowered`: room for its lowercased copy.
+    fn match_regex(&self, line: &str, words: usize, lowered: &mut Lowered) -> Option<u32> {
         if self.regexes.is_empty() {
             return None;
         }
+        lowered.forget();
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
         let first_ok = self.regex_first.0[usize::from(line.as_bytes()[0])];
@@ -2570,13 +2590,24 @@ impl RuleSet {
             })
             .find(|r| {
                 let (ascii, narrow) = *kind.get_or_insert_with(|| {
-                    let ascii = line.is_ascii();
+                    let ascii = hits & HIT_NON_ASCII == 0;
                     (ascii, ascii || is_narrow(line))
                 });
-                r.is_match(line, ascii, narrow) && self.fits(r.rule, words, line)
+                r.is_match(line, ascii, narrow, lowered) && self.fits(r.rule, words, line)
             })
             .map(|r| r.rule)
     }
+}
+
+/// Whether every longer piece of a key from the same start (up to a later glue point)
+/// normalizes to a key that begins with the same `HEAD_MAX` bytes as `piece` (a
+/// normalized piece): true when `piece` holds that many and does not start with a
+/// digit. The start is the same first letter or digit (no leading count is cut when
+/// it is no digit); a trailing count cut from a longer piece begins after the space
+/// that ends this one, or, past a case step, this piece's tail was a count already.
+/// A test checks it on many keys.
+fn heads_longer_pieces(piece: &str) -> bool {
+    piece.len() >= HEAD_MAX && !piece.as_bytes()[0].is_ascii_digit()
 }
 
 /// After how many lowercased characters of a non-ASCII head or tail its trie walk is
@@ -2595,6 +2626,8 @@ struct KeyScratch {
     key: String,
     bounds: [usize; GLUE_MAX_BOUNDS],
     bounds_len: usize,
+    /// The line lowercased for the regex automata.
+    lowered: Lowered,
 }
 
 thread_local! {
@@ -2605,6 +2638,10 @@ thread_local! {
         key: String::with_capacity(256),
         bounds: [0; GLUE_MAX_BOUNDS],
         bounds_len: 0,
+        lowered: Lowered {
+            text: String::with_capacity(256),
+            done: false,
+        },
     });
 }
 
@@ -4430,7 +4467,9 @@ mod tests {
                 let want = r.regex().is_match(line);
                 if line.is_ascii() {
                     assert_eq!(
-                        r.ascii_fwd().expect("narrowed to ASCII").is_match(line),
+                        r.ascii_fwd()
+                            .expect("narrowed to ASCII")
+                            .is_match(line, &mut Lowered::default()),
                         Some(want),
                         "{} ASCII automaton disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4438,7 +4477,9 @@ mod tests {
                 }
                 if is_narrow(line) {
                     assert_eq!(
-                        r.narrow_fwd().expect("narrowed").is_match(line),
+                        r.narrow_fwd()
+                            .expect("narrowed")
+                            .is_match(line, &mut Lowered::default()),
                         Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4447,7 +4488,9 @@ mod tests {
                 }
                 // The forward-only automaton agrees with the full regex on every line.
                 assert_eq!(
-                    r.full_fwd().expect("forward").is_match(line),
+                    r.full_fwd()
+                        .expect("forward")
+                        .is_match(line, &mut Lowered::default()),
                     Some(want),
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
@@ -4551,7 +4594,7 @@ mod tests {
                         .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
                     {
                         assert_eq!(
-                            f.is_match(line),
+                            f.is_match(line, &mut Lowered::default()),
                             Some(re.is_match(line)),
                             "{src} on {line:?}"
                         );
@@ -4776,11 +4819,19 @@ mod tests {
                 let want = r.regex().is_match(line);
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
-                    assert_eq!(f.is_match(line), Some(want), "{id} ASCII on {line:?}");
+                    assert_eq!(
+                        f.is_match(line, &mut Lowered::default()),
+                        Some(want),
+                        "{id} ASCII on {line:?}"
+                    );
                 }
                 if is_narrow(line) {
                     let f = r.narrow_fwd().expect("narrowed");
-                    assert_eq!(f.is_match(line), Some(want), "{id} narrowed on {line:?}");
+                    assert_eq!(
+                        f.is_match(line, &mut Lowered::default()),
+                        Some(want),
+                        "{id} narrowed on {line:?}"
+                    );
                     narrow += 1;
                 }
                 // Whenever the regex matches a normalized line, its prefilters let the
@@ -5169,6 +5220,56 @@ mod tests {
                 assert_eq!(starts_with_ci(b, w), want, "{w:?} {line:?}");
             }
         }
+    }
+
+    #[test]
+    fn longer_glued_pieces_keep_the_head() {
+        // Letters of both cases (case steps), counts, separators, and non-ASCII letters,
+        // digits and symbols.
+        let alphabet: Vec<char> = "aBcKkMm+ 0129,.-()[]:éÉ٣·’"
+            .chars()
+            .chain(" abc ".chars())
+            .collect();
+        let mut lines = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 30_000, 1..40);
+        // Mostly counts, and a piece that only a digit start keeps from passing.
+        let counts: Vec<char> = "12,.k a".chars().collect();
+        lines.extend(random_strings(
+            &counts,
+            0x2545_f491_4f6c_dd1d,
+            30_000,
+            1..30,
+        ));
+        lines.push("12345678 99999999 abc".to_string());
+        lines.extend(golden_lines().into_iter().filter(|l| !l.is_empty()));
+        let (mut key, mut bounds) = (String::new(), [0usize; GLUE_MAX_BOUNDS]);
+        let mut checked = 0;
+        for line in &lines {
+            let core = trim_non_alnum(line);
+            key.clear();
+            let nb = build_key(core, &mut key, &mut bounds).min(GLUE_MAX_BOUNDS);
+            let pos: Vec<usize> = std::iter::once(0)
+                .chain(bounds[..nb].iter().copied())
+                .chain(std::iter::once(key.len()))
+                .collect();
+            for i in 0..pos.len() {
+                for j in i + 1..pos.len() {
+                    let piece = normalize_key(&key[pos[i]..pos[j]]);
+                    if !heads_longer_pieces(piece) {
+                        continue;
+                    }
+                    for &end in &pos[j + 1..] {
+                        let longer = normalize_key(&key[pos[i]..end]);
+                        assert_eq!(
+                            longer.as_bytes().get(..HEAD_MAX),
+                            Some(&piece.as_bytes()[..HEAD_MAX]),
+                            "{piece:?} -> {longer:?} in {line:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
