@@ -436,73 +436,14 @@ const QUICK_MIN_OWN_RATIO: u32 = 4;
 /// letters together (whatlang counts the same ranges, see `is_latin`, `is_cyrillic`).
 pub(crate) fn quick_detect(head: &str) -> Quick {
     let table = word_languages();
-    let mut hits = Hits {
-        all: [0; SUPPORTED.len()],
-        own: [0; SUPPORTED.len()],
-    };
-    let (mut latin, mut cyrillic, mut other) = (0u32, 0u32, 0u32);
-    // Letters only Ukrainian has among the Cyrillic languages, and letters it lacks.
-    let (mut ukrainian, mut not_ukrainian) = (0u32, 0u32);
-    let bytes = head.as_bytes();
-    let mut buf = String::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if BYTE_CLASS[b as usize] & (ALPHA | DIGIT) != 0 {
-            // An ASCII word, unless a non-ASCII letter follows: then the slow way below.
-            let (j, letters) = ascii_alnum_run(bytes, i);
-            if j == bytes.len()
-                || bytes[j] < 0x80
-                || !head[j..].starts_with(crate::segment::is_alphanumeric)
-            {
-                latin += letters;
-                if j - i <= SHORT_MAX {
-                    hits.add(table, table.masks[table.find(ascii_alnum_key(bytes, i, j))]);
-                }
-                i = j;
-                continue;
-            }
-        } else if b < 0x80 {
-            i += 1;
-            continue;
-        }
-        // A word with non-ASCII characters, or one non-ASCII non-word character.
-        let start = i;
-        buf.clear();
-        for c in head[start..].chars() {
-            let alnum = crate::segment::is_alphanumeric(c);
-            if !alnum && i > start {
-                break;
-            }
-            i += c.len_utf8();
-            if is_latin_letter(c) {
-                latin += 1;
-            } else if is_cyrillic_letter(c) {
-                cyrillic += 1;
-                match c {
-                    'і' | 'ї' | 'є' | 'ґ' | 'І' | 'Ї' | 'Є' | 'Ґ' => ukrainian += 1,
-                    'ы' | 'э' | 'ё' | 'ъ' | 'Ы' | 'Э' | 'Ё' | 'Ъ' => not_ukrainian += 1,
-                    // Belarusian, Serbian, Macedonian.
-                    'ў' | 'ј' | 'љ' | 'њ' | 'ћ' | 'ђ' | 'ѓ' | 'ќ' | 'ѕ' | 'џ' => {
-                        not_ukrainian += 1
-                    }
-                    'Ў' | 'Ј' | 'Љ' | 'Њ' | 'Ћ' | 'Ђ' | 'Ѓ' | 'Ќ' | 'Ѕ' | 'Џ' => {
-                        not_ukrainian += 1
-                    }
-                    _ => {}
-                }
-            } else if !c.is_ascii() {
-                other += 1;
-            }
-            if !alnum {
-                break;
-            }
-            crate::segment::push_lowercase(&mut buf, c);
-        }
-        if !buf.is_empty() {
-            hits.add(table, table.get(buf.as_bytes()));
-        }
-    }
+    let Tally {
+        hits,
+        latin,
+        cyrillic,
+        other,
+        ukrainian,
+        not_ukrainian,
+    } = tally(head, table);
     let candidates = if latin > cyrillic + other {
         table.latin
     } else if cyrillic > latin + other {
@@ -530,39 +471,151 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
     }
 }
 
-/// Where the run of ASCII letters and digits from `i` (at most `bytes.len()`) ends, and
-/// its letters: eight bytes at a time, the last few one by one.
-#[inline]
-fn ascii_alnum_run(bytes: &[u8], mut i: usize) -> (usize, u32) {
-    let mut letters = 0;
-    // (`i <= bytes.len()`: one length test, no overflow test of `i + 8`.)
-    while let Some(chunk) = bytes[i..].first_chunk::<8>() {
-        let x = u64::from_le_bytes(*chunk);
-        // Exact before the first byte of 0x80 or more, which itself stops the run.
-        let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
-        let stop = (!(alpha | lanes_in(x, b'0', b'9')) | x) & HIGH;
-        if stop != 0 {
-            let k = first_lane(stop);
-            let before = (1u64 << (8 * k)) - 1;
-            return (i + k, letters + lane_count(alpha & before));
+/// What [`quick_detect`] counts in a sample.
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    hits: Hits,
+    /// Letters in whatlang's Latin ranges, ...
+    latin: u32,
+    /// ... in its Cyrillic ones, ...
+    cyrillic: u32,
+    /// ... and other non-ASCII characters.
+    other: u32,
+    /// Letters only Ukrainian has among the Cyrillic languages, and letters it lacks.
+    ukrainian: u32,
+    not_ukrainian: u32,
+}
+
+impl Tally {
+    /// Counts the script of `c` (ASCII letters count as Latin).
+    fn count_char(&mut self, c: char) {
+        if is_latin_letter(c) {
+            self.latin += 1;
+        } else if is_cyrillic_letter(c) {
+            self.cyrillic += 1;
+            match c {
+                'і' | 'ї' | 'є' | 'ґ' | 'І' | 'Ї' | 'Є' | 'Ґ' => self.ukrainian += 1,
+                'ы' | 'э' | 'ё' | 'ъ' | 'Ы' | 'Э' | 'Ё' | 'Ъ' => self.not_ukrainian += 1,
+                // Belarusian, Serbian, Macedonian.
+                'ў' | 'ј' | 'љ' | 'њ' | 'ћ' | 'ђ' | 'ѓ' | 'ќ' | 'ѕ' | 'џ' => {
+                    self.not_ukrainian += 1
+                }
+                'Ў' | 'Ј' | 'Љ' | 'Њ' | 'Ћ' | 'Ђ' | 'Ѓ' | 'Ќ' | 'Ѕ' | 'Џ' => {
+                    self.not_ukrainian += 1
+                }
+                _ => {}
+            }
+        } else if !c.is_ascii() {
+            self.other += 1;
         }
-        letters += lane_count(alpha);
-        i += 8;
     }
-    while let Some(&b) = bytes.get(i) {
-        let class = BYTE_CLASS[b as usize] & (ALPHA | DIGIT);
-        if class == 0 {
+
+    /// Counts the stopword hits of the word `bytes[start..end]` of ASCII letters and digits
+    /// (its letters are counted by the scan).
+    #[inline(always)]
+    fn ascii_word(&mut self, table: &WordLanguages, bytes: &[u8], start: usize, end: usize) {
+        if end - start <= SHORT_MAX {
+            let key = ascii_alnum_key(bytes, start, end);
+            self.hits.add(table, table.masks[table.find(key)]);
+        }
+    }
+}
+
+/// The stopword hits and the letters by script of `head`: words are runs of
+/// [`is_alphanumeric`](crate::segment::is_alphanumeric) characters, lowercased. Runs of
+/// eight ASCII bytes are taken at once: their letters counted and their words found from
+/// lane masks (as segment's scan does), so that spaces and letters cost no step each;
+/// other characters one at a time.
+fn tally(head: &str, table: &WordLanguages) -> Tally {
+    let mut t = Tally::default();
+    let bytes = head.as_bytes();
+    let mut buf = String::new();
+    // Where the open word starts while it is all ASCII letters and digits.
+    let mut word: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        while let Some(chunk) = bytes[i..].first_chunk::<8>() {
+            let x = u64::from_le_bytes(*chunk);
+            if x & HIGH != 0 {
+                break;
+            }
+            let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
+            let alnum = alpha | lanes_in(x, b'0', b'9');
+            t.latin += lane_count(alpha);
+            // Starts and ends of words alternate: each end closes the open word or the
+            // first start not yet closed.
+            let before = (alnum << 8) | (u64::from(word.is_some()) << 7);
+            let mut starts = alnum & !before;
+            let mut ends = !alnum & before & HIGH;
+            if ends != 0 {
+                if let Some(start) = word.take() {
+                    t.ascii_word(table, bytes, start, i + first_lane(ends));
+                    ends &= ends - 1;
+                }
+                while ends != 0 {
+                    t.ascii_word(table, bytes, i + first_lane(starts), i + first_lane(ends));
+                    starts &= starts - 1;
+                    ends &= ends - 1;
+                }
+            }
+            if starts != 0 {
+                word = Some(i + first_lane(starts));
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else {
             break;
+        };
+        if b < 0x80 {
+            let class = BYTE_CLASS[b as usize];
+            if class & (ALPHA | DIGIT) != 0 {
+                word.get_or_insert(i);
+                t.latin += u32::from(class & ALPHA != 0);
+            } else if let Some(start) = word.take() {
+                t.ascii_word(table, bytes, start, i);
+            }
+            i += 1;
+            continue;
         }
-        letters += u32::from(class & ALPHA);
-        i += 1;
+        let c = head[i..].chars().next().unwrap_or_default();
+        if !crate::segment::is_alphanumeric(c) {
+            if let Some(start) = word.take() {
+                t.ascii_word(table, bytes, start, i);
+            }
+            t.count_char(c);
+            i += c.len_utf8();
+            continue;
+        }
+        // A word with a non-ASCII letter or digit: its ASCII head (counted already) and
+        // the letters and digits from here, lowercased.
+        buf.clear();
+        if let Some(start) = word.take() {
+            buf.extend(
+                bytes[start..i]
+                    .iter()
+                    .map(|b| char::from(b.to_ascii_lowercase())),
+            );
+        }
+        for c in head[i..].chars() {
+            if !crate::segment::is_alphanumeric(c) {
+                break;
+            }
+            i += c.len_utf8();
+            t.count_char(c);
+            crate::segment::push_lowercase(&mut buf, c);
+        }
+        t.hits.add(table, table.get(buf.as_bytes()));
     }
-    (i, letters)
+    if let Some(start) = word {
+        t.ascii_word(table, bytes, start, bytes.len());
+    }
+    t
 }
 
 /// Stopword hits per language of [`SUPPORTED`]: of all words, and of the words that only
 /// one language of the same script has (the telling ones between neighbours such as
 /// Spanish and Portuguese, or Russian and Bulgarian, whose lists share most words).
+#[derive(Debug, Default, PartialEq)]
 struct Hits {
     all: [u32; SUPPORTED.len()],
     own: [u32; SUPPORTED.len()],
@@ -1020,6 +1073,48 @@ mod tests {
             if let Quick::Sure(code) = quick_detect(&text) {
                 proptest::prop_assert!(LATIN_LANGS.contains(&code) || CYRILLIC_LANGS.contains(&code));
             }
+        }
+    }
+
+    /// [`tally`] the plain way: every character counted, every run of letters and digits
+    /// lowercased and looked up.
+    fn tally_reference(head: &str) -> Tally {
+        let table = word_languages();
+        let mut t = Tally::default();
+        let mut word = String::new();
+        for c in head.chars().chain(std::iter::once(' ')) {
+            t.count_char(c);
+            if crate::segment::is_alphanumeric(c) {
+                crate::segment::push_lowercase(&mut word, c);
+            } else if !word.is_empty() {
+                t.hits.add(table, table.get(word.as_bytes()));
+                word.clear();
+            }
+        }
+        t
+    }
+
+    proptest::proptest! {
+        /// Pieces that put words, non-ASCII letters and marks at every offset of the
+        /// eight-byte chunks, in Latin, Cyrillic and other scripts.
+        #[test]
+        fn tally_matches_the_reference(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "  ", ".", ", ", "\n", "-", "'", "the", "The", "AND", "und", "die", "de",
+                "la", "que", "и", "не", "та", "це", "і", "ї", "ы", "ў", "Є", "x", "9", "2019",
+                "a1", "abcdefghijklmnop", "abcdefghijklmno", "über", "Über", "été", "ñ", "ß",
+                "İ", "ά", "日本", "の", "的", "—", "“", "©", "»", "\u{a0}", "\u{300}", "é",
+            ]), 0..60),
+        ) {
+            let head = pieces.concat();
+            proptest::prop_assert_eq!(tally(&head, word_languages()), tally_reference(&head));
+        }
+    }
+
+    #[test]
+    fn tally_matches_the_reference_on_the_paragraphs() {
+        for (_, text) in PARAGRAPHS.iter().chain(BY_SCRIPT) {
+            assert_eq!(tally(text, word_languages()), tally_reference(text));
         }
     }
 
