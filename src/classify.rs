@@ -199,25 +199,26 @@ pub fn decide_from(
         }
     }
     let keep = model.smooth(&p2);
-    let mut verdicts: Vec<Verdict> = (0..doc.lines.len())
-        .map(|i| match (&prepared.rule[i], prepared.caption[i]) {
-            (Some(id), _) => Verdict {
-                keep: false,
-                reason: Reason::Rule((*id).to_string()),
-                score: p2[i],
-            },
-            (None, true) => Verdict {
-                keep: false,
-                reason: Reason::Caption,
-                score: p2[i],
-            },
-            (None, false) => Verdict {
-                keep: keep[i],
-                reason: Reason::Classifier,
-                score: p2[i],
-            },
+    // The four per-line vectors walked together (no index, no bounds check per line).
+    let mut verdicts: Vec<Verdict> = prepared
+        .rule
+        .iter()
+        .zip(&prepared.caption)
+        .zip(keep.into_iter().zip(p2))
+        .map(|((rule, &caption), (keep, score))| {
+            let (keep, reason) = match (rule, caption) {
+                (Some(id), _) => (false, Reason::Rule((*id).to_string())),
+                (None, true) => (false, Reason::Caption),
+                (None, false) => (keep, Reason::Classifier),
+            };
+            Verdict {
+                keep,
+                reason,
+                score,
+            }
         })
         .collect();
+    debug_assert_eq!(verdicts.len(), doc.lines.len());
     if let Some(h) = mark_headline(doc, prepared, &mut verdicts) {
         // The article starts at its headline: short lines kept above it are teasers,
         // captions or menus (prose above it may be a standfirst: kept).
@@ -490,13 +491,16 @@ fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdi
 /// headline or a teaser, not a subheading (which leads into the next paragraph).
 fn drop_set_apart(doc: &Document, verdicts: &mut [Verdict]) {
     const MAX_WORDS: u32 = 25;
-    let prose: Vec<&Line> = doc
+    // The prose lines and those of them followed by two blank lines, counted in one pass
+    // (the lines themselves are not kept).
+    let (prose, wide) = doc
         .lines
         .iter()
         .filter(|l| features::sentence_like(l))
-        .collect();
-    let wide = prose.iter().filter(|l| l.wide_gap_after).count();
-    if prose.is_empty() || wide * 4 > prose.len() {
+        .fold((0usize, 0usize), |(p, w), l| {
+            (p + 1, w + usize::from(l.wide_gap_after))
+        });
+    if prose == 0 || wide * 4 > prose {
         return;
     }
     for (l, v) in doc.lines.iter().zip(verdicts.iter_mut()) {
