@@ -360,8 +360,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     let blank_share = blank_sum / prose_lines.max(1) as f32;
     let prose = |j: usize| bases[j][SENTENCE_LIKE] > 0.0;
     let ln_lines = ln.ln_1p(n);
-    // Each row is written once, in a buffer reserved for all of them.
-    let mut out = Vec::with_capacity(n * STAGE1_LEN);
+    // Each row is written once, in a buffer reserved for all of them: pushed whole (a push
+    // checks the capacity inline; `extend_from_slice` called `reserve`), and the rows
+    // flattened at the end without a copy.
+    let mut out: Vec<[f32; STAGE1_LEN]> = Vec::with_capacity(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
     // Each row is put together in parts of known sizes (copied inline, not by calls) and
@@ -445,10 +447,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
             REST_AT + REST_LEN,
             &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
         );
-        out.extend_from_slice(&row);
+        out.push(row);
     }
-    debug_assert_eq!(out.len(), n * STAGE1_LEN);
-    out
+    debug_assert_eq!(out.len(), n);
+    out.into_flattened()
 }
 
 /// The `title_overlap` of line `i` (what its [`LineContext`] gave, unchanged) in the
