@@ -481,7 +481,9 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let ln = LnTable::get();
-    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
+    // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
+    // end.
+    let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
@@ -525,7 +527,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         for v in near {
             max = max.max(v);
         }
-        out.extend_from_slice(&[
+        out.push([
             flag(dist == 0),
             ln.ln_1p(dist),
             p,
@@ -538,7 +540,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             max,
         ]);
     }
-    out
+    out.into_flattened()
 }
 
 /// `-0.0 + xs[0] + xs[1] + ...`, left to right (the bits of `Iterator::sum`), for a length
