@@ -101,9 +101,10 @@ pub fn prepare_known<'r>(
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
     // The rule ids and categories are written straight into the two vectors `Prepared`
-    // keeps (not gathered as pairs and split afterwards).
+    // keeps (not gathered as pairs and split afterwards), each line's core in the same pass.
     let n = doc.lines.len();
     let (mut rule, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut cores: Vec<&str> = Vec::with_capacity(n);
     for (i, l) in doc.lines.iter().enumerate() {
         let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
@@ -111,27 +112,18 @@ pub fn prepare_known<'r>(
         };
         rule.push(m.map(|(id, _)| id));
         category.push(m.map(|(_, c)| c));
-    }
-    // A line too short to be a repeated caption and with too few words to carry an
-    // attribution needs no core (nothing reads it): its text stands in.
-    let cores: Vec<&str> = doc
-        .lines
-        .iter()
-        .map(|l| {
+        // A line too short to be a repeated caption and with too few words to carry an
+        // attribution needs no core (nothing reads it): its text stands in.
+        cores.push(
             if l.text.len() < CAPTION_MIN_CHARS && l.stats.words < ATTRIBUTED_MIN_WORDS {
-                l.text.as_str()
+                &l.text
             } else {
                 strip_source_suffix(&l.text)
-            }
-        })
-        .collect();
-    let mut caption = repeated_captions_with(&doc.lines, &cores);
-    for (c, s) in caption
-        .iter_mut()
-        .zip(attributed_captions(&doc.lines, &cores))
-    {
-        *c |= s;
+            },
+        );
     }
+    let mut caption = repeated_captions_with(&doc.lines, &cores);
+    mark_attributed_captions(&doc.lines, &cores, &mut caption);
     let title_set = doc
         .lines
         .first()
@@ -139,23 +131,20 @@ pub fn prepare_known<'r>(
         .unwrap_or_default();
     let title = TitleWords::of(&title_set);
     let mut scratch = Scratch::default();
-    let ctx: Vec<LineContext> = doc
-        .lines
-        .iter()
-        .zip(rule.iter().zip(&category))
-        .enumerate()
-        .map(|(i, (l, (r, &category)))| LineContext {
-            rule: r.is_some(),
+    // Each line's context is worked out as stage 1 reaches the line (no vector of them).
+    let x1 = features::stage1(doc, |i| {
+        let category = category[i];
+        LineContext {
+            rule: rule[i].is_some(),
             title_overlap: if i == 0 {
                 0.0
             } else {
-                overlap_with(&l.text, &title, &mut scratch)
+                overlap_with(&doc.lines[i].text, &title, &mut scratch)
             },
             comments_rule: category == Some("comments"),
             related_rule: matches!(category, Some("related" | "navigation")),
-        })
-        .collect();
-    let x1 = features::stage1(doc, &ctx);
+        }
+    });
     Prepared {
         rule,
         category,
@@ -210,25 +199,26 @@ pub fn decide_from(
         }
     }
     let keep = model.smooth(&p2);
-    let mut verdicts: Vec<Verdict> = (0..doc.lines.len())
-        .map(|i| match (&prepared.rule[i], prepared.caption[i]) {
-            (Some(id), _) => Verdict {
-                keep: false,
-                reason: Reason::Rule((*id).to_string()),
-                score: p2[i],
-            },
-            (None, true) => Verdict {
-                keep: false,
-                reason: Reason::Caption,
-                score: p2[i],
-            },
-            (None, false) => Verdict {
-                keep: keep[i],
-                reason: Reason::Classifier,
-                score: p2[i],
-            },
+    // The four per-line vectors walked together (no index, no bounds check per line).
+    let mut verdicts: Vec<Verdict> = prepared
+        .rule
+        .iter()
+        .zip(&prepared.caption)
+        .zip(keep.into_iter().zip(p2))
+        .map(|((rule, &caption), (keep, score))| {
+            let (keep, reason) = match (rule, caption) {
+                (Some(id), _) => (false, Reason::Rule((*id).to_string())),
+                (None, true) => (false, Reason::Caption),
+                (None, false) => (keep, Reason::Classifier),
+            };
+            Verdict {
+                keep,
+                reason,
+                score,
+            }
         })
         .collect();
+    debug_assert_eq!(verdicts.len(), doc.lines.len());
     if let Some(h) = mark_headline(doc, prepared, &mut verdicts) {
         // The article starts at its headline: short lines kept above it are teasers,
         // captions or menus (prose above it may be a standfirst: kept).
@@ -501,13 +491,16 @@ fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdi
 /// headline or a teaser, not a subheading (which leads into the next paragraph).
 fn drop_set_apart(doc: &Document, verdicts: &mut [Verdict]) {
     const MAX_WORDS: u32 = 25;
-    let prose: Vec<&Line> = doc
+    // The prose lines and those of them followed by two blank lines, counted in one pass
+    // (the lines themselves are not kept).
+    let (prose, wide) = doc
         .lines
         .iter()
         .filter(|l| features::sentence_like(l))
-        .collect();
-    let wide = prose.iter().filter(|l| l.wide_gap_after).count();
-    if prose.is_empty() || wide * 4 > prose.len() {
+        .fold((0usize, 0usize), |(p, w), l| {
+            (p + 1, w + usize::from(l.wide_gap_after))
+        });
+    if prose == 0 || wide * 4 > prose {
         return;
     }
     for (l, v) in doc.lines.iter().zip(verdicts.iter_mut()) {
@@ -612,27 +605,28 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     out
 }
 
-/// Lines that end with the same ` - Source Name` as another line of the page (not the
-/// page title): captions credited to the photo agency or the site, however many.
-fn attributed_captions(lines: &[Line], cores: &[&str]) -> Vec<bool> {
-    fn suffix<'a>((l, core): (&'a Line, &&str)) -> Option<&'a str> {
+/// Marks in `caption` the lines that end with the same ` - Source Name` as another line of
+/// the page (not the page title): captions credited to the photo agency or the site,
+/// however many.
+fn mark_attributed_captions(lines: &[Line], cores: &[&str], caption: &mut [bool]) {
+    // The suffix of line `i`, without its separator (worked out again for the marking, not
+    // kept in a vector: few lines have one).
+    let suffix = |i: usize| {
+        let (l, core) = (&lines[i], cores[i]);
         (core.len() < l.text.len() && l.stats.words >= ATTRIBUTED_MIN_WORDS)
-            .then(|| &l.text[core.len()..])
-    }
-    let suffixes: Vec<Option<&str>> = lines.iter().zip(cores).map(suffix).collect();
+            .then(|| l.text[core.len()..].trim_start_matches([' ', '-', '–', '—', '|']))
+    };
     let mut counts: HashMap<&str, usize, FxBuild> = HashMap::default();
-    for s in suffixes.iter().skip(1).flatten() {
-        *counts
-            .entry(s.trim_start_matches([' ', '-', '–', '—', '|']))
-            .or_insert(0) += 1;
+    for s in (1..lines.len()).filter_map(suffix) {
+        *counts.entry(s).or_insert(0) += 1;
     }
-    suffixes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            i > 0 && s.is_some_and(|s| counts[s.trim_start_matches([' ', '-', '–', '—', '|'])] >= 2)
-        })
-        .collect()
+    // Most pages have no suffix twice: nothing to mark.
+    if counts.values().all(|&c| c < 2) {
+        return;
+    }
+    for (i, c) in caption.iter_mut().enumerate().skip(1) {
+        *c |= suffix(i).is_some_and(|s| counts[s] >= 2);
+    }
 }
 
 /// `text` without a trailing ` - Source Name` (a short, dash-separated attribution).
@@ -1257,10 +1251,9 @@ mod tests {
             .map(|l| strip_source_suffix(&l.text))
             .collect();
         let mut all = repeated_captions_with(&doc.lines, &cores);
-        for (c, s) in all.iter_mut().zip(attributed_captions(&doc.lines, &cores)) {
-            *c |= s;
-        }
-        assert!(all.iter().any(|&c| c), "some caption is found");
+        let repeated = all.clone();
+        mark_attributed_captions(&doc.lines, &cores, &mut all);
+        assert_ne!(all, repeated, "some attributed caption is found");
         assert_eq!(prepare(&doc, &rules).caption, all);
     }
 

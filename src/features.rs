@@ -286,7 +286,10 @@ fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
 }
 
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
-pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
+/// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order: it is worked
+/// out as its row's base is made (not gathered in a vector first), and the rows are the
+/// only place that keeps it.
+pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
     const NF: usize = NEIGHBOUR_FEATURES.len();
@@ -310,7 +313,14 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
     let (mut sentence_sum, mut blank_sum, mut prose_lines) = (-0.0f32, -0.0f32, 0usize);
     let mut dense = RegionSearch::new();
     let mut soft = RegionSearch::new();
-    for (i, (l, c)) in doc.lines.iter().zip(ctx).enumerate() {
+    // The on-page headline: the line (after the first) that best repeats the page title.
+    // The article follows it.
+    let mut h1 = None;
+    for (i, l) in doc.lines.iter().enumerate() {
+        let c = ctx(i);
+        if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
+            h1 = Some(i);
+        }
         // Whether a comments rule matched on an earlier line, and a related-links rule
         // within the previous ten lines.
         let section = (
@@ -321,7 +331,7 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         if c.related_rule {
             last_related = Some(i);
         }
-        let b = base(l, *c, section, i as f32 / n as f32, median, ln);
+        let b = base(l, c, section, i as f32 / n as f32, median, ln);
         // Indexed loops over the constant lists (a zip of them was not inlined).
         for k in 0..NW {
             sum[k] += b[WINDOW_FEATURES[k]];
@@ -345,22 +355,15 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
         bases.push(b);
     }
     let (region, soft) = (dense.best.1, soft.best.1);
-    // The on-page headline: the line (after the first) that best repeats the page title.
-    // The article follows it.
-    let h1 = ctx
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(i, c)| c.title_overlap >= 0.6 && doc.lines[*i].stats.words >= 3)
-        .map(|(i, _)| i)
-        .next();
     let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
     let blank_share = blank_sum / prose_lines.max(1) as f32;
     let prose = |j: usize| bases[j][SENTENCE_LIKE] > 0.0;
     let ln_lines = ln.ln_1p(n);
-    // Each row is written once, in a buffer reserved for all of them.
-    let mut out = Vec::with_capacity(n * STAGE1_LEN);
+    // Each row is written once, in a buffer reserved for all of them: pushed whole (a push
+    // checks the capacity inline; `extend_from_slice` called `reserve`), and the rows
+    // flattened at the end without a copy.
+    let mut out: Vec<[f32; STAGE1_LEN]> = Vec::with_capacity(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
     // Each row is put together in parts of known sizes (copied inline, not by calls) and
@@ -444,14 +447,14 @@ pub fn stage1(doc: &Document, ctx: &[LineContext]) -> Vec<f32> {
             REST_AT + REST_LEN,
             &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
         );
-        out.extend_from_slice(&row);
+        out.push(row);
     }
-    debug_assert_eq!(out.len(), n * STAGE1_LEN);
-    out
+    debug_assert_eq!(out.len(), n);
+    out.into_flattened()
 }
 
-/// The `title_overlap` of line `i` (its [`LineContext`]'s, unchanged) in the stage-1 rows
-/// `x1` that [`stage1`] made.
+/// The `title_overlap` of line `i` (what its [`LineContext`] gave, unchanged) in the
+/// stage-1 rows `x1` that [`stage1`] made: the one copy of it kept.
 pub(crate) fn title_overlap(x1: &[f32], i: usize) -> f32 {
     x1[i * STAGE1_LEN + TITLE_OVERLAP]
 }
@@ -478,7 +481,9 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let ln = LnTable::get();
-    let mut out = Vec::with_capacity(n * STAGE2_EXTRA);
+    // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
+    // end.
+    let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
     let mean = |i: usize, r: usize| {
@@ -522,7 +527,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
         for v in near {
             max = max.max(v);
         }
-        out.extend_from_slice(&[
+        out.push([
             flag(dist == 0),
             ln.ln_1p(dist),
             p,
@@ -535,7 +540,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             max,
         ]);
     }
-    out
+    out.into_flattened()
 }
 
 /// `-0.0 + xs[0] + xs[1] + ...`, left to right (the bits of `Iterator::sum`), for a length
@@ -615,8 +620,7 @@ mod tests {
     #[test]
     fn vectors_have_the_declared_width() {
         let doc = segment(PAGE);
-        let ctx = vec![LineContext::default(); doc.lines.len()];
-        let x1 = stage1(&doc, &ctx);
+        let x1 = stage1(&doc, |_| LineContext::default());
         assert_eq!(x1.len(), doc.lines.len() * stage1_len());
         let p1 = vec![0.5; doc.lines.len()];
         assert_eq!(
@@ -649,8 +653,7 @@ mod tests {
     fn the_densest_region_covers_the_prose() {
         // Its `inside` feature, the first of the rest of the row.
         let doc = segment(PAGE);
-        let ctx = vec![LineContext::default(); doc.lines.len()];
-        let inside: Vec<f32> = stage1(&doc, &ctx)
+        let inside: Vec<f32> = stage1(&doc, |_| LineContext::default())
             .chunks_exact(STAGE1_LEN)
             .map(|row| row[REST_AT])
             .collect();
