@@ -167,13 +167,33 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
             kind: file_kind(&meta),
         });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
     fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .and_then(|f| read_sized(f, meta.len() as usize))
         .map_err(|source| FileError::Read {
             path: path.into(),
             source,
-        })?;
+        })
+}
+
+/// All of `f`, whose size was `len` when asked: usually one read of the whole file and one
+/// that finds its end. `File::read_to_end` would ask the size and position again (two
+/// system calls a file, twice a file in a two-pass run), and reading without the size
+/// goes 8 KB at a time at first. A file that changed size since is still read whole.
+fn read_sized(mut f: fs::File, len: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len + 1];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            bytes.resize(2 * filled, 0);
+        }
+        match f.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -209,10 +229,20 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".boilerstrip-")
-        .tempfile_in(dir)?;
+    let temporary = || {
+        tempfile::Builder::new()
+            .prefix(".boilerstrip-")
+            .tempfile_in(dir)
+    };
+    // The folder is made only when it is missing: in a batch it is there for all but the
+    // first file written into it, and making it first would cost two system calls a file.
+    let mut tmp = match temporary() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir)?;
+            temporary()?
+        }
+        made => made?,
+    };
     tmp.write_all(data)?;
     // No fsync: the rename alone means that if the process dies (killed, Ctrl-C, a panic)
     // the path holds either its old content or the whole new file, never part of it, and
@@ -716,6 +746,20 @@ mod tests {
             Fingerprint::of(b"the same length"),
             Fingerprint::of(b"the same lenhtg")
         );
+    }
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_was_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &data).unwrap();
+        // The size asked, too small (the file grew since), too large (it shrank) or none.
+        for len in [data.len(), 0, 1, 100, data.len() + 5_000] {
+            let read = read_sized(fs::File::open(&path).unwrap(), len).unwrap();
+            assert!(read == data, "asked {len}");
+        }
+        assert_eq!(read_input(&path).unwrap(), data);
     }
 
     #[test]
