@@ -163,25 +163,29 @@ fn round<'a>(
     if needs.mojibake {
         if let Some(fixed) = mojibake::repair(text) {
             *mojibake_repaired = true;
-            let (out, _) = steps(&fixed, scan(&fixed));
-            return (newline(Cow::Owned(out.into_owned())), true, false);
+            let (out, _, _) = steps_owned(fixed);
+            return (newline(Cow::Owned(out)), true, false);
         }
     }
     // A text whose first line break is a CR (a CRLF text) mostly has no other character
-    // to rewrite: its line ends are mended alone, and it goes on as the LF text it became
-    // (`clean_chars` would have left all else as it was).
-    if needs.crs && !needs.chars && first_break(text.as_bytes()) == Some(b'\r') {
-        let fixed = fix_line_ends(text);
-        let (out, cascade) = steps(&fixed, scan(&fixed));
-        let line_ends_only = matches!(out, Cow::Borrowed(_));
-        return (
-            newline(Cow::Owned(out.into_owned())),
-            cascade,
-            line_ends_only,
-        );
+    // to rewrite (`crs` says so): its line ends are mended alone, and it goes on as the LF
+    // text it became (`clean_chars` would have left all else as it was).
+    if needs.crs && first_break(text.as_bytes()) == Some(b'\r') {
+        let (out, cascade, changed) = steps_owned(fix_line_ends(text));
+        return (newline(Cow::Owned(out)), cascade, !changed);
     }
     let (out, cascade) = steps(text, needs);
     (newline(out), cascade, false)
+}
+
+/// [`steps`] on a text the round has made: handed back itself when no step changes it
+/// (not copied), with the round's first flag and whether a step changed it.
+fn steps_owned(text: String) -> (String, bool, bool) {
+    let (out, cascade) = steps(&text, scan(&text));
+    match out {
+        Cow::Borrowed(_) => (text, cascade, false),
+        Cow::Owned(changed) => (changed, cascade, true),
+    }
 }
 
 /// The steps of a [`round`] after mojibake: those that `needs` names, on a text that
