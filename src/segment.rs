@@ -1098,31 +1098,6 @@ mod tests {
     }
 
     #[test]
-    fn hashing_loads_the_tail_as_a_zero_padded_copy_does() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut bytes = [0u8; 24];
-        for _ in 0..200 {
-            crate::swar::xorshift(&mut x);
-            for (i, b) in bytes.iter_mut().enumerate() {
-                *b = (x >> (i % 8 * 8)) as u8 ^ i as u8;
-            }
-            for n in 0..=bytes.len() {
-                let b = &bytes[..n];
-                let rest = n % 8;
-                if rest > 0 {
-                    let mut buf = [0u8; 8];
-                    buf[..rest].copy_from_slice(&b[n - rest..]);
-                    assert_eq!(
-                        crate::swar::tail_word(b, rest),
-                        u64::from_le_bytes(buf),
-                        "{b:?}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
     fn lane_masks_match_byte_tests() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {

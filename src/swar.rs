@@ -137,4 +137,25 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn tail_word_loads_the_tail_as_a_zero_padded_copy_does() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut bytes = [0u8; 24];
+        for _ in 0..200 {
+            xorshift(&mut x);
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = (x >> (i % 8 * 8)) as u8 ^ i as u8;
+            }
+            for n in 0..=bytes.len() {
+                let b = &bytes[..n];
+                let rest = n % 8;
+                if rest > 0 {
+                    let mut buf = [0u8; 8];
+                    buf[..rest].copy_from_slice(&b[n - rest..]);
+                    assert_eq!(tail_word(b, rest), u64::from_le_bytes(buf), "{b:?}");
+                }
+            }
+        }
+    }
 }
