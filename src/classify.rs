@@ -17,7 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
-use crate::swar::{first_lane, lanes_in, maybe_zero_bytes, HIGH, ONES};
+use crate::swar::{lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1060,8 +1060,7 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
 }
 
 /// The words of `bytes` eight bytes at a time while the bytes are ASCII: a lane mask of
-/// letters and digits, whose edges (a lane that differs from the one before) are the
-/// words' starts and ends. Returns where [`overlap_from`] goes on (the start of the word or
+/// letters and digits, whose [words](ChunkWords) are counted. Returns where [`overlap_from`] goes on (the start of the word or
 /// the eight bytes that hold a byte outside ASCII), or `None` when the line is done.
 fn overlap_ascii(bytes: &[u8], set: &TitleWords, count: &mut Overlap) -> Option<usize> {
     let whole = bytes.len() / 8 * 8;
@@ -1070,31 +1069,21 @@ fn overlap_ascii(bytes: &[u8], set: &TitleWords, count: &mut Overlap) -> Option<
     for (k, &b) in bytes[whole..].iter().enumerate() {
         rest |= u64::from(b) << (8 * k);
     }
-    // `carry`: whether the byte before `at` is a letter or digit (in its high bit).
-    let (mut at, mut start, mut carry) = (0, 0, 0u64);
+    // The start of the word open before `at`, and whether enough words are read.
+    let (mut at, mut open, mut enough) = (0, None, false);
     loop {
         let x = match bytes.get(at..at + 8) {
             Some(c) => u64::from_le_bytes(c.try_into().expect("eight bytes")),
             None => rest,
         };
         if x & HIGH != 0 {
-            return Some(if carry != 0 { start } else { at });
+            return Some(open.unwrap_or(at));
         }
         let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | (ONES * 0x20), b'a', b'z');
-        let mut edges = alnum ^ ((alnum << 8) | carry);
-        carry = alnum >> 56;
-        while edges != 0 {
-            let i = at + first_lane(edges);
-            // A word starts where the lane is a letter or digit, else one ends.
-            let ends = alnum & edges & edges.wrapping_neg() == 0;
-            edges &= edges - 1;
-            if !ends {
-                start = i;
-            } else if count.add(set.holds_ascii(&bytes[start..i])) {
-                return None;
-            }
-        }
-        if at >= whole {
+        open = ChunkWords::new(alnum, HIGH, open).each(at, |start, end| {
+            enough = enough || count.add(set.holds_ascii(&bytes[start..end]));
+        });
+        if enough || at >= whole {
             return None;
         }
         at += 8;

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
-use crate::swar::{first_lane, lane_count, lanes_in, HIGH, ONES};
+use crate::swar::{lane_count, lanes_in, ChunkWords, HIGH, ONES};
 
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
@@ -542,25 +542,8 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
             let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
             let alnum = alpha | lanes_in(x, b'0', b'9');
             t.latin += lane_count(alpha);
-            // Starts and ends of words alternate: each end closes the open word or the
-            // first start not yet closed.
-            let before = (alnum << 8) | (u64::from(word.is_some()) << 7);
-            let mut starts = alnum & !before;
-            let mut ends = !alnum & before & HIGH;
-            if ends != 0 {
-                if let Some(start) = word.take() {
-                    t.ascii_word(table, bytes, start, i + first_lane(ends));
-                    ends &= ends - 1;
-                }
-                while ends != 0 {
-                    t.ascii_word(table, bytes, i + first_lane(starts), i + first_lane(ends));
-                    starts &= starts - 1;
-                    ends &= ends - 1;
-                }
-            }
-            if starts != 0 {
-                word = Some(i + first_lane(starts));
-            }
+            word = ChunkWords::new(alnum, HIGH, word)
+                .each(i, |start, end| t.ascii_word(table, bytes, start, end));
             i += 8;
         }
         let Some(&b) = bytes.get(i) else {

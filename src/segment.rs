@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 
 use crate::chars;
 use crate::language::{self, StopWords};
-use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, HIGH, ONES};
+use crate::swar::{
+    first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES,
+};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
 /// maps of lines and words: SipHash's flooding resistance is not needed for them and
@@ -577,31 +579,16 @@ impl Scan<'_> {
             self.copyright |= at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
             ps &= ps - 1;
         }
-        // The words: a start is a letter or digit after another byte (or after the
-        // start of the line), an end another byte after a letter or digit; they alternate,
-        // so each end closes the open word or the first start not yet closed.
-        let before = (alnum << 8) | (u64::from(self.word_start != NO_WORD) << 7);
-        let mut starts = alnum & !before;
-        let mut ends = valid & !alnum & before;
+        // The words (the one open before the chunk may hold non-ASCII characters, its
+        // start marked so; the others are all ASCII).
+        let open = (self.word_start != NO_WORD).then_some(self.word_start);
+        let words = ChunkWords::new(alnum, valid, open);
         if upper != 0 {
             self.s.upper += lane_count(upper);
-            self.s.capitalized += lane_count(starts & upper);
+            self.s.capitalized += lane_count(words.starts & upper);
         }
-        if ends != 0 {
-            if self.word_start != NO_WORD {
-                self.end_word(p + first_lane(ends), scratch);
-                ends &= ends - 1;
-            }
-            // The other words start in this chunk: all ASCII.
-            while ends != 0 {
-                self.queue_word(p + first_lane(starts), p + first_lane(ends), scratch);
-                starts &= starts - 1;
-                ends &= ends - 1;
-            }
-        }
-        if starts != 0 {
-            self.word_start = p + first_lane(starts);
-        }
+        let open = words.each(p, |start, end| self.queue_word(start, end, scratch));
+        self.word_start = open.unwrap_or(NO_WORD);
     }
 
     /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode

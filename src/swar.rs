@@ -91,6 +91,55 @@ pub(crate) fn tail_word(bytes: &[u8], rest: usize) -> u64 {
     }
 }
 
+/// The words of an eight-byte chunk of ASCII, from its lanes of letters and digits: a
+/// start is a letter or digit after another byte, an end another byte after one. Starts
+/// and ends alternate, so each end closes the word open before the chunk or the first
+/// start not yet closed.
+pub(crate) struct ChunkWords {
+    /// The lanes where a word starts.
+    pub(crate) starts: u64,
+    /// The lanes where a word ends.
+    ends: u64,
+    /// The start of the word open before the chunk, if any.
+    open: Option<usize>,
+}
+
+impl ChunkWords {
+    /// The words of a chunk whose letters and digits are the lanes of `alnum`, where words
+    /// end only in the lanes of `valid` (the chunk's real bytes), after the word `open`
+    /// (its start) if one runs into it.
+    #[inline(always)]
+    pub(crate) fn new(alnum: u64, valid: u64, open: Option<usize>) -> Self {
+        let before = (alnum << 8) | (u64::from(open.is_some()) << 7);
+        ChunkWords {
+            starts: alnum & !before,
+            ends: valid & !alnum & before,
+            open,
+        }
+    }
+
+    /// Hands `word(start, end)` each word that ends in the chunk at `at`, in order (the
+    /// open word with the start it was given), and returns the start of the word open
+    /// after it, if any.
+    #[inline(always)]
+    pub(crate) fn each(mut self, at: usize, mut word: impl FnMut(usize, usize)) -> Option<usize> {
+        while self.ends != 0 {
+            let start = self.open.take().unwrap_or_else(|| {
+                let s = at + first_lane(self.starts);
+                self.starts &= self.starts - 1;
+                s
+            });
+            word(start, at + first_lane(self.ends));
+            self.ends &= self.ends - 1;
+        }
+        if self.starts != 0 {
+            Some(at + first_lane(self.starts))
+        } else {
+            self.open
+        }
+    }
+}
+
 /// A xorshift step: the next of a fixed sequence of words, for tests that try many
 /// lane patterns without a random source.
 #[cfg(test)]
