@@ -123,14 +123,17 @@ impl ChunkWords {
     /// after it, if any.
     #[inline(always)]
     pub(crate) fn each(mut self, at: usize, mut word: impl FnMut(usize, usize)) -> Option<usize> {
-        while self.ends != 0 {
-            let start = self.open.take().unwrap_or_else(|| {
-                let s = at + first_lane(self.starts);
+        if self.ends != 0 {
+            if let Some(start) = self.open.take() {
+                word(start, at + first_lane(self.ends));
+                self.ends &= self.ends - 1;
+            }
+            // The other words start in this chunk.
+            while self.ends != 0 {
+                word(at + first_lane(self.starts), at + first_lane(self.ends));
                 self.starts &= self.starts - 1;
-                s
-            });
-            word(start, at + first_lane(self.ends));
-            self.ends &= self.ends - 1;
+                self.ends &= self.ends - 1;
+            }
         }
         if self.starts != 0 {
             Some(at + first_lane(self.starts))
