@@ -1521,10 +1521,11 @@ impl Needs {
         let first = || line.chars().next().unwrap_or(' ');
         match self {
             // One memchr-backed search per character beats testing each
-            // character of the line against the set.
+            // character of the line against the set; an ASCII character is in the
+            // line exactly when its byte is, which `may_hold` has looked up.
             Needs::AnyChar(set) => set
                 .chars()
-                .any(|c| facts.may_hold(line, c) && line.contains(c)),
+                .any(|c| facts.may_hold(line, c) && (c.is_ascii() || line.contains(c))),
             Needs::Digit => facts.digit(line),
             Needs::AsciiDigit => facts.bytes(line).ascii_digit(),
             Needs::FirstChar(set) => set.contains(first()),
@@ -1534,8 +1535,20 @@ impl Needs {
             }
             Needs::FirstUpper => first().is_uppercase(),
             Needs::FirstWordAsciiCi(word) => {
-                let end = line.find(char::is_whitespace).unwrap_or(line.len());
-                line.as_bytes()[..end]
+                // Its end found on bytes while they are ASCII; from a non-ASCII one on,
+                // by characters.
+                let b = line.as_bytes();
+                let end = match b
+                    .iter()
+                    .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
+                {
+                    Some(i) if !b[i].is_ascii() => line[i..]
+                        .find(char::is_whitespace)
+                        .map_or(b.len(), |j| i + j),
+                    Some(i) => i,
+                    None => b.len(),
+                };
+                b[..end]
                     .windows(word.len())
                     .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
             }
@@ -1554,7 +1567,7 @@ impl Needs {
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
-                    .any(|c| facts.may_hold(line, c) && line.contains(c))
+                    .any(|c| facts.may_hold(line, c) && (c.is_ascii() || line.contains(c)))
                     || (facts.may_hold(line, '/')
                         && line.match_indices('/').any(|(i, _)| {
                             line[..i]
@@ -2200,7 +2213,7 @@ impl RuleSet {
 
     /// The first rule that matches `line` (a trimmed, normalized line), if any.
     pub fn match_line(&self, line: &str) -> Option<RuleMatch<'_>> {
-        let line = line.trim();
+        let line = trim_line(line);
         if line.is_empty() || self.rules.is_empty() {
             return None;
         }
@@ -2731,6 +2744,21 @@ impl RuleSet {
                 });
                 r.is_match(ascii, narrow, lowered) && self.fits(r.rule, words, line)
             }
+    }
+}
+
+/// `line.trim()`, without a look at its ends' characters when both are ASCII and no
+/// whitespace (most lines come trimmed).
+#[inline]
+fn trim_line(line: &str) -> &str {
+    // Every whitespace character is a byte of at most 0x20 or starts with a byte of
+    // 0x80 or more; an ASCII last byte is a whole last character.
+    let kept = |b: &u8| (0x21..0x80).contains(b);
+    let b = line.as_bytes();
+    if b.first().is_some_and(kept) && b.last().is_some_and(kept) {
+        line
+    } else {
+        line.trim()
     }
 }
 
@@ -3293,14 +3321,24 @@ fn is_count(tok: &str) -> bool {
 
 /// `s.trim_matches(|c: char| !c.is_alphanumeric())`: ASCII characters are trimmed on
 /// bytes, then (at a non-ASCII end) characters.
+#[inline]
 fn trim_non_alnum(s: &str) -> &str {
     let b = s.as_bytes();
-    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim.
+    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim,
+    // and no call (the trimming, out of line, saves registers on every call).
     if let (Some(first), Some(last)) = (b.first(), b.last()) {
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
             return s;
         }
     }
+    trim_non_alnum_ends(s)
+}
+
+/// `trim_non_alnum` of a string that does not start and end with an ASCII letter or
+/// digit.
+#[inline(never)]
+fn trim_non_alnum_ends(s: &str) -> &str {
+    let b = s.as_bytes();
     let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
     let Some(start) = b.iter().position(keep) else {
         return "";
@@ -3324,10 +3362,24 @@ fn trim_non_alnum(s: &str) -> &str {
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
+#[inline]
 fn normalize_key(s: &str) -> &str {
-    let mut k = trim_non_alnum(s);
+    let k = trim_non_alnum(s);
     // A count ends in a digit or a magnitude letter (`+`, `,` and `.` are trimmed), and
-    // starts with a digit: most keys have neither, and skip the searches.
+    // starts with a digit: most keys have neither, and skip the searches (out of line).
+    let b = k.as_bytes();
+    if b.last()
+        .is_some_and(|&b| b.is_ascii_digit() || is_magnitude(b))
+        || b.first().is_some_and(u8::is_ascii_digit)
+    {
+        return without_counts(k);
+    }
+    k
+}
+
+/// `normalize_key` of a key trimmed already (`k`): a count at either end removed.
+#[inline(never)]
+fn without_counts(mut k: &str) -> &str {
     if k.as_bytes()
         .last()
         .is_some_and(|&b| b.is_ascii_digit() || is_magnitude(b))
@@ -5151,6 +5203,44 @@ mod tests {
                 v.dedup();
                 v.len()
             });
+        }
+    }
+
+    #[test]
+    fn first_word_test_agrees_with_its_definition() {
+        let rules = builtin();
+        let alphabet: Vec<char> = "icoNI \t\u{b}\u{a0}\u{2003}é".chars().collect();
+        let n = Needs::FirstWordAsciiCi("icon");
+        let mut held = 0;
+        for tail in random_strings(&alphabet, 0x0bad_5eed_1234_5678, 20000, 0..8) {
+            // Half the lines start with the word, to be cut by what follows or not.
+            let line = if tail.len() % 2 == 0 {
+                format!("IcoN{tail}")
+            } else {
+                tail
+            };
+            if line.is_empty() {
+                continue;
+            }
+            let end = line.find(char::is_whitespace).unwrap_or(line.len());
+            let want = line[..end].to_ascii_lowercase().contains("icon");
+            assert_eq!(
+                n.holds(&line, &mut rules.line_facts(&line)),
+                want,
+                "{line:?}"
+            );
+            held += usize::from(want);
+        }
+        assert!(held > 1000, "only {held} lines passed");
+    }
+
+    #[test]
+    fn trim_line_agrees_with_trim() {
+        let alphabet: Vec<char> = "a1 \t\n\r\u{b}\u{c}\u{1f}\u{7f}\u{85}\u{a0}\u{2003}\u{3000}é—"
+            .chars()
+            .collect();
+        for line in random_strings(&alphabet, 0x1656_67b1_9e37_79f9, 5000, 0..6) {
+            assert_eq!(trim_line(&line), line.trim(), "{line:?}");
         }
     }
 
