@@ -2449,6 +2449,11 @@ impl RuleSet {
         let whole = head_end == text.len();
         // Not ASCII, the head holds the non-ASCII byte that the test met.
         if ascii {
+            // Most lines start with no phrase: one walk, inlined, says so before the
+            // longest-match loop is called.
+            if !trie_passes_pattern(m, head.bytes()) {
+                return None;
+            }
             return self.prefix_rule(head, whole, words, line);
         }
         // The lowercased copy begins with the head's ASCII bytes, lowercased: when the
@@ -2577,6 +2582,10 @@ impl RuleSet {
             // Read backwards in place instead of from a reversed copy: the trie ignores
             // ASCII case, and a byte of the tail is the character the copy would hold.
             let t = tail.as_bytes();
+            // As in `match_prefix`.
+            if !trie_passes_pattern(m, t.iter().rev().copied()) {
+                return None;
+            }
             return self.longest_fitting(
                 m,
                 t.len(),
@@ -2776,6 +2785,16 @@ fn heads_longer_pieces(piece: &str) -> bool {
 /// After how many lowercased characters of a non-ASCII head or tail its trie walk is
 /// tried (`trie_leaves_within`).
 const EARLY_EXIT_CHARS: usize = 4;
+
+/// Whether the walk of `m`'s trie along `hay` passes the end of a pattern: when not,
+/// no phrase starts `hay`, and the longest-match search would find none.
+#[inline]
+fn trie_passes_pattern(m: &PhraseMatcher, hay: impl Iterator<Item = u8>) -> bool {
+    match &m.search {
+        PhraseSearch::Anchored(trie) => trie.walk(hay).0.is_some(),
+        PhraseSearch::Anywhere(..) => true,
+    }
+}
 
 /// Whether the trie of `m` rules out every text that starts with `hay`
 /// ([`PhraseTrie::leaves_within`]).
