@@ -542,6 +542,10 @@ struct RegexRule {
     /// The tests of `needs` that `gate` does not answer already (`implied_by_gate`):
     /// the ones run on a line that passed the gate.
     checks: Box<[Needs]>,
+    /// `checks` without the tests of the first character that `first_bit` answers
+    /// exactly when that character is ASCII (`Needs::answered_by_first_byte`): the
+    /// ones run on such a line (most lines). The same as `checks` past the 64th rule.
+    ascii_first_checks: Box<[Needs]>,
     /// Byte sets the line must each meet for `needs` to hold (`Needs::clauses`): a
     /// few bit operations per rule against the line's `ByteSet` turn most lines away
     /// before any test looks at the text.
@@ -592,14 +596,14 @@ impl Forward {
         })
     }
 
-    /// Whether the pattern matches somewhere in `line`; `None` if the lazy DFA gave
-    /// up (the caller then asks the full regex). `lowered`: `line` ASCII-lowercased,
-    /// made by the first automaton that needs it and reused by the next ones.
-    fn is_match(&self, line: &str, lowered: &mut Lowered) -> Option<bool> {
+    /// Whether the pattern matches somewhere in the line of `lowered`; `None` if the
+    /// lazy DFA gave up (the caller then asks the full regex). The line's lowercased
+    /// copy is made by the first automaton that needs it and reused by the next ones.
+    fn is_match(&self, lowered: &mut Lowered) -> Option<bool> {
         if self.lower {
-            self.search(lowered.of(line))
+            self.search(lowered.lowercase())
         } else {
-            self.search(line)
+            self.search(lowered.line)
         }
     }
 
@@ -614,38 +618,43 @@ impl Forward {
     }
 }
 
-/// A line ASCII-lowercased at most once, for every `Forward::lower` automaton that
-/// runs on it (copying and lowercasing it for each cost as much as their searches).
-#[derive(Default)]
-struct Lowered {
-    text: String,
-    /// Whether `text` holds the current line.
+/// A line and its ASCII-lowercased copy, made at most once for every `Forward::lower`
+/// automaton that runs on it (copying and lowercasing it for each cost as much as their
+/// searches). Made for one line, so no copy of another line can be taken for it; the
+/// buffer is borrowed, so that lines reuse its room.
+struct Lowered<'a> {
+    line: &'a str,
+    buf: &'a mut String,
+    /// Whether `buf` holds `line` lowercased.
     done: bool,
 }
 
-impl Lowered {
-    /// `line` ASCII-lowercased: made on the first call after `forget`, then reused.
-    fn of(&mut self, line: &str) -> &str {
-        if !self.done {
-            self.text.clear();
-            self.text.push_str(line);
-            self.text.make_ascii_lowercase();
-            self.done = true;
+impl<'a> Lowered<'a> {
+    /// `line`, with `buf` as room for its copy (whatever `buf` holds is dropped).
+    fn new(line: &'a str, buf: &'a mut String) -> Lowered<'a> {
+        Lowered {
+            line,
+            buf,
+            done: false,
         }
-        &self.text
     }
 
-    /// Forgets the line lowercased last: the next `of` lowercases its own.
-    fn forget(&mut self) {
-        self.done = false;
+    /// The line ASCII-lowercased: made on the first call, then reused.
+    fn lowercase(&mut self) -> &str {
+        if !self.done {
+            self.buf.clear();
+            self.buf.push_str(self.line);
+            self.buf.make_ascii_lowercase();
+            self.done = true;
+        }
+        self.buf
     }
 }
 
 impl RegexRule {
-    /// Whether the regex matches `line`; `ascii`: the line is ASCII; `narrow`: every
-    /// character of the line is in `NARROW`.
-    /// `lowered`: for [`Forward::is_match`].
-    fn is_match(&self, line: &str, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
+    /// Whether the regex matches the line of `lowered`; `ascii`: the line is ASCII;
+    /// `narrow`: every character of the line is in `NARROW`.
+    fn is_match(&self, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
             // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
             // compile once it is there.
@@ -653,22 +662,22 @@ impl RegexRule {
                 Some(Some(f)) => Some(f),
                 _ => self.ascii_fwd(),
             };
-            if let Some(m) = f.and_then(|f| f.is_match(line, lowered)) {
+            if let Some(m) = f.and_then(|f| f.is_match(lowered)) {
                 return m;
             }
         }
         if narrow {
-            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(line, lowered)) {
+            if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(lowered)) {
                 return m;
             }
         }
         // A user rule's regex is compiled already: no second automaton for it.
         if self.re.get().is_none() {
-            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(line, lowered)) {
+            if let Some(m) = self.full_fwd().and_then(|f| f.is_match(lowered)) {
                 return m;
             }
         }
-        self.regex().is_match(line)
+        self.regex().is_match(lowered.line)
     }
 
     /// The forward automaton narrowed to `NARROW` (built now if this is its first use).
@@ -1427,6 +1436,71 @@ impl Needs {
         }
     }
 
+    /// Whether the test holds exactly when the line's first byte is in `first_bytes`,
+    /// for a line that starts with an ASCII character: that character is the byte,
+    /// the only one of the set's characters to start with it, and numeric or uppercase
+    /// exactly when it is an ASCII digit or capital.
+    fn answered_by_first_byte(self) -> bool {
+        matches!(
+            self,
+            Needs::FirstChar(_) | Needs::FirstCharOrDigit(_) | Needs::FirstUpper
+        )
+    }
+
+    /// The first two bytes an ASCII line may start with when the test holds: (first,
+    /// second), `None` for any second byte (0 stands for the end of a one-byte line);
+    /// `None` when the test says nothing about them. A line that passes starts with a
+    /// listed ASCII prefix (in either ASCII case for `StartsWithAsciiCi`), so with its
+    /// first two bytes; `StartsWithAsciiCi` also passes a line that starts with a
+    /// digit (listed with any second byte) or holds a non-ASCII byte (no ASCII line).
+    fn first_pairs(self) -> Option<Vec<(u8, Option<u8>)>> {
+        let mut list = Vec::new();
+        let mut add = |p: &[u8]| match p {
+            [] => false,
+            [b0] => {
+                list.push((*b0, None));
+                true
+            }
+            [b0, b1, ..] => {
+                list.push((*b0, Some(*b1)));
+                true
+            }
+        };
+        match self {
+            Needs::StartsWith(prefixes) => {
+                for p in prefixes.iter().filter(|p| p.is_ascii()) {
+                    if !add(p.as_bytes()) {
+                        return None;
+                    }
+                }
+            }
+            Needs::StartsWithAsciiCi(words, _) => {
+                for d in b'0'..=b'9' {
+                    add(&[d]);
+                }
+                for w in words {
+                    let (lower, upper) = (w.to_ascii_lowercase(), w.to_ascii_uppercase());
+                    let (l, u) = (lower.as_bytes(), upper.as_bytes());
+                    // Every case of the first two bytes.
+                    for b0 in [l.first(), u.first()] {
+                        let &b0 = b0?;
+                        match (l.get(1), u.get(1)) {
+                            (Some(&x), Some(&y)) => {
+                                add(&[b0, x]);
+                                add(&[b0, y]);
+                            }
+                            _ => {
+                                add(&[b0]);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(list)
+    }
+
     /// The bytes a line may start with when the test holds; `None` when the test says
     /// nothing about the first character. The first character's first byte, so the
     /// same sets as `clauses`, for the tests of the first character.
@@ -1447,10 +1521,11 @@ impl Needs {
         let first = || line.chars().next().unwrap_or(' ');
         match self {
             // One memchr-backed search per character beats testing each
-            // character of the line against the set.
+            // character of the line against the set; an ASCII character is in the
+            // line exactly when its byte is, which `may_hold` has looked up.
             Needs::AnyChar(set) => set
                 .chars()
-                .any(|c| facts.may_hold(line, c) && line.contains(c)),
+                .any(|c| facts.may_hold(line, c) && (c.is_ascii() || line.contains(c))),
             Needs::Digit => facts.digit(line),
             Needs::AsciiDigit => facts.bytes(line).ascii_digit(),
             Needs::FirstChar(set) => set.contains(first()),
@@ -1460,8 +1535,20 @@ impl Needs {
             }
             Needs::FirstUpper => first().is_uppercase(),
             Needs::FirstWordAsciiCi(word) => {
-                let end = line.find(char::is_whitespace).unwrap_or(line.len());
-                line.as_bytes()[..end]
+                // Its end found on bytes while they are ASCII; from a non-ASCII one on,
+                // by characters.
+                let b = line.as_bytes();
+                let end = match b
+                    .iter()
+                    .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
+                {
+                    Some(i) if !b[i].is_ascii() => line[i..]
+                        .find(char::is_whitespace)
+                        .map_or(b.len(), |j| i + j),
+                    Some(i) => i,
+                    None => b.len(),
+                };
+                b[..end]
                     .windows(word.len())
                     .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
             }
@@ -1480,7 +1567,7 @@ impl Needs {
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
-                    .any(|c| facts.may_hold(line, c) && line.contains(c))
+                    .any(|c| facts.may_hold(line, c) && (c.is_ascii() || line.contains(c)))
                     || (facts.may_hold(line, '/')
                         && line.match_indices('/').any(|(i, _)| {
                             line[..i]
@@ -2017,7 +2104,33 @@ mod compiled {
         /// that starts with it (`Needs::first_bytes`): one load turns away, before any
         /// test runs, the lines whose first character a rule's tests reject.
         pub(super) regex_first: ByteTable,
+        /// For an ASCII line, by its first two bytes (hashed, `pair_slot`), the regex
+        /// rules (bit `first_bit`) whose tests allow a line that starts with them
+        /// (`Needs::first_pairs`): the rules that want the line to start with one of
+        /// their words are turned away by one more load, before their tests run.
+        pub(super) regex_pairs: PairTable,
     }
+}
+
+/// Slots of [`PairTable`].
+const PAIR_BITS: u32 = 12;
+
+/// A `u64` for each slot of a line's first two bytes (`pair_slot`), boxed.
+#[derive(Debug)]
+struct PairTable(Box<[u64; 1 << PAIR_BITS]>);
+
+impl Default for PairTable {
+    fn default() -> Self {
+        PairTable(Box::new([0; 1 << PAIR_BITS]))
+    }
+}
+
+/// The [`PairTable`] slot of a line's first two bytes (the second 0 for a line of one
+/// byte); pairs that share a slot share its rules, which only lets lines through.
+#[inline]
+fn pair_slot(b0: u8, b1: u8) -> usize {
+    let x = u32::from(b0) | u32::from(b1) << 8;
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - PAIR_BITS)) as usize
 }
 
 /// A `u64` for each byte value, boxed (a fixed size, so that indexing by a byte needs
@@ -2100,7 +2213,7 @@ impl RuleSet {
 
     /// The first rule that matches `line` (a trimmed, normalized line), if any.
     pub fn match_line(&self, line: &str) -> Option<RuleMatch<'_>> {
-        let line = line.trim();
+        let line = trim_line(line);
         if line.is_empty() || self.rules.is_empty() {
             return None;
         }
@@ -2336,6 +2449,11 @@ impl RuleSet {
         let whole = head_end == text.len();
         // Not ASCII, the head holds the non-ASCII byte that the test met.
         if ascii {
+            // Most lines start with no phrase: one walk, inlined, says so before the
+            // longest-match loop is called.
+            if !trie_passes_pattern(m, head.bytes()) {
+                return None;
+            }
             return self.prefix_rule(head, whole, words, line);
         }
         // The lowercased copy begins with the head's ASCII bytes, lowercased: when the
@@ -2464,6 +2582,10 @@ impl RuleSet {
             // Read backwards in place instead of from a reversed copy: the trie ignores
             // ASCII case, and a byte of the tail is the character the copy would hold.
             let t = tail.as_bytes();
+            // As in `match_prefix`.
+            if !trie_passes_pattern(m, t.iter().rev().copied()) {
+                return None;
+            }
             return self.longest_fitting(
                 m,
                 t.len(),
@@ -2566,36 +2688,86 @@ impl RuleSet {
         }
     }
 
-    /// Regex rules, on the line as given; `lowered`: room for its lowercased copy.
-    fn match_regex(&self, line: &str, words: usize, lowered: &mut Lowered) -> Option<u32> {
+    /// Regex rules, on the line as given; `buf`: room for its lowercased copy.
+    fn match_regex(&self, line: &str, words: usize, buf: &mut String) -> Option<u32> {
         if self.regexes.is_empty() {
             return None;
         }
-        lowered.forget();
+        let mut lowered = Lowered::new(line, buf);
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
-        let first_ok = self.regex_first.0[usize::from(line.as_bytes()[0])];
         let mut kind = None;
+        let b = line.as_bytes();
+        let mut allowed = self.regex_first.0[usize::from(b[0])];
+        if hits & HIT_NON_ASCII == 0 {
+            allowed &= self.regex_pairs.0[pair_slot(b[0], b.get(1).copied().unwrap_or(0))];
+        }
+        // On a line that starts with an ASCII character, the first-byte table has
+        // answered the tests of that character.
+        let ascii_first = b[0].is_ascii();
         self.regexes
             .iter()
-            .filter(|r| {
-                // The gate first: it turns most rules away.
-                r.gate_bits & !hits == 0 && r.first_bit & !first_ok == 0 && words <= r.max_words
-            })
-            .filter(|r| {
-                (!r.gate_spill || {
-                    let bytes = facts.bytes(line);
-                    r.gate.iter().all(|c| c.meets(bytes))
-                }) && r.checks.iter().all(|n| n.holds(line, &mut facts))
-            })
             .find(|r| {
-                let (ascii, narrow) = *kind.get_or_insert_with(|| {
-                    let ascii = hits & HIT_NON_ASCII == 0;
-                    (ascii, ascii || is_narrow(line))
-                });
-                r.is_match(line, ascii, narrow, lowered) && self.fits(r.rule, words, line)
+                // The gate first: it turns most rules away.
+                r.gate_bits & !hits == 0
+                    && r.first_bit & !allowed == 0
+                    && words <= r.max_words
+                    && self.regex_rule_matches(
+                        r,
+                        if ascii_first {
+                            &r.ascii_first_checks
+                        } else {
+                            &r.checks
+                        },
+                        words,
+                        &mut facts,
+                        &mut kind,
+                        &mut lowered,
+                    )
             })
             .map(|r| r.rule)
+    }
+
+    /// Whether regex rule `r`, whose gate the line passed, matches it: the gate's spilled
+    /// clauses, `checks` (its remaining tests), then the regex and the rule's limits.
+    /// `kind`: whether the line is ASCII and narrow, worked out by the first regex run.
+    #[inline(always)]
+    fn regex_rule_matches(
+        &self,
+        r: &RegexRule,
+        checks: &[Needs],
+        words: usize,
+        facts: &mut LineFacts,
+        kind: &mut Option<(bool, bool)>,
+        lowered: &mut Lowered,
+    ) -> bool {
+        let line = lowered.line;
+        (!r.gate_spill || {
+            let bytes = facts.bytes(line);
+            r.gate.iter().all(|c| c.meets(bytes))
+        }) && checks.iter().all(|n| n.holds(line, facts))
+            && {
+                let (ascii, narrow) = *kind.get_or_insert_with(|| {
+                    let ascii = facts.hits & HIT_NON_ASCII == 0;
+                    (ascii, ascii || is_narrow(line))
+                });
+                r.is_match(ascii, narrow, lowered) && self.fits(r.rule, words, line)
+            }
+    }
+}
+
+/// `line.trim()`, without a look at its ends' characters when both are ASCII and no
+/// whitespace (most lines come trimmed).
+#[inline]
+fn trim_line(line: &str) -> &str {
+    // Every whitespace character is a byte of at most 0x20 or starts with a byte of
+    // 0x80 or more; an ASCII last byte is a whole last character.
+    let kept = |b: &u8| (0x21..0x80).contains(b);
+    let b = line.as_bytes();
+    if b.first().is_some_and(kept) && b.last().is_some_and(kept) {
+        line
+    } else {
+        line.trim()
     }
 }
 
@@ -2614,6 +2786,16 @@ fn heads_longer_pieces(piece: &str) -> bool {
 /// tried (`trie_leaves_within`).
 const EARLY_EXIT_CHARS: usize = 4;
 
+/// Whether the walk of `m`'s trie along `hay` passes the end of a pattern: when not,
+/// no phrase starts `hay`, and the longest-match search would find none.
+#[inline]
+fn trie_passes_pattern(m: &PhraseMatcher, hay: impl Iterator<Item = u8>) -> bool {
+    match &m.search {
+        PhraseSearch::Anchored(trie) => trie.walk(hay).0.is_some(),
+        PhraseSearch::Anywhere(..) => true,
+    }
+}
+
 /// Whether the trie of `m` rules out every text that starts with `hay`
 /// ([`PhraseTrie::leaves_within`]).
 fn trie_leaves_within(m: &PhraseMatcher, hay: &[u8]) -> bool {
@@ -2626,8 +2808,8 @@ struct KeyScratch {
     key: String,
     bounds: [usize; GLUE_MAX_BOUNDS],
     bounds_len: usize,
-    /// The line lowercased for the regex automata.
-    lowered: Lowered,
+    /// Room for the line lowercased for the regex automata (`Lowered`).
+    lowered: String,
 }
 
 thread_local! {
@@ -2638,10 +2820,7 @@ thread_local! {
         key: String::with_capacity(256),
         bounds: [0; GLUE_MAX_BOUNDS],
         bounds_len: 0,
-        lowered: Lowered {
-            text: String::with_capacity(256),
-            done: false,
-        },
+        lowered: String::with_capacity(256),
     });
 }
 
@@ -3161,14 +3340,24 @@ fn is_count(tok: &str) -> bool {
 
 /// `s.trim_matches(|c: char| !c.is_alphanumeric())`: ASCII characters are trimmed on
 /// bytes, then (at a non-ASCII end) characters.
+#[inline]
 fn trim_non_alnum(s: &str) -> &str {
     let b = s.as_bytes();
-    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim.
+    // Most lines and keys start and end with an ASCII letter or digit: nothing to trim,
+    // and no call (the trimming, out of line, saves registers on every call).
     if let (Some(first), Some(last)) = (b.first(), b.last()) {
         if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
             return s;
         }
     }
+    trim_non_alnum_ends(s)
+}
+
+/// `trim_non_alnum` of a string that does not start and end with an ASCII letter or
+/// digit.
+#[inline(never)]
+fn trim_non_alnum_ends(s: &str) -> &str {
+    let b = s.as_bytes();
     let keep = |x: &u8| !x.is_ascii() || x.is_ascii_alphanumeric();
     let Some(start) = b.iter().position(keep) else {
         return "";
@@ -3192,10 +3381,24 @@ fn trim_non_alnum(s: &str) -> &str {
 
 /// The comparable form of a lowercased line or phrase: punctuation and symbols trimmed
 /// at both ends, and a count at either end removed (`comments (12)` -> `comments`).
+#[inline]
 fn normalize_key(s: &str) -> &str {
-    let mut k = trim_non_alnum(s);
+    let k = trim_non_alnum(s);
     // A count ends in a digit or a magnitude letter (`+`, `,` and `.` are trimmed), and
-    // starts with a digit: most keys have neither, and skip the searches.
+    // starts with a digit: most keys have neither, and skip the searches (out of line).
+    let b = k.as_bytes();
+    if b.last()
+        .is_some_and(|&b| b.is_ascii_digit() || is_magnitude(b))
+        || b.first().is_some_and(u8::is_ascii_digit)
+    {
+        return without_counts(k);
+    }
+    k
+}
+
+/// `normalize_key` of a key trimmed already (`k`): a count at either end removed.
+#[inline(never)]
+fn without_counts(mut k: &str) -> &str {
     if k.as_bytes()
         .last()
         .is_some_and(|&b| b.is_ascii_digit() || is_magnitude(b))
@@ -3594,6 +3797,8 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             .filter(|n| !n.implied_by_gate())
                             .copied()
                             .collect(),
+                        // Made with `first_bit`, by `index_regex_gates`.
+                        ascii_first_checks: Box::default(),
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                         gate_bits: 0,
                         gate_spill: false,
@@ -3704,8 +3909,17 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut first = ByteTable::default();
+    for r in &mut set.regexes {
+        r.ascii_first_checks = r.checks.clone();
+    }
     for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
         r.first_bit = 1 << i;
+        r.ascii_first_checks = r
+            .checks
+            .iter()
+            .filter(|n| !n.answered_by_first_byte())
+            .copied()
+            .collect();
         let mut allowed = ByteSet([u64::MAX; 4]);
         for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
             for (a, b) in allowed.0.iter_mut().zip(set.0) {
@@ -3719,6 +3933,21 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     set.regex_first = first;
+    let mut pairs = PairTable::default();
+    for (i, r) in set.regexes.iter().enumerate().take(64) {
+        match r.needs.iter().find_map(|n| n.first_pairs()) {
+            Some(list) => {
+                for (b0, b1) in list {
+                    match b1 {
+                        Some(b1) => pairs.0[pair_slot(b0, b1)] |= r.first_bit,
+                        None => (0..0x80).for_each(|b1| pairs.0[pair_slot(b0, b1)] |= r.first_bit),
+                    }
+                }
+            }
+            None => pairs.0.iter_mut().for_each(|e| *e |= 1 << i),
+        }
+    }
+    set.regex_pairs = pairs;
     for (b, entry) in (0..=255u8).zip(set.regex_bytes.0.iter_mut()) {
         let fixed = if b.is_ascii_digit() {
             HIT_DIGIT
@@ -4469,7 +4698,7 @@ mod tests {
                     assert_eq!(
                         r.ascii_fwd()
                             .expect("narrowed to ASCII")
-                            .is_match(line, &mut Lowered::default()),
+                            .is_match(&mut Lowered::new(line, &mut String::new())),
                         Some(want),
                         "{} ASCII automaton disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4479,7 +4708,7 @@ mod tests {
                     assert_eq!(
                         r.narrow_fwd()
                             .expect("narrowed")
-                            .is_match(line, &mut Lowered::default()),
+                            .is_match(&mut Lowered::new(line, &mut String::new())),
                         Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -4490,7 +4719,7 @@ mod tests {
                 assert_eq!(
                     r.full_fwd()
                         .expect("forward")
-                        .is_match(line, &mut Lowered::default()),
+                        .is_match(&mut Lowered::new(line, &mut String::new())),
                     Some(want),
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
@@ -4594,7 +4823,7 @@ mod tests {
                         .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
                     {
                         assert_eq!(
-                            f.is_match(line, &mut Lowered::default()),
+                            f.is_match(&mut Lowered::new(line, &mut String::new())),
                             Some(re.is_match(line)),
                             "{src} on {line:?}"
                         );
@@ -4618,9 +4847,16 @@ mod tests {
             r.gate.iter().all(|c| c.meets(ByteSet::of(line))),
             "{id} matches {line:?} but its byte gate says no"
         );
+        let b = line.as_bytes();
         assert!(
-            r.first_bit & !rules.regex_first.0[usize::from(line.as_bytes()[0])] == 0,
+            r.first_bit & !rules.regex_first.0[usize::from(b[0])] == 0,
             "{id} matches {line:?} but its first-byte table says no"
+        );
+        assert!(
+            !line.is_ascii()
+                || r.first_bit & !rules.regex_pairs.0[pair_slot(b[0], b.get(1).map_or(0, |&x| x))]
+                    == 0,
+            "{id} matches {line:?} but its first-pair table says no"
         );
     }
 
@@ -4820,7 +5056,7 @@ mod tests {
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
                     assert_eq!(
-                        f.is_match(line, &mut Lowered::default()),
+                        f.is_match(&mut Lowered::new(line, &mut String::new())),
                         Some(want),
                         "{id} ASCII on {line:?}"
                     );
@@ -4828,7 +5064,7 @@ mod tests {
                 if is_narrow(line) {
                     let f = r.narrow_fwd().expect("narrowed");
                     assert_eq!(
-                        f.is_match(line, &mut Lowered::default()),
+                        f.is_match(&mut Lowered::new(line, &mut String::new())),
                         Some(want),
                         "{id} narrowed on {line:?}"
                     );
@@ -4986,6 +5222,44 @@ mod tests {
                 v.dedup();
                 v.len()
             });
+        }
+    }
+
+    #[test]
+    fn first_word_test_agrees_with_its_definition() {
+        let rules = builtin();
+        let alphabet: Vec<char> = "icoNI \t\u{b}\u{a0}\u{2003}é".chars().collect();
+        let n = Needs::FirstWordAsciiCi("icon");
+        let mut held = 0;
+        for tail in random_strings(&alphabet, 0x0bad_5eed_1234_5678, 20000, 0..8) {
+            // Half the lines start with the word, to be cut by what follows or not.
+            let line = if tail.len() % 2 == 0 {
+                format!("IcoN{tail}")
+            } else {
+                tail
+            };
+            if line.is_empty() {
+                continue;
+            }
+            let end = line.find(char::is_whitespace).unwrap_or(line.len());
+            let want = line[..end].to_ascii_lowercase().contains("icon");
+            assert_eq!(
+                n.holds(&line, &mut rules.line_facts(&line)),
+                want,
+                "{line:?}"
+            );
+            held += usize::from(want);
+        }
+        assert!(held > 1000, "only {held} lines passed");
+    }
+
+    #[test]
+    fn trim_line_agrees_with_trim() {
+        let alphabet: Vec<char> = "a1 \t\n\r\u{b}\u{c}\u{1f}\u{7f}\u{85}\u{a0}\u{2003}\u{3000}é—"
+            .chars()
+            .collect();
+        for line in random_strings(&alphabet, 0x1656_67b1_9e37_79f9, 5000, 0..6) {
+            assert_eq!(trim_line(&line), line.trim(), "{line:?}");
         }
     }
 
@@ -5450,6 +5724,77 @@ mod tests {
         assert!(
             first_checked > 5000,
             "only {first_checked} first bytes turned away"
+        );
+    }
+
+    #[test]
+    fn first_pair_table_and_first_byte_answers_agree_with_the_tests() {
+        let rules = builtin();
+        // Lines that start with the tests' words and prefixes, in any case, or just
+        // miss them, and random ones.
+        let mut starts: Vec<String> = Vec::new();
+        for r in &rules.regexes {
+            for n in r.needs {
+                if let Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w, _) = n {
+                    for w in *w {
+                        let w = w.to_string();
+                        let mut chars = w.chars();
+                        let cap = chars
+                            .next()
+                            .map_or(String::new(), |c| c.to_uppercase().collect())
+                            + chars.as_str();
+                        starts.extend([w.clone(), w.to_uppercase(), cap]);
+                        starts.extend(
+                            (1..w.len())
+                                .filter(|&k| w.is_char_boundary(k))
+                                .map(|k| w[..k].to_string()),
+                        );
+                    }
+                }
+            }
+        }
+        let alphabet: Vec<char> = "aAbByY tTsSiIgGjJrRwWeEpPuUhHvVmMoOdDfF1ſ\u{212a}é#("
+            .chars()
+            .collect();
+        let mut lines = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 3000, 1..8);
+        let tails = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, starts.len() * 4, 0..6);
+        for (k, tail) in tails.iter().enumerate() {
+            lines.push(format!("{}{tail}", starts[k % starts.len()]));
+        }
+        lines.extend(golden_lines());
+        let (mut pair_checked, mut first_checked) = (0, 0);
+        for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            let b = line.as_bytes();
+            let pairs = rules.regex_pairs.0[pair_slot(b[0], b.get(1).map_or(0, |&x| x))];
+            let first = rules.regex_first.0[usize::from(b[0])];
+            for r in &rules.regexes {
+                let mut facts = rules.line_facts(line);
+                if line.is_ascii() {
+                    // The test whose pairs the table holds passes only where the table
+                    // lets the line through.
+                    if let Some(n) = r.needs.iter().find(|n| n.first_pairs().is_some()) {
+                        if n.holds(line, &mut facts) {
+                            assert!(r.first_bit & !pairs == 0, "{n:?} on {line:?}");
+                        } else {
+                            pair_checked += usize::from(r.first_bit & !pairs != 0);
+                        }
+                    }
+                }
+                if b[0].is_ascii() && r.first_bit & !first == 0 {
+                    for n in r.needs.iter().filter(|n| n.answered_by_first_byte()) {
+                        assert!(n.holds(line, &mut facts), "{n:?} on {line:?}");
+                        first_checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            pair_checked > 1000,
+            "only {pair_checked} lines turned away by pairs"
+        );
+        assert!(
+            first_checked > 1000,
+            "only {first_checked} first-byte answers checked"
         );
     }
 
