@@ -815,9 +815,12 @@ fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
 /// Puts `text` in NFC; `None` when it already is.
 ///
 /// Most text is made of characters that are NFC and never combine with a neighbour (see
-/// [`nfc_inert`]); a quick pass over the characters proves it. Only the lines holding
-/// another character (a line break never combines with anything) are checked and composed:
-/// a text with one combining mark costs one line of composing.
+/// [`nfc_inert`]); a quick pass over the characters proves it. NFC splits before each of
+/// them (a starter that nothing before it changes), so only the spans holding another
+/// character are checked and composed: from the character before it (which it may
+/// compose with) up to the next inert one. A text with one combining mark costs a few
+/// characters of composing, not its line (a paragraph, composed again in every round and
+/// both passes).
 fn nfc(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;
@@ -825,22 +828,34 @@ fn nfc(text: &str) -> Option<String> {
     // `text[..copied]` is in `out` already.
     let mut copied = 0;
     let mut cursor = 0;
+    // Where the last span ended.
+    let mut spanned = 0;
     while let Some(at) = next_lead_from_cc(b, cursor) {
         let c = text[at..].chars().next().unwrap_or_default();
         if nfc_inert(c) {
             cursor = at + c.len_utf8();
             continue;
         }
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
-        let line = &text[start..end];
+        // Every character from the span before to `at` is inert, so the span starts at
+        // the one before `at`, if any.
+        let start = text[spanned..at]
+            .char_indices()
+            .next_back()
+            .map_or(at, |(i, _)| spanned + i);
+        let after = at + c.len_utf8();
+        let end = text[after..]
+            .char_indices()
+            .find(|&(_, x)| nfc_inert(x))
+            .map_or(text.len(), |(i, _)| after + i);
+        let span = &text[start..end];
         cursor = end;
-        if is_nfc_quick(line.chars()) == IsNormalized::Yes {
+        spanned = end;
+        if is_nfc_quick(span.chars()) == IsNormalized::Yes {
             continue;
         }
         composed.clear();
-        composed.extend(line.nfc());
-        if composed != line {
+        composed.extend(span.nfc());
+        if composed != span {
             let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
             out.push_str(&text[copied..start]);
             out.push_str(&composed);
@@ -1047,11 +1062,25 @@ mod tests {
     fn nfc() {
         assert_eq!(norm("cafe\u{301}"), "café\n");
         assert_eq!(norm("A\u{30A}ngstro\u{308}m"), "Ångström\n");
+        // A mark that composes with an inert character found before it.
+        assert_eq!(norm("\u{AC00}\u{11A8}"), "\u{AC01}\n");
         // Already NFC: untouched, also past U+0300.
         assert_eq!(
             norm("Ελληνικά и русский 日本語"),
             "Ελληνικά и русский 日本語\n"
         );
+    }
+
+    proptest! {
+        /// Composing the spans around the characters that are not inert is composing
+        /// the whole text.
+        #[test]
+        fn nfc_by_spans_is_nfc_of_the_text(
+            s in "[e a\nxÅ가\u{1100}\u{1161}\u{11A8}\u{301}\u{323}\u{30A}\u{308}\u{E48}\u{915}\u{93C}\u{2126}]{0,24}|\\PC{0,24}"
+        ) {
+            let whole: String = s.nfc().collect();
+            prop_assert_eq!(super::nfc(&s).unwrap_or_else(|| s.clone()), whole);
+        }
     }
 
     #[test]
