@@ -148,8 +148,9 @@ pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, D
 
 /// One pass of every step the text needs; borrowed back when it needed none. The first
 /// flag tells whether a step did something that can make work for another (repaired
-/// mojibake, decoded a reference, removed or replaced a character, composed): only then
-/// can another round change anything. The second tells whether all that changed were
+/// mojibake, composed, or decoded a reference or removed or replaced a character where
+/// that can have made a new one, see [`steps`]): only then can another round change
+/// anything. The second tells whether all that changed were
 /// the line ends (see [`Done::line_ends_only`]): what the scan says of a text whose only
 /// characters to rewrite are CRs, once the LF text they make needs no step.
 fn round<'a>(
@@ -193,11 +194,13 @@ fn steps_owned(text: String) -> (String, bool, bool) {
 /// flag. The final newline is left to [`with_final_newline`].
 fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     let mut cascade = false;
+    // Whether a character was removed, replaced or decoded (see the end).
+    let mut rewrote = false;
     let mut text = Cow::Borrowed(text);
     let clean = needs.chars || needs.crs;
     if clean {
         let (cleaned, removed) = clean_chars(&text);
-        cascade |= removed;
+        rewrote |= removed;
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
@@ -205,7 +208,7 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
         let from = if clean { 0 } else { first };
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
-            cascade = true;
+            rewrote = true;
             // Decoded characters can need NFC or change the layout.
             needs.nfc = true;
             needs.layout = true;
@@ -220,7 +223,26 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     if needs.layout || clean {
         text = Cow::Owned(layout(&text));
     }
+    // The steps after `clean_chars` and the decoding see what those did, so what a
+    // removed, replaced or decoded character leaves for another round is a mojibake lead
+    // next to new neighbours or a reference made of new neighbours: without any lead or
+    // reference in the result, the next round would only scan it again.
+    cascade |= rewrote && (has_mojibake_lead(&text) || decode_entities(&text, 0).is_some());
     (text, cascade)
+}
+
+/// Whether `text` holds one of the characters U+00C2..U+00F4 that start mojibake (see
+/// [`lead_needs`]).
+fn has_mojibake_lead(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = find_byte(b, from, 0xC3) {
+        if b.get(at + 1).is_some_and(|x| (0x82..=0xB4).contains(x)) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// `text` with a final newline when `wanted` and it lacks one (and is not empty). A text
