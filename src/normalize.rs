@@ -224,25 +224,36 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
         text = Cow::Owned(layout(&text));
     }
     // The steps after `clean_chars` and the decoding see what those did, so what a
-    // removed, replaced or decoded character leaves for another round is a mojibake lead
-    // next to new neighbours or a reference made of new neighbours: without any lead or
-    // reference in the result, the next round would only scan it again.
-    cascade |= rewrote && (has_mojibake_lead(&text) || decode_entities(&text, 0).is_some());
+    // removed, replaced or decoded character leaves for another round is the shape of
+    // mojibake or a reference, made of new neighbours: without either in the result, the
+    // next round would only scan it again.
+    cascade |= rewrote && (has_mojibake_shape(&text) || decode_entities(&text, 0).is_some());
     (text, cascade)
 }
 
-/// Whether `text` holds one of the characters U+00C2..U+00F4 that start mojibake (see
-/// [`lead_needs`]).
-fn has_mojibake_lead(text: &str) -> bool {
-    let b = text.as_bytes();
+/// Whether `text` holds the shape of mojibake that [`scan`] looks for (see
+/// [`mojibake_shape_at`]).
+fn has_mojibake_shape(text: &str) -> bool {
     let mut from = 0;
-    while let Some(at) = find_byte(b, from, 0xC3) {
-        if b.get(at + 1).is_some_and(|x| (0x82..=0xB4).contains(x)) {
+    while let Some(at) = find_byte(text.as_bytes(), from, 0xC3) {
+        if mojibake_shape_at(text, at) {
             return true;
         }
         from = at + 1;
     }
     false
+}
+
+/// Whether the character at `i` is one of U+00C2..U+00F4, the mojibake leads, and a
+/// continuation image follows it.
+fn mojibake_shape_at(text: &str, i: usize) -> bool {
+    let b = text.as_bytes();
+    b.get(i) == Some(&0xC3)
+        && b.get(i + 1).is_some_and(|x| (0x82..=0xB4).contains(x))
+        && text
+            .get(i + 2..)
+            .and_then(|s| s.chars().next())
+            .is_some_and(mojibake::is_continuation)
 }
 
 /// `text` with a final newline when `wanted` and it lacks one (and is not empty). A text
@@ -530,14 +541,7 @@ fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
     match b[i] {
         // U+0080..U+00BF: C1 controls, NBSP, soft hyphen.
         0xC2 if b1 <= 0x9F || b1 == 0xA0 || b1 == 0xAD => needs.chars = true,
-        // U+00C2..U+00F4, the mojibake leads: is a continuation image next?
-        0xC3 if (0x82..=0xB4).contains(&b1) => {
-            if let Some(next) = text.get(i + 2..).and_then(|s| s.chars().next()) {
-                if mojibake::is_continuation(next) {
-                    needs.mojibake = true;
-                }
-            }
-        }
+        0xC3 if mojibake_shape_at(text, i) => needs.mojibake = true,
         // U+1680 OGHAM SPACE MARK.
         0xE1 if b1 == 0x9A && b2 == 0x80 => needs.chars = true,
         // U+2000..U+200F spaces, zero-width and direction marks; U+2028..U+202F line
