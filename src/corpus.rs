@@ -123,17 +123,15 @@ fn key_ends(line: &str) -> usize {
             return ascii_ends(first, last);
         }
     }
-    // What `key_text` makes of the first and of the last character (the common ones
-    // without the Unicode tables, as `hash_odd`).
+    // What `key_text` makes of the first and of the last character.
     let key = |c: Option<char>, first: bool| -> u8 {
         let Some(c) = c else { return 0 };
-        let c = if let Some(k) = crate::chars::known(c) {
-            k.lower
-        } else if c.is_numeric() {
-            return b'0';
-        } else {
-            let mut lower = c.to_lowercase();
-            if first { lower.next() } else { lower.last() }.unwrap_or(c)
+        let c = match key_char(c) {
+            KeyChar::Digit => return b'0',
+            KeyChar::Lower(lower) => lower,
+            KeyChar::Lowers(mut lower) => {
+                if first { lower.next() } else { lower.last() }.unwrap_or(c)
+            }
         };
         let mut buf = [0u8; 4];
         let bytes = c.encode_utf8(&mut buf).as_bytes();
@@ -217,7 +215,11 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         };
         let (lower, stops) = key_word::<LINES>(w);
         if stops == 0 {
-            h.write_word(lower);
+            // Through memory: a byte loaded from it takes one instruction, one taken out
+            // of a register two or three (the compiler would take them out of the
+            // register but for the opaque reference).
+            let lowered = lower.to_le_bytes();
+            h.write_bytes8(std::hint::black_box(&lowered));
             i += 8;
             continue;
         }
@@ -311,32 +313,51 @@ fn hash_odd(text: &str, mut i: usize, h: u64) -> (usize, u64) {
         }
         let c = text[i..].chars().next().expect("a char starts here");
         let len = c.len_utf8();
-        // The common letters and signs without the Unicode tables' searches (none is
-        // numeric); those that lowercase to themselves straight from the text.
-        if let Some(k) = crate::chars::known(c) {
-            in_digits = false;
-            if k.lower == c {
-                h.write(&bytes[i..i + len]);
-            } else {
-                h.write(k.lower.encode_utf8(&mut buf).as_bytes());
-            }
-            i += len;
-            continue;
-        }
+        let at = i;
         i += len;
-        if c.is_numeric() {
-            if !in_digits {
-                h.write_byte(b'0');
+        match key_char(c) {
+            KeyChar::Digit => {
+                if !in_digits {
+                    h.write_byte(b'0');
+                }
+                in_digits = true;
+                continue;
             }
-            in_digits = true;
-            continue;
+            // Those that lowercase to themselves straight from the text.
+            KeyChar::Lower(lower) if lower == c => h.write(&bytes[at..i]),
+            KeyChar::Lower(lower) => h.write(lower.encode_utf8(&mut buf).as_bytes()),
+            KeyChar::Lowers(lower) => {
+                for l in lower {
+                    h.write(l.encode_utf8(&mut buf).as_bytes());
+                }
+            }
         }
         in_digits = false;
-        for l in c.to_lowercase() {
-            h.write(l.encode_utf8(&mut buf).as_bytes());
-        }
     }
     (i, h.0)
+}
+
+/// What the [key text](key_text) makes of one character: the key's rule, written once.
+enum KeyChar {
+    /// A numeric character: a run of them is one `0`.
+    Digit,
+    /// Any other, lowercased to this one character.
+    Lower(char),
+    /// Any other, lowercased to these characters.
+    Lowers(std::char::ToLowercase),
+}
+
+/// The [`KeyChar`] of `c`: the common letters and signs (`chars::known`, none of them
+/// numeric) without the Unicode tables' searches.
+#[inline(always)]
+fn key_char(c: char) -> KeyChar {
+    if let Some(k) = crate::chars::known(c) {
+        KeyChar::Lower(k.lower)
+    } else if c.is_numeric() {
+        KeyChar::Digit
+    } else {
+        KeyChar::Lowers(c.to_lowercase())
+    }
 }
 
 /// Eight bytes of text lowercased, and the lanes where [`hash_key`] must stop hashing them
@@ -356,15 +377,18 @@ pub fn key_text(line: &str) -> String {
     let mut s = String::new();
     let mut in_digits = false;
     for c in line.trim().chars() {
-        if c.is_numeric() {
-            if !in_digits {
-                s.push('0');
+        match key_char(c) {
+            KeyChar::Digit => {
+                if !in_digits {
+                    s.push('0');
+                }
+                in_digits = true;
+                continue;
             }
-            in_digits = true;
-            continue;
+            KeyChar::Lower(lower) => s.push(lower),
+            KeyChar::Lowers(lower) => s.extend(lower),
         }
         in_digits = false;
-        s.extend(c.to_lowercase());
     }
     s
 }
@@ -387,24 +411,21 @@ impl Fnv {
         }
     }
 
+    /// Hashes eight bytes, each loaded from memory as it is hashed.
+    #[inline(always)]
+    fn write_bytes8(&mut self, bytes: &[u8; 8]) {
+        let [a, b, c, d, e, f, g, h] = *bytes;
+        for x in [a, b, c, d, e, f, g, h] {
+            self.write_byte(x);
+        }
+    }
+
     /// Hashes the first `n` lanes (bytes) of `lanes`, lowest first.
     #[inline(always)]
     fn write_lanes(&mut self, mut lanes: u64, n: usize) {
         for _ in 0..n {
             self.write_byte(lanes as u8);
             lanes >>= 8;
-        }
-    }
-
-    /// Hashes all eight lanes of `lanes`, lowest first: [`write_lanes`](Self::write_lanes)
-    /// with each half in a 32-bit register, whose bytes take fewer instructions to reach.
-    #[inline(always)]
-    fn write_word(&mut self, lanes: u64) {
-        for half in [lanes as u32, (lanes >> 32) as u32] {
-            let [a, b, c, d] = half.to_le_bytes();
-            for x in [a, b, c, d] {
-                self.write_byte(x);
-            }
         }
     }
 
@@ -941,6 +962,19 @@ mod tests {
         let mut h = Fnv::new();
         h.write(b"a");
         assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn key_char_is_the_rule_digits_or_lowercase() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let got: Option<String> = match key_char(c) {
+                KeyChar::Digit => None,
+                KeyChar::Lower(lower) => Some(lower.to_string()),
+                KeyChar::Lowers(lower) => Some(lower.collect()),
+            };
+            let want = (!c.is_numeric()).then(|| c.to_lowercase().collect::<String>());
+            assert_eq!(got, want, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

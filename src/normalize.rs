@@ -148,8 +148,9 @@ pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, D
 
 /// One pass of every step the text needs; borrowed back when it needed none. The first
 /// flag tells whether a step did something that can make work for another (repaired
-/// mojibake, decoded a reference, removed or replaced a character, composed): only then
-/// can another round change anything. The second tells whether all that changed were
+/// mojibake, composed, or decoded a reference or removed or replaced a character where
+/// that can have made a new one, see [`steps`]): only then can another round change
+/// anything. The second tells whether all that changed were
 /// the line ends (see [`Done::line_ends_only`]): what the scan says of a text whose only
 /// characters to rewrite are CRs, once the LF text they make needs no step.
 fn round<'a>(
@@ -193,11 +194,13 @@ fn steps_owned(text: String) -> (String, bool, bool) {
 /// flag. The final newline is left to [`with_final_newline`].
 fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     let mut cascade = false;
+    // Whether a character was removed, replaced or decoded (see the end).
+    let mut rewrote = false;
     let mut text = Cow::Borrowed(text);
     let clean = needs.chars || needs.crs;
     if clean {
         let (cleaned, removed) = clean_chars(&text);
-        cascade |= removed;
+        rewrote |= removed;
         text = Cow::Owned(cleaned);
     }
     if let Some(first) = needs.amp {
@@ -205,7 +208,7 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
         let from = if clean { 0 } else { first };
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
-            cascade = true;
+            rewrote = true;
             // Decoded characters can need NFC or change the layout.
             needs.nfc = true;
             needs.layout = true;
@@ -220,7 +223,37 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     if needs.layout || clean {
         text = Cow::Owned(layout(&text));
     }
+    // The steps after `clean_chars` and the decoding see what those did, so what a
+    // removed, replaced or decoded character leaves for another round is the shape of
+    // mojibake or a reference, made of new neighbours: without either in the result, the
+    // next round would only scan it again.
+    cascade |= rewrote && (has_mojibake_shape(&text) || decode_entities(&text, 0).is_some());
     (text, cascade)
+}
+
+/// Whether `text` holds the shape of mojibake that [`scan`] looks for (see
+/// [`mojibake_shape_at`]).
+fn has_mojibake_shape(text: &str) -> bool {
+    let mut from = 0;
+    while let Some(at) = find_byte(text.as_bytes(), from, 0xC3) {
+        if mojibake_shape_at(text, at) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+/// Whether the character at `i` is one of U+00C2..U+00F4, the mojibake leads, and a
+/// continuation image follows it.
+fn mojibake_shape_at(text: &str, i: usize) -> bool {
+    let b = text.as_bytes();
+    b.get(i) == Some(&0xC3)
+        && b.get(i + 1).is_some_and(|x| (0x82..=0xB4).contains(x))
+        && text
+            .get(i + 2..)
+            .and_then(|s| s.chars().next())
+            .is_some_and(mojibake::is_continuation)
 }
 
 /// `text` with a final newline when `wanted` and it lacks one (and is not empty). A text
@@ -508,14 +541,7 @@ fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
     match b[i] {
         // U+0080..U+00BF: C1 controls, NBSP, soft hyphen.
         0xC2 if b1 <= 0x9F || b1 == 0xA0 || b1 == 0xAD => needs.chars = true,
-        // U+00C2..U+00F4, the mojibake leads: is a continuation image next?
-        0xC3 if (0x82..=0xB4).contains(&b1) => {
-            if let Some(next) = text.get(i + 2..).and_then(|s| s.chars().next()) {
-                if mojibake::is_continuation(next) {
-                    needs.mojibake = true;
-                }
-            }
-        }
+        0xC3 if mojibake_shape_at(text, i) => needs.mojibake = true,
         // U+1680 OGHAM SPACE MARK.
         0xE1 if b1 == 0x9A && b2 == 0x80 => needs.chars = true,
         // U+2000..U+200F spaces, zero-width and direction marks; U+2028..U+202F line
@@ -815,9 +841,12 @@ fn find_byte(b: &[u8], from: usize, byte: u8) -> Option<usize> {
 /// Puts `text` in NFC; `None` when it already is.
 ///
 /// Most text is made of characters that are NFC and never combine with a neighbour (see
-/// [`nfc_inert`]); a quick pass over the characters proves it. Only the lines holding
-/// another character (a line break never combines with anything) are checked and composed:
-/// a text with one combining mark costs one line of composing.
+/// [`nfc_inert`]); a quick pass over the characters proves it. NFC splits before each of
+/// them (a starter that nothing before it changes), so only the spans holding another
+/// character are checked and composed: from the character before it (which it may
+/// compose with) up to the next inert one. A text with one combining mark costs a few
+/// characters of composing, not its line (a paragraph, composed again in every round and
+/// both passes).
 fn nfc(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;
@@ -825,22 +854,34 @@ fn nfc(text: &str) -> Option<String> {
     // `text[..copied]` is in `out` already.
     let mut copied = 0;
     let mut cursor = 0;
+    // Where the last span ended.
+    let mut spanned = 0;
     while let Some(at) = next_lead_from_cc(b, cursor) {
         let c = text[at..].chars().next().unwrap_or_default();
         if nfc_inert(c) {
             cursor = at + c.len_utf8();
             continue;
         }
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
-        let line = &text[start..end];
+        // Every character from the span before to `at` is inert, so the span starts at
+        // the one before `at`, if any.
+        let start = text[spanned..at]
+            .char_indices()
+            .next_back()
+            .map_or(at, |(i, _)| spanned + i);
+        let after = at + c.len_utf8();
+        let end = text[after..]
+            .char_indices()
+            .find(|&(_, x)| nfc_inert(x))
+            .map_or(text.len(), |(i, _)| after + i);
+        let span = &text[start..end];
         cursor = end;
-        if is_nfc_quick(line.chars()) == IsNormalized::Yes {
+        spanned = end;
+        if is_nfc_quick(span.chars()) == IsNormalized::Yes {
             continue;
         }
         composed.clear();
-        composed.extend(line.nfc());
-        if composed != line {
+        composed.extend(span.nfc());
+        if composed != span {
             let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
             out.push_str(&text[copied..start]);
             out.push_str(&composed);
@@ -1047,11 +1088,25 @@ mod tests {
     fn nfc() {
         assert_eq!(norm("cafe\u{301}"), "café\n");
         assert_eq!(norm("A\u{30A}ngstro\u{308}m"), "Ångström\n");
+        // A mark that composes with an inert character found before it.
+        assert_eq!(norm("\u{AC00}\u{11A8}"), "\u{AC01}\n");
         // Already NFC: untouched, also past U+0300.
         assert_eq!(
             norm("Ελληνικά и русский 日本語"),
             "Ελληνικά и русский 日本語\n"
         );
+    }
+
+    proptest! {
+        /// Composing the spans around the characters that are not inert is composing
+        /// the whole text.
+        #[test]
+        fn nfc_by_spans_is_nfc_of_the_text(
+            s in "[e a\nxÅ가\u{1100}\u{1161}\u{11A8}\u{301}\u{323}\u{30A}\u{308}\u{E48}\u{915}\u{93C}\u{2126}]{0,24}|\\PC{0,24}"
+        ) {
+            let whole: String = s.nfc().collect();
+            prop_assert_eq!(super::nfc(&s).unwrap_or_else(|| s.clone()), whole);
+        }
     }
 
     #[test]
