@@ -141,6 +141,13 @@ pub(crate) struct AsciiAlnumLookup<'a> {
 }
 
 impl AsciiAlnumLookup<'_> {
+    /// Whether the key of a word of one to eight ASCII letters and digits is a stopword:
+    /// its bytes lowercased (bit 5 set), zeros after them.
+    #[inline(always)]
+    pub(crate) fn contains_key(&self, key: u64) -> bool {
+        EightByteWords::probe(self.slots, self.mask, self.shift, key)
+    }
+
     /// [`StopWords::is_ascii_alnum_stopword`].
     #[inline(always)]
     pub(crate) fn contains(&self, line: &[u8], start: usize, end: usize) -> bool {
@@ -159,7 +166,7 @@ impl AsciiAlnumLookup<'_> {
 }
 
 /// `KEEP_LOW[n]` keeps the low `n` bytes of a `u64` (`n` up to 8).
-const KEEP_LOW: [u64; 9] = {
+pub(crate) const KEEP_LOW: [u64; 9] = {
     let mut t = [0u64; 9];
     let mut n = 1;
     while n < 9 {

@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::chars;
-use crate::language::{self, StopWords};
+use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
     first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES,
 };
@@ -473,6 +473,15 @@ struct Scan<'a> {
     queued: usize,
     line: &'a str,
     stop: &'a StopWords,
+    /// The lookups of words of up to eight ASCII letters and digits.
+    lookup: AsciiAlnumLookup<'a>,
+    /// The previous chunk's bytes with bit 5 set (see [`Scan::ascii_chunk`]), for the key
+    /// of a word open before the chunk: the chunk before it ends where this one starts
+    /// unless a character that is not ASCII came between (which marks or ends the word).
+    prev_lower: u64,
+    /// Where the last chunk of fewer than eight bytes starts: in a line shorter than
+    /// eight bytes, the chunk of `prev_lower` at its end.
+    last_at: usize,
     s: LineStats,
     stopwords: u32,
     cjk: u32,
@@ -511,7 +520,7 @@ impl Scan<'_> {
     #[inline(never)]
     fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
-        let lookup = self.stop.ascii_alnum_lookup();
+        let lookup = &self.lookup;
         let mut stopwords = 0;
         let Scratch { queue, lower } = scratch;
         for &(start, end) in &queue[..self.queued] {
@@ -587,8 +596,52 @@ impl Scan<'_> {
             self.s.upper += lane_count(upper);
             self.s.capitalized += lane_count(words.starts & upper);
         }
-        let open = words.each(p, |start, end| self.queue_word(start, end, scratch));
+        let prev_lower = std::mem::replace(&mut self.prev_lower, lower);
+        let open = words.each_split(
+            p,
+            &mut (&mut *self, &mut *scratch),
+            |(scan, scratch), start, end| {
+                scan.open_word(start, end, p, [prev_lower, lower], scratch)
+            },
+            |(scan, _), start, end| {
+                // At most seven bytes, in this chunk.
+                let (s, e) = (start - p, end - p);
+                scan.count_key((lower >> (8 * s)) & KEEP_LOW[e - s]);
+            },
+        );
         self.word_start = open.unwrap_or(NO_WORD);
+    }
+
+    /// Counts the word of one to eight ASCII letters and digits whose bytes with bit 5
+    /// set, zeros after them, are `key` (made from the lanes of the chunk: no load and
+    /// no queue).
+    #[inline(always)]
+    fn count_key(&mut self, key: u64) {
+        self.stopwords += u32::from(self.lookup.contains_key(key));
+        self.s.words += 1;
+    }
+
+    /// Counts the word `start..end` that was open before the chunk at `p` and ends in it:
+    /// from the lanes `lower` of the chunk before and of this one (bytes with bit 5 set)
+    /// when it is ASCII and starts in the chunk before; queued otherwise.
+    #[inline(always)]
+    fn open_word(
+        &mut self,
+        start: usize,
+        end: usize,
+        p: usize,
+        lower: [u64; 2],
+        scratch: &mut Scratch,
+    ) {
+        // Wraps to a long distance when `start` is marked.
+        let back = p.wrapping_sub(start);
+        let len = end.wrapping_sub(start);
+        if back <= 8 && len <= 8 {
+            let both = u128::from(lower[0]) | (u128::from(lower[1]) << 64);
+            self.count_key((both >> (8 * (8 - back))) as u64 & KEEP_LOW[len]);
+        } else {
+            self.queue_word(start, end, scratch);
+        }
     }
 
     /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode
@@ -757,6 +810,9 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         queued: 0,
         line,
         stop,
+        lookup: stop.ascii_alnum_lookup(),
+        prev_lower: 0,
+        last_at: 0,
         s: LineStats {
             repeats: 1,
             ..LineStats::default()
@@ -805,6 +861,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
         if k > 0 {
+            scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
         }
@@ -814,8 +871,24 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
             i += c.len_utf8();
         }
     }
+    // The word at the end of the line, most often one of up to eight ASCII bytes (then
+    // its start is not marked): its key from the line's last eight bytes, or in a shorter
+    // line from the lanes of the chunk it lies in (after any other character).
     if scan.word_start != NO_WORD {
-        scan.end_word(n, scratch);
+        // Wraps to a long length when the start is marked.
+        let len = n.wrapping_sub(scan.word_start);
+        if len <= 8 {
+            let key = match bytes.last_chunk::<8>() {
+                Some(w) => (u64::from_le_bytes(*w) | (ONES * 0x20)) >> (8 * (8 - len)),
+                None => {
+                    debug_assert!(scan.word_start >= scan.last_at);
+                    (scan.prev_lower >> (8 * (scan.word_start - scan.last_at))) & KEEP_LOW[len]
+                }
+            };
+            scan.count_key(key);
+        } else {
+            scan.end_word(n, scratch);
+        }
     }
     if scan.queued > 0 {
         scan.look_up_words(scratch);
@@ -1050,6 +1123,7 @@ mod tests {
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 " ", "  ", "the", "The", "THE", "and", "Und", "die", "и", "не", "ist",
                 "word", "Words", "abcdefghijklmnopq", "x", "9", "2019", "a1b2",
+                "a", "I", "of", "In", "yourself", "Between", "ourselves", "AGAINST",
                 "http", "HTTPS", "xhttp", "www.", "Www", "wwww.", "copyright", "Copyright",
                 "(c)", "(C)", "(", "@", "©", ". ", "! ", "? ", ".", ",", ";", ":", "\"",
                 "|", "»", "«", "“", "”", "•", "→", "é", "Über", "naïve", "Жук", "İ",
