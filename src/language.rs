@@ -63,6 +63,14 @@ impl StopWords {
         }
     }
 
+    /// [`is_stopword`](Self::is_stopword) of a lowercased word of one to [`SHORT_MAX`]
+    /// bytes already [packed](pack).
+    #[inline]
+    pub(crate) fn is_packed_stopword(&self, key: [u64; 2]) -> bool {
+        // The length is in the top byte.
+        (key[1] >> 56) as usize <= self.max_len && self.short.contains(key)
+    }
+
     /// Whether `word`, ASCII in any case, is a stopword once lowercased (byte by byte, which
     /// for ASCII is what `char::to_lowercase` does).
     pub(crate) fn is_ascii_stopword(&self, word: &[u8]) -> bool {

@@ -559,7 +559,9 @@ impl Scan<'_> {
         if digit != 0 {
             self.s.digits += lane_count(digit);
         }
-        let mut punct = valid & !alnum & !lanes_eq(x, b' ');
+        // The bytes above the space that are not letters or digits (the control bytes count
+        // for nothing below).
+        let mut punct = valid & !alnum & x.wrapping_add(ONES * 0x5F);
         while punct != 0 {
             let at = p + first_lane(punct);
             let b = bytes[at];
@@ -692,11 +694,60 @@ impl Scan<'_> {
 /// Whether a word with non-ASCII characters is a stopword: lowercased into `buf`.
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
+    if let Some(key) = packed_lowercase(w) {
+        return stop.is_packed_stopword(key);
+    }
     buf.clear();
     for c in w.chars() {
         push_lowercase(buf, c);
     }
     stop.is_stopword(buf)
+}
+
+/// The lowercase of `w` packed as the stopword lists' short words are (its bytes, then
+/// zeros, its length in the last of sixteen bytes), when it is 1 to 15 bytes of characters
+/// below U+0800 whose lowercase is one character below U+0800; `None` for other words.
+/// Written straight into the key: pushing each character onto a `String` cost more than
+/// the lookup.
+#[inline]
+fn packed_lowercase(w: &str) -> Option<[u64; 2]> {
+    if w.is_empty() || w.len() > 15 {
+        return None;
+    }
+    let table = two_byte_lowercase();
+    let mut b = [0u8; 16];
+    let mut n = 0;
+    for c in w.chars() {
+        let l = if c.is_ascii() {
+            u16::from(c.to_ascii_lowercase() as u8)
+        } else {
+            // `None` above U+07FF; 0 when the lowercase is several characters.
+            *table.get(c as usize)?
+        };
+        let width = match l {
+            1..0x80 => 1,
+            0x80..0x800 => 2,
+            _ => return None,
+        };
+        // The lowercase takes bytes `n..n + width`, all before the length's byte 15.
+        if n + width > 15 {
+            return None;
+        }
+        if width == 1 {
+            b[n] = l as u8;
+        } else {
+            // `110xxxxx 10xxxxxx`.
+            b[n] = 0xC0 | (l >> 6) as u8;
+            b[n + 1] = 0x80 | (l & 0x3F) as u8;
+        }
+        n += width;
+    }
+    b[15] = n as u8;
+    let (lo, hi) = b.split_at(8);
+    Some([
+        u64::from_le_bytes(lo.try_into().ok()?),
+        u64::from_le_bytes(hi.try_into().ok()?),
+    ])
 }
 
 /// Pushes `c.to_lowercase()` onto `buf`, from a table for the characters below U+0800
@@ -1186,6 +1237,62 @@ mod tests {
                 want(&|b| b == bytes[0] & 0x7F)
             );
             assert_eq!(lane_count(valid), k as u32);
+        }
+    }
+
+    /// `other_word_is_stopword` the plain way: each character lowercased by Unicode's
+    /// tables, the word looked up as a string.
+    fn other_word_reference(w: &str, stop: &StopWords) -> bool {
+        stop.is_stopword(&w.chars().flat_map(char::to_lowercase).collect::<String>())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_lowercase_matches_the_char_walk(
+            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}]{1,12}",
+        ) {
+            let lower: String = w.chars().flat_map(char::to_lowercase).collect();
+            if let Some(key) = packed_lowercase(&w) {
+                let mut b = [0u8; 16];
+                b[..lower.len()].copy_from_slice(lower.as_bytes());
+                b[15] = lower.len() as u8;
+                let want = [
+                    u64::from_le_bytes(b[..8].try_into().unwrap()),
+                    u64::from_le_bytes(b[8..].try_into().unwrap()),
+                ];
+                proptest::prop_assert_eq!(key, want);
+            }
+            for lang in ["en", "de", "ru", "el", "tr", "pl"] {
+                let stop = language::stopwords(lang);
+                proptest::prop_assert_eq!(
+                    other_word_is_stopword(&w, stop, &mut String::new()),
+                    other_word_reference(&w, stop)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn other_words_of_the_lists_are_found_in_any_case() {
+        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg"] {
+            let stop = language::stopwords(lang);
+            for w in stop_words::lookup(lang).unwrap_or(&[]) {
+                let upper: String = w.chars().flat_map(char::to_uppercase).collect();
+                let mut chars = w.chars();
+                let title: String = chars
+                    .next()
+                    .into_iter()
+                    .flat_map(char::to_uppercase)
+                    .chain(chars)
+                    .collect();
+                for v in [w.to_string(), upper, title] {
+                    assert_eq!(
+                        other_word_is_stopword(&v, stop, &mut String::new()),
+                        other_word_reference(&v, stop),
+                        "{lang}: {v}"
+                    );
+                }
+            }
         }
     }
 
