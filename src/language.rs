@@ -63,6 +63,12 @@ impl StopWords {
         }
     }
 
+    /// The longest word in bytes: longer words are no stopwords.
+    #[inline]
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
     /// [`is_stopword`](Self::is_stopword) of a lowercased word of one to [`SHORT_MAX`]
     /// bytes already [packed](pack).
     #[inline]

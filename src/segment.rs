@@ -694,8 +694,10 @@ impl Scan<'_> {
 /// Whether a word with non-ASCII characters is a stopword: lowercased into `buf`.
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
-    if let Some(key) = packed_lowercase(w) {
-        return stop.is_packed_stopword(key);
+    match packed_lowercase(w) {
+        Lowered::Packed(key) => return stop.is_packed_stopword(key),
+        Lowered::Long(len) if len > stop.max_len() => return false,
+        _ => {}
     }
     buf.clear();
     for c in w.chars() {
@@ -704,16 +706,23 @@ fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
     stop.is_stopword(buf)
 }
 
-/// The lowercase of `w` packed as the stopword lists' short words are (its bytes, then
-/// zeros, its length in the last of sixteen bytes), when it is 1 to 15 bytes of characters
-/// below U+0800 whose lowercase is one character below U+0800; `None` for other words.
-/// Written straight into the key: pushing each character onto a `String` cost more than
-/// the lookup.
+/// What [`packed_lowercase`] makes of a word.
+#[derive(Debug, PartialEq)]
+enum Lowered {
+    /// Its lowercase, packed as the stopword lists' short words are (its bytes, then
+    /// zeros, its length in the last of sixteen bytes).
+    Packed([u64; 2]),
+    /// Its lowercase has this many bytes, more than fit a packed key.
+    Long(usize),
+    /// It has a character at or above U+0800, or one whose lowercase is several.
+    Other,
+}
+
+/// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
+/// lowercase of one character below U+0800 (from the table): written straight into the
+/// key, since pushing each character onto a `String` cost more than the lookup.
 #[inline]
-fn packed_lowercase(w: &str) -> Option<[u64; 2]> {
-    if w.is_empty() || w.len() > 15 {
-        return None;
-    }
+fn packed_lowercase(w: &str) -> Lowered {
     let table = two_byte_lowercase();
     let mut b = [0u8; 16];
     let mut n = 0;
@@ -721,32 +730,38 @@ fn packed_lowercase(w: &str) -> Option<[u64; 2]> {
         let l = if c.is_ascii() {
             u16::from(c.to_ascii_lowercase() as u8)
         } else {
-            // `None` above U+07FF; 0 when the lowercase is several characters.
-            *table.get(c as usize)?
+            match table.get(c as usize) {
+                Some(&l) => l,
+                None => return Lowered::Other,
+            }
         };
+        // 0 when the lowercase is several characters.
         let width = match l {
             1..0x80 => 1,
             0x80..0x800 => 2,
-            _ => return None,
+            _ => return Lowered::Other,
         };
-        // The lowercase takes bytes `n..n + width`, all before the length's byte 15.
-        if n + width > 15 {
-            return None;
-        }
-        if width == 1 {
-            b[n] = l as u8;
-        } else {
-            // `110xxxxx 10xxxxxx`.
-            b[n] = 0xC0 | (l >> 6) as u8;
-            b[n + 1] = 0x80 | (l & 0x3F) as u8;
+        // The lowercase takes bytes `n..n + width`; the key holds those before byte 15
+        // (the length's).
+        if n + width <= 15 {
+            if width == 1 {
+                b[n] = l as u8;
+            } else {
+                // `110xxxxx 10xxxxxx`.
+                b[n] = 0xC0 | (l >> 6) as u8;
+                b[n + 1] = 0x80 | (l & 0x3F) as u8;
+            }
         }
         n += width;
     }
+    if n > 15 {
+        return Lowered::Long(n);
+    }
     b[15] = n as u8;
     let (lo, hi) = b.split_at(8);
-    Some([
-        u64::from_le_bytes(lo.try_into().ok()?),
-        u64::from_le_bytes(hi.try_into().ok()?),
+    Lowered::Packed([
+        u64::from_le_bytes(lo.try_into().expect("8 bytes")),
+        u64::from_le_bytes(hi.try_into().expect("8 bytes")),
     ])
 }
 
@@ -1252,7 +1267,7 @@ mod tests {
             w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}]{1,12}",
         ) {
             let lower: String = w.chars().flat_map(char::to_lowercase).collect();
-            if let Some(key) = packed_lowercase(&w) {
+            if let Lowered::Packed(key) = packed_lowercase(&w) {
                 let mut b = [0u8; 16];
                 b[..lower.len()].copy_from_slice(lower.as_bytes());
                 b[15] = lower.len() as u8;
@@ -1261,6 +1276,9 @@ mod tests {
                     u64::from_le_bytes(b[8..].try_into().unwrap()),
                 ];
                 proptest::prop_assert_eq!(key, want);
+            }
+            if let Lowered::Long(len) = packed_lowercase(&w) {
+                proptest::prop_assert_eq!(len, lower.len());
             }
             for lang in ["en", "de", "ru", "el", "tr", "pl"] {
                 let stop = language::stopwords(lang);
