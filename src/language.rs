@@ -63,6 +63,20 @@ impl StopWords {
         }
     }
 
+    /// The longest word in bytes: longer words are no stopwords.
+    #[inline]
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// [`is_stopword`](Self::is_stopword) of a lowercased word of one to [`SHORT_MAX`]
+    /// bytes already [packed](pack).
+    #[inline]
+    pub(crate) fn is_packed_stopword(&self, key: [u64; 2]) -> bool {
+        // The length is in the top byte.
+        (key[1] >> 56) as usize <= self.max_len && self.short.contains(key)
+    }
+
     /// Whether `word`, ASCII in any case, is a stopword once lowercased (byte by byte, which
     /// for ASCII is what `char::to_lowercase` does).
     pub(crate) fn is_ascii_stopword(&self, word: &[u8]) -> bool {
@@ -141,6 +155,13 @@ pub(crate) struct AsciiAlnumLookup<'a> {
 }
 
 impl AsciiAlnumLookup<'_> {
+    /// Whether the key of a word of one to eight ASCII letters and digits is a stopword:
+    /// its bytes lowercased (bit 5 set), zeros after them.
+    #[inline(always)]
+    pub(crate) fn contains_key(&self, key: u64) -> bool {
+        EightByteWords::probe(self.slots, self.mask, self.shift, key)
+    }
+
     /// [`StopWords::is_ascii_alnum_stopword`].
     #[inline(always)]
     pub(crate) fn contains(&self, line: &[u8], start: usize, end: usize) -> bool {
@@ -159,7 +180,7 @@ impl AsciiAlnumLookup<'_> {
 }
 
 /// `KEEP_LOW[n]` keeps the low `n` bytes of a `u64` (`n` up to 8).
-const KEEP_LOW: [u64; 9] = {
+pub(crate) const KEEP_LOW: [u64; 9] = {
     let mut t = [0u64; 9];
     let mut n = 1;
     while n < 9 {
@@ -514,7 +535,16 @@ impl Tally {
     /// (its letters are counted by the scan).
     #[inline(always)]
     fn ascii_word(&mut self, table: &WordLanguages, bytes: &[u8], start: usize, end: usize) {
-        if end - start <= SHORT_MAX {
+        let len = end - start;
+        if len <= 8 {
+            if let Some(w) = bytes[start..].first_chunk::<8>() {
+                // Lowercased as in `ascii_alnum_key`, the bytes after the word cleared.
+                let key = (u64::from_le_bytes(*w) | (ONES * 0x20)) & KEEP_LOW[len];
+                self.hits.add(table, table.get_eight(key));
+                return;
+            }
+        }
+        if len <= SHORT_MAX {
             let key = ascii_alnum_key(bytes, start, end);
             self.hits.add(table, table.masks[table.find(key)]);
         }
@@ -539,11 +569,21 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
             if x & HIGH != 0 {
                 break;
             }
-            let alpha = lanes_in(x | (ONES * 0x20), b'a', b'z');
+            let lower = x | (ONES * 0x20);
+            let alpha = lanes_in(lower, b'a', b'z');
             let alnum = alpha | lanes_in(x, b'0', b'9');
             t.latin += lane_count(alpha);
-            word = ChunkWords::new(alnum, HIGH, word)
-                .each(i, |start, end| t.ascii_word(table, bytes, start, end));
+            word = ChunkWords::new(alnum, HIGH, word).each_split(
+                i,
+                &mut t,
+                |t, start, end| t.ascii_word(table, bytes, start, end),
+                |t, start, end| {
+                    // At most seven bytes, in this chunk: the key from its lanes.
+                    let (s, e) = (start - i, end - i);
+                    t.hits
+                        .add(table, table.get_eight((lower >> (8 * s)) & KEEP_LOW[e - s]));
+                },
+            );
             i += 8;
         }
         let Some(&b) = bytes.get(i) else {
@@ -695,6 +735,13 @@ struct WordLanguages {
     masks: Vec<u32>,
     /// `64 - log2(keys.len())`.
     shift: u32,
+    /// The words of one to eight bytes again, each as its bytes in a `u64` with zeros
+    /// after it (as in [`EightByteWords`]), with its mask: most words of a sample, found
+    /// with one multiplication and one comparison per slot. Power-of-two many; a zero
+    /// key is an empty slot.
+    eight: Vec<(u64, u32)>,
+    /// `64 - log2(eight.len())`.
+    eight_shift: u32,
     /// The languages written in Latin letters, as a mask ...
     latin: u32,
     /// ... and those written in Cyrillic.
@@ -712,10 +759,15 @@ impl WordLanguages {
             }
         }
         let len = (words.len() * 2).next_power_of_two().max(16);
+        let eight_len = (words.iter().filter(|(k, _)| k[1] >> 56 <= 8).count() * 2)
+            .next_power_of_two()
+            .max(16);
         let mut table = WordLanguages {
             keys: vec![[0, 0]; len],
             masks: vec![0; len],
             shift: 64 - len.trailing_zeros(),
+            eight: vec![(0, 0); eight_len],
+            eight_shift: 64 - eight_len.trailing_zeros(),
             latin: lang_mask(LATIN_LANGS),
             cyrillic: lang_mask(CYRILLIC_LANGS),
         };
@@ -723,8 +775,33 @@ impl WordLanguages {
             let i = table.find(key);
             table.keys[i] = key;
             table.masks[i] |= bit;
+            // A packed word of up to eight bytes: its bytes are the first half.
+            if key[1] >> 56 <= 8 {
+                let i = table.find_eight(key[0]);
+                table.eight[i].0 = key[0];
+                table.eight[i].1 |= bit;
+            }
         }
         table
+    }
+
+    /// The slot of the key of a word of one to eight bytes, or the empty slot where it
+    /// would go.
+    #[inline(always)]
+    fn find_eight(&self, key: u64) -> usize {
+        let mask = self.eight.len() - 1;
+        let mut i = EightByteWords::hash(key, self.eight_shift);
+        while self.eight[i & mask].0 != key && self.eight[i & mask].0 != 0 {
+            i += 1;
+        }
+        i & mask
+    }
+
+    /// The languages of the word of one to eight bytes whose key is `key` (see
+    /// [`eight`](Self::eight)).
+    #[inline(always)]
+    fn get_eight(&self, key: u64) -> u32 {
+        self.eight[self.find_eight(key)].1
     }
 
     /// The slot of `key`, or the empty slot where it would go.
@@ -1091,6 +1168,26 @@ mod tests {
         ) {
             let head = pieces.concat();
             proptest::prop_assert_eq!(tally(&head, word_languages()), tally_reference(&head));
+        }
+    }
+
+    #[test]
+    fn eight_byte_word_table_agrees_with_the_packed_one() {
+        let table = word_languages();
+        for code in SUPPORTED {
+            for w in stop_words::lookup(code).unwrap_or(&[]) {
+                // The word, one byte longer, and without its first character.
+                let rest = w.chars().skip(1).collect::<String>();
+                for v in [w.to_string(), format!("{w}q"), rest] {
+                    let b = v.as_bytes();
+                    if (1..=8).contains(&b.len()) {
+                        let mut buf = [0u8; 8];
+                        buf[..b.len()].copy_from_slice(b);
+                        let key = u64::from_le_bytes(buf);
+                        assert_eq!(table.get_eight(key), table.get(b), "{code}: {v}");
+                    }
+                }
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::chars;
-use crate::language::{self, StopWords};
+use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
     first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES,
 };
@@ -473,6 +473,15 @@ struct Scan<'a> {
     queued: usize,
     line: &'a str,
     stop: &'a StopWords,
+    /// The lookups of words of up to eight ASCII letters and digits.
+    lookup: AsciiAlnumLookup<'a>,
+    /// The previous chunk's bytes with bit 5 set (see [`Scan::ascii_chunk`]), for the key
+    /// of a word open before the chunk: the chunk before it ends where this one starts
+    /// unless a character that is not ASCII came between (which marks or ends the word).
+    prev_lower: u64,
+    /// Where the last chunk of fewer than eight bytes starts: in a line shorter than
+    /// eight bytes, the chunk of `prev_lower` at its end.
+    last_at: usize,
     s: LineStats,
     stopwords: u32,
     cjk: u32,
@@ -511,7 +520,7 @@ impl Scan<'_> {
     #[inline(never)]
     fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
-        let lookup = self.stop.ascii_alnum_lookup();
+        let lookup = &self.lookup;
         let mut stopwords = 0;
         let Scratch { queue, lower } = scratch;
         for &(start, end) in &queue[..self.queued] {
@@ -550,7 +559,9 @@ impl Scan<'_> {
         if digit != 0 {
             self.s.digits += lane_count(digit);
         }
-        let mut punct = valid & !alnum & !lanes_eq(x, b' ');
+        // The bytes above the space that are not letters or digits (the control bytes count
+        // for nothing below).
+        let mut punct = valid & !alnum & x.wrapping_add(ONES * 0x5F);
         while punct != 0 {
             let at = p + first_lane(punct);
             let b = bytes[at];
@@ -587,8 +598,52 @@ impl Scan<'_> {
             self.s.upper += lane_count(upper);
             self.s.capitalized += lane_count(words.starts & upper);
         }
-        let open = words.each(p, |start, end| self.queue_word(start, end, scratch));
+        let prev_lower = std::mem::replace(&mut self.prev_lower, lower);
+        let open = words.each_split(
+            p,
+            &mut (&mut *self, &mut *scratch),
+            |(scan, scratch), start, end| {
+                scan.open_word(start, end, p, [prev_lower, lower], scratch)
+            },
+            |(scan, _), start, end| {
+                // At most seven bytes, in this chunk.
+                let (s, e) = (start - p, end - p);
+                scan.count_key((lower >> (8 * s)) & KEEP_LOW[e - s]);
+            },
+        );
         self.word_start = open.unwrap_or(NO_WORD);
+    }
+
+    /// Counts the word of one to eight ASCII letters and digits whose bytes with bit 5
+    /// set, zeros after them, are `key` (made from the lanes of the chunk: no load and
+    /// no queue).
+    #[inline(always)]
+    fn count_key(&mut self, key: u64) {
+        self.stopwords += u32::from(self.lookup.contains_key(key));
+        self.s.words += 1;
+    }
+
+    /// Counts the word `start..end` that was open before the chunk at `p` and ends in it:
+    /// from the lanes `lower` of the chunk before and of this one (bytes with bit 5 set)
+    /// when it is ASCII and starts in the chunk before; queued otherwise.
+    #[inline(always)]
+    fn open_word(
+        &mut self,
+        start: usize,
+        end: usize,
+        p: usize,
+        lower: [u64; 2],
+        scratch: &mut Scratch,
+    ) {
+        // Wraps to a long distance when `start` is marked.
+        let back = p.wrapping_sub(start);
+        let len = end.wrapping_sub(start);
+        if back <= 8 && len <= 8 {
+            let both = u128::from(lower[0]) | (u128::from(lower[1]) << 64);
+            self.count_key((both >> (8 * (8 - back))) as u64 & KEEP_LOW[len]);
+        } else {
+            self.queue_word(start, end, scratch);
+        }
     }
 
     /// The non-ASCII character `c` at byte `i`: decoded and put through the Unicode
@@ -639,11 +694,75 @@ impl Scan<'_> {
 /// Whether a word with non-ASCII characters is a stopword: lowercased into `buf`.
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
+    match packed_lowercase(w) {
+        Lowered::Packed(key) => return stop.is_packed_stopword(key),
+        Lowered::Long(len) if len > stop.max_len() => return false,
+        _ => {}
+    }
     buf.clear();
     for c in w.chars() {
         push_lowercase(buf, c);
     }
     stop.is_stopword(buf)
+}
+
+/// What [`packed_lowercase`] makes of a word.
+#[derive(Debug, PartialEq)]
+enum Lowered {
+    /// Its lowercase, packed as the stopword lists' short words are (its bytes, then
+    /// zeros, its length in the last of sixteen bytes).
+    Packed([u64; 2]),
+    /// Its lowercase has this many bytes, more than fit a packed key.
+    Long(usize),
+    /// It has a character at or above U+0800, or one whose lowercase is several.
+    Other,
+}
+
+/// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
+/// lowercase of one character below U+0800 (from the table): written straight into the
+/// key, since pushing each character onto a `String` cost more than the lookup.
+#[inline]
+fn packed_lowercase(w: &str) -> Lowered {
+    let table = two_byte_lowercase();
+    let mut b = [0u8; 16];
+    let mut n = 0;
+    for c in w.chars() {
+        let l = if c.is_ascii() {
+            u16::from(c.to_ascii_lowercase() as u8)
+        } else {
+            match table.get(c as usize) {
+                Some(&l) => l,
+                None => return Lowered::Other,
+            }
+        };
+        // 0 when the lowercase is several characters.
+        let width = match l {
+            1..0x80 => 1,
+            0x80..0x800 => 2,
+            _ => return Lowered::Other,
+        };
+        // The lowercase takes bytes `n..n + width`; the key holds those before byte 15
+        // (the length's).
+        if n + width <= 15 {
+            if width == 1 {
+                b[n] = l as u8;
+            } else {
+                // `110xxxxx 10xxxxxx`.
+                b[n] = 0xC0 | (l >> 6) as u8;
+                b[n + 1] = 0x80 | (l & 0x3F) as u8;
+            }
+        }
+        n += width;
+    }
+    if n > 15 {
+        return Lowered::Long(n);
+    }
+    b[15] = n as u8;
+    let (lo, hi) = b.split_at(8);
+    Lowered::Packed([
+        u64::from_le_bytes(lo.try_into().expect("8 bytes")),
+        u64::from_le_bytes(hi.try_into().expect("8 bytes")),
+    ])
 }
 
 /// Pushes `c.to_lowercase()` onto `buf`, from a table for the characters below U+0800
@@ -757,6 +876,9 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         queued: 0,
         line,
         stop,
+        lookup: stop.ascii_alnum_lookup(),
+        prev_lower: 0,
+        last_at: 0,
         s: LineStats {
             repeats: 1,
             ..LineStats::default()
@@ -805,6 +927,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
         if k > 0 {
+            scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
         }
@@ -814,8 +937,24 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
             i += c.len_utf8();
         }
     }
+    // The word at the end of the line, most often one of up to eight ASCII bytes (then
+    // its start is not marked): its key from the line's last eight bytes, or in a shorter
+    // line from the lanes of the chunk it lies in (after any other character).
     if scan.word_start != NO_WORD {
-        scan.end_word(n, scratch);
+        // Wraps to a long length when the start is marked.
+        let len = n.wrapping_sub(scan.word_start);
+        if len <= 8 {
+            let key = match bytes.last_chunk::<8>() {
+                Some(w) => (u64::from_le_bytes(*w) | (ONES * 0x20)) >> (8 * (8 - len)),
+                None => {
+                    debug_assert!(scan.word_start >= scan.last_at);
+                    (scan.prev_lower >> (8 * (scan.word_start - scan.last_at))) & KEEP_LOW[len]
+                }
+            };
+            scan.count_key(key);
+        } else {
+            scan.end_word(n, scratch);
+        }
     }
     if scan.queued > 0 {
         scan.look_up_words(scratch);
@@ -1050,6 +1189,7 @@ mod tests {
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 " ", "  ", "the", "The", "THE", "and", "Und", "die", "и", "не", "ist",
                 "word", "Words", "abcdefghijklmnopq", "x", "9", "2019", "a1b2",
+                "a", "I", "of", "In", "yourself", "Between", "ourselves", "AGAINST",
                 "http", "HTTPS", "xhttp", "www.", "Www", "wwww.", "copyright", "Copyright",
                 "(c)", "(C)", "(", "@", "©", ". ", "! ", "? ", ".", ",", ";", ":", "\"",
                 "|", "»", "«", "“", "”", "•", "→", "é", "Über", "naïve", "Жук", "İ",
@@ -1112,6 +1252,65 @@ mod tests {
                 want(&|b| b == bytes[0] & 0x7F)
             );
             assert_eq!(lane_count(valid), k as u32);
+        }
+    }
+
+    /// `other_word_is_stopword` the plain way: each character lowercased by Unicode's
+    /// tables, the word looked up as a string.
+    fn other_word_reference(w: &str, stop: &StopWords) -> bool {
+        stop.is_stopword(&w.chars().flat_map(char::to_lowercase).collect::<String>())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_lowercase_matches_the_char_walk(
+            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}]{1,12}",
+        ) {
+            let lower: String = w.chars().flat_map(char::to_lowercase).collect();
+            if let Lowered::Packed(key) = packed_lowercase(&w) {
+                let mut b = [0u8; 16];
+                b[..lower.len()].copy_from_slice(lower.as_bytes());
+                b[15] = lower.len() as u8;
+                let want = [
+                    u64::from_le_bytes(b[..8].try_into().unwrap()),
+                    u64::from_le_bytes(b[8..].try_into().unwrap()),
+                ];
+                proptest::prop_assert_eq!(key, want);
+            }
+            if let Lowered::Long(len) = packed_lowercase(&w) {
+                proptest::prop_assert_eq!(len, lower.len());
+            }
+            for lang in ["en", "de", "ru", "el", "tr", "pl"] {
+                let stop = language::stopwords(lang);
+                proptest::prop_assert_eq!(
+                    other_word_is_stopword(&w, stop, &mut String::new()),
+                    other_word_reference(&w, stop)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn other_words_of_the_lists_are_found_in_any_case() {
+        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg"] {
+            let stop = language::stopwords(lang);
+            for w in stop_words::lookup(lang).unwrap_or(&[]) {
+                let upper: String = w.chars().flat_map(char::to_uppercase).collect();
+                let mut chars = w.chars();
+                let title: String = chars
+                    .next()
+                    .into_iter()
+                    .flat_map(char::to_uppercase)
+                    .chain(chars)
+                    .collect();
+                for v in [w.to_string(), upper, title] {
+                    assert_eq!(
+                        other_word_is_stopword(&v, stop, &mut String::new()),
+                        other_word_reference(&v, stop),
+                        "{lang}: {v}"
+                    );
+                }
+            }
         }
     }
 

@@ -122,15 +122,33 @@ impl ChunkWords {
     /// open word with the start it was given), and returns the start of the word open
     /// after it, if any.
     #[inline(always)]
-    pub(crate) fn each(mut self, at: usize, mut word: impl FnMut(usize, usize)) -> Option<usize> {
+    pub(crate) fn each(self, at: usize, mut word: impl FnMut(usize, usize)) -> Option<usize> {
+        self.each_split(at, &mut word, |w, s, e| w(s, e), |w, s, e| w(s, e))
+    }
+
+    /// [`each`](Self::each) with the open word handed to `open_word` and the words that
+    /// lie in the chunk (their bytes the lanes `start - at .. end - at`) to `word`, each
+    /// with `state`: two calls, each inlined once.
+    #[inline(always)]
+    pub(crate) fn each_split<S>(
+        mut self,
+        at: usize,
+        state: &mut S,
+        open_word: impl FnOnce(&mut S, usize, usize),
+        mut word: impl FnMut(&mut S, usize, usize),
+    ) -> Option<usize> {
         if self.ends != 0 {
             if let Some(start) = self.open.take() {
-                word(start, at + first_lane(self.ends));
+                open_word(state, start, at + first_lane(self.ends));
                 self.ends &= self.ends - 1;
             }
             // The other words start in this chunk.
             while self.ends != 0 {
-                word(at + first_lane(self.starts), at + first_lane(self.ends));
+                word(
+                    state,
+                    at + first_lane(self.starts),
+                    at + first_lane(self.ends),
+                );
                 self.starts &= self.starts - 1;
                 self.ends &= self.ends - 1;
             }
