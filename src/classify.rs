@@ -171,13 +171,7 @@ pub fn classify_known<'r>(
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
 /// try many models).
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
-    let p1 = model.stage1.predict(&prepared.x1);
-    // The stage-2 vectors are the stage-1 ones plus a few values: scored in two parts,
-    // not copied into joined rows.
-    let extras = features::stage2_extras(&p1);
-    let p2 = model
-        .stage2
-        .predict_split(&prepared.x1, &extras, features::STAGE2_EXTRA);
+    let p2 = model.predict(&prepared.x1);
     decide_from(doc, prepared, model, p2)
 }
 
