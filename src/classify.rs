@@ -653,15 +653,22 @@ fn strip_source_suffix(text: &str) -> &str {
     text
 }
 
-/// Whether the byte at `p` is a separator's distinctive part: `-`, `|`, or the start of
-/// `–` or `—` (E2 80 93/94; other characters beginning with 0xE2, such as curly quotes,
-/// are not).
+/// Whether one of [`strip_source_suffix`]'s separators (` - `, ` – `, ` — `, ` | `) has its
+/// distinctive part at `p`: `-`, `|`, or the start of `–` or `—` (E2 80 93/94; other
+/// characters beginning with 0xE2, such as curly quotes, are not), with a space on either
+/// side. A hyphen inside a word or a curly quote does not count: most lines that have one
+/// have no separator, and need not look for the end of their fifth-last word.
 fn is_separator_at(bytes: &[u8], p: usize) -> bool {
-    match bytes[p] {
-        b'-' | b'|' => true,
-        0xE2 => bytes.get(p + 1) == Some(&0x80) && matches!(bytes.get(p + 2), Some(0x93 | 0x94)),
-        _ => false,
-    }
+    let len = match bytes[p] {
+        b'-' | b'|' => 1,
+        0xE2 if bytes.get(p + 1) == Some(&0x80)
+            && matches!(bytes.get(p + 2), Some(0x93 | 0x94)) =>
+        {
+            3
+        }
+        _ => return false,
+    };
+    p > 0 && bytes[p - 1] == b' ' && bytes.get(p + len) == Some(&b' ')
 }
 
 /// The last position of [`is_separator_at`] in `bytes`: eight bytes at a time (a
@@ -1301,13 +1308,17 @@ mod tests {
     }
 
     #[test]
-    fn last_separator_byte_is_the_last_dash_or_bar() {
+    fn last_separator_byte_is_the_last_spaced_dash_or_bar() {
         let parts = ["ab", "-", "|", "–", "—", "’", "é", " ", "abcdefghi"];
-        for s in strings(&parts, 4) {
+        for s in strings(&parts, 5) {
             let expected = s
                 .char_indices()
                 .rev()
-                .find(|&(_, c)| matches!(c, '-' | '|' | '–' | '—'))
+                .find(|&(i, c)| {
+                    matches!(c, '-' | '|' | '–' | '—')
+                        && s[..i].ends_with(' ')
+                        && s[i + c.len_utf8()..].starts_with(' ')
+                })
                 .map(|(i, _)| i);
             assert_eq!(last_separator_byte(s.as_bytes()), expected, "{s:?}");
         }
