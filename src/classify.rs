@@ -171,13 +171,7 @@ pub fn classify_known<'r>(
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
 /// try many models).
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
-    let p1 = model.stage1.predict(&prepared.x1);
-    // The stage-2 vectors are the stage-1 ones plus a few values: scored in two parts,
-    // not copied into joined rows.
-    let extras = features::stage2_extras(&p1);
-    let p2 = model
-        .stage2
-        .predict_split(&prepared.x1, &extras, features::STAGE2_EXTRA);
+    let p2 = model.predict(&prepared.x1);
     decide_from(doc, prepared, model, p2)
 }
 
@@ -659,22 +653,44 @@ fn strip_source_suffix(text: &str) -> &str {
     text
 }
 
-/// Whether the byte at `p` is a separator's distinctive part: `-`, `|`, or the start of
-/// `–` or `—` (E2 80 93/94; other characters beginning with 0xE2, such as curly quotes,
-/// are not).
+/// Whether one of [`strip_source_suffix`]'s separators (` - `, ` – `, ` — `, ` | `) has its
+/// distinctive part at `p`: `-`, `|`, or the start of `–` or `—` (E2 80 93/94; other
+/// characters beginning with 0xE2, such as curly quotes, are not), with a space on either
+/// side. A hyphen inside a word or a curly quote does not count: most lines that have one
+/// have no separator, and need not look for the end of their fifth-last word.
 fn is_separator_at(bytes: &[u8], p: usize) -> bool {
-    match bytes[p] {
-        b'-' | b'|' => true,
-        0xE2 => bytes.get(p + 1) == Some(&0x80) && matches!(bytes.get(p + 2), Some(0x93 | 0x94)),
-        _ => false,
-    }
+    let len = match bytes[p] {
+        b'-' | b'|' => 1,
+        0xE2 if bytes.get(p + 1) == Some(&0x80)
+            && matches!(bytes.get(p + 2), Some(0x93 | 0x94)) =>
+        {
+            3
+        }
+        _ => return false,
+    };
+    p > 0 && bytes[p - 1] == b' ' && bytes.get(p + len) == Some(&b' ')
 }
 
-/// The last position of [`is_separator_at`] in `bytes`: eight bytes at a time (a
-/// zero-byte test of each XOR, which may flag too much but never too little), then the
-/// flagged word byte by byte.
+/// The last position of [`is_separator_at`] in `bytes`: sixteen bytes at a time where SSE2
+/// is at hand, then eight at a time (a zero-byte test of each XOR, which may flag too much
+/// but never too little), the flagged bytes checked one by one.
 fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
     let mut end = bytes.len();
+    // Sixteen bytes at a time first, their flags exact.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while end >= 16 {
+        let block: &[u8; 16] = bytes[end - 16..end].try_into().expect("sixteen bytes");
+        let mut flags = separator_byte_mask(block);
+        while flags != 0 {
+            let k = 31 - flags.leading_zeros();
+            let p = end - 16 + k as usize;
+            if is_separator_at(bytes, p) {
+                return Some(p);
+            }
+            flags &= !(1 << k);
+        }
+        end -= 16;
+    }
     while end >= 8 {
         let v = u64::from_ne_bytes(bytes[end - 8..end].try_into().expect("eight bytes"));
         if maybe_zero_bytes(v ^ (ONES * u64::from(b'-')))
@@ -689,6 +705,24 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
         end -= 8;
     }
     (0..end).rev().find(|&p| is_separator_at(bytes, p))
+}
+
+/// The bytes of `block` that may begin a separator (`-`, `|`, 0xE2), one bit each (bit `k`
+/// for byte `k`).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn separator_byte_mask(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        let any = _mm_or_si128(_mm_or_si128(is(b'-'), is(b'|')), is(0xE2));
+        _mm_movemask_epi8(any) as u32
+    }
 }
 
 /// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
@@ -757,6 +791,25 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     // The needle fits at positions up to here (and eight bytes can be read from each).
     let last_start = h.len() - n.len();
     let mut i = 0;
+    // Sixteen positions at a time where the hay holds sixteen more bytes past the anchor's
+    // last: those with the needle's first byte there and its eighth seven bytes on (fewer
+    // candidates than the first byte alone, at about a quarter of the instructions a byte
+    // of the eight-byte words below).
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while i <= last_start && i + ANCHOR - 1 + 16 <= h.len() {
+        let mut mask = pair_mask(h, i, n[0], n[ANCHOR - 1]);
+        while mask != 0 {
+            let at = i + mask.trailing_zeros() as usize;
+            if at > last_start {
+                return false;
+            }
+            if word(h, at) == anchor && h[at..].starts_with(n) {
+                return true;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
     while i <= last_start {
         let at = if i + ANCHOR <= h.len() {
             let v = word(h, i) ^ first;
@@ -781,6 +834,29 @@ fn contains_long(hay: &str, needle: &str) -> bool {
         i = at + 1;
     }
     false
+}
+
+/// The positions `i + k` (bit `k`, `k < 16`) where `h` holds `a`, with `b` seven bytes on
+/// (`h` holds at least `i + 23` bytes).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn pair_mask(h: &[u8], i: usize, a: u8, b: u8) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let x: &[u8; 16] = h[i..i + 16].try_into().expect("sixteen bytes");
+    let y: &[u8; 16] = h[i + 7..i + 23].try_into().expect("sixteen bytes");
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and each
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let x = _mm_loadu_si128(x.as_ptr().cast::<__m128i>());
+        let y = _mm_loadu_si128(y.as_ptr().cast::<__m128i>());
+        let both = _mm_and_si128(
+            _mm_cmpeq_epi8(x, _mm_set1_epi8(a as i8)),
+            _mm_cmpeq_epi8(y, _mm_set1_epi8(b as i8)),
+        );
+        _mm_movemask_epi8(both) as u32
+    }
 }
 
 /// Lowercased words of a title.
@@ -1307,13 +1383,20 @@ mod tests {
     }
 
     #[test]
-    fn last_separator_byte_is_the_last_dash_or_bar() {
+    fn last_separator_byte_is_the_last_spaced_dash_or_bar() {
         let parts = ["ab", "-", "|", "–", "—", "’", "é", " ", "abcdefghi"];
-        for s in strings(&parts, 4) {
+        // Short strings of every shape, and long ones (several separators and flagged
+        // bytes in one block of sixteen).
+        let long = random_strings(&parts, 11, 3000, 40);
+        for s in strings(&parts, 5).into_iter().chain(long) {
             let expected = s
                 .char_indices()
                 .rev()
-                .find(|&(_, c)| matches!(c, '-' | '|' | '–' | '—'))
+                .find(|&(i, c)| {
+                    matches!(c, '-' | '|' | '–' | '—')
+                        && s[..i].ends_with(' ')
+                        && s[i + c.len_utf8()..].starts_with(' ')
+                })
                 .map(|(i, _)| i);
             assert_eq!(last_separator_byte(s.as_bytes()), expected, "{s:?}");
         }
@@ -1330,6 +1413,36 @@ mod tests {
                     hay.contains(needle.as_str()),
                     "{hay:?} {needle:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn contains_long_is_contains_in_long_lines() {
+        // Hays long enough for the sixteen positions at a time, needles at every offset.
+        let parts = ["abcdefgh", "abcdefg", "é", "h", " ", "ah", "hhhhhhh"];
+        let hays = random_strings(&parts, 7, 400, 16);
+        for (k, hay) in hays.iter().enumerate() {
+            for start in (0..hay.len()).filter(|&s| hay.is_char_boundary(s)) {
+                for len in [8, 9, 12, 17, 25] {
+                    let end = (start + len).min(hay.len());
+                    if hay.is_char_boundary(end) {
+                        let needle = &hay[start..end];
+                        assert!(contains_long(hay, needle), "{hay:?} {needle:?}");
+                    }
+                }
+            }
+            let other = &hays[(k + 1) % hays.len()];
+            for cut in [other.len() / 3, other.len() / 2] {
+                if other.is_char_boundary(cut) {
+                    for needle in [&other[cut..], &other[..cut]] {
+                        assert_eq!(
+                            contains_long(hay, needle),
+                            hay.contains(needle),
+                            "{hay:?} {needle:?}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -77,11 +77,9 @@ const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Base features averaged over windows of these radii.
 const WINDOW_FEATURES: &[usize] = &[LN_WORDS, STOPWORD_SHARE, RULE, SENTENCE_LIKE];
 /// The radii of the windows both stages average over (stage 1 the base features, stage 2
-/// the stage-1 probabilities), and the number of lines in each whole window.
+/// the stage-1 probabilities).
 const NEAR: usize = 3;
 const FAR: usize = 10;
-const NEAR_LINES: usize = 2 * NEAR + 1;
-const FAR_LINES: usize = 2 * FAR + 1;
 /// Window radii.
 const RADII: [usize; 2] = [NEAR, FAR];
 
@@ -486,22 +484,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
     // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
     let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
-    let mean = |i: usize, r: usize| {
-        let lo = i.saturating_sub(r);
-        let hi = (i + r + 1).min(n);
-        // Left to right from -0.0, as `Iterator::sum` adds (the same bits); a whole
-        // window (most lines) is added unrolled.
-        let sum = match (r, &p1[lo..hi]) {
-            (NEAR, w) if w.len() == NEAR_LINES => {
-                sum_in_order::<NEAR_LINES>(w.try_into().expect("a whole window"))
-            }
-            (FAR, w) if w.len() == FAR_LINES => {
-                sum_in_order::<FAR_LINES>(w.try_into().expect("a whole window"))
-            }
-            (_, w) => w.iter().fold(-0.0f32, |s, &p| s + p),
-        };
-        sum / (hi - lo) as f32
-    };
+    let (near_means, far_means) = (window_means::<NEAR>(p1), window_means::<FAR>(p1));
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
     let mut span = RegionSearch::new();
@@ -535,23 +518,44 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             near[1],
             near[3],
             near[4],
-            mean(i, NEAR),
-            mean(i, FAR),
+            near_means[i],
+            far_means[i],
             max,
         ]);
     }
     out.into_flattened()
 }
 
-/// `-0.0 + xs[0] + xs[1] + ...`, left to right (the bits of `Iterator::sum`), for a length
-/// known when compiling (so the loop is unrolled).
-#[inline(always)]
-fn sum_in_order<const N: usize>(xs: &[f32; N]) -> f32 {
-    let mut sum = -0.0f32;
-    for &x in xs {
-        sum += x;
+/// The mean of `p1` over the window of radius `R` around each line (cut at the edges of
+/// the page), each sum added left to right from -0.0 as `Iterator::sum` adds (the same
+/// bits). Four lines with whole windows are summed at once, one per lane: their windows
+/// are the same values shifted by one, so each step adds four neighbouring values.
+fn window_means<const R: usize>(p1: &[f32]) -> Vec<f32> {
+    const LANES: usize = 4;
+    let n = p1.len();
+    let lines = 2 * R + 1;
+    let mut out = Vec::with_capacity(n);
+    let mut i = 0;
+    while i < n {
+        if i >= R && i + LANES + R <= n {
+            // The windows of lines i..i + 4, together.
+            let w = &p1[i - R..i + LANES + R];
+            let mut sums = [-0.0f32; LANES];
+            for j in 0..lines {
+                let four: [f32; LANES] = w[j..j + LANES].try_into().expect("LANES values");
+                for (sum, p) in sums.iter_mut().zip(four) {
+                    *sum += p;
+                }
+            }
+            out.extend(sums.map(|sum| sum / lines as f32));
+            i += LANES;
+        } else {
+            let (lo, hi) = (i.saturating_sub(R), (i + R + 1).min(n));
+            out.push(p1[lo..hi].iter().fold(-0.0f32, |s, &p| s + p) / (hi - lo) as f32);
+            i += 1;
+        }
     }
-    sum
+    out
 }
 
 #[cfg(test)]
@@ -635,7 +639,10 @@ mod tests {
         let p1: Vec<f32> = (0..60u32)
             .map(|i| ((i * 37 % 101) as f32 / 101.0).powi(3))
             .collect();
-        for n in [0, 1, 2, 5, 7, 8, 20, 21, 22, 30, 60] {
+        // Pages of every length modulo four around the whole windows of four lines.
+        for n in [
+            0, 1, 2, 5, 7, 8, 10, 11, 12, 13, 20, 21, 22, 23, 24, 25, 26, 27, 30, 60,
+        ] {
             let p1 = &p1[..n];
             let extras = stage2_extras(p1);
             assert_eq!(extras.len(), n * STAGE2_EXTRA);

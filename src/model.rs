@@ -90,37 +90,37 @@ impl Linear {
     /// are the stage-1 vectors plus a few values, and copying them cost more than scoring.
     /// The sum runs over the joined row in order, so the results are the same bits.
     pub fn predict_split(&self, x: &[f32], extra: &[f32], extra_width: usize) -> Vec<f32> {
+        let splat = &self.folded().splat;
+        let [sums] = head_sums(x, [&splat[..splat.len() - extra_width]]);
+        self.finish(sums, extra, extra_width)
+    }
+
+    /// The probabilities of rows from each row's sum over its first values (`sums`, from
+    /// [`head_sums`]) and its `extra_width` last values, row-major in `extra`: the sums go
+    /// on over them in order.
+    fn finish(&self, sums: Vec<f32>, extra: &[f32], extra_width: usize) -> Vec<f32> {
         let Folded { b, splat } = self.folded();
         let b = *b;
-        let width = splat.len() - extra_width;
-        let rows = x.len().checked_div(width).unwrap_or(0);
-        let (s_head, s_tail) = splat.split_at(width);
-        let mut out = Vec::with_capacity(rows);
-        if width == 0 {
-            return out;
-        }
+        let s_tail = &splat[splat.len() - extra_width..];
         let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
+        let mut out = Vec::with_capacity(sums.len());
         // Four rows at a time, one per lane (each lane adds in its row's order).
-        let mut blocks = x.chunks_exact(4 * width);
+        let mut blocks = sums.chunks_exact(4);
         for block in &mut blocks {
             let i = out.len();
-            let (h0, h1) = block.split_at(2 * width);
-            let (h0, h1, h2, h3) = (&h0[..width], &h0[width..], &h1[..width], &h1[width..]);
-            let dots = dot4_from([-0.0; 4], [h0, h1, h2, h3], s_head);
-            let tails = [tail(i), tail(i + 1), tail(i + 2), tail(i + 3)];
-            for dot in dot4_from(dots, tails, s_tail) {
+            let mut dots = [block.try_into().expect("four sums")];
+            if extra_width > 0 {
+                let tails = [tail(i), tail(i + 1), tail(i + 2), tail(i + 3)];
+                dots = dot4_from(dots, tails, [s_tail]);
+            }
+            for dot in dots[0] {
                 out.push(sigmoid(b + dot));
             }
         }
-        // The last one to three rows one by one, in the same order (the products rounded
-        // alone, no fused multiply-add: the bits of a lane).
-        let dot = |acc: f32, x: &[f32], w: &[Splat]| {
-            x.iter().zip(w).fold(acc, |acc, (x, w)| acc + x * w.0[0])
-        };
-        for row in blocks.remainder().chunks_exact(width) {
+        // The last one to three rows one by one, in the same order.
+        for &sum in blocks.remainder() {
             let i = out.len();
-            let sum = dot(dot(-0.0, row, s_head), tail(i), s_tail);
-            out.push(sigmoid(b + sum));
+            out.push(sigmoid(b + dot(sum, tail(i), s_tail)));
         }
         out
     }
@@ -206,46 +206,175 @@ impl Linear {
     }
 }
 
-/// `acc + x[0] * w[0] + x[1] * w[1] + ...`, added left to right (from `-0.0` this is the
-/// bits of `Iterator::sum` over the products), for four rows at once, each with its own
-/// `acc` (lane `r` is row `r`): the rows are read four values at a time and transposed, so
-/// that one vector multiply and one vector add take a weight for all four rows. Each lane
-/// adds its products in order, so every lane is the bits of the scalar sum of its row; it
-/// costs about half the instructions of four scalar sums (whose additions, one after the
-/// other, are each a scalar add).
+/// Each row's sum of products with the first values of `M` weight vectors (all as long),
+/// from `-0.0` and left to right (the bits of `Iterator::sum` over the products), one
+/// vector of sums per weight vector: the rows are read (and transposed, see [`dot4_from`])
+/// once for all of them. Stage 2's rows begin with stage 1's, so one pass gives stage 1's
+/// sums and stage 2's over those values.
+fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
+    let width = w[0].len();
+    assert!(w.iter().all(|w| w.len() == width), "as many weights each");
+    let rows = x.len().checked_div(width).unwrap_or(0);
+    let mut out: [Vec<f32>; M] = std::array::from_fn(|_| Vec::with_capacity(rows));
+    if width == 0 {
+        return out;
+    }
+    // Four rows at a time, one per lane.
+    let mut blocks = x.chunks_exact(4 * width);
+    for block in &mut blocks {
+        let (h0, h1) = block.split_at(2 * width);
+        let (h0, h1, h2, h3) = (&h0[..width], &h0[width..], &h1[..width], &h1[width..]);
+        let sums = dot4_from([[-0.0; 4]; M], [h0, h1, h2, h3], w);
+        for (out, sums) in out.iter_mut().zip(sums) {
+            out.extend_from_slice(&sums);
+        }
+    }
+    // The last one to three rows one by one (the bits of a lane).
+    for row in blocks.remainder().chunks_exact(width) {
+        for (out, w) in out.iter_mut().zip(w) {
+            out.push(dot(-0.0, row, w));
+        }
+    }
+    out
+}
+
+/// `acc + x[0] * w[0] + x[1] * w[1] + ...` for one row, left to right (the products rounded
+/// alone, no fused multiply-add: the bits of a lane of [`dot4_from`]).
+fn dot(acc: f32, x: &[f32], w: &[Splat]) -> f32 {
+    x.iter().zip(w).fold(acc, |acc, (x, w)| acc + x * w.0[0])
+}
+
+/// `acc + x[0] * w[0] + x[1] * w[1] + ...`, added left to right, for four rows at once and
+/// `M` weight vectors (all as long as the rows are read), each row and weight vector with
+/// its own `acc` (lane `r` is row `r`): the rows are read four values at a time and
+/// transposed, so that one vector multiply and one vector add take a weight for all four
+/// rows. Each lane adds its products in order, so every lane is the bits of the scalar sum
+/// of its row; it costs about half the instructions of four scalar sums (whose additions,
+/// one after the other, are each a scalar add), and the transposition is shared by the
+/// weight vectors.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
 #[inline(always)]
-fn dot4_from(mut acc: [f32; 4], rows: [&[f32]; 4], w: &[Splat]) -> [f32; 4] {
+fn dot4_from<const M: usize>(
+    mut acc: [[f32; 4]; M],
+    rows: [&[f32]; 4],
+    w: [&[Splat]; M],
+) -> [[f32; 4]; M] {
     const LANES: usize = 4;
-    let whole = w.len() / LANES * LANES;
+    let len = w[0].len();
+    let whole = len / LANES * LANES;
     // The weights and every row cut to the same length (bounds checked here; the loop's
     // condition then proves its reads in bounds).
+    let w4 = w.map(|w| &w[..whole]);
     let [r0, r1, r2, r3] = rows;
-    let (w4, c0, c1, c2, c3) = (
-        &w[..whole],
-        &r0[..whole],
-        &r1[..whole],
-        &r2[..whole],
-        &r3[..whole],
-    );
+    let (c0, c1, c2, c3) = (&r0[..whole], &r1[..whole], &r2[..whole], &r3[..whole]);
     let lanes =
         |r: &[f32], k: usize| -> [f32; LANES] { r[k..k + LANES].try_into().expect("LANES values") };
     let mut k = 0;
     while k + LANES <= whole {
         let x = [lanes(c0, k), lanes(c1, k), lanes(c2, k), lanes(c3, k)];
-        for (j, wj) in w4[k..k + LANES].iter().enumerate() {
-            for r in 0..4 {
-                acc[r] += x[r][j] * wj.0[r];
+        for (acc, w4) in acc.iter_mut().zip(w4) {
+            for (j, wj) in w4[k..k + LANES].iter().enumerate() {
+                for r in 0..4 {
+                    acc[r] += x[r][j] * wj.0[r];
+                }
             }
         }
         k += LANES;
     }
-    for (k, wk) in w.iter().enumerate().skip(whole) {
+    for k in whole..len {
         let x = [r0[k], r1[k], r2[k], r3[k]];
-        for r in 0..4 {
-            acc[r] += x[r] * wk.0[r];
+        for (acc, w) in acc.iter_mut().zip(w) {
+            for r in 0..4 {
+                acc[r] += x[r] * w[k].0[r];
+            }
         }
     }
     acc
+}
+
+/// [`dot4_from`] written with the SSE shuffles that transpose four values of four rows (4
+/// loads and 8 shuffles; the compiler's own transposition of the portable code took about
+/// twice as many instructions, and another shape for each weight vector).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+#[inline(always)]
+fn dot4_from<const M: usize>(
+    acc: [[f32; 4]; M],
+    rows: [&[f32]; 4],
+    w: [&[Splat]; M],
+) -> [[f32; 4]; M] {
+    use std::arch::x86_64::{
+        __m128, _mm_add_ps, _mm_cvtss_f32, _mm_load_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_mul_ps,
+        _mm_set_ps, _mm_shuffle_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
+    };
+    const LANES: usize = 4;
+    /// Four values as a vector (lane `r` is `v[r]`).
+    #[inline(always)]
+    fn load(v: &[f32]) -> __m128 {
+        // SAFETY: SSE is enabled (the `cfg` of `dot4_from`).
+        unsafe { _mm_set_ps(v[3], v[2], v[1], v[0]) }
+    }
+    /// A weight's lanes, read aligned (what lets the multiply read it from memory).
+    #[inline(always)]
+    fn splat(w: &Splat) -> __m128 {
+        // SAFETY: SSE is enabled (the `cfg` of `dot4_from`), and a `Splat`'s four values
+        // are aligned to 16 bytes, as the aligned load requires.
+        unsafe { _mm_load_ps(w.0.as_ptr()) }
+    }
+    /// The lanes of a vector.
+    #[inline(always)]
+    fn lanes(v: __m128) -> [f32; 4] {
+        // SAFETY: SSE is enabled (the `cfg` of `dot4_from`).
+        unsafe {
+            [
+                _mm_cvtss_f32(v),
+                _mm_cvtss_f32(_mm_shuffle_ps::<0b01_01_01_01>(v, v)),
+                _mm_cvtss_f32(_mm_shuffle_ps::<0b10_10_10_10>(v, v)),
+                _mm_cvtss_f32(_mm_shuffle_ps::<0b11_11_11_11>(v, v)),
+            ]
+        }
+    }
+    // SAFETY: the intrinsics need SSE only, which this build enables (the `cfg` above;
+    // every x86_64 processor has it).
+    unsafe {
+        let len = w[0].len();
+        let whole = len / LANES * LANES;
+        let mut acc = acc.map(|a| load(&a));
+        let [r0, r1, r2, r3] = rows;
+        // Every row cut to the same length (bounds checked here; the loop's condition then
+        // proves its reads in bounds, and those of the weights cut to it).
+        let (c0, c1, c2, c3) = (&r0[..whole], &r1[..whole], &r2[..whole], &r3[..whole]);
+        let mut k = 0;
+        while k + LANES <= whole {
+            let (a, b) = (load(&c0[k..k + LANES]), load(&c1[k..k + LANES]));
+            let (c, d) = (load(&c2[k..k + LANES]), load(&c3[k..k + LANES]));
+            // [a0 b0 a1 b1], [c0 d0 c1 d1], [a2 b2 a3 b3], [c2 d2 c3 d3]
+            let (ab_lo, cd_lo) = (_mm_unpacklo_ps(a, b), _mm_unpacklo_ps(c, d));
+            let (ab_hi, cd_hi) = (_mm_unpackhi_ps(a, b), _mm_unpackhi_ps(c, d));
+            // Value k + j of the four rows.
+            let x = [
+                _mm_movelh_ps(ab_lo, cd_lo),
+                _mm_movehl_ps(cd_lo, ab_lo),
+                _mm_movelh_ps(ab_hi, cd_hi),
+                _mm_movehl_ps(cd_hi, ab_hi),
+            ];
+            for m in 0..M {
+                let w = &w[m][..whole][k..k + LANES];
+                let mut a = acc[m];
+                a = _mm_add_ps(a, _mm_mul_ps(x[0], splat(&w[0])));
+                a = _mm_add_ps(a, _mm_mul_ps(x[1], splat(&w[1])));
+                a = _mm_add_ps(a, _mm_mul_ps(x[2], splat(&w[2])));
+                acc[m] = _mm_add_ps(a, _mm_mul_ps(x[3], splat(&w[3])));
+            }
+            k += LANES;
+        }
+        for k in whole..len {
+            let x = _mm_set_ps(r3[k], r2[k], r1[k], r0[k]);
+            for (acc, w) in acc.iter_mut().zip(w) {
+                *acc = _mm_add_ps(*acc, _mm_mul_ps(x, splat(&w[k])));
+            }
+        }
+        acc.map(lanes)
+    }
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -314,6 +443,20 @@ impl Model {
             }
         }
         Ok(m)
+    }
+
+    /// The stage-2 probabilities of lines with stage-1 rows `x1` (row-major, see
+    /// [`features::stage1`]): stage 1 scores the rows, [`features::stage2_extras`] adds
+    /// its probabilities around each line, stage 2 scores the joined rows. The same bits
+    /// as the two predictions apart; stage 2's sums over the stage-1 values are taken in
+    /// the pass that scores stage 1 (one reading of the rows for both).
+    pub fn predict(&self, x1: &[f32]) -> Vec<f32> {
+        let extra = features::STAGE2_EXTRA;
+        let (w1, w2) = (&self.stage1.folded().splat, &self.stage2.folded().splat);
+        let [sums1, sums2] = head_sums(x1, [w1, &w2[..w2.len() - extra]]);
+        let p1 = self.stage1.finish(sums1, &[], 0);
+        let extras = features::stage2_extras(&p1);
+        self.stage2.finish(sums2, &extras, extra)
     }
 
     /// Keep (true) or drop for each line, from the stage-2 probabilities: the most likely
@@ -411,6 +554,58 @@ mod tests {
                 bits(m.predict_split(&head.concat(), &tail.concat(), extra)),
                 bits(m.predict(&joined))
             );
+        }
+    }
+
+    /// Stage 2's probabilities of rows `x1` as the scalar sums give them: each stage's sum
+    /// over its joined row, left to right from -0.0, as `Iterator::sum` adds.
+    fn two_stages_one_by_one(m: &Model, x1: &[f32]) -> Vec<u32> {
+        let score = |lin: &Linear, row: &mut dyn Iterator<Item = f32>| {
+            let Folded { b, splat } = lin.folded();
+            let dot = row.zip(splat).map(|(x, w)| x * w.0[0]).sum::<f32>();
+            sigmoid(b + dot)
+        };
+        let width = features::stage1_len();
+        let p1: Vec<f32> = x1
+            .chunks_exact(width)
+            .map(|row| score(&m.stage1, &mut row.iter().copied()))
+            .collect();
+        let extras = features::stage2_extras(&p1);
+        x1.chunks_exact(width)
+            .zip(extras.chunks_exact(features::STAGE2_EXTRA))
+            .map(|(row, extra)| score(&m.stage2, &mut row.iter().chain(extra).copied()).to_bits())
+            .collect()
+    }
+
+    #[test]
+    fn model_predict_is_the_two_stages_one_by_one_bit_for_bit() {
+        let m = Model::builtin();
+        let width = features::stage1_len();
+        // Small values: the probabilities stay off 0 and 1, where a wrong sum would show.
+        let values = [
+            0.0, -0.0, 0.01, -0.015, 1e-7, 0.0325, 0.001, -0.003, 0.007, 0.025,
+        ];
+        // Every number of rows left over after the blocks of four.
+        for rows in [0, 1, 2, 3, 4, 5, 6, 7, 41, 42, 43] {
+            let x1: Vec<f32> = (0..width * rows)
+                .map(|i| values[(i * 7 + i / width) % values.len()])
+                .collect();
+            let got: Vec<u32> = m.predict(&x1).iter().map(|p| p.to_bits()).collect();
+            assert_eq!(got, two_stages_one_by_one(m, &x1), "{rows} rows");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn model_predict_matches_the_scalar_sums(
+            rows in 0usize..12,
+            seed in proptest::collection::vec(-2f32..2.0, 1..64),
+        ) {
+            let m = Model::builtin();
+            let width = features::stage1_len();
+            let x1: Vec<f32> = (0..width * rows).map(|i| seed[i % seed.len()] / (1 + i % 5) as f32).collect();
+            let got: Vec<u32> = m.predict(&x1).iter().map(|p| p.to_bits()).collect();
+            proptest::prop_assert_eq!(got, two_stages_one_by_one(m, &x1));
         }
     }
 
