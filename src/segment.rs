@@ -10,9 +10,7 @@ use std::sync::OnceLock;
 
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
-use crate::swar::{
-    first_lane, lane_count, lanes_eq, lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES,
-};
+use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, ChunkWords, HIGH, ONES};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
 /// maps of lines and words: SipHash's flooding resistance is not needed for them and
@@ -260,8 +258,8 @@ impl<'a> LineSlots<'a> {
     }
 }
 
-/// `text.split('\n').map(str::trim)` and how many of the lines are not empty, eight bytes
-/// at a time.
+/// `text.split('\n').map(str::trim)` and how many of the lines are not empty, sixteen
+/// bytes at a time.
 fn split_lines(text: &str) -> (Vec<&str>, usize) {
     let bytes = text.as_bytes();
     // Room for a line every 16 bytes (nine in ten documents have longer ones on average):
@@ -275,37 +273,19 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
         *non_blank += usize::from(!line.is_empty());
         lines.push(line);
     }
-    // Only the first flagged lane is taken: the one `maybe_zero_bytes` gets exact.
-    let newlines = |x: u64| maybe_zero_bytes(x ^ (ONES * u64::from(b'\n')));
-    let (mut start, mut i) = (0, 0);
-    // Sixteen bytes a step while they last (one test for both halves), then eight.
-    while let Some(chunk) = bytes.get(i..i + 16) {
-        let (a, b) = chunk.split_at(8);
-        let a = newlines(u64::from_le_bytes(a.try_into().expect("8 bytes")));
-        let b = newlines(u64::from_le_bytes(b.try_into().expect("8 bytes")));
-        if a | b == 0 {
-            i += 16;
-            continue;
+    let mut start = 0;
+    // Sixteen bytes a step: every newline of a block from one bit mask (most lines are
+    // longer than a block, and a block with several newlines is not loaded again).
+    let mut i = 0;
+    for block in bytes.chunks_exact(16) {
+        let mut newlines = newline_mask(block.try_into().expect("16 bytes"));
+        while newlines != 0 {
+            let end = i + newlines.trailing_zeros() as usize;
+            push_line(&mut lines, &mut non_blank, &text[start..end]);
+            start = end + 1;
+            newlines &= newlines - 1;
         }
-        let end = if a != 0 {
-            i + first_lane(a)
-        } else {
-            i + 8 + first_lane(b)
-        };
-        push_line(&mut lines, &mut non_blank, &text[start..end]);
-        start = end + 1;
-        i = start;
-    }
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let zero = newlines(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        if zero == 0 {
-            i += 8;
-            continue;
-        }
-        let end = i + first_lane(zero);
-        push_line(&mut lines, &mut non_blank, &text[start..end]);
-        start = end + 1;
-        i = start;
+        i += 16;
     }
     for (j, &b) in bytes.iter().enumerate().skip(i) {
         if b == b'\n' {
@@ -315,6 +295,34 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     }
     push_line(&mut lines, &mut non_blank, &text[start..]);
     (lines, non_blank)
+}
+
+/// The newlines of `block`, one bit each (bit `k` for byte `k`).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn newline_mask(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8))) as u32
+    }
+}
+
+/// The newlines of `block`, one bit each (bit `k` for byte `k`): the portable form.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn newline_mask(block: &[u8; 16]) -> u32 {
+    newline_mask_plain(block)
+}
+
+/// [`newline_mask`] a byte at a time: the reference for its tests and other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+fn newline_mask_plain(block: &[u8; 16]) -> u32 {
+    (0..16).filter(|&k| block[k] == b'\n').map(|k| 1 << k).sum()
 }
 
 /// `str::trim`, without its work when the line starts and ends with an ASCII byte that is
@@ -1221,6 +1229,28 @@ mod tests {
             let want = segment(&crate::normalize::normalize_unchanged(&text).text);
             let got = segment_terminated(&crate::normalize::line_ends_fixed(&text));
             proptest::prop_assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        }
+    }
+
+    #[test]
+    fn newline_masks_match_the_byte_walk() {
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        for _ in 0..5000 {
+            // Newlines in random lanes among bytes of all kinds (0x8A shares its low bits).
+            let r = crate::swar::xorshift(&mut x);
+            let mut block = [0u8; 16];
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = match (r >> (4 * (k % 16))) & 0xF {
+                    0..=4 => b'\n',
+                    5 => 0x8A,
+                    v => (r >> (k % 8)) as u8 ^ v as u8,
+                };
+            }
+            assert_eq!(
+                newline_mask(&block),
+                newline_mask_plain(&block),
+                "{block:?}"
+            );
         }
     }
 
