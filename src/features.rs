@@ -72,6 +72,13 @@ const NEIGHBOUR_FEATURES: [usize; 9] = [
     RULE,
     SENTENCE_LIKE,
 ];
+/// Where [`NEIGHBOUR_FEATURES`] puts the two that the interactions read of the neighbours.
+const LENT_LN_WORDS: usize = 0;
+const LENT_SENTENCE_LIKE: usize = 8;
+const _: () = assert!(
+    NEIGHBOUR_FEATURES[LENT_LN_WORDS] == LN_WORDS
+        && NEIGHBOUR_FEATURES[LENT_SENTENCE_LIKE] == SENTENCE_LIKE
+);
 /// Neighbour offsets.
 const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Base features averaged over windows of these radii.
@@ -302,7 +309,11 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // windowed features (for O(1) window means), the prose and blank-line counts, the
     // comment and related-links sections, and both prose regions.
     let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
-    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n);
+    // Two rows of zeros on each side stand for the lines off the page (whose values are
+    // 0): every neighbour is then read at a fixed offset, with no test per neighbour.
+    const PAD: usize = 2;
+    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
+    lent.extend([[0.0f32; NF]; PAD]);
     let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
     let mut sum = [0.0f32; NW];
     prefix.push(sum);
@@ -352,11 +363,11 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         lent.push(gathered);
         bases.push(b);
     }
+    lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
     let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
     let blank_share = blank_sum / prose_lines.max(1) as f32;
-    let prose = |j: usize| bases[j][SENTENCE_LIKE] > 0.0;
     let ln_lines = ln.ln_1p(n);
     // Each row is written once, in a buffer reserved for all of them: pushed whole (a push
     // checks the capacity inline; `extend_from_slice` called `reserve`), and the rows
@@ -369,10 +380,16 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     let mut row = [0.0f32; STAGE1_LEN];
     for (i, (b, l)) in bases.iter().zip(&doc.lines).enumerate() {
         put(&mut row, 0, b);
+        // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
+        let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
+            .try_into()
+            .expect("padded neighbours");
         for (o, off) in OFFSETS.into_iter().enumerate() {
-            // Off the page the values are 0.
-            let nb = i.checked_add_signed(off).and_then(|j| lent.get(j));
-            put(&mut row, BASE_LEN + o * NF, nb.unwrap_or(&[0.0; NF]));
+            put(
+                &mut row,
+                BASE_LEN + o * NF,
+                &near[PAD.wrapping_add_signed(off)],
+            );
         }
         let mut windows = [0.0f32; NW * RADII.len()];
         for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
@@ -393,7 +410,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let between = flag(i > 0 && prose(i - 1) && i + 1 < n && prose(i + 1));
+        // (The padding is not prose.)
+        let between = flag(
+            near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
+        );
         let alnum = b[END_ALNUM];
         let (after_h1, ln_after_h1) = match h1 {
             Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
@@ -430,15 +450,18 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
         if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
             lead_in = Some(i);
-        } else if prose(i) {
+        } else if b[SENTENCE_LIKE] > 0.0 {
             lead_in = None;
         }
         let w = b[LN_WORDS];
-        let diff = |j: Option<usize>| match j.and_then(|j| bases.get(j)) {
-            Some(other) => (w - other[LN_WORDS]).abs(),
-            None => 2.0,
+        let diff = |on_page: bool, other: &[f32; NF]| {
+            if on_page {
+                (w - other[LENT_LN_WORDS]).abs()
+            } else {
+                2.0
+            }
         };
-        let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+        let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
         let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
         put(
             &mut row,
