@@ -505,8 +505,12 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
     // end.
     let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
-    // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
-    let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
+    // Off the page the neighbours' probabilities are 0: two zeros on each side, so that
+    // the five values around a line are read at fixed offsets (no test per neighbour).
+    let mut padded = Vec::with_capacity(n + 4);
+    padded.extend([0.0f32; 2]);
+    padded.extend_from_slice(p1);
+    padded.extend([0.0f32; 2]);
     let (near_means, far_means) = (window_means::<NEAR>(p1), window_means::<FAR>(p1));
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
@@ -521,13 +525,8 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             Some(_) => 0,
             None => n,
         };
-        let near = [
-            at(i.wrapping_sub(2)),
-            at(i.wrapping_sub(1)),
-            p,
-            at(i + 1),
-            at(i + 2),
-        ];
+        // Lines i - 2 ..= i + 2.
+        let near: [f32; 5] = padded[i..i + 5].try_into().expect("five values");
         // The maximum over ±2, folded from 0 in order as before.
         let mut max = 0.0f32;
         for v in near {
@@ -675,9 +674,53 @@ mod tests {
                     let mean = p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
                     assert_eq!(extras[i * STAGE2_EXTRA + k].to_bits(), mean.to_bits());
                 }
+                // The neighbours at -2, -1, +1, +2 (0 off the page) and the maximum over
+                // the five, folded from 0.
+                let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
+                let near = [
+                    at(i.wrapping_sub(2)),
+                    at(i.wrapping_sub(1)),
+                    at(i + 1),
+                    at(i + 2),
+                ];
+                let row = &extras[i * STAGE2_EXTRA..(i + 1) * STAGE2_EXTRA];
+                assert_eq!(row[3..7], near);
+                let max = near.iter().fold(p1[i].max(0.0), |m, &v| m.max(v));
+                assert_eq!(row[9].to_bits(), max.to_bits());
             }
         }
     }
+
+    #[test]
+    fn neighbours_are_the_lines_around_or_zeros_off_the_page() {
+        let doc = segment(PAGE);
+        let n = doc.lines.len();
+        let x1 = stage1(&doc, |i| LineContext {
+            rule: i % 3 == 0,
+            ..LineContext::default()
+        });
+        let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
+        for i in 0..n {
+            for (o, off) in OFFSETS.into_iter().enumerate() {
+                let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
+                let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
+                    Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
+                    None => vec![0.0; NF_TEST],
+                };
+                assert_eq!(got, want, "line {i} offset {off}");
+            }
+            // How unlike its neighbours' word counts the line's is (2 off the page).
+            let w = rows[i][LN_WORDS];
+            let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
+                Some(j) => (w - rows[j][LN_WORDS]).abs(),
+                None => 2.0,
+            };
+            let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+            assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+        }
+    }
+
+    const NF_TEST: usize = NEIGHBOUR_FEATURES.len();
 
     #[test]
     fn the_densest_region_covers_the_prose() {
