@@ -162,7 +162,8 @@ fn flag(b: bool) -> f32 {
 /// Whether a line reads like a sentence of prose.
 pub fn sentence_like(line: &Line) -> bool {
     let s = &line.stats;
-    s.words >= 8 && s.end == Some(LineEnd::Sentence) && s.stopword_share >= 0.1
+    // `&`, not `&&`: three cheap tests without a branch each (the same answer).
+    (s.words >= 8) & (s.end == Some(LineEnd::Sentence)) & (s.stopword_share >= 0.1)
 }
 
 /// The line's [`BASE_NAMES`] features.
