@@ -72,6 +72,13 @@ const NEIGHBOUR_FEATURES: [usize; 9] = [
     RULE,
     SENTENCE_LIKE,
 ];
+/// Where [`NEIGHBOUR_FEATURES`] puts the two that the interactions read of the neighbours.
+const LENT_LN_WORDS: usize = 0;
+const LENT_SENTENCE_LIKE: usize = 8;
+const _: () = assert!(
+    NEIGHBOUR_FEATURES[LENT_LN_WORDS] == LN_WORDS
+        && NEIGHBOUR_FEATURES[LENT_SENTENCE_LIKE] == SENTENCE_LIKE
+);
 /// Neighbour offsets.
 const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Base features averaged over windows of these radii.
@@ -155,7 +162,8 @@ fn flag(b: bool) -> f32 {
 /// Whether a line reads like a sentence of prose.
 pub fn sentence_like(line: &Line) -> bool {
     let s = &line.stats;
-    s.words >= 8 && s.end == Some(LineEnd::Sentence) && s.stopword_share >= 0.1
+    // `&`, not `&&`: three cheap tests without a branch each (the same answer).
+    (s.words >= 8) & (s.end == Some(LineEnd::Sentence)) & (s.stopword_share >= 0.1)
 }
 
 /// The line's [`BASE_NAMES`] features.
@@ -302,7 +310,11 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // windowed features (for O(1) window means), the prose and blank-line counts, the
     // comment and related-links sections, and both prose regions.
     let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
-    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n);
+    // Two rows of zeros on each side stand for the lines off the page (whose values are
+    // 0): every neighbour is then read at a fixed offset, with no test per neighbour.
+    const PAD: usize = 2;
+    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
+    lent.extend([[0.0f32; NF]; PAD]);
     let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
     let mut sum = [0.0f32; NW];
     prefix.push(sum);
@@ -352,11 +364,11 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         lent.push(gathered);
         bases.push(b);
     }
+    lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
     let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
     let blank_share = blank_sum / prose_lines.max(1) as f32;
-    let prose = |j: usize| bases[j][SENTENCE_LIKE] > 0.0;
     let ln_lines = ln.ln_1p(n);
     // Each row is written once, in a buffer reserved for all of them: pushed whole (a push
     // checks the capacity inline; `extend_from_slice` called `reserve`), and the rows
@@ -369,10 +381,16 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     let mut row = [0.0f32; STAGE1_LEN];
     for (i, (b, l)) in bases.iter().zip(&doc.lines).enumerate() {
         put(&mut row, 0, b);
+        // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
+        let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
+            .try_into()
+            .expect("padded neighbours");
         for (o, off) in OFFSETS.into_iter().enumerate() {
-            // Off the page the values are 0.
-            let nb = i.checked_add_signed(off).and_then(|j| lent.get(j));
-            put(&mut row, BASE_LEN + o * NF, nb.unwrap_or(&[0.0; NF]));
+            put(
+                &mut row,
+                BASE_LEN + o * NF,
+                &near[PAD.wrapping_add_signed(off)],
+            );
         }
         let mut windows = [0.0f32; NW * RADII.len()];
         for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
@@ -393,7 +411,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         // Interactions a linear model cannot form itself: an unpunctuated line between
         // two paragraphs is a subheading when short, a related headline or caption when
         // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        let between = flag(i > 0 && prose(i - 1) && i + 1 < n && prose(i + 1));
+        // (The padding is not prose.)
+        let between = flag(
+            near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
+        );
         let alnum = b[END_ALNUM];
         let (after_h1, ln_after_h1) = match h1 {
             Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
@@ -430,15 +451,18 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
         if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
             lead_in = Some(i);
-        } else if prose(i) {
+        } else if b[SENTENCE_LIKE] > 0.0 {
             lead_in = None;
         }
         let w = b[LN_WORDS];
-        let diff = |j: Option<usize>| match j.and_then(|j| bases.get(j)) {
-            Some(other) => (w - other[LN_WORDS]).abs(),
-            None => 2.0,
+        let diff = |on_page: bool, other: &[f32; NF]| {
+            if on_page {
+                (w - other[LENT_LN_WORDS]).abs()
+            } else {
+                2.0
+            }
         };
-        let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+        let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
         let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
         put(
             &mut row,
@@ -482,8 +506,12 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
     // end.
     let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
-    // Off the page (below 0 too: wrapping) the neighbours' probabilities are 0.
-    let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
+    // Off the page the neighbours' probabilities are 0: two zeros on each side, so that
+    // the five values around a line are read at fixed offsets (no test per neighbour).
+    let mut padded = Vec::with_capacity(n + 4);
+    padded.extend([0.0f32; 2]);
+    padded.extend_from_slice(p1);
+    padded.extend([0.0f32; 2]);
     let (near_means, far_means) = (window_means::<NEAR>(p1), window_means::<FAR>(p1));
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
@@ -498,13 +526,8 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             Some(_) => 0,
             None => n,
         };
-        let near = [
-            at(i.wrapping_sub(2)),
-            at(i.wrapping_sub(1)),
-            p,
-            at(i + 1),
-            at(i + 2),
-        ];
+        // Lines i - 2 ..= i + 2.
+        let near: [f32; 5] = padded[i..i + 5].try_into().expect("five values");
         // The maximum over ±2, folded from 0 in order as before.
         let mut max = 0.0f32;
         for v in near {
@@ -652,9 +675,53 @@ mod tests {
                     let mean = p1[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
                     assert_eq!(extras[i * STAGE2_EXTRA + k].to_bits(), mean.to_bits());
                 }
+                // The neighbours at -2, -1, +1, +2 (0 off the page) and the maximum over
+                // the five, folded from 0.
+                let at = |j: usize| p1.get(j).copied().unwrap_or(0.0);
+                let near = [
+                    at(i.wrapping_sub(2)),
+                    at(i.wrapping_sub(1)),
+                    at(i + 1),
+                    at(i + 2),
+                ];
+                let row = &extras[i * STAGE2_EXTRA..(i + 1) * STAGE2_EXTRA];
+                assert_eq!(row[3..7], near);
+                let max = near.iter().fold(p1[i].max(0.0), |m, &v| m.max(v));
+                assert_eq!(row[9].to_bits(), max.to_bits());
             }
         }
     }
+
+    #[test]
+    fn neighbours_are_the_lines_around_or_zeros_off_the_page() {
+        let doc = segment(PAGE);
+        let n = doc.lines.len();
+        let x1 = stage1(&doc, |i| LineContext {
+            rule: i % 3 == 0,
+            ..LineContext::default()
+        });
+        let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
+        for i in 0..n {
+            for (o, off) in OFFSETS.into_iter().enumerate() {
+                let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
+                let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
+                    Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
+                    None => vec![0.0; NF_TEST],
+                };
+                assert_eq!(got, want, "line {i} offset {off}");
+            }
+            // How unlike its neighbours' word counts the line's is (2 off the page).
+            let w = rows[i][LN_WORDS];
+            let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
+                Some(j) => (w - rows[j][LN_WORDS]).abs(),
+                None => 2.0,
+            };
+            let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+            assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+        }
+    }
+
+    const NF_TEST: usize = NEIGHBOUR_FEATURES.len();
 
     #[test]
     fn the_densest_region_covers_the_prose() {
