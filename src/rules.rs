@@ -2086,6 +2086,11 @@ mod compiled {
         /// can be neither a phrase nor glued ones, and most lines are turned away there,
         /// before their key is built.
         pub(super) heads: Box<[u64]>,
+        /// The longer heads (first `HEAD_MAX + 1` to `LONG_HEAD_MAX` bytes) of every
+        /// whole-line key, hashed into a bit table (`long_head_slot`): most glued pieces
+        /// and keys that pass `heads` begin no key further on, and a probe here costs
+        /// less than hashing the whole key for the map.
+        pub(super) long_heads: Box<[u64]>,
         pub(super) prefix: Option<PhraseMatcher>,
         pub(super) suffix: Option<PhraseMatcher>,
         pub(super) contains: Option<PhraseMatcher>,
@@ -2325,6 +2330,16 @@ impl RuleSet {
         self.head_in(u64::from_le_bytes(head))
     }
 
+    /// False when the first `LONG_HEAD_MAX` bytes of `key` (a normalized key longer than
+    /// `HEAD_MAX`, its head in `heads` already) begin no whole-line key.
+    fn may_be_long_key(&self, key: &str) -> bool {
+        if self.long_heads.is_empty() || key.len() <= HEAD_MAX {
+            return true;
+        }
+        let h = long_head_slot(key.as_bytes());
+        self.long_heads[h >> 6] & (1 << (h & 63)) != 0
+    }
+
     /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
     fn head_in(&self, head: u64) -> bool {
         let h = head_slot(head);
@@ -2362,7 +2377,11 @@ impl RuleSet {
     /// phrase).
     fn whole_rule(&self, key: &str, words: impl FnOnce() -> usize) -> Option<u32> {
         // The head table probe turns most keys away more cheaply than hashing them.
-        if key.is_empty() || key.len() > self.max_key_bytes || !self.may_be_key(key) {
+        if key.is_empty()
+            || key.len() > self.max_key_bytes
+            || !self.may_be_key(key)
+            || !self.may_be_long_key(key)
+        {
             return None;
         }
         let r = *self.whole.get(key)?;
@@ -2400,7 +2419,9 @@ impl RuleSet {
                 let piece = normalize_key(&key[start..pos(j)]);
                 if let Some(r) = self.whole_rule(piece, || count_words(piece)) {
                     reach[j] = Some(first.unwrap_or(r));
-                } else if heads_longer_pieces(piece) && !self.may_be_key(piece) {
+                } else if heads_longer_pieces(piece)
+                    && !(self.may_be_key(piece) && self.may_be_long_key(piece))
+                {
                     // Every longer piece from `start` has this head: none is a key.
                     break;
                 }
@@ -2772,8 +2793,8 @@ fn trim_line(line: &str) -> &str {
 }
 
 /// Whether every longer piece of a key from the same start (up to a later glue point)
-/// normalizes to a key that begins with the same `HEAD_MAX` bytes as `piece` (a
-/// normalized piece): true when `piece` holds that many and does not start with a
+/// normalizes to a key that begins with `piece` (a normalized piece), so with its
+/// first `HEAD_MAX` or `LONG_HEAD_MAX` bytes: true when `piece` holds that many and does not start with a
 /// digit. The start is the same first letter or digit (no leading count is cut when
 /// it is no digit); a trailing count cut from a longer piece begins after the space
 /// that ends this one, or, past a case step, this piece's tail was a count already.
@@ -3005,6 +3026,25 @@ const HEAD_MAX: usize = 8;
 /// Bits of the `RuleSet::heads` hash (an 8 KB table).
 const HEAD_BITS: u32 = 16;
 
+/// The most leading bytes of a key that `RuleSet::long_heads` holds.
+const LONG_HEAD_MAX: usize = 16;
+/// Bits of the `RuleSet::long_heads` hash (a 16 KB table).
+const LONG_HEAD_BITS: u32 = 17;
+
+/// The `RuleSet::long_heads` bit of the first `LONG_HEAD_MAX` bytes of `key` (more than
+/// `HEAD_MAX`), as two zero-padded `u64`s.
+fn long_head_slot(key: &[u8]) -> usize {
+    let n = key.len().min(LONG_HEAD_MAX);
+    let mut buf = [0u8; LONG_HEAD_MAX];
+    buf[..n].copy_from_slice(&key[..n]);
+    let (a, b) = buf.split_at(HEAD_MAX);
+    let a = u64::from_le_bytes(a.try_into().expect("eight bytes"));
+    let b = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let x = (a ^ b.rotate_left(23).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x >> (64 - LONG_HEAD_BITS)) as usize
+}
+
 /// The `RuleSet::heads` bit of a head of one to `HEAD_MAX` bytes, zero-padded into a
 /// `u64` (a zero byte ends a head: keys and lines hold none where it matters, and a
 /// collision only lets a line through).
@@ -3067,6 +3107,15 @@ fn index_heads(set: &mut Compiled) {
         }
     }
     set.heads = heads;
+    let mut long = vec![0u64; 1 << (LONG_HEAD_BITS - 6)].into_boxed_slice();
+    for key in set.whole.keys() {
+        let key = key.as_bytes();
+        for n in HEAD_MAX + 1..=key.len().min(LONG_HEAD_MAX) {
+            let h = long_head_slot(&key[..n]);
+            long[h >> 6] |= 1 << (h & 63);
+        }
+    }
+    set.long_heads = long;
 }
 
 /// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
@@ -5533,9 +5582,8 @@ mod tests {
                     }
                     for &end in &pos[j + 1..] {
                         let longer = normalize_key(&key[pos[i]..end]);
-                        assert_eq!(
-                            longer.as_bytes().get(..HEAD_MAX),
-                            Some(&piece.as_bytes()[..HEAD_MAX]),
+                        assert!(
+                            longer.starts_with(piece),
                             "{piece:?} -> {longer:?} in {line:?}"
                         );
                         checked += 1;
@@ -5603,6 +5651,7 @@ mod tests {
         assert!(hits > 1000 && turned_away > 1000, "{hits} {turned_away}");
         // Every key passes the piece test; most other short strings do not.
         assert!(rules.whole.keys().all(|k| rules.may_be_key(k)));
+        assert!(rules.whole.keys().all(|k| rules.may_be_long_key(k)));
         let (mut keys, mut others) = (0, 0);
         for line in &lines {
             let key = normalize_key(line);
