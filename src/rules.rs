@@ -540,11 +540,14 @@ struct RegexRule {
     /// Tests a line must pass for the regex to have a chance (built-in rules only).
     needs: &'static [Needs],
     /// The tests of `needs` that `gate` does not answer already (`implied_by_gate`):
-    /// the ones run on a line that passed the gate.
+    /// the ones run on a line that passed the gate and starts with a character that is
+    /// not ASCII.
     checks: Box<[Needs]>,
-    /// `checks` without the tests of the first character that `first_bit` answers
-    /// exactly when that character is ASCII (`Needs::answered_by_first_byte`): the
-    /// ones run on such a line (most lines). The same as `checks` past the 64th rule.
+    /// The ones run on a line that starts with an ASCII character (most lines): `checks`
+    /// without the tests of that character that `first_bit` answers exactly
+    /// (`Needs::answered_by_first_byte`). Set with `first_bit` (the first 64 rules); past
+    /// them, the same as `checks`. A second list, not a start index into `checks`: that
+    /// order cost `match_line` 0.3M instructions per copy of the benchmark pages.
     ascii_first_checks: Box<[Needs]>,
     /// Byte sets the line must each meet for `needs` to hold (`Needs::clauses`): a
     /// few bit operations per rule against the line's `ByteSet` turn most lines away
@@ -1506,9 +1509,7 @@ impl Needs {
     /// same sets as `clauses`, for the tests of the first character.
     fn first_bytes(self) -> Option<ByteSet> {
         match self {
-            Needs::FirstChar(_) | Needs::FirstCharOrDigit(_) | Needs::FirstUpper => {
-                self.clauses().first().copied()
-            }
+            n if n.answered_by_first_byte() => self.clauses().first().copied(),
             Needs::StartsWith(prefixes) if prefixes.iter().all(|p| !p.is_empty()) => {
                 self.clauses().first().copied()
             }
@@ -2218,7 +2219,7 @@ impl RuleSet {
 
     /// The first rule that matches `line` (a trimmed, normalized line), if any.
     pub fn match_line(&self, line: &str) -> Option<RuleMatch<'_>> {
-        let line = trim_line(line);
+        let line = crate::segment::trim(line);
         if line.is_empty() || self.rules.is_empty() {
             return None;
         }
@@ -2777,25 +2778,11 @@ impl RuleSet {
     }
 }
 
-/// `line.trim()`, without a look at its ends' characters when both are ASCII and no
-/// whitespace (most lines come trimmed).
-#[inline]
-fn trim_line(line: &str) -> &str {
-    // Every whitespace character is a byte of at most 0x20 or starts with a byte of
-    // 0x80 or more; an ASCII last byte is a whole last character.
-    let kept = |b: &u8| (0x21..0x80).contains(b);
-    let b = line.as_bytes();
-    if b.first().is_some_and(kept) && b.last().is_some_and(kept) {
-        line
-    } else {
-        line.trim()
-    }
-}
-
 /// Whether every longer piece of a key from the same start (up to a later glue point)
 /// normalizes to a key that begins with `piece` (a normalized piece), so with its
-/// first `HEAD_MAX` or `LONG_HEAD_MAX` bytes: true when `piece` holds that many and does not start with a
-/// digit. The start is the same first letter or digit (no leading count is cut when
+/// first `HEAD_MAX` bytes: true when `piece` holds at least that many and does not start
+/// with a digit (`long_heads` holds every key prefix of 9 to `LONG_HEAD_MAX` bytes, so its
+/// probe of a shorter piece is exact too). The start is the same first letter or digit (no leading count is cut when
 /// it is no digit); a trailing count cut from a longer piece begins after the space
 /// that ends this one, or, past a case step, this piece's tail was a count already.
 /// A test checks it on many keys.
@@ -3958,10 +3945,11 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut first = ByteTable::default();
-    for r in &mut set.regexes {
-        r.ascii_first_checks = r.checks.clone();
-    }
-    for (i, r) in set.regexes.iter_mut().enumerate().take(64) {
+    for (i, r) in set.regexes.iter_mut().enumerate() {
+        if i >= 64 {
+            r.ascii_first_checks = r.checks.clone();
+            continue;
+        }
         r.first_bit = 1 << i;
         r.ascii_first_checks = r
             .checks
@@ -5303,12 +5291,12 @@ mod tests {
     }
 
     #[test]
-    fn trim_line_agrees_with_trim() {
+    fn line_trim_agrees_with_trim() {
         let alphabet: Vec<char> = "a1 \t\n\r\u{b}\u{c}\u{1f}\u{7f}\u{85}\u{a0}\u{2003}\u{3000}é—"
             .chars()
             .collect();
         for line in random_strings(&alphabet, 0x1656_67b1_9e37_79f9, 5000, 0..6) {
-            assert_eq!(trim_line(&line), line.trim(), "{line:?}");
+            assert_eq!(crate::segment::trim(&line), line.trim(), "{line:?}");
         }
     }
 

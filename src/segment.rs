@@ -326,9 +326,10 @@ fn newline_mask_plain(block: &[u8; 16]) -> u32 {
 }
 
 /// `str::trim`, without its work when the line starts and ends with an ASCII byte that is
-/// not a space (every Unicode space is either ASCII up to `' '` or not ASCII).
+/// not a space (every Unicode space is either ASCII up to `' '` or not ASCII). Also the
+/// rules' trim (`RuleSet::match_line`): most lines come trimmed.
 #[inline]
-fn trim(line: &str) -> &str {
+pub(crate) fn trim(line: &str) -> &str {
     match line.as_bytes() {
         [first, .., last] if (0x21..0x80).contains(first) && (0x21..0x80).contains(last) => line,
         [only] if (0x21..0x80).contains(only) => line,
