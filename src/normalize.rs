@@ -227,8 +227,22 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     // removed, replaced or decoded character leaves for another round is the shape of
     // mojibake or a reference, made of new neighbours: without either in the result, the
     // next round would only scan it again.
-    cascade |= rewrote && (has_mojibake_shape(&text) || decode_entities(&text, 0).is_some());
+    cascade |= rewrote && (has_mojibake_shape(&text) || has_reference(&text));
     (text, cascade)
+}
+
+/// Whether `text` holds a reference that [`decode_entities`] decodes (without decoding
+/// it: the next round does).
+fn has_reference(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(amp) = find_byte(b, from, b'&') {
+        if entities::parse(&b[amp + 1..]).is_some() {
+            return true;
+        }
+        from = amp + 1;
+    }
+    false
 }
 
 /// Whether `text` holds the shape of mojibake that [`scan`] looks for (see
@@ -854,20 +868,18 @@ fn nfc(text: &str) -> Option<String> {
     // `text[..copied]` is in `out` already.
     let mut copied = 0;
     let mut cursor = 0;
-    // Where the last span ended.
-    let mut spanned = 0;
     while let Some(at) = next_lead_from_cc(b, cursor) {
         let c = text[at..].chars().next().unwrap_or_default();
         if nfc_inert(c) {
             cursor = at + c.len_utf8();
             continue;
         }
-        // Every character from the span before to `at` is inert, so the span starts at
-        // the one before `at`, if any.
-        let start = text[spanned..at]
-            .char_indices()
+        // The span starts at the character before `at`, if any (after the span before,
+        // which ended at an inert character).
+        let start = text[..at]
+            .chars()
             .next_back()
-            .map_or(at, |(i, _)| spanned + i);
+            .map_or(at, |p| at - p.len_utf8());
         let after = at + c.len_utf8();
         let end = text[after..]
             .char_indices()
@@ -875,7 +887,6 @@ fn nfc(text: &str) -> Option<String> {
             .map_or(text.len(), |(i, _)| after + i);
         let span = &text[start..end];
         cursor = end;
-        spanned = end;
         if is_nfc_quick(span.chars()) == IsNormalized::Yes {
             continue;
         }
