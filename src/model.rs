@@ -251,10 +251,11 @@ fn dot(acc: f32, x: &[f32], w: &[Splat]) -> f32 {
 /// rows. Each lane adds its products in order, so every lane is the bits of the scalar sum
 /// of its row; it costs about half the instructions of four scalar sums (whose additions,
 /// one after the other, are each a scalar add), and the transposition is shared by the
-/// weight vectors.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+/// weight vectors. The portable code, for other targets and as the reference of the SSE
+/// code's test.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse"), cfg(test))]
 #[inline(always)]
-fn dot4_from<const M: usize>(
+fn dot4_from_plain<const M: usize>(
     mut acc: [[f32; 4]; M],
     rows: [&[f32]; 4],
     w: [&[Splat]; M],
@@ -292,7 +293,10 @@ fn dot4_from<const M: usize>(
     acc
 }
 
-/// [`dot4_from`] written with the SSE shuffles that transpose four values of four rows (4
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+use dot4_from_plain as dot4_from;
+
+/// [`dot4_from_plain`] written with the SSE shuffles that transpose four values of four rows (4
 /// loads and 8 shuffles; the compiler's own transposition of the portable code took about
 /// twice as many instructions, and another shape for each weight vector).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
@@ -531,6 +535,42 @@ mod tests {
                 .collect();
             let got: Vec<u32> = m.predict(&x).iter().map(|p| p.to_bits()).collect();
             assert_eq!(got, expected, "{rows} rows");
+        }
+    }
+
+    #[test]
+    fn dot4_from_is_its_plain_code_bit_for_bit() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            1e-7,
+            3.25e4,
+            0.1,
+            -0.3,
+            0.7,
+            f32::MIN_POSITIVE,
+        ];
+        let at = |i: usize| values[(i * 7 + i / 3) % values.len()];
+        // Rows with and without values past the last whole group of four, two weight
+        // vectors.
+        for len in 0..13 {
+            let rows: Vec<Vec<f32>> = (0..4)
+                .map(|r| (0..len).map(|k| at(r * 31 + k)).collect())
+                .collect();
+            let w: Vec<Vec<Splat>> = (0..2)
+                .map(|m| (0..len).map(|k| Splat([at(m * 17 + k + 5); 4])).collect())
+                .collect();
+            let acc = [[0.5, -0.0, 2.0, -3.0], [1e-3, 0.0, -1.0, 4.0]];
+            let rows = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let w = [&w[0][..], &w[1][..]];
+            let bits = |a: [[f32; 4]; 2]| a.map(|l| l.map(f32::to_bits));
+            assert_eq!(
+                bits(dot4_from(acc, rows, w)),
+                bits(dot4_from_plain(acc, rows, w)),
+                "{len} values"
+            );
         }
     }
 
