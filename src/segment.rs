@@ -524,8 +524,11 @@ impl Scan<'_> {
         }
     }
 
-    /// Counts the queued words and their stopwords, and empties the queue: in a loop of
-    /// its own, out of line, so that the registers of the lookups stay out of the byte scan.
+    /// Counts the queued words and their stopwords, and empties the queue. Most words are
+    /// looked up in the byte scan, from the chunk's lanes; the queue holds the others
+    /// (words with characters other than ASCII, words over eight bytes, and open words
+    /// begun more than eight bytes back), which take the slower lookups: out of line, so
+    /// that their registers stay out of the byte scan.
     #[inline(never)]
     fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
@@ -546,8 +549,9 @@ impl Scan<'_> {
     }
 
     /// The ASCII bytes `p..p + k` (1 to 8), which are the first `k` lanes of `x`: counted
-    /// from lane masks, with a byte-by-byte look only at punctuation other than spaces,
-    /// at the letter `p` (in the marks `http` and `copyright`), and at the ends of words.
+    /// from lane masks, with a byte-by-byte look only at punctuation (bytes above the
+    /// space that are no letter or digit) and at the letter `p` (in the marks `http` and
+    /// `copyright`); the words of the chunk are keyed from its lanes.
     ///
     /// `FULL` says that `k` is 8, the common case: the compiler then drops the masks of
     /// the valid lanes.
@@ -700,7 +704,8 @@ impl Scan<'_> {
     }
 }
 
-/// Whether a word with non-ASCII characters is a stopword: lowercased into `buf`.
+/// Whether a word with non-ASCII characters is a stopword: packed straight into a key
+/// when it can be (`packed_lowercase`), else lowercased into `buf`.
 #[inline(never)]
 fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
     match packed_lowercase(w) {
