@@ -712,17 +712,8 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn separator_byte_mask(block: &[u8; 16]) -> u32 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
-    // unaligned load reads the sixteen bytes of an array.
-    unsafe {
-        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-        let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        let any = _mm_or_si128(_mm_or_si128(is(b'-'), is(b'|')), is(0xE2));
-        _mm_movemask_epi8(any) as u32
-    }
+    use crate::swar::eq_mask16;
+    eq_mask16(block, b'-') | eq_mask16(block, b'|') | eq_mask16(block, 0xE2)
 }
 
 /// The byte offset where the `n`-th word from the end (as `split_whitespace` counts words)
@@ -841,22 +832,10 @@ fn contains_long(hay: &str, needle: &str) -> bool {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn pair_mask(h: &[u8], i: usize, a: u8, b: u8) -> u32 {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
+    use crate::swar::eq_mask16;
     let x: &[u8; 16] = h[i..i + 16].try_into().expect("sixteen bytes");
     let y: &[u8; 16] = h[i + 7..i + 23].try_into().expect("sixteen bytes");
-    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and each
-    // unaligned load reads the sixteen bytes of an array.
-    unsafe {
-        let x = _mm_loadu_si128(x.as_ptr().cast::<__m128i>());
-        let y = _mm_loadu_si128(y.as_ptr().cast::<__m128i>());
-        let both = _mm_and_si128(
-            _mm_cmpeq_epi8(x, _mm_set1_epi8(a as i8)),
-            _mm_cmpeq_epi8(y, _mm_set1_epi8(b as i8)),
-        );
-        _mm_movemask_epi8(both) as u32
-    }
+    eq_mask16(x, a) & eq_mask16(y, b)
 }
 
 /// Lowercased words of a title.

@@ -278,7 +278,7 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     // longer than a block, and a block with several newlines is not loaded again).
     let mut i = 0;
     for block in bytes.chunks_exact(16) {
-        let mut newlines = newline_mask(block.try_into().expect("16 bytes"));
+        let mut newlines = crate::swar::eq_mask16(block.try_into().expect("16 bytes"), b'\n');
         while newlines != 0 {
             let end = i + newlines.trailing_zeros() as usize;
             push_line(&mut lines, &mut non_blank, &text[start..end]);
@@ -295,34 +295,6 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     }
     push_line(&mut lines, &mut non_blank, &text[start..]);
     (lines, non_blank)
-}
-
-/// The newlines of `block`, one bit each (bit `k` for byte `k`).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn newline_mask(block: &[u8; 16]) -> u32 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
-    // unaligned load reads the sixteen bytes of an array.
-    unsafe {
-        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8))) as u32
-    }
-}
-
-/// The newlines of `block`, one bit each (bit `k` for byte `k`): the portable form.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn newline_mask(block: &[u8; 16]) -> u32 {
-    newline_mask_plain(block)
-}
-
-/// [`newline_mask`] a byte at a time: the reference for its tests and other targets.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
-fn newline_mask_plain(block: &[u8; 16]) -> u32 {
-    (0..16).filter(|&k| block[k] == b'\n').map(|k| 1 << k).sum()
 }
 
 /// `str::trim`, without its work when the line starts and ends with an ASCII byte that is
@@ -1240,6 +1212,7 @@ mod tests {
 
     #[test]
     fn newline_masks_match_the_byte_walk() {
+        use crate::swar::{eq_mask16, eq_mask16_plain};
         let mut x = 0x243f_6a88_85a3_08d3u64;
         for _ in 0..5000 {
             // Newlines in random lanes among bytes of all kinds (0x8A shares its low bits).
@@ -1253,8 +1226,8 @@ mod tests {
                 };
             }
             assert_eq!(
-                newline_mask(&block),
-                newline_mask_plain(&block),
+                eq_mask16(&block, b'\n'),
+                eq_mask16_plain(&block, b'\n'),
                 "{block:?}"
             );
         }
