@@ -8,7 +8,7 @@
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -436,38 +436,59 @@ where
             });
             Ok((bytes.len() as u64, hint))
         };
-    let (stats, mut errors, mut hints) = jobs
-        .par_iter()
-        .enumerate()
-        .fold(
-            || (LineStats::new(), Vec::new(), Vec::new()),
-            |(mut stats, mut errors, mut hints), (i, job)| {
-                let r = match count_one(&mut stats, i, job) {
-                    Ok((len, hint)) => {
-                        hints.extend(hint);
-                        Ok(len)
-                    }
-                    Err(e) => Err(e),
-                };
-                on_done(&r);
-                if let Err(e) = r {
-                    errors.push(e);
+    // One tally per worker thread rather than one per piece of work that rayon splits off
+    // (`fold`): every piece's counts would have to be merged, key by key, into another's,
+    // and its per-scope tables built anew. Each thread takes the slot of its index, which
+    // no other thread takes (the lock is never waited on but where the pool is not the
+    // one the slots were made for). Counts add up, so the result is the same whatever the
+    // thread that counted a file.
+    let slots: Vec<Mutex<Tally>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::default())
+        .collect();
+    jobs.par_iter().enumerate().for_each(|(i, job)| {
+        let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
+        let r = {
+            let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
+            let tally = &mut *tally;
+            match count_one(&mut tally.stats, i, job) {
+                Ok((len, hint)) => {
+                    tally.hints.extend(hint);
+                    Ok(len)
                 }
-                (stats, errors, hints)
-            },
-        )
-        .reduce(
-            || (LineStats::new(), Vec::new(), Vec::new()),
-            |(mut a, mut ea, mut ha), (b, eb, hb)| {
-                a += b;
-                ea.extend(eb);
-                ha.extend(hb);
-                (a, ea, ha)
-            },
-        );
+                Err(e) => Err(e),
+            }
+        };
+        on_done(&r);
+        if let Err(e) = r {
+            let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
+            tally.errors.push(e);
+        }
+    });
+    let mut tallies = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let mut all = tallies.next().unwrap_or_default();
+    for tally in tallies {
+        all.stats += tally.stats;
+        all.errors.extend(tally.errors);
+        all.hints.extend(tally.hints);
+    }
+    let Tally {
+        stats,
+        mut errors,
+        mut hints,
+    } = all;
     errors.sort_by(|a, b| a.path().cmp(b.path()));
     hints.sort_unstable_by_key(|h| h.job);
     (stats, errors, FileHints { hints })
+}
+
+/// What one worker thread of [`count_with_hints`] counted and found out.
+#[derive(Default)]
+struct Tally {
+    stats: LineStats,
+    errors: Vec<FileError>,
+    hints: Vec<Hint>,
 }
 
 /// What [`count_with_hints`] found out about each file, by job, for [`run_with_hints`]:
