@@ -111,6 +111,9 @@ pub(crate) struct Known {
     /// newline: what [`normalize_cow`](normalize::normalize_cow) without the final newline
     /// borrows back unchanged, or changes only the line ends of.
     pub(crate) unchanged: bool,
+    /// What normalizing found that the decoded text needs, for one that needs more than
+    /// `unchanged` says: normalizing it again need not scan it for that.
+    pub(crate) needs: Option<normalize::Needs>,
 }
 
 impl Cleaner {
@@ -184,6 +187,7 @@ impl Cleaner {
         let known = Known {
             encoding: known,
             unchanged: false,
+            needs: None,
         };
         self.clean_known(bytes, stats, known)
     }
@@ -212,7 +216,7 @@ impl Cleaner {
         let (text, mojibake_repaired) = if known.unchanged {
             (normalize::line_ends_fixed(&decoded.text), false)
         } else {
-            let (text, done) = normalize::normalize_cow(&decoded.text, true);
+            let (text, done) = normalize::normalize_cow_scanned(&decoded.text, true, known.needs);
             (text, done.mojibake_repaired)
         };
         let doc = segment::segment_terminated(&text);
