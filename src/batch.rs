@@ -8,7 +8,7 @@
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -258,8 +258,8 @@ pub fn clean_bytes(
 }
 
 /// [`clean_bytes`], with what the first pass found out about the bytes: their legacy
-/// encoding is not detected again, and text found to need no normalizing is not scanned
-/// again.
+/// encoding is not detected again, text found to need no normalizing is not scanned
+/// again, and other text is not scanned again for what it needs.
 fn clean_bytes_known(
     cleaner: &Cleaner,
     job: &Job,
@@ -348,7 +348,8 @@ where
 
 /// [`run`], decoding each file that [`count_with_hints`] found in a legacy encoding with
 /// that encoding instead of detecting it again (the slowest part of decoding such a file),
-/// and not normalizing again the files it found to need no normalizing.
+/// not normalizing again the files it found to need no normalizing, and normalizing the
+/// others without scanning them again for what they need.
 /// `hints` must come from counting the same `jobs`; a file whose length or hash changed
 /// since is detected again. The outputs are those of [`run`].
 pub fn run_with_hints<F>(
@@ -412,68 +413,94 @@ where
     (stats, errors)
 }
 
-/// [`count`], also returning the legacy encodings it detected and which files need no
-/// normalizing, for [`run_with_hints`]: the cleaning pass then decodes each such file
-/// without detecting its encoding again, and does not scan again what needs no
-/// normalizing. Costs a few dozen bytes per such file and one fast hash of its bytes.
+/// [`count`], also returning the legacy encodings it detected, which files need no
+/// normalizing and what the others need, for [`run_with_hints`]: the cleaning pass then
+/// decodes each such file without detecting its encoding again, and does not scan again
+/// what needs no normalizing nor scan the rest for what they need. Costs a few dozen bytes
+/// per file and one fast hash of its bytes.
 pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileError>, FileHints)
 where
     F: Fn(&Result<u64, FileError>) + Sync,
 {
-    let count_one =
-        |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Option<Hint>), FileError> {
-            let bytes = read_input(&job.input)?;
-            let known = stats
-                .count_bytes_guess(&job.scope, &bytes)
-                .map_err(|source| FileError::Decode {
-                    path: job.input.clone(),
-                    source,
-                })?;
-            let hint = (known.encoding.is_some() || known.unchanged).then(|| Hint {
+    let count_one = |stats: &mut LineStats,
+                     i: usize,
+                     job: &Job|
+     -> Result<(u64, Option<Hint>), FileError> {
+        let bytes = read_input(&job.input)?;
+        let known = stats
+            .count_bytes_guess(&job.scope, &bytes)
+            .map_err(|source| FileError::Decode {
+                path: job.input.clone(),
+                source,
+            })?;
+        let hint =
+            (known.encoding.is_some() || known.unchanged || known.needs.is_some()).then(|| Hint {
                 job: i,
                 fingerprint: Fingerprint::of(&bytes),
                 known,
             });
-            Ok((bytes.len() as u64, hint))
-        };
-    let (stats, mut errors, mut hints) = jobs
-        .par_iter()
-        .enumerate()
-        .fold(
-            || (LineStats::new(), Vec::new(), Vec::new()),
-            |(mut stats, mut errors, mut hints), (i, job)| {
-                let r = match count_one(&mut stats, i, job) {
-                    Ok((len, hint)) => {
-                        hints.extend(hint);
-                        Ok(len)
-                    }
-                    Err(e) => Err(e),
-                };
-                on_done(&r);
-                if let Err(e) = r {
-                    errors.push(e);
+        Ok((bytes.len() as u64, hint))
+    };
+    // One tally per worker thread rather than one per piece of work that rayon splits off
+    // (`fold`): every piece's counts would have to be merged, key by key, into another's,
+    // and its per-scope tables built anew. Each thread takes the slot of its index, which
+    // no other thread takes (the lock is never waited on but where the pool is not the
+    // one the slots were made for). Counts add up, so the result is the same whatever the
+    // thread that counted a file.
+    let slots: Vec<Mutex<Tally>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::default())
+        .collect();
+    jobs.par_iter().enumerate().for_each(|(i, job)| {
+        let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
+        let r = {
+            let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
+            let tally = &mut *tally;
+            match count_one(&mut tally.stats, i, job) {
+                Ok((len, hint)) => {
+                    tally.hints.extend(hint);
+                    Ok(len)
                 }
-                (stats, errors, hints)
-            },
-        )
-        .reduce(
-            || (LineStats::new(), Vec::new(), Vec::new()),
-            |(mut a, mut ea, mut ha), (b, eb, hb)| {
-                a += b;
-                ea.extend(eb);
-                ha.extend(hb);
-                (a, ea, ha)
-            },
-        );
+                Err(e) => Err(e),
+            }
+        };
+        on_done(&r);
+        if let Err(e) = r {
+            let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
+            tally.errors.push(e);
+        }
+    });
+    let mut tallies = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let mut all = tallies.next().unwrap_or_default();
+    for tally in tallies {
+        all.stats += tally.stats;
+        all.errors.extend(tally.errors);
+        all.hints.extend(tally.hints);
+    }
+    let Tally {
+        stats,
+        mut errors,
+        mut hints,
+    } = all;
     errors.sort_by(|a, b| a.path().cmp(b.path()));
     hints.sort_unstable_by_key(|h| h.job);
     (stats, errors, FileHints { hints })
 }
 
+/// What one worker thread of [`count_with_hints`] counted and found out.
+#[derive(Default)]
+struct Tally {
+    stats: LineStats,
+    errors: Vec<FileError>,
+    hints: Vec<Hint>,
+}
+
 /// What [`count_with_hints`] found out about each file, by job, for [`run_with_hints`]:
-/// the legacy encodings it detected, and which files need no normalizing. Holds only the
-/// files it found out something about: those whose encoding had to be detected (not UTF-8,
-/// no byte order mark) or that need no normalizing.
+/// the legacy encodings it detected, which files need no normalizing and what the others
+/// need. Holds the files it found out something about: those whose encoding had to be
+/// detected (not UTF-8, no byte order mark), those that need no normalizing and those
+/// whose normalizing scanned them (all other text).
 #[derive(Debug, Clone, Default)]
 pub struct FileHints {
     /// Sorted by job index.
@@ -696,6 +723,9 @@ mod tests {
         fs::write(input.join("b.txt"), encode(DE, "windows-1252")).unwrap();
         // Needs no normalizing when counted, needs it when cleaned.
         fs::write(input.join("c.txt"), "A clean line of text.\n\nAnother one.").unwrap();
+        // Needs normalizing when counted, and other steps when cleaned.
+        fs::write(input.join("d.txt"), "Some  text &amp; more.\n").unwrap();
+        let needs_other_steps = "Other\ttext\u{200B}.\r\n\r\n\r\n\r\nAnd  more&#33;";
         let needs_normalizing = "A  clean line of text.\r\n\r\nAnother&#160;one.\t";
         let cleaner = Cleaner::new(crate::Config::default()).unwrap();
         let changed = encode(FR, "windows-1252");
@@ -703,9 +733,19 @@ mod tests {
             run_hinted(&cleaner, &input, &dir.path().join("out"), || {
                 fs::write(input.join("a.txt"), &changed).unwrap();
                 fs::write(input.join("c.txt"), needs_normalizing).unwrap();
+                fs::write(input.join("d.txt"), needs_other_steps).unwrap();
             });
         assert_eq!(detected(&hints), 2);
-        assert_eq!(hints.len(), 3, "c.txt needed no normalizing");
+        assert_eq!(
+            hints.len(),
+            4,
+            "c.txt needed no normalizing, d.txt was scanned"
+        );
+        let alone = cleaner
+            .clean_with_stats(needs_other_steps.as_bytes(), &stats, &jobs[3].scope)
+            .unwrap();
+        assert_eq!(alone.text, "Other text.\n\nAnd more!\n");
+        assert_eq!(fs::read_to_string(&jobs[3].output).unwrap(), alone.text);
         let alone = cleaner
             .clean_with_stats(needs_normalizing.as_bytes(), &stats, &jobs[2].scope)
             .unwrap();

@@ -681,8 +681,9 @@ impl LineStats {
     }
 
     /// [`count_bytes_detecting`](Self::count_bytes_detecting), returning all it found out
-    /// about the bytes on the way: the encoding itself, and whether normalizing left the
-    /// decoded text as it was (but for its line ends and a final newline).
+    /// about the bytes on the way: the encoding itself, whether normalizing left the
+    /// decoded text as it was (but for its line ends and a final newline), and if not, what
+    /// the scan of the text found it needs.
     pub(crate) fn count_bytes_guess(
         &mut self,
         scope: &str,
@@ -695,9 +696,12 @@ impl LineStats {
         // Counted as they are hashed: no list of the document's keys.
         let (counts, serial) = self.next_document(scope);
         text_line_keys(&normalized, |key, ends| counts.count_key(key, ends, serial));
+        let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only;
         Ok(Known {
             encoding: decoded.legacy_guess,
-            unchanged: matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only,
+            unchanged,
+            needs: (!unchanged).then_some(done.needs),
+            binary_checked: decoded.binary_checked,
         })
     }
 

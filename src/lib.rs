@@ -111,6 +111,13 @@ pub(crate) struct Known {
     /// newline: what [`normalize_cow`](normalize::normalize_cow) without the final newline
     /// borrows back unchanged, or changes only the line ends of.
     pub(crate) unchanged: bool,
+    /// What normalizing found that the decoded text needs, for one that needs more than
+    /// `unchanged` says: normalizing it again need not scan it for that.
+    pub(crate) needs: Option<normalize::Needs>,
+    /// Whether the bytes passed the binary check as text that is not UTF-16
+    /// ([`DecodedRef::binary_checked`](decode::DecodedRef::binary_checked)): decoding them
+    /// again need not check them.
+    pub(crate) binary_checked: bool,
 }
 
 impl Cleaner {
@@ -184,6 +191,8 @@ impl Cleaner {
         let known = Known {
             encoding: known,
             unchanged: false,
+            needs: None,
+            binary_checked: false,
         };
         self.clean_known(bytes, stats, known)
     }
@@ -206,13 +215,13 @@ impl Cleaner {
         repeats: Option<corpus::Repeats<'_>>,
         known: Known,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode_known(bytes, known.encoding)?;
+        let decoded = decode::decode_hinted(bytes, known.encoding, known.binary_checked)?;
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
         let (text, mojibake_repaired) = if known.unchanged {
             (normalize::line_ends_fixed(&decoded.text), false)
         } else {
-            let (text, done) = normalize::normalize_cow(&decoded.text, true);
+            let (text, done) = normalize::normalize_cow_scanned(&decoded.text, true, known.needs);
             (text, done.mojibake_repaired)
         };
         let doc = segment::segment_terminated(&text);

@@ -93,6 +93,10 @@ pub(crate) struct Done {
     /// first line break is a CR, so that [`line_ends_fixed`] need look no further to tell
     /// such a text from one with no CR.
     pub(crate) line_ends_only: bool,
+    /// What the scan of the text found it needs (before any step): the same text needs
+    /// the same, so that normalizing it again can skip that scan
+    /// ([`normalize_cow_scanned`]).
+    pub(crate) needs: Needs,
 }
 
 /// `text` with CR LF and lone CR made LF, as [`clean_chars`] does, and room for a final
@@ -120,11 +124,26 @@ fn first_break(b: &[u8]) -> Option<u8> {
 /// text copied for it): for callers that only read the lines, which that newline does not
 /// change.
 pub(crate) fn normalize_cow(text: &str, final_newline: bool) -> (Cow<'_, str>, Done) {
+    normalize_cow_scanned(text, final_newline, None)
+}
+
+/// [`normalize_cow`], with what the scan of `text` found when it is known already: the
+/// [`Done::needs`] of normalizing the same text before (the second pass over a folder
+/// normalizes again the few documents that the first found to need more than their line
+/// ends fixed).
+pub(crate) fn normalize_cow_scanned(
+    text: &str,
+    final_newline: bool,
+    scanned: Option<Needs>,
+) -> (Cow<'_, str>, Done) {
     let mut mojibake_repaired = false;
-    let (first, mut cascade, line_ends_only) = round(text, final_newline, &mut mojibake_repaired);
+    let needs = scanned.unwrap_or_else(|| scan(text));
+    let (first, mut cascade, line_ends_only) =
+        round_scanned(text, final_newline, &mut mojibake_repaired, needs);
     let done = |mojibake_repaired| Done {
         mojibake_repaired,
         line_ends_only,
+        needs,
     };
     let mut current = match first {
         Cow::Borrowed(same) => return (Cow::Borrowed(same), done(mojibake_repaired)),
@@ -158,7 +177,16 @@ fn round<'a>(
     final_newline: bool,
     mojibake_repaired: &mut bool,
 ) -> (Cow<'a, str>, bool, bool) {
-    let needs = scan(text);
+    round_scanned(text, final_newline, mojibake_repaired, scan(text))
+}
+
+/// [`round`] of a text whose scan found `needs`.
+fn round_scanned<'a>(
+    text: &'a str,
+    final_newline: bool,
+    mojibake_repaired: &mut bool,
+    needs: Needs,
+) -> (Cow<'a, str>, bool, bool) {
     let newline = |text| with_final_newline(text, final_newline);
     // Mojibake first: its shapes include NBSP and C1 controls, which the next step rewrites.
     if needs.mojibake {
@@ -292,8 +320,8 @@ fn with_final_newline(text: Cow<'_, str>, wanted: bool) -> Cow<'_, str> {
 }
 
 /// What a text needs done, found by [`scan`].
-#[derive(Debug, Default, PartialEq)]
-struct Needs {
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct Needs {
     /// Spaces, invisible or control characters but CR to rewrite ([`clean_chars`]).
     chars: bool,
     /// CRs to make LF (CRLF or lone CR line ends; [`clean_chars`] too) and no other
@@ -1449,6 +1477,20 @@ mod tests {
                     prop_assert!(!done.mojibake_repaired && !n.mojibake_repaired);
                 }
             }
+        }
+
+        /// Normalizing with the scan known is normalizing.
+        #[test]
+        fn a_known_scan_is_the_scan(s in tricky(), final_newline in proptest::bool::ANY) {
+            let (want, done) = normalize_cow(&s, final_newline);
+            prop_assert_eq!(&done.needs, &scan(&s));
+            let (got, again) = normalize_cow_scanned(&s, final_newline, Some(done.needs));
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(matches!(got, Cow::Borrowed(_)), matches!(want, Cow::Borrowed(_)));
+            prop_assert_eq!(
+                (again.mojibake_repaired, again.line_ends_only),
+                (done.mojibake_repaired, done.line_ends_only)
+            );
         }
 
         #[test]

@@ -39,8 +39,10 @@ impl FileReport {
     /// Summarises a cleaned document.
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
         // Tally the distinct reasons first (a page has a few dozen at most) and format
-        // each one once, rather than a `String` per dropped line.
-        let mut tally: Vec<(&crate::Reason, u64)> = Vec::new();
+        // each one once, rather than a `String` per dropped line. Each entry carries its
+        // reason's [`tag`], so that the search compares words and compares reasons (rule
+        // ids, byte by byte) only where the tags are equal.
+        let mut tally: Vec<(u64, &crate::Reason, u64)> = Vec::new();
         let mut lines_kept = 0;
         for l in &cleaned.lines {
             if l.verdict.keep {
@@ -48,24 +50,33 @@ impl FileReport {
                 continue;
             }
             let reason = &l.verdict.reason;
+            let tag = tag(reason);
             // Per reason, not per count: one table row for repeated lines.
             let same = |r: &crate::Reason| match (r, reason) {
                 (crate::Reason::Repeated { .. }, crate::Reason::Repeated { .. }) => true,
                 _ => r == reason,
             };
-            match tally.iter_mut().find(|(r, _)| same(r)) {
-                Some((_, n)) => *n += 1,
-                None => tally.push((reason, 1)),
+            match tally.iter_mut().find(|(t, r, _)| *t == tag && same(r)) {
+                Some((_, _, n)) => *n += 1,
+                None => tally.push((tag, reason, 1)),
             }
         }
-        let mut lines_dropped = BTreeMap::new();
-        for (reason, n) in tally {
-            let name = match reason {
-                crate::Reason::Repeated { .. } => "repeated-across-documents".to_string(),
-                r => r.to_string(),
-            };
-            *lines_dropped.entry(name).or_insert(0) += n;
-        }
+        // Named, sorted and built at once (a map built from sorted pairs is filled in
+        // order, without a search per name). Distinct reasons have distinct names, but
+        // equal names would add up, as in the map.
+        let mut names: Vec<(String, u64)> = tally
+            .into_iter()
+            .map(|(_, reason, n)| (reason_name(reason), n))
+            .collect();
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        names.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        let lines_dropped: BTreeMap<String, u64> = names.into_iter().collect();
         FileReport {
             input,
             output,
@@ -78,6 +89,47 @@ impl FileReport {
             lines_dropped,
             seconds: 0.0,
         }
+    }
+}
+
+/// A word that equal reasons share (all [`Repeated`](crate::Reason::Repeated) ones alike,
+/// as in the table): the kind, and for a rule or layout id its length and first and last
+/// bytes. Unequal reasons mostly differ in it, so that [`FileReport::new`] seldom compares
+/// two ids in full.
+fn tag(reason: &crate::Reason) -> u64 {
+    use crate::Reason;
+    let id = |kind: u64, id: &str| {
+        let b = id.as_bytes();
+        let (first, last) = (b.first().copied(), b.last().copied());
+        let byte = |x: Option<u8>| u64::from(x.unwrap_or(0));
+        kind | (b.len() as u64) << 8 | byte(first) << 40 | byte(last) << 48
+    };
+    match reason {
+        Reason::Rule(rule) => id(1, rule),
+        Reason::Layout(layout) => id(2, layout),
+        Reason::Caption => 3,
+        Reason::Classifier => 4,
+        Reason::Headline => 5,
+        Reason::HeadlineRepeat => 6,
+        Reason::Repeated { .. } => 7,
+    }
+}
+
+/// The name of `reason` in [`FileReport::lines_dropped`]: its `Display` form, but one name
+/// for all repeated lines; built without the formatting machinery (once per reason per
+/// file).
+fn reason_name(reason: &crate::Reason) -> String {
+    use crate::Reason;
+    match reason {
+        Reason::Repeated { .. } => "repeated-across-documents".to_string(),
+        Reason::Rule(id) => {
+            let mut name = String::with_capacity("rule:".len() + id.len());
+            name.push_str("rule:");
+            name.push_str(id);
+            name
+        }
+        Reason::Layout(id) => (*id).to_string(),
+        r => r.to_string(),
     }
 }
 
@@ -237,6 +289,35 @@ mod tests {
         assert_eq!(s1.lines_dropped_total(), 7);
         assert_eq!(s1.encodings["UTF-8"], 2);
     }
+    #[test]
+    fn reason_names_are_their_display_but_for_repeats() {
+        use crate::Reason;
+        let reasons = [
+            Reason::Rule("share-buttons".into()),
+            Reason::Rule(String::new()),
+            Reason::Caption,
+            Reason::Classifier,
+            Reason::Layout("before-headline"),
+            Reason::Headline,
+            Reason::HeadlineRepeat,
+        ];
+        for r in &reasons {
+            assert_eq!(reason_name(r), r.to_string());
+        }
+        assert_eq!(
+            reason_name(&Reason::Repeated { documents: 4 }),
+            "repeated-across-documents"
+        );
+        // Equal reasons share their tag, and so are found in the tally.
+        assert_eq!(
+            tag(&Reason::Repeated { documents: 3 }),
+            tag(&Reason::Repeated { documents: 9 })
+        );
+        for r in &reasons {
+            assert_eq!(tag(r), tag(&r.clone()));
+        }
+    }
+
     #[test]
     fn file_report_counts_each_reason_once_and_repeats_in_one_row() {
         use crate::{LineDecision, Reason, Verdict};
