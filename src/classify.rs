@@ -972,12 +972,15 @@ impl<'a> TitleWords<'a> {
     /// lowercased word).
     #[inline(always)]
     fn holds_ascii(&self, w: &[u8]) -> bool {
-        // Most words of a line begin with another letter or have another length than the
-        // title words do.
-        if self.lengths_by_first[Self::first_key(w[0])] & Self::length_bit(w.len()) == 0 {
-            return false;
-        }
-        self.holds_ascii_in_slot(w)
+        self.may_hold_ascii(w[0], w.len()) && self.holds_ascii_in_slot(w)
+    }
+
+    /// [`TitleWords::holds_ascii`]'s first filter, of a word's first byte and length (most
+    /// words of a line begin with another letter or have another length than the title
+    /// words do): false rules the word out.
+    #[inline(always)]
+    fn may_hold_ascii(&self, first: u8, len: usize) -> bool {
+        self.lengths_by_first[Self::first_key(first)] & Self::length_bit(len) != 0
     }
 
     /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
@@ -1003,12 +1006,14 @@ impl<'a> TitleWords<'a> {
     /// ASCII letters and digits, are the same lowercased when their keys are equal (no
     /// word holds NUL, so the lengths agree too). Longer words are 0, never compared.
     fn short_key(w: &[u8]) -> u64 {
-        if w.len() > 8 {
-            return 0;
-        }
-        w.iter()
-            .rev()
-            .fold(0, |key, &b| (key << 8) | u64::from(b | 0x20))
+        // Loaded whole (not a byte at a time), each byte then `| 0x20`.
+        let len = w.len();
+        let v = match len {
+            0 | 9.. => return 0,
+            8 => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+            _ => crate::swar::tail_word(w, len),
+        };
+        v | (ONES * 0x20) >> (8 * (8 - len))
     }
 
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
@@ -1161,9 +1166,14 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             // Most blocks are ASCII: their words are looked up as bytes, with no test of
             // each.
             if wide == 0 {
+                // The block's bytes (one bounds check for all its words): each word lies in
+                // it, shorter than 64 bytes.
+                let block = &bytes[at..];
                 while ends != 0 {
                     let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
-                    let hit = set.holds_ascii(&bytes[at + s as usize..at + e as usize]);
+                    let (s, e) = (s as usize, e as usize);
+                    let hit = set.may_hold_ascii(block[s], e - s)
+                        && set.holds_ascii_in_slot(&block[s..e]);
                     if count.add(hit) {
                         return count.share();
                     }
@@ -1579,6 +1589,23 @@ mod tests {
         ];
         for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_with_0x20_set() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let bytes = crate::swar::xorshift(&mut x).to_le_bytes();
+            for len in 0..=8 {
+                let w = &bytes[..len];
+                let want = w
+                    .iter()
+                    .rev()
+                    .fold(0, |key, &b| (key << 8) | u64::from(b | 0x20));
+                assert_eq!(TitleWords::short_key(w), want, "{w:?}");
+            }
+            assert_eq!(TitleWords::short_key(&[bytes[0]; 9]), 0);
         }
     }
 
