@@ -17,7 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
-use crate::swar::{lanes_in, maybe_zero_bytes, ChunkWords, HIGH, ONES};
+use crate::swar::{maybe_zero_bytes, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -972,12 +972,15 @@ impl<'a> TitleWords<'a> {
     /// lowercased word).
     #[inline(always)]
     fn holds_ascii(&self, w: &[u8]) -> bool {
-        // Most words of a line begin with another letter or have another length than the
-        // title words do.
-        if self.lengths_by_first[Self::first_key(w[0])] & Self::length_bit(w.len()) == 0 {
-            return false;
-        }
-        self.holds_ascii_in_slot(w)
+        self.may_hold_ascii(w[0], w.len()) && self.holds_ascii_in_slot(w)
+    }
+
+    /// [`TitleWords::holds_ascii`]'s first filter, of a word's first byte and length (most
+    /// words of a line begin with another letter or have another length than the title
+    /// words do): false rules the word out.
+    #[inline(always)]
+    fn may_hold_ascii(&self, first: u8, len: usize) -> bool {
+        self.lengths_by_first[Self::first_key(first)] & Self::length_bit(len) != 0
     }
 
     /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
@@ -1003,12 +1006,14 @@ impl<'a> TitleWords<'a> {
     /// ASCII letters and digits, are the same lowercased when their keys are equal (no
     /// word holds NUL, so the lengths agree too). Longer words are 0, never compared.
     fn short_key(w: &[u8]) -> u64 {
-        if w.len() > 8 {
-            return 0;
-        }
-        w.iter()
-            .rev()
-            .fold(0, |key, &b| (key << 8) | u64::from(b | 0x20))
+        // Loaded whole (not a byte at a time), each byte then `| 0x20`.
+        let len = w.len();
+        let v = match len {
+            0 | 9.. => return 0,
+            8 => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+            _ => crate::swar::tail_word(w, len),
+        };
+        v | (ONES * 0x20) >> (8 * (8 - len))
     }
 
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
@@ -1049,31 +1054,6 @@ impl Scratch {
     }
 }
 
-/// Byte classes of the ASCII fast path of [`overlap_with`] (bits, so that a run of ASCII
-/// letters and digits is one test per byte and its capitals one `|`).
-const SEPARATOR: u8 = 0;
-const LOWER: u8 = 1;
-const UPPER: u8 = 2;
-const NON_ASCII: u8 = 4;
-static BYTE_CLASS: [u8; 256] = {
-    let mut t = [SEPARATOR; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = if !c.is_ascii() {
-            NON_ASCII
-        } else if c.is_ascii_uppercase() {
-            UPPER
-        } else if c.is_ascii_alphanumeric() {
-            LOWER
-        } else {
-            SEPARATOR
-        };
-        b += 1;
-    }
-    t
-};
-
 /// Words [`overlap_with`] reads of a line: a long line is judged by its start.
 const OVERLAP_MAX_WORDS: u32 = 40;
 
@@ -1103,110 +1083,202 @@ impl Overlap {
 
 /// Share of the words of `text` that are in `set` (the title's words), with scratch space
 /// made once for all lines.
+///
+/// The words are found 64 bytes at a time: a mask of the bytes of letters and digits (one
+/// bit a byte, from SSE2 compares of sixteen bytes where at hand), completed with the
+/// characters outside ASCII, each decoded once and its bytes marked as a letter or not.
+/// Words are then pairs of a start bit and an end bit, so a byte costs a few instructions
+/// whatever its class, and a line with a curly quote does not go a byte at a time.
 fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     if set.words.is_empty() {
         return 0.0;
     }
+    let bytes = text.as_bytes();
+    let n = bytes.len();
     let mut count = Overlap::default();
-    if let Some(from) = overlap_ascii(text.as_bytes(), set, &mut count) {
-        overlap_from(text, from, set, scratch, &mut count);
+    // The word open before the block (its start), and whether it holds a character outside
+    // ASCII (looked up lowercased as a string, not as ASCII bytes).
+    let (mut open, mut open_wide) = (None::<usize>, false);
+    // The bytes of a character outside ASCII that began in the previous block and run
+    // into this one (its first bits), and whether it is a letter or digit.
+    let (mut spill, mut spill_alnum) = (0u64, false);
+    // Looks up word `start..end`, one with a character outside ASCII lowercased as a
+    // string; whether enough words are read.
+    #[inline(always)]
+    fn word(
+        text: &str,
+        (start, end): (usize, usize),
+        wide: bool,
+        set: &TitleWords,
+        scratch: &mut Scratch,
+        count: &mut Overlap,
+    ) -> bool {
+        let hit = if wide {
+            set.holds(lowercase_into(&text[start..end], &mut scratch.buf))
+        } else {
+            set.holds_ascii(&text.as_bytes()[start..end])
+        };
+        count.add(hit)
+    }
+    let mut at = 0;
+    while at < n {
+        let (mut alnum, high) = block_masks(bytes, at);
+        // Bits of the characters outside ASCII that are letters or digits.
+        let mut wide = 0u64;
+        if high | spill != 0 {
+            if spill_alnum {
+                alnum |= spill;
+                wide |= spill;
+            }
+            // The first byte of each character outside ASCII in the block.
+            let mut leads = high & !spill;
+            spill = 0;
+            while leads != 0 {
+                let k = leads.trailing_zeros() as usize;
+                let c = text[at + k..].chars().next().expect("a char starts here");
+                let bits = ((1u128 << c.len_utf8()) - 1) << k;
+                let (inside, after) = (bits as u64, (bits >> 64) as u64);
+                let is_alnum = scratch.is_alphanumeric(c);
+                if is_alnum {
+                    alnum |= inside;
+                    wide |= inside;
+                }
+                (spill, spill_alnum) = (after, is_alnum);
+                leads &= !inside;
+            }
+        }
+        // A start is a letter or digit after another byte (or the open word's end); an
+        // end, another byte after a letter or digit. Past the end of the line the mask is
+        // 0, so the line's last word ends in its block unless the line ends with it.
+        let before = (alnum << 1) | u64::from(open.is_some());
+        let (mut starts, mut ends) = (alnum & !before, !alnum & before);
+        if ends != 0 {
+            if let Some(start) = open.take() {
+                let e = ends.trailing_zeros();
+                let w = open_wide || wide & ((1u64 << e) - 1) != 0;
+                if word(text, (start, at + e as usize), w, set, scratch, &mut count) {
+                    return count.share();
+                }
+                ends &= ends - 1;
+            }
+            // The other words start in this block; starts and ends alternate. Most blocks
+            // are ASCII: their words are looked up as bytes, with no test of each.
+            // Most blocks are ASCII: their words are looked up as bytes, with no test of
+            // each.
+            if wide == 0 {
+                // The block's bytes (one bounds check for all its words): each word lies in
+                // it, shorter than 64 bytes.
+                let block = &bytes[at..];
+                while ends != 0 {
+                    let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                    let (s, e) = (s as usize, e as usize);
+                    let hit = set.may_hold_ascii(block[s], e - s)
+                        && set.holds_ascii_in_slot(&block[s..e]);
+                    if count.add(hit) {
+                        return count.share();
+                    }
+                    starts &= starts - 1;
+                    ends &= ends - 1;
+                }
+            }
+            while ends != 0 {
+                let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                let w = (wide >> s) & ((1u64 << (e - s)) - 1) != 0;
+                let span = (at + s as usize, at + e as usize);
+                if word(text, span, w, set, scratch, &mut count) {
+                    return count.share();
+                }
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
+        }
+        if starts != 0 {
+            let s = starts.trailing_zeros();
+            open = Some(at + s as usize);
+            open_wide = wide >> s != 0;
+        } else {
+            open_wide |= wide != 0;
+        }
+        at += 64;
+    }
+    // A word that ends the line at the end of a block.
+    if let Some(start) = open {
+        word(text, (start, n), open_wide, set, scratch, &mut count);
     }
     count.share()
 }
 
-/// The words of `bytes` eight bytes at a time while the bytes are ASCII: a lane mask of
-/// letters and digits, whose [words](ChunkWords) are counted. Returns where [`overlap_from`] goes on (the start of the word or
-/// the eight bytes that hold a byte outside ASCII), or `None` when the line is done.
-fn overlap_ascii(bytes: &[u8], set: &TitleWords, count: &mut Overlap) -> Option<usize> {
-    let whole = bytes.len() / 8 * 8;
-    // The last few bytes padded with NUL, a separator: every word ends in some chunk.
-    let mut rest = 0u64;
-    for (k, &b) in bytes[whole..].iter().enumerate() {
-        rest |= u64::from(b) << (8 * k);
-    }
-    // The start of the word open before `at`, and whether enough words are read.
-    let (mut at, mut open, mut enough) = (0, None, false);
-    loop {
-        let x = match bytes.get(at..at + 8) {
-            Some(c) => u64::from_le_bytes(c.try_into().expect("eight bytes")),
-            None => rest,
+/// The bytes `at..at + 64` of `bytes` (fewer at the end) as two masks, bit `k` for byte
+/// `at + k`: ASCII letters and digits, and bytes outside ASCII. Bits past the end are 0.
+#[inline(always)]
+fn block_masks(bytes: &[u8], at: usize) -> (u64, u64) {
+    let n = bytes.len();
+    let (mut alnum, mut high) = (0u64, 0u64);
+    for c in 0..4 {
+        let from = at + 16 * c;
+        if from >= n {
+            break;
+        }
+        let (a, h) = match bytes.get(from..from + 16) {
+            Some(chunk) => ascii_alnum_mask16(chunk.try_into().expect("sixteen bytes")),
+            None => {
+                // The last one to fifteen bytes: the sixteen that end the line, shifted
+                // down (or, for a line shorter than sixteen, a padded copy).
+                let rest = n - from;
+                if let Some(last) = bytes.last_chunk::<16>() {
+                    let (a, h) = ascii_alnum_mask16(last);
+                    (a >> (16 - rest), h >> (16 - rest))
+                } else {
+                    let mut pad = [0u8; 16];
+                    pad[..rest].copy_from_slice(&bytes[from..]);
+                    ascii_alnum_mask16(&pad)
+                }
+            }
         };
-        if x & HIGH != 0 {
-            return Some(open.unwrap_or(at));
-        }
-        let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | (ONES * 0x20), b'a', b'z');
-        open = ChunkWords::new(alnum, HIGH, open).each(at, |start, end| {
-            enough = enough || count.add(set.holds_ascii(&bytes[start..end]));
-        });
-        if enough || at >= whole {
-            return None;
-        }
-        at += 8;
+        alnum |= u64::from(a) << (16 * c);
+        high |= u64::from(h) << (16 * c);
+    }
+    (alnum, high)
+}
+
+/// The ASCII letters and digits of `block`, and its bytes outside ASCII, one bit each (bit
+/// `k` for byte `k`): SSE2 compares of all sixteen bytes.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn ascii_alnum_mask16(block: &[u8; 16]) -> (u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        // Signed compares: bytes outside ASCII are negative, below every bound.
+        let within = |v: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8((lo - 1) as i8)),
+                _mm_cmpgt_epi8(_mm_set1_epi8((hi + 1) as i8), v),
+            )
+        };
+        let letters = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let alnum = _mm_or_si128(letters, within(v, b'0', b'9'));
+        (_mm_movemask_epi8(alnum) as u32, _mm_movemask_epi8(v) as u32)
     }
 }
 
-/// Counts the words of `text` from byte `i` on (the start of a word or of a run of
-/// separators), byte by byte with a fast path for ASCII; an ASCII word without capitals
-/// is looked up as it stands.
-fn overlap_from(
-    text: &str,
-    mut i: usize,
-    set: &TitleWords,
-    scratch: &mut Scratch,
-    count: &mut Overlap,
-) {
-    // Words are the runs of alphanumeric characters.
-    let bytes = text.as_bytes();
-    let n = bytes.len();
-    // Whether the character at `i` (not ASCII) is alphanumeric, and its length.
-    let wide = |i: usize, scratch: &mut Scratch| {
-        let c = text[i..].chars().next().expect("a char starts here");
-        (scratch.is_alphanumeric(c), c.len_utf8())
-    };
-    while i < n {
-        // Skip to the start of a word.
-        match BYTE_CLASS[usize::from(bytes[i])] {
-            SEPARATOR => {
-                i += 1;
-                continue;
-            }
-            NON_ASCII => {
-                let (alnum, len) = wide(i, scratch);
-                if !alnum {
-                    i += len;
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        // Scan the word: runs of ASCII letters and digits, joined by alphanumeric
-        // characters that are not ASCII.
-        let start = i;
-        let mut ascii = true;
-        loop {
-            while i < n && BYTE_CLASS[usize::from(bytes[i])] & (LOWER | UPPER) != 0 {
-                i += 1;
-            }
-            if i < n && BYTE_CLASS[usize::from(bytes[i])] == NON_ASCII {
-                let (alnum, len) = wide(i, scratch);
-                if alnum {
-                    ascii = false;
-                    i += len;
-                    continue;
-                }
-            }
-            break;
-        }
-        // An ASCII word is compared as bytes (no `str` slicing, which checks boundaries).
-        let hit = if ascii {
-            set.holds_ascii(&bytes[start..i])
-        } else {
-            set.holds(lowercase_into(&text[start..i], &mut scratch.buf))
-        };
-        if count.add(hit) {
-            return;
-        }
-    }
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use ascii_alnum_mask16_plain as ascii_alnum_mask16;
+
+/// [`ascii_alnum_mask16`] a byte at a time: the reference for its test, and the code of
+/// other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+fn ascii_alnum_mask16_plain(block: &[u8; 16]) -> (u32, u32) {
+    let bits = |f: &dyn Fn(u8) -> bool| (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum();
+    (
+        bits(&|b| b.is_ascii_alphanumeric()),
+        bits(&|b| !b.is_ascii()),
+    )
 }
 
 #[cfg(test)]
@@ -1438,22 +1510,25 @@ mod tests {
         assert!(word_set(text).contains("cat"));
     }
 
+    /// The reference of [`overlap`]: the share of the first 41 words of a split on
+    /// characters that are not alphanumeric, lowercased, that are in `set`.
+    fn split_overlap(text: &str, set: &WordSet) -> f32 {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(41)
+            .map(str::to_lowercase)
+            .collect();
+        let found = words.iter().filter(|w| set.contains(*w)).count();
+        if words.is_empty() {
+            0.0
+        } else {
+            found as f32 / words.len() as f32
+        }
+    }
+
     #[test]
     fn overlap_counts_words_as_a_split_on_non_alphanumerics() {
-        fn split_overlap(text: &str, set: &WordSet) -> f32 {
-            let words: Vec<String> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .take(41)
-                .map(str::to_lowercase)
-                .collect();
-            let found = words.iter().filter(|w| set.contains(*w)).count();
-            if words.is_empty() {
-                0.0
-            } else {
-                found as f32 / words.len() as f32
-            }
-        }
         let title = word_set("Été in Σίσυφος: the CAT, ab 12 naïve headlines");
         let parts = [
             "The",
@@ -1514,6 +1589,73 @@ mod tests {
         ];
         for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_with_0x20_set() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let bytes = crate::swar::xorshift(&mut x).to_le_bytes();
+            for len in 0..=8 {
+                let w = &bytes[..len];
+                let want = w
+                    .iter()
+                    .rev()
+                    .fold(0, |key, &b| (key << 8) | u64::from(b | 0x20));
+                assert_eq!(TitleWords::short_key(w), want, "{w:?}");
+            }
+            assert_eq!(TitleWords::short_key(&[bytes[0]; 9]), 0);
+        }
+    }
+
+    #[test]
+    fn alnum_masks_of_sixteen_bytes_are_those_of_the_bytes() {
+        let mut x = 0x1319_8a2e_0370_7344u64;
+        for round in 0..4000 {
+            let mut block = [0u8; 16];
+            for pair in block.chunks_exact_mut(8) {
+                let r = crate::swar::xorshift(&mut x).to_le_bytes();
+                // Every byte value, and runs near the class bounds.
+                let near =
+                    |b: u8| [b'0', b'9', b'a', b'z', b'A', b'Z', 0x7F, 0x80][usize::from(b % 8)];
+                for (b, r) in pair.iter_mut().zip(r) {
+                    *b = if round % 2 == 0 {
+                        r
+                    } else {
+                        near(r).wrapping_add(r % 3).wrapping_sub(1)
+                    };
+                }
+            }
+            assert_eq!(
+                ascii_alnum_mask16(&block),
+                ascii_alnum_mask16_plain(&block),
+                "{block:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlap_reads_words_across_blocks_of_64_bytes() {
+        let title = word_set("Été naïve cat the 𝐀b ab");
+        let reference = |text: &str| split_overlap(text, &title);
+        // Characters of two, three and four bytes (letters or not) and ASCII words at every
+        // offset around the ends of the first two blocks, and lines ending there.
+        for wide in ["é", "’", "𝐀", "\u{3000}", "naïve", "Été"] {
+            for lead in 0..140 {
+                for tail in ["", "b", " cat", "ab the", "𝐀b"] {
+                    let s = format!("{}{wide}{tail}", "x".repeat(lead));
+                    assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
+                    let s = format!("{} {wide}{tail} cat ab", "ab ".repeat(lead / 3));
+                    assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
+                }
+            }
+        }
+        let pieces = [
+            "cat", "The", " ", "é", "naïve", "’", "𝐀", "Été", "ab", "x", "-",
+        ];
+        for s in random_strings(&pieces, 0x0a40_9382_2299_f31d, 5_000, 120) {
+            assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
         }
     }
 

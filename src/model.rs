@@ -307,15 +307,17 @@ fn dot4_from<const M: usize>(
     w: [&[Splat]; M],
 ) -> [[f32; 4]; M] {
     use std::arch::x86_64::{
-        __m128, _mm_add_ps, _mm_cvtss_f32, _mm_load_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_mul_ps,
-        _mm_set_ps, _mm_shuffle_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
+        __m128, _mm_add_ps, _mm_cvtss_f32, _mm_load_ps, _mm_loadu_ps, _mm_movehl_ps, _mm_movelh_ps,
+        _mm_mul_ps, _mm_set_ps, _mm_shuffle_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
     };
     const LANES: usize = 4;
-    /// Four values as a vector (lane `r` is `v[r]`).
+    /// Four values as a vector (lane `r` is `v[r]`): one unaligned load.
     #[inline(always)]
     fn load(v: &[f32]) -> __m128 {
-        // SAFETY: SSE is enabled (the `cfg` of `dot4_from`).
-        unsafe { _mm_set_ps(v[3], v[2], v[1], v[0]) }
+        let v: &[f32; 4] = v.try_into().expect("four values");
+        // SAFETY: SSE is enabled (the `cfg` of `dot4_from`), and the unaligned load reads
+        // the four values of an array.
+        unsafe { _mm_loadu_ps(v.as_ptr()) }
     }
     /// A weight's lanes, read aligned (what lets the multiply read it from memory).
     #[inline(always)]

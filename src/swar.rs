@@ -118,17 +118,10 @@ impl ChunkWords {
         }
     }
 
-    /// Hands `word(start, end)` each word that ends in the chunk at `at`, in order (the
-    /// open word with the start it was given), and returns the start of the word open
-    /// after it, if any.
-    #[inline(always)]
-    pub(crate) fn each(self, at: usize, mut word: impl FnMut(usize, usize)) -> Option<usize> {
-        self.each_split(at, &mut word, |w, s, e| w(s, e), |w, s, e| w(s, e))
-    }
-
-    /// [`each`](Self::each) with the open word handed to `open_word` and the words that
-    /// lie in the chunk (their bytes the lanes `start - at .. end - at`) to `word`, each
-    /// with `state`: two calls, each inlined once.
+    /// Hands each word that ends in the chunk at `at`, in order, with `state`: the open
+    /// word (with the start it was given) to `open_word`, and the words that lie in the
+    /// chunk (their bytes the lanes `start - at .. end - at`) to `word` (two calls, each
+    /// inlined once); returns the start of the word open after it, if any.
     #[inline(always)]
     pub(crate) fn each_split<S>(
         mut self,
