@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
-use crate::swar::{first_lane, lane_count, lanes_eq, lanes_in, ChunkWords, HIGH, ONES};
+use crate::swar::{
+    ascii_classes16, first_lane, lane_count, lanes_eq, lanes_in, ChunkWords, HIGH, ONES,
+};
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
 /// maps of lines and words: SipHash's flooding resistance is not needed for them and
@@ -548,21 +550,7 @@ impl Scan<'_> {
         // for nothing below).
         let mut punct = valid & !alnum & x.wrapping_add(ONES * 0x5F);
         while punct != 0 {
-            let at = p + first_lane(punct);
-            let b = bytes[at];
-            let class = BYTE_CLASS[b as usize];
-            if class & MARK != 0 {
-                mark(bytes, at, &mut self.copyright, &mut self.link);
-            }
-            if class & SEPARATOR != 0 {
-                self.s.separators += 1;
-            } else if class & COMMA != 0 {
-                self.s.commas += 1;
-            } else if class & QUOTE != 0 {
-                self.s.quotes += 1;
-            } else if matches!(b, b'.' | b'!' | b'?') && bytes.get(at + 1) == Some(&b' ') {
-                self.s.inner_sentences += 1;
-            }
+            self.punct(bytes, p + first_lane(punct));
             punct &= punct - 1;
         }
         // `http` and `copyright` both have a `p` (a rare letter), at a known offset; the
@@ -570,9 +558,7 @@ impl Scan<'_> {
         // (Not skipped once both are found: testing the two flags cost more per chunk.)
         let mut ps = lanes_eq(lower, b'p') & alpha;
         while ps != 0 {
-            let at = p + first_lane(ps);
-            self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
-            self.copyright |= at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
+            self.letter_p(bytes, p + first_lane(ps));
             ps &= ps - 1;
         }
         // The words (the one open before the chunk may hold non-ASCII characters, its
@@ -597,6 +583,98 @@ impl Scan<'_> {
             },
         );
         self.word_start = open.unwrap_or(NO_WORD);
+    }
+
+    /// Counts the punctuation byte `bytes[at]` (above the space, no letter or digit).
+    #[inline(always)]
+    fn punct(&mut self, bytes: &[u8], at: usize) {
+        let b = bytes[at];
+        let class = BYTE_CLASS[b as usize];
+        if class & MARK != 0 {
+            mark(bytes, at, &mut self.copyright, &mut self.link);
+        }
+        if class & SEPARATOR != 0 {
+            self.s.separators += 1;
+        } else if class & COMMA != 0 {
+            self.s.commas += 1;
+        } else if class & QUOTE != 0 {
+            self.s.quotes += 1;
+        } else if matches!(b, b'.' | b'!' | b'?') && bytes.get(at + 1) == Some(&b' ') {
+            self.s.inner_sentences += 1;
+        }
+    }
+
+    /// Looks for the marks `http` and `copyright` around the letter `p` at `bytes[at]`.
+    #[inline(always)]
+    fn letter_p(&mut self, bytes: &[u8], at: usize) {
+        self.link |= at >= 3 && starts_ignore_ascii_case(&bytes[at - 3..], b"http");
+        self.copyright |= at >= 2 && starts_ignore_ascii_case(&bytes[at - 2..], b"copyright");
+    }
+
+    /// [`ascii_chunk`](Self::ascii_chunk) of the sixteen bytes `block` at `p`, from bit
+    /// masks of their classes (one bit a byte); `false`, with nothing counted, when the
+    /// block is not all ASCII.
+    #[inline(always)]
+    fn ascii_block(&mut self, block: &[u8; 16], p: usize, scratch: &mut Scratch) -> bool {
+        let Some(c) = ascii_classes16(block) else {
+            return false;
+        };
+        let bytes = self.line.as_bytes();
+        self.s.chars += 16;
+        self.s.letters += c.letters_upper & 31;
+        if c.digit != 0 {
+            self.s.digits += c.digit.count_ones();
+        }
+        let mut look = c.look;
+        while look != 0 {
+            let at = p + look.trailing_zeros() as usize;
+            if bytes[at] | 0x20 == b'p' {
+                self.letter_p(bytes, at);
+            } else {
+                self.punct(bytes, at);
+            }
+            look &= look - 1;
+        }
+        // Words as in `ChunkWords`, a bit a byte: a start is a letter or digit after
+        // another byte (or the open word), an end another byte after one.
+        let alnum = c.alpha | c.digit;
+        let open = self.word_start != NO_WORD;
+        let before = (alnum << 1) | u32::from(open);
+        let mut starts = alnum & !before;
+        let mut ends = !alnum & before & 0xFFFF;
+        if c.upper != 0 {
+            self.s.upper += c.letters_upper >> 5;
+            self.s.capitalized += (starts & c.upper).count_ones();
+        }
+        let (lo, hi) = block.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().expect("8 bytes")) | (ONES * 0x20);
+        let hi = u64::from_le_bytes(hi.try_into().expect("8 bytes")) | (ONES * 0x20);
+        // The chunk before the next one, for its open word.
+        let prev_lower = std::mem::replace(&mut self.prev_lower, hi);
+        if ends != 0 {
+            if open {
+                let end = p + ends.trailing_zeros() as usize;
+                self.open_word(self.word_start, end, p, [prev_lower, lo], scratch);
+                ends &= ends - 1;
+            }
+            let both = u128::from(lo) | (u128::from(hi) << 64);
+            while ends != 0 {
+                let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                let len = (e - s) as usize;
+                if len <= 8 {
+                    self.count_key((both >> (8 * s)) as u64 & KEEP_LOW[len]);
+                } else {
+                    self.queue_word(p + s as usize, p + e as usize, scratch);
+                }
+                starts &= starts - 1;
+                ends &= ends - 1;
+            }
+            self.word_start = NO_WORD;
+        }
+        if starts != 0 {
+            self.word_start = p + starts.trailing_zeros() as usize;
+        }
+        true
     }
 
     /// Counts the word of one to eight ASCII letters and digits whose bytes with bit 5
@@ -855,8 +933,9 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
 
 /// [`line_stats`] with scratch buffers reused across lines.
 ///
-/// Eight bytes at a time: runs of ASCII are counted with lane masks (see [`lanes_in`]);
-/// only other characters are decoded and go through the Unicode predicates.
+/// Sixteen bytes at a time: runs of ASCII are counted from bit masks of their classes
+/// (see [`ascii_classes16`]), their ends eight bytes at a time with lane masks (see
+/// [`lanes_in`]); only other characters are decoded and go through the Unicode predicates.
 fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineStats {
     let mut scan = Scan {
         queued: 0,
@@ -880,7 +959,13 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        // Runs of eight ASCII bytes, the common case, in a loop of their own.
+        // Runs of ASCII, the common case, sixteen bytes a step; the rest of a run eight.
+        while let Some(b) = bytes[i..].first_chunk::<16>() {
+            if !scan.ascii_block(b, i, scratch) {
+                break;
+            }
+            i += 16;
+        }
         while let Some(b) = bytes[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*b);
             if x & HIGH != 0 {
