@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
-use crate::swar::{lane_count, lanes_in, ChunkWords, HIGH, ONES};
+use crate::swar::{ascii_classes16, lane_count, lanes_in, BlockWords, ChunkWords, HIGH, ONES};
 
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
@@ -564,6 +564,30 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
     let mut word: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
+        // Sixteen bytes a step, as segment's scan; the rest of a run eight.
+        while let Some(block) = bytes[i..].first_chunk::<16>() {
+            let Some(c) = ascii_classes16(block) else {
+                break;
+            };
+            t.latin += c.letters_upper & 31;
+            // Lowercased as in `ascii_alnum_key`.
+            let lower = u128::from_le_bytes(*block) | u128::from_le_bytes([0x20; 16]);
+            word = BlockWords::new(c.alpha | c.digit, word).each_split(
+                i,
+                &mut t,
+                |t, start, end| t.ascii_word(table, bytes, start, end),
+                |t, start, end| {
+                    let (s, len) = (start - i, end - start);
+                    if len <= 8 {
+                        let key = (lower >> (8 * s)) as u64 & KEEP_LOW[len];
+                        t.hits.add(table, table.get_eight(key));
+                    } else {
+                        t.ascii_word(table, bytes, start, end);
+                    }
+                },
+            );
+            i += 16;
+        }
         while let Some(chunk) = bytes[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*chunk);
             if x & HIGH != 0 {

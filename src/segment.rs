@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
-    ascii_classes16, first_lane, lane_count, lanes_eq, lanes_in, ChunkWords, HIGH, ONES,
+    ascii_classes16, first_lane, lane_count, lanes_eq, lanes_in, BlockWords, ChunkWords, HIGH, ONES,
 };
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
@@ -635,45 +635,32 @@ impl Scan<'_> {
             }
             look &= look - 1;
         }
-        // Words as in `ChunkWords`, a bit a byte: a start is a letter or digit after
-        // another byte (or the open word), an end another byte after one.
-        let alnum = c.alpha | c.digit;
-        let open = self.word_start != NO_WORD;
-        let before = (alnum << 1) | u32::from(open);
-        let mut starts = alnum & !before;
-        let mut ends = !alnum & before & 0xFFFF;
+        let open = (self.word_start != NO_WORD).then_some(self.word_start);
+        let words = BlockWords::new(c.alpha | c.digit, open);
         if c.upper != 0 {
             self.s.upper += c.letters_upper >> 5;
-            self.s.capitalized += (starts & c.upper).count_ones();
+            self.s.capitalized += (words.starts & c.upper).count_ones();
         }
         let (lo, hi) = block.split_at(8);
         let lo = u64::from_le_bytes(lo.try_into().expect("8 bytes")) | (ONES * 0x20);
         let hi = u64::from_le_bytes(hi.try_into().expect("8 bytes")) | (ONES * 0x20);
         // The chunk before the next one, for its open word.
         let prev_lower = std::mem::replace(&mut self.prev_lower, hi);
-        if ends != 0 {
-            if open {
-                let end = p + ends.trailing_zeros() as usize;
-                self.open_word(self.word_start, end, p, [prev_lower, lo], scratch);
-                ends &= ends - 1;
-            }
-            let both = u128::from(lo) | (u128::from(hi) << 64);
-            while ends != 0 {
-                let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
-                let len = (e - s) as usize;
+        let both = u128::from(lo) | (u128::from(hi) << 64);
+        let open = words.each_split(
+            p,
+            &mut (&mut *self, &mut *scratch),
+            |(scan, scratch), start, end| scan.open_word(start, end, p, [prev_lower, lo], scratch),
+            |(scan, scratch), start, end| {
+                let (s, len) = (start - p, end - start);
                 if len <= 8 {
-                    self.count_key((both >> (8 * s)) as u64 & KEEP_LOW[len]);
+                    scan.count_key((both >> (8 * s)) as u64 & KEEP_LOW[len]);
                 } else {
-                    self.queue_word(p + s as usize, p + e as usize, scratch);
+                    scan.queue_word(start, end, scratch);
                 }
-                starts &= starts - 1;
-                ends &= ends - 1;
-            }
-            self.word_start = NO_WORD;
-        }
-        if starts != 0 {
-            self.word_start = p + starts.trailing_zeros() as usize;
-        }
+            },
+        );
+        self.word_start = open.unwrap_or(NO_WORD);
         true
     }
 

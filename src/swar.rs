@@ -353,6 +353,67 @@ pub(crate) fn ascii_classes16_plain(block: &[u8; 16]) -> Option<AsciiClasses> {
     })
 }
 
+/// The words of a sixteen-byte block of ASCII, from its bit mask of letters and digits
+/// (bit `k` for byte `k`): [`ChunkWords`] a bit a byte.
+pub(crate) struct BlockWords {
+    /// The bytes where a word starts.
+    pub(crate) starts: u32,
+    /// The bytes where a word ends.
+    ends: u32,
+    /// The start of the word open before the block, if any.
+    open: Option<usize>,
+}
+
+impl BlockWords {
+    /// The words of a block whose letters and digits are the bits of `alnum`, after the
+    /// word `open` (its start) if one runs into it.
+    #[inline(always)]
+    pub(crate) fn new(alnum: u32, open: Option<usize>) -> Self {
+        let before = (alnum << 1) | u32::from(open.is_some());
+        BlockWords {
+            starts: alnum & !before,
+            ends: !alnum & before & 0xFFFF,
+            open,
+        }
+    }
+
+    /// [`ChunkWords::each_split`] for the block at `at`.
+    #[inline(always)]
+    pub(crate) fn each_split<S>(
+        self,
+        at: usize,
+        state: &mut S,
+        open_word: impl FnOnce(&mut S, usize, usize),
+        mut word: impl FnMut(&mut S, usize, usize),
+    ) -> Option<usize> {
+        let BlockWords {
+            mut starts,
+            mut ends,
+            open,
+        } = self;
+        let byte = |mask: u32| at + mask.trailing_zeros() as usize;
+        if ends == 0 {
+            // Nothing closes: the open word runs on, or one starts.
+            return if starts != 0 {
+                Some(byte(starts))
+            } else {
+                open
+            };
+        }
+        if let Some(start) = open {
+            open_word(state, start, byte(ends));
+            ends &= ends - 1;
+        }
+        // The other words start in this block.
+        while ends != 0 {
+            word(state, byte(starts), byte(ends));
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+        (starts != 0).then(|| byte(starts))
+    }
+}
+
 #[cfg(test)]
 mod s14_seg_tests {
     use super::{ascii_classes16, ascii_classes16_plain, xorshift, LOW7};
