@@ -154,7 +154,13 @@ pub(crate) struct AsciiAlnumLookup<'a> {
     shift: u32,
 }
 
-impl AsciiAlnumLookup<'_> {
+impl<'a> AsciiAlnumLookup<'a> {
+    /// The list looked up.
+    #[inline(always)]
+    pub(crate) fn stop(&self) -> &'a StopWords {
+        self.stop
+    }
+
     /// Whether the key of a word of one to eight ASCII letters and digits is a stopword:
     /// its bytes lowercased (bit 5 set), zeros after them.
     #[inline(always)]
@@ -177,6 +183,19 @@ impl AsciiAlnumLookup<'_> {
         }
         self.stop.is_ascii_alnum_stopword(line, start, end)
     }
+}
+
+/// The key of the word of `len` (1 to 8) bytes at byte `at` of the lowercased lanes of a
+/// chunk (see [`AsciiAlnumLookup::contains_key`]).
+#[inline(always)]
+pub(crate) fn chunk_key(lanes: u64, at: usize, len: usize) -> u64 {
+    (lanes >> (8 * at)) & KEEP_LOW[len]
+}
+
+/// [`chunk_key`] in the lanes of a block of sixteen bytes, or of two chunks.
+#[inline(always)]
+pub(crate) fn block_key(lanes: u128, at: usize, len: usize) -> u64 {
+    (lanes >> (8 * at)) as u64 & KEEP_LOW[len]
 }
 
 /// `KEEP_LOW[n]` keeps the low `n` bytes of a `u64` (`n` up to 8).
@@ -579,8 +598,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                 |t, start, end| {
                     let (s, len) = (start - i, end - start);
                     if len <= 8 {
-                        let key = (lower >> (8 * s)) as u64 & KEEP_LOW[len];
-                        t.hits.add(table, table.get_eight(key));
+                        t.hits.add(table, table.get_eight(block_key(lower, s, len)));
                     } else {
                         t.ascii_word(table, bytes, start, end);
                     }
@@ -605,7 +623,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                     // At most seven bytes, in this chunk: the key from its lanes.
                     let (s, e) = (start - i, end - i);
                     t.hits
-                        .add(table, table.get_eight((lower >> (8 * s)) & KEEP_LOW[e - s]));
+                        .add(table, table.get_eight(chunk_key(lower, s, e - s)));
                 },
             );
             i += 8;

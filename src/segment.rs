@@ -455,8 +455,8 @@ struct Scan<'a> {
     /// How many words of [`Scratch::queue`] are not yet looked up.
     queued: usize,
     line: &'a str,
-    stop: &'a StopWords,
-    /// The lookups of words of up to eight ASCII letters and digits.
+    /// The lookups of words of up to eight ASCII letters and digits, and the list
+    /// ([`AsciiAlnumLookup::stop`]) for the others.
     lookup: AsciiAlnumLookup<'a>,
     /// The previous chunk's bytes with bit 5 set (see [`Scan::ascii_chunk`]), for the key
     /// of a word open before the chunk: the chunk before it ends where this one starts
@@ -513,7 +513,11 @@ impl Scan<'_> {
             let stopword = if start & NOT_ASCII == 0 {
                 lookup.contains(bytes, start, end)
             } else {
-                other_word_is_stopword(&self.line[start & !NOT_ASCII..end], self.stop, lower)
+                other_word_is_stopword(
+                    &self.line[start & !NOT_ASCII..end],
+                    self.lookup.stop(),
+                    lower,
+                )
             };
             stopwords += u32::from(stopword);
         }
@@ -579,7 +583,7 @@ impl Scan<'_> {
             |(scan, _), start, end| {
                 // At most seven bytes, in this chunk.
                 let (s, e) = (start - p, end - p);
-                scan.count_key((lower >> (8 * s)) & KEEP_LOW[e - s]);
+                scan.count_key(language::chunk_key(lower, s, e - s));
             },
         );
         self.word_start = open.unwrap_or(NO_WORD);
@@ -654,7 +658,7 @@ impl Scan<'_> {
             |(scan, scratch), start, end| {
                 let (s, len) = (start - p, end - start);
                 if len <= 8 {
-                    scan.count_key((both >> (8 * s)) as u64 & KEEP_LOW[len]);
+                    scan.count_key(language::block_key(both, s, len));
                 } else {
                     scan.queue_word(start, end, scratch);
                 }
@@ -690,7 +694,7 @@ impl Scan<'_> {
         let len = end.wrapping_sub(start);
         if back <= 8 && len <= 8 {
             let both = u128::from(lower[0]) | (u128::from(lower[1]) << 64);
-            self.count_key((both >> (8 * (8 - back))) as u64 & KEEP_LOW[len]);
+            self.count_key(language::block_key(both, 8 - back, len));
         } else {
             self.queue_word(start, end, scratch);
         }
@@ -718,7 +722,7 @@ impl Scan<'_> {
         let s = &mut self.s;
         if cjk_char {
             self.cjk += 1;
-            if self.stop.is_function_char(c) {
+            if self.lookup.stop().is_function_char(c) {
                 self.cjk_function += 1;
             }
         }
@@ -927,7 +931,6 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
     let mut scan = Scan {
         queued: 0,
         line,
-        stop,
         lookup: stop.ascii_alnum_lookup(),
         prev_lower: 0,
         last_at: 0,
