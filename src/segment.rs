@@ -1264,6 +1264,36 @@ mod tests {
         }
     }
 
+    /// Every word of these lines at every offset from the start of a sixteen-byte block
+    /// and of an eight-byte chunk: words open across blocks and chunks, and lines that end
+    /// at every offset (random lines seldom put a stopword across a boundary).
+    #[test]
+    fn fast_stats_match_the_reference_at_every_offset() {
+        let stop = language::stopwords("en");
+        let texts = [
+            "the cat and the dog were there all along",
+            "THE Of, In. it a I b of the",
+            "Über the naïve café and a co-op of the",
+            "yourselves AGAINST ourselves between the",
+            "a1b2 9 2019 http://www.x.com (c) copyright © and",
+            "x|y » z “the” and—the",
+        ];
+        for text in texts {
+            for pad in 0..40 {
+                for fill in ["q", " ", "ab "] {
+                    let line = format!("{}{text}", fill.repeat(pad));
+                    let line = line.trim();
+                    for end in (1..=line.len()).filter(|&e| line.is_char_boundary(e)) {
+                        let l = line[..end].trim();
+                        if !l.is_empty() {
+                            assert_eq!(line_stats(l, stop), reference_stats(l, stop), "{l:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn lines_split_as_str_split_does(text in "[a-z \n\t\u{b}\u{a0}\u{3000}é.]{0,80}") {
