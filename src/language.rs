@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
-use crate::swar::{lane_count, lanes_in, ChunkWords, HIGH, ONES};
+use crate::swar::{ascii_classes16, lane_count, lanes_in, BlockWords, ChunkWords, HIGH, ONES};
 
 /// The languages with a stopword list, as ISO 639-1 codes.
 pub const SUPPORTED: &[&str] = &[
@@ -154,7 +154,13 @@ pub(crate) struct AsciiAlnumLookup<'a> {
     shift: u32,
 }
 
-impl AsciiAlnumLookup<'_> {
+impl<'a> AsciiAlnumLookup<'a> {
+    /// The list looked up.
+    #[inline(always)]
+    pub(crate) fn stop(&self) -> &'a StopWords {
+        self.stop
+    }
+
     /// Whether the key of a word of one to eight ASCII letters and digits is a stopword:
     /// its bytes lowercased (bit 5 set), zeros after them.
     #[inline(always)]
@@ -177,6 +183,19 @@ impl AsciiAlnumLookup<'_> {
         }
         self.stop.is_ascii_alnum_stopword(line, start, end)
     }
+}
+
+/// The key of the word of `len` (1 to 8) bytes at byte `at` of the lowercased lanes of a
+/// chunk (see [`AsciiAlnumLookup::contains_key`]).
+#[inline(always)]
+pub(crate) fn chunk_key(lanes: u64, at: usize, len: usize) -> u64 {
+    (lanes >> (8 * at)) & KEEP_LOW[len]
+}
+
+/// [`chunk_key`] in the lanes of a block of sixteen bytes, or of two chunks.
+#[inline(always)]
+pub(crate) fn block_key(lanes: u128, at: usize, len: usize) -> u64 {
+    (lanes >> (8 * at)) as u64 & KEEP_LOW[len]
 }
 
 /// `KEEP_LOW[n]` keeps the low `n` bytes of a `u64` (`n` up to 8).
@@ -564,6 +583,29 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
     let mut word: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
+        // Sixteen bytes a step, as segment's scan; the rest of a run eight.
+        while let Some(block) = bytes[i..].first_chunk::<16>() {
+            let Some(c) = ascii_classes16(block) else {
+                break;
+            };
+            t.latin += c.letters_upper & 31;
+            // Lowercased as in `ascii_alnum_key`.
+            let lower = u128::from_le_bytes(*block) | u128::from_le_bytes([0x20; 16]);
+            word = BlockWords::new(c.alpha | c.digit, word).each_split(
+                i,
+                &mut t,
+                |t, start, end| t.ascii_word(table, bytes, start, end),
+                |t, start, end| {
+                    let (s, len) = (start - i, end - start);
+                    if len <= 8 {
+                        t.hits.add(table, table.get_eight(block_key(lower, s, len)));
+                    } else {
+                        t.ascii_word(table, bytes, start, end);
+                    }
+                },
+            );
+            i += 16;
+        }
         while let Some(chunk) = bytes[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*chunk);
             if x & HIGH != 0 {
@@ -581,7 +623,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                     // At most seven bytes, in this chunk: the key from its lanes.
                     let (s, e) = (start - i, end - i);
                     t.hits
-                        .add(table, table.get_eight((lower >> (8 * s)) & KEEP_LOW[e - s]));
+                        .add(table, table.get_eight(chunk_key(lower, s, e - s)));
                 },
             );
             i += 8;

@@ -249,3 +249,184 @@ mod tests {
         }
     }
 }
+
+// --- s14-seg ---
+
+/// The classes of sixteen ASCII bytes, one bit each (bit `k` for byte `k`), for segment's
+/// walk over runs of ASCII sixteen bytes a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsciiClasses {
+    /// Letters.
+    pub(crate) alpha: u32,
+    /// Decimal digits.
+    pub(crate) digit: u32,
+    /// Uppercase letters.
+    pub(crate) upper: u32,
+    /// The bytes to look at one by one: those above the space that are no letter or digit,
+    /// and the letter `p` in either case.
+    pub(crate) look: u32,
+    /// The letters plus 32 times the uppercase letters: both counts from one sum (there
+    /// are at most sixteen letters).
+    pub(crate) letters_upper: u32,
+}
+
+/// The [`AsciiClasses`] of `block`, or `None` when it has a byte of 0x80 or more: SSE2
+/// compares of all sixteen bytes, the two counts from one sum of absolute differences.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
+        _mm_cmplt_epi8, _mm_cvtsi128_si32, _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        if _mm_movemask_epi8(v) != 0 {
+            return None;
+        }
+        // Setting bit 5 lowercases letters and maps no other byte to one. The signed
+        // compares take a range as the bytes that an added offset moves to its bottom.
+        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let alpha = _mm_cmplt_epi8(
+            _mm_add_epi8(lower, _mm_set1_epi8((0x80 - b'a') as i8)),
+            _mm_set1_epi8((0x80 + 26u8) as i8),
+        );
+        let digit = _mm_cmplt_epi8(
+            _mm_add_epi8(v, _mm_set1_epi8((0x80 - b'0') as i8)),
+            _mm_set1_epi8((0x80 + 10u8) as i8),
+        );
+        // A letter is uppercase when bit 5 was clear (setting it changed the byte).
+        let upper = _mm_andnot_si128(_mm_cmpeq_epi8(lower, v), alpha);
+        let punct = _mm_andnot_si128(
+            _mm_or_si128(alpha, digit),
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)),
+        );
+        let look = _mm_or_si128(punct, _mm_cmpeq_epi8(lower, _mm_set1_epi8(b'p' as i8)));
+        let weights = _mm_or_si128(
+            _mm_and_si128(alpha, _mm_set1_epi8(1)),
+            _mm_and_si128(upper, _mm_set1_epi8(32)),
+        );
+        // Each half's sum of its eight bytes (at most 8 * 33), in its low 16 bits.
+        let sums = _mm_sad_epu8(weights, _mm_setzero_si128());
+        let letters_upper = _mm_cvtsi128_si32(sums) as u32 + _mm_extract_epi16::<4>(sums) as u32;
+        Some(AsciiClasses {
+            alpha: _mm_movemask_epi8(alpha) as u32,
+            digit: _mm_movemask_epi8(digit) as u32,
+            upper: _mm_movemask_epi8(upper) as u32,
+            look: _mm_movemask_epi8(look) as u32,
+            letters_upper,
+        })
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) use ascii_classes16_plain as ascii_classes16;
+
+/// [`ascii_classes16`] a byte at a time: the reference for its tests, and the code of
+/// other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+#[inline(always)]
+pub(crate) fn ascii_classes16_plain(block: &[u8; 16]) -> Option<AsciiClasses> {
+    if !block.is_ascii() {
+        return None;
+    }
+    let mask =
+        |f: &dyn Fn(u8) -> bool| -> u32 { (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum() };
+    let alpha = mask(&|b| b.is_ascii_alphabetic());
+    let upper = mask(&|b| b.is_ascii_uppercase());
+    Some(AsciiClasses {
+        alpha,
+        digit: mask(&|b| b.is_ascii_digit()),
+        upper,
+        look: mask(&|b| (b > b' ' && !b.is_ascii_alphanumeric()) || b | 0x20 == b'p'),
+        letters_upper: alpha.count_ones() + 32 * upper.count_ones(),
+    })
+}
+
+/// The words of a sixteen-byte block of ASCII, from its bit mask of letters and digits
+/// (bit `k` for byte `k`): [`ChunkWords`] a bit a byte.
+pub(crate) struct BlockWords {
+    /// The bytes where a word starts.
+    pub(crate) starts: u32,
+    /// The bytes where a word ends.
+    ends: u32,
+    /// The start of the word open before the block, if any.
+    open: Option<usize>,
+}
+
+impl BlockWords {
+    /// The words of a block whose letters and digits are the bits of `alnum`, after the
+    /// word `open` (its start) if one runs into it.
+    #[inline(always)]
+    pub(crate) fn new(alnum: u32, open: Option<usize>) -> Self {
+        let before = (alnum << 1) | u32::from(open.is_some());
+        BlockWords {
+            starts: alnum & !before,
+            ends: !alnum & before & 0xFFFF,
+            open,
+        }
+    }
+
+    /// [`ChunkWords::each_split`] for the block at `at`.
+    #[inline(always)]
+    pub(crate) fn each_split<S>(
+        self,
+        at: usize,
+        state: &mut S,
+        open_word: impl FnOnce(&mut S, usize, usize),
+        mut word: impl FnMut(&mut S, usize, usize),
+    ) -> Option<usize> {
+        let BlockWords {
+            mut starts,
+            mut ends,
+            open,
+        } = self;
+        let byte = |mask: u32| at + mask.trailing_zeros() as usize;
+        if ends == 0 {
+            // Nothing closes: the open word runs on, or one starts.
+            return if starts != 0 {
+                Some(byte(starts))
+            } else {
+                open
+            };
+        }
+        if let Some(start) = open {
+            open_word(state, start, byte(ends));
+            ends &= ends - 1;
+        }
+        // The other words start in this block.
+        while ends != 0 {
+            word(state, byte(starts), byte(ends));
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+        (starts != 0).then(|| byte(starts))
+    }
+}
+
+#[cfg(test)]
+mod s14_seg_tests {
+    use super::{ascii_classes16, ascii_classes16_plain, xorshift, LOW7};
+
+    /// Sixteen bytes of ASCII from the xorshift sequence, byte `round % 16` set to
+    /// `round % 256` (every value in turn, the high ones included).
+    fn block(state: &mut u64, round: usize) -> [u8; 16] {
+        let lo = (xorshift(state) & LOW7).to_le_bytes();
+        let hi = (xorshift(state) & LOW7).to_le_bytes();
+        let mut b: [u8; 16] = std::array::from_fn(|k| if k < 8 { lo[k] } else { hi[k - 8] });
+        b[round % 16] = (round % 256) as u8;
+        b
+    }
+
+    #[test]
+    fn ascii_classes16_matches_the_byte_walk() {
+        let mut state = 0x243f_6a88_85a3_08d3u64;
+        let blocks: Vec<[u8; 16]> = (0..20_000).map(|r| block(&mut state, r)).collect();
+        for b in &blocks {
+            assert_eq!(ascii_classes16(b), ascii_classes16_plain(b), "{b:?}");
+        }
+    }
+}
