@@ -2921,20 +2921,39 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
     hay[..at].chars().next_back().is_some_and(is_word_char)
 }
 
-/// FNV-1a for the whole-line table: keys are short and fixed at load time, so a
-/// simple fast hash beats SipHash's per-lookup setup.
+/// A multiply hash for the whole-line table: keys are short and fixed at load time, so
+/// a simple fast hash beats SipHash's per-lookup setup.
 #[derive(Debug, Default, Clone, Copy)]
 struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
+    /// Eight bytes per multiply (the last eight read again, overlapping, and a short
+    /// text in one or two reads) instead of one per byte: a key is hashed on every
+    /// probe of the whole-line map, and the map compares keys, so a collision only
+    /// costs a comparison.
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
+        let n = bytes.len();
+        let read8 = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let read4 = |i: usize| {
+            u64::from(u32::from_le_bytes(
+                bytes[i..i + 4].try_into().expect("four bytes"),
+            ))
         };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let mut h = self.0 ^ n as u64;
+        if n > 8 {
+            let mut i = 0;
+            while i + 8 < n {
+                h = fold_mul(h ^ read8(i));
+                i += 8;
+            }
+            h = fold_mul(h ^ read8(n - 8));
+        } else if n >= 4 {
+            h = fold_mul(h ^ (read4(0) | read4(n - 4) << 32));
+        } else if n > 0 {
+            let x =
+                u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16;
+            h = fold_mul(h ^ x);
         }
         self.0 = h;
     }
@@ -2942,6 +2961,14 @@ impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
+}
+
+/// The 128-bit product of `x` and an odd constant, its halves XOR-ed: every bit of `x`
+/// reaches the low bits (the map's bucket) and the high ones (its tag).
+#[inline]
+fn fold_mul(x: u64) -> u64 {
+    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
+    (p as u64) ^ (p >> 64) as u64
 }
 
 /// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
