@@ -1535,24 +1535,7 @@ impl Needs {
                 set.contains(c) || c.is_numeric()
             }
             Needs::FirstUpper => first().is_uppercase(),
-            Needs::FirstWordAsciiCi(word) => {
-                // Its end found on bytes while they are ASCII; from a non-ASCII one on,
-                // by characters.
-                let b = line.as_bytes();
-                let end = match b
-                    .iter()
-                    .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
-                {
-                    Some(i) if !b[i].is_ascii() => line[i..]
-                        .find(char::is_whitespace)
-                        .map_or(b.len(), |j| i + j),
-                    Some(i) => i,
-                    None => b.len(),
-                };
-                b[..end]
-                    .windows(word.len())
-                    .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-            }
+            Needs::FirstWordAsciiCi(word) => first_word_holds_ci(line, word),
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
             Needs::OnlyChars(set, ascii) => {
@@ -1600,16 +1583,9 @@ impl Needs {
                 let b = line.as_bytes();
                 b[0].is_ascii_digit()
                     || !b[..window.min(b.len())].is_ascii()
-                    || words.iter().any(|w| starts_with_ci(b, w))
+                    || starts_with_any_ci(b, words)
             }
-            Needs::SecondWordStarts(set, words) => {
-                let Some(i) = line.find(char::is_whitespace) else {
-                    return false;
-                };
-                let second = line[i..].trim_start();
-                second.starts_with(|c: char| set.contains(c))
-                    || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
-            }
+            Needs::SecondWordStarts(set, words) => second_word_starts(line, set, words),
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
                 b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
@@ -1651,6 +1627,100 @@ fn starts_with_ci(b: &[u8], w: &str) -> bool {
         (None, Some(_)) => false,
     };
     first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+}
+
+/// Whether `b` starts with one of `words` (their first byte lowercase ASCII), ignoring
+/// ASCII case: `b`'s first byte is lowercased once and compared with each word's, as on
+/// most lines no word starts with it. The same answer as `starts_with_ci` over `words`.
+fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
+    let Some(first) = b.first().map(u8::to_ascii_lowercase) else {
+        return words.iter().any(|w| w.is_empty());
+    };
+    words.iter().any(|w| {
+        let w = w.as_bytes();
+        w.first().is_none_or(|&x| x == first)
+            && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+    })
+}
+
+/// `Needs::FirstWordAsciiCi`: whether `word` (lowercase ASCII) occurs, ignoring ASCII
+/// case, in the line's first word (up to the first whitespace). For a word of one to
+/// eight ASCII letters, one pass over the leading ASCII bytes with the last bytes held
+/// in a `u64` (bit 0x20 set, which folds a byte to a lowercase letter only from that
+/// letter's two cases); from a non-ASCII byte on, `first_word_holds_ci_plain`.
+fn first_word_holds_ci(line: &str, word: &str) -> bool {
+    let w = word.as_bytes();
+    if w.is_empty() || w.len() > 8 || !w.iter().all(u8::is_ascii_lowercase) {
+        return first_word_holds_ci_plain(line, word);
+    }
+    let want = w.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x));
+    let mask = u64::MAX >> (64 - 8 * w.len());
+    let mut last = 0u64;
+    for &x in line.as_bytes() {
+        if !x.is_ascii() {
+            return first_word_holds_ci_plain(line, word);
+        }
+        if x == b' ' || (b'\t'..=b'\r').contains(&x) {
+            return false;
+        }
+        // `want` has no zero byte: the zeros `last` starts with match nothing.
+        last = last << 8 | u64::from(x | 0x20);
+        if last & mask == want {
+            return true;
+        }
+    }
+    false
+}
+
+/// `first_word_holds_ci` by its definition: the first word's end found on bytes while
+/// they are ASCII, and from a non-ASCII one on, by characters; then every window.
+fn first_word_holds_ci_plain(line: &str, word: &str) -> bool {
+    let b = line.as_bytes();
+    let end = match b
+        .iter()
+        .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
+    {
+        Some(i) if !b[i].is_ascii() => line[i..]
+            .find(char::is_whitespace)
+            .map_or(b.len(), |j| i + j),
+        Some(i) => i,
+        None => b.len(),
+    };
+    b[..end]
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// `Needs::SecondWordStarts`: whether the second word (after the first run of
+/// whitespace) starts with a character of `set` or with one of `words` ignoring ASCII
+/// case. On bytes while they are ASCII (an ASCII byte is whitespace exactly when its
+/// character is, and in `set` exactly when its byte is); at a non-ASCII byte before the
+/// second word's first, `second_word_starts_plain`.
+fn second_word_starts(line: &str, set: &str, words: &[&str]) -> bool {
+    let b = line.as_bytes();
+    let ws = |x: u8| x == b' ' || (b'\t'..=b'\r').contains(&x);
+    let Some(i) = b.iter().position(|&x| !x.is_ascii() || ws(x)) else {
+        return false;
+    };
+    let Some(j) = b[i..].iter().position(|&x| !x.is_ascii() || !ws(x)) else {
+        // Only whitespace after the first word (rare).
+        return second_word_starts_plain(line, set, words);
+    };
+    let second = &b[i + j..];
+    if !b[i].is_ascii() || !second[0].is_ascii() {
+        return second_word_starts_plain(line, set, words);
+    }
+    set.as_bytes().contains(&second[0]) || starts_with_any_ci(second, words)
+}
+
+/// `second_word_starts` by its definition, on characters.
+fn second_word_starts_plain(line: &str, set: &str, words: &[&str]) -> bool {
+    let Some(i) = line.find(char::is_whitespace) else {
+        return false;
+    };
+    let second = line[i..].trim_start();
+    second.starts_with(|c: char| set.contains(c))
+        || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -2353,10 +2423,14 @@ impl RuleSet {
     /// join them; trimming removes no letter or digit), less at most two counts. One
     /// pass over the bytes instead of building the key.
     fn too_many_words(&self, line: &str, words: usize) -> bool {
-        if words <= GLUE_MAX_WORDS {
+        let limit = self.max_key_words + 2;
+        // The count below never exceeds `words`.
+        if words <= GLUE_MAX_WORDS || words <= limit {
             return false;
         }
-        let limit = self.max_key_words + 2;
+        if alnum_starts_exceed(line, limit) {
+            return true;
+        }
         let mut n = 0;
         let mut counted = false;
         for b in line.bytes() {
@@ -2870,6 +2944,34 @@ fn count_words(s: &str) -> usize {
         in_word = !space;
     }
     n
+}
+
+/// Whether more than `limit` of the words of `line` (split at spaces and tabs) start
+/// with an ASCII letter or digit, from its leading all-ASCII eight-byte chunks: false
+/// says nothing. Each such word holds a letter or digit, so `too_many_words` is true
+/// when this is; eight bytes per step, and most lines it is asked about are long ASCII
+/// text, decided here within their first words.
+fn alnum_starts_exceed(line: &str, limit: usize) -> bool {
+    let mut n = 0;
+    // The high bit of lane 0: the byte before this chunk was a space (or the line
+    // starts here).
+    let mut prev_space = 0x80u64;
+    for chunk in line.as_bytes().chunks_exact(8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // The lane tests are exact on ASCII lanes only.
+        if x & HIGH != 0 {
+            return false;
+        }
+        let space = eq_bytes(x, b' ') | eq_bytes(x, b'\t');
+        let starts = !space & HIGH & ((space << 8) | prev_space);
+        let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | FOLD, b'a', b'z');
+        n += lane_count(starts & alnum) as usize;
+        if n > limit {
+            return true;
+        }
+        prev_space = space >> 56;
+    }
+    false
 }
 
 /// `count_words` one byte at a time (the definition the fast path must agree with).
@@ -4098,6 +4200,75 @@ fn phrase_matcher(
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+
+    /// Lines for the `Needs` fast paths: words of letters that make up their test words,
+    /// in either case, and of other characters, split by ASCII and Unicode whitespace.
+    fn needs_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "icon", "ICON", "Ic", "on", "i", "c", "o", "n", "re", "REPL", "resp", "comment",
+                "thought", "k", "K", "\u{212a}", "к", "К", "ſ", "é", "-", "x", "7", " ", "  ",
+                "\t", "\n", "\r", "\u{a0}", "\u{2003}", "\u{85}", "\u{b}", "\0", "\u{2c}",
+            ]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn alnum_starts_bound_too_many_words(line in needs_line(), limit in 0usize..6) {
+            // The words (space- or tab-separated) that hold an ASCII letter or digit.
+            let n = line
+                .split([' ', '\t'])
+                .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+                .count();
+            if alnum_starts_exceed(&line, limit) {
+                proptest::prop_assert!(n > limit, "{:?}", line);
+            }
+        }
+
+        #[test]
+        fn needs_fast_paths_agree_with_plain(line in needs_line()) {
+            for word in ["icon", "on", "i", "comment", "ic-on", "abcdefghi"] {
+                proptest::prop_assert_eq!(
+                    first_word_holds_ci(&line, word),
+                    first_word_holds_ci_plain(&line, word),
+                    "{:?} {:?}", line, word
+                );
+            }
+            let words: &[&str] = &["repl", "reac", "re\u{17f}p", "thought", "comment", "i"];
+            for set in ["kK\u{212a}кК", "", "-7"] {
+                proptest::prop_assert_eq!(
+                    second_word_starts(&line, set, words),
+                    second_word_starts_plain(&line, set, words),
+                    "{:?} {:?}", line, set
+                );
+            }
+            for b in [line.as_bytes(), line.trim_start().as_bytes()] {
+                proptest::prop_assert_eq!(
+                    starts_with_any_ci(b, words),
+                    words.iter().any(|w| starts_with_ci(b, w))
+                );
+            }
+        }
+    }
+
+    /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
+    /// first byte as it is: the built-in words that it sees start with no capital.
+    #[test]
+    fn builtin_prefix_words_start_lowercase() {
+        for (_, needs) in BUILTIN_NEEDS {
+            for n in *needs {
+                if let Needs::StartsWithAsciiCi(words, _) | Needs::SecondWordStarts(_, words) = n {
+                    for w in *words {
+                        assert!(!w.as_bytes()[0].is_ascii_uppercase(), "{w:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn is_alphanumeric_agrees_with_std() {
