@@ -2185,6 +2185,21 @@ mod compiled {
         /// (`Needs::first_pairs`): the rules that want the line to start with one of
         /// their words are turned away by one more load, before their tests run.
         pub(super) regex_pairs: PairTable,
+        /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first 64
+        /// regex rules (bit `first_bit`) whose gate needs one of those 8 clauses: eight
+        /// loads turn away, for all those rules at once, the ones whose gate the line
+        /// fails, instead of a test of each rule.
+        pub(super) regex_blocked: BlockTable,
+    }
+}
+
+/// A `u64` for each byte value of each of the 8 bytes of a `u64`, boxed.
+#[derive(Debug)]
+struct BlockTable(Box<[[u64; 256]; 8]>);
+
+impl Default for BlockTable {
+    fn default() -> Self {
+        BlockTable(Box::new([[0; 256]; 8]))
     }
 }
 
@@ -2801,27 +2816,52 @@ impl RuleSet {
         // On a line that starts with an ASCII character, the first-byte table has
         // answered the tests of that character.
         let ascii_first = b[0].is_ascii();
-        self.regexes
+        // The first 64 rules whose gate and first bytes the line passes, in order, then
+        // the rest tested one by one.
+        let mut candidates = self.regex_candidates(hits, allowed);
+        let mut rest = self
+            .regexes
             .iter()
-            .find(|r| {
-                // The gate first: it turns most rules away.
-                r.gate_bits & !hits == 0
-                    && r.first_bit & !allowed == 0
-                    && words <= r.max_words
-                    && self.regex_rule_matches(
-                        r,
-                        if ascii_first {
-                            &r.ascii_first_checks
-                        } else {
-                            &r.checks
-                        },
-                        words,
-                        &mut facts,
-                        &mut kind,
-                        &mut lowered,
-                    )
-            })
-            .map(|r| r.rule)
+            .skip(64)
+            .filter(|r| r.gate_bits & !hits == 0);
+        std::iter::from_fn(|| {
+            if candidates == 0 {
+                return rest.next();
+            }
+            let i = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            Some(&self.regexes[i])
+        })
+        .find(|r| {
+            words <= r.max_words
+                && self.regex_rule_matches(
+                    r,
+                    if ascii_first {
+                        &r.ascii_first_checks
+                    } else {
+                        &r.checks
+                    },
+                    words,
+                    &mut facts,
+                    &mut kind,
+                    &mut lowered,
+                )
+        })
+        .map(|r| r.rule)
+    }
+
+    /// The first 64 regex rules (bit `first_bit`) whose gate a line with these `hits`
+    /// passes and whose first bytes are `allowed`: the same rules as testing each one's
+    /// `gate_bits` and `first_bit`.
+    #[inline]
+    fn regex_candidates(&self, hits: u64, allowed: u64) -> u64 {
+        let t = &self.regex_blocked.0;
+        let m = (!hits).to_le_bytes();
+        let blocked = (t[0][usize::from(m[0])] | t[1][usize::from(m[1])])
+            | (t[2][usize::from(m[2])] | t[3][usize::from(m[3])])
+            | (t[4][usize::from(m[4])] | t[5][usize::from(m[5])])
+            | (t[6][usize::from(m[6])] | t[7][usize::from(m[7])]);
+        allowed & !blocked
     }
 
     /// Whether regex rule `r`, whose gate the line passed, matches it: the gate's spilled
@@ -4114,6 +4154,18 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     set.regex_pairs = pairs;
+    let mut blocked = BlockTable::default();
+    for (i, r) in set.regexes.iter().enumerate().take(64) {
+        for (j, table) in blocked.0.iter_mut().enumerate() {
+            let need = (r.gate_bits >> (8 * j)) & 0xff;
+            for (v, entry) in table.iter_mut().enumerate() {
+                if v as u64 & need != 0 {
+                    *entry |= 1 << i;
+                }
+            }
+        }
+    }
+    set.regex_blocked = blocked;
     for (b, entry) in (0..=255u8).zip(set.regex_bytes.0.iter_mut()) {
         let fixed = if b.is_ascii_digit() {
             HIT_DIGIT
@@ -5953,6 +6005,21 @@ mod tests {
                 let want = r.gate.iter().all(|c| c.meets(bytes));
                 assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
                 passed += usize::from(want);
+            }
+            // The candidates at once are the rules tested one by one.
+            let first = line.as_bytes().first().map_or(0, |&b| usize::from(b));
+            // (`allowed` holds only rules' bits, as the first-byte tables do.)
+            let all = rules.regexes.iter().fold(0, |acc, r| acc | r.first_bit);
+            for allowed in [all, rules.regex_first.0[first], all & 0x5555_5555_5555_5555] {
+                let one_by_one = rules.regexes.iter().take(64).fold(0, |acc, r| {
+                    let pass = r.gate_bits & !hits == 0 && r.first_bit & !allowed == 0;
+                    acc | if pass { r.first_bit } else { 0 }
+                });
+                assert_eq!(
+                    rules.regex_candidates(hits, allowed),
+                    one_by_one,
+                    "{line:?}"
+                );
             }
         }
         assert!(passed > 5000, "only {passed} gates passed");
