@@ -204,30 +204,27 @@ enum PhraseSearch {
 struct PhraseTrie {
     /// The root's child for each byte (`NO_NODE` if none): most lines leave here.
     root: Box<[u32]>,
-    /// Per node (the root is node 0): its children as a range of `edges`, and the
-    /// pattern that ends at it (`NO_NODE` if none).
-    nodes: Vec<TrieNode>,
-    /// Children, (byte, node), each node's sorted by byte.
-    edges: Vec<(u8, u32)>,
-}
-
-/// One node of a [`PhraseTrie`].
-#[derive(Debug, Clone, Copy)]
-struct TrieNode {
-    first: u32,
-    len: u32,
-    pattern: u32,
+    /// Per node (the root is node 0): the pattern that ends at it (`NO_NODE` if none).
+    ends: Box<[u32]>,
+    /// The edges from the other nodes, (parent << 8 | byte, child), in an open-addressed
+    /// table at most half full (`EMPTY_EDGE` in free slots), from slot `edge_slot` on: one
+    /// multiply and about one probe per step, where a search of each node's child list
+    /// cost a test per child.
+    edges: Box<[(u64, u32)]>,
+    /// `64 - log2(edges.len())`: the hash bits that pick a slot.
+    shift: u32,
 }
 
 /// No node, or no pattern.
 const NO_NODE: u32 = u32::MAX;
+/// A free slot of [`PhraseTrie::edges`] (no parent's key: bytes are below 256).
+const EMPTY_EDGE: u64 = u64::MAX;
 
 impl PhraseTrie {
     /// The trie of `patterns` (distinct, not empty, no uppercase ASCII letter).
     fn new(patterns: &[String]) -> PhraseTrie {
         // The patterns in byte order: each shares with the one before it the path of
-        // their common prefix, so nodes are made without searching child lists, and a
-        // node's children are made in byte order.
+        // their common prefix, so nodes are made without searching child lists.
         let mut order: Vec<u32> = (0..patterns.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| {
             patterns[a as usize]
@@ -258,44 +255,59 @@ impl PhraseTrie {
             }
             prev = pattern;
         }
-        // Each node's children, contiguous in `edges`, by counting.
-        let mut first = vec![0u32; ends.len() + 1];
-        for &(parent, _) in &links[1..] {
-            first[parent as usize + 1] += 1;
-        }
-        for k in 1..first.len() {
-            first[k] += first[k - 1];
-        }
-        let mut edges = vec![(0u8, 0u32); links.len() - 1];
-        let mut fill = first.clone();
+        // The root's children in a table of their own; the other edges hashed.
         let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        let inner = links
+            .iter()
+            .skip(1)
+            .filter(|&&(parent, _)| parent != 0)
+            .count();
+        let size = (2 * inner).next_power_of_two().max(2);
+        let mut edges = vec![(EMPTY_EDGE, NO_NODE); size].into_boxed_slice();
+        let shift = 64 - size.trailing_zeros();
         for (node, &(parent, b)) in links.iter().enumerate().skip(1) {
-            let at = &mut fill[parent as usize];
-            edges[*at as usize] = (b, node as u32);
-            *at += 1;
             if parent == 0 {
                 root[usize::from(b)] = node as u32;
+                continue;
             }
+            let key = u64::from(parent) << 8 | u64::from(b);
+            let mut h = Self::edge_slot(key, shift);
+            while edges[h].0 != EMPTY_EDGE {
+                h = (h + 1) & (size - 1);
+            }
+            edges[h] = (key, node as u32);
         }
-        let nodes = ends
-            .iter()
-            .enumerate()
-            .map(|(k, &pattern)| TrieNode {
-                first: first[k],
-                len: first[k + 1] - first[k],
-                pattern,
-            })
-            .collect();
-        PhraseTrie { root, nodes, edges }
+        PhraseTrie {
+            root,
+            ends: ends.into_boxed_slice(),
+            edges,
+            shift,
+        }
     }
 
-    /// The child of `n` along byte `b` (already ASCII-lowercased), `NO_NODE` if none.
+    /// The first slot of [`PhraseTrie::edges`] to probe for `key`.
     #[inline]
-    fn child(&self, n: TrieNode, b: u8) -> u32 {
-        self.edges[n.first as usize..(n.first + n.len) as usize]
-            .iter()
-            .find(|&&(c, _)| c == b)
-            .map_or(NO_NODE, |&(_, next)| next)
+    fn edge_slot(key: u64, shift: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    /// The child of `node` (not the root) along byte `b` (already ASCII-lowercased),
+    /// `NO_NODE` if none.
+    #[inline]
+    fn child(&self, node: u32, b: u8) -> u32 {
+        let key = u64::from(node) << 8 | u64::from(b);
+        let mask = self.edges.len() - 1;
+        let mut h = Self::edge_slot(key, self.shift);
+        loop {
+            let (k, child) = self.edges[h];
+            if k == key {
+                return child;
+            }
+            if k == EMPTY_EDGE {
+                return NO_NODE;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
     /// Whether the walk over `hay` (ASCII case ignored) leaves the trie before its
@@ -329,14 +341,14 @@ impl PhraseTrie {
         let mut best = None;
         let mut i = 1;
         while node != NO_NODE {
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                best = Some((n.pattern as usize, i));
+            let pattern = self.ends[node as usize];
+            if pattern != NO_NODE {
+                best = Some((pattern as usize, i));
             }
             let Some(b) = hay.next() else {
                 return (best, false);
             };
-            node = self.child(n, b.to_ascii_lowercase());
+            node = self.child(node, b.to_ascii_lowercase());
             i += 1;
         }
         (best, true)
