@@ -573,6 +573,11 @@ struct RegexRule {
     /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the 64th: no
     /// first-byte test).
     first_bit: u64,
+    /// Bits of `RuleSet::regex_bytes` that rule a line out when present: one per
+    /// `Needs::OnlyChars` of the rule (the first 64 rules, while bits are left), set by
+    /// the ASCII bytes it does not allow, so that `regex_candidates` turns away, with
+    /// no test run, a line holding one.
+    forbid_bits: u64,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -2863,8 +2868,9 @@ impl RuleSet {
     }
 
     /// The first 64 regex rules (bit `first_bit`) whose gate a line with these `hits`
-    /// passes and whose first bytes are `allowed`: the same rules as testing each one's
-    /// `gate_bits` and `first_bit`.
+    /// passes, which it holds no byte `forbid_bits` forbids, and whose first bytes are
+    /// `allowed`: the same rules as testing each one's `gate_bits`, `forbid_bits` and
+    /// `first_bit`.
     #[inline]
     fn regex_candidates(&self, hits: u64, allowed: u64) -> u64 {
         let t = &self.regex_blocked.0;
@@ -4018,6 +4024,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         ascii_first_checks: Box::default(),
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                         gate_bits: 0,
+                        forbid_bits: 0,
                         gate_spill: false,
                         first_bit: 0,
                     });
@@ -4166,12 +4173,34 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     set.regex_pairs = pairs;
+    // The ASCII bytes each distinct `OnlyChars` test rejects, on the bits after the
+    // clauses'.
+    let mut rejects: Vec<[u64; 2]> = Vec::new();
+    let free = clauses.len().min(HIT_CLAUSES as usize);
+    for r in set.regexes.iter_mut().take(64) {
+        for n in r.needs {
+            if let Needs::OnlyChars(_, ascii) = n {
+                let bad = [!ascii[0], !ascii[1]];
+                let k = match rejects.iter().position(|x| *x == bad) {
+                    Some(k) => k,
+                    None if free + rejects.len() < HIT_CLAUSES as usize => {
+                        rejects.push(bad);
+                        rejects.len() - 1
+                    }
+                    None => continue,
+                };
+                r.forbid_bits |= 1 << (free + k);
+            }
+        }
+    }
     let mut blocked = BlockTable::default();
     for (i, r) in set.regexes.iter().enumerate().take(64) {
         for (j, table) in blocked.0.iter_mut().enumerate() {
             let need = (r.gate_bits >> (8 * j)) & 0xff;
+            let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
             for (v, entry) in table.iter_mut().enumerate() {
-                if v as u64 & need != 0 {
+                // `v`: bits missing from the line; a forbidden one not missing is there.
+                if v as u64 & need != 0 || v as u64 & forbid != forbid {
                     *entry |= 1 << i;
                 }
             }
@@ -4186,12 +4215,17 @@ fn index_regex_gates(set: &mut Compiled) {
         } else {
             0
         };
+        let rejected = rejects
+            .iter()
+            .enumerate()
+            .filter(|(_, bad)| b.is_ascii() && ByteSet([bad[0], bad[1], 0, 0]).has(b))
+            .fold(0, |acc, (k, _)| acc | 1 << (free + k));
         *entry = clauses
             .iter()
             .take(HIT_CLAUSES as usize)
             .enumerate()
             .filter(|(_, c)| c.has(b))
-            .fold(fixed, |acc, (k, _)| acc | 1 << k);
+            .fold(fixed | rejected, |acc, (k, _)| acc | 1 << k);
     }
 }
 
@@ -5982,6 +6016,7 @@ mod tests {
         lines.extend(golden_lines());
         let mut passed = 0;
         let mut first_checked = 0;
+        let mut forbidden = 0;
         for line in &lines {
             if let Some(&b) = line.as_bytes().first() {
                 for r in &rules.regexes {
@@ -6024,7 +6059,9 @@ mod tests {
             let all = rules.regexes.iter().fold(0, |acc, r| acc | r.first_bit);
             for allowed in [all, rules.regex_first.0[first], all & 0x5555_5555_5555_5555] {
                 let one_by_one = rules.regexes.iter().take(64).fold(0, |acc, r| {
-                    let pass = r.gate_bits & !hits == 0 && r.first_bit & !allowed == 0;
+                    let pass = r.gate_bits & !hits == 0
+                        && r.forbid_bits & hits == 0
+                        && r.first_bit & !allowed == 0;
                     acc | if pass { r.first_bit } else { 0 }
                 });
                 assert_eq!(
@@ -6033,8 +6070,21 @@ mod tests {
                     "{line:?}"
                 );
             }
+            // A forbidden byte is one an `OnlyChars` test of the rule rejects.
+            for r in &rules.regexes {
+                if r.forbid_bits & hits != 0 {
+                    forbidden += 1;
+                    let mut facts = rules.line_facts(line);
+                    assert!(
+                        !r.needs.iter().all(|n| n.holds(line, &mut facts)),
+                        "{line:?}"
+                    );
+                }
+            }
         }
         assert!(passed > 5000, "only {passed} gates passed");
+        assert!(forbidden > 1000, "only {forbidden} forbidden bytes met");
+        assert!(rules.regexes.iter().filter(|r| r.forbid_bits != 0).count() >= 5);
         assert!(
             first_checked > 5000,
             "only {first_checked} first bytes turned away"
