@@ -574,7 +574,8 @@ struct RegexRule {
     /// first-byte test).
     first_bit: u64,
     /// Bits of `RuleSet::regex_bytes` that rule a line out when present: one per
-    /// `Needs::OnlyChars` of the rule (the first 64 rules, while bits are left), set by
+    /// `Needs::OnlyChars` or `AsciiOnlyChars` of the rule (the first 64 rules, while
+    /// bits are left; an `AsciiOnlyChars` so answered leaves the checks), set by
     /// the ASCII bytes it does not allow, so that `regex_candidates` turns away, with
     /// no test run, a line holding one.
     forbid_bits: u64,
@@ -1259,6 +1260,14 @@ enum Needs {
     /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
     /// line, are tested all at once against the bytes of the line.
     OnlyChars(&'static str, [u64; 2]),
+    /// Every ASCII character is an ASCII letter or digit, ASCII whitespace or one of
+    /// these; other characters are not looked at. The ASCII half of `OnlyChars`, for a
+    /// pattern whose every character is `\w`, `\s` or one of these (`\w` also holds
+    /// characters that are not alphanumeric, such as combining marks).
+    ///
+    /// The field: the ASCII bytes that pass, as for `OnlyChars` (made by
+    /// [`Needs::ascii_only_chars`]).
+    AsciiOnlyChars([u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
     /// The line holds one of these substrings (case-sensitive).
@@ -1336,6 +1345,14 @@ impl Needs {
             i += 1;
         }
         Needs::OnlyChars(set, ascii)
+    }
+
+    /// `AsciiOnlyChars` of `set`, with its table made as by [`Needs::only_chars`].
+    const fn ascii_only_chars(set: &'static str) -> Needs {
+        match Self::only_chars(set) {
+            Needs::OnlyChars(_, ascii) => Needs::AsciiOnlyChars(ascii),
+            n => n,
+        }
     }
 
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
@@ -1565,6 +1582,10 @@ impl Needs {
                             .chars()
                             .filter(|c| !c.is_ascii())
                             .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)))
+            }
+            Needs::AsciiOnlyChars(ascii) => {
+                let b = facts.bytes(line);
+                (b.0[0] & !ascii[0]) | (b.0[1] & !ascii[1]) == 0
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
@@ -1899,7 +1920,14 @@ impl LineFacts {
 /// `Needs::starts_with_ascii_ci`) are made at compile time.
 const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
-    ("icons.sprite-names", &[Needs::FirstWordAsciiCi("icon")]),
+    // Every character is `\w`, `-` or `\s`.
+    (
+        "icons.sprite-names",
+        &[
+            Needs::FirstWordAsciiCi("icon"),
+            Needs::ascii_only_chars("-_"),
+        ],
+    ),
     // Case-sensitive: the line starts with one of the class prefixes.
     (
         "icons.font-classes",
@@ -4179,7 +4207,7 @@ fn index_regex_gates(set: &mut Compiled) {
     let free = clauses.len().min(HIT_CLAUSES as usize);
     for r in set.regexes.iter_mut().take(64) {
         for n in r.needs {
-            if let Needs::OnlyChars(_, ascii) = n {
+            if let Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) = n {
                 let bad = [!ascii[0], !ascii[1]];
                 let k = match rejects.iter().position(|x| *x == bad) {
                     Some(k) => k,
@@ -4190,6 +4218,17 @@ fn index_regex_gates(set: &mut Compiled) {
                     None => continue,
                 };
                 r.forbid_bits |= 1 << (free + k);
+                // The bit answers this test whole: it need not run.
+                if let Needs::AsciiOnlyChars(..) = n {
+                    let keep = |c: &[Needs]| -> Box<[Needs]> {
+                        c.iter()
+                            .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
+                            .copied()
+                            .collect()
+                    };
+                    r.checks = keep(&r.checks);
+                    r.ascii_first_checks = keep(&r.ascii_first_checks);
+                }
             }
         }
     }
@@ -5215,6 +5254,11 @@ mod tests {
             | Needs::DigitOrAsciiCiAny(w)
             | Needs::StartsWithAsciiCi(w, _) => words(w),
             Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
+            // The ASCII punctuation, allowed or not.
+            Needs::AsciiOnlyChars(_) => (b'!'..=b'~')
+                .filter(|b| !b.is_ascii_alphanumeric())
+                .map(|b| char::from(b).to_string())
+                .collect(),
             Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
         }
     }
