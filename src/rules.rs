@@ -1993,6 +1993,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}\u{1c83}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
+            // Its ASCII characters: letters, digits, whitespace and `/`.
+            Needs::ascii_only_chars("/"),
         ],
     ),
     // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
@@ -2113,6 +2115,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     (
         "dateline.relative",
         &[
+            // Its ASCII characters: letters, digits, whitespace and `:`.
+            Needs::ascii_only_chars(":"),
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}\u{1c82}"),
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
@@ -6129,6 +6133,19 @@ mod tests {
         assert!(passed > 5000, "only {passed} gates passed");
         assert!(forbidden > 1000, "only {forbidden} forbidden bytes met");
         assert!(rules.regexes.iter().filter(|r| r.forbid_bits != 0).count() >= 5);
+        // Every `AsciiOnlyChars` is answered by a bit (and left out of the checks).
+        for r in &rules.regexes {
+            if r.needs
+                .iter()
+                .any(|n| matches!(n, Needs::AsciiOnlyChars(_)))
+            {
+                assert!(r.forbid_bits != 0 && r.first_bit != 0, "{}", r.src);
+                assert!(!r
+                    .checks
+                    .iter()
+                    .any(|n| matches!(n, Needs::AsciiOnlyChars(_))));
+            }
+        }
         assert!(
             first_checked > 5000,
             "only {first_checked} first bytes turned away"
