@@ -204,30 +204,27 @@ enum PhraseSearch {
 struct PhraseTrie {
     /// The root's child for each byte (`NO_NODE` if none): most lines leave here.
     root: Box<[u32]>,
-    /// Per node (the root is node 0): its children as a range of `edges`, and the
-    /// pattern that ends at it (`NO_NODE` if none).
-    nodes: Vec<TrieNode>,
-    /// Children, (byte, node), each node's sorted by byte.
-    edges: Vec<(u8, u32)>,
-}
-
-/// One node of a [`PhraseTrie`].
-#[derive(Debug, Clone, Copy)]
-struct TrieNode {
-    first: u32,
-    len: u32,
-    pattern: u32,
+    /// Per node (the root is node 0): the pattern that ends at it (`NO_NODE` if none).
+    ends: Box<[u32]>,
+    /// The edges from the other nodes, (parent << 8 | byte, child), in an open-addressed
+    /// table at most half full (`EMPTY_EDGE` in free slots), from slot `edge_slot` on: one
+    /// multiply and about one probe per step, where a search of each node's child list
+    /// cost a test per child.
+    edges: Box<[(u64, u32)]>,
+    /// `64 - log2(edges.len())`: the hash bits that pick a slot.
+    shift: u32,
 }
 
 /// No node, or no pattern.
 const NO_NODE: u32 = u32::MAX;
+/// A free slot of [`PhraseTrie::edges`] (no parent's key: bytes are below 256).
+const EMPTY_EDGE: u64 = u64::MAX;
 
 impl PhraseTrie {
     /// The trie of `patterns` (distinct, not empty, no uppercase ASCII letter).
     fn new(patterns: &[String]) -> PhraseTrie {
         // The patterns in byte order: each shares with the one before it the path of
-        // their common prefix, so nodes are made without searching child lists, and a
-        // node's children are made in byte order.
+        // their common prefix, so nodes are made without searching child lists.
         let mut order: Vec<u32> = (0..patterns.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| {
             patterns[a as usize]
@@ -258,44 +255,59 @@ impl PhraseTrie {
             }
             prev = pattern;
         }
-        // Each node's children, contiguous in `edges`, by counting.
-        let mut first = vec![0u32; ends.len() + 1];
-        for &(parent, _) in &links[1..] {
-            first[parent as usize + 1] += 1;
-        }
-        for k in 1..first.len() {
-            first[k] += first[k - 1];
-        }
-        let mut edges = vec![(0u8, 0u32); links.len() - 1];
-        let mut fill = first.clone();
+        // The root's children in a table of their own; the other edges hashed.
         let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        let inner = links
+            .iter()
+            .skip(1)
+            .filter(|&&(parent, _)| parent != 0)
+            .count();
+        let size = (2 * inner).next_power_of_two().max(2);
+        let mut edges = vec![(EMPTY_EDGE, NO_NODE); size].into_boxed_slice();
+        let shift = 64 - size.trailing_zeros();
         for (node, &(parent, b)) in links.iter().enumerate().skip(1) {
-            let at = &mut fill[parent as usize];
-            edges[*at as usize] = (b, node as u32);
-            *at += 1;
             if parent == 0 {
                 root[usize::from(b)] = node as u32;
+                continue;
             }
+            let key = u64::from(parent) << 8 | u64::from(b);
+            let mut h = Self::edge_slot(key, shift);
+            while edges[h].0 != EMPTY_EDGE {
+                h = (h + 1) & (size - 1);
+            }
+            edges[h] = (key, node as u32);
         }
-        let nodes = ends
-            .iter()
-            .enumerate()
-            .map(|(k, &pattern)| TrieNode {
-                first: first[k],
-                len: first[k + 1] - first[k],
-                pattern,
-            })
-            .collect();
-        PhraseTrie { root, nodes, edges }
+        PhraseTrie {
+            root,
+            ends: ends.into_boxed_slice(),
+            edges,
+            shift,
+        }
     }
 
-    /// The child of `n` along byte `b` (already ASCII-lowercased), `NO_NODE` if none.
+    /// The first slot of [`PhraseTrie::edges`] to probe for `key`.
     #[inline]
-    fn child(&self, n: TrieNode, b: u8) -> u32 {
-        self.edges[n.first as usize..(n.first + n.len) as usize]
-            .iter()
-            .find(|&&(c, _)| c == b)
-            .map_or(NO_NODE, |&(_, next)| next)
+    fn edge_slot(key: u64, shift: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    /// The child of `node` (not the root) along byte `b` (already ASCII-lowercased),
+    /// `NO_NODE` if none.
+    #[inline]
+    fn child(&self, node: u32, b: u8) -> u32 {
+        let key = u64::from(node) << 8 | u64::from(b);
+        let mask = self.edges.len() - 1;
+        let mut h = Self::edge_slot(key, self.shift);
+        loop {
+            let (k, child) = self.edges[h];
+            if k == key {
+                return child;
+            }
+            if k == EMPTY_EDGE {
+                return NO_NODE;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
     /// Whether the walk over `hay` (ASCII case ignored) leaves the trie before its
@@ -329,14 +341,14 @@ impl PhraseTrie {
         let mut best = None;
         let mut i = 1;
         while node != NO_NODE {
-            let n = self.nodes[node as usize];
-            if n.pattern != NO_NODE {
-                best = Some((n.pattern as usize, i));
+            let pattern = self.ends[node as usize];
+            if pattern != NO_NODE {
+                best = Some((pattern as usize, i));
             }
             let Some(b) = hay.next() else {
                 return (best, false);
             };
-            node = self.child(n, b.to_ascii_lowercase());
+            node = self.child(node, b.to_ascii_lowercase());
             i += 1;
         }
         (best, true)
@@ -561,6 +573,12 @@ struct RegexRule {
     /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the 64th: no
     /// first-byte test).
     first_bit: u64,
+    /// Bits of `RuleSet::regex_bytes` that rule a line out when present: one per
+    /// `Needs::OnlyChars` or `AsciiOnlyChars` of the rule (the first 64 rules, while
+    /// bits are left; an `AsciiOnlyChars` so answered leaves the checks), set by
+    /// the ASCII bytes it does not allow, so that `regex_candidates` turns away, with
+    /// no test run, a line holding one.
+    forbid_bits: u64,
 }
 
 /// A forward-only lazy DFA and the search caches of the threads that use it.
@@ -1242,6 +1260,14 @@ enum Needs {
     /// [`Needs::only_chars`] at compile time), so that ASCII characters, most of a
     /// line, are tested all at once against the bytes of the line.
     OnlyChars(&'static str, [u64; 2]),
+    /// Every ASCII character is an ASCII letter or digit, ASCII whitespace or one of
+    /// these; other characters are not looked at. The ASCII half of `OnlyChars`, for a
+    /// pattern whose every character is `\w`, `\s` or one of these (`\w` also holds
+    /// characters that are not alphanumeric, such as combining marks).
+    ///
+    /// The field: the ASCII bytes that pass, as for `OnlyChars` (made by
+    /// [`Needs::ascii_only_chars`]).
+    AsciiOnlyChars([u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
     /// The line holds one of these substrings (case-sensitive).
@@ -1319,6 +1345,14 @@ impl Needs {
             i += 1;
         }
         Needs::OnlyChars(set, ascii)
+    }
+
+    /// `AsciiOnlyChars` of `set`, with its table made as by [`Needs::only_chars`].
+    const fn ascii_only_chars(set: &'static str) -> Needs {
+        match Self::only_chars(set) {
+            Needs::OnlyChars(_, ascii) => Needs::AsciiOnlyChars(ascii),
+            n => n,
+        }
     }
 
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
@@ -1535,24 +1569,7 @@ impl Needs {
                 set.contains(c) || c.is_numeric()
             }
             Needs::FirstUpper => first().is_uppercase(),
-            Needs::FirstWordAsciiCi(word) => {
-                // Its end found on bytes while they are ASCII; from a non-ASCII one on,
-                // by characters.
-                let b = line.as_bytes();
-                let end = match b
-                    .iter()
-                    .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
-                {
-                    Some(i) if !b[i].is_ascii() => line[i..]
-                        .find(char::is_whitespace)
-                        .map_or(b.len(), |j| i + j),
-                    Some(i) => i,
-                    None => b.len(),
-                };
-                b[..end]
-                    .windows(word.len())
-                    .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-            }
+            Needs::FirstWordAsciiCi(word) => first_word_holds_ci(line, word),
             // The gate has checked every byte of `c` (`clauses`).
             Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
             Needs::OnlyChars(set, ascii) => {
@@ -1565,6 +1582,10 @@ impl Needs {
                             .chars()
                             .filter(|c| !c.is_ascii())
                             .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)))
+            }
+            Needs::AsciiOnlyChars(ascii) => {
+                let b = facts.bytes(line);
+                (b.0[0] & !ascii[0]) | (b.0[1] & !ascii[1]) == 0
             }
             Needs::AnyCharOrSpacedSlash(set) => {
                 set.chars()
@@ -1600,16 +1621,9 @@ impl Needs {
                 let b = line.as_bytes();
                 b[0].is_ascii_digit()
                     || !b[..window.min(b.len())].is_ascii()
-                    || words.iter().any(|w| starts_with_ci(b, w))
+                    || starts_with_any_ci(b, words)
             }
-            Needs::SecondWordStarts(set, words) => {
-                let Some(i) = line.find(char::is_whitespace) else {
-                    return false;
-                };
-                let second = line[i..].trim_start();
-                second.starts_with(|c: char| set.contains(c))
-                    || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
-            }
+            Needs::SecondWordStarts(set, words) => second_word_starts(line, set, words),
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
                 b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
@@ -1651,6 +1665,100 @@ fn starts_with_ci(b: &[u8], w: &str) -> bool {
         (None, Some(_)) => false,
     };
     first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+}
+
+/// Whether `b` starts with one of `words` (their first byte lowercase ASCII), ignoring
+/// ASCII case: `b`'s first byte is lowercased once and compared with each word's, as on
+/// most lines no word starts with it. The same answer as `starts_with_ci` over `words`.
+fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
+    let Some(first) = b.first().map(u8::to_ascii_lowercase) else {
+        return words.iter().any(|w| w.is_empty());
+    };
+    words.iter().any(|w| {
+        let w = w.as_bytes();
+        w.first().is_none_or(|&x| x == first)
+            && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+    })
+}
+
+/// `Needs::FirstWordAsciiCi`: whether `word` (lowercase ASCII) occurs, ignoring ASCII
+/// case, in the line's first word (up to the first whitespace). For a word of one to
+/// eight ASCII letters, one pass over the leading ASCII bytes with the last bytes held
+/// in a `u64` (bit 0x20 set, which folds a byte to a lowercase letter only from that
+/// letter's two cases); from a non-ASCII byte on, `first_word_holds_ci_plain`.
+fn first_word_holds_ci(line: &str, word: &str) -> bool {
+    let w = word.as_bytes();
+    if w.is_empty() || w.len() > 8 || !w.iter().all(u8::is_ascii_lowercase) {
+        return first_word_holds_ci_plain(line, word);
+    }
+    let want = w.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x));
+    let mask = u64::MAX >> (64 - 8 * w.len());
+    let mut last = 0u64;
+    for &x in line.as_bytes() {
+        if !x.is_ascii() {
+            return first_word_holds_ci_plain(line, word);
+        }
+        if x == b' ' || (b'\t'..=b'\r').contains(&x) {
+            return false;
+        }
+        // `want` has no zero byte: the zeros `last` starts with match nothing.
+        last = last << 8 | u64::from(x | 0x20);
+        if last & mask == want {
+            return true;
+        }
+    }
+    false
+}
+
+/// `first_word_holds_ci` by its definition: the first word's end found on bytes while
+/// they are ASCII, and from a non-ASCII one on, by characters; then every window.
+fn first_word_holds_ci_plain(line: &str, word: &str) -> bool {
+    let b = line.as_bytes();
+    let end = match b
+        .iter()
+        .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
+    {
+        Some(i) if !b[i].is_ascii() => line[i..]
+            .find(char::is_whitespace)
+            .map_or(b.len(), |j| i + j),
+        Some(i) => i,
+        None => b.len(),
+    };
+    b[..end]
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// `Needs::SecondWordStarts`: whether the second word (after the first run of
+/// whitespace) starts with a character of `set` or with one of `words` ignoring ASCII
+/// case. On bytes while they are ASCII (an ASCII byte is whitespace exactly when its
+/// character is, and in `set` exactly when its byte is); at a non-ASCII byte before the
+/// second word's first, `second_word_starts_plain`.
+fn second_word_starts(line: &str, set: &str, words: &[&str]) -> bool {
+    let b = line.as_bytes();
+    let ws = |x: u8| x == b' ' || (b'\t'..=b'\r').contains(&x);
+    let Some(i) = b.iter().position(|&x| !x.is_ascii() || ws(x)) else {
+        return false;
+    };
+    let Some(j) = b[i..].iter().position(|&x| !x.is_ascii() || !ws(x)) else {
+        // Only whitespace after the first word (rare).
+        return second_word_starts_plain(line, set, words);
+    };
+    let second = &b[i + j..];
+    if !b[i].is_ascii() || !second[0].is_ascii() {
+        return second_word_starts_plain(line, set, words);
+    }
+    set.as_bytes().contains(&second[0]) || starts_with_any_ci(second, words)
+}
+
+/// `second_word_starts` by its definition, on characters.
+fn second_word_starts_plain(line: &str, set: &str, words: &[&str]) -> bool {
+    let Some(i) = line.find(char::is_whitespace) else {
+        return false;
+    };
+    let second = line[i..].trim_start();
+    second.starts_with(|c: char| set.contains(c))
+        || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -1812,7 +1920,14 @@ impl LineFacts {
 /// `Needs::starts_with_ascii_ci`) are made at compile time.
 const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     // `^[\w-]*icon[\w-]*\s+...`: the first word holds `icon`.
-    ("icons.sprite-names", &[Needs::FirstWordAsciiCi("icon")]),
+    // Every character is `\w`, `-` or `\s`.
+    (
+        "icons.sprite-names",
+        &[
+            Needs::FirstWordAsciiCi("icon"),
+            Needs::ascii_only_chars("-_"),
+        ],
+    ),
     // Case-sensitive: the line starts with one of the class prefixes.
     (
         "icons.font-classes",
@@ -1878,6 +1993,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::FirstCharOrDigit("iIpPsSfFbBzZфФиИсС\u{17f}\u{1c83}"),
             // The first letter of each separator (`of`, `/`, `из`, `von`, `sur`, ...).
             Needs::AnyChar("oO/иИзЗvVsSdDzZaA\u{17f}"),
+            // Its ASCII characters: letters, digits, whitespace and `/`.
+            Needs::ascii_only_chars("/"),
         ],
     ),
     // The tail names `newsletter(s)`, a `mailing list`, `e-mail alerts`, `email
@@ -1998,6 +2115,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     (
         "dateline.relative",
         &[
+            // Its ASCII characters: letters, digits, whitespace and `:`.
+            Needs::ascii_only_chars(":"),
             Needs::FirstCharOrDigit("uUpPoOaAmMjJvViIhH\u{43e}\u{41e}\u{1c82}"),
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
@@ -2115,6 +2234,21 @@ mod compiled {
         /// (`Needs::first_pairs`): the rules that want the line to start with one of
         /// their words are turned away by one more load, before their tests run.
         pub(super) regex_pairs: PairTable,
+        /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first 64
+        /// regex rules (bit `first_bit`) whose gate needs one of those 8 clauses: eight
+        /// loads turn away, for all those rules at once, the ones whose gate the line
+        /// fails, instead of a test of each rule.
+        pub(super) regex_blocked: BlockTable,
+    }
+}
+
+/// A `u64` for each byte value of each of the 8 bytes of a `u64`, boxed.
+#[derive(Debug)]
+struct BlockTable(Box<[[u64; 256]; 8]>);
+
+impl Default for BlockTable {
+    fn default() -> Self {
+        BlockTable(Box::new([[0; 256]; 8]))
     }
 }
 
@@ -2353,10 +2487,14 @@ impl RuleSet {
     /// join them; trimming removes no letter or digit), less at most two counts. One
     /// pass over the bytes instead of building the key.
     fn too_many_words(&self, line: &str, words: usize) -> bool {
-        if words <= GLUE_MAX_WORDS {
+        let limit = self.max_key_words + 2;
+        // The count below never exceeds `words`.
+        if words <= GLUE_MAX_WORDS || words <= limit {
             return false;
         }
-        let limit = self.max_key_words + 2;
+        if alnum_starts_exceed(line, limit) {
+            return true;
+        }
         let mut n = 0;
         let mut counted = false;
         for b in line.bytes() {
@@ -2727,27 +2865,53 @@ impl RuleSet {
         // On a line that starts with an ASCII character, the first-byte table has
         // answered the tests of that character.
         let ascii_first = b[0].is_ascii();
-        self.regexes
+        // The first 64 rules whose gate and first bytes the line passes, in order, then
+        // the rest tested one by one.
+        let mut candidates = self.regex_candidates(hits, allowed);
+        let mut rest = self
+            .regexes
             .iter()
-            .find(|r| {
-                // The gate first: it turns most rules away.
-                r.gate_bits & !hits == 0
-                    && r.first_bit & !allowed == 0
-                    && words <= r.max_words
-                    && self.regex_rule_matches(
-                        r,
-                        if ascii_first {
-                            &r.ascii_first_checks
-                        } else {
-                            &r.checks
-                        },
-                        words,
-                        &mut facts,
-                        &mut kind,
-                        &mut lowered,
-                    )
-            })
-            .map(|r| r.rule)
+            .skip(64)
+            .filter(|r| r.gate_bits & !hits == 0);
+        std::iter::from_fn(|| {
+            if candidates == 0 {
+                return rest.next();
+            }
+            let i = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            Some(&self.regexes[i])
+        })
+        .find(|r| {
+            words <= r.max_words
+                && self.regex_rule_matches(
+                    r,
+                    if ascii_first {
+                        &r.ascii_first_checks
+                    } else {
+                        &r.checks
+                    },
+                    words,
+                    &mut facts,
+                    &mut kind,
+                    &mut lowered,
+                )
+        })
+        .map(|r| r.rule)
+    }
+
+    /// The first 64 regex rules (bit `first_bit`) whose gate a line with these `hits`
+    /// passes, which it holds no byte `forbid_bits` forbids, and whose first bytes are
+    /// `allowed`: the same rules as testing each one's `gate_bits`, `forbid_bits` and
+    /// `first_bit`.
+    #[inline]
+    fn regex_candidates(&self, hits: u64, allowed: u64) -> u64 {
+        let t = &self.regex_blocked.0;
+        let m = (!hits).to_le_bytes();
+        let blocked = (t[0][usize::from(m[0])] | t[1][usize::from(m[1])])
+            | (t[2][usize::from(m[2])] | t[3][usize::from(m[3])])
+            | (t[4][usize::from(m[4])] | t[5][usize::from(m[5])])
+            | (t[6][usize::from(m[6])] | t[7][usize::from(m[7])]);
+        allowed & !blocked
     }
 
     /// Whether regex rule `r`, whose gate the line passed, matches it: the gate's spilled
@@ -2872,6 +3036,34 @@ fn count_words(s: &str) -> usize {
     n
 }
 
+/// Whether more than `limit` of the words of `line` (split at spaces and tabs) start
+/// with an ASCII letter or digit, from its leading all-ASCII eight-byte chunks: false
+/// says nothing. Each such word holds a letter or digit, so `too_many_words` is true
+/// when this is; eight bytes per step, and most lines it is asked about are long ASCII
+/// text, decided here within their first words.
+fn alnum_starts_exceed(line: &str, limit: usize) -> bool {
+    let mut n = 0;
+    // The high bit of lane 0: the byte before this chunk was a space (or the line
+    // starts here).
+    let mut prev_space = 0x80u64;
+    for chunk in line.as_bytes().chunks_exact(8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // The lane tests are exact on ASCII lanes only.
+        if x & HIGH != 0 {
+            return false;
+        }
+        let space = eq_bytes(x, b' ') | eq_bytes(x, b'\t');
+        let starts = !space & HIGH & ((space << 8) | prev_space);
+        let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | FOLD, b'a', b'z');
+        n += lane_count(starts & alnum) as usize;
+        if n > limit {
+            return true;
+        }
+        prev_space = space >> 56;
+    }
+    false
+}
+
 /// `count_words` one byte at a time (the definition the fast path must agree with).
 #[cfg(test)]
 fn count_words_bytewise(s: &str) -> usize {
@@ -2921,20 +3113,39 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
     hay[..at].chars().next_back().is_some_and(is_word_char)
 }
 
-/// FNV-1a for the whole-line table: keys are short and fixed at load time, so a
-/// simple fast hash beats SipHash's per-lookup setup.
+/// A multiply hash for the whole-line table: keys are short and fixed at load time, so
+/// a simple fast hash beats SipHash's per-lookup setup.
 #[derive(Debug, Default, Clone, Copy)]
 struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
+    /// Eight bytes per multiply (the last eight read again, overlapping, and a short
+    /// text in one or two reads) instead of one per byte: a key is hashed on every
+    /// probe of the whole-line map, and the map compares keys, so a collision only
+    /// costs a comparison.
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
+        let n = bytes.len();
+        let read8 = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let read4 = |i: usize| {
+            u64::from(u32::from_le_bytes(
+                bytes[i..i + 4].try_into().expect("four bytes"),
+            ))
         };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let mut h = self.0 ^ n as u64;
+        if n > 8 {
+            let mut i = 0;
+            while i + 8 < n {
+                h = fold_mul(h ^ read8(i));
+                i += 8;
+            }
+            h = fold_mul(h ^ read8(n - 8));
+        } else if n >= 4 {
+            h = fold_mul(h ^ (read4(0) | read4(n - 4) << 32));
+        } else if n > 0 {
+            let x =
+                u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16;
+            h = fold_mul(h ^ x);
         }
         self.0 = h;
     }
@@ -2942,6 +3153,14 @@ impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
+}
+
+/// The 128-bit product of `x` and an odd constant, its halves XOR-ed: every bit of `x`
+/// reaches the low bits (the map's bucket) and the high ones (its tag).
+#[inline]
+fn fold_mul(x: u64) -> u64 {
+    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
+    (p as u64) ^ (p >> 64) as u64
 }
 
 /// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
@@ -3837,6 +4056,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         ascii_first_checks: Box::default(),
                         gate: needs.iter().flat_map(|n| n.clauses()).collect(),
                         gate_bits: 0,
+                        forbid_bits: 0,
                         gate_spill: false,
                         first_bit: 0,
                     });
@@ -3985,6 +4205,51 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     set.regex_pairs = pairs;
+    // The ASCII bytes each distinct `OnlyChars` test rejects, on the bits after the
+    // clauses'.
+    let mut rejects: Vec<[u64; 2]> = Vec::new();
+    let free = clauses.len().min(HIT_CLAUSES as usize);
+    for r in set.regexes.iter_mut().take(64) {
+        for n in r.needs {
+            if let Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) = n {
+                let bad = [!ascii[0], !ascii[1]];
+                let k = match rejects.iter().position(|x| *x == bad) {
+                    Some(k) => k,
+                    None if free + rejects.len() < HIT_CLAUSES as usize => {
+                        rejects.push(bad);
+                        rejects.len() - 1
+                    }
+                    None => continue,
+                };
+                r.forbid_bits |= 1 << (free + k);
+                // The bit answers this test whole: it need not run.
+                if let Needs::AsciiOnlyChars(..) = n {
+                    let keep = |c: &[Needs]| -> Box<[Needs]> {
+                        c.iter()
+                            .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
+                            .copied()
+                            .collect()
+                    };
+                    r.checks = keep(&r.checks);
+                    r.ascii_first_checks = keep(&r.ascii_first_checks);
+                }
+            }
+        }
+    }
+    let mut blocked = BlockTable::default();
+    for (i, r) in set.regexes.iter().enumerate().take(64) {
+        for (j, table) in blocked.0.iter_mut().enumerate() {
+            let need = (r.gate_bits >> (8 * j)) & 0xff;
+            let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
+            for (v, entry) in table.iter_mut().enumerate() {
+                // `v`: bits missing from the line; a forbidden one not missing is there.
+                if v as u64 & need != 0 || v as u64 & forbid != forbid {
+                    *entry |= 1 << i;
+                }
+            }
+        }
+    }
+    set.regex_blocked = blocked;
     for (b, entry) in (0..=255u8).zip(set.regex_bytes.0.iter_mut()) {
         let fixed = if b.is_ascii_digit() {
             HIT_DIGIT
@@ -3993,12 +4258,17 @@ fn index_regex_gates(set: &mut Compiled) {
         } else {
             0
         };
+        let rejected = rejects
+            .iter()
+            .enumerate()
+            .filter(|(_, bad)| b.is_ascii() && ByteSet([bad[0], bad[1], 0, 0]).has(b))
+            .fold(0, |acc, (k, _)| acc | 1 << (free + k));
         *entry = clauses
             .iter()
             .take(HIT_CLAUSES as usize)
             .enumerate()
             .filter(|(_, c)| c.has(b))
-            .fold(fixed, |acc, (k, _)| acc | 1 << k);
+            .fold(fixed | rejected, |acc, (k, _)| acc | 1 << k);
     }
 }
 
@@ -4071,6 +4341,75 @@ fn phrase_matcher(
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+
+    /// Lines for the `Needs` fast paths: words of letters that make up their test words,
+    /// in either case, and of other characters, split by ASCII and Unicode whitespace.
+    fn needs_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "icon", "ICON", "Ic", "on", "i", "c", "o", "n", "re", "REPL", "resp", "comment",
+                "thought", "k", "K", "\u{212a}", "к", "К", "ſ", "é", "-", "x", "7", " ", "  ",
+                "\t", "\n", "\r", "\u{a0}", "\u{2003}", "\u{85}", "\u{b}", "\0", "\u{2c}",
+            ]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn alnum_starts_bound_too_many_words(line in needs_line(), limit in 0usize..6) {
+            // The words (space- or tab-separated) that hold an ASCII letter or digit.
+            let n = line
+                .split([' ', '\t'])
+                .filter(|w| w.bytes().any(|b| b.is_ascii_alphanumeric()))
+                .count();
+            if alnum_starts_exceed(&line, limit) {
+                proptest::prop_assert!(n > limit, "{:?}", line);
+            }
+        }
+
+        #[test]
+        fn needs_fast_paths_agree_with_plain(line in needs_line()) {
+            for word in ["icon", "on", "i", "comment", "ic-on", "abcdefghi"] {
+                proptest::prop_assert_eq!(
+                    first_word_holds_ci(&line, word),
+                    first_word_holds_ci_plain(&line, word),
+                    "{:?} {:?}", line, word
+                );
+            }
+            let words: &[&str] = &["repl", "reac", "re\u{17f}p", "thought", "comment", "i"];
+            for set in ["kK\u{212a}кК", "", "-7"] {
+                proptest::prop_assert_eq!(
+                    second_word_starts(&line, set, words),
+                    second_word_starts_plain(&line, set, words),
+                    "{:?} {:?}", line, set
+                );
+            }
+            for b in [line.as_bytes(), line.trim_start().as_bytes()] {
+                proptest::prop_assert_eq!(
+                    starts_with_any_ci(b, words),
+                    words.iter().any(|w| starts_with_ci(b, w))
+                );
+            }
+        }
+    }
+
+    /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
+    /// first byte as it is: the built-in words that it sees start with no capital.
+    #[test]
+    fn builtin_prefix_words_start_lowercase() {
+        for (_, needs) in BUILTIN_NEEDS {
+            for n in *needs {
+                if let Needs::StartsWithAsciiCi(words, _) | Needs::SecondWordStarts(_, words) = n {
+                    for w in *words {
+                        assert!(!w.as_bytes()[0].is_ascii_uppercase(), "{w:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn is_alphanumeric_agrees_with_std() {
@@ -4919,6 +5258,11 @@ mod tests {
             | Needs::DigitOrAsciiCiAny(w)
             | Needs::StartsWithAsciiCi(w, _) => words(w),
             Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
+            // The ASCII punctuation, allowed or not.
+            Needs::AsciiOnlyChars(_) => (b'!'..=b'~')
+                .filter(|b| !b.is_ascii_alphanumeric())
+                .map(|b| char::from(b).to_string())
+                .collect(),
             Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
         }
     }
@@ -5720,6 +6064,7 @@ mod tests {
         lines.extend(golden_lines());
         let mut passed = 0;
         let mut first_checked = 0;
+        let mut forbidden = 0;
         for line in &lines {
             if let Some(&b) = line.as_bytes().first() {
                 for r in &rules.regexes {
@@ -5756,8 +6101,51 @@ mod tests {
                 assert_eq!(r.gate_bits & !hits == 0, want, "{line:?}");
                 passed += usize::from(want);
             }
+            // The candidates at once are the rules tested one by one.
+            let first = line.as_bytes().first().map_or(0, |&b| usize::from(b));
+            // (`allowed` holds only rules' bits, as the first-byte tables do.)
+            let all = rules.regexes.iter().fold(0, |acc, r| acc | r.first_bit);
+            for allowed in [all, rules.regex_first.0[first], all & 0x5555_5555_5555_5555] {
+                let one_by_one = rules.regexes.iter().take(64).fold(0, |acc, r| {
+                    let pass = r.gate_bits & !hits == 0
+                        && r.forbid_bits & hits == 0
+                        && r.first_bit & !allowed == 0;
+                    acc | if pass { r.first_bit } else { 0 }
+                });
+                assert_eq!(
+                    rules.regex_candidates(hits, allowed),
+                    one_by_one,
+                    "{line:?}"
+                );
+            }
+            // A forbidden byte is one an `OnlyChars` test of the rule rejects.
+            for r in &rules.regexes {
+                if r.forbid_bits & hits != 0 {
+                    forbidden += 1;
+                    let mut facts = rules.line_facts(line);
+                    assert!(
+                        !r.needs.iter().all(|n| n.holds(line, &mut facts)),
+                        "{line:?}"
+                    );
+                }
+            }
         }
         assert!(passed > 5000, "only {passed} gates passed");
+        assert!(forbidden > 1000, "only {forbidden} forbidden bytes met");
+        assert!(rules.regexes.iter().filter(|r| r.forbid_bits != 0).count() >= 5);
+        // Every `AsciiOnlyChars` is answered by a bit (and left out of the checks).
+        for r in &rules.regexes {
+            if r.needs
+                .iter()
+                .any(|n| matches!(n, Needs::AsciiOnlyChars(_)))
+            {
+                assert!(r.forbid_bits != 0 && r.first_bit != 0, "{}", r.src);
+                assert!(!r
+                    .checks
+                    .iter()
+                    .any(|n| matches!(n, Needs::AsciiOnlyChars(_))));
+            }
+        }
         assert!(
             first_checked > 5000,
             "only {first_checked} first bytes turned away"
