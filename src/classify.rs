@@ -17,7 +17,7 @@ use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
 use crate::segment::{Document, FxBuild, Line, LineEnd};
-use crate::swar::{maybe_zero_bytes, ONES};
+use crate::swar::{ascii_alnum_mask16, maybe_zero_bytes, tail_word, ONES};
 
 /// Why a line was kept or dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1011,7 +1011,7 @@ impl<'a> TitleWords<'a> {
         let v = match len {
             0 | 9.. => return 0,
             8 => u64::from_le_bytes(w.try_into().expect("eight bytes")),
-            _ => crate::swar::tail_word(w, len),
+            _ => tail_word(w, len),
         };
         v | (ONES * 0x20) >> (8 * (8 - len))
     }
@@ -1149,7 +1149,10 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
         }
         // A start is a letter or digit after another byte (or the open word's end); an
         // end, another byte after a letter or digit. Past the end of the line the mask is
-        // 0, so the line's last word ends in its block unless the line ends with it.
+        // 0, so the line's last word ends in its block unless the line ends at the block's
+        // last byte (then the tail after the loop looks it up).
+        // (The start/end pairing is `swar::BlockWords`' on 64 bits, written out here for
+        // the early return at enough words and the tracking of characters outside ASCII.)
         let before = (alnum << 1) | u64::from(open.is_some());
         let (mut starts, mut ends) = (alnum & !before, !alnum & before);
         if ends != 0 {
@@ -1163,11 +1166,10 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             }
             // The other words start in this block; starts and ends alternate. Most blocks
             // are ASCII: their words are looked up as bytes, with no test of each.
-            // Most blocks are ASCII: their words are looked up as bytes, with no test of
-            // each.
             if wide == 0 {
-                // The block's bytes (one bounds check for all its words): each word lies in
-                // it, shorter than 64 bytes.
+                // Each word lies in the block, shorter than 64 bytes: its first byte is
+                // read from the block (no slice) for the filter, the slice made only for
+                // words that pass it.
                 let block = &bytes[at..];
                 while ends != 0 {
                     let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
@@ -1180,16 +1182,17 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                     starts &= starts - 1;
                     ends &= ends - 1;
                 }
-            }
-            while ends != 0 {
-                let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
-                let w = (wide >> s) & ((1u64 << (e - s)) - 1) != 0;
-                let span = (at + s as usize, at + e as usize);
-                if word(text, span, w, set, scratch, &mut count) {
-                    return count.share();
+            } else {
+                while ends != 0 {
+                    let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                    let w = (wide >> s) & ((1u64 << (e - s)) - 1) != 0;
+                    let span = (at + s as usize, at + e as usize);
+                    if word(text, span, w, set, scratch, &mut count) {
+                        return count.share();
+                    }
+                    starts &= starts - 1;
+                    ends &= ends - 1;
                 }
-                starts &= starts - 1;
-                ends &= ends - 1;
             }
         }
         if starts != 0 {
@@ -1239,46 +1242,6 @@ fn block_masks(bytes: &[u8], at: usize) -> (u64, u64) {
         high |= u64::from(h) << (16 * c);
     }
     (alnum, high)
-}
-
-/// The ASCII letters and digits of `block`, and its bytes outside ASCII, one bit each (bit
-/// `k` for byte `k`): SSE2 compares of all sixteen bytes.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn ascii_alnum_mask16(block: &[u8; 16]) -> (u32, u32) {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
-    // unaligned load reads the sixteen bytes of an array.
-    unsafe {
-        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-        // Signed compares: bytes outside ASCII are negative, below every bound.
-        let within = |v: __m128i, lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8((lo - 1) as i8)),
-                _mm_cmpgt_epi8(_mm_set1_epi8((hi + 1) as i8), v),
-            )
-        };
-        let letters = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
-        let alnum = _mm_or_si128(letters, within(v, b'0', b'9'));
-        (_mm_movemask_epi8(alnum) as u32, _mm_movemask_epi8(v) as u32)
-    }
-}
-
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-use ascii_alnum_mask16_plain as ascii_alnum_mask16;
-
-/// [`ascii_alnum_mask16`] a byte at a time: the reference for its test, and the code of
-/// other targets.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
-fn ascii_alnum_mask16_plain(block: &[u8; 16]) -> (u32, u32) {
-    let bits = |f: &dyn Fn(u8) -> bool| (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum();
-    (
-        bits(&|b| b.is_ascii_alphanumeric()),
-        bits(&|b| !b.is_ascii()),
-    )
 }
 
 #[cfg(test)]
@@ -1568,8 +1531,9 @@ mod tests {
                 assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
             }
         }
-        // Random lines: the eight bytes at a time hand over to the byte walk at every
-        // offset, inside and between words.
+        // Random lines: words and characters outside ASCII at every offset, inside and
+        // between words (within the first 64-byte block: the block-edge test below covers
+        // the edges).
         let pieces = [
             "cat",
             "The",
@@ -1610,32 +1574,6 @@ mod tests {
     }
 
     #[test]
-    fn alnum_masks_of_sixteen_bytes_are_those_of_the_bytes() {
-        let mut x = 0x1319_8a2e_0370_7344u64;
-        for round in 0..4000 {
-            let mut block = [0u8; 16];
-            for pair in block.chunks_exact_mut(8) {
-                let r = crate::swar::xorshift(&mut x).to_le_bytes();
-                // Every byte value, and runs near the class bounds.
-                let near =
-                    |b: u8| [b'0', b'9', b'a', b'z', b'A', b'Z', 0x7F, 0x80][usize::from(b % 8)];
-                for (b, r) in pair.iter_mut().zip(r) {
-                    *b = if round % 2 == 0 {
-                        r
-                    } else {
-                        near(r).wrapping_add(r % 3).wrapping_sub(1)
-                    };
-                }
-            }
-            assert_eq!(
-                ascii_alnum_mask16(&block),
-                ascii_alnum_mask16_plain(&block),
-                "{block:?}"
-            );
-        }
-    }
-
-    #[test]
     fn overlap_reads_words_across_blocks_of_64_bytes() {
         let title = word_set("Été naïve cat the 𝐀b ab");
         let reference = |text: &str| split_overlap(text, &title);
@@ -1648,8 +1586,14 @@ mod tests {
                     assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
                     let s = format!("{} {wide}{tail} cat ab", "ab ".repeat(lead / 3));
                     assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
+                    // A word that starts with the character, at every offset.
+                    let s = format!("{} {wide}{tail} cat ab", "a".repeat(lead));
+                    assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
                 }
             }
+            // A word that starts with the character and crosses a whole block.
+            let s = format!("{wide}{}", "x".repeat(140));
+            assert_eq!(overlap(&s, &title), reference(&s), "{s:?}");
         }
         let pieces = [
             "cat", "The", " ", "é", "naïve", "’", "𝐀", "Été", "ab", "x", "-",

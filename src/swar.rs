@@ -1,7 +1,9 @@
-//! Eight bytes at a time in one `u64` (SIMD within a register): the lane constants and
-//! byte tests that the hot loops of several stages share, so each trick is written and
-//! tested once. A lane is one byte, the first byte lowest (`u64::from_le_bytes`); a lane
-//! mask has the high bit of each lane set where the test holds.
+//! Eight bytes at a time in one `u64` (SIMD within a register), and sixteen at a time with
+//! SSE2: the lane constants, byte tests and block classes that the hot loops of several
+//! stages share, so each trick is written and tested once. A lane is one byte, the first
+//! byte lowest (`u64::from_le_bytes`); a lane mask has the high bit of each lane set where
+//! the test holds. The sixteen-byte forms give bit masks instead (bit `k` for byte `k`),
+//! each with a plain form for other targets that their tests hold them to.
 //!
 //! Two accuracies, named by the functions: *exact* tests hold for any bytes; the `lanes_*`
 //! tests are exact only in the lanes before the first byte of 0x80 or more (such a byte
@@ -250,10 +252,8 @@ mod tests {
     }
 }
 
-// --- s14-seg ---
-
 /// The classes of sixteen ASCII bytes, one bit each (bit `k` for byte `k`), for segment's
-/// walk over runs of ASCII sixteen bytes a step.
+/// walk and language ID's tally over runs of ASCII sixteen bytes a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AsciiClasses {
     /// Letters.
@@ -263,7 +263,8 @@ pub(crate) struct AsciiClasses {
     /// Uppercase letters.
     pub(crate) upper: u32,
     /// The bytes to look at one by one: those above the space that are no letter or digit,
-    /// and the letter `p` in either case.
+    /// and the letter `p` in either case (segment finds its marks `http` and `copyright` by
+    /// their `p`, a rare letter).
     pub(crate) look: u32,
     /// The letters plus 32 times the uppercase letters: both counts from one sum (there
     /// are at most sixteen letters).
@@ -276,9 +277,9 @@ pub(crate) struct AsciiClasses {
 #[inline(always)]
 pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
     use std::arch::x86_64::{
-        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
-        _mm_cmplt_epi8, _mm_cvtsi128_si32, _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
+        _mm_cvtsi128_si32, _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
     };
     // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
     // unaligned load reads the sixteen bytes of an array.
@@ -287,17 +288,10 @@ pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
         if _mm_movemask_epi8(v) != 0 {
             return None;
         }
-        // Setting bit 5 lowercases letters and maps no other byte to one. The signed
-        // compares take a range as the bytes that an added offset moves to its bottom.
+        // Setting bit 5 lowercases letters and maps no other byte to one.
         let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        let alpha = _mm_cmplt_epi8(
-            _mm_add_epi8(lower, _mm_set1_epi8((0x80 - b'a') as i8)),
-            _mm_set1_epi8((0x80 + 26u8) as i8),
-        );
-        let digit = _mm_cmplt_epi8(
-            _mm_add_epi8(v, _mm_set1_epi8((0x80 - b'0') as i8)),
-            _mm_set1_epi8((0x80 + 10u8) as i8),
-        );
+        let alpha = in_range16(lower, b'a', 26);
+        let digit = in_range16(v, b'0', 10);
         // A letter is uppercase when bit 5 was clear (setting it changed the byte).
         let upper = _mm_andnot_si128(_mm_cmpeq_epi8(lower, v), alpha);
         let punct = _mm_andnot_si128(
@@ -324,6 +318,57 @@ pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) use ascii_classes16_plain as ascii_classes16;
+
+/// The bytes of `v` in `lo..lo + len`, as a compare mask (all ones for a byte in it):
+/// adding `0x80 - lo` moves the range to the bottom of the signed bytes, where one signed
+/// compare takes it, whatever the other bytes are (those outside ASCII included).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn in_range16(v: std::arch::x86_64::__m128i, lo: u8, len: u8) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{_mm_add_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+    // SAFETY: SSE2 is enabled (the `cfg` above); no memory is read.
+    unsafe {
+        _mm_cmplt_epi8(
+            _mm_add_epi8(v, _mm_set1_epi8(0x80u8.wrapping_sub(lo) as i8)),
+            _mm_set1_epi8(0x80u8.wrapping_add(len) as i8),
+        )
+    }
+}
+
+/// The ASCII letters and digits of `block`, and its bytes outside ASCII, one bit each (bit
+/// `k` for byte `k`): SSE2 compares of all sixteen bytes, for the title overlap's words
+/// (which, unlike [`ascii_classes16`], reads blocks with characters outside ASCII too).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn ascii_alnum_mask16(block: &[u8; 16]) -> (u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
+    // unaligned load reads the sixteen bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let letters = in_range16(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 26);
+        let alnum = _mm_or_si128(letters, in_range16(v, b'0', 10));
+        (_mm_movemask_epi8(alnum) as u32, _mm_movemask_epi8(v) as u32)
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) use ascii_alnum_mask16_plain as ascii_alnum_mask16;
+
+/// [`ascii_alnum_mask16`] a byte at a time: the reference for its test, and the code of
+/// other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+#[inline(always)]
+pub(crate) fn ascii_alnum_mask16_plain(block: &[u8; 16]) -> (u32, u32) {
+    let mask =
+        |f: &dyn Fn(u8) -> bool| -> u32 { (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum() };
+    (
+        mask(&|b| b.is_ascii_alphanumeric()),
+        mask(&|b| !b.is_ascii()),
+    )
+}
 
 /// [`ascii_classes16`] a byte at a time: the reference for its tests, and the code of
 /// other targets.
@@ -408,8 +453,11 @@ impl BlockWords {
 }
 
 #[cfg(test)]
-mod s14_seg_tests {
-    use super::{ascii_classes16, ascii_classes16_plain, xorshift, LOW7};
+mod class_tests {
+    use super::{
+        ascii_alnum_mask16, ascii_alnum_mask16_plain, ascii_classes16, ascii_classes16_plain,
+        xorshift, LOW7,
+    };
 
     /// Sixteen bytes of ASCII from the xorshift sequence, byte `round % 16` set to
     /// `round % 256` (every value in turn, the high ones included).
@@ -427,6 +475,32 @@ mod s14_seg_tests {
         let blocks: Vec<[u8; 16]> = (0..20_000).map(|r| block(&mut state, r)).collect();
         for b in &blocks {
             assert_eq!(ascii_classes16(b), ascii_classes16_plain(b), "{b:?}");
+        }
+    }
+
+    #[test]
+    fn alnum_masks_of_sixteen_bytes_are_those_of_the_bytes() {
+        let mut x = 0x1319_8a2e_0370_7344u64;
+        for round in 0..4000 {
+            let mut block = [0u8; 16];
+            for pair in block.chunks_exact_mut(8) {
+                let r = xorshift(&mut x).to_le_bytes();
+                // Every byte value, and runs near the class bounds.
+                let near =
+                    |b: u8| [b'0', b'9', b'a', b'z', b'A', b'Z', 0x7F, 0x80][usize::from(b % 8)];
+                for (b, r) in pair.iter_mut().zip(r) {
+                    *b = if round % 2 == 0 {
+                        r
+                    } else {
+                        near(r).wrapping_add(r % 3).wrapping_sub(1)
+                    };
+                }
+            }
+            assert_eq!(
+                ascii_alnum_mask16(&block),
+                ascii_alnum_mask16_plain(&block),
+                "{block:?}"
+            );
         }
     }
 }
