@@ -458,8 +458,9 @@ struct Scan<'a> {
     /// The lookups of words of up to eight ASCII letters and digits, and the list
     /// ([`AsciiAlnumLookup::stop`]) for the others.
     lookup: AsciiAlnumLookup<'a>,
-    /// The previous chunk's bytes with bit 5 set (see [`Scan::ascii_chunk`]), for the key
-    /// of a word open before the chunk: the chunk before it ends where this one starts
+    /// The eight bytes before the next step with bit 5 set (the previous chunk's, or the
+    /// upper half of the previous sixteen-byte block; see [`Scan::ascii_chunk`]), for the
+    /// key of a word open before the step: the chunk before it ends where this one starts
     /// unless a character that is not ASCII came between (which marks or ends the word).
     prev_lower: u64,
     /// Where the last chunk of fewer than eight bytes starts: in a line shorter than
@@ -1243,7 +1244,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Longer lines built from pieces that cross the eight-byte chunks at every offset:
+        /// Longer lines built from pieces that cross the sixteen-byte blocks and eight-byte
+        /// chunks at many offsets:
         /// words with and without capitals and non-ASCII letters, the marks, sentence ends.
         #[test]
         fn fast_stats_match_the_reference_on_long_lines(
@@ -1277,10 +1279,13 @@ mod tests {
             "yourselves AGAINST ourselves between the",
             "a1b2 9 2019 http://www.x.com (c) copyright © and",
             "x|y » z “the” and—the",
+            "internationalization and the",
+            "abcdefghijklmnopqrstuvwé the",
         ];
         for text in texts {
             for pad in 0..40 {
-                for fill in ["q", " ", "ab "] {
+                // Fills that trimming keeps, so every pad moves the text.
+                for fill in ["q", "|", "ab "] {
                     let line = format!("{}{text}", fill.repeat(pad));
                     let line = line.trim();
                     for end in (1..=line.len()).filter(|&e| line.is_char_boundary(e)) {
