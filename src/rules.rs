@@ -68,7 +68,7 @@ use regex_syntax::hir::{
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
-use crate::swar::{eq_bytes, first_lane, lane_count, lanes_in, HIGH};
+use crate::swar::{eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, HIGH};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -3119,48 +3119,39 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
 struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
-    /// Eight bytes per multiply (the last eight read again, overlapping, and a short
-    /// text in one or two reads) instead of one per byte: a key is hashed on every
+    /// Eight bytes per multiply (the last eight read again, overlapping, and a shorter
+    /// text in one word, `tail_word`) instead of one per byte: a key is hashed on every
     /// probe of the whole-line map, and the map compares keys, so a collision only
     /// costs a comparison.
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         let n = bytes.len();
-        let read8 = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
-        let read4 = |i: usize| {
-            u64::from(u32::from_le_bytes(
-                bytes[i..i + 4].try_into().expect("four bytes"),
-            ))
-        };
         let mut h = self.0 ^ n as u64;
         if n > 8 {
+            let read8 =
+                |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
             let mut i = 0;
             while i + 8 < n {
                 h = fold_mul(h ^ read8(i));
                 i += 8;
             }
             h = fold_mul(h ^ read8(n - 8));
-        } else if n >= 4 {
-            h = fold_mul(h ^ (read4(0) | read4(n - 4) << 32));
         } else if n > 0 {
-            let x =
-                u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16;
-            h = fold_mul(h ^ x);
+            h = fold_mul(h ^ tail_word(bytes, n));
         }
         self.0 = h;
+    }
+
+    /// The `0xff` that ends a hashed `str`: mixed in without a multiply of its own (the
+    /// text's bytes have had theirs, and the map's probe reads the hash as it is).
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 ^= u64::from(i);
     }
 
     fn finish(&self) -> u64 {
         self.0
     }
-}
-
-/// The 128-bit product of `x` and an odd constant, its halves XOR-ed: every bit of `x`
-/// reaches the low bits (the map's bucket) and the high ones (its tag).
-#[inline]
-fn fold_mul(x: u64) -> u64 {
-    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
-    (p as u64) ^ (p >> 64) as u64
 }
 
 /// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
