@@ -451,9 +451,7 @@ impl Hasher for KeyHasher {
 
     #[inline]
     fn write_u64(&mut self, k: u64) {
-        const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-        let m = u128::from(self.0 ^ k) * u128::from(SEED);
-        self.0 = (m as u64) ^ ((m >> 64) as u64);
+        self.0 = crate::swar::fold_mul(self.0 ^ k);
     }
 
     #[inline]

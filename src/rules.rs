@@ -68,7 +68,7 @@ use regex_syntax::hir::{
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
-use crate::swar::{eq_bytes, first_lane, lane_count, lanes_in, HIGH};
+use crate::swar::{eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, HIGH};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -207,9 +207,10 @@ struct PhraseTrie {
     /// Per node (the root is node 0): the pattern that ends at it (`NO_NODE` if none).
     ends: Box<[u32]>,
     /// The edges from the other nodes, (parent << 8 | byte, child), in an open-addressed
-    /// table at most half full (`EMPTY_EDGE` in free slots), from slot `edge_slot` on: one
-    /// multiply and about one probe per step, where a search of each node's child list
-    /// cost a test per child.
+    /// table a quarter to half full (`EMPTY_EDGE` in free slots), linearly probed from
+    /// slot `edge_slot` on: one multiply per step and, on average, 1.2 to 1.5 probes for
+    /// a child found and 1.4 to 2.5 for a miss (where most walks end), where a search of
+    /// each node's child list cost a test per child.
     edges: Box<[(u64, u32)]>,
     /// `64 - log2(edges.len())`: the hash bits that pick a slot.
     shift: u32,
@@ -557,7 +558,7 @@ struct RegexRule {
     checks: Box<[Needs]>,
     /// The ones run on a line that starts with an ASCII character (most lines): `checks`
     /// without the tests of that character that `first_bit` answers exactly
-    /// (`Needs::answered_by_first_byte`). Set with `first_bit` (the first 64 rules); past
+    /// (`Needs::answered_by_first_byte`). Set with `first_bit` (the first `BIT_RULES` rules); past
     /// them, the same as `checks`. A second list, not a start index into `checks`: that
     /// order cost `match_line` 0.3M instructions per copy of the benchmark pages.
     ascii_first_checks: Box<[Needs]>,
@@ -567,14 +568,14 @@ struct RegexRule {
     gate: Box<[ByteSet]>,
     /// The bits of `gate`'s clauses in `RuleSet::regex_bytes` (see there).
     gate_bits: u64,
-    /// Whether some clause of `gate` has no bit there (more than 64 distinct clauses):
+    /// Whether some clause of `gate` has no bit there (more than `HIT_CLAUSES` distinct clauses):
     /// then `gate` itself is checked against the line's `ByteSet`.
     gate_spill: bool,
-    /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the 64th: no
-    /// first-byte test).
+    /// This rule's bit in `RuleSet::regex_first` (0 for a rule past the first
+    /// `BIT_RULES`: no first-byte test).
     first_bit: u64,
     /// Bits of `RuleSet::regex_bytes` that rule a line out when present: one per
-    /// `Needs::OnlyChars` or `AsciiOnlyChars` of the rule (the first 64 rules, while
+    /// `Needs::OnlyChars` or `AsciiOnlyChars` of the rule (the first `BIT_RULES` rules, while
     /// bits are left; an `AsciiOnlyChars` so answered leaves the checks), set by
     /// the ASCII bytes it does not allow, so that `regex_candidates` turns away, with
     /// no test run, a line holding one.
@@ -1310,6 +1311,29 @@ enum Needs {
     EmailAtEnd,
 }
 
+/// The ASCII characters that pass `OnlyChars` of `set`, bit `b` of word `b >> 6`:
+/// letters, digits, whitespace (`is_space_byte`) and the set's own (a test checks every
+/// ASCII character). Made at compile time, for both `OnlyChars` and `AsciiOnlyChars`.
+const fn only_chars_table(set: &str) -> [u64; 2] {
+    let mut ascii = [0u64; 2];
+    let mut b = 0u8;
+    while b < 0x80 {
+        if b.is_ascii_alphanumeric() || is_space_byte(b) {
+            ascii[(b >> 6) as usize] |= 1 << (b & 63);
+        }
+        b += 1;
+    }
+    let s = set.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        if s[i].is_ascii() {
+            ascii[(s[i] >> 6) as usize] |= 1 << (s[i] & 63);
+        }
+        i += 1;
+    }
+    ascii
+}
+
 impl Needs {
     /// `StartsWithAsciiCi` of `words`, with its window (the longest word's length)
     /// worked out once, at compile time.
@@ -1324,35 +1348,15 @@ impl Needs {
         Needs::StartsWithAsciiCi(words, window)
     }
 
-    /// `OnlyChars` of `set`, with its table of the ASCII characters that pass: letters,
-    /// digits, whitespace (tab to carriage return, and space: `char::is_whitespace` on
-    /// ASCII) and the set's own (a test checks every ASCII character).
+    /// `OnlyChars` of `set`, with its table of the ASCII characters that pass
+    /// ([`only_chars_table`]).
     const fn only_chars(set: &'static str) -> Needs {
-        let mut ascii = [0u64; 2];
-        let mut b = 0u8;
-        while b < 0x80 {
-            if b.is_ascii_alphanumeric() || b == b' ' || (b >= b'\t' && b <= b'\r') {
-                ascii[(b >> 6) as usize] |= 1 << (b & 63);
-            }
-            b += 1;
-        }
-        let s = set.as_bytes();
-        let mut i = 0;
-        while i < s.len() {
-            if s[i].is_ascii() {
-                ascii[(s[i] >> 6) as usize] |= 1 << (s[i] & 63);
-            }
-            i += 1;
-        }
-        Needs::OnlyChars(set, ascii)
+        Needs::OnlyChars(set, only_chars_table(set))
     }
 
-    /// `AsciiOnlyChars` of `set`, with its table made as by [`Needs::only_chars`].
+    /// `AsciiOnlyChars` of `set`, with its table made as for [`Needs::only_chars`].
     const fn ascii_only_chars(set: &'static str) -> Needs {
-        match Self::only_chars(set) {
-            Needs::OnlyChars(_, ascii) => Needs::AsciiOnlyChars(ascii),
-            n => n,
-        }
+        Needs::AsciiOnlyChars(only_chars_table(set))
     }
 
     /// Byte sets such that, whenever `holds` is true, the line holds a byte of each:
@@ -1681,6 +1685,12 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
     })
 }
 
+/// Whether ASCII byte `x` is whitespace: `char::is_whitespace` on ASCII (space and tab to
+/// carriage return), unlike `u8::is_ascii_whitespace`, which leaves out `\v` (0x0B).
+const fn is_space_byte(x: u8) -> bool {
+    matches!(x, b' ' | b'\t'..=b'\r')
+}
+
 /// `Needs::FirstWordAsciiCi`: whether `word` (lowercase ASCII) occurs, ignoring ASCII
 /// case, in the line's first word (up to the first whitespace). For a word of one to
 /// eight ASCII letters, one pass over the leading ASCII bytes with the last bytes held
@@ -1698,7 +1708,7 @@ fn first_word_holds_ci(line: &str, word: &str) -> bool {
         if !x.is_ascii() {
             return first_word_holds_ci_plain(line, word);
         }
-        if x == b' ' || (b'\t'..=b'\r').contains(&x) {
+        if is_space_byte(x) {
             return false;
         }
         // `want` has no zero byte: the zeros `last` starts with match nothing.
@@ -1714,10 +1724,7 @@ fn first_word_holds_ci(line: &str, word: &str) -> bool {
 /// they are ASCII, and from a non-ASCII one on, by characters; then every window.
 fn first_word_holds_ci_plain(line: &str, word: &str) -> bool {
     let b = line.as_bytes();
-    let end = match b
-        .iter()
-        .position(|&x| !x.is_ascii() || x == b' ' || (b'\t'..=b'\r').contains(&x))
-    {
+    let end = match b.iter().position(|&x| !x.is_ascii() || is_space_byte(x)) {
         Some(i) if !b[i].is_ascii() => line[i..]
             .find(char::is_whitespace)
             .map_or(b.len(), |j| i + j),
@@ -1736,11 +1743,13 @@ fn first_word_holds_ci_plain(line: &str, word: &str) -> bool {
 /// second word's first, `second_word_starts_plain`.
 fn second_word_starts(line: &str, set: &str, words: &[&str]) -> bool {
     let b = line.as_bytes();
-    let ws = |x: u8| x == b' ' || (b'\t'..=b'\r').contains(&x);
-    let Some(i) = b.iter().position(|&x| !x.is_ascii() || ws(x)) else {
+    let Some(i) = b.iter().position(|&x| !x.is_ascii() || is_space_byte(x)) else {
         return false;
     };
-    let Some(j) = b[i..].iter().position(|&x| !x.is_ascii() || !ws(x)) else {
+    let Some(j) = b[i..]
+        .iter()
+        .position(|&x| !x.is_ascii() || !is_space_byte(x))
+    else {
         // Only whitespace after the first word (rare).
         return second_word_starts_plain(line, set, words);
     };
@@ -1884,8 +1893,14 @@ struct LineFacts {
 const HIT_DIGIT: u64 = 1 << 62;
 /// The `regex_bytes` bit of the non-ASCII bytes.
 const HIT_NON_ASCII: u64 = 1 << 63;
-/// How many gate clauses get a bit of their own in `regex_bytes` (the rest spill).
+/// How many bits of `regex_bytes` the gate clauses and the forbidden-byte bits share
+/// (`index_regex_gates`): the clauses take the first ones (the rest spill), the
+/// `OnlyChars`-style tests the ones left after them (the rest are tested by their
+/// checks); the two above are `HIT_DIGIT` and `HIT_NON_ASCII`.
 const HIT_CLAUSES: u32 = 62;
+/// How many regex rules, the first ones, get a bit (`first_bit`) in the `u64` rule sets
+/// of `regex_first`, `regex_pairs` and `regex_blocked`; the rest are tested one by one.
+const BIT_RULES: usize = u64::BITS as usize;
 
 impl LineFacts {
     fn digit(&mut self, line: &str) -> bool {
@@ -2221,9 +2236,12 @@ mod compiled {
         /// give up on non-ASCII text.)
         pub(super) regexes: Vec<RegexRule>,
         /// For each byte value, the regex gate clauses (bit `k`: the `k`th distinct clause
-        /// of all rules' `gate`s) that the byte meets: OR-ing the entries of a line's bytes
-        /// answers every rule's gate at once, one load per byte, where a `ByteSet` of the
-        /// line and a test of each clause against it cost several times more.
+        /// of all rules' `gate`s) that the byte meets, then, on the bits after the
+        /// clauses', the `OnlyChars`/`AsciiOnlyChars` tables that reject it (a rule's
+        /// `forbid_bits`), and `HIT_DIGIT`, `HIT_NON_ASCII`: OR-ing the entries of a
+        /// line's bytes answers every rule's gate at once, one load per byte, where a
+        /// `ByteSet` of the line and a test of each clause against it cost several times
+        /// more.
         pub(super) regex_bytes: ByteTable,
         /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
         /// that starts with it (`Needs::first_bytes`): one load turns away, before any
@@ -2234,10 +2252,11 @@ mod compiled {
         /// (`Needs::first_pairs`): the rules that want the line to start with one of
         /// their words are turned away by one more load, before their tests run.
         pub(super) regex_pairs: PairTable,
-        /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first 64
-        /// regex rules (bit `first_bit`) whose gate needs one of those 8 clauses: eight
-        /// loads turn away, for all those rules at once, the ones whose gate the line
-        /// fails, instead of a test of each rule.
+        /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first
+        /// `BIT_RULES` regex rules (bit `first_bit`) whose gate needs one of those 8 clauses
+        /// or which forbid a byte whose bit among them is not missing (`forbid_bits`): eight
+        /// loads turn away, for all those rules at once, the ones whose gate the line fails
+        /// or that it holds a forbidden byte of, instead of a test of each rule.
         pub(super) regex_blocked: BlockTable,
     }
 }
@@ -2865,13 +2884,13 @@ impl RuleSet {
         // On a line that starts with an ASCII character, the first-byte table has
         // answered the tests of that character.
         let ascii_first = b[0].is_ascii();
-        // The first 64 rules whose gate and first bytes the line passes, in order, then
+        // The first `BIT_RULES` rules whose gate and first bytes the line passes, in order, then
         // the rest tested one by one.
         let mut candidates = self.regex_candidates(hits, allowed);
         let mut rest = self
             .regexes
             .iter()
-            .skip(64)
+            .skip(BIT_RULES)
             .filter(|r| r.gate_bits & !hits == 0);
         std::iter::from_fn(|| {
             if candidates == 0 {
@@ -2899,7 +2918,7 @@ impl RuleSet {
         .map(|r| r.rule)
     }
 
-    /// The first 64 regex rules (bit `first_bit`) whose gate a line with these `hits`
+    /// The first `BIT_RULES` regex rules (bit `first_bit`) whose gate a line with these `hits`
     /// passes, which it holds no byte `forbid_bits` forbids, and whose first bytes are
     /// `allowed`: the same rules as testing each one's `gate_bits`, `forbid_bits` and
     /// `first_bit`.
@@ -3119,48 +3138,39 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
 struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
-    /// Eight bytes per multiply (the last eight read again, overlapping, and a short
-    /// text in one or two reads) instead of one per byte: a key is hashed on every
+    /// Eight bytes per multiply (the last eight read again, overlapping, and a shorter
+    /// text in one word, `tail_word`) instead of one per byte: a key is hashed on every
     /// probe of the whole-line map, and the map compares keys, so a collision only
     /// costs a comparison.
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         let n = bytes.len();
-        let read8 = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
-        let read4 = |i: usize| {
-            u64::from(u32::from_le_bytes(
-                bytes[i..i + 4].try_into().expect("four bytes"),
-            ))
-        };
         let mut h = self.0 ^ n as u64;
         if n > 8 {
+            let read8 =
+                |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
             let mut i = 0;
             while i + 8 < n {
                 h = fold_mul(h ^ read8(i));
                 i += 8;
             }
             h = fold_mul(h ^ read8(n - 8));
-        } else if n >= 4 {
-            h = fold_mul(h ^ (read4(0) | read4(n - 4) << 32));
         } else if n > 0 {
-            let x =
-                u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16;
-            h = fold_mul(h ^ x);
+            h = fold_mul(h ^ tail_word(bytes, n));
         }
         self.0 = h;
+    }
+
+    /// The `0xff` that ends a hashed `str`: mixed in without a multiply of its own (the
+    /// text's bytes have had theirs, and the map's probe reads the hash as it is).
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 ^= u64::from(i);
     }
 
     fn finish(&self) -> u64 {
         self.0
     }
-}
-
-/// The 128-bit product of `x` and an odd constant, its halves XOR-ed: every bit of `x`
-/// reaches the low bits (the map's bucket) and the high ones (its tag).
-#[inline]
-fn fold_mul(x: u64) -> u64 {
-    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
-    (p as u64) ^ (p >> 64) as u64
 }
 
 /// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
@@ -4146,7 +4156,10 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
 }
 
 /// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
-/// rule's `gate_bits` and `gate_spill`, and builds `regex_bytes`.
+/// rule's `gate_bits` and `gate_spill`; gives each distinct `OnlyChars`/`AsciiOnlyChars`
+/// table of the first `BIT_RULES` rules one of the bits left (`forbid_bits`, dropping an
+/// `AsciiOnlyChars` so answered from the checks); and builds `regex_first`,
+/// `regex_pairs`, `regex_blocked` and `regex_bytes`.
 fn index_regex_gates(set: &mut Compiled) {
     let mut clauses: Vec<ByteSet> = Vec::new();
     for r in &mut set.regexes {
@@ -4166,7 +4179,7 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     let mut first = ByteTable::default();
     for (i, r) in set.regexes.iter_mut().enumerate() {
-        if i >= 64 {
+        if i >= BIT_RULES {
             r.ascii_first_checks = r.checks.clone();
             continue;
         }
@@ -4191,7 +4204,7 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     set.regex_first = first;
     let mut pairs = PairTable::default();
-    for (i, r) in set.regexes.iter().enumerate().take(64) {
+    for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
         match r.needs.iter().find_map(|n| n.first_pairs()) {
             Some(list) => {
                 for (b0, b1) in list {
@@ -4205,11 +4218,11 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     set.regex_pairs = pairs;
-    // The ASCII bytes each distinct `OnlyChars` test rejects, on the bits after the
-    // clauses'.
+    // The ASCII bytes each distinct `OnlyChars` or `AsciiOnlyChars` table rejects, on
+    // the bits after the clauses'.
     let mut rejects: Vec<[u64; 2]> = Vec::new();
     let free = clauses.len().min(HIT_CLAUSES as usize);
-    for r in set.regexes.iter_mut().take(64) {
+    for r in set.regexes.iter_mut().take(BIT_RULES) {
         for n in r.needs {
             if let Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) = n {
                 let bad = [!ascii[0], !ascii[1]];
@@ -4237,7 +4250,7 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut blocked = BlockTable::default();
-    for (i, r) in set.regexes.iter().enumerate().take(64) {
+    for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
         for (j, table) in blocked.0.iter_mut().enumerate() {
             let need = (r.gate_bits >> (8 * j)) & 0xff;
             let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
@@ -4368,6 +4381,9 @@ mod tests {
             if alnum_starts_exceed(&line, limit) {
                 proptest::prop_assert!(n > limit, "{:?}", line);
             }
+            // And it does fire: on short ASCII words, across chunks of eight bytes.
+            let nine = "one two three four five six seven eight nine";
+            proptest::prop_assert!(alnum_starts_exceed(nine, limit), "{}", limit);
         }
 
         #[test]
@@ -4865,6 +4881,33 @@ mod tests {
     }
 
     #[test]
+    fn regex_rules_past_the_bit_indexed_ones_match_in_file_order() {
+        // More rules than have a bit: rule 3 has one, rule 66 is tested one by one.
+        let n = BIT_RULES + 6;
+        let src: String = (0..n)
+            .map(|i| {
+                let regex = match i {
+                    3 => r"^both \w+$".to_string(),
+                    66 => r"^(?:both|only) \w+$".to_string(),
+                    _ => format!(r"^tag{i} \w+$"),
+                };
+                format!(
+                    "[[rule]]\nid = \"t.r{i}\"\ncategory = \"t\"\nlanguages = [\"*\"]\n\
+                     regex = '''{regex}'''\n\n"
+                )
+            })
+            .collect();
+        let rules = RuleSet::from_toml(&src, "many.toml").unwrap();
+        assert_eq!(rules.regexes.len(), n);
+        let id = |line: &str| rules.match_line(line).map(|m| m.id.to_string());
+        assert_eq!(id("both here").as_deref(), Some("t.r3"));
+        assert_eq!(id("only here").as_deref(), Some("t.r66"));
+        assert_eq!(id("tag65 here").as_deref(), Some("t.r65"));
+        assert_eq!(id("tag2 here").as_deref(), Some("t.r2"));
+        assert_eq!(id("neither here"), None);
+    }
+
+    #[test]
     fn duplicate_id_across_files_names_the_file_and_rule() {
         let path = fixture("duplicate-builtin.toml");
         match RuleSet::load(true, std::slice::from_ref(&path)) {
@@ -5213,6 +5256,11 @@ mod tests {
     fn assert_prefilters_pass(rules: &RuleSet, r: &RegexRule, line: &str) {
         let id = &rules.rules[r.rule as usize].id;
         let mut facts = rules.line_facts(line);
+        assert_eq!(
+            r.forbid_bits & facts.hits,
+            0,
+            "{id} matches {line:?} but its forbidden bytes say no"
+        );
         for n in r.needs {
             assert!(
                 n.holds(line, &mut facts),
@@ -5835,6 +5883,81 @@ mod tests {
     }
 
     #[test]
+    fn only_chars_tables_and_forbidden_bits_hold_every_ascii_byte_of_the_regex() {
+        use regex_syntax::hir::Look;
+        /// Every ASCII byte a literal or class of `hir` can match.
+        fn ascii_bytes(hir: &Hir, out: &mut [bool; 128]) {
+            match hir.kind() {
+                HirKind::Literal(l) => l.0.iter().filter(|b| b.is_ascii()).for_each(|&b| {
+                    out[usize::from(b)] = true;
+                }),
+                HirKind::Class(Class::Unicode(c)) => {
+                    for r in c.ranges() {
+                        (r.start()..=r.end().min('\x7f')).for_each(|c| out[c as usize] = true);
+                    }
+                }
+                HirKind::Class(Class::Bytes(c)) => {
+                    for r in c.ranges() {
+                        (r.start()..=r.end().min(0x7f)).for_each(|b| out[usize::from(b)] = true);
+                    }
+                }
+                HirKind::Repetition(r) => ascii_bytes(&r.sub, out),
+                HirKind::Capture(c) => ascii_bytes(&c.sub, out),
+                HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+                    hs.iter().for_each(|h| ascii_bytes(h, out));
+                }
+                HirKind::Empty | HirKind::Look(_) => {}
+            }
+        }
+        let rules = builtin();
+        let (mut checked, mut forbidding) = (0, 0);
+        for r in &rules.regexes {
+            let tables: Vec<[u64; 2]> = r
+                .needs
+                .iter()
+                .filter_map(|n| match *n {
+                    Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) => Some(ascii),
+                    _ => None,
+                })
+                .collect();
+            if tables.is_empty() {
+                assert_eq!(r.forbid_bits, 0);
+                continue;
+            }
+            let id = &rules.rules[r.rule as usize].id;
+            let hir = regex_syntax::parse(&r.src).expect("built-in regexes parse");
+            // Anchored at both ends: every character of a matching line is matched by
+            // some literal or class, so the bytes they match are all the line holds.
+            let props = hir.properties();
+            assert!(
+                props.look_set_prefix().contains(Look::Start)
+                    && props.look_set_suffix().contains(Look::End),
+                "{id} is not anchored at the line's start and end"
+            );
+            let mut seen = [false; 128];
+            ascii_bytes(&hir, &mut seen);
+            for b in (0..0x80u8).filter(|&b| seen[usize::from(b)]) {
+                for t in &tables {
+                    assert!(
+                        t[usize::from(b >> 6)] >> (b & 63) & 1 == 1,
+                        "{id} can match {:?}, which its table rejects",
+                        char::from(b)
+                    );
+                }
+                assert_eq!(
+                    rules.regex_bytes.0[usize::from(b)] & r.forbid_bits,
+                    0,
+                    "{id} can match {:?}, which its forbidden bits reject",
+                    char::from(b)
+                );
+            }
+            checked += 1;
+            forbidding += usize::from(r.forbid_bits != 0);
+        }
+        assert_eq!((checked, forbidding), (8, 8));
+    }
+
+    #[test]
     fn only_chars_and_ci_starts_agree_with_their_definitions() {
         let rules = builtin();
         // Every ASCII character, and non-ASCII ones of the sets and around them.
@@ -6106,7 +6229,7 @@ mod tests {
             // (`allowed` holds only rules' bits, as the first-byte tables do.)
             let all = rules.regexes.iter().fold(0, |acc, r| acc | r.first_bit);
             for allowed in [all, rules.regex_first.0[first], all & 0x5555_5555_5555_5555] {
-                let one_by_one = rules.regexes.iter().take(64).fold(0, |acc, r| {
+                let one_by_one = rules.regexes.iter().take(BIT_RULES).fold(0, |acc, r| {
                     let pass = r.gate_bits & !hits == 0
                         && r.forbid_bits & hits == 0
                         && r.first_bit & !allowed == 0;

@@ -452,6 +452,16 @@ impl BlockWords {
     }
 }
 
+/// The 128-bit product of `x` and an odd constant (2^64 over the golden ratio), its
+/// halves XOR-ed: every bit of `x` reaches both the low bits (a hash table's bucket) and
+/// the high ones (its tag), for one multiply. The hash tables' step (rules' whole-line
+/// keys, corpus's line-key counts).
+#[inline(always)]
+pub(crate) fn fold_mul(x: u64) -> u64 {
+    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
+    (p as u64) ^ (p >> 64) as u64
+}
+
 #[cfg(test)]
 mod class_tests {
     use super::{
