@@ -114,10 +114,6 @@ pub(crate) struct Known {
     /// What normalizing found that the decoded text needs, for one that needs more than
     /// `unchanged` says: normalizing it again need not scan it for that.
     pub(crate) needs: Option<normalize::Needs>,
-    /// Whether the bytes passed the binary check as text that is not UTF-16
-    /// ([`DecodedRef::binary_checked`](decode::DecodedRef::binary_checked)): decoding them
-    /// again need not check them.
-    pub(crate) binary_checked: bool,
 }
 
 impl Cleaner {
@@ -192,7 +188,6 @@ impl Cleaner {
             encoding: known,
             unchanged: false,
             needs: None,
-            binary_checked: false,
         };
         self.clean_known(bytes, stats, known)
     }
@@ -215,7 +210,7 @@ impl Cleaner {
         repeats: Option<corpus::Repeats<'_>>,
         known: Known,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode_hinted(bytes, known.encoding, known.binary_checked)?;
+        let decoded = decode::decode_known(bytes, known.encoding)?;
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
         let (text, mojibake_repaired) = if known.unchanged {
