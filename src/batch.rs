@@ -289,8 +289,8 @@ pub fn clean_job(
 }
 
 /// [`clean_job`], with what `hint` says of the input (its legacy encoding, whether it needs
-/// normalizing) when the input is still the file the hint was taken from (same length and
-/// hash).
+/// normalizing and if so what) when the input is still the file the hint was taken from
+/// (same length and hash).
 fn clean_job_hinted(
     cleaner: &Cleaner,
     job: &Job,
@@ -422,31 +422,32 @@ pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileErro
 where
     F: Fn(&Result<u64, FileError>) + Sync,
 {
-    let count_one = |stats: &mut LineStats,
-                     i: usize,
-                     job: &Job|
-     -> Result<(u64, Option<Hint>), FileError> {
-        let bytes = read_input(&job.input)?;
-        let known = stats
-            .count_bytes_guess(&job.scope, &bytes)
-            .map_err(|source| FileError::Decode {
-                path: job.input.clone(),
-                source,
-            })?;
-        let hint =
-            (known.encoding.is_some() || known.unchanged || known.needs.is_some()).then(|| Hint {
+    let count_one =
+        |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Hint), FileError> {
+            let bytes = read_input(&job.input)?;
+            let known = stats
+                .count_bytes_guess(&job.scope, &bytes)
+                .map_err(|source| FileError::Decode {
+                    path: job.input.clone(),
+                    source,
+                })?;
+            let hint = Hint {
                 job: i,
                 fingerprint: Fingerprint::of(&bytes),
                 known,
-            });
-        Ok((bytes.len() as u64, hint))
-    };
+            };
+            Ok((bytes.len() as u64, hint))
+        };
     // One tally per worker thread rather than one per piece of work that rayon splits off
     // (`fold`): every piece's counts would have to be merged, key by key, into another's,
     // and its per-scope tables built anew. Each thread takes the slot of its index, which
-    // no other thread takes (the lock is never waited on but where the pool is not the
-    // one the slots were made for). Counts add up, so the result is the same whatever the
-    // thread that counted a file.
+    // no other thread takes: the loop runs on the pool the slots were counted for, so the
+    // index is always below their number, and the lock is never waited on. For that,
+    // `count_one` must not call into rayon while the slot is locked: a thread that waits
+    // on rayon picks up other work meanwhile, here another file, and would lock its own
+    // slot again (a deadlock). Counts add up, so the result
+    // is the same whatever the thread that counted a file. Poisoning is ignored, here and
+    // below: the panic that poisoned a slot comes out of `for_each` anyway.
     let slots: Vec<Mutex<Tally>> = (0..rayon::current_num_threads().max(1))
         .map(|_| Mutex::default())
         .collect();
@@ -457,7 +458,7 @@ where
             let tally = &mut *tally;
             match count_one(&mut tally.stats, i, job) {
                 Ok((len, hint)) => {
-                    tally.hints.extend(hint);
+                    tally.hints.push(hint);
                     Ok(len)
                 }
                 Err(e) => Err(e),
@@ -466,7 +467,7 @@ where
         on_done(&r);
         if let Err(e) = r {
             let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
-            tally.errors.push(e);
+            tally.errors.push((i, e));
         }
     });
     let mut tallies = slots
@@ -483,8 +484,10 @@ where
         mut errors,
         mut hints,
     } = all;
-    errors.sort_by(|a, b| a.path().cmp(b.path()));
+    // In slot order until sorted: by path, and jobs of the same path in job order.
+    errors.sort_unstable_by(|(i, a), (j, b)| a.path().cmp(b.path()).then(i.cmp(j)));
     hints.sort_unstable_by_key(|h| h.job);
+    let errors = errors.into_iter().map(|(_, e)| e).collect();
     (stats, errors, FileHints { hints })
 }
 
@@ -492,15 +495,15 @@ where
 #[derive(Default)]
 struct Tally {
     stats: LineStats,
-    errors: Vec<FileError>,
+    /// With their job index.
+    errors: Vec<(usize, FileError)>,
     hints: Vec<Hint>,
 }
 
 /// What [`count_with_hints`] found out about each file, by job, for [`run_with_hints`]:
 /// the legacy encodings it detected, which files need no normalizing and what the others
-/// need. Holds the files it found out something about: those whose encoding had to be
-/// detected (not UTF-8, no byte order mark), those that need no normalizing and those
-/// whose normalizing scanned them (all other text).
+/// need. One hint per file counted (those that could not be read or are not text have
+/// none).
 #[derive(Debug, Clone, Default)]
 pub struct FileHints {
     /// Sorted by job index.
@@ -541,7 +544,8 @@ struct Hint {
 /// The length and a fast hash of a file's bytes: tells whether a file changed between the
 /// counting and the cleaning pass, so that a changed file is detected again rather than
 /// read with a stale guess (or left unnormalized). Not a cryptographic hash: a file changed
-/// between the passes to the same length and hash would be read as it was counted.
+/// between the passes to the same length and hash would be read with what was found for
+/// the old bytes (their encoding, what normalizing them needed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fingerprint {
     len: u64,
@@ -736,11 +740,7 @@ mod tests {
                 fs::write(input.join("d.txt"), needs_other_steps).unwrap();
             });
         assert_eq!(detected(&hints), 2);
-        assert_eq!(
-            hints.len(),
-            4,
-            "c.txt needed no normalizing, d.txt was scanned"
-        );
+        assert_eq!(hints.len(), 4, "one hint per file counted");
         let alone = cleaner
             .clean_with_stats(needs_other_steps.as_bytes(), &stats, &jobs[3].scope)
             .unwrap();

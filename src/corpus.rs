@@ -699,7 +699,6 @@ impl LineStats {
             encoding: decoded.legacy_guess,
             unchanged,
             needs: (!unchanged).then_some(done.needs),
-            binary_checked: decoded.binary_checked,
         })
     }
 

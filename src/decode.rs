@@ -91,10 +91,6 @@ pub(crate) struct DecodedRef<'a> {
     /// when an earlier step decided. Handing it back for the same bytes skips the detector,
     /// by far the slowest part of decoding legacy text, with the same result.
     pub legacy_guess: Option<&'static Encoding>,
-    /// Whether the bytes passed the binary check and were then read as text that is not
-    /// UTF-16 (whose check is no check): the same bytes need not be checked again
-    /// ([`decode_hinted`]).
-    pub binary_checked: bool,
 }
 
 impl<'a> DecodedRef<'a> {
@@ -105,7 +101,6 @@ impl<'a> DecodedRef<'a> {
             encoding: UTF_8.name(),
             replaced: 0,
             legacy_guess: None,
-            binary_checked: false,
         }
     }
 }
@@ -117,7 +112,6 @@ impl<'a> From<Decoded> for DecodedRef<'a> {
             encoding: d.encoding,
             replaced: d.replaced,
             legacy_guess: None,
-            binary_checked: false,
         }
     }
 }
@@ -140,20 +134,6 @@ pub(crate) fn decode_known<'a>(
     bytes: &'a [u8],
     known: Option<&'static Encoding>,
 ) -> Result<DecodedRef<'a>, DecodeError> {
-    decode_hinted(bytes, known, false)
-}
-
-/// [`decode_known`], without the binary check when `checked`: for bytes whose
-/// [`DecodedRef::binary_checked`] was true (the second pass over a folder reads again the
-/// bytes the first decoded). The result is then the same as with it.
-///
-/// # Errors
-/// As [`decode`].
-pub(crate) fn decode_hinted<'a>(
-    bytes: &'a [u8],
-    known: Option<&'static Encoding>,
-    checked: bool,
-) -> Result<DecodedRef<'a>, DecodeError> {
     if bytes.is_empty() {
         return Ok(DecodedRef::utf8(""));
     }
@@ -161,24 +141,18 @@ pub(crate) fn decode_hinted<'a>(
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let body = &bytes[bom_len..];
         if encoding == UTF_8 {
-            if !checked {
-                check_binary(body)?;
+            check_binary(body)?;
+            if let Ok(text) = std::str::from_utf8(body) {
+                return Ok(DecodedRef::utf8(text));
             }
-            let decoded = match std::str::from_utf8(body) {
-                Ok(text) => DecodedRef::utf8(text),
-                Err(_) => decode_utf8(body).into(),
-            };
-            return Ok(DecodedRef {
-                binary_checked: true,
-                ..decoded
-            });
+            return Ok(decode_utf8(body).into());
         }
         return decode_utf16(encoding, body).map(Into::into);
     }
 
     // BOM-less UTF-16 has NUL bytes in the sniffed prefix, which the binary check finds
     // (it sees at least the bytes `sniff_utf16` does): only then is it worth a look.
-    if let Err(binary) = if checked { Ok(()) } else { check_binary(bytes) } {
+    if let Err(binary) = check_binary(bytes) {
         let first_nul = match binary {
             Binary::Nul(offset) => Some(offset),
             Binary::Controls { .. } => None,
@@ -188,20 +162,13 @@ pub(crate) fn decode_hinted<'a>(
             None => Err(binary.into()),
         };
     }
-    Ok(DecodedRef {
-        binary_checked: true,
-        ..decode_text(bytes, known)
-    })
-}
 
-/// [`decode_known`] of bytes that passed the binary check and have no byte order mark.
-fn decode_text<'a>(bytes: &'a [u8], known: Option<&'static Encoding>) -> DecodedRef<'a> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return DecodedRef::utf8(text);
+        return Ok(DecodedRef::utf8(text));
     }
     let stats = utf8_stats(bytes);
     if stats.multibyte > 0 && damaged_utf8(stats) {
-        return decode_utf8(bytes).into();
+        return Ok(decode_utf8(bytes).into());
     }
 
     let encoding = known.unwrap_or_else(|| detect_legacy(bytes));
@@ -209,19 +176,18 @@ fn decode_text<'a>(bytes: &'a [u8], known: Option<&'static Encoding>) -> Decoded
     if stats.multibyte == 0 {
         // ASCII plus bytes that are not UTF-8: legacy text, or stray/truncated bytes?
         if !legacy_reading_is_text(&text) {
-            return DecodedRef {
+            return Ok(DecodedRef {
                 legacy_guess: Some(encoding),
                 ..decode_utf8(bytes).into()
-            };
+            });
         }
     }
-    DecodedRef {
+    Ok(DecodedRef {
         text: Cow::Owned(text),
         encoding: encoding.name(),
         replaced,
         legacy_guess: Some(encoding),
-        binary_checked: false,
-    }
+    })
 }
 
 /// Why [`check_binary`] refused bytes: what it met.
@@ -977,36 +943,6 @@ mod tests {
                 proptest::prop_assert_eq!(again.encoding, d.encoding);
                 proptest::prop_assert_eq!(again.replaced, d.replaced);
                 proptest::prop_assert_eq!(again.legacy_guess, d.legacy_guess);
-            }
-        }
-
-        /// Bytes that passed the binary check decode alike without it, and only text
-        /// read as such (not UTF-16, not refused) is said to have passed it.
-        #[test]
-        fn checked_bytes_decode_alike_unchecked(
-            bytes in proptest::collection::vec(
-                proptest::prop_oneof![0u8..0x20, 0x20u8..0x80, 0x80u8..=0xFF, proptest::strategy::Just(b'a')],
-                0..300,
-            ),
-            bom in proptest::prop_oneof![
-                proptest::strategy::Just(&b""[..]),
-                proptest::strategy::Just(&b"\xEF\xBB\xBF"[..]),
-                proptest::strategy::Just(&b"\xFF\xFE"[..]),
-            ],
-        ) {
-            let bytes = [bom, &bytes[..]].concat();
-            match decode_borrowed(&bytes) {
-                Ok(d) if d.binary_checked => {
-                    proptest::prop_assert!(!d.encoding.starts_with("UTF-16"));
-                    let again = decode_hinted(&bytes, d.legacy_guess, true).unwrap();
-                    proptest::prop_assert_eq!(again.text, d.text);
-                    proptest::prop_assert_eq!(again.encoding, d.encoding);
-                    proptest::prop_assert_eq!(again.replaced, d.replaced);
-                    proptest::prop_assert_eq!(again.legacy_guess, d.legacy_guess);
-                    proptest::prop_assert!(again.binary_checked);
-                }
-                Ok(d) => proptest::prop_assert!(bytes.is_empty() || d.encoding.starts_with("UTF-16")),
-                Err(_) => {}
             }
         }
 

@@ -114,10 +114,6 @@ pub(crate) struct Known {
     /// What normalizing found that the decoded text needs, for one that needs more than
     /// `unchanged` says: normalizing it again need not scan it for that.
     pub(crate) needs: Option<normalize::Needs>,
-    /// Whether the bytes passed the binary check as text that is not UTF-16
-    /// ([`DecodedRef::binary_checked`](decode::DecodedRef::binary_checked)): decoding them
-    /// again need not check them.
-    pub(crate) binary_checked: bool,
 }
 
 impl Cleaner {
@@ -190,9 +186,7 @@ impl Cleaner {
             .filter(|e| e.output_encoding() == *e && *e != encoding_rs::UTF_8);
         let known = Known {
             encoding: known,
-            unchanged: false,
-            needs: None,
-            binary_checked: false,
+            ..Known::default()
         };
         self.clean_known(bytes, stats, known)
     }
@@ -215,7 +209,7 @@ impl Cleaner {
         repeats: Option<corpus::Repeats<'_>>,
         known: Known,
     ) -> Result<Cleaned, DecodeError> {
-        let decoded = decode::decode_hinted(bytes, known.encoding, known.binary_checked)?;
+        let decoded = decode::decode_known(bytes, known.encoding)?;
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
         let (text, mojibake_repaired) = if known.unchanged {
@@ -327,5 +321,121 @@ impl Cleaner {
             .collect();
         doc.lines = lines;
         (doc, verdicts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text with what the first pass finds out about: entities, CRLF and lone CR, spaces
+    /// and blank lines to fix, mojibake, characters to compose, and letters that legacy
+    /// code pages hold.
+    fn text() -> impl Strategy<Value = String> {
+        const PIECES: &[&str] = &[
+            "Ein Satz über Größe.",
+            "Это строка текста.",
+            "Une phrase à côté.",
+            "Share on Facebook",
+            "&amp;",
+            "&#8217;",
+            "&lt;b&gt;",
+            "Q&A",
+            "â€™",
+            "Ã©tÃ©",
+            "e\u{301}",
+            "\u{A0}",
+            "\u{200B}",
+            "  ",
+            "\t",
+            "\n",
+            "\n\n\n",
+            "\r\n",
+            "\r",
+        ];
+        let piece = prop_oneof![
+            proptest::sample::select(PIECES).prop_map(str::to_string),
+            "[a-zA-Z ,.]{1,30}",
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    /// `text` as bytes: UTF-8 with or without a byte order mark, a legacy code page, UTF-16
+    /// with one, or with a control or stray bytes put in (text or binary by a hair).
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        let form = prop_oneof![
+            Just("UTF-8"),
+            Just("BOM"),
+            Just("windows-1252"),
+            Just("windows-1251"),
+            Just("ISO-8859-2"),
+            Just("UTF-16LE"),
+        ];
+        let odd = proptest::collection::vec(
+            (
+                any::<proptest::sample::Index>(),
+                prop_oneof![1u8..0x09, 0x0Eu8..0x20, 0x80u8..=0xFF, Just(0u8)],
+            ),
+            0..3,
+        );
+        (text(), form, odd).prop_map(|(text, form, odd)| {
+            let mut bytes = match form {
+                "UTF-8" => text.into_bytes(),
+                "BOM" => [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+                "UTF-16LE" => {
+                    let mut b = vec![0xFF, 0xFE];
+                    b.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+                    b
+                }
+                label => {
+                    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
+                    encoding.encode(&text).0.into_owned()
+                }
+            };
+            for (at, byte) in odd {
+                let at = at.index(bytes.len() + 1);
+                bytes.insert(at, byte);
+            }
+            bytes
+        })
+    }
+
+    fn same(got: &Cleaned, want: &Cleaned) -> Result<(), TestCaseError> {
+        prop_assert_eq!(&got.text, &want.text);
+        prop_assert_eq!(got.encoding, want.encoding);
+        prop_assert_eq!(got.replaced, want.replaced);
+        prop_assert_eq!(got.mojibake_repaired, want.mojibake_repaired);
+        prop_assert_eq!(&got.lines, &want.lines);
+        Ok(())
+    }
+
+    proptest! {
+        /// The second pass over a folder, given what the first found out about the same
+        /// bytes, cleans them as if it knew nothing.
+        #[test]
+        fn cleaning_with_the_first_pass_hint_is_cleaning(
+            bytes in bytes(),
+            others in proptest::collection::vec(bytes(), 0..3),
+        ) {
+            let cleaner = Cleaner::new(Config::default()).unwrap();
+            let mut stats = corpus::LineStats::default();
+            for other in &others {
+                let _ = stats.count_bytes("s", other);
+            }
+            let plain = cleaner.clean(&bytes);
+            let known = match stats.count_bytes_guess("s", &bytes) {
+                Ok(known) => known,
+                Err(e) => {
+                    prop_assert_eq!(plain.err(), Some(e));
+                    return Ok(());
+                }
+            };
+            let plain = plain.unwrap();
+            same(&cleaner.clean_known(&bytes, None, known).unwrap(), &plain)?;
+            let with_stats = cleaner.clean_with_stats(&bytes, &stats, "s").unwrap();
+            let hinted = cleaner.clean_known(&bytes, Some((&stats, "s")), known).unwrap();
+            same(&hinted, &with_stats)?;
+        }
     }
 }

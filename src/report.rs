@@ -50,15 +50,15 @@ impl FileReport {
                 continue;
             }
             let reason = &l.verdict.reason;
-            let tag = tag(reason);
+            let word = tag(reason);
             // Per reason, not per count: one table row for repeated lines.
             let same = |r: &crate::Reason| match (r, reason) {
                 (crate::Reason::Repeated { .. }, crate::Reason::Repeated { .. }) => true,
                 _ => r == reason,
             };
-            match tally.iter_mut().find(|(t, r, _)| *t == tag && same(r)) {
+            match tally.iter_mut().find(|(t, r, _)| *t == word && same(r)) {
                 Some((_, _, n)) => *n += 1,
-                None => tally.push((tag, reason, 1)),
+                None => tally.push((word, reason, 1)),
             }
         }
         // Named, sorted and built at once (a map built from sorted pairs is filled in
@@ -313,9 +313,28 @@ mod tests {
             tag(&Reason::Repeated { documents: 3 }),
             tag(&Reason::Repeated { documents: 9 })
         );
-        for r in &reasons {
-            assert_eq!(tag(r), tag(&r.clone()));
-        }
+        // Unequal reasons whose tags collide are still counted apart.
+        let (a, b) = (Reason::Rule("a-1-z".into()), Reason::Rule("a-2-z".into()));
+        assert_eq!(tag(&a), tag(&b));
+        let decision = |reason| crate::LineDecision {
+            text: "x".into(),
+            verdict: crate::Verdict {
+                keep: false,
+                reason,
+                score: 0.5,
+            },
+        };
+        let cleaned = Cleaned {
+            text: String::new(),
+            encoding: "UTF-8",
+            replaced: 0,
+            mojibake_repaired: false,
+            lines: vec![decision(a.clone()), decision(b), decision(a)],
+        };
+        let r = FileReport::new("in".into(), None, 10, &cleaned);
+        let expected: BTreeMap<String, u64> =
+            [("rule:a-1-z".to_string(), 2), ("rule:a-2-z".to_string(), 1)].into();
+        assert_eq!(r.lines_dropped, expected);
     }
 
     #[test]

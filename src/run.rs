@@ -236,8 +236,8 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         .collect();
     let (jobs, walk_errors) = plan_jobs(&inputs, out, args.corpus.scope.as_deref());
     // First pass: the counts, from --line-stats or from the inputs themselves, and what it
-    // found out about each file (legacy encodings, text that needs no normalizing), so
-    // that the second pass need not find it out again.
+    // found out about each file (legacy encodings, text that needs no normalizing and what
+    // the rest needs), so that the second pass need not find it out again.
     let mut hints = batch::FileHints::default();
     let line_stats = if args.common.keep_repeated && args.line_stats_out.is_none() {
         None
