@@ -1213,29 +1213,13 @@ mod tests {
         }
     }
 
-    /// Words at every offset from the start of a sixteen-byte block and an eight-byte
-    /// chunk, and heads cut at every length: a random test of this kind once passed a wrong
-    /// key for words across a block's end.
+    /// The lines of segment's every-offset test, heads cut at every length: a random test
+    /// of this kind once passed a wrong key for words across a block's end.
     #[test]
     fn tally_matches_the_reference_at_every_offset() {
-        let texts = [
-            "the cat and the dog were there all along",
-            "THE Of, In. it a I b of the und die",
-            "Über the naïve café and a co-op of the",
-            "internationalization and the",
-            "abcdefghijklmnopqrstuvwé the не та",
-        ];
-        for text in texts {
-            for pad in 0..40 {
-                for fill in ["q", "|", "ab "] {
-                    let head = format!("{}{text}", fill.repeat(pad));
-                    for end in (1..=head.len()).filter(|&e| head.is_char_boundary(e)) {
-                        let h = &head[..end];
-                        assert_eq!(tally(h, word_languages()), tally_reference(h), "{h:?}");
-                    }
-                }
-            }
-        }
+        crate::segment::tests::at_every_offset(|h| {
+            assert_eq!(tally(h, word_languages()), tally_reference(h), "{h:?}");
+        });
     }
 
     #[test]
