@@ -630,10 +630,10 @@ fn strip_source_suffix(text: &str) -> &str {
     // follow it; the words after a position only grow leftwards, so the search is confined
     // to the last four words (and the separator before them), not the whole line.
     let bytes = text.as_bytes();
-    // Most lines have no dash or bar at all near their end: none in the window from five
+    // Most lines have no spaced dash or bar near their end: none in the window from five
     // bytes before the end of the fifth-last word rules out all four separators (each has
     // its `-`, `|`, `–` or `—` within four bytes of its start). Many lines have none at all,
-    // found a word at a time.
+    // found sixteen bytes at a time (`last_separator_byte`).
     let Some(last_separator) = last_separator_byte(bytes) else {
         return text;
     };
@@ -765,7 +765,8 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// even hold the needle's first eight bytes. The occurrences of its first byte are found
 /// eight bytes at a time (a zero-byte test whose lowest flag is always a true match), and
 /// each is checked against those eight bytes before the whole needle, so the two-way
-/// searcher's set-up (linear in the needle) is never paid.
+/// searcher's set-up (linear in the needle) is never paid. With SSE2, sixteen positions are
+/// tested at once first, for the needle's first and eighth bytes (`pair_mask`).
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());

@@ -72,15 +72,27 @@ const NEIGHBOUR_FEATURES: [usize; 9] = [
     RULE,
     SENTENCE_LIKE,
 ];
+/// Where [`NEIGHBOUR_FEATURES`] puts base feature `f` (a compile error if it is not lent).
+const fn lent(f: usize) -> usize {
+    let mut i = 0;
+    while i < NEIGHBOUR_FEATURES.len() {
+        if NEIGHBOUR_FEATURES[i] == f {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not a neighbour feature")
+}
 /// Where [`NEIGHBOUR_FEATURES`] puts the two that the interactions read of the neighbours.
-const LENT_LN_WORDS: usize = 0;
-const LENT_SENTENCE_LIKE: usize = 8;
-const _: () = assert!(
-    NEIGHBOUR_FEATURES[LENT_LN_WORDS] == LN_WORDS
-        && NEIGHBOUR_FEATURES[LENT_SENTENCE_LIKE] == SENTENCE_LIKE
-);
+const LENT_LN_WORDS: usize = lent(LN_WORDS);
+const LENT_SENTENCE_LIKE: usize = lent(SENTENCE_LIKE);
 /// Neighbour offsets.
 const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
+/// Rows (or values) of zeros on each side of a page, standing for the lines off it (whose
+/// values are 0): every neighbour within [`OFFSETS`] is then read at a fixed offset, with
+/// no test per neighbour.
+const PAD: usize = 2;
+const _: () = assert!(OFFSETS[0] == -(PAD as isize) && OFFSETS[3] == PAD as isize);
 /// Base features averaged over windows of these radii.
 const WINDOW_FEATURES: &[usize] = &[LN_WORDS, STOPWORD_SHARE, RULE, SENTENCE_LIKE];
 /// The radii of the windows both stages average over (stage 1 the base features, stage 2
@@ -310,9 +322,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // windowed features (for O(1) window means), the prose and blank-line counts, the
     // comment and related-links sections, and both prose regions.
     let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
-    // Two rows of zeros on each side stand for the lines off the page (whose values are
-    // 0): every neighbour is then read at a fixed offset, with no test per neighbour.
-    const PAD: usize = 2;
+    // `PAD` rows of zeros on each side stand for the lines off the page.
     let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
     lent.extend([[0.0f32; NF]; PAD]);
     let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
@@ -506,12 +516,11 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
     // end.
     let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
-    // Off the page the neighbours' probabilities are 0: two zeros on each side, so that
-    // the five values around a line are read at fixed offsets (no test per neighbour).
-    let mut padded = Vec::with_capacity(n + 4);
-    padded.extend([0.0f32; 2]);
+    // Off the page the neighbours' probabilities are 0: `PAD` zeros on each side.
+    let mut padded = Vec::with_capacity(n + 2 * PAD);
+    padded.extend([0.0f32; PAD]);
     padded.extend_from_slice(p1);
-    padded.extend([0.0f32; 2]);
+    padded.extend([0.0f32; PAD]);
     let (near_means, far_means) = (window_means::<NEAR>(p1), window_means::<FAR>(p1));
     // The article's span as stage 1 sees it: the run of lines maximising the sum of
     // (p - 0.5); where a line stands relative to it says more than its own score.
@@ -527,7 +536,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             None => n,
         };
         // Lines i - 2 ..= i + 2.
-        let near: [f32; 5] = padded[i..i + 5].try_into().expect("five values");
+        let near: [f32; 2 * PAD + 1] = padded[i..i + 2 * PAD + 1].try_into().expect("five values");
         // The maximum over ±2, folded from 0 in order as before.
         let mut max = 0.0f32;
         for v in near {
@@ -537,10 +546,10 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             flag(dist == 0),
             ln.ln_1p(dist),
             p,
-            near[0],
-            near[1],
-            near[3],
-            near[4],
+            near[PAD - 2],
+            near[PAD - 1],
+            near[PAD + 1],
+            near[PAD + 2],
             near_means[i],
             far_means[i],
             max,
