@@ -98,10 +98,7 @@ impl StopWords {
         let len = end - start;
         debug_assert!(len > 0, "an empty key is an empty slot");
         if len <= 8 {
-            if let Some(w) = line.get(start..start + 8) {
-                // Lowercased (see `ascii_alnum_key`), the bytes after the word cleared.
-                let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-                let w = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
+            if let Some(w) = eight_key(line, start, len) {
                 return self.eight.contains(w);
             }
             if end >= 8 {
@@ -173,11 +170,7 @@ impl<'a> AsciiAlnumLookup<'a> {
     pub(crate) fn contains(&self, line: &[u8], start: usize, end: usize) -> bool {
         let len = end - start;
         if len <= 8 {
-            // `start < line.len()`: one length test (no overflow test of `start + 8`).
-            if let Some(w) = line[start..].first_chunk::<8>() {
-                // As in `is_ascii_alnum_stopword`.
-                let w = u64::from_le_bytes(*w);
-                let key = (w | 0x2020_2020_2020_2020) & KEEP_LOW[len];
+            if let Some(key) = eight_key(line, start, len) {
                 return EightByteWords::probe(self.slots, self.mask, self.shift, key);
             }
         }
@@ -190,6 +183,16 @@ impl<'a> AsciiAlnumLookup<'a> {
 #[inline(always)]
 pub(crate) fn chunk_key(lanes: u64, at: usize, len: usize) -> u64 {
     (lanes >> (8 * at)) & KEEP_LOW[len]
+}
+
+/// The key of the word of ASCII letters and digits `line[start..start + len]` (`len` up to
+/// 8, `start` within the line) from the eight bytes at `start`: lowercased as in
+/// `ascii_alnum_key` (setting bit 5 of each byte), the bytes after the word cleared. `None`
+/// when fewer than eight bytes are left (one length test, no overflow test of `start + 8`).
+#[inline(always)]
+pub(crate) fn eight_key(line: &[u8], start: usize, len: usize) -> Option<u64> {
+    let w = line[start..].first_chunk::<8>()?;
+    Some((u64::from_le_bytes(*w) | (ONES * 0x20)) & KEEP_LOW[len])
 }
 
 /// [`chunk_key`] in the lanes of a block of sixteen bytes, or of two chunks.
@@ -556,9 +559,7 @@ impl Tally {
     fn ascii_word(&mut self, table: &WordLanguages, bytes: &[u8], start: usize, end: usize) {
         let len = end - start;
         if len <= 8 {
-            if let Some(w) = bytes[start..].first_chunk::<8>() {
-                // Lowercased as in `ascii_alnum_key`, the bytes after the word cleared.
-                let key = (u64::from_le_bytes(*w) | (ONES * 0x20)) & KEEP_LOW[len];
+            if let Some(key) = eight_key(bytes, start, len) {
                 self.hits.add(table, table.get_eight(key));
                 return;
             }

@@ -690,10 +690,12 @@ impl Scan<'_> {
         lower: [u64; 2],
         scratch: &mut Scratch,
     ) {
-        // Wraps to a long distance when `start` is marked.
-        let back = p.wrapping_sub(start);
+        // Wraps to a long distance when `start` is marked. The word ends at or after `p`
+        // and an unmarked start is before it, so it began at most `len` bytes back.
         let len = end.wrapping_sub(start);
-        if back <= 8 && len <= 8 {
+        if len <= 8 {
+            let back = p - start;
+            debug_assert!(back <= len, "the word ends in this step");
             let both = u128::from(lower[0]) | (u128::from(lower[1]) << 64);
             self.count_key(language::block_key(both, 8 - back, len));
         } else {
