@@ -1330,29 +1330,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn newline_masks_match_the_byte_walk() {
-        use crate::swar::{eq_mask16, eq_mask16_plain};
-        let mut x = 0x243f_6a88_85a3_08d3u64;
-        for _ in 0..5000 {
-            // Newlines in random lanes among bytes of all kinds (0x8A shares its low bits).
-            let r = crate::swar::xorshift(&mut x);
-            let mut block = [0u8; 16];
-            for (k, b) in block.iter_mut().enumerate() {
-                *b = match (r >> (4 * (k % 16))) & 0xF {
-                    0..=4 => b'\n',
-                    5 => 0x8A,
-                    v => (r >> (k % 8)) as u8 ^ v as u8,
-                };
-            }
-            assert_eq!(
-                eq_mask16(&block, b'\n'),
-                eq_mask16_plain(&block, b'\n'),
-                "{block:?}"
-            );
-        }
-    }
-
-    #[test]
     fn lane_masks_match_byte_tests() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {

@@ -190,7 +190,15 @@ pub(crate) use eq_mask16_plain as eq_mask16;
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
 #[inline(always)]
 pub(crate) fn eq_mask16_plain(block: &[u8; 16], c: u8) -> u32 {
-    (0..16).filter(|&k| block[k] == c).map(|k| 1 << k).sum()
+    bits16(block, |b| b == c)
+}
+
+/// The bytes of `block` that pass `f`, one bit each (bit `k` for byte `k`): what the
+/// sixteen-byte forms' plain versions are made of.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+#[inline(always)]
+fn bits16(block: &[u8; 16], f: impl Fn(u8) -> bool) -> u32 {
+    (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum()
 }
 
 #[cfg(test)]
@@ -362,11 +370,9 @@ pub(crate) use ascii_alnum_mask16_plain as ascii_alnum_mask16;
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
 #[inline(always)]
 pub(crate) fn ascii_alnum_mask16_plain(block: &[u8; 16]) -> (u32, u32) {
-    let mask =
-        |f: &dyn Fn(u8) -> bool| -> u32 { (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum() };
     (
-        mask(&|b| b.is_ascii_alphanumeric()),
-        mask(&|b| !b.is_ascii()),
+        bits16(block, |b| b.is_ascii_alphanumeric()),
+        bits16(block, |b| !b.is_ascii()),
     )
 }
 
@@ -378,15 +384,15 @@ pub(crate) fn ascii_classes16_plain(block: &[u8; 16]) -> Option<AsciiClasses> {
     if !block.is_ascii() {
         return None;
     }
-    let mask =
-        |f: &dyn Fn(u8) -> bool| -> u32 { (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum() };
-    let alpha = mask(&|b| b.is_ascii_alphabetic());
-    let upper = mask(&|b| b.is_ascii_uppercase());
+    let alpha = bits16(block, |b| b.is_ascii_alphabetic());
+    let upper = bits16(block, |b| b.is_ascii_uppercase());
     Some(AsciiClasses {
         alpha,
-        digit: mask(&|b| b.is_ascii_digit()),
+        digit: bits16(block, |b| b.is_ascii_digit()),
         upper,
-        look: mask(&|b| (b > b' ' && !b.is_ascii_alphanumeric()) || b | 0x20 == b'p'),
+        look: bits16(block, |b| {
+            (b > b' ' && !b.is_ascii_alphanumeric()) || b | 0x20 == b'p'
+        }),
         letters_upper: alpha.count_ones() + 32 * upper.count_ones(),
     })
 }
@@ -466,7 +472,7 @@ pub(crate) fn fold_mul(x: u64) -> u64 {
 mod class_tests {
     use super::{
         ascii_alnum_mask16, ascii_alnum_mask16_plain, ascii_classes16, ascii_classes16_plain,
-        xorshift, LOW7,
+        eq_mask16, eq_mask16_plain, xorshift, LOW7,
     };
 
     /// Sixteen bytes of ASCII from the xorshift sequence, byte `round % 16` set to
@@ -509,6 +515,28 @@ mod class_tests {
             assert_eq!(
                 ascii_alnum_mask16(&block),
                 ascii_alnum_mask16_plain(&block),
+                "{block:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn newline_masks_match_the_byte_walk() {
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        for _ in 0..5000 {
+            // Newlines in random lanes among bytes of all kinds (0x8A shares its low bits).
+            let r = xorshift(&mut x);
+            let mut block = [0u8; 16];
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = match (r >> (4 * k)) & 0xF {
+                    0..=4 => b'\n',
+                    5 => 0x8A,
+                    v => (r >> (k % 8)) as u8 ^ v as u8,
+                };
+            }
+            assert_eq!(
+                eq_mask16(&block, b'\n'),
+                eq_mask16_plain(&block, b'\n'),
                 "{block:?}"
             );
         }
