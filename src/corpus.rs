@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::Encoding;
 
 use crate::swar::{first_lane, lanes_eq, lanes_in, HIGH};
-use crate::{decode, normalize, DecodeError, Known};
+use crate::{decode, normalize, DecodeError, Known, Scanned};
 
 /// When a line counts as repeated across the documents of a scope.
 ///
@@ -697,8 +697,11 @@ impl LineStats {
         let unchanged = matches!(normalized, std::borrow::Cow::Borrowed(_)) || done.line_ends_only;
         Ok(Known {
             encoding: decoded.legacy_guess,
-            unchanged,
-            needs: (!unchanged).then_some(done.needs),
+            normalized: if unchanged {
+                Scanned::Unchanged
+            } else {
+                Scanned::Needs(done.needs)
+            },
         })
     }
 

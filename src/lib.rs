@@ -107,13 +107,24 @@ pub(crate) struct Known {
     /// The legacy encoding the detector guessed (the slowest part of decoding legacy
     /// text), if it had to guess.
     pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
-    /// Whether the decoded text needs no normalizing but LF line ends and a final
-    /// newline: what [`normalize_cow`](normalize::normalize_cow) without the final newline
-    /// borrows back unchanged, or changes only the line ends of.
-    pub(crate) unchanged: bool,
-    /// What normalizing found that the decoded text needs, for one that needs more than
-    /// `unchanged` says: normalizing it again need not scan it for that.
-    pub(crate) needs: Option<normalize::Needs>,
+    /// What normalizing the decoded text found it needs, if the first pass normalized it.
+    pub(crate) normalized: Scanned,
+}
+
+/// What a first pass found normalizing a decoded text needs: one field for the three
+/// states, so that a text cannot be both unchanged and in need of steps.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) enum Scanned {
+    /// Not normalized yet: cleaning scans it.
+    #[default]
+    Unknown,
+    /// Needs no normalizing but LF line ends and a final newline: what
+    /// [`normalize_cow`](normalize::normalize_cow) without the final newline borrows back
+    /// unchanged, or changes only the line ends of.
+    Unchanged,
+    /// Needs more than its line ends fixed, as the scan found: normalizing it again need
+    /// not scan it for that.
+    Needs(normalize::Needs),
 }
 
 impl Cleaner {
@@ -212,11 +223,14 @@ impl Cleaner {
         let decoded = decode::decode_known(bytes, known.encoding)?;
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
-        let (text, mojibake_repaired) = if known.unchanged {
-            (normalize::line_ends_fixed(&decoded.text), false)
-        } else {
-            let (text, done) = normalize::normalize_cow_scanned(&decoded.text, true, known.needs);
+        let normalized = |needs| {
+            let (text, done) = normalize::normalize_cow_scanned(&decoded.text, true, needs);
             (text, done.mojibake_repaired)
+        };
+        let (text, mojibake_repaired) = match known.normalized {
+            Scanned::Unchanged => (normalize::line_ends_fixed(&decoded.text), false),
+            Scanned::Unknown => normalized(None),
+            Scanned::Needs(needs) => normalized(Some(needs)),
         };
         let doc = segment::segment_terminated(&text);
         let (doc, mut verdicts) = match repeats {

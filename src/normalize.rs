@@ -139,7 +139,7 @@ pub(crate) fn normalize_cow_scanned(
     let mut mojibake_repaired = false;
     let needs = scanned.unwrap_or_else(|| scan(text));
     let (first, mut cascade, line_ends_only) =
-        round_scanned(text, final_newline, &mut mojibake_repaired, needs);
+        round(text, final_newline, &mut mojibake_repaired, needs);
     let done = |mojibake_repaired| Done {
         mojibake_repaired,
         line_ends_only,
@@ -155,7 +155,12 @@ pub(crate) fn normalize_cow_scanned(
         if !cascade {
             break;
         }
-        let (next, again, _) = round(&current, final_newline, &mut mojibake_repaired);
+        let (next, again, _) = round(
+            &current,
+            final_newline,
+            &mut mojibake_repaired,
+            scan(&current),
+        );
         match next {
             Cow::Owned(changed) if changed != current => current = changed,
             _ => break,
@@ -172,16 +177,8 @@ pub(crate) fn normalize_cow_scanned(
 /// anything. The second tells whether all that changed were
 /// the line ends (see [`Done::line_ends_only`]): what the scan says of a text whose only
 /// characters to rewrite are CRs, once the LF text they make needs no step.
+/// `needs` is what the scan of `text` found.
 fn round<'a>(
-    text: &'a str,
-    final_newline: bool,
-    mojibake_repaired: &mut bool,
-) -> (Cow<'a, str>, bool, bool) {
-    round_scanned(text, final_newline, mojibake_repaired, scan(text))
-}
-
-/// [`round`] of a text whose scan found `needs`.
-fn round_scanned<'a>(
     text: &'a str,
     final_newline: bool,
     mojibake_repaired: &mut bool,
@@ -255,7 +252,8 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
     // removed, replaced or decoded character leaves for another round is the shape of
     // mojibake or a reference, made of new neighbours: without either in the result, the
     // next round would only scan it again.
-    cascade |= rewrote && (has_mojibake_shape(&text) || has_reference(&text));
+    // Not `|=`: once set, neither scan is needed.
+    cascade = cascade || (rewrote && (has_mojibake_shape(&text) || has_reference(&text)));
     (text, cascade)
 }
 
