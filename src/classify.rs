@@ -553,7 +553,7 @@ fn looks_like_headline(line: &Line) -> bool {
 /// another line.
 const CAPTION_MIN_CHARS: usize = 25;
 
-/// The fewest words of a line whose ` - Source` suffix [`attributed_captions`] counts.
+/// The fewest words of a line whose ` - Source` suffix [`mark_attributed_captions`] counts.
 const ATTRIBUTED_MIN_WORDS: u32 = 6;
 
 /// Lines of at least a few words whose text (without a trailing ` - Source`) stands
@@ -565,7 +565,7 @@ fn repeated_captions(lines: &[Line]) -> Vec<bool> {
     repeated_captions_with(lines, &cores)
 }
 
-/// [`repeated_captions`] given each line's [`strip_source_suffix`], computed once.
+/// `repeated_captions` (the tests' entry) given each line's [`strip_source_suffix`], computed once.
 fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
     const RADIUS: usize = 3;
     let mut out = vec![false; lines.len()];

@@ -296,9 +296,10 @@ fn dot4_from_plain<const M: usize>(
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
 use dot4_from_plain as dot4_from;
 
-/// [`dot4_from_plain`] written with the SSE shuffles that transpose four values of four rows (4
-/// loads and 8 shuffles; the compiler's own transposition of the portable code took about
-/// twice as many instructions, and another shape for each weight vector).
+/// `dot4_from_plain` (the portable form, compiled for tests here) written with the SSE
+/// shuffles that transpose four values of four rows (4 loads and 8 shuffles; the compiler's
+/// own transposition of the portable code took about twice as many instructions, and
+/// another shape for each weight vector).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
 #[inline(always)]
 fn dot4_from<const M: usize>(

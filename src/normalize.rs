@@ -346,7 +346,7 @@ pub(crate) struct Needs {
 /// word needs without a look at each byte. Most words are ASCII and need nothing; the hot
 /// loop only tells those apart, and [`word_needs`] looks closer at the others. Only the
 /// lead bytes of the characters from U+0080 on that [`lead_needs`] names are looked at one
-/// by one. [`scan_bytes`] is the plain version that tests hold it to.
+/// by one. `scan_bytes` (in the tests) is the plain version they hold it to.
 fn scan(text: &str) -> Needs {
     let b = text.as_bytes();
     let mut needs = Needs::default();
