@@ -3248,14 +3248,12 @@ const LONG_HEAD_MAX: usize = 16;
 const LONG_HEAD_BITS: u32 = 17;
 
 /// The `RuleSet::long_heads` bit of the first `LONG_HEAD_MAX` bytes of `key` (more than
-/// `HEAD_MAX`), as two zero-padded `u64`s.
+/// `HEAD_MAX`), as two zero-padded `u64`s: the first eight bytes and the rest, loaded
+/// without a copy into a zeroed buffer (a variable-length memcpy on every probe).
 fn long_head_slot(key: &[u8]) -> usize {
     let n = key.len().min(LONG_HEAD_MAX);
-    let mut buf = [0u8; LONG_HEAD_MAX];
-    buf[..n].copy_from_slice(&key[..n]);
-    let (a, b) = buf.split_at(HEAD_MAX);
-    let a = u64::from_le_bytes(a.try_into().expect("eight bytes"));
-    let b = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let a = u64::from_le_bytes(*key.first_chunk::<HEAD_MAX>().expect("more than HEAD_MAX"));
+    let b = tail_word(&key[..n], n - HEAD_MAX);
     let x = (a ^ b.rotate_left(23).wrapping_mul(0xD6E8_FEB8_6659_FD93))
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x >> (64 - LONG_HEAD_BITS)) as usize
@@ -6689,5 +6687,26 @@ mod tests {
         assert_eq!(rules.match_line(&long), None);
         let sprite = "icon a-icon bicon cicon dicon eicon ".repeat(20);
         assert_eq!(rules.match_line(sprite.trim()).unwrap().category, "icons");
+    }
+
+    /// `long_head_slot`'s two loads give the hash of the first `LONG_HEAD_MAX` bytes copied
+    /// into a zeroed buffer, at every length past `HEAD_MAX` (tail lengths 1 to 8 and keys
+    /// longer than `LONG_HEAD_MAX`).
+    #[test]
+    fn long_head_slot_hashes_the_zero_padded_head() {
+        let padded = |key: &[u8]| {
+            let n = key.len().min(LONG_HEAD_MAX);
+            let mut buf = [0u8; LONG_HEAD_MAX];
+            buf[..n].copy_from_slice(&key[..n]);
+            let a = u64::from_le_bytes(buf[..HEAD_MAX].try_into().unwrap());
+            let b = u64::from_le_bytes(buf[HEAD_MAX..].try_into().unwrap());
+            let x = (a ^ b.rotate_left(23).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (x >> (64 - LONG_HEAD_BITS)) as usize
+        };
+        let bytes: Vec<u8> = (1..=24u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        for n in HEAD_MAX + 1..=bytes.len() {
+            assert_eq!(long_head_slot(&bytes[..n]), padded(&bytes[..n]), "{n}");
+        }
     }
 }
