@@ -4178,16 +4178,9 @@ fn index_regex_gates(set: &mut Compiled) {
     let mut first = ByteTable::default();
     for (i, r) in set.regexes.iter_mut().enumerate() {
         if i >= BIT_RULES {
-            r.ascii_first_checks = r.checks.clone();
             continue;
         }
         r.first_bit = 1 << i;
-        r.ascii_first_checks = r
-            .checks
-            .iter()
-            .filter(|n| !n.answered_by_first_byte())
-            .copied()
-            .collect();
         let mut allowed = ByteSet([u64::MAX; 4]);
         for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
             for (a, b) in allowed.0.iter_mut().zip(set.0) {
@@ -4202,7 +4195,7 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     set.regex_first = first;
     let mut pairs = PairTable::default();
-    for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
+    for r in set.regexes.iter().take(BIT_RULES) {
         match r.needs.iter().find_map(|n| n.first_pairs()) {
             Some(list) => {
                 for (b0, b1) in list {
@@ -4212,7 +4205,7 @@ fn index_regex_gates(set: &mut Compiled) {
                     }
                 }
             }
-            None => pairs.0.iter_mut().for_each(|e| *e |= 1 << i),
+            None => pairs.0.iter_mut().for_each(|e| *e |= r.first_bit),
         }
     }
     set.regex_pairs = pairs;
@@ -4235,17 +4228,28 @@ fn index_regex_gates(set: &mut Compiled) {
                 r.forbid_bits |= 1 << (free + k);
                 // The bit answers this test whole: it need not run.
                 if let Needs::AsciiOnlyChars(..) = n {
-                    let keep = |c: &[Needs]| -> Box<[Needs]> {
-                        c.iter()
-                            .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
-                            .copied()
-                            .collect()
-                    };
-                    r.checks = keep(&r.checks);
-                    r.ascii_first_checks = keep(&r.ascii_first_checks);
+                    r.checks = r
+                        .checks
+                        .iter()
+                        .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
+                        .copied()
+                        .collect();
                 }
             }
         }
+    }
+    // Last, from the final `checks`: a rule with a `first_bit` drops the tests that bit
+    // answers.
+    for r in &mut set.regexes {
+        r.ascii_first_checks = if r.first_bit != 0 {
+            r.checks
+                .iter()
+                .filter(|n| !n.answered_by_first_byte())
+                .copied()
+                .collect()
+        } else {
+            r.checks.clone()
+        };
     }
     let mut blocked = BlockTable::default();
     for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
