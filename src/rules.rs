@@ -1687,7 +1687,7 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
 
 /// Whether ASCII byte `x` is whitespace: `char::is_whitespace` on ASCII (space and tab to
 /// carriage return), unlike `u8::is_ascii_whitespace`, which leaves out `\v` (0x0B).
-const fn is_space_byte(x: u8) -> bool {
+pub(crate) const fn is_space_byte(x: u8) -> bool {
     matches!(x, b' ' | b'\t'..=b'\r')
 }
 
