@@ -1659,18 +1659,6 @@ impl Needs {
     }
 }
 
-/// Whether `b` starts with `w`, ignoring ASCII case: the first bytes are compared
-/// before the whole word, as on most lines they differ.
-fn starts_with_ci(b: &[u8], w: &str) -> bool {
-    let w = w.as_bytes();
-    let first_ok = match (b.first(), w.first()) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
-        (_, None) => true,
-        (None, Some(_)) => false,
-    };
-    first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
-}
-
 /// Whether `b` starts with one of `words` (their first byte lowercase ASCII), ignoring
 /// ASCII case: `b`'s first byte is lowercased once and compared with each word's, as on
 /// most lines no word starts with it. The same answer as `starts_with_ci` over `words`.
@@ -1766,8 +1754,7 @@ fn second_word_starts_plain(line: &str, set: &str, words: &[&str]) -> bool {
         return false;
     };
     let second = line[i..].trim_start();
-    second.starts_with(|c: char| set.contains(c))
-        || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
+    second.starts_with(|c: char| set.contains(c)) || starts_with_any_ci(second.as_bytes(), words)
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -4356,6 +4343,18 @@ fn phrase_matcher(
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+
+    /// Whether `b` starts with `w`, ignoring ASCII case, word by word: the definition
+    /// `starts_with_any_ci` is checked against.
+    fn starts_with_ci(b: &[u8], w: &str) -> bool {
+        let w = w.as_bytes();
+        let first_ok = match (b.first(), w.first()) {
+            (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+    }
 
     /// Lines for the `Needs` fast paths: words of letters that make up their test words,
     /// in either case, and of other characters, split by ASCII and Unicode whitespace.
