@@ -2951,11 +2951,11 @@ impl RuleSet {
 /// Whether every longer piece of a key from the same start (up to a later glue point)
 /// normalizes to a key that begins with `piece` (a normalized piece), so with its
 /// first `HEAD_MAX` bytes: true when `piece` holds at least that many and does not start
-/// with a digit (`long_heads` holds every key prefix of 9 to `LONG_HEAD_MAX` bytes, so its
-/// probe of a shorter piece is exact too). The start is the same first letter or digit (no leading count is cut when
-/// it is no digit); a trailing count cut from a longer piece begins after the space
-/// that ends this one, or, past a case step, this piece's tail was a count already.
-/// A test checks it on many keys.
+/// with a digit (`long_heads` holds every key prefix of `HEAD_MAX + 1` to `LONG_HEAD_MAX`
+/// bytes, so its probe of a shorter piece is exact too). The start is the same first
+/// letter or digit (no leading count is cut when it is no digit); a trailing count cut
+/// from a longer piece begins after the space that ends this one, or, past a case step,
+/// this piece's tail was a count already. A test checks it on many keys.
 fn heads_longer_pieces(piece: &str) -> bool {
     piece.len() >= HEAD_MAX && !piece.as_bytes()[0].is_ascii_digit()
 }
