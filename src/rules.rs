@@ -3002,6 +3002,16 @@ thread_local! {
     });
 }
 
+/// The lanes of eight-byte chunk `x` where a word (split at spaces and tabs) starts, and
+/// the carry into the next chunk: `prev_word` is the high bit of lane 0 when the byte
+/// before `x` was no space or tab (0 when the line starts at `x`), as the carry returned
+/// is. Shared by `count_words` and `alnum_starts_exceed`.
+#[inline(always)]
+fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
+    let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
+    (word & !((word << 8) | prev_word), word >> 56)
+}
+
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
 /// Eight bytes at a time: a word starts at each non-space byte after a space (or at
 /// the start), and a popcount counts the starts of eight bytes at once; every line
@@ -3012,24 +3022,22 @@ thread_local! {
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let mut n = 0;
-    // Top bit of byte 7 of the previous chunk: set when that byte was not a space.
+    // The high bit of lane 0: the byte before this chunk was no space.
     let mut prev_word = 0u64;
     let mut chunks = b.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-        let starts = word & !((word << 8) | prev_word);
+        let starts;
+        (starts, prev_word) = chunk_word_starts(x, prev_word);
         n += lane_count(starts) as usize;
-        prev_word = word >> 56;
     }
     let r = chunks.remainder().len();
     if r > 0 && b.len() >= 8 {
         // The last eight bytes, read again: their first `8 - r` were counted, and the
         // one just before the remainder says whether it opens inside a word.
         let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
-        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-        let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
-        return n + lane_count(starts) as usize;
+        let (starts, _) = chunk_word_starts(x, 0);
+        return n + lane_count(starts & (u64::MAX << (8 * (8 - r)))) as usize;
     }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
@@ -3049,23 +3057,21 @@ fn count_words(s: &str) -> usize {
 /// text, decided here within their first words.
 fn alnum_starts_exceed(line: &str, limit: usize) -> bool {
     let mut n = 0;
-    // The high bit of lane 0: the byte before this chunk was a space (or the line
-    // starts here).
-    let mut prev_space = 0x80u64;
+    // The high bit of lane 0: the byte before this chunk was no space.
+    let mut prev_word = 0u64;
     for chunk in line.as_bytes().chunks_exact(8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         // The lane tests are exact on ASCII lanes only.
         if x & HIGH != 0 {
             return false;
         }
-        let space = eq_bytes(x, b' ') | eq_bytes(x, b'\t');
-        let starts = !space & HIGH & ((space << 8) | prev_space);
+        let starts;
+        (starts, prev_word) = chunk_word_starts(x, prev_word);
         let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | FOLD, b'a', b'z');
         n += lane_count(starts & alnum) as usize;
         if n > limit {
             return true;
         }
-        prev_space = space >> 56;
     }
     false
 }
