@@ -728,8 +728,7 @@ fn end_of_nth_last_word(text: &str, n: usize) -> Option<usize> {
     while end > 0 {
         let last = bytes[end - 1];
         let (start, space) = if last.is_ascii() {
-            // `char::is_whitespace` of ASCII: space and \t..=\r.
-            (end - 1, matches!(last, b' ' | b'\t'..=b'\r'))
+            (end - 1, crate::rules::is_space_byte(last))
         } else {
             let mut start = end - 1;
             while bytes[start] & 0xC0 == 0x80 {

@@ -1659,18 +1659,6 @@ impl Needs {
     }
 }
 
-/// Whether `b` starts with `w`, ignoring ASCII case: the first bytes are compared
-/// before the whole word, as on most lines they differ.
-fn starts_with_ci(b: &[u8], w: &str) -> bool {
-    let w = w.as_bytes();
-    let first_ok = match (b.first(), w.first()) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
-        (_, None) => true,
-        (None, Some(_)) => false,
-    };
-    first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
-}
-
 /// Whether `b` starts with one of `words` (their first byte lowercase ASCII), ignoring
 /// ASCII case: `b`'s first byte is lowercased once and compared with each word's, as on
 /// most lines no word starts with it. The same answer as `starts_with_ci` over `words`.
@@ -1687,7 +1675,7 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
 
 /// Whether ASCII byte `x` is whitespace: `char::is_whitespace` on ASCII (space and tab to
 /// carriage return), unlike `u8::is_ascii_whitespace`, which leaves out `\v` (0x0B).
-const fn is_space_byte(x: u8) -> bool {
+pub(crate) const fn is_space_byte(x: u8) -> bool {
     matches!(x, b' ' | b'\t'..=b'\r')
 }
 
@@ -1766,8 +1754,7 @@ fn second_word_starts_plain(line: &str, set: &str, words: &[&str]) -> bool {
         return false;
     };
     let second = line[i..].trim_start();
-    second.starts_with(|c: char| set.contains(c))
-        || words.iter().any(|w| starts_with_ci(second.as_bytes(), w))
+    second.starts_with(|c: char| set.contains(c)) || starts_with_any_ci(second.as_bytes(), words)
 }
 
 /// Whether `hay` holds `needle` (lowercase ASCII), ignoring ASCII case. Candidate
@@ -2964,11 +2951,11 @@ impl RuleSet {
 /// Whether every longer piece of a key from the same start (up to a later glue point)
 /// normalizes to a key that begins with `piece` (a normalized piece), so with its
 /// first `HEAD_MAX` bytes: true when `piece` holds at least that many and does not start
-/// with a digit (`long_heads` holds every key prefix of 9 to `LONG_HEAD_MAX` bytes, so its
-/// probe of a shorter piece is exact too). The start is the same first letter or digit (no leading count is cut when
-/// it is no digit); a trailing count cut from a longer piece begins after the space
-/// that ends this one, or, past a case step, this piece's tail was a count already.
-/// A test checks it on many keys.
+/// with a digit (`long_heads` holds every key prefix of `HEAD_MAX + 1` to `LONG_HEAD_MAX`
+/// bytes, so its probe of a shorter piece is exact too). The start is the same first
+/// letter or digit (no leading count is cut when it is no digit); a trailing count cut
+/// from a longer piece begins after the space that ends this one, or, past a case step,
+/// this piece's tail was a count already. A test checks it on many keys.
 fn heads_longer_pieces(piece: &str) -> bool {
     piece.len() >= HEAD_MAX && !piece.as_bytes()[0].is_ascii_digit()
 }
@@ -3015,6 +3002,16 @@ thread_local! {
     });
 }
 
+/// The lanes of eight-byte chunk `x` where a word (split at spaces and tabs) starts, and
+/// the carry into the next chunk: `prev_word` is the high bit of lane 0 when the byte
+/// before `x` was no space or tab (0 when the line starts at `x`), as the carry returned
+/// is. Shared by `count_words` and `alnum_starts_exceed`.
+#[inline(always)]
+fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
+    let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
+    (word & !((word << 8) | prev_word), word >> 56)
+}
+
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
 /// Eight bytes at a time: a word starts at each non-space byte after a space (or at
 /// the start), and a popcount counts the starts of eight bytes at once; every line
@@ -3025,24 +3022,22 @@ thread_local! {
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     let mut n = 0;
-    // Top bit of byte 7 of the previous chunk: set when that byte was not a space.
+    // The high bit of lane 0: the byte before this chunk was no space.
     let mut prev_word = 0u64;
     let mut chunks = b.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-        let starts = word & !((word << 8) | prev_word);
+        let starts;
+        (starts, prev_word) = chunk_word_starts(x, prev_word);
         n += lane_count(starts) as usize;
-        prev_word = word >> 56;
     }
     let r = chunks.remainder().len();
     if r > 0 && b.len() >= 8 {
         // The last eight bytes, read again: their first `8 - r` were counted, and the
         // one just before the remainder says whether it opens inside a word.
         let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
-        let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-        let starts = word & !(word << 8) & (u64::MAX << (8 * (8 - r)));
-        return n + lane_count(starts) as usize;
+        let (starts, _) = chunk_word_starts(x, 0);
+        return n + lane_count(starts & (u64::MAX << (8 * (8 - r)))) as usize;
     }
     let mut in_word = prev_word != 0;
     for &b in chunks.remainder() {
@@ -3062,23 +3057,21 @@ fn count_words(s: &str) -> usize {
 /// text, decided here within their first words.
 fn alnum_starts_exceed(line: &str, limit: usize) -> bool {
     let mut n = 0;
-    // The high bit of lane 0: the byte before this chunk was a space (or the line
-    // starts here).
-    let mut prev_space = 0x80u64;
+    // The high bit of lane 0: the byte before this chunk was no space.
+    let mut prev_word = 0u64;
     for chunk in line.as_bytes().chunks_exact(8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         // The lane tests are exact on ASCII lanes only.
         if x & HIGH != 0 {
             return false;
         }
-        let space = eq_bytes(x, b' ') | eq_bytes(x, b'\t');
-        let starts = !space & HIGH & ((space << 8) | prev_space);
+        let starts;
+        (starts, prev_word) = chunk_word_starts(x, prev_word);
         let alnum = lanes_in(x, b'0', b'9') | lanes_in(x | FOLD, b'a', b'z');
         n += lane_count(starts & alnum) as usize;
         if n > limit {
             return true;
         }
-        prev_space = space >> 56;
     }
     false
 }
@@ -3248,14 +3241,12 @@ const LONG_HEAD_MAX: usize = 16;
 const LONG_HEAD_BITS: u32 = 17;
 
 /// The `RuleSet::long_heads` bit of the first `LONG_HEAD_MAX` bytes of `key` (more than
-/// `HEAD_MAX`), as two zero-padded `u64`s.
+/// `HEAD_MAX`), as two zero-padded `u64`s: the first eight bytes and the rest, loaded
+/// without a copy into a zeroed buffer (a variable-length memcpy on every probe).
 fn long_head_slot(key: &[u8]) -> usize {
     let n = key.len().min(LONG_HEAD_MAX);
-    let mut buf = [0u8; LONG_HEAD_MAX];
-    buf[..n].copy_from_slice(&key[..n]);
-    let (a, b) = buf.split_at(HEAD_MAX);
-    let a = u64::from_le_bytes(a.try_into().expect("eight bytes"));
-    let b = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let a = u64::from_le_bytes(*key.first_chunk::<HEAD_MAX>().expect("more than HEAD_MAX"));
+    let b = tail_word(&key[..n], n - HEAD_MAX);
     let x = (a ^ b.rotate_left(23).wrapping_mul(0xD6E8_FEB8_6659_FD93))
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x >> (64 - LONG_HEAD_BITS)) as usize
@@ -4180,16 +4171,9 @@ fn index_regex_gates(set: &mut Compiled) {
     let mut first = ByteTable::default();
     for (i, r) in set.regexes.iter_mut().enumerate() {
         if i >= BIT_RULES {
-            r.ascii_first_checks = r.checks.clone();
             continue;
         }
         r.first_bit = 1 << i;
-        r.ascii_first_checks = r
-            .checks
-            .iter()
-            .filter(|n| !n.answered_by_first_byte())
-            .copied()
-            .collect();
         let mut allowed = ByteSet([u64::MAX; 4]);
         for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
             for (a, b) in allowed.0.iter_mut().zip(set.0) {
@@ -4204,7 +4188,7 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     set.regex_first = first;
     let mut pairs = PairTable::default();
-    for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
+    for r in set.regexes.iter().take(BIT_RULES) {
         match r.needs.iter().find_map(|n| n.first_pairs()) {
             Some(list) => {
                 for (b0, b1) in list {
@@ -4214,7 +4198,7 @@ fn index_regex_gates(set: &mut Compiled) {
                     }
                 }
             }
-            None => pairs.0.iter_mut().for_each(|e| *e |= 1 << i),
+            None => pairs.0.iter_mut().for_each(|e| *e |= r.first_bit),
         }
     }
     set.regex_pairs = pairs;
@@ -4237,17 +4221,28 @@ fn index_regex_gates(set: &mut Compiled) {
                 r.forbid_bits |= 1 << (free + k);
                 // The bit answers this test whole: it need not run.
                 if let Needs::AsciiOnlyChars(..) = n {
-                    let keep = |c: &[Needs]| -> Box<[Needs]> {
-                        c.iter()
-                            .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
-                            .copied()
-                            .collect()
-                    };
-                    r.checks = keep(&r.checks);
-                    r.ascii_first_checks = keep(&r.ascii_first_checks);
+                    r.checks = r
+                        .checks
+                        .iter()
+                        .filter(|m| !matches!(m, Needs::AsciiOnlyChars(..)))
+                        .copied()
+                        .collect();
                 }
             }
         }
+    }
+    // Last, from the final `checks`: a rule with a `first_bit` drops the tests that bit
+    // answers.
+    for r in &mut set.regexes {
+        r.ascii_first_checks = if r.first_bit != 0 {
+            r.checks
+                .iter()
+                .filter(|n| !n.answered_by_first_byte())
+                .copied()
+                .collect()
+        } else {
+            r.checks.clone()
+        };
     }
     let mut blocked = BlockTable::default();
     for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
@@ -4354,6 +4349,18 @@ fn phrase_matcher(
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+
+    /// Whether `b` starts with `w`, ignoring ASCII case, word by word: the definition
+    /// `starts_with_any_ci` is checked against.
+    fn starts_with_ci(b: &[u8], w: &str) -> bool {
+        let w = w.as_bytes();
+        let first_ok = match (b.first(), w.first()) {
+            (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+    }
 
     /// Lines for the `Needs` fast paths: words of letters that make up their test words,
     /// in either case, and of other characters, split by ASCII and Unicode whitespace.
@@ -6689,5 +6696,26 @@ mod tests {
         assert_eq!(rules.match_line(&long), None);
         let sprite = "icon a-icon bicon cicon dicon eicon ".repeat(20);
         assert_eq!(rules.match_line(sprite.trim()).unwrap().category, "icons");
+    }
+
+    /// `long_head_slot`'s two loads give the hash of the first `LONG_HEAD_MAX` bytes copied
+    /// into a zeroed buffer, at every length past `HEAD_MAX` (tail lengths 1 to 8 and keys
+    /// longer than `LONG_HEAD_MAX`).
+    #[test]
+    fn long_head_slot_hashes_the_zero_padded_head() {
+        let padded = |key: &[u8]| {
+            let n = key.len().min(LONG_HEAD_MAX);
+            let mut buf = [0u8; LONG_HEAD_MAX];
+            buf[..n].copy_from_slice(&key[..n]);
+            let a = u64::from_le_bytes(buf[..HEAD_MAX].try_into().unwrap());
+            let b = u64::from_le_bytes(buf[HEAD_MAX..].try_into().unwrap());
+            let x = (a ^ b.rotate_left(23).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (x >> (64 - LONG_HEAD_BITS)) as usize
+        };
+        let bytes: Vec<u8> = (1..=24u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        for n in HEAD_MAX + 1..=bytes.len() {
+            assert_eq!(long_head_slot(&bytes[..n]), padded(&bytes[..n]), "{n}");
+        }
     }
 }
