@@ -126,8 +126,6 @@ impl StopWords {
         AsciiAlnumLookup {
             stop: self,
             slots: &self.eight.slots,
-            mask: self.eight.slots.len() - 1,
-            shift: self.eight.shift,
         }
     }
 
@@ -146,9 +144,7 @@ impl StopWords {
 /// See [`StopWords::ascii_alnum_lookup`].
 pub(crate) struct AsciiAlnumLookup<'a> {
     stop: &'a StopWords,
-    slots: &'a [u64],
-    mask: usize,
-    shift: u32,
+    slots: &'a [u64; EIGHT_SLOTS],
 }
 
 impl<'a> AsciiAlnumLookup<'a> {
@@ -162,7 +158,7 @@ impl<'a> AsciiAlnumLookup<'a> {
     /// its bytes lowercased (bit 5 set), zeros after them.
     #[inline(always)]
     pub(crate) fn contains_key(&self, key: u64) -> bool {
-        EightByteWords::probe(self.slots, self.mask, self.shift, key)
+        EightByteWords::probe(self.slots, key)
     }
 
     /// [`StopWords::is_ascii_alnum_stopword`].
@@ -171,7 +167,7 @@ impl<'a> AsciiAlnumLookup<'a> {
         let len = end - start;
         if len <= 8 {
             if let Some(key) = eight_key(line, start, len) {
-                return EightByteWords::probe(self.slots, self.mask, self.shift, key);
+                return EightByteWords::probe(self.slots, key);
             }
         }
         self.stop.is_ascii_alnum_stopword(line, start, end)
@@ -322,15 +318,19 @@ impl ShortWords {
     }
 }
 
+/// The slots of every [`EightByteWords`]: one size for all lists, so that the probe's
+/// shift and mask are constants and its index needs no bounds test (the lookup runs for
+/// most words of every line). Slovenian's list, the longest, has 1,144 words of up to
+/// eight bytes: under three in ten slots are full.
+const EIGHT_SLOTS: usize = 4096;
+
 /// An open-addressing set of the stopwords of one to eight bytes, each as its bytes in a
 /// `u64` with zeros after it (words have no zero bytes, so the length is implied): one
 /// multiplication to hash, one comparison per slot.
 #[derive(Debug)]
 struct EightByteWords {
-    /// Power-of-two many slots; 0 (never a word) is an empty one.
-    slots: Vec<u64>,
-    /// `64 - log2(slots.len())`: the hash's top bits pick the first slot.
-    shift: u32,
+    /// [`EIGHT_SLOTS`] slots; 0 (never a word) is an empty one.
+    slots: Box<[u64; EIGHT_SLOTS]>,
 }
 
 impl EightByteWords {
@@ -343,46 +343,48 @@ impl EightByteWords {
                 u64::from_le_bytes(buf)
             })
             .collect();
-        // At most a quarter full: a word that is not there is told after one or two slots.
-        let len = (keys.len() * 4).next_power_of_two().max(16);
-        let mut set = EightByteWords {
-            slots: vec![0; len],
-            shift: 64 - len.trailing_zeros(),
-        };
+        // At most half full (every supported list is well below), so that probe runs
+        // stay short.
+        assert!(keys.len() * 2 <= EIGHT_SLOTS, "{} words", keys.len());
+        let mut slots: Box<[u64; EIGHT_SLOTS]> = vec![0; EIGHT_SLOTS]
+            .into_boxed_slice()
+            .try_into()
+            .expect("EIGHT_SLOTS long");
         for key in keys {
-            let mut i = set.slot(key);
-            while set.slots[i] != 0 && set.slots[i] != key {
-                i = (i + 1) & (len - 1);
+            let mut i = Self::hash(key);
+            while slots[i % EIGHT_SLOTS] != 0 && slots[i % EIGHT_SLOTS] != key {
+                i += 1;
             }
-            set.slots[i] = key;
+            slots[i % EIGHT_SLOTS] = key;
         }
-        set
+        EightByteWords { slots }
     }
 
+    /// The first slot of `key` in a table of [`EIGHT_SLOTS`] slots.
     #[inline(always)]
-    fn slot(&self, key: u64) -> usize {
-        Self::hash(key, self.shift)
+    fn hash(key: u64) -> usize {
+        Self::hash_shift(key, 64 - EIGHT_SLOTS.trailing_zeros())
     }
 
     /// The first slot of `key` in a table of `2^(64 - shift)` slots.
     #[inline(always)]
-    fn hash(key: u64, shift: u32) -> usize {
+    fn hash_shift(key: u64, shift: u32) -> usize {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         (key.wrapping_mul(K) >> shift) as usize
     }
 
     #[inline(always)]
     fn contains(&self, key: u64) -> bool {
-        Self::probe(&self.slots, self.slots.len() - 1, self.shift, key)
+        Self::probe(&self.slots, key)
     }
 
-    /// Whether the table `slots` (`mask` its length less one, `shift` as in [`hash`](Self::hash))
-    /// holds `key`: linear probing from its first slot to the key or an empty slot.
+    /// Whether the table `slots` holds `key`: linear probing from its first slot to the
+    /// key or an empty slot.
     #[inline(always)]
-    fn probe(slots: &[u64], mask: usize, shift: u32, key: u64) -> bool {
-        let mut i = Self::hash(key, shift);
+    fn probe(slots: &[u64; EIGHT_SLOTS], key: u64) -> bool {
+        let mut i = Self::hash(key);
         loop {
-            let slot = slots[i & mask];
+            let slot = slots[i % EIGHT_SLOTS];
             if slot == key {
                 return true;
             }
@@ -768,6 +770,10 @@ fn is_cyrillic_letter(c: char) -> bool {
     )
 }
 
+/// The slots of [`WordLanguages::eight`]: a constant, so that probes need no loads of
+/// its size nor bounds tests.
+const LANG_EIGHT_SLOTS: usize = 1 << 15;
+
 /// Every stopword of the supported languages (up to [`SHORT_MAX`] bytes), with the set of
 /// languages whose list holds it as a bit mask over [`SUPPORTED`].
 #[derive(Debug)]
@@ -780,11 +786,8 @@ struct WordLanguages {
     shift: u32,
     /// The words of one to eight bytes again, each as its bytes in a `u64` with zeros
     /// after it (as in [`EightByteWords`]), with its mask: most words of a sample, found
-    /// with one multiplication and one comparison per slot. Power-of-two many; a zero
-    /// key is an empty slot.
-    eight: Vec<(u64, u32)>,
-    /// `64 - log2(eight.len())`.
-    eight_shift: u32,
+    /// with one multiplication and one comparison per slot. A zero key is an empty slot.
+    eight: Box<[(u64, u32); LANG_EIGHT_SLOTS]>,
     /// The languages written in Latin letters, as a mask ...
     latin: u32,
     /// ... and those written in Cyrillic.
@@ -802,15 +805,17 @@ impl WordLanguages {
             }
         }
         let len = (words.len() * 2).next_power_of_two().max(16);
-        let eight_len = (words.iter().filter(|(k, _)| k[1] >> 56 <= 8).count() * 2)
-            .next_power_of_two()
-            .max(16);
+        // At most half full (the supported lists have 8,274 such words, 7,205 distinct).
+        let eight_words = words.iter().filter(|(k, _)| k[1] >> 56 <= 8).count();
+        assert!(eight_words * 2 <= LANG_EIGHT_SLOTS, "{eight_words} words");
         let mut table = WordLanguages {
             keys: vec![[0, 0]; len],
             masks: vec![0; len],
             shift: 64 - len.trailing_zeros(),
-            eight: vec![(0, 0); eight_len],
-            eight_shift: 64 - eight_len.trailing_zeros(),
+            eight: vec![(0, 0); LANG_EIGHT_SLOTS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("LANG_EIGHT_SLOTS long"),
             latin: lang_mask(LATIN_LANGS),
             cyrillic: lang_mask(CYRILLIC_LANGS),
         };
@@ -832,12 +837,11 @@ impl WordLanguages {
     /// would go.
     #[inline(always)]
     fn find_eight(&self, key: u64) -> usize {
-        let mask = self.eight.len() - 1;
-        let mut i = EightByteWords::hash(key, self.eight_shift);
-        while self.eight[i & mask].0 != key && self.eight[i & mask].0 != 0 {
+        let mut i = EightByteWords::hash_shift(key, 64 - LANG_EIGHT_SLOTS.trailing_zeros());
+        while self.eight[i % LANG_EIGHT_SLOTS].0 != key && self.eight[i % LANG_EIGHT_SLOTS].0 != 0 {
             i += 1;
         }
-        i & mask
+        i % LANG_EIGHT_SLOTS
     }
 
     /// The languages of the word of one to eight bytes whose key is `key` (see

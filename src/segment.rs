@@ -168,31 +168,26 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
-    // counts are complete only after the last line, so they are filled in at the end.
+    // counts are complete only after the last line, so they are filled in at the end (till
+    // then each line's `repeats` holds its slot).
     let mut slots = LineSlots::with_capacity(non_blank);
-    let mut counts: Vec<u32> = Vec::with_capacity(non_blank);
-    // The first line of each slot: a repeated line's statistics depend only on its text,
-    // so later copies take them from there instead of scanning it again.
-    let mut first_line: Vec<u32> = Vec::with_capacity(non_blank);
-    let mut line_slots: Vec<u32> = Vec::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut scratch = Scratch::default();
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
             continue;
         }
-        let slot = slots.slot(l, || {
-            counts.push(0);
-            first_line.push(lines.len() as u32);
-            (counts.len() - 1) as u32
-        });
-        counts[slot as usize] += 1;
-        line_slots.push(slot);
-        let stats = if counts[slot as usize] == 1 {
+        let slot = slots.slot(l, lines.len() as u32);
+        let seen = &mut slots.seen[slot as usize];
+        seen.copies += 1;
+        // A repeated line's statistics depend only on its text: later copies take them
+        // from the first instead of scanning it again.
+        let mut stats = if seen.copies == 1 {
             line_stats_with(l, stop, &mut scratch)
         } else {
-            lines[first_line[slot as usize] as usize].stats.clone()
+            lines[seen.first as usize].stats.clone()
         };
+        stats.repeats = slot;
         lines.push(Line {
             text: (*l).to_string(),
             blank_before: i == 0 || raw[i - 1].is_empty(),
@@ -201,8 +196,8 @@ fn segment_with(text: &str, terminate: bool) -> Document {
             stats,
         });
     }
-    for (line, slot) in lines.iter_mut().zip(line_slots) {
-        line.stats.repeats = counts[slot as usize];
+    for line in &mut lines {
+        line.stats.repeats = slots.seen[line.stats.repeats as usize].copies;
     }
     Document { lines, lang }
 }
@@ -213,10 +208,18 @@ fn segment_with(text: &str, terminate: bool) -> Document {
 struct LineSlots<'a> {
     /// Power-of-two many entries: the hash's low 32 bits above `slot + 1`; 0 is empty.
     entries: Vec<u64>,
-    /// The text of each slot.
-    texts: Vec<&'a str>,
+    /// Each slot's line.
+    seen: Vec<SeenLine<'a>>,
     /// `64 - log2(entries.len())`: the hash's top bits pick the first entry.
     shift: u32,
+}
+
+/// A distinct line of a document: its text, how many lines are copies of it so far, and
+/// the first of them (its index in [`Document::lines`]).
+struct SeenLine<'a> {
+    text: &'a str,
+    copies: u32,
+    first: u32,
 }
 
 impl<'a> LineSlots<'a> {
@@ -225,15 +228,15 @@ impl<'a> LineSlots<'a> {
         let len = (lines * 2).next_power_of_two().max(16);
         LineSlots {
             entries: vec![0; len],
-            texts: Vec::with_capacity(lines),
+            seen: Vec::with_capacity(lines),
             shift: 64 - len.trailing_zeros(),
         }
     }
 
-    /// The slot of `line`; a new line gets the one `new` returns (numbered from 0 in the
-    /// order lines are first seen).
+    /// The slot of `line`, numbered from 0 in the order lines are first seen; a new line's
+    /// is the line numbered `first` of the document, with no copies counted.
     #[inline]
-    fn slot(&mut self, line: &'a str, new: impl FnOnce() -> u32) -> u32 {
+    fn slot(&mut self, line: &'a str, first: u32) -> u32 {
         let mut hasher = FxHasher::default();
         hasher.write(line.as_bytes());
         let hash = hasher.finish().wrapping_mul(FX_SEED);
@@ -243,15 +246,18 @@ impl<'a> LineSlots<'a> {
         loop {
             let entry = self.entries[i];
             if entry == 0 {
-                let slot = new();
-                debug_assert_eq!(slot as usize, self.texts.len());
-                self.texts.push(line);
+                let slot = self.seen.len() as u32;
+                self.seen.push(SeenLine {
+                    text: line,
+                    copies: 0,
+                    first,
+                });
                 self.entries[i] = (tag << 32) | (u64::from(slot) + 1);
                 return slot;
             }
             if entry >> 32 == tag {
                 let slot = (entry & 0xFFFF_FFFF) as u32 - 1;
-                if self.texts[slot as usize] == line {
+                if self.seen[slot as usize].text == line {
                     return slot;
                 }
             }
@@ -260,7 +266,7 @@ impl<'a> LineSlots<'a> {
     }
 }
 
-/// `text.split('\n').map(str::trim)` and how many of the lines are not empty, sixteen
+/// `text.split('\n').map(str::trim)` and how many of the lines are not empty, sixty-four
 /// bytes at a time.
 fn split_lines(text: &str) -> (Vec<&str>, usize) {
     let bytes = text.as_bytes();
@@ -276,17 +282,45 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
         lines.push(line);
     }
     let mut start = 0;
-    // Sixteen bytes a step: every newline of a block from one bit mask (most lines are
-    // longer than a block, and a block with several newlines is not loaded again).
+    // Sixty-four bytes a step: every newline of four blocks of sixteen from one bit mask
+    // (lines are some fifty bytes long on average; a step per block cost more in loop
+    // overhead than the masks themselves).
     let mut i = 0;
-    for block in bytes.chunks_exact(16) {
-        let mut newlines = crate::swar::eq_mask16(block.try_into().expect("16 bytes"), b'\n');
+    let eq = |b: &[u8], k: usize| -> u64 {
+        let block: &[u8; 16] = b[16 * k..16 * k + 16].try_into().expect("16 bytes");
+        u64::from(crate::swar::eq_mask16(block, b'\n')) << (16 * k)
+    };
+    // The lines that end at the newlines of a step at `i` (bit `k` for byte `i + k`); a
+    // function, as `push_line`.
+    #[inline(always)]
+    fn push_lines<'a>(
+        (lines, non_blank): (&mut Vec<&'a str>, &mut usize),
+        text: &'a str,
+        start: &mut usize,
+        i: usize,
+        mut newlines: u64,
+    ) {
         while newlines != 0 {
             let end = i + newlines.trailing_zeros() as usize;
-            push_line(&mut lines, &mut non_blank, &text[start..end]);
-            start = end + 1;
+            push_line(lines, non_blank, &text[*start..end]);
+            *start = end + 1;
             newlines &= newlines - 1;
         }
+    }
+    for block in bytes.chunks_exact(64) {
+        let newlines = eq(block, 0) | eq(block, 1) | eq(block, 2) | eq(block, 3);
+        push_lines((&mut lines, &mut non_blank), text, &mut start, i, newlines);
+        i += 64;
+    }
+    // The rest, sixteen bytes a step.
+    for block in bytes[i..].chunks_exact(16) {
+        push_lines(
+            (&mut lines, &mut non_blank),
+            text,
+            &mut start,
+            i,
+            eq(block, 0),
+        );
         i += 16;
     }
     for (j, &b) in bytes.iter().enumerate().skip(i) {
@@ -1310,10 +1344,28 @@ pub(crate) mod tests {
 
     proptest::proptest! {
         #[test]
-        fn lines_split_as_str_split_does(text in "[a-z \n\t\u{b}\u{a0}\u{3000}é.]{0,80}") {
+        fn lines_split_as_str_split_does(text in "[a-z \n\t\u{b}\u{a0}\u{3000}é.]{0,300}") {
             let want: Vec<&str> = text.split('\n').map(str::trim).collect();
             let non_blank = want.iter().filter(|l| !l.is_empty()).count();
             proptest::prop_assert_eq!(split_lines(&text), (want, non_blank));
+        }
+    }
+
+    #[test]
+    fn lines_split_with_newlines_at_every_offset() {
+        // Around the ends of the sixty-four-byte steps and of the sixteen-byte ones after.
+        for len in [15, 16, 17, 63, 64, 65, 100, 127, 128, 129, 200] {
+            for nl in 0..len {
+                for other in [nl, (nl + 1) % len, (nl + 17) % len, len - 1 - nl] {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[nl] = b'\n';
+                    bytes[other] = b'\n';
+                    let text = String::from_utf8(bytes).expect("ASCII");
+                    let want: Vec<&str> = text.split('\n').map(str::trim).collect();
+                    let non_blank = want.iter().filter(|l| !l.is_empty()).count();
+                    assert_eq!(split_lines(&text), (want, non_blank), "{len} {nl} {other}");
+                }
+            }
         }
     }
 
