@@ -291,41 +291,53 @@ fn hash_odd(text: &str, mut i: usize, mut h: KeyHash) -> (usize, KeyHash) {
         if b < 0x80 {
             break;
         }
-        // Some of `chars::known`'s characters told from their first bytes, without
-        // decoding: CJK ideographs U+4000..U+9FFF, Hangul syllables U+B000..U+CFFF and the
-        // dashes, quotes and other punctuation of U+2010..U+2027 and U+2030..U+205E (three
-        // bytes; no case, no numerals) hash as they stand; Latin-1's U+00C0..U+00FF (two
-        // bytes) too, but the capitals (not U+00D7) lowered by 0x20 in their second byte.
-        // A test checks every one against `chars::known` and the tables.
+        // Common characters told from their first bytes, without decoding: CJK ideographs
+        // U+4000..U+9FFF, Hangul syllables U+AC00..U+D7A3 (and what follows them to
+        // U+D7FF), kana U+3040..U+30FF, CJK punctuation U+3000..U+303F but its numerals,
+        // and the dashes, quotes and other punctuation of U+2010..U+2027 and
+        // U+2030..U+205E (three bytes; no case, no numerals) hash as they stand;
+        // Latin-1's U+00C0..U+00FF and Cyrillic's U+0400..U+045F (two bytes) too, but
+        // their capitals lowered. A test checks every character of these lead bytes
+        // against the tables.
         let punctuation = |b1: u8, b2: u8| {
             (b1 == 0x80 && matches!(b2, 0x90..=0xA7 | 0xB0..=0xBF)) || (b1 == 0x81 && b2 <= 0x9E)
         };
-        match b {
-            0xE2 if punctuation(bytes[i + 1], bytes[i + 2]) => {
-                in_digits = false;
-                h.write3(&bytes[i..i + 3]);
-                i += 3;
-                continue;
-            }
-            0xE4..=0xE9 | 0xEB | 0xEC => {
-                in_digits = false;
-                h.write3(&bytes[i..i + 3]);
-                i += 3;
-                continue;
-            }
-            0xC3 => {
-                in_digits = false;
-                let b1 = bytes[i + 1];
-                let lower = if b1 <= 0x9E && b1 != 0x97 {
-                    b1 + 0x20
-                } else {
-                    b1
-                };
-                h.lanes(u64::from(lower) << 8 | 0xC3, 2);
-                i += 2;
-                continue;
-            }
-            _ => {}
+        // U+3000..U+30FF but the numerals U+3007, U+3021..U+3029 and U+3038..U+303A.
+        let kana = |b1: u8, b2: u8| {
+            matches!(b1, 0x81..=0x83)
+                || (b1 == 0x80 && !matches!(b2, 0x87 | 0xA1..=0xA9 | 0xB8..=0xBA))
+        };
+        let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+        let as_is = match b {
+            0xE2 => punctuation(b1, bytes[i + 2]),
+            0xE3 => kana(b1, bytes[i + 2]),
+            0xE4..=0xE9 | 0xEB..=0xED => true,
+            0xEA => b1 >= 0xB0,
+            _ => false,
+        };
+        if as_is {
+            in_digits = false;
+            h.write3(&bytes[i..i + 3]);
+            i += 3;
+            continue;
+        }
+        // Two bytes: the lead and the second byte of the lowercase.
+        let two = match (b, b1) {
+            // U+00C0..U+00DE but U+00D7 lowercase 0x20 on, in the second byte.
+            (0xC3, 0x80..=0x9E) if b1 != 0x97 => Some((0xC3, b1 + 0x20)),
+            (0xC3, _) => Some((0xC3, b1)),
+            // U+0400..U+040F lowercase to U+0450..U+045F, U+0410..U+042F to U+0430..U+044F.
+            (0xD0, 0x80..=0x8F) => Some((0xD1, b1 + 0x10)),
+            (0xD0, 0x90..=0x9F) => Some((0xD0, b1 + 0x20)),
+            (0xD0, 0xA0..=0xAF) => Some((0xD1, b1 - 0x20)),
+            (0xD0, _) | (0xD1, 0x80..=0x9F) => Some((b, b1)),
+            _ => None,
+        };
+        if let Some((lead, second)) = two {
+            in_digits = false;
+            h.lanes(u64::from(second) << 8 | u64::from(lead), 2);
+            i += 2;
+            continue;
         }
         let c = text[i..].chars().next().expect("a char starts here");
         let len = c.len_utf8();
@@ -1195,15 +1207,7 @@ mod tests {
             let mut buf = [0u8; 4];
             let s = c.encode_utf8(&mut buf);
             // (Spaces, which keys trim, are left out.)
-            if matches!(s.as_bytes()[0], 0xC3 | 0xE2 | 0xE4..=0xE9 | 0xEB | 0xEC)
-                && !c.is_whitespace()
-            {
-                // The byte shortcuts take only characters the shared list knows (of those
-                // starting with 0xE2, the punctuation below U+2070).
-                if !('\u{2070}'..='\u{2FFF}').contains(&c) {
-                    let lower = crate::chars::known(c).map(|k| k.lower);
-                    assert_eq!(lower, c.to_lowercase().next(), "U+{:04X}", c as u32);
-                }
+            if matches!(s.as_bytes()[0], 0xC3 | 0xD0 | 0xD1 | 0xE2..=0xED) && !c.is_whitespace() {
                 let (end, h) = hash_odd(s, 0, KeyHash::new());
                 assert_eq!(
                     (end, h.finish()),
@@ -1214,7 +1218,8 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 64 + 9 * 4096 - 15);
+        // (Less the spaces U+2000..U+200A, U+2028, U+2029, U+202F, U+205F and U+3000.)
+        assert_eq!(checked, 3 * 64 + 11 * 4096 + 2048 - 16);
     }
 
     #[test]
