@@ -177,20 +177,27 @@ fn ends_bucket(first: u8, last: u8) -> usize {
 /// key_ends(l)))`, in one pass over the bytes that finds the line breaks as it hashes (the
 /// first pass keys every line of every document).
 fn text_line_keys(text: &str, mut key: impl FnMut(u64, usize)) {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    while start < text.len() {
+    while let Some(&first) = bytes.get(start) {
+        // Empty lines (a third of them: paragraphs are separated by one) need no hash.
+        if first == b'\n' {
+            start += 1;
+            continue;
+        }
         let (h, end) = hash_key::<true>(text, start);
-        let line = &text[start..end];
-        start = end + 1;
+        let last = bytes[end - 1];
         // Normalized lines are trimmed; any other line is keyed the plain way. (A visible
         // ASCII byte at an end, as at nearly all, is told without decoding a character.)
-        let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
-        let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last()) else {
-            continue;
-        };
         if visible_ascii(first) && visible_ascii(last) {
             key(h, ascii_ends(first, last));
-        } else if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
+            start = end + 1;
+            continue;
+        }
+        let line = &text[start..end];
+        start = end + 1;
+        let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+        if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
             key(h, key_ends(line));
         } else if !line.trim().is_empty() {
             key(line_key(line), key_ends(line));
