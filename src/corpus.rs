@@ -1014,10 +1014,21 @@ impl Repeats<'_> {
     /// letters never is: once its digits are folded, a page number, a score or a `*` is
     /// the same line on every site, and says nothing about the template.
     pub fn documents(&self, line: &str) -> Option<u32> {
+        // Most lines are told from their ends' bucket, without a key (or a look at their
+        // letters); most ends are visible ASCII, told without the call.
+        let b = line.as_bytes();
+        let ends = match (b.first(), b.last()) {
+            (Some(&first), Some(&last)) if visible_ascii(first) && visible_ascii(last) => {
+                ascii_ends(first, last)
+            }
+            _ => key_ends(line),
+        };
+        if self.counts.ends.most(ends) < self.min {
+            return None;
+        }
         let letters = line.bytes().any(|b| b.is_ascii_alphabetic())
             || (!line.is_ascii() && line.chars().any(char::is_alphabetic));
-        // Most lines are told from their ends' bucket, without a key.
-        if !letters || self.counts.ends.most(key_ends(line)) < self.min {
+        if !letters {
             return None;
         }
         let n = self.counts.document_frequency(line_key(line));
