@@ -538,7 +538,11 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
     while leads != 0 {
         let j = i + first_lane(leads);
         leads &= leads - 1;
-        lead_needs(text, j, needs);
+        // The leads of Cyrillic, CJK ideographs and Hangul (see `inert_by_bytes`), most of
+        // those outside Latin-1, need nothing: told before the bytes after them are read.
+        if !matches!(text.as_bytes()[j], 0xD0 | 0xD1 | 0xE5..=0xE9 | 0xEB | 0xEC) {
+            lead_needs(text, j, needs);
+        }
     }
     if odd != 0 {
         if amps != 0 && needs.amp.is_none() {
@@ -1416,7 +1420,7 @@ mod tests {
 
         #[test]
         fn scan_by_words_agrees_with_scan_by_bytes(
-            s in "[ab \n\t&é’\u{A0}\u{301}]{0,40}|([a-z]{0,12}[ \n]{0,4}){0,16}[ab \n\t&é\x7f]{0,3}([a-z]{0,12}[ \n]{0,3}){0,8}|([a-z]{0,9}[ \n]{0,3}){0,12}|([ -~]{0,9}[\x00-\x1f\x7f ]{0,2}){0,8}|\\PC{0,30}",
+            s in "[ab \n\t&é’\u{A0}\u{301}]{0,40}|[aЖжѐ日本한글 \n&\u{A0}\u{301}\u{200B}\u{3000}\u{FEFF}]{0,40}|([a-z]{0,12}[ \n]{0,4}){0,16}[ab \n\t&é\x7f]{0,3}([a-z]{0,12}[ \n]{0,3}){0,8}|([a-z]{0,9}[ \n]{0,3}){0,12}|([ -~]{0,9}[\x00-\x1f\x7f ]{0,2}){0,8}|\\PC{0,30}",
             pad in 0usize..9,
         ) {
             // Every alignment of the words against the text.
