@@ -1016,6 +1016,24 @@ impl<'a> TitleWords<'a> {
         v | (ONES * 0x20) >> (8 * (8 - len))
     }
 
+    /// Whether the word `w`, whose characters outside ASCII are all their own lowercase
+    /// (see [`Scratch::describe`]), is a title word: its lowercase is then `w` with its
+    /// ASCII letters lowercased, of the same length and in the same slot, so the filter and
+    /// slot of [`TitleWords::holds_ascii`] apply; its bytes are compared whole (the short
+    /// keys are exact for ASCII words only).
+    fn holds_caseless(&self, w: &[u8]) -> bool {
+        self.may_hold_ascii(w[0], w.len()) && {
+            let k = Self::slot(
+                w.len(),
+                w[0].to_ascii_lowercase(),
+                w[w.len() - 1].to_ascii_lowercase(),
+            );
+            self.in_slot(k)
+                .iter()
+                .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
+        }
+    }
+
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
     fn holds(&self, w: &str) -> bool {
         self.in_slot(Self::slot_of(w.as_bytes())).contains(&w)
@@ -1026,9 +1044,19 @@ impl<'a> TitleWords<'a> {
 struct Scratch {
     /// A lowercased word.
     buf: String,
-    /// `char::is_alphanumeric` of recently seen non-ASCII characters (direct-mapped by the
-    /// low bits; a page uses few distinct ones, and the Unicode table lookup is slow).
-    alnum: [(char, bool); 256],
+    /// [`Scratch::describe`] of recently seen non-ASCII characters (direct-mapped by the
+    /// low bits; a page uses few distinct ones, and the Unicode table lookups are slow).
+    alnum: [(char, Described); 256],
+}
+
+/// What [`overlap_with`] needs of a character outside ASCII.
+#[derive(Clone, Copy, Default)]
+struct Described {
+    /// `char::is_alphanumeric`.
+    alnum: bool,
+    /// Its lowercase is not the character itself: a word holding it is lowercased as a
+    /// string before the lookup (most letters of a line are lowercase already).
+    cased: bool,
 }
 
 impl Default for Scratch {
@@ -1036,19 +1064,27 @@ impl Default for Scratch {
         // NUL is ASCII, never looked up here: every slot starts as a miss.
         Scratch {
             buf: String::new(),
-            alnum: [('\0', false); 256],
+            alnum: [('\0', Described::default()); 256],
         }
     }
 }
 
 impl Scratch {
-    fn is_alphanumeric(&mut self, c: char) -> bool {
+    /// Whether `c` is alphanumeric, and whether its lowercase differs from it.
+    fn describe(&mut self, c: char) -> Described {
         if let Some(k) = crate::chars::known(c) {
-            return k.alnum;
+            return Described {
+                alnum: k.alnum,
+                cased: k.lower != c,
+            };
         }
         let slot = &mut self.alnum[c as usize & 255];
         if slot.0 != c {
-            *slot = (c, c.is_alphanumeric());
+            let d = Described {
+                alnum: c.is_alphanumeric(),
+                cased: !c.to_lowercase().eq([c]),
+            };
+            *slot = (c, d);
         }
         slot.1
     }
@@ -1096,25 +1132,28 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut count = Overlap::default();
-    // The word open before the block (its start), and whether it holds a character outside
-    // ASCII (looked up lowercased as a string, not as ASCII bytes).
-    let (mut open, mut open_wide) = (None::<usize>, false);
+    // The word open before the block (its start), whether it holds a character outside
+    // ASCII, and whether one of those is not its own lowercase.
+    let (mut open, mut open_wide, mut open_cased) = (None::<usize>, false, false);
     // The bytes of a character outside ASCII that began in the previous block and run
-    // into this one (its first bits), and whether it is a letter or digit.
-    let (mut spill, mut spill_alnum) = (0u64, false);
-    // Looks up word `start..end`, one with a character outside ASCII lowercased as a
-    // string; whether enough words are read.
+    // into this one (its first bits), and what it is.
+    let (mut spill, mut spill_is) = (0u64, Described::default());
+    // Looks up word `start..end`: one with a character that is not its own lowercase is
+    // lowercased as a string, any other compared as bytes (ASCII-case-blind, as the bytes
+    // of its lowercase); whether enough words are read.
     #[inline(always)]
     fn word(
         text: &str,
         (start, end): (usize, usize),
-        wide: bool,
+        (wide, cased): (bool, bool),
         set: &TitleWords,
         scratch: &mut Scratch,
         count: &mut Overlap,
     ) -> bool {
-        let hit = if wide {
+        let hit = if cased {
             set.holds(lowercase_into(&text[start..end], &mut scratch.buf))
+        } else if wide {
+            set.holds_caseless(&text.as_bytes()[start..end])
         } else {
             set.holds_ascii(&text.as_bytes()[start..end])
         };
@@ -1123,12 +1162,16 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     let mut at = 0;
     while at < n {
         let (mut alnum, high) = block_masks(bytes, at);
-        // Bits of the characters outside ASCII that are letters or digits.
-        let mut wide = 0u64;
+        // Bits of the characters outside ASCII that are letters or digits, and of those
+        // whose lowercase is another character.
+        let (mut wide, mut cased) = (0u64, 0u64);
         if high | spill != 0 {
-            if spill_alnum {
+            if spill_is.alnum {
                 alnum |= spill;
                 wide |= spill;
+                if spill_is.cased {
+                    cased |= spill;
+                }
             }
             // The first byte of each character outside ASCII in the block.
             let mut leads = high & !spill;
@@ -1138,12 +1181,15 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                 let c = text[at + k..].chars().next().expect("a char starts here");
                 let bits = ((1u128 << c.len_utf8()) - 1) << k;
                 let (inside, after) = (bits as u64, (bits >> 64) as u64);
-                let is_alnum = scratch.is_alphanumeric(c);
-                if is_alnum {
+                let is = scratch.describe(c);
+                if is.alnum {
                     alnum |= inside;
                     wide |= inside;
+                    if is.cased {
+                        cased |= inside;
+                    }
                 }
-                (spill, spill_alnum) = (after, is_alnum);
+                (spill, spill_is) = (after, is);
                 leads &= !inside;
             }
         }
@@ -1158,7 +1204,11 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
         if ends != 0 {
             if let Some(start) = open.take() {
                 let e = ends.trailing_zeros();
-                let w = open_wide || wide & ((1u64 << e) - 1) != 0;
+                let before_end = (1u64 << e) - 1;
+                let w = (
+                    open_wide || wide & before_end != 0,
+                    open_cased || cased & before_end != 0,
+                );
                 if word(text, (start, at + e as usize), w, set, scratch, &mut count) {
                     return count.share();
                 }
@@ -1185,7 +1235,8 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             } else {
                 while ends != 0 {
                     let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
-                    let w = (wide >> s) & ((1u64 << (e - s)) - 1) != 0;
+                    let inside = (1u64 << (e - s)) - 1;
+                    let w = ((wide >> s) & inside != 0, (cased >> s) & inside != 0);
                     let span = (at + s as usize, at + e as usize);
                     if word(text, span, w, set, scratch, &mut count) {
                         return count.share();
@@ -1199,14 +1250,23 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             let s = starts.trailing_zeros();
             open = Some(at + s as usize);
             open_wide = wide >> s != 0;
+            open_cased = cased >> s != 0;
         } else {
             open_wide |= wide != 0;
+            open_cased |= cased != 0;
         }
         at += 64;
     }
     // A word that ends the line at the end of a block.
     if let Some(start) = open {
-        word(text, (start, n), open_wide, set, scratch, &mut count);
+        word(
+            text,
+            (start, n),
+            (open_wide, open_cased),
+            set,
+            scratch,
+            &mut count,
+        );
     }
     count.share()
 }
@@ -1557,6 +1617,46 @@ mod tests {
     }
 
     #[test]
+    fn words_of_letters_that_are_their_own_lowercase_are_looked_up_as_bytes() {
+        // Caseless and lowercase letters outside ASCII (looked up without lowercasing),
+        // next to capitals, the sigma, a Kelvin sign (whose lowercase is ASCII) and pairs of
+        // letters whose bytes differ only in 0x20 (which short keys would confuse).
+        let title = word_set("一丠 привет straße ΣΊΣΥΦΟΣ kw İx à ﬁne ñandú 中文标题 Добрый");
+        let pieces = [
+            "一",
+            "丠",
+            "一丠",
+            "привет",
+            "Привет",
+            "ПРИВЕТ",
+            "straße",
+            "STRASSE",
+            "σίσυφος",
+            "ΣΊΣΥΦΟΣ",
+            "\u{212A}w",
+            "kw",
+            "İx",
+            "i\u{307}x",
+            "à",
+            "À",
+            "ﬁne",
+            "ñandú",
+            "Ñandú",
+            "中文标题",
+            "中文",
+            "добрый",
+            " ",
+            ", ",
+            "’",
+            "a",
+            "\u{3000}",
+        ];
+        for s in random_strings(&pieces, 0x1319_8a2e_0370_7344, 20_000, 60) {
+            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+    }
+
+    #[test]
     fn short_keys_are_the_bytes_with_0x20_set() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
@@ -1606,7 +1706,12 @@ mod tests {
     #[test]
     fn shortcuts_agree_with_the_unicode_tables() {
         for c in (0x80..0x11_0000).filter_map(char::from_u32) {
-            assert_eq!(Scratch::default().is_alphanumeric(c), c.is_alphanumeric());
+            let d = Scratch::default().describe(c);
+            assert_eq!(d.alnum, c.is_alphanumeric());
+            assert_eq!(
+                d.cased,
+                c.to_lowercase().collect::<String>() != c.to_string()
+            );
             let s = format!("{c}A{c}");
             assert_eq!(
                 lowercase_into(&s, &mut String::new()),
