@@ -905,8 +905,10 @@ const TITLE_SLOTS: usize = 256;
 struct TitleWords<'a> {
     /// The words, ordered by slot.
     words: Vec<&'a str>,
-    /// The [`TitleWords::short_key`] of each word of `words` (a number compared at once).
-    keys: Vec<u64>,
+    /// The [`TitleWords::short_key`]s of the words of up to eight bytes, in an open
+    /// addressing table (0 for an empty place; no key is 0) with at least half its places
+    /// empty: an ASCII word is looked up by its key alone, with no slot to work out.
+    short: Vec<u64>,
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
     /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
@@ -933,11 +935,18 @@ impl<'a> TitleWords<'a> {
         for &(_, w) in &words {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
+        let short_words = words.iter().filter(|(_, w)| w.len() <= 8);
+        let mut short = vec![0u64; (2 * short_words.clone().count()).next_power_of_two().max(8)];
+        for (_, w) in short_words {
+            let key = Self::short_key(w.as_bytes());
+            let mut h = Self::short_place(key, short.len());
+            while short[h] != 0 && short[h] != key {
+                h = (h + 1) & (short.len() - 1);
+            }
+            short[h] = key;
+        }
         TitleWords {
-            keys: words
-                .iter()
-                .map(|(_, w)| Self::short_key(w.as_bytes()))
-                .collect(),
+            short,
             words: words.into_iter().map(|(_, w)| w).collect(),
             start,
             lengths_by_first,
@@ -983,22 +992,48 @@ impl<'a> TitleWords<'a> {
         self.lengths_by_first[Self::first_key(first)] & Self::length_bit(len) != 0
     }
 
+    /// [`TitleWords::may_hold_ascii`] of a word shorter than 64 bytes (one that lies in a
+    /// block of [`overlap_with`]), whose length needs no cap.
+    #[inline(always)]
+    fn may_hold_in_block(&self, first: u8, len: usize) -> bool {
+        debug_assert!(len < 64);
+        self.lengths_by_first[Self::first_key(first)] & (1 << (len & 63)) != 0
+    }
+
     /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
     /// get here).
     #[inline(never)]
     fn holds_ascii_in_slot(&self, w: &[u8]) -> bool {
+        if w.len() <= 8 {
+            let key = Self::short_key(w);
+            let mask = self.short.len() - 1;
+            let mut h = Self::short_place(key, self.short.len());
+            // The table has empty places: the probe ends.
+            loop {
+                let k = self.short[h];
+                if k == key {
+                    return true;
+                }
+                if k == 0 {
+                    return false;
+                }
+                h = (h + 1) & mask;
+            }
+        }
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
             w[w.len() - 1].to_ascii_lowercase(),
         );
-        if w.len() <= 8 {
-            let slot = self.start[k] as usize..self.start[k + 1] as usize;
-            return self.keys[slot].contains(&Self::short_key(w));
-        }
         self.in_slot(k)
             .iter()
             .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
+    }
+
+    /// Where the search for a short key begins in a table of `len` places (a power of two).
+    #[inline(always)]
+    fn short_place(key: u64, len: usize) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
     }
 
     /// A word of up to eight bytes as a number, each byte `| 0x20` (the lowercase of an
@@ -1092,6 +1127,9 @@ impl Scratch {
 
 /// Words [`overlap_with`] reads of a line: a long line is judged by its start.
 const OVERLAP_MAX_WORDS: u32 = 40;
+
+/// The most words that end in a block of 64 bytes (each is followed by another byte).
+const BLOCK_MAX_WORDS: u32 = 32;
 
 /// The words [`overlap_with`] has read so far and how many of them are title words.
 #[derive(Default)]
@@ -1221,12 +1259,25 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                 // read from the block (no slice) for the filter, the slice made only for
                 // words that pass it.
                 let block = &bytes[at..];
-                while ends != 0 {
-                    let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                let hit = |s: u32, e: u32| {
                     let (s, e) = (s as usize, e as usize);
-                    let hit = set.may_hold_ascii(block[s], e - s)
-                        && set.holds_ascii_in_slot(&block[s..e]);
-                    if count.add(hit) {
+                    set.may_hold_in_block(block[s], e - s) && set.holds_ascii_in_slot(&block[s..e])
+                };
+                if count.total + BLOCK_MAX_WORDS <= OVERLAP_MAX_WORDS {
+                    // Too few words read for the block to reach the cap: counted without a
+                    // test of each.
+                    let (mut total, mut found) = (0, 0);
+                    while ends != 0 {
+                        total += 1;
+                        found += u32::from(hit(starts.trailing_zeros(), ends.trailing_zeros()));
+                        starts &= starts - 1;
+                        ends &= ends - 1;
+                    }
+                    count.total += total;
+                    count.found += found;
+                }
+                while ends != 0 {
+                    if count.add(hit(starts.trailing_zeros(), ends.trailing_zeros())) {
                         return count.share();
                     }
                     starts &= starts - 1;
@@ -1653,6 +1704,36 @@ mod tests {
         ];
         for s in random_strings(&pieces, 0x1319_8a2e_0370_7344, 20_000, 60) {
             assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_words_are_found_as_the_set_finds_them_lowercased() {
+        // Titles of every size (the table of short keys grows with them), with words
+        // outside ASCII whose keys are like an ASCII word's but for their high bits.
+        let mut x = 0x3c6e_f372_fe94_f82bu64;
+        let word = |x: &mut u64| -> String {
+            let r = crate::swar::xorshift(x);
+            let len = 1 + (r % 11) as usize;
+            (0..len)
+                .map(|k| {
+                    let b = (r >> (8 + 5 * k)) as u8;
+                    // Few letters, so that lines often hold title words.
+                    char::from([b'a', b'B', b'c', b'D', b'1', b'e'][usize::from(b % 6)])
+                })
+                .collect()
+        };
+        for words in [0, 1, 3, 8, 9, 40, 300] {
+            let mut title: Vec<String> = (0..words).map(|_| word(&mut x)).collect();
+            title.extend(["é", "aé", "ÁB", "\u{e1}b1"].map(String::from));
+            let set = word_set(&title.join(" "));
+            let t = TitleWords::of(&set);
+            for _ in 0..2000 {
+                let w = word(&mut x);
+                let want = set.contains(&w.to_ascii_lowercase());
+                assert_eq!(t.holds_ascii(w.as_bytes()), want, "{w:?} in {title:?}");
+                assert_eq!(t.holds_ascii_in_slot(w.as_bytes()), want, "{w:?}");
+            }
         }
     }
 
