@@ -1163,6 +1163,7 @@ impl Overlap {
 /// characters outside ASCII, each decoded once and its bytes marked as a letter or not.
 /// Words are then pairs of a start bit and an end bit, so a byte costs a few instructions
 /// whatever its class, and a line with a curly quote does not go a byte at a time.
+#[inline(never)]
 fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     if set.words.is_empty() {
         return 0.0;
