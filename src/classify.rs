@@ -1020,6 +1020,13 @@ impl<'a> TitleWords<'a> {
                 h = (h + 1) & mask;
             }
         }
+        self.holds_in_slot(w)
+    }
+
+    /// Whether a title word in the slot of `w` lowercased as ASCII is `w` but for the case of
+    /// its ASCII letters.
+    #[inline(always)]
+    fn holds_in_slot(&self, w: &[u8]) -> bool {
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
@@ -1057,16 +1064,7 @@ impl<'a> TitleWords<'a> {
     /// slot of [`TitleWords::holds_ascii`] apply; its bytes are compared whole (the short
     /// keys are exact for ASCII words only).
     fn holds_caseless(&self, w: &[u8]) -> bool {
-        self.may_hold_ascii(w[0], w.len()) && {
-            let k = Self::slot(
-                w.len(),
-                w[0].to_ascii_lowercase(),
-                w[w.len() - 1].to_ascii_lowercase(),
-            );
-            self.in_slot(k)
-                .iter()
-                .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
-        }
+        self.may_hold_ascii(w[0], w.len()) && self.holds_in_slot(w)
     }
 
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
@@ -1663,8 +1661,13 @@ mod tests {
             "HEADLINES",
             "headline",
         ];
-        for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
-            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        overlap_is_split_overlap_on(&title, &pieces, 0x243f_6a88_85a3_08d3, 40);
+    }
+
+    /// [`overlap`] is [`split_overlap`] on 20,000 random lines of up to `max_len` `pieces`.
+    fn overlap_is_split_overlap_on(title: &WordSet, pieces: &[&str], seed: u64, max_len: u64) {
+        for s in random_strings(pieces, seed, 20_000, max_len) {
+            assert_eq!(overlap(&s, title), split_overlap(&s, title), "{s:?}");
         }
     }
 
@@ -1674,38 +1677,12 @@ mod tests {
         // next to capitals, the sigma, a Kelvin sign (whose lowercase is ASCII) and pairs of
         // letters whose bytes differ only in 0x20 (which short keys would confuse).
         let title = word_set("一丠 привет straße ΣΊΣΥΦΟΣ kw İx à ﬁne ñandú 中文标题 Добрый");
-        let pieces = [
-            "一",
-            "丠",
-            "一丠",
-            "привет",
-            "Привет",
-            "ПРИВЕТ",
-            "straße",
-            "STRASSE",
-            "σίσυφος",
-            "ΣΊΣΥΦΟΣ",
-            "\u{212A}w",
-            "kw",
-            "İx",
-            "i\u{307}x",
-            "à",
-            "À",
-            "ﬁne",
-            "ñandú",
-            "Ñandú",
-            "中文标题",
-            "中文",
-            "добрый",
-            " ",
-            ", ",
-            "’",
-            "a",
-            "\u{3000}",
-        ];
-        for s in random_strings(&pieces, 0x1319_8a2e_0370_7344, 20_000, 60) {
-            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
-        }
+        let pieces: Vec<&str> =
+            "一|丠|一丠|привет|Привет|ПРИВЕТ|straße|STRASSE|σίσυφος|ΣΊΣΥΦΟΣ|\u{212A}w|kw|\
+            İx|i\u{307}x|à|À|ﬁne|ñandú|Ñandú|中文标题|中文|добрый| |, |’|a|\u{3000}"
+                .split('|')
+                .collect();
+        overlap_is_split_overlap_on(&title, &pieces, 0x1319_8a2e_0370_7344, 60);
     }
 
     #[test]
