@@ -905,8 +905,10 @@ const TITLE_SLOTS: usize = 256;
 struct TitleWords<'a> {
     /// The words, ordered by slot.
     words: Vec<&'a str>,
-    /// The [`TitleWords::short_key`] of each word of `words` (a number compared at once).
-    keys: Vec<u64>,
+    /// The [`TitleWords::short_key`]s of the words of up to eight bytes, in an open
+    /// addressing table (0 for an empty place; no key is 0) with at least half its places
+    /// empty: an ASCII word is looked up by its key alone, with no slot to work out.
+    short: Vec<u64>,
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
     /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
@@ -933,11 +935,18 @@ impl<'a> TitleWords<'a> {
         for &(_, w) in &words {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
+        let short_words = words.iter().filter(|(_, w)| w.len() <= 8);
+        let mut short = vec![0u64; (2 * short_words.clone().count()).next_power_of_two().max(8)];
+        for (_, w) in short_words {
+            let key = Self::short_key(w.as_bytes());
+            let mut h = Self::short_place(key, short.len());
+            while short[h] != 0 && short[h] != key {
+                h = (h + 1) & (short.len() - 1);
+            }
+            short[h] = key;
+        }
         TitleWords {
-            keys: words
-                .iter()
-                .map(|(_, w)| Self::short_key(w.as_bytes()))
-                .collect(),
+            short,
             words: words.into_iter().map(|(_, w)| w).collect(),
             start,
             lengths_by_first,
@@ -983,22 +992,55 @@ impl<'a> TitleWords<'a> {
         self.lengths_by_first[Self::first_key(first)] & Self::length_bit(len) != 0
     }
 
+    /// [`TitleWords::may_hold_ascii`] of a word shorter than 64 bytes (one that lies in a
+    /// block of [`overlap_with`]), whose length needs no cap.
+    #[inline(always)]
+    fn may_hold_in_block(&self, first: u8, len: usize) -> bool {
+        debug_assert!(len < 64);
+        self.lengths_by_first[Self::first_key(first)] & (1 << (len & 63)) != 0
+    }
+
     /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
     /// get here).
     #[inline(never)]
     fn holds_ascii_in_slot(&self, w: &[u8]) -> bool {
+        if w.len() <= 8 {
+            let key = Self::short_key(w);
+            let mask = self.short.len() - 1;
+            let mut h = Self::short_place(key, self.short.len());
+            // The table has empty places: the probe ends.
+            loop {
+                let k = self.short[h];
+                if k == key {
+                    return true;
+                }
+                if k == 0 {
+                    return false;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+        self.holds_in_slot(w)
+    }
+
+    /// Whether a title word in the slot of `w` lowercased as ASCII is `w` but for the case of
+    /// its ASCII letters.
+    #[inline(always)]
+    fn holds_in_slot(&self, w: &[u8]) -> bool {
         let k = Self::slot(
             w.len(),
             w[0].to_ascii_lowercase(),
             w[w.len() - 1].to_ascii_lowercase(),
         );
-        if w.len() <= 8 {
-            let slot = self.start[k] as usize..self.start[k + 1] as usize;
-            return self.keys[slot].contains(&Self::short_key(w));
-        }
         self.in_slot(k)
             .iter()
             .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
+    }
+
+    /// Where the search for a short key begins in a table of `len` places (a power of two).
+    #[inline(always)]
+    fn short_place(key: u64, len: usize) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
     }
 
     /// A word of up to eight bytes as a number, each byte `| 0x20` (the lowercase of an
@@ -1016,6 +1058,15 @@ impl<'a> TitleWords<'a> {
         v | (ONES * 0x20) >> (8 * (8 - len))
     }
 
+    /// Whether the word `w`, whose characters outside ASCII are all their own lowercase
+    /// (see [`Scratch::describe`]), is a title word: its lowercase is then `w` with its
+    /// ASCII letters lowercased, of the same length and in the same slot, so the filter and
+    /// slot of [`TitleWords::holds_ascii`] apply; its bytes are compared whole (the short
+    /// keys are exact for ASCII words only).
+    fn holds_caseless(&self, w: &[u8]) -> bool {
+        self.may_hold_ascii(w[0], w.len()) && self.holds_in_slot(w)
+    }
+
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
     fn holds(&self, w: &str) -> bool {
         self.in_slot(Self::slot_of(w.as_bytes())).contains(&w)
@@ -1026,9 +1077,19 @@ impl<'a> TitleWords<'a> {
 struct Scratch {
     /// A lowercased word.
     buf: String,
-    /// `char::is_alphanumeric` of recently seen non-ASCII characters (direct-mapped by the
-    /// low bits; a page uses few distinct ones, and the Unicode table lookup is slow).
-    alnum: [(char, bool); 256],
+    /// [`Scratch::describe`] of recently seen non-ASCII characters (direct-mapped by the
+    /// low bits; a page uses few distinct ones, and the Unicode table lookups are slow).
+    alnum: [(char, Described); 256],
+}
+
+/// What [`overlap_with`] needs of a character outside ASCII.
+#[derive(Clone, Copy, Default)]
+struct Described {
+    /// `char::is_alphanumeric`.
+    alnum: bool,
+    /// Its lowercase is not the character itself: a word holding it is lowercased as a
+    /// string before the lookup (most letters of a line are lowercase already).
+    cased: bool,
 }
 
 impl Default for Scratch {
@@ -1036,19 +1097,27 @@ impl Default for Scratch {
         // NUL is ASCII, never looked up here: every slot starts as a miss.
         Scratch {
             buf: String::new(),
-            alnum: [('\0', false); 256],
+            alnum: [('\0', Described::default()); 256],
         }
     }
 }
 
 impl Scratch {
-    fn is_alphanumeric(&mut self, c: char) -> bool {
+    /// Whether `c` is alphanumeric, and whether its lowercase differs from it.
+    fn describe(&mut self, c: char) -> Described {
         if let Some(k) = crate::chars::known(c) {
-            return k.alnum;
+            return Described {
+                alnum: k.alnum,
+                cased: k.lower != c,
+            };
         }
         let slot = &mut self.alnum[c as usize & 255];
         if slot.0 != c {
-            *slot = (c, c.is_alphanumeric());
+            let d = Described {
+                alnum: c.is_alphanumeric(),
+                cased: !c.to_lowercase().eq([c]),
+            };
+            *slot = (c, d);
         }
         slot.1
     }
@@ -1056,6 +1125,9 @@ impl Scratch {
 
 /// Words [`overlap_with`] reads of a line: a long line is judged by its start.
 const OVERLAP_MAX_WORDS: u32 = 40;
+
+/// The most words that end in a block of 64 bytes (each is followed by another byte).
+const BLOCK_MAX_WORDS: u32 = 32;
 
 /// The words [`overlap_with`] has read so far and how many of them are title words.
 #[derive(Default)]
@@ -1089,6 +1161,7 @@ impl Overlap {
 /// characters outside ASCII, each decoded once and its bytes marked as a letter or not.
 /// Words are then pairs of a start bit and an end bit, so a byte costs a few instructions
 /// whatever its class, and a line with a curly quote does not go a byte at a time.
+#[inline(never)]
 fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     if set.words.is_empty() {
         return 0.0;
@@ -1096,25 +1169,28 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut count = Overlap::default();
-    // The word open before the block (its start), and whether it holds a character outside
-    // ASCII (looked up lowercased as a string, not as ASCII bytes).
-    let (mut open, mut open_wide) = (None::<usize>, false);
+    // The word open before the block (its start), whether it holds a character outside
+    // ASCII, and whether one of those is not its own lowercase.
+    let (mut open, mut open_wide, mut open_cased) = (None::<usize>, false, false);
     // The bytes of a character outside ASCII that began in the previous block and run
-    // into this one (its first bits), and whether it is a letter or digit.
-    let (mut spill, mut spill_alnum) = (0u64, false);
-    // Looks up word `start..end`, one with a character outside ASCII lowercased as a
-    // string; whether enough words are read.
+    // into this one (its first bits), and what it is.
+    let (mut spill, mut spill_is) = (0u64, Described::default());
+    // Looks up word `start..end`: one with a character that is not its own lowercase is
+    // lowercased as a string, any other compared as bytes (ASCII-case-blind, as the bytes
+    // of its lowercase); whether enough words are read.
     #[inline(always)]
     fn word(
         text: &str,
         (start, end): (usize, usize),
-        wide: bool,
+        (wide, cased): (bool, bool),
         set: &TitleWords,
         scratch: &mut Scratch,
         count: &mut Overlap,
     ) -> bool {
-        let hit = if wide {
+        let hit = if cased {
             set.holds(lowercase_into(&text[start..end], &mut scratch.buf))
+        } else if wide {
+            set.holds_caseless(&text.as_bytes()[start..end])
         } else {
             set.holds_ascii(&text.as_bytes()[start..end])
         };
@@ -1123,12 +1199,16 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     let mut at = 0;
     while at < n {
         let (mut alnum, high) = block_masks(bytes, at);
-        // Bits of the characters outside ASCII that are letters or digits.
-        let mut wide = 0u64;
+        // Bits of the characters outside ASCII that are letters or digits, and of those
+        // whose lowercase is another character.
+        let (mut wide, mut cased) = (0u64, 0u64);
         if high | spill != 0 {
-            if spill_alnum {
+            if spill_is.alnum {
                 alnum |= spill;
                 wide |= spill;
+                if spill_is.cased {
+                    cased |= spill;
+                }
             }
             // The first byte of each character outside ASCII in the block.
             let mut leads = high & !spill;
@@ -1138,12 +1218,15 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                 let c = text[at + k..].chars().next().expect("a char starts here");
                 let bits = ((1u128 << c.len_utf8()) - 1) << k;
                 let (inside, after) = (bits as u64, (bits >> 64) as u64);
-                let is_alnum = scratch.is_alphanumeric(c);
-                if is_alnum {
+                let is = scratch.describe(c);
+                if is.alnum {
                     alnum |= inside;
                     wide |= inside;
+                    if is.cased {
+                        cased |= inside;
+                    }
                 }
-                (spill, spill_alnum) = (after, is_alnum);
+                (spill, spill_is) = (after, is);
                 leads &= !inside;
             }
         }
@@ -1158,7 +1241,11 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
         if ends != 0 {
             if let Some(start) = open.take() {
                 let e = ends.trailing_zeros();
-                let w = open_wide || wide & ((1u64 << e) - 1) != 0;
+                let before_end = (1u64 << e) - 1;
+                let w = (
+                    open_wide || wide & before_end != 0,
+                    open_cased || cased & before_end != 0,
+                );
                 if word(text, (start, at + e as usize), w, set, scratch, &mut count) {
                     return count.share();
                 }
@@ -1171,12 +1258,25 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                 // read from the block (no slice) for the filter, the slice made only for
                 // words that pass it.
                 let block = &bytes[at..];
-                while ends != 0 {
-                    let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                let hit = |s: u32, e: u32| {
                     let (s, e) = (s as usize, e as usize);
-                    let hit = set.may_hold_ascii(block[s], e - s)
-                        && set.holds_ascii_in_slot(&block[s..e]);
-                    if count.add(hit) {
+                    set.may_hold_in_block(block[s], e - s) && set.holds_ascii_in_slot(&block[s..e])
+                };
+                if count.total + BLOCK_MAX_WORDS <= OVERLAP_MAX_WORDS {
+                    // Too few words read for the block to reach the cap: counted without a
+                    // test of each.
+                    let (mut total, mut found) = (0, 0);
+                    while ends != 0 {
+                        total += 1;
+                        found += u32::from(hit(starts.trailing_zeros(), ends.trailing_zeros()));
+                        starts &= starts - 1;
+                        ends &= ends - 1;
+                    }
+                    count.total += total;
+                    count.found += found;
+                }
+                while ends != 0 {
+                    if count.add(hit(starts.trailing_zeros(), ends.trailing_zeros())) {
                         return count.share();
                     }
                     starts &= starts - 1;
@@ -1185,7 +1285,8 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             } else {
                 while ends != 0 {
                     let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
-                    let w = (wide >> s) & ((1u64 << (e - s)) - 1) != 0;
+                    let inside = (1u64 << (e - s)) - 1;
+                    let w = ((wide >> s) & inside != 0, (cased >> s) & inside != 0);
                     let span = (at + s as usize, at + e as usize);
                     if word(text, span, w, set, scratch, &mut count) {
                         return count.share();
@@ -1199,14 +1300,23 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             let s = starts.trailing_zeros();
             open = Some(at + s as usize);
             open_wide = wide >> s != 0;
+            open_cased = cased >> s != 0;
         } else {
             open_wide |= wide != 0;
+            open_cased |= cased != 0;
         }
         at += 64;
     }
     // A word that ends the line at the end of a block.
     if let Some(start) = open {
-        word(text, (start, n), open_wide, set, scratch, &mut count);
+        word(
+            text,
+            (start, n),
+            (open_wide, open_cased),
+            set,
+            scratch,
+            &mut count,
+        );
     }
     count.share()
 }
@@ -1551,8 +1661,57 @@ mod tests {
             "HEADLINES",
             "headline",
         ];
-        for s in random_strings(&pieces, 0x243f_6a88_85a3_08d3, 20_000, 40) {
-            assert_eq!(overlap(&s, &title), split_overlap(&s, &title), "{s:?}");
+        overlap_is_split_overlap_on(&title, &pieces, 0x243f_6a88_85a3_08d3, 40);
+    }
+
+    /// [`overlap`] is [`split_overlap`] on 20,000 random lines of up to `max_len` `pieces`.
+    fn overlap_is_split_overlap_on(title: &WordSet, pieces: &[&str], seed: u64, max_len: u64) {
+        for s in random_strings(pieces, seed, 20_000, max_len) {
+            assert_eq!(overlap(&s, title), split_overlap(&s, title), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn words_of_letters_that_are_their_own_lowercase_are_looked_up_as_bytes() {
+        // Caseless and lowercase letters outside ASCII (looked up without lowercasing),
+        // next to capitals, the sigma, a Kelvin sign (whose lowercase is ASCII) and pairs of
+        // letters whose bytes differ only in 0x20 (which short keys would confuse).
+        let title = word_set("一丠 привет straße ΣΊΣΥΦΟΣ kw İx à ﬁne ñandú 中文标题 Добрый");
+        let pieces: Vec<&str> =
+            "一|丠|一丠|привет|Привет|ПРИВЕТ|straße|STRASSE|σίσυφος|ΣΊΣΥΦΟΣ|\u{212A}w|kw|\
+            İx|i\u{307}x|à|À|ﬁne|ñandú|Ñandú|中文标题|中文|добрый| |, |’|a|\u{3000}"
+                .split('|')
+                .collect();
+        overlap_is_split_overlap_on(&title, &pieces, 0x1319_8a2e_0370_7344, 60);
+    }
+
+    #[test]
+    fn ascii_words_are_found_as_the_set_finds_them_lowercased() {
+        // Titles of every size (the table of short keys grows with them), with words
+        // outside ASCII whose keys are like an ASCII word's but for their high bits.
+        let mut x = 0x3c6e_f372_fe94_f82bu64;
+        let word = |x: &mut u64| -> String {
+            let r = crate::swar::xorshift(x);
+            let len = 1 + (r % 11) as usize;
+            (0..len)
+                .map(|k| {
+                    let b = (r >> (8 + 5 * k)) as u8;
+                    // Few letters, so that lines often hold title words.
+                    char::from([b'a', b'B', b'c', b'D', b'1', b'e'][usize::from(b % 6)])
+                })
+                .collect()
+        };
+        for words in [0, 1, 3, 8, 9, 40, 300] {
+            let mut title: Vec<String> = (0..words).map(|_| word(&mut x)).collect();
+            title.extend(["é", "aé", "ÁB", "\u{e1}b1"].map(String::from));
+            let set = word_set(&title.join(" "));
+            let t = TitleWords::of(&set);
+            for _ in 0..2000 {
+                let w = word(&mut x);
+                let want = set.contains(&w.to_ascii_lowercase());
+                assert_eq!(t.holds_ascii(w.as_bytes()), want, "{w:?} in {title:?}");
+                assert_eq!(t.holds_ascii_in_slot(w.as_bytes()), want, "{w:?}");
+            }
         }
     }
 
@@ -1606,7 +1765,12 @@ mod tests {
     #[test]
     fn shortcuts_agree_with_the_unicode_tables() {
         for c in (0x80..0x11_0000).filter_map(char::from_u32) {
-            assert_eq!(Scratch::default().is_alphanumeric(c), c.is_alphanumeric());
+            let d = Scratch::default().describe(c);
+            assert_eq!(d.alnum, c.is_alphanumeric());
+            assert_eq!(
+                d.cased,
+                c.to_lowercase().collect::<String>() != c.to_string()
+            );
             let s = format!("{c}A{c}");
             assert_eq!(
                 lowercase_into(&s, &mut String::new()),

@@ -307,6 +307,9 @@ fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
 /// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order: it is worked
 /// out as its row's base is made (not gathered in a vector first), and the rows are the
 /// only place that keeps it.
+// Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows
+// written in place cost more instructions than rows put together on the stack (measured).
+#[inline(never)]
 pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
@@ -321,7 +324,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // what the page-wide features need gathered in the same pass: prefix sums of the
     // windowed features (for O(1) window means), the prose and blank-line counts, the
     // comment and related-links sections, and both prose regions.
-    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
+    // The rows, zeroed at once, each given its base here and the rest in the second pass
+    // (the base is copied once, not kept apart and copied into a row put together on the
+    // stack and then into the vector).
+    let mut out: Vec<[f32; STAGE1_LEN]> = vec![[0.0f32; STAGE1_LEN]; n];
     // `PAD` rows of zeros on each side stand for the lines off the page.
     let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
     lent.extend([[0.0f32; NF]; PAD]);
@@ -336,7 +342,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // The on-page headline: the line (after the first) that best repeats the page title.
     // The article follows it.
     let mut h1 = None;
-    for (i, l) in doc.lines.iter().enumerate() {
+    for ((i, l), row) in doc.lines.iter().enumerate().zip(out.iter_mut()) {
         let c = ctx(i);
         if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
             h1 = Some(i);
@@ -372,7 +378,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
             gathered[k] = b[NEIGHBOUR_FEATURES[k]];
         }
         lent.push(gathered);
-        bases.push(b);
+        put(row, 0, &b);
     }
     lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
@@ -380,27 +386,17 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // How often the page's prose lines are followed by a blank line.
     let blank_share = blank_sum / prose_lines.max(1) as f32;
     let ln_lines = ln.ln_1p(n);
-    // Each row is written once, in a buffer reserved for all of them: pushed whole (a push
-    // checks the capacity inline; `extend_from_slice` called `reserve`), and the rows
-    // flattened at the end without a copy.
-    let mut out: Vec<[f32; STAGE1_LEN]> = Vec::with_capacity(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
-    // Each row is put together in parts of known sizes (copied inline, not by calls) and
-    // appended whole.
-    let mut row = [0.0f32; STAGE1_LEN];
-    for (i, (b, l)) in bases.iter().zip(&doc.lines).enumerate() {
-        put(&mut row, 0, b);
+    // Each row's parts of known sizes are copied in (inline, not by calls), after its base.
+    for (i, (row, l)) in out.iter_mut().zip(&doc.lines).enumerate() {
+        let b: [f32; BASE_LEN] = row[..BASE_LEN].try_into().expect("a base");
         // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
         let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
             .try_into()
             .expect("padded neighbours");
         for (o, off) in OFFSETS.into_iter().enumerate() {
-            put(
-                &mut row,
-                BASE_LEN + o * NF,
-                &near[PAD.wrapping_add_signed(off)],
-            );
+            put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
         }
         let mut windows = [0.0f32; NW * RADII.len()];
         for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
@@ -411,7 +407,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
                 means[f] = (z[f] - a[f]) / (hi - lo) as f32;
             }
         }
-        put(&mut row, WINDOWS_AT, &windows);
+        put(row, WINDOWS_AT, &windows);
         let (inside, dist) = match region {
             Some((a, _)) if i < a => (0.0, a - i),
             Some((_, b)) if i > b => (0.0, i - b),
@@ -432,7 +428,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
             None => (0.0, 0.0),
         };
         put(
-            &mut row,
+            row,
             REST_AT,
             &[
                 inside,
@@ -475,13 +471,11 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
         let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
         put(
-            &mut row,
+            row,
             REST_AT + REST_LEN,
             &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
         );
-        out.push(row);
     }
-    debug_assert_eq!(out.len(), n);
     out.into_flattened()
 }
 
