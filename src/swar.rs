@@ -568,32 +568,29 @@ pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool) {
     unsafe {
         let (space, tab) = (_mm_set1_epi8(b' ' as i8), _mm_set1_epi8(b'\t' as i8));
         let zero = _mm_setzero_si128();
-        // 0xFF in the lanes of word bytes; lane 15 of the block before.
-        let mut prev = if in_word { _mm_set1_epi8(-1) } else { zero };
-        // Per-lane start counts (at most 255 blocks between sums) and their total.
-        let (mut counts, mut since, mut total) = (zero, 0u32, 0u64);
+        // 0xFF in the lanes of spaces and tabs, of the block before (its lane 15 is
+        // the byte before the next block; a line starts after a gap).
+        let mut gap = if in_word { zero } else { _mm_set1_epi8(-1) };
         let sum = |c: __m128i| {
             let s = _mm_sad_epu8(c, zero);
             (_mm_cvtsi128_si64(s) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s))) as u64
         };
-        for block in blocks {
-            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-            let gap = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab));
-            // Word lanes, and the lanes whose byte before is a word byte.
-            let word = _mm_andnot_si128(gap, _mm_set1_epi8(-1));
-            let after_word = _mm_or_si128(_mm_slli_si128(word, 1), _mm_srli_si128(prev, 15));
-            // A start is -1: subtracting it counts one.
-            counts = _mm_sub_epi8(counts, _mm_andnot_si128(after_word, word));
-            prev = word;
-            since += 1;
-            if since == 255 {
-                total += sum(counts);
-                counts = zero;
-                since = 0;
+        let mut total = 0u64;
+        // At most 255 blocks per round, so that no per-lane count wraps.
+        for round in bytes[..16 * blocks.len()].chunks(16 * 255) {
+            let mut counts = zero;
+            for block in round.chunks_exact(16) {
+                let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+                let here = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab));
+                // A word starts at a byte that is no gap after one that is: -1 there,
+                // so subtracting it counts one.
+                let before = _mm_or_si128(_mm_slli_si128(here, 1), _mm_srli_si128(gap, 15));
+                counts = _mm_sub_epi8(counts, _mm_andnot_si128(here, before));
+                gap = here;
             }
+            total += sum(counts);
         }
-        total += sum(counts);
-        (total as usize, _mm_movemask_epi8(prev) & 0x8000 != 0)
+        (total as usize, _mm_movemask_epi8(gap) & 0x8000 == 0)
     }
 }
 
