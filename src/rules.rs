@@ -6423,6 +6423,20 @@ mod tests {
         assert!(left > 5000, "only {left} early exits checked");
     }
 
+    /// `p` with a non-ASCII character that lowercases to ASCII (the Kelvin sign for each
+    /// `k`), and with `é` in its middle: lines whose leading or trailing ASCII bytes
+    /// begin a phrase, so that the trie walk along them does not rule it out.
+    fn non_ascii_variants(p: &str) -> [String; 2] {
+        let cut = p
+            .char_indices()
+            .nth(p.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        [
+            p.replace('k', "\u{212a}"),
+            format!("{}é{}", &p[..cut], &p[cut..]),
+        ]
+    }
+
     #[test]
     fn ascii_suffix_walk_agrees_with_the_reversed_copy() {
         let rules = builtin();
@@ -6461,15 +6475,11 @@ mod tests {
                 lines.push(format!("Ж{p}"));
                 lines.push(format!("{}{p}", "ж".repeat(m.max_bytes)));
                 lines.push(format!("{} {}", "é".repeat(m.max_chars), p.to_uppercase()));
-                // A non-ASCII character that lowercases to ASCII (the Kelvin sign), and
-                // one in the middle of the phrase: the tail's trailing ASCII bytes
-                // begin a phrase's reversed form without leaving the trie.
-                lines.push(format!("Some words {}", p.replace('k', "\u{212a}")));
-                let cut = p
-                    .char_indices()
-                    .nth(p.chars().count() / 2)
-                    .map_or(0, |(i, _)| i);
-                lines.push(format!("Some words {}é{}", &p[..cut], &p[cut..]));
+                // The tail's trailing ASCII bytes begin a phrase's reversed form
+                // without leaving the trie.
+                for v in non_ascii_variants(p) {
+                    lines.push(format!("Some words {v}"));
+                }
             }
         }
         let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
@@ -6533,15 +6543,10 @@ mod tests {
                 lines.push(format!("{p}Ж"));
                 lines.push(format!("{}{}", p.to_uppercase(), "ж".repeat(m.max_bytes)));
                 lines.push(format!("{p}{}", "é".repeat(m.max_chars)));
-                // A non-ASCII character that lowercases to ASCII (the Kelvin sign), and
-                // one in the middle of the phrase: the leading ASCII bytes begin a
-                // phrase without leaving the trie.
-                lines.push(format!("{} Jane Doe", p.replace('k', "\u{212a}")));
-                let cut = p
-                    .char_indices()
-                    .nth(p.chars().count() / 2)
-                    .map_or(0, |(i, _)| i);
-                lines.push(format!("{}é{} Jane Doe", &p[..cut], &p[cut..]));
+                // The leading ASCII bytes begin a phrase without leaving the trie.
+                for v in non_ascii_variants(p) {
+                    lines.push(format!("{v} Jane Doe"));
+                }
             }
         }
         let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
