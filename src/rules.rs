@@ -68,7 +68,9 @@ use regex_syntax::hir::{
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
-use crate::swar::{eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, HIGH};
+use crate::swar::{
+    eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, word_starts16, HIGH,
+};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -2603,40 +2605,33 @@ impl RuleSet {
         // The first `max_chars + 1` characters; when as many bytes are ASCII, they are
         // those characters, without decoding them one by one.
         let ascii_end = text.len().min(m.max_chars + 1);
-        let ascii = text.as_bytes()[..ascii_end].is_ascii();
-        let head_end = if ascii {
-            ascii_end
-        } else {
-            text.char_indices()
-                .nth(m.max_chars + 1)
-                .map_or(text.len(), |(i, _)| i)
-        };
-        let head = &text[..head_end];
-        let whole = head_end == text.len();
-        // Not ASCII, the head holds the non-ASCII byte that the test met.
-        if ascii {
-            // Most lines start with no phrase: one walk, inlined, says so before the
-            // longest-match loop is called.
-            if !trie_passes_pattern(m, head.bytes()) {
-                return None;
-            }
-            return self.prefix_rule(head, whole, words, line);
-        }
-        // The lowercased copy begins with the head's ASCII bytes, lowercased: when the
-        // trie walk leaves the trie within them, no phrase starts it (most lines), and
-        // lowercasing the rest would be wasted.
-        let b = head.as_bytes();
-        let ascii_len = b.iter().position(|x| !x.is_ascii()).unwrap_or(b.len());
-        if trie_leaves_within(m, &b[..ascii_len]) {
+        // Most lines start with no phrase, and the trie walk along their leading ASCII
+        // bytes (the start of the lowercased head, ASCII or not) leaves the trie within
+        // a few of them: that says so before the head is checked for ASCII or decoded.
+        let (passes, left) = trie_walk_ascii(m, text.as_bytes()[..ascii_end].iter().copied());
+        if !passes && left {
             return None;
         }
+        if text.as_bytes()[..ascii_end].is_ascii() {
+            // The walk was over the whole head: when it passed no pattern's end, no
+            // phrase starts the head, and the longest-match loop would find none.
+            if !passes {
+                return None;
+            }
+            let head = &text[..ascii_end];
+            return self.prefix_rule(head, ascii_end == text.len(), words, line);
+        }
+        // Not ASCII: the first `ascii_end` bytes hold a non-ASCII one, and the walk above
+        // has been over the ASCII bytes before it.
+        let b = text.as_bytes();
+        let ascii_len = b.iter().position(|x| !x.is_ascii()).unwrap_or(b.len());
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            // Only as far as the longest phrase reaches and one character beyond (for
-            // its word-end test): no match ends at the cut, so the answer is that of
-            // the whole head.
-            for (n, c) in head.chars().enumerate() {
+            // Only the head (the first `max_chars + 1` characters), and only as far as
+            // the longest phrase reaches and one character beyond (for its word-end
+            // test): no match ends at the cut, so the answer is that of the whole head.
+            for (n, c) in text.chars().take(m.max_chars + 1).enumerate() {
                 if buf.len() > m.max_bytes {
                     break;
                 }
@@ -2652,6 +2647,9 @@ impl RuleSet {
                     return None;
                 }
             }
+            // Whether the head is the whole text: worked out only here, past the
+            // early exits, as it decodes up to `max_chars + 2` characters.
+            let whole = text.chars().nth(m.max_chars + 1).is_none();
             self.prefix_rule(&buf, whole, words, line)
         })
     }
@@ -2732,26 +2730,21 @@ impl RuleSet {
         // The last `max_chars + 1` characters; when as many bytes are ASCII, they are
         // those characters, without decoding them one by one from the end.
         let ascii_start = text.len().saturating_sub(m.max_chars + 1);
-        let ascii = text.as_bytes()[ascii_start..].is_ascii();
-        let tail_start = if ascii {
-            ascii_start
-        } else {
-            text.char_indices()
-                .rev()
-                .nth(m.max_chars)
-                .map_or(0, |(i, _)| i)
-        };
-        let tail = &text[tail_start..];
-        let whole = tail_start == 0;
-        // (Not ASCII, the tail holds the non-ASCII byte that the test met.)
-        if ascii {
-            // Read backwards in place instead of from a reversed copy: the trie ignores
-            // ASCII case, and a byte of the tail is the character the copy would hold.
-            let t = tail.as_bytes();
-            // As in `match_prefix`.
-            if !trie_passes_pattern(m, t.iter().rev().copied()) {
+        let t = &text.as_bytes()[ascii_start..];
+        // As in `match_prefix`, along the tail's trailing ASCII bytes read backwards
+        // (the start of the reversed, lowercased tail).
+        let (passes, left) = trie_walk_ascii(m, t.iter().rev().copied());
+        if !passes && left {
+            return None;
+        }
+        if t.is_ascii() {
+            // The walk was over the whole tail, read backwards in place instead of from
+            // a reversed copy: the trie ignores ASCII case, and a byte of the tail is
+            // the character the copy would hold.
+            if !passes {
                 return None;
             }
+            let whole = ascii_start == 0;
             return self.longest_fitting(
                 m,
                 t.len(),
@@ -2768,11 +2761,12 @@ impl RuleSet {
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            // Only as far as the longest phrase reaches and one character beyond (for
-            // its word-end test): no match ends at the cut.
+            // Only the tail (the last `max_chars + 1` characters), and only as far as
+            // the longest phrase reaches and one character beyond (for its word-end
+            // test): no match ends at the cut.
             let mut left = false;
             with_bytes(&mut buf, |v| {
-                for (n, c) in tail.chars().rev().enumerate() {
+                for (n, c) in text.chars().rev().take(m.max_chars + 1).enumerate() {
                     if v.len() > m.max_bytes {
                         break;
                     }
@@ -2787,6 +2781,8 @@ impl RuleSet {
             if left {
                 return None;
             }
+            // Whether the tail is the whole text, worked out past the early exits.
+            let whole = text.chars().rev().nth(m.max_chars + 1).is_none();
             self.anchored(m, &buf, whole, words, line)
         })
     }
@@ -2964,20 +2960,27 @@ fn heads_longer_pieces(piece: &str) -> bool {
 /// tried (`trie_leaves_within`).
 const EARLY_EXIT_CHARS: usize = 4;
 
-/// Whether the walk of `m`'s trie along `hay` passes the end of a pattern: when not,
-/// no phrase starts `hay`, and the longest-match search would find none.
-#[inline]
-fn trie_passes_pattern(m: &PhraseMatcher, hay: impl Iterator<Item = u8>) -> bool {
-    match &m.search {
-        PhraseSearch::Anchored(trie) => trie.walk(hay).0.is_some(),
-        PhraseSearch::Anywhere(..) => true,
-    }
-}
-
 /// Whether the trie of `m` rules out every text that starts with `hay`
 /// ([`PhraseTrie::leaves_within`]).
 fn trie_leaves_within(m: &PhraseMatcher, hay: &[u8]) -> bool {
     matches!(&m.search, PhraseSearch::Anchored(trie) if trie.leaves_within(hay))
+}
+
+/// The walk of `m`'s trie along the leading ASCII bytes `hay` yields (up to its first
+/// non-ASCII byte; a suffix tail's read backwards): whether it passed a pattern's end, and whether it left the trie
+/// (`PhraseTrie::walk`). Those bytes begin the text's lowercased form, ASCII or not
+/// (the trie ignores their case): when the walk left the trie without passing a
+/// pattern's end, no phrase starts the text. (`true, false` for a matcher without a
+/// trie: nothing is ruled out.)
+#[inline]
+fn trie_walk_ascii(m: &PhraseMatcher, hay: impl Iterator<Item = u8>) -> (bool, bool) {
+    match &m.search {
+        PhraseSearch::Anchored(trie) => {
+            let (best, left) = trie.walk(hay.take_while(u8::is_ascii));
+            (best.is_some(), left)
+        }
+        PhraseSearch::Anywhere(..) => (true, false),
+    }
 }
 
 /// A line's whole-line key and glue points, kept between the first check (exact
@@ -3013,18 +3016,22 @@ fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
 }
 
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
-/// Eight bytes at a time: a word starts at each non-space byte after a space (or at
-/// the start), and a popcount counts the starts of eight bytes at once; every line
-/// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
-/// short lines' checks. The starts are counted by `lane_count` (a multiply), not by
-/// `count_ones`, which without a popcount instruction costs a dozen operations.
+/// Sixteen, then eight bytes at a time: a word starts at each non-space byte after a
+/// space (or at the start), and a popcount counts the starts of a block at once; every
+/// line asks for its word count, so the byte-at-a-time loop cost more than the rest of
+/// most short lines' checks. An eight-byte chunk's starts are counted by `lane_count`
+/// (a multiply), not by `count_ones`, which without a popcount instruction costs a
+/// dozen operations.
 #[inline]
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
-    let mut n = 0;
-    // The high bit of lane 0: the byte before this chunk was no space.
-    let mut prev_word = 0u64;
-    let mut chunks = b.chunks_exact(8);
+    // Sixteen bytes per step first (`word_starts16`: SSE2 compares and per-byte
+    // counters), on the long lines that hold most bytes.
+    let full = b.len() / 16 * 16;
+    let (mut n, in_word) = word_starts16(b, false);
+    // The rest (under sixteen bytes) eight at a time: the carry is the high bit of lane 0.
+    let mut prev_word = u64::from(in_word) << 7;
+    let mut chunks = b[full..].chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let starts;
@@ -3033,8 +3040,9 @@ fn count_words(s: &str) -> usize {
     }
     let r = chunks.remainder().len();
     if r > 0 && b.len() >= 8 {
-        // The last eight bytes, read again: their first `8 - r` were counted, and the
-        // one just before the remainder says whether it opens inside a word.
+        // The last eight bytes of the line, read again: their first `8 - r` were
+        // counted, and the one just before the remainder says whether it opens inside
+        // a word.
         let x = u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"));
         let (starts, _) = chunk_word_starts(x, 0);
         return n + lane_count(starts & (u64::MAX << (8 * (8 - r)))) as usize;
@@ -5628,6 +5636,8 @@ mod tests {
     fn word_count_fast_path_agrees_with_its_definition() {
         let alphabet = [' ', ' ', '\t', 'a', 'B', 'é', '—', '\u{a0}', '1', '.'];
         let mut lines = random_strings(&alphabet, 0x9e37_79b9, 4000, 0..40);
+        // Several sixteen-byte blocks, and words across their bounds.
+        lines.extend(random_strings(&alphabet, 0x7f4a_7c15, 4000, 40..140));
         lines.extend(golden_lines());
         for line in &lines {
             assert_eq!(count_words(line), count_words_bytewise(line), "{line:?}");
@@ -6413,6 +6423,20 @@ mod tests {
         assert!(left > 5000, "only {left} early exits checked");
     }
 
+    /// `p` with a non-ASCII character that lowercases to ASCII (the Kelvin sign for each
+    /// `k`), and with `é` in its middle: lines whose leading or trailing ASCII bytes
+    /// begin a phrase, so that the trie walk along them does not rule it out.
+    fn non_ascii_variants(p: &str) -> [String; 2] {
+        let cut = p
+            .char_indices()
+            .nth(p.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        [
+            p.replace('k', "\u{212a}"),
+            format!("{}é{}", &p[..cut], &p[cut..]),
+        ]
+    }
+
     #[test]
     fn ascii_suffix_walk_agrees_with_the_reversed_copy() {
         let rules = builtin();
@@ -6451,6 +6475,11 @@ mod tests {
                 lines.push(format!("Ж{p}"));
                 lines.push(format!("{}{p}", "ж".repeat(m.max_bytes)));
                 lines.push(format!("{} {}", "é".repeat(m.max_chars), p.to_uppercase()));
+                // The tail's trailing ASCII bytes begin a phrase's reversed form
+                // without leaving the trie.
+                for v in non_ascii_variants(p) {
+                    lines.push(format!("Some words {v}"));
+                }
             }
         }
         let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
@@ -6514,6 +6543,10 @@ mod tests {
                 lines.push(format!("{p}Ж"));
                 lines.push(format!("{}{}", p.to_uppercase(), "ж".repeat(m.max_bytes)));
                 lines.push(format!("{p}{}", "é".repeat(m.max_chars)));
+                // The leading ASCII bytes begin a phrase without leaving the trie.
+                for v in non_ascii_variants(p) {
+                    lines.push(format!("{v} Jane Doe"));
+                }
             }
         }
         let alphabet: Vec<char> = "ab фото:Ж©é".chars().collect();
