@@ -116,7 +116,9 @@ const END_BUCKETS: usize = 1 << END_BITS;
 
 /// The bucket of a line by the first and last bytes of its [key text](key_text): lines
 /// with the same key are in the same bucket, so that a line whose bucket holds no repeated
-/// line is not repeated (see [`EndCounts`]), which is told without keying it.
+/// line is not repeated (see [`EndCounts`]), which is told without keying it. Inline, for
+/// its test of the commonest lines (visible ASCII at both ends); the others out of line.
+#[inline(always)]
 fn key_ends(line: &str) -> usize {
     let b = line.as_bytes();
     if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
@@ -124,6 +126,13 @@ fn key_ends(line: &str) -> usize {
             return ascii_ends(first, last);
         }
     }
+    key_ends_decoded(line)
+}
+
+/// [`key_ends`] of a line that does not begin and end with visible ASCII: its ends
+/// trimmed and their characters keyed.
+#[inline(never)]
+fn key_ends_decoded(line: &str) -> usize {
     // What `key_text` makes of the first and of the last character.
     let key = |c: Option<char>, first: bool| -> u8 {
         let Some(c) = c else { return 0 };
@@ -1025,15 +1034,8 @@ impl Repeats<'_> {
     /// the same line on every site, and says nothing about the template.
     pub fn documents(&self, line: &str) -> Option<u32> {
         // Most lines are told from their ends' bucket, without a key (or a look at their
-        // letters); most ends are visible ASCII, told without the call.
-        let b = line.as_bytes();
-        let ends = match (b.first(), b.last()) {
-            (Some(&first), Some(&last)) if visible_ascii(first) && visible_ascii(last) => {
-                ascii_ends(first, last)
-            }
-            _ => key_ends(line),
-        };
-        if self.counts.ends.most(ends) < self.min {
+        // letters).
+        if self.counts.ends.most(key_ends(line)) < self.min {
             return None;
         }
         let letters = line.bytes().any(|b| b.is_ascii_alphabetic())
