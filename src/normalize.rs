@@ -538,9 +538,8 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
     while leads != 0 {
         let j = i + first_lane(leads);
         leads &= leads - 1;
-        // The leads of Cyrillic, CJK ideographs and Hangul (see `inert_by_bytes`), most of
-        // those outside Latin-1, need nothing: told before the bytes after them are read.
-        if !matches!(text.as_bytes()[j], 0xD0 | 0xD1 | 0xE5..=0xE9 | 0xEB | 0xEC) {
+        // Most leads outside Latin-1 need nothing: told before the bytes after them are read.
+        if !lead_needs_nothing(text.as_bytes()[j]) {
             lead_needs(text, j, needs);
         }
     }
@@ -613,17 +612,23 @@ fn lead_needs(text: &str, i: usize, needs: &mut Needs) {
     }
 }
 
+/// Whether every character with the lead byte `b0` needs nothing of [`lead_needs`]: it
+/// has no arm for them and they are all [NFC-inert](nfc_inert). The leads of Cyrillic
+/// (U+0400..U+047F), CJK ideographs (U+5000..U+9FFF) and Hangul (U+B000..U+CFFF), the
+/// commonest outside Latin-1.
+#[inline(always)]
+const fn lead_needs_nothing(b0: u8) -> bool {
+    matches!(b0, 0xD0 | 0xD1 | 0xE5..=0xE9 | 0xEB | 0xEC)
+}
+
 /// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
 /// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
-/// ellipsis; Cyrillic; CJK ideographs; Hangul) without decoding it. False means "look".
+/// ellipsis; those of [`lead_needs_nothing`]) without decoding it. False means "look".
 fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
     match b0 {
-        // U+0400..U+047F.
-        0xD0 | 0xD1 => true,
+        _ if lead_needs_nothing(b0) => true,
         // U+2002..U+203F, U+2040..U+206F.
         0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
-        // U+5000..U+9FFF, U+B000..U+CFFF.
-        0xE5..=0xE9 | 0xEB | 0xEC => true,
         _ => false,
     }
 }
@@ -1164,6 +1169,26 @@ mod tests {
             }
         }
         assert!(inert_by_bytes(0xE2, 0x80, 0x99) && !inert_by_bytes(0xE2, 0x80, 0x80));
+    }
+
+    #[test]
+    fn leads_that_need_nothing_need_nothing() {
+        // `scan` skips these leads without `lead_needs`: every character after one of them,
+        // alone or after another non-ASCII character, must need nothing of it.
+        let mut seen = 0;
+        for c in (0x80..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = format!("é{c}");
+            if !lead_needs_nothing(s.as_bytes()[2]) {
+                continue;
+            }
+            seen += 1;
+            for (text, i) in [(&s[2..], 0), (&s[..], 2)] {
+                let mut needs = Needs::default();
+                lead_needs(text, i, &mut needs);
+                assert_eq!(needs, Needs::default(), "U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(seen, 0x80 + 0x5000 + 0x2000);
     }
 
     #[test]

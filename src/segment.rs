@@ -197,7 +197,10 @@ fn segment_with(text: &str, terminate: bool) -> Document {
         });
     }
     for line in &mut lines {
-        line.stats.repeats = slots.seen[line.stats.repeats as usize].copies;
+        let copies = slots.seen[line.stats.repeats as usize].copies;
+        // Every line counted itself in its slot: a 0 would be another line's slot number.
+        debug_assert!(copies >= 1, "slot {} has no copies", line.stats.repeats);
+        line.stats.repeats = copies;
     }
     Document { lines, lang }
 }
@@ -274,7 +277,8 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     // growing the list as it fills copied it over and over.
     let mut lines = Vec::with_capacity(text.len() / 16 + 1);
     let mut non_blank = 0;
-    // A function, not a closure, so that it is inlined at its calls.
+    // A function, not a closure, so that `push_lines` can call it too (a closure would hold
+    // the borrows of `lines` and `non_blank` that `push_lines` takes as arguments).
     #[inline(always)]
     fn push_line<'a>(lines: &mut Vec<&'a str>, non_blank: &mut usize, line: &'a str) {
         let line = trim(line);
@@ -294,7 +298,8 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     // function, as `push_line`.
     #[inline(always)]
     fn push_lines<'a>(
-        (lines, non_blank): (&mut Vec<&'a str>, &mut usize),
+        lines: &mut Vec<&'a str>,
+        non_blank: &mut usize,
         text: &'a str,
         start: &mut usize,
         i: usize,
@@ -309,13 +314,14 @@ fn split_lines(text: &str) -> (Vec<&str>, usize) {
     }
     for block in bytes.chunks_exact(64) {
         let newlines = eq(block, 0) | eq(block, 1) | eq(block, 2) | eq(block, 3);
-        push_lines((&mut lines, &mut non_blank), text, &mut start, i, newlines);
+        push_lines(&mut lines, &mut non_blank, text, &mut start, i, newlines);
         i += 64;
     }
     // The rest, sixteen bytes a step.
     for block in bytes[i..].chunks_exact(16) {
         push_lines(
-            (&mut lines, &mut non_blank),
+            &mut lines,
+            &mut non_blank,
             text,
             &mut start,
             i,
@@ -1175,6 +1181,33 @@ pub(crate) mod tests {
         assert_eq!(s.end, Some(LineEnd::Sentence));
     }
 
+    proptest::proptest! {
+        /// Copies of a line (also with other spaces around it) share a slot while the
+        /// document is segmented: each line's `repeats` must end as its number of copies,
+        /// and a copy's statistics must be those of its own text.
+        #[test]
+        fn repeats_count_copies_and_copies_keep_their_stats(
+            picks in proptest::collection::vec(proptest::sample::select(vec![
+                "Home", " Home", "Home  ", "home", "Home | News", "\tHome | News ", "",
+                " ", "The end.", "Жук и не", "日本語の", "2019", "© AFP",
+            ]), 0..30),
+        ) {
+            let text = picks.join("\n");
+            let doc = segment(&text);
+            let stop = language::stopwords(doc.lang.unwrap_or("en"));
+            let want: Vec<&str> = picks.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+            proptest::prop_assert_eq!(doc.lines.len(), want.len());
+            for (line, text) in doc.lines.iter().zip(&want) {
+                proptest::prop_assert_eq!(&line.text, text);
+                let copies = want.iter().filter(|l| *l == text).count();
+                proptest::prop_assert_eq!(line.stats.repeats as usize, copies, "{:?}", text);
+                let mut fresh = line_stats(text, stop);
+                fresh.repeats = line.stats.repeats;
+                proptest::prop_assert_eq!(&line.stats, &fresh, "{:?}", text);
+            }
+        }
+    }
+
     #[test]
     fn flags_menus_credits_and_repeats() {
         let doc = segment("Home | News | Sport\n© AFP 2019 / Someone\nHome | News | Sport\n");
@@ -1344,7 +1377,7 @@ pub(crate) mod tests {
 
     proptest::proptest! {
         #[test]
-        fn lines_split_as_str_split_does(text in "[a-z \n\t\u{b}\u{a0}\u{3000}é.]{0,300}") {
+        fn lines_split_as_str_split_does(text in "[a-z \r\n\t\u{b}\u{a0}\u{3000}é.]{0,300}") {
             let want: Vec<&str> = text.split('\n').map(str::trim).collect();
             let non_blank = want.iter().filter(|l| !l.is_empty()).count();
             proptest::prop_assert_eq!(split_lines(&text), (want, non_blank));

@@ -461,7 +461,8 @@ impl BlockWords {
 /// The 128-bit product of `x` and an odd constant (2^64 over the golden ratio), its
 /// halves XOR-ed: every bit of `x` reaches both the low bits (a hash table's bucket) and
 /// the high ones (its tag), for one multiply. The hash tables' step (rules' whole-line
-/// keys, corpus's line-key counts).
+/// keys, corpus's line-key counts). Its output is part of corpus's line-key hash, which
+/// saved line counts (`BSLSTAT2`) hold: a change needs a new `MAGIC` there.
 #[inline(always)]
 pub(crate) fn fold_mul(x: u64) -> u64 {
     let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
@@ -543,7 +544,7 @@ mod class_tests {
     }
 }
 
-// --- s15-front ---
+// --- Line-key blocks (corpus) ---
 
 /// Sixteen bytes of a line key's text (corpus's line keys): the block with its ASCII
 /// capitals lowercased, as two little-endian words, and the bytes where the key text
