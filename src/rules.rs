@@ -3036,10 +3036,10 @@ fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
     // Sixteen bytes per step first, on the long lines that hold most bytes (none on
     // targets without SSE2).
-    let (mut n, in_word, done) = word_starts16(b, false);
-    // The rest eight at a time: the carry is the high bit of lane 0.
+    let (mut n, in_word, rest) = word_starts16(b, false);
+    // The rest (the end of the line) eight at a time: the carry is the high bit of lane 0.
     let mut prev_word = u64::from(in_word) << 7;
-    let mut chunks = b[done..].chunks_exact(8);
+    let mut chunks = rest.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let starts;

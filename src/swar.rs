@@ -629,23 +629,27 @@ mod front_tests {
 // --- Word counts (rules) ---
 
 /// How many words (runs of bytes other than space and tab) start in the leading bytes of
-/// `bytes` this looks at, whether the last of them is no space or tab, and how many they
-/// are (the rest is left to the caller). `in_word`: whether the byte before `bytes` was
-/// no space or tab (false at a line's start). With SSE2 those are the whole sixteen-byte
-/// blocks, `16 * (len / 16)` bytes: the starts of a block are added to per-byte counters
-/// in a register and summed once per 255 blocks, so a block costs about a dozen
-/// operations and no popcount.
+/// `bytes` this looks at, whether the last of them is no space or tab, and the bytes after
+/// them (the end of `bytes`, left to the caller). `in_word`: whether the byte before
+/// `bytes` was no space or tab (false at a line's start). With SSE2 those are the whole
+/// sixteen-byte blocks, `16 * (len / 16)` bytes: the starts of a block are added to
+/// per-byte counters in a register and summed once per 255 blocks, so a block costs
+/// about a dozen operations and no popcount.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline]
-pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool, usize) {
+pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool, &[u8]) {
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_loadu_si128,
         _mm_movemask_epi8, _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
         _mm_slli_si128, _mm_srli_si128, _mm_sub_epi8, _mm_unpackhi_epi64,
     };
     let blocks = bytes.chunks_exact(16);
+    // The bytes left as `ChunksExact` finds them, `len % 16` of them: the caller then
+    // knows they are under sixteen, which a count of the bytes used (len - rest) hid from
+    // the compiler (+0.17M instructions a copy in count_words, measured).
+    let rest = blocks.remainder();
     if blocks.len() == 0 {
-        return (0, in_word, 0);
+        return (0, in_word, rest);
     }
     // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it); every
     // load is unaligned and reads the sixteen bytes of one block of `bytes`.
@@ -674,16 +678,16 @@ pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool, usize)
             }
             total += sum(counts);
         }
-        let done = 16 * blocks.len();
-        (total as usize, _mm_movemask_epi8(gap) & 0x8000 == 0, done)
+        (total as usize, _mm_movemask_epi8(gap) & 0x8000 == 0, rest)
     }
 }
 
-/// Without SSE2 no bytes: the caller's eight-byte loop is faster than a byte walk here.
+/// Without SSE2 none of the bytes: the caller's eight-byte loop is faster than a byte walk
+/// here.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-pub(crate) fn word_starts16(_bytes: &[u8], in_word: bool) -> (usize, bool, usize) {
-    (0, in_word, 0)
+pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool, &[u8]) {
+    (0, in_word, bytes)
 }
 
 /// [`word_starts16`] over the whole sixteen-byte blocks of `bytes`, a byte at a time: the
@@ -704,10 +708,14 @@ pub(crate) fn word_starts16_plain(bytes: &[u8], in_word: bool) -> (usize, bool) 
 mod word_count_tests {
     use super::{word_starts16, word_starts16_plain, xorshift};
 
-    /// `word_starts16` agrees with the byte walk over the bytes it says it counted,
-    /// which are all the whole blocks with SSE2 and none without.
+    /// `word_starts16` agrees with the byte walk over the bytes before the rest it
+    /// returns, which are all the whole blocks with SSE2 and none without.
     fn check(bytes: &[u8], in_word: bool) {
-        let (n, w, done) = word_starts16(bytes, in_word);
+        let (n, w, rest) = word_starts16(bytes, in_word);
+        let done = bytes.len() - rest.len();
+        // The end of `bytes` (count_words reads the line's last eight bytes again).
+        assert_eq!(rest, &bytes[done..]);
+        assert_eq!(rest.as_ptr_range().end, bytes.as_ptr_range().end);
         let blocks = bytes.len() / 16 * 16;
         let expected_done = if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) {
             blocks
