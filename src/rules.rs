@@ -69,7 +69,8 @@ use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
 use crate::swar::{
-    eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, word_starts16, HIGH,
+    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
+    word_starts16, HIGH,
 };
 
 /// The built-in rules, embedded at compile time.
@@ -3012,16 +3013,6 @@ thread_local! {
         bounds_len: 0,
         lowered: String::with_capacity(256),
     });
-}
-
-/// The lanes of eight-byte chunk `x` where a word (split at spaces and tabs) starts, and
-/// the carry into the next chunk: `prev_word` is the high bit of lane 0 when the byte
-/// before `x` was no space or tab (0 when the line starts at `x`), as the carry returned
-/// is. Shared by `count_words` and `alnum_starts_exceed`.
-#[inline(always)]
-fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
-    let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-    (word & !((word << 8) | prev_word), word >> 56)
 }
 
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.

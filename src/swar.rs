@@ -682,6 +682,17 @@ pub(crate) fn word_starts16(bytes: &[u8], in_word: bool) -> (usize, bool, &[u8])
     }
 }
 
+/// The lanes of eight-byte chunk `x` where a word (split at spaces and tabs, as in
+/// [`word_starts16`]) starts, and the carry into the next chunk: `prev_word` is the high
+/// bit of lane 0 when the byte before `x` was no space or tab (0 when the line starts at
+/// `x`), as the carry returned is. Shared by rules' `count_words` and
+/// `alnum_starts_exceed`.
+#[inline(always)]
+pub(crate) fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
+    let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
+    (word & !((word << 8) | prev_word), word >> 56)
+}
+
 /// Without SSE2 none of the bytes: the caller's eight-byte loop is faster than a byte walk
 /// here.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
