@@ -901,11 +901,12 @@ const TITLE_SLOTS: usize = 256;
 
 /// The words of a [`WordSet`] grouped by a hash of (length, first byte, last byte): a word
 /// of a line is looked up by comparing it with the one or two title words of its slot
-/// (most slots are empty, which rules most words out at once), without hashing the word.
+/// (most slots are empty, which rules most words out at once), and an ASCII word of up to
+/// eight bytes by its short key in a table of those keys.
 struct TitleWords<'a> {
     /// The words, ordered by slot.
     words: Vec<&'a str>,
-    /// The [`TitleWords::short_key`]s of the words of up to eight bytes, in an open
+    /// The [`TitleWords::short_key`]s of the ASCII words of up to eight bytes, in an open
     /// addressing table (0 for an empty place; no key is 0) with at least half its places
     /// empty: an ASCII word is looked up by its key alone, with no slot to work out.
     short: Vec<u64>,
@@ -935,7 +936,8 @@ impl<'a> TitleWords<'a> {
         for &(_, w) in &words {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
-        let short_words = words.iter().filter(|(_, w)| w.len() <= 8);
+        // Only ASCII words: only ASCII words of a line are looked up by their keys.
+        let short_words = words.iter().filter(|(_, w)| w.len() <= 8 && w.is_ascii());
         let mut short = vec![0u64; (2 * short_words.clone().count()).next_power_of_two().max(8)];
         for (_, w) in short_words {
             let key = Self::short_key(w.as_bytes());
@@ -1000,8 +1002,8 @@ impl<'a> TitleWords<'a> {
         self.lengths_by_first[Self::first_key(first)] & (1 << (len & 63)) != 0
     }
 
-    /// [`TitleWords::holds_ascii`] after its first filter (not inlined: most words do not
-    /// get here).
+    /// [`TitleWords::holds_ascii`] after its first filter: a word of up to eight bytes by
+    /// its short key, a longer one in its slot (not inlined: most words do not get here).
     #[inline(never)]
     fn holds_ascii_in_slot(&self, w: &[u8]) -> bool {
         if w.len() <= 8 {
@@ -1079,7 +1081,7 @@ struct Scratch {
     buf: String,
     /// [`Scratch::describe`] of recently seen non-ASCII characters (direct-mapped by the
     /// low bits; a page uses few distinct ones, and the Unicode table lookups are slow).
-    alnum: [(char, Described); 256],
+    described: [(char, Described); 256],
 }
 
 /// What [`overlap_with`] needs of a character outside ASCII.
@@ -1097,7 +1099,7 @@ impl Default for Scratch {
         // NUL is ASCII, never looked up here: every slot starts as a miss.
         Scratch {
             buf: String::new(),
-            alnum: [('\0', Described::default()); 256],
+            described: [('\0', Described::default()); 256],
         }
     }
 }
@@ -1111,7 +1113,7 @@ impl Scratch {
                 cased: k.lower != c,
             };
         }
-        let slot = &mut self.alnum[c as usize & 255];
+        let slot = &mut self.described[c as usize & 255];
         if slot.0 != c {
             let d = Described {
                 alnum: c.is_alphanumeric(),
@@ -1123,7 +1125,8 @@ impl Scratch {
     }
 }
 
-/// Words [`overlap_with`] reads of a line: a long line is judged by its start.
+/// A long line is judged by its start: [`overlap_with`] reads `OVERLAP_MAX_WORDS + 1` words
+/// of it at most ([`Overlap::add`] stops past this many).
 const OVERLAP_MAX_WORDS: u32 = 40;
 
 /// The most words that end in a block of 64 bytes (each is followed by another byte).
@@ -1161,6 +1164,8 @@ impl Overlap {
 /// characters outside ASCII, each decoded once and its bytes marked as a letter or not.
 /// Words are then pairs of a start bit and an end bit, so a byte costs a few instructions
 /// whatever its class, and a line with a curly quote does not go a byte at a time.
+// Out of line: under fat LTO it was inlined into stage 1's first pass (through the
+// line-context closure) and crowded that loop's registers (measured).
 #[inline(never)]
 fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     if set.words.is_empty() {
@@ -1272,6 +1277,8 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                         starts &= starts - 1;
                         ends &= ends - 1;
                     }
+                    // What makes the batch safe: it cannot take the count past the cap.
+                    debug_assert!(total <= BLOCK_MAX_WORDS);
                     count.total += total;
                     count.found += found;
                 }
@@ -1706,6 +1713,9 @@ mod tests {
             title.extend(["é", "aé", "ÁB", "\u{e1}b1"].map(String::from));
             let set = word_set(&title.join(" "));
             let t = TitleWords::of(&set);
+            // The short keys are of ASCII words only (no other is looked up by its key).
+            let high = crate::swar::ONES * 0x80;
+            assert!(t.short.iter().all(|&k| k & high == 0), "{title:?}");
             for _ in 0..2000 {
                 let w = word(&mut x);
                 let want = set.contains(&w.to_ascii_lowercase());

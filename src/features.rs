@@ -125,6 +125,10 @@ const STAGE1_LEN: usize = BASE_NAMES.len()
 /// Number of list-shape features appended last (see `ListShape`).
 const LIST_SHAPE_LEN: usize = 3;
 
+// The rest and the list shape end the row: `stage1` writes them at `REST_AT` with parts of
+// these lengths (a change to one of them fails here, not as a zero left in every row).
+const _: () = assert!(REST_AT + REST_LEN + LIST_SHAPE_LEN == STAGE1_LEN);
+
 /// Number of extra features stage 2 adds (the neighbours' stage-1 probabilities).
 pub const STAGE2_EXTRA: usize = 10;
 
@@ -320,13 +324,9 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     }
     let ln = LnTable::get();
     let median = median_ln_chars(doc, ln);
-    // First the base features of every line (the rest of the rows is made of them), with
-    // what the page-wide features need gathered in the same pass: prefix sums of the
-    // windowed features (for O(1) window means), the prose and blank-line counts, the
-    // comment and related-links sections, and both prose regions.
-    // The rows, zeroed at once, each given its base here and the rest in the second pass
-    // (the base is copied once, not kept apart and copied into a row put together on the
-    // stack and then into the vector).
+    // The rows, zeroed at once: each base is written into its row once in the first
+    // pass and read back from there in the second, which writes the rest (not kept
+    // apart and copied into a row put together on the stack and then into the vector).
     let mut out: Vec<[f32; STAGE1_LEN]> = vec![[0.0f32; STAGE1_LEN]; n];
     // `PAD` rows of zeros on each side stand for the lines off the page.
     let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
@@ -342,6 +342,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // The on-page headline: the line (after the first) that best repeats the page title.
     // The article follows it.
     let mut h1 = None;
+    // First the base features of every line (the rest of the rows is made of them), with
+    // what the page-wide features need gathered in the same pass: prefix sums of the
+    // windowed features (for O(1) window means), the prose and blank-line counts, the
+    // comment and related-links sections, and both prose regions.
     for ((i, l), row) in doc.lines.iter().enumerate().zip(out.iter_mut()) {
         let c = ctx(i);
         if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
@@ -427,7 +431,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
             Some(_) => (-1.0, 0.0),
             None => (0.0, 0.0),
         };
-        put(
+        put::<REST_LEN>(
             row,
             REST_AT,
             &[
@@ -470,7 +474,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         };
         let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
         let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-        put(
+        put::<LIST_SHAPE_LEN>(
             row,
             REST_AT + REST_LEN,
             &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],

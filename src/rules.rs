@@ -69,7 +69,8 @@ use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
 use crate::swar::{
-    eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word, word_starts16, HIGH,
+    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
+    word_starts16, HIGH,
 };
 
 /// The built-in rules, embedded at compile time.
@@ -2758,6 +2759,12 @@ impl RuleSet {
                 line,
             );
         }
+        // Not ASCII: the walk above has been over the tail's trailing ASCII bytes.
+        let ascii_len = t
+            .iter()
+            .rev()
+            .position(|x| !x.is_ascii())
+            .unwrap_or(t.len());
         KEY_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
@@ -2771,8 +2778,11 @@ impl RuleSet {
                         break;
                     }
                     push_lower_bytes(c, v);
-                    // As in `match_prefix`.
-                    if n + 1 == EARLY_EXIT_CHARS && trie_leaves_within(m, v) {
+                    // As in `match_prefix`: not when the walk above was over as many.
+                    if n + 1 == EARLY_EXIT_CHARS
+                        && ascii_len < EARLY_EXIT_CHARS
+                        && trie_leaves_within(m, v)
+                    {
                         left = true;
                         break;
                     }
@@ -2966,12 +2976,12 @@ fn trie_leaves_within(m: &PhraseMatcher, hay: &[u8]) -> bool {
     matches!(&m.search, PhraseSearch::Anchored(trie) if trie.leaves_within(hay))
 }
 
-/// The walk of `m`'s trie along the leading ASCII bytes `hay` yields (up to its first
-/// non-ASCII byte; a suffix tail's read backwards): whether it passed a pattern's end, and whether it left the trie
-/// (`PhraseTrie::walk`). Those bytes begin the text's lowercased form, ASCII or not
-/// (the trie ignores their case): when the walk left the trie without passing a
-/// pattern's end, no phrase starts the text. (`true, false` for a matcher without a
-/// trie: nothing is ruled out.)
+/// [`PhraseTrie::walk`] of `m`'s trie along the bytes `hay` yields up to the first
+/// non-ASCII one (a prefix head's from its start, a suffix tail's backwards from its
+/// end): whether it passed a pattern's end, and whether it left the trie. Those bytes
+/// begin the text the trie is matched against (the trie ignores ASCII case), so a walk
+/// that left it without passing a pattern's end rules out every phrase. A matcher
+/// without a trie gives `(true, false)`: nothing is ruled out.
 #[inline]
 fn trie_walk_ascii(m: &PhraseMatcher, hay: impl Iterator<Item = u8>) -> (bool, bool) {
     match &m.search {
@@ -3005,33 +3015,22 @@ thread_local! {
     });
 }
 
-/// The lanes of eight-byte chunk `x` where a word (split at spaces and tabs) starts, and
-/// the carry into the next chunk: `prev_word` is the high bit of lane 0 when the byte
-/// before `x` was no space or tab (0 when the line starts at `x`), as the carry returned
-/// is. Shared by `count_words` and `alnum_starts_exceed`.
-#[inline(always)]
-fn chunk_word_starts(x: u64, prev_word: u64) -> (u64, u64) {
-    let word = !(eq_bytes(x, b' ') | eq_bytes(x, b'\t')) & HIGH;
-    (word & !((word << 8) | prev_word), word >> 56)
-}
-
 /// Words = runs of non-whitespace. Lines are normalized, so ASCII whitespace suffices.
-/// Sixteen, then eight bytes at a time: a word starts at each non-space byte after a
-/// space (or at the start), and a popcount counts the starts of a block at once; every
-/// line asks for its word count, so the byte-at-a-time loop cost more than the rest of
-/// most short lines' checks. An eight-byte chunk's starts are counted by `lane_count`
-/// (a multiply), not by `count_ones`, which without a popcount instruction costs a
-/// dozen operations.
+/// A word starts at each non-space byte after a space (or at the start). Every line
+/// asks for its word count, so the byte-at-a-time loop cost more than the rest of most
+/// short lines' checks: sixteen bytes a step first (`word_starts16`: per-byte counters
+/// summed by `psadbw`, on x86_64), then eight, each chunk's starts counted by
+/// `lane_count` (a multiply, not `count_ones`, which without a popcount instruction
+/// costs a dozen operations).
 #[inline]
 fn count_words(s: &str) -> usize {
     let b = s.as_bytes();
-    // Sixteen bytes per step first (`word_starts16`: SSE2 compares and per-byte
-    // counters), on the long lines that hold most bytes.
-    let full = b.len() / 16 * 16;
-    let (mut n, in_word) = word_starts16(b, false);
-    // The rest (under sixteen bytes) eight at a time: the carry is the high bit of lane 0.
+    // Sixteen bytes per step first, on the long lines that hold most bytes (none on
+    // targets without SSE2).
+    let (mut n, in_word, rest) = word_starts16(b, false);
+    // The rest (the end of the line) eight at a time: the carry is the high bit of lane 0.
     let mut prev_word = u64::from(in_word) << 7;
-    let mut chunks = b[full..].chunks_exact(8);
+    let mut chunks = rest.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let starts;
