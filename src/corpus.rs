@@ -1152,7 +1152,7 @@ mod tests {
     fn line_keys_spread_in_the_bits_the_count_table_uses() {
         // `KeyHasher` hands the keys to the table as they are: its index (low bits) and tag
         // (top seven bits) must be spread by the key hash itself. Lines that differ in one
-        // letter or in order, as a scope's lines often do.
+        // word or in word order, as a scope's lines often do.
         let words = [
             "home", "news", "about", "share", "menu", "login", "sport", "more",
         ];
