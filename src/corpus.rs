@@ -536,22 +536,24 @@ impl KeyHash {
     }
 }
 
-/// Hashes the line keys in the count tables. They are [`KeyHash`]es already, but one more
-/// folded multiply is cheap (far cheaper than std's SipHash) and keeps the table's low
-/// bits well spread whatever the keys.
+/// Hashes the line keys in the count tables: a key is its own hash. Keys are [`KeyHash`]
+/// outputs (a saved file holds the same), whose last step is a folded multiply, so all
+/// their bits are spread already (the table takes its index from the low bits and its tag
+/// from the top seven); hashing them once more cost about 0.2M instructions per copy of
+/// the benchmark pages. Only `u64` keys are hashed; other input is mixed word by word.
 #[derive(Default, Clone, Copy)]
 struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.write_u64(u64::from(b));
+            self.0 = crate::swar::fold_mul(self.0 ^ u64::from(b));
         }
     }
 
     #[inline]
     fn write_u64(&mut self, k: u64) {
-        self.0 = crate::swar::fold_mul(self.0 ^ k);
+        self.0 ^= k;
     }
 
     #[inline]
@@ -1144,6 +1146,32 @@ mod tests {
             h.write(bytes);
             assert_eq!(h.finish(), plain_key_hash(bytes));
         }
+    }
+
+    #[test]
+    fn line_keys_spread_in_the_bits_the_count_table_uses() {
+        // `KeyHasher` hands the keys to the table as they are: its index (low bits) and tag
+        // (top seven bits) must be spread by the key hash itself. Lines that differ in one
+        // word or in word order, as a scope's lines often do.
+        let words = [
+            "home", "news", "about", "share", "menu", "login", "sport", "more",
+        ];
+        let mut keys = std::collections::HashSet::new();
+        for a in words {
+            for b in words {
+                for c in words {
+                    for d in words {
+                        keys.insert(line_key(&format!("{a} {b} {c} {d}")));
+                    }
+                }
+            }
+        }
+        assert_eq!(keys.len(), 4096);
+        let low: std::collections::HashSet<u64> = keys.iter().map(|k| k & 0xFFF).collect();
+        let tags: std::collections::HashSet<u64> = keys.iter().map(|k| k >> 57).collect();
+        // 4,096 random keys in 4,096 slots take about 63% of them.
+        assert!(low.len() > 2_400, "{} low slots", low.len());
+        assert_eq!(tags.len(), 128);
     }
 
     #[test]
