@@ -70,7 +70,7 @@ use serde::Deserialize;
 use crate::segment::is_alphanumeric;
 use crate::swar::{
     chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
-    word_starts16, HIGH,
+    word_starts16, HIGH, LOW7, ONES,
 };
 
 /// The built-in rules, embedded at compile time.
@@ -1798,6 +1798,17 @@ fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool 
         && contains_ascii_ci(line, needle)
 }
 
+/// `1 << (b & 63)` for every byte `b`: the bit of `b` in its word of a [`ByteSet`].
+static BYTE_BIT: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = 1 << (b & 63);
+        b += 1;
+    }
+    t
+};
+
 /// The set of byte values that occur in a line: one pass over the line answers, for
 /// every character test of the prefilters, "this byte is absent, so the character is",
 /// instead of one search of the line per character.
@@ -1808,7 +1819,9 @@ impl ByteSet {
     fn of(line: &str) -> ByteSet {
         let mut set = [0u64; 4];
         for &b in line.as_bytes() {
-            set[usize::from(b >> 6)] |= 1 << (b & 63);
+            // The bit from a table indexed by the whole byte: one load, where the shift
+            // needs the byte masked and moved to the count register first.
+            set[usize::from(b >> 6)] |= BYTE_BIT[usize::from(b)];
         }
         ByteSet(set)
     }
@@ -1879,6 +1892,55 @@ struct LineFacts {
     hits: u64,
 }
 
+/// The UTF-8 lead bytes (bit `lead - 0xC0`) that begin some non-ASCII numeric character
+/// (`char::is_numeric`): Latin-1 fractions and superscripts (`C2`), Arabic and NKo digits
+/// (`D9`, `DB`, `DF`), Indic to CJK numerals (`E0`..=`E3`), Vai digits (`EA`), fullwidth
+/// digits (`EF`) and every four-byte lead. The other leads, among them Cyrillic, Greek,
+/// Hebrew, CJK ideographs and Hangul, begin no numeric character, so a line of those needs
+/// no Unicode lookup to say it has no digit. A test checks every character.
+const NUMERIC_LEADS: u64 = {
+    let mut m = 0u64;
+    let leads = [0xC2u8, 0xD9, 0xDB, 0xDF, 0xE0, 0xE1, 0xE2, 0xE3, 0xEA, 0xEF];
+    let mut i = 0;
+    while i < leads.len() {
+        m |= 1 << (leads[i] - 0xC0);
+        i += 1;
+    }
+    m | (u64::MAX << (0xF0 - 0xC0))
+};
+
+/// Whether `line` holds a non-ASCII numeric character: the same answer as
+/// `line.chars().any(|c| !c.is_ascii() && c.is_numeric())`, with only the characters
+/// whose lead byte is in `NUMERIC_LEADS` decoded and looked up. Eight bytes at a time,
+/// a lane mask of the bytes that may be such a lead (0xC2, or 0xD9 and up: every lead in
+/// `NUMERIC_LEADS`, a test checks) passes over lines of Latin, Greek, Cyrillic or Hebrew
+/// letters without a look at each byte.
+fn has_non_ascii_numeric(line: &str) -> bool {
+    let b = line.as_bytes();
+    let at = |i: usize| {
+        let x = b[i];
+        x >= 0xC0
+            && (NUMERIC_LEADS >> (x - 0xC0)) & 1 != 0
+            && line[i..].chars().next().is_some_and(char::is_numeric)
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let x = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        // A lane's low seven bits plus 0x27 reach 0x80 exactly when they are 0x59 or
+        // more (no carry leaves the lane): with the high bit, a byte of 0xD9 or more.
+        let mut m = (((x & LOW7) + ONES * 0x27) & x & HIGH) | eq_bytes(x, 0xC2);
+        while m != 0 {
+            if at(base + first_lane(m)) {
+                return true;
+            }
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    (base..b.len()).any(at)
+}
+
 /// The `regex_bytes` bit of the ASCII digits.
 const HIT_DIGIT: u64 = 1 << 62;
 /// The `regex_bytes` bit of the non-ASCII bytes.
@@ -1898,7 +1960,7 @@ impl LineFacts {
             return d;
         }
         let d = self.hits & HIT_DIGIT != 0
-            || (self.hits & HIT_NON_ASCII != 0 && line.chars().any(char::is_numeric));
+            || (self.hits & HIT_NON_ASCII != 0 && has_non_ascii_numeric(line));
         self.digit = Some(d);
         d
     }
@@ -2839,15 +2901,17 @@ impl RuleSet {
     }
 
     /// The facts of `line` for the regex prefilters, with its `regex_bytes` entries
-    /// OR-ed: a fixed-size table (no bounds test per byte) and four bytes per step, as
+    /// OR-ed: a fixed-size table (no bounds test per byte) and eight bytes per step, as
     /// this pass runs over every line that reaches the regex rules.
     fn line_facts(&self, line: &str) -> LineFacts {
         let table = &self.regex_bytes.0;
-        let mut chunks = line.as_bytes().chunks_exact(4);
+        let mut chunks = line.as_bytes().chunks_exact(8);
         let (mut a, mut b) = (0u64, 0u64);
         for c in &mut chunks {
-            a |= table[usize::from(c[0])] | table[usize::from(c[1])];
-            b |= table[usize::from(c[2])] | table[usize::from(c[3])];
+            a |= (table[usize::from(c[0])] | table[usize::from(c[1])])
+                | (table[usize::from(c[2])] | table[usize::from(c[3])]);
+            b |= (table[usize::from(c[4])] | table[usize::from(c[5])])
+                | (table[usize::from(c[6])] | table[usize::from(c[7])]);
         }
         let hits = chunks
             .remainder()
@@ -4367,6 +4431,71 @@ mod tests {
             (None, Some(_)) => false,
         };
         first_ok && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
+    }
+
+    /// Every non-ASCII numeric character's lead byte is in `NUMERIC_LEADS`, so
+    /// `has_non_ascii_numeric` skips no numeric character.
+    #[test]
+    fn numeric_leads_cover_every_numeric_char() {
+        for c in (0x80u32..=0x10_FFFF).filter_map(char::from_u32) {
+            if c.is_numeric() {
+                let mut buf = [0u8; 4];
+                let lead = c.encode_utf8(&mut buf).as_bytes()[0];
+                assert!(
+                    (NUMERIC_LEADS >> (lead - 0xC0)) & 1 != 0,
+                    "{c:?} (U+{:04X}) is numeric but its lead byte {lead:#x} is not listed",
+                    u32::from(c)
+                );
+            }
+        }
+        // Only 0xC2 and 0xD9 and up pass the eight-byte lane mask.
+        assert_eq!(
+            NUMERIC_LEADS & !(1 << (0xC2 - 0xC0)) & ((1 << (0xD9 - 0xC0)) - 1),
+            0
+        );
+        let plain = |s: &str| s.chars().any(|c| !c.is_ascii() && c.is_numeric());
+        // Each kind of lead, at every offset in and across eight-byte chunks.
+        for digit in [
+            "\u{663}",
+            "\u{bd}",
+            "\u{2460}",
+            "\u{ff11}",
+            "\u{3007}",
+            "\u{1d7ce}",
+            "\u{7c1}",
+        ] {
+            for pad in ["a", "\u{e9}", "\u{436}", "\u{6f22}"] {
+                for n in 0..12 {
+                    let s = format!("{}{digit}{}", pad.repeat(n), pad.repeat(n % 3));
+                    assert!(has_non_ascii_numeric(&s), "{s:?}");
+                    let t = format!("{}x", pad.repeat(n));
+                    assert_eq!(has_non_ascii_numeric(&t), plain(&t), "{t:?}");
+                }
+            }
+        }
+        for s in [
+            "x\u{663}",
+            "\u{be}",
+            "\u{2460} a",
+            "\u{3007}",
+            "\u{ff11}",
+            "abc 123",
+            "привет",
+            "漢字",
+            "한국어",
+            "\u{1d7ce}",
+        ] {
+            assert_eq!(has_non_ascii_numeric(s), plain(s), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// `has_non_ascii_numeric` against the plain walk over every character.
+        #[test]
+        fn non_ascii_numeric_agrees_with_plain(line in "\\PC{0,24}") {
+            let plain = line.chars().any(|c| !c.is_ascii() && c.is_numeric());
+            proptest::prop_assert_eq!(has_non_ascii_numeric(&line), plain);
+        }
     }
 
     /// Lines for the `Needs` fast paths: words of letters that make up their test words,
