@@ -701,7 +701,16 @@ impl Scan<'_> {
             |(scan, scratch), start, end| {
                 let (s, len) = (start - p, end - start);
                 if len <= 8 {
-                    scan.count_key(language::block_key(both, s, len));
+                    // One load from the block when eight bytes follow the start, else the
+                    // high half's lanes: no shift of the 128-bit lanes.
+                    let w = match block.get(s..s + 8) {
+                        Some(w) => {
+                            u64::from_le_bytes(w.try_into().expect("8 bytes")) | (ONES * 0x20)
+                        }
+                        None => hi >> (8 * (s - 8)),
+                    };
+                    debug_assert_eq!(w & KEEP_LOW[len], language::block_key(both, s, len));
+                    scan.count_key(w & KEEP_LOW[len]);
                 } else {
                     scan.queue_word(start, end, scratch);
                 }
