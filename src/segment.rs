@@ -240,8 +240,18 @@ impl<'a> LineSlots<'a> {
     /// is the line numbered `first` of the document, with no copies counted.
     #[inline]
     fn slot(&mut self, line: &'a str, first: u32) -> u32 {
+        // Sixteen bytes a step, their two words folded into one: half the multiplies of
+        // hashing eight at a time (a weaker mix only lengthens probes; the tag and the text
+        // are compared anyway).
         let mut hasher = FxHasher::default();
-        hasher.write(line.as_bytes());
+        let mut pairs = line.as_bytes().chunks_exact(16);
+        for pair in &mut pairs {
+            let (a, b) = pair.split_at(8);
+            let a = u64::from_le_bytes(a.try_into().expect("8 bytes"));
+            let b = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+            hasher.add(a ^ b.rotate_left(29));
+        }
+        hasher.write(pairs.remainder());
         let hash = hasher.finish().wrapping_mul(FX_SEED);
         let tag = hash & 0xFFFF_FFFF;
         let mask = self.entries.len() - 1;
@@ -1199,6 +1209,10 @@ pub(crate) mod tests {
             picks in proptest::collection::vec(proptest::sample::select(vec![
                 "Home", " Home", "Home  ", "home", "Home | News", "\tHome | News ", "",
                 " ", "The end.", "Жук и не", "日本語の", "2019", "© AFP",
+                // Lines hashed sixteen bytes a step, and ones that differ after the first
+                // sixteen.
+                "Read more about the story", "Read more about the stork",
+                "Sign up for our newsletter and get the news first",
             ]), 0..30),
         ) {
             let text = picks.join("\n");
