@@ -357,7 +357,7 @@ pub(crate) fn trim(line: &str) -> &str {
     match line.as_bytes() {
         [first, .., last] if (0x21..0x80).contains(first) && (0x21..0x80).contains(last) => line,
         [only] if (0x21..0x80).contains(only) => line,
-        // Blank lines, some two in five of a document's: nothing to trim, no call.
+        // Blank lines, about a third of a document's: nothing to trim, no call.
         [] => line,
         _ => line.trim(),
     }
