@@ -115,19 +115,13 @@ const REST_LEN: usize = 15;
 const WINDOWS_AT: usize = BASE_LEN + NEIGHBOUR_FEATURES.len() * OFFSETS.len();
 const REST_AT: usize = WINDOWS_AT + WINDOW_FEATURES.len() * RADII.len();
 
-/// [`stage1_len`] as a constant (rows are built in arrays of this size).
-const STAGE1_LEN: usize = BASE_NAMES.len()
-    + NEIGHBOUR_FEATURES.len() * OFFSETS.len()
-    + WINDOW_FEATURES.len() * RADII.len()
-    + REST_LEN
-    + LIST_SHAPE_LEN;
+/// [`stage1_len`] as a constant (rows are built in arrays of this size): the rest and the
+/// list shape end the row (`stage1` writes them at `REST_AT` as `put::<REST_LEN>` and
+/// `put::<LIST_SHAPE_LEN>`, so a part of another length does not compile).
+const STAGE1_LEN: usize = REST_AT + REST_LEN + LIST_SHAPE_LEN;
 
 /// Number of list-shape features appended last (see `ListShape`).
 const LIST_SHAPE_LEN: usize = 3;
-
-// The rest and the list shape end the row: `stage1` writes them at `REST_AT` with parts of
-// these lengths (a change to one of them fails here, not as a zero left in every row).
-const _: () = assert!(REST_AT + REST_LEN + LIST_SHAPE_LEN == STAGE1_LEN);
 
 /// Number of extra features stage 2 adds (the neighbours' stage-1 probabilities).
 pub const STAGE2_EXTRA: usize = 10;
