@@ -540,7 +540,7 @@ impl KeyHash {
 /// outputs (a saved file holds the same), whose last step is a folded multiply, so all
 /// their bits are spread already (the table takes its index from the low bits and its tag
 /// from the top seven); hashing them once more cost about 0.2M instructions per copy of
-/// the benchmark pages. Only `u64` keys are hashed; other input is mixed word by word.
+/// the benchmark pages. Only `u64` keys go through as they are; other input is mixed byte by byte.
 #[derive(Default, Clone, Copy)]
 struct KeyHasher(u64);
 

@@ -623,10 +623,10 @@ const fn lead_needs_nothing(b0: u8) -> bool {
 
 /// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
 /// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
-/// ellipsis; those of [`lead_needs_nothing`]) without decoding it. False means "look".
+/// ellipsis) without decoding it. False means "look". (The leads of
+/// [`lead_needs_nothing`] never get here: the word scan passes over them.)
 fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
     match b0 {
-        _ if lead_needs_nothing(b0) => true,
         // U+2002..U+203F, U+2040..U+206F.
         0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
         _ => false,
