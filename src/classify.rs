@@ -913,7 +913,7 @@ struct TitleWords<'a> {
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
     /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
-    /// lengths (capped at 63) of the title words it begins, one bit each.
+    /// lengths (modulo 64) of the title words it begins, one bit each.
     lengths_by_first: [u64; 64],
 }
 
@@ -962,7 +962,8 @@ impl<'a> TitleWords<'a> {
     }
 
     fn length_bit(len: usize) -> u64 {
-        1 << len.min(63)
+        // Modulo 64: a filter only needs no false "absent", and build and lookup agree.
+        1 << (len & 63)
     }
 
     fn slot(len: usize, first: u8, last: u8) -> usize {
@@ -992,14 +993,6 @@ impl<'a> TitleWords<'a> {
     #[inline(always)]
     fn may_hold_ascii(&self, first: u8, len: usize) -> bool {
         self.lengths_by_first[Self::first_key(first)] & Self::length_bit(len) != 0
-    }
-
-    /// [`TitleWords::may_hold_ascii`] of a word shorter than 64 bytes (one that lies in a
-    /// block of [`overlap_with`]), whose length needs no cap.
-    #[inline(always)]
-    fn may_hold_in_block(&self, first: u8, len: usize) -> bool {
-        debug_assert!(len < 64);
-        self.lengths_by_first[Self::first_key(first)] & (1 << (len & 63)) != 0
     }
 
     /// [`TitleWords::holds_ascii`] after its first filter: a word of up to eight bytes by
@@ -1265,7 +1258,7 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
                 let block = &bytes[at..];
                 let hit = |s: u32, e: u32| {
                     let (s, e) = (s as usize, e as usize);
-                    set.may_hold_in_block(block[s], e - s) && set.holds_ascii_in_slot(&block[s..e])
+                    set.may_hold_ascii(block[s], e - s) && set.holds_ascii_in_slot(&block[s..e])
                 };
                 if count.total + BLOCK_MAX_WORDS <= OVERLAP_MAX_WORDS {
                     // Too few words read for the block to reach the cap: counted without a
