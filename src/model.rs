@@ -278,8 +278,20 @@ unsafe fn head_sums8<const M: usize>(
     let mut done = 0;
     for block in &mut blocks {
         // Every row cut to the same length (bounds checked here; the loop's condition
-        // then proves its reads in bounds, and those of the weights cut to it).
-        let r: [&[f32]; 8] = std::array::from_fn(|j| &block[j * width..j * width + whole]);
+        // then proves its reads in bounds, and those of the weights cut to it). Written
+        // out, not by `array::from_fn`, which was not inlined: its rows' lengths were
+        // unknown in the loop, which then checked every read.
+        let row = |j: usize| &block[j * width..j * width + whole];
+        let r = [
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ];
         // SAFETY: the processor has AVX (this function's contract); the unaligned loads
         // read four values of a row, the aligned ones a `Splat` (aligned to 32 bytes), the
         // store eight values of an array.
