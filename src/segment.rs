@@ -398,7 +398,11 @@ fn language_sample(lines: &[&str]) -> String {
 }
 
 fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
+    let u = c as u32;
+    // One test for the characters before kana (Latin, Greek, Cyrillic, punctuation),
+    // which the compiler otherwise tests against all four ranges.
+    u >= 0x3040
+        && matches!(u,
         0x3040..=0x30FF   // kana
         | 0x3400..=0x4DBF // CJK extension A
         | 0x4E00..=0x9FFF // CJK unified ideographs
@@ -1051,9 +1055,16 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
             i += k;
         }
         if k < avail {
-            let c = line[i..].chars().next().unwrap_or_default();
-            scan.other_char(c, i, scratch);
-            i += c.len_utf8();
+            // A run of characters outside ASCII (Cyrillic, Greek, CJK text) one after
+            // another: no ASCII block or chunk tests between them.
+            loop {
+                let c = line[i..].chars().next().unwrap_or_default();
+                scan.other_char(c, i, scratch);
+                i += c.len_utf8();
+                if bytes.get(i).is_none_or(|&b| b < 0x80) {
+                    break;
+                }
+            }
         }
     }
     // The word at the end of the line, most often one of up to eight ASCII bytes (then
