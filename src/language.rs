@@ -695,11 +695,16 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
 /// Stopword hits per language of [`SUPPORTED`]: of all words, and of the words that only
 /// one language of the same script has (the telling ones between neighbours such as
 /// Spanish and Portuguese, or Russian and Bulgarian, whose lists share most words).
+///
+/// A counter for each bit of a language mask (`u32`), the two past [`SUPPORTED`] always
+/// zero: indexed by a bit's position, the counts need no bounds test.
 #[derive(Debug, Default, PartialEq)]
 struct Hits {
-    all: [u32; SUPPORTED.len()],
-    own: [u32; SUPPORTED.len()],
+    all: [u32; 32],
+    own: [u32; 32],
 }
+
+const _: () = assert!(SUPPORTED.len() <= 32, "languages are bits of a u32 mask");
 
 impl Hits {
     #[inline]
