@@ -833,48 +833,62 @@ fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
 
 /// What [`packed_lowercase`] makes of a word.
 #[derive(Debug, PartialEq)]
-enum Lowered {
+pub(crate) enum Lowered {
     /// Its lowercase, packed as the stopword lists' short words are (its bytes, then
     /// zeros, its length in the last of sixteen bytes).
     Packed([u64; 2]),
     /// Its lowercase has this many bytes, more than fit a packed key.
     Long(usize),
-    /// It has a character at or above U+0800, or one whose lowercase is several.
+    /// It has a character whose lowercase is several, or one at or above U+0800 that
+    /// [`chars::known`] does not know.
     Other,
 }
 
 /// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
-/// lowercase of one character below U+0800 (from the table): written straight into the
-/// key, since pushing each character onto a `String` cost more than the lookup.
+/// lowercase of one character below U+0800 (from the table), or one that
+/// [`chars::known`] knows (Hangul words of Korean pages: pushing each character onto a
+/// `String` cost some 85 instructions): written straight into the key, since pushing each
+/// character onto a `String` cost more than the lookup.
 #[inline]
-fn packed_lowercase(w: &str) -> Lowered {
+pub(crate) fn packed_lowercase(w: &str) -> Lowered {
     let table = two_byte_lowercase();
     let mut b = [0u8; 16];
     let mut n = 0;
     for c in w.chars() {
         let l = if c.is_ascii() {
-            u16::from(c.to_ascii_lowercase() as u8)
+            u32::from(c.to_ascii_lowercase() as u8)
         } else {
             match table.get(c as usize) {
-                Some(&l) => l,
-                None => return Lowered::Other,
+                Some(&l) => u32::from(l),
+                None => match chars::known(c) {
+                    Some(k) => k.lower as u32,
+                    None => return Lowered::Other,
+                },
             }
         };
         // 0 when the lowercase is several characters.
         let width = match l {
             1..0x80 => 1,
             0x80..0x800 => 2,
+            0x800..0x10000 => 3,
             _ => return Lowered::Other,
         };
         // The lowercase takes bytes `n..n + width`; the key holds those before byte 15
         // (the length's).
         if n + width <= 15 {
-            if width == 1 {
-                b[n] = l as u8;
-            } else {
+            match width {
+                1 => b[n] = l as u8,
                 // `110xxxxx 10xxxxxx`.
-                b[n] = 0xC0 | (l >> 6) as u8;
-                b[n + 1] = 0x80 | (l & 0x3F) as u8;
+                2 => {
+                    b[n] = 0xC0 | (l >> 6) as u8;
+                    b[n + 1] = 0x80 | (l & 0x3F) as u8;
+                }
+                // `1110xxxx 10xxxxxx 10xxxxxx`.
+                _ => {
+                    b[n] = 0xE0 | (l >> 12) as u8;
+                    b[n + 1] = 0x80 | ((l >> 6) & 0x3F) as u8;
+                    b[n + 2] = 0x80 | (l & 0x3F) as u8;
+                }
             }
         }
         n += width;
@@ -1484,7 +1498,7 @@ pub(crate) mod tests {
     proptest::proptest! {
         #[test]
         fn packed_lowercase_matches_the_char_walk(
-            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}]{1,12}",
+            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}한국어것수ＡＢａｂ—“]{1,12}",
         ) {
             let lower: String = w.chars().flat_map(char::to_lowercase).collect();
             if let Lowered::Packed(key) = packed_lowercase(&w) {
@@ -1500,7 +1514,7 @@ pub(crate) mod tests {
             if let Lowered::Long(len) = packed_lowercase(&w) {
                 proptest::prop_assert_eq!(len, lower.len());
             }
-            for lang in ["en", "de", "ru", "el", "tr", "pl"] {
+            for lang in ["en", "de", "ru", "el", "tr", "pl", "ko"] {
                 let stop = language::stopwords(lang);
                 proptest::prop_assert_eq!(
                     other_word_is_stopword(&w, stop, &mut String::new()),
@@ -1512,7 +1526,7 @@ pub(crate) mod tests {
 
     #[test]
     fn other_words_of_the_lists_are_found_in_any_case() {
-        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg"] {
+        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg", "ko"] {
             let stop = language::stopwords(lang);
             for w in stop_words::lookup(lang).unwrap_or(&[]) {
                 let upper: String = w.chars().flat_map(char::to_uppercase).collect();
