@@ -833,7 +833,7 @@ fn other_word_is_stopword(w: &str, stop: &StopWords, buf: &mut String) -> bool {
 
 /// What [`packed_lowercase`] makes of a word.
 #[derive(Debug, PartialEq)]
-pub(crate) enum Lowered {
+enum Lowered {
     /// Its lowercase, packed as the stopword lists' short words are (its bytes, then
     /// zeros, its length in the last of sixteen bytes).
     Packed([u64; 2]),
@@ -845,12 +845,12 @@ pub(crate) enum Lowered {
 }
 
 /// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
-/// lowercase of one character below U+0800 (from the table), or one that
-/// [`chars::known`] knows (Hangul words of Korean pages: pushing each character onto a
-/// `String` cost some 85 instructions): written straight into the key, since pushing each
-/// character onto a `String` cost more than the lookup.
+/// lowercase of one character below U+0800 (from the table) or is one that
+/// [`chars::known`] knows (Hangul, kana, fullwidth forms): written straight into the key,
+/// since pushing each character onto a `String` cost more than the lookup (some 85
+/// instructions a Hangul character).
 #[inline]
-pub(crate) fn packed_lowercase(w: &str) -> Lowered {
+fn packed_lowercase(w: &str) -> Lowered {
     let table = two_byte_lowercase();
     let mut b = [0u8; 16];
     let mut n = 0;
@@ -1063,7 +1063,18 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
-        if k > 0 {
+        if k == 1 && high != 0 && x as u8 == b' ' && scan.word_start & NOT_ASCII != 0 {
+            // One space between characters outside ASCII, as between the words of
+            // Cyrillic, Greek or Korean text (and no word open, or one with such a
+            // character): it only counts and ends that word (queued, as `open_word`
+            // would). No word starts in it, so its lanes are not kept as `ascii_chunk`
+            // keeps them for a word that runs on.
+            scan.s.chars += 1;
+            if scan.word_start != NO_WORD {
+                scan.end_word(i, scratch);
+            }
+            i += 1;
+        } else if k > 0 {
             scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
