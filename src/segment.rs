@@ -1092,11 +1092,13 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         if k < avail {
             // A run of characters outside ASCII (Cyrillic, Greek, CJK text) one after
             // another: no ASCII block or chunk tests between them.
-            loop {
-                let c = line[i..].chars().next().unwrap_or_default();
+            // (One iterator for the run: no slicing of the line at every character.)
+            let mut rest = line[i..].chars();
+            while let Some(c) = rest.next() {
                 scan.other_char(c, i, scratch);
-                i += c.len_utf8();
-                if bytes.get(i).is_none_or(|&b| b < 0x80) {
+                let after = rest.as_str();
+                i = n - after.len();
+                if after.as_bytes().first().is_none_or(|&b| b < 0x80) {
                     break;
                 }
             }
