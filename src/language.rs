@@ -43,7 +43,32 @@ pub struct StopWords {
     /// The words of up to eight bytes again, keyed by one integer: most words of a text.
     eight: EightByteWords,
     /// For languages written without spaces: count characters, not words.
-    chars: Option<HashSet<char, FxBuild>>,
+    chars: Option<BmpChars>,
+}
+
+/// A set of characters of the Basic Multilingual Plane, one bit each (8 KiB): a test is a
+/// load and a shift, where a hash set hashed and probed for every character of Chinese and
+/// Japanese lines.
+#[derive(Debug)]
+struct BmpChars(Box<[u64; 1024]>);
+
+impl BmpChars {
+    /// The set of the characters of `chars`, which must all be in the BMP.
+    fn new(chars: &str) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for c in chars.chars() {
+            let u = c as usize;
+            assert!(u < 0x10000, "{c:?} is outside the BMP");
+            bits[u >> 6] |= 1 << (u & 63);
+        }
+        BmpChars(bits)
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let u = c as usize;
+        u < 0x10000 && (self.0[u >> 6] >> (u & 63)) & 1 != 0
+    }
 }
 
 impl StopWords {
@@ -137,7 +162,7 @@ impl StopWords {
 
     /// Whether `c` is a function character (only for per-character languages).
     pub fn is_function_char(&self, c: char) -> bool {
-        self.chars.as_ref().is_some_and(|s| s.contains(&c))
+        self.chars.as_ref().is_some_and(|s| s.contains(c))
     }
 }
 
@@ -427,8 +452,8 @@ fn build(code: &'static str) -> StopWords {
         .collect();
     let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
     let chars = match code {
-        "zh" => Some(ZH_FUNCTION_CHARS.chars().collect()),
-        "ja" => Some(JA_FUNCTION_CHARS.chars().collect()),
+        "zh" => Some(BmpChars::new(ZH_FUNCTION_CHARS)),
+        "ja" => Some(BmpChars::new(JA_FUNCTION_CHARS)),
         _ => None,
     };
     let short = ShortWords::new(words.iter().copied());
@@ -949,6 +974,17 @@ pub(crate) fn whatlang_detect(head: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_char_sets_hold_their_lists() {
+        for (code, list) in [("zh", ZH_FUNCTION_CHARS), ("ja", JA_FUNCTION_CHARS)] {
+            let stop = stopwords(code);
+            for c in (0..0x11000).filter_map(char::from_u32) {
+                assert_eq!(stop.is_function_char(c), list.contains(c), "{code}: {c:?}");
+            }
+        }
+        assert!(!stopwords("en").is_function_char('的'));
+    }
 
     #[test]
     fn every_supported_language_has_words_or_chars() {
