@@ -570,7 +570,21 @@ struct Tally {
 
 impl Tally {
     /// Counts the script of `c` (ASCII letters count as Latin).
+    #[inline(always)]
     fn count_char(&mut self, c: char) {
+        // Kana, CJK ideographs, Hangul and all else from U+2E00 on, but for the two short
+        // stretches with Latin and Cyrillic letters: neither script, known without a call.
+        let u = c as u32;
+        if u >= 0x2E00 && !(0xA640..0xAB70).contains(&u) {
+            self.other += 1;
+        } else {
+            self.count_script(c);
+        }
+    }
+
+    /// [`count_char`](Self::count_char) the plain way.
+    #[inline(never)]
+    fn count_script(&mut self, c: char) {
         if is_latin_letter(c) {
             self.latin += 1;
         } else if is_cyrillic_letter(c) {
@@ -984,6 +998,16 @@ mod tests {
             }
         }
         assert!(!stopwords("en").is_function_char('的'));
+    }
+
+    #[test]
+    fn script_counts_match_the_plain_ones() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let (mut quick, mut plain) = (Tally::default(), Tally::default());
+            quick.count_char(c);
+            plain.count_script(c);
+            assert_eq!(quick, plain, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
