@@ -42,6 +42,9 @@ pub struct StopWords {
     short: ShortWords,
     /// The words of up to eight bytes again, keyed by one integer: most words of a text.
     eight: EightByteWords,
+    /// The [`long_bit`] of every word of nine to [`SHORT_MAX`] bytes: most longer words
+    /// of a text are no stopword, and a clear bit says so before their key is made.
+    long: u64,
     /// For languages written without spaces: count characters, not words.
     chars: Option<BmpChars>,
 }
@@ -140,6 +143,10 @@ impl StopWords {
         if len > SHORT_MAX {
             return self.is_ascii_stopword(&line[start..end]);
         }
+        // Setting bit 5 lowercases letters and leaves digits as they are.
+        if len > 8 && self.long & long_bit(len, line[start] | 0x20, line[end - 1] | 0x20) == 0 {
+            return false;
+        }
         self.short.contains(ascii_alnum_key(line, start, end))
     }
 
@@ -235,6 +242,14 @@ pub(crate) const KEEP_LOW: [u64; 9] = {
 
 /// The longest word [`pack`] packs.
 const SHORT_MAX: usize = 15;
+
+/// One of 64 bits for a word of `len` bytes that starts with the byte `first` and ends with
+/// `last` (for [`StopWords::long`]).
+#[inline(always)]
+fn long_bit(len: usize, first: u8, last: u8) -> u64 {
+    let x = ((len as u64) << 16) | (u64::from(first) << 8) | u64::from(last);
+    1 << (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+}
 
 /// A word of up to [`SHORT_MAX`] bytes (lowercased byte by byte when `lower`) packed with
 /// its length into 16 bytes; `None` when it is longer or empty. Packed words are compared
@@ -457,12 +472,18 @@ fn build(code: &'static str) -> StopWords {
         _ => None,
     };
     let short = ShortWords::new(words.iter().copied());
+    let long = words
+        .iter()
+        .map(|w| w.as_bytes())
+        .filter(|w| (9..=SHORT_MAX).contains(&w.len()))
+        .fold(0, |bits, w| bits | long_bit(w.len(), w[0], w[w.len() - 1]));
     let eight = EightByteWords::new(code, words.iter().copied());
     StopWords {
         lang: code,
         words,
         short,
         eight,
+        long,
         max_len,
         chars,
     }
