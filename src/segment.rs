@@ -852,7 +852,7 @@ enum Lowered {
 
 /// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
 /// lowercase of one character below U+0800 (from the table) or is one that
-/// [`chars::known`] knows (Hangul, kana, fullwidth forms): written straight into the key,
+/// [`chars::known`] knows (Hangul, kana, CJK ideographs): written straight into the key,
 /// since pushing each character onto a `String` cost more than the lookup (some 85
 /// instructions a Hangul character).
 #[inline]
