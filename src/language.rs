@@ -593,10 +593,14 @@ impl Tally {
     /// Counts the script of `c` (ASCII letters count as Latin).
     #[inline(always)]
     fn count_char(&mut self, c: char) {
-        // Kana, CJK ideographs, Hangul and all else from U+2E00 on, but for the two short
-        // stretches with Latin and Cyrillic letters: neither script, known without a call.
+        // Below U+0250 (ASCII, Latin-1, Latin Extended-A and -B): the ASCII letters and
+        // all the rest are Latin. Kana, CJK ideographs, Hangul and all else from U+2E00
+        // on, but for the two short stretches with Latin and Cyrillic letters: neither
+        // script. Both known without a call.
         let u = c as u32;
-        if u >= 0x2E00 && !(0xA640..0xAB70).contains(&u) {
+        if u < 0x250 {
+            self.latin += u32::from(u >= 0x80 || c.is_ascii_alphabetic());
+        } else if u >= 0x2E00 && !(0xA640..0xAB70).contains(&u) {
             self.other += 1;
         } else {
             self.count_script(c);
