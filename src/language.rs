@@ -707,18 +707,28 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
             );
             i += 8;
         }
-        let Some(&b) = bytes.get(i) else {
+        let Some(&first) = bytes.get(i) else {
             break;
         };
-        if b < 0x80 {
-            let class = BYTE_CLASS[b as usize];
-            if class & (ALPHA | DIGIT) != 0 {
-                word.get_or_insert(i);
-                t.latin += u32::from(class & ALPHA != 0);
-            } else if let Some(start) = word.take() {
-                t.ascii_word(table, bytes, start, i);
+        if first < 0x80 {
+            // The ASCII bytes before the character that stopped the chunk (fewer than
+            // eight) or before the end: one at a time, without the block and chunk tests
+            // again for each.
+            let mut b = first;
+            loop {
+                let class = BYTE_CLASS[b as usize];
+                if class & (ALPHA | DIGIT) != 0 {
+                    word.get_or_insert(i);
+                    t.latin += u32::from(class & ALPHA != 0);
+                } else if let Some(start) = word.take() {
+                    t.ascii_word(table, bytes, start, i);
+                }
+                i += 1;
+                match bytes.get(i) {
+                    Some(&next) if next < 0x80 => b = next,
+                    _ => break,
+                }
             }
-            i += 1;
             continue;
         }
         let c = head[i..].chars().next().unwrap_or_default();
