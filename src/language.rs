@@ -42,8 +42,36 @@ pub struct StopWords {
     short: ShortWords,
     /// The words of up to eight bytes again, keyed by one integer: most words of a text.
     eight: EightByteWords,
+    /// The [`long_bit`] of every word of nine to [`SHORT_MAX`] bytes: most longer words
+    /// of a text are no stopword, and a clear bit says so before their key is made.
+    long: u64,
     /// For languages written without spaces: count characters, not words.
-    chars: Option<HashSet<char, FxBuild>>,
+    chars: Option<BmpChars>,
+}
+
+/// A set of characters of the Basic Multilingual Plane, one bit each (8 KiB): a test is a
+/// load and a shift, where a hash set hashed and probed for every character of Chinese and
+/// Japanese lines.
+#[derive(Debug)]
+struct BmpChars(Box<[u64; 1024]>);
+
+impl BmpChars {
+    /// The set of the characters of `chars`, which must all be in the BMP.
+    fn new(chars: &str) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for c in chars.chars() {
+            let u = c as usize;
+            assert!(u < 0x10000, "{c:?} is outside the BMP");
+            bits[u >> 6] |= 1 << (u & 63);
+        }
+        BmpChars(bits)
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let u = c as usize;
+        u < 0x10000 && (self.0[u >> 6] >> (u & 63)) & 1 != 0
+    }
 }
 
 impl StopWords {
@@ -115,6 +143,10 @@ impl StopWords {
         if len > SHORT_MAX {
             return self.is_ascii_stopword(&line[start..end]);
         }
+        // Setting bit 5 lowercases letters and leaves digits as they are.
+        if len > 8 && self.long & long_bit(len, line[start] | 0x20, line[end - 1] | 0x20) == 0 {
+            return false;
+        }
         self.short.contains(ascii_alnum_key(line, start, end))
     }
 
@@ -137,7 +169,7 @@ impl StopWords {
 
     /// Whether `c` is a function character (only for per-character languages).
     pub fn is_function_char(&self, c: char) -> bool {
-        self.chars.as_ref().is_some_and(|s| s.contains(&c))
+        self.chars.as_ref().is_some_and(|s| s.contains(c))
     }
 }
 
@@ -210,6 +242,14 @@ pub(crate) const KEEP_LOW: [u64; 9] = {
 
 /// The longest word [`pack`] packs.
 const SHORT_MAX: usize = 15;
+
+/// One of 64 bits for a word of `len` bytes that starts with the byte `first` and ends with
+/// `last` (for [`StopWords::long`]).
+#[inline(always)]
+fn long_bit(len: usize, first: u8, last: u8) -> u64 {
+    let x = ((len as u64) << 16) | (u64::from(first) << 8) | u64::from(last);
+    1 << (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+}
 
 /// A word of up to [`SHORT_MAX`] bytes (lowercased byte by byte when `lower`) packed with
 /// its length into 16 bytes; `None` when it is longer or empty. Packed words are compared
@@ -427,17 +467,23 @@ fn build(code: &'static str) -> StopWords {
         .collect();
     let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
     let chars = match code {
-        "zh" => Some(ZH_FUNCTION_CHARS.chars().collect()),
-        "ja" => Some(JA_FUNCTION_CHARS.chars().collect()),
+        "zh" => Some(BmpChars::new(ZH_FUNCTION_CHARS)),
+        "ja" => Some(BmpChars::new(JA_FUNCTION_CHARS)),
         _ => None,
     };
     let short = ShortWords::new(words.iter().copied());
+    let long = words
+        .iter()
+        .map(|w| w.as_bytes())
+        .filter(|w| (9..=SHORT_MAX).contains(&w.len()))
+        .fold(0, |bits, w| bits | long_bit(w.len(), w[0], w[w.len() - 1]));
     let eight = EightByteWords::new(code, words.iter().copied());
     StopWords {
         lang: code,
         words,
         short,
         eight,
+        long,
         max_len,
         chars,
     }
@@ -545,7 +591,25 @@ struct Tally {
 
 impl Tally {
     /// Counts the script of `c` (ASCII letters count as Latin).
+    #[inline(always)]
     fn count_char(&mut self, c: char) {
+        // Below U+0250 (ASCII, Latin-1, Latin Extended-A and -B): the ASCII letters and
+        // all the rest are Latin. Kana, CJK ideographs, Hangul and all else from U+2E00
+        // on, but for the two short stretches with Latin and Cyrillic letters: neither
+        // script. Both known without a call.
+        let u = c as u32;
+        if u < 0x250 {
+            self.latin += u32::from(u >= 0x80 || c.is_ascii_alphabetic());
+        } else if u >= 0x2E00 && !(0xA640..0xAB70).contains(&u) {
+            self.other += 1;
+        } else {
+            self.count_script(c);
+        }
+    }
+
+    /// [`count_char`](Self::count_char) the plain way.
+    #[inline(never)]
+    fn count_script(&mut self, c: char) {
         if is_latin_letter(c) {
             self.latin += 1;
         } else if is_cyrillic_letter(c) {
@@ -643,18 +707,28 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
             );
             i += 8;
         }
-        let Some(&b) = bytes.get(i) else {
+        let Some(&first) = bytes.get(i) else {
             break;
         };
-        if b < 0x80 {
-            let class = BYTE_CLASS[b as usize];
-            if class & (ALPHA | DIGIT) != 0 {
-                word.get_or_insert(i);
-                t.latin += u32::from(class & ALPHA != 0);
-            } else if let Some(start) = word.take() {
-                t.ascii_word(table, bytes, start, i);
+        if first < 0x80 {
+            // The ASCII bytes before the character that stopped the chunk (fewer than
+            // eight) or before the end: one at a time, without the block and chunk tests
+            // again for each.
+            let mut b = first;
+            loop {
+                let class = BYTE_CLASS[b as usize];
+                if class & (ALPHA | DIGIT) != 0 {
+                    word.get_or_insert(i);
+                    t.latin += u32::from(class & ALPHA != 0);
+                } else if let Some(start) = word.take() {
+                    t.ascii_word(table, bytes, start, i);
+                }
+                i += 1;
+                match bytes.get(i) {
+                    Some(&next) if next < 0x80 => b = next,
+                    _ => break,
+                }
             }
-            i += 1;
             continue;
         }
         let c = head[i..].chars().next().unwrap_or_default();
@@ -695,11 +769,16 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
 /// Stopword hits per language of [`SUPPORTED`]: of all words, and of the words that only
 /// one language of the same script has (the telling ones between neighbours such as
 /// Spanish and Portuguese, or Russian and Bulgarian, whose lists share most words).
+///
+/// A counter for each bit of a language mask (`u32`), the two past [`SUPPORTED`] always
+/// zero: indexed by a bit's position, the counts need no bounds test.
 #[derive(Debug, Default, PartialEq)]
 struct Hits {
-    all: [u32; SUPPORTED.len()],
-    own: [u32; SUPPORTED.len()],
+    all: [u32; 32],
+    own: [u32; 32],
 }
+
+const _: () = assert!(SUPPORTED.len() <= 32, "languages are bits of a u32 mask");
 
 impl Hits {
     #[inline]
@@ -944,6 +1023,27 @@ pub(crate) fn whatlang_detect(head: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_char_sets_hold_their_lists() {
+        for (code, list) in [("zh", ZH_FUNCTION_CHARS), ("ja", JA_FUNCTION_CHARS)] {
+            let stop = stopwords(code);
+            for c in (0..0x11000).filter_map(char::from_u32) {
+                assert_eq!(stop.is_function_char(c), list.contains(c), "{code}: {c:?}");
+            }
+        }
+        assert!(!stopwords("en").is_function_char('的'));
+    }
+
+    #[test]
+    fn script_counts_match_the_plain_ones() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let (mut quick, mut plain) = (Tally::default(), Tally::default());
+            quick.count_char(c);
+            plain.count_script(c);
+            assert_eq!(quick, plain, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn every_supported_language_has_words_or_chars() {

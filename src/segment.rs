@@ -173,8 +173,12 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     let mut slots = LineSlots::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut scratch = Scratch::default();
+    // Whether the line before is blank, or there is none (kept as the lines go by, rather
+    // than looked up with a bounds test for every line).
+    let mut blank_before = true;
     for (i, l) in raw.iter().enumerate() {
         if l.is_empty() {
+            blank_before = true;
             continue;
         }
         let slot = slots.slot(l, lines.len() as u32);
@@ -188,11 +192,13 @@ fn segment_with(text: &str, terminate: bool) -> Document {
             lines[seen.first as usize].stats.clone()
         };
         stats.repeats = slot;
+        // The end of the document counts as a blank line after, but not as a wide gap.
+        let after = &raw[i + 1..];
         lines.push(Line {
             text: (*l).to_string(),
-            blank_before: i == 0 || raw[i - 1].is_empty(),
-            blank_after: i + 1 == raw.len() || raw[i + 1].is_empty(),
-            wide_gap_after: i + 2 < raw.len() && raw[i + 1].is_empty() && raw[i + 2].is_empty(),
+            blank_before: std::mem::replace(&mut blank_before, false),
+            blank_after: after.first().is_none_or(|a| a.is_empty()),
+            wide_gap_after: matches!(after, [a, b, ..] if a.is_empty() && b.is_empty()),
             stats,
         });
     }
@@ -398,7 +404,11 @@ fn language_sample(lines: &[&str]) -> String {
 }
 
 fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
+    let u = c as u32;
+    // One test for the characters before kana (Latin, Greek, Cyrillic, punctuation),
+    // which the compiler otherwise tests against all four ranges.
+    u >= 0x3040
+        && matches!(u,
         0x3040..=0x30FF   // kana
         | 0x3400..=0x4DBF // CJK extension A
         | 0x4E00..=0x9FFF // CJK unified ideographs
@@ -696,7 +706,7 @@ impl Scan<'_> {
         let words = BlockWords::new(c.alpha | c.digit, open);
         if c.upper != 0 {
             self.s.upper += c.letters_upper >> 5;
-            self.s.capitalized += (words.starts & c.upper).count_ones();
+            self.s.capitalized += count_few(words.starts & c.upper);
         }
         let (lo, hi) = block.split_at(8);
         let lo = u64::from_le_bytes(lo.try_into().expect("8 bytes")) | (ONES * 0x20);
@@ -835,13 +845,16 @@ enum Lowered {
     Packed([u64; 2]),
     /// Its lowercase has this many bytes, more than fit a packed key.
     Long(usize),
-    /// It has a character at or above U+0800, or one whose lowercase is several.
+    /// It has a character whose lowercase is several, or one at or above U+0800 that
+    /// [`chars::known`] does not know.
     Other,
 }
 
 /// The lowercase of `w` (1 byte or more), when every character is below U+0800 with a
-/// lowercase of one character below U+0800 (from the table): written straight into the
-/// key, since pushing each character onto a `String` cost more than the lookup.
+/// lowercase of one character below U+0800 (from the table) or is one that
+/// [`chars::known`] knows (Hangul, kana, CJK ideographs): written straight into the key,
+/// since pushing each character onto a `String` cost more than the lookup (some 85
+/// instructions a Hangul character).
 #[inline]
 fn packed_lowercase(w: &str) -> Lowered {
     let table = two_byte_lowercase();
@@ -849,28 +862,39 @@ fn packed_lowercase(w: &str) -> Lowered {
     let mut n = 0;
     for c in w.chars() {
         let l = if c.is_ascii() {
-            u16::from(c.to_ascii_lowercase() as u8)
+            u32::from(c.to_ascii_lowercase() as u8)
         } else {
             match table.get(c as usize) {
-                Some(&l) => l,
-                None => return Lowered::Other,
+                Some(&l) => u32::from(l),
+                None => match chars::known(c) {
+                    Some(k) => k.lower as u32,
+                    None => return Lowered::Other,
+                },
             }
         };
         // 0 when the lowercase is several characters.
         let width = match l {
             1..0x80 => 1,
             0x80..0x800 => 2,
+            0x800..0x10000 => 3,
             _ => return Lowered::Other,
         };
         // The lowercase takes bytes `n..n + width`; the key holds those before byte 15
         // (the length's).
         if n + width <= 15 {
-            if width == 1 {
-                b[n] = l as u8;
-            } else {
+            match width {
+                1 => b[n] = l as u8,
                 // `110xxxxx 10xxxxxx`.
-                b[n] = 0xC0 | (l >> 6) as u8;
-                b[n + 1] = 0x80 | (l & 0x3F) as u8;
+                2 => {
+                    b[n] = 0xC0 | (l >> 6) as u8;
+                    b[n + 1] = 0x80 | (l & 0x3F) as u8;
+                }
+                // `1110xxxx 10xxxxxx 10xxxxxx`.
+                _ => {
+                    b[n] = 0xE0 | (l >> 12) as u8;
+                    b[n + 1] = 0x80 | ((l >> 6) & 0x3F) as u8;
+                    b[n + 2] = 0x80 | (l & 0x3F) as u8;
+                }
             }
         }
         n += width;
@@ -993,6 +1017,10 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
 /// Sixteen bytes at a time: runs of ASCII are counted from bit masks of their classes
 /// (see [`ascii_classes16`]), their ends eight bytes at a time with lane masks (see
 /// [`lanes_in`]); only other characters are decoded and go through the Unicode predicates.
+// Out of line, one call per distinct line: fat LTO once inlined it into `segment_with`
+// (0.04M instructions fewer per copy of the benchmark pages, within what inlining shifts
+// by between builds), which hid its cost from profiles.
+#[inline(never)]
 fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineStats {
     let mut scan = Scan {
         queued: 0,
@@ -1045,15 +1073,35 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
-        if k > 0 {
+        if k == 1 && high != 0 && x as u8 == b' ' && scan.word_start & NOT_ASCII != 0 {
+            // One space between characters outside ASCII, as between the words of
+            // Cyrillic, Greek or Korean text (and no word open, or one with such a
+            // character): it only counts and ends that word (queued, as `open_word`
+            // would). No word starts in it, so its lanes are not kept as `ascii_chunk`
+            // keeps them for a word that runs on.
+            scan.s.chars += 1;
+            if scan.word_start != NO_WORD {
+                scan.end_word(i, scratch);
+            }
+            i += 1;
+        } else if k > 0 {
             scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
         }
         if k < avail {
-            let c = line[i..].chars().next().unwrap_or_default();
-            scan.other_char(c, i, scratch);
-            i += c.len_utf8();
+            // A run of characters outside ASCII (Cyrillic, Greek, CJK text) one after
+            // another: no ASCII block or chunk tests between them.
+            // (One iterator for the run: no slicing of the line at every character.)
+            let mut rest = line[i..].chars();
+            while let Some(c) = rest.next() {
+                scan.other_char(c, i, scratch);
+                let after = rest.as_str();
+                i = n - after.len();
+                if after.as_bytes().first().is_none_or(|&b| b < 0x80) {
+                    break;
+                }
+            }
         }
     }
     // The word at the end of the line, most often one of up to eight ASCII bytes (then
@@ -1103,6 +1151,19 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
     s.copyright = copyright;
     s.link = link;
     s
+}
+
+/// `mask.count_ones()` a bit at a time, for masks with few bits (a block's capitalized
+/// words, mostly none to two): without the `popcnt` instruction, which the generic x86-64
+/// target lacks, `count_ones` is a software count of some sixteen instructions.
+#[inline(always)]
+fn count_few(mut mask: u32) -> u32 {
+    let mut n = 0;
+    while mask != 0 {
+        n += 1;
+        mask &= mask - 1;
+    }
+    n
 }
 
 /// Whether `hay` starts with `needle`, ignoring ASCII case.
@@ -1216,6 +1277,24 @@ pub(crate) mod tests {
             let stop = language::stopwords(doc.lang.unwrap_or("en"));
             let want: Vec<&str> = picks.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
             proptest::prop_assert_eq!(doc.lines.len(), want.len());
+            // The layout flags, by index as they were once computed.
+            let raw: Vec<&str> = picks.iter().map(|l| l.trim()).collect();
+            let flags: Vec<(bool, bool, bool)> = (0..raw.len())
+                .filter(|&i| !raw[i].is_empty())
+                .map(|i| {
+                    (
+                        i == 0 || raw[i - 1].is_empty(),
+                        i + 1 == raw.len() || raw[i + 1].is_empty(),
+                        i + 2 < raw.len() && raw[i + 1].is_empty() && raw[i + 2].is_empty(),
+                    )
+                })
+                .collect();
+            let got: Vec<(bool, bool, bool)> = doc
+                .lines
+                .iter()
+                .map(|l| (l.blank_before, l.blank_after, l.wide_gap_after))
+                .collect();
+            proptest::prop_assert_eq!(got, flags);
             for (line, text) in doc.lines.iter().zip(&want) {
                 proptest::prop_assert_eq!(&line.text, text);
                 let copies = want.iter().filter(|l| *l == text).count();
@@ -1384,6 +1463,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn count_few_counts_bits() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            let m = crate::swar::xorshift(&mut x) as u32;
+            // Dense and sparse masks.
+            for mask in [m, m & (m >> 7) & (m >> 13), 0, u32::MAX] {
+                assert_eq!(count_few(mask), mask.count_ones(), "{mask:#x}");
+            }
+        }
+    }
+
+    #[test]
     fn fast_stats_match_the_reference_at_every_offset() {
         let stop = language::stopwords("en");
         at_every_offset(|line| {
@@ -1473,7 +1564,7 @@ pub(crate) mod tests {
     proptest::proptest! {
         #[test]
         fn packed_lowercase_matches_the_char_walk(
-            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}]{1,12}",
+            w in "[a-zA-Z0-9éÉÄäÖößẞİıΣσςЖжИиЁёΆάÀàŁł日\u{212A}한국어것수ＡＢａｂ—“]{1,12}",
         ) {
             let lower: String = w.chars().flat_map(char::to_lowercase).collect();
             if let Lowered::Packed(key) = packed_lowercase(&w) {
@@ -1489,7 +1580,7 @@ pub(crate) mod tests {
             if let Lowered::Long(len) = packed_lowercase(&w) {
                 proptest::prop_assert_eq!(len, lower.len());
             }
-            for lang in ["en", "de", "ru", "el", "tr", "pl"] {
+            for lang in ["en", "de", "ru", "el", "tr", "pl", "ko"] {
                 let stop = language::stopwords(lang);
                 proptest::prop_assert_eq!(
                     other_word_is_stopword(&w, stop, &mut String::new()),
@@ -1501,7 +1592,7 @@ pub(crate) mod tests {
 
     #[test]
     fn other_words_of_the_lists_are_found_in_any_case() {
-        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg"] {
+        for lang in ["de", "fr", "ru", "uk", "el", "tr", "pl", "cs", "bg", "ko"] {
             let stop = language::stopwords(lang);
             for w in stop_words::lookup(lang).unwrap_or(&[]) {
                 let upper: String = w.chars().flat_map(char::to_uppercase).collect();
