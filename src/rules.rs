@@ -57,7 +57,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::Input as ReInput;
 use regex_syntax::ast::{
-    Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion, Flag,
+    AssertionKind, Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion, Flag,
     Flags as AstFlags, FlagsItemKind, GroupKind, Literal as AstLiteral, LiteralKind,
     RepetitionKind, RepetitionRange, Span,
 };
@@ -592,8 +592,9 @@ struct Forward {
     /// The syntax tree it was built from, if narrowed from one: kept, as freeing a large
     /// tree costs about as much as parsing it, and the built-in set is never freed.
     tree: Option<Ast>,
-    /// Whether it runs on the line ASCII-lowercased (an ASCII automaton of a pattern
-    /// under `(?i)` throughout, see `Narrow::lower`; only ASCII lines meet it).
+    /// Whether it runs on the line case-folded (`Lowered::folded`: an automaton of a
+    /// pattern under `(?i)` throughout, see `Narrow::lower`; only lines of the
+    /// characters it was narrowed to meet it).
     lower: bool,
 }
 
@@ -622,11 +623,11 @@ impl Forward {
     }
 
     /// Whether the pattern matches somewhere in the line of `lowered`; `None` if the
-    /// lazy DFA gave up (the caller then asks the full regex). The line's lowercased
+    /// lazy DFA gave up (the caller then asks the full regex). The line's case-folded
     /// copy is made by the first automaton that needs it and reused by the next ones.
     fn is_match(&self, lowered: &mut Lowered) -> Option<bool> {
         if self.lower {
-            self.search(lowered.lowercase())
+            self.search(lowered.folded())
         } else {
             self.search(lowered.line)
         }
@@ -643,14 +644,14 @@ impl Forward {
     }
 }
 
-/// A line and its ASCII-lowercased copy, made at most once for every `Forward::lower`
-/// automaton that runs on it (copying and lowercasing it for each cost as much as their
-/// searches). Made for one line, so no copy of another line can be taken for it; the
-/// buffer is borrowed, so that lines reuse its room.
+/// A line and its case-folded copy (`fold_rep` of each character), made at most once for
+/// every `Forward::lower` automaton that runs on it (copying and folding it for each
+/// cost as much as their searches). Made for one line, so no copy of another line can
+/// be taken for it; the buffer is borrowed, so that lines reuse its room.
 struct Lowered<'a> {
     line: &'a str,
     buf: &'a mut String,
-    /// Whether `buf` holds `line` lowercased.
+    /// Whether `buf` holds `line` folded.
     done: bool,
 }
 
@@ -664,12 +665,20 @@ impl<'a> Lowered<'a> {
         }
     }
 
-    /// The line ASCII-lowercased: made on the first call, then reused.
-    fn lowercase(&mut self) -> &str {
+    /// The line with each character replaced by `fold_rep` of it (ASCII-lowercased, for
+    /// an ASCII line): made on the first call, then reused. Only automata narrowed to
+    /// `NARROW` or `ASCII` ask for it, so only on lines of `NARROW` characters.
+    fn folded(&mut self) -> &str {
         if !self.done {
             self.buf.clear();
-            self.buf.push_str(self.line);
-            self.buf.make_ascii_lowercase();
+            if self.line.is_ascii() {
+                self.buf.push_str(self.line);
+                self.buf.make_ascii_lowercase();
+            } else {
+                let table = narrow_folds();
+                self.buf
+                    .extend(self.line.chars().map(|c| narrow_fold(table, c)));
+            }
             self.done = true;
         }
         self.buf
@@ -851,7 +860,7 @@ fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>
 fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
     let ascii = keep == &ASCII[..];
     // Only a pattern that starts with `(?i` can be under it throughout.
-    for lower in [ascii && src.starts_with("(?i"), false] {
+    for lower in [src.starts_with("(?i"), false] {
         let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
         let mut cx = Narrow {
             n: narrowing(ascii),
@@ -904,15 +913,17 @@ fn narrowing(ascii: bool) -> &'static Narrowing {
 struct Narrow {
     /// What the pattern is narrowed to.
     n: &'static Narrowing,
-    /// Whether the automaton is to run on lowercased lines (`ASCII` only): then `(?i)`
-    /// goes, its letters become lowercase literals and its classes the classes they
-    /// fold to, so that `(?i)` words translate to plain strings rather than to a class
-    /// per letter, which cost most of the compile.
+    /// Whether the automaton is to run on case-folded lines (`Lowered::folded`): then
+    /// `(?i)` goes, its letters become the literals `fold_rep` gives and its classes
+    /// the classes they fold to, so that `(?i)` words translate to plain strings rather
+    /// than to a class per letter, which cost most of the compile (and make large
+    /// lazy-DFA states).
     lower: bool,
     /// Whether `(?i)` is in force here.
     ci: bool,
-    /// Whether a letter or a class of letters stands outside `(?i)`: then lowercasing
-    /// the line would change what it matches, and `lower` cannot be used.
+    /// Whether a letter, a class or an assertion outside `(?i)` could tell a character
+    /// of `keep` from its `fold_rep`: then folding the line would change what it
+    /// matches, and `lower` cannot be used.
     cased: bool,
 }
 
@@ -933,23 +944,40 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
         Ast::Literal(lit) => {
             let never = !class_has(closure, lit.c);
             if cx.lower && cx.ci {
-                // A character outside the closure folds with no ASCII one.
-                if let Some(c) = (!never).then(|| lowest_ascii_fold(lit.c)).flatten() {
-                    lit.c = c;
+                // A character outside the closure folds with no character of `keep`.
+                if !never {
+                    // The table serves the many non-ASCII letters of `NARROW` patterns;
+                    // an `ASCII` one needs it only for the odd Kelvin sign.
+                    lit.c = if !lit.c.is_ascii() && class_has(&cx.n.keep, lit.c) {
+                        narrow_fold(narrow_folds(), lit.c)
+                    } else {
+                        fold_rep(lit.c)
+                    };
                 }
-            } else {
-                cx.cased |= lit.c.is_ascii_alphabetic();
+            } else if cx.lower && class_has(&cx.n.keep, lit.c) {
+                // Outside `(?i)`, a folded line holds this character exactly where the
+                // line does only if it is its own representative and alone in its
+                // fold class within `keep`.
+                let alone = [ClassUnicodeRange::new(lit.c, lit.c)];
+                let mut class = ClassUnicode::new(alone);
+                class.case_fold_simple();
+                class.intersect(&cx.n.keep);
+                cx.cased |= fold_rep(lit.c) != lit.c || class.ranges() != alone;
             }
             Some(never)
         }
         Ast::ClassUnicode(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) => {
             if cx.lower {
                 let class = folded_class(ast, cx.n, src, cx.ci)?;
-                // Lowercasing the line is safe for a class outside `(?i)` without letters.
-                cx.cased |= !cx.ci
-                    && class.ranges().iter().any(|r| {
-                        (r.start() <= 'Z' && 'A' <= r.end()) || (r.start() <= 'z' && 'a' <= r.end())
-                    });
+                // Folding the line is safe for a class outside `(?i)` that holds each
+                // character's whole fold class within `keep` or none of it: then it holds
+                // a character exactly when it holds its `fold_rep` (which is in `keep`).
+                cx.cased |= !cx.ci && {
+                    let mut closed = class.clone();
+                    closed.case_fold_simple();
+                    closed.intersect(&cx.n.keep);
+                    closed != class
+                };
                 *ast = bracketed(span, false, class);
             } else {
                 narrow_class_parts(ast, closure, src)?;
@@ -1011,7 +1039,21 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
             }
             Some(false)
         }
-        Ast::Empty(_) | Ast::Dot(_) | Ast::Assertion(_) => Some(false),
+        Ast::Assertion(a) => {
+            // A word boundary looks at word characters: with `NARROW`, a non-ASCII
+            // character may fold to an ASCII one (the Kelvin sign to `k`), which an
+            // ASCII word boundary sees differently. Lines and texts ends see no case.
+            cx.cased |= cx.lower
+                && !matches!(
+                    a.kind,
+                    AssertionKind::StartLine
+                        | AssertionKind::EndLine
+                        | AssertionKind::StartText
+                        | AssertionKind::EndText
+                );
+            Some(false)
+        }
+        Ast::Empty(_) | Ast::Dot(_) => Some(false),
     }
 }
 
@@ -1032,18 +1074,56 @@ fn take_case_flag(flags: &mut AstFlags, cx: &mut Narrow) {
     });
 }
 
-/// The lowercase ASCII letter `(?i)` folds `c` with (`c` itself if it is ASCII and no
-/// letter, `k` for the Kelvin sign), `None` if none.
-fn lowest_ascii_fold(c: char) -> Option<char> {
+/// The one character that stands for `c`'s simple case fold class (the characters
+/// `(?i)` matches `c` with) on folded lines: the lowercase ASCII letter of the class if
+/// it has one (`c` itself if it is ASCII and no letter, `k` for the Kelvin sign), else
+/// its lowest character. A test checks that the representative of a `NARROW` character
+/// is in `NARROW`.
+fn fold_rep(c: char) -> char {
     if c.is_ascii() {
-        return Some(c.to_ascii_lowercase());
+        return c.to_ascii_lowercase();
     }
     let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
     class.case_fold_simple();
+    let mut chars = class.iter().flat_map(|r| r.start()..=r.end());
+    let lowest = chars.next().unwrap_or(c);
     class
         .iter()
         .flat_map(|r| r.start()..=r.end())
         .find(char::is_ascii_lowercase)
+        .unwrap_or(lowest)
+}
+
+/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`),
+/// computed once: folded lines are made a character at a time.
+fn narrow_folds() -> &'static [char] {
+    static TABLE: OnceLock<Box<[char]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        NARROW
+            .iter()
+            .flat_map(|&(lo, hi)| lo.max('\u{80}')..=hi)
+            .map(fold_rep)
+            .collect()
+    })
+}
+
+/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), with
+/// `table` from `narrow_folds`.
+#[inline]
+fn narrow_fold(table: &[char], c: char) -> char {
+    // Where the second range of `NARROW` starts in `table`.
+    let second = NARROW[0].1 as usize + 1 - 0x80;
+    let i = c as usize;
+    if i < 0x80 {
+        c.to_ascii_lowercase()
+    } else if i <= NARROW[0].1 as usize {
+        table[i - 0x80]
+    } else {
+        i.checked_sub(NARROW[1].0 as usize)
+            .and_then(|j| table.get(second + j))
+            .copied()
+            .unwrap_or(c)
+    }
 }
 
 /// The characters of `n.keep` in the class `ast` (Unicode, Perl or bracketed), folded
@@ -5365,6 +5445,47 @@ mod tests {
                 r"(?i)ab(?-i)C[a-z]\p{Lu}",
                 &["ABCxY", "abCxy", "abcxY", "AbCXY"],
             ),
+            // Folded lines with `NARROW` letters: fold classes of three (`σ`, `ς`, `Σ`;
+            // `µ`, `μ`, `Μ`), ones that reach past `NARROW` (`ß`, `ẞ`) or into ASCII
+            // (`ſ`, the Kelvin sign), and classes and letters outside `(?i)` that are
+            // or are not closed under folding.
+            (
+                "(?i)^(?:σοφία|µ\\d|straße|яб[а-я]|\u{1e9e}x|\u{17f}t|\u{212a}m)$",
+                &[
+                    "ΣΟΦΊΑ",
+                    "σοφίας",
+                    "ΣΟΦΊΑ",
+                    "ΜΟ",
+                    "μ1",
+                    "Μ1",
+                    "µ1",
+                    "STRASSE",
+                    "straße",
+                    "STRAẞE",
+                    "ЯБВ",
+                    "ябъ",
+                    "ßX",
+                    "ßx",
+                    "st",
+                    "ſt",
+                    "ST",
+                    "KM",
+                    "\u{212a}m",
+                    "km",
+                ],
+            ),
+            (
+                "(?i)я(?-i)[Ѐ-ӿ]\\d",
+                &["ЯЖ1", "яж1", "яЖ1", "Я\u{1c80}1", "яѐ2"],
+            ),
+            ("(?i)я(?-i)ж", &["Яж", "яЖ", "яж"]),
+            ("(?i)я(?-i)[a-zſ]", &["Яa", "яſ", "яS", "я\u{212a}", "яk"]),
+            (
+                "(?i)а(?-i)[A-Za-zſ\u{212a}]",
+                &["Аa", "аſ", "аS", "а\u{212a}", "аk", "а1"],
+            ),
+            ("(?i)a(?-i)\\d[^a-z]", &["A1B", "a1b", "A1ſ", "a1\u{212a}"]),
+            ("(?i)a(?-u:\\b)", &["a", "A\u{212a}", "aĳ", "a-"]),
         ];
         // Which of them run on lowercased lines.
         let lowered: Vec<bool> = cases
@@ -5373,7 +5494,22 @@ mod tests {
             .collect();
         assert_eq!(
             lowered,
-            [false, true, true, false, true, false, true, true, false, false]
+            [
+                false, true, true, false, true, false, true, true, false, false, true, true, true,
+                false, true, false, false
+            ]
+        );
+        // The same on `NARROW` lines.
+        let folded: Vec<bool> = cases
+            .iter()
+            .map(|(src, _)| narrowed_tree(src, &NARROW).unwrap().2)
+            .collect();
+        assert_eq!(
+            folded,
+            [
+                false, true, true, false, true, false, true, true, false, false, true, true, false,
+                false, true, false, false
+            ]
         );
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
@@ -5393,6 +5529,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fold_representatives_stay_in_their_class_and_in_narrow() {
+        let folds = narrow_folds();
+        let closure = &narrowing(false).closure;
+        for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
+            let rep = fold_rep(c);
+            let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+            class.case_fold_simple();
+            assert!(class_has(&class, rep), "{c:?} -> {rep:?}");
+            assert!(in_narrow(rep), "{c:?} -> {rep:?}");
+            // Every member of the class stands for the same character.
+            for d in class.iter().flat_map(|r| r.start()..=r.end()) {
+                assert_eq!(fold_rep(d), rep, "{c:?} {d:?}");
+            }
+            if in_narrow(c) {
+                assert_eq!(narrow_fold(folds, c), rep, "{c:?}");
+            }
+        }
+        // Past `NARROW`, the table leaves characters as they are.
+        for c in ['\u{530}', '\u{1e9e}', '\u{1fff}', '\u{2200}', '日'] {
+            assert_eq!(narrow_fold(folds, c), c);
+        }
+        assert_eq!(narrow_fold(folds, 'Я'), narrow_fold(folds, 'я'));
+        assert_eq!(fold_rep('\u{212a}'), 'k');
     }
 
     /// Every prefilter of the regex rule `r` passes `line`, which it matches.
