@@ -651,16 +651,20 @@ impl Forward {
 struct Lowered<'a> {
     line: &'a str,
     buf: &'a mut String,
+    /// Whether `line` is all ASCII (known to the caller: testing it again costs a pass).
+    ascii: bool,
     /// Whether `buf` holds `line` folded.
     done: bool,
 }
 
 impl<'a> Lowered<'a> {
-    /// `line`, with `buf` as room for its copy (whatever `buf` holds is dropped).
-    fn new(line: &'a str, buf: &'a mut String) -> Lowered<'a> {
+    /// `line`, which is all ASCII if `ascii`, with `buf` as room for its copy (whatever
+    /// `buf` holds is dropped).
+    fn new(line: &'a str, buf: &'a mut String, ascii: bool) -> Lowered<'a> {
         Lowered {
             line,
             buf,
+            ascii,
             done: false,
         }
     }
@@ -671,7 +675,7 @@ impl<'a> Lowered<'a> {
     fn folded(&mut self) -> &str {
         if !self.done {
             self.buf.clear();
-            if self.line.is_ascii() {
+            if self.ascii {
                 self.buf.push_str(self.line);
                 self.buf.make_ascii_lowercase();
             } else {
@@ -3009,9 +3013,9 @@ impl RuleSet {
         if self.regexes.is_empty() {
             return None;
         }
-        let mut lowered = Lowered::new(line, buf);
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
+        let mut lowered = Lowered::new(line, buf, hits & HIT_NON_ASCII == 0);
         let mut kind = None;
         let b = line.as_bytes();
         let mut allowed = self.regex_first.0[usize::from(b[0])];
@@ -5340,7 +5344,7 @@ mod tests {
                     assert_eq!(
                         r.ascii_fwd()
                             .expect("narrowed to ASCII")
-                            .is_match(&mut Lowered::new(line, &mut String::new())),
+                            .is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{} ASCII automaton disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -5350,7 +5354,7 @@ mod tests {
                     assert_eq!(
                         r.narrow_fwd()
                             .expect("narrowed")
-                            .is_match(&mut Lowered::new(line, &mut String::new())),
+                            .is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -5359,9 +5363,11 @@ mod tests {
                 }
                 // The forward-only automaton agrees with the full regex on every line.
                 assert_eq!(
-                    r.full_fwd()
-                        .expect("forward")
-                        .is_match(&mut Lowered::new(line, &mut String::new())),
+                    r.full_fwd().expect("forward").is_match(&mut Lowered::new(
+                        line,
+                        &mut String::new(),
+                        line.is_ascii()
+                    )),
                     Some(want),
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
@@ -5521,7 +5527,11 @@ mod tests {
                         .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
                     {
                         assert_eq!(
-                            f.is_match(&mut Lowered::new(line, &mut String::new())),
+                            f.is_match(&mut Lowered::new(
+                                line,
+                                &mut String::new(),
+                                line.is_ascii()
+                            )),
                             Some(re.is_match(line)),
                             "{src} on {line:?}"
                         );
@@ -5790,7 +5800,7 @@ mod tests {
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
                     assert_eq!(
-                        f.is_match(&mut Lowered::new(line, &mut String::new())),
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{id} ASCII on {line:?}"
                     );
@@ -5798,7 +5808,7 @@ mod tests {
                 if is_narrow(line) {
                     let f = r.narrow_fwd().expect("narrowed");
                     assert_eq!(
-                        f.is_match(&mut Lowered::new(line, &mut String::new())),
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{id} narrowed on {line:?}"
                     );
