@@ -547,6 +547,12 @@ struct RegexRule {
     /// The same narrowed to ASCII, for ASCII lines (most lines): its classes are a
     /// few byte ranges, so it compiles several times faster again.
     ascii: OnceLock<Option<Forward>>,
+    /// The same narrowed to `WIDE`, for the other lines of `WIDE` characters (Chinese,
+    /// Japanese and Korean text, symbols): their characters fold with no other, so
+    /// such a line folds as a `NARROW` one does, and `(?i)` words still compile to
+    /// plain strings, where the whole pattern case-folds every class and letter over
+    /// all of Unicode.
+    wide: OnceLock<Option<Forward>>,
     /// Whether the narrowed automata come from the syntax tree (built-in rules, which a
     /// test checks against their full regex) rather than from the whole parsed pattern.
     from_ast: bool,
@@ -671,7 +677,8 @@ impl<'a> Lowered<'a> {
 
     /// The line with each character replaced by `fold_rep` of it (ASCII-lowercased, for
     /// an ASCII line): made on the first call, then reused. Only automata narrowed to
-    /// `NARROW` or `ASCII` ask for it, so only on lines of `NARROW` characters.
+    /// `ASCII`, `NARROW` or `WIDE` ask for it, so only on lines of `WIDE` characters
+    /// (`narrow_fold` leaves those past `NARROW` as they are: they fold with no other).
     fn folded(&mut self) -> &str {
         if !self.done {
             self.buf.clear();
@@ -691,8 +698,8 @@ impl<'a> Lowered<'a> {
 
 impl RegexRule {
     /// Whether the regex matches the line of `lowered`; `ascii`: the line is ASCII;
-    /// `narrow`: every character of the line is in `NARROW`.
-    fn is_match(&self, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
+    /// `narrow`: every character of the line is in `NARROW`; `wide`: in `WIDE`.
+    fn is_match(&self, ascii: bool, narrow: bool, wide: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
             // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
             // compile once it is there.
@@ -706,6 +713,10 @@ impl RegexRule {
         }
         if narrow {
             if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(lowered)) {
+                return m;
+            }
+        } else if wide && self.from_ast {
+            if let Some(m) = self.wide_fwd().and_then(|f| f.is_match(lowered)) {
                 return m;
             }
         }
@@ -732,7 +743,12 @@ impl RegexRule {
             .as_ref()
     }
 
-    /// Builds the forward automaton narrowed to `keep` (`NARROW` or `ASCII`): from the
+    /// The forward automaton narrowed to `WIDE` (built now if this is its first use).
+    fn wide_fwd(&self) -> Option<&Forward> {
+        self.wide.get_or_init(|| self.narrowed_fwd(&WIDE)).as_ref()
+    }
+
+    /// Builds the forward automaton narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`): from the
     /// narrowed syntax tree when it can, else from the whole parsed pattern.
     fn narrowed_fwd(&self, keep: &[(char, char)]) -> Option<Forward> {
         if self.from_ast {
@@ -777,6 +793,31 @@ fn is_narrow(line: &str) -> bool {
 /// Whether `c` is in `NARROW`.
 fn in_narrow(c: char) -> bool {
     NARROW.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
+/// `NARROW` and blocks of characters that case folding relates to no other (a test
+/// checks it): Hangul jamo, symbols (mathematical, technical, box drawing, shapes,
+/// dingbats; not the circled letters), the CJK blocks (punctuation, kana, ideographs),
+/// Hangul syllables, variation selectors, fullwidth punctuation and digits, halfwidth
+/// forms, and emoji: the characters of nearly all lines that `NARROW` leaves out.
+const WIDE: [(char, char); 11] = [
+    ('\0', '\u{52f}'),
+    ('\u{1100}', '\u{11ff}'),
+    ('\u{2000}', '\u{24b5}'),
+    ('\u{24ea}', '\u{2bff}'),
+    ('\u{2e80}', '\u{9fff}'),
+    ('\u{ac00}', '\u{d7a3}'),
+    ('\u{fe00}', '\u{fe0f}'),
+    ('\u{ff00}', '\u{ff20}'),
+    ('\u{ff3b}', '\u{ff40}'),
+    ('\u{ff5b}', '\u{ffef}'),
+    ('\u{1f000}', '\u{1faff}'),
+];
+
+/// Whether every character of `line` is in `WIDE`.
+fn is_wide(line: &str) -> bool {
+    line.chars()
+        .all(|c| WIDE.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
 }
 
 /// `hir` with every class narrowed to `keep` (`NARROW` or `ASCII`) and every literal
@@ -862,12 +903,11 @@ fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>
 /// whether it runs on lowercased lines (`Narrow::lower`): the ASCII automaton of a
 /// pattern under `(?i)` throughout does.
 fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
-    let ascii = keep == &ASCII[..];
     // Only a pattern that starts with `(?i` can be under it throughout.
     for lower in [src.starts_with("(?i"), false] {
         let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
         let mut cx = Narrow {
-            n: narrowing(ascii),
+            n: narrowing(keep),
             lower,
             ci: false,
             cased: false,
@@ -897,20 +937,24 @@ struct Narrowing {
     closure: ClassUnicode,
 }
 
-/// The narrowings to `ASCII` and `NARROW`, computed once.
-fn narrowing(ascii: bool) -> &'static Narrowing {
-    static BOTH: [OnceLock<Narrowing>; 2] = [OnceLock::new(), OnceLock::new()];
-    let of = |keep: &[(char, char)]| {
+/// The narrowing to `keep` (`ASCII`, `NARROW` or `WIDE`), computed once.
+fn narrowing(keep: &[(char, char)]) -> &'static Narrowing {
+    static ALL: [OnceLock<Narrowing>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let of = || {
         let keep = ClassUnicode::new(keep.iter().map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
         let mut closure = keep.clone();
         closure.case_fold_simple();
         Narrowing { keep, closure }
     };
-    if ascii {
-        BOTH[0].get_or_init(|| of(&ASCII))
+    let i = if keep == &ASCII[..] {
+        0
+    } else if keep == &NARROW[..] {
+        1
     } else {
-        BOTH[1].get_or_init(|| of(&NARROW))
-    }
+        debug_assert!(keep == &WIDE[..]);
+        2
+    };
+    ALL[i].get_or_init(of)
 }
 
 /// The state of one `narrow_ast` walk.
@@ -3084,7 +3128,7 @@ impl RuleSet {
         checks: &[Needs],
         words: usize,
         facts: &mut LineFacts,
-        kind: &mut Option<(bool, bool)>,
+        kind: &mut Option<(bool, bool, bool)>,
         lowered: &mut Lowered,
     ) -> bool {
         let line = lowered.line;
@@ -3093,11 +3137,12 @@ impl RuleSet {
             r.gate.iter().all(|c| c.meets(bytes))
         }) && checks.iter().all(|n| n.holds(line, facts))
             && {
-                let (ascii, narrow) = *kind.get_or_insert_with(|| {
+                let (ascii, narrow, wide) = *kind.get_or_insert_with(|| {
                     let ascii = facts.hits & HIT_NON_ASCII == 0;
-                    (ascii, ascii || is_narrow(line))
+                    let narrow = ascii || is_narrow(line);
+                    (ascii, narrow, narrow || is_wide(line))
                 });
-                r.is_match(ascii, narrow, lowered) && self.fits(r.rule, words, line)
+                r.is_match(ascii, narrow, wide, lowered) && self.fits(r.rule, words, line)
             }
     }
 }
@@ -4199,6 +4244,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         fwd: OnceLock::new(),
                         narrow: OnceLock::new(),
                         ascii: OnceLock::new(),
+                        wide: OnceLock::new(),
                         from_ast: builtin,
                         rule: index,
                         max_words: gate,
@@ -5419,7 +5465,7 @@ mod tests {
     fn narrowed_syntax_trees_agree_with_the_regex() {
         // Every built-in regex narrows through its syntax tree.
         for r in &builtin().regexes {
-            for keep in [&ASCII[..], &NARROW[..]] {
+            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
                 assert!(
                     matches!(narrowed_from_ast(&r.src, keep), Some(Some(_))),
                     "{}",
@@ -5439,6 +5485,19 @@ mod tests {
             (r"^\P{Lu}\W\d$", &["a 1", "A 1", "é-٣", "ſ 2"]),
             (r"(?i)^[\w&&[^k]]+$", &["abc", "abK", "ab\u{212a}", "ÉÈ"]),
             (r"^(?:日本|x{2,})$", &["xx", "日本", "x"]),
+            (
+                r"(?i)^(?:\d+年|[^.]{2}\s?(?:分|분)|ab★|\w+\p{Lu})$",
+                &[
+                    "2016年",
+                    "１２分",
+                    "ＡＢ 분",
+                    "AB★",
+                    "ab★",
+                    "한국Z",
+                    "日本ａ",
+                    "ǅ日Ａ",
+                ],
+            ),
             // Lowercased lines: `(?i)` letters that fold into ASCII, flags that end
             // with a group, letters and classes of letters outside `(?i)`.
             (
@@ -5501,8 +5560,8 @@ mod tests {
         assert_eq!(
             lowered,
             [
-                false, true, true, false, true, false, true, true, false, false, true, true, true,
-                false, true, false, false
+                false, true, true, false, true, false, true, true, true, false, false, true, true,
+                true, false, true, false, false
             ]
         );
         // The same on `NARROW` lines.
@@ -5513,13 +5572,13 @@ mod tests {
         assert_eq!(
             folded,
             [
-                false, true, true, false, true, false, true, true, false, false, true, true, false,
-                false, true, false, false
+                false, true, true, false, true, false, true, true, true, false, false, true, true,
+                false, false, true, false, false
             ]
         );
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
-            for keep in [&ASCII[..], &NARROW[..]] {
+            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
                 let f = narrowed_from_ast(src, keep).unwrap().unwrap();
                 for line in *lines {
                     if line
@@ -5544,7 +5603,7 @@ mod tests {
     #[test]
     fn fold_representatives_stay_in_their_class_and_in_narrow() {
         let folds = narrow_folds();
-        let closure = &narrowing(false).closure;
+        let closure = &narrowing(&NARROW).closure;
         for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
             let rep = fold_rep(c);
             let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
@@ -5557,6 +5616,15 @@ mod tests {
             }
             if in_narrow(c) {
                 assert_eq!(narrow_fold(folds, c), rep, "{c:?}");
+            }
+        }
+        // `WIDE` adds characters that fold with no other.
+        for &(lo, hi) in &WIDE {
+            for c in (lo..=hi).filter(|&c| !in_narrow(c)) {
+                let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+                class.case_fold_simple();
+                assert_eq!(class.ranges(), [ClassUnicodeRange::new(c, c)], "{c:?}");
+                assert_eq!(narrow_fold(folds, c), c);
             }
         }
         // Past `NARROW`, the table leaves characters as they are.
@@ -5785,7 +5853,7 @@ mod tests {
     #[test]
     fn narrowed_automata_and_prefilters_agree_with_the_regex_on_sampled_lines() {
         let rules = builtin();
-        let (mut lowered, mut narrow) = (0, 0);
+        let (mut lowered, mut narrow, mut wide) = (0, 0, 0);
         for (k, r) in rules.regexes.iter().enumerate() {
             // Every pattern under `(?i)` throughout runs lowercased on ASCII lines.
             let lower = narrowed_tree(&r.src, &ASCII).unwrap().2;
@@ -5813,6 +5881,14 @@ mod tests {
                         "{id} narrowed on {line:?}"
                     );
                     narrow += 1;
+                } else if is_wide(line) {
+                    let f = r.wide_fwd().expect("narrowed to WIDE");
+                    assert_eq!(
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), false)),
+                        Some(want),
+                        "{id} WIDE on {line:?}"
+                    );
+                    wide += 1;
                 }
                 // Whenever the regex matches a normalized line, its prefilters let the
                 // line through.
@@ -5825,6 +5901,7 @@ mod tests {
         }
         assert!(lowered >= 8, "only {lowered} lowered");
         assert!(narrow > 20_000, "only {narrow} narrow lines");
+        assert!(wide > 1_000, "only {wide} WIDE lines");
     }
 
     #[test]
