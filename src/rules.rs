@@ -716,6 +716,7 @@ impl RegexRule {
                 return m;
             }
         } else if wide && self.from_ast {
+            // (A user rule's full regex is compiled already: no narrowed copy for it.)
             if let Some(m) = self.wide_fwd().and_then(|f| f.is_match(lowered)) {
                 return m;
             }
@@ -886,7 +887,7 @@ fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
     }
 }
 
-/// The forward automaton of `src` narrowed to `keep` (`ASCII` or `NARROW`) through
+/// The forward automaton of `src` narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`) through
 /// `narrow_ast`; `None` when the pattern does not parse or a class cannot be narrowed
 /// in the tree (the caller then narrows the whole parsed pattern), `Some(None)` when
 /// the automaton cannot be built.
@@ -900,8 +901,8 @@ fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>
 }
 
 /// The expression `narrowed_from_ast` compiles, the syntax tree it comes from, and
-/// whether it runs on lowercased lines (`Narrow::lower`): the ASCII automaton of a
-/// pattern under `(?i)` throughout does.
+/// whether it runs on case-folded lines (`Narrow::lower`): the automaton of a pattern
+/// under `(?i)` throughout does.
 fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
     // Only a pattern that starts with `(?i` can be under it throughout.
     for lower in [src.starts_with("(?i"), false] {
@@ -1088,9 +1089,10 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
             Some(false)
         }
         Ast::Assertion(a) => {
-            // A word boundary looks at word characters: with `NARROW`, a non-ASCII
-            // character may fold to an ASCII one (the Kelvin sign to `k`), which an
-            // ASCII word boundary sees differently. Lines and texts ends see no case.
+            // A word boundary looks at word characters: past ASCII, a character may fold
+            // to an ASCII one (the Kelvin sign to `k`), which an ASCII word boundary
+            // sees differently (no built-in pattern has one, so `ASCII` automata keep
+            // the same rule). Line and text ends see no case.
             cx.cased |= cx.lower
                 && !matches!(
                     a.kind,
@@ -1133,8 +1135,7 @@ fn fold_rep(c: char) -> char {
     }
     let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
     class.case_fold_simple();
-    let mut chars = class.iter().flat_map(|r| r.start()..=r.end());
-    let lowest = chars.next().unwrap_or(c);
+    let lowest = class.ranges().first().map_or(c, ClassUnicodeRange::start);
     class
         .iter()
         .flat_map(|r| r.start()..=r.end())
@@ -3120,7 +3121,8 @@ impl RuleSet {
 
     /// Whether regex rule `r`, whose gate the line passed, matches it: the gate's spilled
     /// clauses, `checks` (its remaining tests), then the regex and the rule's limits.
-    /// `kind`: whether the line is ASCII and narrow, worked out by the first regex run.
+    /// `kind`: whether the line is ASCII, of `NARROW` and of `WIDE` characters, worked out
+    /// by the first regex run.
     #[inline(always)]
     fn regex_rule_matches(
         &self,
@@ -5519,7 +5521,7 @@ mod tests {
                 &[
                     "ΣΟΦΊΑ",
                     "σοφίας",
-                    "ΣΟΦΊΑ",
+                    "Σοφία",
                     "ΜΟ",
                     "μ1",
                     "Μ1",
