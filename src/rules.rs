@@ -5554,30 +5554,22 @@ mod tests {
             ("(?i)a(?-i)\\d[^a-z]", &["A1B", "a1b", "A1ſ", "a1\u{212a}"]),
             ("(?i)a(?-u:\\b)", &["a", "A\u{212a}", "aĳ", "a-"]),
         ];
-        // Which of them run on lowercased lines.
-        let lowered: Vec<bool> = cases
-            .iter()
-            .map(|(src, _)| narrowed_tree(src, &ASCII).unwrap().2)
-            .collect();
-        assert_eq!(
-            lowered,
-            [
-                false, true, true, false, true, false, true, true, true, false, false, true, true,
-                true, false, true, false, false
-            ]
-        );
-        // The same on `NARROW` lines.
-        let folded: Vec<bool> = cases
-            .iter()
-            .map(|(src, _)| narrowed_tree(src, &NARROW).unwrap().2)
-            .collect();
-        assert_eq!(
-            folded,
-            [
-                false, true, true, false, true, false, true, true, true, false, false, true, true,
-                false, false, true, false, false
-            ]
-        );
+        // Which of them run on folded lines, for ASCII lines and for `NARROW` ones.
+        let ascii = [
+            false, true, true, false, true, false, true, true, true, false, false, true, true,
+            true, false, true, false, false,
+        ];
+        let narrow = [
+            false, true, true, false, true, false, true, true, true, false, false, true, true,
+            false, false, true, false, false,
+        ];
+        for (keep, want) in [(&ASCII[..], ascii), (&NARROW[..], narrow)] {
+            let folded: Vec<bool> = cases
+                .iter()
+                .map(|(src, _)| narrowed_tree(src, keep).unwrap().2)
+                .collect();
+            assert_eq!(folded, want, "{keep:?}");
+        }
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
             for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
