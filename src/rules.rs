@@ -920,9 +920,147 @@ fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
         let hir = regex_syntax::hir::translate::Translator::new()
             .translate(src, &tree)
             .ok()?;
-        return Some((narrowed(hir, keep), tree, lower));
+        let hir = narrowed(hir, keep);
+        // `ASCII` automata are built for one page too: there the rewrite costs more
+        // than the states it saves.
+        let hir = if keep == &ASCII[..] {
+            hir
+        } else {
+            literal_alternations(hir)
+        };
+        return Some((hir, tree, lower));
     }
     None
+}
+
+/// The most strings one alternative of an alternation may stand for in
+/// `literal_alternations` (`sep(?:t(?:ember)?)?` is three; a class of a few letters is
+/// as many).
+const ALT_STRINGS: usize = 8;
+
+/// `hir` with each alternation whose alternatives each match one of a few strings
+/// (`jan(?:uary)?|feb(?:ruary)?|мая|ма[яй]`) made an alternation of those strings: the
+/// automaton compiler builds a trie for an alternation of plain strings, with far fewer
+/// states than the alternatives' own automata (the month and weekday lists of the
+/// date patterns), so that compiling it and building its lazy-DFA states cost less.
+/// It matches the same strings (which alternative matches first does not matter to a
+/// match test).
+fn literal_alternations(hir: Hir) -> Hir {
+    // Rebuilding a part costs about as much as translating it: only the parts that hold
+    // such an alternation are rebuilt.
+    if !has_string_alternation(&hir) {
+        return hir;
+    }
+    match hir.into_kind() {
+        HirKind::Alternation(subs) => {
+            let subs: Vec<Hir> = subs.into_iter().map(literal_alternations).collect();
+            if !subs.iter().all(|h| string_count(h).is_some()) {
+                return Hir::alternation(subs);
+            }
+            let mut strings: Vec<Vec<u8>> = subs.iter().flat_map(strings_of).collect();
+            strings.sort_unstable();
+            strings.dedup();
+            Hir::alternation(strings.into_iter().map(Hir::literal).collect())
+        }
+        HirKind::Concat(v) => Hir::concat(v.into_iter().map(literal_alternations).collect()),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(literal_alternations(*r.sub)),
+            ..r
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(literal_alternations(*c.sub)),
+            ..c
+        }),
+        HirKind::Literal(lit) => Hir::literal(lit.0),
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Look(look) => Hir::look(look),
+        HirKind::Empty => Hir::empty(),
+    }
+}
+
+/// Whether `hir` holds an alternation that `literal_alternations` rewrites.
+fn has_string_alternation(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Alternation(v) => {
+            v.iter().all(|h| string_count(h).is_some()) || v.iter().any(has_string_alternation)
+        }
+        HirKind::Concat(v) => v.iter().any(has_string_alternation),
+        HirKind::Repetition(r) => has_string_alternation(&r.sub),
+        HirKind::Capture(c) => has_string_alternation(&c.sub),
+        _ => false,
+    }
+}
+
+/// How many strings `hir` stands for when they are at most `ALT_STRINGS`, none empty,
+/// and it has no assertion (counted with repeats); else `None`.
+fn string_count(hir: &Hir) -> Option<usize> {
+    let n = match hir.kind() {
+        HirKind::Literal(_) => 1,
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().try_fold(0usize, |n, r| {
+            (n <= ALT_STRINGS).then(|| n + (r.end() as usize - r.start() as usize) + 1)
+        })?,
+        HirKind::Capture(c) => string_count(&c.sub)?,
+        HirKind::Alternation(v) => v.iter().try_fold(0usize, |n, h| {
+            Some(n + string_count(h)?).filter(|&n| n <= ALT_STRINGS)
+        })?,
+        HirKind::Concat(v) => {
+            // An optional part (`(?:uary)?`) adds the strings without it; the
+            // concatenation's first part is then never empty (a test checks that every
+            // built-in pattern's automata agree with its regex).
+            let mut n = 1usize;
+            for (i, h) in v.iter().enumerate() {
+                let k = match h.kind() {
+                    HirKind::Repetition(r) if i > 0 && r.min == 0 && r.max == Some(1) => {
+                        string_count(&r.sub)? + 1
+                    }
+                    _ => string_count(h)?,
+                };
+                n = n.checked_mul(k).filter(|&n| n <= ALT_STRINGS)?;
+            }
+            n
+        }
+        _ => return None,
+    };
+    (n <= ALT_STRINGS).then_some(n)
+}
+
+/// The strings (UTF-8) of `hir`, for which `string_count` is `Some`.
+fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => vec![lit.0.to_vec()],
+        HirKind::Class(Class::Unicode(c)) => c
+            .iter()
+            .flat_map(|r| r.start()..=r.end())
+            .map(|c| c.to_string().into_bytes())
+            .collect(),
+        HirKind::Capture(c) => strings_of(&c.sub),
+        HirKind::Alternation(v) => v.iter().flat_map(strings_of).collect(),
+        HirKind::Concat(v) => {
+            let mut out = vec![Vec::new()];
+            for h in v {
+                let tails = match h.kind() {
+                    HirKind::Repetition(r) => {
+                        let mut t = strings_of(&r.sub);
+                        t.push(Vec::new());
+                        t
+                    }
+                    _ => strings_of(h),
+                };
+                out = out
+                    .iter()
+                    .flat_map(|head| {
+                        tails.iter().map(move |t| {
+                            let mut s = head.clone();
+                            s.extend_from_slice(t);
+                            s
+                        })
+                    })
+                    .collect();
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The characters of the ASCII automata, for ASCII lines.
@@ -5592,6 +5730,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn string_alternations_match_as_before() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r"^(?:jan(?:uary)?|sep(?:t(?:ember)?)?|ма[яй]|x[ab]c)\.?$",
+                &[
+                    "jan",
+                    "january",
+                    "janu",
+                    "sep",
+                    "sept",
+                    "september",
+                    "septe",
+                    "мая",
+                    "май",
+                    "маё",
+                    "xac",
+                    "xbc",
+                    "xcc",
+                    "jan.",
+                    "",
+                    "ja",
+                ],
+            ),
+            (
+                r"(?:a|b(c|d)?)z",
+                &["az", "bz", "bcz", "bdz", "bez", "cz", "z"],
+            ),
+            // Too many strings (a class of ten letters), an empty alternative: kept.
+            (r"^(?:[a-j]x|ab)$", &["ax", "jx", "kx", "ab", "a"]),
+            (r"^(?:a(?:b|)c|d)$", &["ac", "abc", "d", "adc"]),
+            // A branch that can never match (an empty class).
+            (r"^(?:a[^\s\S]|b)$", &["a", "b", "ab"]),
+        ];
+        for (src, lines) in cases {
+            let f = Forward::new(&literal_alternations(regex_syntax::parse(src).unwrap())).unwrap();
+            let re = Regex::new(src).unwrap();
+            for line in *lines {
+                assert_eq!(f.search(line), Some(re.is_match(line)), "{src} on {line:?}");
+            }
+        }
+        // The alternation becomes one of plain strings, each once.
+        let hir = literal_alternations(regex_syntax::parse("jan(?:uary)?|ма[яй]|jan").unwrap());
+        let HirKind::Alternation(v) = hir.kind() else {
+            panic!("{hir:?}")
+        };
+        let strings: Vec<&[u8]> = v
+            .iter()
+            .map(|h| match h.kind() {
+                HirKind::Literal(lit) => &lit.0[..],
+                _ => panic!("{h:?}"),
+            })
+            .collect();
+        assert_eq!(
+            strings,
+            [&b"jan"[..], b"january", "май".as_bytes(), "мая".as_bytes()]
+        );
     }
 
     #[test]
