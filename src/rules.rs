@@ -1004,9 +1004,9 @@ fn string_count(hir: &Hir) -> Option<usize> {
             Some(n + string_count(h)?).filter(|&n| n <= ALT_STRINGS)
         })?,
         HirKind::Concat(v) => {
-            // An optional part (`(?:uary)?`) adds the strings without it; the
-            // concatenation's first part is then never empty (a test checks that every
-            // built-in pattern's automata agree with its regex).
+            // An optional part (`(?:uary)?`) adds the strings without it. It is taken
+            // only after the first part, whose strings are never empty, so that no
+            // string of the concatenation is.
             let mut n = 1usize;
             for (i, h) in v.iter().enumerate() {
                 let k = match h.kind() {
