@@ -57,7 +57,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::Input as ReInput;
 use regex_syntax::ast::{
-    Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion, Flag,
+    AssertionKind, Ast, ClassBracketed, ClassSet, ClassSetItem, ClassSetRange, ClassSetUnion, Flag,
     Flags as AstFlags, FlagsItemKind, GroupKind, Literal as AstLiteral, LiteralKind,
     RepetitionKind, RepetitionRange, Span,
 };
@@ -547,6 +547,12 @@ struct RegexRule {
     /// The same narrowed to ASCII, for ASCII lines (most lines): its classes are a
     /// few byte ranges, so it compiles several times faster again.
     ascii: OnceLock<Option<Forward>>,
+    /// The same narrowed to `WIDE`, for the other lines of `WIDE` characters (Chinese,
+    /// Japanese and Korean text, symbols): their characters fold with no other, so
+    /// such a line folds as a `NARROW` one does, and `(?i)` words still compile to
+    /// plain strings, where the whole pattern case-folds every class and letter over
+    /// all of Unicode.
+    wide: OnceLock<Option<Forward>>,
     /// Whether the narrowed automata come from the syntax tree (built-in rules, which a
     /// test checks against their full regex) rather than from the whole parsed pattern.
     from_ast: bool,
@@ -592,8 +598,9 @@ struct Forward {
     /// The syntax tree it was built from, if narrowed from one: kept, as freeing a large
     /// tree costs about as much as parsing it, and the built-in set is never freed.
     tree: Option<Ast>,
-    /// Whether it runs on the line ASCII-lowercased (an ASCII automaton of a pattern
-    /// under `(?i)` throughout, see `Narrow::lower`; only ASCII lines meet it).
+    /// Whether it runs on the line case-folded (`Lowered::folded`: an automaton of a
+    /// pattern under `(?i)` throughout, see `Narrow::lower`; only lines of the
+    /// characters it was narrowed to meet it).
     lower: bool,
 }
 
@@ -622,11 +629,11 @@ impl Forward {
     }
 
     /// Whether the pattern matches somewhere in the line of `lowered`; `None` if the
-    /// lazy DFA gave up (the caller then asks the full regex). The line's lowercased
+    /// lazy DFA gave up (the caller then asks the full regex). The line's case-folded
     /// copy is made by the first automaton that needs it and reused by the next ones.
     fn is_match(&self, lowered: &mut Lowered) -> Option<bool> {
         if self.lower {
-            self.search(lowered.lowercase())
+            self.search(lowered.folded())
         } else {
             self.search(lowered.line)
         }
@@ -643,33 +650,46 @@ impl Forward {
     }
 }
 
-/// A line and its ASCII-lowercased copy, made at most once for every `Forward::lower`
-/// automaton that runs on it (copying and lowercasing it for each cost as much as their
-/// searches). Made for one line, so no copy of another line can be taken for it; the
-/// buffer is borrowed, so that lines reuse its room.
+/// A line and its case-folded copy (`fold_rep` of each character), made at most once for
+/// every `Forward::lower` automaton that runs on it (copying and folding it for each
+/// cost as much as their searches). Made for one line, so no copy of another line can
+/// be taken for it; the buffer is borrowed, so that lines reuse its room.
 struct Lowered<'a> {
     line: &'a str,
     buf: &'a mut String,
-    /// Whether `buf` holds `line` lowercased.
+    /// Whether `line` is all ASCII (known to the caller: testing it again costs a pass).
+    ascii: bool,
+    /// Whether `buf` holds `line` folded.
     done: bool,
 }
 
 impl<'a> Lowered<'a> {
-    /// `line`, with `buf` as room for its copy (whatever `buf` holds is dropped).
-    fn new(line: &'a str, buf: &'a mut String) -> Lowered<'a> {
+    /// `line`, which is all ASCII if `ascii`, with `buf` as room for its copy (whatever
+    /// `buf` holds is dropped).
+    fn new(line: &'a str, buf: &'a mut String, ascii: bool) -> Lowered<'a> {
         Lowered {
             line,
             buf,
+            ascii,
             done: false,
         }
     }
 
-    /// The line ASCII-lowercased: made on the first call, then reused.
-    fn lowercase(&mut self) -> &str {
+    /// The line with each character replaced by `fold_rep` of it (ASCII-lowercased, for
+    /// an ASCII line): made on the first call, then reused. Only automata narrowed to
+    /// `ASCII`, `NARROW` or `WIDE` ask for it, so only on lines of `WIDE` characters
+    /// (`narrow_fold` leaves those past `NARROW` as they are: they fold with no other).
+    fn folded(&mut self) -> &str {
         if !self.done {
             self.buf.clear();
-            self.buf.push_str(self.line);
-            self.buf.make_ascii_lowercase();
+            if self.ascii {
+                self.buf.push_str(self.line);
+                self.buf.make_ascii_lowercase();
+            } else {
+                let table = narrow_folds();
+                self.buf
+                    .extend(self.line.chars().map(|c| narrow_fold(table, c)));
+            }
             self.done = true;
         }
         self.buf
@@ -678,8 +698,8 @@ impl<'a> Lowered<'a> {
 
 impl RegexRule {
     /// Whether the regex matches the line of `lowered`; `ascii`: the line is ASCII;
-    /// `narrow`: every character of the line is in `NARROW`.
-    fn is_match(&self, ascii: bool, narrow: bool, lowered: &mut Lowered) -> bool {
+    /// `narrow`: every character of the line is in `NARROW`; `wide`: in `WIDE`.
+    fn is_match(&self, ascii: bool, narrow: bool, wide: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
             // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
             // compile once it is there.
@@ -693,6 +713,11 @@ impl RegexRule {
         }
         if narrow {
             if let Some(m) = self.narrow_fwd().and_then(|f| f.is_match(lowered)) {
+                return m;
+            }
+        } else if wide && self.from_ast {
+            // (A user rule's full regex is compiled already: no narrowed copy for it.)
+            if let Some(m) = self.wide_fwd().and_then(|f| f.is_match(lowered)) {
                 return m;
             }
         }
@@ -719,7 +744,12 @@ impl RegexRule {
             .as_ref()
     }
 
-    /// Builds the forward automaton narrowed to `keep` (`NARROW` or `ASCII`): from the
+    /// The forward automaton narrowed to `WIDE` (built now if this is its first use).
+    fn wide_fwd(&self) -> Option<&Forward> {
+        self.wide.get_or_init(|| self.narrowed_fwd(&WIDE)).as_ref()
+    }
+
+    /// Builds the forward automaton narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`): from the
     /// narrowed syntax tree when it can, else from the whole parsed pattern.
     fn narrowed_fwd(&self, keep: &[(char, char)]) -> Option<Forward> {
         if self.from_ast {
@@ -764,6 +794,31 @@ fn is_narrow(line: &str) -> bool {
 /// Whether `c` is in `NARROW`.
 fn in_narrow(c: char) -> bool {
     NARROW.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
+/// `NARROW` and blocks of characters that case folding relates to no other (a test
+/// checks it): Hangul jamo, symbols (mathematical, technical, box drawing, shapes,
+/// dingbats; not the circled letters), the CJK blocks (punctuation, kana, ideographs),
+/// Hangul syllables, variation selectors, fullwidth punctuation and digits, halfwidth
+/// forms, and emoji: the characters of nearly all lines that `NARROW` leaves out.
+const WIDE: [(char, char); 11] = [
+    ('\0', '\u{52f}'),
+    ('\u{1100}', '\u{11ff}'),
+    ('\u{2000}', '\u{24b5}'),
+    ('\u{24ea}', '\u{2bff}'),
+    ('\u{2e80}', '\u{9fff}'),
+    ('\u{ac00}', '\u{d7a3}'),
+    ('\u{fe00}', '\u{fe0f}'),
+    ('\u{ff00}', '\u{ff20}'),
+    ('\u{ff3b}', '\u{ff40}'),
+    ('\u{ff5b}', '\u{ffef}'),
+    ('\u{1f000}', '\u{1faff}'),
+];
+
+/// Whether every character of `line` is in `WIDE`.
+fn is_wide(line: &str) -> bool {
+    line.chars()
+        .all(|c| WIDE.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
 }
 
 /// `hir` with every class narrowed to `keep` (`NARROW` or `ASCII`) and every literal
@@ -832,7 +887,7 @@ fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
     }
 }
 
-/// The forward automaton of `src` narrowed to `keep` (`ASCII` or `NARROW`) through
+/// The forward automaton of `src` narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`) through
 /// `narrow_ast`; `None` when the pattern does not parse or a class cannot be narrowed
 /// in the tree (the caller then narrows the whole parsed pattern), `Some(None)` when
 /// the automaton cannot be built.
@@ -846,15 +901,14 @@ fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>
 }
 
 /// The expression `narrowed_from_ast` compiles, the syntax tree it comes from, and
-/// whether it runs on lowercased lines (`Narrow::lower`): the ASCII automaton of a
-/// pattern under `(?i)` throughout does.
+/// whether it runs on case-folded lines (`Narrow::lower`): the automaton of a pattern
+/// under `(?i)` throughout does.
 fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
-    let ascii = keep == &ASCII[..];
     // Only a pattern that starts with `(?i` can be under it throughout.
-    for lower in [ascii && src.starts_with("(?i"), false] {
+    for lower in [src.starts_with("(?i"), false] {
         let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
         let mut cx = Narrow {
-            n: narrowing(ascii),
+            n: narrowing(keep),
             lower,
             ci: false,
             cased: false,
@@ -866,9 +920,147 @@ fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
         let hir = regex_syntax::hir::translate::Translator::new()
             .translate(src, &tree)
             .ok()?;
-        return Some((narrowed(hir, keep), tree, lower));
+        let hir = narrowed(hir, keep);
+        // `ASCII` automata are built for one page too: there the rewrite costs more
+        // than the states it saves.
+        let hir = if keep == &ASCII[..] {
+            hir
+        } else {
+            literal_alternations(hir)
+        };
+        return Some((hir, tree, lower));
     }
     None
+}
+
+/// The most strings one alternative of an alternation may stand for in
+/// `literal_alternations` (`sep(?:t(?:ember)?)?` is three; a class of a few letters is
+/// as many).
+const ALT_STRINGS: usize = 8;
+
+/// `hir` with each alternation whose alternatives each match one of a few strings
+/// (`jan(?:uary)?|feb(?:ruary)?|мая|ма[яй]`) made an alternation of those strings: the
+/// automaton compiler builds a trie for an alternation of plain strings, with far fewer
+/// states than the alternatives' own automata (the month and weekday lists of the
+/// date patterns), so that compiling it and building its lazy-DFA states cost less.
+/// It matches the same strings (which alternative matches first does not matter to a
+/// match test).
+fn literal_alternations(hir: Hir) -> Hir {
+    // Rebuilding a part costs about as much as translating it: only the parts that hold
+    // such an alternation are rebuilt.
+    if !has_string_alternation(&hir) {
+        return hir;
+    }
+    match hir.into_kind() {
+        HirKind::Alternation(subs) => {
+            let subs: Vec<Hir> = subs.into_iter().map(literal_alternations).collect();
+            if !subs.iter().all(|h| string_count(h).is_some()) {
+                return Hir::alternation(subs);
+            }
+            let mut strings: Vec<Vec<u8>> = subs.iter().flat_map(strings_of).collect();
+            strings.sort_unstable();
+            strings.dedup();
+            Hir::alternation(strings.into_iter().map(Hir::literal).collect())
+        }
+        HirKind::Concat(v) => Hir::concat(v.into_iter().map(literal_alternations).collect()),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(literal_alternations(*r.sub)),
+            ..r
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(literal_alternations(*c.sub)),
+            ..c
+        }),
+        HirKind::Literal(lit) => Hir::literal(lit.0),
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Look(look) => Hir::look(look),
+        HirKind::Empty => Hir::empty(),
+    }
+}
+
+/// Whether `hir` holds an alternation that `literal_alternations` rewrites.
+fn has_string_alternation(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Alternation(v) => {
+            v.iter().all(|h| string_count(h).is_some()) || v.iter().any(has_string_alternation)
+        }
+        HirKind::Concat(v) => v.iter().any(has_string_alternation),
+        HirKind::Repetition(r) => has_string_alternation(&r.sub),
+        HirKind::Capture(c) => has_string_alternation(&c.sub),
+        _ => false,
+    }
+}
+
+/// How many strings `hir` stands for when they are at most `ALT_STRINGS`, none empty,
+/// and it has no assertion (counted with repeats); else `None`.
+fn string_count(hir: &Hir) -> Option<usize> {
+    let n = match hir.kind() {
+        HirKind::Literal(_) => 1,
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().try_fold(0usize, |n, r| {
+            (n <= ALT_STRINGS).then(|| n + (r.end() as usize - r.start() as usize) + 1)
+        })?,
+        HirKind::Capture(c) => string_count(&c.sub)?,
+        HirKind::Alternation(v) => v.iter().try_fold(0usize, |n, h| {
+            Some(n + string_count(h)?).filter(|&n| n <= ALT_STRINGS)
+        })?,
+        HirKind::Concat(v) => {
+            // An optional part (`(?:uary)?`) adds the strings without it. It is taken
+            // only after the first part, whose strings are never empty, so that no
+            // string of the concatenation is.
+            let mut n = 1usize;
+            for (i, h) in v.iter().enumerate() {
+                let k = match h.kind() {
+                    HirKind::Repetition(r) if i > 0 && r.min == 0 && r.max == Some(1) => {
+                        string_count(&r.sub)? + 1
+                    }
+                    _ => string_count(h)?,
+                };
+                n = n.checked_mul(k).filter(|&n| n <= ALT_STRINGS)?;
+            }
+            n
+        }
+        _ => return None,
+    };
+    (n <= ALT_STRINGS).then_some(n)
+}
+
+/// The strings (UTF-8) of `hir`, for which `string_count` is `Some`.
+fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => vec![lit.0.to_vec()],
+        HirKind::Class(Class::Unicode(c)) => c
+            .iter()
+            .flat_map(|r| r.start()..=r.end())
+            .map(|c| c.to_string().into_bytes())
+            .collect(),
+        HirKind::Capture(c) => strings_of(&c.sub),
+        HirKind::Alternation(v) => v.iter().flat_map(strings_of).collect(),
+        HirKind::Concat(v) => {
+            let mut out = vec![Vec::new()];
+            for h in v {
+                let tails = match h.kind() {
+                    HirKind::Repetition(r) => {
+                        let mut t = strings_of(&r.sub);
+                        t.push(Vec::new());
+                        t
+                    }
+                    _ => strings_of(h),
+                };
+                out = out
+                    .iter()
+                    .flat_map(|head| {
+                        tails.iter().map(move |t| {
+                            let mut s = head.clone();
+                            s.extend_from_slice(t);
+                            s
+                        })
+                    })
+                    .collect();
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The characters of the ASCII automata, for ASCII lines.
@@ -884,35 +1076,41 @@ struct Narrowing {
     closure: ClassUnicode,
 }
 
-/// The narrowings to `ASCII` and `NARROW`, computed once.
-fn narrowing(ascii: bool) -> &'static Narrowing {
-    static BOTH: [OnceLock<Narrowing>; 2] = [OnceLock::new(), OnceLock::new()];
-    let of = |keep: &[(char, char)]| {
+/// The narrowing to `keep` (`ASCII`, `NARROW` or `WIDE`), computed once.
+fn narrowing(keep: &[(char, char)]) -> &'static Narrowing {
+    static ALL: [OnceLock<Narrowing>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let of = || {
         let keep = ClassUnicode::new(keep.iter().map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
         let mut closure = keep.clone();
         closure.case_fold_simple();
         Narrowing { keep, closure }
     };
-    if ascii {
-        BOTH[0].get_or_init(|| of(&ASCII))
+    let i = if keep == &ASCII[..] {
+        0
+    } else if keep == &NARROW[..] {
+        1
     } else {
-        BOTH[1].get_or_init(|| of(&NARROW))
-    }
+        debug_assert!(keep == &WIDE[..]);
+        2
+    };
+    ALL[i].get_or_init(of)
 }
 
 /// The state of one `narrow_ast` walk.
 struct Narrow {
     /// What the pattern is narrowed to.
     n: &'static Narrowing,
-    /// Whether the automaton is to run on lowercased lines (`ASCII` only): then `(?i)`
-    /// goes, its letters become lowercase literals and its classes the classes they
-    /// fold to, so that `(?i)` words translate to plain strings rather than to a class
-    /// per letter, which cost most of the compile.
+    /// Whether the automaton is to run on case-folded lines (`Lowered::folded`): then
+    /// `(?i)` goes, its letters become the literals `fold_rep` gives and its classes
+    /// the classes they fold to, so that `(?i)` words translate to plain strings rather
+    /// than to a class per letter, which cost most of the compile (and make large
+    /// lazy-DFA states).
     lower: bool,
     /// Whether `(?i)` is in force here.
     ci: bool,
-    /// Whether a letter or a class of letters stands outside `(?i)`: then lowercasing
-    /// the line would change what it matches, and `lower` cannot be used.
+    /// Whether a letter, a class or an assertion outside `(?i)` could tell a character
+    /// of `keep` from its `fold_rep`: then folding the line would change what it
+    /// matches, and `lower` cannot be used.
     cased: bool,
 }
 
@@ -933,23 +1131,40 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
         Ast::Literal(lit) => {
             let never = !class_has(closure, lit.c);
             if cx.lower && cx.ci {
-                // A character outside the closure folds with no ASCII one.
-                if let Some(c) = (!never).then(|| lowest_ascii_fold(lit.c)).flatten() {
-                    lit.c = c;
+                // A character outside the closure folds with no character of `keep`.
+                if !never {
+                    // The table serves the many non-ASCII letters of `NARROW` patterns;
+                    // an `ASCII` one needs it only for the odd Kelvin sign.
+                    lit.c = if !lit.c.is_ascii() && class_has(&cx.n.keep, lit.c) {
+                        narrow_fold(narrow_folds(), lit.c)
+                    } else {
+                        fold_rep(lit.c)
+                    };
                 }
-            } else {
-                cx.cased |= lit.c.is_ascii_alphabetic();
+            } else if cx.lower && class_has(&cx.n.keep, lit.c) {
+                // Outside `(?i)`, a folded line holds this character exactly where the
+                // line does only if it is its own representative and alone in its
+                // fold class within `keep`.
+                let alone = [ClassUnicodeRange::new(lit.c, lit.c)];
+                let mut class = ClassUnicode::new(alone);
+                class.case_fold_simple();
+                class.intersect(&cx.n.keep);
+                cx.cased |= fold_rep(lit.c) != lit.c || class.ranges() != alone;
             }
             Some(never)
         }
         Ast::ClassUnicode(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) => {
             if cx.lower {
                 let class = folded_class(ast, cx.n, src, cx.ci)?;
-                // Lowercasing the line is safe for a class outside `(?i)` without letters.
-                cx.cased |= !cx.ci
-                    && class.ranges().iter().any(|r| {
-                        (r.start() <= 'Z' && 'A' <= r.end()) || (r.start() <= 'z' && 'a' <= r.end())
-                    });
+                // Folding the line is safe for a class outside `(?i)` that holds each
+                // character's whole fold class within `keep` or none of it: then it holds
+                // a character exactly when it holds its `fold_rep` (which is in `keep`).
+                cx.cased |= !cx.ci && {
+                    let mut closed = class.clone();
+                    closed.case_fold_simple();
+                    closed.intersect(&cx.n.keep);
+                    closed != class
+                };
                 *ast = bracketed(span, false, class);
             } else {
                 narrow_class_parts(ast, closure, src)?;
@@ -1011,7 +1226,22 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
             }
             Some(false)
         }
-        Ast::Empty(_) | Ast::Dot(_) | Ast::Assertion(_) => Some(false),
+        Ast::Assertion(a) => {
+            // A word boundary looks at word characters: past ASCII, a character may fold
+            // to an ASCII one (the Kelvin sign to `k`), which an ASCII word boundary
+            // sees differently (no built-in pattern has one, so `ASCII` automata keep
+            // the same rule). Line and text ends see no case.
+            cx.cased |= cx.lower
+                && !matches!(
+                    a.kind,
+                    AssertionKind::StartLine
+                        | AssertionKind::EndLine
+                        | AssertionKind::StartText
+                        | AssertionKind::EndText
+                );
+            Some(false)
+        }
+        Ast::Empty(_) | Ast::Dot(_) => Some(false),
     }
 }
 
@@ -1032,18 +1262,55 @@ fn take_case_flag(flags: &mut AstFlags, cx: &mut Narrow) {
     });
 }
 
-/// The lowercase ASCII letter `(?i)` folds `c` with (`c` itself if it is ASCII and no
-/// letter, `k` for the Kelvin sign), `None` if none.
-fn lowest_ascii_fold(c: char) -> Option<char> {
+/// The one character that stands for `c`'s simple case fold class (the characters
+/// `(?i)` matches `c` with) on folded lines: the lowercase ASCII letter of the class if
+/// it has one (`c` itself if it is ASCII and no letter, `k` for the Kelvin sign), else
+/// its lowest character. A test checks that the representative of a `NARROW` character
+/// is in `NARROW`.
+fn fold_rep(c: char) -> char {
     if c.is_ascii() {
-        return Some(c.to_ascii_lowercase());
+        return c.to_ascii_lowercase();
     }
     let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
     class.case_fold_simple();
+    let lowest = class.ranges().first().map_or(c, ClassUnicodeRange::start);
     class
         .iter()
         .flat_map(|r| r.start()..=r.end())
         .find(char::is_ascii_lowercase)
+        .unwrap_or(lowest)
+}
+
+/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`),
+/// computed once: folded lines are made a character at a time.
+fn narrow_folds() -> &'static [char] {
+    static TABLE: OnceLock<Box<[char]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        NARROW
+            .iter()
+            .flat_map(|&(lo, hi)| lo.max('\u{80}')..=hi)
+            .map(fold_rep)
+            .collect()
+    })
+}
+
+/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), with
+/// `table` from `narrow_folds`.
+#[inline]
+fn narrow_fold(table: &[char], c: char) -> char {
+    // Where the second range of `NARROW` starts in `table`.
+    let second = NARROW[0].1 as usize + 1 - 0x80;
+    let i = c as usize;
+    if i < 0x80 {
+        c.to_ascii_lowercase()
+    } else if i <= NARROW[0].1 as usize {
+        table[i - 0x80]
+    } else {
+        i.checked_sub(NARROW[1].0 as usize)
+            .and_then(|j| table.get(second + j))
+            .copied()
+            .unwrap_or(c)
+    }
 }
 
 /// The characters of `n.keep` in the class `ast` (Unicode, Perl or bracketed), folded
@@ -2929,9 +3196,9 @@ impl RuleSet {
         if self.regexes.is_empty() {
             return None;
         }
-        let mut lowered = Lowered::new(line, buf);
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
+        let mut lowered = Lowered::new(line, buf, hits & HIT_NON_ASCII == 0);
         let mut kind = None;
         let b = line.as_bytes();
         let mut allowed = self.regex_first.0[usize::from(b[0])];
@@ -2992,7 +3259,8 @@ impl RuleSet {
 
     /// Whether regex rule `r`, whose gate the line passed, matches it: the gate's spilled
     /// clauses, `checks` (its remaining tests), then the regex and the rule's limits.
-    /// `kind`: whether the line is ASCII and narrow, worked out by the first regex run.
+    /// `kind`: whether the line is ASCII, of `NARROW` and of `WIDE` characters, worked out
+    /// by the first regex run.
     #[inline(always)]
     fn regex_rule_matches(
         &self,
@@ -3000,7 +3268,7 @@ impl RuleSet {
         checks: &[Needs],
         words: usize,
         facts: &mut LineFacts,
-        kind: &mut Option<(bool, bool)>,
+        kind: &mut Option<(bool, bool, bool)>,
         lowered: &mut Lowered,
     ) -> bool {
         let line = lowered.line;
@@ -3009,11 +3277,12 @@ impl RuleSet {
             r.gate.iter().all(|c| c.meets(bytes))
         }) && checks.iter().all(|n| n.holds(line, facts))
             && {
-                let (ascii, narrow) = *kind.get_or_insert_with(|| {
+                let (ascii, narrow, wide) = *kind.get_or_insert_with(|| {
                     let ascii = facts.hits & HIT_NON_ASCII == 0;
-                    (ascii, ascii || is_narrow(line))
+                    let narrow = ascii || is_narrow(line);
+                    (ascii, narrow, narrow || is_wide(line))
                 });
-                r.is_match(ascii, narrow, lowered) && self.fits(r.rule, words, line)
+                r.is_match(ascii, narrow, wide, lowered) && self.fits(r.rule, words, line)
             }
     }
 }
@@ -4115,6 +4384,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                         fwd: OnceLock::new(),
                         narrow: OnceLock::new(),
                         ascii: OnceLock::new(),
+                        wide: OnceLock::new(),
                         from_ast: builtin,
                         rule: index,
                         max_words: gate,
@@ -5260,7 +5530,7 @@ mod tests {
                     assert_eq!(
                         r.ascii_fwd()
                             .expect("narrowed to ASCII")
-                            .is_match(&mut Lowered::new(line, &mut String::new())),
+                            .is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{} ASCII automaton disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -5270,7 +5540,7 @@ mod tests {
                     assert_eq!(
                         r.narrow_fwd()
                             .expect("narrowed")
-                            .is_match(&mut Lowered::new(line, &mut String::new())),
+                            .is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{} narrowed disagrees on {line:?}",
                         rules.rules[r.rule as usize].id
@@ -5279,9 +5549,11 @@ mod tests {
                 }
                 // The forward-only automaton agrees with the full regex on every line.
                 assert_eq!(
-                    r.full_fwd()
-                        .expect("forward")
-                        .is_match(&mut Lowered::new(line, &mut String::new())),
+                    r.full_fwd().expect("forward").is_match(&mut Lowered::new(
+                        line,
+                        &mut String::new(),
+                        line.is_ascii()
+                    )),
                     Some(want),
                     "{} forward disagrees on {line:?}",
                     rules.rules[r.rule as usize].id
@@ -5333,7 +5605,7 @@ mod tests {
     fn narrowed_syntax_trees_agree_with_the_regex() {
         // Every built-in regex narrows through its syntax tree.
         for r in &builtin().regexes {
-            for keep in [&ASCII[..], &NARROW[..]] {
+            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
                 assert!(
                     matches!(narrowed_from_ast(&r.src, keep), Some(Some(_))),
                     "{}",
@@ -5353,6 +5625,19 @@ mod tests {
             (r"^\P{Lu}\W\d$", &["a 1", "A 1", "é-٣", "ſ 2"]),
             (r"(?i)^[\w&&[^k]]+$", &["abc", "abK", "ab\u{212a}", "ÉÈ"]),
             (r"^(?:日本|x{2,})$", &["xx", "日本", "x"]),
+            (
+                r"(?i)^(?:\d+年|[^.]{2}\s?(?:分|분)|ab★|\w+\p{Lu})$",
+                &[
+                    "2016年",
+                    "１２分",
+                    "ＡＢ 분",
+                    "AB★",
+                    "ab★",
+                    "한국Z",
+                    "日本ａ",
+                    "ǅ日Ａ",
+                ],
+            ),
             // Lowercased lines: `(?i)` letters that fold into ASCII, flags that end
             // with a group, letters and classes of letters outside `(?i)`.
             (
@@ -5365,19 +5650,67 @@ mod tests {
                 r"(?i)ab(?-i)C[a-z]\p{Lu}",
                 &["ABCxY", "abCxy", "abcxY", "AbCXY"],
             ),
+            // Folded lines with `NARROW` letters: fold classes of three (`σ`, `ς`, `Σ`;
+            // `µ`, `μ`, `Μ`), ones that reach past `NARROW` (`ß`, `ẞ`) or into ASCII
+            // (`ſ`, the Kelvin sign), and classes and letters outside `(?i)` that are
+            // or are not closed under folding.
+            (
+                "(?i)^(?:σοφία|µ\\d|straße|яб[а-я]|\u{1e9e}x|\u{17f}t|\u{212a}m)$",
+                &[
+                    "ΣΟΦΊΑ",
+                    "σοφίας",
+                    "Σοφία",
+                    "ΜΟ",
+                    "μ1",
+                    "Μ1",
+                    "µ1",
+                    "STRASSE",
+                    "straße",
+                    "STRAẞE",
+                    "ЯБВ",
+                    "ябъ",
+                    "ßX",
+                    "ßx",
+                    "st",
+                    "ſt",
+                    "ST",
+                    "KM",
+                    "\u{212a}m",
+                    "km",
+                ],
+            ),
+            (
+                "(?i)я(?-i)[Ѐ-ӿ]\\d",
+                &["ЯЖ1", "яж1", "яЖ1", "Я\u{1c80}1", "яѐ2"],
+            ),
+            ("(?i)я(?-i)ж", &["Яж", "яЖ", "яж"]),
+            ("(?i)я(?-i)[a-zſ]", &["Яa", "яſ", "яS", "я\u{212a}", "яk"]),
+            (
+                "(?i)а(?-i)[A-Za-zſ\u{212a}]",
+                &["Аa", "аſ", "аS", "а\u{212a}", "аk", "а1"],
+            ),
+            ("(?i)a(?-i)\\d[^a-z]", &["A1B", "a1b", "A1ſ", "a1\u{212a}"]),
+            ("(?i)a(?-u:\\b)", &["a", "A\u{212a}", "aĳ", "a-"]),
         ];
-        // Which of them run on lowercased lines.
-        let lowered: Vec<bool> = cases
-            .iter()
-            .map(|(src, _)| narrowed_tree(src, &ASCII).unwrap().2)
-            .collect();
-        assert_eq!(
-            lowered,
-            [false, true, true, false, true, false, true, true, false, false]
-        );
+        // Which of them run on folded lines, for ASCII lines and for `NARROW` ones.
+        let ascii = [
+            false, true, true, false, true, false, true, true, true, false, false, true, true,
+            true, false, true, false, false,
+        ];
+        let narrow = [
+            false, true, true, false, true, false, true, true, true, false, false, true, true,
+            false, false, true, false, false,
+        ];
+        for (keep, want) in [(&ASCII[..], ascii), (&NARROW[..], narrow)] {
+            let folded: Vec<bool> = cases
+                .iter()
+                .map(|(src, _)| narrowed_tree(src, keep).unwrap().2)
+                .collect();
+            assert_eq!(folded, want, "{keep:?}");
+        }
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
-            for keep in [&ASCII[..], &NARROW[..]] {
+            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
                 let f = narrowed_from_ast(src, keep).unwrap().unwrap();
                 for line in *lines {
                     if line
@@ -5385,7 +5718,11 @@ mod tests {
                         .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
                     {
                         assert_eq!(
-                            f.is_match(&mut Lowered::new(line, &mut String::new())),
+                            f.is_match(&mut Lowered::new(
+                                line,
+                                &mut String::new(),
+                                line.is_ascii()
+                            )),
                             Some(re.is_match(line)),
                             "{src} on {line:?}"
                         );
@@ -5393,6 +5730,100 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn string_alternations_match_as_before() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r"^(?:jan(?:uary)?|sep(?:t(?:ember)?)?|ма[яй]|x[ab]c)\.?$",
+                &[
+                    "jan",
+                    "january",
+                    "janu",
+                    "sep",
+                    "sept",
+                    "september",
+                    "septe",
+                    "мая",
+                    "май",
+                    "маё",
+                    "xac",
+                    "xbc",
+                    "xcc",
+                    "jan.",
+                    "",
+                    "ja",
+                ],
+            ),
+            (
+                r"(?:a|b(c|d)?)z",
+                &["az", "bz", "bcz", "bdz", "bez", "cz", "z"],
+            ),
+            // Too many strings (a class of ten letters), an empty alternative: kept.
+            (r"^(?:[a-j]x|ab)$", &["ax", "jx", "kx", "ab", "a"]),
+            (r"^(?:a(?:b|)c|d)$", &["ac", "abc", "d", "adc"]),
+            // A branch that can never match (an empty class).
+            (r"^(?:a[^\s\S]|b)$", &["a", "b", "ab"]),
+        ];
+        for (src, lines) in cases {
+            let f = Forward::new(&literal_alternations(regex_syntax::parse(src).unwrap())).unwrap();
+            let re = Regex::new(src).unwrap();
+            for line in *lines {
+                assert_eq!(f.search(line), Some(re.is_match(line)), "{src} on {line:?}");
+            }
+        }
+        // The alternation becomes one of plain strings, each once.
+        let hir = literal_alternations(regex_syntax::parse("jan(?:uary)?|ма[яй]|jan").unwrap());
+        let HirKind::Alternation(v) = hir.kind() else {
+            panic!("{hir:?}")
+        };
+        let strings: Vec<&[u8]> = v
+            .iter()
+            .map(|h| match h.kind() {
+                HirKind::Literal(lit) => &lit.0[..],
+                _ => panic!("{h:?}"),
+            })
+            .collect();
+        assert_eq!(
+            strings,
+            [&b"jan"[..], b"january", "май".as_bytes(), "мая".as_bytes()]
+        );
+    }
+
+    #[test]
+    fn fold_representatives_stay_in_their_class_and_in_narrow() {
+        let folds = narrow_folds();
+        let closure = &narrowing(&NARROW).closure;
+        for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
+            let rep = fold_rep(c);
+            let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+            class.case_fold_simple();
+            assert!(class_has(&class, rep), "{c:?} -> {rep:?}");
+            assert!(in_narrow(rep), "{c:?} -> {rep:?}");
+            // Every member of the class stands for the same character.
+            for d in class.iter().flat_map(|r| r.start()..=r.end()) {
+                assert_eq!(fold_rep(d), rep, "{c:?} {d:?}");
+            }
+            if in_narrow(c) {
+                assert_eq!(narrow_fold(folds, c), rep, "{c:?}");
+            }
+        }
+        // `WIDE` adds characters that fold with no other.
+        for &(lo, hi) in &WIDE {
+            for c in (lo..=hi).filter(|&c| !in_narrow(c)) {
+                let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+                class.case_fold_simple();
+                assert_eq!(class.ranges(), [ClassUnicodeRange::new(c, c)], "{c:?}");
+                assert_eq!(narrow_fold(folds, c), c);
+            }
+        }
+        // Past `NARROW`, the table leaves characters as they are.
+        for c in ['\u{530}', '\u{1e9e}', '\u{1fff}', '\u{2200}', '日'] {
+            assert_eq!(narrow_fold(folds, c), c);
+        }
+        assert_eq!(narrow_fold(folds, 'Я'), narrow_fold(folds, 'я'));
+        assert_eq!(fold_rep('\u{212a}'), 'k');
     }
 
     /// Every prefilter of the regex rule `r` passes `line`, which it matches.
@@ -5613,7 +6044,7 @@ mod tests {
     #[test]
     fn narrowed_automata_and_prefilters_agree_with_the_regex_on_sampled_lines() {
         let rules = builtin();
-        let (mut lowered, mut narrow) = (0, 0);
+        let (mut lowered, mut narrow, mut wide) = (0, 0, 0);
         for (k, r) in rules.regexes.iter().enumerate() {
             // Every pattern under `(?i)` throughout runs lowercased on ASCII lines.
             let lower = narrowed_tree(&r.src, &ASCII).unwrap().2;
@@ -5628,7 +6059,7 @@ mod tests {
                 if line.is_ascii() {
                     let f = r.ascii_fwd().expect("narrowed to ASCII");
                     assert_eq!(
-                        f.is_match(&mut Lowered::new(line, &mut String::new())),
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{id} ASCII on {line:?}"
                     );
@@ -5636,11 +6067,19 @@ mod tests {
                 if is_narrow(line) {
                     let f = r.narrow_fwd().expect("narrowed");
                     assert_eq!(
-                        f.is_match(&mut Lowered::new(line, &mut String::new())),
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), line.is_ascii())),
                         Some(want),
                         "{id} narrowed on {line:?}"
                     );
                     narrow += 1;
+                } else if is_wide(line) {
+                    let f = r.wide_fwd().expect("narrowed to WIDE");
+                    assert_eq!(
+                        f.is_match(&mut Lowered::new(line, &mut String::new(), false)),
+                        Some(want),
+                        "{id} WIDE on {line:?}"
+                    );
+                    wide += 1;
                 }
                 // Whenever the regex matches a normalized line, its prefilters let the
                 // line through.
@@ -5653,6 +6092,7 @@ mod tests {
         }
         assert!(lowered >= 8, "only {lowered} lowered");
         assert!(narrow > 20_000, "only {narrow} narrow lines");
+        assert!(wide > 1_000, "only {wide} WIDE lines");
     }
 
     #[test]
