@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::swar::{eq_bytes, first_lane, lanes_eq, HIGH, LOW7, ONES};
+use crate::swar::{eq_bytes, eq_mask16, first_lane, lanes_eq, HIGH, LOW7, ONES};
 
 /// A normalized document.
 #[derive(Debug, Clone)]
@@ -1000,7 +1000,97 @@ fn nfc_inert(c: char) -> bool {
 /// Trims each line, collapses runs of spaces and of blank lines, drops blank lines at both
 /// ends and ends a non-empty text with one `\n`. Expects [`clean_chars`] done: the only
 /// whitespace left is ' ' and '\n'.
+///
+/// Put another way, each run of blanks (spaces and `\n`) between two other characters
+/// becomes one space when it holds no `\n` and as many `\n` as it holds (at most
+/// [`MAX_NEWLINES`]) when it does; the runs at the ends go. Most runs (one space, one or
+/// two line breaks) stay as they are: [`next_odd_blank`] finds the others sixteen bytes at
+/// a time, and the text between them is copied in one go. (`layout_by_lines`, in the
+/// tests, is the plain definition it is held to.)
 fn layout(text: &str) -> String {
+    let b = text.as_bytes();
+    let blank = |x: u8| x == b' ' || x == b'\n';
+    let Some(lead) = b.iter().position(|&x| !blank(x)) else {
+        return String::new();
+    };
+    // After the last other character (there is one: `lead`).
+    let end = b.iter().rposition(|&x| !blank(x)).map_or(lead, |p| p + 1);
+    let mut out = String::with_capacity(end - lead + 1);
+    // `text[..copied]` is done; `b[from]` is no blank.
+    let (mut copied, mut from) = (lead, lead);
+    while let Some(at) = next_odd_blank(&b[..end], from) {
+        // The run of blanks around `at`, which has another character on both sides (the
+        // ends of the text were trimmed, and `b[from]` is none).
+        let mut start = at;
+        while blank(b[start - 1]) {
+            start -= 1;
+        }
+        let mut stop = at + 1;
+        while blank(b[stop]) {
+            stop += 1;
+        }
+        let run = &b[start..stop];
+        let breaks = run.iter().filter(|&&x| x == b'\n').count();
+        let with = if breaks == 0 {
+            " "
+        } else {
+            &BREAKS[..breaks.min(MAX_NEWLINES)]
+        };
+        if run != with.as_bytes() {
+            out.push_str(&text[copied..start]);
+            out.push_str(with);
+            copied = stop;
+        }
+        from = stop;
+    }
+    out.push_str(&text[copied..end]);
+    out.push('\n');
+    out
+}
+
+/// [`MAX_NEWLINES`] line breaks, for [`layout`] to take a run's from.
+const BREAKS: &str = "\n\n\n";
+const _: () = assert!(BREAKS.len() == MAX_NEWLINES);
+
+/// Where the next blank (' ' or `\n`) of `b` from `from` on is that may make its run of
+/// blanks one that [`layout`] changes: one after a blank but a line break after a line
+/// break, or a third line break in a row. Runs of one blank and of two line breaks (a
+/// paragraph break) are passed over. `b[from]` must be no blank (the bytes before it are
+/// not looked at).
+fn next_odd_blank(b: &[u8], from: usize) -> Option<usize> {
+    // The blanks and line breaks of the block before, moved down to bits 0 and 1 (none
+    // before `from`, which is no blank: no pair or triple ends at it or right after it).
+    let (mut blanks_before, mut breaks_before) = (0u32, 0u32);
+    let mut i = from;
+    while i < b.len() {
+        let block = match b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+            Some(block) => *block,
+            // The last few bytes, padded with a letter, which is no blank.
+            None => {
+                let mut block = [b'a'; 16];
+                block[..b.len() - i].copy_from_slice(&b[i..]);
+                block
+            }
+        };
+        let breaks = eq_mask16(&block, b'\n');
+        let blanks = eq_mask16(&block, b' ') | breaks;
+        let after_blank = (blanks << 1) | (blanks_before >> 1);
+        let after_break = (breaks << 1) | (breaks_before >> 1);
+        let after_two_breaks = after_break & ((breaks << 2) | breaks_before);
+        let odd = (blanks & after_blank & !(breaks & after_break)) | (breaks & after_two_breaks);
+        if odd != 0 {
+            return Some(i + odd.trailing_zeros() as usize);
+        }
+        blanks_before = blanks >> 14;
+        breaks_before = breaks >> 14;
+        i += 16;
+    }
+    None
+}
+
+/// [`layout`] line by line: the plain definition.
+#[cfg(test)]
+fn layout_by_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     let mut blanks = 0;
     for line in text.split('\n') {
@@ -1473,6 +1563,16 @@ mod tests {
                     prop_assert_eq!(clean_chars(&s), (fixed, false), "{:?}", s);
                 }
             }
+        }
+
+        #[test]
+        fn layout_by_runs_agrees_with_layout_by_lines(
+            s in "( |\n|  |\n\n\n\n| \n |a|bé|\r|\t){0,60}",
+            t in tricky(),
+        ) {
+            // Long runs of both kinds, across the sixteen-byte blocks, and any text.
+            prop_assert_eq!(super::layout(&s), layout_by_lines(&s));
+            prop_assert_eq!(super::layout(&t), layout_by_lines(&t));
         }
 
         #[test]
