@@ -228,8 +228,9 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
         rewrote |= removed;
         text = Cow::Owned(cleaned);
     }
-    if let Some(first) = needs.amp {
-        // The scan's position holds unless the characters were rewritten since.
+    // Unless the characters were rewritten since, the scan's position holds, and a text
+    // none of whose `&` starts a reference has none to decode.
+    if let Some(first) = needs.amp.filter(|_| clean || needs.reference) {
         let from = if clean { 0 } else { first };
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
@@ -334,6 +335,9 @@ pub(crate) struct Needs {
     final_newline: bool,
     /// Where the first `&` is, which may start an HTML character reference.
     amp: Option<usize>,
+    /// Whether some `&` starts a reference that [`decode_entities`] decodes (most `&` do
+    /// not: "Q&A"), so that a text with only other `&` is not searched for them again.
+    reference: bool,
     /// A lead character followed by a continuation image, the shape of mojibake.
     mojibake: bool,
     /// A character that is not [NFC-inert](nfc_inert) (all those below U+0300 are, and the
@@ -379,7 +383,7 @@ fn scan(text: &str) -> Needs {
             };
             // What is known already need not be found again: a text with CRLF line
             // ends, tabs or many `&` is not looked at word by word for each of them.
-            let known = needs.chars || needs.crs || needs.amp.is_some();
+            let known = needs.chars || needs.crs || needs.reference;
             let quiet = quiet || known && quiet_known(window, &needs);
             if quiet {
                 prev = u64::from_le_bytes(window[BLOCK - 5..].try_into().unwrap_or_default());
@@ -441,8 +445,9 @@ fn quiet_block<const BLANKS: bool, const AMP: bool>(window: &[u8; BLOCK + 3]) ->
 
 /// [`quiet_block`] for a block that it found odd in a text known to need
 /// [`clean_chars`] (and so the layout), whose controls then tell nothing new (but for
-/// one other than CR when all so far were CRs), or whose first `&` was found, after
-/// which none does. Non-ASCII bytes, the commonest reason, are told first.
+/// one other than CR when all so far were CRs), or whose first `&` that starts a
+/// reference was found, after which none does. Non-ASCII bytes, the commonest reason, are
+/// told first.
 #[inline(never)]
 fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     let words = window[3..]
@@ -456,15 +461,15 @@ fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     if high & HIGH != 0 {
         false
     } else if needs.chars {
-        needs.amp.is_some() || amps == 0
+        needs.reference || amps == 0
     } else if needs.crs {
         let mut others = false;
         for &x in &window[3..] {
             others |= (x < 0x20 && x != b'\n' && x != b'\r') | (x == 0x7F);
         }
-        !others && (needs.amp.is_some() || amps == 0)
+        !others && (needs.reference || amps == 0)
     } else if needs.layout {
-        // The first `&` was found.
+        // The first `&` that starts a reference was found.
         quiet_block::<false, false>(window)
     } else {
         quiet_block::<true, false>(window)
@@ -504,7 +509,7 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
                 controls
             }
         };
-        let amps = if needs.amp.is_none() {
+        let amps = if !needs.reference {
             lanes_eq(w, b'&')
         } else {
             0
@@ -544,8 +549,9 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
         }
     }
     if odd != 0 {
-        if amps != 0 && needs.amp.is_none() {
-            needs.amp = Some(i + first_lane(amps));
+        if amps != 0 {
+            needs.amp.get_or_insert(i + first_lane(amps));
+            needs.reference = needs.reference || starts_reference(text, i, amps);
         }
         needs.crs |= crs != 0;
         needs.chars |= odd & !amps & !crs != 0;
@@ -556,6 +562,22 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
         needs.layout = blanks_need_layout(w, prev);
     }
     low
+}
+
+/// Whether one of the `&` of the word at `i` (the lanes of `amps`) starts a reference that
+/// [`decode_entities`] decodes.
+fn starts_reference(text: &str, i: usize, mut amps: u64) -> bool {
+    let b = text.as_bytes();
+    while amps != 0 {
+        let at = i + first_lane(amps);
+        amps &= amps - 1;
+        if b.get(at + 1..)
+            .is_some_and(|rest| entities::parse(rest).is_some())
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether the word `w`, after the word `prev`, holds two blanks in a row that the layout
@@ -665,6 +687,7 @@ fn scan_bytes(text: &str) -> Needs {
                 b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
                 b'&' => {
                     needs.amp.get_or_insert(i);
+                    needs.reference |= entities::parse(&b[i + 1..]).is_some();
                 }
                 b'\r' => needs.crs = true,
                 0..=0x1F | 0x7F => needs.chars = true,
@@ -1612,16 +1635,17 @@ mod tests {
         fn any_scan_given_never_panics(
             s in tricky(),
             final_newline in proptest::bool::ANY,
-            flags in proptest::array::uniform6(proptest::bool::ANY),
+            flags in proptest::array::uniform7(proptest::bool::ANY),
             amp in proptest::option::of(0usize..=1_000),
         ) {
-            let [chars, crs, layout, final_nl, mojibake, nfc] = flags;
+            let [chars, crs, layout, final_nl, mojibake, nfc, reference] = flags;
             let needs = Needs {
                 chars,
                 crs,
                 layout,
                 final_newline: final_nl,
                 amp: amp.map(|a| a % (s.len() + 9)),
+                reference,
                 mojibake,
                 nfc,
             };
