@@ -382,7 +382,8 @@ fn scan(text: &str) -> Needs {
                 quiet_block::<true, true>(window)
             };
             // What is known already need not be found again: a text with CRLF line
-            // ends, tabs or many `&` is not looked at word by word for each of them.
+            // ends, tabs or many `&` (once one starts a reference) is not looked at word
+            // by word for each of them.
             let known = needs.chars || needs.crs || needs.reference;
             let quiet = quiet || known && quiet_known(window, &needs);
             if quiet {
@@ -1071,7 +1072,8 @@ fn layout(text: &str) -> String {
     out
 }
 
-/// [`MAX_NEWLINES`] line breaks, for [`layout`] to take a run's from.
+/// [`MAX_NEWLINES`] line breaks: what [`layout`] makes of a run of blanks with that many
+/// or more, and whose start it takes for a run with fewer.
 const BREAKS: &str = "\n\n\n";
 const _: () = assert!(BREAKS.len() == MAX_NEWLINES);
 
