@@ -281,7 +281,7 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         match bytes.get(i) {
             None => break,
             Some(b'\n') if LINES => break,
-            Some(_) => (i, h) = hash_odd(text, i, h),
+            Some(_) => i = hash_odd(text, i, &mut h),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
@@ -299,12 +299,13 @@ fn tail_word(bytes: &[u8], i: usize) -> u64 {
 }
 
 /// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
-/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped and the
-/// hash. Digit runs hash as one `0`, other characters lowercased. A digit run never goes
+/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped. (The
+/// hash by reference: by value, it was copied in and out through memory at each call.)
+/// Digit runs hash as one `0`, other characters lowercased. A digit run never goes
 /// on across a call: each call starts after a byte that is not a digit (or at the start)
 /// and ends before one.
 #[inline(never)]
-fn hash_odd(text: &str, mut i: usize, mut h: KeyHash) -> (usize, KeyHash) {
+fn hash_odd(text: &str, mut i: usize, h: &mut KeyHash) -> usize {
     let bytes = text.as_bytes();
     let mut in_digits = false;
     let mut buf = [0u8; 4];
@@ -393,7 +394,7 @@ fn hash_odd(text: &str, mut i: usize, mut h: KeyHash) -> (usize, KeyHash) {
         }
         in_digits = false;
     }
-    (i, h)
+    i
 }
 
 /// What the [key text](key_text) makes of one character: the key's rule, written once.
@@ -1298,7 +1299,8 @@ mod tests {
             let s = c.encode_utf8(&mut buf);
             // (Spaces, which keys trim, are left out.)
             if matches!(s.as_bytes()[0], 0xC3 | 0xD0 | 0xD1 | 0xE2..=0xED) && !c.is_whitespace() {
-                let (end, h) = hash_odd(s, 0, KeyHash::new());
+                let mut h = KeyHash::new();
+                let end = hash_odd(s, 0, &mut h);
                 assert_eq!(
                     (end, h.finish()),
                     (s.len(), plain_key_hash(key_text(s).as_bytes())),
