@@ -646,12 +646,27 @@ const fn lead_needs_nothing(b0: u8) -> bool {
 
 /// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
 /// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
-/// ellipsis) without decoding it. False means "look". (The leads of
+/// ellipsis; CJK punctuation, kana, the CJK ideographs and Hangul syllables that
+/// [`lead_needs_nothing`] leaves) without decoding it. False means "look". (The leads of
 /// [`lead_needs_nothing`] never get here: the word scan passes over them.)
 fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
     match b0 {
         // U+2002..U+203F, U+2040..U+206F.
         0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
+        // U+3000..U+3029, U+3030..U+303F, U+3041..U+307F, U+3080..U+3096,
+        // U+30A0..U+30FF, U+3400..U+3FFF (not the kana voicing marks U+3099, U+309A).
+        0xE3 => match b1 {
+            0x80 => b2 <= 0xA9 || b2 >= 0xB0,
+            0x81 => b2 >= 0x81,
+            0x82 => b2 <= 0x96 || b2 >= 0xA0,
+            0x83 | 0x90..=0xBF => true,
+            _ => false,
+        },
+        // U+4000..U+4DBF, U+4E00..U+4FFF (not the hexagrams U+4DC0..U+4DFF).
+        0xE4 => b1 != 0xB7,
+        // U+AC00..U+AFFF, U+D000..U+D7A3.
+        0xEA => b1 >= 0xB0,
+        0xED => b1 < 0x9E || (b1 == 0x9E && b2 <= 0xA3),
         _ => false,
     }
 }
@@ -1284,6 +1299,8 @@ mod tests {
             }
         }
         assert!(inert_by_bytes(0xE2, 0x80, 0x99) && !inert_by_bytes(0xE2, 0x80, 0x80));
+        // Kana, but not its combining voicing mark U+3099.
+        assert!(inert_by_bytes(0xE3, 0x81, 0x82) && !inert_by_bytes(0xE3, 0x82, 0x99));
     }
 
     #[test]
