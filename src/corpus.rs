@@ -133,29 +133,42 @@ fn key_ends(line: &str) -> usize {
 /// trimmed and their characters keyed.
 #[inline(never)]
 fn key_ends_decoded(line: &str) -> usize {
-    // What `key_text` makes of the first and of the last character.
-    let key = |c: Option<char>, first: bool| -> u8 {
-        let Some(c) = c else { return 0 };
-        let c = match key_char(c) {
-            KeyChar::Digit => return b'0',
-            KeyChar::Lower(lower) => lower,
-            KeyChar::Lowers(mut lower) => {
-                if first { lower.next() } else { lower.last() }.unwrap_or(c)
-            }
-        };
-        let mut buf = [0u8; 4];
-        let bytes = c.encode_utf8(&mut buf).as_bytes();
-        if first {
-            bytes[0]
-        } else {
-            bytes[bytes.len() - 1]
-        }
-    };
     let line = line.trim();
-    ends_bucket(
-        key(line.chars().next(), true),
-        key(line.chars().next_back(), false),
-    )
+    let first = line.chars().next().map_or(0, |c| key_end_byte(c, true));
+    let last = line
+        .chars()
+        .next_back()
+        .map_or(0, |c| key_end_byte(c, false));
+    ends_bucket(first, last)
+}
+
+/// The first byte (when `first`, else the last) of what [`key_text`] makes of the
+/// character `c` at that end of a line: its bytes told from its lowercase's code point,
+/// without writing them out.
+#[inline(always)]
+fn key_end_byte(c: char, first: bool) -> u8 {
+    if c.is_ascii() {
+        return if c.is_ascii_digit() {
+            b'0'
+        } else {
+            c.to_ascii_lowercase() as u8
+        };
+    }
+    let lower = match key_char(c) {
+        KeyChar::Digit => return b'0',
+        KeyChar::Lower(lower) => lower,
+        KeyChar::Lowers(mut lower) => if first { lower.next() } else { lower.last() }.unwrap_or(c),
+    };
+    let u = u32::from(lower);
+    // UTF-8: a lead byte with the top bits of the code point, then six bits a byte.
+    let byte = match (u, first) {
+        (0..=0x7F, _) => u,
+        (_, false) => 0x80 | (u & 0x3F),
+        (0x80..=0x7FF, true) => 0xC0 | (u >> 6),
+        (0x800..=0xFFFF, true) => 0xE0 | (u >> 12),
+        (_, true) => 0xF0 | (u >> 18),
+    };
+    byte as u8
 }
 
 /// [`key_ends`] of a line that begins with the visible ASCII byte `first` and ends with
@@ -206,10 +219,11 @@ fn text_line_keys(text: &str, mut key: impl FnMut(u64, usize)) {
         let line = &text[start..end];
         start = end + 1;
         let trimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+        // (Not both ends visible ASCII: `key_ends` would decode them.)
         if trimmed(line.chars().next()) && trimmed(line.chars().next_back()) {
-            key(h, key_ends(line));
+            key(h, key_ends_decoded(line));
         } else if !line.trim().is_empty() {
-            key(line_key(line), key_ends(line));
+            key(line_key(line), key_ends_decoded(line));
         }
     }
 }
@@ -267,7 +281,7 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         match bytes.get(i) {
             None => break,
             Some(b'\n') if LINES => break,
-            Some(_) => (i, h) = hash_odd(text, i, h),
+            Some(_) => i = hash_odd(text, i, &mut h),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
@@ -285,12 +299,13 @@ fn tail_word(bytes: &[u8], i: usize) -> u64 {
 }
 
 /// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
-/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped and the
-/// hash. Digit runs hash as one `0`, other characters lowercased. A digit run never goes
+/// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped. (The
+/// hash by reference: by value, it was copied in and out through memory at each call.)
+/// Digit runs hash as one `0`, other characters lowercased. A digit run never goes
 /// on across a call: each call starts after a byte that is not a digit (or at the start)
 /// and ends before one.
 #[inline(never)]
-fn hash_odd(text: &str, mut i: usize, mut h: KeyHash) -> (usize, KeyHash) {
+fn hash_odd(text: &str, mut i: usize, h: &mut KeyHash) -> usize {
     let bytes = text.as_bytes();
     let mut in_digits = false;
     let mut buf = [0u8; 4];
@@ -379,7 +394,7 @@ fn hash_odd(text: &str, mut i: usize, mut h: KeyHash) -> (usize, KeyHash) {
         }
         in_digits = false;
     }
-    (i, h)
+    i
 }
 
 /// What the [key text](key_text) makes of one character: the key's rule, written once.
@@ -1284,7 +1299,8 @@ mod tests {
             let s = c.encode_utf8(&mut buf);
             // (Spaces, which keys trim, are left out.)
             if matches!(s.as_bytes()[0], 0xC3 | 0xD0 | 0xD1 | 0xE2..=0xED) && !c.is_whitespace() {
-                let (end, h) = hash_odd(s, 0, KeyHash::new());
+                let mut h = KeyHash::new();
+                let end = hash_odd(s, 0, &mut h);
                 assert_eq!(
                     (end, h.finish()),
                     (s.len(), plain_key_hash(key_text(s).as_bytes())),

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::swar::{eq_bytes, first_lane, lanes_eq, HIGH, LOW7, ONES};
+use crate::swar::{eq_bytes, eq_mask16, first_lane, lanes_eq, HIGH, LOW7, ONES};
 
 /// A normalized document.
 #[derive(Debug, Clone)]
@@ -228,8 +228,9 @@ fn steps(text: &str, mut needs: Needs) -> (Cow<'_, str>, bool) {
         rewrote |= removed;
         text = Cow::Owned(cleaned);
     }
-    if let Some(first) = needs.amp {
-        // The scan's position holds unless the characters were rewritten since.
+    // Unless the characters were rewritten since, the scan's position holds, and a text
+    // none of whose `&` starts a reference has none to decode.
+    if let Some(first) = needs.amp.filter(|_| clean || needs.reference) {
         let from = if clean { 0 } else { first };
         if let Some(decoded) = decode_entities(&text, from) {
             text = Cow::Owned(decoded);
@@ -334,6 +335,9 @@ pub(crate) struct Needs {
     final_newline: bool,
     /// Where the first `&` is, which may start an HTML character reference.
     amp: Option<usize>,
+    /// Whether some `&` starts a reference that [`decode_entities`] decodes (most `&` do
+    /// not: "Q&A"), so that a text with only other `&` is not searched for them again.
+    reference: bool,
     /// A lead character followed by a continuation image, the shape of mojibake.
     mojibake: bool,
     /// A character that is not [NFC-inert](nfc_inert) (all those below U+0300 are, and the
@@ -378,8 +382,9 @@ fn scan(text: &str) -> Needs {
                 quiet_block::<true, true>(window)
             };
             // What is known already need not be found again: a text with CRLF line
-            // ends, tabs or many `&` is not looked at word by word for each of them.
-            let known = needs.chars || needs.crs || needs.amp.is_some();
+            // ends, tabs or many `&` (once one starts a reference) is not looked at word
+            // by word for each of them.
+            let known = needs.chars || needs.crs || needs.reference;
             let quiet = quiet || known && quiet_known(window, &needs);
             if quiet {
                 prev = u64::from_le_bytes(window[BLOCK - 5..].try_into().unwrap_or_default());
@@ -441,8 +446,9 @@ fn quiet_block<const BLANKS: bool, const AMP: bool>(window: &[u8; BLOCK + 3]) ->
 
 /// [`quiet_block`] for a block that it found odd in a text known to need
 /// [`clean_chars`] (and so the layout), whose controls then tell nothing new (but for
-/// one other than CR when all so far were CRs), or whose first `&` was found, after
-/// which none does. Non-ASCII bytes, the commonest reason, are told first.
+/// one other than CR when all so far were CRs), or whose first `&` that starts a
+/// reference was found, after which none does. Non-ASCII bytes, the commonest reason, are
+/// told first.
 #[inline(never)]
 fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     let words = window[3..]
@@ -456,15 +462,15 @@ fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     if high & HIGH != 0 {
         false
     } else if needs.chars {
-        needs.amp.is_some() || amps == 0
+        needs.reference || amps == 0
     } else if needs.crs {
         let mut others = false;
         for &x in &window[3..] {
             others |= (x < 0x20 && x != b'\n' && x != b'\r') | (x == 0x7F);
         }
-        !others && (needs.amp.is_some() || amps == 0)
+        !others && (needs.reference || amps == 0)
     } else if needs.layout {
-        // The first `&` was found.
+        // The first `&` that starts a reference was found.
         quiet_block::<false, false>(window)
     } else {
         quiet_block::<true, false>(window)
@@ -504,7 +510,7 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
                 controls
             }
         };
-        let amps = if needs.amp.is_none() {
+        let amps = if !needs.reference {
             lanes_eq(w, b'&')
         } else {
             0
@@ -544,8 +550,9 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
         }
     }
     if odd != 0 {
-        if amps != 0 && needs.amp.is_none() {
-            needs.amp = Some(i + first_lane(amps));
+        if amps != 0 {
+            needs.amp.get_or_insert(i + first_lane(amps));
+            needs.reference = needs.reference || starts_reference(text, i, amps);
         }
         needs.crs |= crs != 0;
         needs.chars |= odd & !amps & !crs != 0;
@@ -556,6 +563,22 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
         needs.layout = blanks_need_layout(w, prev);
     }
     low
+}
+
+/// Whether one of the `&` of the word at `i` (the lanes of `amps`) starts a reference that
+/// [`decode_entities`] decodes.
+fn starts_reference(text: &str, i: usize, mut amps: u64) -> bool {
+    let b = text.as_bytes();
+    while amps != 0 {
+        let at = i + first_lane(amps);
+        amps &= amps - 1;
+        if b.get(at + 1..)
+            .is_some_and(|rest| entities::parse(rest).is_some())
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether the word `w`, after the word `prev`, holds two blanks in a row that the layout
@@ -623,12 +646,27 @@ const fn lead_needs_nothing(b0: u8) -> bool {
 
 /// Whether the character with these first three bytes is [NFC-inert](nfc_inert), told
 /// from the bytes for the commonest ones (General Punctuation's quotes, dashes and
-/// ellipsis) without decoding it. False means "look". (The leads of
+/// ellipsis; CJK punctuation, kana, the CJK ideographs and Hangul syllables that
+/// [`lead_needs_nothing`] leaves) without decoding it. False means "look". (The leads of
 /// [`lead_needs_nothing`] never get here: the word scan passes over them.)
 fn inert_by_bytes(b0: u8, b1: u8, b2: u8) -> bool {
     match b0 {
         // U+2002..U+203F, U+2040..U+206F.
         0xE2 => (b1 == 0x80 && b2 >= 0x82) || (b1 == 0x81 && b2 <= 0xAF),
+        // U+3000..U+3029, U+3030..U+303F, U+3041..U+307F, U+3080..U+3096,
+        // U+30A0..U+30FF, U+3400..U+3FFF (not the kana voicing marks U+3099, U+309A).
+        0xE3 => match b1 {
+            0x80 => b2 <= 0xA9 || b2 >= 0xB0,
+            0x81 => b2 >= 0x81,
+            0x82 => b2 <= 0x96 || b2 >= 0xA0,
+            0x83 | 0x90..=0xBF => true,
+            _ => false,
+        },
+        // U+4000..U+4DBF, U+4E00..U+4FFF (not the hexagrams U+4DC0..U+4DFF).
+        0xE4 => b1 != 0xB7,
+        // U+AC00..U+AFFF, U+D000..U+D7A3.
+        0xEA => b1 >= 0xB0,
+        0xED => b1 < 0x9E || (b1 == 0x9E && b2 <= 0xA3),
         _ => false,
     }
 }
@@ -665,6 +703,7 @@ fn scan_bytes(text: &str) -> Needs {
                 b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
                 b'&' => {
                     needs.amp.get_or_insert(i);
+                    needs.reference |= entities::parse(&b[i + 1..]).is_some();
                 }
                 b'\r' => needs.crs = true,
                 0..=0x1F | 0x7F => needs.chars = true,
@@ -1000,7 +1039,98 @@ fn nfc_inert(c: char) -> bool {
 /// Trims each line, collapses runs of spaces and of blank lines, drops blank lines at both
 /// ends and ends a non-empty text with one `\n`. Expects [`clean_chars`] done: the only
 /// whitespace left is ' ' and '\n'.
+///
+/// Put another way, each run of blanks (spaces and `\n`) between two other characters
+/// becomes one space when it holds no `\n` and as many `\n` as it holds (at most
+/// [`MAX_NEWLINES`]) when it does; the runs at the ends go. Most runs (one space, one or
+/// two line breaks) stay as they are: [`next_odd_blank`] finds the others sixteen bytes at
+/// a time, and the text between them is copied in one go. (`layout_by_lines`, in the
+/// tests, is the plain definition it is held to.)
 fn layout(text: &str) -> String {
+    let b = text.as_bytes();
+    let blank = |x: u8| x == b' ' || x == b'\n';
+    let Some(lead) = b.iter().position(|&x| !blank(x)) else {
+        return String::new();
+    };
+    // After the last other character (there is one: `lead`).
+    let end = b.iter().rposition(|&x| !blank(x)).map_or(lead, |p| p + 1);
+    let mut out = String::with_capacity(end - lead + 1);
+    // `text[..copied]` is done; `b[from]` is no blank.
+    let (mut copied, mut from) = (lead, lead);
+    while let Some(at) = next_odd_blank(&b[..end], from) {
+        // The run of blanks around `at`, which has another character on both sides (the
+        // ends of the text were trimmed, and `b[from]` is none).
+        let mut start = at;
+        while blank(b[start - 1]) {
+            start -= 1;
+        }
+        let mut stop = at + 1;
+        while blank(b[stop]) {
+            stop += 1;
+        }
+        let run = &b[start..stop];
+        let breaks = run.iter().filter(|&&x| x == b'\n').count();
+        let with = if breaks == 0 {
+            " "
+        } else {
+            &BREAKS[..breaks.min(MAX_NEWLINES)]
+        };
+        if run != with.as_bytes() {
+            out.push_str(&text[copied..start]);
+            out.push_str(with);
+            copied = stop;
+        }
+        from = stop;
+    }
+    out.push_str(&text[copied..end]);
+    out.push('\n');
+    out
+}
+
+/// [`MAX_NEWLINES`] line breaks: what [`layout`] makes of a run of blanks with that many
+/// or more, and whose start it takes for a run with fewer.
+const BREAKS: &str = "\n\n\n";
+const _: () = assert!(BREAKS.len() == MAX_NEWLINES);
+
+/// Where the next blank (' ' or `\n`) of `b` from `from` on is that may make its run of
+/// blanks one that [`layout`] changes: one after a blank but a line break after a line
+/// break, or a third line break in a row. Runs of one blank and of two line breaks (a
+/// paragraph break) are passed over. `b[from]` must be no blank (the bytes before it are
+/// not looked at).
+fn next_odd_blank(b: &[u8], from: usize) -> Option<usize> {
+    // The blanks and line breaks of the block before, moved down to bits 0 and 1 (none
+    // before `from`, which is no blank: no pair or triple ends at it or right after it).
+    let (mut blanks_before, mut breaks_before) = (0u32, 0u32);
+    let mut i = from;
+    while i < b.len() {
+        let block = match b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+            Some(block) => *block,
+            // The last few bytes, padded with a letter, which is no blank.
+            None => {
+                let mut block = [b'a'; 16];
+                block[..b.len() - i].copy_from_slice(&b[i..]);
+                block
+            }
+        };
+        let breaks = eq_mask16(&block, b'\n');
+        let blanks = eq_mask16(&block, b' ') | breaks;
+        let after_blank = (blanks << 1) | (blanks_before >> 1);
+        let after_break = (breaks << 1) | (breaks_before >> 1);
+        let after_two_breaks = after_break & ((breaks << 2) | breaks_before);
+        let odd = (blanks & after_blank & !(breaks & after_break)) | (breaks & after_two_breaks);
+        if odd != 0 {
+            return Some(i + odd.trailing_zeros() as usize);
+        }
+        blanks_before = blanks >> 14;
+        breaks_before = breaks >> 14;
+        i += 16;
+    }
+    None
+}
+
+/// [`layout`] line by line: the plain definition.
+#[cfg(test)]
+fn layout_by_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     let mut blanks = 0;
     for line in text.split('\n') {
@@ -1169,6 +1299,8 @@ mod tests {
             }
         }
         assert!(inert_by_bytes(0xE2, 0x80, 0x99) && !inert_by_bytes(0xE2, 0x80, 0x80));
+        // Kana, but not its combining voicing mark U+3099.
+        assert!(inert_by_bytes(0xE3, 0x81, 0x82) && !inert_by_bytes(0xE3, 0x82, 0x99));
     }
 
     #[test]
@@ -1476,6 +1608,16 @@ mod tests {
         }
 
         #[test]
+        fn layout_by_runs_agrees_with_layout_by_lines(
+            s in "( |\n|  |\n\n\n\n| \n |a|bé|\r|\t){0,60}",
+            t in tricky(),
+        ) {
+            // Long runs of both kinds, across the sixteen-byte blocks, and any text.
+            prop_assert_eq!(super::layout(&s), layout_by_lines(&s));
+            prop_assert_eq!(super::layout(&t), layout_by_lines(&t));
+        }
+
+        #[test]
         fn line_ends_go_through_layout_as_they_did(s in "[ab \r\n]{0,40}") {
             // `clean_chars` then `layout` was all that applied here, whatever scan found
             // after the line ends.
@@ -1512,16 +1654,17 @@ mod tests {
         fn any_scan_given_never_panics(
             s in tricky(),
             final_newline in proptest::bool::ANY,
-            flags in proptest::array::uniform6(proptest::bool::ANY),
+            flags in proptest::array::uniform7(proptest::bool::ANY),
             amp in proptest::option::of(0usize..=1_000),
         ) {
-            let [chars, crs, layout, final_nl, mojibake, nfc] = flags;
+            let [chars, crs, layout, final_nl, mojibake, nfc, reference] = flags;
             let needs = Needs {
                 chars,
                 crs,
                 layout,
                 final_newline: final_nl,
                 amp: amp.map(|a| a % (s.len() + 9)),
+                reference,
                 mojibake,
                 nfc,
             };
