@@ -42,8 +42,9 @@ pub struct StopWords {
     short: ShortWords,
     /// The words of up to eight bytes again, keyed by one integer: most words of a text.
     eight: EightByteWords,
-    /// The [`long_bit`] of every word of nine to [`SHORT_MAX`] bytes: most longer words
-    /// of a text are no stopword, and a clear bit says so before their key is made.
+    /// The [`long_bit`] of every word of nine to [`SHORT_MAX`] ASCII letters and digits
+    /// (the only words tested against it): a longer word whose bit is clear is no stopword,
+    /// known before its key is made; with few such words in a list, most bits are clear.
     long: u64,
     /// For languages written without spaces: count characters, not words.
     chars: Option<BmpChars>,
@@ -475,7 +476,9 @@ fn build(code: &'static str) -> StopWords {
     let long = words
         .iter()
         .map(|w| w.as_bytes())
-        .filter(|w| (9..=SHORT_MAX).contains(&w.len()))
+        // Only words of ASCII letters and digits are ever tested against it: the others
+        // would only set bits that let more words through to the lookup.
+        .filter(|w| (9..=SHORT_MAX).contains(&w.len()) && w.iter().all(u8::is_ascii_alphanumeric))
         .fold(0, |bits, w| bits | long_bit(w.len(), w[0], w[w.len() - 1]));
     let eight = EightByteWords::new(code, words.iter().copied());
     StopWords {
