@@ -493,6 +493,9 @@ const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 /// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
 /// most `isize::MAX`).
 const NO_WORD: usize = usize::MAX;
+// The lone-space path of `line_stats_with` takes a start with the NOT_ASCII bit as
+// "no word open, or one with a non-ASCII character": NO_WORD must carry that bit.
+const _: () = assert!(NO_WORD & NOT_ASCII != 0);
 
 /// Buffers [`line_stats_with`] reuses from line to line.
 struct Scratch {
@@ -1423,9 +1426,9 @@ pub(crate) mod tests {
                 "http", "HTTPS", "xhttp", "www.", "Www", "wwww.", "copyright", "Copyright",
                 "(c)", "(C)", "(", "@", "©", ". ", "! ", "? ", ".", ",", ";", ":", "\"",
                 "|", "»", "«", "“", "”", "•", "→", "é", "Über", "naïve", "Жук", "İ",
-                "日本語", "的了", "の", "，", "、", "-", "–", "\t", "\u{0}",
+                "日本語", "的了", "の", "，", "、", "-", "–", "\t", "\u{0}", "한국어", "것", "수",
             ]), 0..40),
-            lang in proptest::sample::select(vec!["en", "de", "ru", "zh", "ja"]),
+            lang in proptest::sample::select(vec!["en", "de", "ru", "zh", "ja", "ko"]),
         ) {
             let line = pieces.concat();
             let stop = language::stopwords(lang);
