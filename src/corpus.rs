@@ -148,11 +148,7 @@ fn key_ends_decoded(line: &str) -> usize {
 #[inline(always)]
 fn key_end_byte(c: char, first: bool) -> u8 {
     if c.is_ascii() {
-        return if c.is_ascii_digit() {
-            b'0'
-        } else {
-            c.to_ascii_lowercase() as u8
-        };
+        return ascii_key(c as u8);
     }
     let lower = match key_char(c) {
         KeyChar::Digit => return b'0',
@@ -175,14 +171,18 @@ fn key_end_byte(c: char, first: bool) -> u8 {
 /// `last`.
 #[inline(always)]
 fn ascii_ends(first: u8, last: u8) -> usize {
-    let key = |b: u8| {
-        if b.is_ascii_digit() {
-            b'0'
-        } else {
-            b.to_ascii_lowercase()
-        }
-    };
-    ends_bucket(key(first), key(last))
+    ends_bucket(ascii_key(first), ascii_key(last))
+}
+
+/// What [`key_text`] makes of the ASCII byte `b`: a digit is `0` (each run of them is
+/// one), a letter its lowercase.
+#[inline(always)]
+fn ascii_key(b: u8) -> u8 {
+    if b.is_ascii_digit() {
+        b'0'
+    } else {
+        b.to_ascii_lowercase()
+    }
 }
 
 /// The bucket of a key text that begins with the byte `first` and ends with `last`: both

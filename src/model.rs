@@ -221,8 +221,8 @@ fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
         return out;
     }
     // Eight rows at a time where the processor has AVX (half the multiplies, adds and
-    // shuffles of four at a time), then the rest four at a time: every row's sum is the
-    // same bits either way.
+    // shuffles of four at a time), then the rest (with AVX, fewer than eight) four at a
+    // time and one by one: every row's sum is the same bits either way.
     #[cfg(target_arch = "x86_64")]
     let x = if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: the processor has AVX (tested just above).
@@ -231,7 +231,7 @@ fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
     } else {
         x
     };
-    // Four rows at a time, one per lane.
+    // Four rows at a time, one per lane (with AVX, at most one such block).
     let mut blocks = x.chunks_exact(4 * width);
     for block in &mut blocks {
         let (h0, h1) = block.split_at(2 * width);
@@ -637,8 +637,9 @@ mod tests {
         let width = m.weights.len();
         let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3];
         let Folded { b, splat } = m.folded();
-        // Every number of rows left over after the blocks of four.
-        for rows in [0, 1, 2, 3, 4, 5, 6, 7, 50] {
+        // Every number of rows left over after the blocks of four, and with AVX after the
+        // blocks of eight (8k + 4..8k + 7: a block of four, then single rows).
+        for rows in [0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 44, 45, 46, 47, 50] {
             let x: Vec<f32> = (0..width * rows)
                 .map(|i| values[(i * 7 + i / width) % values.len()])
                 .collect();
@@ -720,7 +721,10 @@ mod tests {
                     }
                 }
             }
+        } else {
+            eprintln!("head_sums8 untested: this processor has no AVX");
         }
+        // (Off x86_64 there is no `head_sums8`, and this tests nothing.)
     }
 
     #[test]
@@ -729,8 +733,9 @@ mod tests {
         let width = m.weights.len();
         let extra = features::STAGE2_EXTRA;
         let values = [0.0, -0.0, 1.0, -1.5, 1e-7, 3.25e4, 0.1, -0.3, 0.7];
-        // Ten blocks of four and one to three more.
-        for rows in [41, 42, 43] {
+        // Ten blocks of four (five of eight with AVX) and one to three more; with AVX, also
+        // a block of four after the blocks of eight and none to three more.
+        for rows in [12, 13, 14, 15, 41, 42, 43, 44, 45, 46, 47] {
             let joined: Vec<f32> = (0..width * rows)
                 .map(|i| values[(i * 5 + i / width) % values.len()])
                 .collect();
@@ -774,8 +779,11 @@ mod tests {
         let values = [
             0.0, -0.0, 0.01, -0.015, 1e-7, 0.0325, 0.001, -0.003, 0.007, 0.025,
         ];
-        // Every number of rows left over after the blocks of four.
-        for rows in [0, 1, 2, 3, 4, 5, 6, 7, 41, 42, 43] {
+        // Every number of rows left over after the blocks of four, and with AVX after the
+        // blocks of eight (8k + 4..8k + 7: a block of four, then single rows).
+        for rows in [
+            0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 41, 42, 43, 44, 45, 46, 47,
+        ] {
             let x1: Vec<f32> = (0..width * rows)
                 .map(|i| values[(i * 7 + i / width) % values.len()])
                 .collect();
@@ -787,7 +795,8 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn model_predict_matches_the_scalar_sums(
-            rows in 0usize..12,
+            // Up to two blocks of eight (with AVX), a block of four and single rows.
+            rows in 0usize..24,
             seed in proptest::collection::vec(-2f32..2.0, 1..64),
         ) {
             let m = Model::builtin();

@@ -264,7 +264,7 @@ fn has_reference(text: &str) -> bool {
     let b = text.as_bytes();
     let mut from = 0;
     while let Some(amp) = find_byte(b, from, b'&') {
-        if entities::parse(&b[amp + 1..]).is_some() {
+        if starts_reference_at(b, amp) {
             return true;
         }
         from = amp + 1;
@@ -337,6 +337,7 @@ pub(crate) struct Needs {
     amp: Option<usize>,
     /// Whether some `&` starts a reference that [`decode_entities`] decodes (most `&` do
     /// not: "Q&A"), so that a text with only other `&` is not searched for them again.
+    /// Always false with `chars` or `crs`: [`clean_chars`] makes all `&` worth a look.
     reference: bool,
     /// A lead character followed by a continuation image, the shape of mojibake.
     mojibake: bool,
@@ -382,8 +383,8 @@ fn scan(text: &str) -> Needs {
                 quiet_block::<true, true>(window)
             };
             // What is known already need not be found again: a text with CRLF line
-            // ends, tabs or many `&` (once one starts a reference) is not looked at word
-            // by word for each of them.
+            // ends, tabs or many `&` (once one is found in a text to clean, or one starts
+            // a reference) is not looked at word by word for each of them.
             let known = needs.chars || needs.crs || needs.reference;
             let quiet = quiet || known && quiet_known(window, &needs);
             if quiet {
@@ -403,6 +404,8 @@ fn scan(text: &str) -> Needs {
         // is scanned again without them: no need to look for blanks any more.
         needs.layout |= needs.chars || needs.crs;
     }
+    // Nor is a reference once the characters are to be rewritten (see `Needs::reference`).
+    needs.reference &= !(needs.chars || needs.crs);
     // CRs among other characters to rewrite are not looked for (see `Needs::crs`).
     needs.crs &= !needs.chars;
     needs
@@ -446,9 +449,10 @@ fn quiet_block<const BLANKS: bool, const AMP: bool>(window: &[u8; BLOCK + 3]) ->
 
 /// [`quiet_block`] for a block that it found odd in a text known to need
 /// [`clean_chars`] (and so the layout), whose controls then tell nothing new (but for
-/// one other than CR when all so far were CRs), or whose first `&` that starts a
-/// reference was found, after which none does. Non-ASCII bytes, the commonest reason, are
-/// told first.
+/// one other than CR when all so far were CRs) and whose first `&` was found (none then
+/// tells more: [`steps`] decodes from the start), or in another text whose first `&`
+/// that starts a reference was found, after which none does. Non-ASCII bytes, the
+/// commonest reason, are told first.
 #[inline(never)]
 fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     let words = window[3..]
@@ -462,13 +466,13 @@ fn quiet_known(window: &[u8; BLOCK + 3], needs: &Needs) -> bool {
     if high & HIGH != 0 {
         false
     } else if needs.chars {
-        needs.reference || amps == 0
+        needs.amp.is_some() || amps == 0
     } else if needs.crs {
         let mut others = false;
         for &x in &window[3..] {
             others |= (x < 0x20 && x != b'\n' && x != b'\r') | (x == 0x7F);
         }
-        !others && (needs.reference || amps == 0)
+        !others && (needs.amp.is_some() || amps == 0)
     } else if needs.layout {
         // The first `&` that starts a reference was found.
         quiet_block::<false, false>(window)
@@ -510,7 +514,7 @@ fn scan_word(text: &str, i: usize, prev: &mut u64, prev_low: &mut u64, needs: &m
                 controls
             }
         };
-        let amps = if !needs.reference {
+        let amps = if amp_can_tell(needs) {
             lanes_eq(w, b'&')
         } else {
             0
@@ -552,7 +556,9 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
     if odd != 0 {
         if amps != 0 {
             needs.amp.get_or_insert(i + first_lane(amps));
-            needs.reference = needs.reference || starts_reference(text, i, amps);
+            if !(needs.reference || needs.chars || needs.crs) {
+                needs.reference = starts_reference(text, i, amps);
+            }
         }
         needs.crs |= crs != 0;
         needs.chars |= odd & !amps & !crs != 0;
@@ -565,20 +571,40 @@ fn word_needs(text: &str, i: usize, w: u64, prev: u64, prev_low: u64, needs: &mu
     low
 }
 
+/// Whether an `&` can tell [`scan`] something new: the first one, or, in a text whose
+/// characters are not to be rewritten, the first that starts a reference (see
+/// [`Needs::reference`]).
+#[inline(always)]
+fn amp_can_tell(needs: &Needs) -> bool {
+    needs.amp.is_none() || !(needs.reference || needs.chars || needs.crs)
+}
+
 /// Whether one of the `&` of the word at `i` (the lanes of `amps`) starts a reference that
 /// [`decode_entities`] decodes.
 fn starts_reference(text: &str, i: usize, mut amps: u64) -> bool {
-    let b = text.as_bytes();
     while amps != 0 {
         let at = i + first_lane(amps);
         amps &= amps - 1;
-        if b.get(at + 1..)
-            .is_some_and(|rest| entities::parse(rest).is_some())
-        {
+        if starts_reference_at(text.as_bytes(), at) {
             return true;
         }
     }
     false
+}
+
+/// Whether the `&` at `amp` starts a reference that [`decode_entities`] decodes: the one
+/// test of [`scan`], [`has_reference`] and the decoding, which must agree (a reference
+/// the scan missed would not be decoded).
+#[inline(always)]
+fn starts_reference_at(b: &[u8], amp: usize) -> bool {
+    reference_at(b, amp).is_some()
+}
+
+/// The character that the reference begun by the `&` at `amp` stands for, and its length
+/// after the `&`.
+#[inline(always)]
+fn reference_at(b: &[u8], amp: usize) -> Option<(char, usize)> {
+    entities::parse(&b[amp + 1..])
 }
 
 /// Whether the word `w`, after the word `prev`, holds two blanks in a row that the layout
@@ -703,7 +729,7 @@ fn scan_bytes(text: &str) -> Needs {
                 b' ' if newlines > 0 || (i > 0 && b[i - 1] == b' ') => needs.layout = true,
                 b'&' => {
                     needs.amp.get_or_insert(i);
-                    needs.reference |= entities::parse(&b[i + 1..]).is_some();
+                    needs.reference |= starts_reference_at(b, i);
                 }
                 b'\r' => needs.crs = true,
                 0..=0x1F | 0x7F => needs.chars = true,
@@ -718,6 +744,7 @@ fn scan_bytes(text: &str) -> Needs {
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
     needs.layout |= needs.chars || needs.crs;
+    needs.reference &= !(needs.chars || needs.crs);
     needs.crs &= !needs.chars;
     needs
 }
@@ -869,7 +896,7 @@ fn decode_entities(text: &str, from: usize) -> Option<String> {
     let mut copied = 0;
     let mut from = from;
     while let Some(amp) = find_byte(b, from, b'&') {
-        let Some((mut c, len)) = entities::parse(&b[amp + 1..]) else {
+        let Some((mut c, len)) = reference_at(b, amp) else {
             from = amp + 1;
             continue;
         };
