@@ -1004,6 +1004,8 @@ fn has_string_alternation(hir: &Hir) -> bool {
 fn string_count(hir: &Hir) -> Option<usize> {
     let n = match hir.kind() {
         HirKind::Literal(_) => 1,
+        // An empty class (`Hir::fail`, which an empty Unicode class becomes too).
+        HirKind::Class(Class::Bytes(c)) if c.ranges().is_empty() => 0,
         HirKind::Class(Class::Unicode(c)) => c.ranges().iter().try_fold(0usize, |n, r| {
             (n <= ALT_STRINGS).then(|| n + (r.end() as usize - r.start() as usize) + 1)
         })?,
@@ -1067,6 +1069,7 @@ fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
             }
             out
         }
+        // An empty class.
         _ => Vec::new(),
     }
 }
@@ -5810,8 +5813,9 @@ mod tests {
             // Too many strings (a class of ten letters), an empty alternative: kept.
             (r"^(?:[a-j]x|ab)$", &["ax", "jx", "kx", "ab", "a"]),
             (r"^(?:a(?:b|)c|d)$", &["ac", "abc", "d", "adc"]),
-            // A branch that can never match (an empty class).
+            // A branch that can never match (an empty class), dropped.
             (r"^(?:a[^\s\S]|b)$", &["a", "b", "ab"]),
+            (r"^(?:a[^\s\S]|c[^\s\S])?x$", &["x", "ax", "cx", ""]),
         ];
         for (src, lines) in cases {
             let f = Forward::new(&literal_alternations(regex_syntax::parse(src).unwrap())).unwrap();
@@ -5820,7 +5824,8 @@ mod tests {
                 assert_eq!(f.search(line), Some(re.is_match(line)), "{src} on {line:?}");
             }
         }
-        // The alternation becomes one of plain strings, each once.
+        // The alternation becomes one of plain strings, each once; a branch with an
+        // empty class has none.
         let strings = |src: &str| -> Vec<Vec<u8>> {
             let hir = literal_alternations(regex_syntax::parse(src).unwrap());
             let HirKind::Alternation(v) = hir.kind() else {
@@ -5837,6 +5842,7 @@ mod tests {
             strings("jan(?:uary)?|ма[яй]|jan"),
             [&b"jan"[..], b"january", "май".as_bytes(), "мая".as_bytes()]
         );
+        assert_eq!(strings(r"a[^\s\S]|bx|c[^\s\S]?"), [&b"bx"[..], b"c"]);
     }
 
     #[test]
