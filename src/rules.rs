@@ -829,10 +829,10 @@ fn is_wide(line: &str) -> bool {
     line.chars().all(|c| in_ranges(&WIDE, c))
 }
 
-/// `hir` with every class narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`) and every literal
-/// with a character outside it made unmatchable: on a line of `keep` characters it
-/// matches exactly where `hir` does. Takes `hir` by value, so that its parts are moved
-/// rather than copied.
+/// `hir` with every class narrowed to `keep` (the ranges of `ASCII`, `NARROW` or `WIDE`)
+/// and every literal with a character outside it made unmatchable: on a line of `keep`
+/// characters it matches exactly where `hir` does. Takes `hir` by value, so that its
+/// parts are moved rather than copied.
 fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
     // A part within `keep` stays as it is (nearly all of a narrowed syntax tree):
     // rebuilding it would give the same expression.
@@ -895,10 +895,10 @@ fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
     }
 }
 
-/// The forward automaton of `src` narrowed to `keep` through
-/// `narrow_ast`; `None` when the pattern does not parse or a class cannot be narrowed
-/// in the tree (the caller then narrows the whole parsed pattern), `Some(None)` when
-/// the automaton cannot be built.
+/// The forward automaton of `src` narrowed to `keep` through `narrow_ast`; `None` when
+/// the pattern does not parse or a class cannot be narrowed in the tree (the caller
+/// then narrows the whole parsed pattern), `Some(None)` when the automaton cannot be
+/// built.
 fn narrowed_from_ast(src: &str, keep: Keep) -> Option<Option<Forward>> {
     let (hir, tree, lower) = narrowed_tree(src, keep)?;
     Some(Forward::new(&hir).map(|mut f| {
@@ -1097,9 +1097,9 @@ impl Keep {
     }
 }
 
-/// What `narrow_ast` narrows a pattern to: `keep` (`ASCII`, `NARROW` or `WIDE`) as a class,
-/// and its fold closure, `keep` and every character that simple case folding relates
-/// to one of them: a class narrowed to the closure before `(?i)` folds it, then
+/// What `narrow_ast` narrows a pattern to: `keep` (`ASCII`, `NARROW` or `WIDE`) as a
+/// class, and its fold closure, `keep` and every character that simple case folding
+/// relates to one of them: a class narrowed to the closure before `(?i)` folds it, then
 /// narrowed to `keep`, is the class folded whole then narrowed to `keep` (a character
 /// of `keep` folds only with characters of the closure).
 struct Narrowing {
@@ -5733,7 +5733,7 @@ mod tests {
             // past `NARROW`.
             ("(?i)σ.★", &["Σx★", "ςx★", "σ日★", "ΣX☆", "Σ★"]),
         ];
-        // Which of them run on folded lines, for ASCII lines, `NARROW` ones and `WIDE` ones.
+        // Which of them run on folded lines, for ASCII, `NARROW` and `WIDE` lines.
         let ascii = [
             false, true, true, false, true, false, true, true, true, false, false, true, true,
             true, false, true, false, false, true,
