@@ -650,10 +650,12 @@ impl Forward {
     }
 }
 
-/// A line and its case-folded copy (`fold_rep` of each character), made at most once for
-/// every `Forward::lower` automaton that runs on it (copying and folding it for each
-/// cost as much as their searches). Made for one line, so no copy of another line can
-/// be taken for it; the buffer is borrowed, so that lines reuse its room.
+/// A line and its case-folded copy, made at most once for every `Forward::lower`
+/// automaton that runs on it (copying and folding it for each cost as much as their
+/// searches). The copy holds `fold_rep` of each character: past ASCII the lowest code
+/// point of its fold class, often the capital rather than the lowercase letter (`ι`
+/// becomes U+0345). Made for one line, so no copy of another line can be taken for it;
+/// the buffer is borrowed, so that lines reuse its room.
 struct Lowered<'a> {
     line: &'a str,
     buf: &'a mut String,
@@ -733,31 +735,33 @@ impl RegexRule {
     /// The forward automaton narrowed to `NARROW` (built now if this is its first use).
     fn narrow_fwd(&self) -> Option<&Forward> {
         self.narrow
-            .get_or_init(|| self.narrowed_fwd(&NARROW))
+            .get_or_init(|| self.narrowed_fwd(Keep::Narrow))
             .as_ref()
     }
 
     /// The forward automaton narrowed to ASCII (built now if this is its first use).
     fn ascii_fwd(&self) -> Option<&Forward> {
         self.ascii
-            .get_or_init(|| self.narrowed_fwd(&ASCII))
+            .get_or_init(|| self.narrowed_fwd(Keep::Ascii))
             .as_ref()
     }
 
     /// The forward automaton narrowed to `WIDE` (built now if this is its first use).
     fn wide_fwd(&self) -> Option<&Forward> {
-        self.wide.get_or_init(|| self.narrowed_fwd(&WIDE)).as_ref()
+        self.wide
+            .get_or_init(|| self.narrowed_fwd(Keep::Wide))
+            .as_ref()
     }
 
-    /// Builds the forward automaton narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`): from the
-    /// narrowed syntax tree when it can, else from the whole parsed pattern.
-    fn narrowed_fwd(&self, keep: &[(char, char)]) -> Option<Forward> {
+    /// Builds the forward automaton narrowed to `keep`: from the narrowed syntax tree
+    /// when it can, else from the whole parsed pattern.
+    fn narrowed_fwd(&self, keep: Keep) -> Option<Forward> {
         if self.from_ast {
             if let Some(f) = narrowed_from_ast(&self.src, keep) {
                 return f;
             }
         }
-        Forward::new(&narrowed(self.hir()?.clone(), keep))
+        Forward::new(&narrowed(self.hir()?.clone(), keep.ranges()))
     }
 
     /// The forward automaton of the whole pattern (built now if this is its first use).
@@ -793,7 +797,12 @@ fn is_narrow(line: &str) -> bool {
 
 /// Whether `c` is in `NARROW`.
 fn in_narrow(c: char) -> bool {
-    NARROW.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+    in_ranges(&NARROW, c)
+}
+
+/// Whether `c` is in one of `ranges`.
+fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
 /// `NARROW` and blocks of characters that case folding relates to no other (a test
@@ -817,16 +826,14 @@ const WIDE: [(char, char); 11] = [
 
 /// Whether every character of `line` is in `WIDE`.
 fn is_wide(line: &str) -> bool {
-    line.chars()
-        .all(|c| WIDE.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
+    line.chars().all(|c| in_ranges(&WIDE, c))
 }
 
-/// `hir` with every class narrowed to `keep` (`NARROW` or `ASCII`) and every literal
-/// with a character outside it made unmatchable: on a line of `keep` characters it
-/// matches exactly where `hir` does. Takes `hir` by value, so that its parts are moved
-/// rather than copied.
+/// `hir` with every class narrowed to `keep` (the ranges of `ASCII`, `NARROW` or `WIDE`)
+/// and every literal with a character outside it made unmatchable: on a line of `keep`
+/// characters it matches exactly where `hir` does. Takes `hir` by value, so that its
+/// parts are moved rather than copied.
 fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
-    let in_keep = |c: char| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
     // A part within `keep` stays as it is (nearly all of a narrowed syntax tree):
     // rebuilding it would give the same expression.
     if within(&hir, keep) {
@@ -849,7 +856,7 @@ fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
             Hir::class(Class::Bytes(c))
         }
         HirKind::Literal(lit) => match std::str::from_utf8(&lit.0) {
-            Ok(s) if s.chars().all(in_keep) => Hir::literal(lit.0),
+            Ok(s) if s.chars().all(|c| in_ranges(keep, c)) => Hir::literal(lit.0),
             _ => Hir::fail(),
         },
         HirKind::Repetition(r) => Hir::repetition(Repetition {
@@ -872,14 +879,15 @@ fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
 /// Whether every class and literal of `hir` lies within `keep` (and every byte class
 /// within ASCII): then `narrowed` leaves it as it is.
 fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
-    let in_keep = |c: char| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
     match hir.kind() {
         HirKind::Class(Class::Unicode(c)) => c.ranges().iter().all(|r| {
             keep.iter()
                 .any(|&(lo, hi)| lo <= r.start() && r.end() <= hi)
         }),
         HirKind::Class(Class::Bytes(c)) => c.ranges().iter().all(|r| r.end() <= 0x7f),
-        HirKind::Literal(lit) => std::str::from_utf8(&lit.0).is_ok_and(|s| s.chars().all(in_keep)),
+        HirKind::Literal(lit) => {
+            std::str::from_utf8(&lit.0).is_ok_and(|s| s.chars().all(|c| in_ranges(keep, c)))
+        }
         HirKind::Repetition(r) => within(&r.sub, keep),
         HirKind::Capture(c) => within(&c.sub, keep),
         HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(|h| within(h, keep)),
@@ -887,11 +895,11 @@ fn within(hir: &Hir, keep: &[(char, char)]) -> bool {
     }
 }
 
-/// The forward automaton of `src` narrowed to `keep` (`ASCII`, `NARROW` or `WIDE`) through
-/// `narrow_ast`; `None` when the pattern does not parse or a class cannot be narrowed
-/// in the tree (the caller then narrows the whole parsed pattern), `Some(None)` when
-/// the automaton cannot be built.
-fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>> {
+/// The forward automaton of `src` narrowed to `keep` through `narrow_ast`; `None` when
+/// the pattern does not parse or a class cannot be narrowed in the tree (the caller
+/// then narrows the whole parsed pattern), `Some(None)` when the automaton cannot be
+/// built.
+fn narrowed_from_ast(src: &str, keep: Keep) -> Option<Option<Forward>> {
     let (hir, tree, lower) = narrowed_tree(src, keep)?;
     Some(Forward::new(&hir).map(|mut f| {
         f.tree = Some(tree);
@@ -903,7 +911,7 @@ fn narrowed_from_ast(src: &str, keep: &[(char, char)]) -> Option<Option<Forward>
 /// The expression `narrowed_from_ast` compiles, the syntax tree it comes from, and
 /// whether it runs on case-folded lines (`Narrow::lower`): the automaton of a pattern
 /// under `(?i)` throughout does.
-fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
+fn narrowed_tree(src: &str, keep: Keep) -> Option<(Hir, Ast, bool)> {
     // Only a pattern that starts with `(?i` can be under it throughout.
     for lower in [src.starts_with("(?i"), false] {
         let mut tree = regex_syntax::ast::parse::Parser::new().parse(src).ok()?;
@@ -920,10 +928,10 @@ fn narrowed_tree(src: &str, keep: &[(char, char)]) -> Option<(Hir, Ast, bool)> {
         let hir = regex_syntax::hir::translate::Translator::new()
             .translate(src, &tree)
             .ok()?;
-        let hir = narrowed(hir, keep);
+        let hir = narrowed(hir, keep.ranges());
         // `ASCII` automata are built for one page too: there the rewrite costs more
         // than the states it saves.
-        let hir = if keep == &ASCII[..] {
+        let hir = if keep == Keep::Ascii {
             hir
         } else {
             literal_alternations(hir)
@@ -996,6 +1004,8 @@ fn has_string_alternation(hir: &Hir) -> bool {
 fn string_count(hir: &Hir) -> Option<usize> {
     let n = match hir.kind() {
         HirKind::Literal(_) => 1,
+        // An empty class (`Hir::fail`, which an empty Unicode class becomes too).
+        HirKind::Class(Class::Bytes(c)) if c.ranges().is_empty() => 0,
         HirKind::Class(Class::Unicode(c)) => c.ranges().iter().try_fold(0usize, |n, r| {
             (n <= ALT_STRINGS).then(|| n + (r.end() as usize - r.start() as usize) + 1)
         })?,
@@ -1059,6 +1069,7 @@ fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
             }
             out
         }
+        // An empty class.
         _ => Vec::new(),
     }
 }
@@ -1066,9 +1077,29 @@ fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
 /// The characters of the ASCII automata, for ASCII lines.
 const ASCII: [(char, char); 1] = [('\0', '\x7f')];
 
-/// What `narrow_ast` narrows a pattern to: `keep` (`ASCII` or `NARROW`) as a class,
-/// and its fold closure, `keep` and every character that simple case folding relates
-/// to one of them: a class narrowed to the closure before `(?i)` folds it, then
+/// What an automaton is narrowed to: one of the three character sets, named rather
+/// than passed as ranges, so that `narrowing` finds its entry by the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    Ascii,
+    Narrow,
+    Wide,
+}
+
+impl Keep {
+    /// The characters it keeps.
+    fn ranges(self) -> &'static [(char, char)] {
+        match self {
+            Keep::Ascii => &ASCII,
+            Keep::Narrow => &NARROW,
+            Keep::Wide => &WIDE,
+        }
+    }
+}
+
+/// What `narrow_ast` narrows a pattern to: `keep` (`ASCII`, `NARROW` or `WIDE`) as a
+/// class, and its fold closure, `keep` and every character that simple case folding
+/// relates to one of them: a class narrowed to the closure before `(?i)` folds it, then
 /// narrowed to `keep`, is the class folded whole then narrowed to `keep` (a character
 /// of `keep` folds only with characters of the closure).
 struct Narrowing {
@@ -1076,24 +1107,16 @@ struct Narrowing {
     closure: ClassUnicode,
 }
 
-/// The narrowing to `keep` (`ASCII`, `NARROW` or `WIDE`), computed once.
-fn narrowing(keep: &[(char, char)]) -> &'static Narrowing {
+/// The narrowing to `keep`, computed once.
+fn narrowing(keep: Keep) -> &'static Narrowing {
     static ALL: [OnceLock<Narrowing>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let of = || {
-        let keep = ClassUnicode::new(keep.iter().map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
+    ALL[keep as usize].get_or_init(|| {
+        let ranges = keep.ranges().iter();
+        let keep = ClassUnicode::new(ranges.map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
         let mut closure = keep.clone();
         closure.case_fold_simple();
         Narrowing { keep, closure }
-    };
-    let i = if keep == &ASCII[..] {
-        0
-    } else if keep == &NARROW[..] {
-        1
-    } else {
-        debug_assert!(keep == &WIDE[..]);
-        2
-    };
-    ALL[i].get_or_init(of)
+    })
 }
 
 /// The state of one `narrow_ast` walk.
@@ -1119,7 +1142,7 @@ struct Narrow {
 /// becomes the bracketed class of its characters in the fold closure, and a
 /// concatenation holding a literal outside it (`июня` when `keep` is ASCII) becomes an
 /// empty class; with `cx.lower`, `(?i)` goes as said there. Translating then narrowing
-/// the result gives the automaton `narrowed` gives from the whole pattern (on lowercased
+/// the result gives the automaton `narrowed` gives from the whole pattern (on case-folded
 /// lines with `cx.lower`), without translating and case folding classes over all of
 /// Unicode or literals no line of the narrow kind can hold. Returns whether `ast` can
 /// never match a string of `keep` characters; `None` when a class does not translate
@@ -1145,11 +1168,10 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
                 // Outside `(?i)`, a folded line holds this character exactly where the
                 // line does only if it is its own representative and alone in its
                 // fold class within `keep`.
-                let alone = [ClassUnicodeRange::new(lit.c, lit.c)];
-                let mut class = ClassUnicode::new(alone);
-                class.case_fold_simple();
+                let mut class = fold_class(lit.c);
                 class.intersect(&cx.n.keep);
-                cx.cased |= fold_rep(lit.c) != lit.c || class.ranges() != alone;
+                cx.cased |= fold_rep(lit.c) != lit.c
+                    || class.ranges() != [ClassUnicodeRange::new(lit.c, lit.c)];
             }
             Some(never)
         }
@@ -1262,23 +1284,30 @@ fn take_case_flag(flags: &mut AstFlags, cx: &mut Narrow) {
     });
 }
 
-/// The one character that stands for `c`'s simple case fold class (the characters
-/// `(?i)` matches `c` with) on folded lines: the lowercase ASCII letter of the class if
-/// it has one (`c` itself if it is ASCII and no letter, `k` for the Kelvin sign), else
-/// its lowest character. A test checks that the representative of a `NARROW` character
-/// is in `NARROW`.
+/// The one character that stands for `c`'s fold class (`fold_class`) on folded lines:
+/// the lowercase ASCII letter of the class if it has one (`c` itself if it is ASCII and
+/// no letter, `k` for the Kelvin sign), else its lowest code point, often the capital
+/// (`Σ` for `σ`; `ι` becomes U+0345). Any member serves, as long as the whole class gets
+/// the same one: it is not meant to be the lowercase letter. A test checks that the
+/// representative of a `NARROW` character is in `NARROW`.
 fn fold_rep(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_lowercase();
     }
-    let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
-    class.case_fold_simple();
+    let class = fold_class(c);
     let lowest = class.ranges().first().map_or(c, ClassUnicodeRange::start);
     class
         .iter()
         .flat_map(|r| r.start()..=r.end())
         .find(char::is_ascii_lowercase)
         .unwrap_or(lowest)
+}
+
+/// `c`'s simple case fold class: the characters `(?i)` matches `c` with.
+fn fold_class(c: char) -> ClassUnicode {
+    let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+    class.case_fold_simple();
+    class
 }
 
 /// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`),
@@ -1293,6 +1322,15 @@ fn narrow_folds() -> &'static [char] {
             .collect()
     })
 }
+
+// `narrow_fold` looks characters up in two ranges, the first from `\0` (holding ASCII,
+// which it lowercases without the table) and the second past it.
+const _: () = assert!(
+    NARROW.len() == 2
+        && NARROW[0].0 == '\0'
+        && NARROW[0].1 as u32 >= 0x7f
+        && (NARROW[0].1 as u32) < NARROW[1].0 as u32
+);
 
 /// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), with
 /// `table` from `narrow_folds`.
@@ -3191,7 +3229,7 @@ impl RuleSet {
         }
     }
 
-    /// Regex rules, on the line as given; `buf`: room for its lowercased copy.
+    /// Regex rules, on the line as given; `buf`: room for its case-folded copy (`Lowered`).
     fn match_regex(&self, line: &str, words: usize, buf: &mut String) -> Option<u32> {
         if self.regexes.is_empty() {
             return None;
@@ -3332,7 +3370,7 @@ struct KeyScratch {
     key: String,
     bounds: [usize; GLUE_MAX_BOUNDS],
     bounds_len: usize,
-    /// Room for the line lowercased for the regex automata (`Lowered`).
+    /// Room for the line case-folded for the regex automata (`Lowered`).
     lowered: String,
 }
 
@@ -5605,7 +5643,7 @@ mod tests {
     fn narrowed_syntax_trees_agree_with_the_regex() {
         // Every built-in regex narrows through its syntax tree.
         for r in &builtin().regexes {
-            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
                 assert!(
                     matches!(narrowed_from_ast(&r.src, keep), Some(Some(_))),
                     "{}",
@@ -5638,7 +5676,7 @@ mod tests {
                     "ǅ日Ａ",
                 ],
             ),
-            // Lowercased lines: `(?i)` letters that fold into ASCII, flags that end
+            // Folded lines: `(?i)` letters that fold into ASCII, flags that end
             // with a group, letters and classes of letters outside `(?i)`.
             (
                 "(?i)^(?:\u{212a}m|\u{17f}t|[k]x|[^a-c]{2}|\\d)$",
@@ -5651,7 +5689,7 @@ mod tests {
                 &["ABCxY", "abCxy", "abcxY", "AbCXY"],
             ),
             // Folded lines with `NARROW` letters: fold classes of three (`σ`, `ς`, `Σ`;
-            // `µ`, `μ`, `Μ`), ones that reach past `NARROW` (`ß`, `ẞ`) or into ASCII
+            // `µ`, `μ`, `Μ`), ones that reach past `WIDE` (`ß`, `ẞ`) or into ASCII
             // (`ſ`, the Kelvin sign), and classes and letters outside `(?i)` that are
             // or are not closed under folding.
             (
@@ -5691,32 +5729,44 @@ mod tests {
             ),
             ("(?i)a(?-i)\\d[^a-z]", &["A1B", "a1b", "A1ſ", "a1\u{212a}"]),
             ("(?i)a(?-u:\\b)", &["a", "A\u{212a}", "aĳ", "a-"]),
+            // A `WIDE` line whose `NARROW` letters fold (`Σ`, `ς`) around characters
+            // past `NARROW`.
+            ("(?i)σ.★", &["Σx★", "ςx★", "σ日★", "ΣX☆", "Σ★"]),
         ];
-        // Which of them run on folded lines, for ASCII lines and for `NARROW` ones.
+        // Which of them run on folded lines, for ASCII, `NARROW` and `WIDE` lines.
         let ascii = [
             false, true, true, false, true, false, true, true, true, false, false, true, true,
-            true, false, true, false, false,
+            true, false, true, false, false, true,
         ];
         let narrow = [
             false, true, true, false, true, false, true, true, true, false, false, true, true,
-            false, false, true, false, false,
+            false, false, true, false, false, true,
         ];
-        for (keep, want) in [(&ASCII[..], ascii), (&NARROW[..], narrow)] {
+        let wide = narrow;
+        for (keep, want) in [
+            (Keep::Ascii, ascii),
+            (Keep::Narrow, narrow),
+            (Keep::Wide, wide),
+        ] {
             let folded: Vec<bool> = cases
                 .iter()
                 .map(|(src, _)| narrowed_tree(src, keep).unwrap().2)
                 .collect();
             assert_eq!(folded, want, "{keep:?}");
         }
+        // Lines in no narrowing (with Arabic digits, or fullwidth Latin letters, `ẞ`,
+        // U+1C80, which fold with other characters): the full regex answers for them,
+        // not an automaton tested here.
+        let beyond = ["é-٣", "ＡＢ 분", "日本ａ", "ǅ日Ａ", "STRAẞE", "Я\u{1c80}1"];
         for (src, lines) in cases {
             let re = Regex::new(src).unwrap();
-            for keep in [&ASCII[..], &NARROW[..], &WIDE[..]] {
+            for line in *lines {
+                assert_eq!(is_wide(line), !beyond.contains(line), "{line:?}");
+            }
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
                 let f = narrowed_from_ast(src, keep).unwrap().unwrap();
                 for line in *lines {
-                    if line
-                        .chars()
-                        .all(|c| keep.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
-                    {
+                    if line.chars().all(|c| in_ranges(keep.ranges(), c)) {
                         assert_eq!(
                             f.is_match(&mut Lowered::new(
                                 line,
@@ -5763,8 +5813,9 @@ mod tests {
             // Too many strings (a class of ten letters), an empty alternative: kept.
             (r"^(?:[a-j]x|ab)$", &["ax", "jx", "kx", "ab", "a"]),
             (r"^(?:a(?:b|)c|d)$", &["ac", "abc", "d", "adc"]),
-            // A branch that can never match (an empty class).
+            // A branch that can never match (an empty class), dropped.
             (r"^(?:a[^\s\S]|b)$", &["a", "b", "ab"]),
+            (r"^(?:a[^\s\S]|c[^\s\S])?x$", &["x", "ax", "cx", ""]),
         ];
         for (src, lines) in cases {
             let f = Forward::new(&literal_alternations(regex_syntax::parse(src).unwrap())).unwrap();
@@ -5773,32 +5824,49 @@ mod tests {
                 assert_eq!(f.search(line), Some(re.is_match(line)), "{src} on {line:?}");
             }
         }
-        // The alternation becomes one of plain strings, each once.
-        let hir = literal_alternations(regex_syntax::parse("jan(?:uary)?|ма[яй]|jan").unwrap());
-        let HirKind::Alternation(v) = hir.kind() else {
-            panic!("{hir:?}")
+        // The alternation becomes one of plain strings, each once; a branch with an
+        // empty class has none.
+        let strings = |src: &str| -> Vec<Vec<u8>> {
+            let hir = literal_alternations(regex_syntax::parse(src).unwrap());
+            let HirKind::Alternation(v) = hir.kind() else {
+                panic!("{hir:?}")
+            };
+            v.iter()
+                .map(|h| match h.kind() {
+                    HirKind::Literal(lit) => lit.0.to_vec(),
+                    _ => panic!("{h:?}"),
+                })
+                .collect()
         };
-        let strings: Vec<&[u8]> = v
-            .iter()
-            .map(|h| match h.kind() {
-                HirKind::Literal(lit) => &lit.0[..],
-                _ => panic!("{h:?}"),
-            })
-            .collect();
         assert_eq!(
-            strings,
+            strings("jan(?:uary)?|ма[яй]|jan"),
             [&b"jan"[..], b"january", "май".as_bytes(), "мая".as_bytes()]
         );
+        assert_eq!(strings(r"a[^\s\S]|bx|c[^\s\S]?"), [&b"bx"[..], b"c"]);
+    }
+
+    #[test]
+    fn narrowings_nest() {
+        // The `NARROW` automaton serves ASCII lines, and a `WIDE` line is folded by the
+        // `NARROW` table (`Lowered::folded`), which is exact only if every `NARROW`
+        // character is in `WIDE`.
+        let nested = |inner: &[(char, char)], outer: &[(char, char)]| {
+            inner
+                .iter()
+                .all(|&(lo, hi)| outer.iter().any(|&(a, b)| a <= lo && hi <= b))
+        };
+        assert!(nested(&ASCII, &NARROW));
+        assert!(nested(&NARROW, &WIDE));
+        assert!(!nested(&WIDE, &NARROW));
     }
 
     #[test]
     fn fold_representatives_stay_in_their_class_and_in_narrow() {
         let folds = narrow_folds();
-        let closure = &narrowing(&NARROW).closure;
+        let closure = &narrowing(Keep::Narrow).closure;
         for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
             let rep = fold_rep(c);
-            let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
-            class.case_fold_simple();
+            let class = fold_class(c);
             assert!(class_has(&class, rep), "{c:?} -> {rep:?}");
             assert!(in_narrow(rep), "{c:?} -> {rep:?}");
             // Every member of the class stands for the same character.
@@ -5812,9 +5880,11 @@ mod tests {
         // `WIDE` adds characters that fold with no other.
         for &(lo, hi) in &WIDE {
             for c in (lo..=hi).filter(|&c| !in_narrow(c)) {
-                let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
-                class.case_fold_simple();
-                assert_eq!(class.ranges(), [ClassUnicodeRange::new(c, c)], "{c:?}");
+                assert_eq!(
+                    fold_class(c).ranges(),
+                    [ClassUnicodeRange::new(c, c)],
+                    "{c:?}"
+                );
                 assert_eq!(narrow_fold(folds, c), c);
             }
         }
@@ -6047,7 +6117,7 @@ mod tests {
         let (mut lowered, mut narrow, mut wide) = (0, 0, 0);
         for (k, r) in rules.regexes.iter().enumerate() {
             // Every pattern under `(?i)` throughout runs lowercased on ASCII lines.
-            let lower = narrowed_tree(&r.src, &ASCII).unwrap().2;
+            let lower = narrowed_tree(&r.src, Keep::Ascii).unwrap().2;
             assert_eq!(lower, r.src.starts_with("(?i"), "{}", r.src);
             lowered += usize::from(lower);
             let id = &rules.rules[r.rule as usize].id;
