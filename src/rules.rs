@@ -45,6 +45,7 @@
 //! set and a modified copy of `rules/default.toml`).
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
@@ -3545,8 +3546,16 @@ impl Hasher for KeyHasher {
 }
 
 /// Lowercases `s` into `out`, one character at a time (the same mapping for phrases and
-/// lines, so that both sides agree), with an ASCII fast path.
+/// lines, so that both sides agree); ASCII text is copied whole and lowercased in place.
 fn lower_into(s: &str, out: &mut String) {
+    // Phrases are mostly ASCII: copied and lowercased in place, in one allocation.
+    if s.is_ascii() {
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
+    out.reserve(s.len());
     for c in s.chars() {
         push_lower(c, out);
     }
@@ -4216,7 +4225,12 @@ impl<'a> Plain<'a> {
         while let Some(&x) = b.get(n) {
             match x {
                 b'"' => {
-                    out.push_str(&body[from..n]);
+                    // Most strings have no escape: one allocation of the right size.
+                    if from == 0 {
+                        out = body[..n].to_owned();
+                    } else {
+                        out.push_str(&body[from..n]);
+                    }
                     self.i += 1 + n + 1;
                     return Some(out);
                 }
@@ -4309,12 +4323,12 @@ impl PhraseList {
     /// Adds a lowercased phrase of rule `rule` (with word limit `gate`).
     fn add(&mut self, pattern: String, rule: u32, gate: usize) {
         self.gate_words = self.gate_words.max(gate);
-        if self.seen.contains_key(&pattern) {
-            return;
+        // One hash per phrase: `entry` instead of a lookup and then an insert.
+        if let Entry::Vacant(slot) = self.seen.entry(pattern) {
+            self.patterns.push(slot.key().clone());
+            slot.insert(rule);
+            self.rule_of.push(rule);
         }
-        self.seen.insert(pattern.clone(), rule);
-        self.patterns.push(pattern);
-        self.rule_of.push(rule);
     }
 }
 
@@ -4446,11 +4460,13 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                     if phrases.is_empty() {
                         return Err(bad("`phrases` is empty".into()));
                     }
+                    // The key buffer is reused: the keys are copied out (`to_string`).
+                    let mut full = String::new();
                     for phrase in &phrases {
                         let mut lower = String::new();
                         lower_into(phrase.trim(), &mut lower);
                         if scope == Scope::Line {
-                            let mut full = String::new();
+                            full.clear();
                             let mut bounds = [0usize; GLUE_MAX_BOUNDS];
                             let nb = build_key(&lower, &mut full, &mut bounds);
                             let key = normalize_key(&full);
@@ -4465,8 +4481,11 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                                 .filter(|w| w.chars().any(char::is_alphanumeric))
                                 .count();
                             set.max_key_words = set.max_key_words.max(key_words);
-                            let first_word = key.split(' ').next().unwrap_or(key).to_string();
-                            set.glue_starts.insert(first_word);
+                            // Many phrases share a first word: copied only when new.
+                            let first_word = key.split(' ').next().unwrap_or(key);
+                            if !set.glue_starts.contains(first_word) {
+                                set.glue_starts.insert(first_word.to_string());
+                            }
                             let seg = glue_start(phrase.trim(), &full, &bounds, nb);
                             set.glue_starts.insert(seg);
                             set.whole.entry(key.to_string()).or_insert(index);
@@ -4803,6 +4822,21 @@ mod tests {
         fn non_ascii_numeric_agrees_with_plain(line in "\\PC{0,24}") {
             let plain = line.chars().any(|c| !c.is_ascii() && c.is_numeric());
             proptest::prop_assert_eq!(has_non_ascii_numeric(&line), plain);
+        }
+    }
+
+    proptest::proptest! {
+        /// A basic string with or without escapes reads as the TOML
+        /// parser reads it.
+        #[test]
+        fn plain_basic_string_agrees_with_toml(text in "[a-z \t\"\\\\\u{e9}\u{7f}\u{1}]{0,40}") {
+            let quoted = format!("x = \"{}\"\n", text.replace('\\', "\\\\").replace('"', "\\\""));
+            let mut p = Plain { src: &quoted[4..], i: 0 };
+            let ours = p.string();
+            let theirs = toml::from_str::<toml::Table>(&quoted)
+                .ok()
+                .and_then(|t| t.get("x").and_then(|v| v.as_str().map(str::to_string)));
+            proptest::prop_assert_eq!(ours, theirs);
         }
     }
 
