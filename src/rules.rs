@@ -237,9 +237,13 @@ impl PhraseTrie {
                 .cmp(patterns[b as usize].as_bytes())
                 .then(a.cmp(&b))
         });
-        // Per node: (parent, byte) and the pattern that ends there.
-        let mut links: Vec<(u32, u8)> = vec![(NO_NODE, 0)];
-        let mut ends = vec![NO_NODE];
+        // Per node: (parent, byte) and the pattern that ends there; at most a node per
+        // pattern byte, plus the root.
+        let most = 1 + patterns.iter().map(String::len).sum::<usize>();
+        let mut links: Vec<(u32, u8)> = Vec::with_capacity(most);
+        links.push((NO_NODE, 0));
+        let mut ends = Vec::with_capacity(most);
+        ends.push(NO_NODE);
         // The nodes along the previous pattern, from the root.
         let mut path: Vec<u32> = vec![0];
         let mut prev: &[u8] = &[];
@@ -4314,8 +4318,9 @@ fn valid_language(s: &str) -> bool {
 struct PhraseList {
     patterns: Vec<String>,
     rule_of: Vec<u32>,
-    /// Patterns already listed: a phrase belongs to the first rule that lists it.
-    seen: HashMap<String, u32>,
+    /// Patterns already listed: a phrase belongs to the first rule that lists it (the
+    /// whole-line map's hash: these are short, fixed strings too).
+    seen: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
     gate_words: usize,
 }
 
@@ -4476,13 +4481,17 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                                 )));
                             }
                             set.max_key_bytes = set.max_key_bytes.max(key.len());
+                            // Words split at the ASCII space by bytes (a `str` split
+                            // by a `char` searches with a call per word).
                             let key_words = key
-                                .split(' ')
-                                .filter(|w| w.chars().any(char::is_alphanumeric))
+                                .as_bytes()
+                                .split(|&b| b == b' ')
+                                .filter(|w| word_has_alnum(w))
                                 .count();
                             set.max_key_words = set.max_key_words.max(key_words);
                             // Many phrases share a first word: copied only when new.
-                            let first_word = key.split(' ').next().unwrap_or(key);
+                            let first_word =
+                                &key[..key.bytes().position(|b| b == b' ').unwrap_or(key.len())];
                             if !set.glue_starts.contains(first_word) {
                                 set.glue_starts.insert(first_word.to_string());
                             }
@@ -4542,6 +4551,16 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     set.suffix = phrase_matcher(suffix, true, lazy).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false, lazy).map_err(build_err)?;
     Ok(set)
+}
+
+/// Whether a word (the bytes of a `str` between two ASCII spaces, so whole
+/// characters) holds a letter or digit (`char::is_alphanumeric`).
+fn word_has_alnum(w: &[u8]) -> bool {
+    w.iter().any(u8::is_ascii_alphanumeric)
+        || (!w.is_ascii()
+            && String::from_utf8_lossy(w)
+                .chars()
+                .any(char::is_alphanumeric))
 }
 
 /// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
@@ -4826,6 +4845,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `word_has_alnum` against `char::is_alphanumeric` over the word's characters.
+        #[test]
+        fn word_has_alnum_agrees_with_chars(word in "[^ ]{0,12}") {
+            let plain = word.chars().any(char::is_alphanumeric);
+            proptest::prop_assert_eq!(word_has_alnum(word.as_bytes()), plain);
+        }
+
         /// A basic string with or without escapes reads as the TOML
         /// parser reads it.
         #[test]
