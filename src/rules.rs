@@ -3558,7 +3558,13 @@ fn lower_into(s: &str, out: &mut String) {
     }
     out.reserve(s.len());
     for c in s.chars() {
-        push_lower(c, out);
+        // `push_lower`, with the lowercase characters pushed one by one: no `extend`
+        // (and its `reserve`) per character.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(|l| out.push(l));
+        }
     }
 }
 
@@ -4223,8 +4229,12 @@ impl<'a> Plain<'a> {
         let b = body.as_bytes();
         let mut out = String::new();
         let (mut from, mut n) = (0, 0);
-        while let Some(&x) = b.get(n) {
-            match x {
+        loop {
+            // A table test per byte up to the next byte that ends the run.
+            while b.get(n).is_some_and(|&x| !ENDS_BASIC_RUN[usize::from(x)]) {
+                n += 1;
+            }
+            match *b.get(n)? {
                 b'"' => {
                     // Most strings have no escape: one allocation of the right size.
                     if from == 0 {
@@ -4244,12 +4254,10 @@ impl<'a> Plain<'a> {
                     n += 2;
                     from = n;
                 }
-                // TOML's control characters (C1 controls are allowed).
-                0..=0x08 | 0x0a..=0x1f | 0x7f => return None,
-                _ => n += 1,
+                // TOML's control characters.
+                _ => return None,
             }
         }
-        None
     }
 
     /// An array of strings, over any number of lines, with comments and an optional
@@ -4284,6 +4292,18 @@ impl<'a> Plain<'a> {
         digits.parse().ok()
     }
 }
+
+/// The bytes that end a run of a basic string in `Plain::string`: the quote, the
+/// backslash and TOML's control characters (C1 controls are allowed).
+const ENDS_BASIC_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = matches!(i as u8, b'"' | b'\\' | 0..=0x08 | 0x0a..=0x1f | 0x7f);
+        i += 1;
+    }
+    table
+};
 
 /// Checks an id or category: lowercase ASCII letters, digits, `-`, `_`, parts joined
 /// by dots (`dots` allowed).
@@ -4878,7 +4898,7 @@ mod tests {
         /// A basic string with or without escapes reads as the TOML
         /// parser reads it.
         #[test]
-        fn plain_basic_string_agrees_with_toml(text in "[a-z \t\"\\\\\u{e9}\u{7f}\u{1}]{0,40}") {
+        fn plain_basic_string_agrees_with_toml(text in "[a-z \t\"\\\\\u{e9}\u{7f}\u{1}\n\r\u{85}]{0,40}") {
             let quoted = format!("x = \"{}\"\n", text.replace('\\', "\\\\").replace('"', "\\\""));
             let mut p = Plain { src: &quoted[4..], i: 0 };
             let ours = p.string();
