@@ -4735,11 +4735,7 @@ fn anywhere_automaton(patterns: &[String]) -> Result<AhoCorasick, String> {
     AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::NoncontiguousNFA))
         .match_kind(MatchKind::Standard)
-        .build(
-            patterns
-                .iter()
-                .map(|p| ascii_lowered(p).into_owned().into_bytes()),
-        )
+        .build(patterns.iter().map(|p| p.to_ascii_lowercase()))
         .map_err(|e| e.to_string())
 }
 
