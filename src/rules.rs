@@ -3932,14 +3932,17 @@ fn key_from_chars(
 /// The glue start of a whole-line phrase: the first segment of its key with the glue
 /// points of the phrase as written (`lowered`, `bounds`, `nb`: `build_key` of the
 /// phrase lowercased, which has the same key and spaces, and no case step).
-fn glue_start(phrase: &str, lowered: &str, bounds: &[usize], nb: usize) -> String {
+///
+/// Borrowed from `lowered` when the phrase has no case step (most): the caller copies
+/// it only if it is new.
+fn glue_start<'a>(phrase: &str, lowered: &'a str, bounds: &[usize], nb: usize) -> Cow<'a, str> {
     if !has_case_step(phrase) {
-        return first_segment(lowered, &bounds[..nb.min(bounds.len())]).to_string();
+        return Cow::Borrowed(first_segment(lowered, &bounds[..nb.min(bounds.len())]));
     }
     let mut cased = String::new();
     let mut bounds = [0usize; GLUE_MAX_BOUNDS];
     let nb = build_key(phrase, &mut cased, &mut bounds);
-    first_segment(&cased, &bounds[..nb.min(GLUE_MAX_BOUNDS)]).to_string()
+    Cow::Owned(first_segment(&cased, &bounds[..nb.min(GLUE_MAX_BOUNDS)]).to_string())
 }
 
 /// Whether `build_key` finds a lowercase-to-uppercase step in `s`.
@@ -4523,7 +4526,9 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                                 set.glue_starts.insert(first_word.to_string());
                             }
                             let seg = glue_start(phrase.trim(), &full, &bounds, nb);
-                            set.glue_starts.insert(seg);
+                            if !set.glue_starts.contains(seg.as_ref()) {
+                                set.glue_starts.insert(seg.into_owned());
+                            }
                             set.whole.entry(key.to_string()).or_insert(index);
                             continue;
                         }
@@ -6295,7 +6300,11 @@ mod tests {
             let mut cased_bounds = [0usize; GLUE_MAX_BOUNDS];
             let cnb = build_key(phrase, &mut cased, &mut cased_bounds);
             let want = first_segment(&cased, &cased_bounds[..cnb.min(GLUE_MAX_BOUNDS)]);
-            assert_eq!(glue_start(phrase, &full, &bounds, nb), want, "{phrase:?}");
+            assert_eq!(
+                glue_start(phrase, &full, &bounds, nb).as_ref(),
+                want,
+                "{phrase:?}"
+            );
             shortcuts += usize::from(!has_case_step(phrase));
         }
         assert!(
