@@ -249,7 +249,7 @@ const SHORT_MAX: usize = 15;
 #[inline(always)]
 fn long_bit(len: usize, first: u8, last: u8) -> u64 {
     let x = ((len as u64) << 16) | (u64::from(first) << 8) | u64::from(last);
-    1 << (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+    1 << EightByteWords::hash_shift(x, 58)
 }
 
 /// A word of up to [`SHORT_MAX`] bytes (lowercased byte by byte when `lower`) packed with
