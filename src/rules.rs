@@ -433,13 +433,8 @@ impl GramFilter {
             bits,
             step,
             quads,
-            // Non-ASCII phrases are also listed in capitals, with ASCII capitals in them.
-            trie: PhraseTrie::new(
-                &patterns
-                    .iter()
-                    .map(|p| p.to_ascii_lowercase())
-                    .collect::<Vec<_>>(),
-            ),
+            // The patterns are in ASCII lowercase (as `compile` adds them).
+            trie: PhraseTrie::new(patterns),
         })
     }
 
@@ -2742,7 +2737,7 @@ impl RuleSet {
             exact
                 .or_else(|| self.match_prefix(line, words))
                 .or_else(|| self.match_suffix(line, words))
-                .or_else(|| self.match_contains(line, words))
+                .or_else(|| self.match_contains(line, words, &mut scratch.lowered))
                 .or_else(|| self.match_regex(line, words, &mut scratch.lowered))
                 .or_else(|| {
                     let nb = scratch.bounds_len;
@@ -3166,8 +3161,9 @@ impl RuleSet {
         })
     }
 
-    /// Contains phrases: a phrase anywhere in the line, on word boundaries.
-    fn match_contains(&self, line: &str, words: usize) -> Option<u32> {
+    /// Contains phrases: a phrase anywhere in the line, on word boundaries. `buf`: room for
+    /// the line's ASCII-lowercased copy (the scratch buffer `match_regex` reuses after).
+    fn match_contains(&self, line: &str, words: usize, buf: &mut String) -> Option<u32> {
         let m = self.contains.as_ref()?;
         if words > m.gate_words {
             return None;
@@ -3185,14 +3181,14 @@ impl RuleSet {
         // Built at load unless the set is the built-in one, whose phrases build (a test
         // loads them eagerly).
         let ac = ac.get_or_init(|| anywhere_automaton(patterns).expect("built-in phrases build"));
-        let folded = ascii_lowered(line);
-        if m.grams.is_none() && !ac.is_match(folded.as_ref()) {
+        let folded = ascii_lowered(line, buf);
+        if m.grams.is_none() && !ac.is_match(folded) {
             return None;
         }
         // The hits' offsets are the line's own (ASCII lowering keeps every byte's place):
         // word edges are tested on the line.
         let mut best: Option<u32> = None;
-        for hit in ac.find_overlapping_iter(folded.as_ref()) {
+        for hit in ac.find_overlapping_iter(folded) {
             let p = hit.pattern().as_usize();
             if (m.word_start[p] && prev_is_word(line, hit.start()))
                 || (m.word_end[p] && next_is_word(line, hit.end(), true))
@@ -4540,16 +4536,19 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             Scope::Suffix => suffix.add(lower.chars().rev().collect(), index, gate),
                             _ => {
                                 // Contains searches run on whole, possibly long lines
-                                // that are not lowercased: non-ASCII phrases are also
-                                // listed capitalized and in capitals (ASCII letters are
-                                // matched case-insensitively by the automaton).
+                                // that are only ASCII-lowercased: non-ASCII phrases are
+                                // also listed capitalized and in capitals, with their
+                                // ASCII letters lowercased as the line's are.
                                 if !lower.is_ascii() {
                                     let mut chars = lower.chars();
                                     let first =
                                         chars.next().map(|c| c.to_uppercase().collect::<String>());
-                                    let cap = first.unwrap_or_default() + chars.as_str();
+                                    let mut cap = first.unwrap_or_default() + chars.as_str();
+                                    cap.make_ascii_lowercase();
                                     contains.add(cap, index, gate);
-                                    contains.add(lower.to_uppercase(), index, gate);
+                                    let mut up = lower.to_uppercase();
+                                    up.make_ascii_lowercase();
+                                    contains.add(up, index, gate);
                                 }
                                 contains.add(lower, index, gate)
                             }
@@ -4732,25 +4731,29 @@ fn index_regex_gates(set: &mut Compiled) {
 /// The automaton of the `contains` phrases. A noncontiguous NFA builds fastest (the
 /// contiguous NFA and the DFA are built from one), and `contains` runs it only on the
 /// lines that pass its `GramFilter`: its slower search costs less than its build
-/// saves (shb-dev x4 in one process included). Its patterns are lowered to ASCII
-/// lowercase and it searches lines so lowered (`ascii_lowered`): the same hits as an
+/// saves (shb-dev x4 in one process included). Its patterns are in ASCII lowercase (as
+/// `compile` adds them) and it searches lines so lowered (`ascii_lowered`): the same hits as an
 /// ASCII case-insensitive automaton of the patterns, but about half the letter
 /// transitions to build, and no set of queued states in the failure pass.
 fn anywhere_automaton(patterns: &[String]) -> Result<AhoCorasick, String> {
     AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::NoncontiguousNFA))
         .match_kind(MatchKind::Standard)
-        .build(patterns.iter().map(|p| p.to_ascii_lowercase()))
+        .build(patterns)
         .map_err(|e| e.to_string())
 }
 
 /// `text` with its ASCII capitals lowered, for the `anywhere_automaton`: bytes keep
-/// their places, so hits found in it are hits in `text`. Borrowed when it has none.
-fn ascii_lowered(text: &str) -> Cow<'_, str> {
+/// their places, so hits found in it are hits in `text`. `text` itself when it has none,
+/// else a copy in `buf` (reused from line to line: no allocation per line).
+fn ascii_lowered<'a>(text: &'a str, buf: &'a mut String) -> &'a str {
     if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
+        buf.clear();
+        buf.push_str(text);
+        buf.make_ascii_lowercase();
+        buf
     } else {
-        Cow::Borrowed(text)
+        text
     }
 }
 
@@ -7452,7 +7455,11 @@ mod tests {
         for hay in &hays {
             let want = hits(&reference, hay);
             found += want.len();
-            assert_eq!(hits(&ours, &ascii_lowered(hay)), want, "{hay:?}");
+            assert_eq!(
+                hits(&ours, ascii_lowered(hay, &mut String::new())),
+                want,
+                "{hay:?}"
+            );
         }
         assert!(found > 300, "only {found} hits compared");
     }
@@ -7491,7 +7498,7 @@ mod tests {
             let found = match &m.search {
                 PhraseSearch::Anywhere(p, ac) => ac
                     .get_or_init(|| anywhere_automaton(p).unwrap())
-                    .is_match(ascii_lowered(line).as_ref()),
+                    .is_match(ascii_lowered(line, &mut String::new())),
                 PhraseSearch::Anchored(_) => panic!("contains phrases are searched anywhere"),
             };
             let may = g.may_match(line);
