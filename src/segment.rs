@@ -212,11 +212,13 @@ fn segment_with(text: &str, terminate: bool) -> Document {
 }
 
 /// The distinct lines of a document, each with the number [`segment`] gave it: an
-/// open-addressing table of `(hash tag, slot)` pairs, cheaper per line than a `HashMap`
-/// (one hash of the bytes, one comparison per probe, no hashing of a length suffix).
+/// open-addressing table of slots, cheaper per line than a `HashMap` (one hash of the
+/// bytes, no hashing of a length suffix).
 struct LineSlots<'a> {
-    /// Power-of-two many entries: the hash's low 32 bits above `slot + 1`; 0 is empty.
-    entries: Vec<u64>,
+    /// Power-of-two many entries: `slot + 1`; 0 is empty. Four bytes each, not eight with
+    /// the hash tag beside the slot: the table is zeroed for every document, and its
+    /// zeroing cost more than the tag's load from the slot's line on a probe.
+    entries: Vec<u32>,
     /// Each slot's line.
     seen: Vec<SeenLine<'a>>,
     /// `64 - log2(entries.len())`: the hash's top bits pick the first entry.
@@ -227,6 +229,9 @@ struct LineSlots<'a> {
 /// the first of them (its index in [`Document::lines`]).
 struct SeenLine<'a> {
     text: &'a str,
+    /// The low 32 bits of the line's hash: most probes that meet another line are
+    /// settled without comparing the texts.
+    tag: u32,
     copies: u32,
     first: u32,
 }
@@ -259,7 +264,7 @@ impl<'a> LineSlots<'a> {
         }
         hasher.write(pairs.remainder());
         let hash = hasher.finish().wrapping_mul(FX_SEED);
-        let tag = hash & 0xFFFF_FFFF;
+        let tag = hash as u32;
         let mask = self.entries.len() - 1;
         let mut i = (hash >> self.shift) as usize;
         loop {
@@ -268,17 +273,17 @@ impl<'a> LineSlots<'a> {
                 let slot = self.seen.len() as u32;
                 self.seen.push(SeenLine {
                     text: line,
+                    tag,
                     copies: 0,
                     first,
                 });
-                self.entries[i] = (tag << 32) | (u64::from(slot) + 1);
+                self.entries[i] = slot + 1;
                 return slot;
             }
-            if entry >> 32 == tag {
-                let slot = (entry & 0xFFFF_FFFF) as u32 - 1;
-                if self.seen[slot as usize].text == line {
-                    return slot;
-                }
+            let slot = entry - 1;
+            let seen = &self.seen[slot as usize];
+            if seen.tag == tag && seen.text == line {
+                return slot;
             }
             i = (i + 1) & mask;
         }
