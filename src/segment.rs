@@ -173,13 +173,19 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     let mut slots = LineSlots::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut scratch = Scratch::default();
-    // Whether the line before is blank, or there is none (kept as the lines go by, rather
-    // than looked up with a bounds test for every line).
-    let mut blank_before = true;
-    for (i, l) in raw.iter().enumerate() {
+    // The blank lines since the last non-blank one, the start of the document counting as
+    // one: a line's `blank_before`, and its predecessor's `blank_after` and
+    // `wide_gap_after`, set once the gap is known (rather than looked up ahead with bounds
+    // tests for every line).
+    let mut gap = 1;
+    for l in &raw {
         if l.is_empty() {
-            blank_before = true;
+            gap += 1;
             continue;
+        }
+        if let Some(prev) = lines.last_mut() {
+            prev.blank_after = gap > 0;
+            prev.wide_gap_after = gap > 1;
         }
         let slot = slots.slot(l, lines.len() as u32);
         let seen = &mut slots.seen[slot as usize];
@@ -192,15 +198,18 @@ fn segment_with(text: &str, terminate: bool) -> Document {
             lines[seen.first as usize].stats.clone()
         };
         stats.repeats = slot;
-        // The end of the document counts as a blank line after, but not as a wide gap.
-        let after = &raw[i + 1..];
+        // The end of the document counts as a blank line after, but not as a wide gap:
+        // what the last line keeps unless blank lines follow.
         lines.push(Line {
             text: (*l).to_string(),
-            blank_before: std::mem::replace(&mut blank_before, false),
-            blank_after: after.first().is_none_or(|a| a.is_empty()),
-            wide_gap_after: matches!(after, [a, b, ..] if a.is_empty() && b.is_empty()),
+            blank_before: std::mem::replace(&mut gap, 0) > 0,
+            blank_after: true,
+            wide_gap_after: false,
             stats,
         });
+    }
+    if let Some(last) = lines.last_mut() {
+        last.wide_gap_after = gap > 1;
     }
     for line in &mut lines {
         let copies = slots.seen[line.stats.repeats as usize].copies;
