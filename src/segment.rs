@@ -507,9 +507,6 @@ const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 /// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
 /// most `isize::MAX`).
 const NO_WORD: usize = usize::MAX;
-// The lone-space path of `line_stats_with` takes a start with the NOT_ASCII bit as
-// "no word open, or one with a non-ASCII character": NO_WORD must carry that bit.
-const _: () = assert!(NO_WORD & NOT_ASCII != 0);
 
 /// Buffers [`line_stats_with`] reuses from line to line.
 struct Scratch {
@@ -1090,18 +1087,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
-        if k == 1 && high != 0 && x as u8 == b' ' && scan.word_start & NOT_ASCII != 0 {
-            // One space between characters outside ASCII, as between the words of
-            // Cyrillic, Greek or Korean text (and no word open, or one with such a
-            // character): it only counts and ends that word (queued, as `open_word`
-            // would). No word starts in it, so its lanes are not kept as `ascii_chunk`
-            // keeps them for a word that runs on.
-            scan.s.chars += 1;
-            if scan.word_start != NO_WORD {
-                scan.end_word(i, scratch);
-            }
-            i += 1;
-        } else if k > 0 {
+        if k > 0 {
             scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
@@ -1115,8 +1101,26 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
                 scan.other_char(c, i, scratch);
                 let after = rest.as_str();
                 i = n - after.len();
-                if after.as_bytes().first().is_none_or(|&b| b < 0x80) {
-                    break;
+                match after.as_bytes() {
+                    [b, ..] if *b >= 0x80 => {}
+                    [b' ', b, ..] if *b >= 0x80 => {
+                        // One space between characters outside ASCII, as between the
+                        // words of Cyrillic, Greek or Korean text: it only counts and
+                        // ends the open word (which, after such a character, has one or
+                        // is none), with no ASCII block or chunk tests. No word starts
+                        // in it, so no lanes are kept as `ascii_chunk` keeps them for a
+                        // word that runs on.
+                        debug_assert!(
+                            scan.word_start == NO_WORD || scan.word_start & NOT_ASCII != 0
+                        );
+                        scan.s.chars += 1;
+                        if scan.word_start != NO_WORD {
+                            scan.end_word(i, scratch);
+                        }
+                        rest.next();
+                        i += 1;
+                    }
+                    _ => break,
                 }
             }
         }
