@@ -176,8 +176,8 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     // The blank lines since the last non-blank one, the start of the document counting as
     // one: a line's `blank_before`, and its predecessor's `blank_after` and
     // `wide_gap_after`, set once the gap is known (rather than looked up ahead with bounds
-    // tests for every line).
-    let mut gap = 1;
+    // tests for every line). A `usize`: there are fewer lines than bytes.
+    let mut gap: usize = 1;
     for l in &raw {
         if l.is_empty() {
             gap += 1;
