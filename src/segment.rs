@@ -173,13 +173,19 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     let mut slots = LineSlots::with_capacity(non_blank);
     let mut lines: Vec<Line> = Vec::with_capacity(non_blank);
     let mut scratch = Scratch::default();
-    // Whether the line before is blank, or there is none (kept as the lines go by, rather
-    // than looked up with a bounds test for every line).
-    let mut blank_before = true;
-    for (i, l) in raw.iter().enumerate() {
+    // The blank lines since the last non-blank one, the start of the document counting as
+    // one: a line's `blank_before`, and its predecessor's `blank_after` and
+    // `wide_gap_after`, set once the gap is known (rather than looked up ahead with bounds
+    // tests for every line). A `usize`: there are fewer lines than bytes.
+    let mut gap: usize = 1;
+    for l in &raw {
         if l.is_empty() {
-            blank_before = true;
+            gap += 1;
             continue;
+        }
+        if let Some(prev) = lines.last_mut() {
+            prev.blank_after = gap > 0;
+            prev.wide_gap_after = gap > 1;
         }
         let slot = slots.slot(l, lines.len() as u32);
         let seen = &mut slots.seen[slot as usize];
@@ -192,15 +198,18 @@ fn segment_with(text: &str, terminate: bool) -> Document {
             lines[seen.first as usize].stats.clone()
         };
         stats.repeats = slot;
-        // The end of the document counts as a blank line after, but not as a wide gap.
-        let after = &raw[i + 1..];
+        // The end of the document counts as a blank line after, but not as a wide gap:
+        // what the last line keeps unless blank lines follow.
         lines.push(Line {
             text: (*l).to_string(),
-            blank_before: std::mem::replace(&mut blank_before, false),
-            blank_after: after.first().is_none_or(|a| a.is_empty()),
-            wide_gap_after: matches!(after, [a, b, ..] if a.is_empty() && b.is_empty()),
+            blank_before: std::mem::replace(&mut gap, 0) > 0,
+            blank_after: true,
+            wide_gap_after: false,
             stats,
         });
+    }
+    if let Some(last) = lines.last_mut() {
+        last.wide_gap_after = gap > 1;
     }
     for line in &mut lines {
         let copies = slots.seen[line.stats.repeats as usize].copies;
@@ -212,11 +221,13 @@ fn segment_with(text: &str, terminate: bool) -> Document {
 }
 
 /// The distinct lines of a document, each with the number [`segment`] gave it: an
-/// open-addressing table of `(hash tag, slot)` pairs, cheaper per line than a `HashMap`
-/// (one hash of the bytes, one comparison per probe, no hashing of a length suffix).
+/// open-addressing table of slots, cheaper per line than a `HashMap` (one hash of the
+/// bytes, no hashing of a length suffix).
 struct LineSlots<'a> {
-    /// Power-of-two many entries: the hash's low 32 bits above `slot + 1`; 0 is empty.
-    entries: Vec<u64>,
+    /// Power-of-two many entries: `slot + 1`; 0 is empty. Four bytes each, not eight with
+    /// the hash tag beside the slot: the table is zeroed for every document, and its
+    /// zeroing cost more than the tag's load from the slot's line on a probe.
+    entries: Vec<u32>,
     /// Each slot's line.
     seen: Vec<SeenLine<'a>>,
     /// `64 - log2(entries.len())`: the hash's top bits pick the first entry.
@@ -227,6 +238,9 @@ struct LineSlots<'a> {
 /// the first of them (its index in [`Document::lines`]).
 struct SeenLine<'a> {
     text: &'a str,
+    /// The low 32 bits of the line's hash: most probes that meet another line are
+    /// settled without comparing the texts.
+    tag: u32,
     copies: u32,
     first: u32,
 }
@@ -259,7 +273,7 @@ impl<'a> LineSlots<'a> {
         }
         hasher.write(pairs.remainder());
         let hash = hasher.finish().wrapping_mul(FX_SEED);
-        let tag = hash & 0xFFFF_FFFF;
+        let tag = hash as u32;
         let mask = self.entries.len() - 1;
         let mut i = (hash >> self.shift) as usize;
         loop {
@@ -268,17 +282,17 @@ impl<'a> LineSlots<'a> {
                 let slot = self.seen.len() as u32;
                 self.seen.push(SeenLine {
                     text: line,
+                    tag,
                     copies: 0,
                     first,
                 });
-                self.entries[i] = (tag << 32) | (u64::from(slot) + 1);
+                self.entries[i] = slot + 1;
                 return slot;
             }
-            if entry >> 32 == tag {
-                let slot = (entry & 0xFFFF_FFFF) as u32 - 1;
-                if self.seen[slot as usize].text == line {
-                    return slot;
-                }
+            let slot = entry - 1;
+            let seen = &self.seen[slot as usize];
+            if seen.tag == tag && seen.text == line {
+                return slot;
             }
             i = (i + 1) & mask;
         }
@@ -493,9 +507,6 @@ const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 /// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
 /// most `isize::MAX`).
 const NO_WORD: usize = usize::MAX;
-// The lone-space path of `line_stats_with` takes a start with the NOT_ASCII bit as
-// "no word open, or one with a non-ASCII character": NO_WORD must carry that bit.
-const _: () = assert!(NO_WORD & NOT_ASCII != 0);
 
 /// Buffers [`line_stats_with`] reuses from line to line.
 struct Scratch {
@@ -1076,18 +1087,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         let high = x & HIGH;
         let k = if high == 0 { avail } else { first_lane(high) };
         // (Fewer than eight: a whole ASCII chunk was taken by the loop above.)
-        if k == 1 && high != 0 && x as u8 == b' ' && scan.word_start & NOT_ASCII != 0 {
-            // One space between characters outside ASCII, as between the words of
-            // Cyrillic, Greek or Korean text (and no word open, or one with such a
-            // character): it only counts and ends that word (queued, as `open_word`
-            // would). No word starts in it, so its lanes are not kept as `ascii_chunk`
-            // keeps them for a word that runs on.
-            scan.s.chars += 1;
-            if scan.word_start != NO_WORD {
-                scan.end_word(i, scratch);
-            }
-            i += 1;
-        } else if k > 0 {
+        if k > 0 {
             scan.last_at = i;
             scan.ascii_chunk::<false>(x, i, k, scratch);
             i += k;
@@ -1101,8 +1101,26 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
                 scan.other_char(c, i, scratch);
                 let after = rest.as_str();
                 i = n - after.len();
-                if after.as_bytes().first().is_none_or(|&b| b < 0x80) {
-                    break;
+                match after.as_bytes() {
+                    [b, ..] if *b >= 0x80 => {}
+                    [b' ', b, ..] if *b >= 0x80 => {
+                        // One space between characters outside ASCII, as between the
+                        // words of Cyrillic, Greek or Korean text: it only counts and
+                        // ends the open word (which, after such a character, has one or
+                        // is none), with no ASCII block or chunk tests. No word starts
+                        // in it, so no lanes are kept as `ascii_chunk` keeps them for a
+                        // word that runs on.
+                        debug_assert!(
+                            scan.word_start == NO_WORD || scan.word_start & NOT_ASCII != 0
+                        );
+                        scan.s.chars += 1;
+                        if scan.word_start != NO_WORD {
+                            scan.end_word(i, scratch);
+                        }
+                        rest.next();
+                        i += 1;
+                    }
+                    _ => break,
                 }
             }
         }
