@@ -423,7 +423,8 @@ impl GramFilter {
             .expect("table size");
         for p in patterns {
             for o in 0..step {
-                let h = Self::quad_hash(Self::quad(&p.as_bytes()[o..]));
+                let w = p.as_bytes()[o..o + 4].try_into().expect("four bytes");
+                let h = Self::quad_hash(Self::quad(w));
                 quads[h >> 6] |= 1 << (h & 63);
             }
         }
@@ -438,10 +439,10 @@ impl GramFilter {
         })
     }
 
-    /// The four bytes at the start of `b` (at least four), case-folded like `padded`.
+    /// Four bytes as one value, case-folded like `padded`.
     #[inline]
-    fn quad(b: &[u8]) -> u32 {
-        u32::from_le_bytes(b[..4].try_into().expect("four bytes")) | 0x2020_2020
+    fn quad(w: [u8; 4]) -> u32 {
+        u32::from_le_bytes(w) | 0x2020_2020
     }
 
     #[inline]
@@ -498,17 +499,22 @@ impl GramFilter {
         if b.len() < self.width {
             return false;
         }
-        // `width` is at least 4.
-        let last = b.len() - 4;
-        let mut s = 0;
-        while s <= last {
-            let h = Self::quad_hash(Self::quad(&b[s..s + 4]));
-            if self.quads[h >> 6] & (1 << (h & 63)) != 0
-                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p))
-            {
-                return true;
+        // The text from the sampled window on (at `s`, a multiple of `step`): its first
+        // four bytes are the window, and the test that they are there is the only one
+        // per step (no separate bounds tests of `s` and `s + 4`).
+        let mut rest = b;
+        while let Some(&w) = rest.first_chunk::<4>() {
+            let h = Self::quad_hash(Self::quad(w));
+            if self.quads[h >> 6] & (1 << (h & 63)) != 0 {
+                let s = b.len() - rest.len();
+                if (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p)) {
+                    return true;
+                }
             }
-            s += self.step;
+            match rest.get(self.step..) {
+                Some(r) => rest = r,
+                None => break,
+            }
         }
         false
     }
