@@ -298,14 +298,15 @@ impl PhraseTrie {
     }
 
     /// The child of `node` (not the root) along byte `b` (already ASCII-lowercased),
-    /// `NO_NODE` if none.
-    #[inline]
-    fn child(&self, node: u32, b: u8) -> u32 {
+    /// `NO_NODE` if none, in the trie's `edges` of hash bits `shift`: a walk reads those
+    /// two from the trie once, not at each step.
+    #[inline(always)]
+    fn child(edges: &[(u64, u32)], shift: u32, node: u32, b: u8) -> u32 {
         let key = u64::from(node) << 8 | u64::from(b);
-        let mask = self.edges.len() - 1;
-        let mut h = Self::edge_slot(key, self.shift);
+        let mask = edges.len() - 1;
+        let mut h = Self::edge_slot(key, shift);
         loop {
-            let (k, child) = self.edges[h];
+            let (k, child) = edges[h];
             if k == key {
                 return child;
             }
@@ -344,17 +345,18 @@ impl PhraseTrie {
             return (None, false);
         };
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let (ends, edges, shift) = (&*self.ends, &*self.edges, self.shift);
         let mut best = None;
         let mut i = 1;
         while node != NO_NODE {
-            let pattern = self.ends[node as usize];
+            let pattern = ends[node as usize];
             if pattern != NO_NODE {
                 best = Some((pattern as usize, i));
             }
             let Some(b) = hay.next() else {
                 return (best, false);
             };
-            node = self.child(node, b.to_ascii_lowercase());
+            node = Self::child(edges, shift, node, b.to_ascii_lowercase());
             i += 1;
         }
         (best, true)
