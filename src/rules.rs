@@ -298,14 +298,15 @@ impl PhraseTrie {
     }
 
     /// The child of `node` (not the root) along byte `b` (already ASCII-lowercased),
-    /// `NO_NODE` if none.
-    #[inline]
-    fn child(&self, node: u32, b: u8) -> u32 {
+    /// `NO_NODE` if none, in the trie's `edges` of hash bits `shift`: a walk reads those
+    /// two from the trie once, not at each step.
+    #[inline(always)]
+    fn child(edges: &[(u64, u32)], shift: u32, node: u32, b: u8) -> u32 {
         let key = u64::from(node) << 8 | u64::from(b);
-        let mask = self.edges.len() - 1;
-        let mut h = Self::edge_slot(key, self.shift);
+        let mask = edges.len() - 1;
+        let mut h = Self::edge_slot(key, shift);
         loop {
-            let (k, child) = self.edges[h];
+            let (k, child) = edges[h];
             if k == key {
                 return child;
             }
@@ -344,17 +345,18 @@ impl PhraseTrie {
             return (None, false);
         };
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let (ends, edges, shift) = (&*self.ends, &*self.edges, self.shift);
         let mut best = None;
         let mut i = 1;
         while node != NO_NODE {
-            let pattern = self.ends[node as usize];
+            let pattern = ends[node as usize];
             if pattern != NO_NODE {
                 best = Some((pattern as usize, i));
             }
             let Some(b) = hay.next() else {
                 return (best, false);
             };
-            node = self.child(node, b.to_ascii_lowercase());
+            node = Self::child(edges, shift, node, b.to_ascii_lowercase());
             i += 1;
         }
         (best, true)
@@ -423,7 +425,8 @@ impl GramFilter {
             .expect("table size");
         for p in patterns {
             for o in 0..step {
-                let h = Self::quad_hash(Self::quad(&p.as_bytes()[o..]));
+                let w = p.as_bytes()[o..o + 4].try_into().expect("four bytes");
+                let h = Self::quad_hash(Self::quad(w));
                 quads[h >> 6] |= 1 << (h & 63);
             }
         }
@@ -438,10 +441,10 @@ impl GramFilter {
         })
     }
 
-    /// The four bytes at the start of `b` (at least four), case-folded like `padded`.
+    /// Four bytes as one value, case-folded like `padded`.
     #[inline]
-    fn quad(b: &[u8]) -> u32 {
-        u32::from_le_bytes(b[..4].try_into().expect("four bytes")) | 0x2020_2020
+    fn quad(w: [u8; 4]) -> u32 {
+        u32::from_le_bytes(w) | 0x2020_2020
     }
 
     #[inline]
@@ -498,17 +501,22 @@ impl GramFilter {
         if b.len() < self.width {
             return false;
         }
-        // `width` is at least 4.
-        let last = b.len() - 4;
-        let mut s = 0;
-        while s <= last {
-            let h = Self::quad_hash(Self::quad(&b[s..s + 4]));
-            if self.quads[h >> 6] & (1 << (h & 63)) != 0
-                && (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p))
-            {
-                return true;
+        // The text from the sampled window on (at `s`, a multiple of `step`): its first
+        // four bytes are the window, and the test that they are there is the only one
+        // per step (no separate bounds tests of `s` and `s + 4`).
+        let mut rest = b;
+        while let Some(&w) = rest.first_chunk::<4>() {
+            let h = Self::quad_hash(Self::quad(w));
+            if self.quads[h >> 6] & (1 << (h & 63)) != 0 {
+                let s = b.len() - rest.len();
+                if (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p)) {
+                    return true;
+                }
             }
-            s += self.step;
+            match rest.get(self.step..) {
+                Some(r) => rest = r,
+                None => break,
+            }
         }
         false
     }
