@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 // The allocator the `boilerstrip` binary ships with, so these rates are the CLI's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: boilerstrip::alloc::Mimalloc = boilerstrip::alloc::Mimalloc;
 
 /// The benchmark pages, raw bytes, sorted by file name so the order never changes.
 fn shb_dev() -> Vec<Vec<u8>> {

@@ -16,6 +16,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod alloc;
 pub mod assemble;
 pub mod batch;
 mod chars;

@@ -11,7 +11,7 @@ use clap::Parser;
 // Cleaning allocates and frees many small strings per line; mimalloc serves them with
 // fewer instructions than the system allocator.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: boilerstrip::alloc::Mimalloc = boilerstrip::alloc::Mimalloc;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
