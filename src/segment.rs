@@ -176,7 +176,8 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     // The blank lines since the last non-blank one, the start of the document counting as
     // one: a line's `blank_before`, and its predecessor's `blank_after` and
     // `wide_gap_after`, set once the gap is known (rather than looked up ahead with bounds
-    // tests for every line). A `usize`: there are fewer lines than bytes.
+    // tests for every line). A `usize`: at most one more than the lines, so it cannot
+    // overflow.
     let mut gap: usize = 1;
     for l in &raw {
         if l.is_empty() {
@@ -198,8 +199,8 @@ fn segment_with(text: &str, terminate: bool) -> Document {
             lines[seen.first as usize].stats.clone()
         };
         stats.repeats = slot;
-        // The end of the document counts as a blank line after, but not as a wide gap:
-        // what the last line keeps unless blank lines follow.
+        // Defaults the last line keeps: the end counts as a blank line after; its wide gap
+        // is set after the loop when two or more blank lines end the document.
         lines.push(Line {
             text: (*l).to_string(),
             blank_before: std::mem::replace(&mut gap, 0) > 0,
@@ -238,8 +239,8 @@ struct LineSlots<'a> {
 /// the first of them (its index in [`Document::lines`]).
 struct SeenLine<'a> {
     text: &'a str,
-    /// The low 32 bits of the line's hash: most probes that meet another line are
-    /// settled without comparing the texts.
+    /// The low 32 bits of the line's hash: settles probes that meet another line of the
+    /// same length without comparing bytes.
     tag: u32,
     copies: u32,
     first: u32,
@@ -1094,7 +1095,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         }
         if k < avail {
             // A run of characters outside ASCII (Cyrillic, Greek, CJK text) one after
-            // another: no ASCII block or chunk tests between them.
+            // another, and single spaces between them: no ASCII block or chunk tests.
             // (One iterator for the run: no slicing of the line at every character.)
             let mut rest = line[i..].chars();
             while let Some(c) = rest.next() {
