@@ -787,8 +787,13 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     // candidates than the first byte alone, at about a quarter of the instructions a byte
     // of the eight-byte words below).
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    while i <= last_start && i + ANCHOR - 1 + 16 <= h.len() {
-        let mut mask = pair_mask(h, i, n[0], n[ANCHOR - 1]);
+    while i <= last_start {
+        // The 23 bytes the sixteen positions' pairs are in, checked once (not once for each
+        // of the two loads).
+        let Some(window) = h.get(i..i + ANCHOR - 1 + 16) else {
+            break;
+        };
+        let mut mask = pair_mask(window.try_into().expect("23 bytes"), n[0], n[ANCHOR - 1]);
         while mask != 0 {
             let at = i + mask.trailing_zeros() as usize;
             if at > last_start {
@@ -827,14 +832,13 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// The positions `i + k` (bit `k`, `k < 16`) where `h` holds `a`, with `b` seven bytes on
-/// (`h` holds at least `i + 23` bytes).
+/// The positions `k` (bit `k`, `k < 16`) where `window` holds `a`, with `b` seven bytes on.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn pair_mask(h: &[u8], i: usize, a: u8, b: u8) -> u32 {
+fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {
     use crate::swar::eq_mask16;
-    let x: &[u8; 16] = h[i..i + 16].try_into().expect("sixteen bytes");
-    let y: &[u8; 16] = h[i + 7..i + 23].try_into().expect("sixteen bytes");
+    let x: &[u8; 16] = window[..16].try_into().expect("sixteen bytes");
+    let y: &[u8; 16] = window[7..].try_into().expect("sixteen bytes");
     eq_mask16(x, a) & eq_mask16(y, b)
 }
 
