@@ -766,6 +766,9 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// each is checked against those eight bytes before the whole needle, so the two-way
 /// searcher's set-up (linear in the needle) is never paid. With SSE2, sixteen positions are
 /// tested at once first, for the needle's first and eighth bytes (`pair_mask`).
+// Inlined into `repeated_captions_with`: most calls end after one or two steps, and the
+// call's own set-up was a third of their cost (measured under fat LTO).
+#[inline(always)]
 fn contains_long(hay: &str, needle: &str) -> bool {
     const ANCHOR: usize = 8;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
