@@ -678,8 +678,8 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
     let mut end = bytes.len();
     // Sixteen bytes at a time first, their flags exact.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    while end >= 16 {
-        let block: &[u8; 16] = bytes[end - 16..end].try_into().expect("sixteen bytes");
+    for block in bytes.rchunks_exact(16) {
+        let block: &[u8; 16] = block.try_into().expect("sixteen bytes");
         let mut flags = separator_byte_mask(block);
         while flags != 0 {
             let k = 31 - flags.leading_zeros();

@@ -520,7 +520,13 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     for p in p1 {
         span.add(p - 0.5);
     }
-    for (i, &p) in p1.iter().enumerate() {
+    // Each line's value, padded neighbours and window means walked together (no index, no
+    // bounds check each).
+    let lines = p1
+        .iter()
+        .zip(padded.windows(2 * PAD + 1))
+        .zip(near_means.iter().zip(&far_means));
+    for (i, ((&p, near), (&near_mean, &far_mean))) in lines.enumerate() {
         let dist = match span.best.1 {
             Some((a, _)) if i < a => a - i,
             Some((_, b)) if i > b => i - b,
@@ -528,7 +534,7 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             None => n,
         };
         // Lines i - 2 ..= i + 2.
-        let near: [f32; 2 * PAD + 1] = padded[i..i + 2 * PAD + 1].try_into().expect("five values");
+        let near: [f32; 2 * PAD + 1] = near.try_into().expect("five values");
         // The maximum over ±2, folded from 0 in order as before.
         let mut max = 0.0f32;
         for v in near {
@@ -542,8 +548,8 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             near[PAD - 1],
             near[PAD + 1],
             near[PAD + 2],
-            near_means[i],
-            far_means[i],
+            near_mean,
+            far_mean,
             max,
         ]);
     }
