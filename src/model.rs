@@ -102,6 +102,11 @@ impl Linear {
     fn finish(&self, sums: Vec<f32>, extra: &[f32], extra_width: usize) -> Vec<f32> {
         let Folded { b, splat } = self.folded();
         let b = *b;
+        if extra_width == 0 {
+            // No values past the sums (stage 1): each row's probability from its sum alone,
+            // collected at once (no capacity test for each push).
+            return sums.iter().map(|&sum| sigmoid(b + sum)).collect();
+        }
         let s_tail = &splat[splat.len() - extra_width..];
         let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
         let mut out = Vec::with_capacity(sums.len());
