@@ -107,21 +107,27 @@ impl Linear {
             // collected at once (no capacity test for each push).
             return sums.iter().map(|&sum| sigmoid(b + sum)).collect();
         }
+        // Every row has its extra values (the chunks below would stop short otherwise).
+        assert!(
+            extra.len() >= sums.len() * extra_width,
+            "extra values for each row"
+        );
         let s_tail = &splat[splat.len() - extra_width..];
         let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
         let mut out = Vec::with_capacity(sums.len());
-        // Four rows at a time, one per lane (each lane adds in its row's order).
+        // Four rows at a time, one per lane (each lane adds in its row's order), their
+        // extra values cut from one chunk of `extra` walked with them.
         let mut blocks = sums.chunks_exact(4);
-        for block in &mut blocks {
-            let i = out.len();
-            let mut dots = [block.try_into().expect("four sums")];
-            if extra_width > 0 {
-                let tails = [tail(i), tail(i + 1), tail(i + 2), tail(i + 3)];
-                dots = dot4_from(dots, tails, [s_tail]);
-            }
-            for dot in dots[0] {
-                out.push(sigmoid(b + dot));
-            }
+        for (block, four) in (&mut blocks).zip(extra.chunks_exact(4 * extra_width)) {
+            let (t01, t23) = four.split_at(2 * extra_width);
+            let (t0, t1) = t01.split_at(extra_width);
+            let (t2, t3) = t23.split_at(extra_width);
+            let dots = dot4_from(
+                [block.try_into().expect("four sums")],
+                [t0, t1, t2, t3],
+                [s_tail],
+            );
+            out.extend(dots[0].map(|dot| sigmoid(b + dot)));
         }
         // The last one to three rows one by one, in the same order.
         for &sum in blocks.remainder() {
