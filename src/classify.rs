@@ -602,24 +602,25 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
 /// Marks in `caption` the lines that end with the same ` - Source Name` as another line of
 /// the page (not the page title): captions credited to the photo agency or the site,
 /// however many.
-fn mark_attributed_captions(lines: &[Line], cores: &[&str], caption: &mut [bool]) {
-    // The suffix of line `i`, without its separator (worked out again for the marking, not
-    // kept in a vector: few lines have one).
-    let suffix = |i: usize| {
-        let (l, core) = (&lines[i], cores[i]);
+fn mark_attributed_captions<'a>(lines: &'a [Line], cores: &[&str], caption: &mut [bool]) {
+    // The suffix of a line given its core, without its separator (worked out again for the
+    // marking, not kept in a vector: few lines have one).
+    let suffix = |l: &'a Line, core: &str| {
         (core.len() < l.text.len() && l.stats.words >= ATTRIBUTED_MIN_WORDS)
             .then(|| l.text[core.len()..].trim_start_matches([' ', '-', '–', '—', '|']))
     };
+    // The lines after the title with their cores, walked together (no bounds check each).
+    let rest = || lines.iter().zip(cores).skip(1);
     let mut counts: HashMap<&str, usize, FxBuild> = HashMap::default();
-    for s in (1..lines.len()).filter_map(suffix) {
+    for s in rest().filter_map(|(l, core)| suffix(l, core)) {
         *counts.entry(s).or_insert(0) += 1;
     }
     // Most pages have no suffix twice: nothing to mark.
     if counts.values().all(|&c| c < 2) {
         return;
     }
-    for (i, c) in caption.iter_mut().enumerate().skip(1) {
-        *c |= suffix(i).is_some_and(|s| counts[s] >= 2);
+    for (c, (l, core)) in caption.iter_mut().skip(1).zip(rest()) {
+        *c |= suffix(l, core).is_some_and(|s| counts[s] >= 2);
     }
 }
 
@@ -835,7 +836,9 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// The positions `k` (bit `k`, `k < 16`) where `window` holds `a`, with `b` seven bytes on.
+/// The positions `k` (bit `k`, `k < 16`) where `window` holds `a`, with `b` seven bytes on
+/// (the window is sixteen positions and the seven bytes past the last, whose eighth byte is
+/// read from there).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {
