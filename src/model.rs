@@ -606,27 +606,29 @@ impl Model {
         // State 0 = drop, 1 = keep; emission scores 0 for drop, score(p) for keep.
         let mut best = [0.0f32, score(p[0])];
         let mut from = vec![[0u8; 2]; n];
-        for i in 1..n {
-            let e = [0.0, score(p[i])];
+        // Each line after the first with its back-pointers, walked together (no index).
+        for (&x, from) in p[1..].iter().zip(&mut from[1..]) {
+            let e = [0.0, score(x)];
             let mut next = [0.0f32; 2];
             for s in 0..2 {
                 let stay = best[s];
                 let switch = best[1 - s] - self.switch_penalty;
                 if stay >= switch {
                     next[s] = stay + e[s];
-                    from[i][s] = s as u8;
+                    from[s] = s as u8;
                 } else {
                     next[s] = switch + e[s];
-                    from[i][s] = (1 - s) as u8;
+                    from[s] = (1 - s) as u8;
                 }
             }
             best = next;
         }
         let mut state = if best[1] > best[0] { 1 } else { 0 };
         let mut keep = vec![false; n];
-        for i in (0..n).rev() {
-            keep[i] = state == 1;
-            state = from[i][state] as usize;
+        for (keep, from) in keep.iter_mut().zip(&from).rev() {
+            *keep = state == 1;
+            // A state is 0 or 1 (the mask tells the compiler so: no bounds check).
+            state = usize::from(from[state & 1]);
         }
         keep
     }
