@@ -505,9 +505,6 @@ pub fn stage2(stage1: &[f32], p1: &[f32]) -> Vec<f32> {
 pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     let n = p1.len();
     let ln = LnTable::get();
-    // One array per line, pushed whole (as `stage1` pushes its rows) and flattened at the
-    // end.
-    let mut out: Vec<[f32; STAGE2_EXTRA]> = Vec::with_capacity(n);
     // Off the page the neighbours' probabilities are 0: `PAD` zeros on each side.
     let mut padded = Vec::with_capacity(n + 2 * PAD);
     padded.extend([0.0f32; PAD]);
@@ -520,33 +517,43 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
     for p in p1 {
         span.add(p - 0.5);
     }
-    for (i, &p) in p1.iter().enumerate() {
-        let dist = match span.best.1 {
-            Some((a, _)) if i < a => a - i,
-            Some((_, b)) if i > b => i - b,
-            Some(_) => 0,
-            None => n,
-        };
-        // Lines i - 2 ..= i + 2.
-        let near: [f32; 2 * PAD + 1] = padded[i..i + 2 * PAD + 1].try_into().expect("five values");
-        // The maximum over ±2, folded from 0 in order as before.
-        let mut max = 0.0f32;
-        for v in near {
-            max = max.max(v);
-        }
-        out.push([
-            flag(dist == 0),
-            ln.ln_1p(dist),
-            p,
-            near[PAD - 2],
-            near[PAD - 1],
-            near[PAD + 1],
-            near[PAD + 2],
-            near_means[i],
-            far_means[i],
-            max,
-        ]);
-    }
+    // Each line's value, padded neighbours and window means walked together (no index, no
+    // bounds check each), one array per line collected at once (no capacity test for each)
+    // and flattened at the end.
+    let lines = p1
+        .iter()
+        .zip(padded.windows(2 * PAD + 1))
+        .zip(near_means.iter().zip(&far_means));
+    let out: Vec<[f32; STAGE2_EXTRA]> = lines
+        .enumerate()
+        .map(|(i, ((&p, near), (&near_mean, &far_mean)))| {
+            let dist = match span.best.1 {
+                Some((a, _)) if i < a => a - i,
+                Some((_, b)) if i > b => i - b,
+                Some(_) => 0,
+                None => n,
+            };
+            // Lines i - 2 ..= i + 2.
+            let near: [f32; 2 * PAD + 1] = near.try_into().expect("five values");
+            // The maximum over ±2, folded from 0 in order as before.
+            let mut max = 0.0f32;
+            for v in near {
+                max = max.max(v);
+            }
+            [
+                flag(dist == 0),
+                ln.ln_1p(dist),
+                p,
+                near[PAD - 2],
+                near[PAD - 1],
+                near[PAD + 1],
+                near[PAD + 2],
+                near_mean,
+                far_mean,
+                max,
+            ]
+        })
+        .collect();
     out.into_flattened()
 }
 

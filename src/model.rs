@@ -102,21 +102,32 @@ impl Linear {
     fn finish(&self, sums: Vec<f32>, extra: &[f32], extra_width: usize) -> Vec<f32> {
         let Folded { b, splat } = self.folded();
         let b = *b;
+        if extra_width == 0 {
+            // No values past the sums (stage 1): each row's probability from its sum alone,
+            // collected at once (no capacity test for each push).
+            return sums.iter().map(|&sum| sigmoid(b + sum)).collect();
+        }
+        // Every row has its extra values (the chunks below would stop short otherwise).
+        assert!(
+            extra.len() >= sums.len() * extra_width,
+            "extra values for each row"
+        );
         let s_tail = &splat[splat.len() - extra_width..];
         let tail = |i: usize| &extra[i * extra_width..(i + 1) * extra_width];
         let mut out = Vec::with_capacity(sums.len());
-        // Four rows at a time, one per lane (each lane adds in its row's order).
+        // Four rows at a time, one per lane (each lane adds in its row's order), their
+        // extra values cut from one chunk of `extra` walked with them.
         let mut blocks = sums.chunks_exact(4);
-        for block in &mut blocks {
-            let i = out.len();
-            let mut dots = [block.try_into().expect("four sums")];
-            if extra_width > 0 {
-                let tails = [tail(i), tail(i + 1), tail(i + 2), tail(i + 3)];
-                dots = dot4_from(dots, tails, [s_tail]);
-            }
-            for dot in dots[0] {
-                out.push(sigmoid(b + dot));
-            }
+        for (block, four) in (&mut blocks).zip(extra.chunks_exact(4 * extra_width)) {
+            let (t01, t23) = four.split_at(2 * extra_width);
+            let (t0, t1) = t01.split_at(extra_width);
+            let (t2, t3) = t23.split_at(extra_width);
+            let dots = dot4_from(
+                [block.try_into().expect("four sums")],
+                [t0, t1, t2, t3],
+                [s_tail],
+            );
+            out.extend(dots[0].map(|dot| sigmoid(b + dot)));
         }
         // The last one to three rows one by one, in the same order.
         for &sum in blocks.remainder() {
@@ -595,27 +606,29 @@ impl Model {
         // State 0 = drop, 1 = keep; emission scores 0 for drop, score(p) for keep.
         let mut best = [0.0f32, score(p[0])];
         let mut from = vec![[0u8; 2]; n];
-        for i in 1..n {
-            let e = [0.0, score(p[i])];
+        // Each line after the first with its back-pointers, walked together (no index).
+        for (&x, from) in p[1..].iter().zip(&mut from[1..]) {
+            let e = [0.0, score(x)];
             let mut next = [0.0f32; 2];
             for s in 0..2 {
                 let stay = best[s];
                 let switch = best[1 - s] - self.switch_penalty;
                 if stay >= switch {
                     next[s] = stay + e[s];
-                    from[i][s] = s as u8;
+                    from[s] = s as u8;
                 } else {
                     next[s] = switch + e[s];
-                    from[i][s] = (1 - s) as u8;
+                    from[s] = (1 - s) as u8;
                 }
             }
             best = next;
         }
         let mut state = if best[1] > best[0] { 1 } else { 0 };
         let mut keep = vec![false; n];
-        for i in (0..n).rev() {
-            keep[i] = state == 1;
-            state = from[i][state] as usize;
+        for (keep, from) in keep.iter_mut().zip(&from).rev() {
+            *keep = state == 1;
+            // A state is 0 or 1 (the mask tells the compiler so: no bounds check).
+            state = usize::from(from[state & 1]);
         }
         keep
     }
