@@ -679,8 +679,8 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
     let mut end = bytes.len();
     // Sixteen bytes at a time first, their flags exact.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    for block in bytes.rchunks_exact(16) {
-        let block: &[u8; 16] = block.try_into().expect("sixteen bytes");
+    while end >= 16 {
+        let block: &[u8; 16] = bytes[end - 16..end].try_into().expect("sixteen bytes");
         let mut flags = separator_byte_mask(block);
         while flags != 0 {
             let k = 31 - flags.leading_zeros();
@@ -836,9 +836,8 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// The positions `k` (bit `k`, `k < 16`) where `window` holds `a`, with `b` seven bytes on
-/// (the window is sixteen positions and the seven bytes past the last, whose eighth byte is
-/// read from there).
+/// Bit `k` (`k < 16`) is set where `window[k] == a` and `window[k + 7] == b` (the window
+/// is sixteen positions and the seven bytes past the last).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {

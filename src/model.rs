@@ -105,11 +105,14 @@ impl Linear {
         if extra_width == 0 {
             // No values past the sums (stage 1): each row's probability from its sum alone,
             // collected at once (no capacity test for each push).
-            return sums.iter().map(|&sum| sigmoid(b + sum)).collect();
+            return sums.into_iter().map(|sum| sigmoid(b + sum)).collect();
         }
-        // Every row has its extra values (the chunks below would stop short otherwise).
-        assert!(
-            extra.len() >= sums.len() * extra_width,
+        // Every row has its extra values, and no more: the zip below takes a block of
+        // four before finding its chunk missing, so that block would be lost and the rows
+        // after it misaligned.
+        assert_eq!(
+            extra.len(),
+            sums.len() * extra_width,
             "extra values for each row"
         );
         let s_tail = &splat[splat.len() - extra_width..];
@@ -607,7 +610,7 @@ impl Model {
         let mut best = [0.0f32, score(p[0])];
         let mut from = vec![[0u8; 2]; n];
         // Each line after the first with its back-pointers, walked together (no index).
-        for (&x, from) in p[1..].iter().zip(&mut from[1..]) {
+        for (&x, back) in p[1..].iter().zip(&mut from[1..]) {
             let e = [0.0, score(x)];
             let mut next = [0.0f32; 2];
             for s in 0..2 {
@@ -615,20 +618,20 @@ impl Model {
                 let switch = best[1 - s] - self.switch_penalty;
                 if stay >= switch {
                     next[s] = stay + e[s];
-                    from[s] = s as u8;
+                    back[s] = s as u8;
                 } else {
                     next[s] = switch + e[s];
-                    from[s] = (1 - s) as u8;
+                    back[s] = (1 - s) as u8;
                 }
             }
             best = next;
         }
         let mut state = if best[1] > best[0] { 1 } else { 0 };
         let mut keep = vec![false; n];
-        for (keep, from) in keep.iter_mut().zip(&from).rev() {
-            *keep = state == 1;
+        for (k, back) in keep.iter_mut().zip(&from).rev() {
+            *k = state == 1;
             // A state is 0 or 1 (the mask tells the compiler so: no bounds check).
-            state = usize::from(from[state & 1]);
+            state = usize::from(back[state & 1]);
         }
         keep
     }
