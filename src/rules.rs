@@ -3829,19 +3829,23 @@ fn line_head(core: &str) -> u64 {
 /// the key or first segment is followed there by a space).
 fn index_heads(set: &mut Compiled) {
     let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
-    let mut add = |head: &[u8]| {
-        let mut buf = [0u8; HEAD_MAX];
-        buf[..head.len()].copy_from_slice(head);
-        let h = head_slot(u64::from_le_bytes(buf));
+    let mut add = |x: u64| {
+        let h = head_slot(x);
         heads[h >> 6] |= 1 << (h & 63);
     };
     for key in set.whole.keys().chain(set.glue_starts.iter()) {
+        // The head zero-padded once; each prefix masked from it (a copy per prefix cost
+        // a call).
         let key = key.as_bytes();
-        for n in 1..=key.len().min(HEAD_MAX) {
-            add(&key[..n]);
+        let n = key.len().min(HEAD_MAX);
+        let mut buf = [0u8; HEAD_MAX];
+        buf[..n].copy_from_slice(&key[..n]);
+        let x = u64::from_le_bytes(buf);
+        for k in 1..=n {
+            add(x & (u64::MAX >> (64 - 8 * k)));
         }
         if key.len() < HEAD_MAX {
-            add(&[key, b" "].concat());
+            add(x | u64::from(b' ') << (8 * key.len()));
         }
     }
     set.heads = heads;
@@ -4777,6 +4781,8 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     set.regex_first = first;
     let mut pairs = PairTable::default();
+    // The bits of the rules with no pair list, set in every entry in one pass at the end.
+    let mut any_pair = 0;
     for r in set.regexes.iter().take(BIT_RULES) {
         match r.needs.iter().find_map(|n| n.first_pairs()) {
             Some(list) => {
@@ -4787,9 +4793,10 @@ fn index_regex_gates(set: &mut Compiled) {
                     }
                 }
             }
-            None => pairs.0.iter_mut().for_each(|e| *e |= r.first_bit),
+            None => any_pair |= r.first_bit,
         }
     }
+    pairs.0.iter_mut().for_each(|e| *e |= any_pair);
     set.regex_pairs = pairs;
     // The ASCII bytes each distinct `OnlyChars` or `AsciiOnlyChars` table rejects, on
     // the bits after the clauses'.
@@ -4838,6 +4845,10 @@ fn index_regex_gates(set: &mut Compiled) {
         for (j, table) in blocked.0.iter_mut().enumerate() {
             let need = (r.gate_bits >> (8 * j)) & 0xff;
             let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
+            // No bits of the rule in this byte: no entry blocks it.
+            if need == 0 && forbid == 0 {
+                continue;
+            }
             for (v, entry) in table.iter_mut().enumerate() {
                 // `v`: bits missing from the line; a forbidden one not missing is there.
                 if v as u64 & need != 0 || v as u64 & forbid != forbid {
