@@ -67,6 +67,7 @@ use regex_syntax::hir::{
     Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
     Repetition,
 };
+use regex_syntax::utf8::Utf8Sequences;
 use serde::Deserialize;
 
 use crate::segment::is_alphanumeric;
@@ -232,8 +233,22 @@ impl PhraseTrie {
         // The patterns in byte order: each shares with the one before it the path of
         // their common prefix, so nodes are made without searching child lists.
         // Sorted with the bytes beside each index (no lookup through `patterns` per
-        // comparison); equal patterns stay in index order.
-        let mut order: Vec<(&[u8], u32)> = patterns.iter().map(String::as_bytes).zip(0..).collect();
+        // comparison); equal patterns stay in index order. Each leads with its first
+        // eight bytes as a big-endian number, zero-padded: numbers in the bytes' order,
+        // which decide most comparisons without a call to compare slices (the sort cost
+        // most of the build).
+        let mut order: Vec<(u64, &[u8], u32)> = patterns
+            .iter()
+            .map(|p| {
+                let p = p.as_bytes();
+                let mut head = [0u8; 8];
+                let n = p.len().min(8);
+                head[..n].copy_from_slice(&p[..n]);
+                (u64::from_be_bytes(head), p)
+            })
+            .zip(0..)
+            .map(|((head, p), i)| (head, p, i))
+            .collect();
         order.sort_unstable();
         // Per node: (parent, byte) and the pattern that ends there; at most a node per
         // pattern byte, plus the root.
@@ -245,7 +260,7 @@ impl PhraseTrie {
         // The nodes along the previous pattern, from the root.
         let mut path: Vec<u32> = vec![0];
         let mut prev: &[u8] = &[];
-        for &(pattern, p) in &order {
+        for &(_, pattern, p) in &order {
             let common = pattern.iter().zip(prev).take_while(|(a, b)| a == b).count();
             path.truncate(common + 1);
             for &b in &pattern[common..] {
@@ -936,10 +951,13 @@ fn narrowed_tree(src: &str, keep: Keep) -> Option<(Hir, Ast, bool)> {
         let hir = narrowed(hir, keep.ranges());
         // `ASCII` automata are built for one page too: there the rewrite costs more
         // than the states it saves.
-        let hir = if keep == Keep::Ascii {
-            hir
-        } else {
-            literal_alternations(hir)
+        let hir = match keep {
+            Keep::Ascii => hir,
+            Keep::Narrow => literal_alternations(hir),
+            // `WIDE`'s eleven ranges cut a class into many UTF-8 sequences, which
+            // `widened` saves; `NARROW`'s two seldom do, and testing its classes cost
+            // more than the few it saved.
+            Keep::Wide => widened(literal_alternations(hir), &narrowing(keep).free),
         };
         return Some((hir, tree, lower));
     }
@@ -975,19 +993,7 @@ fn literal_alternations(hir: Hir) -> Hir {
             strings.dedup();
             Hir::alternation(strings.into_iter().map(Hir::literal).collect())
         }
-        HirKind::Concat(v) => Hir::concat(v.into_iter().map(literal_alternations).collect()),
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            sub: Box::new(literal_alternations(*r.sub)),
-            ..r
-        }),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            sub: Box::new(literal_alternations(*c.sub)),
-            ..c
-        }),
-        HirKind::Literal(lit) => Hir::literal(lit.0),
-        HirKind::Class(c) => Hir::class(c),
-        HirKind::Look(look) => Hir::look(look),
-        HirKind::Empty => Hir::empty(),
+        kind => map_subs(kind, literal_alternations),
     }
 }
 
@@ -1079,6 +1085,136 @@ fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
     }
 }
 
+/// `hir` with each class of several UTF-8 sequences replaced by the class with the
+/// fewest that agrees with it outside `free` (characters that the searched text never
+/// holds): a class narrowed to `WIDE`'s eleven ranges (`[^/()\[\]]`) has many more
+/// sequences than the whole class it came from, and a bounded repetition of it
+/// (`{1,40}`) compiles them once per copy. On text without `free` characters it matches
+/// exactly where `hir` does.
+fn widened(hir: Hir, free: &ClassUnicode) -> Hir {
+    // Only the parts that hold such a class are rebuilt (see `literal_alternations`).
+    if !has_costly_class(&hir) {
+        return hir;
+    }
+    match hir.into_kind() {
+        HirKind::Class(Class::Unicode(c)) => Hir::class(Class::Unicode(cheapest(c, free))),
+        kind => map_subs(kind, |h| widened(h, free)),
+    }
+}
+
+/// The expression of `kind` with `f` applied to each of its sub-expressions (a leaf
+/// rebuilt as it is).
+fn map_subs(kind: HirKind, f: impl Fn(Hir) -> Hir) -> Hir {
+    match kind {
+        HirKind::Concat(v) => Hir::concat(v.into_iter().map(f).collect()),
+        HirKind::Alternation(v) => Hir::alternation(v.into_iter().map(f).collect()),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(f(*r.sub)),
+            ..r
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(f(*c.sub)),
+            ..c
+        }),
+        HirKind::Literal(lit) => Hir::literal(lit.0),
+        HirKind::Class(c) => Hir::class(c),
+        HirKind::Look(look) => Hir::look(look),
+        HirKind::Empty => Hir::empty(),
+    }
+}
+
+/// Most ranges of a class that `widened` leaves as it is: one or two ranges (a letter
+/// range, a negated ASCII character) gain nothing. Ranges, not UTF-8 sequences: the
+/// test runs on every class, and counting sequences costs a pass over each range.
+const CHEAP_RANGES: usize = 2;
+
+/// Whether `hir` holds a Unicode class of more than `CHEAP_RANGES` ranges.
+fn has_costly_class(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(c)) => c.ranges().len() > CHEAP_RANGES,
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(has_costly_class),
+        HirKind::Repetition(r) => has_costly_class(&r.sub),
+        HirKind::Capture(c) => has_costly_class(&c.sub),
+        _ => false,
+    }
+}
+
+/// How many UTF-8 byte-range sequences `class` compiles to (one automaton path each),
+/// counted up to the first count past `limit`.
+fn utf8_sequences(class: &ClassUnicode, limit: usize) -> usize {
+    let mut n = 0;
+    for r in class.iter() {
+        n += Utf8Sequences::new(r.start(), r.end()).count();
+        if n > limit {
+            break;
+        }
+    }
+    n
+}
+
+/// Of `class`, `class` with every gap between two of its ranges that lies wholly in
+/// `free` filled, and `class` with all of `free` added, the one of fewest UTF-8
+/// sequences: all three hold the same characters outside `free`. A widened class is
+/// taken only when it has fewer sequences than `class` has ranges (each range is at
+/// least one sequence), so that a large class is never counted whole: counting
+/// costs more than most classes save.
+fn cheapest(class: ClassUnicode, free: &ClassUnicode) -> ClassUnicode {
+    let own = class.ranges().len();
+    if own <= CHEAP_RANGES {
+        return class;
+    }
+    // The gaps that `free` covers whole (ranges of a canonical class are maximal, so
+    // one range of `free` holds each such gap).
+    let free_ranges = free.ranges();
+    let gaps = || {
+        class.ranges().windows(2).filter_map(|w| {
+            let (lo, hi) = (next_char(w[0].end())?, prev_char(w[1].start())?);
+            let f = free_ranges.get(free_ranges.partition_point(|f| f.end() < lo))?;
+            (lo <= hi && f.start() <= lo && hi <= f.end()).then(|| ClassUnicodeRange::new(lo, hi))
+        })
+    };
+    // A class that `free` cuts (a negated class narrowed to `WIDE`) has many such gaps;
+    // one of many ranges of its own (`\p{L}`) has few, and widening it saves too
+    // little to pay for the copies and counts below.
+    if 2 * gaps().count() < own {
+        return class;
+    }
+    let gaps = ClassUnicode::new(gaps());
+    let mut filled = class.clone();
+    filled.union(&gaps);
+    let mut all = class.clone();
+    all.union(free);
+    // Each count stops once past the best so far.
+    let in_all = utf8_sequences(&all, own);
+    let in_filled = utf8_sequences(&filled, in_all.min(own));
+    let (best, c) = if in_filled < in_all {
+        (in_filled, filled)
+    } else {
+        (in_all, all)
+    };
+    if best < own {
+        c
+    } else {
+        class
+    }
+}
+
+/// The character after `c` (past the surrogates), if any.
+fn next_char(c: char) -> Option<char> {
+    match c {
+        '\u{d7ff}' => Some('\u{e000}'),
+        _ => char::from_u32(c as u32 + 1),
+    }
+}
+
+/// The character before `c` (past the surrogates), if any.
+fn prev_char(c: char) -> Option<char> {
+    match c {
+        '\u{e000}' => Some('\u{d7ff}'),
+        _ => char::from_u32((c as u32).checked_sub(1)?),
+    }
+}
+
 /// The characters of the ASCII automata, for ASCII lines.
 const ASCII: [(char, char); 1] = [('\0', '\x7f')];
 
@@ -1110,6 +1246,11 @@ impl Keep {
 struct Narrowing {
     keep: ClassUnicode,
     closure: ClassUnicode,
+    /// The characters outside `keep`: no line an automaton narrowed to it runs on holds
+    /// one, so its classes may hold them or not (`widened`). For `WIDE` that holds for
+    /// its automata on folded lines too: `narrow_fold` maps each `WIDE` character into
+    /// `WIDE` (a test checks it).
+    free: ClassUnicode,
 }
 
 /// The narrowing to `keep`, computed once.
@@ -1120,7 +1261,13 @@ fn narrowing(keep: Keep) -> &'static Narrowing {
         let keep = ClassUnicode::new(ranges.map(|&(lo, hi)| ClassUnicodeRange::new(lo, hi)));
         let mut closure = keep.clone();
         closure.case_fold_simple();
-        Narrowing { keep, closure }
+        let mut free = keep.clone();
+        free.negate();
+        Narrowing {
+            keep,
+            closure,
+            free,
+        }
     })
 }
 
@@ -3696,19 +3843,23 @@ fn line_head(core: &str) -> u64 {
 /// the key or first segment is followed there by a space).
 fn index_heads(set: &mut Compiled) {
     let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
-    let mut add = |head: &[u8]| {
-        let mut buf = [0u8; HEAD_MAX];
-        buf[..head.len()].copy_from_slice(head);
-        let h = head_slot(u64::from_le_bytes(buf));
+    let mut add = |x: u64| {
+        let h = head_slot(x);
         heads[h >> 6] |= 1 << (h & 63);
     };
     for key in set.whole.keys().chain(set.glue_starts.iter()) {
+        // The head zero-padded once; each prefix masked from it (a copy per prefix cost
+        // a call).
         let key = key.as_bytes();
-        for n in 1..=key.len().min(HEAD_MAX) {
-            add(&key[..n]);
+        let n = key.len().min(HEAD_MAX);
+        let mut buf = [0u8; HEAD_MAX];
+        buf[..n].copy_from_slice(&key[..n]);
+        let x = u64::from_le_bytes(buf);
+        for k in 1..=n {
+            add(x & (u64::MAX >> (64 - 8 * k)));
         }
         if key.len() < HEAD_MAX {
-            add(&[key, b" "].concat());
+            add(x | u64::from(b' ') << (8 * key.len()));
         }
     }
     set.heads = heads;
@@ -4644,6 +4795,8 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     set.regex_first = first;
     let mut pairs = PairTable::default();
+    // The bits of the rules with no pair list, set in every entry in one pass at the end.
+    let mut any_pair = 0;
     for r in set.regexes.iter().take(BIT_RULES) {
         match r.needs.iter().find_map(|n| n.first_pairs()) {
             Some(list) => {
@@ -4654,9 +4807,10 @@ fn index_regex_gates(set: &mut Compiled) {
                     }
                 }
             }
-            None => pairs.0.iter_mut().for_each(|e| *e |= r.first_bit),
+            None => any_pair |= r.first_bit,
         }
     }
+    pairs.0.iter_mut().for_each(|e| *e |= any_pair);
     set.regex_pairs = pairs;
     // The ASCII bytes each distinct `OnlyChars` or `AsciiOnlyChars` table rejects, on
     // the bits after the clauses'.
@@ -4705,6 +4859,10 @@ fn index_regex_gates(set: &mut Compiled) {
         for (j, table) in blocked.0.iter_mut().enumerate() {
             let need = (r.gate_bits >> (8 * j)) & 0xff;
             let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
+            // No bits of the rule in this byte: no entry blocks it.
+            if need == 0 && forbid == 0 {
+                continue;
+            }
             for (v, entry) in table.iter_mut().enumerate() {
                 // `v`: bits missing from the line; a forbidden one not missing is there.
                 if v as u64 & need != 0 || v as u64 & forbid != forbid {
@@ -5847,15 +6005,33 @@ mod tests {
             // A `WIDE` line whose `NARROW` letters fold (`Σ`, `ς`) around characters
             // past `NARROW`.
             ("(?i)σ.★", &["Σx★", "ςx★", "σ日★", "ΣX☆", "Σ★"]),
+            // Negated classes that `widened` widens past `WIDE`, repeated, on plain and
+            // folded lines.
+            (
+                r"=\s?[^/()\[\]]{1,3}$",
+                &[
+                    "a= 日本",
+                    "a=日本語です",
+                    "a=(日",
+                    "=★☆",
+                    "a= x/y",
+                    "=",
+                    "=ß",
+                ],
+            ),
+            (
+                r"(?i)σ[^/.]{2,3}$",
+                &["Σ日本", "ς日/", "σ★★★★", "ΣAb", "σ.xx", "Σßx"],
+            ),
         ];
         // Which of them run on folded lines, for ASCII, `NARROW` and `WIDE` lines.
         let ascii = [
             false, true, true, false, true, false, true, true, true, false, false, true, true,
-            true, false, true, false, false, true,
+            true, false, true, false, false, true, false, true,
         ];
         let narrow = [
             false, true, true, false, true, false, true, true, true, false, false, true, true,
-            false, false, true, false, false, true,
+            false, false, true, false, false, true, false, true,
         ];
         let wide = narrow;
         for (keep, want) in [
@@ -5894,6 +6070,44 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn widened_classes_agree_where_lines_have_characters() {
+        let n = narrowing(Keep::Wide);
+        // `WIDE` automata widen their classes with all characters past `WIDE`, on folded
+        // lines too: folding keeps every `WIDE` character in `WIDE`.
+        let table = narrow_folds();
+        for c in WIDE.iter().flat_map(|&(lo, hi)| lo..=hi) {
+            assert!(in_ranges(&WIDE, narrow_fold(table, c)), "{c:?}");
+        }
+        let class_of = |src: &str| match regex_syntax::parse(src).unwrap().into_kind() {
+            HirKind::Class(Class::Unicode(c)) => c,
+            k => panic!("{src}: {k:?}"),
+        };
+        for (src, widens) in [
+            (r"[^/()\[\]]", true),
+            (r"[^.!?]", true),
+            (r"[^@]", true),
+            (r"[^a-z]", true),
+            (r"\S", false),
+            (r"\p{L}", false),
+            (r"[\p{Han}·]", false),
+            (r"[^＝=。]", false),
+        ] {
+            let mut narrowed = class_of(src);
+            narrowed.intersect(&n.keep);
+            let wide = cheapest(narrowed.clone(), &n.free);
+            let mut within = wide.clone();
+            within.intersect(&n.keep);
+            assert_eq!(within, narrowed, "{src}");
+            let (w, own) = (
+                utf8_sequences(&wide, usize::MAX),
+                utf8_sequences(&narrowed, usize::MAX),
+            );
+            assert!(w <= own, "{src}: {w} > {own}");
+            assert_eq!(w < own, widens, "{src}: {w} sequences, {own} narrowed");
         }
     }
 
