@@ -879,20 +879,7 @@ fn narrowed(hir: Hir, keep: &[(char, char)]) -> Hir {
             Ok(s) if s.chars().all(|c| in_ranges(keep, c)) => Hir::literal(lit.0),
             _ => Hir::fail(),
         },
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            sub: Box::new(narrowed(*r.sub, keep)),
-            ..r
-        }),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            sub: Box::new(narrowed(*c.sub, keep)),
-            ..c
-        }),
-        HirKind::Concat(v) => Hir::concat(v.into_iter().map(|h| narrowed(h, keep)).collect()),
-        HirKind::Alternation(v) => {
-            Hir::alternation(v.into_iter().map(|h| narrowed(h, keep)).collect())
-        }
-        HirKind::Empty => Hir::empty(),
-        HirKind::Look(look) => Hir::look(look),
+        kind => map_subs(kind, |h| narrowed(h, keep)),
     }
 }
 
@@ -954,7 +941,7 @@ fn narrowed_tree(src: &str, keep: Keep) -> Option<(Hir, Ast, bool)> {
         let hir = match keep {
             Keep::Ascii => hir,
             Keep::Narrow => literal_alternations(hir),
-            // `WIDE`'s eleven ranges cut a class into many UTF-8 sequences, which
+            // `WIDE`'s ranges cut a class into many UTF-8 sequences, which
             // `widened` saves; `NARROW`'s two seldom do, and testing its classes cost
             // more than the few it saved.
             Keep::Wide => widened(literal_alternations(hir), &narrowing(keep).free),
@@ -1085,12 +1072,12 @@ fn strings_of(hir: &Hir) -> Vec<Vec<u8>> {
     }
 }
 
-/// `hir` with each class of several UTF-8 sequences replaced by the class with the
-/// fewest that agrees with it outside `free` (characters that the searched text never
-/// holds): a class narrowed to `WIDE`'s eleven ranges (`[^/()\[\]]`) has many more
-/// sequences than the whole class it came from, and a bounded repetition of it
-/// (`{1,40}`) compiles them once per copy. On text without `free` characters it matches
-/// exactly where `hir` does.
+/// `hir` with each class of more than `CHEAP_RANGES` ranges replaced by the cheapest of
+/// the classes `cheapest` weighs, each agreeing with it outside `free` (characters that
+/// the searched text never holds): a class narrowed to `WIDE`'s ranges (`[^/()\[\]]`)
+/// has many more UTF-8 sequences than the whole class it came from, and a bounded
+/// repetition of it (`{1,40}`) compiles them once per copy. On text without `free`
+/// characters it matches exactly where `hir` does.
 fn widened(hir: Hir, free: &ClassUnicode) -> Hir {
     // Only the parts that hold such a class are rebuilt (see `literal_alternations`).
     if !has_costly_class(&hir) {
@@ -3859,7 +3846,7 @@ fn index_heads(set: &mut Compiled) {
             add(x & (u64::MAX >> (64 - 8 * k)));
         }
         if key.len() < HEAD_MAX {
-            add(x | u64::from(b' ') << (8 * key.len()));
+            add(x | (u64::from(b' ') << (8 * key.len())));
         }
     }
     set.heads = heads;
