@@ -94,7 +94,8 @@ pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
 
 /// [`prepare`] with the rule matches of some lines already known: `known[i]`, when
 /// present and `Some`, is the match `rules.match_line` found on line `i` (a caller that has
-/// run the rules on a line need not run them twice); the rules run on every other line.
+/// run the rules on a line need not run them twice); the rules run on every other line,
+/// once per distinct text (copies of a repeated line share the first copy's match).
 pub fn prepare_known<'r>(
     doc: &Document,
     rules: &'r RuleSet,
