@@ -94,7 +94,8 @@ pub fn prepare<'r>(doc: &Document, rules: &'r RuleSet) -> Prepared<'r> {
 
 /// [`prepare`] with the rule matches of some lines already known: `known[i]`, when
 /// present and `Some`, is the match `rules.match_line` found on line `i` (a caller that has
-/// run the rules on a line need not run them twice); the rules run on every other line.
+/// run the rules on a line need not run them twice); the rules run on every other line,
+/// once per distinct text (copies of a repeated line share the first copy's match).
 pub fn prepare_known<'r>(
     doc: &Document,
     rules: &'r RuleSet,
@@ -105,10 +106,19 @@ pub fn prepare_known<'r>(
     let n = doc.lines.len();
     let (mut rule, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut cores: Vec<&str> = Vec::with_capacity(n);
+    // A line's match depends only on its text: the copies of a line that occurs more than
+    // once in this document (menus, footers; segment counted them) take the first copy's
+    // match instead of running the rules again. Keyed by the text itself, so a wrong
+    // count only costs a lookup; unique lines (most) never touch the map.
+    let mut repeated: HashMap<&str, LineMatch<'r>, FxBuild> = HashMap::default();
     for (i, l) in doc.lines.iter().enumerate() {
+        let run = |text: &str| rules.match_line(text).map(|m| (m.id, m.category));
         let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
-            _ => rules.match_line(&l.text).map(|m| (m.id, m.category)),
+            _ if l.stats.repeats > 1 => *repeated
+                .entry(l.text.as_str())
+                .or_insert_with(|| run(&l.text)),
+            _ => run(&l.text),
         };
         rule.push(m.map(|(id, _)| id));
         category.push(m.map(|(_, c)| c));
@@ -1859,6 +1869,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn repeated_lines_get_the_rules_own_match() {
+        // The copies of a repeated line take the first copy's match from a map: each line's
+        // match must still be the one the rules give its own text.
+        let rules = RuleSet::load(true, &[]).unwrap();
+        let mut repeated_matches = 0;
+        for doc in many_docs() {
+            let prepared = prepare(&doc, &rules);
+            for (i, l) in doc.lines.iter().enumerate() {
+                let own = rules.match_line(&l.text);
+                assert_eq!(prepared.rule[i], own.map(|m| m.id), "{:?}", l.text);
+                assert_eq!(prepared.category[i], own.map(|m| m.category));
+                repeated_matches += usize::from(l.stats.repeats > 1 && own.is_some());
+            }
+        }
+        // The pages have repeated lines that rules match (menus, share buttons).
+        assert!(repeated_matches > 100, "{repeated_matches}");
     }
 
     #[test]
