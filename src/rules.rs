@@ -1150,23 +1150,31 @@ fn cheapest(class: ClassUnicode, free: &ClassUnicode) -> ClassUnicode {
     if own <= CHEAP_RANGES {
         return class;
     }
-    // The gaps that `free` covers whole (ranges of a canonical class are maximal, so
+    // The gaps between its ranges (the inner ranges of its negation, which skips the
+    // surrogates) that `free` covers whole (ranges of a canonical class are maximal, so
     // one range of `free` holds each such gap).
     let free_ranges = free.ranges();
-    let gaps = || {
-        class.ranges().windows(2).filter_map(|w| {
-            let (lo, hi) = (next_char(w[0].end())?, prev_char(w[1].start())?);
-            let f = free_ranges.get(free_ranges.partition_point(|f| f.end() < lo))?;
-            (lo <= hi && f.start() <= lo && hi <= f.end()).then(|| ClassUnicodeRange::new(lo, hi))
+    let (first, last) = (class.ranges()[0].start(), class.ranges()[own - 1].end());
+    let mut holes = class.clone();
+    holes.negate();
+    let gaps: Vec<ClassUnicodeRange> = holes
+        .ranges()
+        .iter()
+        .filter(|g| {
+            let f = free_ranges.get(free_ranges.partition_point(|f| f.end() < g.start()));
+            g.start() > first
+                && g.end() < last
+                && f.is_some_and(|f| f.start() <= g.start() && g.end() <= f.end())
         })
-    };
+        .copied()
+        .collect();
     // A class that `free` cuts (a negated class narrowed to `WIDE`) has many such gaps;
     // one of many ranges of its own (`\p{L}`) has few, and widening it saves too
     // little to pay for the copies and counts below.
-    if 2 * gaps().count() < own {
+    if 2 * gaps.len() < own {
         return class;
     }
-    let gaps = ClassUnicode::new(gaps());
+    let gaps = ClassUnicode::new(gaps);
     let mut filled = class.clone();
     filled.union(&gaps);
     let mut all = class.clone();
@@ -1183,22 +1191,6 @@ fn cheapest(class: ClassUnicode, free: &ClassUnicode) -> ClassUnicode {
         c
     } else {
         class
-    }
-}
-
-/// The character after `c` (past the surrogates), if any.
-fn next_char(c: char) -> Option<char> {
-    match c {
-        '\u{d7ff}' => Some('\u{e000}'),
-        _ => char::from_u32(c as u32 + 1),
-    }
-}
-
-/// The character before `c` (past the surrogates), if any.
-fn prev_char(c: char) -> Option<char> {
-    match c {
-        '\u{e000}' => Some('\u{d7ff}'),
-        _ => char::from_u32((c as u32).checked_sub(1)?),
     }
 }
 
