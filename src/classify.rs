@@ -111,8 +111,8 @@ pub fn prepare_known<'r>(
     // match instead of running the rules again. Keyed by the text itself, so a wrong
     // count only costs a lookup; unique lines (most) never touch the map.
     let mut repeated: HashMap<&str, LineMatch<'r>, FxBuild> = HashMap::default();
+    let run = |text: &str| rules.match_line(text).map(|m| (m.id, m.category));
     for (i, l) in doc.lines.iter().enumerate() {
-        let run = |text: &str| rules.match_line(text).map(|m| (m.id, m.category));
         let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
             _ if l.stats.repeats > 1 => *repeated

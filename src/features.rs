@@ -535,7 +535,8 @@ pub fn stage2_extras(p1: &[f32]) -> Vec<f32> {
             };
             // Lines i - 2 ..= i + 2.
             let near: [f32; 2 * PAD + 1] = near.try_into().expect("five values");
-            // The maximum over ±2, folded from 0, left to right (the same bits as the test's fold).
+            // The maximum over ±2, folded from 0, left to right (the same bits as the
+            // test's fold).
             let mut max = 0.0f32;
             for v in near {
                 max = max.max(v);
