@@ -323,6 +323,21 @@ fn file_kind(meta: &fs::Metadata) -> &'static str {
 /// # Errors
 /// The I/O error of creating the folder, writing or renaming.
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_atomic_from(None, path, data)
+}
+
+/// [`write_atomic`], with a relative `path` taken from `cwd`, the current folder, when it
+/// is given: the temporary file's crate makes a relative folder absolute by asking the
+/// current folder, a system call per file that a batch asks once.
+fn write_atomic_from(cwd: Option<&Path>, path: &Path, data: &[u8]) -> io::Result<()> {
+    let joined;
+    let path = match cwd {
+        Some(cwd) if path.is_relative() => {
+            joined = cwd.join(path);
+            &joined
+        }
+        _ => path,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -394,18 +409,20 @@ pub fn clean_job(
     job: &Job,
     stats: Option<&LineStats>,
 ) -> Result<FileReport, FileError> {
-    clean_job_hinted(cleaner, job, stats, None, &mut InputBuffer::default())
+    clean_job_hinted(cleaner, job, stats, None, &mut InputBuffer::default(), None)
 }
 
 /// [`clean_job`], with what `hint` says of the input (its legacy encoding, whether it needs
 /// normalizing and if so what) when the input is still the file the hint was taken from
-/// (same length and hash), reading the input into `input`.
+/// (same length and hash), reading the input into `input` and taking a relative output path
+/// from `cwd` when given (see [`write_atomic_from`]).
 fn clean_job_hinted(
     cleaner: &Cleaner,
     job: &Job,
     stats: Option<&LineStats>,
     hint: Option<&Hint>,
     input: &mut InputBuffer,
+    cwd: Option<&Path>,
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = input.read(&job.input)?;
@@ -413,10 +430,12 @@ fn clean_job_hinted(
         .filter(|h| h.fingerprint == Fingerprint::of(bytes))
         .map_or_else(Known::default, |h| h.known);
     let cleaned = clean_bytes_known(cleaner, job, bytes, stats, known)?;
-    write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
-        path: job.input.clone(),
-        output: job.output.clone(),
-        source,
+    write_atomic_from(cwd, &job.output, cleaned.text.as_bytes()).map_err(|source| {
+        FileError::Write {
+            path: job.input.clone(),
+            output: job.output.clone(),
+            source,
+        }
     })?;
     let mut report = FileReport::new(
         job.input.clone(),
@@ -473,8 +492,14 @@ pub fn run_with_hints<F>(
 where
     F: Fn(&Result<FileReport, FileError>) + Sync,
 {
+    // Asked once for the batch (when it fails, writing each file reports why).
+    let cwd = jobs
+        .iter()
+        .any(|job| job.output.is_relative())
+        .then(std::env::current_dir)
+        .and_then(Result::ok);
     let clean_job = |input: &mut InputBuffer, i: usize, job: &Job| {
-        clean_job_hinted(cleaner, job, stats, hints.get(i), input)
+        clean_job_hinted(cleaner, job, stats, hints.get(i), input, cwd.as_deref())
     };
     let add = |totals: &mut Stats, r: &Result<FileReport, FileError>| match r {
         Ok(report) => *totals += report,
@@ -956,6 +981,14 @@ mod tests {
         write_atomic(&target, b"again").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"again");
         let names: Vec<_> = fs::read_dir(dir.path().join("deep"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.txt")]);
+        // A relative path is taken from the folder given as the current one.
+        write_atomic_from(Some(dir.path()), Path::new("rel/out.txt"), b"there").unwrap();
+        assert_eq!(fs::read(dir.path().join("rel/out.txt")).unwrap(), b"there");
+        let names: Vec<_> = fs::read_dir(dir.path().join("rel"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
