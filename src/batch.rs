@@ -157,33 +157,142 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
 /// # Errors
 /// [`FileError::NotAFile`] or [`FileError::Read`].
 pub fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
-    let meta = fs::metadata(path).map_err(|source| FileError::Read {
-        path: path.into(),
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(FileError::NotAFile {
-            path: path.into(),
-            kind: file_kind(&meta),
-        });
-    }
-    fs::File::open(path)
-        .and_then(|f| read_sized(f, meta.len() as usize))
-        .map_err(|source| FileError::Read {
-            path: path.into(),
-            source,
-        })
+    let mut input = InputBuffer::default();
+    let len = input.read(path)?.len();
+    let mut bytes = input.bytes;
+    bytes.truncate(len);
+    Ok(bytes)
 }
 
-/// All of `f`, whose size was `len` when asked: read into room for that many bytes (and
-/// one more, so that the read that finds the end needs no growing). `File::read_to_end`
-/// would ask the size and position again (two system calls a file, twice a file in a
-/// two-pass run); reading through `take` does not, and a file that changed size since
-/// is still read whole. (A buffer zeroed to read into costs a `memset` of every byte.)
-fn read_sized(f: fs::File, len: usize) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(len + 1);
-    f.take(u64::MAX).read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// Reads input files one after another for one worker: its bytes stay initialized between
+/// files, so that a file is read straight into them with one `read` call (the standard
+/// library reads into uninitialized room only in 8 KiB steps when it is not told the size,
+/// and asks the size and position again when it is), and only room beyond the largest file
+/// read so far is zeroed. Holds as much as the largest file read, as a file's own buffer
+/// did while it was cleaned.
+#[derive(Default)]
+struct InputBuffer {
+    /// All initialized; the last file read is at the start.
+    bytes: Vec<u8>,
+}
+
+impl InputBuffer {
+    /// The bytes of the file at `path`, refusing anything that is not a regular file.
+    fn read(&mut self, path: &Path) -> Result<&[u8], FileError> {
+        let read_error = |source| FileError::Read {
+            path: path.into(),
+            source,
+        };
+        let file = open_input(path)?;
+        // The size and type of the file opened, not of whatever the path names by now.
+        let meta = file.metadata().map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(FileError::NotAFile {
+                path: path.into(),
+                kind: file_kind(&meta),
+            });
+        }
+        let len = read_whole(&file, meta.len() as usize, &mut self.bytes).map_err(read_error)?;
+        Ok(&self.bytes[..len])
+    }
+}
+
+/// `O_NONBLOCK | O_NOCTTY` on the targets where they have these values
+/// (linux/include/uapi/asm-generic/fcntl.h): no wait on a FIFO, and a terminal opened is
+/// not made the controlling one. Reads of a regular file do not heed O_NONBLOCK.
+const NONBLOCK_NOCTTY: Option<i32> = if cfg!(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64"
+    )
+)) {
+    Some(0o4000 | 0o400)
+} else {
+    None
+};
+
+/// Opens the input file at `path` for reading. Opened without waiting, so that a FIFO
+/// (which a plain open would wait on until a writer comes) can be told from a file by the
+/// file's own metadata: one system call on the open file rather than a second lookup of the
+/// path, and no window between the lookup and the open for the path to change. Where the
+/// flags' values are not known, the path's type is asked first instead.
+fn open_input(path: &Path) -> Result<fs::File, FileError> {
+    let opened = match NONBLOCK_NOCTTY {
+        Some(flags) => open_with_flags(path, flags),
+        None => fs::metadata(path).and_then(|meta| {
+            if meta.is_file() {
+                fs::File::open(path)
+            } else {
+                // Not opened: named from the path's metadata below.
+                Err(io::Error::from(io::ErrorKind::InvalidInput))
+            }
+        }),
+    };
+    opened.map_err(|source| {
+        // What cannot be opened for reading but is there and not a file (a socket) is named
+        // as such, as when its type was asked before opening.
+        match fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => FileError::NotAFile {
+                path: path.into(),
+                kind: file_kind(&meta),
+            },
+            _ => FileError::Read {
+                path: path.into(),
+                source,
+            },
+        }
+    })
+}
+
+/// `path` opened for reading with `flags` added.
+#[cfg(unix)]
+fn open_with_flags(path: &Path, flags: i32) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// Never called: [`NONBLOCK_NOCTTY`] is known on Linux only.
+#[cfg(not(unix))]
+fn open_with_flags(path: &Path, _flags: i32) -> io::Result<fs::File> {
+    fs::File::open(path)
+}
+
+/// Reads all of `f`, whose size was `len` when asked, into the start of `buf` and returns
+/// how many bytes it has; `buf` keeps all its bytes initialized and grows when needed.
+/// The first read is given room for one byte more than `len`: when it brings exactly
+/// `len`, the file is whole as it was when its size was asked and no read for the end is
+/// needed. A file that grew or shrank since is read on until a read brings nothing.
+fn read_whole(mut f: &fs::File, len: usize, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let room = len.saturating_add(1);
+    if buf.len() < room {
+        buf.resize(room, 0);
+    }
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            // The file grew: room for as much again.
+            buf.resize(filled.saturating_mul(2).max(filled + 1), 0);
+        }
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => {
+                filled += n;
+                // The room always reaches past `len`, so this read stopped short of it.
+                if filled == len {
+                    return Ok(filled);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn file_kind(meta: &fs::Metadata) -> &'static str {
@@ -214,6 +323,21 @@ fn file_kind(meta: &fs::Metadata) -> &'static str {
 /// # Errors
 /// The I/O error of creating the folder, writing or renaming.
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_atomic_from(None, path, data)
+}
+
+/// [`write_atomic`], with a relative `path` taken from `cwd`, the current folder, when it
+/// is given: the temporary file's crate makes a relative folder absolute by asking the
+/// current folder, a system call per file that a batch asks once.
+fn write_atomic_from(cwd: Option<&Path>, path: &Path, data: &[u8]) -> io::Result<()> {
+    let joined;
+    let path = match cwd {
+        Some(cwd) if path.is_relative() => {
+            joined = cwd.join(path);
+            &joined
+        }
+        _ => path,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -285,28 +409,33 @@ pub fn clean_job(
     job: &Job,
     stats: Option<&LineStats>,
 ) -> Result<FileReport, FileError> {
-    clean_job_hinted(cleaner, job, stats, None)
+    clean_job_hinted(cleaner, job, stats, None, &mut InputBuffer::default(), None)
 }
 
 /// [`clean_job`], with what `hint` says of the input (its legacy encoding, whether it needs
 /// normalizing and if so what) when the input is still the file the hint was taken from
-/// (same length and hash).
+/// (same length and hash), reading the input into `input` and taking a relative output path
+/// from `cwd` when given (see [`write_atomic_from`]).
 fn clean_job_hinted(
     cleaner: &Cleaner,
     job: &Job,
     stats: Option<&LineStats>,
     hint: Option<&Hint>,
+    input: &mut InputBuffer,
+    cwd: Option<&Path>,
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
-    let bytes = read_input(&job.input)?;
+    let bytes = input.read(&job.input)?;
     let known = hint
-        .filter(|h| h.fingerprint == Fingerprint::of(&bytes))
+        .filter(|h| h.fingerprint == Fingerprint::of(bytes))
         .map_or_else(Known::default, |h| h.known);
-    let cleaned = clean_bytes_known(cleaner, job, &bytes, stats, known)?;
-    write_atomic(&job.output, cleaned.text.as_bytes()).map_err(|source| FileError::Write {
-        path: job.input.clone(),
-        output: job.output.clone(),
-        source,
+    let cleaned = clean_bytes_known(cleaner, job, bytes, stats, known)?;
+    write_atomic_from(cwd, &job.output, cleaned.text.as_bytes()).map_err(|source| {
+        FileError::Write {
+            path: job.input.clone(),
+            output: job.output.clone(),
+            source,
+        }
     })?;
     let mut report = FileReport::new(
         job.input.clone(),
@@ -363,7 +492,15 @@ pub fn run_with_hints<F>(
 where
     F: Fn(&Result<FileReport, FileError>) + Sync,
 {
-    let clean_job = |i: usize, job: &Job| clean_job_hinted(cleaner, job, stats, hints.get(i));
+    // Asked once for the batch (when it fails, writing each file reports why).
+    let cwd = jobs
+        .iter()
+        .any(|job| job.output.is_relative())
+        .then(std::env::current_dir)
+        .and_then(Result::ok);
+    let clean_job = |input: &mut InputBuffer, i: usize, job: &Job| {
+        clean_job_hinted(cleaner, job, stats, hints.get(i), input, cwd.as_deref())
+    };
     let add = |totals: &mut Stats, r: &Result<FileReport, FileError>| match r {
         Ok(report) => *totals += report,
         Err(_) => totals.files_failed += 1,
@@ -372,8 +509,8 @@ where
         let results: Vec<Result<FileReport, FileError>> = jobs
             .par_iter()
             .enumerate()
-            .map(|(i, job)| {
-                let r = clean_job(i, job);
+            .map_init(InputBuffer::default, |input, (i, job)| {
+                let r = clean_job(input, i, job);
                 on_done(&r);
                 r
             })
@@ -387,12 +524,16 @@ where
     let totals = jobs
         .par_iter()
         .enumerate()
-        .fold(Stats::default, |mut totals, (i, job)| {
-            let r = clean_job(i, job);
-            on_done(&r);
-            add(&mut totals, &r);
-            totals
-        })
+        .fold(
+            || (Stats::default(), InputBuffer::default()),
+            |(mut totals, mut input), (i, job)| {
+                let r = clean_job(&mut input, i, job);
+                on_done(&r);
+                add(&mut totals, &r);
+                (totals, input)
+            },
+        )
+        .map(|(totals, _)| totals)
         .reduce(Stats::default, |mut a, b| {
             a += &b;
             a
@@ -422,22 +563,21 @@ pub fn count_with_hints<F>(jobs: &[Job], on_done: F) -> (LineStats, Vec<FileErro
 where
     F: Fn(&Result<u64, FileError>) + Sync,
 {
-    let count_one =
-        |stats: &mut LineStats, i: usize, job: &Job| -> Result<(u64, Hint), FileError> {
-            let bytes = read_input(&job.input)?;
-            let known = stats
-                .count_bytes_guess(&job.scope, &bytes)
-                .map_err(|source| FileError::Decode {
-                    path: job.input.clone(),
-                    source,
-                })?;
-            let hint = Hint {
-                job: i,
-                fingerprint: Fingerprint::of(&bytes),
-                known,
-            };
-            Ok((bytes.len() as u64, hint))
+    let count_one = |stats: &mut LineStats, input: &mut InputBuffer, i: usize, job: &Job| {
+        let bytes = input.read(&job.input)?;
+        let known = stats
+            .count_bytes_guess(&job.scope, bytes)
+            .map_err(|source| FileError::Decode {
+                path: job.input.clone(),
+                source,
+            })?;
+        let hint = Hint {
+            job: i,
+            fingerprint: Fingerprint::of(bytes),
+            known,
         };
+        Ok::<_, FileError>((bytes.len() as u64, hint))
+    };
     // One tally per worker thread rather than one per piece of work that rayon splits off
     // (`fold`): every piece's counts would have to be merged, key by key, into another's,
     // and its per-scope tables built anew. Each thread takes the slot of its index, which
@@ -456,7 +596,7 @@ where
         let r = {
             let mut tally = slots[slot].lock().unwrap_or_else(PoisonError::into_inner);
             let tally = &mut *tally;
-            match count_one(&mut tally.stats, i, job) {
+            match count_one(&mut tally.stats, &mut tally.input, i, job) {
                 Ok((len, hint)) => {
                     tally.hints.push(hint);
                     Ok(len)
@@ -483,6 +623,7 @@ where
         stats,
         mut errors,
         mut hints,
+        ..
     } = all;
     // In slot order until sorted: by path, and jobs of the same path in job order.
     errors.sort_unstable_by(|(i, a), (j, b)| a.path().cmp(b.path()).then(i.cmp(j)));
@@ -498,6 +639,8 @@ struct Tally {
     /// With their job index.
     errors: Vec<(usize, FileError)>,
     hints: Vec<Hint>,
+    /// The thread's buffer for reading its files.
+    input: InputBuffer,
 }
 
 /// What [`count_with_hints`] found out about each file, by job, for [`run_with_hints`]:
@@ -555,14 +698,31 @@ struct Fingerprint {
 impl Fingerprint {
     /// Eight bytes per step (a few instructions per word, far less than decoding). Each step
     /// is a bijection of the state for a given word and of the word for a given state, so
-    /// files that differ in one word always differ in hash.
+    /// files that differ in one word always differ in hash: the word's lane ends in another
+    /// state, and the lanes are folded into one hash by the same steps.
     fn of(bytes: &[u8]) -> Self {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        /// Words in flight at once: each step's multiply waits on the step before in its
+        /// lane, so one lane would take a multiply's latency per word; four keep the
+        /// multiplier busy (the hash runs over every byte twice a run).
+        const LANES: usize = 4;
         let step = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
-        let mut hash = bytes.len() as u64;
-        let mut words = bytes.chunks_exact(8);
+        let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let mut lanes = [0u64; LANES];
+        lanes[0] = bytes.len() as u64;
+        let mut blocks = bytes.chunks_exact(8 * LANES);
+        for block in &mut blocks {
+            for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+                *lane = step(*lane, word(w));
+            }
+        }
+        let mut hash = lanes[0];
+        for lane in &lanes[1..] {
+            hash = step(hash, *lane);
+        }
+        let mut words = blocks.remainder().chunks_exact(8);
         for w in &mut words {
-            hash = step(hash, u64::from_le_bytes(w.try_into().unwrap_or_default()));
+            hash = step(hash, word(w));
         }
         let mut last = [0u8; 8];
         last[..words.remainder().len()].copy_from_slice(words.remainder());
@@ -777,18 +937,73 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any one byte changed, in any lane or in the words after the last whole block,
+        /// changes the hash; the same bytes always hash alike.
+        #[test]
+        fn a_changed_byte_changes_the_fingerprint(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 1..200),
+            at in proptest::num::usize::ANY,
+            flip in 1u8..=255,
+        ) {
+            let mut changed = bytes.clone();
+            changed[at % bytes.len()] ^= flip;
+            proptest::prop_assert_eq!(Fingerprint::of(&bytes), Fingerprint::of(&bytes.clone()));
+            proptest::prop_assert_ne!(Fingerprint::of(&bytes), Fingerprint::of(&changed));
+        }
+    }
+
     #[test]
     fn a_file_is_read_whole_whatever_size_was_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.txt");
         let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
         fs::write(&path, &data).unwrap();
-        // The size asked, too small (the file grew since), too large (it shrank) or none.
-        for len in [data.len(), 0, 1, 100, data.len() + 5_000] {
-            let read = read_sized(fs::File::open(&path).unwrap(), len).unwrap();
-            assert!(read == data, "asked {len}");
+        // The size asked, right, too small (the file grew since), too large (it shrank) or
+        // none; into a buffer empty, smaller than the file, or holding a larger file's bytes.
+        for len in [data.len(), 0, 1, 100, data.len() - 1, data.len() + 5_000] {
+            for held in [0, 7, data.len() - 1, data.len() * 3] {
+                let mut buf = vec![0xEEu8; held];
+                let n = read_whole(&fs::File::open(&path).unwrap(), len, &mut buf).unwrap();
+                assert!(buf[..n] == data, "asked {len}, held {held}");
+                assert!(buf.len() >= held, "asked {len}, held {held}");
+            }
         }
         assert_eq!(read_input(&path).unwrap(), data);
+        // One buffer for files of many sizes, as a worker reads them.
+        let mut input = InputBuffer::default();
+        for size in [5_000, 17, 0, 40_000, 3, 20_000] {
+            let small = dir.path().join(format!("{size}.txt"));
+            fs::write(&small, &data.repeat(2)[..size]).unwrap();
+            assert_eq!(input.read(&small).unwrap(), &data.repeat(2)[..size]);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_is_not_a_file_is_named_and_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let socket = dir.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let mut input = InputBuffer::default();
+        for (path, kind) in [
+            (&fifo, "a FIFO"),
+            (&socket, "a socket"),
+            (&dir.path().to_path_buf(), "a directory"),
+            (&PathBuf::from("/dev/null"), "a device"),
+        ] {
+            match input.read(path) {
+                Err(FileError::NotAFile { kind: k, .. }) => assert_eq!(k, kind, "{path:?}"),
+                other => panic!("{path:?}: {other:?}"),
+            }
+        }
+        let missing = dir.path().join("missing");
+        let e = input.read(&missing).unwrap_err();
+        assert!(matches!(e, FileError::Read { .. }), "{e:?}");
+        assert!(e.to_string().contains("missing"), "{e}");
     }
 
     #[test]
@@ -799,6 +1014,14 @@ mod tests {
         write_atomic(&target, b"again").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"again");
         let names: Vec<_> = fs::read_dir(dir.path().join("deep"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.txt")]);
+        // A relative path is taken from the folder given as the current one.
+        write_atomic_from(Some(dir.path()), Path::new("rel/out.txt"), b"there").unwrap();
+        assert_eq!(fs::read(dir.path().join("rel/out.txt")).unwrap(), b"there");
+        let names: Vec<_> = fs::read_dir(dir.path().join("rel"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
