@@ -93,7 +93,8 @@ pub struct Job {
 /// Lists the files under `inputs` (files as given, folders walked recursively, following
 /// links) and where each output goes: `out_dir/<path relative to the input folder>`, or
 /// `out_dir/<file name>` for a file given directly. Jobs are sorted by output path so that
-/// runs are reproducible. Paths that cannot be listed come back as errors.
+/// runs are reproducible. Paths that cannot be listed, and what is not a regular file (a
+/// FIFO, a device, a socket), come back as errors.
 ///
 /// Each job's scope is the folder INPUT it came from (subfolders included), or for a file
 /// INPUT the folder it is in, so `clean pages` and `clean pages/*.txt` count alike.
@@ -114,6 +115,15 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
                 {
                     match entry {
                         Ok(e) if e.file_type().is_dir() => {}
+                        // Refused here, so that a device is never opened (opening some has
+                        // effects: a tape rewinds on close); the walk knows the type already.
+                        Ok(e) if !e.file_type().is_file() => errors.push(match e.metadata() {
+                            Ok(meta) => not_a_file(e.path(), &meta),
+                            Err(err) => FileError::Walk {
+                                path: e.path().to_path_buf(),
+                                message: err.to_string(),
+                            },
+                        }),
                         Ok(e) => {
                             let rel = e.path().strip_prefix(input).unwrap_or(e.path());
                             jobs.push(Job {
@@ -135,6 +145,7 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
                     }
                 }
             }
+            Ok(meta) if !meta.is_file() => errors.push(not_a_file(input, &meta)),
             Ok(_) => {
                 let name = input
                     .file_name()
@@ -187,59 +198,43 @@ impl InputBuffer {
         // The size and type of the file opened, not of whatever the path names by now.
         let meta = file.metadata().map_err(read_error)?;
         if !meta.is_file() {
-            return Err(FileError::NotAFile {
-                path: path.into(),
-                kind: file_kind(&meta),
-            });
+            return Err(not_a_file(path, &meta));
         }
         let len = read_whole(&file, meta.len() as usize, &mut self.bytes).map_err(read_error)?;
         Ok(&self.bytes[..len])
     }
 }
 
-/// `O_NONBLOCK | O_NOCTTY` on the targets where they have these values
-/// (linux/include/uapi/asm-generic/fcntl.h): no wait on a FIFO, and a terminal opened is
-/// not made the controlling one. Reads of a regular file do not heed O_NONBLOCK.
-const NONBLOCK_NOCTTY: Option<i32> = if cfg!(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64"
-    )
-)) {
-    Some(0o4000 | 0o400)
-} else {
-    None
-};
-
-/// Opens the input file at `path` for reading. Opened without waiting, so that a FIFO
-/// (which a plain open would wait on until a writer comes) can be told from a file by the
-/// file's own metadata: one system call on the open file rather than a second lookup of the
-/// path, and no window between the lookup and the open for the path to change. Where the
-/// flags' values are not known, the path's type is asked first instead.
+/// Opens the input file at `path` for reading. [`plan`] has already refused what is not a
+/// regular file, so devices are never opened; the file's type is asked again of the open
+/// file, which costs one system call on it rather than a second lookup of the path. On
+/// Unix it is opened without waiting (`O_NONBLOCK`; reads of a regular file do not heed
+/// it), so that a path turned into a FIFO since the plan cannot hang the batch, and a
+/// terminal is not made the controlling one (`O_NOCTTY`). Elsewhere the path's type is
+/// asked first, as before.
 fn open_input(path: &Path) -> Result<fs::File, FileError> {
-    let opened = match NONBLOCK_NOCTTY {
-        Some(flags) => open_with_flags(path, flags),
-        None => fs::metadata(path).and_then(|meta| {
-            if meta.is_file() {
-                fs::File::open(path)
-            } else {
-                // Not opened: named from the path's metadata below.
-                Err(io::Error::from(io::ErrorKind::InvalidInput))
-            }
-        }),
+    #[cfg(unix)]
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
     };
+    #[cfg(not(unix))]
+    let opened = fs::metadata(path).and_then(|meta| {
+        if meta.is_file() {
+            fs::File::open(path)
+        } else {
+            // Not opened: named from the path's metadata below.
+            Err(io::Error::from(io::ErrorKind::InvalidInput))
+        }
+    });
     opened.map_err(|source| {
         // What cannot be opened for reading but is there and not a file (a socket) is named
         // as such, as when its type was asked before opening.
         match fs::metadata(path) {
-            Ok(meta) if !meta.is_file() => FileError::NotAFile {
-                path: path.into(),
-                kind: file_kind(&meta),
-            },
+            Ok(meta) if !meta.is_file() => not_a_file(path, &meta),
             _ => FileError::Read {
                 path: path.into(),
                 source,
@@ -248,20 +243,11 @@ fn open_input(path: &Path) -> Result<fs::File, FileError> {
     })
 }
 
-/// `path` opened for reading with `flags` added.
-#[cfg(unix)]
-fn open_with_flags(path: &Path, flags: i32) -> io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(flags)
-        .open(path)
-}
-
-/// Never called: [`NONBLOCK_NOCTTY`] is known on Linux only.
-#[cfg(not(unix))]
-fn open_with_flags(path: &Path, _flags: i32) -> io::Result<fs::File> {
-    fs::File::open(path)
+fn not_a_file(path: &Path, meta: &fs::Metadata) -> FileError {
+    FileError::NotAFile {
+        path: path.into(),
+        kind: file_kind(meta),
+    }
 }
 
 /// Reads all of `f`, whose size was `len` when asked, into the start of `buf` and returns
