@@ -992,6 +992,40 @@ mod tests {
         assert!(e.to_string().contains("missing"), "{e}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn plan_refuses_what_is_not_a_file_before_opening_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir_all(&input).unwrap();
+        fs::write(input.join("a.txt"), "text").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(input.join("fifo.txt"))
+            .status();
+        assert!(made.unwrap().success());
+        let _listener = std::os::unix::net::UnixListener::bind(input.join("socket")).unwrap();
+        let out = dir.path().join("out");
+        let (jobs, errors) = plan(&[input.clone(), PathBuf::from("/dev/null")], &out);
+        let inputs: Vec<_> = jobs.iter().map(|j| j.input.clone()).collect();
+        assert_eq!(inputs, vec![input.join("a.txt")]);
+        let mut kinds: Vec<_> = errors
+            .iter()
+            .map(|e| match e {
+                FileError::NotAFile { path, kind } => (path.clone(), *kind),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            vec![
+                (PathBuf::from("/dev/null"), "a device"),
+                (input.join("fifo.txt"), "a FIFO"),
+                (input.join("socket"), "a socket"),
+            ]
+        );
+    }
+
     #[test]
     fn atomic_write_leaves_no_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
