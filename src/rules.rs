@@ -332,6 +332,11 @@ impl PhraseTrie {
     #[inline(always)]
     fn child(labels: &[u8], first: u32, end: u32, b: u8) -> u32 {
         let (mut at, end) = (first as usize, end as usize);
+        // One child (most nodes past the first level): its byte alone decides, a load
+        // and a compare where the block compare's chain is longer.
+        if end == at + 1 {
+            return if labels[at] == b { first } else { NO_NODE };
+        }
         while at < end {
             let block = labels[at..at + LABEL_PAD].try_into().expect("16 bytes");
             let mut hits = crate::swar::eq_mask16(block, b);
