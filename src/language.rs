@@ -563,6 +563,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
         other,
         ukrainian,
         not_ukrainian,
+        ..
     } = tally(head, table);
     let candidates = if latin > cyrillic + other {
         table.latin
@@ -604,9 +605,62 @@ struct Tally {
     /// Letters only Ukrainian has among the Cyrillic languages, and letters it lacks.
     ukrainian: u32,
     not_ukrainian: u32,
+    /// Words of up to eight bytes not yet looked up.
+    pending: Pending,
+}
+
+/// How many words of up to eight bytes [`Tally`] looks up in one batch.
+const PENDING: usize = 32;
+const _: () = assert!(PENDING.is_power_of_two());
+
+/// The keys of words of up to eight bytes that passed [`WordLanguages::filter`], for a
+/// batch of lookups: the scan queues them with no branch on the filter's answer (half the
+/// words of prose are in some list, so that such a branch mispredicts often), and the
+/// batch's table loads, which mostly miss the first-level cache, overlap instead of each
+/// waiting before a branch on its word's languages.
+#[derive(Debug, Default)]
+struct Pending {
+    keys: [u64; PENDING],
+    /// The keys queued; always below [`PENDING`] between calls.
+    n: usize,
+}
+
+impl PartialEq for Pending {
+    /// The queued keys (the slots past them hold stale ones).
+    fn eq(&self, other: &Self) -> bool {
+        self.keys[..self.n] == other.keys[..other.n]
+    }
 }
 
 impl Tally {
+    /// Counts the stopword hits of the word of up to eight bytes whose key is `key`, now
+    /// or in the next batch (see [`Pending`]).
+    #[inline(always)]
+    fn eight_word(&mut self, table: &WordLanguages, key: u64) {
+        let p = &mut self.pending;
+        // Written whether or not it passes: only a pass keeps it.
+        p.keys[p.n % PENDING] = key;
+        p.n += usize::from(table.may_hold(eight_hash(key)));
+        if p.n == PENDING {
+            self.flush(table);
+        }
+    }
+
+    /// Looks up the queued words and counts their hits.
+    #[inline(never)]
+    fn flush(&mut self, table: &WordLanguages) {
+        let keys = &self.pending.keys[..self.pending.n];
+        // All loads first, then the branches on their answers.
+        let mut masks = [0u32; PENDING];
+        for (mask, &key) in masks.iter_mut().zip(keys) {
+            *mask = table.eight[table.find_eight(key)].1;
+        }
+        for &mask in &masks[..keys.len()] {
+            self.hits.add(table, mask);
+        }
+        self.pending.n = 0;
+    }
+
     /// Counts the script of `c` (ASCII letters count as Latin).
     #[inline(always)]
     fn count_char(&mut self, c: char) {
@@ -655,7 +709,7 @@ impl Tally {
         let len = end - start;
         if len <= 8 {
             if let Some(key) = eight_key(bytes, start, len) {
-                self.hits.add(table, table.get_eight(key));
+                self.eight_word(table, key);
                 return;
             }
         }
@@ -694,7 +748,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                 |t, start, end| {
                     let (s, len) = (start - i, end - start);
                     if len <= 8 {
-                        t.hits.add(table, table.get_eight(block_key(lower, s, len)));
+                        t.eight_word(table, block_key(lower, s, len));
                     } else {
                         t.ascii_word(table, bytes, start, end);
                     }
@@ -718,8 +772,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                 |t, start, end| {
                     // At most seven bytes, in this chunk: the key from its lanes.
                     let (s, e) = (start - i, end - i);
-                    t.hits
-                        .add(table, table.get_eight(chunk_key(lower, s, e - s)));
+                    t.eight_word(table, chunk_key(lower, s, e - s));
                 },
             );
             i += 8;
@@ -780,6 +833,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
     if let Some(start) = word {
         t.ascii_word(table, bytes, start, bytes.len());
     }
+    t.flush(table);
     t
 }
 
