@@ -638,7 +638,8 @@ impl Tally {
     #[inline(always)]
     fn eight_word(&mut self, table: &WordLanguages, key: u64) {
         let p = &mut self.pending;
-        // Written whether or not it passes: only a pass keeps it.
+        // Written whether or not it passes: only a pass keeps it. (`n` is below
+        // `PENDING`: the mask only spares a bounds test.)
         p.keys[p.n % PENDING] = key;
         p.n += usize::from(table.may_hold(eight_hash(key)));
         if p.n == PENDING {
@@ -1510,7 +1511,8 @@ mod tests {
     /// [`WordLanguages::get`] and [`WordLanguages::get_eight`] (through the filter) against
     /// the plain map, for `word`.
     fn check_word_languages(table: &WordLanguages, want: &HashMap<&str, u32>, word: &[u8]) {
-        // Longer words are no key (nor in a list, see the test's assertion).
+        // The table holds no word over `SHORT_MAX` bytes (`pack` refuses them): none of
+        // their languages are looked up.
         let want = std::str::from_utf8(word)
             .ok()
             .filter(|w| (1..=SHORT_MAX).contains(&w.len()))
