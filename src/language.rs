@@ -422,8 +422,7 @@ impl EightByteWords {
     /// The first slot of `key` in a table of `2^(64 - shift)` slots.
     #[inline(always)]
     fn hash_shift(key: u64, shift: u32) -> usize {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        (key.wrapping_mul(K) >> shift) as usize
+        (eight_hash(key) >> shift) as usize
     }
 
     #[inline(always)]
@@ -432,10 +431,25 @@ impl EightByteWords {
     }
 
     /// Whether the table `slots` holds `key`: linear probing from its first slot to the
-    /// key or an empty slot.
+    /// key or an empty slot. The answer is taken from the first slot without a branch on
+    /// it: about half the words of prose are stopwords, so that such a branch mispredicts
+    /// often (and waits for the load). Only a first slot that holds another key, which at
+    /// this fill is rare for both answers, walks on.
     #[inline(always)]
     fn probe(slots: &[u64; EIGHT_SLOTS], key: u64) -> bool {
-        let mut i = Self::hash(key);
+        let i = Self::hash(key);
+        let slot = slots[i % EIGHT_SLOTS];
+        // Zero when the slot is empty or holds the key: one test and one branch, which
+        // is seldom taken (`slot != key && slot != 0` compiles to a branch on each).
+        if (slot ^ key).min(slot) != 0 {
+            return Self::probe_from(slots, key, i + 1);
+        }
+        slot == key
+    }
+
+    /// [`probe`](Self::probe) from slot `i` on.
+    #[inline(never)]
+    fn probe_from(slots: &[u64; EIGHT_SLOTS], key: u64, mut i: usize) -> bool {
         loop {
             let slot = slots[i % EIGHT_SLOTS];
             if slot == key {
@@ -549,6 +563,7 @@ pub(crate) fn quick_detect(head: &str) -> Quick {
         other,
         ukrainian,
         not_ukrainian,
+        ..
     } = tally(head, table);
     let candidates = if latin > cyrillic + other {
         table.latin
@@ -590,9 +605,63 @@ struct Tally {
     /// Letters only Ukrainian has among the Cyrillic languages, and letters it lacks.
     ukrainian: u32,
     not_ukrainian: u32,
+    /// Words of up to eight bytes not yet looked up.
+    pending: Pending,
+}
+
+/// How many words of up to eight bytes [`Tally`] looks up in one batch.
+const PENDING: usize = 32;
+const _: () = assert!(PENDING.is_power_of_two());
+
+/// The keys of words of up to eight bytes that passed [`WordLanguages::filter`], for a
+/// batch of lookups: the scan queues them with no branch on the filter's answer (half the
+/// words of prose are in some list, so that such a branch mispredicts often), and the
+/// batch's table loads, which mostly miss the first-level cache, overlap instead of each
+/// waiting before a branch on its word's languages.
+#[derive(Debug, Default)]
+struct Pending {
+    keys: [u64; PENDING],
+    /// The keys queued; always below [`PENDING`] between calls.
+    n: usize,
+}
+
+impl PartialEq for Pending {
+    /// The queued keys (the slots past them hold stale ones).
+    fn eq(&self, other: &Self) -> bool {
+        self.keys[..self.n] == other.keys[..other.n]
+    }
 }
 
 impl Tally {
+    /// Counts the stopword hits of the word of up to eight bytes whose key is `key`, now
+    /// or in the next batch (see [`Pending`]).
+    #[inline(always)]
+    fn eight_word(&mut self, table: &WordLanguages, key: u64) {
+        let p = &mut self.pending;
+        // Written whether or not it passes: only a pass keeps it. (`n` is below
+        // `PENDING`: the mask only spares a bounds test.)
+        p.keys[p.n % PENDING] = key;
+        p.n += usize::from(table.may_hold(eight_hash(key)));
+        if p.n == PENDING {
+            self.flush(table);
+        }
+    }
+
+    /// Looks up the queued words and counts their hits.
+    #[inline(never)]
+    fn flush(&mut self, table: &WordLanguages) {
+        let keys = &self.pending.keys[..self.pending.n];
+        // All loads first, then the branches on their answers.
+        let mut masks = [0u32; PENDING];
+        for (mask, &key) in masks.iter_mut().zip(keys) {
+            *mask = table.eight[table.find_eight(key)].1;
+        }
+        for &mask in &masks[..keys.len()] {
+            self.hits.add(table, mask);
+        }
+        self.pending.n = 0;
+    }
+
     /// Counts the script of `c` (ASCII letters count as Latin).
     #[inline(always)]
     fn count_char(&mut self, c: char) {
@@ -641,13 +710,13 @@ impl Tally {
         let len = end - start;
         if len <= 8 {
             if let Some(key) = eight_key(bytes, start, len) {
-                self.hits.add(table, table.get_eight(key));
+                self.eight_word(table, key);
                 return;
             }
         }
         if len <= SHORT_MAX {
             let key = ascii_alnum_key(bytes, start, end);
-            self.hits.add(table, table.masks[table.find(key)]);
+            self.hits.add(table, table.get_packed(key));
         }
     }
 }
@@ -680,7 +749,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                 |t, start, end| {
                     let (s, len) = (start - i, end - start);
                     if len <= 8 {
-                        t.hits.add(table, table.get_eight(block_key(lower, s, len)));
+                        t.eight_word(table, block_key(lower, s, len));
                     } else {
                         t.ascii_word(table, bytes, start, end);
                     }
@@ -704,8 +773,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
                 |t, start, end| {
                     // At most seven bytes, in this chunk: the key from its lanes.
                     let (s, e) = (start - i, end - i);
-                    t.hits
-                        .add(table, table.get_eight(chunk_key(lower, s, e - s)));
+                    t.eight_word(table, chunk_key(lower, s, e - s));
                 },
             );
             i += 8;
@@ -766,6 +834,7 @@ fn tally(head: &str, table: &WordLanguages) -> Tally {
     if let Some(start) = word {
         t.ascii_word(table, bytes, start, bytes.len());
     }
+    t.flush(table);
     t
 }
 
@@ -865,25 +934,54 @@ fn is_cyrillic_letter(c: char) -> bool {
 }
 
 /// The slots of [`WordLanguages::eight`]: a constant, so that probes need no loads of
-/// its size nor bounds tests.
-const LANG_EIGHT_SLOTS: usize = 1 << 15;
+/// its size nor bounds tests. The supported lists have 7,205 distinct words of up to eight
+/// bytes, which fill 44% of these 16,384 (256 KiB): twice as many slots made probe runs
+/// shorter, but the table and the one of longer words no longer fitted the second-level
+/// cache together with the other stages' tables.
+const LANG_EIGHT_SLOTS: usize = 1 << 14;
 // As for `EIGHT_SLOTS`: probes wrap by masking and hash to log2 bits.
 const _: () = assert!(LANG_EIGHT_SLOTS.is_power_of_two());
+
+/// The 64-bit words of [`WordLanguages::filter`] (16 KiB). The supported lists' words of
+/// up to [`SHORT_MAX`] bytes set 13% of its bits, so that some 2% of the words in no list
+/// pass it (measured on random words of three to eight letters). At 8 KiB, 24% and 6%:
+/// that measured 0.5% to 1% more time (three times as many words in no list probe the
+/// 256 KiB table), and 4 KiB another 1% more.
+const FILTER_WORDS: usize = 2048;
+const _: () = assert!(FILTER_WORDS.is_power_of_two());
+
+/// The word of [`WordLanguages::filter`] and its two bits for a key whose hash product
+/// (the multiplication that also picks its slot) is `h`: the word from the top bits, the
+/// bits' positions from the twelve below them, so that one load tests both.
+#[inline(always)]
+fn filter_bits(h: u64) -> (usize, u64) {
+    const WORD_BITS: u32 = FILTER_WORDS.ilog2();
+    let word = (h >> (64 - WORD_BITS)) as usize;
+    let first = (h >> (64 - WORD_BITS - 6)) & 63;
+    let second = (h >> (64 - WORD_BITS - 12)) & 63;
+    (word, (1 << first) | (1 << second))
+}
 
 /// Every stopword of the supported languages (up to [`SHORT_MAX`] bytes), with the set of
 /// languages whose list holds it as a bit mask over [`SUPPORTED`].
 #[derive(Debug)]
 struct WordLanguages {
-    /// Power-of-two many [packed](pack) keys; `[0, 0]` is an empty slot.
+    /// Power-of-two many [packed](pack) keys of the words of nine to [`SHORT_MAX`] bytes
+    /// (the shorter ones are in [`eight`](Self::eight) only); `[0, 0]` is an empty slot.
     keys: Vec<[u64; 2]>,
     /// The language mask of each slot.
     masks: Vec<u32>,
     /// `64 - log2(keys.len())`.
     shift: u32,
-    /// The words of one to eight bytes again, each as its bytes in a `u64` with zeros
-    /// after it (as in [`EightByteWords`]), with its mask: most words of a sample, found
-    /// with one multiplication and one comparison per slot. A zero key is an empty slot.
+    /// The words of one to eight bytes, each as its bytes in a `u64` with zeros after it
+    /// (as in [`EightByteWords`]), with its mask: most words of a sample, found with one
+    /// multiplication and one comparison per slot. A zero key is an empty slot.
     eight: Box<[(u64, u32); LANG_EIGHT_SLOTS]>,
+    /// Two bits for every word (see [`filter_bits`]): a word with either of its bits clear
+    /// is in no list, known from a table small enough to stay in the first-level cache.
+    /// Most words of a sample are in no list, and each probe of the large tables above is
+    /// to a random slot that is seldom cached nearer than the second level.
+    filter: Box<[u64; FILTER_WORDS]>,
     /// The languages written in Latin letters, as a mask ...
     latin: u32,
     /// ... and those written in Cyrillic.
@@ -900,14 +998,18 @@ impl WordLanguages {
                 }
             }
         }
-        let len = (words.len() * 2).next_power_of_two().max(16);
-        // At most half full (the supported lists have 8,274 such words, 7,205 distinct).
         let eight_words = words.iter().filter(|(k, _)| k[1] >> 56 <= 8).count();
+        // At most half full.
+        let len = ((words.len() - eight_words) * 2)
+            .next_power_of_two()
+            .max(16);
+        // At most five eighths full, counting a word in several lists once for each (the
+        // supported lists have 8,274 such words, 7,205 distinct).
         assert!(
-            eight_words * 2 <= LANG_EIGHT_SLOTS,
+            eight_words * 8 <= LANG_EIGHT_SLOTS * 5,
             "the supported stopword lists have {eight_words} words of up to eight bytes: \
              they need {} slots, LANG_EIGHT_SLOTS is {LANG_EIGHT_SLOTS}",
-            (eight_words * 2).next_power_of_two(),
+            (eight_words * 8).div_ceil(5).next_power_of_two(),
         );
         let mut table = WordLanguages {
             keys: vec![[0, 0]; len],
@@ -917,28 +1019,43 @@ impl WordLanguages {
                 .into_boxed_slice()
                 .try_into()
                 .expect("LANG_EIGHT_SLOTS long"),
+            filter: Box::new([0; FILTER_WORDS]),
             latin: lang_mask(LATIN_LANGS),
             cyrillic: lang_mask(CYRILLIC_LANGS),
         };
         for (key, bit) in words {
-            let i = table.find(key);
-            table.keys[i] = key;
-            table.masks[i] |= bit;
-            // A packed word of up to eight bytes: its bytes are the first half.
-            if key[1] >> 56 <= 8 {
+            // A packed word of up to eight bytes: its bytes are the first half, by which
+            // it is looked up (see `get_packed`).
+            let h = if key[1] >> 56 <= 8 {
                 let i = table.find_eight(key[0]);
                 table.eight[i].0 = key[0];
                 table.eight[i].1 |= bit;
-            }
+                eight_hash(key[0])
+            } else {
+                let i = table.find(key);
+                table.keys[i] = key;
+                table.masks[i] |= bit;
+                packed_hash(key)
+            };
+            let (word, bits) = filter_bits(h);
+            table.filter[word] |= bits;
         }
         table
+    }
+
+    /// Whether a key whose hash product is `h` may be in a list: false when one of its
+    /// [`filter_bits`] is clear.
+    #[inline(always)]
+    fn may_hold(&self, h: u64) -> bool {
+        let (word, bits) = filter_bits(h);
+        self.filter[word] & bits == bits
     }
 
     /// The slot of the key of a word of one to eight bytes, or the empty slot where it
     /// would go.
     #[inline(always)]
     fn find_eight(&self, key: u64) -> usize {
-        let mut i = EightByteWords::hash_shift(key, 64 - LANG_EIGHT_SLOTS.ilog2());
+        let mut i = (eight_hash(key) >> (64 - LANG_EIGHT_SLOTS.ilog2())) as usize;
         while self.eight[i % LANG_EIGHT_SLOTS].0 != key && self.eight[i % LANG_EIGHT_SLOTS].0 != 0 {
             i += 1;
         }
@@ -949,25 +1066,54 @@ impl WordLanguages {
     /// [`eight`](Self::eight)).
     #[inline(always)]
     fn get_eight(&self, key: u64) -> u32 {
+        if !self.may_hold(eight_hash(key)) {
+            return 0;
+        }
         self.eight[self.find_eight(key)].1
     }
 
-    /// The slot of `key`, or the empty slot where it would go.
+    /// The slot of `key` (a word of nine bytes or more), or the empty slot where it would
+    /// go.
     #[inline]
     fn find(&self, key: [u64; 2]) -> usize {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let mask = self.keys.len() - 1;
-        let mut i = ((key[0] ^ key[1].rotate_left(29)).wrapping_mul(K) >> self.shift) as usize;
+        let mut i = (packed_hash(key) >> self.shift) as usize;
         while self.keys[i] != key && self.keys[i] != [0, 0] {
             i = (i + 1) & mask;
         }
         i
     }
 
+    /// The languages of the [packed](pack) word `key`: one of up to eight bytes from the
+    /// table of those (whose filter bits it set), a longer one from the table of all.
+    #[inline(always)]
+    fn get_packed(&self, key: [u64; 2]) -> u32 {
+        if key[1] >> 56 <= 8 {
+            return self.get_eight(key[0]);
+        }
+        if !self.may_hold(packed_hash(key)) {
+            return 0;
+        }
+        self.masks[self.find(key)]
+    }
+
     /// The languages of `word`, already lowercased.
     fn get(&self, word: &[u8]) -> u32 {
-        pack(word, false).map_or(0, |key| self.masks[self.find(key)])
+        pack(word, false).map_or(0, |key| self.get_packed(key))
     }
+}
+
+/// The hash product of the key of a word of one to eight bytes in [`WordLanguages`]: its
+/// top bits pick the slot and the [`filter_bits`].
+#[inline(always)]
+fn eight_hash(key: u64) -> u64 {
+    key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// [`eight_hash`] of a [packed](pack) key.
+#[inline(always)]
+fn packed_hash(key: [u64; 2]) -> u64 {
+    eight_hash(key[0] ^ key[1].rotate_left(29))
 }
 
 /// The bits of `codes` in masks over [`SUPPORTED`].
@@ -1026,6 +1172,7 @@ pub(crate) fn whatlang_detect(head: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn function_char_sets_hold_their_lists() {
@@ -1350,23 +1497,68 @@ mod tests {
         });
     }
 
-    #[test]
-    fn eight_byte_word_table_agrees_with_the_packed_one() {
-        let table = word_languages();
-        for code in SUPPORTED {
+    /// The languages of every word of the lists, the plain way.
+    fn word_languages_reference() -> HashMap<&'static str, u32> {
+        let mut langs = HashMap::new();
+        for (idx, code) in SUPPORTED.iter().enumerate() {
             for w in stop_words::lookup(code).unwrap_or(&[]) {
-                // The word, one byte longer, and without its first character.
-                let rest = w.chars().skip(1).collect::<String>();
-                for v in [w.to_string(), format!("{w}q"), rest] {
-                    let b = v.as_bytes();
-                    if (1..=8).contains(&b.len()) {
-                        let mut buf = [0u8; 8];
-                        buf[..b.len()].copy_from_slice(b);
-                        let key = u64::from_le_bytes(buf);
-                        assert_eq!(table.get_eight(key), table.get(b), "{code}: {v}");
-                    }
-                }
+                *langs.entry(*w).or_insert(0) |= 1 << idx;
             }
+        }
+        langs
+    }
+
+    /// [`WordLanguages::get`] and [`WordLanguages::get_eight`] (through the filter) against
+    /// the plain map, for `word`.
+    fn check_word_languages(table: &WordLanguages, want: &HashMap<&str, u32>, word: &[u8]) {
+        // The table holds no word over `SHORT_MAX` bytes (`pack` refuses them): none of
+        // their languages are looked up.
+        let want = std::str::from_utf8(word)
+            .ok()
+            .filter(|w| (1..=SHORT_MAX).contains(&w.len()))
+            .and_then(|w| want.get(w))
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(table.get(word), want, "{:?}", String::from_utf8_lossy(word));
+        if (1..=8).contains(&word.len()) {
+            let mut buf = [0u8; 8];
+            buf[..word.len()].copy_from_slice(word);
+            let key = u64::from_le_bytes(buf);
+            assert_eq!(
+                table.get_eight(key),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(word)
+            );
+        }
+    }
+
+    #[test]
+    fn word_languages_agree_with_the_plain_map() {
+        let table = word_languages();
+        let want = word_languages_reference();
+        // Fuller, it would let many more words in no list through (see `FILTER_WORDS`).
+        let filled: u32 = table.filter.iter().map(|w| w.count_ones()).sum();
+        assert!(
+            filled as usize * 4 <= FILTER_WORDS * 64,
+            "{filled} bits set"
+        );
+        for w in want.keys() {
+            // The word, one byte longer, and without its first or last character.
+            let first = w.chars().skip(1).collect::<String>();
+            let mut last = w.chars();
+            last.next_back();
+            for v in [w.to_string(), format!("{w}q"), first, last.as_str().into()] {
+                check_word_languages(table, &want, v.as_bytes());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Random words, mostly in no list: the filter must never drop one that is.
+        #[test]
+        fn random_words_agree_with_the_plain_map(word in "[a-zäöüéèàçñßаеиноя]{1,17}") {
+            check_word_languages(word_languages(), &word_languages_reference(), word.as_bytes());
         }
     }
 
