@@ -694,17 +694,34 @@ struct RepeatedKeys {
     min: u32,
     /// The documents of each key in at least `min` of them.
     keys: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// One bit per [`key_ends`] bucket: whether a key of the bucket may be in `min`
+    /// documents ([`EndCounts::most`] at least `min`). Half a kilobyte, where the counts
+    /// take sixteen: the test every line of the second pass makes stays in the cache.
+    buckets: Box<[u64; END_BUCKETS / 64]>,
 }
 
 impl RepeatedKeys {
-    /// The keys of `lines` in at least `min` documents.
-    fn of(lines: &KeyCounts, min: u32) -> Self {
-        let keys = lines
+    /// The keys of `counts` in at least `min` documents.
+    fn of(counts: &ScopeCounts, min: u32) -> Self {
+        let keys = counts
+            .lines
             .iter()
             .filter(|(_, c)| c.documents >= min)
             .map(|(&k, c)| (k, c.documents))
             .collect();
-        RepeatedKeys { min, keys }
+        let mut buckets = Box::new([0u64; END_BUCKETS / 64]);
+        for b in (0..END_BUCKETS).filter(|&b| counts.ends.most(b) >= min) {
+            buckets[b / 64] |= 1 << (b % 64);
+        }
+        RepeatedKeys { min, keys, buckets }
+    }
+
+    /// Whether a line of the [`key_ends`] bucket `bucket` may be repeated.
+    #[inline]
+    fn may_hold(&self, bucket: usize) -> bool {
+        self.buckets
+            .get(bucket / 64)
+            .is_none_or(|w| w & (1 << (bucket % 64)) != 0)
     }
 }
 
@@ -882,10 +899,10 @@ impl LineStats {
         // caller uses two) looks its keys up in the whole table.
         let repeated = counts
             .repeated
-            .get_or_init(|| RepeatedKeys::of(&counts.lines, min));
+            .get_or_init(|| RepeatedKeys::of(counts, min));
         Some(Repeats {
             counts,
-            repeated: (repeated.min == min).then_some(&repeated.keys),
+            repeated: (repeated.min == min).then_some(repeated),
             min,
         })
     }
@@ -1082,7 +1099,7 @@ impl<'a> Reader<'a> {
 pub struct Repeats<'a> {
     counts: &'a ScopeCounts,
     /// The keys in at least `min` documents, when made for this `min`.
-    repeated: Option<&'a HashMap<u64, u32, BuildHasherDefault<KeyHasher>>>,
+    repeated: Option<&'a RepeatedKeys>,
     min: u32,
 }
 
@@ -1093,7 +1110,12 @@ impl Repeats<'_> {
     pub fn documents(&self, line: &str) -> Option<u32> {
         // Most lines are told from their ends' bucket, without a key (or a look at their
         // letters).
-        if self.counts.ends.most(key_ends(line)) < self.min {
+        let bucket = key_ends(line);
+        let may_hold = match self.repeated {
+            Some(repeated) => repeated.may_hold(bucket),
+            None => self.counts.ends.most(bucket) >= self.min,
+        };
+        if !may_hold {
             return None;
         }
         let letters = line.bytes().any(|b| b.is_ascii_alphabetic())
@@ -1103,7 +1125,7 @@ impl Repeats<'_> {
         }
         let key = line_key(line);
         let n = match self.repeated {
-            Some(keys) => keys.get(&key).copied().unwrap_or(0),
+            Some(repeated) => repeated.keys.get(&key).copied().unwrap_or(0),
             None => self.counts.document_frequency(key),
         };
         (n >= self.min).then_some(n)
