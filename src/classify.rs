@@ -10,7 +10,7 @@
 //! 4. the headline is picked among the lines just before the article, kept once, and its
 //!    repeats dropped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::features::{self, LineContext};
@@ -857,8 +857,30 @@ fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {
     eq_mask16(x, a) & eq_mask16(y, b)
 }
 
-/// Lowercased words of a title.
-type WordSet = HashSet<String, FxBuild>;
+/// Lowercased words of a title: their texts one after another in one buffer, not a
+/// `String` each (the title of every document is split into one).
+#[derive(Debug, Default)]
+struct WordSet {
+    /// The lowercased words, back to back.
+    text: String,
+    /// Where each word is in `text`, in the order of the title (a word may be there twice).
+    spans: Vec<(usize, usize)>,
+}
+
+impl WordSet {
+    /// The words.
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.spans
+            .iter()
+            .map(|&(start, end)| &self.text[start..end])
+    }
+
+    /// Whether `w` is one of the words.
+    #[cfg(test)]
+    fn contains(&self, w: &str) -> bool {
+        self.words().any(|x| x == w)
+    }
+}
 
 /// Lowercases `w` into `buf` exactly as `str::to_lowercase` does, without allocating for
 /// ASCII words (most of them).
@@ -896,17 +918,26 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 
 /// Lowercased words of `text`.
 fn word_set(text: &str) -> WordSet {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    let mut set = WordSet {
+        text: String::with_capacity(text.len()),
+        spans: Vec::new(),
+    };
+    let mut buf = String::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        let start = set.text.len();
         // `to_lowercase` is slow even on ASCII words, where it is `to_ascii_lowercase`.
-        .map(|w| {
-            if w.is_ascii() {
-                w.to_ascii_lowercase()
-            } else {
-                w.to_lowercase()
-            }
-        })
-        .collect()
+        if w.is_ascii() {
+            set.text.push_str(w);
+            set.text[start..].make_ascii_lowercase();
+        } else {
+            set.text.push_str(lowercase_into(w, &mut buf));
+        }
+        set.spans.push((start, set.text.len()));
+    }
+    set
 }
 
 /// Share of the words of `text` that are in `set`.
@@ -939,11 +970,13 @@ struct TitleWords<'a> {
 impl<'a> TitleWords<'a> {
     fn of(set: &'a WordSet) -> TitleWords<'a> {
         let mut words: Vec<(usize, &str)> = set
-            .iter()
+            .words()
             .filter(|w| !w.is_empty())
-            .map(|w| (Self::slot_of(w.as_bytes()), w.as_str()))
+            .map(|w| (Self::slot_of(w.as_bytes()), w))
             .collect();
+        // Each word once, as in a set: a slot's list is searched for a word.
         words.sort_unstable();
+        words.dedup();
         let mut start = [0u32; TITLE_SLOTS + 1];
         for &(k, _) in &words {
             start[k + 1] += 1;
@@ -1593,13 +1626,14 @@ mod tests {
     #[test]
     fn word_set_lowercases_as_to_lowercase() {
         let text = "The CAT's Été, ΣΊΣΥΦΟΣ and İstanbul: 12 NAÏVE x2Y";
-        let expected: WordSet = text
+        let expected: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        assert_eq!(word_set(text), expected);
-        assert!(word_set(text).contains("cat"));
+        let set = word_set(text);
+        assert!(set.words().eq(expected.iter().map(String::as_str)));
+        assert!(set.contains("cat"));
     }
 
     /// The reference of [`overlap`]: the share of the first 41 words of a split on
@@ -1611,7 +1645,7 @@ mod tests {
             .take(41)
             .map(str::to_lowercase)
             .collect();
-        let found = words.iter().filter(|w| set.contains(*w)).count();
+        let found = words.iter().filter(|w| set.contains(w)).count();
         if words.is_empty() {
             0.0
         } else {
