@@ -10,7 +10,7 @@
 //! 4. the headline is picked among the lines just before the article, kept once, and its
 //!    repeats dropped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::features::{self, LineContext};
@@ -104,20 +104,32 @@ pub fn prepare_known<'r>(
     // The rule ids and categories are written straight into the two vectors `Prepared`
     // keeps (not gathered as pairs and split afterwards), each line's core in the same pass.
     let n = doc.lines.len();
-    let (mut rule, mut category) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut rule, mut category): (Vec<Option<&str>>, Vec<Option<&str>>) =
+        (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut cores: Vec<&str> = Vec::with_capacity(n);
     // A line's match depends only on its text: the copies of a line that occurs more than
-    // once in this document (menus, footers; segment counted them) take the first copy's
-    // match instead of running the rules again. Keyed by the text itself, so a wrong
-    // count only costs a lookup; unique lines (most) never touch the map.
-    let mut repeated: HashMap<&str, LineMatch<'r>, FxBuild> = HashMap::default();
+    // once in this document (menus, footers; segment counted them) take an earlier copy's
+    // match (in `rule` and `category` already) instead of running the rules again. The
+    // earlier copy is found in a small table by the line's [`copy_slot`] and checked by
+    // comparing texts, so a wrong count or two lines of one slot only cost a run of the
+    // rules; unique lines (most) never touch it. (A map keyed by the texts hashed each
+    // repeated line whole and probed a table grown line by line.)
+    let mut copies = [0u32; COPY_SLOTS];
     let run = |text: &str| rules.match_line(text).map(|m| (m.id, m.category));
     for (i, l) in doc.lines.iter().enumerate() {
         let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
-            _ if l.stats.repeats > 1 => *repeated
-                .entry(l.text.as_str())
-                .or_insert_with(|| run(&l.text)),
+            _ if l.stats.repeats > 1 => {
+                // The index of the copy, plus one (0: none).
+                let slot = &mut copies[copy_slot(&l.text)];
+                match (*slot as usize).checked_sub(1) {
+                    Some(j) if doc.lines[j].text == l.text => rule[j].zip(category[j]),
+                    _ => {
+                        *slot = u32::try_from(i + 1).unwrap_or(0);
+                        run(&l.text)
+                    }
+                }
+            }
             _ => run(&l.text),
         };
         rule.push(m.map(|(id, _)| id));
@@ -161,6 +173,30 @@ pub fn prepare_known<'r>(
         caption,
         x1,
     }
+}
+
+/// How many slots [`prepare_known`] finds the earlier copies of repeated lines in: more
+/// than the distinct repeated lines of a page (a menu, a footer, share buttons), so that
+/// two of them seldom share one.
+const COPY_SLOTS: usize = 256;
+
+/// The slot of a line in [`prepare_known`]'s table of copies: a hash of its length and
+/// first and last eight bytes (copies are equal in all of them; lines that differ only
+/// inside share a slot, and the texts are compared anyway).
+fn copy_slot(text: &str) -> usize {
+    let b = text.as_bytes();
+    let n = b.len();
+    let head = match b.first_chunk::<8>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None if n > 0 => tail_word(b, n),
+        None => 0,
+    };
+    let tail = match b.last_chunk::<8>() {
+        Some(tail) => u64::from_le_bytes(*tail),
+        None => head,
+    };
+    let h = crate::swar::fold_mul(head ^ tail.rotate_left(32) ^ n as u64);
+    (h % COPY_SLOTS as u64) as usize
 }
 
 /// Decides every line of `doc`.
@@ -857,8 +893,30 @@ fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {
     eq_mask16(x, a) & eq_mask16(y, b)
 }
 
-/// Lowercased words of a title.
-type WordSet = HashSet<String, FxBuild>;
+/// Lowercased words of a title: their texts one after another in one buffer, not a
+/// `String` each (the title of every document is split into one).
+#[derive(Debug, Default)]
+struct WordSet {
+    /// The lowercased words, back to back.
+    text: String,
+    /// Where each word is in `text`, in the order of the title (a word may be there twice).
+    spans: Vec<(usize, usize)>,
+}
+
+impl WordSet {
+    /// The words.
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.spans
+            .iter()
+            .map(|&(start, end)| &self.text[start..end])
+    }
+
+    /// Whether `w` is one of the words.
+    #[cfg(test)]
+    fn contains(&self, w: &str) -> bool {
+        self.words().any(|x| x == w)
+    }
+}
 
 /// Lowercases `w` into `buf` exactly as `str::to_lowercase` does, without allocating for
 /// ASCII words (most of them).
@@ -896,17 +954,26 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 
 /// Lowercased words of `text`.
 fn word_set(text: &str) -> WordSet {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    let mut set = WordSet {
+        text: String::with_capacity(text.len()),
+        spans: Vec::new(),
+    };
+    let mut buf = String::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        let start = set.text.len();
         // `to_lowercase` is slow even on ASCII words, where it is `to_ascii_lowercase`.
-        .map(|w| {
-            if w.is_ascii() {
-                w.to_ascii_lowercase()
-            } else {
-                w.to_lowercase()
-            }
-        })
-        .collect()
+        if w.is_ascii() {
+            set.text.push_str(w);
+            set.text[start..].make_ascii_lowercase();
+        } else {
+            set.text.push_str(lowercase_into(w, &mut buf));
+        }
+        set.spans.push((start, set.text.len()));
+    }
+    set
 }
 
 /// Share of the words of `text` that are in `set`.
@@ -939,11 +1006,13 @@ struct TitleWords<'a> {
 impl<'a> TitleWords<'a> {
     fn of(set: &'a WordSet) -> TitleWords<'a> {
         let mut words: Vec<(usize, &str)> = set
-            .iter()
+            .words()
             .filter(|w| !w.is_empty())
-            .map(|w| (Self::slot_of(w.as_bytes()), w.as_str()))
+            .map(|w| (Self::slot_of(w.as_bytes()), w))
             .collect();
+        // Each word once, as in a set: a slot's list is searched for a word.
         words.sort_unstable();
+        words.dedup();
         let mut start = [0u32; TITLE_SLOTS + 1];
         for &(k, _) in &words {
             start[k + 1] += 1;
@@ -1593,13 +1662,14 @@ mod tests {
     #[test]
     fn word_set_lowercases_as_to_lowercase() {
         let text = "The CAT's Été, ΣΊΣΥΦΟΣ and İstanbul: 12 NAÏVE x2Y";
-        let expected: WordSet = text
+        let expected: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        assert_eq!(word_set(text), expected);
-        assert!(word_set(text).contains("cat"));
+        let set = word_set(text);
+        assert!(set.words().eq(expected.iter().map(String::as_str)));
+        assert!(set.contains("cat"));
     }
 
     /// The reference of [`overlap`]: the share of the first 41 words of a split on
@@ -1611,7 +1681,7 @@ mod tests {
             .take(41)
             .map(str::to_lowercase)
             .collect();
-        let found = words.iter().filter(|w| set.contains(*w)).count();
+        let found = words.iter().filter(|w| set.contains(w)).count();
         if words.is_empty() {
             0.0
         } else {
@@ -1888,6 +1958,50 @@ mod tests {
         }
         // The pages have repeated lines that rules match (menus, share buttons).
         assert!(repeated_matches > 100, "{repeated_matches}");
+    }
+
+    #[test]
+    fn copies_of_lines_that_share_a_slot_get_their_own_match() {
+        // Two lines equal in length and in their first and last eight bytes (one slot), one
+        // a rule matches and one it does not, their copies interleaved: a rule-matched line
+        // of the pages, and the same with its middle blanked out.
+        let rules = RuleSet::load(true, &[]).unwrap();
+        let own = |t: &str| rules.match_line(t).map(|m| m.id);
+        let docs = many_docs();
+        let (a, b) = docs
+            .iter()
+            .flat_map(|d| &d.lines)
+            .map(|l| l.text.as_str())
+            .filter(|t| t.len() > 16 && t.is_ascii() && own(t).is_some())
+            .map(|t| {
+                let middle = "x".repeat(t.len() - 16);
+                (t, format!("{}{middle}{}", &t[..8], &t[t.len() - 8..]))
+            })
+            .find(|(_, b)| own(b).is_none())
+            .expect("a rule-matched line whose middle the rule needs");
+        assert_eq!(copy_slot(a), copy_slot(&b));
+        let doc = segment(&format!("{a}\n{b}\n{a}\n{b}\n{b}\n{a}\n"));
+        assert!(doc.lines.iter().all(|l| l.stats.repeats == 3));
+        let prepared = prepare(&doc, &rules);
+        for (i, l) in doc.lines.iter().enumerate() {
+            assert_eq!(prepared.rule[i], own(&l.text), "{i} {:?}", l.text);
+        }
+    }
+
+    #[test]
+    fn copy_slots_spread_lines() {
+        // A menu's entries differ in length or ends: they take different slots.
+        let menu = [
+            "Home",
+            "News",
+            "Sport",
+            "Business",
+            "Share on Facebook",
+            "Log in",
+        ];
+        let slots: std::collections::HashSet<usize> = menu.iter().map(|t| copy_slot(t)).collect();
+        assert_eq!(slots.len(), menu.len());
+        assert_eq!(copy_slot(""), copy_slot(""));
     }
 
     #[test]

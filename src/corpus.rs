@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use encoding_rs::Encoding;
 
@@ -666,6 +667,9 @@ pub struct ScopeCounts {
     serial: u32,
     /// The most documents a key is in per [`key_ends`] bucket.
     ends: EndCounts,
+    /// The keys repeated under the first threshold the second pass asked about, made then
+    /// (see [`RepeatedKeys`]); emptied whenever the counts change.
+    repeated: OnceLock<RepeatedKeys>,
 }
 
 impl Default for ScopeCounts {
@@ -675,7 +679,49 @@ impl Default for ScopeCounts {
             lines: KeyCounts::default(),
             serial: 0,
             ends: EndCounts::all(0),
+            repeated: OnceLock::new(),
         }
+    }
+}
+
+/// The keys of a scope in at least `min` documents, with their counts: what the second
+/// pass looks its lines up in. A scope's table holds every distinct line of its documents
+/// (megabytes for a folder of thousands of pages), so a lookup there misses the caches;
+/// the repeated keys are a template's few hundred lines, a table that stays in them.
+#[derive(Debug, Clone)]
+struct RepeatedKeys {
+    /// The threshold the keys were picked with.
+    min: u32,
+    /// The documents of each key in at least `min` of them.
+    keys: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// One bit per [`key_ends`] bucket: whether a key of the bucket may be in `min`
+    /// documents ([`EndCounts::most`] at least `min`). Half a kilobyte, where the counts
+    /// take sixteen: the test every line of the second pass makes stays in the cache.
+    buckets: Box<[u64; END_BUCKETS / 64]>,
+}
+
+impl RepeatedKeys {
+    /// The keys of `counts` in at least `min` documents.
+    fn of(counts: &ScopeCounts, min: u32) -> Self {
+        let keys = counts
+            .lines
+            .iter()
+            .filter(|(_, c)| c.documents >= min)
+            .map(|(&k, c)| (k, c.documents))
+            .collect();
+        let mut buckets = Box::new([0u64; END_BUCKETS / 64]);
+        for b in (0..END_BUCKETS).filter(|&b| counts.ends.most(b) >= min) {
+            buckets[b / 64] |= 1 << (b % 64);
+        }
+        RepeatedKeys { min, keys, buckets }
+    }
+
+    /// Whether a line of the [`key_ends`] bucket `bucket` may be repeated.
+    #[inline]
+    fn may_hold(&self, bucket: usize) -> bool {
+        self.buckets
+            .get(bucket / 64)
+            .is_none_or(|w| w & (1 << (bucket % 64)) != 0)
     }
 }
 
@@ -703,6 +749,8 @@ impl ScopeCounts {
 
     /// Starts counting one more document; returns its serial for [`count_key`](Self::count_key).
     fn next_document(&mut self) -> u32 {
+        // The counts change: the repeated keys would be stale.
+        self.repeated = OnceLock::new();
         self.documents += 1;
         self.serial = self.serial.wrapping_add(1);
         if self.serial == 0 {
@@ -846,10 +894,16 @@ impl LineStats {
     /// under `threshold`. `None` when the scope has no counts.
     pub fn repeats<'a>(&'a self, scope: &str, threshold: &Threshold) -> Option<Repeats<'a>> {
         let counts = self.scope(scope)?;
-        let min = threshold.min_documents(counts.documents);
+        let min = u32::try_from(threshold.min_documents(counts.documents)).unwrap_or(u32::MAX);
+        // Made once, for the first document of the second pass; another threshold (no
+        // caller uses two) looks its keys up in the whole table.
+        let repeated = counts
+            .repeated
+            .get_or_init(|| RepeatedKeys::of(counts, min));
         Some(Repeats {
             counts,
-            min: u32::try_from(min).unwrap_or(u32::MAX),
+            repeated: (repeated.min == min).then_some(repeated),
+            min,
         })
     }
 
@@ -858,6 +912,7 @@ impl LineStats {
         for (scope, theirs) in &other.scopes {
             let ours = self.scopes.entry(scope.clone()).or_default();
             ours.documents += theirs.documents;
+            ours.repeated = OnceLock::new();
             ours.ends.merge(&theirs.ends);
             ours.lines.reserve(theirs.lines.len());
             // A line new to ours is marked unseen: their serials are not ours.
@@ -940,6 +995,7 @@ impl LineStats {
                         serial: 0,
                         // Which buckets the keys are in is not saved.
                         ends: EndCounts::all(u32::MAX),
+                        repeated: OnceLock::new(),
                     },
                 )]),
             });
@@ -1042,6 +1098,8 @@ impl<'a> Reader<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Repeats<'a> {
     counts: &'a ScopeCounts,
+    /// The keys in at least `min` documents, when made for this `min`.
+    repeated: Option<&'a RepeatedKeys>,
     min: u32,
 }
 
@@ -1052,7 +1110,12 @@ impl Repeats<'_> {
     pub fn documents(&self, line: &str) -> Option<u32> {
         // Most lines are told from their ends' bucket, without a key (or a look at their
         // letters).
-        if self.counts.ends.most(key_ends(line)) < self.min {
+        let bucket = key_ends(line);
+        let may_hold = match self.repeated {
+            Some(repeated) => repeated.may_hold(bucket),
+            None => self.counts.ends.most(bucket) >= self.min,
+        };
+        if !may_hold {
             return None;
         }
         let letters = line.bytes().any(|b| b.is_ascii_alphabetic())
@@ -1060,7 +1123,11 @@ impl Repeats<'_> {
         if !letters {
             return None;
         }
-        let n = self.counts.document_frequency(line_key(line));
+        let key = line_key(line);
+        let n = match self.repeated {
+            Some(repeated) => repeated.keys.get(&key).copied().unwrap_or(0),
+            None => self.counts.document_frequency(key),
+        };
         (n >= self.min).then_some(n)
     }
 
@@ -1280,12 +1347,18 @@ mod tests {
             stats += other;
             for min_docs in 1..4 {
                 let threshold = Threshold { min_docs, min_share: 0.0 };
-                let Some(repeats) = stats.repeats("s", &threshold) else { continue };
-                for line in docs.iter().flatten() {
-                    let n = stats.document_frequency("s", line_key(line));
-                    let letters = line.chars().any(char::is_alphabetic);
-                    let want = (letters && n >= repeats.min_documents()).then_some(n);
-                    proptest::prop_assert_eq!(repeats.documents(line), want, "{:?}", line);
+                // `stats` keeps the repeated keys of the first threshold (the others look
+                // in the whole table); a fresh copy makes them for this one.
+                let mut fresh = LineStats::new();
+                fresh.merge(&stats);
+                for stats in [&stats, &fresh] {
+                    let Some(repeats) = stats.repeats("s", &threshold) else { continue };
+                    for line in docs.iter().flatten() {
+                        let n = stats.document_frequency("s", line_key(line));
+                        let letters = line.chars().any(char::is_alphabetic);
+                        let want = (letters && n >= repeats.min_documents()).then_some(n);
+                        proptest::prop_assert_eq!(repeats.documents(line), want, "{:?}", line);
+                    }
                 }
             }
         }
@@ -1483,6 +1556,16 @@ mod tests {
         // "Article N text" folds to one key: ten documents.
         assert_eq!(r.documents("Article 99 text"), Some(10));
         assert_eq!(r.documents("Shared quote"), None);
+        // Counting or merging after a look-up counts: the repeated keys are made again.
+        s.count_document("site", ["Shared quote"]);
+        let r = s.repeats("site", &Threshold::default()).unwrap();
+        assert_eq!(r.documents("Shared quote"), Some(3));
+        let mut twice = s.clone();
+        let _ = twice.repeats("site", &Threshold::default());
+        twice.merge(&s);
+        let r = twice.repeats("site", &Threshold::default()).unwrap();
+        assert_eq!(r.min_documents(), 3);
+        assert_eq!(r.documents("Shared quote"), Some(6));
         s.count_document("site", ["12", "* * *"]);
         s.count_document("site", ["7", "* * *"]);
         s.count_document("site", ["3", "* * *"]);

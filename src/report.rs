@@ -39,10 +39,15 @@ impl FileReport {
     /// Summarises a cleaned document.
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
         // Tally the distinct reasons first (a page has a few dozen at most) and format
-        // each one once, rather than a `String` per dropped line. Each entry carries its
-        // reason's [`tag`], so that the search compares words and compares reasons (rule
-        // ids, byte by byte) only where the tags are equal.
+        // each one once, rather than a `String` per dropped line. The reasons without an id
+        // (most dropped lines: the classifier's and the repeated ones) are counted in a slot
+        // of their kind; those with one (rules, layout) in a list whose entries carry their
+        // reason's [`tag`], so that the search compares words and compares ids (byte by
+        // byte) only where the tags are equal, starting at the entry the last such line
+        // took (a run of lines often has one rule).
+        let mut kinds: [(u64, Option<&crate::Reason>); KINDS] = [(0, None); KINDS];
         let mut tally: Vec<(u64, &crate::Reason, u64)> = Vec::new();
+        let mut last = 0;
         let mut lines_kept = 0;
         for l in &cleaned.lines {
             if l.verdict.keep {
@@ -50,24 +55,43 @@ impl FileReport {
                 continue;
             }
             let reason = &l.verdict.reason;
+            if let Some(kind) = kind(reason) {
+                let (n, first) = &mut kinds[kind];
+                *n += 1;
+                first.get_or_insert(reason);
+                continue;
+            }
             let word = tag(reason);
-            // Per reason, not per count: one table row for repeated lines.
-            let same = |r: &crate::Reason| match (r, reason) {
-                (crate::Reason::Repeated { .. }, crate::Reason::Repeated { .. }) => true,
-                _ => r == reason,
+            let found = match tally.get(last) {
+                Some((t, r, _)) if *t == word && *r == reason => Some(last),
+                _ => tally
+                    .iter()
+                    .position(|(t, r, _)| *t == word && *r == reason),
             };
-            match tally.iter_mut().find(|(t, r, _)| *t == word && same(r)) {
-                Some((_, _, n)) => *n += 1,
-                None => tally.push((word, reason, 1)),
+            match found {
+                Some(i) => {
+                    tally[i].2 += 1;
+                    last = i;
+                }
+                None => {
+                    last = tally.len();
+                    tally.push((word, reason, 1));
+                }
             }
         }
         // Distinct reasons have distinct names (rule names start with `rule:`, layout names
-        // are fixed strings that do not, and equal rules share one tally entry), so no
-        // count is merged into another's.
-        let reasons = tally.len();
+        // are fixed strings that do not, the kinds' names are neither, and equal rules share
+        // one tally entry), so no count is merged into another's.
+        let named = |(reason, n): (&crate::Reason, u64)| (reason_name(reason), n);
+        let kinds = kinds
+            .into_iter()
+            .filter_map(|(n, first)| first.map(|r| (r, n)));
+        let reasons = tally.len() + kinds.clone().count();
         let lines_dropped: BTreeMap<String, u64> = tally
             .into_iter()
-            .map(|(_, reason, n)| (reason_name(reason), n))
+            .map(|(_, reason, n)| (reason, n))
+            .chain(kinds)
+            .map(named)
             .collect();
         debug_assert_eq!(lines_dropped.len(), reasons, "two reasons share a name");
         FileReport {
@@ -82,6 +106,24 @@ impl FileReport {
             lines_dropped,
             seconds: 0.0,
         }
+    }
+}
+
+/// How many reasons [`kind`] has a slot for.
+const KINDS: usize = 5;
+
+/// The slot of a reason without an id in [`FileReport::new`]'s tally (all
+/// [`Repeated`](crate::Reason::Repeated) ones in one, as in the table); `None` for a rule
+/// or a layout rule.
+fn kind(reason: &crate::Reason) -> Option<usize> {
+    use crate::Reason;
+    match reason {
+        Reason::Rule(_) | Reason::Layout(_) => None,
+        Reason::Caption => Some(0),
+        Reason::Classifier => Some(1),
+        Reason::Headline => Some(2),
+        Reason::HeadlineRepeat => Some(3),
+        Reason::Repeated { .. } => Some(4),
     }
 }
 
@@ -328,6 +370,53 @@ mod tests {
         let expected: BTreeMap<String, u64> =
             [("rule:a-1-z".to_string(), 2), ("rule:a-2-z".to_string(), 1)].into();
         assert_eq!(r.lines_dropped, expected);
+    }
+
+    proptest::proptest! {
+        /// The tally counts what a map from each dropped line's name counts.
+        #[test]
+        fn file_report_counts_as_a_map_of_names(
+            picks in proptest::collection::vec((0usize..12, proptest::bool::ANY), 0..60),
+        ) {
+            use crate::{LineDecision, Reason, Verdict};
+            // Rules whose tags collide ("a-1-z", "a-2-z"), reasons of each kind, layout.
+            let pool = |i: usize| match i {
+                0 => Reason::Rule("a-1-z".into()),
+                1 => Reason::Rule("a-2-z".into()),
+                2 => Reason::Rule("share-buttons".into()),
+                3 => Reason::Rule(String::new()),
+                4 => Reason::Caption,
+                5 => Reason::Classifier,
+                6 => Reason::Headline,
+                7 => Reason::HeadlineRepeat,
+                8 => Reason::Repeated { documents: 3 },
+                9 => Reason::Repeated { documents: 8 },
+                10 => Reason::Layout("set-apart"),
+                _ => Reason::Layout("edge-prose"),
+            };
+            let lines: Vec<LineDecision> = picks
+                .iter()
+                .map(|&(i, keep)| LineDecision {
+                    text: "x".into(),
+                    verdict: Verdict { keep, reason: pool(i), score: 0.5 },
+                })
+                .collect();
+            let mut want: BTreeMap<String, u64> = BTreeMap::new();
+            for l in lines.iter().filter(|l| !l.verdict.keep) {
+                *want.entry(reason_name(&l.verdict.reason)).or_default() += 1;
+            }
+            let cleaned = Cleaned {
+                text: String::new(),
+                encoding: "UTF-8",
+                replaced: 0,
+                mojibake_repaired: false,
+                lines,
+            };
+            let r = FileReport::new("in".into(), None, 10, &cleaned);
+            proptest::prop_assert_eq!(r.lines_dropped, want);
+            let kept = picks.iter().filter(|(_, keep)| *keep).count() as u64;
+            proptest::prop_assert_eq!(r.lines_kept, kept);
+        }
     }
 
     #[test]
