@@ -163,11 +163,19 @@ pub fn plan(inputs: &[PathBuf], out_dir: &Path) -> (Vec<Job>, Vec<FileError>) {
 }
 
 /// Reads an input file, refusing anything that is not a regular file (reading a FIFO would
-/// block the batch forever).
+/// block the batch forever) before opening it: the path does not come from [`plan`], which
+/// refuses those for a batch, and opening some devices has effects.
 ///
 /// # Errors
 /// [`FileError::NotAFile`] or [`FileError::Read`].
 pub fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
+    let meta = fs::metadata(path).map_err(|source| FileError::Read {
+        path: path.into(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(not_a_file(path, &meta));
+    }
     let mut input = InputBuffer::default();
     let len = input.read(path)?.len();
     let mut bytes = input.bytes;
@@ -205,8 +213,8 @@ impl InputBuffer {
     }
 }
 
-/// Opens the input file at `path` for reading. [`plan`] has already refused what is not a
-/// regular file, so devices are never opened; the file's type is asked again of the open
+/// Opens the input file at `path` for reading. [`plan`] (or [`read_input`]) has already
+/// refused what is not a regular file, so devices are never opened; the file's type is asked again of the open
 /// file, which costs one system call on it rather than a second lookup of the path. On
 /// Unix it is opened without waiting (`O_NONBLOCK`; reads of a regular file do not heed
 /// it), so that a path turned into a FIFO since the plan cannot hang the batch, and a
@@ -982,6 +990,10 @@ mod tests {
             (&PathBuf::from("/dev/null"), "a device"),
         ] {
             match input.read(path) {
+                Err(FileError::NotAFile { kind: k, .. }) => assert_eq!(k, kind, "{path:?}"),
+                other => panic!("{path:?}: {other:?}"),
+            }
+            match read_input(path) {
                 Err(FileError::NotAFile { kind: k, .. }) => assert_eq!(k, kind, "{path:?}"),
                 other => panic!("{path:?}: {other:?}"),
             }
