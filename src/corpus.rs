@@ -892,6 +892,11 @@ impl LineStats {
 
     /// What the second pass needs for one document of `scope`: which lines are repeated
     /// under `threshold`. `None` when the scope has no counts.
+    ///
+    /// The first call after counting indexes the scope's repeated lines, a walk over all
+    /// its distinct lines: count every document first, then clean, and use one threshold
+    /// (a second one is answered from the whole table, more slowly). Counting again after
+    /// cleaning has started makes the next call index the scope again.
     pub fn repeats<'a>(&'a self, scope: &str, threshold: &Threshold) -> Option<Repeats<'a>> {
         let counts = self.scope(scope)?;
         let min = u32::try_from(threshold.min_documents(counts.documents)).unwrap_or(u32::MAX);

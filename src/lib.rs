@@ -159,6 +159,10 @@ impl Cleaner {
     ///
     /// A document made only of repeated lines comes out empty.
     ///
+    /// Count all the documents into `stats` before cleaning the first: the first clean
+    /// after counting indexes the scope's repeated lines (see [`corpus::LineStats::repeats`]), so
+    /// counting and cleaning by turns would index the scope once per document.
+    ///
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean_with_stats(
