@@ -214,12 +214,12 @@ impl InputBuffer {
 }
 
 /// Opens the input file at `path` for reading. [`plan`] (or [`read_input`]) has already
-/// refused what is not a regular file, so devices are never opened; the file's type is asked again of the open
-/// file, which costs one system call on it rather than a second lookup of the path. On
-/// Unix it is opened without waiting (`O_NONBLOCK`; reads of a regular file do not heed
-/// it), so that a path turned into a FIFO since the plan cannot hang the batch, and a
-/// terminal is not made the controlling one (`O_NOCTTY`). Elsewhere the path's type is
-/// asked first, as before.
+/// refused what is not a regular file, so devices are never opened; the file's type is
+/// asked again of the open file, which costs one system call on it rather than a second
+/// lookup of the path. On Unix it is opened without waiting (`O_NONBLOCK`; reads of a
+/// regular file do not heed it), so that a path turned into a FIFO since the plan cannot
+/// hang the batch, and a terminal is not made the controlling one (`O_NOCTTY`). Elsewhere
+/// the path's type is asked first, as before.
 fn open_input(path: &Path) -> Result<fs::File, FileError> {
     #[cfg(unix)]
     let opened = {

@@ -42,9 +42,9 @@ impl FileReport {
         // each one once, rather than a `String` per dropped line. The reasons without an id
         // (most dropped lines: the classifier's and the repeated ones) are counted in a slot
         // of their kind; those with one (rules, layout) in a list whose entries carry their
-        // reason's [`tag`], so that the search compares words and compares ids (byte by
-        // byte) only where the tags are equal, starting at the entry the last such line
-        // took (a run of lines often has one rule).
+        // reason's tag (see [`kind`]), so that the search compares words and compares ids
+        // (byte by byte) only where the tags are equal, starting at the entry the last such
+        // line took (a run of lines often has one rule).
         let mut kinds: [(u64, Option<&crate::Reason>); KINDS] = [(0, None); KINDS];
         let mut tally: Vec<(u64, &crate::Reason, u64)> = Vec::new();
         let mut last = 0;
@@ -55,13 +55,15 @@ impl FileReport {
                 continue;
             }
             let reason = &l.verdict.reason;
-            if let Some(kind) = kind(reason) {
-                let (n, first) = &mut kinds[kind];
-                *n += 1;
-                first.get_or_insert(reason);
-                continue;
-            }
-            let word = tag(reason);
+            let word = match kind(reason) {
+                Ok(slot) => {
+                    let (n, first) = &mut kinds[slot];
+                    *n += 1;
+                    first.get_or_insert(reason);
+                    continue;
+                }
+                Err(tag) => tag,
+            };
             let found = match tally.get(last) {
                 Some((t, r, _)) if *t == word && *r == reason => Some(last),
                 _ => tally
@@ -109,44 +111,29 @@ impl FileReport {
     }
 }
 
-/// How many reasons [`kind`] has a slot for.
+/// How many slots [`kind`] gives the reasons without an id.
 const KINDS: usize = 5;
 
-/// The slot of a reason without an id in [`FileReport::new`]'s tally (all
-/// [`Repeated`](crate::Reason::Repeated) ones in one, as in the table); `None` for a rule
-/// or a layout rule.
-fn kind(reason: &crate::Reason) -> Option<usize> {
+/// Where [`FileReport::new`] tallies `reason`: `Ok(slot)` for a reason without an id (all
+/// [`Repeated`](crate::Reason::Repeated) ones in one slot, as in the table), `Err(tag)`
+/// for a rule or layout rule, the tag being its kind and its id's length and first and last
+/// bytes. Unequal ids mostly differ in the tag, so the tally seldom compares two in full.
+fn kind(reason: &crate::Reason) -> Result<usize, u64> {
     use crate::Reason;
-    match reason {
-        Reason::Rule(_) | Reason::Layout(_) => None,
-        Reason::Caption => Some(0),
-        Reason::Classifier => Some(1),
-        Reason::Headline => Some(2),
-        Reason::HeadlineRepeat => Some(3),
-        Reason::Repeated { .. } => Some(4),
-    }
-}
-
-/// A word that equal reasons share (all [`Repeated`](crate::Reason::Repeated) ones alike,
-/// as in the table): the kind, and for a rule or layout id its length and first and last
-/// bytes. Unequal reasons mostly differ in it, so that [`FileReport::new`] seldom compares
-/// two ids in full.
-fn tag(reason: &crate::Reason) -> u64 {
-    use crate::Reason;
-    let id = |kind: u64, id: &str| {
+    let tag = |kind: u64, id: &str| {
         let b = id.as_bytes();
         let (first, last) = (b.first().copied(), b.last().copied());
         let byte = |x: Option<u8>| u64::from(x.unwrap_or(0));
         kind | (b.len() as u64) << 8 | byte(first) << 40 | byte(last) << 48
     };
     match reason {
-        Reason::Rule(rule) => id(1, rule),
-        Reason::Layout(layout) => id(2, layout),
-        Reason::Caption => 3,
-        Reason::Classifier => 4,
-        Reason::Headline => 5,
-        Reason::HeadlineRepeat => 6,
-        Reason::Repeated { .. } => 7,
+        Reason::Rule(rule) => Err(tag(1, rule)),
+        Reason::Layout(layout) => Err(tag(2, layout)),
+        Reason::Caption => Ok(0),
+        Reason::Classifier => Ok(1),
+        Reason::Headline => Ok(2),
+        Reason::HeadlineRepeat => Ok(3),
+        Reason::Repeated { .. } => Ok(4),
     }
 }
 
@@ -343,14 +330,9 @@ mod tests {
             reason_name(&Reason::Repeated { documents: 4 }),
             "repeated-across-documents"
         );
-        // Equal reasons share their tag, and so are found in the tally.
-        assert_eq!(
-            tag(&Reason::Repeated { documents: 3 }),
-            tag(&Reason::Repeated { documents: 9 })
-        );
         // Unequal reasons whose tags collide are still counted apart.
         let (a, b) = (Reason::Rule("a-1-z".into()), Reason::Rule("a-2-z".into()));
-        assert_eq!(tag(&a), tag(&b));
+        assert_eq!(kind(&a), kind(&b));
         let decision = |reason| crate::LineDecision {
             text: "x".into(),
             verdict: crate::Verdict {
