@@ -910,7 +910,7 @@ pub(crate) fn ascii_punct16(block: &[u8; 16], space_after: bool) -> AsciiPunct {
             commas: (a0 >> 4) + (a1 >> 4),
             quotes: (b0 & 15) + (b1 & 15),
             sentences: (b0 >> 4) + (b1 >> 4),
-            look: look & 0xFFFF,
+            look,
         }
     }
 }
