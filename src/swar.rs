@@ -783,3 +783,168 @@ mod word_count_tests {
         }
     }
 }
+
+// Punctuation counts of a block of ASCII for segment's line statistics.
+
+/// What segment's line statistics count of the punctuation in sixteen ASCII bytes, from
+/// compare masks (no byte-by-byte walk, whose branches on the text mispredicted), and the
+/// few bytes that may start or end a copyright or link mark, to look at one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsciiPunct {
+    /// Bytes among `| > / \ _ = + * # @ ~`.
+    pub(crate) separators: u32,
+    /// Commas.
+    pub(crate) commas: u32,
+    /// Double quotes.
+    pub(crate) quotes: u32,
+    /// `.`, `!` or `?` followed by a space (the byte after the block being one when
+    /// `space_after` is set).
+    pub(crate) sentences: u32,
+    /// One bit a byte (bit `k` for byte `k`), a superset of the bytes where a mark may be
+    /// found: every `@`; a `(` followed by `c` or `C` (or last); a `.` after `w` or `W`
+    /// (or first); a `p` or `P` after `t`, `o` or either's capital (or first), as in `http`
+    /// and `copyright`.
+    pub(crate) look: u32,
+}
+
+/// The separator bytes of [`AsciiPunct`].
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+const PUNCT_SEPARATORS: &[u8; 11] = b"|>/\\_=+*#@~";
+
+/// The [`AsciiPunct`] of `block` (all ASCII) the plain way, byte by byte: the reference
+/// for its test, and the code of other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+pub(crate) fn ascii_punct16_plain(block: &[u8; 16], space_after: bool) -> AsciiPunct {
+    let next_space = |k: usize| block.get(k + 1).map_or(space_after, |&b| b == b' ');
+    let lower = |k: usize| block[k] | 0x20;
+    let after = |k: usize, set: &[u8]| k == 0 || set.contains(&lower(k - 1));
+    let mut look = 0;
+    for (k, &b) in block.iter().enumerate() {
+        let hit = match b {
+            b'@' => true,
+            b'(' => k == 15 || lower(k + 1) == b'c',
+            b'.' => after(k, b"w"),
+            b'p' | b'P' => after(k, b"to"),
+            _ => false,
+        };
+        look |= u32::from(hit) << k;
+    }
+    let count = |f: &dyn Fn(usize) -> bool| (0..16).filter(|&k| f(k)).count() as u32;
+    AsciiPunct {
+        separators: count(&|k| PUNCT_SEPARATORS.contains(&block[k])),
+        commas: count(&|k| block[k] == b','),
+        quotes: count(&|k| block[k] == b'"'),
+        sentences: count(&|k| matches!(block[k], b'.' | b'!' | b'?') && next_space(k)),
+        look,
+    }
+}
+
+/// [`ascii_punct16_plain`] with SSE2 compares; the four counts from two sums of absolute
+/// differences (each half's count of a kind is at most 8: four bits).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn ascii_punct16(block: &[u8; 16], space_after: bool) -> AsciiPunct {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si32, _mm_cvtsi32_si128,
+        _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_sad_epu8,
+        _mm_set1_epi8, _mm_setzero_si128, _mm_slli_si128, _mm_srli_si128,
+    };
+    // SAFETY: SSE2 is enabled (the `cfg` above), and the unaligned load reads the sixteen
+    // bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let lower_eq = |b: u8| _mm_cmpeq_epi8(lower, _mm_set1_epi8(b as i8));
+        // `* +` and `= >` are neighbours: one range test each.
+        let sep = _mm_or_si128(
+            _mm_or_si128(
+                _mm_or_si128(in_range16(v, b'*', 2), in_range16(v, b'=', 2)),
+                _mm_or_si128(eq(b'|'), eq(b'/')),
+            ),
+            _mm_or_si128(
+                _mm_or_si128(eq(b'\\'), eq(b'_')),
+                _mm_or_si128(_mm_or_si128(eq(b'#'), eq(b'@')), eq(b'~')),
+            ),
+        );
+        let space = eq(b' ');
+        // Byte `k` of `space_next`: whether byte `k + 1` is a space.
+        let space_next = _mm_or_si128(
+            _mm_srli_si128::<1>(space),
+            _mm_slli_si128::<15>(_mm_cvtsi32_si128(-i32::from(space_after))),
+        );
+        let ends = _mm_or_si128(_mm_or_si128(eq(b'.'), eq(b'!')), eq(b'?'));
+        let sentences = _mm_and_si128(ends, space_next);
+        let ones = _mm_set1_epi8(1);
+        let sixteens = _mm_set1_epi8(16);
+        let a = _mm_sad_epu8(
+            _mm_or_si128(_mm_and_si128(sep, ones), _mm_and_si128(eq(b','), sixteens)),
+            _mm_setzero_si128(),
+        );
+        let b = _mm_sad_epu8(
+            _mm_or_si128(
+                _mm_and_si128(eq(b'"'), ones),
+                _mm_and_si128(sentences, sixteens),
+            ),
+            _mm_setzero_si128(),
+        );
+        let (a0, a1) = (
+            _mm_cvtsi128_si32(a) as u32,
+            _mm_extract_epi16::<4>(a) as u32,
+        );
+        let (b0, b1) = (
+            _mm_cvtsi128_si32(b) as u32,
+            _mm_extract_epi16::<4>(b) as u32,
+        );
+        let mask = |x: __m128i| _mm_movemask_epi8(x) as u32;
+        // Bit `k` of `before`: byte `k - 1` (bit 0 set: the byte before the block is not
+        // at hand); of `c_next`: byte `k + 1` is `c` (bit 15 set, as for `before`).
+        let before = |m: u32| (m << 1) | 1;
+        let c_next = (mask(lower_eq(b'c')) >> 1) | 0x8000;
+        let look = mask(eq(b'@'))
+            | (mask(eq(b'(')) & c_next)
+            | (mask(eq(b'.')) & before(mask(lower_eq(b'w'))))
+            | (mask(lower_eq(b'p')) & before(mask(_mm_or_si128(lower_eq(b't'), lower_eq(b'o')))));
+        AsciiPunct {
+            separators: (a0 & 15) + (a1 & 15),
+            commas: (a0 >> 4) + (a1 >> 4),
+            quotes: (b0 & 15) + (b1 & 15),
+            sentences: (b0 >> 4) + (b1 >> 4),
+            look,
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) use ascii_punct16_plain as ascii_punct16;
+
+#[cfg(test)]
+mod punct_tests {
+    use super::*;
+
+    /// Random ASCII blocks rich in the bytes that count, each with both `space_after`.
+    #[test]
+    fn sse2_punctuation_agrees_with_the_plain_walk() {
+        const BYTES: &[u8] = b" .!?,\"|>/\\_=+*#@~()cCwWpPtToO:;-'a1\x7f\t<)[";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..20_000 {
+            let mut block = [0u8; 16];
+            for b in &mut block {
+                let r = xorshift(&mut x);
+                *b = if round % 4 == 0 {
+                    (r >> 8) as u8 & 0x7F
+                } else {
+                    BYTES[(r >> 8) as usize % BYTES.len()]
+                };
+            }
+            for space_after in [false, true] {
+                assert_eq!(
+                    ascii_punct16(&block, space_after),
+                    ascii_punct16_plain(&block, space_after),
+                    "{:?} {space_after}",
+                    String::from_utf8_lossy(&block)
+                );
+            }
+        }
+    }
+}
