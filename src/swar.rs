@@ -270,10 +270,6 @@ pub(crate) struct AsciiClasses {
     pub(crate) digit: u32,
     /// Uppercase letters.
     pub(crate) upper: u32,
-    /// The bytes to look at one by one: those above the space that are no letter or digit,
-    /// and the letter `p` in either case (segment finds its marks `http` and `copyright` by
-    /// their `p`, a rare letter).
-    pub(crate) look: u32,
     /// The letters plus 32 times the uppercase letters: both counts from one sum (there
     /// are at most sixteen letters).
     pub(crate) letters_upper: u32,
@@ -285,9 +281,9 @@ pub(crate) struct AsciiClasses {
 #[inline(always)]
 pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
-        _mm_cvtsi128_si32, _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si32,
+        _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_sad_epu8,
+        _mm_set1_epi8, _mm_setzero_si128,
     };
     // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
     // unaligned load reads the sixteen bytes of an array.
@@ -302,11 +298,6 @@ pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
         let digit = in_range16(v, b'0', 10);
         // A letter is uppercase when bit 5 was clear (setting it changed the byte).
         let upper = _mm_andnot_si128(_mm_cmpeq_epi8(lower, v), alpha);
-        let punct = _mm_andnot_si128(
-            _mm_or_si128(alpha, digit),
-            _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)),
-        );
-        let look = _mm_or_si128(punct, _mm_cmpeq_epi8(lower, _mm_set1_epi8(b'p' as i8)));
         let weights = _mm_or_si128(
             _mm_and_si128(alpha, _mm_set1_epi8(1)),
             _mm_and_si128(upper, _mm_set1_epi8(32)),
@@ -318,7 +309,6 @@ pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
             alpha: _mm_movemask_epi8(alpha) as u32,
             digit: _mm_movemask_epi8(digit) as u32,
             upper: _mm_movemask_epi8(upper) as u32,
-            look: _mm_movemask_epi8(look) as u32,
             letters_upper,
         })
     }
@@ -390,9 +380,6 @@ pub(crate) fn ascii_classes16_plain(block: &[u8; 16]) -> Option<AsciiClasses> {
         alpha,
         digit: bits16(block, |b| b.is_ascii_digit()),
         upper,
-        look: bits16(block, |b| {
-            (b > b' ' && !b.is_ascii_alphanumeric()) || b | 0x20 == b'p'
-        }),
         letters_upper: alpha.count_ones() + 32 * upper.count_ones(),
     })
 }
