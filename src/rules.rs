@@ -2255,12 +2255,12 @@ fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool 
         && contains_ascii_ci(line, needle)
 }
 
-/// `1 << (b & 63)` for every byte `b`: the bit of `b` in its word of a [`ByteSet`].
-static BYTE_BIT: [u64; 256] = {
-    let mut t = [0u64; 256];
+/// The [`ByteSet`] of each byte alone.
+static BYTE_SET: [[u64; 4]; 256] = {
+    let mut t = [[0u64; 4]; 256];
     let mut b = 0;
     while b < 256 {
-        t[b] = 1 << (b & 63);
+        t[b][b >> 6] = 1 << (b & 63);
         b += 1;
     }
     t
@@ -2274,11 +2274,15 @@ struct ByteSet([u64; 4]);
 
 impl ByteSet {
     fn of(line: &str) -> ByteSet {
+        // Each byte ORs its whole set (a table row) into the four words, which stay in
+        // registers: updating only its own word, indexed, kept the set in memory and each
+        // byte's update waited on the previous byte's store to the same word.
         let mut set = [0u64; 4];
         for &b in line.as_bytes() {
-            // The bit from a table indexed by the whole byte: one load, where the shift
-            // needs the byte masked and moved to the count register first.
-            set[usize::from(b >> 6)] |= BYTE_BIT[usize::from(b)];
+            let row = &BYTE_SET[usize::from(b)];
+            for (w, r) in set.iter_mut().zip(row) {
+                *w |= r;
+            }
         }
         ByteSet(set)
     }
@@ -5045,6 +5049,16 @@ mod tests {
             "\u{1d7ce}",
         ] {
             assert_eq!(has_non_ascii_numeric(s), plain(s), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// `ByteSet::of` (whole rows ORed) against adding the line's bytes one by one.
+        #[test]
+        fn byte_set_of_agrees_with_adding_each_byte(line in "\\PC{0,40}") {
+            let mut plain = ByteSet::default();
+            line.bytes().for_each(|b| plain.add(b));
+            proptest::prop_assert_eq!(ByteSet::of(&line).0, plain.0);
         }
     }
 
