@@ -7408,6 +7408,50 @@ mod tests {
         assert!(left > 5000, "only {left} early exits checked");
     }
 
+    #[test]
+    fn phrase_trie_walks_nodes_of_many_children() {
+        use aho_corasick::{Anchored, Input, StartKind};
+        // The built-in tries have at most twelve children a node; a user's rules can have
+        // more than one 16-byte block of them (`child`'s second block and its mask).
+        let mut patterns: Vec<String> = Vec::new();
+        let bytes = "0123456789abcdefghijklmnopqrstuvwxyz-é".chars();
+        for c in bytes.clone() {
+            patterns.push(format!("a{c}"));
+            patterns.push(format!("ab{c}z"));
+        }
+        patterns.extend(["a".into(), "abc".into(), "abcdefgh".into(), "я".into()]);
+        patterns.extend(bytes.clone().take(20).map(|c| format!("я{c}")));
+        patterns.sort();
+        patterns.dedup();
+        let trie = PhraseTrie::new(&patterns);
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            .build(&patterns)
+            .unwrap();
+        let alphabet: Vec<char> = "ab0z9-é.я".chars().chain(bytes).collect();
+        let mut hays: Vec<String> = random_strings(&alphabet, 0x5eed_7e1e, 1500, 0..6)
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.clone(),
+                    format!("a{r}"),
+                    format!("ab{r}"),
+                    format!("я{r}"),
+                ]
+            })
+            .collect();
+        hays.extend(patterns.iter().map(|p| format!("{p}!")));
+        let mut found = 0;
+        for hay in &hays {
+            let input = Input::new(hay).anchored(Anchored::Yes);
+            let want = ac.find(input).map(|h| (h.pattern().as_usize(), h.end()));
+            assert_eq!(trie.longest_of(hay.bytes()), want, "{hay:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 3000, "only {found} matches checked");
+    }
+
     /// `p` with a non-ASCII character that lowercases to ASCII (the Kelvin sign for each
     /// `k`), and with `é` in its middle: lines whose leading or trailing ASCII bytes
     /// begin a phrase, so that the trie walk along them does not rule it out.
