@@ -110,18 +110,23 @@ pub fn prepare_known<'r>(
     // A line's match depends only on its text: the copies of a line that occurs more than
     // once in this document (menus, footers; segment counted them) take an earlier copy's
     // match (in `rule` and `category` already) instead of running the rules again. The
-    // earlier copy is found in a small table by the line's [`copy_slot`] and checked by
-    // comparing texts, so a wrong count or two lines of one slot only cost a run of the
-    // rules; unique lines (most) never touch it. (A map keyed by the texts hashed each
-    // repeated line whole and probed a table grown line by line.)
-    let mut copies = [0u32; COPY_SLOTS];
+    // earlier copy is found in a table by the line's [`copy_slot`] and checked by comparing
+    // texts, so a wrong count or two lines of one slot only cost a run of the rules; unique
+    // lines (most) never touch it. (A map keyed by the texts hashed each repeated line whole
+    // and probed a table grown line by line.) The table has twice as many slots as the
+    // document has repeated lines, at least `COPY_SLOTS`: a page's menu takes the smallest,
+    // and a large document (a whole stream on stdin, its lines repeated many times) one
+    // large enough that its distinct texts seldom evict each other.
+    let repeated = doc.lines.iter().filter(|l| l.stats.repeats > 1).count();
+    let mut copies = vec![0u32; (2 * repeated).next_power_of_two().max(COPY_SLOTS)];
+    let mask = copies.len() - 1;
     let run = |text: &str| rules.match_line(text).map(|m| (m.id, m.category));
     for (i, l) in doc.lines.iter().enumerate() {
         let m = match known.get(i) {
             Some(Some(m)) => Some(*m),
             _ if l.stats.repeats > 1 => {
                 // The index of the copy, plus one (0: none).
-                let slot = &mut copies[copy_slot(&l.text)];
+                let slot = &mut copies[copy_slot(&l.text, mask)];
                 match (*slot as usize).checked_sub(1) {
                     Some(j) if doc.lines[j].text == l.text => rule[j].zip(category[j]),
                     _ => {
@@ -175,15 +180,15 @@ pub fn prepare_known<'r>(
     }
 }
 
-/// How many slots [`prepare_known`] finds the earlier copies of repeated lines in: more
+/// The fewest slots [`prepare_known`] finds the earlier copies of repeated lines in: more
 /// than the distinct repeated lines of a page (a menu, a footer, share buttons), so that
 /// two of them seldom share one.
 const COPY_SLOTS: usize = 256;
 
-/// The slot of a line in [`prepare_known`]'s table of copies: a hash of its length and
-/// first and last eight bytes (copies are equal in all of them; lines that differ only
-/// inside share a slot, and the texts are compared anyway).
-fn copy_slot(text: &str) -> usize {
+/// The slot of a line in [`prepare_known`]'s table of copies of `mask + 1` slots (a power
+/// of two): a hash of its length and first and last eight bytes (copies are equal in all
+/// of them; lines that differ only inside share a slot, and the texts are compared anyway).
+fn copy_slot(text: &str, mask: usize) -> usize {
     let b = text.as_bytes();
     let n = b.len();
     let head = match b.first_chunk::<8>() {
@@ -196,7 +201,7 @@ fn copy_slot(text: &str) -> usize {
         None => head,
     };
     let h = crate::swar::fold_mul(head ^ tail.rotate_left(32) ^ n as u64);
-    (h % COPY_SLOTS as u64) as usize
+    h as usize & mask
 }
 
 /// Decides every line of `doc`.
@@ -1979,7 +1984,7 @@ mod tests {
             })
             .find(|(_, b)| own(b).is_none())
             .expect("a rule-matched line whose middle the rule needs");
-        assert_eq!(copy_slot(a), copy_slot(&b));
+        assert_eq!(copy_slot(a, COPY_SLOTS - 1), copy_slot(&b, COPY_SLOTS - 1));
         let doc = segment(&format!("{a}\n{b}\n{a}\n{b}\n{b}\n{a}\n"));
         assert!(doc.lines.iter().all(|l| l.stats.repeats == 3));
         let prepared = prepare(&doc, &rules);
@@ -1994,7 +1999,8 @@ mod tests {
         // slot chosen from too little of the text would make most copies clash: 200 short
         // lines of one shape take about 140 of the 256 slots when spread at random.
         let lines: Vec<String> = (0..200).map(|i| format!("Menu entry {i}")).collect();
-        let slots: std::collections::HashSet<usize> = lines.iter().map(|t| copy_slot(t)).collect();
+        let slots: std::collections::HashSet<usize> =
+            lines.iter().map(|t| copy_slot(t, COPY_SLOTS - 1)).collect();
         assert!(slots.len() >= 100, "{} slots", slots.len());
     }
 
