@@ -2256,11 +2256,11 @@ fn contains_ci_checked(line: &str, needle: &str, facts: &mut LineFacts) -> bool 
 }
 
 /// The [`ByteSet`] of each byte alone.
-static BYTE_SET: [[u64; 4]; 256] = {
-    let mut t = [[0u64; 4]; 256];
+static BYTE_SET: [ByteSet; 256] = {
+    let mut t = [ByteSet([0; 4]); 256];
     let mut b = 0;
     while b < 256 {
-        t[b][b >> 6] = 1 << (b & 63);
+        t[b].0[b >> 6] = 1 << (b & 63);
         b += 1;
     }
     t
@@ -2277,14 +2277,11 @@ impl ByteSet {
         // Each byte ORs its whole set (a table row) into the four words, which stay in
         // registers: updating only its own word, indexed, kept the set in memory and each
         // byte's update waited on the previous byte's store to the same word.
-        let mut set = [0u64; 4];
+        let mut set = ByteSet::default();
         for &b in line.as_bytes() {
-            let row = &BYTE_SET[usize::from(b)];
-            for (w, r) in set.iter_mut().zip(row) {
-                *w |= r;
-            }
+            set.add_all(BYTE_SET[usize::from(b)]);
         }
-        ByteSet(set)
+        set
     }
 
     /// Adds byte `b`.
@@ -2304,6 +2301,7 @@ impl ByteSet {
     }
 
     /// Adds every byte of `other`.
+    #[inline]
     fn add_all(&mut self, other: ByteSet) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
             *a |= b;

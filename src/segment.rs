@@ -461,14 +461,19 @@ pub(crate) const BYTE_CLASS: [u8; 256] = {
         } else if c.is_ascii_digit() {
             DIGIT
         } else {
-            match c {
-                b'|' | b'>' | b'/' | b'\\' | b'_' | b'=' | b'+' | b'*' | b'#' | b'@' | b'~' => {
-                    SEPARATOR
-                }
+            let mut class = match c {
                 b',' => COMMA,
                 b'"' => QUOTE,
                 _ => 0,
+            };
+            let mut k = 0;
+            while k < crate::swar::PUNCT_SEPARATORS.len() {
+                if crate::swar::PUNCT_SEPARATORS[k] == c {
+                    class = SEPARATOR;
+                }
+                k += 1;
             }
+            class
         };
         if matches!(c, b'@' | b'(' | b'.') {
             t[b] |= MARK;
@@ -1433,7 +1438,7 @@ pub(crate) mod tests {
     proptest::proptest! {
         #[test]
         fn fast_stats_match_the_reference(
-            line in "[a-zA-Z0-9 .,!?:;@()|/»«“”©•é ÄÖÜßñЖжИи日本語の的了İ-]{1,60}",
+            line in "[a-zA-Z0-9 .,!?:;@()|/>\\\\_=+*#~\"»«“”©•é ÄÖÜßñЖжИи日本語の的了İ-]{1,60}",
             lang in proptest::sample::select(vec!["en", "de", "fr", "ru", "zh", "ja", "tr"]),
         ) {
             let stop = language::stopwords(lang);

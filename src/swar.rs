@@ -794,9 +794,9 @@ pub(crate) struct AsciiPunct {
     pub(crate) look: u32,
 }
 
-/// The separator bytes of [`AsciiPunct`].
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
-const PUNCT_SEPARATORS: &[u8; 11] = b"|>/\\_=+*#@~";
+/// The separator bytes of [`AsciiPunct`], and of segment's byte classes (one list, so that
+/// its 8-byte chunks and these 16-byte blocks count the same bytes).
+pub(crate) const PUNCT_SEPARATORS: &[u8; 11] = b"|>/\\_=+*#@~";
 
 /// The [`AsciiPunct`] of `block` (all ASCII) the plain way, byte by byte: the reference
 /// for its test, and the code of other targets.
