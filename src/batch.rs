@@ -367,10 +367,10 @@ fn write_atomic_from(
     tmp.write_all(data)?;
     // No fsync (nor before `write_unnamed`'s link): the rename alone means that if the
     // process dies (killed, Ctrl-C, a panic) the path holds either its old content or the
-    // whole new file, never part of it, and every reader sees the same. It does not make the data durable: after a power loss or
-    // kernel crash the file may be empty or missing, which a rerun repairs. Syncing each
-    // file cost ~15% of a run on disk, for a guarantee outputs that can be regenerated do
-    // not need.
+    // whole new file, never part of it, and every reader sees the same. It does not make
+    // the data durable: after a power loss or kernel crash the file may be empty or
+    // missing, which a rerun repairs. Syncing each file cost ~15% of a run on disk, for a
+    // guarantee outputs that can be regenerated do not need.
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
