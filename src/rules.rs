@@ -2498,6 +2498,10 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.thread-count",
         &[
             Needs::FirstCharOrDigit("oOtT"),
+            // The count: digits or a number word. Its first two bytes go in the pair
+            // table, and the words are compared before the second word is looked for:
+            // most lines that start with `t` or `o` (`The`, `To`, `Our`) start no count.
+            Needs::starts_with_ascii_ci(&["one", "two", "three"]),
             Needs::SecondWordStarts(
                 "kK\u{212a}кК",
                 &[
@@ -6902,7 +6906,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 2);
+        assert_eq!(checked, 3);
     }
 
     /// A rule's `NonAsciiOnlyChars` check, on a line its forbid bits let through, answers
