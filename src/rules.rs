@@ -2360,7 +2360,8 @@ struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
     /// The OR of the line's `regex_bytes` entries: its `HIT_DIGIT` and `HIT_NON_ASCII`
-    /// bits answer `digit` without the line's `ByteSet`.
+    /// bits answer `digit`, and whether `NonAsciiOnlyChars` has characters to look at,
+    /// without the line's `ByteSet`.
     hits: u64,
 }
 
