@@ -626,7 +626,8 @@ struct RegexRule {
     first_bit: u64,
     /// Bits of `RuleSet::regex_bytes` that rule a line out when present: one per
     /// `Needs::OnlyChars` or `AsciiOnlyChars` of the rule (the first `BIT_RULES` rules, while
-    /// bits are left; an `AsciiOnlyChars` so answered leaves the checks), set by
+    /// bits are left; an `AsciiOnlyChars` so answered leaves the checks, an `OnlyChars`
+    /// becomes `NonAsciiOnlyChars` there), set by
     /// the ASCII bytes it does not allow, so that `regex_candidates` turns away, with
     /// no test run, a line holding one.
     forbid_bits: u64,
@@ -1736,6 +1737,10 @@ enum Needs {
     /// The last character, after trailing whitespace and `:` are trimmed, is one of
     /// these.
     LastCharBeforeColon(&'static str),
+    /// Every non-ASCII character is alphanumeric, whitespace or one of these: the rest
+    /// of an `OnlyChars` whose ASCII characters the rule's `forbid_bits` answer (set in
+    /// the rule's checks in its place by `index_regex_gates`, never listed in `needs`).
+    NonAsciiOnlyChars(&'static str),
     /// The line starts with one of these (case-sensitive).
     StartsWith(&'static [&'static str]),
     /// The line holds one of these lowercase ASCII words, ignoring ASCII case. Only for
@@ -2041,11 +2046,11 @@ impl Needs {
                 // its ASCII characters at once; only non-ASCII ones are looked at.
                 let b = facts.bytes(line);
                 (b.0[0] & !ascii[0]) | (b.0[1] & !ascii[1]) == 0
-                    && (!b.non_ascii()
-                        || line
-                            .chars()
-                            .filter(|c| !c.is_ascii())
-                            .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c)))
+                    && (!b.non_ascii() || non_ascii_only_chars(line, set))
+            }
+            // `regex_bytes` has said whether the line holds a non-ASCII byte.
+            Needs::NonAsciiOnlyChars(set) => {
+                facts.hits & HIT_NON_ASCII == 0 || non_ascii_only_chars(line, set)
             }
             Needs::AsciiOnlyChars(ascii) => {
                 let b = facts.bytes(line);
@@ -2117,6 +2122,14 @@ impl Needs {
                 .is_some_and(|c| set.contains(c)),
         }
     }
+}
+
+/// Whether every non-ASCII character of `line` is alphanumeric, whitespace or in `set`
+/// (the part of `Needs::OnlyChars` that its ASCII table leaves).
+fn non_ascii_only_chars(line: &str, set: &str) -> bool {
+    line.chars()
+        .filter(|c| !c.is_ascii())
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || set.contains(c))
 }
 
 /// Whether `b` starts with one of `words` (their first byte lowercase ASCII), ignoring
@@ -2347,7 +2360,8 @@ struct LineFacts {
     digit: Option<bool>,
     bytes: Option<ByteSet>,
     /// The OR of the line's `regex_bytes` entries: its `HIT_DIGIT` and `HIT_NON_ASCII`
-    /// bits answer `digit` without the line's `ByteSet`.
+    /// bits answer `digit`, and whether `NonAsciiOnlyChars` has characters to look at,
+    /// without the line's `ByteSet`.
     hits: u64,
 }
 
@@ -2485,6 +2499,10 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "comments.thread-count",
         &[
             Needs::FirstCharOrDigit("oOtT"),
+            // The count: digits or a number word. Its first two bytes go in the pair
+            // table, and the words are compared before the second word is looked for:
+            // most lines that start with `t` or `o` (`The`, `To`, `Our`) start no count.
+            Needs::starts_with_ascii_ci(&["one", "two", "three"]),
             Needs::SecondWordStarts(
                 "kK\u{212a}кК",
                 &[
@@ -4840,6 +4858,15 @@ fn index_regex_gates(set: &mut Compiled) {
                         .copied()
                         .collect();
                 }
+                // The bit answers for the ASCII characters: only the others are left to
+                // test, without the line's `ByteSet`.
+                for m in r.checks.iter_mut() {
+                    if let Needs::OnlyChars(set, table) = *m {
+                        if table == *ascii {
+                            *m = Needs::NonAsciiOnlyChars(set);
+                        }
+                    }
+                }
             }
         }
     }
@@ -6279,6 +6306,7 @@ mod tests {
             | Needs::FirstChar(s)
             | Needs::FirstCharOrDigit(s)
             | Needs::OnlyChars(s, _)
+            | Needs::NonAsciiOnlyChars(s)
             | Needs::AnyCharOrSpacedSlash(s)
             | Needs::LastCharBeforeColon(s)
             | Needs::LetterOr(s)
@@ -6879,7 +6907,59 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 2);
+        assert_eq!(checked, 3);
+    }
+
+    /// A rule's `NonAsciiOnlyChars` check, on a line its forbid bits let through, answers
+    /// as the `OnlyChars` it stands for: on random lines of ASCII bytes (the ones each table
+    /// allows and a few it does not) and of non-ASCII characters, some in the sets.
+    #[test]
+    fn non_ascii_only_chars_behind_the_forbid_bits_is_only_chars() {
+        let rules = builtin();
+        let mut alphabet: Vec<char> = "aZ9 \t:./-,'&+~|>()[]#@!?;\"".chars().collect();
+        alphabet.extend("éЖж’–—·º°»›→年«×€".chars());
+        let lines = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 20_000, 1..12);
+        let (mut replaced, mut passed, mut failed) = (0, 0, 0);
+        for r in &rules.regexes {
+            let Some(Needs::NonAsciiOnlyChars(set)) = r
+                .checks
+                .iter()
+                .find(|n| matches!(n, Needs::NonAsciiOnlyChars(_)))
+                .copied()
+            else {
+                continue;
+            };
+            replaced += 1;
+            // The rule's tests of the characters it allows, as written.
+            let only: Vec<Needs> = r
+                .needs
+                .iter()
+                .filter(|n| matches!(n, Needs::OnlyChars(..) | Needs::AsciiOnlyChars(_)))
+                .copied()
+                .collect();
+            assert!(only
+                .iter()
+                .any(|n| matches!(n, Needs::OnlyChars(s, _) if *s == set)));
+            for line in &lines {
+                let mut facts = rules.line_facts(line);
+                let ours = facts.hits & r.forbid_bits == 0
+                    && Needs::NonAsciiOnlyChars(set).holds(line, &mut facts);
+                let want = only
+                    .iter()
+                    .all(|n| n.holds(line, &mut rules.line_facts(line)));
+                assert_eq!(ours, want, "{} on {line:?}", r.src);
+                passed += usize::from(want);
+                failed += usize::from(!want);
+            }
+        }
+        assert!(
+            replaced >= 4,
+            "only {replaced} rules test non-ASCII characters alone"
+        );
+        assert!(
+            passed > 1000 && failed > 1000,
+            "{passed} pass, {failed} fail"
+        );
     }
 
     #[test]
