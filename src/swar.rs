@@ -798,11 +798,11 @@ pub(crate) struct AsciiPunct {
 /// its 8-byte chunks and these 16-byte blocks count the same bytes).
 pub(crate) const PUNCT_SEPARATORS: &[u8; 11] = b"|>/\\_=+*#@~";
 
-/// The [`AsciiPunct`] of `block` (all ASCII) the plain way, byte by byte: the reference
-/// for its test, and the code of other targets.
+/// The [`AsciiPunct`] of `block` (all ASCII) the plain way, from byte tests without
+/// SSE2: the reference for its test, and the code of other targets.
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+#[inline(always)]
 pub(crate) fn ascii_punct16_plain(block: &[u8; 16], space_after: bool) -> AsciiPunct {
-    let next_space = |k: usize| block.get(k + 1).map_or(space_after, |&b| b == b' ');
     let lower = |k: usize| block[k] | 0x20;
     let after = |k: usize, set: &[u8]| k == 0 || set.contains(&lower(k - 1));
     let mut look = 0;
@@ -816,12 +816,17 @@ pub(crate) fn ascii_punct16_plain(block: &[u8; 16], space_after: bool) -> AsciiP
         };
         look |= u32::from(hit) << k;
     }
-    let count = |f: &dyn Fn(usize) -> bool| (0..16).filter(|&k| f(k)).count() as u32;
+    // Counted from bit masks (as its siblings are, through `bits16`), not through
+    // closures called by reference for each byte: this is the code of other targets.
+    let count = |f: fn(u8) -> bool| bits16(block, f).count_ones();
+    // Bit `k`: byte `k + 1` is a space (the byte after the block for the last).
+    let space_next = (bits16(block, |b| b == b' ') >> 1) | (u32::from(space_after) << 15);
+    let ends = bits16(block, |b| matches!(b, b'.' | b'!' | b'?'));
     AsciiPunct {
-        separators: count(&|k| PUNCT_SEPARATORS.contains(&block[k])),
-        commas: count(&|k| block[k] == b','),
-        quotes: count(&|k| block[k] == b'"'),
-        sentences: count(&|k| matches!(block[k], b'.' | b'!' | b'?') && next_space(k)),
+        separators: count(|b| PUNCT_SEPARATORS.contains(&b)),
+        commas: count(|b| b == b','),
+        quotes: count(|b| b == b'"'),
+        sentences: (ends & space_next).count_ones(),
         look,
     }
 }
