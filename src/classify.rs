@@ -1003,6 +1003,27 @@ fn title_text(text: &str) -> TitleText {
         text: String::with_capacity(text.len()),
         spans: Vec::new(),
     };
+    // An ASCII title (most) is split a byte at a time: its letters and digits are the
+    // ASCII ones, and no character need be decoded.
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let from = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let start = set.text.len();
+            set.text.push_str(&text[from..i]);
+            set.text[start..].make_ascii_lowercase();
+            set.spans.push((start, set.text.len()));
+        }
+        return set;
+    }
     let mut buf = String::new();
     for w in text.split(|c: char| !c.is_alphanumeric()) {
         if w.is_empty() {
@@ -1757,6 +1778,25 @@ mod tests {
         let set = title_text(text);
         assert!(set.words().eq(expected.iter().map(String::as_str)));
         assert!(set.contains("cat"));
+    }
+
+    #[test]
+    fn ascii_titles_split_as_the_char_split_does() {
+        let parts = [
+            "The", "cAT", "'s", " ", ", ", "12", "x2Y", "-", "_", "\t", "é",
+        ];
+        for text in random_strings(&parts, 9, 3000, 12) {
+            let expected: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            let set = title_text(&text);
+            assert!(
+                set.words().eq(expected.iter().map(String::as_str)),
+                "{text:?}"
+            );
+        }
     }
 
     /// The reference of [`overlap`]: the share of the first 41 words of a split on
