@@ -1708,7 +1708,7 @@ mod tests {
                 })
                 .map(|(i, _)| i);
             // With more words than the line has, it reads to the start; with five, it
-            // may miss only separators five bytes or more before the fifth-last word's end.
+            // may miss only separators more than five bytes before the fifth-last word's end.
             assert_eq!(
                 last_separator_byte(s.as_bytes(), usize::MAX),
                 expected,
