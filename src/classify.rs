@@ -684,9 +684,10 @@ fn strip_source_suffix(text: &str) -> &str {
     let bytes = text.as_bytes();
     // Most lines have no spaced dash or bar near their end: none in the window from five
     // bytes before the end of the fifth-last word rules out all four separators (each has
-    // its `-`, `|`, `–` or `—` within four bytes of its start). Many lines have none at all,
-    // found sixteen bytes at a time (`last_separator_byte`).
-    let Some(last_separator) = last_separator_byte(bytes) else {
+    // its `-`, `|`, `–` or `—` within four bytes of its start). Many lines have none there,
+    // found sixteen bytes at a time (`last_separator_byte`, which stops once five words
+    // are behind it).
+    let Some(last_separator) = last_separator_byte(bytes, MAX_TAIL_WORDS + 1) else {
         return text;
     };
     let end_of_fifth_last = end_of_nth_last_word(text, MAX_TAIL_WORDS + 1);
@@ -723,26 +724,53 @@ fn is_separator_at(bytes: &[u8], p: usize) -> bool {
     p > 0 && bytes[p - 1] == b' ' && bytes.get(p + len) == Some(&b' ')
 }
 
-/// The last position of [`is_separator_at`] in `bytes`: sixteen bytes at a time where SSE2
-/// is at hand, then eight at a time (a zero-byte test of each XOR, which may flag too much
-/// but never too little), the flagged bytes checked one by one.
-fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
+/// The last position of [`is_separator_at`] in `bytes` that may lie in the tail of its
+/// last `words` words, or `None`. A separator before `e - 5`, where `e` is the end of the
+/// `words`-th last word, may go unfound ([`strip_source_suffix`] ignores it): a long line
+/// is read from its end only until that many words are surely behind (or the separator
+/// found), not to its start. Sixteen bytes at a time where SSE2 is at hand, then eight at
+/// a time (a zero-byte test of each XOR, which may flag too much but never too little),
+/// the flagged bytes checked one by one.
+fn last_separator_byte(bytes: &[u8], words: usize) -> Option<usize> {
     let mut end = bytes.len();
     // Sixteen bytes at a time first, their flags exact.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    while end >= 16 {
-        let block: &[u8; 16] = bytes[end - 16..end].try_into().expect("sixteen bytes");
-        let mut flags = separator_byte_mask(block);
-        while flags != 0 {
-            let k = 31 - flags.leading_zeros();
-            let p = end - 16 + k as usize;
-            if is_separator_at(bytes, p) {
-                return Some(p);
+    {
+        use crate::swar::eq_mask16;
+        // Words that surely lie in `end..`: an ASCII letter or digit after a space starts
+        // a word of `split_whitespace` (whitespace of other kinds, or a word starting
+        // with another character, is not counted: the count is never too high).
+        let mut behind = 0;
+        while end >= 16 {
+            let block: &[u8; 16] = bytes[end - 16..end].try_into().expect("sixteen bytes");
+            let mut flags = separator_byte_mask(block);
+            while flags != 0 {
+                let k = 31 - flags.leading_zeros();
+                let p = end - 16 + k as usize;
+                if is_separator_at(bytes, p) {
+                    return Some(p);
+                }
+                flags &= !(1 << k);
             }
-            flags &= !(1 << k);
+            end -= 16;
+            let (alnum, _) = ascii_alnum_mask16(block);
+            let starts = alnum & (eq_mask16(block, b' ') << 1);
+            // Counted by a table of bytes (SSE2 has no population count).
+            behind += usize::from(BITS_SET[starts as usize & 255])
+                + usize::from(BITS_SET[(starts as usize >> 8) & 255]);
+            if behind >= words {
+                // Those words each hold a byte past `end` (bit 0 never counts), so the
+                // `words`-th last ends at `end + 2` or later: of the bytes before `end`,
+                // only the last three can begin a separator that counts.
+                return (end.saturating_sub(3)..end)
+                    .rev()
+                    .find(|&p| is_separator_at(bytes, p));
+            }
         }
-        end -= 16;
     }
+    // The eight-byte steps read on to the start (short lines, other targets).
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let _ = words;
     while end >= 8 {
         let v = u64::from_ne_bytes(bytes[end - 8..end].try_into().expect("eight bytes"));
         if maybe_zero_bytes(v ^ (ONES * u64::from(b'-')))
@@ -758,6 +786,18 @@ fn last_separator_byte(bytes: &[u8]) -> Option<usize> {
     }
     (0..end).rev().find(|&p| is_separator_at(bytes, p))
 }
+
+/// The number of bits set in each byte value.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+static BITS_SET: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).count_ones() as u8;
+        b += 1;
+    }
+    t
+};
 
 /// The bytes of `block` that may begin a separator (`-`, `|`, 0xE2), one bit each (bit `k`
 /// for byte `k`).
@@ -840,26 +880,38 @@ fn contains_long(hay: &str, needle: &str) -> bool {
     // Sixteen positions at a time where the hay holds sixteen more bytes past the anchor's
     // last: those with the needle's first byte there and its eighth seven bytes on (fewer
     // candidates than the first byte alone, at about a quarter of the instructions a byte
-    // of the eight-byte words below).
+    // of the eight-byte words below). Two such blocks at a time first, their masks joined:
+    // most hold no candidate, and a pair of them then costs one test and one step.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    while i <= last_start {
-        // The 23 bytes the sixteen positions' pairs are in, checked once (not once for each
-        // of the two loads).
-        let Some(window) = h.get(i..i + ANCHOR - 1 + 16) else {
-            break;
-        };
-        let mut mask = pair_mask(window.try_into().expect("23 bytes"), n[0], n[ANCHOR - 1]);
-        while mask != 0 {
-            let at = i + mask.trailing_zeros() as usize;
-            if at > last_start {
-                return false;
+    for step in [32, 16] {
+        while i <= last_start {
+            // The bytes the positions' pairs are in, checked once (not once for each load).
+            let Some(window) = h.get(i..i + ANCHOR - 1 + step) else {
+                break;
+            };
+            let pairs = |at: usize| {
+                let w = window[at..at + ANCHOR - 1 + 16]
+                    .try_into()
+                    .expect("23 bytes");
+                pair_mask(w, n[0], n[ANCHOR - 1])
+            };
+            let mut mask = if step == 32 {
+                pairs(0) | pairs(16) << 16
+            } else {
+                pairs(0)
+            };
+            while mask != 0 {
+                let at = i + mask.trailing_zeros() as usize;
+                if at > last_start {
+                    return false;
+                }
+                if word(h, at) == anchor && h[at..].starts_with(n) {
+                    return true;
+                }
+                mask &= mask - 1;
             }
-            if word(h, at) == anchor && h[at..].starts_with(n) {
-                return true;
-            }
-            mask &= mask - 1;
+            i += step;
         }
-        i += 16;
     }
     while i <= last_start {
         let at = if i + ANCHOR <= h.len() {
@@ -963,6 +1015,27 @@ fn title_text(text: &str) -> TitleText {
         text: String::with_capacity(text.len()),
         spans: Vec::new(),
     };
+    // An ASCII title (most) is split a byte at a time: its letters and digits are the
+    // ASCII ones, and no character need be decoded.
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let from = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let start = set.text.len();
+            set.text.push_str(&text[from..i]);
+            set.text[start..].make_ascii_lowercase();
+            set.spans.push((start, set.text.len()));
+        }
+        return set;
+    }
     let mut buf = String::new();
     for w in text.split(|c: char| !c.is_alphanumeric()) {
         if w.is_empty() {
@@ -1580,22 +1653,24 @@ mod tests {
         all
     }
 
-    #[test]
-    fn source_suffix_search_of_the_last_words_matches_a_whole_line_search() {
-        fn whole_line(text: &str) -> &str {
-            for sep in [" - ", " – ", " — ", " | "] {
-                if let Some(pos) = text.rfind(sep) {
-                    let tail = &text[pos + sep.len()..];
-                    if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
-                        return text[..pos].trim_end();
-                    }
+    /// [`strip_source_suffix`] by a search of the whole line: its reference.
+    fn whole_line_suffix(text: &str) -> &str {
+        for sep in [" - ", " – ", " — ", " | "] {
+            if let Some(pos) = text.rfind(sep) {
+                let tail = &text[pos + sep.len()..];
+                if !tail.is_empty() && tail.split_whitespace().count() <= 4 && pos > 0 {
+                    return text[..pos].trim_end();
                 }
             }
-            text
         }
+        text
+    }
+
+    #[test]
+    fn source_suffix_search_of_the_last_words_matches_a_whole_line_search() {
         let parts = ["ab", "É", " - ", " – ", " — ", " | ", " ", "\u{3000}", "-"];
         for s in strings(&parts, 6) {
-            assert_eq!(strip_source_suffix(&s), whole_line(&s), "{s:?}");
+            assert_eq!(strip_source_suffix(&s), whole_line_suffix(&s), "{s:?}");
         }
     }
 
@@ -1603,9 +1678,26 @@ mod tests {
     fn last_separator_byte_is_the_last_spaced_dash_or_bar() {
         let parts = ["ab", "-", "|", "–", "—", "’", "é", " ", "abcdefghi"];
         // Short strings of every shape, and long ones (several separators and flagged
-        // bytes in one block of sixteen).
+        // bytes in one block of sixteen; words of one letter put a separator just before
+        // the window where the search stops).
         let long = random_strings(&parts, 11, 3000, 40);
-        for s in strings(&parts, 5).into_iter().chain(long) {
+        let tight = random_strings(&["a", " ", " - ", " | ", "ab"], 3, 20000, 40);
+        // And a separator at every distance before five short last words, at every
+        // alignment to the blocks of sixteen.
+        let near = (0..20).flat_map(|pre| {
+            (1..4).flat_map(move |gap| {
+                (1..40).map(move |last| {
+                    let (pre, gap, last) = ("y".repeat(pre), " ".repeat(gap), "b".repeat(last));
+                    format!("{pre}x -{gap}a a a a {last}")
+                })
+            })
+        });
+        for s in strings(&parts, 5)
+            .into_iter()
+            .chain(long)
+            .chain(tight)
+            .chain(near)
+        {
             let expected = s
                 .char_indices()
                 .rev()
@@ -1615,7 +1707,30 @@ mod tests {
                         && s[i + c.len_utf8()..].starts_with(' ')
                 })
                 .map(|(i, _)| i);
-            assert_eq!(last_separator_byte(s.as_bytes()), expected, "{s:?}");
+            // With more words than the line has, it reads to the start; with five, it
+            // may miss only separators more than five bytes before the fifth-last word's end.
+            assert_eq!(
+                last_separator_byte(s.as_bytes(), usize::MAX),
+                expected,
+                "{s:?}"
+            );
+            let tail = end_of_nth_last_word(&s, 5).map_or(0, |e| e.saturating_sub(5));
+            let found = last_separator_byte(s.as_bytes(), 5);
+            match expected {
+                Some(p) if p >= tail => assert_eq!(found, Some(p), "{s:?}"),
+                _ => assert!(found.is_none() || found == expected, "{s:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn source_suffix_search_of_long_lines_matches_a_whole_line_search() {
+        // Lines of many blocks of sixteen: the search stops after five words.
+        let parts = [
+            "ab", "Ab1", "É", " - ", " – ", " — ", " | ", " ", " ", "\u{3000}", "-", "(x",
+        ];
+        for s in random_strings(&parts, 5, 4000, 60) {
+            assert_eq!(strip_source_suffix(&s), whole_line_suffix(&s), "{s:?}");
         }
     }
 
@@ -1675,6 +1790,25 @@ mod tests {
         let set = title_text(text);
         assert!(set.words().eq(expected.iter().map(String::as_str)));
         assert!(set.contains("cat"));
+    }
+
+    #[test]
+    fn ascii_titles_split_as_the_char_split_does() {
+        let parts = [
+            "The", "cAT", "'s", " ", ", ", "12", "x2Y", "-", "_", "\t", "é",
+        ];
+        for text in random_strings(&parts, 9, 3000, 12) {
+            let expected: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            let set = title_text(&text);
+            assert!(
+                set.words().eq(expected.iter().map(String::as_str)),
+                "{text:?}"
+            );
+        }
     }
 
     /// The reference of [`overlap`]: the share of the first 41 words of a split on
