@@ -385,6 +385,11 @@ struct Outputs {
     /// the kernel does not have them): named ones from then on.
     #[cfg(target_os = "linux")]
     named_only: bool,
+    /// Set when unnamed files are named through their `/proc/self/fd` link rather than
+    /// their descriptor (`AT_EMPTY_PATH`), which kernels before 6.10 refuse without a
+    /// capability.
+    #[cfg(target_os = "linux")]
+    link_through_proc: bool,
 }
 
 /// An output folder held open (`O_PATH`: for lookups from it, not for reading it).
@@ -476,27 +481,58 @@ impl Outputs {
         // SAFETY: `fd` was just opened and is owned by nothing else.
         let mut file = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         file.write_all(data)?;
-        // SAFETY: both descriptors are open; the empty path and the name are
-        // NUL-terminated and only read during the call.
-        let linked = unsafe {
-            libc::linkat(
-                file.as_raw_fd(),
-                c"".as_ptr(),
-                folder.fd.as_raw_fd(),
-                name.as_ptr(),
-                libc::AT_EMPTY_PATH,
-            )
+        let link = |through_proc: bool| {
+            let linked = if through_proc {
+                let Ok(link) =
+                    std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+                else {
+                    return Err(None);
+                };
+                // SAFETY: the folder's descriptor is open; both paths are NUL-terminated
+                // and only read during the call.
+                unsafe {
+                    libc::linkat(
+                        libc::AT_FDCWD,
+                        link.as_ptr(),
+                        folder.fd.as_raw_fd(),
+                        name.as_ptr(),
+                        libc::AT_SYMLINK_FOLLOW,
+                    )
+                }
+            } else {
+                // SAFETY: both descriptors are open; the empty path and the name are
+                // NUL-terminated and only read during the call.
+                unsafe {
+                    libc::linkat(
+                        file.as_raw_fd(),
+                        c"".as_ptr(),
+                        folder.fd.as_raw_fd(),
+                        name.as_ptr(),
+                        libc::AT_EMPTY_PATH,
+                    )
+                }
+            };
+            if linked == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error().raw_os_error())
+            }
         };
-        if linked == 0 {
-            return Ok(true);
+        let mut linked = link(self.link_through_proc);
+        if !self.link_through_proc && matches!(linked, Err(e) if e != Some(libc::EEXIST)) {
+            // AT_EMPTY_PATH refused (ENOENT before Linux 6.10 without the capability to
+            // look a descriptor up again): the descriptor's link in /proc names the same
+            // file, without the capability.
+            linked = link(true);
+            self.link_through_proc = linked.is_ok();
         }
         // The unnamed file is freed when `file` closes.
-        if io::Error::last_os_error().raw_os_error() == Some(libc::EEXIST) {
-            folder.replacing = true;
-        } else {
-            // AT_EMPTY_PATH refused (ENOENT before Linux 6.10 without the capability to
-            // look a descriptor up again), or the folder gone since it was opened.
-            self.named_only = true;
+        match linked {
+            Ok(()) => return Ok(true),
+            Err(Some(libc::EEXIST)) => folder.replacing = true,
+            // No /proc, or the folder gone since it was opened: the named way makes the
+            // file or says why it cannot.
+            Err(_) => self.named_only = true,
         }
         Ok(false)
     }
@@ -1211,12 +1247,27 @@ mod tests {
     }
 
     /// Outputs written through unnamed temporary files, as a worker writes them (new
-    /// folders, folders again, a name taken, relative paths), leave the same files, bytes
-    /// and permissions as through named ones, and no temporary file.
+    /// folders, folders again, a name taken, relative paths), named through their
+    /// descriptor or through /proc, leave the same files, bytes and permissions as through
+    /// named ones, and no temporary file.
     #[cfg(target_os = "linux")]
     #[test]
     fn unnamed_outputs_are_the_named_ones() {
+        use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();
+        // Whether this file system has unnamed files and /proc their links (a system
+        // without them goes the named way, which the comparison still checks).
+        let unnamed_here = {
+            let path = std::ffi::CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+            // SAFETY: the path is NUL-terminated and only read during the call; the
+            // descriptor returned, if any, is closed at once.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY, 0o600) };
+            if fd >= 0 {
+                // SAFETY: `fd` was just opened and is closed once.
+                unsafe { libc::close(fd) };
+            }
+            fd >= 0 && Path::new("/proc/self/fd").is_dir()
+        };
         let writes: &[(&str, &[u8])] = &[
             ("a/one.txt", b"one"),
             ("a/two.txt", b"two"),
@@ -1227,11 +1278,12 @@ mod tests {
             ("b/deep/one.txt", b"x"),
             ("c.txt", b"top"),
         ];
-        let roots = [dir.path().join("unnamed"), dir.path().join("named")];
+        let roots = ["unnamed", "through-proc", "named"].map(|r| dir.path().join(r));
         for (k, root) in roots.iter().enumerate() {
             fs::create_dir_all(root).unwrap();
             let mut outputs = Outputs {
-                named_only: k == 1,
+                link_through_proc: k == 1,
+                named_only: k == 2,
                 ..Outputs::default()
             };
             for (i, (path, data)) in writes.iter().enumerate() {
@@ -1241,15 +1293,17 @@ mod tests {
                 } else {
                     write_atomic_from(&mut outputs, Some(root), Path::new(path), data).unwrap();
                 }
-                if k == 0 && i == 0 {
+                if k < 2 && i == 0 && unnamed_here {
                     // The way under test was taken.
                     assert!(!outputs.named_only);
                     assert!(outputs.folder.is_some());
+                    assert_eq!(outputs.link_through_proc, k == 1);
                 }
             }
         }
+        assert_eq!(tree(&roots[1]), tree(&roots[2]));
         let unnamed = tree(&roots[0]);
-        assert_eq!(unnamed, tree(&roots[1]));
+        assert_eq!(unnamed, tree(&roots[2]));
         let names: Vec<_> = unnamed.iter().map(|(p, ..)| p.clone()).collect();
         let expected = [
             "a/four.txt",
