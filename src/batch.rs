@@ -351,9 +351,13 @@ fn write_atomic_from(
     #[cfg(not(target_os = "linux"))]
     let _ = outputs;
     let temporary = || {
-        tempfile::Builder::new()
-            .prefix(".boilerstrip-")
-            .tempfile_in(dir)
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".boilerstrip-");
+        // An output is not a private temporary file: it gets the mode any new file gets
+        // (0666 less the umask, as `cp` or `sort -o` make it), not the crate's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(OUTPUT_MODE));
+        builder.tempfile_in(dir)
     };
     // The folder is made only when it is missing: in a batch it is there for all but the
     // first file written into it, and making it first would cost two system calls a file.
@@ -373,6 +377,22 @@ fn write_atomic_from(
     // guarantee outputs that can be regenerated do not need.
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The mode an output is created with, less the umask: that of any new file.
+#[cfg(unix)]
+const OUTPUT_MODE: u32 = 0o666;
+
+/// The process's umask, from /proc (reading it with `umask(2)` would set it, for a moment,
+/// under the other threads' feet); `None` when /proc does not say.
+#[cfg(target_os = "linux")]
+fn umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(line.trim(), 8).ok()
+    })
 }
 
 /// What a worker keeps from one output it writes to the next.
@@ -461,6 +481,13 @@ impl Outputs {
         if folder.replacing {
             return Ok(false);
         }
+        // The umask is stripped here, not left to the kernel: kernels before the 2022 fix
+        // of `vfs_tmpfile` ignored it for unnamed files on some file systems, which would
+        // have made outputs writable by all.
+        let Some(umask) = umask() else {
+            self.named_only = true;
+            return Ok(false);
+        };
         // SAFETY: `openat` reads the NUL-terminated literal and takes the folder's open
         // descriptor; it returns a new descriptor or -1, and borrows nothing past the call.
         let fd = unsafe {
@@ -468,8 +495,8 @@ impl Outputs {
                 folder.fd.as_raw_fd(),
                 c".".as_ptr(),
                 libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
-                // Those of the named way's files (the temporary file crate's).
-                0o600 as libc::c_uint,
+                // Those of the named way's files.
+                (OUTPUT_MODE & !umask) as libc::c_uint,
             )
         };
         if fd < 0 {
@@ -1304,6 +1331,12 @@ mod tests {
         assert_eq!(tree(&roots[1]), tree(&roots[2]));
         let unnamed = tree(&roots[0]);
         assert_eq!(unnamed, tree(&roots[2]));
+        // The mode of any new file, not a private temporary file's.
+        if let Some(umask) = umask() {
+            for (path, _, mode) in &unnamed {
+                assert_eq!(mode & 0o777, 0o666 & !umask, "{path:?}");
+            }
+        }
         let names: Vec<_> = unnamed.iter().map(|(p, ..)| p.clone()).collect();
         let expected = [
             "a/four.txt",
