@@ -1571,9 +1571,16 @@ fn block_masks(bytes: &[u8], at: usize) -> (u64, u64) {
                     let (a, h) = ascii_alnum_mask16(last);
                     (a >> (16 - rest), h >> (16 - rest))
                 } else {
-                    let mut pad = [0u8; 16];
-                    pad[..rest].copy_from_slice(&bytes[from..]);
-                    ascii_alnum_mask16(&pad)
+                    // The line padded with zeros (neither letters nor outside ASCII) from
+                    // word loads, not a copy (a call to `memcpy` for each short line, and
+                    // a sixteen-byte load the copy's small stores could not forward to).
+                    debug_assert_eq!((from, rest), (0, n));
+                    let (lo, hi) = match bytes.first_chunk::<8>() {
+                        Some(head) if n > 8 => (u64::from_le_bytes(*head), tail_word(bytes, n - 8)),
+                        Some(head) => (u64::from_le_bytes(*head), 0),
+                        None => (tail_word(bytes, n), 0),
+                    };
+                    ascii_alnum_mask16(&((u128::from(hi) << 64) | u128::from(lo)).to_le_bytes())
                 }
             }
         };
