@@ -1074,6 +1074,10 @@ struct TitleWords<'a> {
     /// addressing table (0 for an empty place; no key is 0) with at least half its places
     /// empty: an ASCII word is looked up by its key alone, with no slot to work out.
     short: Vec<u64>,
+    /// Every key of `short` is in its first place or the next one (as nearly always, the
+    /// table being made larger until so, up to a bound): a lookup reads both places with
+    /// no branch on what it finds, instead of a probe loop.
+    short_near: bool,
     /// Where each slot's words begin in `words` (and, at `slot + 1`, end).
     start: [u32; TITLE_SLOTS + 1],
     /// A first filter, cheaper than the slot: for each [`TitleWords::first_key`], the
@@ -1103,22 +1107,47 @@ impl<'a> TitleWords<'a> {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
         // Only ASCII words: only ASCII words of a line are looked up by their keys.
-        let short_words = words.iter().filter(|(_, w)| w.len() <= 8 && w.is_ascii());
-        let mut short = vec![0u64; (2 * short_words.clone().count()).next_power_of_two().max(8)];
-        for (_, w) in short_words {
-            let key = Self::short_key(w.as_bytes());
-            let mut h = Self::short_place(key, short.len());
-            while short[h] != 0 && short[h] != key {
-                h = (h + 1) & (short.len() - 1);
+        let keys: Vec<u64> = words
+            .iter()
+            .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
+            .map(|(_, w)| Self::short_key(w.as_bytes()))
+            .collect();
+        let least = (2 * keys.len()).next_power_of_two().max(8);
+        // Doubled at most twice (a title has few words: the table stays small); a key
+        // further than the next place after that leaves the lookup to the probe loop.
+        let (mut short, mut far) = Self::short_table(&keys, least);
+        for len in [2 * least, 4 * least] {
+            if far <= 1 {
+                break;
             }
-            short[h] = key;
+            (short, far) = Self::short_table(&keys, len);
         }
         TitleWords {
             short,
+            short_near: far <= 1,
             words: words.into_iter().map(|(_, w)| w).collect(),
             start,
             lengths_by_first,
         }
+    }
+
+    /// An open addressing table of `len` places (a power of two, at least twice as many as
+    /// `keys`, so that probes end) holding `keys`, and how far the furthest key is from its
+    /// first place.
+    fn short_table(keys: &[u64], len: usize) -> (Vec<u64>, usize) {
+        let mut short = vec![0u64; len];
+        let mut far = 0;
+        for &key in keys {
+            let mut h = Self::short_place(key, len);
+            let mut d = 0;
+            while short[h] != 0 && short[h] != key {
+                h = (h + 1) & (len - 1);
+                d += 1;
+            }
+            short[h] = key;
+            far = far.max(d);
+        }
+        (short, far)
     }
 
     /// A key of a word's first byte that is the same for an ASCII byte and its lowercase
@@ -1166,22 +1195,32 @@ impl<'a> TitleWords<'a> {
     #[inline(never)]
     fn holds_ascii_in_slot(&self, w: &[u8]) -> bool {
         if w.len() <= 8 {
-            let key = Self::short_key(w);
-            let mask = self.short.len() - 1;
-            let mut h = Self::short_place(key, self.short.len());
-            // The table has empty places: the probe ends.
-            loop {
-                let k = self.short[h];
-                if k == key {
-                    return true;
-                }
-                if k == 0 {
-                    return false;
-                }
-                h = (h + 1) & mask;
-            }
+            return self.holds_short(Self::short_key(w));
         }
         self.holds_in_slot(w)
+    }
+
+    /// Whether `key`, the [`TitleWords::short_key`] of an ASCII word, is in `short`.
+    #[inline(always)]
+    fn holds_short(&self, key: u64) -> bool {
+        let mask = self.short.len() - 1;
+        let mut h = Self::short_place(key, self.short.len());
+        if self.short_near {
+            // Both places read and compared whatever the first holds (a hit or a miss is
+            // a coin toss to the branch predictor).
+            return (self.short[h] == key) | (self.short[(h + 1) & mask] == key);
+        }
+        // The table has empty places: the probe ends.
+        loop {
+            let k = self.short[h];
+            if k == key {
+                return true;
+            }
+            if k == 0 {
+                return false;
+            }
+            h = (h + 1) & mask;
+        }
     }
 
     /// Whether a title word in the slot of `w` lowercased as ASCII is `w` but for the case of
@@ -1215,6 +1254,24 @@ impl<'a> TitleWords<'a> {
             0 | 9.. => return 0,
             8 => u64::from_le_bytes(w.try_into().expect("eight bytes")),
             _ => tail_word(w, len),
+        };
+        v | (ONES * 0x20) >> (8 * (8 - len))
+    }
+
+    /// [`TitleWords::short_key`] of the ASCII word `bytes[s..e]` (one to eight bytes) with
+    /// one load and no branch on its length where `bytes` has eight: the eight bytes from
+    /// `s`, or the last eight of `bytes` when fewer follow `s` (they still hold the word).
+    #[inline(always)]
+    fn short_key_at(bytes: &[u8], s: usize, e: usize) -> u64 {
+        let len = e - s;
+        debug_assert!((1..=8).contains(&len), "{len}");
+        let v = match bytes.len().checked_sub(8) {
+            Some(last) => {
+                let p = s.min(last);
+                let eight = u64::from_le_bytes(bytes[p..p + 8].try_into().expect("eight bytes"));
+                (eight >> (8 * (s - p))) & (!0u64 >> (64 - 8 * len))
+            }
+            None => tail_word(&bytes[..e], len),
         };
         v | (ONES * 0x20) >> (8 * (8 - len))
     }
@@ -1287,9 +1344,6 @@ impl Scratch {
 /// A long line is judged by its start: [`overlap_with`] reads `OVERLAP_MAX_WORDS + 1` words
 /// of it at most ([`Overlap::add`] stops past this many).
 const OVERLAP_MAX_WORDS: u32 = 40;
-
-/// The most words that end in a block of 64 bytes (each is followed by another byte).
-const BLOCK_MAX_WORDS: u32 = 32;
 
 /// The words [`overlap_with`] has read so far and how many of them are title words.
 #[derive(Default)]
@@ -1418,35 +1472,44 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
             // The other words start in this block; starts and ends alternate. Most blocks
             // are ASCII: their words are looked up as bytes, with no test of each.
             if wide == 0 {
-                // Each word lies in the block, shorter than 64 bytes: its first byte is
-                // read from the block (no slice) for the filter, the slice made only for
-                // words that pass it.
+                // Each word lies in the block, shorter than 64 bytes. Two passes: the first
+                // filter of every word (its first byte read from the block) sets a bit at
+                // the starts of the words that pass it, with no branch on its answer (about
+                // one word in six passes, at random: a branch on each was mispredicted
+                // often); the second looks those words up.
                 let block = &bytes[at..];
-                let hit = |s: u32, e: u32| {
-                    let (s, e) = (s as usize, e as usize);
-                    set.may_hold_ascii(block[s], e - s) && set.holds_ascii_in_slot(&block[s..e])
-                };
-                if count.total + BLOCK_MAX_WORDS <= OVERLAP_MAX_WORDS {
-                    // Too few words read for the block to reach the cap: counted without a
-                    // test of each.
-                    let (mut total, mut found) = (0, 0);
-                    while ends != 0 {
-                        total += 1;
-                        found += u32::from(hit(starts.trailing_zeros(), ends.trailing_zeros()));
-                        starts &= starts - 1;
-                        ends &= ends - 1;
-                    }
-                    // What makes the batch safe: it cannot take the count past the cap.
-                    debug_assert!(total <= BLOCK_MAX_WORDS);
-                    count.total += total;
-                    count.found += found;
-                }
-                while ends != 0 {
-                    if count.add(hit(starts.trailing_zeros(), ends.trailing_zeros())) {
-                        return count.share();
-                    }
+                // The words left to read before the cap (`Overlap::add`'s stop; at most
+                // `OVERLAP_MAX_WORDS` are read here, or `overlap_with` has returned).
+                let room = OVERLAP_MAX_WORDS + 1 - count.total;
+                let word_ends = ends;
+                let (mut total, mut passed) = (0u32, 0u64);
+                while ends != 0 && total < room {
+                    let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+                    let pass = set.may_hold_ascii(block[s as usize], (e - s) as usize);
+                    passed |= u64::from(pass) << s;
+                    total += 1;
                     starts &= starts - 1;
                     ends &= ends - 1;
+                }
+                let mut found = 0;
+                while passed != 0 {
+                    let s = passed.trailing_zeros();
+                    // Starts and ends alternate: a word ends at the first end after its start.
+                    let e = s + (word_ends >> s).trailing_zeros();
+                    let (s, e) = (s as usize, e as usize);
+                    // A short word's key is read from the block in place.
+                    let hit = if e - s <= 8 {
+                        set.holds_short(TitleWords::short_key_at(block, s, e))
+                    } else {
+                        set.holds_ascii_in_slot(&block[s..e])
+                    };
+                    found += u32::from(hit);
+                    passed &= passed - 1;
+                }
+                count.total += total;
+                count.found += found;
+                if count.total > OVERLAP_MAX_WORDS {
+                    return count.share();
                 }
             } else {
                 while ends != 0 {
@@ -1508,9 +1571,16 @@ fn block_masks(bytes: &[u8], at: usize) -> (u64, u64) {
                     let (a, h) = ascii_alnum_mask16(last);
                     (a >> (16 - rest), h >> (16 - rest))
                 } else {
-                    let mut pad = [0u8; 16];
-                    pad[..rest].copy_from_slice(&bytes[from..]);
-                    ascii_alnum_mask16(&pad)
+                    // The line padded with zeros (neither letters nor outside ASCII) from
+                    // word loads, not a copy (a call to `memcpy` for each short line, and
+                    // a sixteen-byte load the copy's small stores could not forward to).
+                    debug_assert_eq!((from, rest), (0, n));
+                    let (lo, hi) = match bytes.first_chunk::<8>() {
+                        Some(head) if n > 8 => (u64::from_le_bytes(*head), tail_word(bytes, n - 8)),
+                        Some(head) => (u64::from_le_bytes(*head), 0),
+                        None => (tail_word(bytes, n), 0),
+                    };
+                    ascii_alnum_mask16(&((u128::from(hi) << 64) | u128::from(lo)).to_le_bytes())
                 }
             }
         };
@@ -1929,19 +1999,63 @@ mod tests {
                 })
                 .collect()
         };
-        for words in [0, 1, 3, 8, 9, 40, 300] {
+        // Titles whose short keys lie in their first place or the next (looked up with no
+        // probe loop), and others.
+        let (mut near, mut far) = (0, 0);
+        for words in [0, 1, 3, 8, 9, 12, 16, 20, 24, 40, 300] {
             let mut title: Vec<String> = (0..words).map(|_| word(&mut x)).collect();
             title.extend(["é", "aé", "ÁB", "\u{e1}b1"].map(String::from));
             let set = title_text(&title.join(" "));
-            let t = TitleWords::of(&set);
+            let mut t = TitleWords::of(&set);
             // The short keys are of ASCII words only (no other is looked up by its key).
             let high = crate::swar::ONES * 0x80;
             assert!(t.short.iter().all(|&k| k & high == 0), "{title:?}");
-            for _ in 0..2000 {
-                let w = word(&mut x);
-                let want = set.contains(&w.to_ascii_lowercase());
-                assert_eq!(t.holds_ascii(w.as_bytes()), want, "{w:?} in {title:?}");
-                assert_eq!(t.holds_ascii_in_slot(w.as_bytes()), want, "{w:?}");
+            // Both lookups of short keys, where the table allows the one without a loop.
+            let forms = if t.short_near {
+                [true, false]
+            } else {
+                [false; 2]
+            };
+            if t.short_near {
+                near += 1;
+            } else {
+                far += 1;
+            }
+            for short_near in forms {
+                t.short_near = short_near;
+                for _ in 0..2000 {
+                    let w = word(&mut x);
+                    let want = set.contains(&w.to_ascii_lowercase());
+                    assert_eq!(t.holds_ascii(w.as_bytes()), want, "{w:?} in {title:?}");
+                    assert_eq!(t.holds_ascii_in_slot(w.as_bytes()), want, "{w:?}");
+                }
+                // Every title word of up to eight bytes, found by its key.
+                for w in set.words().filter(|w| w.len() <= 8 && w.is_ascii()) {
+                    let key = TitleWords::short_key(w.as_bytes());
+                    assert!(t.holds_short(key), "{w:?} in {title:?}");
+                }
+            }
+        }
+        assert!(near > 0 && far > 0, "{near} {far}");
+    }
+
+    #[test]
+    fn short_keys_read_in_place_are_those_of_the_words() {
+        let mut x = 0x1bd1_1bda_a9fc_1a22u64;
+        for n in 1..=24 {
+            for _ in 0..50 {
+                let bytes: Vec<u8> = (0..n)
+                    .map(|_| crate::swar::xorshift(&mut x) as u8)
+                    .collect();
+                for s in 0..n {
+                    for e in s + 1..=(s + 8).min(n) {
+                        assert_eq!(
+                            TitleWords::short_key_at(&bytes, s, e),
+                            TitleWords::short_key(&bytes[s..e]),
+                            "{bytes:?} {s}..{e}"
+                        );
+                    }
+                }
             }
         }
     }
