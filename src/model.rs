@@ -608,30 +608,33 @@ impl Model {
         };
         // State 0 = drop, 1 = keep; emission scores 0 for drop, score(p) for keep.
         let mut best = [0.0f32, score(p[0])];
-        let mut from = vec![[0u8; 2]; n];
+        // Each line's two back-pointers in one byte: bit `s` is the state before `s`. The
+        // walk back then needs only a shift of a byte loaded by position, not a load whose
+        // address waits on the state the previous load gave (a chain of load latencies).
+        let mut from = vec![0u8; n];
         // Each line after the first with its back-pointers, walked together (no index).
         for (&x, back) in p[1..].iter().zip(&mut from[1..]) {
             let e = [0.0, score(x)];
             let mut next = [0.0f32; 2];
+            let mut code = 0u8;
             for s in 0..2 {
                 let stay = best[s];
                 let switch = best[1 - s] - self.switch_penalty;
-                if stay >= switch {
-                    next[s] = stay + e[s];
-                    back[s] = s as u8;
-                } else {
-                    next[s] = switch + e[s];
-                    back[s] = (1 - s) as u8;
-                }
+                // The same choice and sums as before; the back-pointer bit is the state
+                // the best path came from.
+                let stays = stay >= switch;
+                let from_score = if stays { stay } else { switch };
+                next[s] = from_score + e[s];
+                code |= u8::from(stays ^ (s == 0)) << s;
             }
+            *back = code;
             best = next;
         }
-        let mut state = if best[1] > best[0] { 1 } else { 0 };
+        let mut state = u8::from(best[1] > best[0]);
         let mut keep = vec![false; n];
-        for (k, back) in keep.iter_mut().zip(&from).rev() {
+        for (k, &back) in keep.iter_mut().zip(&from).rev() {
             *k = state == 1;
-            // A state is 0 or 1 (the mask tells the compiler so: no bounds check).
-            state = usize::from(back[state & 1]);
+            state = (back >> state) & 1;
         }
         keep
     }
@@ -838,6 +841,66 @@ mod tests {
             .filter(|(p, y)| (**p >= 0.5) == (**y == 1.0))
             .count();
         assert!(correct >= 195, "{correct}");
+    }
+
+    /// The Viterbi walk as first written: a branch per state and line, two back-pointer
+    /// bytes per line, and a walk back that loads by the state.
+    fn smooth_reference(m: &Model, p: &[f32]) -> Vec<bool> {
+        let n = p.len();
+        if m.switch_penalty <= 0.0 || n == 0 {
+            return p.iter().map(|&x| x >= m.threshold).collect();
+        }
+        let bias = (m.threshold / (1.0 - m.threshold)).ln();
+        let score = |x: f32| {
+            let x = x.clamp(1e-4, 1.0 - 1e-4);
+            (x / (1.0 - x)).ln() - bias
+        };
+        let mut best = [0.0f32, score(p[0])];
+        let mut from = vec![[0u8; 2]; n];
+        for i in 1..n {
+            let e = [0.0, score(p[i])];
+            let mut next = [0.0f32; 2];
+            for s in 0..2 {
+                let stay = best[s];
+                let switch = best[1 - s] - m.switch_penalty;
+                if stay >= switch {
+                    next[s] = stay + e[s];
+                    from[i][s] = s as u8;
+                } else {
+                    next[s] = switch + e[s];
+                    from[i][s] = (1 - s) as u8;
+                }
+            }
+            best = next;
+        }
+        let mut state = if best[1] > best[0] { 1 } else { 0 };
+        let mut keep = vec![false; n];
+        for i in (0..n).rev() {
+            keep[i] = state == 1;
+            state = from[i][state] as usize;
+        }
+        keep
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn smooth_matches_the_branching_walk(
+            p in proptest::collection::vec(
+                proptest::prop_oneof![0f32..1.0, proptest::strategy::Just(0.5f32), proptest::strategy::Just(0.0f32)],
+                0..80,
+            ),
+            penalty in proptest::prop_oneof![0.0f32..6.0, proptest::strategy::Just(0.0f32)],
+            threshold in 0.05f32..0.95,
+        ) {
+            let m = Model {
+                trained_on: String::new(),
+                stage1: Linear::new(vec![], vec![], vec![], 0.0),
+                stage2: Linear::new(vec![], vec![], vec![], 0.0),
+                switch_penalty: penalty,
+                threshold,
+            };
+            proptest::prop_assert_eq!(m.smooth(&p), smooth_reference(&m, &p));
+        }
     }
 
     #[test]
