@@ -401,15 +401,24 @@ struct Outputs {
     /// The folder of the last output written through an unnamed temporary file, open.
     #[cfg(target_os = "linux")]
     folder: Option<OutputFolder>,
-    /// Set when an unnamed temporary file could not be made or named (the file system or
-    /// the kernel does not have them): named ones from then on.
+    /// How its outputs get their names.
     #[cfg(target_os = "linux")]
-    named_only: bool,
-    /// Set when unnamed files are named through their `/proc/self/fd` link rather than
-    /// their descriptor (`AT_EMPTY_PATH`), which kernels before 6.10 refuse without a
-    /// capability.
-    #[cfg(target_os = "linux")]
-    link_through_proc: bool,
+    naming: Naming,
+}
+
+/// How a worker's outputs get their names, from the first way that works.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// An unnamed temporary file linked by its descriptor (`AT_EMPTY_PATH`).
+    #[default]
+    Descriptor,
+    /// An unnamed temporary file linked through its `/proc/self/fd` link: kernels before
+    /// 6.10 refuse `AT_EMPTY_PATH` without a capability.
+    Proc,
+    /// A named temporary file, renamed: an unnamed one could not be made or named (the
+    /// file system, the kernel or /proc does not have them).
+    Named,
 }
 
 /// An output folder held open (`O_PATH`: for lookups from it, not for reading it).
@@ -434,7 +443,7 @@ impl Outputs {
     /// folder rather than twice per file. Returns false, having written
     /// nothing under `path`, when the named way must do it: the name is taken (`linkat`
     /// does not replace), the folder cannot be opened (the named way tells why), or the
-    /// system has no unnamed files.
+    /// system has no unnamed files (or no way to name them, see [`Naming`]).
     ///
     /// # Errors
     /// The I/O error of making the folder or writing the data.
@@ -442,7 +451,7 @@ impl Outputs {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::OpenOptionsExt;
-        if self.named_only {
+        if self.naming == Naming::Named {
             return Ok(false);
         }
         let Some(name) = path
@@ -485,7 +494,7 @@ impl Outputs {
         // of `vfs_tmpfile` ignored it for unnamed files on some file systems, which would
         // have made outputs writable by all.
         let Some(umask) = umask() else {
-            self.named_only = true;
+            self.naming = Naming::Named;
             return Ok(false);
         };
         // SAFETY: `openat` reads the NUL-terminated literal and takes the folder's open
@@ -502,7 +511,7 @@ impl Outputs {
         if fd < 0 {
             // No unnamed files here (EOPNOTSUPP, or EISDIR from a kernel before them), or
             // none allowed: the named way makes the file or says why it cannot.
-            self.named_only = true;
+            self.naming = Naming::Named;
             return Ok(false);
         }
         // SAFETY: `fd` was just opened and is owned by nothing else.
@@ -545,13 +554,17 @@ impl Outputs {
                 Err(io::Error::last_os_error().raw_os_error())
             }
         };
-        let mut linked = link(self.link_through_proc);
-        if !self.link_through_proc && matches!(linked, Err(e) if e != Some(libc::EEXIST)) {
+        let mut linked = link(self.naming == Naming::Proc);
+        if self.naming == Naming::Descriptor && matches!(linked, Err(e) if e != Some(libc::EEXIST))
+        {
             // AT_EMPTY_PATH refused (ENOENT before Linux 6.10 without the capability to
             // look a descriptor up again): the descriptor's link in /proc names the same
             // file, without the capability.
             linked = link(true);
-            self.link_through_proc = linked.is_ok();
+            if matches!(linked, Ok(()) | Err(Some(libc::EEXIST))) {
+                // That way works (a name taken says nothing against it).
+                self.naming = Naming::Proc;
+            }
         }
         // The unnamed file is freed when `file` closes.
         match linked {
@@ -559,7 +572,7 @@ impl Outputs {
             Err(Some(libc::EEXIST)) => folder.replacing = true,
             // No /proc, or the folder gone since it was opened: the named way makes the
             // file or says why it cannot.
-            Err(_) => self.named_only = true,
+            Err(_) => self.naming = Naming::Named,
         }
         Ok(false)
     }
@@ -1309,8 +1322,7 @@ mod tests {
         for (k, root) in roots.iter().enumerate() {
             fs::create_dir_all(root).unwrap();
             let mut outputs = Outputs {
-                link_through_proc: k == 1,
-                named_only: k == 2,
+                naming: [Naming::Descriptor, Naming::Proc, Naming::Named][k],
                 ..Outputs::default()
             };
             for (i, (path, data)) in writes.iter().enumerate() {
@@ -1322,9 +1334,9 @@ mod tests {
                 }
                 if k < 2 && i == 0 && unnamed_here {
                     // The way under test was taken.
-                    assert!(!outputs.named_only);
+                    assert_ne!(outputs.naming, Naming::Named);
                     assert!(outputs.folder.is_some());
-                    assert_eq!(outputs.link_through_proc, k == 1);
+                    assert_eq!(outputs.naming == Naming::Proc, k == 1);
                 }
             }
         }
