@@ -636,6 +636,7 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
             let in_core = (other_core.len() >= CAPTION_MIN_CHARS)
                 & (other_core.len() < line.text.len())
                 & (other_core.len() <= core.len())
+                // (Wrapping: where the other core is the longer, the test before fails.)
                 & (line.text.len().wrapping_sub(other_core.len()) < 60);
             if !(holds_core | in_core) || j == i || other.text == line.text {
                 continue;
