@@ -628,17 +628,21 @@ fn repeated_captions_with(lines: &[Line], cores: &[&str]) -> Vec<bool> {
         let lo = i.saturating_sub(RADIUS);
         let hi = (i + RADIUS + 1).min(lines.len());
         for j in lo..hi {
-            let other = &lines[j];
-            if j == i || other.text == line.text {
+            let (other, other_core) = (&lines[j], cores[j]);
+            // The two searches' length tests, each worked out whole (`&`, not `&&`: the
+            // lengths of neighbours are at random, and a branch on each test was often
+            // mispredicted); one branch then skips the neighbour that needs no search.
+            let holds_core = other.text.len() > core.len();
+            let in_core = (other_core.len() >= CAPTION_MIN_CHARS)
+                & (other_core.len() < line.text.len())
+                & (other_core.len() <= core.len())
+                // (Wrapping: where the other core is the longer, the test before fails.)
+                & (line.text.len().wrapping_sub(other_core.len()) < 60);
+            if !(holds_core | in_core) || j == i || other.text == line.text {
                 continue;
             }
-            let other_core = cores[j];
-            if (other.text.len() > core.len() && contains_long(&other.text, core))
-                || (other_core.len() >= CAPTION_MIN_CHARS
-                    && other_core.len() < line.text.len()
-                    && other_core.len() <= core.len()
-                    && line.text.len() - other_core.len() < 60
-                    && contains_long(core, other_core))
+            if (holds_core && contains_long(&other.text, core))
+                || (in_core && contains_long(core, other_core))
             {
                 // Only the contained copy: the longer line may be the article's own
                 // sentence that a caption quotes; credits glued to it are the rules' job.
@@ -1629,6 +1633,87 @@ mod tests {
              The article itself starts here and is much longer than the caption above it.\n",
         );
         assert_eq!(repeated_captions(&doc.lines), [true, true, false]);
+    }
+
+    /// [`repeated_captions_with`] as first written: each test in turn, and `str::contains`
+    /// for the searches (its reference).
+    fn repeated_captions_searched(lines: &[Line], cores: &[&str]) -> Vec<bool> {
+        let mut out = vec![false; lines.len()];
+        for (i, line) in lines.iter().enumerate() {
+            let core = cores[i];
+            if core.len() < CAPTION_MIN_CHARS || line.stats.words < 4 || line.stats.words > 80 {
+                continue;
+            }
+            out[i] = (i.saturating_sub(3)..(i + 4).min(lines.len())).any(|j| {
+                let (other, other_core) = (&lines[j], cores[j]);
+                j != i
+                    && other.text != line.text
+                    && ((other.text.len() > core.len() && other.text.contains(core))
+                        || (other_core.len() >= CAPTION_MIN_CHARS
+                            && other_core.len() < line.text.len()
+                            && other_core.len() <= core.len()
+                            && line.text.len() - other_core.len() < 60
+                            && core.contains(other_core)))
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn repeated_captions_are_those_of_the_plain_tests_and_search() {
+        // Pages of captions and lines that hold them (with a credit after some), of
+        // lengths around the tests' limits.
+        let parts = [
+            "A man walks past",
+            " the ruined building",
+            " in the city",
+            "Élan",
+            "été",
+            ", ",
+            "12",
+            "\"",
+            " | ",
+            " - AP",
+            "Photo: ",
+            " ",
+            ".",
+        ];
+        let mut docs = many_docs();
+        for (k, seed) in random_strings(&parts, 0x2545_f491_4f6c_dd1d, 400, 12)
+            .chunks(8)
+            .enumerate()
+        {
+            // Each line with a copy of the one before inside it, or not.
+            let lines: Vec<String> = seed
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if i > 0 && (i + k) % 3 != 0 {
+                        format!("{s}{}{s}", seed[i - 1])
+                    } else {
+                        s.clone()
+                    }
+                })
+                .collect();
+            docs.push(segment(&lines.join("\n")));
+        }
+        let mut found = 0;
+        for doc in &docs {
+            let cores: Vec<&str> = doc
+                .lines
+                .iter()
+                .map(|l| strip_source_suffix(&l.text))
+                .collect();
+            let want = repeated_captions_searched(&doc.lines, &cores);
+            let texts: Vec<&str> = doc.lines.iter().map(|l| l.text.as_str()).collect();
+            assert_eq!(
+                repeated_captions_with(&doc.lines, &cores),
+                want,
+                "{texts:?}"
+            );
+            found += want.iter().filter(|&&c| c).count();
+        }
+        assert!(found > 100, "{found} captions");
     }
 
     #[test]
