@@ -5863,13 +5863,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
-        for entry in std::fs::read_dir(pages).unwrap() {
-            let path = entry.unwrap().path();
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                lines.extend(text.lines().map(|l| l.trim().to_string()));
-            }
-        }
+        lines.extend(golden_lines().iter().map(|l| l.trim().to_string()));
         let mut checked = 0;
         let mut narrow_checked = 0;
         for r in rules.regexes.iter().filter(|r| !r.needs.is_empty()) {
@@ -6622,12 +6616,7 @@ mod tests {
                 lines.push(format!("{p} {p} {p} {p} {p} {p} {p} {p} {p}"));
             }
         }
-        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
-        for entry in std::fs::read_dir(pages).unwrap() {
-            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
-                lines.extend(text.lines().map(str::to_string));
-            }
-        }
+        lines.extend(golden_lines());
         let mut skipped = 0;
         for line in &lines {
             let words = count_words(line.trim());
@@ -7850,12 +7839,7 @@ mod tests {
                 }
             }
         }
-        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pages");
-        for entry in std::fs::read_dir(pages).unwrap() {
-            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
-                lines.extend(text.lines().map(str::to_string));
-            }
-        }
+        lines.extend(golden_lines());
         let (mut hits, mut passed) = (0, 0);
         for line in &lines {
             let found = match &m.search {
