@@ -29,15 +29,35 @@ pub struct FileReport {
     /// Lines kept.
     pub lines_kept: u64,
     /// Lines dropped, per reason (`rule:<id>`, `classifier`, `repeated-across-documents`,
-    /// ...).
+    /// ...); empty when the cleaner was told that no one reads them
+    /// ([`Cleaner::count_reasons`](crate::Cleaner::count_reasons)).
     pub lines_dropped: BTreeMap<String, u64>,
     /// Time spent on the file, in seconds.
     pub seconds: f64,
 }
 
 impl FileReport {
-    /// Summarises a cleaned document.
+    /// Summarises a cleaned document; [`lines_dropped`](Self::lines_dropped) stays empty
+    /// when its cleaner was told that no one reads it ([`Cleaner::count_reasons`]).
+    ///
+    /// [`Cleaner::count_reasons`]: crate::Cleaner::count_reasons
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
+        let report = |lines_kept, lines_dropped| FileReport {
+            input,
+            output,
+            bytes_in,
+            bytes_out: cleaned.text.len() as u64,
+            encoding: cleaned.encoding,
+            replaced: cleaned.replaced,
+            mojibake_repaired: cleaned.mojibake_repaired,
+            lines_kept,
+            lines_dropped,
+            seconds: 0.0,
+        };
+        if !cleaned.count_reasons {
+            let kept = cleaned.lines.iter().filter(|l| l.verdict.keep).count();
+            return report(kept as u64, BTreeMap::new());
+        }
         // Tally the distinct reasons first (a page has a few dozen at most) and format
         // each one once, rather than a `String` per dropped line. The reasons without an id
         // (most dropped lines: the classifier's and the repeated ones) are counted in a slot
@@ -96,18 +116,7 @@ impl FileReport {
             .map(named)
             .collect();
         debug_assert_eq!(lines_dropped.len(), reasons, "two reasons share a name");
-        FileReport {
-            input,
-            output,
-            bytes_in,
-            bytes_out: cleaned.text.len() as u64,
-            encoding: cleaned.encoding,
-            replaced: cleaned.replaced,
-            mojibake_repaired: cleaned.mojibake_repaired,
-            lines_kept,
-            lines_dropped,
-            seconds: 0.0,
-        }
+        report(lines_kept, lines_dropped)
     }
 }
 
@@ -346,6 +355,7 @@ mod tests {
             encoding: "UTF-8",
             replaced: 0,
             mojibake_repaired: false,
+            count_reasons: true,
             lines: vec![decision(a.clone()), decision(b), decision(a)],
         };
         let r = FileReport::new("in".into(), None, 10, &cleaned);
@@ -393,6 +403,7 @@ mod tests {
                 replaced: 0,
                 mojibake_repaired: false,
                 lines,
+                count_reasons: true,
             };
             let r = FileReport::new("in".into(), None, 10, &cleaned);
             proptest::prop_assert_eq!(r.lines_dropped, want);
@@ -417,6 +428,7 @@ mod tests {
             encoding: "UTF-8",
             replaced: 0,
             mojibake_repaired: false,
+            count_reasons: true,
             lines: vec![
                 line(true, Reason::Headline),
                 line(false, Reason::Rule("comments-leave-reply".into())),
@@ -438,5 +450,14 @@ mod tests {
         ]
         .into();
         assert_eq!(r.lines_dropped, expected);
+        // Without the counts per reason, the rest of the report is the same.
+        let uncounted = Cleaned {
+            count_reasons: false,
+            ..cleaned
+        };
+        let mut without = FileReport::new("in".into(), None, 10, &uncounted);
+        assert!(without.lines_dropped.is_empty());
+        without.lines_dropped = r.lines_dropped.clone();
+        assert_eq!(without, r);
     }
 }

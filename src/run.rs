@@ -112,7 +112,12 @@ fn clean(args: &CleanArgs) -> Result<Outcome> {
         Some(_) if args.explain => {
             bail!("--explain works on a single file or stdin, without --out")
         }
-        Some(out) => clean_to_dir(&cleaner, out, args),
+        Some(out) => {
+            // The per-reason counts are read by the summary and the report only.
+            let mut cleaner = cleaner;
+            cleaner.count_reasons(!args.quiet || args.report.is_some());
+            clean_to_dir(&cleaner, out, args)
+        }
     }
 }
 
