@@ -620,13 +620,22 @@ pub fn clean_job(
     job: &Job,
     stats: Option<&LineStats>,
 ) -> Result<FileReport, FileError> {
-    clean_job_hinted(cleaner, job, stats, None, &mut Worker::default(), None)
+    clean_job_hinted(
+        cleaner,
+        job,
+        stats,
+        None,
+        &mut Worker::default(),
+        None,
+        true,
+    )
 }
 
 /// [`clean_job`], with what `hint` says of the input (its legacy encoding, whether it needs
 /// normalizing and if so what) when the input is still the file the hint was taken from
 /// (same length and hash), reading the input into `input` and taking a relative output path
-/// from `cwd` when given (see [`write_atomic_from`]).
+/// from `cwd` when given (see [`write_atomic_from`]); its report counts the dropped lines
+/// per reason only with `count_reasons`.
 fn clean_job_hinted(
     cleaner: &Cleaner,
     job: &Job,
@@ -634,6 +643,7 @@ fn clean_job_hinted(
     hint: Option<&Hint>,
     worker: &mut Worker,
     cwd: Option<&Path>,
+    count_reasons: bool,
 ) -> Result<FileReport, FileError> {
     let start = Instant::now();
     let bytes = worker.input.read(&job.input)?;
@@ -652,7 +662,12 @@ fn clean_job_hinted(
         output: job.output.clone(),
         source,
     })?;
-    let mut report = FileReport::new(
+    let summarise = if count_reasons {
+        FileReport::new
+    } else {
+        FileReport::new_uncounted
+    };
+    let mut report = summarise(
         job.input.clone(),
         Some(job.output.clone()),
         bytes.len() as u64,
@@ -671,19 +686,31 @@ struct Worker {
     outputs: Outputs,
 }
 
+/// What a batch keeps of each file's [`FileReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reports {
+    /// Every file's report, returned in job order (for `--report`; its size grows with
+    /// the files by nature).
+    Keep,
+    /// The totals only: each report is added into them and dropped (for the summary).
+    Totals,
+    /// The totals only, and without the dropped lines per reason, which nothing of the
+    /// run reads (a quiet run without `--report`; see [`FileReport::new_uncounted`]).
+    Uncounted,
+}
+
 /// Cleans all jobs on the current rayon pool, calling `on_done` as each file finishes
 /// (from worker threads, in any order), and returns the totals. With `stats`, lines
 /// repeated across each job's scope are dropped too.
 ///
 /// Memory stays flat whatever the number of files: each file's report is added into the
-/// totals and dropped as soon as `on_done` has seen it. Only with `keep_reports` are the
-/// results kept, returned in job order (for `--report`, whose size grows with the files by
-/// nature); otherwise the returned list is empty.
+/// totals and dropped as soon as `on_done` has seen it. Only with [`Reports::Keep`] are
+/// the results kept, returned in job order; otherwise the returned list is empty.
 pub fn run<F>(
     cleaner: &Cleaner,
     jobs: &[Job],
     stats: Option<&LineStats>,
-    keep_reports: bool,
+    reports: Reports,
     on_done: F,
 ) -> (Vec<Result<FileReport, FileError>>, Stats)
 where
@@ -694,7 +721,7 @@ where
         jobs,
         stats,
         &FileHints::default(),
-        keep_reports,
+        reports,
         on_done,
     )
 }
@@ -710,7 +737,7 @@ pub fn run_with_hints<F>(
     jobs: &[Job],
     stats: Option<&LineStats>,
     hints: &FileHints,
-    keep_reports: bool,
+    reports: Reports,
     on_done: F,
 ) -> (Vec<Result<FileReport, FileError>>, Stats)
 where
@@ -722,14 +749,16 @@ where
         .any(|job| job.output.is_relative())
         .then(std::env::current_dir)
         .and_then(Result::ok);
+    let counted = reports != Reports::Uncounted;
     let clean_job = |worker: &mut Worker, i: usize, job: &Job| {
-        clean_job_hinted(cleaner, job, stats, hints.get(i), worker, cwd.as_deref())
+        let hint = hints.get(i);
+        clean_job_hinted(cleaner, job, stats, hint, worker, cwd.as_deref(), counted)
     };
     let add = |totals: &mut Stats, r: &Result<FileReport, FileError>| match r {
         Ok(report) => *totals += report,
         Err(_) => totals.files_failed += 1,
     };
-    if keep_reports {
+    if reports == Reports::Keep {
         let results: Vec<Result<FileReport, FileError>> = jobs
             .par_iter()
             .enumerate()
@@ -997,28 +1026,35 @@ mod tests {
         let input = dir.path().join("in");
         fs::create_dir_all(&input).unwrap();
         for i in 0..5 {
-            let text = format!("A sentence of some length that says thing number {i}.\n");
+            let text =
+                format!("A sentence of some length that says thing number {i}.\nLeave a Reply\n");
             fs::write(input.join(format!("{i}.txt")), text).unwrap();
         }
         fs::write(input.join("bad.bin"), [0u8, 159, 146, 150, 0, 0, 1, 2]).unwrap();
         let cleaner = Cleaner::new(crate::Config::default()).unwrap();
-        let totals = |keep: bool| {
-            let out = dir.path().join(format!("out-{keep}"));
+        let totals = |reports: Reports| {
+            let out = dir.path().join(format!("out-{reports:?}"));
             let (jobs, _) = plan(std::slice::from_ref(&input), &out);
             let seen = std::sync::atomic::AtomicUsize::new(0);
-            let (results, stats) = run(&cleaner, &jobs, None, keep, |_| {
+            let (results, stats) = run(&cleaner, &jobs, None, reports, |_| {
                 seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             });
             assert_eq!(seen.into_inner(), jobs.len());
             (results, stats)
         };
-        let (kept, with) = totals(true);
-        let (none, without) = totals(false);
+        let (kept, with) = totals(Reports::Keep);
+        let (none, without) = totals(Reports::Totals);
+        let (bare, mut uncounted) = totals(Reports::Uncounted);
         assert_eq!(kept.len(), 6);
-        assert!(none.is_empty());
+        assert!(none.is_empty() && bare.is_empty());
         assert_eq!(with, without);
         assert_eq!(without.files_ok + without.files_failed, 6);
         assert!(without.files_ok >= 5, "{without:?}");
+        // Uncounted totals lack only the dropped lines per reason.
+        assert!(!without.lines_dropped.is_empty(), "{without:?}");
+        assert!(uncounted.lines_dropped.is_empty());
+        uncounted.lines_dropped = without.lines_dropped.clone();
+        assert_eq!(uncounted, without);
     }
 
     /// Encodes `text` in the encoding labelled `label`, which must represent all of it.
@@ -1054,7 +1090,8 @@ mod tests {
         let (stats, errors, hints) = count_with_hints(&jobs, |_| {});
         assert!(errors.is_empty());
         change();
-        let (results, _) = run_with_hints(cleaner, &jobs, Some(&stats), &hints, true, |_| {});
+        let (results, _) =
+            run_with_hints(cleaner, &jobs, Some(&stats), &hints, Reports::Keep, |_| {});
         let reports = results.into_iter().map(Result::unwrap).collect();
         (jobs, stats, hints, reports)
     }

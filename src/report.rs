@@ -29,7 +29,7 @@ pub struct FileReport {
     /// Lines kept.
     pub lines_kept: u64,
     /// Lines dropped, per reason (`rule:<id>`, `classifier`, `repeated-across-documents`,
-    /// ...).
+    /// ...); empty in a report made by [`new_uncounted`](Self::new_uncounted).
     pub lines_dropped: BTreeMap<String, u64>,
     /// Time spent on the file, in seconds.
     pub seconds: f64,
@@ -38,6 +38,46 @@ pub struct FileReport {
 impl FileReport {
     /// Summarises a cleaned document.
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
+        Self::summarise(input, output, bytes_in, cleaned, true)
+    }
+
+    /// [`new`](Self::new) without the dropped lines per reason
+    /// ([`lines_dropped`](Self::lines_dropped) stays empty), for a run that reads none:
+    /// naming and sorting each file's reasons and adding them into the totals by name is
+    /// some 1.5% of a quiet run's time. The lines' verdicts and reasons are in the
+    /// [`Cleaned`] either way.
+    pub fn new_uncounted(
+        input: PathBuf,
+        output: Option<PathBuf>,
+        bytes_in: u64,
+        cleaned: &Cleaned,
+    ) -> Self {
+        Self::summarise(input, output, bytes_in, cleaned, false)
+    }
+
+    fn summarise(
+        input: PathBuf,
+        output: Option<PathBuf>,
+        bytes_in: u64,
+        cleaned: &Cleaned,
+        count_reasons: bool,
+    ) -> Self {
+        let report = |lines_kept, lines_dropped| FileReport {
+            input,
+            output,
+            bytes_in,
+            bytes_out: cleaned.text.len() as u64,
+            encoding: cleaned.encoding,
+            replaced: cleaned.replaced,
+            mojibake_repaired: cleaned.mojibake_repaired,
+            lines_kept,
+            lines_dropped,
+            seconds: 0.0,
+        };
+        if !count_reasons {
+            let kept = cleaned.lines.iter().filter(|l| l.verdict.keep).count();
+            return report(kept as u64, BTreeMap::new());
+        }
         // Tally the distinct reasons first (a page has a few dozen at most) and format
         // each one once, rather than a `String` per dropped line. The reasons without an id
         // (most dropped lines: the classifier's and the repeated ones) are counted in a slot
@@ -96,18 +136,7 @@ impl FileReport {
             .map(named)
             .collect();
         debug_assert_eq!(lines_dropped.len(), reasons, "two reasons share a name");
-        FileReport {
-            input,
-            output,
-            bytes_in,
-            bytes_out: cleaned.text.len() as u64,
-            encoding: cleaned.encoding,
-            replaced: cleaned.replaced,
-            mojibake_repaired: cleaned.mojibake_repaired,
-            lines_kept,
-            lines_dropped,
-            seconds: 0.0,
-        }
+        report(lines_kept, lines_dropped)
     }
 }
 
@@ -393,7 +422,7 @@ mod tests {
                 replaced: 0,
                 mojibake_repaired: false,
                 lines,
-            };
+                };
             let r = FileReport::new("in".into(), None, 10, &cleaned);
             proptest::prop_assert_eq!(r.lines_dropped, want);
             let kept = picks.iter().filter(|(_, keep)| *keep).count() as u64;
@@ -438,5 +467,10 @@ mod tests {
         ]
         .into();
         assert_eq!(r.lines_dropped, expected);
+        // Without the counts per reason, the rest of the report is the same.
+        let mut without = FileReport::new_uncounted("in".into(), None, 10, &cleaned);
+        assert!(without.lines_dropped.is_empty());
+        without.lines_dropped = r.lines_dropped.clone();
+        assert_eq!(without, r);
     }
 }

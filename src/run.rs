@@ -246,8 +246,14 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     } else {
         let bar = progress_bar(jobs.len(), args.quiet);
         bar.set_message("counting lines");
-        // Unreadable files fail again in the second pass, which reports them.
-        let (counted, _, detected) = batch::count_with_hints(&jobs, |_| bar.inc(1));
+        let shown = !bar.is_hidden();
+        // Unreadable files fail again in the second pass, which reports them. A hidden
+        // bar (quiet, or stderr not a terminal) is not told of each file.
+        let (counted, _, detected) = batch::count_with_hints(&jobs, |_| {
+            if shown {
+                bar.inc(1);
+            }
+        });
         hints = detected;
         bar.finish_and_clear();
         Some(counted)
@@ -258,15 +264,18 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     let drop_with = line_stats.as_ref().filter(|_| !args.common.keep_repeated);
     let bar = progress_bar(jobs.len(), args.quiet);
     // Per-file reports are kept only for --report; without it memory does not grow with
-    // the number of files.
-    let keep_reports = args.report.is_some();
+    // the number of files. The dropped lines per reason are read by the summary and the
+    // report only.
+    let reports = match (&args.report, args.quiet) {
+        (Some(_), _) => batch::Reports::Keep,
+        (None, false) => batch::Reports::Totals,
+        (None, true) => batch::Reports::Uncounted,
+    };
+    // Nor is the bar given each file's name: its template shows no message.
+    let shown = !bar.is_hidden();
     let (results, mut stats) =
-        batch::run_with_hints(cleaner, &jobs, drop_with, &hints, keep_reports, |r| {
-            if let Ok(report) = r {
-                bar.inc_length(0);
-                bar.inc(1);
-                bar.set_message(report.input.display().to_string());
-            } else {
+        batch::run_with_hints(cleaner, &jobs, drop_with, &hints, reports, |r| {
+            if shown {
                 bar.inc(1);
             }
             if let Err(e) = r {
