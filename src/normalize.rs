@@ -1556,6 +1556,8 @@ mod tests {
         for (first, odd) in ["", "&", "\r"].into_iter().flat_map(|first| {
             [
                 "&", "\t", "  ", " \n", "\n\n", "\n\n\n", "\n\n\n\n", "é", "\u{7F}", "\r",
+                // Bytes from 0x80 on that need something, or nothing (Cyrillic, CJK).
+                "Ã©", "\u{A0}", "\u{301}", "\u{200B}", "Ж", "日本", "한",
             ]
             .map(|odd| (first, odd))
         }) {
@@ -1567,6 +1569,33 @@ mod tests {
                 assert_eq!(scan(&t), scan_bytes(&t), "{odd:?} at {at}, no breaks");
             }
         }
+    }
+
+    #[test]
+    fn scan_agrees_with_scan_by_bytes_on_real_text() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let inputs = std::fs::read_dir(format!("{root}/benches/data/shb-dev/input"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .chain(
+                std::fs::read_dir(format!("{root}/tests/golden/pages"))
+                    .unwrap()
+                    .map(|e| e.unwrap().path().join("input.txt")),
+            );
+        let mut texts = 0;
+        for path in inputs {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            // As read and as `round` scans it again once its line ends are fixed; each at
+            // every alignment of the words and blocks.
+            for text in [text.clone(), text.replace("\r\n", "\n").replace('\r', "\n")] {
+                for from in (0..8).filter(|&k| text.is_char_boundary(k)) {
+                    let t = &text[from..];
+                    assert_eq!(scan(t), scan_bytes(t), "{path:?} from {from}");
+                }
+            }
+            texts += 1;
+        }
+        assert!(texts > 100, "only {texts} texts");
     }
 
     proptest! {
