@@ -422,7 +422,7 @@ mod tests {
                 replaced: 0,
                 mojibake_repaired: false,
                 lines,
-                };
+            };
             let r = FileReport::new("in".into(), None, 10, &cleaned);
             proptest::prop_assert_eq!(r.lines_dropped, want);
             let kept = picks.iter().filter(|(_, keep)| *keep).count() as u64;

@@ -246,14 +246,8 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     } else {
         let bar = progress_bar(jobs.len(), args.quiet);
         bar.set_message("counting lines");
-        let shown = !bar.is_hidden();
-        // Unreadable files fail again in the second pass, which reports them. A hidden
-        // bar (quiet, or stderr not a terminal) is not told of each file.
-        let (counted, _, detected) = batch::count_with_hints(&jobs, |_| {
-            if shown {
-                bar.inc(1);
-            }
-        });
+        // Unreadable files fail again in the second pass, which reports them.
+        let (counted, _, detected) = batch::count_with_hints(&jobs, |_| bar.inc(1));
         hints = detected;
         bar.finish_and_clear();
         Some(counted)
@@ -271,13 +265,9 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         (None, false) => batch::Reports::Totals,
         (None, true) => batch::Reports::Uncounted,
     };
-    // Nor is the bar given each file's name: its template shows no message.
-    let shown = !bar.is_hidden();
     let (results, mut stats) =
         batch::run_with_hints(cleaner, &jobs, drop_with, &hints, reports, |r| {
-            if shown {
-                bar.inc(1);
-            }
+            bar.inc(1);
             if let Err(e) = r {
                 bar.suspend(|| eprintln!("boilerstrip: {e}"));
             }
