@@ -212,17 +212,21 @@ fn plan_jobs(inputs: &[PathBuf], out: &Path, scope: Option<&str>) -> (Vec<Job>, 
     (jobs, walk_errors)
 }
 
-fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
+/// A bar over `len` files on a terminal, hidden otherwise. `phase` names the pass it shows
+/// (a folder is read twice: once to count repeated lines, once to clean), so the two bars
+/// are told apart.
+fn progress_bar(len: usize, quiet: bool, phase: &'static str) -> ProgressBar {
     if quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} files, {binary_bytes_per_sec}, eta {eta}",
+            "{msg:8} {bar:40} {pos}/{len} files, {binary_bytes_per_sec}, eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar.set_message(phase);
     bar
 }
 
@@ -244,8 +248,7 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
     } else if let Some(loaded) = load_line_stats(&args.corpus)? {
         Some(loaded)
     } else {
-        let bar = progress_bar(jobs.len(), args.quiet);
-        bar.set_message("counting lines");
+        let bar = progress_bar(jobs.len(), args.quiet, "counting");
         // Unreadable files fail again in the second pass, which reports them.
         let (counted, _, detected) = batch::count_with_hints(&jobs, |_| bar.inc(1));
         hints = detected;
@@ -256,7 +259,7 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         line_stats.save(path)?;
     }
     let drop_with = line_stats.as_ref().filter(|_| !args.common.keep_repeated);
-    let bar = progress_bar(jobs.len(), args.quiet);
+    let bar = progress_bar(jobs.len(), args.quiet, "cleaning");
     // Per-file reports are kept only for --report; without it memory does not grow with
     // the number of files. The dropped lines per reason are read by the summary and the
     // report only.
@@ -451,7 +454,7 @@ fn count(args: &CountArgs) -> Result<Outcome> {
     }
     let start = Instant::now();
     let (jobs, walk_errors) = plan_jobs(&args.inputs, Path::new(""), args.corpus.scope.as_deref());
-    let bar = progress_bar(jobs.len(), args.quiet);
+    let bar = progress_bar(jobs.len(), args.quiet, "counting");
     let (counted, errors) = batch::count(&jobs, |r| {
         bar.inc(1);
         if let Err(e) = r {
