@@ -771,6 +771,8 @@ impl Scan<'_> {
             }
         }
         while ends != 0 {
+            // Each end closes the first start not yet closed (they alternate).
+            debug_assert!(starts != 0);
             let start = p + starts.trailing_zeros() as usize - 8;
             let end = p + ends.trailing_zeros() as usize;
             let len = end - start;
@@ -789,6 +791,13 @@ impl Scan<'_> {
                     // block's end: the word starts in the high half.
                     None => hi >> (8 * (start - p - 8)),
                 };
+                debug_assert_eq!(
+                    w & KEEP_LOW[len],
+                    bytes[start..end]
+                        .iter()
+                        .rev()
+                        .fold(0, |k, &b| (k << 8) | u64::from(b | 0x20)),
+                );
                 self.count_key(w & KEEP_LOW[len]);
             } else {
                 self.queue_word(start, end, scratch);
