@@ -248,14 +248,7 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
                 continue;
             }
             let plain = stops.trailing_zeros() as usize;
-            if plain >= 8 {
-                h.word(lo);
-                if plain > 8 {
-                    h.lanes(hi, plain - 8);
-                }
-            } else if plain > 0 {
-                h.lanes(lo, plain);
-            }
+            h.first_of16(lo, hi, plain);
             i += plain;
         } else {
             // The last few bytes, eight at a time, padded with 0xFF, which stops the word
@@ -535,6 +528,34 @@ impl KeyHash {
             self.word(lo);
             self.word(hi);
         }
+    }
+
+    /// Hashes the first `n` (0 to 15) of the sixteen bytes `lo` then `hi`: the piece of a
+    /// block up to a line's end, mostly. Without a branch on `n` when no byte is pending (at
+    /// the start of a line, and after whole words), as it then is nearly always: `n` is
+    /// where the line happens to end, which a branch would often guess wrong.
+    #[inline(always)]
+    fn first_of16(&mut self, lo: u64, hi: u64, n: usize) {
+        debug_assert!(n < 16, "{n} bytes");
+        if self.shift != 0 {
+            if n >= 8 {
+                self.word(lo);
+                if n > 8 {
+                    self.lanes(hi, n - 8);
+                }
+            } else if n > 0 {
+                self.lanes(lo, n);
+            }
+            return;
+        }
+        // `lo` is a whole word when `n` is 8 or more; the bytes left over are pending.
+        // (Selected by a mask: `std::hint::select_unpredictable` is newer than the MSRV.)
+        let whole = 0u64.wrapping_sub(u64::from(n >= 8));
+        self.h = (fold_mul(self.h ^ lo) & whole) | (self.h & !whole);
+        let rest = (hi & whole) | (lo & !whole);
+        let bits = 8 * (n as u32 & 7);
+        self.pending = rest & ((1u64 << bits) - 1);
+        self.shift = bits;
     }
 
     /// Hashes the first `n` (1 to 7) lanes of `w`, lowest first.
