@@ -248,14 +248,7 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
                 continue;
             }
             let plain = stops.trailing_zeros() as usize;
-            if plain >= 8 {
-                h.word(lo);
-                if plain > 8 {
-                    h.lanes(hi, plain - 8);
-                }
-            } else if plain > 0 {
-                h.lanes(lo, plain);
-            }
+            h.first_of16(lo, hi, plain);
             i += plain;
         } else {
             // The last few bytes, eight at a time, padded with 0xFF, which stops the word
@@ -282,13 +275,45 @@ fn hash_key<const LINES: bool>(text: &str, start: usize) -> (u64, usize) {
         match bytes.get(i) {
             None => break,
             Some(b'\n') if LINES => break,
-            Some(_) => i = hash_odd(text, i, &mut h),
+            // A run of ASCII digits (half the stops that are not a line's end) hashes as
+            // one `0`, here: a call per run, and a branch per digit in it, cost more than
+            // the run. A non-ASCII character after it may be a numeral that goes on the
+            // run (`0٣`): `hash_odd` takes over, in the run.
+            Some(b) if b.is_ascii_digit() => {
+                h.write_byte(b'0');
+                i = ascii_digits_end(bytes, i);
+                if bytes.get(i).is_some_and(|&b| b >= 0x80) {
+                    i = hash_odd(text, i, &mut h, true);
+                }
+                continue;
+            }
+            Some(_) => i = hash_odd(text, i, &mut h, false),
         }
         if LINES && bytes.get(i) == Some(&b'\n') {
             break;
         }
     }
     (h.finish(), i)
+}
+
+/// Where the run of ASCII digits at `bytes[i..]` ends, eight bytes a step: the first byte
+/// from `i` on that is not one, or the end.
+#[inline(always)]
+fn ascii_digits_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() {
+        let w = match bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+            Some(word) => u64::from_le_bytes(*word),
+            // Padded with 0xFF, which is no digit.
+            None => tail_word(bytes, i),
+        };
+        // Exact up to the first lane that is not a digit (see `lanes_in`).
+        let others = !lanes_in(w, b'0', b'9') & HIGH;
+        if others != 0 {
+            return i + first_lane(others);
+        }
+        i += 8;
+    }
+    i
 }
 
 /// The last `bytes.len() - i` (1 to 7) bytes of `bytes` as a word padded with 0xFF, for
@@ -302,13 +327,13 @@ fn tail_word(bytes: &[u8], i: usize) -> u64 {
 /// [`hash_key`]'s look at the digits and non-ASCII characters from `i` on, up to the next
 /// other ASCII byte (or the end), continuing the hash `h`; returns where it stopped. (The
 /// hash by reference: by value, it was copied in and out through memory at each call.)
-/// Digit runs hash as one `0`, other characters lowercased. A digit run never goes
-/// on across a call: each call starts after a byte that is not a digit (or at the start)
-/// and ends before one.
+/// Digit runs hash as one `0`, other characters lowercased. A call hashes any digit run
+/// it meets to its end; it starts after a byte that is not a digit (or at the start), or,
+/// `in_digits`, right after a run of ASCII digits [`hash_key`] hashed, which a numeral
+/// here goes on.
 #[inline(never)]
-fn hash_odd(text: &str, mut i: usize, h: &mut KeyHash) -> usize {
+fn hash_odd(text: &str, mut i: usize, h: &mut KeyHash, mut in_digits: bool) -> usize {
     let bytes = text.as_bytes();
-    let mut in_digits = false;
     let mut buf = [0u8; 4];
     while let Some(&b) = bytes.get(i) {
         if b.is_ascii_digit() {
@@ -503,6 +528,34 @@ impl KeyHash {
             self.word(lo);
             self.word(hi);
         }
+    }
+
+    /// Hashes the first `n` (0 to 15) of the sixteen bytes `lo` then `hi`: the piece of a
+    /// block up to a line's end, mostly. Without a branch on `n` when no byte is pending (at
+    /// the start of a line, and after whole words), as it then is nearly always: `n` is
+    /// where the line happens to end, which a branch would often guess wrong.
+    #[inline(always)]
+    fn first_of16(&mut self, lo: u64, hi: u64, n: usize) {
+        debug_assert!(n < 16, "{n} bytes");
+        if self.shift != 0 {
+            if n >= 8 {
+                self.word(lo);
+                if n > 8 {
+                    self.lanes(hi, n - 8);
+                }
+            } else if n > 0 {
+                self.lanes(lo, n);
+            }
+            return;
+        }
+        // `lo` is a whole word when `n` is 8 or more; the bytes left over are pending.
+        // (Selected by a mask: `std::hint::select_unpredictable` is newer than the MSRV.)
+        let whole = 0u64.wrapping_sub(u64::from(n >= 8));
+        self.h = (fold_mul(self.h ^ lo) & whole) | (self.h & !whole);
+        let rest = (hi & whole) | (lo & !whole);
+        let bits = 8 * (n as u32 & 7);
+        self.pending = rest & ((1u64 << bits) - 1);
+        self.shift = bits;
     }
 
     /// Hashes the first `n` (1 to 7) lanes of `w`, lowest first.
@@ -1310,7 +1363,7 @@ mod tests {
         /// plain definition).
         #[test]
         fn line_key_hashes_the_key_text(
-            line in "[ \t\na-zA-Z0-9.,:|/-]{0,30}|[ aAzZ09٣½ⅫÉéİıßΣσǄЖжЀѐカ、〇〡한日本\u{A0}\u{2003}\u{85}-]{0,20}|\\PC{0,20}"
+            line in "[ \t\na-zA-Z0-9.,:|/-]{0,30}|[ aAzZ09٣½ⅫÉéİıßΣσǄЖжЀѐカ、〇〡한日本\u{A0}\u{2003}\u{85}-]{0,20}|\\PC{0,20}|([a-zA-Z ]{0,3}[0-9]{0,20}[é٣カ-]?){0,4}"
         ) {
             let key = key_text(&line);
             proptest::prop_assert_eq!(line_key(&line), plain_key_hash(key.as_bytes()));
@@ -1378,7 +1431,7 @@ mod tests {
             // (Spaces, which keys trim, are left out.)
             if matches!(s.as_bytes()[0], 0xC3 | 0xD0 | 0xD1 | 0xE2..=0xED) && !c.is_whitespace() {
                 let mut h = KeyHash::new();
-                let end = hash_odd(s, 0, &mut h);
+                let end = hash_odd(s, 0, &mut h, false);
                 assert_eq!(
                     (end, h.finish()),
                     (s.len(), plain_key_hash(key_text(s).as_bytes())),
