@@ -1906,21 +1906,40 @@ mod tests {
 
     #[test]
     fn contains_long_is_contains_in_long_lines() {
-        // Hays long enough for the sixteen positions at a time, needles at every offset.
+        // Hays long enough for the sixteen positions at a time, needles at every offset
+        // (shorter and longer than the sixteen bytes of a block), and each needle again
+        // with a byte inside changed: a candidate with the right first bytes that is no
+        // match.
         let parts = ["abcdefgh", "abcdefg", "é", "h", " ", "ah", "hhhhhhh"];
         let hays = random_strings(&parts, 7, 400, 16);
         for (k, hay) in hays.iter().enumerate() {
             for start in (0..hay.len()).filter(|&s| hay.is_char_boundary(s)) {
-                for len in [8, 9, 12, 17, 25] {
+                for len in [8, 9, 12, 15, 16, 17, 25, 31, 40] {
                     let end = (start + len).min(hay.len());
                     if hay.is_char_boundary(end) {
                         let needle = &hay[start..end];
                         assert!(contains_long(hay, needle), "{hay:?} {needle:?}");
+                        let mut near = needle.as_bytes().to_vec();
+                        let mid = near.len() / 2;
+                        if mid > 0 && near[mid].is_ascii() {
+                            // (`#` is in no hay.)
+                            near[mid] = b'#';
+                            let near = String::from_utf8(near).expect("an ASCII byte replaced");
+                            assert_eq!(
+                                contains_long(hay, &near),
+                                hay.contains(near.as_str()),
+                                "{hay:?} {near:?}"
+                            );
+                        }
                     }
                 }
             }
             let other = &hays[(k + 1) % hays.len()];
-            for cut in [other.len() / 3, other.len() / 2] {
+            for cut in [
+                other.len() / 3,
+                other.len() / 2,
+                other.len().saturating_sub(20),
+            ] {
                 if other.is_char_boundary(cut) {
                     for needle in [&other[cut..], &other[..cut]] {
                         assert_eq!(
