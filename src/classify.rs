@@ -216,7 +216,23 @@ pub fn classify_known<'r>(
     model: &Model,
     known: &[LineMatch<'r>],
 ) -> Vec<Verdict> {
-    decide(doc, &prepare_known(doc, rules, known), model)
+    classify_known_ids(doc, rules, model, known, true)
+}
+
+/// [`classify_known`], naming the rule in each [`Reason::Rule`] only with `rule_ids`
+/// (without, the reason holds an empty id): for a caller that reads no reason's id, which
+/// then costs no string per line a rule matched (a quarter of a page's lines, often).
+/// The keep decisions and every other reason are the same either way.
+pub(crate) fn classify_known_ids<'r>(
+    doc: &Document,
+    rules: &'r RuleSet,
+    model: &Model,
+    known: &[LineMatch<'r>],
+    rule_ids: bool,
+) -> Vec<Verdict> {
+    let prepared = prepare_known(doc, rules, known);
+    let p2 = model.predict(&prepared.x1);
+    decide_from_ids(doc, &prepared, model, p2, rule_ids)
 }
 
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
@@ -233,7 +249,19 @@ pub fn decide_from(
     doc: &Document,
     prepared: &Prepared,
     model: &Model,
+    p2: Vec<f32>,
+) -> Vec<Verdict> {
+    decide_from_ids(doc, prepared, model, p2, true)
+}
+
+/// [`decide_from`], with the rule ids in [`Reason::Rule`] only when `rule_ids` (see
+/// [`classify_known_ids`]); nothing decided here reads them.
+fn decide_from_ids(
+    doc: &Document,
+    prepared: &Prepared,
+    model: &Model,
     mut p2: Vec<f32>,
+    rule_ids: bool,
 ) -> Vec<Verdict> {
     for (p, (r, c)) in p2
         .iter_mut()
@@ -252,7 +280,15 @@ pub fn decide_from(
         .zip(keep.into_iter().zip(p2))
         .map(|((rule, &caption), (keep, score))| {
             let (keep, reason) = match (rule, caption) {
-                (Some(id), _) => (false, Reason::Rule((*id).to_string())),
+                (Some(id), _) => {
+                    // `String::new()` allocates nothing.
+                    let id = if rule_ids {
+                        (*id).to_string()
+                    } else {
+                        String::new()
+                    };
+                    (false, Reason::Rule(id))
+                }
                 (None, true) => (false, Reason::Caption),
                 (None, false) => (keep, Reason::Classifier),
             };
