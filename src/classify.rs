@@ -1051,9 +1051,11 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 
 /// Lowercased words of `text`.
 fn title_text(text: &str) -> TitleText {
+    // A word and the separator after it take five or six bytes in most titles: room for a
+    // word every four bytes holds all but the densest without growing the list.
     let mut set = TitleText {
         text: String::with_capacity(text.len()),
-        spans: Vec::new(),
+        spans: Vec::with_capacity(text.len() / 4 + 1),
     };
     // An ASCII title (most) is split a byte at a time: its letters and digits are the
     // ASCII ones, and no character need be decoded.
@@ -1127,11 +1129,13 @@ struct TitleWords<'a> {
 
 impl<'a> TitleWords<'a> {
     fn of(set: &'a TitleText) -> TitleWords<'a> {
-        let mut words: Vec<(usize, &str)> = set
-            .words()
-            .filter(|w| !w.is_empty())
-            .map(|w| (Self::slot_of(w.as_bytes()), w))
-            .collect();
+        // Sized once for all the words (not grown as the filter lets them through).
+        let mut words: Vec<(usize, &str)> = Vec::with_capacity(set.spans.len());
+        words.extend(
+            set.words()
+                .filter(|w| !w.is_empty())
+                .map(|w| (Self::slot_of(w.as_bytes()), w)),
+        );
         // Each word once, as in a set: a slot's list is searched for a word.
         words.sort_unstable();
         words.dedup();
@@ -1147,11 +1151,13 @@ impl<'a> TitleWords<'a> {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
         // Only ASCII words: only ASCII words of a line are looked up by their keys.
-        let keys: Vec<u64> = words
-            .iter()
-            .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
-            .map(|(_, w)| Self::short_key(w.as_bytes()))
-            .collect();
+        let mut keys: Vec<u64> = Vec::with_capacity(words.len());
+        keys.extend(
+            words
+                .iter()
+                .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
+                .map(|(_, w)| Self::short_key(w.as_bytes())),
+        );
         let least = (2 * keys.len()).next_power_of_two().max(8);
         // Doubled at most twice (a title has few words: the table stays small); a key
         // further than the next place after that leaves the lookup to the probe loop.

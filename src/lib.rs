@@ -335,15 +335,17 @@ impl Cleaner {
                 }
             })
             .collect();
-        if repeated.iter().all(Option::is_none) {
+        let aside_len = repeated.iter().filter(|r| r.is_some()).count();
+        if aside_len == 0 {
             let verdicts =
                 classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids);
             return (doc, verdicts);
         }
         // Move the repeated lines aside (no copies of the document), classify the rest,
         // then put every line back in its place.
-        let mut aside = Vec::new();
-        let mut rest = Vec::with_capacity(doc.lines.len());
+        // Each sized once (growing a list of lines as it fills moved it over and over).
+        let mut aside = Vec::with_capacity(aside_len);
+        let mut rest = Vec::with_capacity(doc.lines.len() - aside_len);
         for (line, r) in std::mem::take(&mut doc.lines).into_iter().zip(&repeated) {
             if r.is_some() {
                 aside.push(line);
