@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::corpus::{self, LineStats};
 use crate::report::{FileReport, Stats};
-use crate::{Cleaned, Cleaner, DecodeError, Known};
+use crate::{Cleaned, Cleaner, DecodeError, Detail, Known};
 
 /// Why one file could not be cleaned. Always names the file.
 #[derive(Debug, thiserror::Error)]
@@ -589,21 +589,24 @@ pub fn clean_bytes(
     bytes: &[u8],
     stats: Option<&LineStats>,
 ) -> Result<Cleaned, FileError> {
-    clean_bytes_known(cleaner, job, bytes, stats, Known::default())
+    clean_bytes_known(cleaner, job, bytes, stats, Known::default(), Detail::Lines)
+        .map(|(cleaned, _)| cleaned)
 }
 
 /// [`clean_bytes`], with what the first pass found out about the bytes: their legacy
 /// encoding is not detected again, text found to need no normalizing is not scanned
-/// again, and other text is not scanned again for what it needs.
+/// again, and other text is not scanned again for what it needs. The lines come back as
+/// `detail` asks, with how many were kept.
 fn clean_bytes_known(
     cleaner: &Cleaner,
     job: &Job,
     bytes: &[u8],
     stats: Option<&LineStats>,
     known: Known,
-) -> Result<Cleaned, FileError> {
+    detail: Detail,
+) -> Result<(Cleaned, usize), FileError> {
     cleaner
-        .clean_known(bytes, stats.map(|s| (s, &*job.scope)), known)
+        .clean_known_detail(bytes, stats.map(|s| (s, &*job.scope)), known, detail)
         .map_err(|source| FileError::Decode {
             path: job.input.clone(),
             source,
@@ -650,7 +653,14 @@ fn clean_job_hinted(
     let known = hint
         .filter(|h| h.fingerprint == Fingerprint::of(bytes))
         .map_or_else(Known::default, |h| h.known);
-    let cleaned = clean_bytes_known(cleaner, job, bytes, stats, known)?;
+    // A report without reasons reads only how many lines were kept: the lines themselves
+    // (and their rules' ids) need not be gathered.
+    let detail = if count_reasons {
+        Detail::Lines
+    } else {
+        Detail::KeptCount
+    };
+    let (cleaned, kept) = clean_bytes_known(cleaner, job, bytes, stats, known, detail)?;
     write_atomic_from(
         &mut worker.outputs,
         cwd,
@@ -673,6 +683,8 @@ fn clean_job_hinted(
         bytes.len() as u64,
         &cleaned,
     );
+    // `cleaned.lines` is empty without the reasons: the count comes from the clean.
+    report.lines_kept = kept as u64;
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
 }

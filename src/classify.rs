@@ -216,7 +216,23 @@ pub fn classify_known<'r>(
     model: &Model,
     known: &[LineMatch<'r>],
 ) -> Vec<Verdict> {
-    decide(doc, &prepare_known(doc, rules, known), model)
+    classify_known_ids(doc, rules, model, known, true)
+}
+
+/// [`classify_known`], naming the rule in each [`Reason::Rule`] only with `rule_ids`
+/// (without, the reason holds an empty id): for a caller that reads no reason's id, which
+/// then costs no string per line a rule matched (a quarter of a page's lines, often).
+/// The keep decisions and every other reason are the same either way.
+pub(crate) fn classify_known_ids<'r>(
+    doc: &Document,
+    rules: &'r RuleSet,
+    model: &Model,
+    known: &[LineMatch<'r>],
+    rule_ids: bool,
+) -> Vec<Verdict> {
+    let prepared = prepare_known(doc, rules, known);
+    let p2 = model.predict(&prepared.x1);
+    decide_from_ids(doc, &prepared, model, p2, rule_ids)
 }
 
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
@@ -233,7 +249,19 @@ pub fn decide_from(
     doc: &Document,
     prepared: &Prepared,
     model: &Model,
+    p2: Vec<f32>,
+) -> Vec<Verdict> {
+    decide_from_ids(doc, prepared, model, p2, true)
+}
+
+/// [`decide_from`], with the rule ids in [`Reason::Rule`] only when `rule_ids` (see
+/// [`classify_known_ids`]); nothing decided here reads them.
+fn decide_from_ids(
+    doc: &Document,
+    prepared: &Prepared,
+    model: &Model,
     mut p2: Vec<f32>,
+    rule_ids: bool,
 ) -> Vec<Verdict> {
     for (p, (r, c)) in p2
         .iter_mut()
@@ -252,7 +280,15 @@ pub fn decide_from(
         .zip(keep.into_iter().zip(p2))
         .map(|((rule, &caption), (keep, score))| {
             let (keep, reason) = match (rule, caption) {
-                (Some(id), _) => (false, Reason::Rule((*id).to_string())),
+                (Some(id), _) => {
+                    // `String::new()` allocates nothing.
+                    let id = if rule_ids {
+                        (*id).to_string()
+                    } else {
+                        String::new()
+                    };
+                    (false, Reason::Rule(id))
+                }
                 (None, true) => (false, Reason::Caption),
                 (None, false) => (keep, Reason::Classifier),
             };
@@ -1015,9 +1051,11 @@ fn lowercase_into<'a>(w: &str, buf: &'a mut String) -> &'a str {
 
 /// Lowercased words of `text`.
 fn title_text(text: &str) -> TitleText {
+    // A word and the separator after it take five or six bytes in most titles: room for a
+    // word every four bytes holds all but the densest without growing the list.
     let mut set = TitleText {
         text: String::with_capacity(text.len()),
-        spans: Vec::new(),
+        spans: Vec::with_capacity(text.len() / 4 + 1),
     };
     // An ASCII title (most) is split a byte at a time: its letters and digits are the
     // ASCII ones, and no character need be decoded.
@@ -1091,11 +1129,13 @@ struct TitleWords<'a> {
 
 impl<'a> TitleWords<'a> {
     fn of(set: &'a TitleText) -> TitleWords<'a> {
-        let mut words: Vec<(usize, &str)> = set
-            .words()
-            .filter(|w| !w.is_empty())
-            .map(|w| (Self::slot_of(w.as_bytes()), w))
-            .collect();
+        // Sized once for all the words (not grown as the filter lets them through).
+        let mut words: Vec<(usize, &str)> = Vec::with_capacity(set.spans.len());
+        words.extend(
+            set.words()
+                .filter(|w| !w.is_empty())
+                .map(|w| (Self::slot_of(w.as_bytes()), w)),
+        );
         // Each word once, as in a set: a slot's list is searched for a word.
         words.sort_unstable();
         words.dedup();
@@ -1111,11 +1151,13 @@ impl<'a> TitleWords<'a> {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
         // Only ASCII words: only ASCII words of a line are looked up by their keys.
-        let keys: Vec<u64> = words
-            .iter()
-            .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
-            .map(|(_, w)| Self::short_key(w.as_bytes()))
-            .collect();
+        let mut keys: Vec<u64> = Vec::with_capacity(words.len());
+        keys.extend(
+            words
+                .iter()
+                .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
+                .map(|(_, w)| Self::short_key(w.as_bytes())),
+        );
         let least = (2 * keys.len()).next_power_of_two().max(8);
         // Doubled at most twice (a title has few words: the table stays small); a key
         // further than the next place after that leaves the lookup to the probe loop.

@@ -102,6 +102,17 @@ pub struct Cleaned {
     pub lines: Vec<LineDecision>,
 }
 
+/// How much of each line a clean gives back in [`Cleaned::lines`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// Every line with its verdict, rule ids included.
+    Lines,
+    /// No lines (`lines` is empty), only how many were kept: for a caller that reads
+    /// nothing else of them (a quiet batch run). It saves a string per line a rule matched
+    /// and the list of decisions.
+    KeptCount,
+}
+
 /// What a first pass over a document's bytes found out about them, so that cleaning the
 /// same bytes need not find it out again. The default knows nothing.
 #[derive(Debug, Clone, Copy, Default)]
@@ -149,7 +160,8 @@ impl Cleaner {
     /// # Errors
     /// [`DecodeError`] when the bytes are not text (binary data).
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, DecodeError> {
-        self.clean_inner(bytes, None, Known::default())
+        self.clean_inner(bytes, None, Known::default(), Detail::Lines)
+            .map(|(cleaned, _)| cleaned)
     }
 
     /// Cleans one document of `scope`, also dropping the lines that `stats` show repeated
@@ -175,7 +187,9 @@ impl Cleaner {
             bytes,
             stats.repeats(scope, &self.repeat_threshold),
             Known::default(),
+            Detail::Lines,
         )
+        .map(|(cleaned, _)| cleaned)
     }
 
     /// [`clean_with_stats`](Self::clean_with_stats) when `stats` gives the counts and the
@@ -216,8 +230,21 @@ impl Cleaner {
         stats: Option<(&corpus::LineStats, &str)>,
         known: Known,
     ) -> Result<Cleaned, DecodeError> {
+        self.clean_known_detail(bytes, stats, known, Detail::Lines)
+            .map(|(cleaned, _)| cleaned)
+    }
+
+    /// [`clean_known`](Self::clean_known), with the lines in the result only as `detail`
+    /// asks, and how many lines were kept.
+    pub(crate) fn clean_known_detail(
+        &self,
+        bytes: &[u8],
+        stats: Option<(&corpus::LineStats, &str)>,
+        known: Known,
+        detail: Detail,
+    ) -> Result<(Cleaned, usize), DecodeError> {
         let repeats = stats.and_then(|(stats, scope)| stats.repeats(scope, &self.repeat_threshold));
-        self.clean_inner(bytes, repeats, known)
+        self.clean_inner(bytes, repeats, known, detail)
     }
 
     fn clean_inner(
@@ -225,7 +252,9 @@ impl Cleaner {
         bytes: &[u8],
         repeats: Option<corpus::Repeats<'_>>,
         known: Known,
-    ) -> Result<Cleaned, DecodeError> {
+        detail: Detail,
+    ) -> Result<(Cleaned, usize), DecodeError> {
+        let rule_ids = detail == Detail::Lines;
         let decoded = decode::decode_known(bytes, known.encoding)?;
         // Borrowed when normalizing changes nothing (but the final newline, which
         // `segment_terminated` reads as there): the lines are copied out anyway.
@@ -240,9 +269,10 @@ impl Cleaner {
         };
         let doc = segment::segment_terminated(&text);
         let (doc, mut verdicts) = match repeats {
-            Some(repeats) => self.classify_without_repeats(doc, &repeats),
+            Some(repeats) => self.classify_without_repeats(doc, &repeats, rule_ids),
             None => {
-                let verdicts = classify::classify(&doc, &self.rules, self.model);
+                let verdicts =
+                    classify::classify_known_ids(&doc, &self.rules, self.model, &[], rule_ids);
                 (doc, verdicts)
             }
         };
@@ -250,22 +280,27 @@ impl Cleaner {
             classify::drop_headline(&mut verdicts);
         }
         let text = assemble::assemble(&doc, &verdicts);
-        let lines = doc
-            .lines
-            .into_iter()
-            .zip(verdicts)
-            .map(|(line, verdict)| LineDecision {
-                text: line.text,
-                verdict,
-            })
-            .collect();
-        Ok(Cleaned {
+        let kept = verdicts.iter().filter(|v| v.keep).count();
+        let lines = match detail {
+            Detail::Lines => doc
+                .lines
+                .into_iter()
+                .zip(verdicts)
+                .map(|(line, verdict)| LineDecision {
+                    text: line.text,
+                    verdict,
+                })
+                .collect(),
+            Detail::KeptCount => Vec::new(),
+        };
+        let cleaned = Cleaned {
             text,
             encoding: decoded.encoding,
             replaced: decoded.replaced,
             mojibake_repaired,
             lines,
-        })
+        };
+        Ok((cleaned, kept))
     }
 
     /// Classifies `doc` as if the lines repeated across its scope were not there, and drops
@@ -278,6 +313,7 @@ impl Cleaner {
         &self,
         mut doc: segment::Document,
         repeats: &corpus::Repeats<'_>,
+        rule_ids: bool,
     ) -> (segment::Document, Vec<Verdict>) {
         // A repeated line that a rule matches is classified (the rule names why it goes);
         // that match is handed to the classifier rather than computed twice.
@@ -299,14 +335,17 @@ impl Cleaner {
                 }
             })
             .collect();
-        if repeated.iter().all(Option::is_none) {
-            let verdicts = classify::classify_known(&doc, &self.rules, self.model, &known);
+        let aside_len = repeated.iter().filter(|r| r.is_some()).count();
+        if aside_len == 0 {
+            let verdicts =
+                classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids);
             return (doc, verdicts);
         }
         // Move the repeated lines aside (no copies of the document), classify the rest,
         // then put every line back in its place.
-        let mut aside = Vec::new();
-        let mut rest = Vec::with_capacity(doc.lines.len());
+        // Each sized once (growing a list of lines as it fills moved it over and over).
+        let mut aside = Vec::with_capacity(aside_len);
+        let mut rest = Vec::with_capacity(doc.lines.len() - aside_len);
         for (line, r) in std::mem::take(&mut doc.lines).into_iter().zip(&repeated) {
             if r.is_some() {
                 aside.push(line);
@@ -315,7 +354,8 @@ impl Cleaner {
             }
         }
         doc.lines = rest;
-        let verdicts = classify::classify_known(&doc, &self.rules, self.model, &known);
+        let verdicts =
+            classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids);
         let (mut aside, mut rest) = (
             aside.into_iter(),
             std::mem::take(&mut doc.lines).into_iter(),
@@ -430,6 +470,30 @@ mod tests {
         Ok(())
     }
 
+    /// Cleaning for the kept count alone gives the text of a full clean (`want`), no
+    /// lines, and the number of lines `want` keeps.
+    fn kept_count_is_lines(
+        cleaner: &Cleaner,
+        bytes: &[u8],
+        stats: Option<(&corpus::LineStats, &str)>,
+        known: Known,
+        want: &Cleaned,
+    ) -> Result<(), TestCaseError> {
+        let (got, kept) = cleaner
+            .clean_known_detail(bytes, stats, known, Detail::KeptCount)
+            .unwrap();
+        prop_assert!(got.lines.is_empty());
+        let want_kept = want.lines.iter().filter(|l| l.verdict.keep).count();
+        prop_assert_eq!(kept, want_kept);
+        same(
+            &Cleaned {
+                lines: want.lines.clone(),
+                ..got
+            },
+            want,
+        )
+    }
+
     proptest! {
         /// The second pass over a folder, given what the first found out about the same
         /// bytes, cleans them as if it knew nothing.
@@ -456,6 +520,9 @@ mod tests {
             let with_stats = cleaner.clean_with_stats(&bytes, &stats, "s").unwrap();
             let hinted = cleaner.clean_known(&bytes, Some((&stats, "s")), known).unwrap();
             same(&hinted, &with_stats)?;
+            for (stats, want) in [(None, &plain), (Some((&stats, "s")), &with_stats)] {
+                kept_count_is_lines(&cleaner, &bytes, stats, known, want)?;
+            }
         }
     }
 }
