@@ -44,8 +44,8 @@ impl FileReport {
     /// [`new`](Self::new) without the dropped lines per reason
     /// ([`lines_dropped`](Self::lines_dropped) stays empty), for a run that reads none:
     /// naming and sorting each file's reasons and adding them into the totals by name is
-    /// some 1.5% of a quiet run's time. The lines' verdicts and reasons are in the
-    /// [`Cleaned`] either way.
+    /// some 1.5% of a quiet run's time. The kept lines are counted from
+    /// [`Cleaned::lines`] (the batch, which cleans without them, sets the count itself).
     pub fn new_uncounted(
         input: PathBuf,
         output: Option<PathBuf>,
