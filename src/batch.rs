@@ -672,19 +672,17 @@ fn clean_job_hinted(
         output: job.output.clone(),
         source,
     })?;
-    let summarise = if count_reasons {
-        FileReport::new
-    } else {
-        FileReport::new_uncounted
-    };
-    let mut report = summarise(
+    let (input, output, bytes_in) = (
         job.input.clone(),
         Some(job.output.clone()),
         bytes.len() as u64,
-        &cleaned,
     );
-    // `cleaned.lines` is empty without the reasons: the count comes from the clean.
-    report.lines_kept = kept as u64;
+    let mut report = if count_reasons {
+        FileReport::new(input, output, bytes_in, &cleaned)
+    } else {
+        // `cleaned.lines` is empty here: the count comes from the clean.
+        FileReport::new_uncounted(input, output, bytes_in, &cleaned, kept as u64)
+    };
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -230,16 +230,19 @@ pub(crate) fn classify_known_ids<'r>(
     known: &[LineMatch<'r>],
     rule_ids: bool,
 ) -> Vec<Verdict> {
-    let prepared = prepare_known(doc, rules, known);
-    let p2 = model.predict(&prepared.x1);
-    decide_from_ids(doc, &prepared, model, p2, rule_ids)
+    decide_ids(doc, &prepare_known(doc, rules, known), model, rule_ids)
 }
 
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
 /// try many models).
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
+    decide_ids(doc, prepared, model, true)
+}
+
+/// [`decide`], with the rule ids only when `rule_ids` (see [`classify_known_ids`]).
+fn decide_ids(doc: &Document, prepared: &Prepared, model: &Model, rule_ids: bool) -> Vec<Verdict> {
     let p2 = model.predict(&prepared.x1);
-    decide_from(doc, prepared, model, p2)
+    decide_from_ids(doc, prepared, model, p2, rule_ids)
 }
 
 /// Decides every line from given stage-2 probabilities `p2` (the trainer passes

@@ -38,29 +38,32 @@ pub struct FileReport {
 impl FileReport {
     /// Summarises a cleaned document.
     pub fn new(input: PathBuf, output: Option<PathBuf>, bytes_in: u64, cleaned: &Cleaned) -> Self {
-        Self::summarise(input, output, bytes_in, cleaned, true)
+        Self::summarise(input, output, bytes_in, cleaned, None)
     }
 
     /// [`new`](Self::new) without the dropped lines per reason
     /// ([`lines_dropped`](Self::lines_dropped) stays empty), for a run that reads none:
     /// naming and sorting each file's reasons and adding them into the totals by name is
-    /// some 1.5% of a quiet run's time. The kept lines are counted from
-    /// [`Cleaned::lines`] (the batch, which cleans without them, sets the count itself).
+    /// some 1.5% of a quiet run's time. The caller gives the number of lines kept: such a
+    /// run cleans without gathering [`Cleaned::lines`] at all.
     pub fn new_uncounted(
         input: PathBuf,
         output: Option<PathBuf>,
         bytes_in: u64,
         cleaned: &Cleaned,
+        lines_kept: u64,
     ) -> Self {
-        Self::summarise(input, output, bytes_in, cleaned, false)
+        Self::summarise(input, output, bytes_in, cleaned, Some(lines_kept))
     }
 
+    /// The report of `cleaned`; with `uncounted_kept`, that many lines kept and no reasons
+    /// counted, else both counted from its lines.
     fn summarise(
         input: PathBuf,
         output: Option<PathBuf>,
         bytes_in: u64,
         cleaned: &Cleaned,
-        count_reasons: bool,
+        uncounted_kept: Option<u64>,
     ) -> Self {
         let report = |lines_kept, lines_dropped| FileReport {
             input,
@@ -74,9 +77,8 @@ impl FileReport {
             lines_dropped,
             seconds: 0.0,
         };
-        if !count_reasons {
-            let kept = cleaned.lines.iter().filter(|l| l.verdict.keep).count();
-            return report(kept as u64, BTreeMap::new());
+        if let Some(kept) = uncounted_kept {
+            return report(kept, BTreeMap::new());
         }
         // Tally the distinct reasons first (a page has a few dozen at most) and format
         // each one once, rather than a `String` per dropped line. The reasons without an id
@@ -468,7 +470,8 @@ mod tests {
         .into();
         assert_eq!(r.lines_dropped, expected);
         // Without the counts per reason, the rest of the report is the same.
-        let mut without = FileReport::new_uncounted("in".into(), None, 10, &cleaned);
+        let kept = cleaned.lines.iter().filter(|l| l.verdict.keep).count() as u64;
+        let mut without = FileReport::new_uncounted("in".into(), None, 10, &cleaned, kept);
         assert!(without.lines_dropped.is_empty());
         without.lines_dropped = r.lines_dropped.clone();
         assert_eq!(without, r);
