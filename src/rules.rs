@@ -253,76 +253,62 @@ impl PhraseTrie {
             .map(|((head, p), i)| (head, p, i))
             .collect();
         order.sort_unstable();
-        // Per node, in the order made (depth first): (parent, byte) and the pattern that
-        // ends there; at most a node per pattern byte, plus the root.
-        let most = 1 + patterns.iter().map(String::len).sum::<usize>();
-        let mut links: Vec<(u32, u8)> = Vec::with_capacity(most);
-        links.push((NO_NODE, 0));
-        let mut ends = Vec::with_capacity(most);
-        ends.push(NO_NODE);
-        // The nodes along the previous pattern, from the root.
-        let mut path: Vec<u32> = vec![0];
+        // Numbered breadth first, so that each node's children are consecutive: by
+        // depth, then in the patterns' order. Each pattern makes the nodes of its bytes
+        // past its common prefix with the one before it (`common`); the nodes of each
+        // depth are numbered in the order made, after those of the depths above.
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
+        let mut common = Vec::with_capacity(order.len());
+        // `next[d]`: the number of the next node of depth `d` (the root's children are
+        // at depth 0); first the count of each depth.
+        let mut next = vec![0u32; longest + 1];
         let mut prev: &[u8] = &[];
-        for &(_, pattern, p) in &order {
-            let common = pattern.iter().zip(prev).take_while(|(a, b)| a == b).count();
-            path.truncate(common + 1);
-            for &b in &pattern[common..] {
-                let parent = *path.last().expect("the root");
-                path.push(ends.len() as u32);
-                links.push((parent, b));
-                ends.push(NO_NODE);
-            }
-            let node = *path.last().expect("the root") as usize;
-            // Equal patterns are ordered by index: the first one keeps the node.
-            if ends[node] == NO_NODE {
-                ends[node] = p;
+        for &(_, pattern, _) in &order {
+            let c = pattern.iter().zip(prev).take_while(|(a, b)| a == b).count();
+            common.push(c);
+            for n in &mut next[c..pattern.len()] {
+                *n += 1;
             }
             prev = pattern;
         }
-        // Renumbered breadth first, so that each node's children are consecutive. Each
-        // parent's children (old numbers) side by side, in the order made: that of
-        // their bytes, as the patterns are sorted.
-        let count = links.len();
-        let mut starts = vec![0u32; count + 1];
-        for &(parent, _) in &links[1..] {
-            starts[parent as usize + 1] += 1;
+        let mut count = 1;
+        for n in &mut next {
+            (*n, count) = (count, count + *n);
         }
-        for k in 1..=count {
-            starts[k] += starts[k - 1];
-        }
-        let mut kids = vec![0u32; count - 1];
-        let mut fill = starts.clone();
-        for (node, &(parent, _)) in links.iter().enumerate().skip(1) {
-            kids[fill[parent as usize] as usize] = node as u32;
-            fill[parent as usize] += 1;
-        }
-        // `bfs[k]`: the old number of new node `k`; `firsts[k]` its first child's new
-        // number.
-        let mut bfs: Vec<u32> = Vec::with_capacity(count);
-        bfs.push(0);
-        let mut firsts: Vec<u32> = Vec::with_capacity(count);
-        let mut k = 0;
-        while k < bfs.len() {
-            firsts.push(bfs.len() as u32);
-            let old = bfs[k] as usize;
-            bfs.extend_from_slice(&kids[starts[old] as usize..starts[old + 1] as usize]);
-            k += 1;
-        }
+        // One more entry after the last node closes the last range.
+        let count = count as usize;
         let mut root = vec![NO_NODE; 256].into_boxed_slice();
         let mut labels = vec![0u8; count + LABEL_PAD].into_boxed_slice();
-        let mut nodes = Vec::with_capacity(count + 1);
-        for (new, &old) in bfs.iter().enumerate() {
-            let (parent, b) = links[old as usize];
-            labels[new] = b;
-            if parent == 0 {
-                root[usize::from(b)] = new as u32;
+        let mut nodes = vec![(count as u32, NO_NODE); count + 1].into_boxed_slice();
+        nodes[0].0 = 1;
+        // The nodes along the current pattern, by depth.
+        let mut path = vec![0u32; longest];
+        for (&(_, pattern, p), &c) in order.iter().zip(&common) {
+            for (d, &b) in pattern.iter().enumerate().skip(c) {
+                let node = next[d];
+                next[d] += 1;
+                // Its children are the next nodes of the depth below: the patterns
+                // that make them, which share its path, come before any that make
+                // another node of its depth (and a node without children leaves
+                // the next one there for its successor).
+                nodes[node as usize].0 = next[d + 1];
+                labels[node as usize] = b;
+                path[d] = node;
+                if d == 0 {
+                    root[usize::from(b)] = node;
+                }
             }
-            nodes.push((firsts[new], ends[old as usize]));
+            // Equal patterns are ordered by index: the first one keeps the node.
+            if let Some(&node) = path[..pattern.len()].last() {
+                let end = &mut nodes[node as usize].1;
+                if *end == NO_NODE {
+                    *end = p;
+                }
+            }
         }
-        nodes.push((count as u32, NO_NODE));
         PhraseTrie {
             root,
-            nodes: nodes.into_boxed_slice(),
+            nodes,
             labels,
         }
     }
