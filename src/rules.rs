@@ -122,12 +122,15 @@ pub struct RuleMatch<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[cfg_attr(test, derive(PartialEq))]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+struct RawRule<'a> {
     id: Option<String>,
     category: Option<String>,
     languages: Option<Vec<String>>,
     scope: Option<String>,
-    phrases: Option<Vec<String>>,
+    /// Borrowed from the file's text by `parse_plain` when written without escapes
+    /// (each is only read, to build its key or pattern: no copy of the thousands of
+    /// built-in phrases); owned from the TOML parser.
+    phrases: Option<Vec<Cow<'a, str>>>,
     regex: Option<String>,
     max_words: Option<usize>,
     max_chars: Option<usize>,
@@ -139,9 +142,9 @@ struct RawRule {
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(PartialEq))]
 #[serde(deny_unknown_fields)]
-struct RawFile {
+struct RawFile<'a> {
     #[serde(default)]
-    rule: Vec<RawRule>,
+    rule: Vec<RawRule<'a>>,
 }
 
 /// How a rule's phrases are compared with a line.
@@ -4241,7 +4244,7 @@ fn without_counts(mut k: &str) -> &str {
 /// anything else (a duplicate or unknown key, another escape, a control character...),
 /// which the caller then hands to the TOML parser: on what it accepts, the answer is
 /// the TOML parser's (a test compares the two on the built-in file).
-fn parse_plain(src: &str) -> Option<RawFile> {
+fn parse_plain(src: &str) -> Option<RawFile<'_>> {
     let mut p = Plain { src, i: 0 };
     let mut rules: Vec<RawRule> = Vec::new();
     loop {
@@ -4261,12 +4264,15 @@ fn parse_plain(src: &str) -> Option<RawFile> {
         p.eat(b'=')?;
         p.skip_spaces();
         match key {
-            "id" => fill(&mut rule.id, p.string()?)?,
-            "category" => fill(&mut rule.category, p.string()?)?,
-            "scope" => fill(&mut rule.scope, p.string()?)?,
-            "regex" => fill(&mut rule.regex, p.string()?)?,
-            "note" => fill(&mut rule.note, p.string()?)?,
-            "languages" => fill(&mut rule.languages, p.strings()?)?,
+            "id" => fill(&mut rule.id, p.string()?.into_owned())?,
+            "category" => fill(&mut rule.category, p.string()?.into_owned())?,
+            "scope" => fill(&mut rule.scope, p.string()?.into_owned())?,
+            "regex" => fill(&mut rule.regex, p.string()?.into_owned())?,
+            "note" => fill(&mut rule.note, p.string()?.into_owned())?,
+            "languages" => fill(
+                &mut rule.languages,
+                p.strings()?.into_iter().map(Cow::into_owned).collect(),
+            )?,
             "phrases" => fill(&mut rule.phrases, p.strings()?)?,
             "max_words" => fill(&mut rule.max_words, p.integer()?)?,
             "max_chars" => fill(&mut rule.max_chars, p.integer()?)?,
@@ -4359,8 +4365,9 @@ impl<'a> Plain<'a> {
         (self.i > start).then(|| &self.src[start..self.i])
     }
 
-    /// A basic, literal or multi-line literal string.
-    fn string(&mut self) -> Option<String> {
+    /// A basic, literal or multi-line literal string: borrowed from the text unless it
+    /// has an escape.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
         // A control character other than a tab (and, in a multi-line string, a line
         // feed) is a TOML error; a carriage return is left to the TOML parser.
         let plain = |c: char, newline: bool| c == '\t' || (newline && c == '\n') || !c.is_control();
@@ -4377,7 +4384,7 @@ impl<'a> Plain<'a> {
             return text
                 .chars()
                 .all(|c| plain(c, true))
-                .then(|| text.to_string());
+                .then_some(Cow::Borrowed(text));
         }
         if let Some(body) = rest.strip_prefix('\'') {
             let end = body.find('\'')?;
@@ -4386,7 +4393,7 @@ impl<'a> Plain<'a> {
             return text
                 .chars()
                 .all(|c| plain(c, false))
-                .then(|| text.to_string());
+                .then_some(Cow::Borrowed(text));
         }
         let body = rest.strip_prefix('"')?;
         // Runs between escapes are copied whole; the bytes that end a run are ASCII.
@@ -4400,14 +4407,13 @@ impl<'a> Plain<'a> {
             }
             match *b.get(n)? {
                 b'"' => {
-                    // Most strings have no escape: one allocation of the right size.
-                    if from == 0 {
-                        out = body[..n].to_owned();
-                    } else {
-                        out.push_str(&body[from..n]);
-                    }
                     self.i += 1 + n + 1;
-                    return Some(out);
+                    // Most strings have no escape: no copy.
+                    if from == 0 {
+                        return Some(Cow::Borrowed(&body[..n]));
+                    }
+                    out.push_str(&body[from..n]);
+                    return Some(Cow::Owned(out));
                 }
                 b'\\' => {
                     out.push_str(&body[from..n]);
@@ -4426,7 +4432,7 @@ impl<'a> Plain<'a> {
 
     /// An array of strings, over any number of lines, with comments and an optional
     /// trailing comma.
-    fn strings(&mut self) -> Option<Vec<String>> {
+    fn strings(&mut self) -> Option<Vec<Cow<'a, str>>> {
         self.eat(b'[')?;
         let mut out = Vec::new();
         loop {
@@ -5096,7 +5102,7 @@ mod tests {
         fn plain_basic_string_agrees_with_toml(text in "[a-z \t\"\\\\\u{e9}\u{7f}\u{1}\n\r\u{85}]{0,40}") {
             let quoted = format!("x = \"{}\"\n", text.replace('\\', "\\\\").replace('"', "\\\""));
             let mut p = Plain { src: &quoted[4..], i: 0 };
-            let ours = p.string();
+            let ours = p.string().map(Cow::into_owned);
             let theirs = toml::from_str::<toml::Table>(&quoted)
                 .ok()
                 .and_then(|t| t.get("x").and_then(|v| v.as_str().map(str::to_string)));
@@ -5240,7 +5246,11 @@ mod tests {
         let small = "# c\n[[rule]]\nid = \"a.b\" # c\nphrases = [\n  \"x \\\"y\\\" \\\\\", # c\n  'z',\n]\nregex = '''\n^a\nb$'''\nmax_words = 12\n";
         let plain = parse_plain(small).expect("plain");
         assert_eq!(plain, toml::from_str::<RawFile>(small).unwrap());
-        assert_eq!(plain.rule[0].phrases.as_deref().unwrap()[0], "x \"y\" \\");
+        let phrases = plain.rule[0].phrases.as_deref().unwrap();
+        assert_eq!(phrases[0], "x \"y\" \\");
+        // Copied only when an escape is written.
+        assert!(matches!(phrases[0], Cow::Owned(_)));
+        assert!(matches!(phrases[1], Cow::Borrowed("z")));
         assert_eq!(plain.rule[0].regex.as_deref(), Some("^a\nb$"));
         // What it does not read is left to the TOML parser (which may accept it).
         for src in [
@@ -6521,7 +6531,7 @@ mod tests {
             .rule
             .iter()
             .filter(|r| r.scope.is_none())
-            .flat_map(|r| r.phrases.clone().unwrap_or_default())
+            .flat_map(|r| r.phrases.iter().flatten().map(|p| p.to_string()))
             .collect();
         phrases.extend(
             [
@@ -7551,7 +7561,7 @@ mod tests {
             .filter(|r| r.scope.as_deref() == Some("suffix"))
         {
             for p in r.phrases.iter().flatten() {
-                lines.push(p.clone());
+                lines.push(p.to_string());
                 lines.push(p.to_uppercase());
                 lines.push(format!("Some words {p}"));
                 lines.push(format!("Some words{p} »"));
@@ -7813,7 +7823,11 @@ mod tests {
         let mut lines: Vec<String> = Vec::new();
         let raw: RawFile = toml::from_str(RuleSet::builtin_source()).unwrap();
         for phrase in raw.rule.iter().filter_map(|r| r.phrases.as_ref()).flatten() {
-            for p in [phrase.clone(), phrase.to_uppercase(), phrase.to_lowercase()] {
+            for p in [
+                phrase.to_string(),
+                phrase.to_uppercase(),
+                phrase.to_lowercase(),
+            ] {
                 lines.push(p.clone());
                 lines.push(format!("Some text: {p} and more"));
                 lines.push(format!("x{p}"));
