@@ -4486,6 +4486,13 @@ struct PhraseList {
 }
 
 impl PhraseList {
+    /// Room for `n` more phrases.
+    fn reserve(&mut self, n: usize) {
+        self.patterns.reserve(n);
+        self.rule_of.reserve(n);
+        self.seen.reserve(n);
+    }
+
     /// Adds a lowercased phrase of rule `rule` (with word limit `gate`).
     fn add(&mut self, pattern: String, rule: u32, gate: usize) {
         self.gate_words = self.gate_words.max(gate);
@@ -4522,16 +4529,26 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
             Some(file) => file,
             None => toml::from_str(src).map_err(|e| invalid(e.to_string()))?,
         };
-        // Room for this file's whole-line keys and their glue starts (up to two each):
-        // the tables grow once instead of doubling along.
-        let line_phrases: usize = file
-            .rule
-            .iter()
-            .filter(|r| matches!(r.scope.as_deref(), None | Some("line")))
-            .filter_map(|r| r.phrases.as_ref().map(Vec::len))
-            .sum();
+        // Room for this file's rules, whole-line keys and their glue starts (up to two
+        // each), and other phrases (the non-ASCII `contains` ones take up to three
+        // entries, which may grow that list once): the tables and lists grow once
+        // instead of doubling along.
+        let phrases_of = |scope: &str| -> usize {
+            file.rule
+                .iter()
+                .filter(|r| r.scope.as_deref().unwrap_or("line") == scope)
+                .filter_map(|r| r.phrases.as_ref().map(Vec::len))
+                .sum()
+        };
+        let line_phrases = phrases_of("line");
         set.whole.reserve(line_phrases);
         set.glue_starts.reserve(2 * line_phrases);
+        prefix.reserve(phrases_of("prefix"));
+        suffix.reserve(phrases_of("suffix"));
+        contains.reserve(phrases_of("contains"));
+        set.rules.reserve(file.rule.len());
+        set.regexes
+            .reserve(file.rule.iter().filter(|r| r.regex.is_some()).count());
         for (n, raw) in file.rule.into_iter().enumerate() {
             let id = raw
                 .id
@@ -4551,7 +4568,10 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
             if !valid_name(&category, false) {
                 return Err(bad(format!("invalid category `{category}`")));
             }
-            if !id.starts_with(&format!("{category}.")) {
+            if id
+                .strip_prefix(category.as_str())
+                .is_none_or(|rest| !rest.starts_with('.'))
+            {
                 return Err(bad(format!(
                     "id must start with its category `{category}.`"
                 )));
@@ -4656,11 +4676,17 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             }
                             set.max_key_bytes = set.max_key_bytes.max(key.len());
                             // Words split at the ASCII space by bytes (a `str` split
-                            // by a `char` searches with a call per word).
+                            // by a `char` searches with a call per word), each then
+                            // taken from `key` at its place (no UTF-8 check).
+                            let mut at = 0;
                             let key_words = key
                                 .as_bytes()
                                 .split(|&b| b == b' ')
-                                .filter(|w| word_has_alnum(w))
+                                .filter(|w| {
+                                    let word = &key[at..at + w.len()];
+                                    at += w.len() + 1;
+                                    word_has_alnum(word)
+                                })
                                 .count();
                             set.max_key_words = set.max_key_words.max(key_words);
                             // Many phrases share a first word: copied only when new.
@@ -4735,12 +4761,11 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     Ok(set)
 }
 
-/// Whether a word (the bytes of a `str` between two ASCII spaces, so whole
-/// characters) holds a letter or digit (`char::is_alphanumeric`, from segment's
+/// Whether a word holds a letter or digit (`char::is_alphanumeric`, from segment's
 /// tables rather than a search of the Unicode tables per character).
-fn word_has_alnum(w: &[u8]) -> bool {
-    w.iter().any(u8::is_ascii_alphanumeric)
-        || (!w.is_ascii() && std::str::from_utf8(w).is_ok_and(|w| w.chars().any(is_alphanumeric)))
+fn word_has_alnum(w: &str) -> bool {
+    w.bytes().any(|b| b.is_ascii_alphanumeric())
+        || (!w.is_ascii() && w.chars().any(is_alphanumeric))
 }
 
 /// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
@@ -5071,7 +5096,7 @@ mod tests {
         #[test]
         fn word_has_alnum_agrees_with_chars(word in "[^ ]{0,12}") {
             let plain = word.chars().any(char::is_alphanumeric);
-            proptest::prop_assert_eq!(word_has_alnum(word.as_bytes()), plain);
+            proptest::prop_assert_eq!(word_has_alnum(&word), plain);
         }
 
         /// A basic string with or without escapes reads as the TOML
