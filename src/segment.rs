@@ -1058,15 +1058,28 @@ pub(crate) fn is_alphanumeric(c: char) -> bool {
 /// The class of `c` from the Unicode predicates.
 fn unicode_class(c: char) -> u8 {
     let mut class = 0;
-    let upper = c.is_uppercase();
-    // Unicode's Alphabetic property includes Uppercase and Lowercase: their bit tables
-    // answer for the cased letters (half the characters below U+0800, whose table is
-    // built at every start) without the costlier search of the alphabetic table.
-    if upper || c.is_lowercase() || c.is_alphabetic() {
+    if c.is_alphabetic() {
         class |= ALPHA;
     }
-    if upper {
+    if c.is_uppercase() {
         class |= UPPER;
+    }
+    if c.is_numeric() {
+        class |= DIGIT;
+    }
+    class
+}
+
+/// [`unicode_class`] for building [`two_byte_classes`] at every start: Unicode's
+/// Alphabetic property includes Uppercase and Lowercase, whose bit tables answer for
+/// the cased characters (half of those below U+0800) without the costlier search of
+/// the alphabetic table. (Not in `unicode_class` itself: the per-character loops that
+/// inline it were slower with it.)
+fn unicode_class_cased_first(c: char) -> u8 {
+    let upper = c.is_uppercase();
+    let mut class = if upper { ALPHA | UPPER } else { 0 };
+    if !upper && (c.is_lowercase() || c.is_alphabetic()) {
+        class |= ALPHA;
     }
     if c.is_numeric() {
         class |= DIGIT;
@@ -1081,7 +1094,7 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
     TABLE.get_or_init(|| {
         let mut t = [0u8; 0x800];
         for (u, class) in t.iter_mut().enumerate() {
-            *class = char::from_u32(u as u32).map_or(0, unicode_class);
+            *class = char::from_u32(u as u32).map_or(0, unicode_class_cased_first);
         }
         t
     })
@@ -1303,10 +1316,12 @@ pub(crate) mod tests {
     #[test]
     fn unicode_class_agrees_with_the_predicates() {
         for c in (0..=0x10_ffff).filter_map(char::from_u32) {
-            let want = u8::from(c.is_alphabetic()) * ALPHA
-                | u8::from(c.is_uppercase()) * UPPER
-                | u8::from(c.is_numeric()) * DIGIT;
+            let bit = |holds: bool, bit: u8| if holds { bit } else { 0 };
+            let want = bit(c.is_alphabetic(), ALPHA)
+                | bit(c.is_uppercase(), UPPER)
+                | bit(c.is_numeric(), DIGIT);
             assert_eq!(unicode_class(c), want, "{c:?}");
+            assert_eq!(unicode_class_cased_first(c), want, "{c:?}");
             if (c as u32) < 0x800 {
                 assert_eq!(two_byte_classes()[c as usize], want, "{c:?}");
             }
