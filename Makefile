@@ -1,9 +1,10 @@
 # `make` cleans seeds/ into cleaned/; `make test` runs every test; `make eval` scores the
-# cleaner on the benchmark pages; `make train` retrains the line classifier.
+# cleaner on the benchmark pages; `make train` retrains the line classifier; `make rules-dfa`
+# rewrites rules/default.dfa (the regex rules' precompiled automata) after a rule edit.
 BIN := target/release/boilerstrip
 SHB := benches/data/shb-dev
 
-.PHONY: all build test eval train bench clean-output
+.PHONY: all build test eval train bench clean-output rules-dfa
 
 all: build
 	$(BIN) clean seeds --out cleaned
@@ -22,3 +23,6 @@ train: build
 
 bench:
 	cargo bench --locked
+
+rules-dfa:
+	BOILERSTRIP_WRITE_DFA=1 cargo test --release --locked --lib builtin_dfa_blob

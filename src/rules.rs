@@ -54,6 +54,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
+use regex_automata::dfa::{dense::DFA as DenseDfa, sparse::DFA as SparseDfa, Automaton};
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA as LazyDfa};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
@@ -622,10 +623,9 @@ struct RegexRule {
     forbid_bits: u64,
 }
 
-/// A forward-only lazy DFA and the search caches of the threads that use it.
+/// A forward-only automaton of a rule's pattern, for match tests.
 struct Forward {
-    dfa: LazyDfa,
-    caches: Pool<DfaCache, Box<dyn Fn() -> DfaCache + Send + Sync>>,
+    engine: Engine,
     /// The syntax tree it was built from, if narrowed from one: kept, as freeing a large
     /// tree costs about as much as parsing it, and the built-in set is never freed.
     tree: Option<Ast>,
@@ -633,6 +633,19 @@ struct Forward {
     /// pattern under `(?i)` throughout, see `Narrow::lower`; only lines of the
     /// characters it was narrowed to meet it).
     lower: bool,
+}
+
+/// The automaton of a [`Forward`].
+enum Engine {
+    /// A lazy DFA compiled at run time, and the search caches of the threads that use it.
+    Lazy {
+        dfa: LazyDfa,
+        caches: Pool<DfaCache, Box<dyn Fn() -> DfaCache + Send + Sync>>,
+    },
+    /// A full DFA read from `DFA_BLOB`: nothing to compile, no cache, never gives up.
+    Dense(DenseDfa<&'static [u32]>),
+    /// The same, stored sparse where the dense table is large.
+    Sparse(SparseDfa<&'static [u8]>),
 }
 
 impl std::fmt::Debug for Forward {
@@ -645,18 +658,21 @@ impl Forward {
     /// Compiles `hir` (no captures, forward only); `None` if the lazy DFA cannot
     /// handle it (e.g. a Unicode word boundary).
     fn new(hir: &Hir) -> Option<Forward> {
-        let nfa = thompson::Compiler::new()
-            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
-            .build_from_hir(hir)
-            .ok()?;
-        let dfa = LazyDfa::builder().build_from_nfa(nfa).ok()?;
+        let dfa = LazyDfa::builder().build_from_nfa(forward_nfa(hir)?).ok()?;
         let for_pool = dfa.clone();
         Some(Forward {
-            dfa,
-            caches: Pool::new(Box::new(move || for_pool.create_cache())),
+            engine: Engine::Lazy {
+                dfa,
+                caches: Pool::new(Box::new(move || for_pool.create_cache())),
+            },
             tree: None,
             lower: false,
         })
+    }
+
+    /// Whether it was compiled at run time (rather than read from `DFA_BLOB`).
+    fn is_lazy(&self) -> bool {
+        matches!(self.engine, Engine::Lazy { .. })
     }
 
     /// Whether the pattern matches somewhere in the line of `lowered`; `None` if the
@@ -672,13 +688,108 @@ impl Forward {
 
     /// `is_match` on `line` as it is.
     fn search(&self, line: &str) -> Option<bool> {
-        let mut cache = self.caches.get();
         let input = ReInput::new(line).earliest(true);
-        self.dfa
-            .try_search_fwd(&mut cache, &input)
-            .ok()
-            .map(|m| m.is_some())
+        let found = match &self.engine {
+            Engine::Lazy { dfa, caches } => dfa.try_search_fwd(&mut caches.get(), &input),
+            Engine::Dense(dfa) => dfa.try_search_fwd(&input),
+            Engine::Sparse(dfa) => dfa.try_search_fwd(&input),
+        };
+        found.ok().map(|m| m.is_some())
     }
+}
+
+/// The forward NFA of `hir` without capture states (a match test needs none), which
+/// both the lazy DFAs and the precompiled ones are built from.
+fn forward_nfa(hir: &Hir) -> Option<thompson::NFA> {
+    thompson::Compiler::new()
+        .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+        .build_from_hir(hir)
+        .ok()
+}
+
+/// Bytes aligned for the DFA tables read from them in place (`u32` transitions).
+#[repr(C, align(8))]
+struct Aligned<B: ?Sized>(B);
+
+/// The built-in rules' narrowed automata (`RegexRule::ascii`, `narrow` and `wide`) built
+/// ahead of time as full DFAs, so that a process cleaning one page reads them rather
+/// than compiling them (the compile was most of such a run). Written by the test
+/// `builtin_dfa_blob_is_current`, which fails when the file is stale: after editing a
+/// regex in `rules/default.toml`, the narrowing code or the regex crates, regenerate it
+/// with `make rules-dfa` (`BOILERSTRIP_WRITE_DFA=1 cargo test --release --lib
+/// builtin_dfa_blob`). Entries are keyed by pattern and character set (`dfa_key`): an
+/// edited rule finds none and compiles its automata at run time as before, so a stale
+/// file costs time, not a wrong match. Automata too large to store (see the limits in
+/// the test) are compiled at run time too.
+///
+/// Layout (little-endian): `DFA_MAGIC`, the entry count (u32), four bytes of padding,
+/// then per entry its key (u64), offset and length in the file (u32 each), kind (0 dense,
+/// 1 sparse), `Forward::lower` (0 or 1) and six bytes of padding; then the DFAs'
+/// little-endian serializations, each at an offset that is a multiple of 8.
+static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa"));
+
+/// The first bytes of `DFA_BLOB`; the last one is the layout's version.
+const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x01";
+
+/// The bytes of an entry of `DFA_BLOB`'s table.
+const DFA_ENTRY: usize = 24;
+
+/// Changes every key of `DFA_BLOB`: bumped when the meaning of a narrowed automaton
+/// changes in a way its pattern and character ranges do not show (how lines are
+/// folded, say), so that an old file is not used before it is regenerated.
+const DFA_KEY_VERSION: u32 = 1;
+
+/// The key of the automaton of `src` narrowed to `keep` in `DFA_BLOB`: FNV-1a (the same
+/// on every platform and toolchain, unlike std's hashers) of `DFA_KEY_VERSION`, the
+/// ranges of `keep` and the pattern.
+fn dfa_key(src: &str, keep: Keep) -> u64 {
+    fn eat(h: u64, bytes: &[u8]) -> u64 {
+        bytes
+            .iter()
+            .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
+    let mut h = eat(0xcbf2_9ce4_8422_2325, &DFA_KEY_VERSION.to_le_bytes());
+    for &(lo, hi) in keep.ranges() {
+        h = eat(h, &u32::from(lo).to_le_bytes());
+        h = eat(h, &u32::from(hi).to_le_bytes());
+    }
+    eat(h, src.as_bytes())
+}
+
+/// The automaton of `src` narrowed to `keep` read from `DFA_BLOB`, if it holds one under
+/// its key. Big-endian targets compile every automaton (the file holds little-endian
+/// tables).
+fn precompiled(src: &str, keep: Keep) -> Option<Forward> {
+    precompiled_in(&DFA_BLOB.0, src, keep)
+}
+
+/// `precompiled` from `blob` (the layout of `DFA_BLOB`).
+fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep) -> Option<Forward> {
+    if cfg!(target_endian = "big") || blob.get(..8)? != DFA_MAGIC {
+        return None;
+    }
+    let u32_at = |at: usize| -> Option<usize> {
+        let b = blob.get(at..at + 4)?;
+        usize::try_from(u32::from_le_bytes(b.try_into().ok()?)).ok()
+    };
+    let key = dfa_key(src, keep).to_le_bytes();
+    let at = (0..u32_at(8)?)
+        .map(|i| 16 + i * DFA_ENTRY)
+        .find(|&at| blob.get(at..at + 8) == Some(&key[..]))?;
+    let (offset, len) = (u32_at(at + 8)?, u32_at(at + 12)?);
+    let bytes = blob.get(offset..offset.checked_add(len)?)?;
+    // The checked readers: a damaged table is refused, not trusted.
+    let engine = match blob.get(at + 16)? {
+        0 => Engine::Dense(DenseDfa::from_bytes(bytes).ok()?.0),
+        1 => Engine::Sparse(SparseDfa::from_bytes(bytes).ok()?.0),
+        _ => return None,
+    };
+    let lower = *blob.get(at + 17)? == 1;
+    Some(Forward {
+        engine,
+        tree: None,
+        lower,
+    })
 }
 
 /// A line and its case-folded copy, made at most once for every `Forward::lower`
@@ -734,10 +845,11 @@ impl RegexRule {
     /// `narrow`: every character of the line is in `NARROW`; `wide`: in `WIDE`.
     fn is_match(&self, ascii: bool, narrow: bool, wide: bool, lowered: &mut Lowered) -> bool {
         if ascii && self.from_ast {
-            // An automaton narrowed to `NARROW` serves ASCII lines as well: no second
-            // compile once it is there.
+            // An automaton narrowed to `NARROW` and compiled here serves ASCII lines as
+            // well: no second compile once it is there. One read from `DFA_BLOB` does
+            // not: the ASCII one, read as cheaply, has smaller tables.
             let f = match self.narrow.get() {
-                Some(Some(f)) => Some(f),
+                Some(Some(f)) if f.is_lazy() => Some(f),
                 _ => self.ascii_fwd(),
             };
             if let Some(m) = f.and_then(|f| f.is_match(lowered)) {
@@ -788,6 +900,9 @@ impl RegexRule {
     /// when it can, else from the whole parsed pattern.
     fn narrowed_fwd(&self, keep: Keep) -> Option<Forward> {
         if self.from_ast {
+            if let Some(f) = precompiled(&self.src, keep) {
+                return Some(f);
+            }
             if let Some(f) = narrowed_from_ast(&self.src, keep) {
                 return f;
             }
@@ -6639,6 +6754,189 @@ mod tests {
         let src = "[[rule]]\nid = \"x.re\"\ncategory = \"x\"\nregex = '^a+$'\n";
         let user = RuleSet::from_toml(src, "user.toml").unwrap();
         assert!(user.regexes[0].re.get().is_some());
+    }
+
+    /// The largest dense table `builtin_dfa_blob` stores for `ASCII` automata (which
+    /// most lines use) and for the others; a larger one is stored sparse (a sparse DFA
+    /// searches slower, but its table is several times smaller).
+    const DENSE_MAX: [usize; 2] = [512 << 10, 128 << 10];
+
+    /// The largest sparse table it stores, in bytes per byte of the pattern's NFA:
+    /// reading one (`SparseDfa::from_bytes` checks every state and transition) costs
+    /// about half as much per byte as compiling costs per byte of NFA, on the built-in
+    /// rules, so past this the automaton is compiled at run time instead.
+    const SPARSE_PER_NFA: usize = 2;
+
+    /// The largest sparse table it stores in any case.
+    const SPARSE_MAX: usize = 256 << 10;
+
+    /// The most memory a DFA may take while `builtin_dfa_blob` builds it, before it is
+    /// minimized: a pattern with a counted repetition after an unanchored part
+    /// (`[^.!?]{2,80}$`) makes far more states, and stays lazy. Past about this size,
+    /// minimizing takes seconds and the result is too large to store anyway.
+    const DFA_BUILD_LIMIT: usize = 6 << 20;
+
+    /// `DFA_BLOB` as the built-in rules, the narrowing code and regex-automata make it
+    /// now: the `ASCII`, `NARROW` and `WIDE` automata of each built-in regex, minimized,
+    /// those small enough (see the limits above), in the layout `DFA_BLOB` describes.
+    fn builtin_dfa_blob() -> Vec<u8> {
+        use regex_automata::dfa::{dense, StartKind};
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let mut entries: Vec<(u64, u8, bool, Vec<u8>)> = Vec::new();
+        for r in &rules.regexes {
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
+                let (hir, _, lower) = narrowed_tree(&r.src, keep).expect("narrows");
+                let nfa = forward_nfa(&hir).expect("compiles");
+                // Searches are unanchored, so only unanchored start states.
+                let config = dense::Config::new()
+                    .start_kind(StartKind::Unanchored)
+                    .minimize(true)
+                    .dfa_size_limit(Some(DFA_BUILD_LIMIT))
+                    .determinize_size_limit(Some(DFA_BUILD_LIMIT));
+                let Ok(dfa) = dense::Builder::new().configure(config).build_from_nfa(&nfa) else {
+                    continue;
+                };
+                let (bytes, pad) = dfa.to_bytes_little_endian();
+                let dense_max = DENSE_MAX[usize::from(keep != Keep::Ascii)];
+                let (kind, bytes) = if bytes.len() - pad <= dense_max {
+                    (0, bytes[pad..].to_vec())
+                } else {
+                    let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
+                    if sparse.len() > SPARSE_MAX.min(SPARSE_PER_NFA * nfa.memory_usage()) {
+                        continue;
+                    }
+                    (1, sparse)
+                };
+                entries.push((dfa_key(&r.src, keep), kind, lower, bytes));
+            }
+        }
+        let mut blob = DFA_MAGIC.to_vec();
+        blob.extend_from_slice(&u32::try_from(entries.len()).unwrap().to_le_bytes());
+        blob.extend_from_slice(&[0; 4]);
+        let mut offset = 16 + entries.len() * DFA_ENTRY;
+        for (key, kind, lower, bytes) in &entries {
+            offset = offset.next_multiple_of(8);
+            blob.extend_from_slice(&key.to_le_bytes());
+            blob.extend_from_slice(&u32::try_from(offset).unwrap().to_le_bytes());
+            blob.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_le_bytes());
+            blob.extend_from_slice(&[*kind, u8::from(*lower), 0, 0, 0, 0, 0, 0]);
+            offset += bytes.len();
+        }
+        for (_, _, _, bytes) in &entries {
+            blob.resize(blob.len().next_multiple_of(8), 0);
+            blob.extend_from_slice(bytes);
+        }
+        blob
+    }
+
+    #[test]
+    fn builtin_dfa_blob_is_current() {
+        // Run with BOILERSTRIP_WRITE_DFA=1 to write the file (see `DFA_BLOB`).
+        let blob = builtin_dfa_blob();
+        if std::env::var_os("BOILERSTRIP_WRITE_DFA").is_some() {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/default.dfa");
+            std::fs::write(&path, &blob).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            return;
+        }
+        assert!(
+            blob == DFA_BLOB.0,
+            "rules/default.dfa is stale ({} bytes, {} now): regenerate it with `make rules-dfa` \
+             (BOILERSTRIP_WRITE_DFA=1 cargo test --release --lib builtin_dfa_blob)",
+            DFA_BLOB.0.len(),
+            blob.len()
+        );
+        // Most built-in automata are there, and each rule finds its own.
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let mut found = [0; 3];
+        for r in &rules.regexes {
+            for (i, keep) in [Keep::Ascii, Keep::Narrow, Keep::Wide]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(f) = precompiled(&r.src, keep) {
+                    assert!(!f.is_lazy());
+                    assert_eq!(f.lower, narrowed_tree(&r.src, keep).unwrap().2, "{}", r.src);
+                    found[i] += 1;
+                }
+            }
+        }
+        let n = rules.regexes.len();
+        assert!(found.iter().all(|&k| k >= n / 2), "{found:?} of {n}");
+    }
+
+    #[test]
+    fn precompiled_automata_agree_with_the_regex() {
+        // On every line of their characters, the automata read from `DFA_BLOB` answer as
+        // the full regex does (and so as the ones compiled at run time do, which
+        // `narrowed_syntax_trees_agree_with_the_regex` checks).
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let mut lines = golden_lines();
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            lines.extend(normalize(&text).text.lines().map(str::to_string));
+        }
+        let mut buf = String::new();
+        let (mut checked, mut matched) = (0, 0);
+        for r in &rules.regexes {
+            let re = Regex::new(&r.src).unwrap();
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
+                let Some(f) = precompiled(&r.src, keep) else {
+                    continue;
+                };
+                for line in &lines {
+                    if !line.chars().all(|c| in_ranges(keep.ranges(), c)) {
+                        continue;
+                    }
+                    let want = re.is_match(line);
+                    let got = f.is_match(&mut Lowered::new(line, &mut buf, line.is_ascii()));
+                    assert_eq!(got, Some(want), "{:?} {} on {line:?}", keep, r.src);
+                    checked += 1;
+                    matched += usize::from(want);
+                }
+            }
+        }
+        assert!(
+            checked > 100_000 && matched > 200,
+            "{checked} lines, {matched} matches"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_damaged_dfa_entry_is_compiled_instead() {
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let src = &rules.regexes[0].src;
+        let blob: &'static [u8] = &DFA_BLOB.0;
+        assert!(precompiled_in(blob, src, Keep::Ascii).is_some());
+        // Where its table is.
+        let field = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let at = (0..field(blob, 8) as usize)
+            .map(|i| 16 + i * DFA_ENTRY)
+            .find(|&at| blob[at..at + 8] == dfa_key(src, Keep::Ascii).to_le_bytes())
+            .unwrap();
+        let (offset, len) = (field(blob, at + 8) as usize, field(blob, at + 12) as usize);
+        // Another pattern, an empty file or one cut short: no entry.
+        assert!(precompiled_in(blob, &format!("{src}x"), Keep::Ascii).is_none());
+        assert!(precompiled_in(&[], src, Keep::Ascii).is_none());
+        assert!(precompiled_in(&blob[..offset + len - 1], src, Keep::Ascii).is_none());
+        // A damaged table is refused by the checked reader.
+        let mut bad = blob.to_vec();
+        bad[offset + len / 2..offset + len].fill(0xff);
+        let bad: &'static [u8] = Box::leak(bad.into_boxed_slice());
+        assert!(precompiled_in(bad, src, Keep::Ascii).is_none());
+        // The rule then compiles its automaton as before, and so do rules whose
+        // automata were too large to store.
+        assert!(narrowed_from_ast(src, Keep::Ascii)
+            .unwrap()
+            .unwrap()
+            .is_lazy());
+        let lazy = rules
+            .regexes
+            .iter()
+            .filter(|r| precompiled(&r.src, Keep::Ascii).is_none())
+            .inspect(|r| assert!(r.ascii_fwd().unwrap().is_lazy()))
+            .count();
+        assert!(lazy > 0);
     }
 
     #[test]
