@@ -463,6 +463,22 @@ impl EightByteWords {
     }
 }
 
+// `stopword_text`, written by build.rs from the stop-words crate's lists.
+include!(concat!(env!("OUT_DIR"), "/stopword_lists.rs"));
+
+/// The stop-words crate's list for `code`, in its order (no words for a code it lacks),
+/// and how many words it has.
+pub(crate) fn stopword_list(code: &str) -> (impl Iterator<Item = &'static str> + Clone, usize) {
+    let (text, lens) = stopword_text(code).unwrap_or(("", &[]));
+    let words = lens.iter().scan(0, move |start: &mut usize, &len| {
+        let end = *start + usize::from(len);
+        let word = &text[*start..end];
+        *start = end;
+        Some(word)
+    });
+    (words, lens.len())
+}
+
 /// The stopword list of `lang` (ISO 639-1), built once and shared. Unknown codes get the
 /// English list: most scraped UI text is English whatever the page's language.
 pub fn stopwords(lang: &str) -> &'static StopWords {
@@ -475,11 +491,7 @@ pub fn stopwords(lang: &str) -> &'static StopWords {
 }
 
 fn build(code: &'static str) -> StopWords {
-    let words: HashSet<&'static str, FxBuild> = stop_words::lookup(code)
-        .unwrap_or(&[])
-        .iter()
-        .copied()
-        .collect();
+    let words: HashSet<&'static str, FxBuild> = stopword_list(code).0.collect();
     let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
     let chars = match code {
         "zh" => Some(BmpChars::new(ZH_FUNCTION_CHARS)),
@@ -993,13 +1005,10 @@ impl WordLanguages {
     fn new() -> Self {
         // Sized once: grown by doubling, the moves of its growing buffer cost some 0.4M
         // instructions per process.
-        let total = SUPPORTED
-            .iter()
-            .map(|code| stop_words::lookup(code).map_or(0, |l| l.len()))
-            .sum();
+        let total = SUPPORTED.iter().map(|code| stopword_list(code).1).sum();
         let mut words: Vec<([u64; 2], u32)> = Vec::with_capacity(total);
         for (idx, code) in SUPPORTED.iter().enumerate() {
-            for w in stop_words::lookup(code).unwrap_or(&[]) {
+            for w in stopword_list(code).0 {
                 if let Some(key) = pack(w.as_bytes(), false) {
                     words.push((key, 1 << idx));
                 }
@@ -1180,6 +1189,18 @@ pub(crate) fn whatlang_detect(head: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn stopword_lists_are_the_crates_word_for_word() {
+        for code in stop_words::available_languages() {
+            let want = stop_words::lookup(code).expect("an available language has a list");
+            let (words, len) = stopword_list(code);
+            assert_eq!(len, want.len(), "{code}");
+            assert!(words.eq(want.iter().copied()), "{code}");
+        }
+        let (words, len) = stopword_list("xx");
+        assert_eq!((words.count(), len), (0, 0));
+    }
 
     #[test]
     fn function_char_sets_hold_their_lists() {
@@ -1511,8 +1532,8 @@ mod tests {
             std::sync::LazyLock::new(|| {
                 let mut langs = HashMap::new();
                 for (idx, code) in SUPPORTED.iter().enumerate() {
-                    for w in stop_words::lookup(code).unwrap_or(&[]) {
-                        *langs.entry(*w).or_insert(0) |= 1 << idx;
+                    for w in stopword_list(code).0 {
+                        *langs.entry(w).or_insert(0) |= 1 << idx;
                     }
                 }
                 langs
