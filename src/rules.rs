@@ -765,30 +765,57 @@ fn precompiled(src: &str, keep: Keep) -> Option<Forward> {
 
 /// `precompiled` from `blob` (the layout of `DFA_BLOB`).
 fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep) -> Option<Forward> {
-    if cfg!(target_endian = "big") || blob.get(..8)? != DFA_MAGIC {
+    if cfg!(target_endian = "big") {
         return None;
     }
-    let u32_at = |at: usize| -> Option<usize> {
-        let b = blob.get(at..at + 4)?;
-        usize::try_from(u32::from_le_bytes(b.try_into().ok()?)).ok()
-    };
-    let key = dfa_key(src, keep).to_le_bytes();
-    let at = (0..u32_at(8)?)
-        .map(|i| 16 + i * DFA_ENTRY)
-        .find(|&at| blob.get(at..at + 8) == Some(&key[..]))?;
-    let (offset, len) = (u32_at(at + 8)?, u32_at(at + 12)?);
-    let bytes = blob.get(offset..offset.checked_add(len)?)?;
+    let key = dfa_key(src, keep);
+    let entry = dfa_entries(blob).find(|e| e.key == key)?;
+    let bytes = blob.get(entry.offset..entry.offset.checked_add(entry.len)?)?;
     // The checked readers: a damaged table is refused, not trusted.
-    let engine = match blob.get(at + 16)? {
+    let engine = match entry.kind {
         0 => Engine::Dense(DenseDfa::from_bytes(bytes).ok()?.0),
         1 => Engine::Sparse(SparseDfa::from_bytes(bytes).ok()?.0),
         _ => return None,
     };
-    let lower = *blob.get(at + 17)? == 1;
     Some(Forward {
         engine,
         tree: None,
-        lower,
+        lower: entry.lower,
+    })
+}
+
+/// An entry of the table at the start of `DFA_BLOB` (see its layout).
+struct DfaEntry {
+    key: u64,
+    /// Where its DFA's bytes are in the file, and how many.
+    offset: usize,
+    len: usize,
+    /// 0: dense, 1: sparse.
+    kind: u8,
+    /// `Forward::lower`.
+    lower: bool,
+}
+
+/// The entries of `blob` (the layout of `DFA_BLOB`) in their order; none without its magic,
+/// and only those whole in a table cut short.
+fn dfa_entries(blob: &[u8]) -> impl Iterator<Item = DfaEntry> + '_ {
+    let u32_at = |b: &[u8], at: usize| -> Option<usize> {
+        let word = b.get(at..at + 4)?;
+        usize::try_from(u32::from_le_bytes(word.try_into().ok()?)).ok()
+    };
+    let count = match blob.get(..8) {
+        Some(magic) if magic == DFA_MAGIC => u32_at(blob, 8).unwrap_or(0),
+        _ => 0,
+    };
+    (0..count).map_while(move |i| {
+        let e = blob.get(16 + i * DFA_ENTRY..)?.get(..DFA_ENTRY)?;
+        Some(DfaEntry {
+            key: u64::from_le_bytes(e[..8].try_into().ok()?),
+            offset: u32_at(e, 8)?,
+            len: u32_at(e, 12)?,
+            kind: e[16],
+            lower: e[17] == 1,
+        })
     })
 }
 
@@ -6866,17 +6893,15 @@ mod tests {
             .collect();
         let blob: &[u8] = &DFA_BLOB.0;
         let count = u32::from_le_bytes(blob[8..12].try_into().unwrap()) as usize;
-        for i in 0..count {
-            let at = 16 + i * DFA_ENTRY;
-            let key = u64::from_le_bytes(blob[at..at + 8].try_into().unwrap());
+        assert_eq!(dfa_entries(blob).count(), count, "the table is whole");
+        for (i, entry) in dfa_entries(blob).enumerate() {
             assert!(
-                keys.contains(&key),
+                keys.contains(&entry.key),
                 "rules/default.dfa is stale (entry {i} matches no built-in regex): \
                  regenerate it with `make rules-dfa`"
             );
         }
         // Most built-in automata are there, and each rule finds its own.
-        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
         let mut found = [0; 3];
         for r in &rules.regexes {
             for (i, keep) in [Keep::Ascii, Keep::Narrow, Keep::Wide]
@@ -6939,12 +6964,9 @@ mod tests {
         let blob: &'static [u8] = &DFA_BLOB.0;
         assert!(precompiled_in(blob, src, Keep::Ascii).is_some());
         // Where its table is.
-        let field = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-        let at = (0..field(blob, 8) as usize)
-            .map(|i| 16 + i * DFA_ENTRY)
-            .find(|&at| blob[at..at + 8] == dfa_key(src, Keep::Ascii).to_le_bytes())
-            .unwrap();
-        let (offset, len) = (field(blob, at + 8) as usize, field(blob, at + 12) as usize);
+        let key = dfa_key(src, Keep::Ascii);
+        let entry = dfa_entries(blob).find(|e| e.key == key).unwrap();
+        let (offset, len) = (entry.offset, entry.len);
         // Another pattern, an empty file or one cut short: no entry.
         assert!(precompiled_in(blob, &format!("{src}x"), Keep::Ascii).is_none());
         assert!(precompiled_in(&[], src, Keep::Ascii).is_none());
