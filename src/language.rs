@@ -918,13 +918,12 @@ fn is_cyrillic_letter(c: char) -> bool {
 /// languages whose list holds it as a bit mask over [`SUPPORTED`].
 ///
 /// One table, [`WORD_LANGUAGES`], built by build.rs (see [`word_table::build`]).
+// `eight` first and aligned to cache lines: as a static, it would be at any multiple of
+// eight bytes, where some of its sixteen-byte slots would straddle two lines (on the heap,
+// the allocator aligned it to 16 bytes or more).
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct WordLanguages {
-    /// Power-of-two many [packed](pack) keys of the words of nine to [`SHORT_MAX`] bytes
-    /// (the shorter ones are in [`eight`](Self::eight) only); `[0, 0]` is an empty slot.
-    keys: [[u64; 2]; LANG_LONG_SLOTS],
-    /// The language mask of each slot.
-    masks: [u32; LANG_LONG_SLOTS],
     /// The words of one to eight bytes, each as its bytes in a `u64` with zeros after it
     /// (as in [`EightByteWords`]), with its mask: most words of a sample, found with one
     /// multiplication and one comparison per slot. A zero key is an empty slot.
@@ -935,6 +934,11 @@ struct WordLanguages {
     /// large tables above is to a random slot that is seldom cached nearer than the second
     /// level.
     filter: [u64; FILTER_WORDS],
+    /// Power-of-two many [packed](pack) keys of the words of nine to [`SHORT_MAX`] bytes
+    /// (the shorter ones are in [`eight`](Self::eight) only); `[0, 0]` is an empty slot.
+    keys: [[u64; 2]; LANG_LONG_SLOTS],
+    /// The language mask of each slot.
+    masks: [u32; LANG_LONG_SLOTS],
     /// The languages written in Latin letters, as a mask ...
     latin: u32,
     /// ... and those written in Cyrillic.
