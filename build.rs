@@ -5,12 +5,30 @@
 //! relocation that the dynamic loader applies at every process start (19,900 of the
 //! binary's 29,700), writing to some 78 pages of `.data.rel.ro` that each cost a
 //! copy-on-write page fault. A string per list needs no relocation.
+//!
+//! Also writes the language identifier's word table, built from the supported languages'
+//! lists (`$OUT_DIR/word_table.rs`, included by src/language.rs): built at run time, it
+//! cost every process some 0.44 ms and 200 page faults to allocate and fill; as arrays of
+//! integers it is read-only data that needs no relocation, whose pages a lookup faults in
+//! from the file only when it touches them.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+// The keys, hashes and probing of the table: the library's own code.
+#[path = "src/language/word_table.rs"]
+mod word_table;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/language/word_table.rs");
+    let dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    write_stopword_lists(Path::new(&dir));
+    write_word_table(Path::new(&dir));
+}
+
+/// Writes `stopword_lists.rs` into `dir`.
+fn write_stopword_lists(dir: &Path) {
     let mut out = String::new();
     out.push_str(
         "/// The stop-words crate's list for `code` as its words run together, in the crate's\n\
@@ -36,7 +54,58 @@ fn main() {
         .expect("writing to a String");
     }
     out.push_str("        _ => None,\n    }\n}\n");
-    let dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    let path = Path::new(&dir).join("stopword_lists.rs");
-    std::fs::write(&path, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    write(&dir.join("stopword_lists.rs"), &out);
+}
+
+/// Writes `word_table.rs` into `dir`: the word table of the supported languages' lists as
+/// constants, `LANG_LONG_SLOTS`, `LANG_EIGHT`, `LANG_KEYS`, `LANG_MASKS` and `LANG_FILTER`
+/// (see `WordLanguages` in src/language.rs).
+fn write_word_table(dir: &Path) {
+    let words = word_table::SUPPORTED
+        .iter()
+        .enumerate()
+        .flat_map(|(idx, code)| {
+            let list = stop_words::lookup(code)
+                .unwrap_or_else(|| panic!("stop-words: no list for the supported {code}"));
+            list.iter().map(move |w| (*w, 1u32 << idx))
+        });
+    let t = word_table::build(words);
+    // One slot a line; an array of integers (no pointer) needs no relocation.
+    let eight: String = t
+        .eight
+        .iter()
+        .map(|(k, m)| format!("({k:#x}, {m:#x}),\n"))
+        .collect();
+    let keys: String = t
+        .keys
+        .iter()
+        .map(|[lo, hi]| format!("[{lo:#x}, {hi:#x}],\n"))
+        .collect();
+    let masks: String = t.masks.iter().map(|m| format!("{m:#x},\n")).collect();
+    let filter: String = t.filter.iter().map(|b| format!("{b:#x},\n")).collect();
+    // Clippy's large_const_arrays warns of copies at each use: each is used once, in the
+    // initializer of the static that holds the table.
+    let out = format!(
+        "/// The slots of `LANG_KEYS` and `LANG_MASKS`.\n\
+         const LANG_LONG_SLOTS: usize = {};\n\
+         /// `WordLanguages::eight` of the supported lists.\n\
+         #[allow(clippy::large_const_arrays)]\n\
+         const LANG_EIGHT: [(u64, u32); LANG_EIGHT_SLOTS] = [\n{eight}];\n\
+         /// `WordLanguages::keys` of the supported lists.\n\
+         #[allow(clippy::large_const_arrays)]\n\
+         const LANG_KEYS: [[u64; 2]; LANG_LONG_SLOTS] = [\n{keys}];\n\
+         /// `WordLanguages::masks` of the supported lists.\n\
+         #[allow(clippy::large_const_arrays)]\n\
+         const LANG_MASKS: [u32; LANG_LONG_SLOTS] = [\n{masks}];\n\
+         /// `WordLanguages::filter` of the supported lists.\n\
+         #[allow(clippy::large_const_arrays)]\n\
+         const LANG_FILTER: [u64; FILTER_WORDS] = [\n{filter}];\n",
+        t.keys.len()
+    );
+    write(&dir.join("word_table.rs"), &out);
+}
+
+/// Writes `text` to `path`, naming the file when that fails.
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }

@@ -16,11 +16,13 @@ use std::sync::OnceLock;
 use crate::segment::{FxBuild, ALPHA, BYTE_CLASS, DIGIT};
 use crate::swar::{ascii_classes16, lane_count, lanes_in, BlockWords, ChunkWords, HIGH, ONES};
 
-/// The languages with a stopword list, as ISO 639-1 codes.
-pub const SUPPORTED: &[&str] = &[
-    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "zh", "ja", "ko", "cs", "sv", "da",
-    "no", "fi", "hu", "ro", "tr", "el", "bg", "hr", "sk", "sl", "ca", "id", "ar", "he",
-];
+mod word_table;
+
+pub use word_table::SUPPORTED;
+use word_table::{
+    eight_hash, filter_bits, find_eight, find_long, hash_shift, pack, packed_hash, FILTER_WORDS,
+    LANG_EIGHT_SLOTS, SHORT_MAX,
+};
 
 /// Function characters of Chinese (particles, pronouns, copulas, prepositions): in prose
 /// they make up a large share of characters, in menus and headlines much less.
@@ -241,39 +243,12 @@ pub(crate) const KEEP_LOW: [u64; 9] = {
     t
 };
 
-/// The longest word [`pack`] packs.
-const SHORT_MAX: usize = 15;
-
 /// One of 64 bits for a word of `len` bytes that starts with the byte `first` and ends with
 /// `last` (for [`StopWords::long`]).
 #[inline(always)]
 fn long_bit(len: usize, first: u8, last: u8) -> u64 {
     let x = ((len as u64) << 16) | (u64::from(first) << 8) | u64::from(last);
-    1 << EightByteWords::hash_shift(x, 58)
-}
-
-/// A word of up to [`SHORT_MAX`] bytes (lowercased byte by byte when `lower`) packed with
-/// its length into 16 bytes; `None` when it is longer or empty. Packed words are compared
-/// as two integers, without hashing bytes one by one nor calling `memcmp`.
-#[inline]
-fn pack(word: &[u8], lower: bool) -> Option<[u64; 2]> {
-    if word.is_empty() || word.len() > SHORT_MAX {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    for (to, &from) in buf.iter_mut().zip(word) {
-        *to = if lower {
-            from.to_ascii_lowercase()
-        } else {
-            from
-        };
-    }
-    buf[15] = word.len() as u8;
-    let (lo, hi) = buf.split_at(8);
-    Some([
-        u64::from_le_bytes(lo.try_into().ok()?),
-        u64::from_le_bytes(hi.try_into().ok()?),
-    ])
+    1 << hash_shift(x, 58)
 }
 
 /// [`pack`] of the lowercased word `line[start..end]`, which is 1 to [`SHORT_MAX`] ASCII
@@ -415,13 +390,7 @@ impl EightByteWords {
     /// The first slot of `key` in a table of [`EIGHT_SLOTS`] slots.
     #[inline(always)]
     fn hash(key: u64) -> usize {
-        Self::hash_shift(key, 64 - EIGHT_SLOTS.ilog2())
-    }
-
-    /// The first slot of `key` in a table of `2^(64 - shift)` slots.
-    #[inline(always)]
-    fn hash_shift(key: u64, shift: u32) -> usize {
-        (eight_hash(key) >> shift) as usize
+        hash_shift(key, 64 - EIGHT_SLOTS.ilog2())
     }
 
     #[inline(always)]
@@ -945,56 +914,31 @@ fn is_cyrillic_letter(c: char) -> bool {
     )
 }
 
-/// The slots of [`WordLanguages::eight`]: a constant, so that probes need no loads of
-/// its size nor bounds tests. The supported lists have 7,205 distinct words of up to eight
-/// bytes, which fill 44% of these 16,384 (256 KiB): twice as many slots made probe runs
-/// shorter, but the table and the one of longer words no longer fitted the second-level
-/// cache together with the other stages' tables.
-const LANG_EIGHT_SLOTS: usize = 1 << 14;
-// As for `EIGHT_SLOTS`: probes wrap by masking and hash to log2 bits.
-const _: () = assert!(LANG_EIGHT_SLOTS.is_power_of_two());
-
-/// The 64-bit words of [`WordLanguages::filter`] (16 KiB). The supported lists' words of
-/// up to [`SHORT_MAX`] bytes set 13% of its bits, so that some 2% of the words in no list
-/// pass it (measured on random words of three to eight letters). At 8 KiB, 24% and 6%:
-/// that measured 0.5% to 1% more time (three times as many words in no list probe the
-/// 256 KiB table), and 4 KiB another 1% more.
-const FILTER_WORDS: usize = 2048;
-const _: () = assert!(FILTER_WORDS.is_power_of_two());
-
-/// The word of [`WordLanguages::filter`] and its two bits for a key whose hash product
-/// (the multiplication that also picks its slot) is `h`: the word from the top bits, the
-/// bits' positions from the twelve below them, so that one load tests both.
-#[inline(always)]
-fn filter_bits(h: u64) -> (usize, u64) {
-    const WORD_BITS: u32 = FILTER_WORDS.ilog2();
-    let word = (h >> (64 - WORD_BITS)) as usize;
-    let first = (h >> (64 - WORD_BITS - 6)) & 63;
-    let second = (h >> (64 - WORD_BITS - 12)) & 63;
-    (word, (1 << first) | (1 << second))
-}
-
 /// Every stopword of the supported languages (up to [`SHORT_MAX`] bytes), with the set of
 /// languages whose list holds it as a bit mask over [`SUPPORTED`].
+///
+/// One table, [`WORD_LANGUAGES`], built by build.rs (see [`word_table::build`]).
+// `eight` first and aligned to cache lines: as a static, it would be at any multiple of
+// eight bytes, where some of its sixteen-byte slots would straddle two lines (on the heap,
+// the allocator aligned it to 16 bytes or more).
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct WordLanguages {
-    /// Power-of-two many [packed](pack) keys of the words of nine to [`SHORT_MAX`] bytes
-    /// (the shorter ones are in [`eight`](Self::eight) only); `[0, 0]` is an empty slot.
-    keys: Vec<[u64; 2]>,
-    /// The language mask of each slot.
-    masks: Vec<u32>,
-    /// `64 - log2(keys.len())`.
-    shift: u32,
     /// The words of one to eight bytes, each as its bytes in a `u64` with zeros after it
     /// (as in [`EightByteWords`]), with its mask: most words of a sample, found with one
     /// multiplication and one comparison per slot. A zero key is an empty slot.
-    eight: Box<[(u64, u32); LANG_EIGHT_SLOTS]>,
+    eight: [(u64, u32); LANG_EIGHT_SLOTS],
     /// Two bits for every word (see [`filter_bits`]): a word with either of its bits clear
     /// is in no list, known from a table small enough to stay in the first-level cache.
     /// A sample's content words (about half of prose) are in no list, and each probe of the
     /// large tables above is to a random slot that is seldom cached nearer than the second
     /// level.
-    filter: Box<[u64; FILTER_WORDS]>,
+    filter: [u64; FILTER_WORDS],
+    /// Power-of-two many [packed](pack) keys of the words of nine to [`SHORT_MAX`] bytes
+    /// (the shorter ones are in [`eight`](Self::eight) only); `[0, 0]` is an empty slot.
+    keys: [[u64; 2]; LANG_LONG_SLOTS],
+    /// The language mask of each slot.
+    masks: [u32; LANG_LONG_SLOTS],
     /// The languages written in Latin letters, as a mask ...
     latin: u32,
     /// ... and those written in Cyrillic.
@@ -1002,63 +946,6 @@ struct WordLanguages {
 }
 
 impl WordLanguages {
-    fn new() -> Self {
-        // Sized once: grown by doubling, the moves of its growing buffer cost some 0.4M
-        // instructions per process.
-        let total = SUPPORTED.iter().map(|code| stopword_list(code).1).sum();
-        let mut words: Vec<([u64; 2], u32)> = Vec::with_capacity(total);
-        for (idx, code) in SUPPORTED.iter().enumerate() {
-            for w in stopword_list(code).0 {
-                if let Some(key) = pack(w.as_bytes(), false) {
-                    words.push((key, 1 << idx));
-                }
-            }
-        }
-        let eight_words = words.iter().filter(|(k, _)| k[1] >> 56 <= 8).count();
-        // At most half full.
-        let len = ((words.len() - eight_words) * 2)
-            .next_power_of_two()
-            .max(16);
-        // At most five eighths full, counting a word in several lists once for each (the
-        // supported lists have 8,274 such words, 7,205 distinct).
-        assert!(
-            eight_words * 8 <= LANG_EIGHT_SLOTS * 5,
-            "the supported stopword lists have {eight_words} words of up to eight bytes: \
-             they need {} slots, LANG_EIGHT_SLOTS is {LANG_EIGHT_SLOTS}",
-            (eight_words * 8).div_ceil(5).next_power_of_two(),
-        );
-        let mut table = WordLanguages {
-            keys: vec![[0, 0]; len],
-            masks: vec![0; len],
-            shift: 64 - len.trailing_zeros(),
-            eight: vec![(0, 0); LANG_EIGHT_SLOTS]
-                .into_boxed_slice()
-                .try_into()
-                .expect("LANG_EIGHT_SLOTS long"),
-            filter: Box::new([0; FILTER_WORDS]),
-            latin: lang_mask(LATIN_LANGS),
-            cyrillic: lang_mask(CYRILLIC_LANGS),
-        };
-        for (key, bit) in words {
-            // A packed word of up to eight bytes: its bytes are the first half, by which
-            // it is looked up (see `get_packed`).
-            let h = if key[1] >> 56 <= 8 {
-                let i = table.find_eight(key[0]);
-                table.eight[i].0 = key[0];
-                table.eight[i].1 |= bit;
-                eight_hash(key[0])
-            } else {
-                let i = table.find(key);
-                table.keys[i] = key;
-                table.masks[i] |= bit;
-                packed_hash(key)
-            };
-            let (word, bits) = filter_bits(h);
-            table.filter[word] |= bits;
-        }
-        table
-    }
-
     /// Whether a key whose hash product is `h` may be in a list: false when one of its
     /// [`filter_bits`] is clear.
     #[inline(always)]
@@ -1071,11 +958,7 @@ impl WordLanguages {
     /// would go.
     #[inline(always)]
     fn find_eight(&self, key: u64) -> usize {
-        let mut i = EightByteWords::hash_shift(key, 64 - LANG_EIGHT_SLOTS.ilog2());
-        while self.eight[i % LANG_EIGHT_SLOTS].0 != key && self.eight[i % LANG_EIGHT_SLOTS].0 != 0 {
-            i += 1;
-        }
-        i % LANG_EIGHT_SLOTS
+        find_eight(&self.eight, key)
     }
 
     /// The languages of the word of one to eight bytes whose key is `key` (see
@@ -1092,12 +975,7 @@ impl WordLanguages {
     /// go.
     #[inline]
     fn find(&self, key: [u64; 2]) -> usize {
-        let mask = self.keys.len() - 1;
-        let mut i = (packed_hash(key) >> self.shift) as usize;
-        while self.keys[i] != key && self.keys[i] != [0, 0] {
-            i = (i + 1) & mask;
-        }
-        i
+        find_long(&self.keys, key)
     }
 
     /// The languages of the [packed](pack) word `key`: one of up to eight bytes from the
@@ -1119,31 +997,57 @@ impl WordLanguages {
     }
 }
 
-/// The hash product of the key of a word of one to eight bytes in [`WordLanguages`]: its
-/// top bits pick the slot and the [`filter_bits`].
-#[inline(always)]
-fn eight_hash(key: u64) -> u64 {
-    key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+/// The bits of `codes` in masks over [`SUPPORTED`] (a `const fn`, for [`WORD_LANGUAGES`]).
+const fn lang_mask(codes: &[&str]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < SUPPORTED.len() {
+        let mut j = 0;
+        while j < codes.len() {
+            if same(SUPPORTED[i].as_bytes(), codes[j].as_bytes()) {
+                mask |= 1 << i;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    mask
 }
 
-/// [`eight_hash`] of a [packed](pack) key.
-#[inline(always)]
-fn packed_hash(key: [u64; 2]) -> u64 {
-    eight_hash(key[0] ^ key[1].rotate_left(29))
+/// `a == b`, which is no `const fn` for slices.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
-/// The bits of `codes` in masks over [`SUPPORTED`].
-fn lang_mask(codes: &[&str]) -> u32 {
-    SUPPORTED
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| codes.contains(c))
-        .fold(0, |m, (i, _)| m | 1 << i)
-}
+// `LANG_LONG_SLOTS`, `LANG_EIGHT`, `LANG_KEYS`, `LANG_MASKS` and `LANG_FILTER`: the table of
+// the supported lists, written by build.rs with word_table's code.
+include!(concat!(env!("OUT_DIR"), "/word_table.rs"));
+
+/// The word table of the supported lists, built by build.rs: read-only data without
+/// pointers, which needs no relocation and no work at start-up, and whose pages are only
+/// read from the file when a lookup touches them (built at run time, it cost some 0.44 ms
+/// and 200 page faults per process).
+static WORD_LANGUAGES: WordLanguages = WordLanguages {
+    keys: LANG_KEYS,
+    masks: LANG_MASKS,
+    eight: LANG_EIGHT,
+    filter: LANG_FILTER,
+    latin: lang_mask(LATIN_LANGS),
+    cyrillic: lang_mask(CYRILLIC_LANGS),
+};
 
 fn word_languages() -> &'static WordLanguages {
-    static TABLE: OnceLock<WordLanguages> = OnceLock::new();
-    TABLE.get_or_init(WordLanguages::new)
+    &WORD_LANGUAGES
 }
 
 /// whatlang's guess for `head`, as one of the [`SUPPORTED`] codes.
@@ -1563,6 +1467,41 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(word)
             );
+        }
+    }
+
+    /// build.rs's table (from the stop-words crate's lists) is the one a run-time build with
+    /// word_table's code gives from the library's lists, which the other tests check
+    /// lookups against.
+    #[test]
+    fn precompiled_word_table_is_the_one_built_from_the_lists() {
+        let words = SUPPORTED
+            .iter()
+            .enumerate()
+            .flat_map(|(idx, code)| stopword_list(code).0.map(move |w| (w, 1u32 << idx)));
+        let built = word_table::build(words);
+        let table = word_languages();
+        assert_eq!(built.eight.len(), LANG_EIGHT_SLOTS);
+        assert!(built.eight == table.eight, "the eight-byte slots differ");
+        assert_eq!(built.keys, table.keys);
+        assert_eq!(built.masks, table.masks);
+        assert_eq!(built.filter, table.filter);
+        // Not empty: a table of zeros would equal an empty build.
+        let full = table.eight.iter().filter(|(k, _)| *k != 0).count();
+        assert!(
+            full > LANG_EIGHT_SLOTS / 4,
+            "{full} eight-byte slots in use"
+        );
+        assert!(table.keys.iter().any(|k| *k != [0, 0]));
+        // The `const fn` masks, the plain way.
+        for (mask, codes) in [(table.latin, LATIN_LANGS), (table.cyrillic, CYRILLIC_LANGS)] {
+            let plain = SUPPORTED
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| codes.contains(c))
+                .fold(0, |m, (i, _)| m | 1 << i);
+            assert_eq!(mask, plain, "{codes:?}");
+            assert_eq!(mask.count_ones() as usize, codes.len(), "{codes:?}");
         }
     }
 
