@@ -305,23 +305,42 @@ fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
 /// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order: it is worked
 /// out as its row's base is made (not gathered in a vector first), and the rows are the
 /// only place that keeps it.
+pub fn stage1(doc: &Document, ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
+    let mut out = Vec::with_capacity(doc.lines.len() * STAGE1_LEN);
+    stage1_blocks(doc, ctx, |rows| out.extend_from_slice(rows));
+    out
+}
+
+/// Rows [`stage1_blocks`] makes before handing them on: few enough that the block stays in
+/// the first-level cache (64 rows of 92 values, 23 KB) and a multiple of the eight rows the
+/// classifier scores at once.
+pub(crate) const BLOCK_ROWS: usize = 64;
+
+/// The rows of [`stage1`], handed to `rows` a block of up to [`BLOCK_ROWS`] rows at a time
+/// (flattened row-major, in line order) instead of kept: a caller that only scores them
+/// needs no matrix of the whole document (370 bytes a line, most of a large document's
+/// memory). `ctx` as for [`stage1`].
 // Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows
 // written in place cost more instructions than rows put together on the stack (measured).
 #[inline(never)]
-pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
+pub(crate) fn stage1_blocks(
+    doc: &Document,
+    mut ctx: impl FnMut(usize) -> LineContext,
+    mut rows: impl FnMut(&[f32]),
+) {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
     const NF: usize = NEIGHBOUR_FEATURES.len();
     let n = doc.lines.len();
     if n == 0 {
-        return Vec::new();
+        return;
     }
     let ln = LnTable::get();
     let median = median_ln_chars(doc, ln);
-    // The rows, zeroed at once: each base is written into its row once in the first
-    // pass and read back from there in the second, which writes the rest (not kept
-    // apart and copied into a row put together on the stack and then into the vector).
-    let mut out: Vec<[f32; STAGE1_LEN]> = vec![[0.0f32; STAGE1_LEN]; n];
+    // Every line's base, made in the first pass (the rest of each row is made of the
+    // bases and of what that pass gathers over the whole page) and copied into its row in
+    // the second.
+    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
     // `PAD` rows of zeros on each side stand for the lines off the page.
     let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
     lent.extend([[0.0f32; NF]; PAD]);
@@ -340,7 +359,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // what the page-wide features need gathered in the same pass: prefix sums of the
     // windowed features (for O(1) window means), the prose and blank-line counts, the
     // comment and related-links sections, and both prose regions.
-    for ((i, l), row) in doc.lines.iter().enumerate().zip(out.iter_mut()) {
+    for (i, l) in doc.lines.iter().enumerate() {
         let c = ctx(i);
         if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
             h1 = Some(i);
@@ -376,7 +395,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
             gathered[k] = b[NEIGHBOUR_FEATURES[k]];
         }
         lent.push(gathered);
-        put(row, 0, &b);
+        bases.push(b);
     }
     lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
@@ -386,95 +405,104 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     let ln_lines = ln.ln_1p(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
-    // Each row's parts of known sizes are copied in (inline, not by calls), after its base.
-    for (i, (row, l)) in out.iter_mut().zip(&doc.lines).enumerate() {
-        let b: [f32; BASE_LEN] = row[..BASE_LEN].try_into().expect("a base");
-        // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
-        let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
-            .try_into()
-            .expect("padded neighbours");
-        for (o, off) in OFFSETS.into_iter().enumerate() {
-            put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
-        }
-        let mut windows = [0.0f32; NW * RADII.len()];
-        for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
-            let lo = i.saturating_sub(r);
-            let hi = (i + r + 1).min(n);
-            let (a, z) = (&prefix[lo], &prefix[hi]);
-            for f in 0..NW {
-                means[f] = (z[f] - a[f]) / (hi - lo) as f32;
+    // The rows of a block, each written whole (every value of it) before the block is
+    // handed on.
+    let mut block = vec![[0.0f32; STAGE1_LEN]; n.min(BLOCK_ROWS)];
+    let lines = doc.lines.chunks(BLOCK_ROWS).zip(bases.chunks(BLOCK_ROWS));
+    for (first, (lines, bases)) in lines.enumerate() {
+        let first = first * BLOCK_ROWS;
+        let block = &mut block[..lines.len()];
+        // Each row's parts of known sizes are copied in (inline, not by calls).
+        for (k, (row, (l, &b))) in block.iter_mut().zip(lines.iter().zip(bases)).enumerate() {
+            let i = first + k;
+            put(row, 0, &b);
+            // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
+            let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
+                .try_into()
+                .expect("padded neighbours");
+            for (o, off) in OFFSETS.into_iter().enumerate() {
+                put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
             }
-        }
-        put(row, WINDOWS_AT, &windows);
-        let (inside, dist) = match region {
-            Some((a, _)) if i < a => (0.0, a - i),
-            Some((_, b)) if i > b => (0.0, i - b),
-            Some(_) => (1.0, 0),
-            None => (0.0, n),
-        };
-        // Interactions a linear model cannot form itself: an unpunctuated line between
-        // two paragraphs is a subheading when short, a related headline or caption when
-        // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        // (The padding is not prose.)
-        let between = flag(
-            near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
-        );
-        let alnum = b[END_ALNUM];
-        let (after_h1, ln_after_h1) = match h1 {
-            Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
-            Some(_) => (-1.0, 0.0),
-            None => (0.0, 0.0),
-        };
-        put::<REST_LEN>(
-            row,
-            REST_AT,
-            &[
-                inside,
-                ln.ln_1p(dist),
-                dist as f32 / n as f32,
-                ln_lines,
-                sentence_share,
-                ln.ln_1p(i.min(n - 1 - i)),
-                alnum * b[LN_WORDS],
-                alnum * between,
-                alnum * between * b[LN_WORDS],
-                alnum * b[STOPWORD_SHARE],
-                alnum * b[CAPITALIZED_SHARE],
-                (1.0 - b[BLANK_BEFORE]) * blank_share,
-                (1.0 - b[BLANK_AFTER]) * blank_share,
-                after_h1,
-                ln_after_h1,
-            ],
-        );
-        // List and table shape: lists inside an article follow a lead-in ending with a
-        // colon, their items look like one another, and they sit inside the prose, unlike
-        // a menu.
-        const MIN_LEAD_IN_WORDS: u32 = 3;
-        // A short line (fewer than ~20 words) inside the soft span.
-        const LONG_LN_WORDS: f32 = 3.0;
-        let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
-        if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
-            lead_in = Some(i);
-        } else if b[SENTENCE_LIKE] > 0.0 {
-            lead_in = None;
-        }
-        let w = b[LN_WORDS];
-        let diff = |on_page: bool, other: &[f32; NF]| {
-            if on_page {
-                (w - other[LENT_LN_WORDS]).abs()
-            } else {
-                2.0
+            let mut windows = [0.0f32; NW * RADII.len()];
+            for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
+                let lo = i.saturating_sub(r);
+                let hi = (i + r + 1).min(n);
+                let (a, z) = (&prefix[lo], &prefix[hi]);
+                for f in 0..NW {
+                    means[f] = (z[f] - a[f]) / (hi - lo) as f32;
+                }
             }
-        };
-        let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
-        let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-        put::<LIST_SHAPE_LEN>(
-            row,
-            REST_AT + REST_LEN,
-            &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
-        );
+            put(row, WINDOWS_AT, &windows);
+            let (inside, dist) = match region {
+                Some((a, _)) if i < a => (0.0, a - i),
+                Some((_, b)) if i > b => (0.0, i - b),
+                Some(_) => (1.0, 0),
+                None => (0.0, n),
+            };
+            // Interactions a linear model cannot form itself: an unpunctuated line between
+            // two paragraphs is a subheading when short, a related headline or caption when
+            // long; a paragraph break missing where the page otherwise has them sets a line
+            // apart. (The padding is not prose.)
+            let between = flag(
+                near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
+            );
+            let alnum = b[END_ALNUM];
+            let (after_h1, ln_after_h1) = match h1 {
+                Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
+                Some(_) => (-1.0, 0.0),
+                None => (0.0, 0.0),
+            };
+            put::<REST_LEN>(
+                row,
+                REST_AT,
+                &[
+                    inside,
+                    ln.ln_1p(dist),
+                    dist as f32 / n as f32,
+                    ln_lines,
+                    sentence_share,
+                    ln.ln_1p(i.min(n - 1 - i)),
+                    alnum * b[LN_WORDS],
+                    alnum * between,
+                    alnum * between * b[LN_WORDS],
+                    alnum * b[STOPWORD_SHARE],
+                    alnum * b[CAPITALIZED_SHARE],
+                    (1.0 - b[BLANK_BEFORE]) * blank_share,
+                    (1.0 - b[BLANK_AFTER]) * blank_share,
+                    after_h1,
+                    ln_after_h1,
+                ],
+            );
+            // List and table shape: lists inside an article follow a lead-in ending with a
+            // colon, their items look like one another, and they sit inside the prose,
+            // unlike a menu.
+            const MIN_LEAD_IN_WORDS: u32 = 3;
+            // A short line (fewer than ~20 words) inside the soft span.
+            const LONG_LN_WORDS: f32 = 3.0;
+            let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
+            if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
+                lead_in = Some(i);
+            } else if b[SENTENCE_LIKE] > 0.0 {
+                lead_in = None;
+            }
+            let w = b[LN_WORDS];
+            let diff = |on_page: bool, other: &[f32; NF]| {
+                if on_page {
+                    (w - other[LENT_LN_WORDS]).abs()
+                } else {
+                    2.0
+                }
+            };
+            let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
+            let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
+            put::<LIST_SHAPE_LEN>(
+                row,
+                REST_AT + REST_LEN,
+                &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
+            );
+        }
+        rows(block.as_flattened());
     }
-    out.into_flattened()
 }
 
 /// The `title_overlap` of line `i` (what its [`LineContext`] gave, unchanged) in the
@@ -731,6 +759,38 @@ mod tests {
     }
 
     const NF_TEST: usize = NEIGHBOUR_FEATURES.len();
+
+    #[test]
+    fn rows_come_in_whole_blocks_in_order() {
+        // Blocks of `BLOCK_ROWS` rows but the last, each row whole; together, the rows of
+        // `stage1` (the neighbours' test above checks them against the lines).
+        for lines in [0, 1, 2, 63, 64, 65, 128, 130] {
+            let text: String = (0..lines)
+                .map(|i| format!("Line {i} has {} words.\n", "many ".repeat(i % 11)))
+                .collect();
+            let doc = segment(&text);
+            assert_eq!(doc.lines.len(), lines);
+            let ctx = |i: usize| LineContext {
+                rule: i % 5 == 0,
+                title_overlap: (i % 3) as f32 / 3.0,
+                comments_rule: i == 70,
+                related_rule: i % 40 == 7,
+            };
+            let mut sizes = Vec::new();
+            let mut joined = Vec::new();
+            stage1_blocks(&doc, ctx, |rows| {
+                sizes.push(rows.len());
+                joined.extend_from_slice(rows);
+            });
+            let want: Vec<usize> = (0..lines)
+                .step_by(BLOCK_ROWS)
+                .map(|first| (lines - first).min(BLOCK_ROWS) * STAGE1_LEN)
+                .collect();
+            assert_eq!(sizes, want, "{lines} lines");
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+            assert_eq!(bits(&joined), bits(&stage1(&doc, ctx)), "{lines} lines");
+        }
+    }
 
     #[test]
     fn the_densest_region_covers_the_prose() {
