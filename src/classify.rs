@@ -204,8 +204,12 @@ fn prepare_rows<'r>(
             },
         );
     }
+    // Neither the table of copies nor the cores are needed past here: freed before the
+    // stage-1 features (on a large document, 8 bytes a line and more).
+    drop(copies);
     let mut caption = repeated_captions_with(&doc.lines, &cores);
     mark_attributed_captions(&doc.lines, &cores, &mut caption);
+    drop(cores);
     let title_set = doc
         .lines
         .first()

@@ -337,13 +337,11 @@ pub(crate) fn stage1_blocks(
     }
     let ln = LnTable::get();
     let median = median_ln_chars(doc, ln);
-    // Every line's base, made in the first pass (the rest of each row is made of the
-    // bases and of what that pass gathers over the whole page) and copied into its row in
-    // the second.
-    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(n);
-    // `PAD` rows of zeros on each side stand for the lines off the page.
-    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
-    lent.extend([[0.0f32; NF]; PAD]);
+    // What each line's base is made of besides the line: its context (worked out once, by
+    // `ctx`) and its sections. Each pass makes the bases it needs from them (the first
+    // only the values it reads, the rest of `base` being unused there), rather than the
+    // first keeping every line's 30 values for the second.
+    let mut made_of: Vec<(LineContext, (bool, bool))> = Vec::with_capacity(n);
     let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
     let mut sum = [0.0f32; NW];
     prefix.push(sum);
@@ -355,10 +353,9 @@ pub(crate) fn stage1_blocks(
     // The on-page headline: the line (after the first) that best repeats the page title.
     // The article follows it.
     let mut h1 = None;
-    // First the base features of every line (the rest of the rows is made of them), with
-    // what the page-wide features need gathered in the same pass: prefix sums of the
-    // windowed features (for O(1) window means), the prose and blank-line counts, the
-    // comment and related-links sections, and both prose regions.
+    // First what the page-wide features need, from the base features of every line:
+    // prefix sums of the windowed features (for O(1) window means), the prose and
+    // blank-line counts, the comment and related-links sections, and both prose regions.
     for (i, l) in doc.lines.iter().enumerate() {
         let c = ctx(i);
         if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
@@ -374,6 +371,7 @@ pub(crate) fn stage1_blocks(
         if c.related_rule {
             last_related = Some(i);
         }
+        made_of.push((c, section));
         let b = base(l, c, section, i as f32 / n as f32, median, ln);
         // Indexed loops over the constant lists (a zip of them was not inlined).
         for k in 0..NW {
@@ -388,16 +386,7 @@ pub(crate) fn stage1_blocks(
         }
         dense.add(if prose { b[LN_WORDS] } else { -DENSE_PENALTY });
         soft.add(if prose { b[LN_WORDS] } else { -SOFT_PENALTY });
-        // The features each line lends its neighbours, gathered once per line (not once
-        // per neighbour).
-        let mut gathered = [0.0f32; NF];
-        for k in 0..NF {
-            gathered[k] = b[NEIGHBOUR_FEATURES[k]];
-        }
-        lent.push(gathered);
-        bases.push(b);
     }
-    lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
     let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
@@ -408,16 +397,41 @@ pub(crate) fn stage1_blocks(
     // The rows of a block, each written whole (every value of it) before the block is
     // handed on.
     let mut block = vec![[0.0f32; STAGE1_LEN]; n.min(BLOCK_ROWS)];
-    let lines = doc.lines.chunks(BLOCK_ROWS).zip(bases.chunks(BLOCK_ROWS));
-    for (first, (lines, bases)) in lines.enumerate() {
+    // The bases of a block's lines and of the `PAD` lines on each side, and the features
+    // each lends its neighbours (gathered once per line, not once per neighbour): entry
+    // `e` is line `first - PAD + e`, and `PAD` entries of zeros stand for the lines off
+    // the page on each side. The last `2 * PAD` entries of a block are the first of the
+    // next: each base is made once.
+    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(block.len() + 2 * PAD);
+    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(block.len() + 2 * PAD);
+    bases.extend([[0.0f32; BASE_LEN]; PAD]);
+    lent.extend([[0.0f32; NF]; PAD]);
+    let mut next = 0;
+    for (first, lines) in doc.lines.chunks(BLOCK_ROWS).enumerate() {
         let first = first * BLOCK_ROWS;
         let block = &mut block[..lines.len()];
+        while bases.len() < lines.len() + 2 * PAD {
+            let b = match (doc.lines.get(next), made_of.get(next)) {
+                (Some(l), Some(&(c, section))) => {
+                    base(l, c, section, next as f32 / n as f32, median, ln)
+                }
+                _ => [0.0f32; BASE_LEN],
+            };
+            let mut gathered = [0.0f32; NF];
+            for k in 0..NF {
+                gathered[k] = b[NEIGHBOUR_FEATURES[k]];
+            }
+            bases.push(b);
+            lent.push(gathered);
+            next += 1;
+        }
         // Each row's parts of known sizes are copied in (inline, not by calls).
-        for (k, (row, (l, &b))) in block.iter_mut().zip(lines.iter().zip(bases)).enumerate() {
+        for (k, (row, l)) in block.iter_mut().zip(lines).enumerate() {
             let i = first + k;
-            put(row, 0, &b);
-            // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
-            let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
+            let b = &bases[k + PAD];
+            put(row, 0, b);
+            // The padded entries `k .. k + 2 * PAD` are the line's neighbours and itself.
+            let near: &[[f32; NF]; 2 * PAD + 1] = lent[k..k + 2 * PAD + 1]
                 .try_into()
                 .expect("padded neighbours");
             for (o, off) in OFFSETS.into_iter().enumerate() {
@@ -502,6 +516,8 @@ pub(crate) fn stage1_blocks(
             );
         }
         rows(block.as_flattened());
+        bases.drain(..lines.len());
+        lent.drain(..lines.len());
     }
 }
 
@@ -731,30 +747,56 @@ mod tests {
 
     #[test]
     fn neighbours_are_the_lines_around_or_zeros_off_the_page() {
-        let doc = segment(PAGE);
-        let n = doc.lines.len();
-        let x1 = stage1(&doc, |i| LineContext {
-            rule: i % 3 == 0,
-            ..LineContext::default()
-        });
-        let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
-        for i in 0..n {
-            for (o, off) in OFFSETS.into_iter().enumerate() {
-                let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
-                let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
-                    Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
-                    None => vec![0.0; NF_TEST],
-                };
-                assert_eq!(got, want, "line {i} offset {off}");
-            }
-            // How unlike its neighbours' word counts the line's is (2 off the page).
-            let w = rows[i][LN_WORDS];
-            let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
-                Some(j) => (w - rows[j][LN_WORDS]).abs(),
-                None => 2.0,
+        // A page of one block, and one of several (whose bases are made a block at a
+        // time, the lines around a block's edges carried over to the next).
+        let long: String = (0..150)
+            .map(|i| match i % 7 {
+                0 => "Menu\n\n".to_string(),
+                1 | 4 => format!("A sentence of some length, number {i}, that ends here.\n"),
+                _ => format!("Item {i} {}\n", "word ".repeat(i % 13)),
+            })
+            .collect();
+        for text in [PAGE, &long] {
+            let doc = segment(text);
+            let n = doc.lines.len();
+            let ctx = |i: usize| LineContext {
+                rule: i % 3 == 0,
+                title_overlap: (i % 4) as f32 / 4.0,
+                ..LineContext::default()
             };
-            let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
-            assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+            let x1 = stage1(&doc, ctx);
+            let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
+            let (ln, median) = (LnTable::get(), median_ln_chars(&doc, LnTable::get()));
+            for i in 0..n {
+                // The base is the line's own (no comments or related-links rules here,
+                // so no sections either).
+                let own = base(
+                    &doc.lines[i],
+                    ctx(i),
+                    (false, false),
+                    i as f32 / n as f32,
+                    median,
+                    ln,
+                );
+                let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(bits(&rows[i][..BASE_LEN]), bits(&own), "line {i}");
+                for (o, off) in OFFSETS.into_iter().enumerate() {
+                    let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
+                    let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
+                        Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
+                        None => vec![0.0; NF_TEST],
+                    };
+                    assert_eq!(got, want, "line {i} offset {off}");
+                }
+                // How unlike its neighbours' word counts the line's is (2 off the page).
+                let w = rows[i][LN_WORDS];
+                let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
+                    Some(j) => (w - rows[j][LN_WORDS]).abs(),
+                    None => 2.0,
+                };
+                let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+                assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+            }
         }
     }
 
