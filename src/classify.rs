@@ -482,8 +482,8 @@ fn mark_headline(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) -> 
     const LOOKBACK: usize = 15;
     let first_kept = verdicts.iter().position(|v| v.keep)?;
     let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
-    // A line's overlap with the title (the first line) is a stage-1 feature: read from its
-    // row, not computed again (nor the title's words gathered again).
+    // A line's overlap with the title (the first line) is a stage-1 feature: read from what
+    // stage 1 was given, not computed again (nor the title's words gathered again).
     let title_overlap = |i: usize| prepared.title_overlap[i];
     let candidate = |i: usize| {
         let l = &doc.lines[i];

@@ -302,9 +302,8 @@ fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
 }
 
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
-/// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order: it is worked
-/// out as its row's base is made (not gathered in a vector first), and the rows are the
-/// only place that keeps it.
+/// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order, as the first
+/// pass reaches the line (not gathered in a vector first).
 pub fn stage1(doc: &Document, ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
     let mut out = Vec::with_capacity(doc.lines.len() * STAGE1_LEN);
     stage1_blocks(doc, ctx, |rows| out.extend_from_slice(rows));
