@@ -101,6 +101,61 @@ pub fn prepare_known<'r>(
     rules: &'r RuleSet,
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
+    let mut x1 = Vec::with_capacity(doc.lines.len() * features::stage1_len());
+    let facts = prepare_rows(doc, rules, known, |rows| x1.extend_from_slice(rows));
+    Prepared {
+        rule: facts.rule,
+        category: facts.category,
+        caption: facts.caption,
+        x1,
+    }
+}
+
+/// What deciding reads of each line besides the classifier's probability: what a
+/// [`Prepared`] keeps but the stage-1 rows, and of those only the title overlap.
+struct Facts<'a, 'r> {
+    rule: &'a [Option<&'r str>],
+    category: &'a [Option<&'r str>],
+    caption: &'a [bool],
+    /// The `title_overlap` feature of each line.
+    title_overlap: &'a [f32],
+}
+
+/// The [`Facts`] that [`prepare_rows`] gives, owned.
+struct OwnFacts<'r> {
+    rule: Vec<Option<&'r str>>,
+    category: Vec<Option<&'r str>>,
+    caption: Vec<bool>,
+    title_overlap: Vec<f32>,
+}
+
+impl<'r> OwnFacts<'r> {
+    fn facts(&self) -> Facts<'_, 'r> {
+        Facts {
+            rule: &self.rule,
+            category: &self.category,
+            caption: &self.caption,
+            title_overlap: &self.title_overlap,
+        }
+    }
+}
+
+/// [`decide`] of a [`Prepared`] reads the title overlaps from its rows.
+fn title_overlaps(prepared: &Prepared) -> Vec<f32> {
+    (0..prepared.rule.len())
+        .map(|i| features::title_overlap(&prepared.x1, i))
+        .collect()
+}
+
+/// [`prepare_known`], with the stage-1 rows handed to `rows` a block at a time (see
+/// [`features::stage1_blocks`]) rather than kept: [`classify_known_ids`] scores them as
+/// they come, and a large document then needs no matrix of them.
+fn prepare_rows<'r>(
+    doc: &Document,
+    rules: &'r RuleSet,
+    known: &[LineMatch<'r>],
+    rows: impl FnMut(&[f32]),
+) -> OwnFacts<'r> {
     // The rule ids and categories are written straight into the two vectors `Prepared`
     // keeps (not gathered as pairs and split afterwards), each line's core in the same pass.
     let n = doc.lines.len();
@@ -149,8 +204,12 @@ pub fn prepare_known<'r>(
             },
         );
     }
+    // Neither the table of copies nor the cores are needed past here: freed before the
+    // stage-1 features (on a large document, 8 bytes a line and more).
+    drop(copies);
     let mut caption = repeated_captions_with(&doc.lines, &cores);
     mark_attributed_captions(&doc.lines, &cores, &mut caption);
+    drop(cores);
     let title_set = doc
         .lines
         .first()
@@ -158,25 +217,33 @@ pub fn prepare_known<'r>(
         .unwrap_or_default();
     let title = TitleWords::of(&title_set);
     let mut scratch = Scratch::default();
-    // Each line's context is worked out as stage 1 reaches the line (no vector of them).
-    let x1 = features::stage1(doc, |i| {
-        let category = category[i];
-        LineContext {
-            rule: rule[i].is_some(),
-            title_overlap: if i == 0 {
+    // Each line's context is worked out as stage 1 reaches the line (no vector of them);
+    // deciding reads its title overlap again.
+    let mut title_overlap = Vec::with_capacity(n);
+    features::stage1_blocks(
+        doc,
+        |i| {
+            let category = category[i];
+            let overlap = if i == 0 {
                 0.0
             } else {
                 overlap_with(&doc.lines[i].text, &title, &mut scratch)
-            },
-            comments_rule: category == Some("comments"),
-            related_rule: matches!(category, Some("related" | "navigation")),
-        }
-    });
-    Prepared {
+            };
+            title_overlap.push(overlap);
+            LineContext {
+                rule: rule[i].is_some(),
+                title_overlap: overlap,
+                comments_rule: category == Some("comments"),
+                related_rule: matches!(category, Some("related" | "navigation")),
+            }
+        },
+        rows,
+    );
+    OwnFacts {
         rule,
         category,
         caption,
-        x1,
+        title_overlap,
     }
 }
 
@@ -206,7 +273,7 @@ fn copy_slot(text: &str, mask: usize) -> usize {
 
 /// Decides every line of `doc`.
 pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> {
-    decide(doc, &prepare(doc, rules), model)
+    classify_known_ids(doc, rules, model, &[], true)
 }
 
 /// [`classify`] with the rule matches of some lines already known (see [`prepare_known`]).
@@ -230,19 +297,17 @@ pub(crate) fn classify_known_ids<'r>(
     known: &[LineMatch<'r>],
     rule_ids: bool,
 ) -> Vec<Verdict> {
-    decide_ids(doc, &prepare_known(doc, rules, known), model, rule_ids)
+    // Each block of rows is scored as it is made: the same probabilities as
+    // `model.predict` of the whole matrix (the same sums of each row).
+    let mut sums = model.row_sums(doc.lines.len());
+    let facts = prepare_rows(doc, rules, known, |rows| sums.add(rows));
+    decide_from_ids(doc, &facts.facts(), model, sums.predict(), rule_ids)
 }
 
 /// Decides every line of `doc` from its prepared facts (lets the trainer prepare once and
 /// try many models).
 pub fn decide(doc: &Document, prepared: &Prepared, model: &Model) -> Vec<Verdict> {
-    decide_ids(doc, prepared, model, true)
-}
-
-/// [`decide`], with the rule ids only when `rule_ids` (see [`classify_known_ids`]).
-fn decide_ids(doc: &Document, prepared: &Prepared, model: &Model, rule_ids: bool) -> Vec<Verdict> {
-    let p2 = model.predict(&prepared.x1);
-    decide_from_ids(doc, prepared, model, p2, rule_ids)
+    decide_from(doc, prepared, model, model.predict(&prepared.x1))
 }
 
 /// Decides every line from given stage-2 probabilities `p2` (the trainer passes
@@ -254,21 +319,28 @@ pub fn decide_from(
     model: &Model,
     p2: Vec<f32>,
 ) -> Vec<Verdict> {
-    decide_from_ids(doc, prepared, model, p2, true)
+    let title_overlap = title_overlaps(prepared);
+    let facts = Facts {
+        rule: &prepared.rule,
+        category: &prepared.category,
+        caption: &prepared.caption,
+        title_overlap: &title_overlap,
+    };
+    decide_from_ids(doc, &facts, model, p2, true)
 }
 
 /// [`decide_from`], with the rule ids in [`Reason::Rule`] only when `rule_ids` (see
 /// [`classify_known_ids`]); nothing decided here reads them.
 fn decide_from_ids(
     doc: &Document,
-    prepared: &Prepared,
+    prepared: &Facts,
     model: &Model,
     mut p2: Vec<f32>,
     rule_ids: bool,
 ) -> Vec<Verdict> {
     for (p, (r, c)) in p2
         .iter_mut()
-        .zip(prepared.rule.iter().zip(&prepared.caption))
+        .zip(prepared.rule.iter().zip(prepared.caption))
     {
         if r.is_some() || *c {
             *p = p.min(0.01);
@@ -279,7 +351,7 @@ fn decide_from_ids(
     let mut verdicts: Vec<Verdict> = prepared
         .rule
         .iter()
-        .zip(&prepared.caption)
+        .zip(prepared.caption)
         .zip(keep.into_iter().zip(p2))
         .map(|((rule, &caption), (keep, score))| {
             let (keep, reason) = match (rule, caption) {
@@ -364,7 +436,7 @@ pub fn drop_headline(verdicts: &mut [Verdict]) {
 /// A comment thread: a comments line (a rule of that category) after the article has
 /// begun, followed by more of them (one header or time stamp per comment). Everything
 /// the classifier kept from there on is the thread.
-fn drop_comment_thread(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+fn drop_comment_thread(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) {
     const REACH: usize = 30;
     const MIN_MORE: usize = 2;
     let n = doc.lines.len();
@@ -406,13 +478,13 @@ fn first_kept_prose(doc: &Document, verdicts: &[Verdict], from: usize) -> Option
 
 /// Picks the headline among the lines just before the article body, marks it, drops its
 /// repeats, and returns its index.
-fn mark_headline(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) -> Option<usize> {
+fn mark_headline(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) -> Option<usize> {
     const LOOKBACK: usize = 15;
     let first_kept = verdicts.iter().position(|v| v.keep)?;
     let body_start = first_kept_prose(doc, verdicts, first_kept).unwrap_or(first_kept);
-    // A line's overlap with the title (the first line) is a stage-1 feature: read from its
-    // row, not computed again (nor the title's words gathered again).
-    let title_overlap = |i: usize| features::title_overlap(&prepared.x1, i);
+    // A line's overlap with the title (the first line) is a stage-1 feature: read from what
+    // stage 1 was given, not computed again (nor the title's words gathered again).
+    let title_overlap = |i: usize| prepared.title_overlap[i];
     let candidate = |i: usize| {
         let l = &doc.lines[i];
         verdicts[i].reason == Reason::Classifier
@@ -485,7 +557,7 @@ fn mark_headline(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) 
 /// Short, unpunctuated lines right next to a photo credit or a caption are the rest of the
 /// caption (a name under a photo) or a related headline printed with the photo. A short
 /// sentence glued to a credit, with no blank line between them, is the caption itself.
-fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+fn drop_caption_neighbours(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) {
     const MAX_WORDS: u32 = 25;
     const MAX_GLUED_SENTENCE_WORDS: u32 = 20;
     let n = doc.lines.len();
@@ -509,7 +581,7 @@ fn drop_caption_neighbours(doc: &Document, prepared: &Prepared, verdicts: &mut [
 /// Paragraphs at the edges of the article that the classifier doubted (their neighbours
 /// are widgets) are kept when they are plainly prose and nothing but rule-dropped lines or
 /// captions separates them from the kept article. A comment section ends the search.
-fn keep_edge_prose(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+fn keep_edge_prose(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) {
     const MIN_WORDS: u32 = 15;
     const MIN_STOPWORDS: f32 = 0.1;
     let Some(first) = verdicts
@@ -549,7 +621,7 @@ fn keep_edge_prose(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]
 
 /// Headlines listed under a "Read also" / "Related" label (the rule-dropped line before
 /// them) link elsewhere: up to three title-like lines right after such a label go too.
-fn drop_related_links(doc: &Document, prepared: &Prepared, verdicts: &mut [Verdict]) {
+fn drop_related_links(doc: &Document, prepared: &Facts, verdicts: &mut [Verdict]) {
     const MAX_LINKS: usize = 3;
     const MAX_WORDS: u32 = 25;
     for i in 0..doc.lines.len() {
@@ -2326,6 +2398,33 @@ mod tests {
             docs.push(segment(&text));
         }
         docs
+    }
+
+    #[test]
+    fn classify_scoring_rows_by_blocks_is_deciding_the_prepared_matrix() {
+        // `classify` keeps no stage-1 rows (it scores them a block at a time and keeps the
+        // title overlaps apart): the verdicts and the probabilities' bits are those of
+        // deciding on the whole matrix, as the trainer does. Pages of many blocks too.
+        let rules = RuleSet::load(true, &[]).unwrap();
+        let model = Model::builtin();
+        let mut docs = many_docs();
+        let long: String = docs
+            .iter()
+            .flat_map(|d| &d.lines)
+            .take(1000)
+            .map(|l| format!("{}\n\n", l.text))
+            .collect();
+        docs.push(segment(&long));
+        assert!(docs
+            .iter()
+            .any(|d| d.lines.len() > 3 * features::BLOCK_ROWS));
+        for doc in &docs {
+            let got = classify(doc, &rules, model);
+            let want = decide(doc, &prepare(doc, &rules), model);
+            assert_eq!(got, want);
+            let bits = |v: &[Verdict]| v.iter().map(|v| v.score.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want));
+        }
     }
 
     #[test]

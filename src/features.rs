@@ -302,29 +302,45 @@ fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
 }
 
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
-/// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order: it is worked
-/// out as its row's base is made (not gathered in a vector first), and the rows are the
-/// only place that keeps it.
+/// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order, as the first
+/// pass reaches the line (not gathered in a vector first).
+pub fn stage1(doc: &Document, ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
+    let mut out = Vec::with_capacity(doc.lines.len() * STAGE1_LEN);
+    stage1_blocks(doc, ctx, |rows| out.extend_from_slice(rows));
+    out
+}
+
+/// Rows [`stage1_blocks`] makes before handing them on: few enough that the block stays in
+/// the first-level cache (64 rows of 92 values, 23 KB) and a multiple of the eight rows the
+/// classifier scores at once.
+pub(crate) const BLOCK_ROWS: usize = 64;
+
+/// The rows of [`stage1`], handed to `rows` a block of up to [`BLOCK_ROWS`] rows at a time
+/// (flattened row-major, in line order) instead of kept: a caller that only scores them
+/// needs no matrix of the whole document (370 bytes a line, most of a large document's
+/// memory). `ctx` as for [`stage1`].
 // Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows
 // written in place cost more instructions than rows put together on the stack (measured).
 #[inline(never)]
-pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
+pub(crate) fn stage1_blocks(
+    doc: &Document,
+    mut ctx: impl FnMut(usize) -> LineContext,
+    mut rows: impl FnMut(&[f32]),
+) {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
     const NF: usize = NEIGHBOUR_FEATURES.len();
     let n = doc.lines.len();
     if n == 0 {
-        return Vec::new();
+        return;
     }
     let ln = LnTable::get();
     let median = median_ln_chars(doc, ln);
-    // The rows, zeroed at once: each base is written into its row once in the first
-    // pass and read back from there in the second, which writes the rest (not kept
-    // apart and copied into a row put together on the stack and then into the vector).
-    let mut out: Vec<[f32; STAGE1_LEN]> = vec![[0.0f32; STAGE1_LEN]; n];
-    // `PAD` rows of zeros on each side stand for the lines off the page.
-    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(n + 2 * PAD);
-    lent.extend([[0.0f32; NF]; PAD]);
+    // What each line's base is made of besides the line: its context (worked out once, by
+    // `ctx`) and its sections. Each pass makes the bases it needs from them (the first
+    // only the values it reads, the rest of `base` being unused there), rather than the
+    // first keeping every line's 30 values for the second.
+    let mut made_of: Vec<(LineContext, (bool, bool))> = Vec::with_capacity(n);
     let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
     let mut sum = [0.0f32; NW];
     prefix.push(sum);
@@ -336,11 +352,10 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     // The on-page headline: the line (after the first) that best repeats the page title.
     // The article follows it.
     let mut h1 = None;
-    // First the base features of every line (the rest of the rows is made of them), with
-    // what the page-wide features need gathered in the same pass: prefix sums of the
-    // windowed features (for O(1) window means), the prose and blank-line counts, the
-    // comment and related-links sections, and both prose regions.
-    for ((i, l), row) in doc.lines.iter().enumerate().zip(out.iter_mut()) {
+    // First what the page-wide features need, from the base features of every line:
+    // prefix sums of the windowed features (for O(1) window means), the prose and
+    // blank-line counts, the comment and related-links sections, and both prose regions.
+    for (i, l) in doc.lines.iter().enumerate() {
         let c = ctx(i);
         if h1.is_none() && i > 0 && c.title_overlap >= 0.6 && l.stats.words >= 3 {
             h1 = Some(i);
@@ -355,6 +370,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         if c.related_rule {
             last_related = Some(i);
         }
+        made_of.push((c, section));
         let b = base(l, c, section, i as f32 / n as f32, median, ln);
         // Indexed loops over the constant lists (a zip of them was not inlined).
         for k in 0..NW {
@@ -369,16 +385,7 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
         }
         dense.add(if prose { b[LN_WORDS] } else { -DENSE_PENALTY });
         soft.add(if prose { b[LN_WORDS] } else { -SOFT_PENALTY });
-        // The features each line lends its neighbours, gathered once per line (not once
-        // per neighbour).
-        let mut gathered = [0.0f32; NF];
-        for k in 0..NF {
-            gathered[k] = b[NEIGHBOUR_FEATURES[k]];
-        }
-        lent.push(gathered);
-        put(row, 0, &b);
     }
-    lent.extend([[0.0f32; NF]; PAD]);
     let (region, soft) = (dense.best.1, soft.best.1);
     let sentence_share = sentence_sum / n as f32;
     // How often the page's prose lines are followed by a blank line.
@@ -386,95 +393,131 @@ pub fn stage1(doc: &Document, mut ctx: impl FnMut(usize) -> LineContext) -> Vec<
     let ln_lines = ln.ln_1p(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
-    // Each row's parts of known sizes are copied in (inline, not by calls), after its base.
-    for (i, (row, l)) in out.iter_mut().zip(&doc.lines).enumerate() {
-        let b: [f32; BASE_LEN] = row[..BASE_LEN].try_into().expect("a base");
-        // The padded rows `i .. i + 2 * PAD` are the line's neighbours and itself.
-        let near: &[[f32; NF]; 2 * PAD + 1] = lent[i..i + 2 * PAD + 1]
-            .try_into()
-            .expect("padded neighbours");
-        for (o, off) in OFFSETS.into_iter().enumerate() {
-            put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
-        }
-        let mut windows = [0.0f32; NW * RADII.len()];
-        for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
-            let lo = i.saturating_sub(r);
-            let hi = (i + r + 1).min(n);
-            let (a, z) = (&prefix[lo], &prefix[hi]);
-            for f in 0..NW {
-                means[f] = (z[f] - a[f]) / (hi - lo) as f32;
+    // The rows of a block, each written whole (every value of it) before the block is
+    // handed on.
+    let mut block = vec![[0.0f32; STAGE1_LEN]; n.min(BLOCK_ROWS)];
+    // The bases of a block's lines and of the `PAD` lines on each side, and the features
+    // each lends its neighbours (gathered once per line, not once per neighbour): entry
+    // `e` is line `first - PAD + e`, and `PAD` entries of zeros stand for the lines off
+    // the page on each side. The last `2 * PAD` entries of a block are the first of the
+    // next: each base is made once.
+    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(block.len() + 2 * PAD);
+    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(block.len() + 2 * PAD);
+    bases.extend([[0.0f32; BASE_LEN]; PAD]);
+    lent.extend([[0.0f32; NF]; PAD]);
+    let mut next = 0;
+    for (first, lines) in doc.lines.chunks(BLOCK_ROWS).enumerate() {
+        let first = first * BLOCK_ROWS;
+        let block = &mut block[..lines.len()];
+        while bases.len() < lines.len() + 2 * PAD {
+            let b = match (doc.lines.get(next), made_of.get(next)) {
+                (Some(l), Some(&(c, section))) => {
+                    base(l, c, section, next as f32 / n as f32, median, ln)
+                }
+                _ => [0.0f32; BASE_LEN],
+            };
+            let mut gathered = [0.0f32; NF];
+            for k in 0..NF {
+                gathered[k] = b[NEIGHBOUR_FEATURES[k]];
             }
+            bases.push(b);
+            lent.push(gathered);
+            next += 1;
         }
-        put(row, WINDOWS_AT, &windows);
-        let (inside, dist) = match region {
-            Some((a, _)) if i < a => (0.0, a - i),
-            Some((_, b)) if i > b => (0.0, i - b),
-            Some(_) => (1.0, 0),
-            None => (0.0, n),
-        };
-        // Interactions a linear model cannot form itself: an unpunctuated line between
-        // two paragraphs is a subheading when short, a related headline or caption when
-        // long; a paragraph break missing where the page otherwise has them sets a line apart.
-        // (The padding is not prose.)
-        let between = flag(
-            near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
-        );
-        let alnum = b[END_ALNUM];
-        let (after_h1, ln_after_h1) = match h1 {
-            Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
-            Some(_) => (-1.0, 0.0),
-            None => (0.0, 0.0),
-        };
-        put::<REST_LEN>(
-            row,
-            REST_AT,
-            &[
-                inside,
-                ln.ln_1p(dist),
-                dist as f32 / n as f32,
-                ln_lines,
-                sentence_share,
-                ln.ln_1p(i.min(n - 1 - i)),
-                alnum * b[LN_WORDS],
-                alnum * between,
-                alnum * between * b[LN_WORDS],
-                alnum * b[STOPWORD_SHARE],
-                alnum * b[CAPITALIZED_SHARE],
-                (1.0 - b[BLANK_BEFORE]) * blank_share,
-                (1.0 - b[BLANK_AFTER]) * blank_share,
-                after_h1,
-                ln_after_h1,
-            ],
-        );
-        // List and table shape: lists inside an article follow a lead-in ending with a
-        // colon, their items look like one another, and they sit inside the prose, unlike
-        // a menu.
-        const MIN_LEAD_IN_WORDS: u32 = 3;
-        // A short line (fewer than ~20 words) inside the soft span.
-        const LONG_LN_WORDS: f32 = 3.0;
-        let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
-        if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
-            lead_in = Some(i);
-        } else if b[SENTENCE_LIKE] > 0.0 {
-            lead_in = None;
-        }
-        let w = b[LN_WORDS];
-        let diff = |on_page: bool, other: &[f32; NF]| {
-            if on_page {
-                (w - other[LENT_LN_WORDS]).abs()
-            } else {
-                2.0
+        // Each row's parts of known sizes are copied in (inline, not by calls).
+        for (k, (row, l)) in block.iter_mut().zip(lines).enumerate() {
+            let i = first + k;
+            let b = &bases[k + PAD];
+            put(row, 0, b);
+            // The padded entries `k .. k + 2 * PAD` are the line's neighbours and itself.
+            let near: &[[f32; NF]; 2 * PAD + 1] = lent[k..k + 2 * PAD + 1]
+                .try_into()
+                .expect("padded neighbours");
+            for (o, off) in OFFSETS.into_iter().enumerate() {
+                put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
             }
-        };
-        let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
-        let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-        put::<LIST_SHAPE_LEN>(
-            row,
-            REST_AT + REST_LEN,
-            &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
-        );
+            let mut windows = [0.0f32; NW * RADII.len()];
+            for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
+                let lo = i.saturating_sub(r);
+                let hi = (i + r + 1).min(n);
+                let (a, z) = (&prefix[lo], &prefix[hi]);
+                for f in 0..NW {
+                    means[f] = (z[f] - a[f]) / (hi - lo) as f32;
+                }
+            }
+            put(row, WINDOWS_AT, &windows);
+            let (inside, dist) = match region {
+                Some((a, _)) if i < a => (0.0, a - i),
+                Some((_, b)) if i > b => (0.0, i - b),
+                Some(_) => (1.0, 0),
+                None => (0.0, n),
+            };
+            // Interactions a linear model cannot form itself: an unpunctuated line between
+            // two paragraphs is a subheading when short, a related headline or caption when
+            // long; a paragraph break missing where the page otherwise has them sets a line
+            // apart. (The padding is not prose.)
+            let between = flag(
+                near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
+            );
+            let alnum = b[END_ALNUM];
+            let (after_h1, ln_after_h1) = match h1 {
+                Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
+                Some(_) => (-1.0, 0.0),
+                None => (0.0, 0.0),
+            };
+            put::<REST_LEN>(
+                row,
+                REST_AT,
+                &[
+                    inside,
+                    ln.ln_1p(dist),
+                    dist as f32 / n as f32,
+                    ln_lines,
+                    sentence_share,
+                    ln.ln_1p(i.min(n - 1 - i)),
+                    alnum * b[LN_WORDS],
+                    alnum * between,
+                    alnum * between * b[LN_WORDS],
+                    alnum * b[STOPWORD_SHARE],
+                    alnum * b[CAPITALIZED_SHARE],
+                    (1.0 - b[BLANK_BEFORE]) * blank_share,
+                    (1.0 - b[BLANK_AFTER]) * blank_share,
+                    after_h1,
+                    ln_after_h1,
+                ],
+            );
+            // List and table shape: lists inside an article follow a lead-in ending with a
+            // colon, their items look like one another, and they sit inside the prose,
+            // unlike a menu.
+            const MIN_LEAD_IN_WORDS: u32 = 3;
+            // A short line (fewer than ~20 words) inside the soft span.
+            const LONG_LN_WORDS: f32 = 3.0;
+            let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
+            if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
+                lead_in = Some(i);
+            } else if b[SENTENCE_LIKE] > 0.0 {
+                lead_in = None;
+            }
+            let w = b[LN_WORDS];
+            let diff = |on_page: bool, other: &[f32; NF]| {
+                if on_page {
+                    (w - other[LENT_LN_WORDS]).abs()
+                } else {
+                    2.0
+                }
+            };
+            let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
+            let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
+            put::<LIST_SHAPE_LEN>(
+                row,
+                REST_AT + REST_LEN,
+                &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
+            );
+        }
+        rows(block.as_flattened());
+        bases.drain(..lines.len());
+        lent.drain(..lines.len());
     }
-    out.into_flattened()
 }
 
 /// The `title_overlap` of line `i` (what its [`LineContext`] gave, unchanged) in the
@@ -703,34 +746,92 @@ mod tests {
 
     #[test]
     fn neighbours_are_the_lines_around_or_zeros_off_the_page() {
-        let doc = segment(PAGE);
-        let n = doc.lines.len();
-        let x1 = stage1(&doc, |i| LineContext {
-            rule: i % 3 == 0,
-            ..LineContext::default()
-        });
-        let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
-        for i in 0..n {
-            for (o, off) in OFFSETS.into_iter().enumerate() {
-                let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
-                let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
-                    Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
-                    None => vec![0.0; NF_TEST],
-                };
-                assert_eq!(got, want, "line {i} offset {off}");
-            }
-            // How unlike its neighbours' word counts the line's is (2 off the page).
-            let w = rows[i][LN_WORDS];
-            let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
-                Some(j) => (w - rows[j][LN_WORDS]).abs(),
-                None => 2.0,
+        // A page of one block, and one of several (whose bases are made a block at a
+        // time, the lines around a block's edges carried over to the next).
+        let long: String = (0..150)
+            .map(|i| match i % 7 {
+                0 => "Menu\n\n".to_string(),
+                1 | 4 => format!("A sentence of some length, number {i}, that ends here.\n"),
+                _ => format!("Item {i} {}\n", "word ".repeat(i % 13)),
+            })
+            .collect();
+        for text in [PAGE, &long] {
+            let doc = segment(text);
+            let n = doc.lines.len();
+            let ctx = |i: usize| LineContext {
+                rule: i % 3 == 0,
+                title_overlap: (i % 4) as f32 / 4.0,
+                ..LineContext::default()
             };
-            let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
-            assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+            let x1 = stage1(&doc, ctx);
+            let rows: Vec<&[f32]> = x1.chunks_exact(STAGE1_LEN).collect();
+            let (ln, median) = (LnTable::get(), median_ln_chars(&doc, LnTable::get()));
+            for i in 0..n {
+                // The base is the line's own (no comments or related-links rules here,
+                // so no sections either).
+                let own = base(
+                    &doc.lines[i],
+                    ctx(i),
+                    (false, false),
+                    i as f32 / n as f32,
+                    median,
+                    ln,
+                );
+                let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(bits(&rows[i][..BASE_LEN]), bits(&own), "line {i}");
+                for (o, off) in OFFSETS.into_iter().enumerate() {
+                    let got = &rows[i][BASE_LEN + o * NF_TEST..BASE_LEN + (o + 1) * NF_TEST];
+                    let want: Vec<f32> = match i.checked_add_signed(off).filter(|&j| j < n) {
+                        Some(j) => NEIGHBOUR_FEATURES.iter().map(|&f| rows[j][f]).collect(),
+                        None => vec![0.0; NF_TEST],
+                    };
+                    assert_eq!(got, want, "line {i} offset {off}");
+                }
+                // How unlike its neighbours' word counts the line's is (2 off the page).
+                let w = rows[i][LN_WORDS];
+                let diff = |j: Option<usize>| match j.filter(|&j| j < n) {
+                    Some(j) => (w - rows[j][LN_WORDS]).abs(),
+                    None => 2.0,
+                };
+                let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
+                assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+            }
         }
     }
 
     const NF_TEST: usize = NEIGHBOUR_FEATURES.len();
+
+    #[test]
+    fn rows_come_in_whole_blocks_in_order() {
+        // Blocks of `BLOCK_ROWS` rows but the last, each row whole; together, the rows of
+        // `stage1` (the neighbours' test above checks them against the lines).
+        for lines in [0, 1, 2, 63, 64, 65, 128, 130] {
+            let text: String = (0..lines)
+                .map(|i| format!("Line {i} has {} words.\n", "many ".repeat(i % 11)))
+                .collect();
+            let doc = segment(&text);
+            assert_eq!(doc.lines.len(), lines);
+            let ctx = |i: usize| LineContext {
+                rule: i % 5 == 0,
+                title_overlap: (i % 3) as f32 / 3.0,
+                comments_rule: i == 70,
+                related_rule: i % 40 == 7,
+            };
+            let mut sizes = Vec::new();
+            let mut joined = Vec::new();
+            stage1_blocks(&doc, ctx, |rows| {
+                sizes.push(rows.len());
+                joined.extend_from_slice(rows);
+            });
+            let want: Vec<usize> = (0..lines)
+                .step_by(BLOCK_ROWS)
+                .map(|first| (lines - first).min(BLOCK_ROWS) * STAGE1_LEN)
+                .collect();
+            assert_eq!(sizes, want, "{lines} lines");
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+            assert_eq!(bits(&joined), bits(&stage1(&doc, ctx)), "{lines} lines");
+        }
+    }
 
     #[test]
     fn the_densest_region_covers_the_prose() {

@@ -268,6 +268,11 @@ impl Cleaner {
             Scanned::Needs(needs) => normalized(Some(needs)),
         };
         let doc = segment::segment_terminated(&text);
+        // The lines own their text: the decoded and normalized texts (copies of the whole
+        // input, when decoding or normalizing changed it) are freed before classifying.
+        let (encoding, replaced) = (decoded.encoding, decoded.replaced);
+        drop(text);
+        drop(decoded);
         let (doc, mut verdicts) = match repeats {
             Some(repeats) => self.classify_without_repeats(doc, &repeats, rule_ids),
             None => {
@@ -295,8 +300,8 @@ impl Cleaner {
         };
         let cleaned = Cleaned {
             text,
-            encoding: decoded.encoding,
-            replaced: decoded.replaced,
+            encoding,
+            replaced,
             mojibake_repaired,
             lines,
         };

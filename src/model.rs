@@ -227,12 +227,19 @@ impl Linear {
 /// once for all of them. Stage 2's rows begin with stage 1's, so one pass gives stage 1's
 /// sums and stage 2's over those values.
 fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
+    let rows = x.len().checked_div(w[0].len()).unwrap_or(0);
+    let mut out: [Vec<f32>; M] = std::array::from_fn(|_| Vec::with_capacity(rows));
+    head_sums_onto(x, w, &mut out);
+    out
+}
+
+/// [`head_sums`] pushed onto `out` (the sums of rows given a block at a time: each row's
+/// sums are the same bits whatever block it comes in).
+fn head_sums_onto<const M: usize>(x: &[f32], w: [&[Splat]; M], out: &mut [Vec<f32>; M]) {
     let width = w[0].len();
     assert!(w.iter().all(|w| w.len() == width), "as many weights each");
-    let rows = x.len().checked_div(width).unwrap_or(0);
-    let mut out: [Vec<f32>; M] = std::array::from_fn(|_| Vec::with_capacity(rows));
     if width == 0 {
-        return out;
+        return;
     }
     // Eight rows at a time where the processor has AVX (half the multiplies, adds and
     // shuffles of four at a time), then the rest (with AVX, fewer than eight) four at a
@@ -240,7 +247,7 @@ fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
     #[cfg(target_arch = "x86_64")]
     let x = if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: the processor has AVX (tested just above).
-        let done = unsafe { head_sums8(x, w, &mut out) };
+        let done = unsafe { head_sums8(x, w, out) };
         &x[done * width..]
     } else {
         x
@@ -261,7 +268,6 @@ fn head_sums<const M: usize>(x: &[f32], w: [&[Splat]; M]) -> [Vec<f32>; M] {
             out.push(dot(-0.0, row, w));
         }
     }
-    out
 }
 
 /// [`head_sums`] of the whole blocks of eight rows of `x` with AVX, pushed onto `out`;
@@ -585,12 +591,21 @@ impl Model {
     /// as the two predictions apart; stage 2's sums over the stage-1 values are taken in
     /// the pass that scores stage 1 (one reading of the rows for both).
     pub fn predict(&self, x1: &[f32]) -> Vec<f32> {
+        let mut sums = self.row_sums(x1.len() / features::stage1_len());
+        sums.add(x1);
+        sums.predict()
+    }
+
+    /// [`Model::predict`] of stage-1 rows given a block at a time to [`RowSums::add`]
+    /// (see [`features::stage1_blocks`]), for about `rows` rows: no matrix of them kept.
+    pub(crate) fn row_sums(&self, rows: usize) -> RowSums<'_> {
         let extra = features::STAGE2_EXTRA;
         let (w1, w2) = (&self.stage1.folded().splat, &self.stage2.folded().splat);
-        let [sums1, sums2] = head_sums(x1, [w1, &w2[..w2.len() - extra]]);
-        let p1 = self.stage1.finish(sums1, &[], 0);
-        let extras = features::stage2_extras(&p1);
-        self.stage2.finish(sums2, &extras, extra)
+        RowSums {
+            model: self,
+            weights: [w1, &w2[..w2.len() - extra]],
+            sums: [Vec::with_capacity(rows), Vec::with_capacity(rows)],
+        }
     }
 
     /// Keep (true) or drop for each line, from the stage-2 probabilities: the most likely
@@ -637,6 +652,33 @@ impl Model {
             state = (back >> state) & 1;
         }
         keep
+    }
+}
+
+/// Stage 1's and stage 2's sums over the stage-1 rows added so far (see
+/// [`Model::row_sums`]): what [`Model::predict`] reads of the rows, taken a block at a
+/// time, so that the rows themselves need not outlive their block.
+pub(crate) struct RowSums<'m> {
+    model: &'m Model,
+    /// Stage 1's folded weights, and stage 2's over the stage-1 values.
+    weights: [&'m [Splat]; 2],
+    sums: [Vec<f32>; 2],
+}
+
+impl RowSums<'_> {
+    /// Adds the sums of the next rows `x1` (whole rows, row-major).
+    pub(crate) fn add(&mut self, x1: &[f32]) {
+        head_sums_onto(x1, self.weights, &mut self.sums);
+    }
+
+    /// The stage-2 probabilities of the rows added, as [`Model::predict`] gives them.
+    pub(crate) fn predict(self) -> Vec<f32> {
+        let [sums1, sums2] = self.sums;
+        let p1 = self.model.stage1.finish(sums1, &[], 0);
+        let extras = features::stage2_extras(&p1);
+        self.model
+            .stage2
+            .finish(sums2, &extras, features::STAGE2_EXTRA)
     }
 }
 
@@ -823,6 +865,29 @@ mod tests {
             let x1: Vec<f32> = (0..width * rows).map(|i| seed[i % seed.len()] / (1 + i % 5) as f32).collect();
             let got: Vec<u32> = m.predict(&x1).iter().map(|p| p.to_bits()).collect();
             proptest::prop_assert_eq!(got, two_stages_one_by_one(m, &x1));
+        }
+    }
+
+    #[test]
+    fn row_sums_by_blocks_are_predict_of_the_whole_bit_for_bit() {
+        // Rows given in blocks of any size (whole blocks of eight, four or single rows, or
+        // split across them) score as the whole matrix does.
+        let m = Model::builtin();
+        let width = features::stage1_len();
+        let values = [0.0, -0.0, 0.01, -0.015, 1e-7, 0.0325, 0.001, -0.003, 0.007];
+        let rows = 150;
+        let x1: Vec<f32> = (0..width * rows)
+            .map(|i| values[(i * 7 + i / width) % values.len()])
+            .collect();
+        let bits = |p: Vec<f32>| p.iter().map(|p| p.to_bits()).collect::<Vec<u32>>();
+        let want = bits(m.predict(&x1));
+        assert_eq!(want.len(), rows);
+        for block in [1, 3, 4, 5, 8, 13, 64, 149, 150] {
+            let mut sums = m.row_sums(rows);
+            for rows in x1.chunks(block * width) {
+                sums.add(rows);
+            }
+            assert_eq!(bits(sums.predict()), want, "blocks of {block}");
         }
     }
 
