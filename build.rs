@@ -15,6 +15,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+// FNV-1a, which sums rules/default.dfa: the library's own code.
+#[path = "src/rules/fnv.rs"]
+mod fnv;
+
 // The keys, hashes and probing of the table: the library's own code.
 #[path = "src/language/word_table.rs"]
 mod word_table;
@@ -25,6 +29,33 @@ fn main() {
     let dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
     write_stopword_lists(Path::new(&dir));
     write_word_table(Path::new(&dir));
+    write_dfa_blob_check(Path::new(&dir));
+}
+
+/// Writes `dfa_blob.rs` into `dir`: `DFA_BLOB_INTACT`, whether rules/default.dfa ends with
+/// the right sum of its bytes. The library then reads its automata without
+/// regex-automata's checks of every transition (most of the work of a process that cleans
+/// one page); a damaged file is read with the checks, which refuse it.
+fn write_dfa_blob_check(dir: &Path) {
+    const BLOB: &str = "rules/default.dfa";
+    println!("cargo:rerun-if-changed={BLOB}");
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let path = Path::new(&root).join(BLOB);
+    let blob =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let intact = fnv::blob_sum_holds(&blob);
+    if !intact {
+        println!(
+            "cargo:warning={BLOB} is damaged (its sum is wrong): its automata are read with \
+             every check, or compiled; regenerate it with `make rules-dfa`"
+        );
+    }
+    write(
+        &dir.join("dfa_blob.rs"),
+        &format!(
+            "/// Whether build.rs found `{BLOB}`'s sum right.\nconst DFA_BLOB_INTACT: bool = {intact};\n"
+        ),
+    );
 }
 
 /// Writes `stopword_lists.rs` into `dir`.

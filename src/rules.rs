@@ -44,6 +44,8 @@
 //! never silently replaces a rule (to change a built-in rule, load without the built-in
 //! set and a modified copy of `rules/default.toml`).
 
+mod fnv;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -76,6 +78,7 @@ use crate::swar::{
     chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
     word_starts16, HIGH, LOW7, ONES,
 };
+use fnv::{fnv1a, FNV_START};
 
 /// The built-in rules, embedded at compile time.
 const BUILTIN: &str = include_str!("../rules/default.toml");
@@ -725,11 +728,16 @@ struct Aligned<B: ?Sized>(B);
 /// Layout (little-endian): `DFA_MAGIC`, the entry count (u32), four bytes of padding,
 /// then per entry its key (u64), offset and length in the file (u32 each), kind (0 dense,
 /// 1 sparse), `Forward::lower` (0 or 1) and six bytes of padding; then the DFAs'
-/// little-endian serializations, each at an offset that is a multiple of 8.
+/// little-endian serializations, each at an offset that is a multiple of 8; last, the
+/// FNV-1a sum of all the bytes before it (u64), which build.rs checks (`DFA_BLOB_INTACT`).
 static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa"));
 
+// `DFA_BLOB_INTACT`: whether build.rs found `DFA_BLOB`'s sum right, so that its tables are
+// read without the checked readers' checks.
+include!(concat!(env!("OUT_DIR"), "/dfa_blob.rs"));
+
 /// The first bytes of `DFA_BLOB`; the last one is the layout's version.
-const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x01";
+const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x02";
 
 /// The bytes of an entry of `DFA_BLOB`'s table.
 const DFA_ENTRY: usize = 24;
@@ -743,38 +751,60 @@ const DFA_KEY_VERSION: u32 = 1;
 /// on every platform and toolchain, unlike std's hashers) of `DFA_KEY_VERSION`, the
 /// ranges of `keep` and the pattern.
 fn dfa_key(src: &str, keep: Keep) -> u64 {
-    fn eat(h: u64, bytes: &[u8]) -> u64 {
-        bytes
-            .iter()
-            .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-    }
-    let mut h = eat(0xcbf2_9ce4_8422_2325, &DFA_KEY_VERSION.to_le_bytes());
+    let mut h = fnv1a(FNV_START, &DFA_KEY_VERSION.to_le_bytes());
     for &(lo, hi) in keep.ranges() {
-        h = eat(h, &u32::from(lo).to_le_bytes());
-        h = eat(h, &u32::from(hi).to_le_bytes());
+        h = fnv1a(h, &u32::from(lo).to_le_bytes());
+        h = fnv1a(h, &u32::from(hi).to_le_bytes());
     }
-    eat(h, src.as_bytes())
+    fnv1a(h, src.as_bytes())
 }
 
 /// The automaton of `src` narrowed to `keep` read from `DFA_BLOB`, if it holds one under
 /// its key. Big-endian targets compile every automaton (the file holds little-endian
 /// tables).
 fn precompiled(src: &str, keep: Keep) -> Option<Forward> {
-    precompiled_in(&DFA_BLOB.0, src, keep)
+    let read = if DFA_BLOB_INTACT {
+        Read::Trusted
+    } else {
+        Read::Checked
+    };
+    precompiled_in(&DFA_BLOB.0, src, keep, read)
+}
+
+/// How `precompiled_in` reads a table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Read {
+    /// With regex-automata's checked reader, which refuses a damaged table: it checks
+    /// every transition against a set of the states, which cost a process cleaning one
+    /// page about as much as the rest of its work on the page.
+    Checked,
+    /// Without those checks: only for `DFA_BLOB` when build.rs found its sum right.
+    Trusted,
 }
 
 /// `precompiled` from `blob` (the layout of `DFA_BLOB`).
-fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep) -> Option<Forward> {
+fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep, read: Read) -> Option<Forward> {
     if cfg!(target_endian = "big") {
         return None;
     }
     let key = dfa_key(src, keep);
     let entry = dfa_entries(blob).find(|e| e.key == key)?;
     let bytes = blob.get(entry.offset..entry.offset.checked_add(entry.len)?)?;
-    // The checked readers: a damaged table is refused, not trusted.
-    let engine = match entry.kind {
-        0 => Engine::Dense(DenseDfa::from_bytes(bytes).ok()?.0),
-        1 => Engine::Sparse(SparseDfa::from_bytes(bytes).ok()?.0),
+    let engine = match (entry.kind, read) {
+        (0, Read::Checked) => Engine::Dense(DenseDfa::from_bytes(bytes).ok()?.0),
+        (1, Read::Checked) => Engine::Sparse(SparseDfa::from_bytes(bytes).ok()?.0),
+        // SAFETY: `read` is `Trusted` only for `DFA_BLOB` and only when build.rs found the
+        // file's sum right (`DFA_BLOB_INTACT`): these are the bytes `builtin_dfa_blob`
+        // wrote, tables that regex-automata built and serialized itself, which is what
+        // the unchecked readers require. They still check the label, endianness, format
+        // version and alignment, and `stored_automata_pass_the_checked_reader` reads
+        // every table with the checked readers.
+        (0, Read::Trusted) => {
+            Engine::Dense(unsafe { DenseDfa::from_bytes_unchecked(bytes) }.ok()?.0)
+        }
+        (1, Read::Trusted) => {
+            Engine::Sparse(unsafe { SparseDfa::from_bytes_unchecked(bytes) }.ok()?.0)
+        }
         _ => return None,
     };
     Some(Forward {
@@ -6788,10 +6818,13 @@ mod tests {
     /// searches slower, but its table is several times smaller).
     const DENSE_MAX: [usize; 2] = [512 << 10, 128 << 10];
 
-    /// The largest sparse table it stores, in bytes per byte of the pattern's NFA:
-    /// reading one (`SparseDfa::from_bytes` checks every state and transition) costs
-    /// about half as much per byte as compiling costs per byte of NFA, on the built-in
-    /// rules, so past this the automaton is compiled at run time instead.
+    /// The largest sparse table it stores, in bytes per byte of the pattern's NFA; past
+    /// this the automaton is compiled at run time instead. Set when the checked reader
+    /// (which tests every state and transition) cost about half as much per byte as
+    /// compiling per byte of NFA. Read unchecked now, the tables past it cost nearly
+    /// nothing to read, but storing them (every automaton that determinizes, up to 2 MB)
+    /// made the file 3.7 MB instead of 1.65 for 0.98 of the CPU time per file and 0.99
+    /// per folder: kept for the size of the binary and of the repository.
     const SPARSE_PER_NFA: usize = 2;
 
     /// The largest sparse table it stores in any case.
@@ -6853,6 +6886,8 @@ mod tests {
             blob.resize(blob.len().next_multiple_of(8), 0);
             blob.extend_from_slice(bytes);
         }
+        let sum = fnv1a(FNV_START, &blob);
+        blob.extend_from_slice(&sum.to_le_bytes());
         blob
     }
 
@@ -6958,24 +6993,63 @@ mod tests {
     }
 
     #[test]
+    fn dfa_blob_is_intact_and_read_without_checks() {
+        // build.rs checked the sum the writer put at the end; so does this, at run time.
+        assert!(
+            DFA_BLOB_INTACT && fnv::blob_sum_holds(&DFA_BLOB.0),
+            "rules/default.dfa is damaged (its sum is wrong): regenerate it with `make rules-dfa`"
+        );
+        // One byte changed anywhere, or the sum cut off, and the sum no longer holds.
+        let blob: &[u8] = &DFA_BLOB.0;
+        for at in [0, 9, blob.len() / 2, blob.len() - 9, blob.len() - 1] {
+            let mut bad = blob.to_vec();
+            bad[at] ^= 0x40;
+            assert!(!fnv::blob_sum_holds(&bad), "byte {at}");
+        }
+        assert!(!fnv::blob_sum_holds(&blob[..blob.len() - 8]));
+        assert!(!fnv::blob_sum_holds(&[]));
+    }
+
+    #[test]
+    fn stored_automata_pass_the_checked_reader() {
+        // What makes reading them unchecked sound: every table in the file, read with
+        // regex-automata's checked readers, is valid (each transition to a state).
+        let blob: &'static [u8] = &DFA_BLOB.0;
+        let mut n = 0;
+        for e in dfa_entries(blob) {
+            let bytes = &blob[e.offset..e.offset + e.len];
+            let ok = match e.kind {
+                0 => DenseDfa::from_bytes(bytes).is_ok(),
+                1 => SparseDfa::from_bytes(bytes).is_ok(),
+                _ => false,
+            };
+            assert!(ok, "entry {n} ({} bytes, kind {})", e.len, e.kind);
+            n += 1;
+        }
+        assert!(n >= 30, "{n} entries");
+    }
+
+    #[test]
     fn a_missing_or_damaged_dfa_entry_is_compiled_instead() {
         let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
         let src = &rules.regexes[0].src;
         let blob: &'static [u8] = &DFA_BLOB.0;
-        assert!(precompiled_in(blob, src, Keep::Ascii).is_some());
+        assert!(precompiled_in(blob, src, Keep::Ascii, Read::Checked).is_some());
         // Where its table is.
         let key = dfa_key(src, Keep::Ascii);
         let entry = dfa_entries(blob).find(|e| e.key == key).unwrap();
         let (offset, len) = (entry.offset, entry.len);
         // Another pattern, an empty file or one cut short: no entry.
-        assert!(precompiled_in(blob, &format!("{src}x"), Keep::Ascii).is_none());
-        assert!(precompiled_in(&[], src, Keep::Ascii).is_none());
-        assert!(precompiled_in(&blob[..offset + len - 1], src, Keep::Ascii).is_none());
+        assert!(precompiled_in(blob, &format!("{src}x"), Keep::Ascii, Read::Checked).is_none());
+        assert!(precompiled_in(&[], src, Keep::Ascii, Read::Checked).is_none());
+        assert!(
+            precompiled_in(&blob[..offset + len - 1], src, Keep::Ascii, Read::Checked).is_none()
+        );
         // A damaged table is refused by the checked reader.
         let mut bad = blob.to_vec();
         bad[offset + len / 2..offset + len].fill(0xff);
         let bad: &'static [u8] = Box::leak(bad.into_boxed_slice());
-        assert!(precompiled_in(bad, src, Keep::Ascii).is_none());
+        assert!(precompiled_in(bad, src, Keep::Ascii, Read::Checked).is_none());
         // The rule then compiles its automaton as before, and so do rules whose
         // automata were too large to store.
         assert!(narrowed_from_ast(src, Keep::Ascii)
