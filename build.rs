@@ -143,7 +143,9 @@ fn write_word_table(dir: &Path) {
 /// Writes `two_byte_tables.rs` into `dir`: for every character below U+0800 (two UTF-8
 /// bytes), its class (`TWO_BYTE_CLASSES`: 1 alphabetic, 2 uppercase, 4 numeric, the bits of
 /// `ALPHA`, `UPPER` and `DIGIT` in src/segment.rs) and its lowercase when that is one
-/// character (`TWO_BYTE_LOWERCASE`, 0 otherwise and for ASCII), included by src/segment.rs.
+/// character (`TWO_BYTE_LOWERCASE`, 0 otherwise and for ASCII), and its case and space bits
+/// (`TWO_BYTE_CASE`: 1 `is_lowercase`, 2 `is_uppercase`, 4 `is_whitespace`, for the rules'
+/// keys), included by src/segment.rs.
 /// Built at run time, the classes cost every process some 1.2M instructions (a search of
 /// the Unicode tables per character), spent at the first non-ASCII phrase of the rules.
 /// The build script runs on the same toolchain's `std`, so its Unicode tables are those
@@ -151,8 +153,9 @@ fn write_word_table(dir: &Path) {
 fn write_two_byte_tables(dir: &Path) {
     let mut classes = String::new();
     let mut lower = String::new();
+    let mut case = String::new();
     for u in 0..0x800u32 {
-        let (class, low) = char::from_u32(u).map_or((0, 0), |c| {
+        let (class, low, bits) = char::from_u32(u).map_or((0, 0, 0), |c| {
             let class = u8::from(c.is_alphabetic())
                 | u8::from(c.is_uppercase()) << 1
                 | u8::from(c.is_numeric()) << 2;
@@ -162,13 +165,18 @@ fn write_two_byte_tables(dir: &Path) {
                 (Some(one), None) if u >= 0x80 => u16::try_from(one as u32).unwrap_or(0),
                 _ => 0,
             };
-            (class, low)
+            let bits = u8::from(c.is_lowercase())
+                | u8::from(c.is_uppercase()) << 1
+                | u8::from(c.is_whitespace()) << 2;
+            (class, low, bits)
         });
         write!(classes, "{class},").expect("writing to a String");
         write!(lower, "{low:#x},").expect("writing to a String");
+        write!(case, "{bits},").expect("writing to a String");
         if u % 32 == 31 {
             classes.push('\n');
             lower.push('\n');
+            case.push('\n');
         }
     }
     let out = format!(
@@ -176,7 +184,10 @@ fn write_two_byte_tables(dir: &Path) {
          static TWO_BYTE_CLASSES: [u8; 0x800] = [\n{classes}];\n\
          /// The one-character lowercase of every character below U+0800, or 0 (see\n\
          /// `two_byte_lowercase`).\n\
-         static TWO_BYTE_LOWERCASE: [u16; 0x800] = [\n{lower}];\n"
+         static TWO_BYTE_LOWERCASE: [u16; 0x800] = [\n{lower}];\n\
+         /// The case and space bits of every character below U+0800 (see\n\
+         /// `two_byte_case`).\n\
+         static TWO_BYTE_CASE: [u8; 0x800] = [\n{case}];\n"
     );
     write(&dir.join("two_byte_tables.rs"), &out);
 }

@@ -73,7 +73,9 @@ use regex_syntax::hir::{
 use regex_syntax::utf8::Utf8Sequences;
 use serde::Deserialize;
 
-use crate::segment::is_alphanumeric;
+use crate::segment::{
+    is_alphanumeric, two_byte_case, two_byte_lowercase, CASE_LOWER, CASE_SPACE, CASE_UPPER,
+};
 use crate::swar::{
     chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
     word_starts16, HIGH, LOW7, ONES,
@@ -4156,10 +4158,39 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
         } else {
             let c = core[i..].chars().next().expect("a character at a boundary");
             i += c.len_utf8();
-            (space, lower, upper) = (c.is_whitespace(), c.is_lowercase(), c.is_uppercase());
+            // Below U+0800 (most non-ASCII letters of the rules and of Western pages),
+            // the three predicates and the lowercase come from tables: each is a search
+            // of the Unicode tables otherwise.
+            let small = (c as u32) < 0x800;
+            (space, lower, upper) = if small {
+                let bits = two_byte_case()[c as usize];
+                (
+                    bits & CASE_SPACE != 0,
+                    bits & CASE_LOWER != 0,
+                    bits & CASE_UPPER != 0,
+                )
+            } else {
+                (c.is_whitespace(), c.is_lowercase(), c.is_uppercase())
+            };
             if !space {
                 if prev_lower && upper {
                     mark(base + n, &mut nb);
+                }
+                // One character (0 when it lowercases to several).
+                let one = if small {
+                    two_byte_lowercase()[c as usize]
+                } else {
+                    0
+                };
+                if one != 0 {
+                    if n + 4 > buf.len() {
+                        return None;
+                    }
+                    let l = char::from_u32(u32::from(one)).expect("a table of characters");
+                    n += l.encode_utf8(&mut buf[n..]).len();
+                    prev_lower = lower;
+                    prev_space = false;
+                    continue;
                 }
                 for l in c.to_lowercase() {
                     if n + 4 > buf.len() {

@@ -1003,17 +1003,32 @@ pub(crate) fn push_lowercase(buf: &mut String, c: char) {
 
 /// The lowercase of every character below U+0800 that lowercases to one character; 0
 /// for the others (and for ASCII, which [`push_lowercase`] handles first).
-fn two_byte_lowercase() -> &'static [u16; 0x800] {
+pub(crate) fn two_byte_lowercase() -> &'static [u16; 0x800] {
     &TWO_BYTE_LOWERCASE
 }
 
-// `TWO_BYTE_CLASSES` and `TWO_BYTE_LOWERCASE`, written by build.rs from the Unicode
+/// `c.is_lowercase()` in [`two_byte_case`].
+pub(crate) const CASE_LOWER: u8 = 1;
+/// `c.is_uppercase()` in [`two_byte_case`].
+pub(crate) const CASE_UPPER: u8 = 2;
+/// `c.is_whitespace()` in [`two_byte_case`].
+pub(crate) const CASE_SPACE: u8 = 4;
+
+/// For every character below U+0800, its `CASE_LOWER`, `CASE_UPPER` and `CASE_SPACE`
+/// bits (the rules' key building asks all three of each non-ASCII character: three
+/// searches of the Unicode tables).
+pub(crate) fn two_byte_case() -> &'static [u8; 0x800] {
+    &TWO_BYTE_CASE
+}
+
+// `TWO_BYTE_CLASSES`, `TWO_BYTE_LOWERCASE` and `TWO_BYTE_CASE`, written by build.rs from the Unicode
 // predicates: built here, they cost every process a search of the Unicode tables per
 // character (some 1.2M instructions for the classes).
 include!(concat!(env!("OUT_DIR"), "/two_byte_tables.rs"));
 
-// build.rs writes the class bits as numbers.
+// build.rs writes the class and case bits as numbers.
 const _: () = assert!(ALPHA == 1 && UPPER == 2 && DIGIT == 4);
+const _: () = assert!(CASE_LOWER == 1 && CASE_UPPER == 2 && CASE_SPACE == 4);
 
 /// What [`line_stats_with`] asks of a non-ASCII character, as [`BYTE_CLASS`] bits:
 /// `ALPHA` (alphabetic), `UPPER` (uppercase), `DIGIT` here meaning numeric (so that
@@ -1297,6 +1312,10 @@ pub(crate) mod tests {
                     _ => 0,
                 };
                 assert_eq!(u32::from(two_byte_lowercase()[c as usize]), one, "{c:?}");
+                let case = bit(c.is_lowercase(), CASE_LOWER)
+                    | bit(c.is_uppercase(), CASE_UPPER)
+                    | bit(c.is_whitespace(), CASE_SPACE);
+                assert_eq!(two_byte_case()[c as usize], case, "{c:?}");
             }
         }
     }
