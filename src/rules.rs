@@ -4159,16 +4159,21 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
             let c = core[i..].chars().next().expect("a character at a boundary");
             i += c.len_utf8();
             // Below U+0800 (most non-ASCII letters of the rules and of Western pages),
-            // the three predicates and the lowercase come from tables: each is a search
-            // of the Unicode tables otherwise.
-            let small = (c as u32) < 0x800;
+            // the three predicates and the lowercase come from tables; kana, CJK
+            // ideographs and Hangul (`chars::known` letters above U+0800) have no case
+            // and are no space. Each is a search of the Unicode tables otherwise.
+            let u = c as u32;
+            let small = u < 0x800;
+            let caseless = !small && crate::chars::known(c).is_some_and(|k| k.alnum);
             (space, lower, upper) = if small {
-                let bits = two_byte_case()[c as usize];
+                let bits = two_byte_case()[u as usize];
                 (
                     bits & CASE_SPACE != 0,
                     bits & CASE_LOWER != 0,
                     bits & CASE_UPPER != 0,
                 )
+            } else if caseless {
+                (false, false, false)
             } else {
                 (c.is_whitespace(), c.is_lowercase(), c.is_uppercase())
             };
@@ -4178,7 +4183,9 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
                 }
                 // One character (0 when it lowercases to several).
                 let one = if small {
-                    two_byte_lowercase()[c as usize]
+                    u32::from(two_byte_lowercase()[u as usize])
+                } else if caseless {
+                    u
                 } else {
                     0
                 };
@@ -4186,7 +4193,7 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
                     if n + 4 > buf.len() {
                         return None;
                     }
-                    let l = char::from_u32(u32::from(one)).expect("a table of characters");
+                    let l = char::from_u32(one).expect("a table of characters");
                     n += l.encode_utf8(&mut buf[n..]).len();
                     prev_lower = lower;
                     prev_space = false;
@@ -5273,6 +5280,25 @@ mod tests {
         ] {
             assert_eq!(has_non_ascii_numeric(s), plain(s), "{s:?}");
         }
+    }
+
+    /// `fast_key` takes the kana, CJK ideographs and Hangul that `chars::known` calls
+    /// letters as caseless, no space, and their own lowercase (the keys themselves:
+    /// `fast_key_agrees_with_the_char_path_on_mixed_scripts`).
+    #[test]
+    fn known_letters_above_two_bytes_are_caseless() {
+        let mut count = 0;
+        for c in (0x800..=0x10_FFFFu32).filter_map(char::from_u32) {
+            if crate::chars::known(c).is_some_and(|k| k.alnum) {
+                count += 1;
+                assert!(
+                    !c.is_whitespace() && !c.is_lowercase() && !c.is_uppercase(),
+                    "{c:?}"
+                );
+                assert!(c.to_lowercase().eq([c]), "{c:?}");
+            }
+        }
+        assert!(count > 30_000, "{count}");
     }
 
     proptest::proptest! {
@@ -7705,7 +7731,7 @@ mod tests {
         let alphabet: Vec<char> = "aZ b\tC1.(yQ xW"
             .repeat(6)
             .chars()
-            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}éÉßẞİȺΣς中😀Ǆǅ".chars())
+            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}\u{2003}éÉßẞİȺΣς中😀Ǆǅロ한ЖжʰͅΩ".chars())
             .collect();
         let cores = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 20_000, 0..90);
         for (round, mut core) in cores.into_iter().enumerate() {
