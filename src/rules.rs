@@ -4905,8 +4905,14 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             if !set.glue_starts.contains(first_word) {
                                 set.glue_starts.insert(first_word.to_string());
                             }
-                            // The glue start, most often the first word.
-                            let seg = first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]);
+                            // The glue start, most often the first word. A key without
+                            // glue points (half the phrases) is its one segment, already
+                            // normalized: `first_segment` would normalize it again.
+                            let seg = match nb {
+                                0 if is_count(key) => "",
+                                0 => key,
+                                _ => first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]),
+                            };
                             if seg != first_word && !set.glue_starts.contains(seg) {
                                 set.glue_starts.insert(seg.to_string());
                             }
@@ -6779,6 +6785,34 @@ mod tests {
                 assert!(!lower.chars().any(space), "{c:?}");
             }
         }
+    }
+
+    /// The built-in glue starts are each whole-line phrase's first word and first
+    /// segment, as `first_segment` finds it (`compile` skips it for a key without glue
+    /// points).
+    #[test]
+    fn glue_starts_are_the_first_words_and_segments() {
+        let raw = parse_plain(BUILTIN).unwrap();
+        let mut want = std::collections::BTreeSet::new();
+        let mut without_points = 0;
+        for phrase in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.is_none())
+            .flat_map(|r| r.phrases.iter().flatten())
+        {
+            let mut full = String::new();
+            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+            let nb = build_key(phrase.trim(), &mut full, &mut bounds);
+            without_points += usize::from(nb == 0);
+            let key = normalize_key(&full);
+            want.insert(key.split(' ').next().unwrap().to_string());
+            want.insert(first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]).to_string());
+        }
+        assert!(without_points > 500, "{without_points}");
+        let rules = builtin();
+        let got: std::collections::BTreeSet<String> = rules.glue_starts.iter().cloned().collect();
+        assert_eq!(got, want);
     }
 
     #[test]
