@@ -3006,23 +3006,27 @@ impl RuleSet {
             if let Some(c) = BUILTIN_SET.get() {
                 return Ok(RuleSet(Shared::Builtin(c)));
             }
-            let compiled = compile(&[(BUILTIN_ORIGIN.to_string(), BUILTIN.to_string())])?;
+            // The built-in text as it is in the binary: no copy (90 KB) to make and to
+            // compare with it again.
+            let compiled = compile(&[(BUILTIN_ORIGIN, BUILTIN)])?;
             // Another thread may have won the race: either copy is the same.
             let _ = BUILTIN_SET.set(compiled);
             let c = BUILTIN_SET.get().expect("set above");
             return Ok(RuleSet(Shared::Builtin(c)));
         }
-        let mut sources = Vec::with_capacity(extra.len() + 1);
-        if builtin {
-            sources.push((BUILTIN_ORIGIN.to_string(), BUILTIN.to_string()));
-        }
+        let mut files = Vec::with_capacity(extra.len());
         for path in extra {
             let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
                 path: path.clone(),
                 source,
             })?;
-            sources.push((path.display().to_string(), text));
+            files.push((path.display().to_string(), text));
         }
+        let mut sources = Vec::with_capacity(extra.len() + 1);
+        if builtin {
+            sources.push((BUILTIN_ORIGIN, BUILTIN));
+        }
+        sources.extend(files.iter().map(|(o, t)| (o.as_str(), t.as_str())));
         compile(&sources).map(|c| RuleSet(Shared::Own(Box::new(c))))
     }
 
@@ -3031,7 +3035,7 @@ impl RuleSet {
     /// # Errors
     /// [`RuleError::Invalid`] when the TOML or a rule is invalid.
     pub fn from_toml(src: &str, origin: &str) -> Result<Self, RuleError> {
-        compile(&[(origin.to_string(), src.to_string())]).map(|c| RuleSet(Shared::Own(Box::new(c))))
+        compile(&[(origin, src)]).map(|c| RuleSet(Shared::Own(Box::new(c))))
     }
 
     /// The built-in rule file's text (`rules/default.toml`).
@@ -4715,22 +4719,28 @@ impl PhraseList {
     }
 }
 
+/// Whether `src` is the built-in rule file's text: most often the very text in the
+/// binary (its address, no 90 KB compare), else compared.
+fn is_builtin(src: &str) -> bool {
+    std::ptr::eq(src, BUILTIN) || src == BUILTIN
+}
+
 /// Validates and compiles rule sources (origin, TOML text), in order.
-fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
+fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
     let mut set = Compiled::default();
     let mut origin_of: HashMap<String, String> = HashMap::new();
     let mut prefix = PhraseList::default();
     let mut suffix = PhraseList::default();
     let mut contains = PhraseList::default();
 
-    for (origin, src) in sources {
+    for &(origin, src) in sources {
         let invalid = |message: String| RuleError::Invalid {
-            origin: origin.clone(),
+            origin: origin.to_string(),
             message,
         };
         // The built-in file is read by `parse_plain`, which costs a small part of the
         // TOML parser's time; anything else (and anything it does not accept) by `toml`.
-        let plain = if src == BUILTIN {
+        let plain = if is_builtin(src) {
             parse_plain(src)
         } else {
             None
@@ -4949,7 +4959,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                     }
                 }
             }
-            origin_of.insert(id.clone(), origin.clone());
+            origin_of.insert(id.clone(), origin.to_string());
             set.rules.push(Rule {
                 id,
                 category,
@@ -4963,14 +4973,14 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     let build_err = |e: String| RuleError::Invalid {
         origin: sources
             .iter()
-            .map(|(o, _)| o.as_str())
+            .map(|(o, _)| *o)
             .collect::<Vec<_>>()
             .join(", "),
         message: e,
     };
     index_regex_gates(&mut set);
     index_heads(&mut set);
-    let lazy = sources.iter().all(|(_, src)| src == BUILTIN);
+    let lazy = sources.iter().all(|(_, src)| is_builtin(src));
     set.prefix = phrase_matcher(prefix, true, lazy).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true, lazy).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false, lazy).map_err(build_err)?;
