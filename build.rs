@@ -6,6 +6,9 @@
 //! binary's 29,700), writing to some 78 pages of `.data.rel.ro` that each cost a
 //! copy-on-write page fault. A string per list needs no relocation.
 //!
+//! Also writes segment's tables of the characters below U+0800 (`$OUT_DIR/two_byte_tables.rs`,
+//! see `write_two_byte_tables`).
+//!
 //! Also writes the language identifier's word table, built from the supported languages'
 //! lists (`$OUT_DIR/word_table.rs`, included by src/language.rs): built at run time, it
 //! cost every process some 0.44 ms and 200 page faults to allocate and fill; as arrays of
@@ -30,6 +33,7 @@ fn main() {
     write_stopword_lists(Path::new(&dir));
     write_word_table(Path::new(&dir));
     write_dfa_blob_check(Path::new(&dir));
+    write_two_byte_tables(Path::new(&dir));
 }
 
 /// Writes `dfa_blob.rs` into `dir`: `DFA_BLOB_INTACT`, whether rules/default.dfa ends with
@@ -134,6 +138,58 @@ fn write_word_table(dir: &Path) {
         t.keys.len()
     );
     write(&dir.join("word_table.rs"), &out);
+}
+
+/// Writes `two_byte_tables.rs` into `dir`: for every character below U+0800 (two UTF-8
+/// bytes), its class (`TWO_BYTE_CLASSES`: 1 alphabetic, 2 uppercase, 4 numeric, the bits of
+/// `ALPHA`, `UPPER` and `DIGIT` in src/segment.rs) and its lowercase when that is one
+/// character (`TWO_BYTE_LOWERCASE`, 0 otherwise and for ASCII), and its case and space bits
+/// (`TWO_BYTE_CASE`: 1 `is_lowercase`, 2 `is_uppercase`, 4 `is_whitespace`, for the rules'
+/// keys), included by src/segment.rs.
+/// Built at run time, the classes cost every process some 1.2M instructions (a search of
+/// the Unicode tables per character), spent at the first non-ASCII phrase of the rules.
+/// The build script runs on the same toolchain's `std`, so its Unicode tables are those
+/// of the binary (a test compares the tables with the predicates).
+fn write_two_byte_tables(dir: &Path) {
+    let mut classes = String::new();
+    let mut lower = String::new();
+    let mut case = String::new();
+    for u in 0..0x800u32 {
+        let (class, low, bits) = char::from_u32(u).map_or((0, 0, 0), |c| {
+            let class = u8::from(c.is_alphabetic())
+                | u8::from(c.is_uppercase()) << 1
+                | u8::from(c.is_numeric()) << 2;
+            let mut l = c.to_lowercase();
+            let low = match (l.next(), l.next()) {
+                // A lowercase above U+FFFF would not fit; none of these has one.
+                (Some(one), None) if u >= 0x80 => u16::try_from(one as u32).unwrap_or(0),
+                _ => 0,
+            };
+            let bits = u8::from(c.is_lowercase())
+                | u8::from(c.is_uppercase()) << 1
+                | u8::from(c.is_whitespace()) << 2;
+            (class, low, bits)
+        });
+        write!(classes, "{class},").expect("writing to a String");
+        write!(lower, "{low:#x},").expect("writing to a String");
+        write!(case, "{bits},").expect("writing to a String");
+        if u % 32 == 31 {
+            classes.push('\n');
+            lower.push('\n');
+            case.push('\n');
+        }
+    }
+    let out = format!(
+        "/// The class bits of every character below U+0800 (see `two_byte_classes`).\n\
+         static TWO_BYTE_CLASSES: [u8; 0x800] = [\n{classes}];\n\
+         /// The one-character lowercase of every character below U+0800, or 0 (see\n\
+         /// `two_byte_lowercase`).\n\
+         static TWO_BYTE_LOWERCASE: [u16; 0x800] = [\n{lower}];\n\
+         /// The case and space bits of every character below U+0800 (see\n\
+         /// `two_byte_case`).\n\
+         static TWO_BYTE_CASE: [u8; 0x800] = [\n{case}];\n"
+    );
+    write(&dir.join("two_byte_tables.rs"), &out);
 }
 
 /// Writes `text` to `path`, naming the file when that fails.

@@ -73,7 +73,9 @@ use regex_syntax::hir::{
 use regex_syntax::utf8::Utf8Sequences;
 use serde::Deserialize;
 
-use crate::segment::is_alphanumeric;
+use crate::segment::{
+    is_alphanumeric, two_byte_case, two_byte_lowercase, CASE_LOWER, CASE_SPACE, CASE_UPPER,
+};
 use crate::swar::{
     chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
     word_starts16, HIGH, LOW7, ONES,
@@ -3004,23 +3006,27 @@ impl RuleSet {
             if let Some(c) = BUILTIN_SET.get() {
                 return Ok(RuleSet(Shared::Builtin(c)));
             }
-            let compiled = compile(&[(BUILTIN_ORIGIN.to_string(), BUILTIN.to_string())])?;
+            // The built-in text as it is in the binary: no copy (90 KB) to make and to
+            // compare with it again.
+            let compiled = compile(&[(BUILTIN_ORIGIN, BUILTIN)])?;
             // Another thread may have won the race: either copy is the same.
             let _ = BUILTIN_SET.set(compiled);
             let c = BUILTIN_SET.get().expect("set above");
             return Ok(RuleSet(Shared::Builtin(c)));
         }
-        let mut sources = Vec::with_capacity(extra.len() + 1);
-        if builtin {
-            sources.push((BUILTIN_ORIGIN.to_string(), BUILTIN.to_string()));
-        }
+        let mut files = Vec::with_capacity(extra.len());
         for path in extra {
             let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
                 path: path.clone(),
                 source,
             })?;
-            sources.push((path.display().to_string(), text));
+            files.push((path.display().to_string(), text));
         }
+        let mut sources = Vec::with_capacity(extra.len() + 1);
+        if builtin {
+            sources.push((BUILTIN_ORIGIN, BUILTIN));
+        }
+        sources.extend(files.iter().map(|(o, t)| (o.as_str(), t.as_str())));
         compile(&sources).map(|c| RuleSet(Shared::Own(Box::new(c))))
     }
 
@@ -3029,7 +3035,7 @@ impl RuleSet {
     /// # Errors
     /// [`RuleError::Invalid`] when the TOML or a rule is invalid.
     pub fn from_toml(src: &str, origin: &str) -> Result<Self, RuleError> {
-        compile(&[(origin.to_string(), src.to_string())]).map(|c| RuleSet(Shared::Own(Box::new(c))))
+        compile(&[(origin, src)]).map(|c| RuleSet(Shared::Own(Box::new(c))))
     }
 
     /// The built-in rule file's text (`rules/default.toml`).
@@ -4156,10 +4162,46 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
         } else {
             let c = core[i..].chars().next().expect("a character at a boundary");
             i += c.len_utf8();
-            (space, lower, upper) = (c.is_whitespace(), c.is_lowercase(), c.is_uppercase());
+            // Below U+0800 (most non-ASCII letters of the rules and of Western pages),
+            // the three predicates and the lowercase come from tables; kana, CJK
+            // ideographs and Hangul (`chars::known` letters above U+0800) have no case
+            // and are no space. Each is a search of the Unicode tables otherwise.
+            let u = c as u32;
+            let small = u < 0x800;
+            let caseless = !small && crate::chars::known(c).is_some_and(|k| k.alnum);
+            (space, lower, upper) = if small {
+                let bits = two_byte_case()[u as usize];
+                (
+                    bits & CASE_SPACE != 0,
+                    bits & CASE_LOWER != 0,
+                    bits & CASE_UPPER != 0,
+                )
+            } else if caseless {
+                (false, false, false)
+            } else {
+                (c.is_whitespace(), c.is_lowercase(), c.is_uppercase())
+            };
             if !space {
                 if prev_lower && upper {
                     mark(base + n, &mut nb);
+                }
+                // One character (0 when it lowercases to several).
+                let one = if small {
+                    u32::from(two_byte_lowercase()[u as usize])
+                } else if caseless {
+                    u
+                } else {
+                    0
+                };
+                if one != 0 {
+                    if n + 4 > buf.len() {
+                        return None;
+                    }
+                    let l = char::from_u32(one).expect("a table of characters");
+                    n += l.encode_utf8(&mut buf[n..]).len();
+                    prev_lower = lower;
+                    prev_space = false;
+                    continue;
                 }
                 for l in c.to_lowercase() {
                     if n + 4 > buf.len() {
@@ -4677,22 +4719,28 @@ impl PhraseList {
     }
 }
 
+/// Whether `src` is the built-in rule file's text: most often the very text in the
+/// binary (its address, no 90 KB compare), else compared.
+fn is_builtin(src: &str) -> bool {
+    std::ptr::eq(src, BUILTIN) || src == BUILTIN
+}
+
 /// Validates and compiles rule sources (origin, TOML text), in order.
-fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
+fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
     let mut set = Compiled::default();
     let mut origin_of: HashMap<String, String> = HashMap::new();
     let mut prefix = PhraseList::default();
     let mut suffix = PhraseList::default();
     let mut contains = PhraseList::default();
 
-    for (origin, src) in sources {
+    for &(origin, src) in sources {
         let invalid = |message: String| RuleError::Invalid {
-            origin: origin.clone(),
+            origin: origin.to_string(),
             message,
         };
         // The built-in file is read by `parse_plain`, which costs a small part of the
         // TOML parser's time; anything else (and anything it does not accept) by `toml`.
-        let plain = if src == BUILTIN {
+        let plain = if is_builtin(src) {
             parse_plain(src)
         } else {
             None
@@ -4867,8 +4915,14 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                             if !set.glue_starts.contains(first_word) {
                                 set.glue_starts.insert(first_word.to_string());
                             }
-                            // The glue start, most often the first word.
-                            let seg = first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]);
+                            // The glue start, most often the first word. A key without
+                            // glue points (half the phrases) is its one segment, already
+                            // normalized: `first_segment` would normalize it again.
+                            let seg = match nb {
+                                0 if is_count(key) => "",
+                                0 => key,
+                                _ => first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]),
+                            };
                             if seg != first_word && !set.glue_starts.contains(seg) {
                                 set.glue_starts.insert(seg.to_string());
                             }
@@ -4905,7 +4959,7 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
                     }
                 }
             }
-            origin_of.insert(id.clone(), origin.clone());
+            origin_of.insert(id.clone(), origin.to_string());
             set.rules.push(Rule {
                 id,
                 category,
@@ -4919,14 +4973,14 @@ fn compile(sources: &[(String, String)]) -> Result<Compiled, RuleError> {
     let build_err = |e: String| RuleError::Invalid {
         origin: sources
             .iter()
-            .map(|(o, _)| o.as_str())
+            .map(|(o, _)| *o)
             .collect::<Vec<_>>()
             .join(", "),
         message: e,
     };
     index_regex_gates(&mut set);
     index_heads(&mut set);
-    let lazy = sources.iter().all(|(_, src)| src == BUILTIN);
+    let lazy = sources.iter().all(|(_, src)| is_builtin(src));
     set.prefix = phrase_matcher(prefix, true, lazy).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true, lazy).map_err(build_err)?;
     set.contains = phrase_matcher(contains, false, lazy).map_err(build_err)?;
@@ -5242,6 +5296,25 @@ mod tests {
         ] {
             assert_eq!(has_non_ascii_numeric(s), plain(s), "{s:?}");
         }
+    }
+
+    /// `fast_key` takes the kana, CJK ideographs and Hangul that `chars::known` calls
+    /// letters as caseless, no space, and their own lowercase (the keys themselves:
+    /// `fast_key_agrees_with_the_char_path_on_mixed_scripts`).
+    #[test]
+    fn known_letters_above_two_bytes_are_caseless() {
+        let mut count = 0;
+        for c in (0x800..=0x10_FFFFu32).filter_map(char::from_u32) {
+            if crate::chars::known(c).is_some_and(|k| k.alnum) {
+                count += 1;
+                assert!(
+                    !c.is_whitespace() && !c.is_lowercase() && !c.is_uppercase(),
+                    "{c:?}"
+                );
+                assert!(c.to_lowercase().eq([c]), "{c:?}");
+            }
+        }
+        assert!(count > 30_000, "{count}");
     }
 
     proptest::proptest! {
@@ -6724,6 +6797,34 @@ mod tests {
         }
     }
 
+    /// The built-in glue starts are each whole-line phrase's first word and first
+    /// segment, as `first_segment` finds it (`compile` skips it for a key without glue
+    /// points).
+    #[test]
+    fn glue_starts_are_the_first_words_and_segments() {
+        let raw = parse_plain(BUILTIN).unwrap();
+        let mut want = std::collections::BTreeSet::new();
+        let mut without_points = 0;
+        for phrase in raw
+            .rule
+            .iter()
+            .filter(|r| r.scope.is_none())
+            .flat_map(|r| r.phrases.iter().flatten())
+        {
+            let mut full = String::new();
+            let mut bounds = [0usize; GLUE_MAX_BOUNDS];
+            let nb = build_key(phrase.trim(), &mut full, &mut bounds);
+            without_points += usize::from(nb == 0);
+            let key = normalize_key(&full);
+            want.insert(key.split(' ').next().unwrap().to_string());
+            want.insert(first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]).to_string());
+        }
+        assert!(without_points > 500, "{without_points}");
+        let rules = builtin();
+        let got: std::collections::BTreeSet<String> = rules.glue_starts.iter().cloned().collect();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn phrase_keys_from_the_phrase_as_written_agree_with_the_lowered_phrase() {
         // `compile` builds a whole-line phrase's key and glue start from the phrase as
@@ -7674,7 +7775,7 @@ mod tests {
         let alphabet: Vec<char> = "aZ b\tC1.(yQ xW"
             .repeat(6)
             .chars()
-            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}éÉßẞİȺΣς中😀Ǆǅ".chars())
+            .chain("’“”‘–—…·\u{a0}\u{2028}\u{3000}\u{2003}éÉßẞİȺΣς中😀Ǆǅロ한ЖжʰͅΩ".chars())
             .collect();
         let cores = random_strings(&alphabet, 0x9e37_79b9_7f4a_7c15, 20_000, 0..90);
         for (round, mut core) in cores.into_iter().enumerate() {

@@ -6,8 +6,6 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-use std::sync::OnceLock;
-
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
@@ -1005,23 +1003,32 @@ pub(crate) fn push_lowercase(buf: &mut String, c: char) {
 
 /// The lowercase of every character below U+0800 that lowercases to one character; 0
 /// for the others (and for ASCII, which [`push_lowercase`] handles first).
-fn two_byte_lowercase() -> &'static [u16; 0x800] {
-    static TABLE: OnceLock<[u16; 0x800]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = [0u16; 0x800];
-        for (u, lower) in t.iter_mut().enumerate().skip(0x80) {
-            let Some(c) = char::from_u32(u as u32) else {
-                continue;
-            };
-            let mut l = c.to_lowercase();
-            if let (Some(one), None) = (l.next(), l.next()) {
-                // A lowercase above U+FFFF would not fit; none of these has one.
-                *lower = u16::try_from(one as u32).unwrap_or(0);
-            }
-        }
-        t
-    })
+pub(crate) fn two_byte_lowercase() -> &'static [u16; 0x800] {
+    &TWO_BYTE_LOWERCASE
 }
+
+/// `c.is_lowercase()` in [`two_byte_case`].
+pub(crate) const CASE_LOWER: u8 = 1;
+/// `c.is_uppercase()` in [`two_byte_case`].
+pub(crate) const CASE_UPPER: u8 = 2;
+/// `c.is_whitespace()` in [`two_byte_case`].
+pub(crate) const CASE_SPACE: u8 = 4;
+
+/// For every character below U+0800, its `CASE_LOWER`, `CASE_UPPER` and `CASE_SPACE`
+/// bits (the rules' key building asks all three of each non-ASCII character: three
+/// searches of the Unicode tables).
+pub(crate) fn two_byte_case() -> &'static [u8; 0x800] {
+    &TWO_BYTE_CASE
+}
+
+// `TWO_BYTE_CLASSES`, `TWO_BYTE_LOWERCASE` and `TWO_BYTE_CASE`, written by build.rs from the Unicode
+// predicates: built here, they cost every process a search of the Unicode tables per
+// character (some 1.2M instructions for the classes).
+include!(concat!(env!("OUT_DIR"), "/two_byte_tables.rs"));
+
+// build.rs writes the class and case bits as numbers.
+const _: () = assert!(ALPHA == 1 && UPPER == 2 && DIGIT == 4);
+const _: () = assert!(CASE_LOWER == 1 && CASE_UPPER == 2 && CASE_SPACE == 4);
 
 /// What [`line_stats_with`] asks of a non-ASCII character, as [`BYTE_CLASS`] bits:
 /// `ALPHA` (alphabetic), `UPPER` (uppercase), `DIGIT` here meaning numeric (so that
@@ -1070,34 +1077,10 @@ fn unicode_class(c: char) -> u8 {
     class
 }
 
-/// [`unicode_class`] for building [`two_byte_classes`] at every start: Unicode's
-/// Alphabetic property includes Uppercase and Lowercase, whose bit tables answer for
-/// the cased characters (half of those below U+0800) without the costlier search of
-/// the alphabetic table. (Not in `unicode_class` itself: the per-character loops that
-/// inline it were slower with it.)
-fn unicode_class_cased_first(c: char) -> u8 {
-    let upper = c.is_uppercase();
-    let mut class = if upper { ALPHA | UPPER } else { 0 };
-    if !upper && (c.is_lowercase() || c.is_alphabetic()) {
-        class |= ALPHA;
-    }
-    if c.is_numeric() {
-        class |= DIGIT;
-    }
-    class
-}
-
 /// [`unicode_class`] of every character below U+0800 (two UTF-8 bytes: Latin, Greek,
-/// Cyrillic, Hebrew, Arabic), built once: the Unicode tables cost a binary search each.
+/// Cyrillic, Hebrew, Arabic), from build.rs: the Unicode tables cost a search each.
 fn two_byte_classes() -> &'static [u8; 0x800] {
-    static TABLE: OnceLock<[u8; 0x800]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = [0u8; 0x800];
-        for (u, class) in t.iter_mut().enumerate() {
-            *class = char::from_u32(u as u32).map_or(0, unicode_class_cased_first);
-        }
-        t
-    })
+    &TWO_BYTE_CLASSES
 }
 
 /// [`line_stats`] with scratch buffers reused across lines.
@@ -1321,9 +1304,18 @@ pub(crate) mod tests {
                 | bit(c.is_uppercase(), UPPER)
                 | bit(c.is_numeric(), DIGIT);
             assert_eq!(unicode_class(c), want, "{c:?}");
-            assert_eq!(unicode_class_cased_first(c), want, "{c:?}");
             if (c as u32) < 0x800 {
                 assert_eq!(two_byte_classes()[c as usize], want, "{c:?}");
+                let mut lower = c.to_lowercase();
+                let one = match (lower.next(), lower.next()) {
+                    (Some(l), None) if !c.is_ascii() => u32::from(l),
+                    _ => 0,
+                };
+                assert_eq!(u32::from(two_byte_lowercase()[c as usize]), one, "{c:?}");
+                let case = bit(c.is_lowercase(), CASE_LOWER)
+                    | bit(c.is_uppercase(), CASE_UPPER)
+                    | bit(c.is_whitespace(), CASE_SPACE);
+                assert_eq!(two_byte_case()[c as usize], case, "{c:?}");
             }
         }
     }
