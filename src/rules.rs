@@ -4025,29 +4025,41 @@ fn line_head(core: &str) -> u64 {
     }
 }
 
-/// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
-/// to `HEAD_MAX` bytes, and each short one followed by a space (the line's head when
-/// the key or first segment is followed there by a space).
-fn index_heads(set: &mut Compiled) {
-    let mut heads = vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice();
+/// An empty `RuleSet::heads` table.
+fn empty_heads() -> Box<[u64]> {
+    vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice()
+}
+
+/// Enters the heads of `key` (a whole-line key or a glue start) in `heads`.
+fn add_heads(heads: &mut [u64], key: &[u8]) {
     let mut add = |x: u64| {
         let h = head_slot(x);
         heads[h >> 6] |= 1 << (h & 63);
     };
-    for key in set.whole.keys().chain(set.glue_starts.iter()) {
-        // The head zero-padded once; each prefix masked from it (a copy per prefix cost
-        // a call).
-        let key = key.as_bytes();
-        let n = key.len().min(HEAD_MAX);
-        let mut buf = [0u8; HEAD_MAX];
-        buf[..n].copy_from_slice(&key[..n]);
-        let x = u64::from_le_bytes(buf);
-        for k in 1..=n {
-            add(x & (u64::MAX >> (64 - 8 * k)));
-        }
-        if key.len() < HEAD_MAX {
-            add(x | (u64::from(b' ') << (8 * key.len())));
-        }
+    // The head zero-padded once; each prefix masked from it (a copy per prefix cost
+    // a call).
+    let n = key.len().min(HEAD_MAX);
+    let mut buf = [0u8; HEAD_MAX];
+    buf[..n].copy_from_slice(&key[..n]);
+    let x = u64::from_le_bytes(buf);
+    for k in 1..=n {
+        add(x & (u64::MAX >> (64 - 8 * k)));
+    }
+    if key.len() < HEAD_MAX {
+        add(x | (u64::from(b' ') << (8 * key.len())));
+    }
+}
+
+/// Fills `RuleSet::heads` from the whole-line keys and glue starts: every prefix of up
+/// to `HEAD_MAX` bytes, and each short one followed by a space (the line's head when
+/// the key or first segment is followed there by a space). `heads` comes with the glue
+/// starts that are no key's first word entered (by `compile`): a key's first word has
+/// no head that the key lacks (its prefixes are the key's, and the first word and a
+/// space is the key's prefix or the key and a space), so the 1,500 built-in first
+/// words are not entered again.
+fn index_heads(set: &mut Compiled, mut heads: Box<[u64]>) {
+    for key in set.whole.keys() {
+        add_heads(&mut heads, key.as_bytes());
     }
     set.heads = heads;
     let mut long = vec![0u64; 1 << (LONG_HEAD_BITS - 6)].into_boxed_slice();
@@ -4224,7 +4236,13 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
         prev_lower = lower;
         prev_space = false;
     }
-    out.push_str(std::str::from_utf8(&buf[..n]).expect("whole characters"));
+    // SAFETY: `buf[..n]` holds only ASCII bytes (copied, lowercased by setting bit 5 of
+    // a capital, or a space) and whole characters from `encode_utf8`: valid UTF-8. The
+    // check cost about 200 instructions a key with a non-ASCII character (a third of
+    // the built-in whole-line phrases at load);
+    // `fast_key_agrees_with_the_char_path_on_mixed_scripts` compares these keys with
+    // the char path's.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[..n]) });
     Some(nb)
 }
 
@@ -4433,7 +4451,11 @@ fn without_counts(mut k: &str) -> &str {
 /// which the caller then hands to the TOML parser: on what it accepts, the answer is
 /// the TOML parser's (a test compares the two on the built-in file).
 fn parse_plain(src: &str) -> Option<RawFile<'_>> {
-    let mut p = Plain { src, i: 0 };
+    let mut p = Plain {
+        src,
+        i: 0,
+        scratch: Vec::new(),
+    };
     let mut rules: Vec<RawRule> = Vec::new();
     loop {
         p.skip_blank_lines();
@@ -4484,6 +4506,8 @@ fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 struct Plain<'a> {
     src: &'a str,
     i: usize,
+    /// The strings of the array being read (`Plain::strings`), kept for the next one.
+    scratch: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Plain<'a> {
@@ -4621,18 +4645,29 @@ impl<'a> Plain<'a> {
     /// An array of strings, over any number of lines, with comments and an optional
     /// trailing comma.
     fn strings(&mut self) -> Option<Vec<Cow<'a, str>>> {
+        // Read into the reused `scratch`, then copied out at its length: one allocation
+        // per array, where growing each list from empty cost several reallocations
+        // (most arrays are long lists of phrases).
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let read = self.strings_into(&mut scratch);
+        let list = read.map(|()| scratch.drain(..).collect());
+        self.scratch = scratch;
+        list
+    }
+
+    /// [`Plain::strings`] appended to `out`.
+    fn strings_into(&mut self, out: &mut Vec<Cow<'a, str>>) -> Option<()> {
         self.eat(b'[')?;
-        let mut out = Vec::new();
         loop {
             self.skip_blank_lines();
             if self.eat(b']').is_some() {
-                return Some(out);
+                return Some(());
             }
             out.push(self.string()?);
             self.skip_blank_lines();
             if self.eat(b',').is_none() {
-                self.eat(b']')?;
-                return Some(out);
+                return self.eat(b']');
             }
         }
     }
@@ -4732,6 +4767,7 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
     let mut prefix = PhraseList::default();
     let mut suffix = PhraseList::default();
     let mut contains = PhraseList::default();
+    let mut heads = empty_heads();
 
     for &(origin, src) in sources {
         let invalid = |message: String| RuleError::Invalid {
@@ -4925,11 +4961,15 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
                             };
                             if seg != first_word && !set.glue_starts.contains(seg) {
                                 set.glue_starts.insert(seg.to_string());
+                                // Its heads may not be a key's (`index_heads`).
+                                add_heads(&mut heads, seg.as_bytes());
                             }
                             set.whole.entry(key.to_string()).or_insert(index);
                             continue;
                         }
-                        let mut lower = String::new();
+                        // At its length (most phrases are ASCII): one allocation
+                        // instead of a growth from empty.
+                        let mut lower = String::with_capacity(phrase.trim().len());
                         lower_into(phrase.trim(), &mut lower);
                         if lower.is_empty() {
                             return Err(bad("empty phrase".into()));
@@ -4979,7 +5019,7 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
         message: e,
     };
     index_regex_gates(&mut set);
-    index_heads(&mut set);
+    index_heads(&mut set, heads);
     let lazy = sources.iter().all(|(_, src)| is_builtin(src));
     set.prefix = phrase_matcher(prefix, true, lazy).map_err(build_err)?;
     set.suffix = phrase_matcher(suffix, true, lazy).map_err(build_err)?;
@@ -5349,7 +5389,11 @@ mod tests {
         #[test]
         fn plain_basic_string_agrees_with_toml(text in "[a-z \t\"\\\\\u{e9}\u{7f}\u{1}\n\r\u{85}]{0,40}") {
             let quoted = format!("x = \"{}\"\n", text.replace('\\', "\\\\").replace('"', "\\\""));
-            let mut p = Plain { src: &quoted[4..], i: 0 };
+            let mut p = Plain {
+                src: &quoted[4..],
+                i: 0,
+                scratch: Vec::new(),
+            };
             let ours = p.string().map(Cow::into_owned);
             let theirs = toml::from_str::<toml::Table>(&quoted)
                 .ok()
