@@ -49,8 +49,8 @@ mod fnv;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -2900,14 +2900,14 @@ mod compiled {
     pub struct Compiled {
         pub(super) rules: Vec<Rule>,
         /// Normalized whole-line phrase -> rule index (the first rule listing it).
-        pub(super) whole: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
+        pub(super) whole: KeyTable,
         /// The longest whole-line key, in bytes.
         pub(super) max_key_bytes: usize,
         /// The most words with a letter or digit in one whole-line key.
         pub(super) max_key_words: usize,
         /// The first segment (up to a space or case step) of every whole-line phrase: a
         /// line can only be glued phrases when its first segment is one of these.
-        pub(super) glue_starts: HashSet<String, BuildHasherDefault<KeyHasher>>,
+        pub(super) glue_starts: KeyTable,
         /// The heads (first one to `HEAD_MAX` bytes) of every whole-line key and glue
         /// start, hashed into a bit table (`head_slot`): a line whose head is not in it
         /// can be neither a phrase nor glued ones, and most lines are turned away there,
@@ -3238,7 +3238,7 @@ impl RuleSet {
         {
             return None;
         }
-        let r = *self.whole.get(key)?;
+        let r = self.whole.get(key)?;
         self.fits(r, words(), key).then_some(r)
     }
 
@@ -3841,6 +3841,125 @@ fn next_is_word(hay: &str, at: usize, whole: bool) -> bool {
 /// Whether the character before byte `at` of `hay` is part of a word.
 fn prev_is_word(hay: &str, at: usize) -> bool {
     hay[..at].chars().next_back().is_some_and(is_word_char)
+}
+
+/// Strings (whole-line keys or glue starts), each with a value (a rule), looked up by
+/// `&str`: all in one text, found through an open-addressing table of entry numbers.
+/// Loading the built-in rules made a `String` (an allocation and a copy) for each of
+/// about 4,000 keys and glue starts of a `HashMap`; here the text grows once.
+#[derive(Debug, Default)]
+struct KeyTable {
+    /// The strings, one after another.
+    text: String,
+    /// Per string: its start and end in `text`, its value.
+    entries: Vec<(u32, u32, u32)>,
+    /// Linear probing, a power of two long and at most half full: (entry number + 1,
+    /// 0 for an empty slot; the string's `key_hash`), the hash compared first.
+    slots: Box<[(u32, u32)]>,
+}
+
+/// The `KeyTable` hash of `key`: `KeyHasher` as a `HashMap` hashes a `str`, multiplied
+/// so that its top 32 bits (taken) mix all of it.
+#[inline]
+fn key_hash(key: &str) -> u32 {
+    let mut h = KeyHasher::default();
+    key.hash(&mut h);
+    (h.finish().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
+}
+
+impl KeyTable {
+    /// Whether it holds no string.
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Room for `n` more strings of `bytes` bytes in all.
+    fn reserve(&mut self, n: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.entries.reserve(n);
+        self.grow_to(self.entries.len() + n);
+    }
+
+    /// Makes the table hold `n` strings at most half full.
+    fn grow_to(&mut self, n: usize) {
+        let len = (2 * n).next_power_of_two().max(16);
+        if len <= self.slots.len() {
+            return;
+        }
+        self.slots = vec![(0, 0); len].into_boxed_slice();
+        for e in 0..self.entries.len() {
+            let (start, end, _) = self.entries[e];
+            let h = key_hash(&self.text[start as usize..end as usize]);
+            let mut i = h as usize & (len - 1);
+            while self.slots[i].0 != 0 {
+                i = (i + 1) & (len - 1);
+            }
+            self.slots[i] = (e as u32 + 1, h);
+        }
+    }
+
+    /// The slot of `key` (hash `h`): its entry's, or the empty one where it would go.
+    #[inline]
+    fn slot(&self, key: &str, h: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let (e, sh) = self.slots[i];
+            if e == 0 {
+                return i;
+            }
+            if sh == h {
+                let (start, end, _) = self.entries[e as usize - 1];
+                if &self.text.as_bytes()[start as usize..end as usize] == key.as_bytes() {
+                    return i;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value of `key`.
+    #[inline]
+    fn get(&self, key: &str) -> Option<u32> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let e = self.slots[self.slot(key, key_hash(key))].0;
+        (e != 0).then(|| self.entries[e as usize - 1].2)
+    }
+
+    /// Whether it holds `key`.
+    fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Adds `key` with `value` unless it holds `key` already (its first value stays);
+    /// true if added.
+    fn insert(&mut self, key: &str, value: u32) -> bool {
+        // Tested here, where `grow_to` is a call (27 instructions an insert).
+        if 2 * (self.entries.len() + 1) > self.slots.len() {
+            self.grow_to(self.entries.len() + 1);
+        }
+        let h = key_hash(key);
+        let i = self.slot(key, h);
+        if self.slots[i].0 != 0 {
+            return false;
+        }
+        let start = self.text.len();
+        self.text.push_str(key);
+        let fits = |x: usize| u32::try_from(x).expect("rule text under 4 GB");
+        self.entries
+            .push((fits(start), fits(self.text.len()), value));
+        self.slots[i] = (fits(self.entries.len()), h);
+        true
+    }
+
+    /// The strings, in the order added.
+    fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries
+            .iter()
+            .map(|&(start, end, _)| &self.text[start as usize..end as usize])
+    }
 }
 
 /// A multiply hash for the whole-line table: keys are short and fixed at load time, so
@@ -4651,7 +4770,11 @@ impl<'a> Plain<'a> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let read = self.strings_into(&mut scratch);
-        let list = read.map(|()| scratch.drain(..).collect());
+        let list = read.map(|()| {
+            let mut list = Vec::with_capacity(scratch.len());
+            list.append(&mut scratch);
+            list
+        });
         self.scratch = scratch;
         list
     }
@@ -4797,8 +4920,18 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
                 .sum()
         };
         let line_phrases = phrases_of("line");
-        set.whole.reserve(line_phrases);
-        set.glue_starts.reserve(2 * line_phrases);
+        // Keys are about as long as their phrases; glue starts are most often their
+        // first word.
+        let line_bytes: usize = file
+            .rule
+            .iter()
+            .filter(|r| r.scope.as_deref().unwrap_or("line") == "line")
+            .filter_map(|r| r.phrases.as_ref())
+            .flatten()
+            .map(|p| p.len())
+            .sum();
+        set.whole.reserve(line_phrases, line_bytes);
+        set.glue_starts.reserve(line_phrases, line_bytes / 2);
         prefix.reserve(phrases_of("prefix"));
         suffix.reserve(phrases_of("suffix"));
         contains.reserve(phrases_of("contains"));
@@ -4948,9 +5081,7 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
                             // Many phrases share a first word: copied only when new.
                             let first_word =
                                 &key[..key.bytes().position(|b| b == b' ').unwrap_or(key.len())];
-                            if !set.glue_starts.contains(first_word) {
-                                set.glue_starts.insert(first_word.to_string());
-                            }
+                            set.glue_starts.insert(first_word, 0);
                             // The glue start, most often the first word. A key without
                             // glue points (half the phrases) is its one segment, already
                             // normalized: `first_segment` would normalize it again.
@@ -4959,12 +5090,11 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
                                 0 => key,
                                 _ => first_segment(&full, &bounds[..nb.min(GLUE_MAX_BOUNDS)]),
                             };
-                            if seg != first_word && !set.glue_starts.contains(seg) {
-                                set.glue_starts.insert(seg.to_string());
+                            if seg != first_word && set.glue_starts.insert(seg, 0) {
                                 // Its heads may not be a key's (`index_heads`).
                                 add_heads(&mut heads, seg.as_bytes());
                             }
-                            set.whole.entry(key.to_string()).or_insert(index);
+                            set.whole.insert(key, index);
                             continue;
                         }
                         // At its length (most phrases are ASCII): one allocation
@@ -5269,6 +5399,7 @@ fn phrase_matcher(
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+    use std::collections::HashSet;
 
     /// Whether `b` starts with `w`, ignoring ASCII case, word by word: the definition
     /// `starts_with_any_ci` is checked against.
@@ -6841,6 +6972,39 @@ mod tests {
         }
     }
 
+    /// A `KeyTable` finds what a `HashMap` of the first value of each string finds.
+    #[test]
+    fn key_table_answers_like_a_hash_map() {
+        // Short strings from a small alphabet (many repeats, shared prefixes, the empty
+        // string), added to a table grown from empty and to one reserved ahead.
+        let alphabet: Vec<char> = "ab c.é中".chars().collect();
+        let words = random_strings(&alphabet, 0x2545_f491_4f6c_dd1d, 3_000, 0..6);
+        for reserved in [false, true] {
+            let mut table = KeyTable::default();
+            if reserved {
+                table.reserve(1_000, 3_000);
+            }
+            let mut want: HashMap<&str, u32> = HashMap::new();
+            let mut order = Vec::new();
+            for (n, w) in words.iter().enumerate().take(2_000) {
+                let new = !want.contains_key(w.as_str());
+                assert_eq!(table.insert(w, n as u32), new, "{w:?}");
+                if new {
+                    want.insert(w, n as u32);
+                    order.push(w.as_str());
+                }
+            }
+            assert!(want.len() > 300, "{}", want.len());
+            for w in &words {
+                assert_eq!(table.get(w), want.get(w.as_str()).copied(), "{w:?}");
+                assert_eq!(table.contains(w), want.contains_key(w.as_str()));
+            }
+            assert_eq!(table.keys().collect::<Vec<_>>(), order);
+        }
+        let empty = KeyTable::default();
+        assert!(empty.is_empty() && empty.get("a").is_none() && empty.get("").is_none());
+    }
+
     /// The built-in glue starts are each whole-line phrase's first word and first
     /// segment, as `first_segment` finds it (`compile` skips it for a key without glue
     /// points).
@@ -6865,7 +7029,8 @@ mod tests {
         }
         assert!(without_points > 500, "{without_points}");
         let rules = builtin();
-        let got: std::collections::BTreeSet<String> = rules.glue_starts.iter().cloned().collect();
+        let got: std::collections::BTreeSet<String> =
+            rules.glue_starts.keys().map(str::to_string).collect();
         assert_eq!(got, want);
     }
 
@@ -7747,18 +7912,18 @@ mod tests {
             let mut key = String::new();
             let mut bounds = [0usize; GLUE_MAX_BOUNDS];
             let nb = build_key(core, &mut key, &mut bounds);
-            rules.whole.contains_key(normalize_key(&key))
+            rules.whole.contains(normalize_key(&key))
                 || rules
                     .glue_starts
                     .contains(first_segment(&key, &bounds[..nb.min(GLUE_MAX_BOUNDS)]))
         };
         let mut lines: Vec<String> = Vec::new();
-        for key in rules.whole.keys().chain(rules.glue_starts.iter()) {
-            let mut cap = key.clone();
+        for key in rules.whole.keys().chain(rules.glue_starts.keys()) {
+            let mut cap = key.to_string();
             if cap.is_char_boundary(1) {
                 cap[..1].make_ascii_uppercase();
             }
-            for k in [key.clone(), key.to_uppercase(), cap] {
+            for k in [key.to_string(), key.to_uppercase(), cap] {
                 for (pre, post) in [
                     ("", ""),
                     ("12 ", ""),
@@ -7800,7 +7965,7 @@ mod tests {
         let (mut keys, mut others) = (0, 0);
         for line in &lines {
             let key = normalize_key(line);
-            if rules.whole.contains_key(key) {
+            if rules.whole.contains(key) {
                 keys += 1;
                 assert!(rules.may_be_key(key), "{key:?}");
             } else if !rules.may_be_key(key) {
