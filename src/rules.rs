@@ -3844,18 +3844,20 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
 }
 
 /// Strings (whole-line keys or glue starts), each with a value (a rule), looked up by
-/// `&str`: all in one text, found through an open-addressing table of entry numbers.
+/// `&str`: all in one text, found through an open-addressing table of their places.
 /// Loading the built-in rules made a `String` (an allocation and a copy) for each of
-/// about 4,000 keys and glue starts of a `HashMap`; here the text grows once.
+/// about 4,600 keys and glue starts of a `HashMap`; here the text grows once.
 #[derive(Debug, Default)]
 struct KeyTable {
     /// The strings, one after another.
     text: String,
-    /// Per string: its start and end in `text`, its value.
-    entries: Vec<(u32, u32, u32)>,
-    /// Linear probing, a power of two long and at most half full: (entry number + 1,
-    /// 0 for an empty slot; the string's `key_hash`), the hash compared first.
-    slots: Box<[(u32, u32)]>,
+    /// Each string's start and end in `text`, in the order added.
+    places: Vec<(u32, u32)>,
+    /// Linear probing, a power of two long and at most half full. Each slot holds what a
+    /// lookup reads (no second table to go through): the string's `key_hash` (compared
+    /// first), its start and end in `text`, and its value plus one (0: an empty slot, so
+    /// that a new table is zeroed memory).
+    slots: Box<[(u32, u32, u32, u32)]>,
 }
 
 /// The `KeyTable` hash of `key`: `KeyHasher` as a `HashMap` hashes a `str`, multiplied
@@ -3870,14 +3872,14 @@ fn key_hash(key: &str) -> u32 {
 impl KeyTable {
     /// Whether it holds no string.
     fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.places.is_empty()
     }
 
     /// Room for `n` more strings of `bytes` bytes in all.
     fn reserve(&mut self, n: usize, bytes: usize) {
         self.text.reserve(bytes);
-        self.entries.reserve(n);
-        self.grow_to(self.entries.len() + n);
+        self.places.reserve(n);
+        self.grow_to(self.places.len() + n);
     }
 
     /// Makes the table hold `n` strings at most half full.
@@ -3886,33 +3888,28 @@ impl KeyTable {
         if len <= self.slots.len() {
             return;
         }
-        self.slots = vec![(0, 0); len].into_boxed_slice();
-        for e in 0..self.entries.len() {
-            let (start, end, _) = self.entries[e];
-            let h = key_hash(&self.text[start as usize..end as usize]);
-            let mut i = h as usize & (len - 1);
-            while self.slots[i].0 != 0 {
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); len].into_boxed_slice());
+        for slot in old.iter().filter(|s| s.3 != 0) {
+            let mut i = slot.0 as usize & (len - 1);
+            while self.slots[i].3 != 0 {
                 i = (i + 1) & (len - 1);
             }
-            self.slots[i] = (e as u32 + 1, h);
+            self.slots[i] = *slot;
         }
     }
 
-    /// The slot of `key` (hash `h`): its entry's, or the empty one where it would go.
+    /// The slot of `key` (hash `h`): its own, or the empty one where it would go.
     #[inline]
     fn slot(&self, key: &str, h: u32) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
-            let (e, sh) = self.slots[i];
-            if e == 0 {
+            let (sh, start, end, v) = self.slots[i];
+            if v == 0 {
                 return i;
             }
-            if sh == h {
-                let (start, end, _) = self.entries[e as usize - 1];
-                if &self.text.as_bytes()[start as usize..end as usize] == key.as_bytes() {
-                    return i;
-                }
+            if sh == h && &self.text.as_bytes()[start as usize..end as usize] == key.as_bytes() {
+                return i;
             }
             i = (i + 1) & mask;
         }
@@ -3921,11 +3918,11 @@ impl KeyTable {
     /// The value of `key`.
     #[inline]
     fn get(&self, key: &str) -> Option<u32> {
-        if self.entries.is_empty() {
+        if self.places.is_empty() {
             return None;
         }
-        let e = self.slots[self.slot(key, key_hash(key))].0;
-        (e != 0).then(|| self.entries[e as usize - 1].2)
+        let v = self.slots[self.slot(key, key_hash(key))].3;
+        v.checked_sub(1)
     }
 
     /// Whether it holds `key`.
@@ -3937,28 +3934,29 @@ impl KeyTable {
     /// true if added.
     fn insert(&mut self, key: &str, value: u32) -> bool {
         // Tested here, where `grow_to` is a call (27 instructions an insert).
-        if 2 * (self.entries.len() + 1) > self.slots.len() {
-            self.grow_to(self.entries.len() + 1);
+        if 2 * (self.places.len() + 1) > self.slots.len() {
+            self.grow_to(self.places.len() + 1);
         }
         let h = key_hash(key);
         let i = self.slot(key, h);
-        if self.slots[i].0 != 0 {
+        if self.slots[i].3 != 0 {
             return false;
         }
         let start = self.text.len();
         self.text.push_str(key);
         let fits = |x: usize| u32::try_from(x).expect("rule text under 4 GB");
-        self.entries
-            .push((fits(start), fits(self.text.len()), value));
-        self.slots[i] = (fits(self.entries.len()), h);
+        let (start, end) = (fits(start), fits(self.text.len()));
+        let stored = value.checked_add(1).expect("fewer than u32::MAX rules");
+        self.slots[i] = (h, start, end, stored);
+        self.places.push((start, end));
         true
     }
 
     /// The strings, in the order added.
     fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries
+        self.places
             .iter()
-            .map(|&(start, end, _)| &self.text[start as usize..end as usize])
+            .map(|&(start, end)| &self.text[start as usize..end as usize])
     }
 }
 
@@ -6999,7 +6997,10 @@ mod tests {
                 assert_eq!(table.get(w), want.get(w.as_str()).copied(), "{w:?}");
                 assert_eq!(table.contains(w), want.contains_key(w.as_str()));
             }
-            assert_eq!(table.keys().collect::<Vec<_>>(), order);
+            let mut keys: Vec<&str> = table.keys().collect();
+            keys.sort_unstable();
+            order.sort_unstable();
+            assert_eq!(keys, order);
         }
         let empty = KeyTable::default();
         assert!(empty.is_empty() && empty.get("a").is_none() && empty.get("").is_none());
