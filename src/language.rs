@@ -494,7 +494,7 @@ pub(crate) const DETECT_MAX_BYTES: usize = 2048;
 
 /// Guesses the language of a document from a sample of its text (ISO 639-1 code), or
 /// `None` when whatlang is unsure or the language has no stopword list. Only the first
-/// [`DETECT_MAX_BYTES`] of the sample count.
+/// `DETECT_MAX_BYTES` (2,048) of the sample count.
 pub fn detect(sample: &str) -> Option<&'static str> {
     let mut end = sample.len().min(DETECT_MAX_BYTES);
     while !sample.is_char_boundary(end) {

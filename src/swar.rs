@@ -831,7 +831,7 @@ pub(crate) fn ascii_punct16_plain(block: &[u8; 16], space_after: bool) -> AsciiP
     }
 }
 
-/// [`ascii_punct16_plain`] with SSE2 compares; the four counts from two sums of absolute
+/// `ascii_punct16_plain` with SSE2 compares; the four counts from two sums of absolute
 /// differences (each half's count of a kind is at most 8: four bits).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
