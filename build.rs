@@ -6,8 +6,9 @@
 //! binary's 29,700), writing to some 78 pages of `.data.rel.ro` that each cost a
 //! copy-on-write page fault. A string per list needs no relocation.
 //!
-//! Also writes segment's tables of the characters below U+0800 (`$OUT_DIR/two_byte_tables.rs`,
-//! see `write_two_byte_tables`).
+//! Also checks the sum at the end of rules/default.dfa (`$OUT_DIR/dfa_blob.rs`, see
+//! `write_dfa_blob_check`), and writes segment's tables of the characters below U+0800
+//! (`$OUT_DIR/two_byte_tables.rs`, see `write_two_byte_tables`).
 //!
 //! Also writes the language identifier's word table, built from the supported languages'
 //! lists (`$OUT_DIR/word_table.rs`, included by src/language.rs): built at run time, it

@@ -4328,15 +4328,13 @@ fn fast_key<const N: usize>(core: &str, out: &mut String, bounds: &mut [usize]) 
                     }
                     let l = char::from_u32(one).expect("a table of characters");
                     n += l.encode_utf8(&mut buf[n..]).len();
-                    prev_lower = lower;
-                    prev_space = false;
-                    continue;
-                }
-                for l in c.to_lowercase() {
-                    if n + 4 > buf.len() {
-                        return None;
+                } else {
+                    for l in c.to_lowercase() {
+                        if n + 4 > buf.len() {
+                            return None;
+                        }
+                        n += l.encode_utf8(&mut buf[n..]).len();
                     }
-                    n += l.encode_utf8(&mut buf[n..]).len();
                 }
             }
         }
@@ -4908,24 +4906,18 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
         // each), and other phrases (the non-ASCII `contains` ones take up to three
         // entries, which may grow that list once): the tables and lists grow once
         // instead of doubling along.
-        let phrases_of = |scope: &str| -> usize {
+        // The phrase lists of the rules of one scope.
+        let lists_of = |scope: &'static str| {
             file.rule
                 .iter()
-                .filter(|r| r.scope.as_deref().unwrap_or("line") == scope)
-                .filter_map(|r| r.phrases.as_ref().map(Vec::len))
-                .sum()
+                .filter(move |r| r.scope.as_deref().unwrap_or("line") == scope)
+                .filter_map(|r| r.phrases.as_ref())
         };
+        let phrases_of = |scope| lists_of(scope).map(Vec::len).sum::<usize>();
         let line_phrases = phrases_of("line");
         // Keys are about as long as their phrases; glue starts are most often their
         // first word.
-        let line_bytes: usize = file
-            .rule
-            .iter()
-            .filter(|r| r.scope.as_deref().unwrap_or("line") == "line")
-            .filter_map(|r| r.phrases.as_ref())
-            .flatten()
-            .map(|p| p.len())
-            .sum();
+        let line_bytes: usize = lists_of("line").flatten().map(|p| p.len()).sum();
         set.whole.reserve(line_phrases, line_bytes);
         set.glue_starts.reserve(line_phrases, line_bytes / 2);
         prefix.reserve(phrases_of("prefix"));
