@@ -3934,6 +3934,22 @@ impl KeyTable {
         if len <= self.slots.len() {
             return;
         }
+        self.resize(len);
+    }
+
+    /// Gives back the room `reserve` set aside and no string took: the glue starts are
+    /// reserved one per whole-line phrase, and are fewer (the built-in set's table
+    /// halves, 64 KB less for every process to copy in from `rules/default.rules`).
+    fn fit(&mut self) {
+        let len = (2 * self.places.len()).next_power_of_two().max(16);
+        if len < self.slots.len() {
+            self.resize(len);
+        }
+    }
+
+    /// Moves the strings into a table of `len` slots (a power of two, at least twice
+    /// the strings).
+    fn resize(&mut self, len: usize) {
         let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); len].into_boxed_slice());
         for slot in old.iter().filter(|s| s.3 != 0) {
             let mut i = slot.0 as usize & (len - 1);
@@ -5164,6 +5180,8 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
             .join(", "),
         message: e,
     };
+    set.whole.fit();
+    set.glue_starts.fit();
     index_regex_gates(&mut set);
     index_heads(&mut set, heads);
     let lazy = sources.iter().all(|(_, src)| is_builtin(src));

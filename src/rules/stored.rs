@@ -200,7 +200,9 @@ impl<'a> Reader<'a> {
             .iter()
             .copied()
             .chain(slots.iter().map(|s| (s.1, s.2)))
-            .fold(false, |bad, (s, e)| bad | (s > e) | (e as usize > text.len()));
+            .fold(false, |bad, (s, e)| {
+                bad | (s > e) | (e as usize > text.len())
+            });
         let sized = slots.len().is_power_of_two() || (slots.is_empty() && places.is_empty());
         if outside || !sized {
             return None;
