@@ -23,6 +23,10 @@ use std::path::Path;
 #[path = "src/rules/fnv.rs"]
 mod fnv;
 
+// The check of rules/default.rules: the library's own code.
+#[path = "src/rules/stored_header.rs"]
+mod stored_header;
+
 // The keys, hashes and probing of the table: the library's own code.
 #[path = "src/language/word_table.rs"]
 mod word_table;
@@ -34,6 +38,7 @@ fn main() {
     write_stopword_lists(Path::new(&dir));
     write_word_table(Path::new(&dir));
     write_dfa_blob_check(Path::new(&dir));
+    write_stored_rules_check(Path::new(&dir));
     write_two_byte_tables(Path::new(&dir));
 }
 
@@ -59,6 +64,35 @@ fn write_dfa_blob_check(dir: &Path) {
         &dir.join("dfa_blob.rs"),
         &format!(
             "/// Whether build.rs found `{BLOB}`'s sum right.\nconst DFA_BLOB_INTACT: bool = {intact};\n"
+        ),
+    );
+}
+
+/// Writes `stored_rules.rs` into `dir`: `STORED_RULES_CURRENT`, whether
+/// rules/default.rules holds the compiled form of rules/default.toml as it is now, whole
+/// (see src/rules/stored.rs). The library reads the rules from it when so, and compiles
+/// the rule file when not: after an edit of the rules, until `make rules-stored`.
+fn write_stored_rules_check(dir: &Path) {
+    const STORED: &str = "rules/default.rules";
+    const SOURCE: &str = "rules/default.toml";
+    println!("cargo:rerun-if-changed={STORED}");
+    println!("cargo:rerun-if-changed={SOURCE}");
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let read = |name: &str| {
+        let path = Path::new(&root).join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    };
+    let current = stored_header::stored_rules_current(&read(STORED), &read(SOURCE));
+    if !current {
+        println!(
+            "cargo:warning={STORED} is stale or damaged: the built-in rules are compiled at \
+             every start; regenerate it with `make rules-stored`"
+        );
+    }
+    write(
+        &dir.join("stored_rules.rs"),
+        &format!(
+            "/// Whether build.rs found `{STORED}` current and whole.\nconst STORED_RULES_CURRENT: bool = {current};\n"
         ),
     );
 }

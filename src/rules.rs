@@ -45,6 +45,8 @@
 //! set and a modified copy of `rules/default.toml`).
 
 mod fnv;
+mod stored;
+mod stored_header;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -900,6 +902,46 @@ impl<'a> Lowered<'a> {
 }
 
 impl RegexRule {
+    /// The rule `id` (number `rule`, word limit `max_words`) of pattern `src`, its regex
+    /// `re` compiled already or left to first use; a built-in rule (`builtin`) gets its
+    /// tests (`builtin_needs`). Its bits in the set's tables are given by
+    /// `index_regex_gates`, once all regex rules are in.
+    fn new(
+        src: Box<str>,
+        re: OnceLock<Regex>,
+        builtin: bool,
+        id: &str,
+        rule: u32,
+        max_words: usize,
+    ) -> RegexRule {
+        let needs = if builtin { builtin_needs(id) } else { &[] };
+        RegexRule {
+            src,
+            hir: OnceLock::new(),
+            re,
+            fwd: OnceLock::new(),
+            narrow: OnceLock::new(),
+            ascii: OnceLock::new(),
+            wide: OnceLock::new(),
+            from_ast: builtin,
+            rule,
+            max_words,
+            needs,
+            checks: needs
+                .iter()
+                .filter(|n| !n.implied_by_gate())
+                .copied()
+                .collect(),
+            // Made with `first_bit`, by `index_regex_gates`.
+            ascii_first_checks: Box::default(),
+            gate: needs.iter().flat_map(|n| n.clauses()).collect(),
+            gate_bits: 0,
+            forbid_bits: 0,
+            gate_spill: false,
+            first_bit: 0,
+        }
+    }
+
     /// Whether the regex matches the line of `lowered`; `ascii`: the line is ASCII;
     /// `narrow`: every character of the line is in `NARROW`; `wide`: in `WIDE`.
     fn is_match(&self, ascii: bool, narrow: bool, wide: bool, lowered: &mut Lowered) -> bool {
@@ -3006,9 +3048,13 @@ impl RuleSet {
             if let Some(c) = BUILTIN_SET.get() {
                 return Ok(RuleSet(Shared::Builtin(c)));
             }
-            // The built-in text as it is in the binary: no copy (90 KB) to make and to
-            // compare with it again.
-            let compiled = compile(&[(BUILTIN_ORIGIN, BUILTIN)])?;
+            // Read from `rules/default.rules` when that is current (a fraction of the
+            // compile's cost), else compiled from the built-in text as it is in the
+            // binary (no copy of 90 KB to make and to compare with it again).
+            let compiled = match stored::builtin() {
+                Some(set) => set,
+                None => compile(&[(BUILTIN_ORIGIN, BUILTIN)])?,
+            };
             // Another thread may have won the race: either copy is the same.
             let _ = BUILTIN_SET.set(compiled);
             let c = BUILTIN_SET.get().expect("set above");
@@ -3888,6 +3934,22 @@ impl KeyTable {
         if len <= self.slots.len() {
             return;
         }
+        self.resize(len);
+    }
+
+    /// Gives back the room `reserve` set aside and no string took: the glue starts are
+    /// reserved one per whole-line phrase, and are fewer (the built-in set's table
+    /// halves, 64 KB less for every process to copy in from `rules/default.rules`).
+    fn fit(&mut self) {
+        let len = (2 * self.places.len()).next_power_of_two().max(16);
+        if len < self.slots.len() {
+            self.resize(len);
+        }
+    }
+
+    /// Moves the strings into a table of `len` slots (a power of two, at least twice
+    /// the strings).
+    fn resize(&mut self, len: usize) {
         let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); len].into_boxed_slice());
         for slot in old.iter().filter(|s| s.3 != 0) {
             let mut i = slot.0 as usize & (len - 1);
@@ -5001,32 +5063,14 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
                             Regex::new(&src).map_err(|e| bad(format!("bad regex: {e}")))?;
                         let _ = re.set(compiled);
                     }
-                    let needs = if builtin { builtin_needs(&id) } else { &[] };
-                    set.regexes.push(RegexRule {
-                        src: src.into_boxed_str(),
-                        hir: OnceLock::new(),
+                    set.regexes.push(RegexRule::new(
+                        src.into_boxed_str(),
                         re,
-                        fwd: OnceLock::new(),
-                        narrow: OnceLock::new(),
-                        ascii: OnceLock::new(),
-                        wide: OnceLock::new(),
-                        from_ast: builtin,
-                        rule: index,
-                        max_words: gate,
-                        needs,
-                        checks: needs
-                            .iter()
-                            .filter(|n| !n.implied_by_gate())
-                            .copied()
-                            .collect(),
-                        // Made with `first_bit`, by `index_regex_gates`.
-                        ascii_first_checks: Box::default(),
-                        gate: needs.iter().flat_map(|n| n.clauses()).collect(),
-                        gate_bits: 0,
-                        forbid_bits: 0,
-                        gate_spill: false,
-                        first_bit: 0,
-                    });
+                        builtin,
+                        &id,
+                        index,
+                        gate,
+                    ));
                 }
                 _ => {
                     let phrases = raw.phrases.unwrap_or_default();
@@ -5136,6 +5180,8 @@ fn compile(sources: &[(&str, &str)]) -> Result<Compiled, RuleError> {
             .join(", "),
         message: e,
     };
+    set.whole.fit();
+    set.glue_starts.fit();
     index_regex_gates(&mut set);
     index_heads(&mut set, heads);
     let lazy = sources.iter().all(|(_, src)| is_builtin(src));

@@ -1,0 +1,498 @@
+//! The built-in rule set compiled ahead of time: `rules/default.rules`, read at start-up
+//! instead of compiling `rules/default.toml`.
+//!
+//! Compiling the built-in file (reading thousands of phrases, keying and hashing them,
+//! building the tries and the `contains` filter) cost some 7.5M instructions, three
+//! quarters of a process that cleans nothing, and it is the same work in every process: a
+//! Makefile that cleans one file per process paid it for each. The stored form is the
+//! compiled tables as they are (`KeyTable` slots, trie arrays, bit tables), read back with
+//! a copy; the regex rules are stored as their patterns and set up as `compile` sets them
+//! (`RegexRule::new`, `index_regex_gates`), their automata coming from `rules/default.dfa`
+//! as before.
+//!
+//! The file is made by the test `builtin_rules_stored_are_current` (`make rules-stored`),
+//! which fails while the file differs from what `compile` makes of the rule file. It
+//! starts with `STORED_MAGIC` (the layout's version) and the FNV-1a sum of the rule file
+//! it was made from, and ends with the sum of its bytes; build.rs checks all three
+//! (`stored_rules_current`) and sets `STORED_RULES_CURRENT`. A file that is stale (the
+//! rule file was edited since) or damaged is not read: the rules are compiled, and the
+//! build warns.
+
+use std::sync::OnceLock;
+
+use super::compiled::Compiled;
+use super::{
+    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, RegexRule,
+    Rule,
+};
+
+include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
+
+/// `rules/default.rules`.
+static STORED: &[u8] = include_bytes!("../../rules/default.rules");
+
+/// The built-in rules from `rules/default.rules`; `None` when build.rs found the file stale
+/// or damaged, or (never with a current file) when it cannot be read.
+pub(super) fn builtin() -> Option<Compiled> {
+    if !STORED_RULES_CURRENT {
+        return None;
+    }
+    read(STORED)
+}
+
+/// The rule set stored in `blob` (as `write` lays it out).
+fn read(blob: &[u8]) -> Option<Compiled> {
+    let mut r = Reader(blob.get(..blob.len().checked_sub(8)?)?);
+    if r.take(8)? != super::stored_header::STORED_MAGIC {
+        return None;
+    }
+    r.u64()?; // the rule file's sum, checked by build.rs
+    let mut set = Compiled::default();
+    let rules = r.len()?;
+    set.rules.reserve(rules);
+    for _ in 0..rules {
+        let id = r.str()?.to_string();
+        let category = r.str()?.to_string();
+        let languages = (0..r.len()?)
+            .map(|_| r.str().map(str::to_string))
+            .collect::<Option<_>>()?;
+        set.rules.push(Rule {
+            id,
+            category,
+            languages,
+            max_words: r.opt_usize()?,
+            max_chars: r.opt_usize()?,
+        });
+    }
+    set.whole = r.key_table()?;
+    set.glue_starts = r.key_table()?;
+    set.max_key_bytes = r.usize()?;
+    set.max_key_words = r.usize()?;
+    set.heads = r.u64s()?.into_boxed_slice();
+    set.long_heads = r.u64s()?.into_boxed_slice();
+    set.prefix = r.matcher()?;
+    set.suffix = r.matcher()?;
+    set.contains = r.matcher()?;
+    let regexes = r.len()?;
+    set.regexes.reserve(regexes);
+    for _ in 0..regexes {
+        let src = r.str()?;
+        let rule = r.u32()?;
+        let max_words = r.usize()?;
+        let builtin = r.bool()?;
+        let id = &set.rules.get(rule as usize)?.id;
+        set.regexes.push(RegexRule::new(
+            src.into(),
+            OnceLock::new(),
+            builtin,
+            id,
+            rule,
+            max_words,
+        ));
+    }
+    index_regex_gates(&mut set);
+    r.0.is_empty().then_some(set)
+}
+
+/// Reads the stored form from the front of its bytes; `None` at any error.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.bytes().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.bytes().map(u64::from_le_bytes)
+    }
+
+    fn usize(&mut self) -> Option<usize> {
+        usize::try_from(self.u64()?).ok()
+    }
+
+    /// A count (of items, or bytes).
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.u32()?).ok()
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        match self.bytes::<1>()? {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
+
+    /// `u64::MAX` stands for `None`.
+    fn opt_usize(&mut self) -> Option<Option<usize>> {
+        match self.u64()? {
+            u64::MAX => Some(None),
+            n => usize::try_from(n).ok().map(Some),
+        }
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.len()?;
+        // simdutf8: a whole-line table's text is tens of kilobytes, which std's check
+        // took a tenth of the load for.
+        simdutf8::basic::from_utf8(self.take(n)?).ok()
+    }
+
+    /// A count, then that many items of `N` bytes each.
+    fn items<const N: usize, T>(&mut self, item: impl Fn([u8; N]) -> T) -> Option<Vec<T>> {
+        let n = self.len()?;
+        let bytes = self.take(n.checked_mul(N)?)?;
+        Some(
+            bytes
+                .chunks_exact(N)
+                .map(|b| item(b.try_into().expect("N bytes")))
+                .collect(),
+        )
+    }
+
+    fn u32s(&mut self) -> Option<Vec<u32>> {
+        self.items(u32::from_le_bytes)
+    }
+
+    fn u64s(&mut self) -> Option<Vec<u64>> {
+        self.items(u64::from_le_bytes)
+    }
+
+    fn bools(&mut self) -> Option<Vec<bool>> {
+        let bytes = self.items(|[b]: [u8; 1]| b)?;
+        bytes
+            .into_iter()
+            .map(|b| match b {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn strings(&mut self) -> Option<Vec<String>> {
+        (0..self.len()?)
+            .map(|_| self.str().map(str::to_string))
+            .collect()
+    }
+
+    fn key_table(&mut self) -> Option<KeyTable> {
+        let text = self.str()?.to_string();
+        let places = self.items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?;
+        let slots =
+            self.items(|b: [u8; 16]| (word(&b, 0), word(&b, 1), word(&b, 2), word(&b, 3)))?;
+        // Every place is in the text (the table slices it with no further check): one
+        // pass with no early exit, which the compiler vectorizes.
+        let outside = places
+            .iter()
+            .copied()
+            .chain(slots.iter().map(|s| (s.1, s.2)))
+            .fold(false, |bad, (s, e)| {
+                bad | (s > e) | (e as usize > text.len())
+            });
+        let sized = slots.len().is_power_of_two() || (slots.is_empty() && places.is_empty());
+        if outside || !sized {
+            return None;
+        }
+        Some(KeyTable {
+            text,
+            places,
+            slots: slots.into_boxed_slice(),
+        })
+    }
+
+    fn trie(&mut self) -> Option<PhraseTrie> {
+        Some(PhraseTrie {
+            root: self.u32s()?.into_boxed_slice(),
+            nodes: self
+                .items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?
+                .into_boxed_slice(),
+            labels: self.items(|[b]: [u8; 1]| b)?.into_boxed_slice(),
+        })
+    }
+
+    fn matcher(&mut self) -> Option<Option<PhraseMatcher>> {
+        if !self.bool()? {
+            return Some(None);
+        }
+        let anchored = self.bool()?;
+        let trie = if anchored { Some(self.trie()?) } else { None };
+        // The patterns, as one run of bytes: a trie's are only read by tests.
+        let n = self.usize()?;
+        let mut patterns = Reader(self.take(n)?);
+        let search = match trie {
+            Some(trie) => PhraseSearch::Anchored(trie),
+            None => PhraseSearch::Anywhere(patterns.strings()?.into_boxed_slice(), OnceLock::new()),
+        };
+        Some(Some(PhraseMatcher {
+            #[cfg(test)]
+            patterns: match &search {
+                PhraseSearch::Anywhere(p, _) => p.to_vec(),
+                PhraseSearch::Anchored(_) => patterns.strings()?,
+            },
+            search,
+            rule_of: self.u32s()?,
+            word_start: self.bools()?,
+            word_end: self.bools()?,
+            max_chars: self.usize()?,
+            max_bytes: self.usize()?,
+            gate_words: self.usize()?,
+            grams: if self.bool()? {
+                Some(self.grams()?)
+            } else {
+                None
+            },
+        }))
+    }
+
+    fn grams(&mut self) -> Option<GramFilter> {
+        Some(GramFilter {
+            width: self.usize()?,
+            mask: self.u64()?,
+            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            step: self.usize()?,
+            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            trie: self.trie()?,
+        })
+    }
+}
+
+/// The `k`th little-endian `u32` of `b`.
+fn word(b: &[u8], k: usize) -> u32 {
+    u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("4 bytes"))
+}
+
+/// The stored form of `set`, compiled from the rule file `source`: what `read` reads.
+#[cfg(test)]
+pub(super) fn write(set: &Compiled, source: &str) -> Vec<u8> {
+    use super::fnv::{fnv1a, FNV_START};
+    let mut w = Writer(Vec::new());
+    w.0.extend_from_slice(&super::stored_header::STORED_MAGIC);
+    w.u64(fnv1a(FNV_START, source.as_bytes()));
+    w.len(set.rules.len());
+    for rule in &set.rules {
+        w.str(&rule.id);
+        w.str(&rule.category);
+        w.len(rule.languages.len());
+        rule.languages.iter().for_each(|l| w.str(l));
+        w.opt_usize(rule.max_words);
+        w.opt_usize(rule.max_chars);
+    }
+    w.key_table(&set.whole);
+    w.key_table(&set.glue_starts);
+    w.usize(set.max_key_bytes);
+    w.usize(set.max_key_words);
+    w.u64s(&set.heads);
+    w.u64s(&set.long_heads);
+    for m in [&set.prefix, &set.suffix, &set.contains] {
+        w.matcher(m.as_ref());
+    }
+    w.len(set.regexes.len());
+    for r in &set.regexes {
+        w.str(&r.src);
+        w.0.extend_from_slice(&r.rule.to_le_bytes());
+        w.usize(r.max_words);
+        w.bool(r.from_ast);
+    }
+    let sum = fnv1a(FNV_START, &w.0);
+    w.u64(sum);
+    w.0
+}
+
+/// Lays out the stored form (`Reader` reads it back).
+#[cfg(test)]
+struct Writer(Vec<u8>);
+
+#[cfg(test)]
+impl Writer {
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+
+    fn usize(&mut self, x: usize) {
+        self.u64(x as u64);
+    }
+
+    fn len(&mut self, n: usize) {
+        let n = u32::try_from(n).expect("counts fit a u32");
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.0.push(u8::from(b));
+    }
+
+    fn opt_usize(&mut self, x: Option<usize>) {
+        self.u64(x.map_or(u64::MAX, |x| x as u64));
+    }
+
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn u32s(&mut self, xs: impl ExactSizeIterator<Item = u32>) {
+        self.len(xs.len());
+        xs.for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+    }
+
+    fn u64s(&mut self, xs: &[u64]) {
+        self.len(xs.len());
+        xs.iter().for_each(|x| self.u64(*x));
+    }
+
+    fn bools(&mut self, xs: &[bool]) {
+        self.len(xs.len());
+        xs.iter().for_each(|&b| self.bool(b));
+    }
+
+    fn key_table(&mut self, t: &KeyTable) {
+        self.str(&t.text);
+        self.len(t.places.len());
+        for &(s, e) in &t.places {
+            self.0.extend_from_slice(&s.to_le_bytes());
+            self.0.extend_from_slice(&e.to_le_bytes());
+        }
+        self.len(t.slots.len());
+        for &(h, s, e, v) in t.slots.iter() {
+            for x in [h, s, e, v] {
+                self.0.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+
+    fn trie(&mut self, t: &PhraseTrie) {
+        self.u32s(t.root.iter().copied());
+        self.len(t.nodes.len());
+        for &(a, b) in t.nodes.iter() {
+            self.0.extend_from_slice(&a.to_le_bytes());
+            self.0.extend_from_slice(&b.to_le_bytes());
+        }
+        self.len(t.labels.len());
+        self.0.extend_from_slice(&t.labels);
+    }
+
+    fn matcher(&mut self, m: Option<&PhraseMatcher>) {
+        self.bool(m.is_some());
+        let Some(m) = m else { return };
+        match &m.search {
+            PhraseSearch::Anchored(trie) => {
+                self.bool(true);
+                self.trie(trie);
+            }
+            PhraseSearch::Anywhere(patterns, _) => {
+                self.bool(false);
+                assert_eq!(**patterns, *m.patterns, "one list of patterns");
+            }
+        }
+        let mut patterns = Writer(Vec::new());
+        patterns.len(m.patterns.len());
+        m.patterns.iter().for_each(|p| patterns.str(p));
+        self.usize(patterns.0.len());
+        self.0.extend_from_slice(&patterns.0);
+        self.u32s(m.rule_of.iter().copied());
+        self.bools(&m.word_start);
+        self.bools(&m.word_end);
+        self.usize(m.max_chars);
+        self.usize(m.max_bytes);
+        self.usize(m.gate_words);
+        self.bool(m.grams.is_some());
+        if let Some(g) = &m.grams {
+            self.usize(g.width);
+            self.u64(g.mask);
+            self.u64s(&g.bits[..]);
+            self.usize(g.step);
+            self.u64s(&g.quads[..]);
+            self.trie(&g.trie);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{compile, BUILTIN, BUILTIN_ORIGIN};
+    use super::*;
+    use std::path::PathBuf;
+
+    /// What `compile` makes of the built-in rule file, stored.
+    fn current() -> (Compiled, Vec<u8>) {
+        let set = compile(&[(BUILTIN_ORIGIN, BUILTIN)]).expect("the built-in rules compile");
+        let blob = write(&set, BUILTIN);
+        (set, blob)
+    }
+
+    #[test]
+    fn builtin_rules_stored_are_current() {
+        // Run with BOILERSTRIP_WRITE_RULES=1 to write the file (`make rules-stored`).
+        let (_, blob) = current();
+        if std::env::var_os("BOILERSTRIP_WRITE_RULES").is_some() {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/default.rules");
+            std::fs::write(&path, &blob).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            return;
+        }
+        assert!(
+            blob == STORED,
+            "rules/default.rules is stale ({} bytes, {} now): regenerate it with \
+             `make rules-stored` (BOILERSTRIP_WRITE_RULES=1 cargo test --release --lib builtin_rules_stored)",
+            STORED.len(),
+            blob.len()
+        );
+        // What build.rs decided, from the same file.
+        assert_eq!(
+            STORED_RULES_CURRENT,
+            super::super::stored_header::stored_rules_current(STORED, BUILTIN.as_bytes()),
+        );
+    }
+
+    /// The set read back is the set compiled, field for field (every table, the regex
+    /// rules' bits and tests), as `Debug` shows them.
+    #[test]
+    fn stored_rules_read_back_as_compiled() {
+        let (set, blob) = current();
+        let read = read(&blob).expect("a stored set reads");
+        assert_eq!(format!("{read:?}"), format!("{set:?}"));
+        assert_eq!(write(&read, BUILTIN), blob);
+    }
+
+    /// A damaged or cut file is refused, not read wrong: every cut, and a bad magic.
+    #[test]
+    fn damaged_stored_rules_are_refused() {
+        let (_, blob) = current();
+        for cut in (0..blob.len() - 8).step_by(997) {
+            let mut short = blob[..cut].to_vec();
+            short.extend_from_slice(&[0; 8]);
+            assert!(read(&short).is_none(), "cut at {cut}");
+        }
+        let mut bad = blob.clone();
+        bad[0] ^= 1;
+        assert!(read(&bad).is_none());
+        // build.rs's check: the sums.
+        assert!(super::super::stored_header::stored_rules_current(
+            &blob,
+            BUILTIN.as_bytes()
+        ));
+        assert!(!super::super::stored_header::stored_rules_current(
+            &blob,
+            b"another rule file"
+        ));
+        let mut flipped = blob.clone();
+        flipped[blob.len() / 2] ^= 0x10;
+        assert!(!super::super::stored_header::stored_rules_current(
+            &flipped,
+            BUILTIN.as_bytes()
+        ));
+    }
+}
