@@ -257,9 +257,9 @@ fn segment_with<F: WordFilter>(
         // A repeated line's statistics depend only on its text: later copies take them
         // from the first instead of scanning it again.
         let mut stats = if seen.copies == 1 {
-            let (stats, taken) = line_stats_with(l, stop, &mut scratch, &mut filter, budget);
+            let stats = line_stats_with(l, stop, &mut scratch, &mut filter, budget);
             if F::READS {
-                hits.push(taken);
+                hits.push(scratch.taken);
             }
             stats
         } else {
@@ -502,7 +502,7 @@ fn is_cjk(c: char) -> bool {
 
 /// Computes the statistics of one trimmed, non-empty line.
 pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
-    line_stats_with(line, stop, &mut Scratch::default(), &mut NoFilter, 0).0
+    line_stats_with(line, stop, &mut Scratch::default(), &mut NoFilter, 0)
 }
 
 /// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
@@ -595,6 +595,8 @@ struct Scratch {
     queue: [(usize, usize); WORD_QUEUE],
     /// The lowercase of a word that is not all ASCII.
     lower: String,
+    /// [`line_stats_with`]'s count of the words its filter took in the last line.
+    taken: u8,
 }
 
 impl Default for Scratch {
@@ -602,6 +604,7 @@ impl Default for Scratch {
         Scratch {
             queue: [(0, 0); WORD_QUEUE],
             lower: String::new(),
+            taken: 0,
         }
     }
 }
@@ -610,8 +613,7 @@ impl Default for Scratch {
 struct Scan<'a, F> {
     /// How many words of [`Scratch::queue`] are not yet looked up.
     queued: usize,
-    /// The filter shown the line's first words, how many more it is shown, and how many
-    /// it took.
+    /// The filter shown the line's first `budget` words, and how many it took.
     filter: &'a mut F,
     budget: u32,
     taken: u32,
@@ -653,11 +655,12 @@ impl<F: WordFilter> Scan<'_, F> {
     /// all ASCII).
     #[inline(always)]
     fn queue_word(&mut self, mut start: usize, end: usize, scratch: &mut Scratch) {
-        // The filter is shown the word when it is looked up, as one of the first words.
-        if self.budget != 0 {
-            self.budget -= 1;
+        // Counted now (words are counted in order: the count is the next word's place),
+        // and shown to the filter when looked up if it is one of the first words.
+        if self.s.words < self.budget {
             start |= SHOWN;
         }
+        self.s.words += 1;
         scratch.queue[self.queued] = (start, end);
         self.queued += 1;
         if self.queued == WORD_QUEUE {
@@ -665,17 +668,17 @@ impl<F: WordFilter> Scan<'_, F> {
         }
     }
 
-    /// Counts the queued words and their stopwords, and empties the queue. Most words are
-    /// looked up in the byte scan, from the chunk's lanes; the queue holds the others
-    /// (words with characters other than ASCII, words over eight bytes, and open words
-    /// begun more than eight bytes back), which take the slower lookups: out of line, so
-    /// that their registers stay out of the byte scan.
+    /// Counts the stopwords among the queued words (counted as words when queued), and
+    /// empties the queue. Most words are looked up in the byte scan, from the chunk's
+    /// lanes; the queue holds the others (words with characters other than ASCII, words
+    /// over eight bytes, and open words begun more than eight bytes back), which take the
+    /// slower lookups: out of line, so that their registers stay out of the byte scan.
     #[inline(never)]
     fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let lookup = &self.lookup;
         let mut stopwords = 0;
-        let Scratch { queue, lower } = scratch;
+        let Scratch { queue, lower, .. } = scratch;
         let mut taken = 0;
         for &(marked, end) in &queue[..self.queued] {
             let start = marked & !(NOT_ASCII | SHOWN);
@@ -695,7 +698,6 @@ impl<F: WordFilter> Scan<'_, F> {
         }
         self.taken += taken;
         self.stopwords += stopwords;
-        self.s.words += self.queued as u32;
         self.queued = 0;
     }
 
@@ -908,11 +910,11 @@ impl<F: WordFilter> Scan<'_, F> {
     #[inline(always)]
     fn count_key(&mut self, key: u64) {
         self.stopwords += u32::from(self.lookup.contains_key(key));
-        self.s.words += 1;
-        if self.budget != 0 {
-            self.budget -= 1;
+        // The words before this one: its place in the line.
+        if self.s.words < self.budget {
             self.taken += u32::from(self.filter.take_key(key));
         }
+        self.s.words += 1;
     }
 
     /// Counts the word `start..end` that was open before the chunk at `p` and ends in it:
@@ -1178,9 +1180,9 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
     &TWO_BYTE_CLASSES
 }
 
-/// [`line_stats`] with scratch buffers reused across lines, and how many of the first
-/// `budget` words of the line `filter` took ([`UNREAD`] when it was not shown them all:
-/// see [`WordFilter`]).
+/// [`line_stats`] with scratch buffers reused across lines; how many of the first `budget`
+/// words of the line `filter` took goes to [`Scratch::taken`] ([`UNREAD`] when it was not
+/// shown them all: see [`WordFilter`]).
 ///
 /// Sixteen bytes at a time: runs of ASCII are counted from bit masks of their classes
 /// (see [`ascii_classes16`]), their ends eight bytes at a time with lane masks (see
@@ -1195,7 +1197,7 @@ fn line_stats_with<F: WordFilter>(
     scratch: &mut Scratch,
     filter: &mut F,
     budget: u32,
-) -> (LineStats, u8) {
+) -> LineStats {
     let mut scan = Scan {
         queued: 0,
         filter,
@@ -1342,7 +1344,8 @@ fn line_stats_with<F: WordFilter>(
     s.bullet = starts_like_bullet(line);
     s.copyright = copyright;
     s.link = link;
-    (s, taken)
+    scratch.taken = taken;
+    s
 }
 
 /// `mask.count_ones()` a bit at a time, for masks with few bits (a block's capitalized
