@@ -229,7 +229,6 @@ fn segment_with<F: WordFilter>(
     let mut filter = make(raw.iter().copied().find(|l| !l.is_empty()).unwrap_or(""));
     let budget = filter.words_per_line();
     assert!(budget < u32::from(UNREAD), "{budget} words a line");
-    let mut hits: Vec<u8> = Vec::with_capacity(if F::READS { non_blank } else { 0 });
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
     // counts are complete only after the last line, so they are filled in at the end (till
     // then each line's `repeats` holds its slot).
@@ -258,14 +257,10 @@ fn segment_with<F: WordFilter>(
         // from the first instead of scanning it again.
         let mut stats = if seen.copies == 1 {
             let stats = line_stats_with(l, stop, &mut scratch, &mut filter, budget);
-            if F::READS {
-                hits.push(scratch.taken);
-            }
+            // Kept with the slot (in its padding) till the lines' counts are gathered.
+            seen.taken = scratch.taken;
             stats
         } else {
-            if F::READS {
-                hits.push(hits[seen.first as usize]);
-            }
             lines[seen.first as usize].stats.clone()
         };
         stats.repeats = slot;
@@ -282,11 +277,20 @@ fn segment_with<F: WordFilter>(
     if let Some(last) = lines.last_mut() {
         last.wide_gap_after = gap > 1;
     }
+    // Made once the lines are read (not grown beside them), copies taking their slot's.
+    let mut hits: Vec<u8> = Vec::with_capacity(if F::READS { lines.len() } else { 0 });
     for line in &mut lines {
-        let copies = slots.seen[line.stats.repeats as usize].copies;
+        let seen = &slots.seen[line.stats.repeats as usize];
         // Every line counted itself in its slot: a 0 would be another line's slot number.
-        debug_assert!(copies >= 1, "slot {} has no copies", line.stats.repeats);
-        line.stats.repeats = copies;
+        debug_assert!(
+            seen.copies >= 1,
+            "slot {} has no copies",
+            line.stats.repeats
+        );
+        line.stats.repeats = seen.copies;
+        if F::READS {
+            hits.push(seen.taken);
+        }
     }
     (Document { lines, lang }, filter, hits)
 }
@@ -314,6 +318,8 @@ struct SeenLine<'a> {
     tag: u32,
     copies: u32,
     first: u32,
+    /// What the word filter took of the line's first words (see [`segment_with`]).
+    taken: u8,
 }
 
 impl<'a> LineSlots<'a> {
@@ -356,6 +362,7 @@ impl<'a> LineSlots<'a> {
                     tag,
                     copies: 0,
                     first,
+                    taken: 0,
                 });
                 self.entries[i] = slot + 1;
                 return slot;
