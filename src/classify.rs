@@ -16,7 +16,7 @@ use std::fmt;
 use crate::features::{self, LineContext};
 use crate::model::Model;
 use crate::rules::RuleSet;
-use crate::segment::{Document, FxBuild, Line, LineEnd};
+use crate::segment::{Document, FxBuild, Line, LineEnd, WordFilter, UNREAD};
 use crate::swar::{ascii_alnum_mask16, maybe_zero_bytes, tail_word, ONES};
 
 /// Why a line was kept or dropped.
@@ -102,7 +102,7 @@ pub fn prepare_known<'r>(
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
     let mut x1 = Vec::with_capacity(doc.lines.len() * features::stage1_len());
-    let facts = prepare_rows(doc, rules, known, |rows| x1.extend_from_slice(rows));
+    let facts = prepare_rows(doc, rules, known, None, |rows| x1.extend_from_slice(rows));
     Prepared {
         rule: facts.rule,
         category: facts.category,
@@ -149,11 +149,13 @@ fn title_overlaps(prepared: &Prepared) -> Vec<f32> {
 
 /// [`prepare_known`], with the stage-1 rows handed to `rows` a block at a time (see
 /// [`features::stage1_blocks`]) rather than kept: [`classify_known_ids`] scores them as
-/// they come, and a large document then needs no matrix of them.
+/// they come, and a large document then needs no matrix of them. `title`, when given,
+/// holds the title words segment counted in the lines of `doc` (see [`TitleHits`]).
 fn prepare_rows<'r>(
     doc: &Document,
     rules: &'r RuleSet,
     known: &[LineMatch<'r>],
+    title: Option<TitleHits>,
     rows: impl FnMut(&[f32]),
 ) -> OwnFacts<'r> {
     // The rule ids and categories are written straight into the two vectors `Prepared`
@@ -210,13 +212,11 @@ fn prepare_rows<'r>(
     let mut caption = repeated_captions_with(&doc.lines, &cores);
     mark_attributed_captions(&doc.lines, &cores, &mut caption);
     drop(cores);
-    let title_set = doc
-        .lines
-        .first()
-        .map(|l| title_text(&l.text))
-        .unwrap_or_default();
-    let title = TitleWords::of(&title_set);
-    let mut scratch = Scratch::default();
+    // Without counts from segment, every line's words are read here.
+    let mut title = title.unwrap_or_else(|| TitleHits {
+        filter: TitleFilter::of(doc.lines.first().map_or("", |l| &l.text)),
+        hits: Vec::new(),
+    });
     // Each line's context is worked out as stage 1 reaches the line (no vector of them);
     // deciding reads its title overlap again.
     let mut title_overlap = Vec::with_capacity(n);
@@ -227,7 +227,7 @@ fn prepare_rows<'r>(
             let overlap = if i == 0 {
                 0.0
             } else {
-                overlap_with(&doc.lines[i].text, &title, &mut scratch)
+                title.overlap(i, &doc.lines[i])
             };
             title_overlap.push(overlap);
             LineContext {
@@ -273,7 +273,7 @@ fn copy_slot(text: &str, mask: usize) -> usize {
 
 /// Decides every line of `doc`.
 pub fn classify(doc: &Document, rules: &RuleSet, model: &Model) -> Vec<Verdict> {
-    classify_known_ids(doc, rules, model, &[], true)
+    classify_known_ids(doc, rules, model, &[], true, None)
 }
 
 /// [`classify`] with the rule matches of some lines already known (see [`prepare_known`]).
@@ -283,24 +283,28 @@ pub fn classify_known<'r>(
     model: &Model,
     known: &[LineMatch<'r>],
 ) -> Vec<Verdict> {
-    classify_known_ids(doc, rules, model, known, true)
+    classify_known_ids(doc, rules, model, known, true, None)
 }
 
 /// [`classify_known`], naming the rule in each [`Reason::Rule`] only with `rule_ids`
 /// (without, the reason holds an empty id): for a caller that reads no reason's id, which
 /// then costs no string per line a rule matched (a quarter of a page's lines, often).
 /// The keep decisions and every other reason are the same either way.
+///
+/// `title`, when given, is what segment counted of the title's words in the lines of `doc`
+/// (see [`TitleHits`]); without, the lines' words are read again here.
 pub(crate) fn classify_known_ids<'r>(
     doc: &Document,
     rules: &'r RuleSet,
     model: &Model,
     known: &[LineMatch<'r>],
     rule_ids: bool,
+    title: Option<TitleHits>,
 ) -> Vec<Verdict> {
     // Each block of rows is scored as it is made: the same probabilities as
     // `model.predict` of the whole matrix (the same sums of each row).
     let mut sums = model.row_sums(doc.lines.len());
-    let facts = prepare_rows(doc, rules, known, |rows| sums.add(rows));
+    let facts = prepare_rows(doc, rules, known, title, |rows| sums.add(rows));
     decide_from_ids(doc, &facts.facts(), model, sums.predict(), rule_ids)
 }
 
@@ -1067,7 +1071,7 @@ fn pair_mask(window: &[u8; 23], a: u8, b: u8) -> u32 {
 
 /// Lowercased words of a title: their texts one after another in one buffer, not a
 /// `String` each (the title of every document is split into one).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct TitleText {
     /// The lowercased words, back to back.
     text: String,
@@ -1174,7 +1178,7 @@ fn title_text(text: &str) -> TitleText {
 /// Share of the words of `text` that are in `set`.
 #[cfg(test)]
 fn overlap(text: &str, set: &TitleText) -> f32 {
-    overlap_with(text, &TitleWords::of(set), &mut Scratch::default())
+    overlap_with(text, &TitleWords::of(set.clone()), &mut Scratch::default())
 }
 
 /// Slots of [`TitleWords`].
@@ -1184,9 +1188,12 @@ const TITLE_SLOTS: usize = 256;
 /// of a line is looked up by comparing it with the one or two title words of its slot
 /// (most slots are empty, which rules most words out at once), and an ASCII word of up to
 /// eight bytes by its short key in a table of those keys.
-struct TitleWords<'a> {
-    /// The words, ordered by slot.
-    words: Vec<&'a str>,
+struct TitleWords {
+    /// The title's words (owned, so that segment can hold the set while it reads the
+    /// other lines: see [`TitleFilter`]).
+    set: TitleText,
+    /// Where the words are in `set.text`, each once, ordered by slot.
+    words: Vec<(usize, usize)>,
     /// The [`TitleWords::short_key`]s of the ASCII words of up to eight bytes, in an open
     /// addressing table (0 for an empty place; no key is 0) with at least half its places
     /// empty: an ASCII word is looked up by its key alone, with no slot to work out.
@@ -1202,27 +1209,29 @@ struct TitleWords<'a> {
     lengths_by_first: [u64; 64],
 }
 
-impl<'a> TitleWords<'a> {
-    fn of(set: &'a TitleText) -> TitleWords<'a> {
+impl TitleWords {
+    fn of(set: TitleText) -> TitleWords {
         // Sized once for all the words (not grown as the filter lets them through).
-        let mut words: Vec<(usize, &str)> = Vec::with_capacity(set.spans.len());
+        // Each with its span: `set` moves into the result.
+        let mut words: Vec<(usize, &str, (usize, usize))> = Vec::with_capacity(set.spans.len());
         words.extend(
             set.words()
-                .filter(|w| !w.is_empty())
-                .map(|w| (Self::slot_of(w.as_bytes()), w)),
+                .zip(&set.spans)
+                .filter(|(w, _)| !w.is_empty())
+                .map(|(w, &span)| (Self::slot_of(w.as_bytes()), w, span)),
         );
         // Each word once, as in a set: a slot's list is searched for a word.
         words.sort_unstable();
-        words.dedup();
+        words.dedup_by(|a, b| (a.0, a.1) == (b.0, b.1));
         let mut start = [0u32; TITLE_SLOTS + 1];
-        for &(k, _) in &words {
+        for &(k, _, _) in &words {
             start[k + 1] += 1;
         }
         for k in 0..TITLE_SLOTS {
             start[k + 1] += start[k];
         }
         let mut lengths_by_first = [0u64; 64];
-        for &(_, w) in &words {
+        for &(_, w, _) in &words {
             lengths_by_first[Self::first_key(w.as_bytes()[0])] |= Self::length_bit(w.len());
         }
         // Only ASCII words: only ASCII words of a line are looked up by their keys.
@@ -1230,8 +1239,8 @@ impl<'a> TitleWords<'a> {
         keys.extend(
             words
                 .iter()
-                .filter(|(_, w)| w.len() <= 8 && w.is_ascii())
-                .map(|(_, w)| Self::short_key(w.as_bytes())),
+                .filter(|(_, w, _)| w.len() <= 8 && w.is_ascii())
+                .map(|(_, w, _)| Self::short_key(w.as_bytes())),
         );
         let least = (2 * keys.len()).next_power_of_two().max(8);
         // Doubled at most twice (a title has few words: the table stays small); a key
@@ -1243,10 +1252,12 @@ impl<'a> TitleWords<'a> {
             }
             (short, far) = Self::short_table(&keys, len);
         }
+        let words = words.into_iter().map(|(_, _, span)| span).collect();
         TitleWords {
+            set,
             short,
             short_near: far <= 1,
-            words: words.into_iter().map(|(_, w)| w).collect(),
+            words,
             start,
             lengths_by_first,
         }
@@ -1291,8 +1302,11 @@ impl<'a> TitleWords<'a> {
         Self::slot(w.len(), w[0], w[w.len() - 1])
     }
 
-    fn in_slot(&self, k: usize) -> &[&'a str] {
-        &self.words[self.start[k] as usize..self.start[k + 1] as usize]
+    /// The words of slot `k`.
+    fn in_slot(&self, k: usize) -> impl Iterator<Item = &str> {
+        self.words[self.start[k] as usize..self.start[k + 1] as usize]
+            .iter()
+            .map(|&(from, to)| &self.set.text[from..to])
     }
 
     /// Whether the lowercase form of the ASCII word `w` is a title word (title words hold
@@ -1354,7 +1368,6 @@ impl<'a> TitleWords<'a> {
             w[w.len() - 1].to_ascii_lowercase(),
         );
         self.in_slot(k)
-            .iter()
             .any(|t| t.as_bytes().eq_ignore_ascii_case(w))
     }
 
@@ -1408,7 +1421,7 @@ impl<'a> TitleWords<'a> {
 
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
     fn holds(&self, w: &str) -> bool {
-        self.in_slot(Self::slot_of(w.as_bytes())).contains(&w)
+        self.in_slot(Self::slot_of(w.as_bytes())).any(|t| t == w)
     }
 }
 
@@ -1486,6 +1499,119 @@ impl Overlap {
             0.0
         } else {
             self.found as f32 / self.total as f32
+        }
+    }
+}
+
+/// The title's words as segment's [`WordFilter`]: segment shows it the first
+/// `OVERLAP_MAX_WORDS + 1` words of each line as it finds them (the words
+/// [`overlap_with`] reads, lowercased by the same rules), and it takes the title words.
+pub(crate) struct TitleFilter {
+    words: TitleWords,
+    scratch: Scratch,
+}
+
+impl TitleFilter {
+    /// The filter of the title `first` (a document's first line).
+    pub(crate) fn of(first: &str) -> TitleFilter {
+        TitleFilter {
+            words: TitleWords::of(title_text(first)),
+            scratch: Scratch::default(),
+        }
+    }
+}
+
+impl WordFilter for TitleFilter {
+    const READS: bool = true;
+
+    fn words_per_line(&self) -> u32 {
+        // An empty title overlaps no line (nothing to count).
+        if self.words.words.is_empty() {
+            0
+        } else {
+            OVERLAP_MAX_WORDS + 1
+        }
+    }
+
+    /// As [`overlap_with`] looks up a short ASCII word (its key is [`TitleWords::short_key`]'s).
+    #[inline(always)]
+    fn take_key(&self, key: u64) -> bool {
+        self.words.holds_short(key)
+    }
+
+    fn take_ascii(&self, w: &[u8]) -> bool {
+        self.words.holds_ascii(w)
+    }
+
+    /// As [`overlap_with`] looks up a word with a letter or digit outside ASCII: lowercased
+    /// as a string when one of its characters is not its own lowercase, else compared as
+    /// bytes.
+    fn take_other(&mut self, w: &str) -> bool {
+        let scratch = &mut self.scratch;
+        if w.chars()
+            .any(|c| !c.is_ascii() && scratch.describe(c).cased)
+        {
+            self.words.holds(lowercase_into(w, &mut scratch.buf))
+        } else {
+            self.words.holds_caseless(w.as_bytes())
+        }
+    }
+}
+
+/// A document's [`TitleFilter`] and, for each of its lines, how many of the line's first
+/// `OVERLAP_MAX_WORDS + 1` words are title words (or [`UNREAD`]), as segment counted them
+/// (`segment::segment_terminated_filtered`).
+pub(crate) struct TitleHits {
+    filter: TitleFilter,
+    /// One count a line of the document the filter was made for; empty when nothing was
+    /// counted (each line's overlap is then [`overlap_with`]'s).
+    hits: Vec<u8>,
+}
+
+impl TitleHits {
+    /// The filter and counts of a document's lines, from segment.
+    pub(crate) fn new(filter: TitleFilter, hits: Vec<u8>) -> TitleHits {
+        TitleHits { filter, hits }
+    }
+
+    /// The counts of the lines that `keep` keeps, in order, for the document of those
+    /// lines: `None` when it drops the first (the title is then another line).
+    pub(crate) fn retain(mut self, keep: impl IntoIterator<Item = bool>) -> Option<TitleHits> {
+        let mut keep = keep.into_iter();
+        let mut first = true;
+        let mut kept_first = false;
+        self.hits.retain(|_| {
+            let k = keep.next().unwrap_or(false);
+            if std::mem::take(&mut first) {
+                kept_first = k;
+            }
+            k
+        });
+        kept_first.then_some(self)
+    }
+
+    /// The title overlap of line `i`, `line`: from the count segment made when there is one,
+    /// else read by [`overlap_with`] (the same value: `OVERLAP_MAX_WORDS + 1` words at most).
+    #[inline(always)]
+    fn overlap(&mut self, i: usize, line: &Line) -> f32 {
+        match self.hits.get(i) {
+            Some(&found) if found != UNREAD => {
+                // An empty title takes no word (0.0, as `overlap_with` answers).
+                let share = Overlap {
+                    total: line.stats.words.min(OVERLAP_MAX_WORDS + 1),
+                    found: u32::from(found),
+                }
+                .share();
+                debug_assert_eq!(
+                    share.to_bits(),
+                    overlap_with(&line.text, &self.filter.words, &mut self.filter.scratch)
+                        .to_bits(),
+                    "{:?}",
+                    line.text
+                );
+                share
+            }
+            _ => overlap_with(&line.text, &self.filter.words, &mut self.filter.scratch),
         }
     }
 }
@@ -2227,7 +2353,7 @@ mod tests {
             let mut title: Vec<String> = (0..words).map(|_| word(&mut x)).collect();
             title.extend(["é", "aé", "ÁB", "\u{e1}b1"].map(String::from));
             let set = title_text(&title.join(" "));
-            let mut t = TitleWords::of(&set);
+            let mut t = TitleWords::of(set.clone());
             // The short keys are of ASCII words only (no other is looked up by its key).
             let high = crate::swar::ONES * 0x80;
             assert!(t.short.iter().all(|&k| k & high == 0), "{title:?}");
@@ -2351,6 +2477,187 @@ mod tests {
                 "{w:?}"
             );
         }
+    }
+
+    /// Whether `text` has a character that segment counts as Chinese or Japanese (kana, CJK
+    /// ideographs): such lines are left to [`overlap_with`].
+    fn has_cjk(text: &str) -> bool {
+        text.chars().any(|c| {
+            matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+        })
+    }
+
+    /// Segments the normalized `text` counting its title's words, and checks that every
+    /// line's overlap from the counts has the bits of [`overlap_with`]'s (made from a filter
+    /// of its own), and that only lines with Chinese or Japanese went uncounted. Returns how
+    /// many lines were counted.
+    fn counted_overlaps_are_read_overlaps(text: &str) -> usize {
+        let (doc, filter, hits) =
+            crate::segment::segment_terminated_filtered(text, TitleFilter::of);
+        assert_eq!(hits.len(), doc.lines.len());
+        let mut reference = TitleFilter::of(doc.lines.first().map_or("", |l| &l.text));
+        let mut counted = 0;
+        for (line, &h) in doc.lines.iter().zip(&hits) {
+            assert_eq!(h == UNREAD, has_cjk(&line.text), "{:?}", line.text);
+            counted += usize::from(h != UNREAD);
+        }
+        let mut title = TitleHits::new(filter, hits);
+        for (i, line) in doc.lines.iter().enumerate() {
+            let want = overlap_with(&line.text, &reference.words, &mut reference.scratch);
+            let got = title.overlap(i, line);
+            assert_eq!(got.to_bits(), want.to_bits(), "line {i}: {:?}", line.text);
+        }
+        counted
+    }
+
+    #[test]
+    fn segment_counts_the_title_words_overlap_with_reads_on_the_benchmark_pages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("benches/data/shb-dev/input");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .expect("the benchmark pages")
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        paths.sort();
+        assert!(paths.len() > 100, "{}", paths.len());
+        let (mut lines, mut counted, mut overlapping) = (0, 0, 0);
+        for path in paths {
+            let bytes = std::fs::read(&path).expect("a page");
+            let text = crate::normalize::normalize(&String::from_utf8_lossy(&bytes)).text;
+            counted += counted_overlaps_are_read_overlaps(&text);
+            let doc = segment(&text);
+            lines += doc.lines.len();
+            let title = TitleWords::of(title_text(doc.lines.first().map_or("", |l| &l.text)));
+            overlapping += doc.lines[1.min(doc.lines.len())..]
+                .iter()
+                .filter(|l| overlap_with(&l.text, &title, &mut Scratch::default()) > 0.0)
+                .count();
+        }
+        // Nearly all lines are counted, and many share a word with their title (the test
+        // compares more than zeros).
+        assert!(counted * 100 >= lines * 95, "{counted} of {lines}");
+        assert!(overlapping * 10 >= lines, "{overlapping} of {lines}");
+    }
+
+    #[test]
+    fn segment_counts_the_title_words_overlap_with_reads_on_tricky_lines() {
+        // Titles: ASCII with long words and digits, cased and caseless letters outside
+        // ASCII, Chinese, none with a word, and none at all (an empty document).
+        let titles = [
+            "Internationalization of the CAT: 12 naïve headlines in 2024",
+            "Été in Σίσυφος: the CAT, ab 12 naïve headlines",
+            "一丠 привет straße ΣΊΣΥΦΟΣ kw İx à ﬁne ñandú 中文标题 Добрый",
+            "中文标题 news",
+            "-- | --",
+            "",
+        ];
+        let pieces = [
+            "cat",
+            "CAT",
+            "The",
+            "the",
+            "ab",
+            "12",
+            "2024",
+            "x",
+            " ",
+            " ",
+            ", ",
+            "-",
+            "’",
+            "é",
+            "naïve",
+            "NAÏVE",
+            "Été",
+            "été",
+            "ΣΊΣΥΦΟΣ",
+            "σίσυφος",
+            "İx",
+            "i\u{307}x",
+            "\u{212A}w",
+            "kw",
+            "straße",
+            "STRASSE",
+            "ﬁne",
+            "Ñandú",
+            "привет",
+            "ПРИВЕТ",
+            "中文",
+            "标题",
+            "か",
+            "HEADLINES",
+            "headlines",
+            "internationalization",
+            "Internationalization",
+            "supercalifragilistic",
+            "x2Y",
+            "abcdefgh",
+            "abcdefghi",
+            "\u{3000}",
+            "𝐀b",
+            "_",
+        ];
+        let mut x = 0x5851_f42d_4c95_7f2du64;
+        for title in titles {
+            for round in 0..40 {
+                let mut text = format!("{title}\n");
+                // Lines of up to 120 pieces (more words than are read), some repeated
+                // (copies take the first's count), the title among them.
+                let lines = random_strings(&pieces, crate::swar::xorshift(&mut x), 60, 120);
+                for (k, line) in lines.iter().enumerate() {
+                    text.push_str(line);
+                    text.push('\n');
+                    if k % 7 == round % 7 {
+                        text.push_str(&lines[k / 2]);
+                        text.push_str(if k % 2 == 0 { "\n\n" } else { "\n" });
+                        text.push_str(title);
+                        text.push('\n');
+                    }
+                }
+                // Words at every offset of segment's blocks of sixteen bytes and chunks of
+                // eight, and lines ending there.
+                for lead in 0..40 {
+                    let pad = "y".repeat(lead % 20);
+                    let sep = [" ", "é", "’", ", "][lead % 4];
+                    text.push_str(&format!("{pad}{sep}cat{sep}The abcdefghi{sep}naïve 12\n"));
+                    text.push_str(&format!("{pad} internationalization{sep}ab\n"));
+                    text.push_str(&format!("{pad}{sep}{}\n", "CAT ".repeat(lead + 20)));
+                }
+                let text = crate::normalize::normalize(&text).text;
+                counted_overlaps_are_read_overlaps(&text);
+            }
+        }
+        // No document, no line.
+        assert_eq!(counted_overlaps_are_read_overlaps(""), 0);
+    }
+
+    #[test]
+    fn title_counts_follow_the_lines_left_and_go_with_the_title() {
+        let text = "The cat sat\nA cat\nHome\nThe mat and the cat\nsat\n";
+        let doc = segment(text);
+        let make = || {
+            let (_, filter, hits) =
+                crate::segment::segment_terminated_filtered(text, TitleFilter::of);
+            TitleHits::new(filter, hits)
+        };
+        // Lines 1 and 2 dropped: the others keep their counts, in order.
+        let keep = [true, false, false, true, true];
+        let mut left = make().retain(keep).expect("the title is kept");
+        let lines: Vec<&Line> = doc
+            .lines
+            .iter()
+            .zip(keep)
+            .filter(|l| l.1)
+            .map(|l| l.0)
+            .collect();
+        let reference = TitleWords::of(title_text(&doc.lines[0].text));
+        for (i, line) in lines.iter().enumerate() {
+            let want = overlap_with(&line.text, &reference, &mut Scratch::default());
+            assert_eq!(left.overlap(i, line).to_bits(), want.to_bits(), "{i}");
+        }
+        assert_eq!(left.hits, [3, 3, 1]);
+        // Without the title, the counts (of another title's words) go.
+        assert!(make().retain([false, true, true, true, true]).is_none());
     }
 
     /// The benchmark and golden pages, segmented, and random pages made of lines of `parts`

@@ -267,17 +267,27 @@ impl Cleaner {
             Scanned::Unknown => normalized(None),
             Scanned::Needs(needs) => normalized(Some(needs)),
         };
-        let doc = segment::segment_terminated(&text);
+        // Segment counts the title's words in each line as it finds the words (classify's
+        // title overlap, with no second walk over the lines).
+        let (doc, filter, hits) =
+            segment::segment_terminated_filtered(&text, classify::TitleFilter::of);
+        let title = classify::TitleHits::new(filter, hits);
         // The lines own their text: the decoded and normalized texts (copies of the whole
         // input, when decoding or normalizing changed it) are freed before classifying.
         let (encoding, replaced) = (decoded.encoding, decoded.replaced);
         drop(text);
         drop(decoded);
         let (doc, mut verdicts) = match repeats {
-            Some(repeats) => self.classify_without_repeats(doc, &repeats, rule_ids),
+            Some(repeats) => self.classify_without_repeats(doc, title, &repeats, rule_ids),
             None => {
-                let verdicts =
-                    classify::classify_known_ids(&doc, &self.rules, self.model, &[], rule_ids);
+                let verdicts = classify::classify_known_ids(
+                    &doc,
+                    &self.rules,
+                    self.model,
+                    &[],
+                    rule_ids,
+                    Some(title),
+                );
                 (doc, verdicts)
             }
         };
@@ -314,9 +324,11 @@ impl Cleaner {
     /// and the headline is chosen among the remaining lines. Lines a UI rule matches stay
     /// in, with the rule's verdict: the rule is the more specific reason, and the
     /// classifier reads rule hits as context (a comment prompt announces comments).
+    /// `title` is segment's count of the title's words in the lines of `doc`.
     fn classify_without_repeats(
         &self,
         mut doc: segment::Document,
+        title: classify::TitleHits,
         repeats: &corpus::Repeats<'_>,
         rule_ids: bool,
     ) -> (segment::Document, Vec<Verdict>) {
@@ -342,8 +354,14 @@ impl Cleaner {
             .collect();
         let aside_len = repeated.iter().filter(|r| r.is_some()).count();
         if aside_len == 0 {
-            let verdicts =
-                classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids);
+            let verdicts = classify::classify_known_ids(
+                &doc,
+                &self.rules,
+                self.model,
+                &known,
+                rule_ids,
+                Some(title),
+            );
             return (doc, verdicts);
         }
         // Move the repeated lines aside (no copies of the document), classify the rest,
@@ -359,8 +377,10 @@ impl Cleaner {
             }
         }
         doc.lines = rest;
+        // The counts of the lines left, while their title is still the first line.
+        let title = title.retain(repeated.iter().map(Option::is_none));
         let verdicts =
-            classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids);
+            classify::classify_known_ids(&doc, &self.rules, self.model, &known, rule_ids, title);
         let (mut aside, mut rest) = (
             aside.into_iter(),
             std::mem::take(&mut doc.lines).into_iter(),

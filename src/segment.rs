@@ -149,16 +149,74 @@ pub struct Document {
 /// Splits `text` (normalized: `\n` line ends, lines trimmed) into non-blank lines with
 /// their statistics.
 pub fn segment(text: &str) -> Document {
-    segment_with(text, false)
+    segment_with(text, false, |_| NoFilter).0
 }
 
 /// [`segment`] of `text` with the final newline that normalizing adds to a non-empty text
 /// without one: for text that needs nothing else, which then need not be copied to add it.
+#[cfg(test)]
 pub(crate) fn segment_terminated(text: &str) -> Document {
-    segment_with(text, true)
+    segment_with(text, true, |_| NoFilter).0
 }
 
-fn segment_with(text: &str, terminate: bool) -> Document {
+/// [`segment_terminated`], with the first [`WordFilter::words_per_line`] words of every
+/// line shown to a filter that `make` builds from the first non-blank line (before any
+/// line is read): the filter, and for each line of the document how many of those words
+/// it took, or [`UNREAD`] for a line whose words are not the filter's (see
+/// [`WordFilter`]). Copies of a line get the first copy's count.
+pub(crate) fn segment_terminated_filtered<F: WordFilter>(
+    text: &str,
+    make: impl FnOnce(&str) -> F,
+) -> (Document, F, Vec<u8>) {
+    segment_with(text, true, make)
+}
+
+/// What [`segment_terminated_filtered`] shows a word filter of each line: its first words,
+/// as they are found (from keys already made for the stopword lookups, with no second
+/// walk over the line). The words are runs of characters that are `is_alphanumeric`;
+/// a line with Chinese or Japanese characters (which segment counts apart and which end
+/// its words) is not shown, and is [`UNREAD`].
+pub(crate) trait WordFilter {
+    /// Whether the filter reads any word: [`NoFilter`]'s does not, and no counts are kept.
+    const READS: bool;
+    /// How many words of a line, from its start, the filter is shown (under [`UNREAD`]).
+    fn words_per_line(&self) -> u32;
+    /// Whether to take the ASCII word of one to eight letters and digits whose key is
+    /// `key`: its bytes with bit 5 set (lowercase letters), zeros after them.
+    fn take_key(&self, key: u64) -> bool;
+    /// Whether to take the word `w` of ASCII letters and digits (over eight bytes, most).
+    fn take_ascii(&self, w: &[u8]) -> bool;
+    /// Whether to take the word `w`, which has letters or digits outside ASCII.
+    fn take_other(&mut self, w: &str) -> bool;
+}
+
+/// A line whose words a [`WordFilter`] was not shown.
+pub(crate) const UNREAD: u8 = u8::MAX;
+
+/// The filter of plain [`segment`]: reads nothing.
+pub(crate) struct NoFilter;
+
+impl WordFilter for NoFilter {
+    const READS: bool = false;
+    fn words_per_line(&self) -> u32 {
+        0
+    }
+    fn take_key(&self, _: u64) -> bool {
+        false
+    }
+    fn take_ascii(&self, _: &[u8]) -> bool {
+        false
+    }
+    fn take_other(&mut self, _: &str) -> bool {
+        false
+    }
+}
+
+fn segment_with<F: WordFilter>(
+    text: &str,
+    terminate: bool,
+    make: impl FnOnce(&str) -> F,
+) -> (Document, F, Vec<u8>) {
     let (mut raw, non_blank) = split_lines(text);
     if terminate && !text.is_empty() && !text.ends_with('\n') {
         // The empty line after that newline: the language sample can take it.
@@ -166,6 +224,11 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     }
     let lang = language::detect(&language_sample(&raw));
     let stop = language::stopwords(lang.unwrap_or("en"));
+    // The first line (the title) is known before any is read: every line, its own copies
+    // too, is shown to the filter as it is scanned.
+    let mut filter = make(raw.iter().copied().find(|l| !l.is_empty()).unwrap_or(""));
+    let budget = filter.words_per_line();
+    assert!(budget < u32::from(UNREAD), "{budget} words a line");
     // Each distinct line gets a slot counting its copies: one hash lookup per line; the
     // counts are complete only after the last line, so they are filled in at the end (till
     // then each line's `repeats` holds its slot).
@@ -193,7 +256,10 @@ fn segment_with(text: &str, terminate: bool) -> Document {
         // A repeated line's statistics depend only on its text: later copies take them
         // from the first instead of scanning it again.
         let mut stats = if seen.copies == 1 {
-            line_stats_with(l, stop, &mut scratch)
+            let stats = line_stats_with(l, stop, &mut scratch, &mut filter, budget);
+            // Kept with the slot (in its padding) till the lines' counts are gathered.
+            seen.taken = scratch.taken;
+            stats
         } else {
             lines[seen.first as usize].stats.clone()
         };
@@ -211,13 +277,22 @@ fn segment_with(text: &str, terminate: bool) -> Document {
     if let Some(last) = lines.last_mut() {
         last.wide_gap_after = gap > 1;
     }
+    // Made once the lines are read (not grown beside them), copies taking their slot's.
+    let mut hits: Vec<u8> = Vec::with_capacity(if F::READS { lines.len() } else { 0 });
     for line in &mut lines {
-        let copies = slots.seen[line.stats.repeats as usize].copies;
+        let seen = &slots.seen[line.stats.repeats as usize];
         // Every line counted itself in its slot: a 0 would be another line's slot number.
-        debug_assert!(copies >= 1, "slot {} has no copies", line.stats.repeats);
-        line.stats.repeats = copies;
+        debug_assert!(
+            seen.copies >= 1,
+            "slot {} has no copies",
+            line.stats.repeats
+        );
+        line.stats.repeats = seen.copies;
+        if F::READS {
+            hits.push(seen.taken);
+        }
     }
-    Document { lines, lang }
+    (Document { lines, lang }, filter, hits)
 }
 
 /// The distinct lines of a document, each with the number [`segment`] gave it: an
@@ -243,6 +318,8 @@ struct SeenLine<'a> {
     tag: u32,
     copies: u32,
     first: u32,
+    /// What the word filter took of the line's first words (see [`segment_with`]).
+    taken: u8,
 }
 
 impl<'a> LineSlots<'a> {
@@ -285,6 +362,7 @@ impl<'a> LineSlots<'a> {
                     tag,
                     copies: 0,
                     first,
+                    taken: 0,
                 });
                 self.entries[i] = slot + 1;
                 return slot;
@@ -431,7 +509,7 @@ fn is_cjk(c: char) -> bool {
 
 /// Computes the statistics of one trimmed, non-empty line.
 pub fn line_stats(line: &str, stop: &StopWords) -> LineStats {
-    line_stats_with(line, stop, &mut Scratch::default())
+    line_stats_with(line, stop, &mut Scratch::default(), &mut NoFilter, 0)
 }
 
 /// Classes of ASCII bytes for [`line_stats_with`]: one table lookup answers what the
@@ -509,6 +587,10 @@ const WORD_QUEUE: usize = 32;
 /// Marks the start of a queued word that is not all ASCII (no byte offset has this bit).
 const NOT_ASCII: usize = 1 << (usize::BITS - 1);
 
+/// Marks the start of a queued word to show the [`WordFilter`] (nor has any offset this
+/// bit: offsets are at most `isize::MAX`).
+const SHOWN: usize = 1 << (usize::BITS - 2);
+
 /// [`Scan::word_start`] when no word is open: no marked offset either (offsets are at
 /// most `isize::MAX`).
 const NO_WORD: usize = usize::MAX;
@@ -520,6 +602,8 @@ struct Scratch {
     queue: [(usize, usize); WORD_QUEUE],
     /// The lowercase of a word that is not all ASCII.
     lower: String,
+    /// [`line_stats_with`]'s count of the words its filter took in the last line.
+    taken: u8,
 }
 
 impl Default for Scratch {
@@ -527,14 +611,19 @@ impl Default for Scratch {
         Scratch {
             queue: [(0, 0); WORD_QUEUE],
             lower: String::new(),
+            taken: 0,
         }
     }
 }
 
 /// The state of [`line_stats_with`]'s pass over one line.
-struct Scan<'a> {
+struct Scan<'a, F> {
     /// How many words of [`Scratch::queue`] are not yet looked up.
     queued: usize,
+    /// The filter shown the line's first `budget` words, and how many it took.
+    filter: &'a mut F,
+    budget: u32,
+    taken: u32,
     line: &'a str,
     /// The lookups of words of up to eight ASCII letters and digits, and the list
     /// ([`AsciiAlnumLookup::stop`]) for the others.
@@ -560,7 +649,7 @@ struct Scan<'a> {
     link: bool,
 }
 
-impl Scan<'_> {
+impl<F: WordFilter> Scan<'_, F> {
     /// Closes the open word at `end` and queues it for the stopword lookups (its capital
     /// was counted where it started).
     #[inline(always)]
@@ -572,7 +661,13 @@ impl Scan<'_> {
     /// Queues the word `start..end` (`start` marked with [`NOT_ASCII`] when it is not
     /// all ASCII).
     #[inline(always)]
-    fn queue_word(&mut self, start: usize, end: usize, scratch: &mut Scratch) {
+    fn queue_word(&mut self, mut start: usize, end: usize, scratch: &mut Scratch) {
+        // Counted now (words are counted in order: the count is the next word's place),
+        // and shown to the filter when looked up if it is one of the first words.
+        if self.s.words < self.budget {
+            start |= SHOWN;
+        }
+        self.s.words += 1;
         scratch.queue[self.queued] = (start, end);
         self.queued += 1;
         if self.queued == WORD_QUEUE {
@@ -580,31 +675,36 @@ impl Scan<'_> {
         }
     }
 
-    /// Counts the queued words and their stopwords, and empties the queue. Most words are
-    /// looked up in the byte scan, from the chunk's lanes; the queue holds the others
-    /// (words with characters other than ASCII, words over eight bytes, and open words
-    /// begun more than eight bytes back), which take the slower lookups: out of line, so
-    /// that their registers stay out of the byte scan.
+    /// Counts the stopwords among the queued words (counted as words when queued), and
+    /// empties the queue. Most words are looked up in the byte scan, from the chunk's
+    /// lanes; the queue holds the others (words with characters other than ASCII, words
+    /// over eight bytes, and open words begun more than eight bytes back), which take the
+    /// slower lookups: out of line, so that their registers stay out of the byte scan.
     #[inline(never)]
     fn look_up_words(&mut self, scratch: &mut Scratch) {
         let bytes = self.line.as_bytes();
         let lookup = &self.lookup;
         let mut stopwords = 0;
-        let Scratch { queue, lower } = scratch;
-        for &(start, end) in &queue[..self.queued] {
-            let stopword = if start & NOT_ASCII == 0 {
+        let Scratch { queue, lower, .. } = scratch;
+        let mut taken = 0;
+        for &(marked, end) in &queue[..self.queued] {
+            let start = marked & !(NOT_ASCII | SHOWN);
+            let stopword = if marked & NOT_ASCII == 0 {
+                if marked & SHOWN != 0 {
+                    taken += u32::from(self.filter.take_ascii(&bytes[start..end]));
+                }
                 lookup.contains(bytes, start, end)
             } else {
-                other_word_is_stopword(
-                    &self.line[start & !NOT_ASCII..end],
-                    self.lookup.stop(),
-                    lower,
-                )
+                let w = &self.line[start..end];
+                if marked & SHOWN != 0 {
+                    taken += u32::from(self.filter.take_other(w));
+                }
+                other_word_is_stopword(w, self.lookup.stop(), lower)
             };
             stopwords += u32::from(stopword);
         }
+        self.taken += taken;
         self.stopwords += stopwords;
-        self.s.words += self.queued as u32;
         self.queued = 0;
     }
 
@@ -817,6 +917,10 @@ impl Scan<'_> {
     #[inline(always)]
     fn count_key(&mut self, key: u64) {
         self.stopwords += u32::from(self.lookup.contains_key(key));
+        // The words before this one: its place in the line.
+        if self.s.words < self.budget {
+            self.taken += u32::from(self.filter.take_key(key));
+        }
         self.s.words += 1;
     }
 
@@ -1083,7 +1187,9 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
     &TWO_BYTE_CLASSES
 }
 
-/// [`line_stats`] with scratch buffers reused across lines.
+/// [`line_stats`] with scratch buffers reused across lines; how many of the first `budget`
+/// words of the line `filter` took goes to [`Scratch::taken`] ([`UNREAD`] when it was not
+/// shown them all: see [`WordFilter`]).
 ///
 /// Sixteen bytes at a time: runs of ASCII are counted from bit masks of their classes
 /// (see [`ascii_classes16`]), their ends eight bytes at a time with lane masks (see
@@ -1092,9 +1198,18 @@ fn two_byte_classes() -> &'static [u8; 0x800] {
 // (0.04M instructions fewer per copy of the benchmark pages, within what inlining shifts
 // by between builds), which hid its cost from profiles.
 #[inline(never)]
-fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineStats {
+fn line_stats_with<F: WordFilter>(
+    line: &str,
+    stop: &StopWords,
+    scratch: &mut Scratch,
+    filter: &mut F,
+    budget: u32,
+) -> LineStats {
     let mut scan = Scan {
         queued: 0,
+        filter,
+        budget,
+        taken: 0,
         line,
         lookup: stop.ascii_alnum_lookup(),
         prev_lower: 0,
@@ -1211,8 +1326,16 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
         cjk_function,
         copyright,
         link,
+        taken,
         ..
     } = scan;
+    // Chinese and Japanese characters end words here but are letters to the filter.
+    // (At most the budget, which is under `UNREAD`.)
+    let taken = if cjk > 0 {
+        UNREAD
+    } else {
+        u8::try_from(taken).unwrap_or(UNREAD)
+    };
     if cjk > 0 {
         // About two characters a word: keeps word-count features comparable across scripts.
         s.words += cjk.div_ceil(2);
@@ -1228,6 +1351,7 @@ fn line_stats_with(line: &str, stop: &StopWords, scratch: &mut Scratch) -> LineS
     s.bullet = starts_like_bullet(line);
     s.copyright = copyright;
     s.link = link;
+    scratch.taken = taken;
     s
 }
 
