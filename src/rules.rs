@@ -7165,17 +7165,16 @@ mod tests {
     /// searches slower, but its table is several times smaller).
     const DENSE_MAX: [usize; 2] = [512 << 10, 128 << 10];
 
-    /// The largest sparse table it stores, in bytes per byte of the pattern's NFA; past
-    /// this the automaton is compiled at run time instead. Set when the checked reader
-    /// (which tests every state and transition) cost about half as much per byte as
-    /// compiling per byte of NFA. Read unchecked now, the tables past it cost nearly
-    /// nothing to read, but storing them (every automaton that determinizes, up to 2 MB)
-    /// made the file 3.7 MB instead of 1.65 for 0.98 of the CPU time per file and 0.99
-    /// per folder: kept for the size of the binary and of the repository.
-    const SPARSE_PER_NFA: usize = 2;
-
-    /// The largest sparse table it stores in any case.
-    const SPARSE_MAX: usize = 256 << 10;
+    /// The largest sparse table it stores; past this the automaton is compiled at run
+    /// time instead. Every automaton that determinizes within `DFA_BUILD_LIMIT` fits (the
+    /// largest is 0.8 MB): read unchecked, a stored table costs nearly nothing until a
+    /// line's search touches it, while compiling the automata not stored was a tenth of
+    /// the instructions of a process per page (123 pages). Storing the seven past the
+    /// old limit (two
+    /// bytes of table per byte of NFA) made the file 3.7 MB instead of 1.65 for 0.95 of
+    /// the CPU time per file once the rule set itself came precompiled (0.98 before,
+    /// when it was not adopted) and 0.985 per folder.
+    const SPARSE_MAX: usize = 4 << 20;
 
     /// The most memory a DFA may take while `builtin_dfa_blob` builds it, before it is
     /// minimized: a pattern with a counted repetition after an unanchored part
@@ -7209,7 +7208,7 @@ mod tests {
                     (0, bytes[pad..].to_vec())
                 } else {
                     let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
-                    if sparse.len() > SPARSE_MAX.min(SPARSE_PER_NFA * nfa.memory_usage()) {
+                    if sparse.len() > SPARSE_MAX {
                         continue;
                     }
                     (1, sparse)
