@@ -19,7 +19,7 @@
 //! Also links the binaries (and their unit tests; not the other tests, the benches, this
 //! script or the proc macros) as static PIE where the C library's static archives are
 //! present, see `link_bins_statically`: a process that cleans one file then starts without
-//! the dynamic loader, its relocations of libc and their page faults, some 13% of its CPU
+//! the dynamic loader, its relocations of libc and their page faults, some 10% of its CPU
 //! time. `BOILERSTRIP_DYNAMIC=1` in the build's environment keeps the dynamic link.
 
 use std::fmt::Write as _;
