@@ -15,9 +15,16 @@
 //! cost every process some 0.44 ms and 200 page faults to allocate and fill; as arrays of
 //! integers it is read-only data that needs no relocation, whose pages a lookup faults in
 //! from the file only when it touches them.
+//!
+//! Also links the binaries (and their unit tests; not the other tests, the benches, this
+//! script or the proc macros) as static PIE where the C library's static archives are
+//! present, see `link_bins_statically`: a process that cleans one file then starts without
+//! the dynamic loader, its relocations of libc and their page faults, some 10% of its CPU
+//! time. `BOILERSTRIP_DYNAMIC=1` in the build's environment keeps the dynamic link.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 // FNV-1a, which sums rules/default.dfa: the library's own code.
 #[path = "src/rules/fnv.rs"]
@@ -40,6 +47,7 @@ fn main() {
     write_dfa_blob_check(Path::new(&dir));
     write_stored_rules_check(Path::new(&dir));
     write_two_byte_tables(Path::new(&dir));
+    link_bins_statically(Path::new(&dir));
 }
 
 /// Writes `dfa_blob.rs` into `dir`: `DFA_BLOB_INTACT`, whether rules/default.dfa ends with
@@ -230,4 +238,139 @@ fn write_two_byte_tables(dir: &Path) {
 /// Writes `text` to `path`, naming the file when that fails.
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// The files a static PIE link takes from the C library and the compiler: the archives of
+/// rustc's `-C target-feature=+crt-static` link (`-lutil -lrt -lpthread -lm -ldl -lc
+/// -lgcc_eh -lgcc -lc`) and the static PIE's start code, which the driver adds itself.
+const STATIC_FILES: [&str; 9] = [
+    "libc.a",
+    "libutil.a",
+    "librt.a",
+    "libpthread.a",
+    "libm.a",
+    "libdl.a",
+    "libgcc_eh.a",
+    "libgcc.a",
+    "rcrt1.o",
+];
+
+/// Makes the binaries static PIE (`-static-pie`, which keeps address randomisation) on
+/// Linux with glibc, when the linker finds every file of `STATIC_FILES`; otherwise, or with
+/// `BOILERSTRIP_DYNAMIC` set (not to `0`), the link stays dynamic.
+///
+/// `-C target-feature=+crt-static` would do it, but without `--target` rustc applies it to
+/// build scripts and proc macros too, and refuses the latter; with `--target` the binary
+/// moves out of `target/release`. `-static-pie` alone as a link argument of the binaries is
+/// not enough: rustc still names the shared libraries (`-Bdynamic -lgcc_s ... -lc`), which
+/// the linker then takes, leaving a binary that needs libc.so but has no loader. So a
+/// directory searched before the system's (the compiler driver puts every `-L` before the
+/// inputs) holds a linker script for each of those names, `libNAME.a`, which the linker
+/// finds before the system's `libNAME.so`: together they give crt-static's archives in its
+/// order, and `libgcc_s.a` gives nothing (the unwinder is `libgcc_eh.a`'s).
+///
+/// Only for a build on the machine it runs on (`TARGET` = `HOST`): the probe asks the
+/// linker without the target's flags. Nothing here fails the build.
+fn link_bins_statically(out_dir: &Path) {
+    println!("cargo:rerun-if-env-changed=BOILERSTRIP_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    let dir = static_link_dir(out_dir);
+    if let Some(dir) = &dir {
+        println!("cargo:rustc-link-arg-bins=-static-pie");
+        println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+    }
+    // For the tests, which check the binary's program headers against it.
+    println!(
+        "cargo:rustc-env=BOILERSTRIP_STATIC_BINS={}",
+        u8::from(dir.is_some())
+    );
+}
+
+/// Writes the linker scripts of `link_bins_statically` into `out_dir/static-libs` and
+/// returns that directory, or `None` where the static link is not to be done.
+fn static_link_dir(out_dir: &Path) -> Option<PathBuf> {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let opted_out =
+        std::env::var_os("BOILERSTRIP_DYNAMIC").is_some_and(|v| !v.is_empty() && v != "0");
+    if opted_out
+        || var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("TARGET") != var("HOST")
+        // rustc links statically already, by its own rules.
+        || var("CARGO_CFG_TARGET_FEATURE").split(',').any(|f| f == "crt-static")
+        // The user's own relocation model (`static` is not PIE) is left alone.
+        || var("CARGO_ENCODED_RUSTFLAGS").contains("relocation-model")
+    {
+        return None;
+    }
+    let linker = std::env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".to_owned());
+    let mut found = Vec::with_capacity(STATIC_FILES.len());
+    for name in STATIC_FILES {
+        match find_file(&linker, name) {
+            // The path goes into a linker script between double quotes.
+            Some(path) if path.to_str().is_some_and(|p| !p.contains('"')) => found.push(path),
+            // No static C library (Fedora without glibc-static, say): the usual build, quietly.
+            None if name == "libc.a" => return None,
+            // libc.a without the rest is unusual enough to say why.
+            None => {
+                println!(
+                    "cargo:warning=the binaries are linked dynamically: `{linker}` finds libc.a \
+                     but not {name}"
+                );
+                return None;
+            }
+            Some(path) => {
+                println!(
+                    "cargo:warning=the binaries are linked dynamically: the path of {name}, {}, \
+                     cannot go into a linker script",
+                    path.display()
+                );
+                return None;
+            }
+        }
+    }
+    let input = |names: &[&str]| {
+        let paths: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let at = STATIC_FILES
+                    .iter()
+                    .position(|f| f == n)
+                    .expect("a name of STATIC_FILES");
+                format!("\"{}\"", found[at].display())
+            })
+            .collect();
+        format!("INPUT({})\n", paths.join(" "))
+    };
+    let dir = out_dir.join("static-libs");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    for name in ["util", "rt", "pthread", "m", "dl"] {
+        let archive = format!("lib{name}.a");
+        write(&dir.join(&archive), &input(&[&archive]));
+    }
+    // glibc's libc.a calls the unwinder, which calls libc.
+    write(
+        &dir.join("libc.a"),
+        &input(&["libc.a", "libgcc_eh.a", "libgcc.a", "libc.a"]),
+    );
+    write(
+        &dir.join("libgcc_s.a"),
+        "/* Nothing: a static link's unwinder is libgcc_eh.a, in libc.a's script. */\n",
+    );
+    Some(dir)
+}
+
+/// The path at which `linker` (a C compiler driver) finds `name`, if it is there.
+fn find_file(linker: &str, name: &str) -> Option<PathBuf> {
+    let out = Command::new(linker)
+        .arg(format!("-print-file-name={name}"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    // A file the driver does not find comes back as its bare name.
+    let path = PathBuf::from(text.trim_end());
+    let path = path.canonicalize().ok().filter(|_| path.is_absolute())?;
+    path.is_file().then_some(path)
 }

@@ -299,3 +299,50 @@ fn eval_scores_a_folder_against_gold() {
     assert!(json["recall"].as_f64().unwrap() > 0.99);
     assert!(json["precision"].as_f64().unwrap() < 0.7);
 }
+
+/// build.rs links the binary as static PIE where it can (`BOILERSTRIP_STATIC_BINS` = 1):
+/// then it must ask for no loader and no shared library (else it would start with libc
+/// unresolved), and stay position-independent; a dynamic link must still ask for both.
+#[test]
+#[cfg(all(
+    target_os = "linux",
+    target_pointer_width = "64",
+    target_endian = "little"
+))]
+fn binary_is_static_pie_where_build_rs_links_it_so() {
+    let elf = fs::read(env!("CARGO_BIN_EXE_boilerstrip")).unwrap();
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| {
+        let v = u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
+        usize::try_from(v).unwrap()
+    };
+    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
+    // ET_DYN: position-independent, so the kernel randomises its address.
+    assert_eq!(u16_at(16), 3, "e_type");
+    let (phoff, phentsize, phnum) = (u64_at(32), usize::from(u16_at(54)), u16_at(56));
+    let mut interp = false;
+    let mut needed = 0;
+    for i in 0..usize::from(phnum) {
+        let ph = phoff + i * phentsize;
+        match u32_at(ph) {
+            3 => interp = true, // PT_INTERP
+            2 => {
+                // PT_DYNAMIC: entries of 16 bytes (tag, value), DT_NEEDED = 1.
+                let (offset, size) = (u64_at(ph + 8), u64_at(ph + 32));
+                needed += (offset..offset + size)
+                    .step_by(16)
+                    .filter(|&at| u64_at(at) == 1)
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    if env!("BOILERSTRIP_STATIC_BINS") == "1" {
+        assert!(!interp, "a static binary asks for a loader");
+        assert_eq!(needed, 0, "a static binary needs shared libraries");
+    } else {
+        assert!(interp, "a dynamic binary without a loader");
+        assert!(needed > 0, "a dynamic binary needs no shared library");
+    }
+}
