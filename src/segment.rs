@@ -159,8 +159,9 @@ pub(crate) fn segment_terminated(text: &str) -> Document {
     segment_with(text, true, |_| NoFilter).0
 }
 
-/// [`segment_terminated`], with the first [`WordFilter::words_per_line`] words of every
-/// line shown to a filter that `make` builds from the first non-blank line (before any
+/// [`segment`] of `text` with the final newline that normalizing adds to a non-empty text
+/// without one (for text that needs nothing else, which then need not be copied to add
+/// it), and with the first [`WordFilter::words_per_line`] words of every line shown to a filter that `make` builds from the first non-blank line (before any
 /// line is read): the filter, and for each line of the document how many of those words
 /// it took, or [`UNREAD`] for a line whose words are not the filter's (see
 /// [`WordFilter`]). Copies of a line get the first copy's count.
