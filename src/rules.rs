@@ -3942,15 +3942,80 @@ fn prev_is_word(hay: &str, at: usize) -> bool {
 /// about 4,600 keys and glue starts of a `HashMap`; here the text grows once.
 #[derive(Debug, Default)]
 struct KeyTable {
-    /// The strings, one after another.
-    text: String,
+    /// The strings, one after another: read in place from `rules/default.rules` for the
+    /// built-in set (see `Slots`).
+    text: Cow<'static, str>,
     /// Each string's start and end in `text`, in the order added.
     places: Vec<(u32, u32)>,
     /// Linear probing, a power of two long and at most half full. Each slot holds what a
     /// lookup reads (no second table to go through): the string's `key_hash` (compared
     /// first), its start and end in `text`, and its value plus one (0: an empty slot, so
     /// that a new table is zeroed memory).
-    slots: Box<[(u32, u32, u32, u32)]>,
+    slots: Slots,
+}
+
+/// The slots of a [`KeyTable`]: its own, or the bytes of the stored rule set in the binary
+/// (four little-endian `u32`s a slot), read in place. Copying the built-in set's 192 KB of
+/// slots into the heap cost every process some 55 page faults, more time than the copy.
+#[derive(Clone)]
+enum Slots {
+    Own(Box<[(u32, u32, u32, u32)]>),
+    Stored(&'static [u8]),
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Slots::Own(Box::default())
+    }
+}
+
+impl Slots {
+    /// How many slots.
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Slots::Own(s) => s.len(),
+            Slots::Stored(b) => b.len() / 16,
+        }
+    }
+
+    /// Slot `i`.
+    #[inline]
+    fn at(&self, i: usize) -> (u32, u32, u32, u32) {
+        match self {
+            Slots::Own(s) => s[i],
+            Slots::Stored(b) => {
+                let w = |k: usize| {
+                    u32::from_le_bytes(
+                        b[16 * i + 4 * k..16 * i + 4 * k + 4]
+                            .try_into()
+                            .expect("4 bytes"),
+                    )
+                };
+                (w(0), w(1), w(2), w(3))
+            }
+        }
+    }
+
+    /// The slots as the table's own, to change (a stored table is copied first).
+    fn own(&mut self) -> &mut Box<[(u32, u32, u32, u32)]> {
+        if let Slots::Stored(_) = self {
+            *self = Slots::Own((0..self.len()).map(|i| self.at(i)).collect());
+        }
+        match self {
+            Slots::Own(s) => s,
+            Slots::Stored(_) => unreachable!("made its own above"),
+        }
+    }
+}
+
+/// Each slot as a tuple, whether own or stored (tests compare the two forms' `Debug`).
+impl std::fmt::Debug for Slots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries((0..self.len()).map(|i| self.at(i)))
+            .finish()
+    }
 }
 
 /// The `KeyTable` hash of `key`: `KeyHasher` as a `HashMap` hashes a `str`, multiplied
@@ -3970,7 +4035,7 @@ impl KeyTable {
 
     /// Room for `n` more strings of `bytes` bytes in all.
     fn reserve(&mut self, n: usize, bytes: usize) {
-        self.text.reserve(bytes);
+        self.text.to_mut().reserve(bytes);
         self.places.reserve(n);
         self.grow_to(self.places.len() + n);
     }
@@ -3986,7 +4051,7 @@ impl KeyTable {
 
     /// Gives back the room `reserve` set aside and no string took: the glue starts are
     /// reserved one per whole-line phrase, and are fewer (the built-in set's table
-    /// halves, 64 KB less for every process to copy in from `rules/default.rules`).
+    /// halves, 64 KB less in `rules/default.rules` and in the binary).
     fn fit(&mut self) {
         let len = (2 * self.places.len()).next_power_of_two().max(16);
         if len < self.slots.len() {
@@ -3997,13 +4062,14 @@ impl KeyTable {
     /// Moves the strings into a table of `len` slots (a power of two, at least twice
     /// the strings).
     fn resize(&mut self, len: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); len].into_boxed_slice());
+        let slots = self.slots.own();
+        let old = std::mem::replace(slots, vec![(0, 0, 0, 0); len].into_boxed_slice());
         for slot in old.iter().filter(|s| s.3 != 0) {
             let mut i = slot.0 as usize & (len - 1);
-            while self.slots[i].3 != 0 {
+            while slots[i].3 != 0 {
                 i = (i + 1) & (len - 1);
             }
-            self.slots[i] = *slot;
+            slots[i] = *slot;
         }
     }
 
@@ -4013,7 +4079,7 @@ impl KeyTable {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
-            let (sh, start, end, v) = self.slots[i];
+            let (sh, start, end, v) = self.slots.at(i);
             if v == 0 {
                 return i;
             }
@@ -4030,7 +4096,7 @@ impl KeyTable {
         if self.places.is_empty() {
             return None;
         }
-        let v = self.slots[self.slot(key, key_hash(key))].3;
+        let v = self.slots.at(self.slot(key, key_hash(key))).3;
         v.checked_sub(1)
     }
 
@@ -4048,15 +4114,15 @@ impl KeyTable {
         }
         let h = key_hash(key);
         let i = self.slot(key, h);
-        if self.slots[i].3 != 0 {
+        if self.slots.at(i).3 != 0 {
             return false;
         }
         let start = self.text.len();
-        self.text.push_str(key);
+        self.text.to_mut().push_str(key);
         let fits = |x: usize| u32::try_from(x).expect("rule text under 4 GB");
         let (start, end) = (fits(start), fits(self.text.len()));
         let stored = value.checked_add(1).expect("fewer than u32::MAX rules");
-        self.slots[i] = (h, start, end, stored);
+        self.slots.own()[i] = (h, start, end, stored);
         self.places.push((start, end));
         true
     }

@@ -5,8 +5,9 @@
 //! building the tries and the `contains` filter) cost some 7.5M instructions, three
 //! quarters of a process that cleans nothing, and it is the same work in every process: a
 //! Makefile that cleans one file per process paid it for each. The stored form is the
-//! compiled tables as they are (`KeyTable` slots, trie arrays, bit tables), read back with
-//! a copy; the regex rules are stored as their patterns and set up as `compile` sets them
+//! compiled tables as they are (`KeyTable` slots, trie arrays, bit tables): the key
+//! tables' text and slots are read in place from the binary (`Slots::Stored`), the rest
+//! with a copy; the regex rules are stored as their patterns and set up as `compile` sets them
 //! (`RegexRule::new`, `index_regex_gates`), their automata coming from `rules/default.dfa`
 //! as before.
 //!
@@ -18,12 +19,13 @@
 //! rule file was edited since) or damaged is not read: the rules are compiled, and the
 //! build warns.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::compiled::Compiled;
 use super::{
     index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, RegexRule,
-    Rule,
+    Rule, Slots,
 };
 
 include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
@@ -41,7 +43,7 @@ pub(super) fn builtin() -> Option<Compiled> {
 }
 
 /// The rule set stored in `blob` (as `write` lays it out).
-fn read(blob: &[u8]) -> Option<Compiled> {
+fn read(blob: &'static [u8]) -> Option<Compiled> {
     let mut r = Reader(blob.get(..blob.len().checked_sub(8)?)?);
     if r.take(8)? != super::stored_header::STORED_MAGIC {
         return None;
@@ -189,31 +191,6 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    fn key_table(&mut self) -> Option<KeyTable> {
-        let text = self.str()?.to_string();
-        let places = self.items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?;
-        let slots =
-            self.items(|b: [u8; 16]| (word(&b, 0), word(&b, 1), word(&b, 2), word(&b, 3)))?;
-        // Every place is in the text (the table slices it with no further check): one
-        // pass with no early exit, which the compiler vectorizes.
-        let outside = places
-            .iter()
-            .copied()
-            .chain(slots.iter().map(|s| (s.1, s.2)))
-            .fold(false, |bad, (s, e)| {
-                bad | (s > e) | (e as usize > text.len())
-            });
-        let sized = slots.len().is_power_of_two() || (slots.is_empty() && places.is_empty());
-        if outside || !sized {
-            return None;
-        }
-        Some(KeyTable {
-            text,
-            places,
-            slots: slots.into_boxed_slice(),
-        })
-    }
-
     fn trie(&mut self) -> Option<PhraseTrie> {
         Some(PhraseTrie {
             root: self.u32s()?.into_boxed_slice(),
@@ -266,6 +243,34 @@ impl<'a> Reader<'a> {
             step: self.usize()?,
             quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
             trie: self.trie()?,
+        })
+    }
+}
+
+impl Reader<'static> {
+    /// A key table, its text and slots read in place (the slots' bytes are the layout
+    /// `Slots::Stored` reads).
+    fn key_table(&mut self) -> Option<KeyTable> {
+        let text = self.str()?;
+        let places = self.items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?;
+        let n = self.len()?;
+        let bytes = self.take(n.checked_mul(16)?)?;
+        // Every place is in the text (the table slices it with no further check): one
+        // pass with no early exit over the slots' bytes.
+        let outside = |bad: bool, (s, e): (u32, u32)| bad | (s > e) | (e as usize > text.len());
+        let outside = bytes
+            .chunks_exact(16)
+            .map(|b| (word(b, 1), word(b, 2)))
+            .fold(places.iter().copied().fold(false, outside), outside);
+        let slots = Slots::Stored(bytes);
+        let sized = n.is_power_of_two() || (n == 0 && places.is_empty());
+        if outside || !sized {
+            return None;
+        }
+        Some(KeyTable {
+            text: Cow::Borrowed(text),
+            places,
+            slots,
         })
     }
 }
@@ -367,7 +372,7 @@ impl Writer {
             self.0.extend_from_slice(&e.to_le_bytes());
         }
         self.len(t.slots.len());
-        for &(h, s, e, v) in t.slots.iter() {
+        for (h, s, e, v) in (0..t.slots.len()).map(|i| t.slots.at(i)) {
             for x in [h, s, e, v] {
                 self.0.extend_from_slice(&x.to_le_bytes());
             }
@@ -427,6 +432,11 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    /// `bytes` for as long as the tests run (a stored set reads its tables in place).
+    fn leak(bytes: &[u8]) -> &'static [u8] {
+        Box::leak(bytes.to_vec().into_boxed_slice())
+    }
+
     /// What `compile` makes of the built-in rule file, stored.
     fn current() -> (Compiled, Vec<u8>) {
         let set = compile(&[(BUILTIN_ORIGIN, BUILTIN)]).expect("the built-in rules compile");
@@ -462,7 +472,7 @@ mod tests {
     #[test]
     fn stored_rules_read_back_as_compiled() {
         let (set, blob) = current();
-        let read = read(&blob).expect("a stored set reads");
+        let read = read(leak(&blob)).expect("a stored set reads");
         assert_eq!(format!("{read:?}"), format!("{set:?}"));
         assert_eq!(write(&read, BUILTIN), blob);
     }
@@ -471,14 +481,14 @@ mod tests {
     #[test]
     fn damaged_stored_rules_are_refused() {
         let (_, blob) = current();
-        for cut in (0..blob.len() - 8).step_by(997) {
+        for cut in (0..blob.len() - 8).step_by(4999) {
             let mut short = blob[..cut].to_vec();
             short.extend_from_slice(&[0; 8]);
-            assert!(read(&short).is_none(), "cut at {cut}");
+            assert!(read(leak(&short)).is_none(), "cut at {cut}");
         }
         let mut bad = blob.clone();
         bad[0] ^= 1;
-        assert!(read(&bad).is_none());
+        assert!(read(leak(&bad)).is_none());
         // build.rs's check: the sums.
         assert!(super::super::stored_header::stored_rules_current(
             &blob,
