@@ -4074,22 +4074,20 @@ impl KeyTable {
     }
 
     /// The slot of `key` (hash `h`) and its value plus one: its own, or the empty one
-    /// where it would go, and 0. The
-    /// probe loop is made once for each form of the slots (no test of the form per probe,
-    /// which cost 1.1M instructions per copy of the benchmark pages).
+    /// where it would go, and 0. The probe loop is made once for each form of the slots
+    /// (no test of the form per probe, which cost 1.1M instructions per copy of the
+    /// benchmark pages).
     #[inline]
     fn slot(&self, key: &str, h: u32) -> (usize, u32) {
         match &self.slots {
             Slots::Own(s) => self.probe(key, h, s.len(), |i| s[i]),
-            Slots::Stored(b) => {
-                let (slots, _) = b.as_chunks::<16>();
-                self.probe(key, h, slots.len(), |i| {
-                    let w = |k: usize| {
-                        u32::from_le_bytes(slots[i][4 * k..4 * k + 4].try_into().expect("4 bytes"))
-                    };
-                    (w(0), w(1), w(2), w(3))
-                })
-            }
+            Slots::Stored(b) => self.probe(key, h, b.len() / 16, |i| {
+                let slot = &b[16 * i..16 * i + 16];
+                let w = |k: usize| {
+                    u32::from_le_bytes(slot[4 * k..4 * k + 4].try_into().expect("4 bytes"))
+                };
+                (w(0), w(1), w(2), w(3))
+            }),
         }
     }
 
