@@ -3984,16 +3984,7 @@ impl Slots {
     fn at(&self, i: usize) -> (u32, u32, u32, u32) {
         match self {
             Slots::Own(s) => s[i],
-            Slots::Stored(b) => {
-                let w = |k: usize| {
-                    u32::from_le_bytes(
-                        b[16 * i + 4 * k..16 * i + 4 * k + 4]
-                            .try_into()
-                            .expect("4 bytes"),
-                    )
-                };
-                (w(0), w(1), w(2), w(3))
-            }
+            Slots::Stored(b) => stored::slot_at(b, i),
         }
     }
 
@@ -4081,13 +4072,7 @@ impl KeyTable {
     fn slot(&self, key: &str, h: u32) -> (usize, u32) {
         match &self.slots {
             Slots::Own(s) => self.probe(key, h, s.len(), |i| s[i]),
-            Slots::Stored(b) => self.probe(key, h, b.len() / 16, |i| {
-                let slot = &b[16 * i..16 * i + 16];
-                let w = |k: usize| {
-                    u32::from_le_bytes(slot[4 * k..4 * k + 4].try_into().expect("4 bytes"))
-                };
-                (w(0), w(1), w(2), w(3))
-            }),
+            Slots::Stored(b) => self.probe(key, h, b.len() / 16, |i| stored::slot_at(b, i)),
         }
     }
 

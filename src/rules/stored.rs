@@ -280,6 +280,14 @@ fn word(b: &[u8], k: usize) -> u32 {
     u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("4 bytes"))
 }
 
+/// Slot `i` of a key table's stored slots `b` (`Slots::Stored`): four little-endian
+/// `u32`s a slot, as `Writer::key_table` lays them out.
+#[inline(always)]
+pub(super) fn slot_at(b: &[u8], i: usize) -> (u32, u32, u32, u32) {
+    let slot = &b[16 * i..16 * i + 16];
+    (word(slot, 0), word(slot, 1), word(slot, 2), word(slot, 3))
+}
+
 /// The stored form of `set`, compiled from the rule file `source`: what `read` reads.
 #[cfg(test)]
 pub(super) fn write(set: &Compiled, source: &str) -> Vec<u8> {
