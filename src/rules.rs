@@ -5507,7 +5507,8 @@ fn ascii_lowered<'a>(text: &'a str, buf: &'a mut String) -> &'a str {
 
 /// Builds the automaton of one scope (none when it has no phrases): anchored
 /// leftmost-longest for prefixes and (reversed) suffixes, overlapping for `contains`.
-/// `lazy`: leave the `contains` automaton to its first use.
+/// `lazy`: leave the `contains` automaton to its first use. With a `GramFilter` (no
+/// phrase under four bytes) the automaton is never searched, so it is not built at load.
 fn phrase_matcher(
     list: PhraseList,
     anchored: bool,
@@ -5516,11 +5517,16 @@ fn phrase_matcher(
     if list.patterns.is_empty() {
         return Ok(None);
     }
+    let grams = if anchored {
+        None
+    } else {
+        GramFilter::new(&list.patterns)
+    };
     let search = if anchored {
         PhraseSearch::Anchored(PhraseTrie::new(&list.patterns))
     } else {
         let ac = OnceLock::new();
-        if !lazy {
+        if !lazy && grams.is_none() {
             let _ = ac.set(anywhere_automaton(&list.patterns)?);
         }
         PhraseSearch::Anywhere(list.patterns.clone().into_boxed_slice(), ac)
@@ -5547,11 +5553,7 @@ fn phrase_matcher(
             .max()
             .unwrap_or(0),
         max_bytes: list.patterns.iter().map(String::len).max().unwrap_or(0),
-        grams: if anchored {
-            None
-        } else {
-            GramFilter::new(&list.patterns)
-        },
+        grams,
         rule_of: list.rule_of,
         gate_words: list.gate_words,
     }))
@@ -7297,11 +7299,10 @@ mod tests {
     /// time instead. Every automaton that determinizes within `DFA_BUILD_LIMIT` fits (the
     /// largest is 0.8 MB): read unchecked, a stored table costs nearly nothing until a
     /// line's search touches it, while compiling the automata not stored was a tenth of
-    /// the instructions of a process per page (123 pages). Storing the seven past the
-    /// old limit (two
-    /// bytes of table per byte of NFA) made the file 3.7 MB instead of 1.65 for 0.95 of
-    /// the CPU time per file once the rule set itself came precompiled (0.98 before,
-    /// when it was not adopted) and 0.985 per folder.
+    /// the instructions of a process per page (123 pages). Storing the seven past the old
+    /// limit (two bytes of table per byte of NFA) made the file 3.7 MB instead of 1.65 for
+    /// 0.95 of the CPU time per file once the rule set itself came precompiled (0.98
+    /// before, when it was not adopted) and 0.985 per folder.
     const SPARSE_MAX: usize = 4 << 20;
 
     /// The most memory a DFA may take while `builtin_dfa_blob` builds it, before it is
