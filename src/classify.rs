@@ -1419,6 +1419,21 @@ impl TitleWords {
         self.may_hold_ascii(w[0], w.len()) && self.holds_in_slot(w)
     }
 
+    /// Whether the word `w` is a title word, as [`overlap_with`] looks it up: `wide`, it
+    /// has a character outside ASCII; `cased`, one of those is not its own lowercase. Such
+    /// a word is lowercased as a string (in `buf`), any other compared as bytes
+    /// (ASCII-case-blind, as the bytes of its lowercase).
+    #[inline(always)]
+    fn holds_word(&self, w: &str, wide: bool, cased: bool, buf: &mut String) -> bool {
+        if cased {
+            self.holds(lowercase_into(w, buf))
+        } else if wide {
+            self.holds_caseless(w.as_bytes())
+        } else {
+            self.holds_ascii(w.as_bytes())
+        }
+    }
+
     /// Whether the (already lowercased, non-empty) word `w` is a title word.
     fn holds(&self, w: &str) -> bool {
         self.in_slot(Self::slot_of(w.as_bytes())).any(|t| t == w)
@@ -1548,13 +1563,10 @@ impl WordFilter for TitleFilter {
     /// bytes.
     fn take_other(&mut self, w: &str) -> bool {
         let scratch = &mut self.scratch;
-        if w.chars()
-            .any(|c| !c.is_ascii() && scratch.describe(c).cased)
-        {
-            self.words.holds(lowercase_into(w, &mut scratch.buf))
-        } else {
-            self.words.holds_caseless(w.as_bytes())
-        }
+        let cased = w
+            .chars()
+            .any(|c| !c.is_ascii() && scratch.describe(c).cased);
+        self.words.holds_word(w, true, cased, &mut scratch.buf)
     }
 }
 
@@ -1640,9 +1652,7 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
     // The bytes of a character outside ASCII that began in the previous block and run
     // into this one (its first bits), and what it is.
     let (mut spill, mut spill_is) = (0u64, Described::default());
-    // Looks up word `start..end`: one with a character that is not its own lowercase is
-    // lowercased as a string, any other compared as bytes (ASCII-case-blind, as the bytes
-    // of its lowercase); whether enough words are read.
+    // Looks up word `start..end` (`TitleWords::holds_word`); whether enough words are read.
     #[inline(always)]
     fn word(
         text: &str,
@@ -1652,14 +1662,7 @@ fn overlap_with(text: &str, set: &TitleWords, scratch: &mut Scratch) -> f32 {
         scratch: &mut Scratch,
         count: &mut Overlap,
     ) -> bool {
-        let hit = if cased {
-            set.holds(lowercase_into(&text[start..end], &mut scratch.buf))
-        } else if wide {
-            set.holds_caseless(&text.as_bytes()[start..end])
-        } else {
-            set.holds_ascii(&text.as_bytes()[start..end])
-        };
-        count.add(hit)
+        count.add(set.holds_word(&text[start..end], wide, cased, &mut scratch.buf))
     }
     let mut at = 0;
     while at < n {
