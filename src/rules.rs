@@ -371,52 +371,47 @@ impl PhraseTrie {
 
     /// Every pattern that starts `hay`, ASCII case ignored, shortest first: `hit(pattern,
     /// its end)`.
-    fn each_start(&self, hay: &[u8], mut hit: impl FnMut(usize, usize)) {
-        let Some((&first, rest)) = hay.split_first() else {
-            return;
-        };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
-        let mut i = 1;
-        let mut rest = rest.iter();
-        while node != NO_NODE {
-            let (first, pattern) = self.nodes[node as usize];
-            if pattern != NO_NODE {
-                hit(pattern as usize, i);
-            }
-            let Some(b) = rest.next() else {
-                return;
-            };
-            let end = self.nodes[node as usize + 1].0;
-            node = Self::child(&self.labels, first, end, b.to_ascii_lowercase());
-            i += 1;
-        }
+    fn each_start(&self, hay: &[u8], hit: impl FnMut(usize, usize)) {
+        self.walk_each(hay.iter().copied(), hit);
     }
 
     /// The one walk of the three questions above: from the root along the bytes `hay`
     /// yields (ASCII-lowercased) until they end or the trie does. The longest pattern
     /// passed (pattern, its end), and whether the walk left the trie.
     #[inline(always)]
-    fn walk(&self, mut hay: impl Iterator<Item = u8>) -> (Option<(usize, usize)>, bool) {
+    fn walk(&self, hay: impl Iterator<Item = u8>) -> (Option<(usize, usize)>, bool) {
+        let mut best = None;
+        let left = self.walk_each(hay, |pattern, end| best = Some((pattern, end)));
+        (best, left)
+    }
+
+    /// The walk of [`PhraseTrie::walk`], with `hit(pattern, its end)` for each pattern
+    /// passed (shortest first); whether the walk left the trie before the bytes ended.
+    #[inline(always)]
+    fn walk_each(
+        &self,
+        mut hay: impl Iterator<Item = u8>,
+        mut hit: impl FnMut(usize, usize),
+    ) -> bool {
         let Some(first) = hay.next() else {
-            return (None, false);
+            return false;
         };
         let mut node = self.root[usize::from(first.to_ascii_lowercase())];
         let (nodes, labels) = (&*self.nodes, &*self.labels);
-        let mut best = None;
         let mut i = 1;
         while node != NO_NODE {
             let (first, pattern) = nodes[node as usize];
             if pattern != NO_NODE {
-                best = Some((pattern as usize, i));
+                hit(pattern as usize, i);
             }
             let Some(b) = hay.next() else {
-                return (best, false);
+                return false;
             };
             let end = nodes[node as usize + 1].0;
             node = Self::child(labels, first, end, b.to_ascii_lowercase());
             i += 1;
         }
-        (best, true)
+        true
     }
 }
 
