@@ -687,6 +687,24 @@ enum Engine {
     Dense(DenseDfa<&'static [u32]>),
     /// The same, stored sparse where the dense table is large.
     Sparse(SparseDfa<&'static [u8]>),
+    /// An automaton too large to store, behind a stored one of a wider pattern.
+    Gated(Box<Gated>),
+}
+
+/// The automaton of a pattern narrowed to `keep` whose DFA is too large to store, behind
+/// the stored DFA of its `relaxed` pattern (a superset of its matches, whose DFA is
+/// small): a line the gate does not match cannot match, and the automaton itself is
+/// compiled at the first line the gate lets through. Compiling it cost a process that
+/// cleans one page about 0.7M instructions, on a page in four; on most pages no line
+/// passes the gate.
+struct Gated {
+    /// The relaxed pattern's automaton: `Engine::Dense` or `Engine::Sparse`.
+    gate: Engine,
+    /// The pattern and what it is narrowed to, for the compile.
+    src: Box<str>,
+    keep: Keep,
+    /// The automaton itself, once compiled (`None` if the lazy DFA cannot run it).
+    full: OnceLock<Option<Forward>>,
 }
 
 impl std::fmt::Debug for Forward {
@@ -729,11 +747,29 @@ impl Forward {
 
     /// `is_match` on `line` as it is.
     fn search(&self, line: &str) -> Option<bool> {
+        self.engine.search(line)
+    }
+}
+
+impl Engine {
+    /// Whether the automaton matches somewhere in `line`; `None` if a lazy DFA gave up.
+    fn search(&self, line: &str) -> Option<bool> {
         let input = ReInput::new(line).earliest(true);
-        let found = match &self.engine {
+        let found = match self {
             Engine::Lazy { dfa, caches } => dfa.try_search_fwd(&mut caches.get(), &input),
             Engine::Dense(dfa) => dfa.try_search_fwd(&input),
             Engine::Sparse(dfa) => dfa.try_search_fwd(&input),
+            Engine::Gated(g) => {
+                if g.gate.search(line) == Some(false) {
+                    return Some(false);
+                }
+                let full = g.full.get_or_init(|| {
+                    // Built from the same narrowed tree as the gate: runs on the same
+                    // (folded or not) line.
+                    narrowed_from_ast(&g.src, g.keep).flatten()
+                });
+                return full.as_ref()?.search(line);
+            }
         };
         found.ok().map(|m| m.is_some())
     }
@@ -761,11 +797,13 @@ struct Aligned<B: ?Sized>(B);
 /// builtin_dfa_blob`). Entries are keyed by pattern and character set (`dfa_key`): an
 /// edited rule finds none and compiles its automata at run time as before, so a stale
 /// file costs time, not a wrong match. Automata too large to store (see the limits in
-/// the test) are compiled at run time too.
+/// the test) are compiled at run time too, behind the stored DFA of a wider pattern
+/// (`Gated`) when that one is small enough.
 ///
 /// Layout (little-endian): `DFA_MAGIC`, the entry count (u32), four bytes of padding,
 /// then per entry its key (u64), offset and length in the file (u32 each), kind (0 dense,
-/// 1 sparse), `Forward::lower` (0 or 1) and six bytes of padding; then the DFAs'
+/// 1 sparse), `Forward::lower` (0 or 1), whether it is a gate (`Gated`: 0 or 1) and five
+/// bytes of padding; then the DFAs'
 /// little-endian serializations, each at an offset that is a multiple of 8; last, the
 /// FNV-1a sum of all the bytes before it (u64), which build.rs checks (`DFA_BLOB_INTACT`).
 static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa"));
@@ -775,7 +813,7 @@ static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa
 include!(concat!(env!("OUT_DIR"), "/dfa_blob.rs"));
 
 /// The first bytes of `DFA_BLOB`; the last one is the layout's version.
-const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x02";
+const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x03";
 
 /// The bytes of an entry of `DFA_BLOB`'s table.
 const DFA_ENTRY: usize = 24;
@@ -798,7 +836,7 @@ fn dfa_key(src: &str, keep: Keep) -> u64 {
 }
 
 /// The automaton of `src` narrowed to `keep` read from `DFA_BLOB`, if it holds one under
-/// its key. Big-endian targets compile every automaton (the file holds little-endian
+/// its key (or its gate, see `Gated`). Big-endian targets compile every automaton (the file holds little-endian
 /// tables).
 fn precompiled(src: &str, keep: Keep) -> Option<Forward> {
     let read = if DFA_BLOB_INTACT {
@@ -845,6 +883,16 @@ fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep, read: Read) -> Opt
         }
         _ => return None,
     };
+    let engine = if entry.gate {
+        Engine::Gated(Box::new(Gated {
+            gate: engine,
+            src: src.into(),
+            keep,
+            full: OnceLock::new(),
+        }))
+    } else {
+        engine
+    };
     Some(Forward {
         engine,
         tree: None,
@@ -862,6 +910,9 @@ struct DfaEntry {
     kind: u8,
     /// `Forward::lower`.
     lower: bool,
+    /// Whether it is the DFA of the `relaxed` pattern, a gate (`Gated`), rather than of
+    /// the pattern.
+    gate: bool,
 }
 
 /// The entries of `blob` (the layout of `DFA_BLOB`) in their order; none without its magic,
@@ -883,6 +934,7 @@ fn dfa_entries(blob: &[u8]) -> impl Iterator<Item = DfaEntry> + '_ {
             len: u32_at(e, 12)?,
             kind: e[16],
             lower: e[17] == 1,
+            gate: e[18] == 1,
         })
     })
 }
@@ -7306,53 +7358,81 @@ mod tests {
     /// minimizing takes seconds and the result is too large to store anyway.
     const DFA_BUILD_LIMIT: usize = 6 << 20;
 
+    /// The kind (0 dense, 1 sparse) and table of `hir`'s DFA as `builtin_dfa_blob` stores
+    /// it, narrowed to `keep`; `None` when it does not determinize within
+    /// `DFA_BUILD_LIMIT` or its table is larger than `SPARSE_MAX`.
+    fn stored_dfa(hir: &Hir, keep: Keep) -> Option<(u8, Vec<u8>)> {
+        use regex_automata::dfa::{dense, StartKind};
+        let nfa = forward_nfa(hir).expect("compiles");
+        // Searches are unanchored, so only unanchored start states.
+        let config = dense::Config::new()
+            .start_kind(StartKind::Unanchored)
+            .minimize(true)
+            .dfa_size_limit(Some(DFA_BUILD_LIMIT))
+            .determinize_size_limit(Some(DFA_BUILD_LIMIT));
+        let dfa = dense::Builder::new()
+            .configure(config)
+            .build_from_nfa(&nfa)
+            .ok()?;
+        let (bytes, pad) = dfa.to_bytes_little_endian();
+        let dense_max = DENSE_MAX[usize::from(keep != Keep::Ascii)];
+        if bytes.len() - pad <= dense_max {
+            return Some((0, bytes[pad..].to_vec()));
+        }
+        let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
+        (sparse.len() <= SPARSE_MAX).then_some((1, sparse))
+    }
+
+    /// `hir` with the upper bound of every bounded repetition (`{1,60}`, `?`) dropped:
+    /// it matches wherever `hir` does (each part matches all it did, and more), so a
+    /// line it does not match, `hir` does not either. Those bounds, after an
+    /// unanchored part, are what make the DFAs of the patterns that do not determinize
+    /// blow up; without them the DFAs are a few kilobytes, and serve as `Gated`'s gates.
+    fn relaxed(hir: Hir) -> Hir {
+        match hir.into_kind() {
+            HirKind::Repetition(r) => Hir::repetition(Repetition {
+                max: r.max.filter(|&max| max == r.min),
+                sub: Box::new(relaxed(*r.sub)),
+                ..r
+            }),
+            kind => map_subs(kind, relaxed),
+        }
+    }
+
     /// `DFA_BLOB` as the built-in rules, the narrowing code and regex-automata make it
     /// now: the `ASCII`, `NARROW` and `WIDE` automata of each built-in regex, minimized,
     /// those small enough (see the limits above), in the layout `DFA_BLOB` describes.
     fn builtin_dfa_blob() -> Vec<u8> {
-        use regex_automata::dfa::{dense, StartKind};
         let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
-        let mut entries: Vec<(u64, u8, bool, Vec<u8>)> = Vec::new();
+        // (key, kind, lower, gate, table)
+        let mut entries: Vec<(u64, u8, bool, bool, Vec<u8>)> = Vec::new();
         for r in &rules.regexes {
             for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
                 let (hir, _, lower) = narrowed_tree(&r.src, keep).expect("narrows");
-                let nfa = forward_nfa(&hir).expect("compiles");
-                // Searches are unanchored, so only unanchored start states.
-                let config = dense::Config::new()
-                    .start_kind(StartKind::Unanchored)
-                    .minimize(true)
-                    .dfa_size_limit(Some(DFA_BUILD_LIMIT))
-                    .determinize_size_limit(Some(DFA_BUILD_LIMIT));
-                let Ok(dfa) = dense::Builder::new().configure(config).build_from_nfa(&nfa) else {
-                    continue;
-                };
-                let (bytes, pad) = dfa.to_bytes_little_endian();
-                let dense_max = DENSE_MAX[usize::from(keep != Keep::Ascii)];
-                let (kind, bytes) = if bytes.len() - pad <= dense_max {
-                    (0, bytes[pad..].to_vec())
-                } else {
-                    let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
-                    if sparse.len() > SPARSE_MAX {
-                        continue;
-                    }
-                    (1, sparse)
-                };
-                entries.push((dfa_key(&r.src, keep), kind, lower, bytes));
+                let key = dfa_key(&r.src, keep);
+                // The automaton if it is small enough, else the gate of `relaxed`.
+                if let Some((kind, bytes)) = stored_dfa(&hir, keep) {
+                    entries.push((key, kind, lower, false, bytes));
+                } else if let Some((kind, bytes)) = stored_dfa(&relaxed(hir), keep) {
+                    entries.push((key, kind, lower, true, bytes));
+                }
             }
         }
         let mut blob = DFA_MAGIC.to_vec();
         blob.extend_from_slice(&u32::try_from(entries.len()).unwrap().to_le_bytes());
         blob.extend_from_slice(&[0; 4]);
         let mut offset = 16 + entries.len() * DFA_ENTRY;
-        for (key, kind, lower, bytes) in &entries {
+        for (key, kind, lower, gate, bytes) in &entries {
             offset = offset.next_multiple_of(8);
             blob.extend_from_slice(&key.to_le_bytes());
             blob.extend_from_slice(&u32::try_from(offset).unwrap().to_le_bytes());
             blob.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_le_bytes());
-            blob.extend_from_slice(&[*kind, u8::from(*lower), 0, 0, 0, 0, 0, 0]);
+            let flags = [*kind, u8::from(*lower), u8::from(*gate)];
+            blob.extend_from_slice(&flags);
+            blob.extend_from_slice(&[0; 5]);
             offset += bytes.len();
         }
-        for (_, _, _, bytes) in &entries {
+        for (.., bytes) in &entries {
             blob.resize(blob.len().next_multiple_of(8), 0);
             blob.extend_from_slice(bytes);
         }
@@ -7520,19 +7600,71 @@ mod tests {
         bad[offset + len / 2..offset + len].fill(0xff);
         let bad: &'static [u8] = Box::leak(bad.into_boxed_slice());
         assert!(precompiled_in(bad, src, Keep::Ascii, Read::Checked).is_none());
-        // The rule then compiles its automaton as before, and so do rules whose
-        // automata were too large to store.
+        // The rule then compiles its automaton as before (as the automata too large to
+        // store are compiled: `gated_automata_compile_for_the_lines_their_gates_pass`).
         assert!(narrowed_from_ast(src, Keep::Ascii)
             .unwrap()
             .unwrap()
             .is_lazy());
-        let lazy = rules
-            .regexes
-            .iter()
-            .filter(|r| precompiled(&r.src, Keep::Ascii).is_none())
-            .inspect(|r| assert!(r.ascii_fwd().unwrap().is_lazy()))
-            .count();
-        assert!(lazy > 0);
+    }
+
+    #[test]
+    fn gated_automata_compile_for_the_lines_their_gates_pass() {
+        // A gate matches every line its pattern matches (the full regex here), turns most
+        // lines away, and its automaton is compiled at the first line it lets through,
+        // not before.
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let mut lines = golden_lines();
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            lines.extend(normalize(&text).text.lines().map(str::to_string));
+        }
+        let mut buf = String::new();
+        let (mut gated, mut passed, mut turned_away, mut matched) = (0, 0, 0, 0);
+        for r in &rules.regexes {
+            let re = Regex::new(&r.src).unwrap();
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
+                let Some(f) = precompiled(&r.src, keep) else {
+                    continue;
+                };
+                let Engine::Gated(g) = &f.engine else {
+                    continue;
+                };
+                gated += 1;
+                for line in &lines {
+                    if !line.chars().all(|c| in_ranges(keep.ranges(), c)) {
+                        continue;
+                    }
+                    let want = re.is_match(line);
+                    let mut lowered = Lowered::new(line, &mut buf, line.is_ascii());
+                    let text = if f.lower { lowered.folded() } else { line };
+                    let gate = g.gate.search(text);
+                    assert!(gate.is_some(), "a stored DFA never gives up");
+                    assert!(
+                        gate == Some(true) || !want,
+                        "{keep:?} {} on {line:?}",
+                        r.src
+                    );
+                    let compiled = g.full.get().is_some();
+                    let got = f.is_match(&mut Lowered::new(line, &mut buf, line.is_ascii()));
+                    assert_eq!(got, Some(want), "{keep:?} {} on {line:?}", r.src);
+                    assert_eq!(g.full.get().is_some(), compiled || gate == Some(true));
+                    passed += usize::from(gate == Some(true));
+                    turned_away += usize::from(gate == Some(false));
+                    matched += usize::from(want);
+                }
+            }
+        }
+        assert!(gated >= 4, "{gated} gated automata");
+        assert!(
+            matched > 0 && passed >= matched,
+            "{passed} passed, {matched} matched"
+        );
+        assert!(
+            turned_away > 50 * passed,
+            "{turned_away} lines turned away, {passed} let through"
+        );
     }
 
     #[test]
