@@ -54,6 +54,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -977,9 +978,7 @@ impl<'a> Lowered<'a> {
                 self.buf.push_str(self.line);
                 self.buf.make_ascii_lowercase();
             } else {
-                let table = narrow_folds();
-                self.buf
-                    .extend(self.line.chars().map(|c| narrow_fold(table, c)));
+                self.buf.extend(self.line.chars().map(narrow_fold));
             }
             self.done = true;
         }
@@ -1603,7 +1602,7 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
                     // The table serves the many non-ASCII letters of `NARROW` patterns;
                     // an `ASCII` one needs it only for the odd Kelvin sign.
                     lit.c = if !lit.c.is_ascii() && class_has(&cx.n.keep, lit.c) {
-                        narrow_fold(narrow_folds(), lit.c)
+                        narrow_fold(lit.c)
                     } else {
                         fold_rep(lit.c)
                     };
@@ -1754,18 +1753,19 @@ fn fold_class(c: char) -> ClassUnicode {
     class
 }
 
-/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`),
-/// computed once: folded lines are made a character at a time.
-fn narrow_folds() -> &'static [char] {
-    static TABLE: OnceLock<Box<[char]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        NARROW
-            .iter()
-            .flat_map(|&(lo, hi)| lo.max('\u{80}')..=hi)
-            .map(fold_rep)
-            .collect()
-    })
-}
+/// Where the second range of `NARROW` starts in `NARROW_FOLDS`.
+const NARROW_SECOND: usize = NARROW[0].1 as usize + 1 - 0x80;
+
+/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`), each
+/// worked out at its first use (0 until then; no character folds to NUL but NUL): a page
+/// meets a few dozen of these 1,712 characters, and working out all of them cost a
+/// process that cleans one page with some in a folded line 0.7M instructions (a fifth
+/// of its run). A value stored by two threads at once is the same value.
+static NARROW_FOLDS: [AtomicU32; NARROW_FOLDS_LEN] =
+    [const { AtomicU32::new(0) }; NARROW_FOLDS_LEN];
+
+/// The non-ASCII characters of `NARROW`.
+const NARROW_FOLDS_LEN: usize = NARROW_SECOND + (NARROW[1].1 as usize + 1 - NARROW[1].0 as usize);
 
 // `narrow_fold` looks characters up in two ranges, the first from `\0` (holding ASCII,
 // which it lowercases without the table) and the second past it.
@@ -1776,22 +1776,32 @@ const _: () = assert!(
         && (NARROW[0].1 as u32) < NARROW[1].0 as u32
 );
 
-/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), with
-/// `table` from `narrow_folds`.
+/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), from
+/// `NARROW_FOLDS`.
 #[inline]
-fn narrow_fold(table: &[char], c: char) -> char {
-    // Where the second range of `NARROW` starts in `table`.
-    let second = NARROW[0].1 as usize + 1 - 0x80;
+fn narrow_fold(c: char) -> char {
     let i = c as usize;
     if i < 0x80 {
-        c.to_ascii_lowercase()
-    } else if i <= NARROW[0].1 as usize {
-        table[i - 0x80]
+        return c.to_ascii_lowercase();
+    }
+    let slot = if i <= NARROW[0].1 as usize {
+        &NARROW_FOLDS[i - 0x80]
     } else {
-        i.checked_sub(NARROW[1].0 as usize)
-            .and_then(|j| table.get(second + j))
-            .copied()
-            .unwrap_or(c)
+        match i
+            .checked_sub(NARROW[1].0 as usize)
+            .and_then(|j| NARROW_FOLDS.get(NARROW_SECOND + j))
+        {
+            Some(slot) => slot,
+            None => return c,
+        }
+    };
+    match char::from_u32(slot.load(Ordering::Relaxed)) {
+        Some(rep) if rep != '\0' => rep,
+        _ => {
+            let rep = fold_rep(c);
+            slot.store(u32::from(rep), Ordering::Relaxed);
+            rep
+        }
     }
 }
 
@@ -6741,9 +6751,8 @@ mod tests {
         let n = narrowing(Keep::Wide);
         // `WIDE` automata widen their classes with all characters past `WIDE`, on folded
         // lines too: folding keeps every `WIDE` character in `WIDE`.
-        let table = narrow_folds();
         for c in WIDE.iter().flat_map(|&(lo, hi)| lo..=hi) {
-            assert!(in_ranges(&WIDE, narrow_fold(table, c)), "{c:?}");
+            assert!(in_ranges(&WIDE, narrow_fold(c)), "{c:?}");
         }
         let class_of = |src: &str| match regex_syntax::parse(src).unwrap().into_kind() {
             HirKind::Class(Class::Unicode(c)) => c,
@@ -6854,7 +6863,6 @@ mod tests {
 
     #[test]
     fn fold_representatives_stay_in_their_class_and_in_narrow() {
-        let folds = narrow_folds();
         let closure = &narrowing(Keep::Narrow).closure;
         for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
             let rep = fold_rep(c);
@@ -6866,7 +6874,7 @@ mod tests {
                 assert_eq!(fold_rep(d), rep, "{c:?} {d:?}");
             }
             if in_narrow(c) {
-                assert_eq!(narrow_fold(folds, c), rep, "{c:?}");
+                assert_eq!(narrow_fold(c), rep, "{c:?}");
             }
         }
         // `WIDE` adds characters that fold with no other.
@@ -6877,14 +6885,14 @@ mod tests {
                     [ClassUnicodeRange::new(c, c)],
                     "{c:?}"
                 );
-                assert_eq!(narrow_fold(folds, c), c);
+                assert_eq!(narrow_fold(c), c);
             }
         }
         // Past `NARROW`, the table leaves characters as they are.
         for c in ['\u{530}', '\u{1e9e}', '\u{1fff}', '\u{2200}', '日'] {
-            assert_eq!(narrow_fold(folds, c), c);
+            assert_eq!(narrow_fold(c), c);
         }
-        assert_eq!(narrow_fold(folds, 'Я'), narrow_fold(folds, 'я'));
+        assert_eq!(narrow_fold('Я'), narrow_fold('я'));
         assert_eq!(fold_rep('\u{212a}'), 'k');
     }
 
