@@ -4003,7 +4003,7 @@ struct KeyTable {
     /// built-in set (see `Slots`).
     text: Cow<'static, str>,
     /// Each string's start and end in `text`, in the order added.
-    places: Vec<(u32, u32)>,
+    places: Places,
     /// Linear probing, a power of two long and at most half full. Each slot holds what a
     /// lookup reads (no second table to go through): the string's `key_hash` (compared
     /// first), its start and end in `text`, and its value plus one (0: an empty slot, so
@@ -4057,6 +4057,62 @@ impl Slots {
     }
 }
 
+/// The places of a [`KeyTable`]'s strings: its own, or the bytes of the stored rule set
+/// (two little-endian `u32`s a place), read in place as `Slots` are (copied, they were
+/// some 37 KB to allocate and fill in every process). Only the writer of the stored set
+/// and `compile` read them; a lookup only asks whether there are any.
+#[derive(Clone)]
+enum Places {
+    Own(Vec<(u32, u32)>),
+    Stored(&'static [u8]),
+}
+
+impl Default for Places {
+    fn default() -> Self {
+        Places::Own(Vec::new())
+    }
+}
+
+impl Places {
+    /// How many places.
+    fn len(&self) -> usize {
+        match self {
+            Places::Own(p) => p.len(),
+            Places::Stored(b) => b.len() / 8,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The places, in order.
+    fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0..self.len()).map(|i| match self {
+            Places::Own(p) => p[i],
+            Places::Stored(b) => stored::place_at(b, i),
+        })
+    }
+
+    /// The places as the table's own, to change (stored ones are copied first).
+    fn own(&mut self) -> &mut Vec<(u32, u32)> {
+        if let Places::Stored(_) = self {
+            *self = Places::Own(self.iter().collect());
+        }
+        match self {
+            Places::Own(p) => p,
+            Places::Stored(_) => unreachable!("made its own above"),
+        }
+    }
+}
+
+/// Each place as a tuple, whether own or stored (tests compare the two forms' `Debug`).
+impl std::fmt::Debug for Places {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Each slot as a tuple, whether own or stored (tests compare the two forms' `Debug`).
 impl std::fmt::Debug for Slots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -4084,7 +4140,7 @@ impl KeyTable {
     /// Room for `n` more strings of `bytes` bytes in all.
     fn reserve(&mut self, n: usize, bytes: usize) {
         self.text.to_mut().reserve(bytes);
-        self.places.reserve(n);
+        self.places.own().reserve(n);
         self.grow_to(self.places.len() + n);
     }
 
@@ -4187,7 +4243,7 @@ impl KeyTable {
         let (start, end) = (fits(start), fits(self.text.len()));
         let stored = value.checked_add(1).expect("fewer than u32::MAX rules");
         self.slots.own()[i] = (h, start, end, stored);
-        self.places.push((start, end));
+        self.places.own().push((start, end));
         true
     }
 
@@ -4195,7 +4251,7 @@ impl KeyTable {
     fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.places
             .iter()
-            .map(|&(start, end)| &self.text[start as usize..end as usize])
+            .map(|(start, end)| &self.text[start as usize..end as usize])
     }
 }
 
