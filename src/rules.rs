@@ -211,7 +211,38 @@ enum PhraseSearch {
     /// hits (`GramFilter::each_hit`). For the built-in set alone, built on first use
     /// (the build costs as much as cleaning a small page); with a user's file, at
     /// load, so that an error is reported then.
-    Anywhere(Box<[String]>, OnceLock<AhoCorasick>),
+    Anywhere(Phrases, OnceLock<AhoCorasick>),
+}
+
+/// The `contains` phrases an automaton is built from: the list `compile` made, or the
+/// stored set's bytes of it, parsed at their first use. The built-in phrases have a
+/// filter and build no automaton: parsing them into strings at every start was some 300
+/// small allocations.
+enum Phrases {
+    Own(Box<[String]>),
+    Stored(&'static [u8], OnceLock<Box<[String]>>),
+}
+
+impl Phrases {
+    /// The phrases, in order.
+    fn list(&self) -> &[String] {
+        match self {
+            Phrases::Own(list) => list,
+            Phrases::Stored(bytes, list) => list.get_or_init(|| {
+                // Stored only from trusted bytes (`stored::read`): the writer's list.
+                stored::phrases(bytes)
+                    .expect("the stored set's phrases parse")
+                    .into_boxed_slice()
+            }),
+        }
+    }
+}
+
+/// The phrases, whether own or stored (tests compare the two forms' `Debug`).
+impl std::fmt::Debug for Phrases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.list()).finish()
+    }
 }
 
 /// A byte trie of lowercased phrases (reversed for suffixes), searched from the start of
@@ -3690,7 +3721,8 @@ impl RuleSet {
         }
         // Built at load unless the set is the built-in one, whose phrases build (a test
         // loads them eagerly).
-        let ac = ac.get_or_init(|| anywhere_automaton(patterns).expect("built-in phrases build"));
+        let ac =
+            ac.get_or_init(|| anywhere_automaton(patterns.list()).expect("built-in phrases build"));
         let folded = ascii_lowered(line, buf);
         if !ac.is_match(folded) {
             return None;
@@ -5663,7 +5695,7 @@ fn phrase_matcher(
         if !lazy && grams.is_none() {
             let _ = ac.set(anywhere_automaton(&list.patterns)?);
         }
-        PhraseSearch::Anywhere(list.patterns.clone().into_boxed_slice(), ac)
+        PhraseSearch::Anywhere(Phrases::Own(list.patterns.clone().into_boxed_slice()), ac)
     };
     let edge = |c: Option<char>| c.is_some_and(is_word_char);
     Ok(Some(PhraseMatcher {
@@ -8967,6 +8999,7 @@ mod tests {
         let PhraseSearch::Anywhere(patterns, _) = &m.search else {
             panic!("contains phrases are searched anywhere");
         };
+        let patterns = patterns.list();
         let ours = anywhere_automaton(patterns).unwrap();
         let reference = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -9038,7 +9071,9 @@ mod tests {
         }
         lines.extend(golden_lines());
         let ac = match &m.search {
-            PhraseSearch::Anywhere(p, ac) => ac.get_or_init(|| anywhere_automaton(p).unwrap()),
+            PhraseSearch::Anywhere(p, ac) => {
+                ac.get_or_init(|| anywhere_automaton(p.list()).unwrap())
+            }
             PhraseSearch::Anchored(_) => panic!("contains phrases are searched anywhere"),
         };
         let (mut hits, mut passed, mut occurrences) = (0, 0, 0);

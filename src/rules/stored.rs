@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 
 use super::compiled::Compiled;
 use super::{
-    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, Places,
-    RegexRule, Rule, Slots,
+    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, Phrases,
+    Places, RegexRule, Rule, Slots,
 };
 
 include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
@@ -73,9 +73,9 @@ fn read(blob: &'static [u8], trusted: bool) -> Option<Compiled> {
     set.max_key_words = r.usize()?;
     set.heads = r.u64s()?.into_boxed_slice();
     set.long_heads = r.u64s()?.into_boxed_slice();
-    set.prefix = r.matcher()?;
-    set.suffix = r.matcher()?;
-    set.contains = r.matcher()?;
+    set.prefix = r.matcher(trusted)?;
+    set.suffix = r.matcher(trusted)?;
+    set.contains = r.matcher(trusted)?;
     let regexes = r.len()?;
     set.regexes.reserve(regexes);
     for _ in 0..regexes {
@@ -202,7 +202,23 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn matcher(&mut self) -> Option<Option<PhraseMatcher>> {
+    fn grams(&mut self) -> Option<GramFilter> {
+        Some(GramFilter {
+            width: self.usize()?,
+            mask: self.u64()?,
+            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            step: self.usize()?,
+            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            trie: self.trie()?,
+        })
+    }
+}
+
+impl Reader<'static> {
+    /// A phrase matcher. `trusted` (see `key_table`): the phrases of a `contains`
+    /// list are parsed only if its automaton is built (`Phrases::Stored`); else they are
+    /// parsed now, so that a damaged list is refused here.
+    fn matcher(&mut self, trusted: bool) -> Option<Option<PhraseMatcher>> {
         if !self.bool()? {
             return Some(None);
         }
@@ -210,17 +226,20 @@ impl<'a> Reader<'a> {
         let trie = if anchored { Some(self.trie()?) } else { None };
         // The patterns, as one run of bytes: a trie's are only read by tests.
         let n = self.usize()?;
-        let mut patterns = Reader(self.take(n)?);
+        let bytes = self.take(n)?;
         let search = match trie {
             Some(trie) => PhraseSearch::Anchored(trie),
-            None => PhraseSearch::Anywhere(patterns.strings()?.into_boxed_slice(), OnceLock::new()),
+            None if trusted => {
+                PhraseSearch::Anywhere(Phrases::Stored(bytes, OnceLock::new()), OnceLock::new())
+            }
+            None => PhraseSearch::Anywhere(
+                Phrases::Own(phrases(bytes)?.into_boxed_slice()),
+                OnceLock::new(),
+            ),
         };
         Some(Some(PhraseMatcher {
             #[cfg(test)]
-            patterns: match &search {
-                PhraseSearch::Anywhere(p, _) => p.to_vec(),
-                PhraseSearch::Anchored(_) => patterns.strings()?,
-            },
+            patterns: phrases(bytes)?,
             search,
             rule_of: self.u32s()?,
             word_start: self.bools()?,
@@ -236,19 +255,6 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    fn grams(&mut self) -> Option<GramFilter> {
-        Some(GramFilter {
-            width: self.usize()?,
-            mask: self.u64()?,
-            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
-            step: self.usize()?,
-            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
-            trie: self.trie()?,
-        })
-    }
-}
-
-impl Reader<'static> {
     /// A key table, its text, places and slots read in place (in the layouts
     /// `Places::Stored` and `Slots::Stored` read). `trusted`: the bytes are those the
     /// writer wrote (build.rs found the file's sum right), so the check that every place
@@ -288,6 +294,13 @@ impl Reader<'static> {
 /// The `k`th little-endian `u32` of `b`.
 fn word(b: &[u8], k: usize) -> u32 {
     u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("4 bytes"))
+}
+
+/// The phrases of a matcher's stored list `bytes` (a count, then each phrase).
+pub(super) fn phrases(bytes: &[u8]) -> Option<Vec<String>> {
+    let mut r = Reader(bytes);
+    let list = r.strings()?;
+    r.0.is_empty().then_some(list)
 }
 
 /// Place `i` of a key table's stored places `b` (`Places::Stored`): two little-endian
@@ -424,8 +437,9 @@ impl Writer {
                 self.trie(trie);
             }
             PhraseSearch::Anywhere(patterns, _) => {
+                let patterns = patterns.list();
                 self.bool(false);
-                assert_eq!(**patterns, *m.patterns, "one list of patterns");
+                assert_eq!(*patterns, *m.patterns, "one list of patterns");
             }
         }
         let mut patterns = Writer(Vec::new());
