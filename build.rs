@@ -16,6 +16,9 @@
 //! integers it is read-only data that needs no relocation, whose pages a lookup faults in
 //! from the file only when it touches them.
 //!
+//! Also writes the built-in model's numbers as constants (`$OUT_DIR/builtin_model.rs`,
+//! included by src/model.rs; see build/model.rs), so that no process parses its JSON.
+//!
 //! Also links the binaries (and their unit tests; not the other tests, the benches, this
 //! script or the proc macros) as static PIE where the C library's static archives are
 //! present, see `link_bins_statically`: a process that cleans one file then starts without
@@ -38,15 +41,22 @@ mod stored_header;
 #[path = "src/language/word_table.rs"]
 mod word_table;
 
+// The built-in model's numbers as constants.
+#[path = "build/model.rs"]
+mod model;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/language/word_table.rs");
+    println!("cargo:rerun-if-changed=build/model.rs");
     let dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
     write_stopword_lists(Path::new(&dir));
     write_word_table(Path::new(&dir));
     write_dfa_blob_check(Path::new(&dir));
     write_stored_rules_check(Path::new(&dir));
     write_two_byte_tables(Path::new(&dir));
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    model::write_builtin_model(Path::new(&root), Path::new(&dir));
     link_bins_statically(Path::new(&dir));
 }
 

@@ -538,6 +538,17 @@ pub struct Model {
     pub threshold: f32,
 }
 
+/// A [`Linear`]'s numbers as constants: those of models/line-classifier.json, which
+/// build.rs writes (`BUILTIN_STAGE1`, `BUILTIN_STAGE2`) with the model's other fields.
+struct LinearParts {
+    mean: &'static [f32],
+    scale: &'static [f32],
+    weights: &'static [f32],
+    bias: f32,
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_model.rs"));
+
 /// Why a model file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -559,8 +570,24 @@ impl Model {
     pub fn builtin() -> &'static Model {
         static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
         MODEL.get_or_init(|| {
-            Model::from_json(include_str!("../models/line-classifier.json"))
-                .expect("the built-in model matches the features (checked by a unit test)")
+            let linear = |p: &LinearParts| {
+                Linear::new(
+                    p.mean.to_vec(),
+                    p.scale.to_vec(),
+                    p.weights.to_vec(),
+                    p.bias,
+                )
+            };
+            // models/line-classifier.json, whose numbers build.rs made constants.
+            Model {
+                trained_on: BUILTIN_TRAINED_ON.to_string(),
+                stage1: linear(&BUILTIN_STAGE1),
+                stage2: linear(&BUILTIN_STAGE2),
+                switch_penalty: BUILTIN_SWITCH_PENALTY,
+                threshold: BUILTIN_THRESHOLD,
+            }
+            .checked()
+            .expect("the built-in model matches the features (checked by a unit test)")
         })
     }
 
@@ -569,10 +596,14 @@ impl Model {
     /// # Errors
     /// [`ModelError`] when the JSON is invalid or the feature counts do not match.
     pub fn from_json(json: &str) -> Result<Model, ModelError> {
-        let m: Model = serde_json::from_str(json)?;
+        serde_json::from_str::<Model>(json)?.checked()
+    }
+
+    /// The model, if its regressions have as many features as this version computes.
+    fn checked(self) -> Result<Model, ModelError> {
         let w1 = features::stage1_len();
         let w2 = w1 + features::STAGE2_EXTRA;
-        for (lin, want) in [(&m.stage1, w1), (&m.stage2, w2)] {
+        for (lin, want) in [(&self.stage1, w1), (&self.stage2, w2)] {
             for len in [lin.weights.len(), lin.mean.len(), lin.scale.len()] {
                 if len != want {
                     return Err(ModelError::Width {
@@ -582,7 +613,7 @@ impl Model {
                 }
             }
         }
-        Ok(m)
+        Ok(self)
     }
 
     /// The stage-2 probabilities of lines with stage-1 rows `x1` (row-major, see
@@ -690,6 +721,28 @@ mod tests {
     fn builtin_model_matches_the_features() {
         let json = include_str!("../models/line-classifier.json");
         Model::from_json(json).unwrap();
+    }
+
+    #[test]
+    fn builtin_model_is_the_json_bit_for_bit() {
+        // build.rs's constants are the file as `from_json` reads it: every number the
+        // same bits (rustc rounds a literal once, serde_json through an f64).
+        let json = Model::from_json(include_str!("../models/line-classifier.json")).unwrap();
+        let built = Model::builtin();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (a, b) in [(&built.stage1, &json.stage1), (&built.stage2, &json.stage2)] {
+            assert_eq!(bits(&a.mean), bits(&b.mean));
+            assert_eq!(bits(&a.scale), bits(&b.scale));
+            assert_eq!(bits(&a.weights), bits(&b.weights));
+            assert_eq!(a.bias.to_bits(), b.bias.to_bits());
+        }
+        assert_eq!(
+            built.switch_penalty.to_bits(),
+            json.switch_penalty.to_bits()
+        );
+        assert_eq!(built.threshold.to_bits(), json.threshold.to_bits());
+        assert_eq!(built.trained_on, json.trained_on);
+        assert!(!built.stage1.weights.is_empty() && built.stage1.weights.iter().any(|&w| w != 0.0));
     }
 
     #[test]

@@ -54,6 +54,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -210,7 +211,38 @@ enum PhraseSearch {
     /// hits (`GramFilter::each_hit`). For the built-in set alone, built on first use
     /// (the build costs as much as cleaning a small page); with a user's file, at
     /// load, so that an error is reported then.
-    Anywhere(Box<[String]>, OnceLock<AhoCorasick>),
+    Anywhere(Phrases, OnceLock<AhoCorasick>),
+}
+
+/// The `contains` phrases an automaton is built from: the list `compile` made, or the
+/// stored set's bytes of it, parsed at their first use. The built-in phrases have a
+/// filter and build no automaton: parsing them into strings at every start was some 300
+/// small allocations.
+enum Phrases {
+    Own(Box<[String]>),
+    Stored(&'static [u8], OnceLock<Box<[String]>>),
+}
+
+impl Phrases {
+    /// The phrases, in order.
+    fn list(&self) -> &[String] {
+        match self {
+            Phrases::Own(list) => list,
+            Phrases::Stored(bytes, list) => list.get_or_init(|| {
+                // Stored only from trusted bytes (`stored::read`): the writer's list.
+                stored::phrases(bytes)
+                    .expect("the stored set's phrases parse")
+                    .into_boxed_slice()
+            }),
+        }
+    }
+}
+
+/// The phrases, whether own or stored (tests compare the two forms' `Debug`).
+impl std::fmt::Debug for Phrases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.list()).finish()
+    }
 }
 
 /// A byte trie of lowercased phrases (reversed for suffixes), searched from the start of
@@ -687,6 +719,24 @@ enum Engine {
     Dense(DenseDfa<&'static [u32]>),
     /// The same, stored sparse where the dense table is large.
     Sparse(SparseDfa<&'static [u8]>),
+    /// An automaton too large to store, behind a stored one of a wider pattern.
+    Gated(Box<Gated>),
+}
+
+/// The automaton of a pattern narrowed to `keep` whose DFA is too large to store, behind
+/// the stored DFA of its `relaxed` pattern (a superset of its matches, whose DFA is
+/// small): a line the gate does not match cannot match, and the automaton itself is
+/// compiled at the first line the gate lets through. Compiling it cost a process that
+/// cleans one page about 0.7M instructions, on a page in four; on most pages no line
+/// passes the gate.
+struct Gated {
+    /// The relaxed pattern's automaton: `Engine::Dense` or `Engine::Sparse`.
+    gate: Engine,
+    /// The pattern and what it is narrowed to, for the compile.
+    src: Box<str>,
+    keep: Keep,
+    /// The automaton itself, once compiled (`None` if the lazy DFA cannot run it).
+    full: OnceLock<Option<Forward>>,
 }
 
 impl std::fmt::Debug for Forward {
@@ -729,11 +779,29 @@ impl Forward {
 
     /// `is_match` on `line` as it is.
     fn search(&self, line: &str) -> Option<bool> {
+        self.engine.search(line)
+    }
+}
+
+impl Engine {
+    /// Whether the automaton matches somewhere in `line`; `None` if a lazy DFA gave up.
+    fn search(&self, line: &str) -> Option<bool> {
         let input = ReInput::new(line).earliest(true);
-        let found = match &self.engine {
+        let found = match self {
             Engine::Lazy { dfa, caches } => dfa.try_search_fwd(&mut caches.get(), &input),
             Engine::Dense(dfa) => dfa.try_search_fwd(&input),
             Engine::Sparse(dfa) => dfa.try_search_fwd(&input),
+            Engine::Gated(g) => {
+                if g.gate.search(line) == Some(false) {
+                    return Some(false);
+                }
+                let full = g.full.get_or_init(|| {
+                    // Built from the same narrowed tree as the gate: runs on the same
+                    // (folded or not) line.
+                    narrowed_from_ast(&g.src, g.keep).flatten()
+                });
+                return full.as_ref()?.search(line);
+            }
         };
         found.ok().map(|m| m.is_some())
     }
@@ -761,11 +829,13 @@ struct Aligned<B: ?Sized>(B);
 /// builtin_dfa_blob`). Entries are keyed by pattern and character set (`dfa_key`): an
 /// edited rule finds none and compiles its automata at run time as before, so a stale
 /// file costs time, not a wrong match. Automata too large to store (see the limits in
-/// the test) are compiled at run time too.
+/// the test) are compiled at run time too, behind the stored DFA of a wider pattern
+/// (`Gated`) when that one is small enough.
 ///
 /// Layout (little-endian): `DFA_MAGIC`, the entry count (u32), four bytes of padding,
 /// then per entry its key (u64), offset and length in the file (u32 each), kind (0 dense,
-/// 1 sparse), `Forward::lower` (0 or 1) and six bytes of padding; then the DFAs'
+/// 1 sparse), `Forward::lower` (0 or 1), whether it is a gate (`Gated`: 0 or 1) and five
+/// bytes of padding; then the DFAs'
 /// little-endian serializations, each at an offset that is a multiple of 8; last, the
 /// FNV-1a sum of all the bytes before it (u64), which build.rs checks (`DFA_BLOB_INTACT`).
 static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa"));
@@ -775,7 +845,7 @@ static DFA_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../rules/default.dfa
 include!(concat!(env!("OUT_DIR"), "/dfa_blob.rs"));
 
 /// The first bytes of `DFA_BLOB`; the last one is the layout's version.
-const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x02";
+const DFA_MAGIC: [u8; 8] = *b"bsdfa\0\0\x03";
 
 /// The bytes of an entry of `DFA_BLOB`'s table.
 const DFA_ENTRY: usize = 24;
@@ -798,7 +868,7 @@ fn dfa_key(src: &str, keep: Keep) -> u64 {
 }
 
 /// The automaton of `src` narrowed to `keep` read from `DFA_BLOB`, if it holds one under
-/// its key. Big-endian targets compile every automaton (the file holds little-endian
+/// its key (or its gate, see `Gated`). Big-endian targets compile every automaton (the file holds little-endian
 /// tables).
 fn precompiled(src: &str, keep: Keep) -> Option<Forward> {
     let read = if DFA_BLOB_INTACT {
@@ -845,6 +915,16 @@ fn precompiled_in(blob: &'static [u8], src: &str, keep: Keep, read: Read) -> Opt
         }
         _ => return None,
     };
+    let engine = if entry.gate {
+        Engine::Gated(Box::new(Gated {
+            gate: engine,
+            src: src.into(),
+            keep,
+            full: OnceLock::new(),
+        }))
+    } else {
+        engine
+    };
     Some(Forward {
         engine,
         tree: None,
@@ -862,6 +942,9 @@ struct DfaEntry {
     kind: u8,
     /// `Forward::lower`.
     lower: bool,
+    /// Whether it is the DFA of the `relaxed` pattern, a gate (`Gated`), rather than of
+    /// the pattern.
+    gate: bool,
 }
 
 /// The entries of `blob` (the layout of `DFA_BLOB`) in their order; none without its magic,
@@ -883,6 +966,7 @@ fn dfa_entries(blob: &[u8]) -> impl Iterator<Item = DfaEntry> + '_ {
             len: u32_at(e, 12)?,
             kind: e[16],
             lower: e[17] == 1,
+            gate: e[18] == 1,
         })
     })
 }
@@ -925,9 +1009,7 @@ impl<'a> Lowered<'a> {
                 self.buf.push_str(self.line);
                 self.buf.make_ascii_lowercase();
             } else {
-                let table = narrow_folds();
-                self.buf
-                    .extend(self.line.chars().map(|c| narrow_fold(table, c)));
+                self.buf.extend(self.line.chars().map(narrow_fold));
             }
             self.done = true;
         }
@@ -1551,7 +1633,7 @@ fn narrow_ast(ast: &mut Ast, cx: &mut Narrow, src: &str) -> Option<bool> {
                     // The table serves the many non-ASCII letters of `NARROW` patterns;
                     // an `ASCII` one needs it only for the odd Kelvin sign.
                     lit.c = if !lit.c.is_ascii() && class_has(&cx.n.keep, lit.c) {
-                        narrow_fold(narrow_folds(), lit.c)
+                        narrow_fold(lit.c)
                     } else {
                         fold_rep(lit.c)
                     };
@@ -1702,18 +1784,19 @@ fn fold_class(c: char) -> ClassUnicode {
     class
 }
 
-/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`),
-/// computed once: folded lines are made a character at a time.
-fn narrow_folds() -> &'static [char] {
-    static TABLE: OnceLock<Box<[char]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        NARROW
-            .iter()
-            .flat_map(|&(lo, hi)| lo.max('\u{80}')..=hi)
-            .map(fold_rep)
-            .collect()
-    })
-}
+/// Where the second range of `NARROW` starts in `NARROW_FOLDS`.
+const NARROW_SECOND: usize = NARROW[0].1 as usize + 1 - 0x80;
+
+/// `fold_rep` of each non-ASCII character of `NARROW`, in order (see `narrow_fold`), each
+/// worked out at its first use (0 until then; no character folds to NUL but NUL): a page
+/// meets a few dozen of these 1,712 characters, and working out all of them cost a
+/// process that cleans one page with some in a folded line 0.7M instructions (a fifth
+/// of its run). A value stored by two threads at once is the same value.
+static NARROW_FOLDS: [AtomicU32; NARROW_FOLDS_LEN] =
+    [const { AtomicU32::new(0) }; NARROW_FOLDS_LEN];
+
+/// The non-ASCII characters of `NARROW`.
+const NARROW_FOLDS_LEN: usize = NARROW_SECOND + (NARROW[1].1 as usize + 1 - NARROW[1].0 as usize);
 
 // `narrow_fold` looks characters up in two ranges, the first from `\0` (holding ASCII,
 // which it lowercases without the table) and the second past it.
@@ -1724,22 +1807,32 @@ const _: () = assert!(
         && (NARROW[0].1 as u32) < NARROW[1].0 as u32
 );
 
-/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), with
-/// `table` from `narrow_folds`.
+/// `fold_rep(c)` for a character `c` of `NARROW` (`c` itself for any other), from
+/// `NARROW_FOLDS`.
 #[inline]
-fn narrow_fold(table: &[char], c: char) -> char {
-    // Where the second range of `NARROW` starts in `table`.
-    let second = NARROW[0].1 as usize + 1 - 0x80;
+fn narrow_fold(c: char) -> char {
     let i = c as usize;
     if i < 0x80 {
-        c.to_ascii_lowercase()
-    } else if i <= NARROW[0].1 as usize {
-        table[i - 0x80]
+        return c.to_ascii_lowercase();
+    }
+    let slot = if i <= NARROW[0].1 as usize {
+        &NARROW_FOLDS[i - 0x80]
     } else {
-        i.checked_sub(NARROW[1].0 as usize)
-            .and_then(|j| table.get(second + j))
-            .copied()
-            .unwrap_or(c)
+        match i
+            .checked_sub(NARROW[1].0 as usize)
+            .and_then(|j| NARROW_FOLDS.get(NARROW_SECOND + j))
+        {
+            Some(slot) => slot,
+            None => return c,
+        }
+    };
+    match char::from_u32(slot.load(Ordering::Relaxed)) {
+        Some(rep) if rep != '\0' => rep,
+        _ => {
+            let rep = fold_rep(c);
+            slot.store(u32::from(rep), Ordering::Relaxed);
+            rep
+        }
     }
 }
 
@@ -2080,10 +2173,13 @@ impl Needs {
                 b.add(first.to_ascii_uppercase());
             }
         };
-        let mut digit = ByteSet::default();
-        digit.add_range(b'0', b'9');
-        let mut digit_or_non_ascii = digit;
-        digit_or_non_ascii.add_range(0x80, 0xff);
+        // Constants: filled a byte at a time on every call, the ranges were a fifth of
+        // the work of loading the regex rules.
+        const DIGIT: ByteSet = ByteSet::range(b'0', b'9');
+        const NON_ASCII: ByteSet = ByteSet::range(0x80, 0xff);
+        const UPPER: ByteSet = ByteSet::range(b'A', b'Z');
+        const LOWER: ByteSet = ByteSet::range(b'a', b'z');
+        let (digit, digit_or_non_ascii) = (DIGIT, DIGIT.union(NON_ASCII));
         match self {
             Needs::AnyChar(set)
             | Needs::FirstChar(set)
@@ -2096,12 +2192,7 @@ impl Needs {
                 b.add_all(digit_or_non_ascii);
                 vec![b]
             }
-            Needs::FirstUpper => {
-                let mut b = ByteSet::default();
-                b.add_range(b'A', b'Z');
-                b.add_range(0x80, 0xff);
-                vec![b]
-            }
+            Needs::FirstUpper => vec![UPPER.union(NON_ASCII)],
             // Every byte of the word, in either ASCII case.
             Needs::FirstWordAsciiCi(word) => word
                 .bytes()
@@ -2151,10 +2242,7 @@ impl Needs {
                 vec![b]
             }
             Needs::LetterOr(set) => {
-                let mut b = ByteSet::default();
-                b.add_range(b'A', b'Z');
-                b.add_range(b'a', b'z');
-                b.add_range(0x80, 0xff);
+                let mut b = UPPER.union(LOWER).union(NON_ASCII);
                 set.bytes().for_each(|x| b.add(x));
                 vec![b]
             }
@@ -2541,9 +2629,21 @@ impl ByteSet {
         self.0[usize::from(b >> 6)] |= 1 << (b & 63);
     }
 
-    /// Adds the bytes `lo..=hi`.
-    fn add_range(&mut self, lo: u8, hi: u8) {
-        (lo..=hi).for_each(|b| self.add(b));
+    /// The bytes `lo..=hi`.
+    const fn range(lo: u8, hi: u8) -> ByteSet {
+        let mut set = [0u64; 4];
+        let mut b = lo as usize;
+        while b <= hi as usize {
+            set[b >> 6] |= 1 << (b & 63);
+            b += 1;
+        }
+        ByteSet(set)
+    }
+
+    /// The bytes of either set.
+    const fn union(self, other: ByteSet) -> ByteSet {
+        let (a, b) = (self.0, other.0);
+        ByteSet([a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]])
     }
 
     /// Adds the first byte of `c`'s UTF-8 form.
@@ -3621,7 +3721,8 @@ impl RuleSet {
         }
         // Built at load unless the set is the built-in one, whose phrases build (a test
         // loads them eagerly).
-        let ac = ac.get_or_init(|| anywhere_automaton(patterns).expect("built-in phrases build"));
+        let ac =
+            ac.get_or_init(|| anywhere_automaton(patterns.list()).expect("built-in phrases build"));
         let folded = ascii_lowered(line, buf);
         if !ac.is_match(folded) {
             return None;
@@ -3941,7 +4042,7 @@ struct KeyTable {
     /// built-in set (see `Slots`).
     text: Cow<'static, str>,
     /// Each string's start and end in `text`, in the order added.
-    places: Vec<(u32, u32)>,
+    places: Places,
     /// Linear probing, a power of two long and at most half full. Each slot holds what a
     /// lookup reads (no second table to go through): the string's `key_hash` (compared
     /// first), its start and end in `text`, and its value plus one (0: an empty slot, so
@@ -3995,6 +4096,62 @@ impl Slots {
     }
 }
 
+/// The places of a [`KeyTable`]'s strings: its own, or the bytes of the stored rule set
+/// (two little-endian `u32`s a place), read in place as `Slots` are (copied, they were
+/// some 37 KB to allocate and fill in every process). Only the writer of the stored set
+/// and `compile` read them; a lookup only asks whether there are any.
+#[derive(Clone)]
+enum Places {
+    Own(Vec<(u32, u32)>),
+    Stored(&'static [u8]),
+}
+
+impl Default for Places {
+    fn default() -> Self {
+        Places::Own(Vec::new())
+    }
+}
+
+impl Places {
+    /// How many places.
+    fn len(&self) -> usize {
+        match self {
+            Places::Own(p) => p.len(),
+            Places::Stored(b) => b.len() / 8,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The places, in order.
+    fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0..self.len()).map(|i| match self {
+            Places::Own(p) => p[i],
+            Places::Stored(b) => stored::place_at(b, i),
+        })
+    }
+
+    /// The places as the table's own, to change (stored ones are copied first).
+    fn own(&mut self) -> &mut Vec<(u32, u32)> {
+        if let Places::Stored(_) = self {
+            *self = Places::Own(self.iter().collect());
+        }
+        match self {
+            Places::Own(p) => p,
+            Places::Stored(_) => unreachable!("made its own above"),
+        }
+    }
+}
+
+/// Each place as a tuple, whether own or stored (tests compare the two forms' `Debug`).
+impl std::fmt::Debug for Places {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Each slot as a tuple, whether own or stored (tests compare the two forms' `Debug`).
 impl std::fmt::Debug for Slots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -4022,7 +4179,7 @@ impl KeyTable {
     /// Room for `n` more strings of `bytes` bytes in all.
     fn reserve(&mut self, n: usize, bytes: usize) {
         self.text.to_mut().reserve(bytes);
-        self.places.reserve(n);
+        self.places.own().reserve(n);
         self.grow_to(self.places.len() + n);
     }
 
@@ -4125,7 +4282,7 @@ impl KeyTable {
         let (start, end) = (fits(start), fits(self.text.len()));
         let stored = value.checked_add(1).expect("fewer than u32::MAX rules");
         self.slots.own()[i] = (h, start, end, stored);
-        self.places.push((start, end));
+        self.places.own().push((start, end));
         true
     }
 
@@ -4133,7 +4290,7 @@ impl KeyTable {
     fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.places
             .iter()
-            .map(|&(start, end)| &self.text[start as usize..end as usize])
+            .map(|(start, end)| &self.text[start as usize..end as usize])
     }
 }
 
@@ -5336,6 +5493,8 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut first = ByteTable::default();
+    // The bits of the rules that allow every first byte, set in every entry at the end.
+    let mut any_first = 0;
     for (i, r) in set.regexes.iter_mut().enumerate() {
         if i >= BIT_RULES {
             continue;
@@ -5347,12 +5506,15 @@ fn index_regex_gates(set: &mut Compiled) {
                 *a &= b;
             }
         }
+        if allowed.0 == [u64::MAX; 4] {
+            any_first |= r.first_bit;
+            continue;
+        }
         for (b, f) in first.0.iter_mut().enumerate() {
-            if allowed.has(b as u8) {
-                *f |= r.first_bit;
-            }
+            *f |= r.first_bit * u64::from(allowed.has(b as u8));
         }
     }
+    first.0.iter_mut().for_each(|f| *f |= any_first);
     set.regex_first = first;
     let mut pairs = PairTable::default();
     // The bits of the rules with no pair list, set in every entry in one pass at the end.
@@ -5423,21 +5585,30 @@ fn index_regex_gates(set: &mut Compiled) {
             r.checks.clone()
         };
     }
+    // Entry `v` of table `j` (`v`: the bits of hit byte `j` missing from a line) blocks
+    // the rules that need one of those bits, or forbid a bit not missing (so present):
+    // `needs_any[v] | forbids_any[!v]`, where `needs_any[v]` has the rules needing some
+    // bit of `v` and `forbids_any[v]` those forbidding some bit of `v`. Each is made
+    // from the entry without `v`'s lowest bit: 256 steps a table, whatever the number
+    // of rules (a test of every rule for every entry was half the work of this function).
     let mut blocked = BlockTable::default();
-    for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
-        for (j, table) in blocked.0.iter_mut().enumerate() {
-            let need = (r.gate_bits >> (8 * j)) & 0xff;
-            let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
-            // No bits of the rule in this byte: no entry blocks it.
-            if need == 0 && forbid == 0 {
-                continue;
+    for (j, table) in blocked.0.iter_mut().enumerate() {
+        let (mut need_bit, mut forbid_bit) = ([0u64; 8], [0u64; 8]);
+        for (i, r) in set.regexes.iter().enumerate().take(BIT_RULES) {
+            for k in 0..8 {
+                need_bit[k] |= ((r.gate_bits >> (8 * j + k)) & 1) << i;
+                forbid_bit[k] |= ((r.forbid_bits >> (8 * j + k)) & 1) << i;
             }
-            for (v, entry) in table.iter_mut().enumerate() {
-                // `v`: bits missing from the line; a forbidden one not missing is there.
-                if v as u64 & need != 0 || v as u64 & forbid != forbid {
-                    *entry |= 1 << i;
-                }
-            }
+        }
+        let (mut needs_any, mut forbids_any) = ([0u64; 256], [0u64; 256]);
+        for v in 1..256usize {
+            let low = v & (v - 1);
+            let k = v.trailing_zeros() as usize;
+            needs_any[v] = needs_any[low] | need_bit[k];
+            forbids_any[v] = forbids_any[low] | forbid_bit[k];
+        }
+        for (v, entry) in table.iter_mut().enumerate() {
+            *entry = needs_any[v] | forbids_any[!v & 0xff];
         }
     }
     set.regex_blocked = blocked;
@@ -5524,7 +5695,7 @@ fn phrase_matcher(
         if !lazy && grams.is_none() {
             let _ = ac.set(anywhere_automaton(&list.patterns)?);
         }
-        PhraseSearch::Anywhere(list.patterns.clone().into_boxed_slice(), ac)
+        PhraseSearch::Anywhere(Phrases::Own(list.patterns.clone().into_boxed_slice()), ac)
     };
     let edge = |c: Option<char>| c.is_some_and(is_word_char);
     Ok(Some(PhraseMatcher {
@@ -6689,9 +6860,8 @@ mod tests {
         let n = narrowing(Keep::Wide);
         // `WIDE` automata widen their classes with all characters past `WIDE`, on folded
         // lines too: folding keeps every `WIDE` character in `WIDE`.
-        let table = narrow_folds();
         for c in WIDE.iter().flat_map(|&(lo, hi)| lo..=hi) {
-            assert!(in_ranges(&WIDE, narrow_fold(table, c)), "{c:?}");
+            assert!(in_ranges(&WIDE, narrow_fold(c)), "{c:?}");
         }
         let class_of = |src: &str| match regex_syntax::parse(src).unwrap().into_kind() {
             HirKind::Class(Class::Unicode(c)) => c,
@@ -6802,7 +6972,6 @@ mod tests {
 
     #[test]
     fn fold_representatives_stay_in_their_class_and_in_narrow() {
-        let folds = narrow_folds();
         let closure = &narrowing(Keep::Narrow).closure;
         for c in closure.iter().flat_map(|r| r.start()..=r.end()) {
             let rep = fold_rep(c);
@@ -6814,7 +6983,7 @@ mod tests {
                 assert_eq!(fold_rep(d), rep, "{c:?} {d:?}");
             }
             if in_narrow(c) {
-                assert_eq!(narrow_fold(folds, c), rep, "{c:?}");
+                assert_eq!(narrow_fold(c), rep, "{c:?}");
             }
         }
         // `WIDE` adds characters that fold with no other.
@@ -6825,14 +6994,14 @@ mod tests {
                     [ClassUnicodeRange::new(c, c)],
                     "{c:?}"
                 );
-                assert_eq!(narrow_fold(folds, c), c);
+                assert_eq!(narrow_fold(c), c);
             }
         }
         // Past `NARROW`, the table leaves characters as they are.
         for c in ['\u{530}', '\u{1e9e}', '\u{1fff}', '\u{2200}', '日'] {
-            assert_eq!(narrow_fold(folds, c), c);
+            assert_eq!(narrow_fold(c), c);
         }
-        assert_eq!(narrow_fold(folds, 'Я'), narrow_fold(folds, 'я'));
+        assert_eq!(narrow_fold('Я'), narrow_fold('я'));
         assert_eq!(fold_rep('\u{212a}'), 'k');
     }
 
@@ -7306,53 +7475,81 @@ mod tests {
     /// minimizing takes seconds and the result is too large to store anyway.
     const DFA_BUILD_LIMIT: usize = 6 << 20;
 
+    /// The kind (0 dense, 1 sparse) and table of `hir`'s DFA as `builtin_dfa_blob` stores
+    /// it, narrowed to `keep`; `None` when it does not determinize within
+    /// `DFA_BUILD_LIMIT` or its table is larger than `SPARSE_MAX`.
+    fn stored_dfa(hir: &Hir, keep: Keep) -> Option<(u8, Vec<u8>)> {
+        use regex_automata::dfa::{dense, StartKind};
+        let nfa = forward_nfa(hir).expect("compiles");
+        // Searches are unanchored, so only unanchored start states.
+        let config = dense::Config::new()
+            .start_kind(StartKind::Unanchored)
+            .minimize(true)
+            .dfa_size_limit(Some(DFA_BUILD_LIMIT))
+            .determinize_size_limit(Some(DFA_BUILD_LIMIT));
+        let dfa = dense::Builder::new()
+            .configure(config)
+            .build_from_nfa(&nfa)
+            .ok()?;
+        let (bytes, pad) = dfa.to_bytes_little_endian();
+        let dense_max = DENSE_MAX[usize::from(keep != Keep::Ascii)];
+        if bytes.len() - pad <= dense_max {
+            return Some((0, bytes[pad..].to_vec()));
+        }
+        let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
+        (sparse.len() <= SPARSE_MAX).then_some((1, sparse))
+    }
+
+    /// `hir` with the upper bound of every bounded repetition (`{1,60}`, `?`) dropped:
+    /// it matches wherever `hir` does (each part matches all it did, and more), so a
+    /// line it does not match, `hir` does not either. Those bounds, after an
+    /// unanchored part, are what make the DFAs of the patterns that do not determinize
+    /// blow up; without them the DFAs are a few kilobytes, and serve as `Gated`'s gates.
+    fn relaxed(hir: Hir) -> Hir {
+        match hir.into_kind() {
+            HirKind::Repetition(r) => Hir::repetition(Repetition {
+                max: r.max.filter(|&max| max == r.min),
+                sub: Box::new(relaxed(*r.sub)),
+                ..r
+            }),
+            kind => map_subs(kind, relaxed),
+        }
+    }
+
     /// `DFA_BLOB` as the built-in rules, the narrowing code and regex-automata make it
     /// now: the `ASCII`, `NARROW` and `WIDE` automata of each built-in regex, minimized,
     /// those small enough (see the limits above), in the layout `DFA_BLOB` describes.
     fn builtin_dfa_blob() -> Vec<u8> {
-        use regex_automata::dfa::{dense, StartKind};
         let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
-        let mut entries: Vec<(u64, u8, bool, Vec<u8>)> = Vec::new();
+        // (key, kind, lower, gate, table)
+        let mut entries: Vec<(u64, u8, bool, bool, Vec<u8>)> = Vec::new();
         for r in &rules.regexes {
             for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
                 let (hir, _, lower) = narrowed_tree(&r.src, keep).expect("narrows");
-                let nfa = forward_nfa(&hir).expect("compiles");
-                // Searches are unanchored, so only unanchored start states.
-                let config = dense::Config::new()
-                    .start_kind(StartKind::Unanchored)
-                    .minimize(true)
-                    .dfa_size_limit(Some(DFA_BUILD_LIMIT))
-                    .determinize_size_limit(Some(DFA_BUILD_LIMIT));
-                let Ok(dfa) = dense::Builder::new().configure(config).build_from_nfa(&nfa) else {
-                    continue;
-                };
-                let (bytes, pad) = dfa.to_bytes_little_endian();
-                let dense_max = DENSE_MAX[usize::from(keep != Keep::Ascii)];
-                let (kind, bytes) = if bytes.len() - pad <= dense_max {
-                    (0, bytes[pad..].to_vec())
-                } else {
-                    let sparse = dfa.to_sparse().expect("sparse").to_bytes_little_endian();
-                    if sparse.len() > SPARSE_MAX {
-                        continue;
-                    }
-                    (1, sparse)
-                };
-                entries.push((dfa_key(&r.src, keep), kind, lower, bytes));
+                let key = dfa_key(&r.src, keep);
+                // The automaton if it is small enough, else the gate of `relaxed`.
+                if let Some((kind, bytes)) = stored_dfa(&hir, keep) {
+                    entries.push((key, kind, lower, false, bytes));
+                } else if let Some((kind, bytes)) = stored_dfa(&relaxed(hir), keep) {
+                    entries.push((key, kind, lower, true, bytes));
+                }
             }
         }
         let mut blob = DFA_MAGIC.to_vec();
         blob.extend_from_slice(&u32::try_from(entries.len()).unwrap().to_le_bytes());
         blob.extend_from_slice(&[0; 4]);
         let mut offset = 16 + entries.len() * DFA_ENTRY;
-        for (key, kind, lower, bytes) in &entries {
+        for (key, kind, lower, gate, bytes) in &entries {
             offset = offset.next_multiple_of(8);
             blob.extend_from_slice(&key.to_le_bytes());
             blob.extend_from_slice(&u32::try_from(offset).unwrap().to_le_bytes());
             blob.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_le_bytes());
-            blob.extend_from_slice(&[*kind, u8::from(*lower), 0, 0, 0, 0, 0, 0]);
+            let flags = [*kind, u8::from(*lower), u8::from(*gate)];
+            blob.extend_from_slice(&flags);
+            blob.extend_from_slice(&[0; 5]);
             offset += bytes.len();
         }
-        for (_, _, _, bytes) in &entries {
+        for (.., bytes) in &entries {
             blob.resize(blob.len().next_multiple_of(8), 0);
             blob.extend_from_slice(bytes);
         }
@@ -7520,19 +7717,71 @@ mod tests {
         bad[offset + len / 2..offset + len].fill(0xff);
         let bad: &'static [u8] = Box::leak(bad.into_boxed_slice());
         assert!(precompiled_in(bad, src, Keep::Ascii, Read::Checked).is_none());
-        // The rule then compiles its automaton as before, and so do rules whose
-        // automata were too large to store.
+        // The rule then compiles its automaton as before (as the automata too large to
+        // store are compiled: `gated_automata_compile_for_the_lines_their_gates_pass`).
         assert!(narrowed_from_ast(src, Keep::Ascii)
             .unwrap()
             .unwrap()
             .is_lazy());
-        let lazy = rules
-            .regexes
-            .iter()
-            .filter(|r| precompiled(&r.src, Keep::Ascii).is_none())
-            .inspect(|r| assert!(r.ascii_fwd().unwrap().is_lazy()))
-            .count();
-        assert!(lazy > 0);
+    }
+
+    #[test]
+    fn gated_automata_compile_for_the_lines_their_gates_pass() {
+        // A gate matches every line its pattern matches (the full regex here), turns most
+        // lines away, and its automaton is compiled at the first line it lets through,
+        // not before.
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let mut lines = golden_lines();
+        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
+        for entry in std::fs::read_dir(pages).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            lines.extend(normalize(&text).text.lines().map(str::to_string));
+        }
+        let mut buf = String::new();
+        let (mut gated, mut passed, mut turned_away, mut matched) = (0, 0, 0, 0);
+        for r in &rules.regexes {
+            let re = Regex::new(&r.src).unwrap();
+            for keep in [Keep::Ascii, Keep::Narrow, Keep::Wide] {
+                let Some(f) = precompiled(&r.src, keep) else {
+                    continue;
+                };
+                let Engine::Gated(g) = &f.engine else {
+                    continue;
+                };
+                gated += 1;
+                for line in &lines {
+                    if !line.chars().all(|c| in_ranges(keep.ranges(), c)) {
+                        continue;
+                    }
+                    let want = re.is_match(line);
+                    let mut lowered = Lowered::new(line, &mut buf, line.is_ascii());
+                    let text = if f.lower { lowered.folded() } else { line };
+                    let gate = g.gate.search(text);
+                    assert!(gate.is_some(), "a stored DFA never gives up");
+                    assert!(
+                        gate == Some(true) || !want,
+                        "{keep:?} {} on {line:?}",
+                        r.src
+                    );
+                    let compiled = g.full.get().is_some();
+                    let got = f.is_match(&mut Lowered::new(line, &mut buf, line.is_ascii()));
+                    assert_eq!(got, Some(want), "{keep:?} {} on {line:?}", r.src);
+                    assert_eq!(g.full.get().is_some(), compiled || gate == Some(true));
+                    passed += usize::from(gate == Some(true));
+                    turned_away += usize::from(gate == Some(false));
+                    matched += usize::from(want);
+                }
+            }
+        }
+        assert!(gated >= 4, "{gated} gated automata");
+        assert!(
+            matched > 0 && passed >= matched,
+            "{passed} passed, {matched} matched"
+        );
+        assert!(
+            turned_away > 50 * passed,
+            "{turned_away} lines turned away, {passed} let through"
+        );
     }
 
     #[test]
@@ -7748,6 +7997,41 @@ mod tests {
         {
             assert_eq!(line_head(core), reference(core), "{core:?}");
         }
+    }
+
+    #[test]
+    fn regex_tables_hold_each_rules_bits() {
+        // Every entry of the block and first-byte tables, against each rule's own bits
+        // and first bytes (the tables are filled by other means than these tests).
+        let rules = builtin();
+        let n = rules.regexes.len().min(BIT_RULES);
+        for (j, table) in rules.regex_blocked.0.iter().enumerate() {
+            for (v, &entry) in table.iter().enumerate() {
+                let v = v as u64;
+                let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
+                    let need = (r.gate_bits >> (8 * j)) & 0xff;
+                    let forbid = (r.forbid_bits >> (8 * j)) & 0xff;
+                    acc | (r.first_bit * u64::from(v & need != 0 || v & forbid != forbid))
+                });
+                assert_eq!(entry, want, "table {j}, entry {v}");
+            }
+        }
+        for (b, &entry) in rules.regex_first.0.iter().enumerate() {
+            let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
+                let allows = r
+                    .needs
+                    .iter()
+                    .filter_map(|n| n.first_bytes())
+                    .all(|set| set.has(b as u8));
+                acc | (r.first_bit * u64::from(allows))
+            });
+            assert_eq!(entry, want, "first byte {b}");
+        }
+        // Tables with something in them: many distinct entries.
+        let distinct =
+            |entries: &mut dyn Iterator<Item = u64>| entries.collect::<HashSet<_>>().len();
+        assert!(distinct(&mut rules.regex_first.0.iter().copied()) > 10);
+        assert!(distinct(&mut rules.regex_blocked.0.iter().flatten().copied()) > 100);
     }
 
     #[test]
@@ -8715,6 +8999,7 @@ mod tests {
         let PhraseSearch::Anywhere(patterns, _) = &m.search else {
             panic!("contains phrases are searched anywhere");
         };
+        let patterns = patterns.list();
         let ours = anywhere_automaton(patterns).unwrap();
         let reference = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -8786,7 +9071,9 @@ mod tests {
         }
         lines.extend(golden_lines());
         let ac = match &m.search {
-            PhraseSearch::Anywhere(p, ac) => ac.get_or_init(|| anywhere_automaton(p).unwrap()),
+            PhraseSearch::Anywhere(p, ac) => {
+                ac.get_or_init(|| anywhere_automaton(p.list()).unwrap())
+            }
             PhraseSearch::Anchored(_) => panic!("contains phrases are searched anywhere"),
         };
         let (mut hits, mut passed, mut occurrences) = (0, 0, 0);

@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 
 use super::compiled::Compiled;
 use super::{
-    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, RegexRule,
-    Rule, Slots,
+    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, Phrases,
+    Places, RegexRule, Rule, Slots,
 };
 
 include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
@@ -39,11 +39,12 @@ pub(super) fn builtin() -> Option<Compiled> {
     if !STORED_RULES_CURRENT {
         return None;
     }
-    read(STORED)
+    read(STORED, true)
 }
 
-/// The rule set stored in `blob` (as `write` lays it out).
-fn read(blob: &'static [u8]) -> Option<Compiled> {
+/// The rule set stored in `blob` (as `write` lays it out). `trusted`: build.rs found its
+/// sum right (see `Reader::key_table`).
+fn read(blob: &'static [u8], trusted: bool) -> Option<Compiled> {
     let mut r = Reader(blob.get(..blob.len().checked_sub(8)?)?);
     if r.take(8)? != super::stored_header::STORED_MAGIC {
         return None;
@@ -66,15 +67,15 @@ fn read(blob: &'static [u8]) -> Option<Compiled> {
             max_chars: r.opt_usize()?,
         });
     }
-    set.whole = r.key_table()?;
-    set.glue_starts = r.key_table()?;
+    set.whole = r.key_table(trusted)?;
+    set.glue_starts = r.key_table(trusted)?;
     set.max_key_bytes = r.usize()?;
     set.max_key_words = r.usize()?;
     set.heads = r.u64s()?.into_boxed_slice();
     set.long_heads = r.u64s()?.into_boxed_slice();
-    set.prefix = r.matcher()?;
-    set.suffix = r.matcher()?;
-    set.contains = r.matcher()?;
+    set.prefix = r.matcher(trusted)?;
+    set.suffix = r.matcher(trusted)?;
+    set.contains = r.matcher(trusted)?;
     let regexes = r.len()?;
     set.regexes.reserve(regexes);
     for _ in 0..regexes {
@@ -201,7 +202,23 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn matcher(&mut self) -> Option<Option<PhraseMatcher>> {
+    fn grams(&mut self) -> Option<GramFilter> {
+        Some(GramFilter {
+            width: self.usize()?,
+            mask: self.u64()?,
+            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            step: self.usize()?,
+            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            trie: self.trie()?,
+        })
+    }
+}
+
+impl Reader<'static> {
+    /// A phrase matcher. `trusted` (see `key_table`): the phrases of a `contains`
+    /// list are parsed only if its automaton is built (`Phrases::Stored`); else they are
+    /// parsed now, so that a damaged list is refused here.
+    fn matcher(&mut self, trusted: bool) -> Option<Option<PhraseMatcher>> {
         if !self.bool()? {
             return Some(None);
         }
@@ -209,17 +226,20 @@ impl<'a> Reader<'a> {
         let trie = if anchored { Some(self.trie()?) } else { None };
         // The patterns, as one run of bytes: a trie's are only read by tests.
         let n = self.usize()?;
-        let mut patterns = Reader(self.take(n)?);
+        let bytes = self.take(n)?;
         let search = match trie {
             Some(trie) => PhraseSearch::Anchored(trie),
-            None => PhraseSearch::Anywhere(patterns.strings()?.into_boxed_slice(), OnceLock::new()),
+            None if trusted => {
+                PhraseSearch::Anywhere(Phrases::Stored(bytes, OnceLock::new()), OnceLock::new())
+            }
+            None => PhraseSearch::Anywhere(
+                Phrases::Own(phrases(bytes)?.into_boxed_slice()),
+                OnceLock::new(),
+            ),
         };
         Some(Some(PhraseMatcher {
             #[cfg(test)]
-            patterns: match &search {
-                PhraseSearch::Anywhere(p, _) => p.to_vec(),
-                PhraseSearch::Anchored(_) => patterns.strings()?,
-            },
+            patterns: phrases(bytes)?,
             search,
             rule_of: self.u32s()?,
             word_start: self.bools()?,
@@ -235,42 +255,38 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    fn grams(&mut self) -> Option<GramFilter> {
-        Some(GramFilter {
-            width: self.usize()?,
-            mask: self.u64()?,
-            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
-            step: self.usize()?,
-            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
-            trie: self.trie()?,
-        })
-    }
-}
-
-impl Reader<'static> {
-    /// A key table, its text and slots read in place (the slots' bytes are the layout
-    /// `Slots::Stored` reads).
-    fn key_table(&mut self) -> Option<KeyTable> {
+    /// A key table, its text, places and slots read in place (in the layouts
+    /// `Places::Stored` and `Slots::Stored` read). `trusted`: the bytes are those the
+    /// writer wrote (build.rs found the file's sum right), so the check that every place
+    /// lies in the text is left out (a wrong place would panic at a lookup that slices
+    /// it, never read memory outside the text). It cost a process 80K instructions.
+    fn key_table(&mut self, trusted: bool) -> Option<KeyTable> {
         let text = self.str()?;
-        let places = self.items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?;
+        let n = self.len()?;
+        let places = self.take(n.checked_mul(8)?)?;
         let n = self.len()?;
         let bytes = self.take(n.checked_mul(16)?)?;
-        // Every place is in the text (the table slices it with no further check): one
-        // pass with no early exit over the slots' bytes.
+        // One pass with no early exit over the places and the slots.
         let outside = |bad: bool, (s, e): (u32, u32)| bad | (s > e) | (e as usize > text.len());
-        let outside = bytes
-            .chunks_exact(16)
-            .map(|b| (word(b, 1), word(b, 2)))
-            .fold(places.iter().copied().fold(false, outside), outside);
-        let slots = Slots::Stored(bytes);
+        let outside = !trusted
+            && bytes
+                .chunks_exact(16)
+                .map(|b| (word(b, 1), word(b, 2)))
+                .fold(
+                    places
+                        .chunks_exact(8)
+                        .map(|b| (word(b, 0), word(b, 1)))
+                        .fold(false, outside),
+                    outside,
+                );
         let sized = n.is_power_of_two() || (n == 0 && places.is_empty());
         if outside || !sized {
             return None;
         }
         Some(KeyTable {
             text: Cow::Borrowed(text),
-            places,
-            slots,
+            places: Places::Stored(places),
+            slots: Slots::Stored(bytes),
         })
     }
 }
@@ -278,6 +294,20 @@ impl Reader<'static> {
 /// The `k`th little-endian `u32` of `b`.
 fn word(b: &[u8], k: usize) -> u32 {
     u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("4 bytes"))
+}
+
+/// The phrases of a matcher's stored list `bytes` (a count, then each phrase).
+pub(super) fn phrases(bytes: &[u8]) -> Option<Vec<String>> {
+    let mut r = Reader(bytes);
+    let list = r.strings()?;
+    r.0.is_empty().then_some(list)
+}
+
+/// Place `i` of a key table's stored places `b` (`Places::Stored`): two little-endian
+/// `u32`s a place, as `Writer::key_table` lays them out.
+pub(super) fn place_at(b: &[u8], i: usize) -> (u32, u32) {
+    let place = &b[8 * i..8 * i + 8];
+    (word(place, 0), word(place, 1))
 }
 
 /// Slot `i` of a key table's stored slots `b` (`Slots::Stored`): four little-endian
@@ -375,7 +405,7 @@ impl Writer {
     fn key_table(&mut self, t: &KeyTable) {
         self.str(&t.text);
         self.len(t.places.len());
-        for &(s, e) in &t.places {
+        for (s, e) in t.places.iter() {
             self.0.extend_from_slice(&s.to_le_bytes());
             self.0.extend_from_slice(&e.to_le_bytes());
         }
@@ -407,8 +437,9 @@ impl Writer {
                 self.trie(trie);
             }
             PhraseSearch::Anywhere(patterns, _) => {
+                let patterns = patterns.list();
                 self.bool(false);
-                assert_eq!(**patterns, *m.patterns, "one list of patterns");
+                assert_eq!(*patterns, *m.patterns, "one list of patterns");
             }
         }
         let mut patterns = Writer(Vec::new());
@@ -480,9 +511,33 @@ mod tests {
     #[test]
     fn stored_rules_read_back_as_compiled() {
         let (set, blob) = current();
-        let read = read(leak(&blob)).expect("a stored set reads");
-        assert_eq!(format!("{read:?}"), format!("{set:?}"));
-        assert_eq!(write(&read, BUILTIN), blob);
+        for trusted in [false, true] {
+            let read = read(leak(&blob), trusted).expect("a stored set reads");
+            assert_eq!(format!("{read:?}"), format!("{set:?}"));
+            assert_eq!(write(&read, BUILTIN), blob);
+        }
+    }
+
+    /// A key table with a place past the end of its text is refused, unless its bytes
+    /// are trusted (then it is read as it is).
+    #[test]
+    fn key_table_places_outside_the_text_are_refused_unless_trusted() {
+        let (set, _) = current();
+        let mut w = Writer(Vec::new());
+        w.key_table(&set.whole);
+        let table = w.0;
+        // The text's length and bytes, the places' count, then the first place's start
+        // and end.
+        let at = 4 + set.whole.text.len() + 4;
+        let len = u32::try_from(set.whole.text.len()).unwrap();
+        for (start, end, refused) in [(0u32, len + 1, true), (2, 1, true), (0, len, false)] {
+            let mut bytes = table.clone();
+            bytes[at..at + 4].copy_from_slice(&start.to_le_bytes());
+            bytes[at + 4..at + 8].copy_from_slice(&end.to_le_bytes());
+            let bytes = leak(&bytes);
+            assert_eq!(Reader(bytes).key_table(false).is_none(), refused);
+            assert!(Reader(bytes).key_table(true).is_some());
+        }
     }
 
     /// A damaged or cut file is refused, not read wrong: every cut, and a bad magic.
@@ -492,11 +547,11 @@ mod tests {
         for cut in (0..blob.len() - 8).step_by(4999) {
             let mut short = blob[..cut].to_vec();
             short.extend_from_slice(&[0; 8]);
-            assert!(read(leak(&short)).is_none(), "cut at {cut}");
+            assert!(read(leak(&short), false).is_none(), "cut at {cut}");
         }
         let mut bad = blob.clone();
         bad[0] ^= 1;
-        assert!(read(leak(&bad)).is_none());
+        assert!(read(leak(&bad), false).is_none());
         // build.rs's check: the sums.
         assert!(super::super::stored_header::stored_rules_current(
             &blob,
