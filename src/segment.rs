@@ -10,7 +10,7 @@ use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
     ascii_classes16, ascii_punct16, first_lane, lane_count, lanes_eq, lanes_in, letter_marks16,
-    ChunkWords, HIGH, ONES,
+    AsciiClasses, ChunkWords, HIGH, ONES,
 };
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
@@ -806,12 +806,70 @@ impl<F: WordFilter> Scan<'_, F> {
         let Some(c) = ascii_classes16(block) else {
             return false;
         };
+        self.block_counts(block, &c, p);
+        let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
+        self.block_words::<16>(
+            u64::from(c.alpha | c.digit),
+            u64::from(c.upper),
+            hi,
+            p,
+            scratch,
+        );
+        true
+    }
+
+    /// [`ascii_block`](Self::ascii_block) of the thirty-two bytes `block` at `p`: how many
+    /// bytes it took, 32 when all are ASCII, 16 when only the first sixteen are, else 0.
+    /// The words of both halves are found in one pass over their masks: a pass ends in
+    /// a mispredicted branch about once (the number of words varies, in no pattern), and
+    /// that is per thirty-two bytes then, not sixteen.
+    #[inline(always)]
+    fn ascii_block32(&mut self, block: &[u8; 32], p: usize, scratch: &mut Scratch) -> usize {
+        let (lo, hi) = block.split_at(16);
+        let lo: &[u8; 16] = lo.try_into().expect("16 bytes");
+        let hi: &[u8; 16] = hi.try_into().expect("16 bytes");
+        let Some(c0) = ascii_classes16(lo) else {
+            return 0;
+        };
+        let Some(c1) = ascii_classes16(hi) else {
+            self.block_counts(lo, &c0, p);
+            let last = u64::from_le_bytes(lo[8..].try_into().expect("8 bytes"));
+            self.block_words::<16>(
+                u64::from(c0.alpha | c0.digit),
+                u64::from(c0.upper),
+                last,
+                p,
+                scratch,
+            );
+            return 16;
+        };
+        self.block_counts(lo, &c0, p);
+        self.block_counts(hi, &c1, p + 16);
+        let last = u64::from_le_bytes(hi[8..].try_into().expect("8 bytes"));
+        self.block_words::<32>(
+            u64::from(c0.alpha | c0.digit) | (u64::from(c1.alpha | c1.digit) << 16),
+            u64::from(c0.upper) | (u64::from(c1.upper) << 16),
+            last,
+            p,
+            scratch,
+        );
+        32
+    }
+
+    /// Counts all but the words of the sixteen ASCII bytes `block` at `p`, whose classes
+    /// are `c`.
+    #[inline(always)]
+    fn block_counts(&mut self, block: &[u8; 16], c: &AsciiClasses, p: usize) {
         let bytes = self.line.as_bytes();
         self.s.chars += 16;
         self.s.letters += c.letters_upper & 31;
         if c.digit != 0 {
             self.s.digits += c.digit.count_ones();
         }
+        // Counted whether or not the block has a capital: a branch on that mispredicted
+        // some 14,000 times per copy of the benchmark pages (callgrind's branch
+        // simulation), a capital being in about one block in four, in no pattern.
+        self.s.upper += c.letters_upper >> 5;
         // The punctuation counted from masks: a walk over each punctuation byte (as
         // `ascii_chunk` does) branched on the text, mispredicting for most blocks of prose.
         // Most blocks of prose have none (some two in three of the benchmark pages'):
@@ -836,42 +894,56 @@ impl<F: WordFilter> Scan<'_, F> {
             }
             look &= look - 1;
         }
-        // The words, as `BlockWords` pairs them: a start is a letter or digit after
-        // another byte (or the open word's), an end another byte after one.
+    }
+
+    /// The words of the `N` (16 or 32) ASCII bytes at `p`, whose letters and digits are
+    /// the bits of `alnum` and uppercase letters those of `upper` (bit `k` for byte
+    /// `p + k`), and whose last eight bytes are `last`: counted, and capitalized ones
+    /// counted, as `BlockWords` pairs them (a start is a letter or digit after another
+    /// byte or the open word's, an end another byte after one).
+    #[inline(always)]
+    fn block_words<const N: usize>(
+        &mut self,
+        alnum: u64,
+        upper: u64,
+        last: u64,
+        p: usize,
+        scratch: &mut Scratch,
+    ) {
+        let bytes = self.line.as_bytes();
         let open = self.word_start != NO_WORD;
-        let alnum = c.alpha | c.digit;
-        let before = (alnum << 1) | u32::from(open);
+        let before = (alnum << 1) | u64::from(open);
         let block_starts = alnum & !before;
-        let mut ends = !alnum & before & 0xFFFF;
-        // Counted whether or not the block has a capital: a branch on that, and a loop
-        // over the capitalized words, mispredicted some 25,000 times per copy of the
-        // benchmark pages (callgrind's branch simulation), a capital being in about one
-        // block in four, in no pattern.
-        self.s.upper += c.letters_upper >> 5;
-        self.s.capitalized += count16(block_starts & c.upper);
-        // The high half's lanes lowercased: the chunk before the next step, for its open
+        let mut ends = !alnum & before & ((1 << N) - 1);
+        // From a table of the bytes' one bits, not a loop over them: a loop branched on
+        // how many there are, mispredicting some 11,000 times per copy of the benchmark
+        // pages.
+        let capitals = block_starts & upper;
+        self.s.capitalized += count16((capitals & 0xFFFF) as u32);
+        if N > 16 {
+            self.s.capitalized += count16((capitals >> 16) as u32);
+        }
+        // The last eight bytes lowercased: the chunk before the next step, for its open
         // word.
-        let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes")) | (ONES * 0x20);
+        let hi = last | (ONES * 0x20);
         self.prev_lower = hi;
         if ends == 0 {
             // Nothing closes: the open word runs on, or one starts.
             if block_starts != 0 {
                 self.word_start = p + block_starts.trailing_zeros() as usize;
             }
-            return true;
+            return;
         }
         // The starts, bit `j` for the byte at `p + j - 8`, with the open word's among them
         // when it began at most eight bytes back, unmarked: then every word that ends
-        // here is keyed the same way, from a load at its start, with no branch on whether
-        // one was open (a branch that mispredicted about a third of the time, callgrind's
-        // branch simulation of the benchmark pages). An open word begun further back, or
-        // marked (characters outside ASCII), is over eight bytes or not ASCII: queued.
-        // The open word's start bit is set without a branch on whether one is open (about
-        // half the blocks, which mispredicted some 15,000 times per copy of the benchmark
-        // pages): only the queued words, few, branch.
+        // here is keyed the same way, from a load at its start. An open word begun
+        // further back, or marked (characters outside ASCII), is over eight bytes or not
+        // ASCII: queued. The open word's start bit is set without a branch on whether one
+        // is open (about half the blocks, which mispredicted some 15,000 times per copy
+        // of the benchmark pages): only the queued words, few, branch.
         let back = p.wrapping_sub(self.word_start);
         let near = open & (back <= 8);
-        let mut starts = (u64::from(block_starts) << 8) | (u64::from(near) << (8 - back.min(8)));
+        let mut starts = (block_starts << 8) | (u64::from(near) << (8 - back.min(8)));
         if open & !near {
             let end = p + ends.trailing_zeros() as usize;
             self.queue_word(self.word_start, end, scratch);
@@ -885,18 +957,18 @@ impl<F: WordFilter> Scan<'_, F> {
             let len = end - start;
             if len <= 8 {
                 // One load from the line when eight bytes follow the start (past the
-                // block when the word starts in its high half), else the high half's
+                // step when the word starts in its last eight bytes), else those bytes'
                 // lanes: no shift of 128-bit lanes. The test is on the line, not the
-                // block: a word starts in the block's last seven bytes nearly half the
-                // time (a branch on the text, which the processor cannot guess), while
-                // fewer than eight bytes are left only at a line's end, seldom. (An open
-                // word starts at most eight bytes before the block, whose sixteen bytes
-                // follow: its load is always in the line.)
+                // step: a word starts in the step's last seven bytes often (a branch on
+                // the text, which the processor cannot guess), while fewer than eight
+                // bytes are left only at a line's end, seldom. (An open word starts at
+                // most eight bytes before the step, whose bytes follow: its load is
+                // always in the line.)
                 let w = match bytes[start..].first_chunk::<8>() {
                     Some(w) => u64::from_le_bytes(*w) | (ONES * 0x20),
                     // The line ends within eight bytes of the start, at or after the
-                    // block's end: the word starts in the high half.
-                    None => hi >> (8 * (start - p - 8)),
+                    // step's end: the word starts in its last eight bytes.
+                    None => hi >> (8 * (start - p - (N - 8))),
                 };
                 debug_assert_eq!(
                     w & KEEP_LOW[len],
@@ -917,7 +989,6 @@ impl<F: WordFilter> Scan<'_, F> {
         } else {
             NO_WORD
         };
-        true
     }
 
     /// Counts the word of one to eight ASCII letters and digits whose bytes with bit 5
@@ -1238,12 +1309,23 @@ fn line_stats_with<F: WordFilter>(
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        // Runs of ASCII, the common case, sixteen bytes a step; the rest of a run eight.
-        while let Some(b) = bytes[i..].first_chunk::<16>() {
-            if !scan.ascii_block(b, i, scratch) {
+        // Runs of ASCII, the common case, thirty-two bytes a step, then sixteen; the rest
+        // of a run eight.
+        let mut run_on = true;
+        while let Some(b) = bytes[i..].first_chunk::<32>() {
+            let took = scan.ascii_block32(b, i, scratch);
+            i += took;
+            if took < 32 {
+                run_on = false;
                 break;
             }
-            i += 16;
+        }
+        if run_on {
+            if let Some(b) = bytes[i..].first_chunk::<16>() {
+                if scan.ascii_block(b, i, scratch) {
+                    i += 16;
+                }
+            }
         }
         while let Some(b) = bytes[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*b);
