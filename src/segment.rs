@@ -9,8 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
-    ascii_classes16, ascii_punct16, first_lane, lane_count, lanes_eq, lanes_in, ChunkWords, HIGH,
-    ONES,
+    ascii_classes16, ascii_punct16, first_lane, lane_count, lanes_eq, lanes_in, letter_marks16,
+    AsciiClasses, ChunkWords, HIGH, ONES,
 };
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
@@ -338,19 +338,7 @@ impl<'a> LineSlots<'a> {
     /// is the line numbered `first` of the document, with no copies counted.
     #[inline]
     fn slot(&mut self, line: &'a str, first: u32) -> u32 {
-        // Sixteen bytes a step, their two words folded into one: half the multiplies of
-        // hashing eight at a time (a weaker mix only lengthens probes; the tag and the text
-        // are compared anyway).
-        let mut hasher = FxHasher::default();
-        let mut pairs = line.as_bytes().chunks_exact(16);
-        for pair in &mut pairs {
-            let (a, b) = pair.split_at(8);
-            let a = u64::from_le_bytes(a.try_into().expect("8 bytes"));
-            let b = u64::from_le_bytes(b.try_into().expect("8 bytes"));
-            hasher.add(a ^ b.rotate_left(29));
-        }
-        hasher.write(pairs.remainder());
-        let hash = hasher.finish().wrapping_mul(FX_SEED);
+        let hash = line_hash(line.as_bytes());
         let tag = hash as u32;
         let mask = self.entries.len() - 1;
         let mut i = (hash >> self.shift) as usize;
@@ -376,6 +364,31 @@ impl<'a> LineSlots<'a> {
             i = (i + 1) & mask;
         }
     }
+}
+
+/// The hash of a line for [`LineSlots`]: sixteen bytes a step, their two words folded into
+/// one (half the multiplies of hashing eight at a time; a weaker mix only lengthens
+/// probes, as the tag and the text are compared anyway), and the bytes after the last
+/// step from the line's last sixteen (or eight) bytes, which may overlap those hashed
+/// already: equal lines still hash the same, and no loop or branch depends on how many
+/// bytes are left over (such branches mispredicted about once a line).
+#[inline(always)]
+fn line_hash(bytes: &[u8]) -> u64 {
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let pair = |b: &[u8]| word(&b[..8]) ^ word(&b[8..16]).rotate_left(29);
+    let mut hasher = FxHasher::default();
+    let n = bytes.len();
+    if n >= 16 {
+        for p in bytes.chunks_exact(16) {
+            hasher.add(pair(p));
+        }
+        hasher.add(pair(&bytes[n - 16..]));
+    } else if n >= 8 {
+        hasher.add(word(&bytes[..8]) ^ word(&bytes[n - 8..]).rotate_left(29));
+    } else if n > 0 {
+        hasher.add(crate::swar::tail_word(bytes, n));
+    }
+    hasher.finish().wrapping_mul(FX_SEED)
 }
 
 /// `text.split('\n').map(str::trim)` and how many of the lines are not empty, sixty-four
@@ -806,21 +819,85 @@ impl<F: WordFilter> Scan<'_, F> {
         let Some(c) = ascii_classes16(block) else {
             return false;
         };
+        self.block_counts(block, &c, p);
+        let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
+        self.block_words::<16>(
+            u64::from(c.alpha | c.digit),
+            u64::from(c.upper),
+            hi,
+            p,
+            scratch,
+        );
+        true
+    }
+
+    /// [`ascii_block`](Self::ascii_block) of the thirty-two bytes `block` at `p`: how many
+    /// bytes it took, 32 when all are ASCII, 16 when only the first sixteen are, else 0.
+    /// The words of both halves are found in one pass over their masks: a pass ends in
+    /// a mispredicted branch about once (the number of words varies, in no pattern), and
+    /// that is per thirty-two bytes then, not sixteen.
+    #[inline(always)]
+    fn ascii_block32(&mut self, block: &[u8; 32], p: usize, scratch: &mut Scratch) -> usize {
+        let (lo, hi) = block.split_at(16);
+        let lo: &[u8; 16] = lo.try_into().expect("16 bytes");
+        let hi: &[u8; 16] = hi.try_into().expect("16 bytes");
+        let Some(c0) = ascii_classes16(lo) else {
+            return 0;
+        };
+        let Some(c1) = ascii_classes16(hi) else {
+            self.block_counts(lo, &c0, p);
+            let last = u64::from_le_bytes(lo[8..].try_into().expect("8 bytes"));
+            self.block_words::<16>(
+                u64::from(c0.alpha | c0.digit),
+                u64::from(c0.upper),
+                last,
+                p,
+                scratch,
+            );
+            return 16;
+        };
+        self.block_counts(lo, &c0, p);
+        self.block_counts(hi, &c1, p + 16);
+        let last = u64::from_le_bytes(hi[8..].try_into().expect("8 bytes"));
+        self.block_words::<32>(
+            u64::from(c0.alpha | c0.digit) | (u64::from(c1.alpha | c1.digit) << 16),
+            u64::from(c0.upper) | (u64::from(c1.upper) << 16),
+            last,
+            p,
+            scratch,
+        );
+        32
+    }
+
+    /// Counts all but the words of the sixteen ASCII bytes `block` at `p`, whose classes
+    /// are `c`.
+    #[inline(always)]
+    fn block_counts(&mut self, block: &[u8; 16], c: &AsciiClasses, p: usize) {
         let bytes = self.line.as_bytes();
         self.s.chars += 16;
         self.s.letters += c.letters_upper & 31;
         if c.digit != 0 {
             self.s.digits += c.digit.count_ones();
         }
+        // Counted whether or not the block has a capital: a branch on that mispredicted
+        // some 14,000 times per copy of the benchmark pages (callgrind's branch
+        // simulation), a capital being in about one block in four, in no pattern.
+        self.s.upper += c.letters_upper >> 5;
         // The punctuation counted from masks: a walk over each punctuation byte (as
         // `ascii_chunk` does) branched on the text, mispredicting for most blocks of prose.
-        let punct = ascii_punct16(block, bytes.get(p + 16) == Some(&b' '));
-        self.s.separators += punct.separators;
-        self.s.commas += punct.commas;
-        self.s.quotes += punct.quotes;
-        self.s.inner_sentences += punct.sentences;
+        // Most blocks of prose have none (some two in three of the benchmark pages'):
+        // then only the `p` of a mark is looked for.
+        let mut look = if c.punct == 0 {
+            letter_marks16(block)
+        } else {
+            let punct = ascii_punct16(block, bytes.get(p + 16) == Some(&b' '));
+            self.s.separators += punct.separators;
+            self.s.commas += punct.commas;
+            self.s.quotes += punct.quotes;
+            self.s.inner_sentences += punct.sentences;
+            punct.look
+        };
         // Only the bytes where a mark may be found, few and most blocks none.
-        let mut look = punct.look;
         while look != 0 {
             let at = p + look.trailing_zeros() as usize;
             if bytes[at] | 0x20 == b'p' {
@@ -830,44 +907,60 @@ impl<F: WordFilter> Scan<'_, F> {
             }
             look &= look - 1;
         }
-        // The words, as `BlockWords` pairs them: a start is a letter or digit after
-        // another byte (or the open word's), an end another byte after one.
+    }
+
+    /// The words of the `N` (16 or 32) ASCII bytes at `p`, whose letters and digits are
+    /// the bits of `alnum` and uppercase letters those of `upper` (bit `k` for byte
+    /// `p + k`), and whose last eight bytes are `last`: counted, and capitalized ones
+    /// counted, as `BlockWords` pairs them (a start is a letter or digit after another
+    /// byte or the open word's, an end another byte after one).
+    #[inline(always)]
+    fn block_words<const N: usize>(
+        &mut self,
+        alnum: u64,
+        upper: u64,
+        last: u64,
+        p: usize,
+        scratch: &mut Scratch,
+    ) {
+        let bytes = self.line.as_bytes();
         let open = self.word_start != NO_WORD;
-        let alnum = c.alpha | c.digit;
-        let before = (alnum << 1) | u32::from(open);
+        let before = (alnum << 1) | u64::from(open);
         let block_starts = alnum & !before;
-        let mut ends = !alnum & before & 0xFFFF;
-        if c.upper != 0 {
-            self.s.upper += c.letters_upper >> 5;
-            self.s.capitalized += count_few(block_starts & c.upper);
+        let mut ends = !alnum & before & ((1 << N) - 1);
+        // From a table of the bytes' one bits, not a loop over them: a loop branched on
+        // how many there are, mispredicting some 11,000 times per copy of the benchmark
+        // pages.
+        let capitals = block_starts & upper;
+        self.s.capitalized += count16((capitals & 0xFFFF) as u32);
+        if N > 16 {
+            self.s.capitalized += count16((capitals >> 16) as u32);
         }
-        // The high half's lanes lowercased: the chunk before the next step, for its open
+        // The last eight bytes lowercased: the chunk before the next step, for its open
         // word.
-        let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes")) | (ONES * 0x20);
+        let hi = last | (ONES * 0x20);
         self.prev_lower = hi;
         if ends == 0 {
             // Nothing closes: the open word runs on, or one starts.
             if block_starts != 0 {
                 self.word_start = p + block_starts.trailing_zeros() as usize;
             }
-            return true;
+            return;
         }
         // The starts, bit `j` for the byte at `p + j - 8`, with the open word's among them
         // when it began at most eight bytes back, unmarked: then every word that ends
-        // here is keyed the same way, from a load at its start, with no branch on whether
-        // one was open (a branch that mispredicted about a third of the time, callgrind's
-        // branch simulation of the benchmark pages). An open word begun further back, or
-        // marked (characters outside ASCII), is over eight bytes or not ASCII: queued.
-        let mut starts = u64::from(block_starts) << 8;
-        if open {
-            let back = p.wrapping_sub(self.word_start);
-            if back <= 8 {
-                starts |= 1 << (8 - back);
-            } else {
-                let end = p + ends.trailing_zeros() as usize;
-                self.queue_word(self.word_start, end, scratch);
-                ends &= ends - 1;
-            }
+        // here is keyed the same way, from a load at its start. An open word begun
+        // further back, or marked (characters outside ASCII), is over eight bytes or not
+        // ASCII: queued. The open word's start bit is set without a branch on whether one
+        // is open (about half the blocks, which mispredicted some 15,000 times per copy
+        // of the benchmark pages): only the queued words, few, branch.
+        let back = p.wrapping_sub(self.word_start);
+        let near = open & (back <= 8);
+        let mut starts = (block_starts << 8) | (u64::from(near) << (8 - back.min(8)));
+        if open & !near {
+            let end = p + ends.trailing_zeros() as usize;
+            self.queue_word(self.word_start, end, scratch);
+            ends &= ends - 1;
         }
         while ends != 0 {
             // Each end closes the first start not yet closed (they alternate).
@@ -877,18 +970,18 @@ impl<F: WordFilter> Scan<'_, F> {
             let len = end - start;
             if len <= 8 {
                 // One load from the line when eight bytes follow the start (past the
-                // block when the word starts in its high half), else the high half's
+                // step when the word starts in its last eight bytes), else those bytes'
                 // lanes: no shift of 128-bit lanes. The test is on the line, not the
-                // block: a word starts in the block's last seven bytes nearly half the
-                // time (a branch on the text, which the processor cannot guess), while
-                // fewer than eight bytes are left only at a line's end, seldom. (An open
-                // word starts at most eight bytes before the block, whose sixteen bytes
-                // follow: its load is always in the line.)
+                // step: a word starts in the step's last seven bytes often (a branch on
+                // the text, which the processor cannot guess), while fewer than eight
+                // bytes are left only at a line's end, seldom. (An open word starts at
+                // most eight bytes before the step, whose bytes follow: its load is
+                // always in the line.)
                 let w = match bytes[start..].first_chunk::<8>() {
                     Some(w) => u64::from_le_bytes(*w) | (ONES * 0x20),
                     // The line ends within eight bytes of the start, at or after the
-                    // block's end: the word starts in the high half.
-                    None => hi >> (8 * (start - p - 8)),
+                    // step's end: the word starts in its last eight bytes.
+                    None => hi >> (8 * (start - p - (N - 8))),
                 };
                 debug_assert_eq!(
                     w & KEEP_LOW[len],
@@ -909,7 +1002,6 @@ impl<F: WordFilter> Scan<'_, F> {
         } else {
             NO_WORD
         };
-        true
     }
 
     /// Counts the word of one to eight ASCII letters and digits whose bytes with bit 5
@@ -1230,12 +1322,23 @@ fn line_stats_with<F: WordFilter>(
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        // Runs of ASCII, the common case, sixteen bytes a step; the rest of a run eight.
-        while let Some(b) = bytes[i..].first_chunk::<16>() {
-            if !scan.ascii_block(b, i, scratch) {
+        // Runs of ASCII, the common case, thirty-two bytes a step, then sixteen; the rest
+        // of a run eight.
+        let mut run_on = true;
+        while let Some(b) = bytes[i..].first_chunk::<32>() {
+            let took = scan.ascii_block32(b, i, scratch);
+            i += took;
+            if took < 32 {
+                run_on = false;
                 break;
             }
-            i += 16;
+        }
+        if run_on {
+            if let Some(b) = bytes[i..].first_chunk::<16>() {
+                if scan.ascii_block(b, i, scratch) {
+                    i += 16;
+                }
+            }
         }
         while let Some(b) = bytes[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*b);
@@ -1356,31 +1459,67 @@ fn line_stats_with<F: WordFilter>(
     s
 }
 
-/// `mask.count_ones()` a bit at a time, for masks with few bits (a block's capitalized
-/// words, mostly none to two): without the `popcnt` instruction, which the generic x86-64
-/// target lacks, `count_ones` is a software count of some sixteen instructions.
+/// `mask.count_ones()` of a mask of sixteen bits, from a table of the bytes' counts:
+/// without the `popcnt` instruction, which the generic x86-64 target lacks, `count_ones`
+/// is a software count of some sixteen instructions, and a loop over the bits branches
+/// on how many there are.
 #[inline(always)]
-fn count_few(mut mask: u32) -> u32 {
-    let mut n = 0;
-    while mask != 0 {
-        n += 1;
-        mask &= mask - 1;
-    }
-    n
+fn count16(mask: u32) -> u32 {
+    debug_assert!(mask <= 0xFFFF, "{mask:#x}");
+    u32::from(BYTE_ONES[(mask & 0xFF) as usize]) + u32::from(BYTE_ONES[(mask >> 8 & 0xFF) as usize])
 }
+
+/// `BYTE_ONES[b]`: the one bits of `b`.
+const BYTE_ONES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).count_ones() as u8;
+        b += 1;
+    }
+    t
+};
 
 /// Whether `hay` starts with `needle`, ignoring ASCII case.
 fn starts_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
+/// How `line` ends: most lines end in an ASCII byte that is no closing quote or bracket,
+/// whose answer is in a table (inline, with no call and no branch on the byte: a match on
+/// it, made once a line, mispredicted); the others are decoded.
+#[inline(always)]
 fn line_end(line: &str) -> Option<LineEnd> {
-    // Most lines end in an ASCII byte that is no closing quote or bracket: no decoding.
     if let Some(&b) = line.as_bytes().last() {
-        if b.is_ascii() && !matches!(b, b'"' | b'\'' | b')' | b']') {
-            return Some(end_kind(char::from(b)));
+        if let Some(Some(end)) = ASCII_LINE_END.get(usize::from(b)) {
+            return Some(*end);
         }
     }
+    line_end_decoded(line)
+}
+
+/// `ASCII_LINE_END[b]`: [`end_kind`] of the ASCII byte `b`, `None` for a closing quote or
+/// bracket (which [`line_end`] looks through).
+const ASCII_LINE_END: [Option<LineEnd>; 128] = {
+    let mut t = [None; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = match c {
+            b'"' | b'\'' | b')' | b']' => None,
+            b'.' | b'!' | b'?' => Some(LineEnd::Sentence),
+            b':' => Some(LineEnd::Colon),
+            _ if c.is_ascii_alphanumeric() => Some(LineEnd::Alnum),
+            _ => Some(LineEnd::Other),
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`line_end`] of a line that ends in a closing quote or bracket, or outside ASCII.
+#[inline(never)]
+fn line_end_decoded(line: &str) -> Option<LineEnd> {
     let last = line.chars().rev().find(|c| {
         !matches!(
             c,
@@ -1401,11 +1540,17 @@ fn end_kind(last: char) -> LineEnd {
     }
 }
 
+/// Whether `line` starts like a list item: inline for the lines that start with an ASCII
+/// letter, most of them, which do not (no call, no decoding).
+#[inline(always)]
 fn starts_like_bullet(line: &str) -> bool {
-    // Most lines start with an ASCII letter: no decoding.
-    if line.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
-        return false;
-    }
+    !line.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && starts_like_bullet_decoded(line)
+}
+
+/// [`starts_like_bullet`] of a line that does not start with an ASCII letter.
+#[inline(never)]
+fn starts_like_bullet_decoded(line: &str) -> bool {
     let mut chars = line.chars();
     match chars.next() {
         Some('-' | '•' | '*' | '–' | '—' | '·' | '►' | '▶') => true,
@@ -1689,15 +1834,26 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every byte of a line goes into its hash (lines that differ in one byte would
+    /// otherwise share a probe run in `LineSlots`), and equal lines hash the same.
     #[test]
-    fn count_few_counts_bits() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..10_000 {
-            let m = crate::swar::xorshift(&mut x) as u32;
-            // Dense and sparse masks.
-            for mask in [m, m & (m >> 7) & (m >> 13), 0, u32::MAX] {
-                assert_eq!(count_few(mask), mask.count_ones(), "{mask:#x}");
+    fn line_hash_sees_every_byte() {
+        for n in 1..=80 {
+            let line: Vec<u8> = (0..n).map(|k| b'a' + (k % 7) as u8).collect();
+            let hash = line_hash(&line);
+            assert_eq!(hash, line_hash(&line.clone()));
+            for k in 0..n {
+                let mut other = line.clone();
+                other[k] ^= 0x10;
+                assert_ne!(line_hash(&other), hash, "{n} bytes, byte {k}");
             }
+        }
+    }
+
+    #[test]
+    fn count16_counts_bits() {
+        for mask in 0..=0xFFFF {
+            assert_eq!(count16(mask), mask.count_ones(), "{mask:#x}");
         }
     }
 

@@ -273,6 +273,10 @@ pub(crate) struct AsciiClasses {
     /// The letters plus 32 times the uppercase letters: both counts from one sum (there
     /// are at most sixteen letters).
     pub(crate) letters_upper: u32,
+    /// The bytes above the space that are no letter or digit (punctuation, and DEL): when
+    /// there are none, as in most blocks of prose, [`ascii_punct16`] has nothing to count
+    /// and only the marks of [`letter_marks16`] to find.
+    pub(crate) punct: u32,
 }
 
 /// The [`AsciiClasses`] of `block`, or `None` when it has a byte of 0x80 or more: SSE2
@@ -281,9 +285,9 @@ pub(crate) struct AsciiClasses {
 #[inline(always)]
 pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si32,
-        _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_sad_epu8,
-        _mm_set1_epi8, _mm_setzero_si128,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
+        _mm_cvtsi128_si32, _mm_extract_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128,
     };
     // SAFETY: SSE2 is enabled (the `cfg` above; every x86_64 processor has it), and the
     // unaligned load reads the sixteen bytes of an array.
@@ -305,11 +309,17 @@ pub(crate) fn ascii_classes16(block: &[u8; 16]) -> Option<AsciiClasses> {
         // Each half's sum of its eight bytes (at most 8 * 33), in its low 16 bits.
         let sums = _mm_sad_epu8(weights, _mm_setzero_si128());
         let letters_upper = _mm_cvtsi128_si32(sums) as u32 + _mm_extract_epi16::<4>(sums) as u32;
+        // Above the space (a signed compare: every byte is ASCII here), no letter or digit.
+        let punct = _mm_andnot_si128(
+            _mm_or_si128(alpha, digit),
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(b' ' as i8)),
+        );
         Some(AsciiClasses {
             alpha: _mm_movemask_epi8(alpha) as u32,
             digit: _mm_movemask_epi8(digit) as u32,
             upper: _mm_movemask_epi8(upper) as u32,
             letters_upper,
+            punct: _mm_movemask_epi8(punct) as u32,
         })
     }
 }
@@ -381,6 +391,7 @@ pub(crate) fn ascii_classes16_plain(block: &[u8; 16]) -> Option<AsciiClasses> {
         digit: bits16(block, |b| b.is_ascii_digit()),
         upper,
         letters_upper: alpha.count_ones() + 32 * upper.count_ones(),
+        punct: bits16(block, |b| b > b' ' && !b.is_ascii_alphanumeric()),
     })
 }
 
@@ -776,7 +787,7 @@ mod word_count_tests {
 /// What segment's line statistics count of the punctuation in sixteen ASCII bytes, from
 /// compare masks (no byte-by-byte walk, whose branches on the text mispredicted), and the
 /// few bytes that may start or end a copyright or link mark, to look at one by one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct AsciiPunct {
     /// Bytes among `| > / \ _ = + * # @ ~`.
     pub(crate) separators: u32,
@@ -896,7 +907,7 @@ pub(crate) fn ascii_punct16(block: &[u8; 16], space_after: bool) -> AsciiPunct {
         let look = mask(eq(b'@'))
             | (mask(eq(b'(')) & c_next)
             | (mask(eq(b'.')) & before(mask(lower_eq(b'w'))))
-            | (mask(lower_eq(b'p')) & before(mask(_mm_or_si128(lower_eq(b't'), lower_eq(b'o')))));
+            | p_marks(lower);
         AsciiPunct {
             separators: (a0 & 15) + (a1 & 15),
             commas: (a0 >> 4) + (a1 >> 4),
@@ -909,6 +920,51 @@ pub(crate) fn ascii_punct16(block: &[u8; 16], space_after: bool) -> AsciiPunct {
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) use ascii_punct16_plain as ascii_punct16;
+
+/// The `p` or `P` after `t`, `o` or either's capital (or first) of [`AsciiPunct::look`],
+/// from the block's bytes with bit 5 set.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn p_marks(lower: std::arch::x86_64::__m128i) -> u32 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    // SAFETY: SSE2 is enabled (the `cfg` above); no memory is read.
+    unsafe {
+        let lower_eq = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(lower, _mm_set1_epi8(b as i8)));
+        let p = lower_eq(b'p') as u32;
+        let t_or_o = _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(lower, _mm_set1_epi8(b't' as i8)),
+            _mm_cmpeq_epi8(lower, _mm_set1_epi8(b'o' as i8)),
+        )) as u32;
+        // Bit 0 set: the byte before the block is not at hand.
+        p & ((t_or_o << 1) | 1)
+    }
+}
+
+/// [`ascii_punct16`] of a block of ASCII with no punctuation ([`AsciiClasses::punct`]
+/// zero), the most common in prose, cheaper: it counts nothing then, and its
+/// [`look`](AsciiPunct::look) is the `p` marks, which this returns.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn letter_marks16(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_or_si128, _mm_set1_epi8};
+    // SAFETY: SSE2 is enabled (the `cfg` above), and the unaligned load reads the sixteen
+    // bytes of an array.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        p_marks(_mm_or_si128(v, _mm_set1_epi8(0x20)))
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) use letter_marks16_plain as letter_marks16;
+
+/// [`letter_marks16`] from the plain walk: the reference for its test, and the code of
+/// other targets.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), cfg(test))]
+#[inline(always)]
+pub(crate) fn letter_marks16_plain(block: &[u8; 16]) -> u32 {
+    ascii_punct16_plain(block, false).look
+}
 
 #[cfg(test)]
 mod punct_tests {
@@ -938,5 +994,51 @@ mod punct_tests {
                 );
             }
         }
+    }
+
+    /// Blocks of letters, digits, spaces and control bytes (the `p` marks' letters often),
+    /// and some with one punctuation byte: where [`AsciiClasses::punct`] finds none,
+    /// [`letter_marks16`] is all that [`ascii_punct16`] says.
+    #[test]
+    fn blocks_without_punctuation_have_only_letter_marks() {
+        const BYTES: &[u8] = b"pPtToOwWcC  aZ09\t\x7f.,(@\x1f";
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut plain, mut marked) = (0, 0);
+        for round in 0..40_000 {
+            let mut block = [0u8; 16];
+            for b in &mut block {
+                let r = xorshift(&mut x);
+                // Mostly the first sixteen bytes (no punctuation), sometimes the rest.
+                let n = if r % 16 == 0 { BYTES.len() } else { 16 };
+                *b = BYTES[(r >> 8) as usize % n];
+            }
+            let c = ascii_classes16(&block).expect("ASCII");
+            let punct = ascii_punct16(&block, round % 2 == 0);
+            assert_eq!(
+                c.punct == 0,
+                block
+                    .iter()
+                    .all(|&b| b <= b' ' || b.is_ascii_alphanumeric())
+            );
+            if c.punct == 0 {
+                assert_eq!(
+                    letter_marks16(&block),
+                    letter_marks16_plain(&block),
+                    "{block:?}"
+                );
+                plain += 1;
+                marked += usize::from(punct.look != 0);
+                let want = AsciiPunct {
+                    look: letter_marks16(&block),
+                    ..AsciiPunct::default()
+                };
+                assert_eq!(punct, want, "{:?}", String::from_utf8_lossy(&block));
+            }
+        }
+        // Both kinds of block, and marks among the plain ones.
+        assert!(
+            plain > 10_000 && plain < 40_000 && marked > 1000,
+            "{plain} {marked}"
+        );
     }
 }
