@@ -7621,18 +7621,24 @@ mod tests {
         assert!(found.iter().all(|&k| k >= n / 2), "{found:?} of {n}");
     }
 
-    #[test]
-    fn precompiled_automata_agree_with_the_regex() {
-        // On every line of their characters, the automata read from `DFA_BLOB` answer as
-        // the full regex does (and so as the ones compiled at run time do, which
-        // `narrowed_syntax_trees_agree_with_the_regex` checks).
-        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+    /// The golden lines and every line of the 123 benchmark pages, normalized.
+    fn golden_and_page_lines() -> Vec<String> {
         let mut lines = golden_lines();
         let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
         for entry in std::fs::read_dir(pages).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             lines.extend(normalize(&text).text.lines().map(str::to_string));
         }
+        lines
+    }
+
+    #[test]
+    fn precompiled_automata_agree_with_the_regex() {
+        // On every line of their characters, the automata read from `DFA_BLOB` answer as
+        // the full regex does (and so as the ones compiled at run time do, which
+        // `narrowed_syntax_trees_agree_with_the_regex` checks).
+        let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let lines = golden_and_page_lines();
         let mut buf = String::new();
         let (mut checked, mut matched) = (0, 0);
         for r in &rules.regexes {
@@ -7731,12 +7737,7 @@ mod tests {
         // lines away, and its automaton is compiled at the first line it lets through,
         // not before.
         let rules = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
-        let mut lines = golden_lines();
-        let pages = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/shb-dev/input");
-        for entry in std::fs::read_dir(pages).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            lines.extend(normalize(&text).text.lines().map(str::to_string));
-        }
+        let lines = golden_and_page_lines();
         let mut buf = String::new();
         let (mut gated, mut passed, mut turned_away, mut matched) = (0, 0, 0, 0);
         for r in &rules.regexes {
