@@ -16,6 +16,9 @@
 //! integers it is read-only data that needs no relocation, whose pages a lookup faults in
 //! from the file only when it touches them.
 //!
+//! Also writes the natural logarithms of small counts that the features look up
+//! (`$OUT_DIR/ln_table.rs`, included by src/features.rs; see `write_ln_table`).
+//!
 //! Also writes the built-in model's numbers as constants (`$OUT_DIR/builtin_model.rs`,
 //! included by src/model.rs; see build/model.rs), so that no process parses its JSON.
 //!
@@ -55,6 +58,7 @@ fn main() {
     write_dfa_blob_check(Path::new(&dir));
     write_stored_rules_check(Path::new(&dir));
     write_two_byte_tables(Path::new(&dir));
+    write_ln_table(Path::new(&dir));
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     model::write_builtin_model(Path::new(&root), Path::new(&dir));
     link_bins_statically(Path::new(&dir));
@@ -243,6 +247,29 @@ fn write_two_byte_tables(dir: &Path) {
          static TWO_BYTE_CASE: [u8; 0x800] = [\n{case}];\n"
     );
     write(&dir.join("two_byte_tables.rs"), &out);
+}
+
+/// Writes `ln_table.rs` into `dir`: `LN_TABLE`, `(1 + n).ln()` as an `f32` for the counts
+/// `n < 4096` that features.rs looks up (`LnTable`), as bit patterns. Filled at run time,
+/// the table cost every process 4,096 calls of `logf` (0.15M instructions) and an
+/// allocation. The bits are this build machine's `logf`'s; a test in features.rs checks
+/// them against the binary's own on the machine that runs it.
+fn write_ln_table(dir: &Path) {
+    const SMALL: u32 = 4096;
+    let mut out = String::from(
+        "/// `(1 + n).ln()` for `n < 4096`, written by build.rs (see `LnTable`).\n\
+         static LN_TABLE: [f32; 4096] = [\n",
+    );
+    for n in 0..SMALL {
+        // The same expression as `LnTable::ln_1p`'s fallback, `n` converted as there.
+        let v = (1.0 + n as f32).ln();
+        write!(out, "f32::from_bits({:#010x}),", v.to_bits()).expect("writing to a String");
+        if n % 8 == 7 {
+            out.push('\n');
+        }
+    }
+    out.push_str("];\n");
+    write(&dir.join("ln_table.rs"), &out);
 }
 
 /// Writes `text` to `path`, naming the file when that fails.

@@ -142,15 +142,18 @@ pub struct LineContext {
 /// `(1 + n).ln()` of the small counts `n`: features take about ten logarithms per line.
 /// Fetched once by the loops that take them (not once per logarithm).
 #[derive(Clone, Copy)]
-struct LnTable(&'static [f32]);
+struct LnTable(&'static [f32; LnTable::SMALL]);
+
+// `LN_TABLE`: the table's values, worked out by build.rs (read-only data, not 4,096 calls
+// of `logf` in every process).
+include!(concat!(env!("OUT_DIR"), "/ln_table.rs"));
 
 impl LnTable {
     /// The counts in the table: `0..SMALL`.
     const SMALL: usize = 4096;
 
     fn get() -> LnTable {
-        static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-        LnTable(TABLE.get_or_init(|| (0..Self::SMALL).map(|n| (1.0 + n as f32).ln()).collect()))
+        LnTable(&LN_TABLE)
     }
 
     /// `(1 + n).ln()` for a count `n`, the same bits as computing it.

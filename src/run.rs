@@ -35,22 +35,37 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// The cleaner of `common`'s settings; `--jobs` is checked here, before any work, and
+/// given to the worker pool by [`start_pool`] once the number of files is known.
 fn build(common: &CommonArgs) -> Result<Cleaner> {
-    set_jobs(common.jobs)?;
+    check_jobs(common.jobs)?;
     Cleaner::new(common.config()).context("cannot load the rules")
 }
 
-fn set_jobs(jobs: Option<usize>) -> Result<()> {
-    if let Some(n) = jobs {
-        if n == 0 {
-            bail!("--jobs must be at least 1");
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .ok();
+fn check_jobs(jobs: Option<usize>) -> Result<()> {
+    if jobs == Some(0) {
+        bail!("--jobs must be at least 1");
     }
     Ok(())
+}
+
+/// Sets up the worker pool for `files` files: `jobs` threads (default: rayon's, all cores
+/// or `RAYON_NUM_THREADS`), but one when there is one file, and then the calling thread
+/// is the pool's only thread. A Makefile rule cleaning one file into a folder started two
+/// threads that had nothing to do, and paid for their stacks at start and exit.
+fn start_pool(jobs: Option<usize>, files: usize) {
+    let threads = match jobs {
+        Some(n) => n.min(files.max(1)),
+        None if files <= 1 => 1,
+        // rayon's own default.
+        None => return,
+    };
+    let mut pool = rayon::ThreadPoolBuilder::new().num_threads(threads);
+    if threads == 1 {
+        pool = pool.use_current_thread();
+    }
+    // Fails only if the pool was already set up (the tests' runs share a process).
+    pool.build_global().ok();
 }
 
 /// The counts of --line-stats files, added up; `None` when none are named.
@@ -239,6 +254,7 @@ fn clean_to_dir(cleaner: &Cleaner, out: &Path, args: &CleanArgs) -> Result<Outco
         .cloned()
         .collect();
     let (jobs, walk_errors) = plan_jobs(&inputs, out, args.corpus.scope.as_deref());
+    start_pool(args.common.jobs, jobs.len());
     // First pass: the counts, from --line-stats or from the inputs themselves, and what it
     // found out about each file (legacy encodings, text that needs no normalizing and what
     // the rest needs), so that the second pass need not find it out again.
@@ -347,6 +363,7 @@ fn evaluate(args: &EvalArgs) -> Result<Outcome> {
     use rayon::prelude::*;
     let cleaner = build(&args.common)?;
     let jobs = pairs(&args.input, &args.gold)?;
+    start_pool(args.common.jobs, jobs.len());
     // The input folder is one scope, as in `clean DIR --out ...`.
     let line_stats = (!args.common.keep_repeated).then(|| batch::count(&jobs, |_| {}).0);
     let results: Vec<Result<Scored>> = jobs
@@ -448,12 +465,13 @@ fn evaluate(args: &EvalArgs) -> Result<Outcome> {
 }
 
 fn count(args: &CountArgs) -> Result<Outcome> {
-    set_jobs(args.jobs)?;
+    check_jobs(args.jobs)?;
     if args.inputs.iter().any(|p| p.as_os_str() == "-") {
         bail!("count reads files and folders, not standard input");
     }
     let start = Instant::now();
     let (jobs, walk_errors) = plan_jobs(&args.inputs, Path::new(""), args.corpus.scope.as_deref());
+    start_pool(args.jobs, jobs.len());
     let bar = progress_bar(jobs.len(), args.quiet, "counting");
     let (counted, errors) = batch::count(&jobs, |r| {
         bar.inc(1);
@@ -591,4 +609,28 @@ fn train_model(args: &TrainArgs) -> Result<Outcome> {
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("model written to {}", args.out.display());
     Ok(Outcome::AllOk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One file, whatever `--jobs` says, is cleaned by the calling thread, the pool's only
+    /// one: no thread is started. (The only test of this binary that sets up rayon's
+    /// global pool, which a process sets up once.)
+    #[test]
+    fn one_file_starts_no_thread() {
+        start_pool(Some(4), 1);
+        assert_eq!(rayon::current_num_threads(), 1);
+        assert_eq!(rayon::current_thread_index(), Some(0));
+        let on = std::thread::current().id();
+        let ran: Vec<_> = {
+            use rayon::prelude::*;
+            (0..8)
+                .into_par_iter()
+                .map(|_| std::thread::current().id())
+                .collect()
+        };
+        assert!(ran.iter().all(|&id| id == on));
+    }
 }

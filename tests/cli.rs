@@ -274,6 +274,17 @@ fn output_is_identical_whatever_the_thread_count() {
 fn usage_errors_exit_2() {
     bs().args(["clean", "--no-such-flag"]).assert().code(2);
     let t = tempfile::tempdir().unwrap();
+    // `--jobs 0` is refused before any file is read or written.
+    write(&t.path().join("in/a.txt"), ARTICLE.as_bytes());
+    for cmd in ["clean", "count"] {
+        bs().args([cmd, "--jobs", "0", "--out"])
+            .arg(t.path().join(format!("out-{cmd}")))
+            .arg(t.path().join("in"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--jobs must be at least 1"));
+        assert!(!t.path().join(format!("out-{cmd}")).exists(), "{cmd}");
+    }
     bs().arg("clean")
         .arg(t.path())
         .arg(t.path())
