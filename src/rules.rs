@@ -2091,6 +2091,17 @@ enum Needs {
     /// second field is that window, the longest word's length: made by
     /// [`Needs::starts_with_ascii_ci`], so that no line works it out again.
     StartsWithAsciiCi(&'static [&'static str], usize),
+    /// The line, without its trailing ASCII whitespace, `:` and `.`, ends with one of
+    /// these words of lowercase ASCII letters, ignoring ASCII case, or holds a non-ASCII
+    /// byte among its last bytes, as many as the longest word has: for a pattern whose
+    /// every match ends with a listed word, then at most those characters (`\s*:?$`,
+    /// `\.?$`), or with a non-ASCII word. As for `StartsWithAsciiCi`, a match whose last
+    /// word is not all ASCII (a non-ASCII word, or a listed one with `K` or `ſ` under
+    /// `(?i)`) has a non-ASCII byte within the window. The end of a line is cheap to
+    /// look at where the tests of its characters cost a pass over it, and these rules'
+    /// other tests pass most lines that start with a listed word or hold a digit. Made
+    /// by `ends_with_ascii_ci!`.
+    EndsWithAsciiCi(&'static EndWords),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -2419,6 +2430,7 @@ impl Needs {
                     || !b[..window.min(b.len())].is_ascii()
                     || starts_with_any_ci(b, words)
             }
+            Needs::EndsWithAsciiCi(ends) => ends.end_of(line.as_bytes()),
             Needs::SecondWordStarts(set, words) => second_word_starts(line, set, words),
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
@@ -2471,6 +2483,105 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
         w.first().is_none_or(|&x| x == first)
             && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
     })
+}
+
+/// The words of a `Needs::EndsWithAsciiCi`, made at compile time by `ends_with_ascii_ci!`.
+#[derive(Debug)]
+struct EndWords {
+    /// The words (read by the tests, which build lines of them).
+    #[allow(dead_code)]
+    words: &'static [&'static str],
+    /// Each word as the low bytes of a `u64` (its last byte lowest) and the mask of
+    /// those bytes: compared with a line's last eight bytes, ASCII-lowercased, by a
+    /// mask and a compare each, where comparing slices cost a call per word.
+    packed: &'static [(u64, u64)],
+    /// Bit `x - b'a'` for the last letter `x` of each word: a line whose last letter
+    /// ends no word is turned away before the words are compared.
+    lasts: u32,
+    /// The longest word's length.
+    window: usize,
+}
+
+/// Words of one to eight lowercase ASCII letters as `EndWords::packed`; any other
+/// word fails the build.
+const fn pack_end_words<const N: usize>(words: &[&str]) -> [(u64, u64); N] {
+    let mut packed = [(0u64, 0u64); N];
+    let mut i = 0;
+    while i < N {
+        let w = words[i].as_bytes();
+        assert!(!w.is_empty() && w.len() <= 8);
+        let mut j = 0;
+        while j < w.len() {
+            assert!(w[j].is_ascii_lowercase());
+            packed[i].0 = packed[i].0 << 8 | w[j] as u64;
+            j += 1;
+        }
+        packed[i].1 = u64::MAX >> (64 - 8 * w.len());
+        i += 1;
+    }
+    packed
+}
+
+impl EndWords {
+    /// `words` with their `packed` form, and the table and window worked out.
+    const fn new(words: &'static [&'static str], packed: &'static [(u64, u64)]) -> EndWords {
+        let (mut lasts, mut window, mut i) = (0u32, 0, 0);
+        while i < words.len() {
+            let w = words[i].as_bytes();
+            lasts |= 1 << (w[w.len() - 1] - b'a');
+            if w.len() > window {
+                window = w.len();
+            }
+            i += 1;
+        }
+        EndWords {
+            words,
+            packed,
+            lasts,
+            window,
+        }
+    }
+
+    /// Whether `b` without its trailing ASCII whitespace, `:` and `.` ends with one of
+    /// the words ignoring ASCII case, or holds a non-ASCII byte among its last `window`
+    /// bytes (`Needs::EndsWithAsciiCi`).
+    fn end_of(&self, b: &[u8]) -> bool {
+        let Some(end) = b
+            .iter()
+            .rposition(|&x| !(is_space_byte(x) || x == b':' || x == b'.'))
+        else {
+            return false;
+        };
+        let t = &b[..=end];
+        // The last (up to) eight bytes, the last one lowest; zeros before a shorter line.
+        let tail = match t.last_chunk::<8>() {
+            Some(c) => u64::from_be_bytes(*c),
+            None => t.iter().fold(0, |acc, &x| acc << 8 | u64::from(x)),
+        };
+        if tail & (HIGH >> (64 - 8 * self.window)) != 0 {
+            return true;
+        }
+        // Bit 0x20 set makes a letter lowercase and no other byte a lowercase letter
+        // (a zero byte before a short line becomes a space, in no word).
+        let tail = tail | FOLD;
+        let last = tail as u8;
+        last.is_ascii_lowercase()
+            && self.lasts & (1 << (last - b'a')) != 0
+            && self
+                .packed
+                .iter()
+                .fold(false, |hit, &(word, mask)| hit | (tail & mask == word))
+    }
+}
+
+/// `Needs::EndsWithAsciiCi` of these words (see `EndWords`), made at compile time.
+macro_rules! ends_with_ascii_ci {
+    ($($w:literal),+ $(,)?) => {{
+        const WORDS: &[&str] = &[$($w),+];
+        const PACKED: [(u64, u64); WORDS.len()] = pack_end_words(WORDS);
+        const ENDS: EndWords = EndWords::new(WORDS, &PACKED);
+        Needs::EndsWithAsciiCi(&ENDS)
+    }};
 }
 
 /// Whether ASCII byte `x` is whitespace: `char::is_whitespace` on ASCII (space and tab to
@@ -2828,6 +2939,12 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::Digit,
             // Before the walk over every character that `BetweenDigits` is.
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
+            // The verb itself (`a écrit`, `escribió` and the Russian ones end in a
+            // character that is not ASCII).
+            ends_with_ascii_ci![
+                "said", "says", "wrote", "writes", "replied", "schrieb", "schreibt", "sagt",
+                "dice",
+            ],
             Needs::BetweenDigits(":hH"),
         ],
     ),
@@ -2988,6 +3105,13 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "dateline.reading-time",
         &[
             Needs::Digit,
+            // The unit or the word after it (`мин`, `хв` are not ASCII; `dauer` ends
+            // `Lesedauer`, a word longer than the eight bytes compared).
+            ends_with_ascii_ci![
+                "min", "mins", "minute", "minutes", "minuten", "minutos", "minuti", "minut",
+                "read", "lesezeit", "dauer", "lecture", "lectura", "lettura", "leitura",
+                "leestijd", "czytania",
+            ],
             // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
             Needs::only_chars(":.~-–"),
             Needs::AnyChar("mMмМхХ"),
@@ -3016,6 +3140,18 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
                 "updated",
                 "vor",
             ]),
+            // The last word of each branch: `ago`, `now`, the German, French, Spanish and
+            // Portuguese units, `fa`, `geleden`, `temu` (`días`, `años`, `назад`, `тому`,
+            // `前`, `전` are not ASCII). Most lines that pass the tests of their start
+            // end otherwise.
+            ends_with_ascii_ci![
+                "ago", "now", "sekunde", "sekunden", "minute", "minuten", "stunde", "stunden",
+                "tag", "tagen", "woche", "wochen", "monat", "monaten", "jahr", "jahren", "seconde",
+                "secondes", "minutes", "heure", "heures", "jour", "jours", "semaine", "semaines",
+                "mois", "an", "ans", "segundo", "segundos", "minuto", "minutos", "hora", "horas",
+                "semana", "semanas", "meses", "mes", "fa", "dia", "dias", "ano", "anos", "geleden",
+                "temu",
+            ],
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
             // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
             Needs::LetterOr(""),
@@ -5920,6 +6056,43 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn end_words_agree_with_plain(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ago", "AGO", "Ago", "a", "go", "now", "said", "SAYS", "dice", "min",
+                    "dauer", "LESEDAUER", "temu", "an", "ſ", "\u{212a}", "é", "назад", "前",
+                    ".", ":", " ", "\t", "\u{a0}", "x", "7", "@", "`", "[",
+                ]),
+                0..8,
+            )
+        ) {
+            let line = parts.concat();
+            let mut checked = 0;
+            for (_, needs) in BUILTIN_NEEDS {
+                for n in *needs {
+                    let Needs::EndsWithAsciiCi(ends) = n else {
+                        continue;
+                    };
+                    // By the definition: trimmed, then the window, then each word.
+                    let t = line
+                        .trim_end_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}' || c == ':' || c == '.')
+                        .as_bytes();
+                    let want = !t.is_empty()
+                        && (!t[t.len().saturating_sub(ends.window)..].is_ascii()
+                            || ends.words.iter().any(|w| {
+                                t.len() >= w.len()
+                                    && t[t.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+                            }));
+                    proptest::prop_assert_eq!(ends.end_of(line.as_bytes()), want, "{:?} {:?}", line, ends.words);
+                    checked += 1;
+                }
+            }
+            proptest::prop_assert_eq!(checked, 3);
+        }
+    }
+
     /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
     /// first byte as it is: the built-in words that it sees start with no capital.
     #[test]
@@ -7058,7 +7231,8 @@ mod tests {
             | Needs::StartsWith(w)
             | Needs::AsciiCiAny(w)
             | Needs::DigitOrAsciiCiAny(w)
-            | Needs::StartsWithAsciiCi(w, _) => words(w),
+            | Needs::StartsWithAsciiCi(w, _)
+            | Needs::EndsWithAsciiCi(&EndWords { words: w, .. }) => words(w),
             Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
             // The ASCII punctuation, allowed or not.
             Needs::AsciiOnlyChars(_) => (b'!'..=b'~')
