@@ -2117,6 +2117,10 @@ enum Needs {
     /// The last whitespace-separated token holds an `@` and, after it, a `.`; and the
     /// line has more than one token.
     EmailAtEnd,
+    /// The last character is none of these.
+    LastCharNot(&'static str),
+    /// The line holds this ASCII byte among its last this many bytes.
+    ByteNearEnd(u8, usize),
 }
 
 /// The ASCII characters that pass `OnlyChars` of `set`, bit `b` of word `b >> 6`:
@@ -2257,6 +2261,11 @@ impl Needs {
                 set.bytes().for_each(|x| b.add(x));
                 vec![b]
             }
+            Needs::ByteNearEnd(x, _) => {
+                let mut b = ByteSet::default();
+                b.add(x);
+                vec![b]
+            }
             Needs::EmailAtEnd => [b'@', b'.']
                 .into_iter()
                 .map(|x| {
@@ -2356,6 +2365,58 @@ impl Needs {
             }
             _ => None,
         }
+    }
+
+    /// The bytes a line may end with when the test holds; `None` when the test says
+    /// nothing about the last character. A character ends with its last UTF-8 byte, so
+    /// a test of ASCII characters allows any byte past ASCII; whitespace and `:` stand
+    /// for the characters `LastCharBeforeColon` and `EndsWithAsciiCi` trim.
+    fn last_bytes(self) -> Option<ByteSet> {
+        const NON_ASCII: ByteSet = ByteSet::range(0x80, 0xff);
+        const SPACE: ByteSet = ByteSet::range(b'\t', b'\r').union(ByteSet::range(b' ', b' '));
+        let mut b = NON_ASCII;
+        match self {
+            Needs::LastCharBeforeColon(set) => {
+                b = ByteSet::default();
+                for c in set.chars() {
+                    let mut buf = [0u8; 4];
+                    let e = c.encode_utf8(&mut buf).as_bytes();
+                    b.add(e[e.len() - 1]);
+                }
+                // A trimmed character past ASCII ends with a byte of 0x80..=0xBF.
+                b.add_all(ByteSet::range(0x80, 0xbf));
+                b.add_all(SPACE);
+                b.add(b':');
+            }
+            Needs::EndsWithAsciiCi(ends) => {
+                for w in ends.words {
+                    let x = w.as_bytes()[w.len() - 1];
+                    b.add(x);
+                    b.add(x.to_ascii_uppercase());
+                }
+                b.add_all(SPACE);
+                b.add(b':');
+                b.add(b'.');
+            }
+            Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) => {
+                b.0[0] |= ascii[0];
+                b.0[1] |= ascii[1];
+            }
+            Needs::LastCharNot(set) => {
+                b = ByteSet([u64::MAX; 4]);
+                for x in set.bytes().filter(u8::is_ascii) {
+                    b.0[usize::from(x >> 6)] &= !(1 << (x & 63));
+                }
+            }
+            _ => return None,
+        }
+        Some(b)
+    }
+
+    /// Whether the test looks only at the line's end (a few bytes there), so that it
+    /// is cheap to run before the line's bytes are looked up (`RuleSet::match_regex`).
+    fn at_end(self) -> bool {
+        matches!(self, Needs::EndsWithAsciiCi(_) | Needs::ByteNearEnd(..))
     }
 
     /// Whether `line` (trimmed, not empty) passes.
@@ -2459,6 +2520,11 @@ impl Needs {
                 .chars()
                 .next_back()
                 .is_some_and(|c| set.contains(c)),
+            Needs::LastCharNot(set) => line.chars().next_back().is_none_or(|c| !set.contains(c)),
+            Needs::ByteNearEnd(x, n) => {
+                let b = line.as_bytes();
+                b[b.len().saturating_sub(n)..].contains(&x)
+            }
         }
     }
 }
@@ -3044,6 +3110,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         &[
             Needs::AnyChar(":"),
             Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
+            // `[^.!?]{2,80}$`: most paragraphs end with one of these.
+            Needs::LastCharNot(".!?"),
         ],
     ),
     // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
@@ -3058,8 +3126,23 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             ]),
         ],
     ),
-    ("credit.photographer-cjk", &[Needs::AnyChar("摄撮")]),
-    ("credit.caption-ko", &[Needs::AnyChar("사")]),
+    // Ends `摄`, `撮影`, then maybe a bracket.
+    (
+        "credit.photographer-cjk",
+        &[
+            Needs::AnyChar("摄撮"),
+            Needs::LastCharBeforeColon("摄影)）"),
+        ],
+    ),
+    // `=\s?[^/()\[\]]{1,40}$`: at most 41 characters, 164 bytes, after the `=`.
+    (
+        "credit.caption-ko",
+        &[
+            Needs::AnyChar("사"),
+            Needs::ByteNearEnd(b'=', 165),
+            Needs::LastCharNot("/()[]"),
+        ],
+    ),
     ("credit.signature-cjk", &[Needs::FirstChar("（(")]),
     // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
     (
@@ -3256,6 +3339,15 @@ mod compiled {
         /// (`Needs::first_pairs`): the rules that want the line to start with one of
         /// their words are turned away by one more load, before their tests run.
         pub(super) regex_pairs: PairTable,
+        /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
+        /// that ends with it (`Needs::last_bytes`).
+        pub(super) regex_last: ByteTable,
+        /// By a line's word count (`WORDS_CAP` for more), the regex rules (bit
+        /// `first_bit`) whose word limit it may be within.
+        pub(super) regex_words: WordsTable,
+        /// The regex rules (bit `first_bit`) with a test of the line's end alone
+        /// (`Needs::at_end`).
+        pub(super) regex_at_end: u64,
         /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first
         /// `BIT_RULES` regex rules (bit `first_bit`) whose gate needs one of those 8 clauses
         /// or which forbid a byte whose bit among them is not missing (`forbid_bits`): eight
@@ -3272,6 +3364,19 @@ struct BlockTable(Box<[[u64; 256]; 8]>);
 impl Default for BlockTable {
     fn default() -> Self {
         BlockTable(Box::new([[0; 256]; 8]))
+    }
+}
+
+/// The largest word count with its own entry in [`WordsTable`].
+const WORDS_CAP: usize = 64;
+
+/// A `u64` for each word count up to `WORDS_CAP`, boxed.
+#[derive(Debug)]
+struct WordsTable(Box<[u64; WORDS_CAP + 1]>);
+
+impl Default for WordsTable {
+    fn default() -> Self {
+        WordsTable(Box::new([0; WORDS_CAP + 1]))
     }
 }
 
@@ -3899,12 +4004,44 @@ impl RuleSet {
         if self.regexes.is_empty() {
             return None;
         }
+        let b = line.as_bytes();
+        let mut allowed = self.regex_first.0[usize::from(b[0])]
+            & self.regex_last.0[usize::from(b[b.len() - 1])]
+            & self.regex_words.0[words.min(WORDS_CAP)];
+        // When the tables have answered for every rule (no rule past `BIT_RULES`), a line
+        // that no rule may match is turned away before its bytes are looked up: a pass
+        // over every line that came this far, the most costly part of this function.
+        if self.regexes.len() <= BIT_RULES {
+            if allowed != 0 && allowed & !self.regex_at_end == 0 {
+                // Only rules with a test of the line's end are left (on long lines, the
+                // ones without a word limit): those tests look at a few bytes.
+                let mut no_facts = LineFacts {
+                    digit: None,
+                    bytes: None,
+                    hits: 0,
+                };
+                let mut left = allowed;
+                while left != 0 {
+                    let r = &self.regexes[left.trailing_zeros() as usize];
+                    left &= left - 1;
+                    if !r
+                        .needs
+                        .iter()
+                        .filter(|n| n.at_end())
+                        .all(|n| n.holds(line, &mut no_facts))
+                    {
+                        allowed &= !r.first_bit;
+                    }
+                }
+            }
+            if allowed == 0 {
+                return None;
+            }
+        }
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
         let mut lowered = Lowered::new(line, buf, hits & HIT_NON_ASCII == 0);
         let mut kind = None;
-        let b = line.as_bytes();
-        let mut allowed = self.regex_first.0[usize::from(b[0])];
         if hits & HIT_NON_ASCII == 0 {
             allowed &= self.regex_pairs.0[pair_slot(b[0], b.get(1).copied().unwrap_or(0))];
         }
@@ -5652,6 +5789,41 @@ fn index_regex_gates(set: &mut Compiled) {
     }
     first.0.iter_mut().for_each(|f| *f |= any_first);
     set.regex_first = first;
+    // The same for the last byte, the word count and the tests of the line's end.
+    let mut last = ByteTable::default();
+    let mut any_last = 0;
+    let mut at_end = 0;
+    for r in set.regexes.iter().take(BIT_RULES) {
+        if r.needs.iter().any(|n| n.at_end()) {
+            at_end |= r.first_bit;
+        }
+        let mut allowed = ByteSet([u64::MAX; 4]);
+        for set in r.needs.iter().filter_map(|n| n.last_bytes()) {
+            for (a, b) in allowed.0.iter_mut().zip(set.0) {
+                *a &= b;
+            }
+        }
+        if allowed.0 == [u64::MAX; 4] {
+            any_last |= r.first_bit;
+            continue;
+        }
+        for (b, f) in last.0.iter_mut().enumerate() {
+            *f |= r.first_bit * u64::from(allowed.has(b as u8));
+        }
+    }
+    last.0.iter_mut().for_each(|f| *f |= any_last);
+    set.regex_last = last;
+    set.regex_at_end = at_end;
+    let mut by_words = WordsTable::default();
+    for (w, e) in by_words.0.iter_mut().enumerate() {
+        *e = set
+            .regexes
+            .iter()
+            .take(BIT_RULES)
+            .filter(|r| w <= r.max_words)
+            .fold(0, |acc, r| acc | r.first_bit);
+    }
+    set.regex_words = by_words;
     let mut pairs = PairTable::default();
     // The bits of the rules with no pair list, set in every entry in one pass at the end.
     let mut any_pair = 0;
@@ -7203,6 +7375,23 @@ mod tests {
             "{id} matches {line:?} but its first-byte table says no"
         );
         assert!(
+            r.first_bit & !rules.regex_last.0[usize::from(b[b.len() - 1])] == 0,
+            "{id} matches {line:?} but its last-byte table says no"
+        );
+        let words = count_words(line);
+        assert!(
+            words > r.max_words || r.first_bit & !rules.regex_words.0[words.min(WORDS_CAP)] == 0,
+            "{id} matches {line:?} within its word limit but the word table says no"
+        );
+        for n in r.needs.iter().filter(|n| n.at_end()) {
+            let mut no_facts = LineFacts {
+                digit: None,
+                bytes: None,
+                hits: 0,
+            };
+            assert!(n.holds(line, &mut no_facts), "{id}: {n:?} on {line:?}");
+        }
+        assert!(
             !line.is_ascii()
                 || r.first_bit & !rules.regex_pairs.0[pair_slot(b[0], b.get(1).map_or(0, |&x| x))]
                     == 0,
@@ -7223,6 +7412,7 @@ mod tests {
             | Needs::NonAsciiOnlyChars(s)
             | Needs::AnyCharOrSpacedSlash(s)
             | Needs::LastCharBeforeColon(s)
+            | Needs::LastCharNot(s)
             | Needs::LetterOr(s)
             | Needs::BetweenDigits(s) => chars(s),
             Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
@@ -7239,6 +7429,7 @@ mod tests {
                 .filter(|b| !b.is_ascii_alphanumeric())
                 .map(|b| char::from(b).to_string())
                 .collect(),
+            Needs::ByteNearEnd(x, _) => vec![char::from(x).to_string()],
             Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
         }
     }
@@ -7906,6 +8097,54 @@ mod tests {
     }
 
     #[test]
+    fn regex_rules_match_as_their_plain_regexes_on_golden_page_and_sampled_lines() {
+        // `match_regex`, with its tables, prefilters and the turning away of lines before
+        // their bytes are looked up, finds the rule that the plain regexes (in order,
+        // within their limits) find, on every line.
+        let rules = builtin();
+        let mut lines = golden_and_page_lines();
+        for (k, r) in rules.regexes.iter().enumerate() {
+            let extra: Vec<String> = r.needs.iter().flat_map(|&n| needs_tokens(n)).collect();
+            // As `match_line` meets them: normalized (the prefilters rely on it).
+            for l in lines_for_regex(&r.src, &extra, 0x2545_f491 ^ k as u64) {
+                lines.extend(normalize(&l).text.lines().map(str::to_string));
+            }
+        }
+        let plain: Vec<Regex> = rules
+            .regexes
+            .iter()
+            .map(|r| Regex::new(&r.src).unwrap())
+            .collect();
+        let (mut found, mut turned_away) = (0, 0);
+        let mut buf = String::new();
+        for line in lines
+            .iter()
+            .map(|l| crate::segment::trim(l))
+            .filter(|l| !l.is_empty())
+        {
+            let words = count_words(line);
+            let want = rules.regexes.iter().zip(&plain).find_map(|(r, re)| {
+                (words <= r.max_words && re.is_match(line) && rules.fits(r.rule, words, line))
+                    .then_some(r.rule)
+            });
+            assert_eq!(rules.match_regex(line, words, &mut buf), want, "{line:?}");
+            found += usize::from(want.is_some());
+            let b = line.as_bytes();
+            turned_away += usize::from(
+                rules.regex_first.0[usize::from(b[0])]
+                    & rules.regex_last.0[usize::from(b[b.len() - 1])]
+                    & rules.regex_words.0[words.min(WORDS_CAP)]
+                    == 0,
+            );
+        }
+        assert!(found > 2000, "{found} lines matched");
+        assert!(
+            turned_away > 300,
+            "{turned_away} lines turned away by the tables"
+        );
+    }
+
+    #[test]
     fn gated_automata_compile_for_the_lines_their_gates_pass() {
         // A gate matches every line its pattern matches (the full regex here), turns most
         // lines away, and its automaton is compiled at the first line it lets through,
@@ -8202,10 +8441,22 @@ mod tests {
             });
             assert_eq!(entry, want, "first byte {b}");
         }
+        for (b, &entry) in rules.regex_last.0.iter().enumerate() {
+            let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
+                let allows = r
+                    .needs
+                    .iter()
+                    .filter_map(|n| n.last_bytes())
+                    .all(|set| set.has(b as u8));
+                acc | (r.first_bit * u64::from(allows))
+            });
+            assert_eq!(entry, want, "last byte {b}");
+        }
         // Tables with something in them: many distinct entries.
         let distinct =
             |entries: &mut dyn Iterator<Item = u64>| entries.collect::<HashSet<_>>().len();
         assert!(distinct(&mut rules.regex_first.0.iter().copied()) > 10);
+        assert!(distinct(&mut rules.regex_last.0.iter().copied()) > 5);
         assert!(distinct(&mut rules.regex_blocked.0.iter().flatten().copied()) > 100);
     }
 
