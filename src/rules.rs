@@ -5743,6 +5743,26 @@ fn word_has_alnum(w: &str) -> bool {
         || (!w.is_ascii() && w.chars().any(is_alphanumeric))
 }
 
+/// Sets `bit` in the entries of `table` of the bytes in `allowed`, one step per byte
+/// allowed rather than per entry (these tables are made at every start); when every
+/// byte past ASCII is allowed, `bit` goes in `high` instead, for the caller to set in
+/// those 128 entries once for all rules.
+fn add_to_byte_table(table: &mut ByteTable, bit: u64, allowed: ByteSet, high: &mut u64) {
+    let words = if allowed.0[2] & allowed.0[3] == u64::MAX {
+        *high |= bit;
+        2
+    } else {
+        4
+    };
+    for (w, &set) in allowed.0[..words].iter().enumerate() {
+        let mut set = set;
+        while set != 0 {
+            table.0[w * 64 + set.trailing_zeros() as usize] |= bit;
+            set &= set - 1;
+        }
+    }
+}
+
 /// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
 /// rule's `gate_bits` and `gate_spill`; gives each distinct `OnlyChars`/`AsciiOnlyChars`
 /// table of the first `BIT_RULES` rules one of the bits left (`forbid_bits`, dropping an
@@ -5766,8 +5786,9 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut first = ByteTable::default();
-    // The bits of the rules that allow every first byte, set in every entry at the end.
-    let mut any_first = 0;
+    // The bits of the rules that allow every first byte, or every one past ASCII, set in
+    // those entries at the end.
+    let (mut any_first, mut any_first_high) = (0, 0);
     for (i, r) in set.regexes.iter_mut().enumerate() {
         if i >= BIT_RULES {
             continue;
@@ -5783,15 +5804,16 @@ fn index_regex_gates(set: &mut Compiled) {
             any_first |= r.first_bit;
             continue;
         }
-        for (b, f) in first.0.iter_mut().enumerate() {
-            *f |= r.first_bit * u64::from(allowed.has(b as u8));
-        }
+        add_to_byte_table(&mut first, r.first_bit, allowed, &mut any_first_high);
     }
     first.0.iter_mut().for_each(|f| *f |= any_first);
+    first.0[0x80..]
+        .iter_mut()
+        .for_each(|f| *f |= any_first_high);
     set.regex_first = first;
     // The same for the last byte, the word count and the tests of the line's end.
     let mut last = ByteTable::default();
-    let mut any_last = 0;
+    let (mut any_last, mut any_last_high) = (0, 0);
     let mut at_end = 0;
     for r in set.regexes.iter().take(BIT_RULES) {
         if r.needs.iter().any(|n| n.at_end()) {
@@ -5807,21 +5829,16 @@ fn index_regex_gates(set: &mut Compiled) {
             any_last |= r.first_bit;
             continue;
         }
-        for (b, f) in last.0.iter_mut().enumerate() {
-            *f |= r.first_bit * u64::from(allowed.has(b as u8));
-        }
+        add_to_byte_table(&mut last, r.first_bit, allowed, &mut any_last_high);
     }
     last.0.iter_mut().for_each(|f| *f |= any_last);
+    last.0[0x80..].iter_mut().for_each(|f| *f |= any_last_high);
     set.regex_last = last;
     set.regex_at_end = at_end;
     let mut by_words = WordsTable::default();
-    for (w, e) in by_words.0.iter_mut().enumerate() {
-        *e = set
-            .regexes
-            .iter()
-            .take(BIT_RULES)
-            .filter(|r| w <= r.max_words)
-            .fold(0, |acc, r| acc | r.first_bit);
+    for r in set.regexes.iter().take(BIT_RULES) {
+        let n = r.max_words.min(WORDS_CAP);
+        by_words.0[..=n].iter_mut().for_each(|e| *e |= r.first_bit);
     }
     set.regex_words = by_words;
     let mut pairs = PairTable::default();
