@@ -2091,6 +2091,17 @@ enum Needs {
     /// second field is that window, the longest word's length: made by
     /// [`Needs::starts_with_ascii_ci`], so that no line works it out again.
     StartsWithAsciiCi(&'static [&'static str], usize),
+    /// The line, without its trailing ASCII whitespace, `:` and `.`, ends with one of
+    /// these words of lowercase ASCII letters, ignoring ASCII case, or holds a non-ASCII
+    /// byte among its last bytes, as many as the longest word has: for a pattern whose
+    /// every match ends with a listed word, then at most those characters (`\s*:?$`,
+    /// `\.?$`), or with a non-ASCII word. As for `StartsWithAsciiCi`, a match whose last
+    /// word is not all ASCII (a non-ASCII word, or a listed one with `K` or `ſ` under
+    /// `(?i)`) has a non-ASCII byte within the window. The end of a line is cheap to
+    /// look at where the tests of its characters cost a pass over it, and these rules'
+    /// other tests pass most lines that start with a listed word or hold a digit. Made
+    /// by `ends_with_ascii_ci!`.
+    EndsWithAsciiCi(&'static EndWords),
     /// The second word (after the first run of whitespace) starts with one of these
     /// characters, or with one of these lowercase strings ignoring ASCII case (each
     /// ASCII letter with a non-ASCII case variant under `(?i)`, `k` and `s`, must be
@@ -2106,6 +2117,10 @@ enum Needs {
     /// The last whitespace-separated token holds an `@` and, after it, a `.`; and the
     /// line has more than one token.
     EmailAtEnd,
+    /// The last character is none of these.
+    LastCharNot(&'static str),
+    /// The line holds this ASCII byte among its last this many bytes.
+    ByteNearEnd(u8, usize),
 }
 
 /// The ASCII characters that pass `OnlyChars` of `set`, bit `b` of word `b >> 6`:
@@ -2246,6 +2261,11 @@ impl Needs {
                 set.bytes().for_each(|x| b.add(x));
                 vec![b]
             }
+            Needs::ByteNearEnd(x, _) => {
+                let mut b = ByteSet::default();
+                b.add(x);
+                vec![b]
+            }
             Needs::EmailAtEnd => [b'@', b'.']
                 .into_iter()
                 .map(|x| {
@@ -2347,6 +2367,58 @@ impl Needs {
         }
     }
 
+    /// The bytes a line may end with when the test holds; `None` when the test says
+    /// nothing about the last character. A character ends with its last UTF-8 byte, so
+    /// a test of ASCII characters allows any byte past ASCII; whitespace and `:` stand
+    /// for the characters `LastCharBeforeColon` and `EndsWithAsciiCi` trim.
+    fn last_bytes(self) -> Option<ByteSet> {
+        const NON_ASCII: ByteSet = ByteSet::range(0x80, 0xff);
+        const SPACE: ByteSet = ByteSet::range(b'\t', b'\r').union(ByteSet::range(b' ', b' '));
+        let mut b = NON_ASCII;
+        match self {
+            Needs::LastCharBeforeColon(set) => {
+                b = ByteSet::default();
+                for c in set.chars() {
+                    let mut buf = [0u8; 4];
+                    let e = c.encode_utf8(&mut buf).as_bytes();
+                    b.add(e[e.len() - 1]);
+                }
+                // A trimmed character past ASCII ends with a byte of 0x80..=0xBF.
+                b.add_all(ByteSet::range(0x80, 0xbf));
+                b.add_all(SPACE);
+                b.add(b':');
+            }
+            Needs::EndsWithAsciiCi(ends) => {
+                for w in ends.words {
+                    let x = w.as_bytes()[w.len() - 1];
+                    b.add(x);
+                    b.add(x.to_ascii_uppercase());
+                }
+                b.add_all(SPACE);
+                b.add(b':');
+                b.add(b'.');
+            }
+            Needs::OnlyChars(_, ascii) | Needs::AsciiOnlyChars(ascii) => {
+                b.0[0] |= ascii[0];
+                b.0[1] |= ascii[1];
+            }
+            Needs::LastCharNot(set) => {
+                b = ByteSet([u64::MAX; 4]);
+                for x in set.bytes().filter(u8::is_ascii) {
+                    b.0[usize::from(x >> 6)] &= !(1 << (x & 63));
+                }
+            }
+            _ => return None,
+        }
+        Some(b)
+    }
+
+    /// Whether the test looks only at the line's end (a few bytes there), so that it
+    /// is cheap to run before the line's bytes are looked up (`RuleSet::match_regex`).
+    fn at_end(self) -> bool {
+        matches!(self, Needs::EndsWithAsciiCi(_) | Needs::ByteNearEnd(..))
+    }
+
     /// Whether `line` (trimmed, not empty) passes.
     fn holds(self, line: &str, facts: &mut LineFacts) -> bool {
         let first = || line.chars().next().unwrap_or(' ');
@@ -2419,6 +2491,7 @@ impl Needs {
                     || !b[..window.min(b.len())].is_ascii()
                     || starts_with_any_ci(b, words)
             }
+            Needs::EndsWithAsciiCi(ends) => ends.end_of(line.as_bytes()),
             Needs::SecondWordStarts(set, words) => second_word_starts(line, set, words),
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
@@ -2447,6 +2520,11 @@ impl Needs {
                 .chars()
                 .next_back()
                 .is_some_and(|c| set.contains(c)),
+            Needs::LastCharNot(set) => line.chars().next_back().is_none_or(|c| !set.contains(c)),
+            Needs::ByteNearEnd(x, n) => {
+                let b = line.as_bytes();
+                b[b.len().saturating_sub(n)..].contains(&x)
+            }
         }
     }
 }
@@ -2471,6 +2549,105 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
         w.first().is_none_or(|&x| x == first)
             && b.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w))
     })
+}
+
+/// The words of a `Needs::EndsWithAsciiCi`, made at compile time by `ends_with_ascii_ci!`.
+#[derive(Debug)]
+struct EndWords {
+    /// The words (read by the tests, which build lines of them).
+    #[allow(dead_code)]
+    words: &'static [&'static str],
+    /// Each word as the low bytes of a `u64` (its last byte lowest) and the mask of
+    /// those bytes: compared with a line's last eight bytes, ASCII-lowercased, by a
+    /// mask and a compare each, where comparing slices cost a call per word.
+    packed: &'static [(u64, u64)],
+    /// Bit `x - b'a'` for the last letter `x` of each word: a line whose last letter
+    /// ends no word is turned away before the words are compared.
+    lasts: u32,
+    /// The longest word's length.
+    window: usize,
+}
+
+/// Words of one to eight lowercase ASCII letters as `EndWords::packed`; any other
+/// word fails the build.
+const fn pack_end_words<const N: usize>(words: &[&str]) -> [(u64, u64); N] {
+    let mut packed = [(0u64, 0u64); N];
+    let mut i = 0;
+    while i < N {
+        let w = words[i].as_bytes();
+        assert!(!w.is_empty() && w.len() <= 8);
+        let mut j = 0;
+        while j < w.len() {
+            assert!(w[j].is_ascii_lowercase());
+            packed[i].0 = packed[i].0 << 8 | w[j] as u64;
+            j += 1;
+        }
+        packed[i].1 = u64::MAX >> (64 - 8 * w.len());
+        i += 1;
+    }
+    packed
+}
+
+impl EndWords {
+    /// `words` with their `packed` form, and the table and window worked out.
+    const fn new(words: &'static [&'static str], packed: &'static [(u64, u64)]) -> EndWords {
+        let (mut lasts, mut window, mut i) = (0u32, 0, 0);
+        while i < words.len() {
+            let w = words[i].as_bytes();
+            lasts |= 1 << (w[w.len() - 1] - b'a');
+            if w.len() > window {
+                window = w.len();
+            }
+            i += 1;
+        }
+        EndWords {
+            words,
+            packed,
+            lasts,
+            window,
+        }
+    }
+
+    /// Whether `b` without its trailing ASCII whitespace, `:` and `.` ends with one of
+    /// the words ignoring ASCII case, or holds a non-ASCII byte among its last `window`
+    /// bytes (`Needs::EndsWithAsciiCi`).
+    fn end_of(&self, b: &[u8]) -> bool {
+        let Some(end) = b
+            .iter()
+            .rposition(|&x| !(is_space_byte(x) || x == b':' || x == b'.'))
+        else {
+            return false;
+        };
+        let t = &b[..=end];
+        // The last (up to) eight bytes, the last one lowest; zeros before a shorter line.
+        let tail = match t.last_chunk::<8>() {
+            Some(c) => u64::from_be_bytes(*c),
+            None => t.iter().fold(0, |acc, &x| acc << 8 | u64::from(x)),
+        };
+        if tail & (HIGH >> (64 - 8 * self.window)) != 0 {
+            return true;
+        }
+        // Bit 0x20 set makes a letter lowercase and no other byte a lowercase letter
+        // (a zero byte before a short line becomes a space, in no word).
+        let tail = tail | FOLD;
+        let last = tail as u8;
+        last.is_ascii_lowercase()
+            && self.lasts & (1 << (last - b'a')) != 0
+            && self
+                .packed
+                .iter()
+                .fold(false, |hit, &(word, mask)| hit | (tail & mask == word))
+    }
+}
+
+/// `Needs::EndsWithAsciiCi` of these words (see `EndWords`), made at compile time.
+macro_rules! ends_with_ascii_ci {
+    ($($w:literal),+ $(,)?) => {{
+        const WORDS: &[&str] = &[$($w),+];
+        const PACKED: [(u64, u64); WORDS.len()] = pack_end_words(WORDS);
+        const ENDS: EndWords = EndWords::new(WORDS, &PACKED);
+        Needs::EndsWithAsciiCi(&ENDS)
+    }};
 }
 
 /// Whether ASCII byte `x` is whitespace: `char::is_whitespace` on ASCII (space and tab to
@@ -2828,6 +3005,12 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             Needs::Digit,
             // Before the walk over every character that `BetweenDigits` is.
             Needs::LastCharBeforeColon("dsebtóлатDSEBTÓЛАТſ\u{1c84}\u{1c85}"),
+            // The verb itself (`a écrit`, `escribió` and the Russian ones end in a
+            // character that is not ASCII).
+            ends_with_ascii_ci![
+                "said", "says", "wrote", "writes", "replied", "schrieb", "schreibt", "sagt",
+                "dice",
+            ],
             Needs::BetweenDigits(":hH"),
         ],
     ),
@@ -2927,6 +3110,8 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         &[
             Needs::AnyChar(":"),
             Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
+            // `[^.!?]{2,80}$`: most paragraphs end with one of these.
+            Needs::LastCharNot(".!?"),
         ],
     ),
     // Ends `\)$` (lines are trimmed); the bracket opens with one of the labels
@@ -2941,8 +3126,23 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             ]),
         ],
     ),
-    ("credit.photographer-cjk", &[Needs::AnyChar("摄撮")]),
-    ("credit.caption-ko", &[Needs::AnyChar("사")]),
+    // Ends `摄`, `撮影`, then maybe a bracket.
+    (
+        "credit.photographer-cjk",
+        &[
+            Needs::AnyChar("摄撮"),
+            Needs::LastCharBeforeColon("摄影)）"),
+        ],
+    ),
+    // `=\s?[^/()\[\]]{1,40}$`: at most 41 characters, 164 bytes, after the `=`.
+    (
+        "credit.caption-ko",
+        &[
+            Needs::AnyChar("사"),
+            Needs::ByteNearEnd(b'=', 165),
+            Needs::LastCharNot("/()[]"),
+        ],
+    ),
     ("credit.signature-cjk", &[Needs::FirstChar("（(")]),
     // `... \s[\w.+-]+@[\w-]+(?:\.[\w-]+)+$`: the address is the last token.
     (
@@ -2988,6 +3188,13 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "dateline.reading-time",
         &[
             Needs::Digit,
+            // The unit or the word after it (`мин`, `хв` are not ASCII; `dauer` ends
+            // `Lesedauer`, a word longer than the eight bytes compared).
+            ends_with_ascii_ci![
+                "min", "mins", "minute", "minutes", "minuten", "minutos", "minuti", "minut",
+                "read", "lesezeit", "dauer", "lecture", "lectura", "lettura", "leitura",
+                "leestijd", "czytania",
+            ],
             // Besides letters, digits and spaces: `:`, `ca.`, `~`, `5-7`, `5–7`, `min.`.
             Needs::only_chars(":.~-–"),
             Needs::AnyChar("mMмМхХ"),
@@ -3016,6 +3223,18 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
                 "updated",
                 "vor",
             ]),
+            // The last word of each branch: `ago`, `now`, the German, French, Spanish and
+            // Portuguese units, `fa`, `geleden`, `temu` (`días`, `años`, `назад`, `тому`,
+            // `前`, `전` are not ASCII). Most lines that pass the tests of their start
+            // end otherwise.
+            ends_with_ascii_ci![
+                "ago", "now", "sekunde", "sekunden", "minute", "minuten", "stunde", "stunden",
+                "tag", "tagen", "woche", "wochen", "monat", "monaten", "jahr", "jahren", "seconde",
+                "secondes", "minutes", "heure", "heures", "jour", "jours", "semaine", "semaines",
+                "mois", "an", "ans", "segundo", "segundos", "minuto", "minutos", "hora", "horas",
+                "semana", "semanas", "meses", "mes", "fa", "dia", "dias", "ano", "anos", "geleden",
+                "temu",
+            ],
             Needs::DigitOrAsciiCiAny(&["ago", "now", "vor", "il", "hace"]),
             // Every branch has a word (`ago`, `назад`, `前`, ...): never digits alone.
             Needs::LetterOr(""),
@@ -3120,6 +3339,15 @@ mod compiled {
         /// (`Needs::first_pairs`): the rules that want the line to start with one of
         /// their words are turned away by one more load, before their tests run.
         pub(super) regex_pairs: PairTable,
+        /// For each byte value, the regex rules (bit `first_bit`) whose tests allow a line
+        /// that ends with it (`Needs::last_bytes`).
+        pub(super) regex_last: ByteTable,
+        /// By a line's word count (`WORDS_CAP` for more), the regex rules (bit
+        /// `first_bit`) whose word limit it may be within.
+        pub(super) regex_words: WordsTable,
+        /// The regex rules (bit `first_bit`) with a test of the line's end alone
+        /// (`Needs::at_end`).
+        pub(super) regex_at_end: u64,
         /// By byte `j` of a line's missing `regex_bytes` bits (`!hits`), the first
         /// `BIT_RULES` regex rules (bit `first_bit`) whose gate needs one of those 8 clauses
         /// or which forbid a byte whose bit among them is not missing (`forbid_bits`): eight
@@ -3136,6 +3364,19 @@ struct BlockTable(Box<[[u64; 256]; 8]>);
 impl Default for BlockTable {
     fn default() -> Self {
         BlockTable(Box::new([[0; 256]; 8]))
+    }
+}
+
+/// The largest word count with its own entry in [`WordsTable`].
+const WORDS_CAP: usize = 64;
+
+/// A `u64` for each word count up to `WORDS_CAP`, boxed.
+#[derive(Debug)]
+struct WordsTable(Box<[u64; WORDS_CAP + 1]>);
+
+impl Default for WordsTable {
+    fn default() -> Self {
+        WordsTable(Box::new([0; WORDS_CAP + 1]))
     }
 }
 
@@ -3763,12 +4004,44 @@ impl RuleSet {
         if self.regexes.is_empty() {
             return None;
         }
+        let b = line.as_bytes();
+        let mut allowed = self.regex_first.0[usize::from(b[0])]
+            & self.regex_last.0[usize::from(b[b.len() - 1])]
+            & self.regex_words.0[words.min(WORDS_CAP)];
+        // When the tables have answered for every rule (no rule past `BIT_RULES`), a line
+        // that no rule may match is turned away before its bytes are looked up: a pass
+        // over every line that came this far, the most costly part of this function.
+        if self.regexes.len() <= BIT_RULES {
+            if allowed != 0 && allowed & !self.regex_at_end == 0 {
+                // Only rules with a test of the line's end are left (on long lines, the
+                // ones without a word limit): those tests look at a few bytes.
+                let mut no_facts = LineFacts {
+                    digit: None,
+                    bytes: None,
+                    hits: 0,
+                };
+                let mut left = allowed;
+                while left != 0 {
+                    let r = &self.regexes[left.trailing_zeros() as usize];
+                    left &= left - 1;
+                    if !r
+                        .needs
+                        .iter()
+                        .filter(|n| n.at_end())
+                        .all(|n| n.holds(line, &mut no_facts))
+                    {
+                        allowed &= !r.first_bit;
+                    }
+                }
+            }
+            if allowed == 0 {
+                return None;
+            }
+        }
         let mut facts = self.line_facts(line);
         let hits = facts.hits;
         let mut lowered = Lowered::new(line, buf, hits & HIT_NON_ASCII == 0);
         let mut kind = None;
-        let b = line.as_bytes();
-        let mut allowed = self.regex_first.0[usize::from(b[0])];
         if hits & HIT_NON_ASCII == 0 {
             allowed &= self.regex_pairs.0[pair_slot(b[0], b.get(1).copied().unwrap_or(0))];
         }
@@ -5470,6 +5743,26 @@ fn word_has_alnum(w: &str) -> bool {
         || (!w.is_ascii() && w.chars().any(is_alphanumeric))
 }
 
+/// Sets `bit` in the entries of `table` of the bytes in `allowed`, one step per byte
+/// allowed rather than per entry (these tables are made at every start); when every
+/// byte past ASCII is allowed, `bit` goes in `high` instead, for the caller to set in
+/// those 128 entries once for all rules.
+fn add_to_byte_table(table: &mut ByteTable, bit: u64, allowed: ByteSet, high: &mut u64) {
+    let words = if allowed.0[2] & allowed.0[3] == u64::MAX {
+        *high |= bit;
+        2
+    } else {
+        4
+    };
+    for (w, &set) in allowed.0[..words].iter().enumerate() {
+        let mut set = set;
+        while set != 0 {
+            table.0[w * 64 + set.trailing_zeros() as usize] |= bit;
+            set &= set - 1;
+        }
+    }
+}
+
 /// Numbers the distinct gate clauses of the regex rules (up to `HIT_CLAUSES`), fills in each
 /// rule's `gate_bits` and `gate_spill`; gives each distinct `OnlyChars`/`AsciiOnlyChars`
 /// table of the first `BIT_RULES` rules one of the bits left (`forbid_bits`, dropping an
@@ -5493,8 +5786,9 @@ fn index_regex_gates(set: &mut Compiled) {
         }
     }
     let mut first = ByteTable::default();
-    // The bits of the rules that allow every first byte, set in every entry at the end.
-    let mut any_first = 0;
+    // The bits of the rules that allow every first byte, or every one past ASCII, set in
+    // those entries at the end.
+    let (mut any_first, mut any_first_high) = (0, 0);
     for (i, r) in set.regexes.iter_mut().enumerate() {
         if i >= BIT_RULES {
             continue;
@@ -5510,12 +5804,43 @@ fn index_regex_gates(set: &mut Compiled) {
             any_first |= r.first_bit;
             continue;
         }
-        for (b, f) in first.0.iter_mut().enumerate() {
-            *f |= r.first_bit * u64::from(allowed.has(b as u8));
-        }
+        add_to_byte_table(&mut first, r.first_bit, allowed, &mut any_first_high);
     }
     first.0.iter_mut().for_each(|f| *f |= any_first);
+    first.0[0x80..]
+        .iter_mut()
+        .for_each(|f| *f |= any_first_high);
     set.regex_first = first;
+    // The same for the last byte, the word count and the tests of the line's end.
+    let mut last = ByteTable::default();
+    let (mut any_last, mut any_last_high) = (0, 0);
+    let mut at_end = 0;
+    for r in set.regexes.iter().take(BIT_RULES) {
+        if r.needs.iter().any(|n| n.at_end()) {
+            at_end |= r.first_bit;
+        }
+        let mut allowed = ByteSet([u64::MAX; 4]);
+        for set in r.needs.iter().filter_map(|n| n.last_bytes()) {
+            for (a, b) in allowed.0.iter_mut().zip(set.0) {
+                *a &= b;
+            }
+        }
+        if allowed.0 == [u64::MAX; 4] {
+            any_last |= r.first_bit;
+            continue;
+        }
+        add_to_byte_table(&mut last, r.first_bit, allowed, &mut any_last_high);
+    }
+    last.0.iter_mut().for_each(|f| *f |= any_last);
+    last.0[0x80..].iter_mut().for_each(|f| *f |= any_last_high);
+    set.regex_last = last;
+    set.regex_at_end = at_end;
+    let mut by_words = WordsTable::default();
+    for r in set.regexes.iter().take(BIT_RULES) {
+        let n = r.max_words.min(WORDS_CAP);
+        by_words.0[..=n].iter_mut().for_each(|e| *e |= r.first_bit);
+    }
+    set.regex_words = by_words;
     let mut pairs = PairTable::default();
     // The bits of the rules with no pair list, set in every entry in one pass at the end.
     let mut any_pair = 0;
@@ -5917,6 +6242,43 @@ mod tests {
                     words.iter().any(|w| starts_with_ci(b, w))
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn end_words_agree_with_plain(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ago", "AGO", "Ago", "a", "go", "now", "said", "SAYS", "dice", "min",
+                    "dauer", "LESEDAUER", "temu", "an", "ſ", "\u{212a}", "é", "назад", "前",
+                    ".", ":", " ", "\t", "\u{a0}", "x", "7", "@", "`", "[",
+                ]),
+                0..8,
+            )
+        ) {
+            let line = parts.concat();
+            let mut checked = 0;
+            for (_, needs) in BUILTIN_NEEDS {
+                for n in *needs {
+                    let Needs::EndsWithAsciiCi(ends) = n else {
+                        continue;
+                    };
+                    // By the definition: trimmed, then the window, then each word.
+                    let t = line
+                        .trim_end_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}' || c == ':' || c == '.')
+                        .as_bytes();
+                    let want = !t.is_empty()
+                        && (!t[t.len().saturating_sub(ends.window)..].is_ascii()
+                            || ends.words.iter().any(|w| {
+                                t.len() >= w.len()
+                                    && t[t.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+                            }));
+                    proptest::prop_assert_eq!(ends.end_of(line.as_bytes()), want, "{:?} {:?}", line, ends.words);
+                    checked += 1;
+                }
+            }
+            proptest::prop_assert_eq!(checked, 3);
         }
     }
 
@@ -7030,6 +7392,23 @@ mod tests {
             "{id} matches {line:?} but its first-byte table says no"
         );
         assert!(
+            r.first_bit & !rules.regex_last.0[usize::from(b[b.len() - 1])] == 0,
+            "{id} matches {line:?} but its last-byte table says no"
+        );
+        let words = count_words(line);
+        assert!(
+            words > r.max_words || r.first_bit & !rules.regex_words.0[words.min(WORDS_CAP)] == 0,
+            "{id} matches {line:?} within its word limit but the word table says no"
+        );
+        for n in r.needs.iter().filter(|n| n.at_end()) {
+            let mut no_facts = LineFacts {
+                digit: None,
+                bytes: None,
+                hits: 0,
+            };
+            assert!(n.holds(line, &mut no_facts), "{id}: {n:?} on {line:?}");
+        }
+        assert!(
             !line.is_ascii()
                 || r.first_bit & !rules.regex_pairs.0[pair_slot(b[0], b.get(1).map_or(0, |&x| x))]
                     == 0,
@@ -7050,6 +7429,7 @@ mod tests {
             | Needs::NonAsciiOnlyChars(s)
             | Needs::AnyCharOrSpacedSlash(s)
             | Needs::LastCharBeforeColon(s)
+            | Needs::LastCharNot(s)
             | Needs::LetterOr(s)
             | Needs::BetweenDigits(s) => chars(s),
             Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
@@ -7058,13 +7438,15 @@ mod tests {
             | Needs::StartsWith(w)
             | Needs::AsciiCiAny(w)
             | Needs::DigitOrAsciiCiAny(w)
-            | Needs::StartsWithAsciiCi(w, _) => words(w),
+            | Needs::StartsWithAsciiCi(w, _)
+            | Needs::EndsWithAsciiCi(&EndWords { words: w, .. }) => words(w),
             Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
             // The ASCII punctuation, allowed or not.
             Needs::AsciiOnlyChars(_) => (b'!'..=b'~')
                 .filter(|b| !b.is_ascii_alphanumeric())
                 .map(|b| char::from(b).to_string())
                 .collect(),
+            Needs::ByteNearEnd(x, _) => vec![char::from(x).to_string()],
             Needs::Digit | Needs::AsciiDigit | Needs::FirstUpper | Needs::EmailAtEnd => vec![],
         }
     }
@@ -7732,6 +8114,54 @@ mod tests {
     }
 
     #[test]
+    fn regex_rules_match_as_their_plain_regexes_on_golden_page_and_sampled_lines() {
+        // `match_regex`, with its tables, prefilters and the turning away of lines before
+        // their bytes are looked up, finds the rule that the plain regexes (in order,
+        // within their limits) find, on every line.
+        let rules = builtin();
+        let mut lines = golden_and_page_lines();
+        for (k, r) in rules.regexes.iter().enumerate() {
+            let extra: Vec<String> = r.needs.iter().flat_map(|&n| needs_tokens(n)).collect();
+            // As `match_line` meets them: normalized (the prefilters rely on it).
+            for l in lines_for_regex(&r.src, &extra, 0x2545_f491 ^ k as u64) {
+                lines.extend(normalize(&l).text.lines().map(str::to_string));
+            }
+        }
+        let plain: Vec<Regex> = rules
+            .regexes
+            .iter()
+            .map(|r| Regex::new(&r.src).unwrap())
+            .collect();
+        let (mut found, mut turned_away) = (0, 0);
+        let mut buf = String::new();
+        for line in lines
+            .iter()
+            .map(|l| crate::segment::trim(l))
+            .filter(|l| !l.is_empty())
+        {
+            let words = count_words(line);
+            let want = rules.regexes.iter().zip(&plain).find_map(|(r, re)| {
+                (words <= r.max_words && re.is_match(line) && rules.fits(r.rule, words, line))
+                    .then_some(r.rule)
+            });
+            assert_eq!(rules.match_regex(line, words, &mut buf), want, "{line:?}");
+            found += usize::from(want.is_some());
+            let b = line.as_bytes();
+            turned_away += usize::from(
+                rules.regex_first.0[usize::from(b[0])]
+                    & rules.regex_last.0[usize::from(b[b.len() - 1])]
+                    & rules.regex_words.0[words.min(WORDS_CAP)]
+                    == 0,
+            );
+        }
+        assert!(found > 2000, "{found} lines matched");
+        assert!(
+            turned_away > 300,
+            "{turned_away} lines turned away by the tables"
+        );
+    }
+
+    #[test]
     fn gated_automata_compile_for_the_lines_their_gates_pass() {
         // A gate matches every line its pattern matches (the full regex here), turns most
         // lines away, and its automaton is compiled at the first line it lets through,
@@ -8028,10 +8458,22 @@ mod tests {
             });
             assert_eq!(entry, want, "first byte {b}");
         }
+        for (b, &entry) in rules.regex_last.0.iter().enumerate() {
+            let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
+                let allows = r
+                    .needs
+                    .iter()
+                    .filter_map(|n| n.last_bytes())
+                    .all(|set| set.has(b as u8));
+                acc | (r.first_bit * u64::from(allows))
+            });
+            assert_eq!(entry, want, "last byte {b}");
+        }
         // Tables with something in them: many distinct entries.
         let distinct =
             |entries: &mut dyn Iterator<Item = u64>| entries.collect::<HashSet<_>>().len();
         assert!(distinct(&mut rules.regex_first.0.iter().copied()) > 10);
+        assert!(distinct(&mut rules.regex_last.0.iter().copied()) > 5);
         assert!(distinct(&mut rules.regex_blocked.0.iter().flatten().copied()) > 100);
     }
 
