@@ -2554,8 +2554,7 @@ fn starts_with_any_ci(b: &[u8], words: &[&str]) -> bool {
 /// The words of a `Needs::EndsWithAsciiCi`, made at compile time by `ends_with_ascii_ci!`.
 #[derive(Debug)]
 struct EndWords {
-    /// The words (read by the tests, which build lines of them).
-    #[allow(dead_code)]
+    /// The words (for `Needs::last_bytes`, and for the tests, which build lines of them).
     words: &'static [&'static str],
     /// Each word as the low bytes of a `u64` (its last byte lowest) and the mask of
     /// those bytes: compared with a line's last eight bytes, ASCII-lowercased, by a
