@@ -80,7 +80,7 @@ use crate::segment::{
     is_alphanumeric, two_byte_case, two_byte_lowercase, CASE_LOWER, CASE_SPACE, CASE_UPPER,
 };
 use crate::swar::{
-    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
+    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_eq, lanes_in, tail_word,
     word_starts16, HIGH, LOW7, ONES,
 };
 use fnv::{fnv1a, FNV_START};
@@ -3418,33 +3418,43 @@ impl RuleSet {
         if (x | y) & HIGH != 0 {
             return true;
         }
-        // A lane test of both halves, as one mask of sixteen lanes.
-        let lanes = |f: fn(u64) -> u64| u128::from(f(x)) | u128::from(f(y)) << 64;
-        let space = lanes(|v| eq_bytes(v, b' '));
-        if lanes(|v| eq_bytes(v, b'\t')) != 0 || (space << 8) & space != 0 {
+        // ASCII: the lane tests are exact. A control byte (a tab among them) or a run
+        // of spaces would change the key: such lines pass.
+        let (sx, sy) = (lanes_eq(x, b' '), lanes_eq(y, b' '));
+        if lanes_in(x, 1, 0x1F) | lanes_in(y, 1, 0x1F) != 0
+            || (sx << 8) & sx != 0
+            || ((sy << 8) | (sx >> 56)) & sy != 0
+        {
             return true;
         }
-        let upper = lanes(|v| lanes_in(v, b'A', b'Z'));
-        let lower = lanes(|v| lanes_in(v, b'a', b'z'));
-        let alnum = upper | lower | lanes(|v| lanes_in(v, b'0', b'9'));
-        // Lane `m`: a key of `m` bytes may end there (a letter or digit before it, and no
-        // letter or digit, or a case step, at it); lane `n` of a core of `n` bytes is its
-        // end (a zero lane). A core of `KEY_END_MAX` bytes or more is probed below.
-        let mut ends = (alnum << 8) & (!alnum | (upper & (lower << 8)));
-        ends &= u128::from(HIGH) | u128::from(HIGH) << 64;
-        let lowered = (u128::from(x) | u128::from(y) << 64) | (upper >> 2);
-        let probe = |m: usize| {
-            let key = lowered & (u128::MAX >> (128 - 8 * m));
-            self.key_end_in(key as u64, (key >> 64) as u64, m)
-        };
+        let (ux, uy) = (lanes_in(x, b'A', b'Z'), lanes_in(y, b'A', b'Z'));
+        let (lx, ly) = (lanes_in(x, b'a', b'z'), lanes_in(y, b'a', b'z'));
+        let ax = ux | lx | lanes_in(x, b'0', b'9');
+        let ay = uy | ly | lanes_in(y, b'0', b'9');
+        // Lane `m` (of `x`, then of `y` as `8 + m`): a key of `m` bytes may end there (a
+        // letter or digit before it, and no letter or digit, or a case step, at it); the
+        // lane after a core shorter than `KEY_END_MAX` bytes is a zero one, its end. A
+        // longer core is probed below.
+        let ends_x = (ax << 8) & (!ax | (ux & (lx << 8))) & HIGH;
+        let ends_y = ((ay << 8) | (ax >> 56)) & (!ay | (uy & ((ly << 8) | (lx >> 56)))) & HIGH;
+        let (kx, ky) = (x | (ux >> 2), y | (uy >> 2));
+        let mut ends = ends_x;
         while ends != 0 {
-            let m = (ends.trailing_zeros() / 8) as usize;
-            if probe(m) {
+            let m = first_lane(ends);
+            if self.key_end_in(kx & !(u64::MAX << (8 * m)), 0, m) {
                 return true;
             }
             ends &= ends - 1;
         }
-        b.len() >= KEY_END_MAX && probe(KEY_END_MAX)
+        let mut ends = ends_y;
+        while ends != 0 {
+            let m = first_lane(ends);
+            if self.key_end_in(kx, ky & !(u64::MAX << (8 * m)), 8 + m) {
+                return true;
+            }
+            ends &= ends - 1;
+        }
+        b.len() >= KEY_END_MAX && self.key_end_in(kx, ky, KEY_END_MAX)
     }
 
     /// Whether `key_ends` holds the key (or key start) of `m` bytes whose first eight
