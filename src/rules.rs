@@ -4945,8 +4945,15 @@ fn trim_non_alnum(s: &str) -> &str {
     // Most lines and keys start and end with an ASCII letter or digit: nothing to trim,
     // and no call (the trimming, out of line, saves registers on every call).
     if let (Some(first), Some(last)) = (b.first(), b.last()) {
-        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-            return s;
+        if first.is_ascii_alphanumeric() {
+            if last.is_ascii_alphanumeric() {
+                return s;
+            }
+            // One ASCII mark after a letter or digit (most sentences end so): the
+            // mark is all that is trimmed.
+            if last.is_ascii() && b.len() >= 2 && b[b.len() - 2].is_ascii_alphanumeric() {
+                return &s[..s.len() - 1];
+            }
         }
     }
     trim_non_alnum_ends(s)
