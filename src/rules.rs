@@ -3381,26 +3381,66 @@ impl RuleSet {
 
     /// False when no whole-line key starts the key of `core` (a line trimmed of
     /// non-alphanumeric ends) and ends where a key of it could: then `core` is neither a
-    /// phrase nor glued ones (whose first piece is a key that starts it). Only a core
-    /// whose first `KEY_END_MAX` bytes are ASCII, start with a letter, and hold no tab or
-    /// run of spaces is tested (any other passes): its key starts with those bytes
-    /// lowercased, and normalizing the key, or a piece of it from the start, only cuts its
-    /// end. Such a key (nonempty, ending with a letter or digit) ends before a byte that
-    /// is no letter or digit, at a lowercase-to-uppercase step or at the end of the
-    /// core, and the table holds it whole when it is short, else its first
-    /// `KEY_END_MAX` bytes (probed once for any longer core). A few probes of one bit
+    /// phrase nor glued ones (whose first piece is a key that starts it). A core that
+    /// starts with an ASCII letter has a key that starts with its first bytes lowercased:
+    /// normalizing the key, or a piece of it from the start, only cuts its end
+    /// (`key_may_start_at`). One that starts with a digit may lose a leading count
+    /// instead (`without_counts`: up to the first space, when more follows), and its key
+    /// then starts where the rest does, after the space and any marks: it passes if
+    /// either start may begin a key. Any other core passes. A few probes of one bit
     /// table, where building the key, hashing it for the map and finding its first
-    /// segment for the glue starts cost ten times more. (Out of line: inlined, it made
-    /// `match_line` larger than the compiler inlines its thread-local access into.)
+    /// segment for the glue starts cost several times more. (Out of line: inlined, it
+    /// made `match_line` larger than the compiler inlines its thread-local access into.)
     #[inline(never)]
     fn key_may_start(&self, core: &str) -> bool {
         if self.key_ends.is_empty() {
             return true;
         }
         let b = core.as_bytes();
-        if !b.first().is_some_and(u8::is_ascii_alphabetic) {
-            return true;
+        match b.first() {
+            Some(c) if c.is_ascii_alphabetic() => self.key_may_start_at(b),
+            Some(c) if c.is_ascii_digit() => {
+                if self.key_may_start_at(b) {
+                    return true;
+                }
+                // The first space (a non-ASCII byte first may be one: then the line
+                // passes), and the first letter or digit after it.
+                let Some(i) = b
+                    .iter()
+                    .position(|&x| x == b' ' || x == b'\t' || !x.is_ascii())
+                else {
+                    return false;
+                };
+                if !b[i].is_ascii() {
+                    return true;
+                }
+                if !is_count(&core[..i]) {
+                    return false;
+                }
+                let rest = &b[i..];
+                match rest
+                    .iter()
+                    .position(|&x| !x.is_ascii() || x.is_ascii_alphanumeric())
+                {
+                    Some(j) if rest[j].is_ascii() => self.key_may_start_at(&rest[j..]),
+                    Some(_) => true,
+                    // Nothing but marks after the count: it is not cut.
+                    None => false,
+                }
+            }
+            _ => true,
         }
+    }
+
+    /// `key_may_start` of a key that starts with the bytes `b` lowercased (the first an
+    /// ASCII letter or digit): tested only when its first `KEY_END_MAX` bytes are ASCII
+    /// and hold no tab or run of spaces (any other passes). Such a key (nonempty, ending
+    /// with a letter or digit) ends before a byte that is no letter or digit, at a
+    /// lowercase-to-uppercase step or at the end of `b`, and the table holds it whole
+    /// when it is short, else its first `KEY_END_MAX` bytes (probed once for any longer
+    /// `b`).
+    #[inline]
+    fn key_may_start_at(&self, b: &[u8]) -> bool {
         // The first `KEY_END_MAX` bytes, zero-padded: a zero lane is no letter, digit or
         // space, so past the end of a short core no lane is tested.
         let n = b.len().min(KEY_END_MAX);
@@ -7949,9 +7989,16 @@ mod tests {
             seed ^= seed << 17;
             seed as usize
         };
+        // Some lines start with a count or another number (a count may be cut from the key).
+        let leads = [
+            "12 ", "1,234 ", "3k ", "7 - ", "12:30 ", "2019", "5  ", "8\t", "1.5 (",
+        ];
         (0..count)
             .map(|_| {
                 let mut line = String::new();
+                if next() % 4 == 0 {
+                    line.push_str(leads[next() % leads.len()]);
+                }
                 for i in 0..1 + next() % 4 {
                     if i > 0 {
                         line.push_str(glue[next() % glue.len()]);
@@ -7995,6 +8042,13 @@ mod tests {
         let mut lines = golden_and_page_lines();
         let page_lines = lines.len();
         lines.extend(phrase_mix_lines(40_000, 0x2545_f491_4f6c_dd1d));
+        // A long count ended by a non-ASCII space past the first 16 bytes: cut from
+        // the key as one ended by an ASCII space is.
+        let long_counts = [
+            "1234567890123456\u{a0}Comments",
+            "12,345,678,901,234\u{2003}shares",
+        ];
+        lines.extend(long_counts.map(String::from));
         let (mut turned_away, mut matched) = (0, 0);
         for (i, line) in lines.iter().enumerate() {
             let got = rules.match_line(line);
@@ -8006,6 +8060,7 @@ mod tests {
             }
         }
         assert!(turned_away > 2000, "{turned_away} page lines turned away");
+        assert!(long_counts.iter().all(|l| rules.match_line(l).is_some()));
         assert!(matched > 10_000, "{matched} lines matched");
     }
 
@@ -8014,7 +8069,7 @@ mod tests {
         /// that start keys, the filter agrees with the plain path.
         #[test]
         fn key_start_filter_agrees_on_random_lines(
-            line in "(Share|share|SHARE|more|More|Read|read|Sign|sign|In|in|[A-Za-z0-9]{1,3}|[ :().,!'\t-]){1,8}"
+            line in "(Share|share|SHARE|more|More|Read|read|Sign|sign|In|in|12|1,2|3k|[A-Za-z0-9]{1,3}|[ :().,!'\t-]){1,8}"
         ) {
             let rules = builtin();
             let plain = without_key_ends();
