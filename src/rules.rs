@@ -80,7 +80,7 @@ use crate::segment::{
     is_alphanumeric, two_byte_case, two_byte_lowercase, CASE_LOWER, CASE_SPACE, CASE_UPPER,
 };
 use crate::swar::{
-    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_in, tail_word,
+    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_eq, lanes_in, tail_word,
     word_starts16, HIGH, LOW7, ONES,
 };
 use fnv::{fnv1a, FNV_START};
@@ -3312,6 +3312,12 @@ mod compiled {
         /// and keys that pass `heads` begin no key further on, and a probe here costs
         /// less than hashing the whole key for the map.
         pub(super) long_heads: Box<[u64]>,
+        /// Every whole-line key of at most `KEY_END_MAX` bytes, and the first
+        /// `KEY_END_MAX` bytes of each longer one, hashed into a bit table (`key_end_slot`):
+        /// a line whose head passes `heads` but that starts with no key (`key_may_start`)
+        /// is turned away before its key is built, as half the lines that pass `heads` are
+        /// sentences or labels that begin like a key's first word.
+        pub(super) key_ends: Box<[u64]>,
         pub(super) prefix: Option<PhraseMatcher>,
         pub(super) suffix: Option<PhraseMatcher>,
         pub(super) contains: Option<PhraseMatcher>,
@@ -3554,6 +3560,9 @@ impl RuleSet {
         {
             return (self.whole_rule(normalize_key(core), || 1), false);
         }
+        if !self.key_may_start(core) {
+            return (None, false);
+        }
         scratch.key.clear();
         let nb = build_key(core, &mut scratch.key, &mut scratch.bounds);
         scratch.bounds_len = nb.min(GLUE_MAX_BOUNDS);
@@ -3608,6 +3617,132 @@ impl RuleSet {
         }
         let h = long_head_slot(key.as_bytes());
         self.long_heads[h >> 6] & (1 << (h & 63)) != 0
+    }
+
+    /// False when no whole-line key starts the key of `core` (a line trimmed of
+    /// non-alphanumeric ends) and ends where a key of it could: then `core` is neither a
+    /// phrase nor glued ones (whose first piece is a key that starts it). A core that
+    /// starts with an ASCII letter has a key that starts with its first bytes lowercased:
+    /// normalizing the key, or a piece of it from the start, only cuts its end
+    /// (`key_may_start_at`). One that starts with a digit may lose a leading count
+    /// instead (`without_counts`: up to the first space, when more follows), and its key
+    /// then starts where the rest does, after the space and any marks: it passes if
+    /// either start may begin a key. Any other core passes. A few probes of one bit
+    /// table, where building the key, hashing it for the map and finding its first
+    /// segment for the glue starts cost several times more. (Out of line: inlined, it
+    /// made `match_line` larger than the compiler inlines its thread-local access into.)
+    #[inline(never)]
+    fn key_may_start(&self, core: &str) -> bool {
+        if self.key_ends.is_empty() {
+            return true;
+        }
+        let b = core.as_bytes();
+        match b.first() {
+            Some(c) if c.is_ascii_alphabetic() => self.key_may_start_at(b),
+            Some(c) if c.is_ascii_digit() => {
+                if self.key_may_start_at(b) {
+                    return true;
+                }
+                // The first space (a non-ASCII byte first may be one: then the line
+                // passes), and the first letter or digit after it.
+                let Some(i) = b
+                    .iter()
+                    .position(|&x| x == b' ' || x == b'\t' || !x.is_ascii())
+                else {
+                    return false;
+                };
+                if !b[i].is_ascii() {
+                    return true;
+                }
+                if !is_count(&core[..i]) {
+                    return false;
+                }
+                let rest = &b[i..];
+                match rest
+                    .iter()
+                    .position(|&x| !x.is_ascii() || x.is_ascii_alphanumeric())
+                {
+                    Some(j) if rest[j].is_ascii() => self.key_may_start_at(&rest[j..]),
+                    Some(_) => true,
+                    // Nothing but marks after the count: it is not cut.
+                    None => false,
+                }
+            }
+            _ => true,
+        }
+    }
+
+    /// `key_may_start` of a key that starts with the bytes `b` lowercased (the first an
+    /// ASCII letter or digit): tested only when its first `KEY_END_MAX` bytes are ASCII
+    /// and hold no tab or run of spaces (any other passes). Such a key (nonempty, ending
+    /// with a letter or digit) ends before a byte that is no letter or digit, at a
+    /// lowercase-to-uppercase step or at the end of `b`, and the table holds it whole
+    /// when it is short, else its first `KEY_END_MAX` bytes (probed once for any longer
+    /// `b`).
+    #[inline]
+    fn key_may_start_at(&self, b: &[u8]) -> bool {
+        // The first `KEY_END_MAX` bytes, zero-padded: a zero lane is no letter, digit or
+        // space, so past the end of a short core no lane is tested.
+        let n = b.len().min(KEY_END_MAX);
+        let (x, y) = match b.first_chunk::<KEY_END_MAX>() {
+            Some(h) => (
+                u64::from_le_bytes(h[..8].try_into().expect("eight bytes")),
+                u64::from_le_bytes(h[8..].try_into().expect("eight bytes")),
+            ),
+            None if n > 8 => (
+                u64::from_le_bytes(*b.first_chunk::<8>().expect("more than eight bytes")),
+                tail_word(b, n - 8),
+            ),
+            None => (tail_word(b, n), 0),
+        };
+        if (x | y) & HIGH != 0 {
+            return true;
+        }
+        // ASCII: the lane tests are exact. A control byte (a tab among them) or a run
+        // of spaces would change the key: such lines pass.
+        let (sx, sy) = (lanes_eq(x, b' '), lanes_eq(y, b' '));
+        if lanes_in(x, 1, 0x1F) | lanes_in(y, 1, 0x1F) != 0
+            || (sx << 8) & sx != 0
+            || ((sy << 8) | (sx >> 56)) & sy != 0
+        {
+            return true;
+        }
+        let (ux, uy) = (lanes_in(x, b'A', b'Z'), lanes_in(y, b'A', b'Z'));
+        let (lx, ly) = (lanes_in(x, b'a', b'z'), lanes_in(y, b'a', b'z'));
+        let ax = ux | lx | lanes_in(x, b'0', b'9');
+        let ay = uy | ly | lanes_in(y, b'0', b'9');
+        // Lane `m` (of `x`, then of `y` as `8 + m`): a key of `m` bytes may end there (a
+        // letter or digit before it, and no letter or digit, or a case step, at it); the
+        // lane after a core shorter than `KEY_END_MAX` bytes is a zero one, its end. A
+        // longer core is probed below.
+        let ends_x = (ax << 8) & (!ax | (ux & (lx << 8))) & HIGH;
+        let ends_y = ((ay << 8) | (ax >> 56)) & (!ay | (uy & ((ly << 8) | (lx >> 56)))) & HIGH;
+        let (kx, ky) = (x | (ux >> 2), y | (uy >> 2));
+        let mut ends = ends_x;
+        while ends != 0 {
+            let m = first_lane(ends);
+            if self.key_end_in(kx & !(u64::MAX << (8 * m)), 0, m) {
+                return true;
+            }
+            ends &= ends - 1;
+        }
+        let mut ends = ends_y;
+        while ends != 0 {
+            let m = first_lane(ends);
+            if self.key_end_in(kx, ky & !(u64::MAX << (8 * m)), 8 + m) {
+                return true;
+            }
+            ends &= ends - 1;
+        }
+        b.len() >= KEY_END_MAX && self.key_end_in(kx, ky, KEY_END_MAX)
+    }
+
+    /// Whether `key_ends` holds the key (or key start) of `m` bytes whose first eight
+    /// bytes are `a` and the rest `b`, zero-padded.
+    #[inline]
+    fn key_end_in(&self, a: u64, b: u64, m: usize) -> bool {
+        let h = key_end_slot(a, b, m);
+        self.key_ends[h >> 6] & (1 << (h & 63)) != 0
     }
 
     /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
@@ -4748,6 +4883,39 @@ fn line_head(core: &str) -> u64 {
     }
 }
 
+/// The most leading bytes of a key that `RuleSet::key_ends` holds.
+const KEY_END_MAX: usize = 16;
+/// Bits of the `RuleSet::key_ends` hash (an 8 KB table).
+const KEY_END_BITS: u32 = 16;
+
+/// The `RuleSet::key_ends` bit of a key (or key start) of `m` bytes (1 to
+/// `KEY_END_MAX`): its first eight bytes `a` and the rest `b`, zero-padded.
+#[inline]
+fn key_end_slot(a: u64, b: u64, m: usize) -> usize {
+    let x = (a
+        ^ (b ^ m as u64)
+            .rotate_left(23)
+            .wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x >> (64 - KEY_END_BITS)) as usize
+}
+
+/// The `RuleSet::key_ends` table of `keys` (whole-line keys): each one of at most
+/// `KEY_END_MAX` bytes, and the first `KEY_END_MAX` bytes of each longer one.
+fn key_ends_of<'a>(keys: impl Iterator<Item = &'a str>) -> Box<[u64]> {
+    let mut ends = vec![0u64; 1 << (KEY_END_BITS - 6)].into_boxed_slice();
+    for key in keys {
+        let key = &key.as_bytes()[..key.len().min(KEY_END_MAX)];
+        let mut buf = [0u8; KEY_END_MAX];
+        buf[..key.len()].copy_from_slice(key);
+        let a = u64::from_le_bytes(buf[..8].try_into().expect("eight bytes"));
+        let b = u64::from_le_bytes(buf[8..].try_into().expect("eight bytes"));
+        let h = key_end_slot(a, b, key.len());
+        ends[h >> 6] |= 1 << (h & 63);
+    }
+    ends
+}
+
 /// An empty `RuleSet::heads` table.
 fn empty_heads() -> Box<[u64]> {
     vec![0u64; 1 << (HEAD_BITS - 6)].into_boxed_slice()
@@ -4794,6 +4962,7 @@ fn index_heads(set: &mut Compiled, mut heads: Box<[u64]>) {
         }
     }
     set.long_heads = long;
+    set.key_ends = key_ends_of(set.whole.keys());
 }
 
 /// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
@@ -5088,8 +5257,15 @@ fn trim_non_alnum(s: &str) -> &str {
     // Most lines and keys start and end with an ASCII letter or digit: nothing to trim,
     // and no call (the trimming, out of line, saves registers on every call).
     if let (Some(first), Some(last)) = (b.first(), b.last()) {
-        if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-            return s;
+        if first.is_ascii_alphanumeric() {
+            if last.is_ascii_alphanumeric() {
+                return s;
+            }
+            // One ASCII mark after a letter or digit (most sentences end so): the
+            // mark is all that is trimmed.
+            if last.is_ascii() && b.len() >= 2 && b[b.len() - 2].is_ascii_alphanumeric() {
+                return &s[..s.len() - 1];
+            }
         }
     }
     trim_non_alnum_ends(s)
@@ -8212,6 +8388,122 @@ mod tests {
             turned_away > 50 * passed,
             "{turned_away} lines turned away, {passed} let through"
         );
+    }
+
+    /// The built-in rules with the `key_ends` table emptied: `key_may_start` passes every
+    /// line, so matching takes the plain path.
+    fn without_key_ends() -> RuleSet {
+        let mut plain = RuleSet::from_toml(BUILTIN, BUILTIN_ORIGIN).unwrap();
+        let Shared::Own(owned) = &mut plain.0 else {
+            panic!("from_toml gives an owned set");
+        };
+        owned.key_ends = Box::default();
+        plain
+    }
+
+    /// Lines made of the built-in phrases' words and whole phrases, in several cases, with
+    /// glue (spaces, runs of them, tabs, case steps, punctuation) and counts between them:
+    /// phrases, glued phrases, phrases with more after them, and near misses.
+    fn phrase_mix_lines(count: usize, seed: u64) -> Vec<String> {
+        let rules = builtin();
+        let keys: Vec<&str> = rules.whole.keys().collect();
+        let words: Vec<&str> = keys.iter().flat_map(|k| k.split(' ')).collect();
+        let glue = [
+            " ", "", "  ", "\t", ": ", " - ", " (12)", "! ", ", ", "'s ", "3 ",
+        ];
+        let mut seed = seed;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        // Some lines start with a count or another number (a count may be cut from the key).
+        let leads = [
+            "12 ", "1,234 ", "3k ", "7 - ", "12:30 ", "2019", "5  ", "8\t", "1.5 (",
+        ];
+        (0..count)
+            .map(|_| {
+                let mut line = String::new();
+                if next() % 4 == 0 {
+                    line.push_str(leads[next() % leads.len()]);
+                }
+                for i in 0..1 + next() % 4 {
+                    if i > 0 {
+                        line.push_str(glue[next() % glue.len()]);
+                    }
+                    let piece = if next() % 2 == 0 {
+                        keys[next() % keys.len()]
+                    } else {
+                        words[next() % words.len()]
+                    };
+                    match next() % 4 {
+                        0 => line.push_str(piece),
+                        1 => line.push_str(&piece.to_uppercase()),
+                        _ => {
+                            // Each word capitalized (case steps where glued).
+                            for (j, w) in piece.split(' ').enumerate() {
+                                if j > 0 {
+                                    line.push(' ');
+                                }
+                                let mut c = w.chars();
+                                if let Some(f) = c.next() {
+                                    line.extend(f.to_uppercase());
+                                    line.push_str(c.as_str());
+                                }
+                            }
+                        }
+                    }
+                }
+                line
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_start_filter_never_hides_a_match() {
+        // `key_may_start` turns lines away before their key is built: on the golden and
+        // benchmark lines, and on lines made of the phrases, every line gets the match of
+        // the plain path, and the filter turns many lines away (so it is tested).
+        let rules = builtin();
+        let plain = without_key_ends();
+        assert!(!rules.key_ends.is_empty());
+        let mut lines = golden_and_page_lines();
+        let page_lines = lines.len();
+        lines.extend(phrase_mix_lines(40_000, 0x2545_f491_4f6c_dd1d));
+        // A long count ended by a non-ASCII space past the first 16 bytes: cut from
+        // the key as one ended by an ASCII space is.
+        let long_counts = [
+            "1234567890123456\u{a0}Comments",
+            "12,345,678,901,234\u{2003}shares",
+        ];
+        lines.extend(long_counts.map(String::from));
+        let (mut turned_away, mut matched) = (0, 0);
+        for (i, line) in lines.iter().enumerate() {
+            let got = rules.match_line(line);
+            assert_eq!(got, plain.match_line(line), "{line:?}");
+            matched += usize::from(got.is_some());
+            let core = trim_non_alnum(crate::segment::trim(line));
+            if i < page_lines && rules.head_may_match(core) && !rules.key_may_start(core) {
+                turned_away += 1;
+            }
+        }
+        assert!(turned_away > 2000, "{turned_away} page lines turned away");
+        assert!(long_counts.iter().all(|l| rules.match_line(l).is_some()));
+        assert!(matched > 10_000, "{matched} lines matched");
+    }
+
+    proptest::proptest! {
+        /// On short lines of letters, digits, spaces and punctuation around a few words
+        /// that start keys, the filter agrees with the plain path.
+        #[test]
+        fn key_start_filter_agrees_on_random_lines(
+            line in "(Share|share|SHARE|more|More|Read|read|Sign|sign|In|in|12|1,2|3k|[A-Za-z0-9]{1,3}|[ :().,!'\t-]){1,8}"
+        ) {
+            let rules = builtin();
+            let plain = without_key_ends();
+            proptest::prop_assert_eq!(rules.match_line(&line), plain.match_line(&line));
+        }
     }
 
     #[test]

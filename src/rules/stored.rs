@@ -73,6 +73,7 @@ fn read(blob: &'static [u8], trusted: bool) -> Option<Compiled> {
     set.max_key_words = r.usize()?;
     set.heads = r.u64s()?.into_boxed_slice();
     set.long_heads = r.u64s()?.into_boxed_slice();
+    set.key_ends = r.u64s()?.into_boxed_slice();
     set.prefix = r.matcher(trusted)?;
     set.suffix = r.matcher(trusted)?;
     set.contains = r.matcher(trusted)?;
@@ -340,6 +341,7 @@ pub(super) fn write(set: &Compiled, source: &str) -> Vec<u8> {
     w.usize(set.max_key_words);
     w.u64s(&set.heads);
     w.u64s(&set.long_heads);
+    w.u64s(&set.key_ends);
     for m in [&set.prefix, &set.suffix, &set.contains] {
         w.matcher(m.as_ref());
     }

@@ -5,7 +5,7 @@
 use super::fnv::{blob_sum_holds, fnv1a, FNV_START};
 
 /// The first eight bytes of the file: its name and the layout's version (the last byte).
-pub(crate) const STORED_MAGIC: [u8; 8] = *b"bsrules\x01";
+pub(crate) const STORED_MAGIC: [u8; 8] = *b"bsrules\x02";
 
 /// Whether `blob` is a stored rule set of this layout, made from the rule file `source`,
 /// and whole: the magic, then the sum of `source`, and at the end the sum of the rest.
