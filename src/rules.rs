@@ -5918,6 +5918,31 @@ fn word_has_alnum(w: &str) -> bool {
         || (!w.is_ascii() && w.chars().any(is_alphanumeric))
 }
 
+/// For each byte value, the first `BIT_RULES` regex rules (bit `first_bit`, set already)
+/// whose tests all allow it, as `bytes` says of each test (`None`: any byte): the first-
+/// or last-byte table of `index_regex_gates`. The rules that allow every byte, or every
+/// one past ASCII, are set in those entries once at the end.
+fn rules_byte_table(regexes: &[RegexRule], bytes: fn(Needs) -> Option<ByteSet>) -> ByteTable {
+    let mut table = ByteTable::default();
+    let (mut any, mut any_high) = (0, 0);
+    for r in regexes.iter().take(BIT_RULES) {
+        let mut allowed = ByteSet([u64::MAX; 4]);
+        for set in r.needs.iter().filter_map(|&n| bytes(n)) {
+            for (a, b) in allowed.0.iter_mut().zip(set.0) {
+                *a &= b;
+            }
+        }
+        if allowed.0 == [u64::MAX; 4] {
+            any |= r.first_bit;
+            continue;
+        }
+        add_to_byte_table(&mut table, r.first_bit, allowed, &mut any_high);
+    }
+    table.0.iter_mut().for_each(|f| *f |= any);
+    table.0[0x80..].iter_mut().for_each(|f| *f |= any_high);
+    table
+}
+
 /// Sets `bit` in the entries of `table` of the bytes in `allowed`, one step per byte
 /// allowed rather than per entry (these tables are made at every start); when every
 /// byte past ASCII is allowed, `bit` goes in `high` instead, for the caller to set in
@@ -5960,56 +5985,18 @@ fn index_regex_gates(set: &mut Compiled) {
             }
         }
     }
-    let mut first = ByteTable::default();
-    // The bits of the rules that allow every first byte, or every one past ASCII, set in
-    // those entries at the end.
-    let (mut any_first, mut any_first_high) = (0, 0);
-    for (i, r) in set.regexes.iter_mut().enumerate() {
-        if i >= BIT_RULES {
-            continue;
-        }
+    for (i, r) in set.regexes.iter_mut().enumerate().take(BIT_RULES) {
         r.first_bit = 1 << i;
-        let mut allowed = ByteSet([u64::MAX; 4]);
-        for set in r.needs.iter().filter_map(|n| n.first_bytes()) {
-            for (a, b) in allowed.0.iter_mut().zip(set.0) {
-                *a &= b;
-            }
-        }
-        if allowed.0 == [u64::MAX; 4] {
-            any_first |= r.first_bit;
-            continue;
-        }
-        add_to_byte_table(&mut first, r.first_bit, allowed, &mut any_first_high);
     }
-    first.0.iter_mut().for_each(|f| *f |= any_first);
-    first.0[0x80..]
-        .iter_mut()
-        .for_each(|f| *f |= any_first_high);
-    set.regex_first = first;
-    // The same for the last byte, the word count and the tests of the line's end.
-    let mut last = ByteTable::default();
-    let (mut any_last, mut any_last_high) = (0, 0);
-    let mut at_end = 0;
-    for r in set.regexes.iter().take(BIT_RULES) {
-        if r.needs.iter().any(|n| n.at_end()) {
-            at_end |= r.first_bit;
-        }
-        let mut allowed = ByteSet([u64::MAX; 4]);
-        for set in r.needs.iter().filter_map(|n| n.last_bytes()) {
-            for (a, b) in allowed.0.iter_mut().zip(set.0) {
-                *a &= b;
-            }
-        }
-        if allowed.0 == [u64::MAX; 4] {
-            any_last |= r.first_bit;
-            continue;
-        }
-        add_to_byte_table(&mut last, r.first_bit, allowed, &mut any_last_high);
-    }
-    last.0.iter_mut().for_each(|f| *f |= any_last);
-    last.0[0x80..].iter_mut().for_each(|f| *f |= any_last_high);
-    set.regex_last = last;
-    set.regex_at_end = at_end;
+    set.regex_first = rules_byte_table(&set.regexes, Needs::first_bytes);
+    // The same for the last byte; and the rules with a test of the line's end alone.
+    set.regex_last = rules_byte_table(&set.regexes, Needs::last_bytes);
+    set.regex_at_end = set
+        .regexes
+        .iter()
+        .take(BIT_RULES)
+        .filter(|r| r.needs.iter().any(|n| n.at_end()))
+        .fold(0, |bits, r| bits | r.first_bit);
     let mut by_words = WordsTable::default();
     for r in set.regexes.iter().take(BIT_RULES) {
         let n = r.max_words.min(WORDS_CAP);
@@ -8738,27 +8725,24 @@ mod tests {
                 assert_eq!(entry, want, "table {j}, entry {v}");
             }
         }
-        for (b, &entry) in rules.regex_first.0.iter().enumerate() {
-            let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
-                let allows = r
-                    .needs
-                    .iter()
-                    .filter_map(|n| n.first_bytes())
-                    .all(|set| set.has(b as u8));
-                acc | (r.first_bit * u64::from(allows))
-            });
-            assert_eq!(entry, want, "first byte {b}");
-        }
-        for (b, &entry) in rules.regex_last.0.iter().enumerate() {
-            let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
-                let allows = r
-                    .needs
-                    .iter()
-                    .filter_map(|n| n.last_bytes())
-                    .all(|set| set.has(b as u8));
-                acc | (r.first_bit * u64::from(allows))
-            });
-            assert_eq!(entry, want, "last byte {b}");
+        // Each byte table with the bytes each test allows there.
+        type AllowedBytes = fn(Needs) -> Option<ByteSet>;
+        let byte_tables: [(&ByteTable, AllowedBytes, &str); 2] = [
+            (&rules.regex_first, Needs::first_bytes, "first"),
+            (&rules.regex_last, Needs::last_bytes, "last"),
+        ];
+        for (table, bytes, which) in byte_tables {
+            for (b, &entry) in table.0.iter().enumerate() {
+                let want = rules.regexes.iter().take(n).fold(0, |acc, r| {
+                    let allows = r
+                        .needs
+                        .iter()
+                        .filter_map(|&n| bytes(n))
+                        .all(|set| set.has(b as u8));
+                    acc | (r.first_bit * u64::from(allows))
+                });
+                assert_eq!(entry, want, "{which} byte {b}");
+            }
         }
         // Tables with something in them: many distinct entries.
         let distinct =
