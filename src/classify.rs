@@ -874,9 +874,8 @@ fn last_separator_byte(bytes: &[u8], words: usize) -> Option<usize> {
             end -= 16;
             let (alnum, _) = ascii_alnum_mask16(block);
             let starts = alnum & (eq_mask16(block, b' ') << 1);
-            // Counted by a table of bytes (SSE2 has no population count).
-            behind += usize::from(BITS_SET[starts as usize & 255])
-                + usize::from(BITS_SET[(starts as usize >> 8) & 255]);
+            // Counted by a table of bytes (`count16`: SSE2 has no population count).
+            behind += crate::swar::count16(starts) as usize;
             if behind >= words {
                 // Those words each hold a byte past `end` (bit 0 never counts), so the
                 // `words`-th last ends at `end + 2` or later: of the bytes before `end`,
@@ -905,18 +904,6 @@ fn last_separator_byte(bytes: &[u8], words: usize) -> Option<usize> {
     }
     (0..end).rev().find(|&p| is_separator_at(bytes, p))
 }
-
-/// The number of bits set in each byte value.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-static BITS_SET: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = (b as u8).count_ones() as u8;
-        b += 1;
-    }
-    t
-};
 
 /// The bytes of `block` that may begin a separator (`-`, `|`, 0xE2), one bit each (bit `k`
 /// for byte `k`).

@@ -9,8 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use crate::chars;
 use crate::language::{self, AsciiAlnumLookup, StopWords, KEEP_LOW};
 use crate::swar::{
-    ascii_classes16, ascii_punct16, first_lane, lane_count, lanes_eq, lanes_in, letter_marks16,
-    AsciiClasses, ChunkWords, HIGH, ONES,
+    ascii_classes16, ascii_punct16, count16, first_lane, lane_count, lanes_eq, lanes_in,
+    letter_marks16, AsciiClasses, ChunkWords, HIGH, ONES,
 };
 
 /// A small, fast, non-cryptographic hasher (FxHash's multiply-rotate) for the per-document
@@ -819,16 +819,28 @@ impl<F: WordFilter> Scan<'_, F> {
         let Some(c) = ascii_classes16(block) else {
             return false;
         };
-        self.block_counts(block, &c, p);
-        let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
+        self.ascii_block_of(block, &c, p, scratch);
+        true
+    }
+
+    /// [`ascii_block`](Self::ascii_block) of the ASCII `block` whose classes are `c`.
+    #[inline(always)]
+    fn ascii_block_of(
+        &mut self,
+        block: &[u8; 16],
+        c: &AsciiClasses,
+        p: usize,
+        scratch: &mut Scratch,
+    ) {
+        self.block_counts(block, c, p);
+        let last = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
         self.block_words::<16>(
             u64::from(c.alpha | c.digit),
             u64::from(c.upper),
-            hi,
+            last,
             p,
             scratch,
         );
-        true
     }
 
     /// [`ascii_block`](Self::ascii_block) of the thirty-two bytes `block` at `p`: how many
@@ -845,15 +857,7 @@ impl<F: WordFilter> Scan<'_, F> {
             return 0;
         };
         let Some(c1) = ascii_classes16(hi) else {
-            self.block_counts(lo, &c0, p);
-            let last = u64::from_le_bytes(lo[8..].try_into().expect("8 bytes"));
-            self.block_words::<16>(
-                u64::from(c0.alpha | c0.digit),
-                u64::from(c0.upper),
-                last,
-                p,
-                scratch,
-            );
+            self.ascii_block_of(lo, &c0, p, scratch);
             return 16;
         };
         self.block_counts(lo, &c0, p);
@@ -1459,27 +1463,6 @@ fn line_stats_with<F: WordFilter>(
     s
 }
 
-/// `mask.count_ones()` of a mask of sixteen bits, from a table of the bytes' counts:
-/// without the `popcnt` instruction, which the generic x86-64 target lacks, `count_ones`
-/// is a software count of some sixteen instructions, and a loop over the bits branches
-/// on how many there are.
-#[inline(always)]
-fn count16(mask: u32) -> u32 {
-    debug_assert!(mask <= 0xFFFF, "{mask:#x}");
-    u32::from(BYTE_ONES[(mask & 0xFF) as usize]) + u32::from(BYTE_ONES[(mask >> 8 & 0xFF) as usize])
-}
-
-/// `BYTE_ONES[b]`: the one bits of `b`.
-const BYTE_ONES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = (b as u8).count_ones() as u8;
-        b += 1;
-    }
-    t
-};
-
 /// Whether `hay` starts with `needle`, ignoring ASCII case.
 fn starts_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
@@ -1847,13 +1830,6 @@ pub(crate) mod tests {
                 other[k] ^= 0x10;
                 assert_ne!(line_hash(&other), hash, "{n} bytes, byte {k}");
             }
-        }
-    }
-
-    #[test]
-    fn count16_counts_bits() {
-        for mask in 0..=0xFFFF {
-            assert_eq!(count16(mask), mask.count_ones(), "{mask:#x}");
         }
     }
 

@@ -201,9 +201,37 @@ fn bits16(block: &[u8; 16], f: impl Fn(u8) -> bool) -> u32 {
     (0..16).filter(|&k| f(block[k])).map(|k| 1 << k).sum()
 }
 
+/// `mask.count_ones()` of a mask of sixteen bits, from a table of the bytes' counts:
+/// without the `popcnt` instruction, which the generic x86-64 target lacks, `count_ones`
+/// is a software count of some sixteen instructions, and a loop over the bits branches
+/// on how many there are.
+#[inline(always)]
+pub(crate) fn count16(mask: u32) -> u32 {
+    debug_assert!(mask <= 0xFFFF, "{mask:#x}");
+    u32::from(BYTE_ONES[(mask & 0xFF) as usize]) + u32::from(BYTE_ONES[(mask >> 8 & 0xFF) as usize])
+}
+
+/// `BYTE_ONES[b]`: the one bits of `b`.
+const BYTE_ONES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).count_ones() as u8;
+        b += 1;
+    }
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count16_counts_bits() {
+        for mask in 0..=0xFFFF {
+            assert_eq!(count16(mask), mask.count_ones(), "{mask:#x}");
+        }
+    }
 
     #[test]
     fn exact_tests_hold_for_every_byte() {
