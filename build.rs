@@ -23,10 +23,12 @@
 //! included by src/model.rs; see build/model.rs), so that no process parses its JSON.
 //!
 //! Also links the binaries (and their unit tests; not the other tests, the benches, this
-//! script or the proc macros) as static PIE where the C library's static archives are
+//! script or the proc macros) statically where the C library's static archives are
 //! present, see `link_bins_statically`: a process that cleans one file then starts without
 //! the dynamic loader, its relocations of libc and their page faults, some 10% of its CPU
-//! time. `BOILERSTRIP_DYNAMIC=1` in the build's environment keeps the dynamic link.
+//! time; and not position-independent, which saves as much again (no relocation of its own
+//! pointers at start). `BOILERSTRIP_PIE=1` in the build's environment keeps a static PIE
+//! (its address randomised), `BOILERSTRIP_DYNAMIC=1` the dynamic link.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -277,10 +279,11 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
-/// The files a static PIE link takes from the C library and the compiler: the archives of
+/// The files a static link takes from the C library and the compiler: the archives of
 /// rustc's `-C target-feature=+crt-static` link (`-lutil -lrt -lpthread -lm -ldl -lc
-/// -lgcc_eh -lgcc -lc`) and the static PIE's start code, which the driver adds itself.
-const STATIC_FILES: [&str; 9] = [
+/// -lgcc_eh -lgcc -lc`); and the start code, which the driver adds itself, is
+/// [`start_file`].
+const STATIC_FILES: [&str; 8] = [
     "libc.a",
     "libutil.a",
     "librt.a",
@@ -289,12 +292,29 @@ const STATIC_FILES: [&str; 9] = [
     "libdl.a",
     "libgcc_eh.a",
     "libgcc.a",
-    "rcrt1.o",
 ];
 
-/// Makes the binaries static PIE (`-static-pie`, which keeps address randomisation) on
-/// Linux with glibc, when the linker finds every file of `STATIC_FILES`; otherwise, or with
-/// `BOILERSTRIP_DYNAMIC` set (not to `0`), the link stays dynamic.
+/// The start code of a static link: `rcrt1.o` for a static PIE, `crt1.o` for a binary at a
+/// fixed address.
+fn start_file(pie: bool) -> &'static str {
+    if pie {
+        "rcrt1.o"
+    } else {
+        "crt1.o"
+    }
+}
+
+/// Makes the binaries static (`-static -no-pie`) on Linux with glibc, when the linker finds
+/// every file of `STATIC_FILES` and the start code; otherwise, or with `BOILERSTRIP_DYNAMIC`
+/// set (not to `0`), the link stays dynamic.
+///
+/// A static binary at a fixed address has nothing to relocate at start. A static PIE
+/// relocates its own pointers first (some 11,000: string and table references in the
+/// crates' constant data, panic locations), writing to the 54 pages of `.data.rel.ro`,
+/// each a copy-on-write page fault: one process per file cost 10% more CPU time (`ab_time.py
+/// --per-file`, 2.44 against 2.21 ms). Without PIE the kernel does not randomise the
+/// program's own address (it still does the stack's, the heap's and the mappings');
+/// `BOILERSTRIP_PIE` set (not to `0`) keeps the static PIE (`-static-pie`).
 ///
 /// `-C target-feature=+crt-static` would do it, but without `--target` rustc applies it to
 /// build scripts and proc macros too, and refuses the latter; with `--target` the binary
@@ -310,26 +330,39 @@ const STATIC_FILES: [&str; 9] = [
 /// linker without the target's flags. Nothing here fails the build.
 fn link_bins_statically(out_dir: &Path) {
     println!("cargo:rerun-if-env-changed=BOILERSTRIP_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=BOILERSTRIP_PIE");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
-    let dir = static_link_dir(out_dir);
+    let pie = set("BOILERSTRIP_PIE");
+    let dir = static_link_dir(out_dir, pie);
     if let Some(dir) = &dir {
-        println!("cargo:rustc-link-arg-bins=-static-pie");
+        if pie {
+            println!("cargo:rustc-link-arg-bins=-static-pie");
+        } else {
+            // After rustc's own `-pie`, which the last of the two overrides.
+            println!("cargo:rustc-link-arg-bins=-static");
+            println!("cargo:rustc-link-arg-bins=-no-pie");
+        }
         println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
     }
     // For the tests, which check the binary's program headers against it.
-    println!(
-        "cargo:rustc-env=BOILERSTRIP_STATIC_BINS={}",
-        u8::from(dir.is_some())
-    );
+    let kind = match (&dir, pie) {
+        (None, _) => "dynamic",
+        (Some(_), true) => "static-pie",
+        (Some(_), false) => "static",
+    };
+    println!("cargo:rustc-env=BOILERSTRIP_LINK={kind}");
+}
+
+/// Whether the environment variable `name` is set, and not empty or `0`.
+fn set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Writes the linker scripts of `link_bins_statically` into `out_dir/static-libs` and
 /// returns that directory, or `None` where the static link is not to be done.
-fn static_link_dir(out_dir: &Path) -> Option<PathBuf> {
+fn static_link_dir(out_dir: &Path, pie: bool) -> Option<PathBuf> {
     let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let opted_out =
-        std::env::var_os("BOILERSTRIP_DYNAMIC").is_some_and(|v| !v.is_empty() && v != "0");
-    if opted_out
+    if set("BOILERSTRIP_DYNAMIC")
         || var("CARGO_CFG_TARGET_OS") != "linux"
         || var("CARGO_CFG_TARGET_ENV") != "gnu"
         || var("TARGET") != var("HOST")
@@ -342,7 +375,7 @@ fn static_link_dir(out_dir: &Path) -> Option<PathBuf> {
     }
     let linker = std::env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".to_owned());
     let mut found = Vec::with_capacity(STATIC_FILES.len());
-    for name in STATIC_FILES {
+    for name in STATIC_FILES.into_iter().chain([start_file(pie)]) {
         match find_file(&linker, name) {
             // The path goes into a linker script between double quotes.
             Some(path) if path.to_str().is_some_and(|p| !p.contains('"')) => found.push(path),

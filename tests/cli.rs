@@ -311,16 +311,18 @@ fn eval_scores_a_folder_against_gold() {
     assert!(json["precision"].as_f64().unwrap() < 0.7);
 }
 
-/// build.rs links the binary as static PIE where it can (`BOILERSTRIP_STATIC_BINS` = 1):
-/// then it must ask for no loader and no shared library (else it would start with libc
-/// unresolved), and stay position-independent; a dynamic link must still ask for both.
+/// build.rs links the binary statically where it can (`BOILERSTRIP_LINK` = `static`, or
+/// `static-pie` with `BOILERSTRIP_PIE=1`): then it must ask for no loader and no shared
+/// library (else it would start with libc unresolved), at a fixed address (nothing to
+/// relocate at start) or position-independent as asked; a dynamic link must still ask for
+/// both.
 #[test]
 #[cfg(all(
     target_os = "linux",
     target_pointer_width = "64",
     target_endian = "little"
 ))]
-fn binary_is_static_pie_where_build_rs_links_it_so() {
+fn binary_is_linked_as_build_rs_says() {
     let elf = fs::read(env!("CARGO_BIN_EXE_boilerstrip")).unwrap();
     let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
     let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
@@ -329,8 +331,6 @@ fn binary_is_static_pie_where_build_rs_links_it_so() {
         usize::try_from(v).unwrap()
     };
     assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
-    // ET_DYN: position-independent, so the kernel randomises its address.
-    assert_eq!(u16_at(16), 3, "e_type");
     let (phoff, phentsize, phnum) = (u64_at(32), usize::from(u16_at(54)), u16_at(56));
     let mut interp = false;
     let mut needed = 0;
@@ -349,11 +349,18 @@ fn binary_is_static_pie_where_build_rs_links_it_so() {
             _ => {}
         }
     }
-    if env!("BOILERSTRIP_STATIC_BINS") == "1" {
-        assert!(!interp, "a static binary asks for a loader");
-        assert_eq!(needed, 0, "a static binary needs shared libraries");
-    } else {
-        assert!(interp, "a dynamic binary without a loader");
-        assert!(needed > 0, "a dynamic binary needs no shared library");
+    // e_type: ET_EXEC (2) at a fixed address, ET_DYN (3) position-independent.
+    let e_type = u16_at(16);
+    match env!("BOILERSTRIP_LINK") {
+        "dynamic" => {
+            assert!(interp, "a dynamic binary without a loader");
+            assert!(needed > 0, "a dynamic binary needs no shared library");
+        }
+        kind => {
+            assert!(!interp, "a static binary asks for a loader");
+            assert_eq!(needed, 0, "a static binary needs shared libraries");
+            let pie = kind == "static-pie";
+            assert_eq!(e_type, if pie { 3 } else { 2 }, "e_type of a {kind} link");
+        }
     }
 }
