@@ -2064,8 +2064,8 @@ enum Needs {
     AsciiOnlyChars([u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
-    /// The line holds one of these substrings (case-sensitive).
-    AnySubstr(&'static [&'static str]),
+    /// The line holds one of these substrings (case-sensitive). Made by `any_substr!`.
+    AnySubstr(&'static Substrs),
     /// The last character, after trailing whitespace and `:` are trimmed, is one of
     /// these.
     LastCharBeforeColon(&'static str),
@@ -2221,7 +2221,8 @@ impl Needs {
                 b.add(b'/');
                 vec![b]
             }
-            Needs::AnySubstr(subs) | Needs::StartsWith(&StartWords { words: subs, .. })
+            Needs::AnySubstr(&Substrs { words: subs, .. })
+            | Needs::StartsWith(&StartWords { words: subs, .. })
                 if subs.iter().all(|s| !s.is_empty()) =>
             {
                 let mut b = ByteSet::default();
@@ -2457,10 +2458,7 @@ impl Needs {
                                     .is_some_and(char::is_whitespace)
                         }))
             }
-            Needs::AnySubstr(subs) => subs.iter().any(|s| {
-                let b = facts.bytes(line);
-                s.bytes().all(|x| b.has(x)) && line.contains(s)
-            }),
+            Needs::AnySubstr(subs) => subs.found_in(line.as_bytes()),
             Needs::StartsWith(prefixes) => prefixes.start_of(line.as_bytes()),
             Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
             Needs::DigitOrAsciiCiAny(words) => {
@@ -2734,6 +2732,97 @@ impl StartWords {
             .iter()
             .any(|p| x & p[2] == p[0] && y & p[3] == p[1])
     }
+}
+
+/// The substrings of a `Needs::AnySubstr`, made at compile time by `any_substr!`.
+#[derive(Debug)]
+struct Substrs {
+    /// The substrings (none empty, none holding a zero byte).
+    words: &'static [&'static str],
+    /// Their distinct first bytes (the first `first_count`): a line's candidate starts
+    /// are found sixteen bytes at a time by one compare per byte value, where a byte set
+    /// of the line, then a search for each substring, cost several times more.
+    firsts: [u8; SUBSTR_FIRSTS],
+    first_count: usize,
+}
+
+/// The most distinct first bytes a `Substrs` may have.
+const SUBSTR_FIRSTS: usize = 8;
+
+impl Substrs {
+    /// `words` with their distinct first bytes; an empty word, one with a zero byte or
+    /// more than `SUBSTR_FIRSTS` first bytes fail the build.
+    const fn new(words: &'static [&'static str]) -> Substrs {
+        let mut firsts = [0u8; SUBSTR_FIRSTS];
+        let (mut first_count, mut i) = (0, 0);
+        while i < words.len() {
+            let w = words[i].as_bytes();
+            assert!(!w.is_empty());
+            let mut j = 0;
+            while j < w.len() {
+                assert!(w[j] != 0);
+                j += 1;
+            }
+            let mut k = 0;
+            while k < first_count && firsts[k] != w[0] {
+                k += 1;
+            }
+            if k == first_count {
+                firsts[first_count] = w[0];
+                first_count += 1;
+            }
+            i += 1;
+        }
+        Substrs {
+            words,
+            firsts,
+            first_count,
+        }
+    }
+
+    /// Whether `b` holds one of the substrings: at each byte equal to a first byte, the
+    /// substrings that start with it are compared. Sixteen bytes a step, the last step's bytes copied into a
+    /// zeroed block (no substring starts with a zero).
+    fn found_in(&self, b: &[u8]) -> bool {
+        let firsts = &self.firsts[..self.first_count];
+        let mut at = 0;
+        while at < b.len() {
+            let block: [u8; 16] = match b[at..].first_chunk::<16>() {
+                Some(block) => *block,
+                None => {
+                    let mut block = [0u8; 16];
+                    block[..b.len() - at].copy_from_slice(&b[at..]);
+                    block
+                }
+            };
+            let mut m = firsts.iter().fold(0, |m, &f| m | eq_mask16(&block, f));
+            while m != 0 {
+                let rest = &b[at + m.trailing_zeros() as usize..];
+                // The first two bytes before a call to compare the rest: most candidates
+                // (a capital, a Cyrillic lead byte) begin no substring.
+                if self.words.iter().any(|w| {
+                    let w = w.as_bytes();
+                    rest.len() >= w.len()
+                        && rest[0] == w[0]
+                        && (w.len() == 1 || rest[1] == w[1])
+                        && rest[..w.len()] == *w
+                }) {
+                    return true;
+                }
+                m &= m - 1;
+            }
+            at += 16;
+        }
+        false
+    }
+}
+
+/// `Needs::AnySubstr` of these substrings (see `Substrs`), made at compile time.
+macro_rules! any_substr {
+    ($($w:literal),+ $(,)?) => {{
+        const SUBS: Substrs = Substrs::new(&[$($w),+]);
+        Needs::AnySubstr(&SUBS)
+    }};
 }
 
 /// The first sixteen bytes of `b` as two little-endian `u64`s, zero-padded past its end:
@@ -3234,7 +3323,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "credit.trailing-photo-label",
         &[
             Needs::AnyChar(":"),
-            Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
+            any_substr!["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"],
             // `[^.!?]{2,80}$`: most paragraphs end with one of these.
             Needs::LastCharNot(".!?"),
         ],
@@ -3245,10 +3334,10 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "credit.trailing-photo-parenthesis",
         &[
             Needs::LastCharBeforeColon(")"),
-            Needs::AnySubstr(&[
+            any_substr![
                 "Photo", "PHOTO", "Foto", "FOTO", "Фото", "Imag", "IMAGE", "Bild", "Zdjęcie",
                 "Crédit", "Credit",
-            ]),
+            ],
         ],
     ),
     // Ends `摄`, `撮影`, then maybe a bracket.
@@ -6700,6 +6789,82 @@ mod tests {
         }
     }
 
+    /// Every built-in `Substrs`.
+    fn builtin_substrs() -> Vec<&'static Substrs> {
+        let list: Vec<&Substrs> = BUILTIN_NEEDS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .filter_map(|n| match n {
+                Needs::AnySubstr(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        assert!(!list.is_empty());
+        list
+    }
+
+    #[test]
+    fn substrs_agree_with_contains_on_lines() {
+        // The golden and page lines, and each substring at every offset of lines of
+        // every length around the block size, and cut short.
+        let mut lines = golden_and_page_lines();
+        for subs in builtin_substrs() {
+            for w in subs.words {
+                for pad in 0..40 {
+                    let line = format!(
+                        "{}{w}{}",
+                        "é-".repeat(pad / 3) + &"x".repeat(pad % 3),
+                        "y".repeat(pad % 5)
+                    );
+                    for k in (0..=line.len()).filter(|&k| line.is_char_boundary(k)) {
+                        lines.push(line[..k].to_string());
+                        lines.push(line[k..].to_string());
+                    }
+                }
+            }
+        }
+        let mut found = 0;
+        for subs in builtin_substrs() {
+            for line in &lines {
+                let want = subs.words.iter().any(|w| line.contains(w));
+                assert_eq!(
+                    subs.found_in(line.as_bytes()),
+                    want,
+                    "{line:?} {:?}",
+                    subs.words
+                );
+                found += usize::from(want);
+            }
+        }
+        assert!(
+            found > 1000 && found < lines.len(),
+            "{found} of {}",
+            lines.len()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn substrs_agree_with_contains(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Photo", "Phot", "PHOTO", "Foto", "Фото", "Фот", "Imag", "Bild", "Zdjęcie",
+                    "Crédit", "Credit", "Cr", "P", "F", "é", "\0", " ", "x", "0123456789abcde",
+                ]),
+                0..8,
+            )
+        ) {
+            let line = parts.concat();
+            for subs in builtin_substrs() {
+                proptest::prop_assert_eq!(
+                    subs.found_in(line.as_bytes()),
+                    subs.words.iter().any(|w| line.contains(w)),
+                    "{:?} {:?}", line, subs.words
+                );
+            }
+        }
+    }
+
     /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
     /// first byte as it is: the built-in words that it sees start with no capital.
     /// (`StartsWithAsciiCi`'s words are lowercase letters, or the build fails.)
@@ -7853,7 +8018,7 @@ mod tests {
             | Needs::BetweenDigits(s) => chars(s),
             Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
             Needs::MinCount(c, _) | Needs::ShortItems(c, _) => vec![c.to_string()],
-            Needs::AnySubstr(w)
+            Needs::AnySubstr(&Substrs { words: w, .. })
             | Needs::StartsWith(&StartWords { words: w, .. })
             | Needs::AsciiCiAny(w)
             | Needs::DigitOrAsciiCiAny(w)
