@@ -2420,14 +2420,25 @@ impl Needs {
             Needs::Digit => facts.digit(line),
             Needs::AsciiDigit => facts.bytes(line).ascii_digit(),
             Needs::FirstChar(set) => set.contains(first()),
+            // Run only on a line whose first character is not ASCII (the first-byte table
+            // answers the rest): an ASCII set holds no such character, and one whose lead
+            // byte begins no numeric character needs no Unicode lookup.
             Needs::FirstCharOrDigit(set) => {
                 let c = first();
-                set.contains(c) || c.is_numeric()
+                let lead = line.as_bytes()[0];
+                (if c.is_ascii() {
+                    set.as_bytes().contains(&lead)
+                } else {
+                    !set.is_ascii() && set.contains(c)
+                }) || ((lead.is_ascii_digit() || may_lead_numeric(lead)) && c.is_numeric())
             }
             Needs::FirstUpper => first().is_uppercase(),
             Needs::FirstWordAsciiCi(word) => first_word_holds_ci(line, word),
             // The gate has checked every byte of `c` (`clauses`).
-            Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            Needs::MinCount(c, n) => match u8::try_from(c) {
+                Ok(x) if x.is_ascii() && x != 0 => byte_count_reaches(line.as_bytes(), x, n),
+                _ => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            },
             Needs::OnlyChars(set, ascii) => {
                 // The line's bytes (one walk, shared by every test that asks) answer for
                 // its ASCII characters at once; only non-ASCII ones are looked at.
@@ -2471,17 +2482,7 @@ impl Needs {
                 let b = facts.bytes(line);
                 b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
             }
-            Needs::BetweenDigits(set) => {
-                let mut chars = line.chars();
-                let (mut a, mut b) = (chars.next(), chars.next());
-                chars.any(|c| {
-                    let hit = a.is_some_and(char::is_numeric)
-                        && b.is_some_and(|b| set.contains(b))
-                        && c.is_numeric();
-                    (a, b) = (b, Some(c));
-                    hit
-                })
-            }
+            Needs::BetweenDigits(set) => between_digits(line, set),
             Needs::ShortItems(sep, n) => line.split(sep).all(|item| count_words(item) <= n),
             Needs::EmailAtEnd => match line.rsplit_once(char::is_whitespace) {
                 Some((_, last)) => last
@@ -2520,6 +2521,88 @@ fn holds_byte(b: &[u8], x: u8) -> bool {
         Some(last) => eq_mask16(last, x) != 0,
         None => b.contains(&x),
     }
+}
+
+/// Whether some `f(at, block)` holds, for the sixteen-byte blocks of `b` from its start
+/// (`at`: the block's offset), the last one zero-padded past the end of `b`.
+#[inline(always)]
+fn any_block(b: &[u8], mut f: impl FnMut(usize, &[u8; 16]) -> bool) -> bool {
+    let mut at = 0;
+    while at < b.len() {
+        let block: [u8; 16] = match b[at..].first_chunk::<16>() {
+            Some(block) => *block,
+            None => {
+                let mut block = [0u8; 16];
+                block[..b.len() - at].copy_from_slice(&b[at..]);
+                block
+            }
+        };
+        if f(at, &block) {
+            return true;
+        }
+        at += 16;
+    }
+    false
+}
+
+/// Whether `b` holds byte `x` (ASCII, not zero) at least `n` times: sixteen bytes a
+/// compare (`Needs::MinCount`), where `str::matches` finds one at a time.
+fn byte_count_reaches(b: &[u8], x: u8, n: usize) -> bool {
+    if n == 0 {
+        return true;
+    }
+    let mut count = 0;
+    any_block(b, |_, block| {
+        count += eq_mask16(block, x).count_ones() as usize;
+        count >= n
+    })
+}
+
+/// Whether `lead` (a line's first byte, not ASCII) may begin a numeric character: a
+/// lead byte in `NUMERIC_LEADS`.
+fn may_lead_numeric(lead: u8) -> bool {
+    lead >= 0xC0 && (NUMERIC_LEADS >> (lead - 0xC0)) & 1 != 0
+}
+
+/// `Needs::BetweenDigits`: whether a character of `set` stands between two numeric
+/// characters. For an ASCII `set` (the built-in ones), its bytes are found sixteen at a
+/// time and only their neighbours are decoded, where a walk over every character tested
+/// each for being numeric (a Unicode lookup past ASCII); else that walk
+/// (`between_digits_plain`).
+fn between_digits(line: &str, set: &str) -> bool {
+    let s = set.as_bytes();
+    if !set.is_ascii() || s.contains(&0) {
+        return between_digits_plain(line, set);
+    }
+    let b = line.as_bytes();
+    any_block(b, |at, block| {
+        let mut m = s.iter().fold(0, |m, &x| m | eq_mask16(block, x));
+        while m != 0 {
+            // An ASCII byte of the set: the character before it ends there, the one
+            // after it starts after it.
+            let i = at + m.trailing_zeros() as usize;
+            if i > 0
+                && line[..i].chars().next_back().is_some_and(char::is_numeric)
+                && line[i + 1..].chars().next().is_some_and(char::is_numeric)
+            {
+                return true;
+            }
+            m &= m - 1;
+        }
+        false
+    })
+}
+
+/// `between_digits` by its definition: every three characters in a row.
+fn between_digits_plain(line: &str, set: &str) -> bool {
+    let mut chars = line.chars();
+    let (mut a, mut b) = (chars.next(), chars.next());
+    chars.any(|c| {
+        let hit =
+            a.is_some_and(char::is_numeric) && b.is_some_and(|b| set.contains(b)) && c.is_numeric();
+        (a, b) = (b, Some(c));
+        hit
+    })
 }
 
 /// Whether every non-ASCII character of `line` is alphanumeric, whitespace or in `set`
@@ -2781,21 +2864,12 @@ impl Substrs {
     }
 
     /// Whether `b` holds one of the substrings: at each byte equal to a first byte, the
-    /// substrings that start with it are compared. Sixteen bytes a step, the last step's bytes copied into a
-    /// zeroed block (no substring starts with a zero).
+    /// substrings that start with it are compared. Sixteen bytes a step (`any_block`:
+    /// the last block zero-padded, and no substring starts with a zero).
     fn found_in(&self, b: &[u8]) -> bool {
         let firsts = &self.firsts[..self.first_count];
-        let mut at = 0;
-        while at < b.len() {
-            let block: [u8; 16] = match b[at..].first_chunk::<16>() {
-                Some(block) => *block,
-                None => {
-                    let mut block = [0u8; 16];
-                    block[..b.len() - at].copy_from_slice(&b[at..]);
-                    block
-                }
-            };
-            let mut m = firsts.iter().fold(0, |m, &f| m | eq_mask16(&block, f));
+        any_block(b, |at, block| {
+            let mut m = firsts.iter().fold(0, |m, &f| m | eq_mask16(block, f));
             while m != 0 {
                 let rest = &b[at + m.trailing_zeros() as usize..];
                 // The first two bytes before a call to compare the rest: most candidates
@@ -2811,9 +2885,8 @@ impl Substrs {
                 }
                 m &= m - 1;
             }
-            at += 16;
-        }
-        false
+            false
+        })
     }
 }
 
@@ -6863,6 +6936,94 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn first_char_or_digit_agrees_with_plain() {
+        // Every character first, alone and before more text, against each built-in set.
+        let sets: Vec<&str> = BUILTIN_NEEDS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .filter_map(|n| match n {
+                Needs::FirstCharOrDigit(set) => Some(*set),
+                _ => None,
+            })
+            .collect();
+        assert!(sets.len() >= 2 && sets.iter().any(|s| !s.is_ascii()));
+        let mut passed = 0;
+        for set in sets {
+            let n = Needs::FirstCharOrDigit(set);
+            for c in (0..=0x10_FFFFu32)
+                .filter_map(char::from_u32)
+                .filter(|c| !c.is_whitespace())
+            {
+                for line in [c.to_string(), format!("{c}x 1")] {
+                    let want = set.contains(c) || c.is_numeric();
+                    let mut facts = LineFacts {
+                        digit: None,
+                        bytes: None,
+                        hits: 0,
+                    };
+                    assert_eq!(n.holds(&line, &mut facts), want, "{line:?} {set:?}");
+                    passed += usize::from(want);
+                }
+            }
+        }
+        assert!(passed > 2000, "{passed}");
+    }
+
+    proptest::proptest! {
+        /// `byte_count_reaches` (`Needs::MinCount`) and `between_digits` against their
+        /// plain definitions.
+        #[test]
+        fn byte_scans_agree_with_plain(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ",", ", ", "1", "12", ":", "h", "H", "8:03", "6h34", "٣", "٣:٤", "²", "x",
+                    "é", "中", " ", "0123456789abcde",
+                ]),
+                0..12,
+            )
+        ) {
+            let line = parts.concat();
+            for n in 0..6 {
+                proptest::prop_assert_eq!(
+                    byte_count_reaches(line.as_bytes(), b',', n),
+                    line.matches(',').count() >= n,
+                    "{:?} {}", line, n
+                );
+            }
+            for set in [":hH", ":", ":\u{663}"] {
+                proptest::prop_assert_eq!(
+                    between_digits(&line, set),
+                    between_digits_plain(&line, set),
+                    "{:?} {:?}", line, set
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn between_digits_agrees_with_plain_on_lines() {
+        let lines = golden_and_page_lines();
+        let mut passed = 0;
+        for line in &lines {
+            for set in [":hH", ":"] {
+                let want = between_digits_plain(line, set);
+                assert_eq!(between_digits(line, set), want, "{line:?} {set:?}");
+                passed += usize::from(want);
+            }
+            assert_eq!(
+                byte_count_reaches(line.as_bytes(), b',', 3),
+                line.matches(',').count() >= 3,
+                "{line:?}"
+            );
+        }
+        assert!(
+            passed > 100 && passed < lines.len(),
+            "{passed} of {}",
+            lines.len()
+        );
     }
 
     /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
