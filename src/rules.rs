@@ -80,8 +80,8 @@ use crate::segment::{
     is_alphanumeric, two_byte_case, two_byte_lowercase, CASE_LOWER, CASE_SPACE, CASE_UPPER,
 };
 use crate::swar::{
-    chunk_word_starts, eq_bytes, first_lane, fold_mul, lane_count, lanes_eq, lanes_in, tail_word,
-    word_starts16, HIGH, LOW7, ONES,
+    chunk_word_starts, eq_bytes, eq_mask16, first_lane, fold_mul, lane_count, lanes_eq, lanes_in,
+    tail_word, word_starts16, HIGH, LOW7, ONES,
 };
 use fnv::{fnv1a, FNV_START};
 
@@ -2064,8 +2064,8 @@ enum Needs {
     AsciiOnlyChars([u64; 2]),
     /// The line holds one of these characters, or a `/` between two whitespaces.
     AnyCharOrSpacedSlash(&'static str),
-    /// The line holds one of these substrings (case-sensitive).
-    AnySubstr(&'static [&'static str]),
+    /// The line holds one of these substrings (case-sensitive). Made by `any_substr!`.
+    AnySubstr(&'static Substrs),
     /// The last character, after trailing whitespace and `:` are trimmed, is one of
     /// these.
     LastCharBeforeColon(&'static str),
@@ -2073,8 +2073,8 @@ enum Needs {
     /// of an `OnlyChars` whose ASCII characters the rule's `forbid_bits` answer (set in
     /// the rule's checks in its place by `index_regex_gates`, never listed in `needs`).
     NonAsciiOnlyChars(&'static str),
-    /// The line starts with one of these (case-sensitive).
-    StartsWith(&'static [&'static str]),
+    /// The line starts with one of these words (case-sensitive). Made by `starts_with!`.
+    StartsWith(&'static StartWords),
     /// The line holds one of these lowercase ASCII words, ignoring ASCII case. Only for
     /// words without `k` and `s`, the two ASCII letters that `(?i)` also matches with
     /// a non-ASCII character (`K` Kelvin sign, `ſ` long s).
@@ -2088,9 +2088,9 @@ enum Needs {
     /// one begins). A match whose first characters are not all ASCII has a non-ASCII
     /// one before the listed word's end (a non-ASCII case variant, `K` or `ſ`, or a
     /// non-ASCII word or digit), so the byte window stands for every such match. The
-    /// second field is that window, the longest word's length: made by
-    /// [`Needs::starts_with_ascii_ci`], so that no line works it out again.
-    StartsWithAsciiCi(&'static [&'static str], usize),
+    /// window is the longest word's length (`StartWords::window`). Made by
+    /// `starts_with_ascii_ci!`.
+    StartsWithAsciiCi(&'static StartWords),
     /// The line, without its trailing ASCII whitespace, `:` and `.`, ends with one of
     /// these words of lowercase ASCII letters, ignoring ASCII case, or holds a non-ASCII
     /// byte among its last bytes, as many as the longest word has: for a pattern whose
@@ -2147,19 +2147,6 @@ const fn only_chars_table(set: &str) -> [u64; 2] {
 }
 
 impl Needs {
-    /// `StartsWithAsciiCi` of `words`, with its window (the longest word's length)
-    /// worked out once, at compile time.
-    const fn starts_with_ascii_ci(words: &'static [&'static str]) -> Needs {
-        let (mut window, mut i) = (0, 0);
-        while i < words.len() {
-            if words[i].len() > window {
-                window = words[i].len();
-            }
-            i += 1;
-        }
-        Needs::StartsWithAsciiCi(words, window)
-    }
-
     /// `OnlyChars` of `set`, with its table of the ASCII characters that pass
     /// ([`only_chars_table`]).
     const fn only_chars(set: &'static str) -> Needs {
@@ -2234,7 +2221,8 @@ impl Needs {
                 b.add(b'/');
                 vec![b]
             }
-            Needs::AnySubstr(subs) | Needs::StartsWith(subs)
+            Needs::AnySubstr(&Substrs { words: subs, .. })
+            | Needs::StartsWith(&StartWords { words: subs, .. })
                 if subs.iter().all(|s| !s.is_empty()) =>
             {
                 let mut b = ByteSet::default();
@@ -2321,17 +2309,17 @@ impl Needs {
         };
         match self {
             Needs::StartsWith(prefixes) => {
-                for p in prefixes.iter().filter(|p| p.is_ascii()) {
+                for p in prefixes.words.iter().filter(|p| p.is_ascii()) {
                     if !add(p.as_bytes()) {
                         return None;
                     }
                 }
             }
-            Needs::StartsWithAsciiCi(words, _) => {
+            Needs::StartsWithAsciiCi(words) => {
                 for d in b'0'..=b'9' {
                     add(&[d]);
                 }
-                for w in words {
+                for w in words.words {
                     let (lower, upper) = (w.to_ascii_lowercase(), w.to_ascii_uppercase());
                     let (l, u) = (lower.as_bytes(), upper.as_bytes());
                     // Every case of the first two bytes.
@@ -2360,7 +2348,7 @@ impl Needs {
     fn first_bytes(self) -> Option<ByteSet> {
         match self {
             n if n.answered_by_first_byte() => self.clauses().first().copied(),
-            Needs::StartsWith(prefixes) if prefixes.iter().all(|p| !p.is_empty()) => {
+            Needs::StartsWith(prefixes) if prefixes.words.iter().all(|p| !p.is_empty()) => {
                 self.clauses().first().copied()
             }
             _ => None,
@@ -2432,14 +2420,25 @@ impl Needs {
             Needs::Digit => facts.digit(line),
             Needs::AsciiDigit => facts.bytes(line).ascii_digit(),
             Needs::FirstChar(set) => set.contains(first()),
+            // Run only on a line whose first character is not ASCII (the first-byte table
+            // answers the rest): an ASCII set holds no such character, and one whose lead
+            // byte begins no numeric character needs no Unicode lookup.
             Needs::FirstCharOrDigit(set) => {
                 let c = first();
-                set.contains(c) || c.is_numeric()
+                let lead = line.as_bytes()[0];
+                (if c.is_ascii() {
+                    set.as_bytes().contains(&lead)
+                } else {
+                    !set.is_ascii() && set.contains(c)
+                }) || ((lead.is_ascii_digit() || may_lead_numeric(lead)) && c.is_numeric())
             }
             Needs::FirstUpper => first().is_uppercase(),
             Needs::FirstWordAsciiCi(word) => first_word_holds_ci(line, word),
             // The gate has checked every byte of `c` (`clauses`).
-            Needs::MinCount(c, n) => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            Needs::MinCount(c, n) => match u8::try_from(c) {
+                Ok(x) if x.is_ascii() && x != 0 => byte_count_reaches(line.as_bytes(), x, n),
+                _ => line.matches(c).nth(n.saturating_sub(1)).is_some(),
+            },
             Needs::OnlyChars(set, ascii) => {
                 // The line's bytes (one walk, shared by every test that asks) answer for
                 // its ASCII characters at once; only non-ASCII ones are looked at.
@@ -2470,44 +2469,20 @@ impl Needs {
                                     .is_some_and(char::is_whitespace)
                         }))
             }
-            Needs::AnySubstr(subs) => subs.iter().any(|s| {
-                let b = facts.bytes(line);
-                s.bytes().all(|x| b.has(x)) && line.contains(s)
-            }),
-            Needs::StartsWith(prefixes) => {
-                // Compare first bytes before calling out to `starts_with`.
-                let first = line.as_bytes()[0];
-                prefixes
-                    .iter()
-                    .any(|p| p.as_bytes()[0] == first && line.starts_with(p))
-            }
+            Needs::AnySubstr(subs) => subs.found_in(line.as_bytes()),
+            Needs::StartsWith(prefixes) => prefixes.start_of(line.as_bytes()),
             Needs::AsciiCiAny(words) => words.iter().any(|w| contains_ci_checked(line, w, facts)),
             Needs::DigitOrAsciiCiAny(words) => {
                 facts.digit(line) || words.iter().any(|w| contains_ci_checked(line, w, facts))
             }
-            Needs::StartsWithAsciiCi(words, window) => {
-                let b = line.as_bytes();
-                b[0].is_ascii_digit()
-                    || !b[..window.min(b.len())].is_ascii()
-                    || starts_with_any_ci(b, words)
-            }
+            Needs::StartsWithAsciiCi(words) => words.start_of(line.as_bytes()),
             Needs::EndsWithAsciiCi(ends) => ends.end_of(line.as_bytes()),
             Needs::SecondWordStarts(set, words) => second_word_starts(line, set, words),
             Needs::LetterOr(set) => {
                 let b = facts.bytes(line);
                 b.ascii_letter() || b.non_ascii() || set.bytes().any(|x| b.has(x))
             }
-            Needs::BetweenDigits(set) => {
-                let mut chars = line.chars();
-                let (mut a, mut b) = (chars.next(), chars.next());
-                chars.any(|c| {
-                    let hit = a.is_some_and(char::is_numeric)
-                        && b.is_some_and(|b| set.contains(b))
-                        && c.is_numeric();
-                    (a, b) = (b, Some(c));
-                    hit
-                })
-            }
+            Needs::BetweenDigits(set) => between_digits(line, set),
             Needs::ShortItems(sep, n) => line.split(sep).all(|item| count_words(item) <= n),
             Needs::EmailAtEnd => match line.rsplit_once(char::is_whitespace) {
                 Some((_, last)) => last
@@ -2523,10 +2498,111 @@ impl Needs {
             Needs::LastCharNot(set) => line.chars().next_back().is_none_or(|c| !set.contains(c)),
             Needs::ByteNearEnd(x, n) => {
                 let b = line.as_bytes();
-                b[b.len().saturating_sub(n)..].contains(&x)
+                holds_byte(&b[b.len().saturating_sub(n)..], x)
             }
         }
     }
+}
+
+/// Whether `b` holds `x`: sixteen bytes a compare (`eq_mask16`), the last block
+/// overlapping the one before, as `Needs::ByteNearEnd` looks at up to a few hundred
+/// bytes of each long line and `contains` goes a byte or a word at a time.
+fn holds_byte(b: &[u8], x: u8) -> bool {
+    let mut blocks = b.chunks_exact(16);
+    for block in &mut blocks {
+        if eq_mask16(block.try_into().expect("sixteen bytes"), x) != 0 {
+            return true;
+        }
+    }
+    if blocks.remainder().is_empty() {
+        return false;
+    }
+    match b.last_chunk::<16>() {
+        Some(last) => eq_mask16(last, x) != 0,
+        None => b.contains(&x),
+    }
+}
+
+/// Whether some `f(at, block)` holds, for the sixteen-byte blocks of `b` from its start
+/// (`at`: the block's offset), the last one zero-padded past the end of `b`.
+#[inline(always)]
+fn any_block(b: &[u8], mut f: impl FnMut(usize, &[u8; 16]) -> bool) -> bool {
+    let mut at = 0;
+    while at < b.len() {
+        let block: [u8; 16] = match b[at..].first_chunk::<16>() {
+            Some(block) => *block,
+            None => {
+                let mut block = [0u8; 16];
+                block[..b.len() - at].copy_from_slice(&b[at..]);
+                block
+            }
+        };
+        if f(at, &block) {
+            return true;
+        }
+        at += 16;
+    }
+    false
+}
+
+/// Whether `b` holds byte `x` (ASCII, not zero) at least `n` times: sixteen bytes a
+/// compare (`Needs::MinCount`), where `str::matches` finds one at a time.
+fn byte_count_reaches(b: &[u8], x: u8, n: usize) -> bool {
+    if n == 0 {
+        return true;
+    }
+    let mut count = 0;
+    any_block(b, |_, block| {
+        count += eq_mask16(block, x).count_ones() as usize;
+        count >= n
+    })
+}
+
+/// Whether `lead` (a line's first byte, not ASCII) may begin a numeric character: a
+/// lead byte in `NUMERIC_LEADS`.
+fn may_lead_numeric(lead: u8) -> bool {
+    lead >= 0xC0 && (NUMERIC_LEADS >> (lead - 0xC0)) & 1 != 0
+}
+
+/// `Needs::BetweenDigits`: whether a character of `set` stands between two numeric
+/// characters. For an ASCII `set` (the built-in ones), its bytes are found sixteen at a
+/// time and only their neighbours are decoded, where a walk over every character tested
+/// each for being numeric (a Unicode lookup past ASCII); else that walk
+/// (`between_digits_plain`).
+fn between_digits(line: &str, set: &str) -> bool {
+    let s = set.as_bytes();
+    if !set.is_ascii() || s.contains(&0) {
+        return between_digits_plain(line, set);
+    }
+    let b = line.as_bytes();
+    any_block(b, |at, block| {
+        let mut m = s.iter().fold(0, |m, &x| m | eq_mask16(block, x));
+        while m != 0 {
+            // An ASCII byte of the set: the character before it ends there, the one
+            // after it starts after it.
+            let i = at + m.trailing_zeros() as usize;
+            if i > 0
+                && line[..i].chars().next_back().is_some_and(char::is_numeric)
+                && line[i + 1..].chars().next().is_some_and(char::is_numeric)
+            {
+                return true;
+            }
+            m &= m - 1;
+        }
+        false
+    })
+}
+
+/// `between_digits` by its definition: every three characters in a row.
+fn between_digits_plain(line: &str, set: &str) -> bool {
+    let mut chars = line.chars();
+    let (mut a, mut b) = (chars.next(), chars.next());
+    chars.any(|c| {
+        let hit =
+            a.is_some_and(char::is_numeric) && b.is_some_and(|b| set.contains(b)) && c.is_numeric();
+        (a, b) = (b, Some(c));
+        hit
+    })
 }
 
 /// Whether every non-ASCII character of `line` is alphanumeric, whitespace or in `set`
@@ -2646,6 +2722,218 @@ macro_rules! ends_with_ascii_ci {
         const PACKED: [(u64, u64); WORDS.len()] = pack_end_words(WORDS);
         const ENDS: EndWords = EndWords::new(WORDS, &PACKED);
         Needs::EndsWithAsciiCi(&ENDS)
+    }};
+}
+
+/// The words of a `Needs::StartsWith` (case-sensitive) or `Needs::StartsWithAsciiCi`,
+/// made at compile time by `starts_with!` and `starts_with_ascii_ci!`.
+#[derive(Debug)]
+struct StartWords {
+    /// The words (for the first-byte and first-pair tables, and for the tests).
+    words: &'static [&'static str],
+    /// Each word's bytes as two `u64`s (its first byte lowest) and the masks of those
+    /// bytes: compared with a line's first sixteen bytes by two masks and compares each,
+    /// where comparing slices cost a call per word that starts with the line's first byte.
+    packed: &'static [[u64; 4]],
+    /// Whether ASCII case is ignored (`StartsWithAsciiCi`: every word is lowercase ASCII
+    /// letters, and the line's bytes get bit 0x20 before the compare).
+    fold: bool,
+    /// The high bits of the first bytes, as many as the longest word has (the window of
+    /// `Needs::StartsWithAsciiCi`), as `packed`'s two halves.
+    window_high: [u64; 2],
+}
+
+/// Words of one to sixteen bytes as `StartWords::packed` (`[low, high, low mask, high
+/// mask]`); with `fold`, each must be lowercase ASCII letters. Any other word fails the
+/// build.
+const fn pack_start_words<const N: usize>(words: &[&str], fold: bool) -> [[u64; 4]; N] {
+    let mut packed = [[0u64; 4]; N];
+    let mut i = 0;
+    while i < N {
+        let w = words[i].as_bytes();
+        assert!(!w.is_empty() && w.len() <= 16);
+        let mut j = 0;
+        while j < w.len() {
+            // Bit 0x20 makes a letter lowercase and no other byte a lowercase letter.
+            assert!(w[j] != 0 && (!fold || w[j].is_ascii_lowercase()));
+            packed[i][j / 8] |= (w[j] as u64) << (8 * (j % 8));
+            packed[i][2 + j / 8] |= 0xFF << (8 * (j % 8));
+            j += 1;
+        }
+        i += 1;
+    }
+    packed
+}
+
+impl StartWords {
+    /// `words` with their `packed` form, and the window's bits worked out.
+    const fn new(
+        words: &'static [&'static str],
+        packed: &'static [[u64; 4]],
+        fold: bool,
+    ) -> StartWords {
+        let (mut window, mut i) = (0, 0);
+        while i < words.len() {
+            if words[i].len() > window {
+                window = words[i].len();
+            }
+            i += 1;
+        }
+        let mut window_high = [0u64; 2];
+        let mut j = 0;
+        while j < window {
+            window_high[j / 8] |= 0x80 << (8 * (j % 8));
+            j += 1;
+        }
+        StartWords {
+            words,
+            packed,
+            fold,
+            window_high,
+        }
+    }
+
+    /// `Needs::StartsWith` (without `fold`): whether `b` starts with one of the words.
+    /// `Needs::StartsWithAsciiCi` (with `fold`): whether `b` starts with an ASCII digit or
+    /// one of the words ignoring ASCII case, or holds a non-ASCII byte among its first
+    /// bytes, as many as the longest word has.
+    fn start_of(&self, b: &[u8]) -> bool {
+        // The first sixteen bytes, zero-padded: no word holds a zero byte (and with bit
+        // 0x20 set, a zero is a space, in no word).
+        let (mut x, mut y) = head16(b);
+        if self.fold {
+            if (x & self.window_high[0]) | (y & self.window_high[1]) != 0
+                || (x as u8).is_ascii_digit()
+            {
+                return true;
+            }
+            x |= FOLD;
+            y |= FOLD;
+        }
+        // The first eight bytes first: they differ for most words.
+        self.packed
+            .iter()
+            .any(|p| x & p[2] == p[0] && y & p[3] == p[1])
+    }
+}
+
+/// The substrings of a `Needs::AnySubstr`, made at compile time by `any_substr!`.
+#[derive(Debug)]
+struct Substrs {
+    /// The substrings (none empty, none holding a zero byte).
+    words: &'static [&'static str],
+    /// Their distinct first bytes (the first `first_count`): a line's candidate starts
+    /// are found sixteen bytes at a time by one compare per byte value, where a byte set
+    /// of the line, then a search for each substring, cost several times more.
+    firsts: [u8; SUBSTR_FIRSTS],
+    first_count: usize,
+}
+
+/// The most distinct first bytes a `Substrs` may have.
+const SUBSTR_FIRSTS: usize = 8;
+
+impl Substrs {
+    /// `words` with their distinct first bytes; an empty word, one with a zero byte or
+    /// more than `SUBSTR_FIRSTS` first bytes fail the build.
+    const fn new(words: &'static [&'static str]) -> Substrs {
+        let mut firsts = [0u8; SUBSTR_FIRSTS];
+        let (mut first_count, mut i) = (0, 0);
+        while i < words.len() {
+            let w = words[i].as_bytes();
+            assert!(!w.is_empty());
+            let mut j = 0;
+            while j < w.len() {
+                assert!(w[j] != 0);
+                j += 1;
+            }
+            let mut k = 0;
+            while k < first_count && firsts[k] != w[0] {
+                k += 1;
+            }
+            if k == first_count {
+                firsts[first_count] = w[0];
+                first_count += 1;
+            }
+            i += 1;
+        }
+        Substrs {
+            words,
+            firsts,
+            first_count,
+        }
+    }
+
+    /// Whether `b` holds one of the substrings: at each byte equal to a first byte, the
+    /// substrings that start with it are compared. Sixteen bytes a step (`any_block`:
+    /// the last block zero-padded, and no substring starts with a zero).
+    fn found_in(&self, b: &[u8]) -> bool {
+        let firsts = &self.firsts[..self.first_count];
+        any_block(b, |at, block| {
+            let mut m = firsts.iter().fold(0, |m, &f| m | eq_mask16(block, f));
+            while m != 0 {
+                let rest = &b[at + m.trailing_zeros() as usize..];
+                // The first two bytes before a call to compare the rest: most candidates
+                // (a capital, a Cyrillic lead byte) begin no substring.
+                if self.words.iter().any(|w| {
+                    let w = w.as_bytes();
+                    rest.len() >= w.len()
+                        && rest[0] == w[0]
+                        && (w.len() == 1 || rest[1] == w[1])
+                        && rest[..w.len()] == *w
+                }) {
+                    return true;
+                }
+                m &= m - 1;
+            }
+            false
+        })
+    }
+}
+
+/// `Needs::AnySubstr` of these substrings (see `Substrs`), made at compile time.
+macro_rules! any_substr {
+    ($($w:literal),+ $(,)?) => {{
+        const SUBS: Substrs = Substrs::new(&[$($w),+]);
+        Needs::AnySubstr(&SUBS)
+    }};
+}
+
+/// The first sixteen bytes of `b` as two little-endian `u64`s, zero-padded past its end:
+/// loads that may overlap, not a copy into a zeroed buffer.
+#[inline]
+fn head16(b: &[u8]) -> (u64, u64) {
+    let n = b.len().min(16);
+    match b.first_chunk::<16>() {
+        Some(h) => (
+            u64::from_le_bytes(h[..8].try_into().expect("eight bytes")),
+            u64::from_le_bytes(h[8..].try_into().expect("eight bytes")),
+        ),
+        None if n > 8 => (
+            u64::from_le_bytes(*b.first_chunk::<8>().expect("more than eight bytes")),
+            tail_word(b, n - 8),
+        ),
+        None if n > 0 => (tail_word(b, n), 0),
+        None => (0, 0),
+    }
+}
+
+/// `Needs::StartsWith` of these words (see `StartWords`), made at compile time.
+macro_rules! starts_with {
+    ($($w:literal),+ $(,)?) => {{
+        const WORDS: &[&str] = &[$($w),+];
+        const PACKED: [[u64; 4]; WORDS.len()] = pack_start_words(WORDS, false);
+        const STARTS: StartWords = StartWords::new(WORDS, &PACKED, false);
+        Needs::StartsWith(&STARTS)
+    }};
+}
+
+/// `Needs::StartsWithAsciiCi` of these words (see `StartWords`), made at compile time.
+macro_rules! starts_with_ascii_ci {
+    ($($w:literal),+ $(,)?) => {{
+        const WORDS: &[&str] = &[$($w),+];
+        const PACKED: [[u64; 4]; WORDS.len()] = pack_start_words(WORDS, true);
+        const STARTS: StartWords = StartWords::new(WORDS, &PACKED, true);
+        Needs::StartsWithAsciiCi(&STARTS)
     }};
 }
 
@@ -2986,14 +3274,14 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     // Case-sensitive: the line starts with one of the class prefixes.
     (
         "icons.font-classes",
-        &[Needs::StartsWith(&[
+        &[starts_with![
             "fa",
             "glyphicon",
             "dashicons",
             "ion",
             "bi",
             "mdi",
-        ])],
+        ]],
     ),
     // `... \d{1,2}[:h]\d{2} ... (said|says|...|пишет)\s*:?$` under `(?i)`; the set
     // holds the verbs' last letters and their case variants (`s` also folds to `ſ`,
@@ -3023,7 +3311,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             // The count: digits or a number word. Its first two bytes go in the pair
             // table, and the words are compared before the second word is looked for:
             // most lines that start with `t` or `o` (`The`, `To`, `Our`) start no count.
-            Needs::starts_with_ascii_ci(&["one", "two", "three"]),
+            starts_with_ascii_ci!["one", "two", "three"],
             Needs::SecondWordStarts(
                 "kK\u{212a}кК",
                 &[
@@ -3069,7 +3357,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         &[
             Needs::FirstChar("sSrRjJgGwWeE\u{17f}"),
             // The regex opens with one of these verbs (`enter your email`, `sign up`).
-            Needs::starts_with_ascii_ci(&[
+            starts_with_ascii_ci![
                 "sign",
                 "subscribe",
                 "register",
@@ -3078,7 +3366,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
                 "want",
                 "enter",
                 "receive",
-            ]),
+            ],
             Needs::AsciiCiAny(&["letter", "mailing", "alert", "update", "inbox"]),
         ],
     ),
@@ -3108,7 +3396,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "credit.trailing-photo-label",
         &[
             Needs::AnyChar(":"),
-            Needs::AnySubstr(&["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"]),
+            any_substr!["Photo", "Foto", "Фото", "Imag", "Bild", "Zdjęcie"],
             // `[^.!?]{2,80}$`: most paragraphs end with one of these.
             Needs::LastCharNot(".!?"),
         ],
@@ -3119,10 +3407,10 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
         "credit.trailing-photo-parenthesis",
         &[
             Needs::LastCharBeforeColon(")"),
-            Needs::AnySubstr(&[
+            any_substr![
                 "Photo", "PHOTO", "Foto", "FOTO", "Фото", "Imag", "IMAGE", "Bild", "Zdjęcie",
                 "Crédit", "Credit",
-            ]),
+            ],
         ],
     ),
     // Ends `摄`, `撮影`, then maybe a bracket.
@@ -3151,7 +3439,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
     // The markers are case-sensitive (`Авторы`, `Автор материала` start with `Автор`).
     (
         "credit.byline",
-        &[Needs::StartsWith(&[
+        &[starts_with![
             "By",
             "BY",
             "Written by",
@@ -3169,7 +3457,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             "Door",
             "Autor",
             "Текст:",
-        ])],
+        ]],
     ),
     // Only date words (letters), ASCII digits and the separators of the regex.
     // The part every match has is a time (`:` or `h`), a numeric date (`./-`), a
@@ -3210,7 +3498,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
             // The first word of each branch (`a` begins `an`, `aktualisiert` and
             // `actualizado`; `ha` begins `hace`; `mis à jour`), else a digit or a
             // non-ASCII word (`обновлено`, `há`).
-            Needs::starts_with_ascii_ci(&[
+            starts_with_ascii_ci![
                 "a",
                 "ha",
                 "il",
@@ -3221,7 +3509,7 @@ const BUILTIN_NEEDS: &[(&str, &[Needs])] = &[
                 "published",
                 "updated",
                 "vor",
-            ]),
+            ],
             // The last word of each branch: `ago`, `now`, the German, French, Spanish and
             // Portuguese units, `fa`, `geleden`, `temu` (`días`, `años`, `назад`, `тому`,
             // `前`, `전` are not ASCII). Most lines that pass the tests of their start
@@ -6306,6 +6594,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `holds_byte` (sixteen bytes a compare, an overlapping last block) against
+        /// `contains`, at every length around the block size.
+        #[test]
+        fn holds_byte_agrees_with_contains(b in proptest::collection::vec(proptest::sample::select(vec![b'=', b'a', b' ', 0xEC, 0]), 0..70)) {
+            for x in [b'=', 0, 0xEC] {
+                for k in 0..=b.len() {
+                    proptest::prop_assert_eq!(holds_byte(&b[k..], x), b[k..].contains(&x), "{:?} {}", &b[k..], x);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
         /// `ByteSet::of` (whole rows ORed) against adding the line's bytes one by one.
         #[test]
         fn byte_set_of_agrees_with_adding_each_byte(line in "\\PC{0,40}") {
@@ -6444,13 +6745,295 @@ mod tests {
         }
     }
 
+    /// The window of a `StartWords` (how many first bytes `window_high` covers): the
+    /// longest word's length.
+    fn start_window(starts: &StartWords) -> usize {
+        let n = (starts.window_high[0].count_ones() + starts.window_high[1].count_ones()) as usize;
+        assert_eq!(n, starts.words.iter().map(|w| w.len()).max().unwrap_or(0));
+        // The bits are the first `n` bytes' high bits, in order.
+        for j in 0..16 {
+            assert_eq!(
+                starts.window_high[j / 8] >> (8 * (j % 8)) & 0xFF,
+                if j < n { 0x80 } else { 0 }
+            );
+        }
+        n
+    }
+
+    /// `StartWords::start_of` by its definition: `Needs::StartsWith` compares the line's
+    /// first bytes with each word, `Needs::StartsWithAsciiCi` passes a line that starts
+    /// with a digit or holds a non-ASCII byte within the window, else compares ignoring
+    /// ASCII case.
+    fn start_of_plain(starts: &StartWords, b: &[u8]) -> bool {
+        let listed = |ci: bool| {
+            starts.words.iter().any(|w| {
+                b.get(..w.len()).is_some_and(|h| {
+                    if ci {
+                        h.eq_ignore_ascii_case(w.as_bytes())
+                    } else {
+                        h == w.as_bytes()
+                    }
+                })
+            })
+        };
+        if !starts.fold {
+            return listed(false);
+        }
+        b.first().is_some_and(u8::is_ascii_digit)
+            || !b[..start_window(starts).min(b.len())].is_ascii()
+            || listed(true)
+    }
+
+    /// Every built-in `StartWords`, with whether it ignores case.
+    fn builtin_start_words() -> Vec<&'static StartWords> {
+        let list: Vec<&StartWords> = BUILTIN_NEEDS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .filter_map(|n| match n {
+                Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w) => Some(*w),
+                _ => None,
+            })
+            .collect();
+        assert!(list.iter().any(|w| w.fold) && list.iter().any(|w| !w.fold));
+        list
+    }
+
+    #[test]
+    fn start_words_agree_with_plain_on_lines() {
+        // The golden and page lines, and each word at the start of lines cut at every
+        // length (the zero padding past a short line's end), in three cases.
+        let mut lines = golden_and_page_lines();
+        for starts in builtin_start_words() {
+            for w in starts.words {
+                for line in [
+                    w.to_string(),
+                    w.to_uppercase(),
+                    format!("{w} x"),
+                    format!("{}Z9", w.to_uppercase()),
+                ] {
+                    for k in (0..=line.len()).filter(|&k| line.is_char_boundary(k)) {
+                        lines.push(line[..k].to_string());
+                    }
+                }
+            }
+        }
+        let mut passed = 0;
+        for starts in builtin_start_words() {
+            for line in &lines {
+                let want = start_of_plain(starts, line.as_bytes());
+                assert_eq!(
+                    starts.start_of(line.as_bytes()),
+                    want,
+                    "{line:?} {:?}",
+                    starts.words
+                );
+                passed += usize::from(want);
+            }
+        }
+        // Lines that pass and lines that do not, for each kind.
+        assert!(
+            passed > 1000 && passed < lines.len(),
+            "{passed} of {}",
+            lines.len()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn start_words_agree_with_plain(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "one", "ONE", "Two", "t", "th", "three", "published", "PUBLISHE", "Sign",
+                    "subscribe", "By", "BY", "by", "Written by", "Written", "Автор", "Текст:",
+                    "Авто", "fa", "glyphicon", "mdi", "ſ", "\u{212a}", "é", "7", "@", "`",
+                    "[", " ", "\t", "x", "\0",
+                ]),
+                0..5,
+            )
+        ) {
+            let line = parts.concat();
+            for starts in builtin_start_words() {
+                proptest::prop_assert_eq!(
+                    starts.start_of(line.as_bytes()),
+                    start_of_plain(starts, line.as_bytes()),
+                    "{:?} {:?}", line, starts.words
+                );
+            }
+        }
+    }
+
+    /// Every built-in `Substrs`.
+    fn builtin_substrs() -> Vec<&'static Substrs> {
+        let list: Vec<&Substrs> = BUILTIN_NEEDS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .filter_map(|n| match n {
+                Needs::AnySubstr(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        assert!(!list.is_empty());
+        list
+    }
+
+    #[test]
+    fn substrs_agree_with_contains_on_lines() {
+        // The golden and page lines, and each substring at every offset of lines of
+        // every length around the block size, and cut short.
+        let mut lines = golden_and_page_lines();
+        for subs in builtin_substrs() {
+            for w in subs.words {
+                for pad in 0..40 {
+                    let line = format!(
+                        "{}{w}{}",
+                        "é-".repeat(pad / 3) + &"x".repeat(pad % 3),
+                        "y".repeat(pad % 5)
+                    );
+                    for k in (0..=line.len()).filter(|&k| line.is_char_boundary(k)) {
+                        lines.push(line[..k].to_string());
+                        lines.push(line[k..].to_string());
+                    }
+                }
+            }
+        }
+        let mut found = 0;
+        for subs in builtin_substrs() {
+            for line in &lines {
+                let want = subs.words.iter().any(|w| line.contains(w));
+                assert_eq!(
+                    subs.found_in(line.as_bytes()),
+                    want,
+                    "{line:?} {:?}",
+                    subs.words
+                );
+                found += usize::from(want);
+            }
+        }
+        assert!(
+            found > 1000 && found < lines.len(),
+            "{found} of {}",
+            lines.len()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn substrs_agree_with_contains(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Photo", "Phot", "PHOTO", "Foto", "Фото", "Фот", "Imag", "Bild", "Zdjęcie",
+                    "Crédit", "Credit", "Cr", "P", "F", "é", "\0", " ", "x", "0123456789abcde",
+                ]),
+                0..8,
+            )
+        ) {
+            let line = parts.concat();
+            for subs in builtin_substrs() {
+                proptest::prop_assert_eq!(
+                    subs.found_in(line.as_bytes()),
+                    subs.words.iter().any(|w| line.contains(w)),
+                    "{:?} {:?}", line, subs.words
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn first_char_or_digit_agrees_with_plain() {
+        // Every character first, alone and before more text, against each built-in set.
+        let sets: Vec<&str> = BUILTIN_NEEDS
+            .iter()
+            .flat_map(|(_, needs)| needs.iter())
+            .filter_map(|n| match n {
+                Needs::FirstCharOrDigit(set) => Some(*set),
+                _ => None,
+            })
+            .collect();
+        assert!(sets.len() >= 2 && sets.iter().any(|s| !s.is_ascii()));
+        let mut passed = 0;
+        for set in sets {
+            let n = Needs::FirstCharOrDigit(set);
+            for c in (0..=0x10_FFFFu32)
+                .filter_map(char::from_u32)
+                .filter(|c| !c.is_whitespace())
+            {
+                for line in [c.to_string(), format!("{c}x 1")] {
+                    let want = set.contains(c) || c.is_numeric();
+                    let mut facts = LineFacts {
+                        digit: None,
+                        bytes: None,
+                        hits: 0,
+                    };
+                    assert_eq!(n.holds(&line, &mut facts), want, "{line:?} {set:?}");
+                    passed += usize::from(want);
+                }
+            }
+        }
+        assert!(passed > 2000, "{passed}");
+    }
+
+    proptest::proptest! {
+        /// `byte_count_reaches` (`Needs::MinCount`) and `between_digits` against their
+        /// plain definitions.
+        #[test]
+        fn byte_scans_agree_with_plain(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ",", ", ", "1", "12", ":", "h", "H", "8:03", "6h34", "٣", "٣:٤", "²", "x",
+                    "é", "中", " ", "0123456789abcde",
+                ]),
+                0..12,
+            )
+        ) {
+            let line = parts.concat();
+            for n in 0..6 {
+                proptest::prop_assert_eq!(
+                    byte_count_reaches(line.as_bytes(), b',', n),
+                    line.matches(',').count() >= n,
+                    "{:?} {}", line, n
+                );
+            }
+            for set in [":hH", ":", ":\u{663}"] {
+                proptest::prop_assert_eq!(
+                    between_digits(&line, set),
+                    between_digits_plain(&line, set),
+                    "{:?} {:?}", line, set
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn between_digits_agrees_with_plain_on_lines() {
+        let lines = golden_and_page_lines();
+        let mut passed = 0;
+        for line in &lines {
+            for set in [":hH", ":"] {
+                let want = between_digits_plain(line, set);
+                assert_eq!(between_digits(line, set), want, "{line:?} {set:?}");
+                passed += usize::from(want);
+            }
+            assert_eq!(
+                byte_count_reaches(line.as_bytes(), b',', 3),
+                line.matches(',').count() >= 3,
+                "{line:?}"
+            );
+        }
+        assert!(
+            passed > 100 && passed < lines.len(),
+            "{passed} of {}",
+            lines.len()
+        );
+    }
+
     /// `starts_with_any_ci` compares a line's first byte lowercased with each word's
     /// first byte as it is: the built-in words that it sees start with no capital.
+    /// (`StartsWithAsciiCi`'s words are lowercase letters, or the build fails.)
     #[test]
     fn builtin_prefix_words_start_lowercase() {
         for (_, needs) in BUILTIN_NEEDS {
             for n in *needs {
-                if let Needs::StartsWithAsciiCi(words, _) | Needs::SecondWordStarts(_, words) = n {
+                if let Needs::SecondWordStarts(_, words) = n {
                     for w in *words {
                         assert!(!w.as_bytes()[0].is_ascii_uppercase(), "{w:?}");
                     }
@@ -7596,11 +8179,11 @@ mod tests {
             | Needs::BetweenDigits(s) => chars(s),
             Needs::FirstWordAsciiCi(w) => vec![w.to_string()],
             Needs::MinCount(c, _) | Needs::ShortItems(c, _) => vec![c.to_string()],
-            Needs::AnySubstr(w)
-            | Needs::StartsWith(w)
+            Needs::AnySubstr(&Substrs { words: w, .. })
+            | Needs::StartsWith(&StartWords { words: w, .. })
             | Needs::AsciiCiAny(w)
             | Needs::DigitOrAsciiCiAny(w)
-            | Needs::StartsWithAsciiCi(w, _)
+            | Needs::StartsWithAsciiCi(&StartWords { words: w, .. })
             | Needs::EndsWithAsciiCi(&EndWords { words: w, .. }) => words(w),
             Needs::SecondWordStarts(s, w) => [chars(s), words(w)].concat(),
             // The ASCII punctuation, allowed or not.
@@ -8814,11 +9397,11 @@ mod tests {
         let mut checked = 0;
         for r in &rules.regexes {
             for need in r.needs {
-                let Needs::StartsWithAsciiCi(words, window) = *need else {
+                let Needs::StartsWithAsciiCi(starts) = *need else {
                     continue;
                 };
+                let (words, window) = (starts.words, start_window(starts));
                 let id = &rules.rules[r.rule as usize].id;
-                assert_eq!(window, words.iter().map(|w| w.len()).max().unwrap_or(0));
                 let ast = regex_syntax::ast::parse::Parser::new()
                     .parse(&r.src)
                     .expect("built-in regexes parse");
@@ -9300,8 +9883,8 @@ mod tests {
         let mut starts: Vec<String> = Vec::new();
         for r in &rules.regexes {
             for n in r.needs {
-                if let Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w, _) = n {
-                    for w in *w {
+                if let Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w) = n {
+                    for w in w.words {
                         let w = w.to_string();
                         let mut chars = w.chars();
                         let cap = chars
