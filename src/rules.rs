@@ -250,22 +250,78 @@ impl std::fmt::Debug for Phrases {
 /// ASCII-case-insensitive Aho-Corasick automaton, whose build (failure transitions a
 /// search from one fixed start never uses) cost more than cleaning a small page, and
 /// whose search has a larger fixed cost than the few bytes a trie walk usually takes.
+///
+/// Its tables are little-endian bytes, read in place from the stored rules (see
+/// [`Table`]).
 #[derive(Debug)]
 struct PhraseTrie {
-    /// The root's child for each byte (`NO_NODE` if none): most lines leave here.
-    root: Box<[u32]>,
+    /// The root's child for each byte (`NO_NODE` if none), a `u32` each: most lines
+    /// leave here.
+    root: Table<[u8; 4 * 256]>,
     /// Per node (the root is node 0), numbered breadth-first so that each node's
-    /// children are consecutive: (its first child, the pattern that ends at it or
-    /// `NO_NODE`). Its children run up to the next node's first child; one more entry
-    /// after the last node closes the last range.
-    nodes: Box<[(u32, u32)]>,
+    /// children are consecutive, two `u32`s: (its first child, the pattern that ends at
+    /// it or `NO_NODE`). Its children run up to the next node's first child; one more
+    /// entry after the last node closes the last range.
+    nodes: Table<[u8]>,
     /// Per node, the byte of the edge into it (the root's is unused), then
     /// `LABEL_PAD` zeros: a node's children's bytes, side by side, are one 16-byte
     /// compare for up to sixteen children. A step reads two adjacent `nodes` entries and
     /// one block here, all in a few cache lines (the largest built-in trie fits in
     /// 54 KB), where a hashed edge table (16 bytes a slot, 256 KB for that trie) sent
     /// each step to a slot in L2 and the walk waited on it.
-    labels: Box<[u8]>,
+    labels: Table<[u8]>,
+}
+
+/// A table of the rules: read in place from the stored rules' bytes (`rules/default.rules`,
+/// part of the binary), or made at load (a user's rules, the tests). Copying the stored
+/// tries and bit tables into the heap cost every process some 45 page faults of fresh
+/// memory (of 290 in a one-page run) for tables most of which a page never reads; read in
+/// place, only the pages a lookup touches are read in from the binary.
+enum Table<T: ?Sized + 'static> {
+    Stored(&'static T),
+    Own(Box<T>),
+}
+
+/// The contents, whether own or stored (tests compare the two forms' `Debug`).
+impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: ?Sized> std::ops::Deref for Table<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match self {
+            Table::Stored(t) => t,
+            Table::Own(t) => t,
+        }
+    }
+}
+
+/// The `k`th little-endian `u32` of `b`.
+#[inline(always)]
+fn le_u32(b: &[u8], k: usize) -> u32 {
+    u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("four bytes"))
+}
+
+/// Whether bit `h` of the bit table `bits` is set (bit `h % 8` of byte `h / 8`: the bits
+/// of little-endian `u64` words, as the tables are stored).
+#[inline(always)]
+fn bit_set(bits: &[u8], h: usize) -> bool {
+    bits[h >> 3] & (1 << (h & 7)) != 0
+}
+
+/// Sets bit `h` of the bit table `bits` (see [`bit_set`]).
+fn set_bit(bits: &mut [u8], h: usize) {
+    bits[h >> 3] |= 1 << (h & 7);
+}
+
+/// A zeroed table of `N` bytes on the heap.
+fn zeroed<const N: usize>() -> Box<[u8; N]> {
+    vec![0u8; N].into_boxed_slice().try_into().expect("N bytes")
 }
 
 /// No node, or no pattern.
@@ -321,7 +377,7 @@ impl PhraseTrie {
         }
         // One more entry after the last node closes the last range.
         let count = count as usize;
-        let mut root = vec![NO_NODE; 256].into_boxed_slice();
+        let mut root = [NO_NODE; 256];
         let mut labels = vec![0u8; count + LABEL_PAD].into_boxed_slice();
         let mut nodes = vec![(count as u32, NO_NODE); count + 1].into_boxed_slice();
         nodes[0].0 = 1;
@@ -350,11 +406,29 @@ impl PhraseTrie {
                 }
             }
         }
-        PhraseTrie {
-            root,
-            nodes,
-            labels,
+        // As stored: little-endian bytes.
+        let mut root_bytes = zeroed::<{ 4 * 256 }>();
+        for (b, r) in root_bytes.chunks_exact_mut(4).zip(root) {
+            b.copy_from_slice(&r.to_le_bytes());
         }
+        let node_bytes: Vec<u8> = nodes
+            .iter()
+            .flat_map(|&(a, b)| a.to_le_bytes().into_iter().chain(b.to_le_bytes()))
+            .collect();
+        PhraseTrie {
+            root: Table::Own(root_bytes),
+            nodes: Table::Own(node_bytes.into_boxed_slice()),
+            labels: Table::Own(labels),
+        }
+    }
+
+    /// Node `node`'s (first child, pattern that ends at it), and the next node's first
+    /// child (where its children end).
+    #[inline(always)]
+    fn node(nodes: &[u8], node: u32) -> (u32, u32, u32) {
+        let at = 8 * node as usize;
+        let b = &nodes[at..at + 12];
+        (le_u32(b, 0), le_u32(b, 1), le_u32(b, 2))
     }
 
     /// The child of `node` (not the root) along byte `b` (already ASCII-lowercased),
@@ -428,18 +502,17 @@ impl PhraseTrie {
         let Some(first) = hay.next() else {
             return false;
         };
-        let mut node = self.root[usize::from(first.to_ascii_lowercase())];
+        let mut node = le_u32(&*self.root, usize::from(first.to_ascii_lowercase()));
         let (nodes, labels) = (&*self.nodes, &*self.labels);
         let mut i = 1;
         while node != NO_NODE {
-            let (first, pattern) = nodes[node as usize];
+            let (first, pattern, end) = Self::node(nodes, node);
             if pattern != NO_NODE {
                 hit(pattern as usize, i);
             }
             let Some(b) = hay.next() else {
                 return false;
             };
-            let end = nodes[node as usize + 1].0;
             node = Self::child(labels, first, end, b.to_ascii_lowercase());
             i += 1;
         }
@@ -458,7 +531,8 @@ struct GramFilter {
     width: usize,
     /// Keeps the low `width` bytes of a window.
     mask: u64,
-    bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
+    /// The bit table of the hashed heads (see [`bit_set`]).
+    bits: Table<[u8; 1 << (GRAM_BITS - 3)]>,
     /// The distance between sampled 4-byte windows: the shortest phrase less 3 (at
     /// most 8), so that each occurrence of a phrase holds one sampled window whole.
     step: usize,
@@ -466,7 +540,7 @@ struct GramFilter {
     /// into a bit table: only a sampled window found there sends the up to `step`
     /// phrase starts that hold it to the `bits` test, so most lines cost a probe per
     /// `step` bytes instead of one per byte.
-    quads: Box<[u64; 1 << (QUAD_BITS - 6)]>,
+    quads: Table<[u8; 1 << (QUAD_BITS - 3)]>,
     /// The phrases (ASCII lowercased) as an anchored trie: a walk from each start that passes
     /// both tables says exactly whether a phrase starts there, for less than one search
     /// of the whole line by the automaton.
@@ -493,33 +567,27 @@ impl GramFilter {
             (1u64 << (8 * width)) - 1
         };
         // Fixed-size tables: a hash is always in range, so no probe tests bounds.
-        let mut bits: Box<[u64; 1 << (GRAM_BITS - 6)]> = vec![0u64; 1 << (GRAM_BITS - 6)]
-            .into_boxed_slice()
-            .try_into()
-            .expect("table size");
+        let mut bits = zeroed::<{ 1 << (GRAM_BITS - 3) }>();
         for p in patterns {
             let h = Self::hash(Self::padded(p.as_bytes()) & mask);
-            bits[h >> 6] |= 1 << (h & 63);
+            set_bit(&mut *bits, h);
         }
         let shortest = patterns.iter().map(String::len).min()?;
         let step = (shortest - 3).min(8);
-        let mut quads: Box<[u64; 1 << (QUAD_BITS - 6)]> = vec![0u64; 1 << (QUAD_BITS - 6)]
-            .into_boxed_slice()
-            .try_into()
-            .expect("table size");
+        let mut quads = zeroed::<{ 1 << (QUAD_BITS - 3) }>();
         for p in patterns {
             for o in 0..step {
                 let w = p.as_bytes()[o..o + 4].try_into().expect("four bytes");
                 let h = Self::quad_hash(Self::quad(w));
-                quads[h >> 6] |= 1 << (h & 63);
+                set_bit(&mut *quads, h);
             }
         }
         Some(GramFilter {
             width,
             mask,
-            bits,
+            bits: Table::Own(bits),
             step,
-            quads,
+            quads: Table::Own(quads),
             // The patterns are in ASCII lowercase (as `compile` adds them).
             trie: PhraseTrie::new(patterns),
         })
@@ -544,7 +612,7 @@ impl GramFilter {
             None => Self::padded(&b[at..]),
         };
         let h = Self::hash(x & self.mask);
-        self.bits[h >> 6] & (1 << (h & 63)) != 0
+        bit_set(&*self.bits, h)
     }
 
     /// The first 8 bytes of `b` (zero-padded), with bit 0x20 set in each: the ASCII case
@@ -604,9 +672,10 @@ impl GramFilter {
         // four bytes are the window, and the test that they are there is the only one
         // per step (no separate bounds tests of `s` and `s + 4`).
         let mut rest = b;
+        let quads: &[u8; 1 << (QUAD_BITS - 3)] = &self.quads;
         while let Some(&w) = rest.first_chunk::<4>() {
             let h = Self::quad_hash(Self::quad(w));
-            if self.quads[h >> 6] & (1 << (h & 63)) != 0 {
+            if bit_set(quads, h) {
                 let s = b.len() - rest.len();
                 if (s.saturating_sub(self.step - 1)..=s).any(|p| self.head_at(b, p) && at(p)) {
                     return true;

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use super::compiled::Compiled;
 use super::{
     index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, Phrases,
-    Places, RegexRule, Rule, Slots,
+    Places, RegexRule, Rule, Slots, Table,
 };
 
 include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
@@ -192,14 +192,22 @@ impl<'a> Reader<'a> {
             .map(|_| self.str().map(str::to_string))
             .collect()
     }
+}
 
+impl Reader<'static> {
+    /// A count, then that many items of `n` bytes each, as bytes in place.
+    fn table(&mut self, n: usize) -> Option<&'static [u8]> {
+        let count = self.len()?;
+        self.take(count.checked_mul(n)?)
+    }
+
+    /// A trie, its tables read in place (a damaged one makes a walk panic on a bounds
+    /// check, never read outside them).
     fn trie(&mut self) -> Option<PhraseTrie> {
         Some(PhraseTrie {
-            root: self.u32s()?.into_boxed_slice(),
-            nodes: self
-                .items(|b: [u8; 8]| (word(&b, 0), word(&b, 1)))?
-                .into_boxed_slice(),
-            labels: self.items(|[b]: [u8; 1]| b)?.into_boxed_slice(),
+            root: Table::Stored(self.table(4)?.try_into().ok()?),
+            nodes: Table::Stored(self.table(8)?),
+            labels: Table::Stored(self.table(1)?),
         })
     }
 
@@ -207,15 +215,13 @@ impl<'a> Reader<'a> {
         Some(GramFilter {
             width: self.usize()?,
             mask: self.u64()?,
-            bits: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            bits: Table::Stored(self.table(8)?.try_into().ok()?),
             step: self.usize()?,
-            quads: self.u64s()?.into_boxed_slice().try_into().ok()?,
+            quads: Table::Stored(self.table(8)?.try_into().ok()?),
             trie: self.trie()?,
         })
     }
-}
 
-impl Reader<'static> {
     /// A phrase matcher. `trusted` (see `key_table`): the phrases of a `contains`
     /// list are parsed only if its automaton is built (`Phrases::Stored`); else they are
     /// parsed now, so that a damaged list is refused here.
@@ -419,15 +425,16 @@ impl Writer {
         }
     }
 
+    /// Bytes of items of `n` bytes each, as `Reader::table` reads them.
+    fn table(&mut self, bytes: &[u8], n: usize) {
+        self.len(bytes.len() / n);
+        self.0.extend_from_slice(bytes);
+    }
+
     fn trie(&mut self, t: &PhraseTrie) {
-        self.u32s(t.root.iter().copied());
-        self.len(t.nodes.len());
-        for &(a, b) in t.nodes.iter() {
-            self.0.extend_from_slice(&a.to_le_bytes());
-            self.0.extend_from_slice(&b.to_le_bytes());
-        }
-        self.len(t.labels.len());
-        self.0.extend_from_slice(&t.labels);
+        self.table(&*t.root, 4);
+        self.table(&t.nodes, 8);
+        self.table(&t.labels, 1);
     }
 
     fn matcher(&mut self, m: Option<&PhraseMatcher>) {
@@ -459,9 +466,9 @@ impl Writer {
         if let Some(g) = &m.grams {
             self.usize(g.width);
             self.u64(g.mask);
-            self.u64s(&g.bits[..]);
+            self.table(&*g.bits, 8);
             self.usize(g.step);
-            self.u64s(&g.quads[..]);
+            self.table(&*g.quads, 8);
             self.trie(&g.trie);
         }
     }
