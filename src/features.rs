@@ -398,14 +398,6 @@ impl Block {
             col[e] = v;
         }
     }
-
-    /// Sets the values of the block's line `k` after its base and neighbour ones.
-    #[inline(always)]
-    fn set_own(&mut self, k: usize, v: &[f32; OWN_LEN]) {
-        for (col, &v) in self.own.iter_mut().zip(v) {
-            col[k] = v;
-        }
-    }
 }
 
 /// What takes the values [`Block::each_column`] gives.
@@ -513,18 +505,31 @@ pub(crate) fn stage1_blocks(
             };
             block.set_base(e, &b);
         }
+        let len = lines.len();
+        let Block { base, own, .. } = &mut *block;
+        // Where a part of the row begins among the block's own columns.
+        const R: usize = REST_AT - WINDOWS_AT;
+        const L: usize = R + REST_LEN;
+        // List and table shape: lists inside an article follow a lead-in ending with a
+        // colon, their items look like one another, and they sit inside the prose, unlike a
+        // menu.
+        const MIN_LEAD_IN_WORDS: u32 = 3;
+        // A short line (fewer than ~20 words) inside the soft span.
+        const LONG_LN_WORDS: f32 = 3.0;
+        // The values that follow from the lines before (the lead-in) or branch, a line at a
+        // time.
         for (k, l) in lines.iter().enumerate() {
             let i = first + k;
-            // Base feature `f` of the line at offset `o` from this one (0 off the page).
-            let at = |f: usize, o: isize| block.base[f][(PAD + k).wrapping_add_signed(o)];
-            let b = |f: usize| at(f, 0);
-            let mut windows = [0.0f32; NW * RADII.len()];
-            for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
+            let b = |f: usize| base[f][PAD + k];
+            for (r_at, r) in RADII.into_iter().enumerate() {
                 let lo = i.saturating_sub(r);
                 let hi = (i + r + 1).min(n);
                 let (a, z) = (&prefix[lo], &prefix[hi]);
+                // The width of a window (at most 2 * FAR + 1) as a `u32`: the same value
+                // as the `usize`, converted without a test for the top bit.
+                let width = (hi - lo) as u32 as f32;
                 for f in 0..NW {
-                    means[f] = (z[f] - a[f]) / (hi - lo) as f32;
+                    own[r_at * NW + f][k] = (z[f] - a[f]) / width;
                 }
             }
             let (inside, dist) = match region {
@@ -533,67 +538,93 @@ pub(crate) fn stage1_blocks(
                 Some(_) => (1.0, 0),
                 None => (0.0, n),
             };
-            // Interactions a linear model cannot form itself: an unpunctuated line between
-            // two paragraphs is a subheading when short, a related headline or caption when
-            // long; a paragraph break missing where the page otherwise has them sets a line
-            // apart. (The padding is not prose.)
-            let between = flag(at(SENTENCE_LIKE, -1) > 0.0 && at(SENTENCE_LIKE, 1) > 0.0);
-            let alnum = b(END_ALNUM);
+            own[R][k] = inside;
+            own[R + 1][k] = ln.ln_1p(dist);
+            own[R + 2][k] = dist as f32 / n as f32;
+            own[R + 5][k] = ln.ln_1p(i.min(n - 1 - i));
             let (after_h1, ln_after_h1) = match h1 {
                 Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
                 Some(_) => (-1.0, 0.0),
                 None => (0.0, 0.0),
             };
-            let rest: [f32; REST_LEN] = [
-                inside,
-                ln.ln_1p(dist),
-                dist as f32 / n as f32,
-                ln_lines,
-                sentence_share,
-                ln.ln_1p(i.min(n - 1 - i)),
-                alnum * b(LN_WORDS),
-                alnum * between,
-                alnum * between * b(LN_WORDS),
-                alnum * b(STOPWORD_SHARE),
-                alnum * b(CAPITALIZED_SHARE),
-                (1.0 - b(BLANK_BEFORE)) * blank_share,
-                (1.0 - b(BLANK_AFTER)) * blank_share,
-                after_h1,
-                ln_after_h1,
-            ];
-            // List and table shape: lists inside an article follow a lead-in ending with a
-            // colon, their items look like one another, and they sit inside the prose,
-            // unlike a menu.
-            const MIN_LEAD_IN_WORDS: u32 = 3;
-            // A short line (fewer than ~20 words) inside the soft span.
-            const LONG_LN_WORDS: f32 = 3.0;
-            let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
+            own[R + 13][k] = after_h1;
+            own[R + 14][k] = ln_after_h1;
+            own[L][k] = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
             if b(END_COLON) > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
                 lead_in = Some(i);
             } else if b(SENTENCE_LIKE) > 0.0 {
                 lead_in = None;
             }
-            let w = b(LN_WORDS);
-            let diff = |on_page: bool, o: isize| {
-                if on_page {
-                    (w - at(LN_WORDS, o)).abs()
-                } else {
-                    2.0
-                }
-            };
-            let unlike = (diff(i > 0, -1) + diff(i + 1 < n, 1)) / 2.0;
             let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-            let list: [f32; LIST_SHAPE_LEN] = [colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)];
-            let mut own = [0.0f32; OWN_LEN];
-            own[..NW * RADII.len()].copy_from_slice(&windows);
-            own[REST_AT - WINDOWS_AT..REST_AT - WINDOWS_AT + REST_LEN].copy_from_slice(&rest);
-            own[REST_AT - WINDOWS_AT + REST_LEN..].copy_from_slice(&list);
-            block.set_own(k, &own);
+            own[L + 2][k] = flag(in_soft && b(LN_WORDS) <= LONG_LN_WORDS);
+        }
+        // The values made of the lines' base values and their neighbours', a column at a
+        // time (the same operations on each line's values, in vectors). Base feature `f` of
+        // the lines at offset `o` from the block's lines (0 off the page):
+        let near = |f: usize, o: isize| &base[f][PAD.wrapping_add_signed(o)..][..len];
+        let (w, alnum) = (near(LN_WORDS, 0), near(END_ALNUM, 0));
+        own[R + 3][..len].fill(ln_lines);
+        own[R + 4][..len].fill(sentence_share);
+        for ((v, &a), &w) in own[R + 6][..len].iter_mut().zip(alnum).zip(w) {
+            *v = a * w;
+        }
+        // Interactions a linear model cannot form itself: an unpunctuated line between two
+        // paragraphs is a subheading when short, a related headline or caption when long; a
+        // paragraph break missing where the page otherwise has them sets a line apart. (The
+        // padding is not prose.)
+        let between = near(SENTENCE_LIKE, -1)
+            .iter()
+            .zip(near(SENTENCE_LIKE, 1))
+            .map(|(&before, &after)| flag(before > 0.0 && after > 0.0));
+        let (with_between, rest) = own[R + 7..].split_at_mut(1);
+        for (((v, vw), between), (&a, &w)) in with_between[0][..len]
+            .iter_mut()
+            .zip(&mut rest[0][..len])
+            .zip(between)
+            .zip(alnum.iter().zip(w))
+        {
+            *v = a * between;
+            *vw = a * between * w;
+        }
+        for (at, f) in [(R + 9, STOPWORD_SHARE), (R + 10, CAPITALIZED_SHARE)] {
+            for ((v, &a), &x) in own[at][..len].iter_mut().zip(alnum).zip(near(f, 0)) {
+                *v = a * x;
+            }
+        }
+        for (at, f) in [(R + 11, BLANK_BEFORE), (R + 12, BLANK_AFTER)] {
+            for (v, &x) in own[at][..len].iter_mut().zip(near(f, 0)) {
+                *v = (1.0 - x) * blank_share;
+            }
+        }
+        // How unlike its neighbours' word counts a line's is (2 for a neighbour off the page:
+        // the lines at the page's ends are made again below).
+        let unlike =
+            |w: f32, before: f32, after: f32| ((w - before).abs() + (w - after).abs()) / 2.0;
+        for (((v, &w), &before), &after) in own[L + 1][..len]
+            .iter_mut()
+            .zip(w)
+            .zip(near(LN_WORDS, -1))
+            .zip(near(LN_WORDS, 1))
+        {
+            *v = unlike(w, before, after);
+        }
+        for k in [0, len - 1] {
+            let i = first + k;
+            if i == 0 || i + 1 == n {
+                let w = base[LN_WORDS][PAD + k];
+                let diff = |on_page: bool, o: isize| {
+                    if on_page {
+                        (w - base[LN_WORDS][(PAD + k).wrapping_add_signed(o)]).abs()
+                    } else {
+                        2.0
+                    }
+                };
+                own[L + 1][k] = (diff(i > 0, -1) + diff(i + 1 < n, 1)) / 2.0;
+            }
         }
         blocks(&block);
         // The last `2 * PAD` entries (the lines after the block and its last `PAD` lines)
         // are the first of the next block's.
-        let len = lines.len();
         for col in &mut block.base {
             let carried: [f32; 2 * PAD] = col[len..len + 2 * PAD].try_into().expect("2 * PAD");
             col[..2 * PAD].copy_from_slice(&carried);
