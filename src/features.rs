@@ -431,9 +431,14 @@ pub(crate) fn stage1_blocks(
     // only the values it reads, the rest of `base` being unused there), rather than the
     // first keeping every line's 30 values for the second.
     let mut made_of: Vec<(LineContext, (bool, bool))> = Vec::with_capacity(n);
-    let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
+    // One vector of prefix sums per windowed feature (each window mean of a block's lines
+    // is then a column of differences of two runs of one vector).
+    let mut prefix: [Vec<f32>; NW] = std::array::from_fn(|_| {
+        let mut p = Vec::with_capacity(n + 1);
+        p.push(0.0);
+        p
+    });
     let mut sum = [0.0f32; NW];
-    prefix.push(sum);
     let (mut after_comments, mut last_related) = (false, None::<usize>);
     // Summed from -0.0 as `Iterator::sum` does (the same bits).
     let (mut sentence_sum, mut blank_sum, mut prose_lines) = (-0.0f32, -0.0f32, 0usize);
@@ -466,7 +471,9 @@ pub(crate) fn stage1_blocks(
         for k in 0..NW {
             sum[k] += b[WINDOW_FEATURES[k]];
         }
-        prefix.push(sum);
+        for (p, &sum) in prefix.iter_mut().zip(&sum) {
+            p.push(sum);
+        }
         let prose = b[SENTENCE_LIKE] > 0.0;
         sentence_sum += b[SENTENCE_LIKE];
         if prose {
@@ -521,17 +528,6 @@ pub(crate) fn stage1_blocks(
         for (k, l) in lines.iter().enumerate() {
             let i = first + k;
             let b = |f: usize| base[f][PAD + k];
-            for (r_at, r) in RADII.into_iter().enumerate() {
-                let lo = i.saturating_sub(r);
-                let hi = (i + r + 1).min(n);
-                let (a, z) = (&prefix[lo], &prefix[hi]);
-                // The width of a window (at most 2 * FAR + 1) as a `u32`: the same value
-                // as the `usize`, converted without a test for the top bit.
-                let width = (hi - lo) as u32 as f32;
-                for f in 0..NW {
-                    own[r_at * NW + f][k] = (z[f] - a[f]) / width;
-                }
-            }
             let (inside, dist) = match region {
                 Some((a, _)) if i < a => (0.0, a - i),
                 Some((_, b)) if i > b => (0.0, i - b),
@@ -557,6 +553,32 @@ pub(crate) fn stage1_blocks(
             }
             let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
             own[L + 2][k] = flag(in_soft && b(LN_WORDS) <= LONG_LN_WORDS);
+        }
+        // The window means, a column at a time: the lines whose window is whole (all but
+        // `r` lines at each end of the page) in vectors, by the same width.
+        for (r_at, r) in RADII.into_iter().enumerate() {
+            // The block's lines `whole` have whole windows.
+            let whole = r.saturating_sub(first).min(len)..n.saturating_sub(first + r).min(len);
+            for (p, means) in prefix.iter().zip(&mut own[r_at * NW..(r_at + 1) * NW]) {
+                let means = &mut means[..len];
+                // The width of a window (at most 2 * FAR + 1) as a `u32`: the same value
+                // as the `usize`, converted without a test for the top bit.
+                let mean = |i: usize| {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    (p[hi] - p[lo]) / (hi - lo) as u32 as f32
+                };
+                if !whole.is_empty() {
+                    let (a, z) = (first + whole.start, first + whole.end);
+                    let width = (2 * r + 1) as f32;
+                    let (los, his) = (&p[a - r..z - r], &p[a + r + 1..z + r + 1]);
+                    for ((v, &lo), &hi) in means[whole.clone()].iter_mut().zip(los).zip(his) {
+                        *v = (hi - lo) / width;
+                    }
+                }
+                for k in (0..whole.start).chain(whole.end.max(whole.start)..len) {
+                    means[k] = mean(first + k);
+                }
+            }
         }
         // The values made of the lines' base values and their neighbours', a column at a
         // time (the same operations on each line's values, in vectors). Base feature `f` of
@@ -921,6 +943,17 @@ mod tests {
                 };
                 let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
                 assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+                // The window means: differences of the prefix sums of the lines' values,
+                // added from 0 in line order, over the window cut at the page's ends.
+                for (r_at, r) in RADII.into_iter().enumerate() {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
+                        let upto = |j: usize| rows[..j].iter().fold(0.0f32, |s, row| s + row[f]);
+                        let mean = (upto(hi) - upto(lo)) / (hi - lo) as f32;
+                        let got = rows[i][WINDOWS_AT + r_at * WINDOW_FEATURES.len() + k];
+                        assert_eq!(got.to_bits(), mean.to_bits(), "line {i}, radius {r}");
+                    }
+                }
             }
         }
     }
