@@ -47,18 +47,36 @@ const BASE_LEN: usize = BASE_NAMES.len();
 
 /// Where [`BASE_NAMES`] puts the features that the rest of a row is made of (checked by a
 /// test).
+const LN_CHARS: usize = 0;
 const LN_WORDS: usize = 1;
 const STOPWORD_SHARE: usize = 2;
 const END_SENTENCE: usize = 3;
 const END_COLON: usize = 4;
 const END_ALNUM: usize = 5;
+const END_OTHER: usize = 6;
 const CAPITALIZED_SHARE: usize = 7;
+const UPPER_SHARE: usize = 8;
+const DIGIT_SHARE: usize = 9;
 const SEPARATOR_SHARE: usize = 10;
+const COMMAS_PER_WORD: usize = 11;
+const LN_INNER_SENTENCES: usize = 12;
+const HAS_QUOTES: usize = 13;
+const BULLET: usize = 14;
+const COPYRIGHT: usize = 15;
+const LINK: usize = 16;
+const LN_REPEATS: usize = 17;
 const BLANK_BEFORE: usize = 18;
 const BLANK_AFTER: usize = 19;
 const RULE: usize = 20;
+const SHORT: usize = 21;
 const SENTENCE_LIKE: usize = 22;
+const POSITION: usize = 23;
+const LN_CHARS_VS_MEDIAN: usize = 24;
+const LETTER_SHARE: usize = 25;
 const TITLE_OVERLAP: usize = 26;
+const COMMENTS_RULE: usize = 27;
+const AFTER_COMMENTS: usize = 28;
+const RECENT_RELATED: usize = 29;
 
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: [usize; 9] = [
@@ -323,6 +341,9 @@ pub(crate) struct Block {
     base: [[f32; BASE_ENTRIES]; BASE_LEN],
     /// Value `WINDOWS_AT + c` of the block's line `k` (the line `first + k`) at `own[c][k]`.
     own: [[f32; BLOCK_ROWS]; OWN_LEN],
+    /// The counts of line `first - PAD + e` that its base shares are made of, at
+    /// `counts[c][e]` (see [`make_bases`]).
+    counts: [[u32; BASE_ENTRIES]; COUNTS],
     /// Lines in the block: entries past them hold values of no line (zeros, or what an
     /// earlier block left), which the classifier scores and drops.
     len: usize,
@@ -334,6 +355,7 @@ impl Block {
         Box::new(Block {
             base: [[0.0; BASE_ENTRIES]; BASE_LEN],
             own: [[0.0; BLOCK_ROWS]; OWN_LEN],
+            counts: [[0; BASE_ENTRIES]; COUNTS],
             len: 0,
         })
     }
@@ -390,12 +412,140 @@ impl Block {
             self.each_column(g, &mut Rows(rows));
         }
     }
+}
 
-    /// Sets entry `e` of the base columns (see `base`).
-    #[inline(always)]
-    fn set_base(&mut self, e: usize, b: &[f32; BASE_LEN]) {
-        for (col, &v) in self.base.iter_mut().zip(b) {
-            col[e] = v;
+/// The line counts [`make_bases`] keeps per entry of a block, in `Block::counts`.
+const COUNTS: usize = 8;
+const C_CHARS: usize = 0;
+const C_WORDS: usize = 1;
+const C_LETTERS: usize = 2;
+const C_CAPITALIZED: usize = 3;
+const C_UPPER: usize = 4;
+const C_DIGITS: usize = 5;
+const C_SEPARATORS: usize = 6;
+const C_COMMAS: usize = 7;
+
+/// Makes the base entries `entries` of `block` (see `Block::base`), whose first line is
+/// `first`: [`base`] of each line (the bits of it), 0 for the lines off the page. The
+/// shares of counts (a conversion and a division each) a column at a time, in vectors,
+/// from the counts kept per entry; the rest a line at a time.
+#[inline(always)]
+fn make_bases(
+    block: &mut Block,
+    entries: std::ops::Range<usize>,
+    first: usize,
+    doc: &Document,
+    made_of: &[(LineContext, (bool, bool))],
+    median: f32,
+    ln: LnTable,
+) {
+    let n = doc.lines.len();
+    let Block { base, counts, .. } = block;
+    // The entries of lines on the page (entry `e` is line `first + e - PAD`).
+    let start = entries.start.max(PAD.saturating_sub(first));
+    let on_page = start..entries.end.min(n + PAD - first).max(start);
+    // (Empty, past the page's end, when the block's own lines were made already.)
+    let lines = (first + on_page.start - PAD).min(n)..(first + on_page.end - PAD).min(n);
+    for ((e, l), &(c, section)) in on_page
+        .clone()
+        .zip(&doc.lines[lines.clone()])
+        .zip(&made_of[lines])
+    {
+        let s = &l.stats;
+        let mut put = |f: usize, v: f32| base[f][e] = v;
+        put(LN_CHARS, ln.ln_1p(s.chars as usize));
+        put(LN_WORDS, ln.ln_1p(s.words as usize));
+        put(STOPWORD_SHARE, s.stopword_share);
+        put(END_SENTENCE, flag(s.end == Some(LineEnd::Sentence)));
+        put(END_COLON, flag(s.end == Some(LineEnd::Colon)));
+        put(END_ALNUM, flag(s.end == Some(LineEnd::Alnum)));
+        put(END_OTHER, flag(s.end == Some(LineEnd::Other)));
+        put(LN_INNER_SENTENCES, ln.ln_1p(s.inner_sentences as usize));
+        put(HAS_QUOTES, flag(s.quotes > 0));
+        put(BULLET, flag(s.bullet));
+        put(COPYRIGHT, flag(s.copyright));
+        put(LINK, flag(s.link));
+        put(LN_REPEATS, ln_count(ln, s.repeats.max(1)));
+        put(BLANK_BEFORE, flag(l.blank_before));
+        put(BLANK_AFTER, flag(l.blank_after));
+        put(RULE, flag(c.rule));
+        put(SHORT, flag(s.words <= 3));
+        put(SENTENCE_LIKE, flag(sentence_like(l)));
+        put(POSITION, (first + e - PAD) as f32 / n as f32);
+        put(TITLE_OVERLAP, c.title_overlap);
+        put(COMMENTS_RULE, flag(c.comments_rule));
+        put(AFTER_COMMENTS, flag(section.0));
+        put(RECENT_RELATED, flag(section.1));
+        for (at, v) in [
+            (C_CHARS, s.chars),
+            (C_WORDS, s.words),
+            (C_LETTERS, s.letters),
+            (C_CAPITALIZED, s.capitalized),
+            (C_UPPER, s.upper),
+            (C_DIGITS, s.digits),
+            (C_SEPARATORS, s.separators),
+            (C_COMMAS, s.commas),
+        ] {
+            counts[at][e] = v;
+        }
+    }
+    // The shares, as `base` makes them.
+    let count = |c: usize| &counts[c][on_page.clone()];
+    let words = count(C_WORDS);
+    let chars = count(C_CHARS);
+    for ((v, &x), &per) in base[CAPITALIZED_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_CAPITALIZED))
+        .zip(words)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[UPPER_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_UPPER))
+        .zip(count(C_LETTERS))
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[DIGIT_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_DIGITS))
+        .zip(chars)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[SEPARATOR_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_SEPARATORS))
+        .zip(chars)
+    {
+        *v = (10.0 * x as f32 / per.max(1) as f32).min(1.0);
+    }
+    for ((v, &x), &per) in base[COMMAS_PER_WORD][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_COMMAS))
+        .zip(words)
+    {
+        *v = (x as f32 / per.max(1) as f32).min(1.0);
+    }
+    for ((v, &x), &per) in base[LETTER_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_LETTERS))
+        .zip(chars)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    let (to, from) = base.split_at_mut(LN_CHARS_VS_MEDIAN);
+    for (v, &x) in from[0][on_page.clone()]
+        .iter_mut()
+        .zip(&to[LN_CHARS][on_page.clone()])
+    {
+        *v = x - median;
+    }
+    // The lines off the page.
+    for e in (entries.start..on_page.start).chain(on_page.end.max(entries.start)..entries.end) {
+        for col in base.iter_mut() {
+            col[e] = 0.0;
         }
     }
 }
@@ -501,17 +651,15 @@ pub(crate) fn stage1_blocks(
     for (first, lines) in doc.lines.chunks(BLOCK_ROWS).enumerate() {
         let first = first * BLOCK_ROWS;
         block.len = lines.len();
-        for e in made..lines.len() + 2 * PAD {
-            // Line `first - PAD + e` (off the page before it: past `usize::MAX - PAD`).
-            let j = (first + e).wrapping_sub(PAD);
-            let b = match (doc.lines.get(j), made_of.get(j)) {
-                (Some(l), Some(&(c, section))) => {
-                    base(l, c, section, j as f32 / n as f32, median, ln)
-                }
-                _ => [0.0f32; BASE_LEN],
-            };
-            block.set_base(e, &b);
-        }
+        make_bases(
+            &mut block,
+            made..lines.len() + 2 * PAD,
+            first,
+            doc,
+            &made_of,
+            median,
+            ln,
+        );
         let len = lines.len();
         let Block { base, own, .. } = &mut *block;
         // Where a part of the row begins among the block's own columns.
@@ -988,12 +1136,29 @@ mod tests {
                 .collect();
             assert_eq!(sizes, want, "{lines} lines");
             assert_eq!(joined.len(), lines * STAGE1_LEN);
-            // Each line's first value (its ln_chars) in place: no row shifted or swapped.
+            // Each row's base in place (no row shifted or swapped), with the sections: after
+            // a comments rule, within ten lines after a related-links rule.
+            if lines == 0 {
+                continue;
+            }
+            let (ln, median) = (LnTable::get(), median_ln_chars(&doc, LnTable::get()));
             for (i, row) in joined.chunks_exact(STAGE1_LEN).enumerate() {
-                let chars = doc.lines[i].stats.chars as usize;
+                let section = (
+                    (0..i).any(|j| ctx(j).comments_rule),
+                    (i.saturating_sub(10)..i).any(|j| ctx(j).related_rule),
+                );
+                let own = base(
+                    &doc.lines[i],
+                    ctx(i),
+                    section,
+                    i as f32 / lines as f32,
+                    median,
+                    ln,
+                );
+                let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
                 assert_eq!(
-                    row[0],
-                    LnTable::get().ln_1p(chars),
+                    bits(&row[..BASE_LEN]),
+                    bits(&own),
                     "{lines} lines, line {i}"
                 );
             }
@@ -1014,6 +1179,24 @@ mod tests {
     #[test]
     fn row_parts_are_named_where_they_stand() {
         for (at, name) in [
+            (LN_CHARS, "ln_chars"),
+            (END_OTHER, "end_other"),
+            (UPPER_SHARE, "upper_share"),
+            (DIGIT_SHARE, "digit_share"),
+            (COMMAS_PER_WORD, "commas_per_word"),
+            (LN_INNER_SENTENCES, "ln_inner_sentences"),
+            (HAS_QUOTES, "has_quotes"),
+            (BULLET, "bullet"),
+            (COPYRIGHT, "copyright"),
+            (LINK, "link"),
+            (LN_REPEATS, "ln_repeats"),
+            (SHORT, "short"),
+            (POSITION, "position"),
+            (LN_CHARS_VS_MEDIAN, "ln_chars_vs_median"),
+            (LETTER_SHARE, "letter_share"),
+            (COMMENTS_RULE, "comments_rule"),
+            (AFTER_COMMENTS, "after_comments"),
+            (RECENT_RELATED, "recent_related"),
             (LN_WORDS, "ln_words"),
             (STOPWORD_SHARE, "stopword_share"),
             (END_SENTENCE, "end_sentence"),
