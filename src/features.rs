@@ -311,7 +311,7 @@ pub fn stage1(doc: &Document, ctx: impl FnMut(usize) -> LineContext) -> Vec<f32>
 }
 
 /// Lines [`stage1_blocks`] makes the values of before handing them on: few enough that the
-/// block stays in the first-level cache (64 lines of 92 values, 15 KB as a [`Block`]) and a
+/// block stays in the first-level cache (64 lines of 92 values, 17 KB as a [`Block`]) and a
 /// multiple of the [`LANES`] lines the classifier scores at once.
 pub(crate) const BLOCK_ROWS: usize = 64;
 
@@ -560,8 +560,9 @@ pub(crate) trait TakeColumn {
 /// a time, in line order, instead of kept: a caller that only scores them needs no matrix
 /// of the whole document (370 bytes a line, most of a large document's memory). `ctx` as
 /// for [`stage1`].
-// Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows
-// written in place cost more instructions than rows put together on the stack (measured).
+// Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows as
+// they were built before the blocks were by feature cost more instructions (measured then,
+// not again since).
 #[inline(never)]
 pub(crate) fn stage1_blocks(
     doc: &Document,
@@ -806,11 +807,11 @@ pub(crate) fn stage1_blocks(
 
 thread_local! {
     /// The [`Block`] of the thread's last [`stage1_blocks`], for the next (taken while in
-    /// use): its 15 KB are zeroed once, not for every page (where clearing them cost more
-    /// instructions than the rows saved). It carries no values from one page to another
-    /// that are read as a line's: `stage1_blocks` writes every value of its lines before
-    /// handing a block on, and the values past them that the classifier reads (to score
-    /// eight or sixteen lines at once) are dropped with their lanes.
+    /// use): its 17 KB are zeroed once, not for every page (clearing them for every page
+    /// cost 1.75M instructions per copy of the benchmark pages, in memset). It carries no
+    /// values from one page to another that are read as a line's: `stage1_blocks` writes
+    /// every value of its lines before handing a block on, and the values past them that
+    /// the classifier reads (to score sixteen lines at once) are dropped with their lanes.
     static SPARE_BLOCK: std::cell::RefCell<Option<Box<Block>>> = const { std::cell::RefCell::new(None) };
 }
 
