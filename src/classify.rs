@@ -102,7 +102,7 @@ pub fn prepare_known<'r>(
     known: &[LineMatch<'r>],
 ) -> Prepared<'r> {
     let mut x1 = Vec::with_capacity(doc.lines.len() * features::stage1_len());
-    let facts = prepare_rows(doc, rules, known, None, |rows| x1.extend_from_slice(rows));
+    let facts = prepare_rows(doc, rules, known, None, |block| block.rows_onto(&mut x1));
     Prepared {
         rule: facts.rule,
         category: facts.category,
@@ -147,7 +147,7 @@ fn title_overlaps(prepared: &Prepared) -> Vec<f32> {
         .collect()
 }
 
-/// [`prepare_known`], with the stage-1 rows handed to `rows` a block at a time (see
+/// [`prepare_known`], with the stage-1 rows handed to `blocks` a block at a time (see
 /// [`features::stage1_blocks`]) rather than kept: [`classify_known_ids`] scores them as
 /// they come, and a large document then needs no matrix of them. `title`, when given,
 /// holds the title words segment counted in the lines of `doc` (see [`TitleHits`]).
@@ -156,7 +156,7 @@ fn prepare_rows<'r>(
     rules: &'r RuleSet,
     known: &[LineMatch<'r>],
     title: Option<TitleHits>,
-    rows: impl FnMut(&[f32]),
+    blocks: impl FnMut(&features::Block),
 ) -> OwnFacts<'r> {
     // The rule ids and categories are written straight into the two vectors `Prepared`
     // keeps (not gathered as pairs and split afterwards), each line's core in the same pass.
@@ -237,7 +237,7 @@ fn prepare_rows<'r>(
                 related_rule: matches!(category, Some("related" | "navigation")),
             }
         },
-        rows,
+        blocks,
     );
     OwnFacts {
         rule,
@@ -304,7 +304,7 @@ pub(crate) fn classify_known_ids<'r>(
     // Each block of rows is scored as it is made: the same probabilities as
     // `model.predict` of the whole matrix (the same sums of each row).
     let mut sums = model.row_sums(doc.lines.len());
-    let facts = prepare_rows(doc, rules, known, title, |rows| sums.add(rows));
+    let facts = prepare_rows(doc, rules, known, title, |block| sums.add_block(block));
     decide_from_ids(doc, &facts.facts(), model, sums.predict(), rule_ids)
 }
 

@@ -47,18 +47,36 @@ const BASE_LEN: usize = BASE_NAMES.len();
 
 /// Where [`BASE_NAMES`] puts the features that the rest of a row is made of (checked by a
 /// test).
+const LN_CHARS: usize = 0;
 const LN_WORDS: usize = 1;
 const STOPWORD_SHARE: usize = 2;
 const END_SENTENCE: usize = 3;
 const END_COLON: usize = 4;
 const END_ALNUM: usize = 5;
+const END_OTHER: usize = 6;
 const CAPITALIZED_SHARE: usize = 7;
+const UPPER_SHARE: usize = 8;
+const DIGIT_SHARE: usize = 9;
 const SEPARATOR_SHARE: usize = 10;
+const COMMAS_PER_WORD: usize = 11;
+const LN_INNER_SENTENCES: usize = 12;
+const HAS_QUOTES: usize = 13;
+const BULLET: usize = 14;
+const COPYRIGHT: usize = 15;
+const LINK: usize = 16;
+const LN_REPEATS: usize = 17;
 const BLANK_BEFORE: usize = 18;
 const BLANK_AFTER: usize = 19;
 const RULE: usize = 20;
+const SHORT: usize = 21;
 const SENTENCE_LIKE: usize = 22;
+const POSITION: usize = 23;
+const LN_CHARS_VS_MEDIAN: usize = 24;
+const LETTER_SHARE: usize = 25;
 const TITLE_OVERLAP: usize = 26;
+const COMMENTS_RULE: usize = 27;
+const AFTER_COMMENTS: usize = 28;
+const RECENT_RELATED: usize = 29;
 
 /// Base features copied from the neighbours at offsets -2, -1, +1, +2.
 const NEIGHBOUR_FEATURES: [usize; 9] = [
@@ -72,20 +90,6 @@ const NEIGHBOUR_FEATURES: [usize; 9] = [
     RULE,
     SENTENCE_LIKE,
 ];
-/// Where [`NEIGHBOUR_FEATURES`] puts base feature `f` (a compile error if it is not lent).
-const fn lent(f: usize) -> usize {
-    let mut i = 0;
-    while i < NEIGHBOUR_FEATURES.len() {
-        if NEIGHBOUR_FEATURES[i] == f {
-            return i;
-        }
-        i += 1;
-    }
-    panic!("not a neighbour feature")
-}
-/// Where [`NEIGHBOUR_FEATURES`] puts the two that the interactions read of the neighbours.
-const LENT_LN_WORDS: usize = lent(LN_WORDS);
-const LENT_SENTENCE_LIKE: usize = lent(SENTENCE_LIKE);
 /// Neighbour offsets.
 const OFFSETS: [isize; 4] = [-2, -1, 1, 2];
 /// Rows (or values) of zeros on each side of a page, standing for the lines off it (whose
@@ -297,42 +301,276 @@ fn median_ln_chars(doc: &Document, ln: LnTable) -> f32 {
     *ln_chars.select_nth_unstable_by(n / 2, f32::total_cmp).1
 }
 
-/// Copies `v` into `row` at `at` (a copy of known size, with `at` a constant once inlined).
-#[inline(always)]
-fn put<const N: usize>(row: &mut [f32; STAGE1_LEN], at: usize, v: &[f32; N]) {
-    let to: &mut [f32; N] = (&mut row[at..at + N]).try_into().expect("a part of a row");
-    *to = *v;
-}
-
 /// Stage-1 feature vectors, one per line, flattened row-major (`stage1_len()` per line).
 /// `ctx(i)` gives line `i`'s [`LineContext`], called once per line in order, as the first
 /// pass reaches the line (not gathered in a vector first).
 pub fn stage1(doc: &Document, ctx: impl FnMut(usize) -> LineContext) -> Vec<f32> {
     let mut out = Vec::with_capacity(doc.lines.len() * STAGE1_LEN);
-    stage1_blocks(doc, ctx, |rows| out.extend_from_slice(rows));
+    stage1_blocks(doc, ctx, |block| block.rows_onto(&mut out));
     out
 }
 
-/// Rows [`stage1_blocks`] makes before handing them on: few enough that the block stays in
-/// the first-level cache (64 rows of 92 values, 23 KB) and a multiple of the eight rows the
-/// classifier scores at once.
+/// Lines [`stage1_blocks`] makes the values of before handing them on: few enough that the
+/// block stays in the first-level cache (64 lines of 92 values, 17 KB as a [`Block`]) and a
+/// multiple of the [`LANES`] lines the classifier scores at once.
 pub(crate) const BLOCK_ROWS: usize = 64;
 
-/// The rows of [`stage1`], handed to `rows` a block of up to [`BLOCK_ROWS`] rows at a time
-/// (flattened row-major, in line order) instead of kept: a caller that only scores them
-/// needs no matrix of the whole document (370 bytes a line, most of a large document's
-/// memory). `ctx` as for [`stage1`].
-// Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows
-// written in place cost more instructions than rows put together on the stack (measured).
+/// Lines whose values [`Block::each_column`] gives at once (one per lane of two AVX
+/// vectors).
+pub(crate) const LANES: usize = 16;
+const _: () = assert!(BLOCK_ROWS % LANES == 0);
+
+/// Entries of a base column of a [`Block`]: its lines and the `PAD` lines on each side.
+const BASE_ENTRIES: usize = BLOCK_ROWS + 2 * PAD;
+
+/// The values of a stage-1 row after its base and neighbour ones (windows, rest, list
+/// shape): each line's own, kept by [`Block`] one column each.
+const OWN_LEN: usize = STAGE1_LEN - WINDOWS_AT;
+
+/// Number of features in a stage-1 row, for the classifier's arrays of weights.
+pub(crate) const STAGE1_WIDTH: usize = STAGE1_LEN;
+
+/// The stage-1 rows of up to [`BLOCK_ROWS`] lines, stored by feature (column-major): the
+/// classifier takes a value of eight lines at once from one place, with no transposition
+/// of rows, and the neighbour values are the base columns read at an offset (not copied
+/// into each row: 36 of a row's 92 values).
+pub(crate) struct Block {
+    /// Base feature `f` of line `first - PAD + e` of the page at `base[f][e]`, for the
+    /// block's first line `first` (0 for lines off the page): the line's own base values
+    /// and its neighbours'.
+    base: [[f32; BASE_ENTRIES]; BASE_LEN],
+    /// Value `WINDOWS_AT + c` of the block's line `k` (the line `first + k`) at `own[c][k]`.
+    own: [[f32; BLOCK_ROWS]; OWN_LEN],
+    /// The counts of line `first - PAD + e` that its base shares are made of, at
+    /// `counts[c][e]` (see [`make_bases`]).
+    counts: [[u32; BASE_ENTRIES]; COUNTS],
+    /// Lines in the block: entries past them hold values of no line (zeros, or what an
+    /// earlier block left), which the classifier scores and drops.
+    len: usize,
+}
+
+impl Block {
+    /// A block of no lines, every value 0.
+    fn new() -> Box<Block> {
+        Box::new(Block {
+            base: [[0.0; BASE_ENTRIES]; BASE_LEN],
+            own: [[0.0; BLOCK_ROWS]; OWN_LEN],
+            counts: [[0; BASE_ENTRIES]; COUNTS],
+            len: 0,
+        })
+    }
+
+    /// Lines in the block.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Gives `to.take(c, x)` every value `c` of a stage-1 row in order, `x` holding value
+    /// `c` of the block's lines `LANES * g ..` (lane `j` that of line `LANES * g + j`; lanes
+    /// past the block's last line hold values of no line). `g` must be under
+    /// `BLOCK_ROWS / LANES`.
+    #[inline(always)]
+    pub(crate) fn each_column(&self, g: usize, to: &mut impl TakeColumn) {
+        assert!(g < BLOCK_ROWS / LANES, "a group of the block's lines");
+        let at = g * LANES;
+        fn lanes(col: &[f32], from: usize) -> &[f32; LANES] {
+            col[from..from + LANES].try_into().expect("LANES values")
+        }
+        for (c, col) in self.base.iter().enumerate() {
+            to.take(c, lanes(col, PAD + at));
+        }
+        for (o, off) in OFFSETS.into_iter().enumerate() {
+            for (k, &nf) in NEIGHBOUR_FEATURES.iter().enumerate() {
+                let from = PAD.wrapping_add_signed(off) + at;
+                to.take(
+                    BASE_LEN + o * NEIGHBOUR_FEATURES.len() + k,
+                    lanes(&self.base[nf], from),
+                );
+            }
+        }
+        for (c, col) in self.own.iter().enumerate() {
+            to.take(WINDOWS_AT + c, lanes(col, at));
+        }
+    }
+
+    /// Appends the block's rows to `out`, row-major (the rows of [`stage1`]).
+    pub(crate) fn rows_onto(&self, out: &mut Vec<f32>) {
+        /// The rows of a group of lines, values written where [`Block::each_column`] gives
+        /// them.
+        struct Rows<'a>(&'a mut [f32]);
+        impl TakeColumn for Rows<'_> {
+            fn take(&mut self, c: usize, x: &[f32; LANES]) {
+                // Lanes past the block's lines have no row.
+                for (row, &v) in self.0.chunks_exact_mut(STAGE1_LEN).zip(x) {
+                    row[c] = v;
+                }
+            }
+        }
+        let first = out.len();
+        out.resize(first + self.len * STAGE1_LEN, 0.0);
+        for (g, rows) in out[first..].chunks_mut(LANES * STAGE1_LEN).enumerate() {
+            self.each_column(g, &mut Rows(rows));
+        }
+    }
+}
+
+/// The line counts [`make_bases`] keeps per entry of a block, in `Block::counts`.
+const COUNTS: usize = 8;
+const C_CHARS: usize = 0;
+const C_WORDS: usize = 1;
+const C_LETTERS: usize = 2;
+const C_CAPITALIZED: usize = 3;
+const C_UPPER: usize = 4;
+const C_DIGITS: usize = 5;
+const C_SEPARATORS: usize = 6;
+const C_COMMAS: usize = 7;
+
+/// Makes the base entries `entries` of `block` (see `Block::base`), whose first line is
+/// `first`: [`base`] of each line (the bits of it), 0 for the lines off the page. The
+/// shares of counts (a conversion and a division each) a column at a time, in vectors,
+/// from the counts kept per entry; the rest a line at a time.
+#[inline(always)]
+fn make_bases(
+    block: &mut Block,
+    entries: std::ops::Range<usize>,
+    first: usize,
+    doc: &Document,
+    made_of: &[(LineContext, (bool, bool))],
+    median: f32,
+    ln: LnTable,
+) {
+    let n = doc.lines.len();
+    let Block { base, counts, .. } = block;
+    // The entries of lines on the page (entry `e` is line `first + e - PAD`).
+    let start = entries.start.max(PAD.saturating_sub(first));
+    let on_page = start..entries.end.min(n + PAD - first).max(start);
+    // (Empty, past the page's end, when the block's own lines were made already.)
+    let lines = (first + on_page.start - PAD).min(n)..(first + on_page.end - PAD).min(n);
+    for ((e, l), &(c, section)) in on_page
+        .clone()
+        .zip(&doc.lines[lines.clone()])
+        .zip(&made_of[lines])
+    {
+        let s = &l.stats;
+        let mut put = |f: usize, v: f32| base[f][e] = v;
+        put(LN_CHARS, ln.ln_1p(s.chars as usize));
+        put(LN_WORDS, ln.ln_1p(s.words as usize));
+        put(STOPWORD_SHARE, s.stopword_share);
+        put(END_SENTENCE, flag(s.end == Some(LineEnd::Sentence)));
+        put(END_COLON, flag(s.end == Some(LineEnd::Colon)));
+        put(END_ALNUM, flag(s.end == Some(LineEnd::Alnum)));
+        put(END_OTHER, flag(s.end == Some(LineEnd::Other)));
+        put(LN_INNER_SENTENCES, ln.ln_1p(s.inner_sentences as usize));
+        put(HAS_QUOTES, flag(s.quotes > 0));
+        put(BULLET, flag(s.bullet));
+        put(COPYRIGHT, flag(s.copyright));
+        put(LINK, flag(s.link));
+        put(LN_REPEATS, ln_count(ln, s.repeats.max(1)));
+        put(BLANK_BEFORE, flag(l.blank_before));
+        put(BLANK_AFTER, flag(l.blank_after));
+        put(RULE, flag(c.rule));
+        put(SHORT, flag(s.words <= 3));
+        put(SENTENCE_LIKE, flag(sentence_like(l)));
+        put(POSITION, (first + e - PAD) as f32 / n as f32);
+        put(TITLE_OVERLAP, c.title_overlap);
+        put(COMMENTS_RULE, flag(c.comments_rule));
+        put(AFTER_COMMENTS, flag(section.0));
+        put(RECENT_RELATED, flag(section.1));
+        for (at, v) in [
+            (C_CHARS, s.chars),
+            (C_WORDS, s.words),
+            (C_LETTERS, s.letters),
+            (C_CAPITALIZED, s.capitalized),
+            (C_UPPER, s.upper),
+            (C_DIGITS, s.digits),
+            (C_SEPARATORS, s.separators),
+            (C_COMMAS, s.commas),
+        ] {
+            counts[at][e] = v;
+        }
+    }
+    // The shares, as `base` makes them.
+    let count = |c: usize| &counts[c][on_page.clone()];
+    let words = count(C_WORDS);
+    let chars = count(C_CHARS);
+    for ((v, &x), &per) in base[CAPITALIZED_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_CAPITALIZED))
+        .zip(words)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[UPPER_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_UPPER))
+        .zip(count(C_LETTERS))
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[DIGIT_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_DIGITS))
+        .zip(chars)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    for ((v, &x), &per) in base[SEPARATOR_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_SEPARATORS))
+        .zip(chars)
+    {
+        *v = (10.0 * x as f32 / per.max(1) as f32).min(1.0);
+    }
+    for ((v, &x), &per) in base[COMMAS_PER_WORD][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_COMMAS))
+        .zip(words)
+    {
+        *v = (x as f32 / per.max(1) as f32).min(1.0);
+    }
+    for ((v, &x), &per) in base[LETTER_SHARE][on_page.clone()]
+        .iter_mut()
+        .zip(count(C_LETTERS))
+        .zip(chars)
+    {
+        *v = x as f32 / per.max(1) as f32;
+    }
+    let (to, from) = base.split_at_mut(LN_CHARS_VS_MEDIAN);
+    for (v, &x) in from[0][on_page.clone()]
+        .iter_mut()
+        .zip(&to[LN_CHARS][on_page.clone()])
+    {
+        *v = x - median;
+    }
+    // The lines off the page.
+    for e in (entries.start..on_page.start).chain(on_page.end.max(entries.start)..entries.end) {
+        for col in base.iter_mut() {
+            col[e] = 0.0;
+        }
+    }
+}
+
+/// What takes the values [`Block::each_column`] gives.
+pub(crate) trait TakeColumn {
+    /// Takes value `c` of a row, of [`LANES`] lines at once.
+    fn take(&mut self, c: usize, x: &[f32; LANES]);
+}
+
+/// The rows of [`stage1`], handed to `blocks` a [`Block`] of up to [`BLOCK_ROWS`] lines at
+/// a time, in line order, instead of kept: a caller that only scores them needs no matrix
+/// of the whole document (370 bytes a line, most of a large document's memory). `ctx` as
+/// for [`stage1`].
+// Out of line: inlined into its caller (with the closure's work) under fat LTO, the rows as
+// they were built before the blocks were by feature cost more instructions (measured then,
+// not again since).
 #[inline(never)]
 pub(crate) fn stage1_blocks(
     doc: &Document,
     mut ctx: impl FnMut(usize) -> LineContext,
-    mut rows: impl FnMut(&[f32]),
+    mut blocks: impl FnMut(&Block),
 ) {
     const RELATED_REACH: usize = 10;
     const NW: usize = WINDOW_FEATURES.len();
-    const NF: usize = NEIGHBOUR_FEATURES.len();
     let n = doc.lines.len();
     if n == 0 {
         return;
@@ -344,9 +582,14 @@ pub(crate) fn stage1_blocks(
     // only the values it reads, the rest of `base` being unused there), rather than the
     // first keeping every line's 30 values for the second.
     let mut made_of: Vec<(LineContext, (bool, bool))> = Vec::with_capacity(n);
-    let mut prefix: Vec<[f32; NW]> = Vec::with_capacity(n + 1);
+    // One vector of prefix sums per windowed feature (each window mean of a block's lines
+    // is then a column of differences of two runs of one vector).
+    let mut prefix: [Vec<f32>; NW] = std::array::from_fn(|_| {
+        let mut p = Vec::with_capacity(n + 1);
+        p.push(0.0);
+        p
+    });
     let mut sum = [0.0f32; NW];
-    prefix.push(sum);
     let (mut after_comments, mut last_related) = (false, None::<usize>);
     // Summed from -0.0 as `Iterator::sum` does (the same bits).
     let (mut sentence_sum, mut blank_sum, mut prose_lines) = (-0.0f32, -0.0f32, 0usize);
@@ -379,7 +622,9 @@ pub(crate) fn stage1_blocks(
         for k in 0..NW {
             sum[k] += b[WINDOW_FEATURES[k]];
         }
-        prefix.push(sum);
+        for (p, &sum) in prefix.iter_mut().zip(&sum) {
+            p.push(sum);
+        }
         let prose = b[SENTENCE_LIKE] > 0.0;
         sentence_sum += b[SENTENCE_LIKE];
         if prose {
@@ -396,131 +641,178 @@ pub(crate) fn stage1_blocks(
     let ln_lines = ln.ln_1p(n);
     // The last lead-in line (ending with a colon) with no prose line after it.
     let mut lead_in: Option<usize> = None;
-    // The rows of a block, each written whole (every value of it) before the block is
-    // handed on.
-    let mut block = vec![[0.0f32; STAGE1_LEN]; n.min(BLOCK_ROWS)];
-    // The bases of a block's lines and of the `PAD` lines on each side, and the features
-    // each lends its neighbours (gathered once per line, not once per neighbour): entry
-    // `e` is line `first - PAD + e`, and `PAD` entries of zeros stand for the lines off
-    // the page on each side. The last `2 * PAD` entries of a block are the first of the
-    // next: each base is made once.
-    let mut bases: Vec<[f32; BASE_LEN]> = Vec::with_capacity(block.len() + 2 * PAD);
-    let mut lent: Vec<[f32; NF]> = Vec::with_capacity(block.len() + 2 * PAD);
-    bases.extend([[0.0f32; BASE_LEN]; PAD]);
-    lent.extend([[0.0f32; NF]; PAD]);
-    let mut next = 0;
+    // Each block's values, every one of its lines' written before it is handed on. Its
+    // base entries `0..made` hold their lines' bases already: at first none, then the
+    // last `2 * PAD` entries of the block before (moved to the front), so that each base
+    // is made once.
+    let mut block = SPARE_BLOCK
+        .with(|spare| spare.borrow_mut().take())
+        .unwrap_or_else(Block::new);
+    let mut made = 0;
     for (first, lines) in doc.lines.chunks(BLOCK_ROWS).enumerate() {
         let first = first * BLOCK_ROWS;
-        let block = &mut block[..lines.len()];
-        while bases.len() < lines.len() + 2 * PAD {
-            let b = match (doc.lines.get(next), made_of.get(next)) {
-                (Some(l), Some(&(c, section))) => {
-                    base(l, c, section, next as f32 / n as f32, median, ln)
-                }
-                _ => [0.0f32; BASE_LEN],
-            };
-            let mut gathered = [0.0f32; NF];
-            for k in 0..NF {
-                gathered[k] = b[NEIGHBOUR_FEATURES[k]];
-            }
-            bases.push(b);
-            lent.push(gathered);
-            next += 1;
-        }
-        // Each row's parts of known sizes are copied in (inline, not by calls).
-        for (k, (row, l)) in block.iter_mut().zip(lines).enumerate() {
+        block.len = lines.len();
+        make_bases(
+            &mut block,
+            made..lines.len() + 2 * PAD,
+            first,
+            doc,
+            &made_of,
+            median,
+            ln,
+        );
+        let len = lines.len();
+        let Block { base, own, .. } = &mut *block;
+        // Where a part of the row begins among the block's own columns.
+        const R: usize = REST_AT - WINDOWS_AT;
+        const L: usize = R + REST_LEN;
+        // List and table shape: lists inside an article follow a lead-in ending with a
+        // colon, their items look like one another, and they sit inside the prose, unlike a
+        // menu.
+        const MIN_LEAD_IN_WORDS: u32 = 3;
+        // A short line (fewer than ~20 words) inside the soft span.
+        const LONG_LN_WORDS: f32 = 3.0;
+        // The values that follow from the lines before (the lead-in) or branch, a line at a
+        // time.
+        for (k, l) in lines.iter().enumerate() {
             let i = first + k;
-            let b = &bases[k + PAD];
-            put(row, 0, b);
-            // The padded entries `k .. k + 2 * PAD` are the line's neighbours and itself.
-            let near: &[[f32; NF]; 2 * PAD + 1] = lent[k..k + 2 * PAD + 1]
-                .try_into()
-                .expect("padded neighbours");
-            for (o, off) in OFFSETS.into_iter().enumerate() {
-                put(row, BASE_LEN + o * NF, &near[PAD.wrapping_add_signed(off)]);
-            }
-            let mut windows = [0.0f32; NW * RADII.len()];
-            for (means, r) in windows.chunks_exact_mut(NW).zip(RADII) {
-                let lo = i.saturating_sub(r);
-                let hi = (i + r + 1).min(n);
-                let (a, z) = (&prefix[lo], &prefix[hi]);
-                for f in 0..NW {
-                    means[f] = (z[f] - a[f]) / (hi - lo) as f32;
-                }
-            }
-            put(row, WINDOWS_AT, &windows);
+            let b = |f: usize| base[f][PAD + k];
             let (inside, dist) = match region {
                 Some((a, _)) if i < a => (0.0, a - i),
                 Some((_, b)) if i > b => (0.0, i - b),
                 Some(_) => (1.0, 0),
                 None => (0.0, n),
             };
-            // Interactions a linear model cannot form itself: an unpunctuated line between
-            // two paragraphs is a subheading when short, a related headline or caption when
-            // long; a paragraph break missing where the page otherwise has them sets a line
-            // apart. (The padding is not prose.)
-            let between = flag(
-                near[PAD - 1][LENT_SENTENCE_LIKE] > 0.0 && near[PAD + 1][LENT_SENTENCE_LIKE] > 0.0,
-            );
-            let alnum = b[END_ALNUM];
+            own[R][k] = inside;
+            own[R + 1][k] = ln.ln_1p(dist);
+            own[R + 2][k] = dist as f32 / n as f32;
+            own[R + 5][k] = ln.ln_1p(i.min(n - 1 - i));
             let (after_h1, ln_after_h1) = match h1 {
                 Some(h) if i > h => (1.0, ln.ln_1p(i - h)),
                 Some(_) => (-1.0, 0.0),
                 None => (0.0, 0.0),
             };
-            put::<REST_LEN>(
-                row,
-                REST_AT,
-                &[
-                    inside,
-                    ln.ln_1p(dist),
-                    dist as f32 / n as f32,
-                    ln_lines,
-                    sentence_share,
-                    ln.ln_1p(i.min(n - 1 - i)),
-                    alnum * b[LN_WORDS],
-                    alnum * between,
-                    alnum * between * b[LN_WORDS],
-                    alnum * b[STOPWORD_SHARE],
-                    alnum * b[CAPITALIZED_SHARE],
-                    (1.0 - b[BLANK_BEFORE]) * blank_share,
-                    (1.0 - b[BLANK_AFTER]) * blank_share,
-                    after_h1,
-                    ln_after_h1,
-                ],
-            );
-            // List and table shape: lists inside an article follow a lead-in ending with a
-            // colon, their items look like one another, and they sit inside the prose,
-            // unlike a menu.
-            const MIN_LEAD_IN_WORDS: u32 = 3;
-            // A short line (fewer than ~20 words) inside the soft span.
-            const LONG_LN_WORDS: f32 = 3.0;
-            let colon = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
-            if b[END_COLON] > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
+            own[R + 13][k] = after_h1;
+            own[R + 14][k] = ln_after_h1;
+            own[L][k] = lead_in.map_or(0.0, |j| 1.0 / (i - j) as f32);
+            if b(END_COLON) > 0.0 && l.stats.words >= MIN_LEAD_IN_WORDS {
                 lead_in = Some(i);
-            } else if b[SENTENCE_LIKE] > 0.0 {
+            } else if b(SENTENCE_LIKE) > 0.0 {
                 lead_in = None;
             }
-            let w = b[LN_WORDS];
-            let diff = |on_page: bool, other: &[f32; NF]| {
-                if on_page {
-                    (w - other[LENT_LN_WORDS]).abs()
-                } else {
-                    2.0
-                }
-            };
-            let unlike = (diff(i > 0, &near[PAD - 1]) + diff(i + 1 < n, &near[PAD + 1])) / 2.0;
             let in_soft = soft.is_some_and(|(a, z)| (a..=z).contains(&i));
-            put::<LIST_SHAPE_LEN>(
-                row,
-                REST_AT + REST_LEN,
-                &[colon, unlike, flag(in_soft && w <= LONG_LN_WORDS)],
-            );
+            own[L + 2][k] = flag(in_soft && b(LN_WORDS) <= LONG_LN_WORDS);
         }
-        rows(block.as_flattened());
-        bases.drain(..lines.len());
-        lent.drain(..lines.len());
+        // The window means, a column at a time: the lines whose window is whole (all but
+        // `r` lines at each end of the page) in vectors, by the same width.
+        for (r_at, r) in RADII.into_iter().enumerate() {
+            // The block's lines `whole` have whole windows.
+            let whole = r.saturating_sub(first).min(len)..n.saturating_sub(first + r).min(len);
+            for (p, means) in prefix.iter().zip(&mut own[r_at * NW..(r_at + 1) * NW]) {
+                let means = &mut means[..len];
+                // The width of a window (at most 2 * FAR + 1) as a `u32`: the same value
+                // as the `usize`, converted without a test for the top bit.
+                let mean = |i: usize| {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    (p[hi] - p[lo]) / (hi - lo) as u32 as f32
+                };
+                if !whole.is_empty() {
+                    let (a, z) = (first + whole.start, first + whole.end);
+                    let width = (2 * r + 1) as f32;
+                    let (los, his) = (&p[a - r..z - r], &p[a + r + 1..z + r + 1]);
+                    for ((v, &lo), &hi) in means[whole.clone()].iter_mut().zip(los).zip(his) {
+                        *v = (hi - lo) / width;
+                    }
+                }
+                for k in (0..whole.start).chain(whole.end.max(whole.start)..len) {
+                    means[k] = mean(first + k);
+                }
+            }
+        }
+        // The values made of the lines' base values and their neighbours', a column at a
+        // time (the same operations on each line's values, in vectors). Base feature `f` of
+        // the lines at offset `o` from the block's lines (0 off the page):
+        let near = |f: usize, o: isize| &base[f][PAD.wrapping_add_signed(o)..][..len];
+        let (w, alnum) = (near(LN_WORDS, 0), near(END_ALNUM, 0));
+        own[R + 3][..len].fill(ln_lines);
+        own[R + 4][..len].fill(sentence_share);
+        for ((v, &a), &w) in own[R + 6][..len].iter_mut().zip(alnum).zip(w) {
+            *v = a * w;
+        }
+        // Interactions a linear model cannot form itself: an unpunctuated line between two
+        // paragraphs is a subheading when short, a related headline or caption when long; a
+        // paragraph break missing where the page otherwise has them sets a line apart. (The
+        // padding is not prose.)
+        let between = near(SENTENCE_LIKE, -1)
+            .iter()
+            .zip(near(SENTENCE_LIKE, 1))
+            .map(|(&before, &after)| flag(before > 0.0 && after > 0.0));
+        let (with_between, rest) = own[R + 7..].split_at_mut(1);
+        for (((v, vw), between), (&a, &w)) in with_between[0][..len]
+            .iter_mut()
+            .zip(&mut rest[0][..len])
+            .zip(between)
+            .zip(alnum.iter().zip(w))
+        {
+            *v = a * between;
+            *vw = a * between * w;
+        }
+        for (at, f) in [(R + 9, STOPWORD_SHARE), (R + 10, CAPITALIZED_SHARE)] {
+            for ((v, &a), &x) in own[at][..len].iter_mut().zip(alnum).zip(near(f, 0)) {
+                *v = a * x;
+            }
+        }
+        for (at, f) in [(R + 11, BLANK_BEFORE), (R + 12, BLANK_AFTER)] {
+            for (v, &x) in own[at][..len].iter_mut().zip(near(f, 0)) {
+                *v = (1.0 - x) * blank_share;
+            }
+        }
+        // How unlike its neighbours' word counts a line's is (2 for a neighbour off the page:
+        // the lines at the page's ends are made again below).
+        let unlike =
+            |w: f32, before: f32, after: f32| ((w - before).abs() + (w - after).abs()) / 2.0;
+        for (((v, &w), &before), &after) in own[L + 1][..len]
+            .iter_mut()
+            .zip(w)
+            .zip(near(LN_WORDS, -1))
+            .zip(near(LN_WORDS, 1))
+        {
+            *v = unlike(w, before, after);
+        }
+        for k in [0, len - 1] {
+            let i = first + k;
+            if i == 0 || i + 1 == n {
+                let w = base[LN_WORDS][PAD + k];
+                let diff = |on_page: bool, o: isize| {
+                    if on_page {
+                        (w - base[LN_WORDS][(PAD + k).wrapping_add_signed(o)]).abs()
+                    } else {
+                        2.0
+                    }
+                };
+                own[L + 1][k] = (diff(i > 0, -1) + diff(i + 1 < n, 1)) / 2.0;
+            }
+        }
+        blocks(&block);
+        // The last `2 * PAD` entries (the lines after the block and its last `PAD` lines)
+        // are the first of the next block's.
+        for col in &mut block.base {
+            let carried: [f32; 2 * PAD] = col[len..len + 2 * PAD].try_into().expect("2 * PAD");
+            col[..2 * PAD].copy_from_slice(&carried);
+        }
+        made = 2 * PAD;
     }
+    SPARE_BLOCK.with(|spare| *spare.borrow_mut() = Some(block));
+}
+
+thread_local! {
+    /// The [`Block`] of the thread's last [`stage1_blocks`], for the next (taken while in
+    /// use): its 17 KB are zeroed once, not for every page (clearing them for every page
+    /// cost 1.75M instructions per copy of the benchmark pages, in memset). It carries no
+    /// values from one page to another that are read as a line's: `stage1_blocks` writes
+    /// every value of its lines before handing a block on, and the values past them that
+    /// the classifier reads (to score sixteen lines at once) are dropped with their lanes.
+    static SPARE_BLOCK: std::cell::RefCell<Option<Box<Block>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The `title_overlap` of line `i` (what its [`LineContext`] gave, unchanged) in the
@@ -758,7 +1050,9 @@ mod tests {
                 _ => format!("Item {i} {}\n", "word ".repeat(i % 13)),
             })
             .collect();
-        for text in [PAGE, &long] {
+        // The short page again after the long one: its blocks' storage (kept for the next
+        // page of the thread) then holds the long page's values.
+        for text in [PAGE, &long, PAGE] {
             let doc = segment(text);
             let n = doc.lines.len();
             let ctx = |i: usize| LineContext {
@@ -798,6 +1092,17 @@ mod tests {
                 };
                 let unlike = (diff(i.checked_sub(1)) + diff(Some(i + 1))) / 2.0;
                 assert_eq!(rows[i][REST_AT + REST_LEN + 1].to_bits(), unlike.to_bits());
+                // The window means: differences of the prefix sums of the lines' values,
+                // added from 0 in line order, over the window cut at the page's ends.
+                for (r_at, r) in RADII.into_iter().enumerate() {
+                    let (lo, hi) = (i.saturating_sub(r), (i + r + 1).min(n));
+                    for (k, &f) in WINDOW_FEATURES.iter().enumerate() {
+                        let upto = |j: usize| rows[..j].iter().fold(0.0f32, |s, row| s + row[f]);
+                        let mean = (upto(hi) - upto(lo)) / (hi - lo) as f32;
+                        let got = rows[i][WINDOWS_AT + r_at * WINDOW_FEATURES.len() + k];
+                        assert_eq!(got.to_bits(), mean.to_bits(), "line {i}, radius {r}");
+                    }
+                }
             }
         }
     }
@@ -822,17 +1127,42 @@ mod tests {
             };
             let mut sizes = Vec::new();
             let mut joined = Vec::new();
-            stage1_blocks(&doc, ctx, |rows| {
-                sizes.push(rows.len());
-                joined.extend_from_slice(rows);
+            stage1_blocks(&doc, ctx, |block| {
+                sizes.push(block.len());
+                block.rows_onto(&mut joined);
             });
             let want: Vec<usize> = (0..lines)
                 .step_by(BLOCK_ROWS)
-                .map(|first| (lines - first).min(BLOCK_ROWS) * STAGE1_LEN)
+                .map(|first| (lines - first).min(BLOCK_ROWS))
                 .collect();
             assert_eq!(sizes, want, "{lines} lines");
-            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
-            assert_eq!(bits(&joined), bits(&stage1(&doc, ctx)), "{lines} lines");
+            assert_eq!(joined.len(), lines * STAGE1_LEN);
+            // Each row's base in place (no row shifted or swapped), with the sections: after
+            // a comments rule, within ten lines after a related-links rule.
+            if lines == 0 {
+                continue;
+            }
+            let (ln, median) = (LnTable::get(), median_ln_chars(&doc, LnTable::get()));
+            for (i, row) in joined.chunks_exact(STAGE1_LEN).enumerate() {
+                let section = (
+                    (0..i).any(|j| ctx(j).comments_rule),
+                    (i.saturating_sub(10)..i).any(|j| ctx(j).related_rule),
+                );
+                let own = base(
+                    &doc.lines[i],
+                    ctx(i),
+                    section,
+                    i as f32 / lines as f32,
+                    median,
+                    ln,
+                );
+                let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(
+                    bits(&row[..BASE_LEN]),
+                    bits(&own),
+                    "{lines} lines, line {i}"
+                );
+            }
         }
     }
 
@@ -850,6 +1180,24 @@ mod tests {
     #[test]
     fn row_parts_are_named_where_they_stand() {
         for (at, name) in [
+            (LN_CHARS, "ln_chars"),
+            (END_OTHER, "end_other"),
+            (UPPER_SHARE, "upper_share"),
+            (DIGIT_SHARE, "digit_share"),
+            (COMMAS_PER_WORD, "commas_per_word"),
+            (LN_INNER_SENTENCES, "ln_inner_sentences"),
+            (HAS_QUOTES, "has_quotes"),
+            (BULLET, "bullet"),
+            (COPYRIGHT, "copyright"),
+            (LINK, "link"),
+            (LN_REPEATS, "ln_repeats"),
+            (SHORT, "short"),
+            (POSITION, "position"),
+            (LN_CHARS_VS_MEDIAN, "ln_chars_vs_median"),
+            (LETTER_SHARE, "letter_share"),
+            (COMMENTS_RULE, "comments_rule"),
+            (AFTER_COMMENTS, "after_comments"),
+            (RECENT_RELATED, "recent_related"),
             (LN_WORDS, "ln_words"),
             (STOPWORD_SHARE, "stopword_share"),
             (END_SENTENCE, "end_sentence"),

@@ -371,6 +371,107 @@ unsafe fn head_sums8<const M: usize>(
     done
 }
 
+/// Weight vectors over the values of a stage-1 row.
+type RowWeights<'w> = [&'w [Splat; features::STAGE1_WIDTH]; 2];
+
+/// The sums of the rows of `block` with the weight vectors `w` (see [`head_sums`]), pushed
+/// onto `out`: [`features::LANES`] lines at a time, one per lane, each lane adding its row's
+/// products in order from -0.0, a multiply and an add per value (never fused), so each is
+/// the bits of [`dot`] of its row. The block gives each value of those lines from one place
+/// (its columns), so no transposition is needed, and the neighbour values are read where
+/// the lines' own are. The portable code (the AVX code's reference in its test).
+fn block_sums(block: &features::Block, w: RowWeights, out: &mut [Vec<f32>; 2]) {
+    const LANES: usize = features::LANES;
+    /// The sums of a group of lines, one per lane and weight vector.
+    struct Sums<'w> {
+        acc: [[f32; LANES]; 2],
+        w: RowWeights<'w>,
+    }
+    impl features::TakeColumn for Sums<'_> {
+        fn take(&mut self, c: usize, x: &[f32; LANES]) {
+            for (acc, w) in self.acc.iter_mut().zip(self.w) {
+                let w = w[c].0[0];
+                for (acc, x) in acc.iter_mut().zip(x) {
+                    *acc += x * w;
+                }
+            }
+        }
+    }
+    let len = block.len();
+    for g in 0..len.div_ceil(LANES) {
+        let mut sums = Sums {
+            acc: [[-0.0; LANES]; 2],
+            w,
+        };
+        block.each_column(g, &mut sums);
+        let lines = (len - g * LANES).min(LANES);
+        for (out, acc) in out.iter_mut().zip(&sums.acc) {
+            out.extend_from_slice(&acc[..lines]);
+        }
+    }
+}
+
+/// [`block_sums`] with AVX: per value of a row, a multiply and an add (never fused) of
+/// eight lanes for each weight vector and eight lines.
+///
+/// # Safety
+/// The processor must have AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn block_sums_avx(block: &features::Block, w: RowWeights, out: &mut [Vec<f32>; 2]) {
+    use std::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_load_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps,
+        _mm256_storeu_ps,
+    };
+    const LANES: usize = features::LANES;
+    const HALF: usize = LANES / 2;
+    const _: () = assert!(HALF == 8, "two vectors of eight lanes");
+    /// The sums of a group of lines: `acc[m][h]` of weight vector `m` and lines
+    /// `8 * h .. 8 * h + 8` of the group.
+    struct Sums<'w> {
+        acc: [[__m256; 2]; 2],
+        w: RowWeights<'w>,
+    }
+    impl features::TakeColumn for Sums<'_> {
+        // Inlined into the block's loop (a call per value would cost as much as its work).
+        #[inline(always)]
+        fn take(&mut self, c: usize, x: &[f32; LANES]) {
+            // SAFETY: `Sums` is made only in `block_sums_avx`, which runs where the processor
+            // has AVX (its contract); the unaligned loads read eight values of an array, the
+            // aligned one a `Splat` (aligned to 32 bytes).
+            unsafe {
+                let (lo, hi) = x.split_at(HALF);
+                let x = [_mm256_loadu_ps(lo.as_ptr()), _mm256_loadu_ps(hi.as_ptr())];
+                for (acc, w) in self.acc.iter_mut().zip(self.w) {
+                    let w = _mm256_load_ps(w[c].0.as_ptr());
+                    acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(x[0], w));
+                    acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(x[1], w));
+                }
+            }
+        }
+    }
+    let len = block.len();
+    for g in 0..len.div_ceil(LANES) {
+        let mut sums = Sums {
+            acc: [[_mm256_set1_ps(-0.0); 2]; 2],
+            w,
+        };
+        block.each_column(g, &mut sums);
+        let lines = (len - g * LANES).min(LANES);
+        for (out, acc) in out.iter_mut().zip(&sums.acc) {
+            let mut lanes = [0.0f32; LANES];
+            let (lo, hi) = lanes.split_at_mut(HALF);
+            // SAFETY: AVX (this function's contract); each store writes eight values of
+            // an array.
+            unsafe {
+                _mm256_storeu_ps(lo.as_mut_ptr(), acc[0]);
+                _mm256_storeu_ps(hi.as_mut_ptr(), acc[1]);
+            }
+            out.extend_from_slice(&lanes[..lines]);
+        }
+    }
+}
+
 /// `acc + x[0] * w[0] + x[1] * w[1] + ...` for one row, left to right (the products rounded
 /// alone, no fused multiply-add: the bits of a lane of [`dot4_from`]).
 fn dot(acc: f32, x: &[f32], w: &[Splat]) -> f32 {
@@ -702,6 +803,22 @@ impl RowSums<'_> {
         head_sums_onto(x1, self.weights, &mut self.sums);
     }
 
+    /// Adds the sums of the rows of the next `block` of lines: the same bits as
+    /// [`RowSums::add`] of its rows.
+    pub(crate) fn add_block(&mut self, block: &features::Block) {
+        let w = self.weights.map(|w| -> &[Splat; features::STAGE1_WIDTH] {
+            w.try_into()
+                .expect("a weight per stage-1 value (Model::checked)")
+        });
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the processor has AVX (tested just above).
+            unsafe { block_sums_avx(block, w, &mut self.sums) };
+            return;
+        }
+        block_sums(block, w, &mut self.sums);
+    }
+
     /// The stage-2 probabilities of the rows added, as [`Model::predict`] gives them.
     pub(crate) fn predict(self) -> Vec<f32> {
         let [sums1, sums2] = self.sums;
@@ -941,6 +1058,57 @@ mod tests {
                 sums.add(rows);
             }
             assert_eq!(bits(sums.predict()), want, "blocks of {block}");
+        }
+    }
+
+    #[test]
+    fn row_sums_of_blocks_are_those_of_the_rows_bit_for_bit() {
+        use crate::features::{stage1, stage1_blocks, LineContext};
+        let m = Model::builtin();
+        let ctx = |i: usize| LineContext {
+            rule: i % 3 == 0,
+            title_overlap: (i % 4) as f32 / 4.0,
+            comments_rule: i == 90,
+            related_rule: i % 17 == 5,
+        };
+        // Pages of one group of lines or a part of one, of whole blocks and of blocks and a
+        // part; the short ones after the long, whose values then fill the lanes past their
+        // lines.
+        for lines in [150, 1, 5, 16, 17, 64, 65, 200, 3] {
+            let text: String = (0..lines)
+                .map(|i| match i % 5 {
+                    0 => "Menu\n\n".to_string(),
+                    1 | 3 => format!("A sentence of some length, number {i}, that ends here.\n"),
+                    _ => format!("Item {i}: {}\n", "word ".repeat(i % 13)),
+                })
+                .collect();
+            let doc = crate::segment::segment(&text);
+            let n = doc.lines.len();
+            let bits = |p: &[f32]| p.iter().map(|p| p.to_bits()).collect::<Vec<u32>>();
+            let x1 = stage1(&doc, ctx);
+            let want = m.row_sums(n);
+            let mut want = want;
+            want.add(&x1);
+            let [want1, want2] = &want.sums;
+            assert_eq!(want1.len(), n);
+            // As the classifier scores them (with AVX where the processor has it), and by
+            // the portable code.
+            let mut sums = m.row_sums(n);
+            stage1_blocks(&doc, ctx, |block| sums.add_block(block));
+            let mut portable = m.row_sums(n);
+            stage1_blocks(&doc, ctx, |block| {
+                let w = portable.weights.map(|w| w.try_into().unwrap());
+                block_sums(block, w, &mut portable.sums);
+            });
+            for got in [&sums.sums, &portable.sums] {
+                assert_eq!(bits(&got[0]), bits(want1), "{lines} lines");
+                assert_eq!(bits(&got[1]), bits(want2), "{lines} lines");
+            }
+            assert_eq!(
+                bits(&sums.predict()),
+                bits(&m.predict(&x1)),
+                "{lines} lines"
+            );
         }
     }
 
