@@ -491,49 +491,30 @@ fn make_bases(
     }
     // The shares, as `base` makes them.
     let count = |c: usize| &counts[c][on_page.clone()];
-    let words = count(C_WORDS);
-    let chars = count(C_CHARS);
-    for ((v, &x), &per) in base[CAPITALIZED_SHARE][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_CAPITALIZED))
-        .zip(words)
-    {
-        *v = x as f32 / per.max(1) as f32;
-    }
-    for ((v, &x), &per) in base[UPPER_SHARE][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_UPPER))
-        .zip(count(C_LETTERS))
-    {
-        *v = x as f32 / per.max(1) as f32;
-    }
-    for ((v, &x), &per) in base[DIGIT_SHARE][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_DIGITS))
-        .zip(chars)
-    {
-        *v = x as f32 / per.max(1) as f32;
-    }
-    for ((v, &x), &per) in base[SEPARATOR_SHARE][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_SEPARATORS))
-        .zip(chars)
-    {
-        *v = (10.0 * x as f32 / per.max(1) as f32).min(1.0);
-    }
-    for ((v, &x), &per) in base[COMMAS_PER_WORD][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_COMMAS))
-        .zip(words)
-    {
-        *v = (x as f32 / per.max(1) as f32).min(1.0);
-    }
-    for ((v, &x), &per) in base[LETTER_SHARE][on_page.clone()]
-        .iter_mut()
-        .zip(count(C_LETTERS))
-        .zip(chars)
-    {
-        *v = x as f32 / per.max(1) as f32;
+    // (value, count, the count it is a share of, scale, cap): `min(scale * x / max(per, 1),
+    // cap)`, which for a plain share (1, infinity) is the bits of `x / max(per, 1)`.
+    const SHARES: [(usize, usize, usize, f32, f32); 6] = [
+        (
+            CAPITALIZED_SHARE,
+            C_CAPITALIZED,
+            C_WORDS,
+            1.0,
+            f32::INFINITY,
+        ),
+        (UPPER_SHARE, C_UPPER, C_LETTERS, 1.0, f32::INFINITY),
+        (DIGIT_SHARE, C_DIGITS, C_CHARS, 1.0, f32::INFINITY),
+        (SEPARATOR_SHARE, C_SEPARATORS, C_CHARS, 10.0, 1.0),
+        (COMMAS_PER_WORD, C_COMMAS, C_WORDS, 1.0, 1.0),
+        (LETTER_SHARE, C_LETTERS, C_CHARS, 1.0, f32::INFINITY),
+    ];
+    for (value, of, per, scale, cap) in SHARES {
+        for ((v, &x), &per) in base[value][on_page.clone()]
+            .iter_mut()
+            .zip(count(of))
+            .zip(count(per))
+        {
+            *v = (scale * x as f32 / per.max(1) as f32).min(cap);
+        }
     }
     let (to, from) = base.split_at_mut(LN_CHARS_VS_MEDIAN);
     for (v, &x) in from[0][on_page.clone()]

@@ -4040,18 +4040,8 @@ impl RuleSet {
     fn key_may_start_at(&self, b: &[u8]) -> bool {
         // The first `KEY_END_MAX` bytes, zero-padded: a zero lane is no letter, digit or
         // space, so past the end of a short core no lane is tested.
-        let n = b.len().min(KEY_END_MAX);
-        let (x, y) = match b.first_chunk::<KEY_END_MAX>() {
-            Some(h) => (
-                u64::from_le_bytes(h[..8].try_into().expect("eight bytes")),
-                u64::from_le_bytes(h[8..].try_into().expect("eight bytes")),
-            ),
-            None if n > 8 => (
-                u64::from_le_bytes(*b.first_chunk::<8>().expect("more than eight bytes")),
-                tail_word(b, n - 8),
-            ),
-            None => (tail_word(b, n), 0),
-        };
+        const _: () = assert!(KEY_END_MAX == 16, "the bytes of `head16`");
+        let (x, y) = head16(b);
         if (x | y) & HIGH != 0 {
             return true;
         }
@@ -6855,15 +6845,22 @@ mod tests {
 
     /// Every built-in `StartWords`, with whether it ignores case.
     fn builtin_start_words() -> Vec<&'static StartWords> {
-        let list: Vec<&StartWords> = BUILTIN_NEEDS
+        let list = builtin_tests_of(|n| match n {
+            Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w) => Some(w),
+            _ => None,
+        });
+        assert!(list.iter().any(|w| w.fold) && list.iter().any(|w| !w.fold));
+        list
+    }
+
+    /// What `pick` takes of each built-in rule's prefilter tests.
+    fn builtin_tests_of<T: ?Sized>(pick: impl Fn(Needs) -> Option<&'static T>) -> Vec<&'static T> {
+        let list: Vec<&T> = BUILTIN_NEEDS
             .iter()
             .flat_map(|(_, needs)| needs.iter())
-            .filter_map(|n| match n {
-                Needs::StartsWith(w) | Needs::StartsWithAsciiCi(w) => Some(*w),
-                _ => None,
-            })
+            .filter_map(|&n| pick(n))
             .collect();
-        assert!(list.iter().any(|w| w.fold) && list.iter().any(|w| !w.fold));
+        assert!(!list.is_empty());
         list
     }
 
@@ -6886,23 +6883,41 @@ mod tests {
                 }
             }
         }
-        let mut passed = 0;
-        for starts in builtin_start_words() {
-            for line in &lines {
-                let want = start_of_plain(starts, line.as_bytes());
+        assert_agree(
+            &builtin_start_words(),
+            &lines,
+            |starts, line| starts.start_of(line),
+            start_of_plain,
+            |starts| starts.words,
+        );
+    }
+
+    /// Asserts that `got` and `want` agree on every line for each of `items` (`words`
+    /// names one in a failure), and that `want` holds for more than a thousand of the
+    /// pairs but not for all the lines.
+    fn assert_agree<T>(
+        items: &[&T],
+        lines: &[String],
+        got: impl Fn(&T, &[u8]) -> bool,
+        want: impl Fn(&T, &[u8]) -> bool,
+        words: impl Fn(&T) -> &[&str],
+    ) {
+        let mut held = 0;
+        for item in items {
+            for line in lines {
+                let want = want(item, line.as_bytes());
                 assert_eq!(
-                    starts.start_of(line.as_bytes()),
+                    got(item, line.as_bytes()),
                     want,
                     "{line:?} {:?}",
-                    starts.words
+                    words(item)
                 );
-                passed += usize::from(want);
+                held += usize::from(want);
             }
         }
-        // Lines that pass and lines that do not, for each kind.
         assert!(
-            passed > 1000 && passed < lines.len(),
-            "{passed} of {}",
+            held > 1000 && held < lines.len(),
+            "{held} of {}",
             lines.len()
         );
     }
@@ -6933,16 +6948,10 @@ mod tests {
 
     /// Every built-in `Substrs`.
     fn builtin_substrs() -> Vec<&'static Substrs> {
-        let list: Vec<&Substrs> = BUILTIN_NEEDS
-            .iter()
-            .flat_map(|(_, needs)| needs.iter())
-            .filter_map(|n| match n {
-                Needs::AnySubstr(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
-        assert!(!list.is_empty());
-        list
+        builtin_tests_of(|n| match n {
+            Needs::AnySubstr(s) => Some(s),
+            _ => None,
+        })
     }
 
     #[test]
@@ -6965,23 +6974,15 @@ mod tests {
                 }
             }
         }
-        let mut found = 0;
-        for subs in builtin_substrs() {
-            for line in &lines {
-                let want = subs.words.iter().any(|w| line.contains(w));
-                assert_eq!(
-                    subs.found_in(line.as_bytes()),
-                    want,
-                    "{line:?} {:?}",
-                    subs.words
-                );
-                found += usize::from(want);
-            }
-        }
-        assert!(
-            found > 1000 && found < lines.len(),
-            "{found} of {}",
-            lines.len()
+        assert_agree(
+            &builtin_substrs(),
+            &lines,
+            |subs, line| subs.found_in(line),
+            |subs, line| {
+                let line = std::str::from_utf8(line).expect("a line");
+                subs.words.iter().any(|w| line.contains(w))
+            },
+            |subs| subs.words,
         );
     }
 
