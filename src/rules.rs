@@ -274,9 +274,10 @@ struct PhraseTrie {
 
 /// A table of the rules: read in place from the stored rules' bytes (`rules/default.rules`,
 /// part of the binary), or made at load (a user's rules, the tests). Copying the stored
-/// tries and bit tables into the heap cost every process some 45 page faults of fresh
-/// memory (of 290 in a one-page run) for tables most of which a page never reads; read in
-/// place, only the pages a lookup touches are read in from the binary.
+/// tries and bit tables into the heap cost every process some 70 page faults of fresh
+/// memory (of 300 in a one-page run: 45 for the phrase tries and gram tables, 24 for the
+/// whole-line keys' head and key-end tables) for tables most of which a page never reads;
+/// read in place, only the pages a lookup touches are read in from the binary.
 enum Table<T: ?Sized + 'static> {
     Stored(&'static T),
     Own(Box<T>),
@@ -286,6 +287,13 @@ enum Table<T: ?Sized + 'static> {
 impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for Table<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         (**self).fmt(f)
+    }
+}
+
+/// An empty table (of a rule set still being compiled).
+impl Default for Table<[u8]> {
+    fn default() -> Self {
+        Table::Stored(&[])
     }
 }
 
@@ -312,6 +320,12 @@ fn le_u32(b: &[u8], k: usize) -> u32 {
 #[inline(always)]
 fn bit_set(bits: &[u8], h: usize) -> bool {
     bits[h >> 3] & (1 << (h & 7)) != 0
+}
+
+/// The bit table of the words `bits` (bit `h % 64` of word `h / 64` is bit `h` of the
+/// table), as its little-endian bytes (see [`bit_set`]).
+fn bit_table(bits: &[u64]) -> Table<[u8]> {
+    Table::Own(bits.iter().flat_map(|w| w.to_le_bytes()).collect())
 }
 
 /// Sets bit `h` of the bit table `bits` (see [`bit_set`]).
@@ -3663,18 +3677,18 @@ mod compiled {
         /// start, hashed into a bit table (`head_slot`): a line whose head is not in it
         /// can be neither a phrase nor glued ones, and most lines are turned away there,
         /// before their key is built.
-        pub(super) heads: Box<[u64]>,
+        pub(super) heads: Table<[u8]>,
         /// The longer heads (first `HEAD_MAX + 1` to `LONG_HEAD_MAX` bytes) of every
         /// whole-line key, hashed into a bit table (`long_head_slot`): most glued pieces
         /// and keys that pass `heads` begin no key further on, and a probe here costs
         /// less than hashing the whole key for the map.
-        pub(super) long_heads: Box<[u64]>,
+        pub(super) long_heads: Table<[u8]>,
         /// Every whole-line key of at most `KEY_END_MAX` bytes, and the first
         /// `KEY_END_MAX` bytes of each longer one, hashed into a bit table (`key_end_slot`):
         /// a line whose head passes `heads` but that starts with no key (`key_may_start`)
         /// is turned away before its key is built, as half the lines that pass `heads` are
         /// sentences or labels that begin like a key's first word.
-        pub(super) key_ends: Box<[u64]>,
+        pub(super) key_ends: Table<[u8]>,
         pub(super) prefix: Option<PhraseMatcher>,
         pub(super) suffix: Option<PhraseMatcher>,
         pub(super) contains: Option<PhraseMatcher>,
@@ -3973,7 +3987,7 @@ impl RuleSet {
             return true;
         }
         let h = long_head_slot(key.as_bytes());
-        self.long_heads[h >> 6] & (1 << (h & 63)) != 0
+        bit_set(&self.long_heads, h)
     }
 
     /// False when no whole-line key starts the key of `core` (a line trimmed of
@@ -4089,13 +4103,13 @@ impl RuleSet {
     #[inline]
     fn key_end_in(&self, a: u64, b: u64, m: usize) -> bool {
         let h = key_end_slot(a, b, m);
-        self.key_ends[h >> 6] & (1 << (h & 63)) != 0
+        bit_set(&self.key_ends, h)
     }
 
     /// Whether the head table holds `head` (zero-padded, as [`index_heads`] enters them).
     fn head_in(&self, head: u64) -> bool {
         let h = head_slot(head);
-        self.heads[h >> 6] & (1 << (h & 63)) != 0
+        bit_set(&self.heads, h)
     }
 
     /// Whether `line` (of `words` words) has too many words to be glued phrases and,
@@ -5299,7 +5313,7 @@ fn index_heads(set: &mut Compiled, mut heads: Box<[u64]>) {
     for key in set.whole.keys() {
         add_heads(&mut heads, key.as_bytes());
     }
-    set.heads = heads;
+    set.heads = bit_table(&heads);
     let mut long = vec![0u64; 1 << (LONG_HEAD_BITS - 6)].into_boxed_slice();
     for key in set.whole.keys() {
         let key = key.as_bytes();
@@ -5308,8 +5322,8 @@ fn index_heads(set: &mut Compiled, mut heads: Box<[u64]>) {
             long[h >> 6] |= 1 << (h & 63);
         }
     }
-    set.long_heads = long;
-    set.key_ends = key_ends_of(set.whole.keys());
+    set.long_heads = bit_table(&long);
+    set.key_ends = bit_table(&key_ends_of(set.whole.keys()));
 }
 
 /// `build_key` of an ASCII core with no tab and no run of spaces (most lines): its key
@@ -9037,7 +9051,7 @@ mod tests {
         let Shared::Own(owned) = &mut plain.0 else {
             panic!("from_toml gives an owned set");
         };
-        owned.key_ends = Box::default();
+        owned.key_ends = Table::default();
         plain
     }
 

@@ -71,9 +71,9 @@ fn read(blob: &'static [u8], trusted: bool) -> Option<Compiled> {
     set.glue_starts = r.key_table(trusted)?;
     set.max_key_bytes = r.usize()?;
     set.max_key_words = r.usize()?;
-    set.heads = r.u64s()?.into_boxed_slice();
-    set.long_heads = r.u64s()?.into_boxed_slice();
-    set.key_ends = r.u64s()?.into_boxed_slice();
+    set.heads = Table::Stored(r.table(8)?);
+    set.long_heads = Table::Stored(r.table(8)?);
+    set.key_ends = Table::Stored(r.table(8)?);
     set.prefix = r.matcher(trusted)?;
     set.suffix = r.matcher(trusted)?;
     set.contains = r.matcher(trusted)?;
@@ -169,10 +169,6 @@ impl<'a> Reader<'a> {
 
     fn u32s(&mut self) -> Option<Vec<u32>> {
         self.items(u32::from_le_bytes)
-    }
-
-    fn u64s(&mut self) -> Option<Vec<u64>> {
-        self.items(u64::from_le_bytes)
     }
 
     fn bools(&mut self) -> Option<Vec<bool>> {
@@ -345,9 +341,9 @@ pub(super) fn write(set: &Compiled, source: &str) -> Vec<u8> {
     w.key_table(&set.glue_starts);
     w.usize(set.max_key_bytes);
     w.usize(set.max_key_words);
-    w.u64s(&set.heads);
-    w.u64s(&set.long_heads);
-    w.u64s(&set.key_ends);
+    w.table(&set.heads, 8);
+    w.table(&set.long_heads, 8);
+    w.table(&set.key_ends, 8);
     for m in [&set.prefix, &set.suffix, &set.contains] {
         w.matcher(m.as_ref());
     }
@@ -398,11 +394,6 @@ impl Writer {
     fn u32s(&mut self, xs: impl ExactSizeIterator<Item = u32>) {
         self.len(xs.len());
         xs.for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
-    }
-
-    fn u64s(&mut self, xs: &[u64]) {
-        self.len(xs.len());
-        xs.iter().for_each(|x| self.u64(*x));
     }
 
     fn bools(&mut self, xs: &[bool]) {
