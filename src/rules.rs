@@ -185,11 +185,12 @@ struct PhraseMatcher {
     /// The patterns, for tests that compare the search with a reference.
     #[cfg(test)]
     patterns: Vec<String>,
-    /// Rule index of each pattern.
-    rule_of: Vec<u32>,
-    /// Whether a pattern starts / ends with a character that needs a word boundary.
-    word_start: Vec<bool>,
-    word_end: Vec<bool>,
+    /// Rule index of each pattern, a little-endian `u32` each (see [`Table`]).
+    rule_of: Table<[u8]>,
+    /// Whether a pattern starts / ends with a character that needs a word boundary, a
+    /// byte each (0 or 1).
+    word_start: Table<[u8]>,
+    word_end: Table<[u8]>,
     /// The longest pattern, in characters.
     max_chars: usize,
     /// The longest phrase, in bytes.
@@ -4324,8 +4325,8 @@ impl RuleSet {
         let mut end = len;
         while end > 0 {
             let (p, hit_end) = trie.longest_of(bytes(end))?;
-            let r = m.rule_of[p];
-            if !(m.word_end[p] && word_after(hit_end)) && self.fits(r, words, line) {
+            let r = le_u32(&m.rule_of, p);
+            if !(m.word_end[p] != 0 && word_after(hit_end)) && self.fits(r, words, line) {
                 return Some(r);
             }
             end = hit_end - 1;
@@ -4436,12 +4437,12 @@ impl RuleSet {
         // order) of the hits that fit wins.
         let mut best: Option<u32> = None;
         let mut consider = |p: usize, start: usize, end: usize| {
-            if (m.word_start[p] && prev_is_word(line, start))
-                || (m.word_end[p] && next_is_word(line, end, true))
+            if (m.word_start[p] != 0 && prev_is_word(line, start))
+                || (m.word_end[p] != 0 && next_is_word(line, end, true))
             {
                 return;
             }
-            let r = m.rule_of[p];
+            let r = le_u32(&m.rule_of, p);
             if best.is_none_or(|b| r < b) && self.fits(r, words, line) {
                 best = Some(r);
             }
@@ -6550,16 +6551,18 @@ fn phrase_matcher(
         search,
         #[cfg(test)]
         patterns: list.patterns.clone(),
-        word_start: list
-            .patterns
-            .iter()
-            .map(|p| edge(p.chars().next()))
-            .collect(),
-        word_end: list
-            .patterns
-            .iter()
-            .map(|p| edge(p.chars().next_back()))
-            .collect(),
+        word_start: Table::Own(
+            list.patterns
+                .iter()
+                .map(|p| u8::from(edge(p.chars().next())))
+                .collect(),
+        ),
+        word_end: Table::Own(
+            list.patterns
+                .iter()
+                .map(|p| u8::from(edge(p.chars().next_back())))
+                .collect(),
+        ),
         max_chars: list
             .patterns
             .iter()
@@ -6568,7 +6571,7 @@ fn phrase_matcher(
             .unwrap_or(0),
         max_bytes: list.patterns.iter().map(String::len).max().unwrap_or(0),
         grams,
-        rule_of: list.rule_of,
+        rule_of: Table::Own(list.rule_of.iter().flat_map(|r| r.to_le_bytes()).collect()),
         gate_words: list.gate_words,
     }))
 }

@@ -155,34 +155,6 @@ impl<'a> Reader<'a> {
         simdutf8::basic::from_utf8(self.take(n)?).ok()
     }
 
-    /// A count, then that many items of `N` bytes each.
-    fn items<const N: usize, T>(&mut self, item: impl Fn([u8; N]) -> T) -> Option<Vec<T>> {
-        let n = self.len()?;
-        let bytes = self.take(n.checked_mul(N)?)?;
-        Some(
-            bytes
-                .chunks_exact(N)
-                .map(|b| item(b.try_into().expect("N bytes")))
-                .collect(),
-        )
-    }
-
-    fn u32s(&mut self) -> Option<Vec<u32>> {
-        self.items(u32::from_le_bytes)
-    }
-
-    fn bools(&mut self) -> Option<Vec<bool>> {
-        let bytes = self.items(|[b]: [u8; 1]| b)?;
-        bytes
-            .into_iter()
-            .map(|b| match b {
-                0 => Some(false),
-                1 => Some(true),
-                _ => None,
-            })
-            .collect()
-    }
-
     fn strings(&mut self) -> Option<Vec<String>> {
         (0..self.len()?)
             .map(|_| self.str().map(str::to_string))
@@ -195,6 +167,13 @@ impl Reader<'static> {
     fn table(&mut self, n: usize) -> Option<&'static [u8]> {
         let count = self.len()?;
         self.take(count.checked_mul(n)?)
+    }
+
+    /// A list of flags, a byte each, read in place; `trusted` (see `key_table`): the check
+    /// that each is 0 or 1 is left out.
+    fn flags(&mut self, trusted: bool) -> Option<&'static [u8]> {
+        let bytes = self.table(1)?;
+        (trusted || bytes.iter().all(|&b| b <= 1)).then_some(bytes)
     }
 
     /// A trie, its tables read in place (a damaged one makes a walk panic on a bounds
@@ -244,9 +223,9 @@ impl Reader<'static> {
             #[cfg(test)]
             patterns: phrases(bytes)?,
             search,
-            rule_of: self.u32s()?,
-            word_start: self.bools()?,
-            word_end: self.bools()?,
+            rule_of: Table::Stored(self.table(4)?),
+            word_start: Table::Stored(self.flags(trusted)?),
+            word_end: Table::Stored(self.flags(trusted)?),
             max_chars: self.usize()?,
             max_bytes: self.usize()?,
             gate_words: self.usize()?,
@@ -391,16 +370,6 @@ impl Writer {
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    fn u32s(&mut self, xs: impl ExactSizeIterator<Item = u32>) {
-        self.len(xs.len());
-        xs.for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
-    }
-
-    fn bools(&mut self, xs: &[bool]) {
-        self.len(xs.len());
-        xs.iter().for_each(|&b| self.bool(b));
-    }
-
     fn key_table(&mut self, t: &KeyTable) {
         self.str(&t.text);
         self.len(t.places.len());
@@ -447,9 +416,9 @@ impl Writer {
         m.patterns.iter().for_each(|p| patterns.str(p));
         self.usize(patterns.0.len());
         self.0.extend_from_slice(&patterns.0);
-        self.u32s(m.rule_of.iter().copied());
-        self.bools(&m.word_start);
-        self.bools(&m.word_end);
+        self.table(&m.rule_of, 4);
+        self.table(&m.word_start, 1);
+        self.table(&m.word_end, 1);
         self.usize(m.max_chars);
         self.usize(m.max_bytes);
         self.usize(m.gate_words);
