@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 
 use super::compiled::Compiled;
 use super::{
-    index_regex_gates, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie, Phrases,
-    Places, RegexRule, Rule, Slots, Table,
+    index_regex_gates, le_u32, GramFilter, KeyTable, PhraseMatcher, PhraseSearch, PhraseTrie,
+    Phrases, Places, RegexRule, Rule, Slots, Table,
 };
 
 include!(concat!(env!("OUT_DIR"), "/stored_rules.rs"));
@@ -253,11 +253,11 @@ impl Reader<'static> {
         let outside = !trusted
             && bytes
                 .chunks_exact(16)
-                .map(|b| (word(b, 1), word(b, 2)))
+                .map(|b| (le_u32(b, 1), le_u32(b, 2)))
                 .fold(
                     places
                         .chunks_exact(8)
-                        .map(|b| (word(b, 0), word(b, 1)))
+                        .map(|b| (le_u32(b, 0), le_u32(b, 1)))
                         .fold(false, outside),
                     outside,
                 );
@@ -273,11 +273,6 @@ impl Reader<'static> {
     }
 }
 
-/// The `k`th little-endian `u32` of `b`.
-fn word(b: &[u8], k: usize) -> u32 {
-    u32::from_le_bytes(b[4 * k..4 * k + 4].try_into().expect("4 bytes"))
-}
-
 /// The phrases of a matcher's stored list `bytes` (a count, then each phrase).
 pub(super) fn phrases(bytes: &[u8]) -> Option<Vec<String>> {
     let mut r = Reader(bytes);
@@ -289,7 +284,7 @@ pub(super) fn phrases(bytes: &[u8]) -> Option<Vec<String>> {
 /// `u32`s a place, as `Writer::key_table` lays them out.
 pub(super) fn place_at(b: &[u8], i: usize) -> (u32, u32) {
     let place = &b[8 * i..8 * i + 8];
-    (word(place, 0), word(place, 1))
+    (le_u32(place, 0), le_u32(place, 1))
 }
 
 /// Slot `i` of a key table's stored slots `b` (`Slots::Stored`): four little-endian
@@ -297,7 +292,12 @@ pub(super) fn place_at(b: &[u8], i: usize) -> (u32, u32) {
 #[inline(always)]
 pub(super) fn slot_at(b: &[u8], i: usize) -> (u32, u32, u32, u32) {
     let slot = &b[16 * i..16 * i + 16];
-    (word(slot, 0), word(slot, 1), word(slot, 2), word(slot, 3))
+    (
+        le_u32(slot, 0),
+        le_u32(slot, 1),
+        le_u32(slot, 2),
+        le_u32(slot, 3),
+    )
 }
 
 /// The stored form of `set`, compiled from the rule file `source`: what `read` reads.
